@@ -25,7 +25,7 @@ const UI_PACKAGES = ['electron', 'react', 'react-dom'];
 
 function walk(dir) {
   const out = [];
-  let entries = [];
+  let entries;
   try {
     entries = readdirSync(dir);
   } catch {
