@@ -1,0 +1,237 @@
+/**
+ * The one control contract. The React renderer (through Electron IPC or the headless HTTP control
+ * server), the CLI (when a bridge is already serving) and tests all speak exactly this.
+ *
+ * Rules: every method is async and takes plain JSON-serialisable arguments; results are plain
+ * JSON; errors travel as `ControlError` ({ code, message }) and are shown to the user as-is.
+ * The renderer may only `import type` from this file.
+ */
+
+export type SecurityMode = 'starttls' | 'tls' | 'none';
+export type EncryptPolicy = 'when-possible' | 'always' | 'never';
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+export type ConnectionState = 'offline' | 'connecting' | 'online' | 'auth-failed' | 'tls-failed' | 'error' | 'paused';
+
+export interface FolderProgress {
+  name: string;
+  total: number;
+  synced: number;
+}
+
+export interface SyncProgress {
+  phase: 'idle' | 'initial' | 'incremental';
+  messagesTotal: number;
+  messagesSynced: number;
+  bytesSynced: number;
+  /** Seconds, when an estimate exists. */
+  eta: number | null;
+  folders: FolderProgress[];
+}
+
+export interface AccountStatus {
+  email: string;
+  connection: ConnectionState;
+  sync: SyncProgress;
+  outbox: { queued: number; failed: number };
+  lastError: string | null;
+  paused: boolean;
+}
+
+export interface BridgeStatus {
+  version: string;
+  locked: boolean;
+  home: string;
+  ports: { imap: number | null; smtp: number | null; control: number | null };
+  offline: boolean;
+  accounts: AccountStatus[];
+}
+
+export interface AccountInfo {
+  email: string;
+  imap: HostPort;
+  smtp: HostPort;
+  security: SecurityMode;
+  username: string;
+  createdAt: string;
+}
+
+export interface AccountInput {
+  email: string;
+  imap: HostPort;
+  smtp: HostPort;
+  security: SecurityMode;
+  username?: string;
+  password: string;
+  /** PEM of a private CA that signs the provider's certificate. */
+  caPem?: string;
+}
+
+/** Provider settings found for an address (RFC 6186 SRV, autoconfig), or null. */
+export interface ProviderSuggestion {
+  source: 'srv' | 'autoconfig' | 'guess';
+  imap: HostPort;
+  smtp: HostPort;
+  security: SecurityMode;
+  username?: string;
+}
+
+export interface ClientCredentials {
+  host: string;
+  imap: { port: number | null; security: SecurityMode };
+  smtp: { port: number | null; security: SecurityMode };
+  usernames: string[];
+  password: string;
+  caPem: string;
+}
+
+export type KeySource = 'own' | 'manual' | 'autocrypt' | 'gossip' | 'attached' | 'wkd' | 'vks' | 'hkp';
+export type KeyTrust = 'unverified' | 'verified';
+
+export interface KeySummary {
+  email: string;
+  fingerprint: string;
+  own: boolean;
+  source: KeySource;
+  trust: KeyTrust;
+  created: string;
+  expires: string | null;
+  revoked: boolean;
+  /** Own keys only: true until the user exported the secret key or made a Setup Message. */
+  needsBackup?: boolean;
+}
+
+export interface KeyChangeWarning {
+  id: string;
+  email: string;
+  oldFingerprint: string;
+  newFingerprint: string;
+  source: KeySource;
+  seenAt: string;
+}
+
+export interface ImportResult {
+  imported: number;
+  skipped: number;
+  errors: string[];
+}
+
+export interface OutboxItem {
+  id: string;
+  account: string;
+  subject: string;
+  recipients: string[];
+  state: 'queued' | 'sending' | 'sent' | 'failed';
+  attempts: number;
+  lastError: string | null;
+  createdAt: string;
+}
+
+export interface Settings {
+  encryptPolicy: EncryptPolicy;
+  sign: boolean;
+  attachKey: boolean;
+  encryptAtRest: boolean;
+  uploadEncryptedToSelf: boolean;
+  fileSentCopies: boolean;
+  imapPort: number;
+  smtpPort: number;
+  tlsMode: 'starttls' | 'tls';
+  allowPlaintextLoopback: boolean;
+  startAtLogin: boolean;
+  keyLookupTimeoutMs: number;
+}
+
+export interface LogLine {
+  time: string;
+  level: 'debug' | 'info' | 'warn' | 'error';
+  msg: string;
+  module?: string;
+}
+
+/** Events pushed to every subscriber (renderer, tray, CLI `status --watch`). */
+export type BridgeEvent =
+  | { type: 'status'; status: BridgeStatus }
+  | { type: 'sync-progress'; email: string; progress: SyncProgress }
+  | { type: 'connection'; email: string; state: ConnectionState; error: string | null }
+  | { type: 'key-change'; warning: KeyChangeWarning }
+  | { type: 'send-failed'; email: string; id: string; reason: string }
+  | { type: 'import-progress'; email: string; imported: number; bytes: number; totalBytes: number | null }
+  | { type: 'log'; line: LogLine };
+
+export interface ControlApi {
+  status(): Promise<BridgeStatus>;
+
+  listAccounts(): Promise<AccountInfo[]>;
+  discoverProvider(email: string): Promise<ProviderSuggestion | null>;
+  /** Verifies the provider login, then saves. */
+  addAccount(input: AccountInput): Promise<AccountInfo>;
+  removeAccount(email: string): Promise<void>;
+  pauseSync(email: string): Promise<void>;
+  resumeSync(email: string): Promise<void>;
+
+  credentials(): Promise<ClientCredentials>;
+  resetLocalPassword(): Promise<ClientCredentials>;
+  thunderbirdAutoconfig(email: string): Promise<string>;
+
+  listKeys(): Promise<KeySummary[]>;
+  generateKey(email: string): Promise<KeySummary>;
+  importKey(armored: string): Promise<KeySummary[]>;
+  exportKey(email: string, secret: boolean): Promise<string>;
+  keyWarnings(): Promise<KeyChangeWarning[]>;
+  /** Accepts the new key of a warning and marks it verified. */
+  acceptKeyChange(warningId: string): Promise<void>;
+  setKeyTrust(fingerprint: string, trust: KeyTrust): Promise<void>;
+  /** Creates an Autocrypt Setup Message in the user's own mailbox; returns the setup code. */
+  sendSetupMessage(email: string): Promise<{ setupCode: string }>;
+  importSetupMessage(email: string, setupCode: string): Promise<KeySummary>;
+  /** The `.well-known/openpgpkey` tree for a domain, as path → base64 file contents. */
+  exportWkd(domain: string): Promise<Record<string, string>>;
+
+  importMessages(email: string, mailbox: string, files: string[]): Promise<ImportResult>;
+  outbox(): Promise<OutboxItem[]>;
+
+  getSettings(): Promise<Settings>;
+  updateSettings(patch: Partial<Settings>): Promise<Settings>;
+  recentLogs(limit: number): Promise<LogLine[]>;
+}
+
+export type ControlMethod = keyof ControlApi;
+
+export interface ControlError {
+  code: string;
+  message: string;
+}
+
+/** Names of every ControlApi method, for transports that must validate the method name. */
+export const CONTROL_METHODS: readonly ControlMethod[] = [
+  'status',
+  'listAccounts',
+  'discoverProvider',
+  'addAccount',
+  'removeAccount',
+  'pauseSync',
+  'resumeSync',
+  'credentials',
+  'resetLocalPassword',
+  'thunderbirdAutoconfig',
+  'listKeys',
+  'generateKey',
+  'importKey',
+  'exportKey',
+  'keyWarnings',
+  'acceptKeyChange',
+  'setKeyTrust',
+  'sendSetupMessage',
+  'importSetupMessage',
+  'exportWkd',
+  'importMessages',
+  'outbox',
+  'getSettings',
+  'updateSettings',
+  'recentLogs',
+] as const;
