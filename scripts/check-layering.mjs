@@ -18,7 +18,7 @@ const APP_ALLOWED = {
   sync: ['shared', 'config', 'mime', 'crypto', 'keys', 'store'],
   control: ['shared', 'config', 'mime', 'crypto', 'keys', 'store', 'imap', 'smtp', 'sync'],
 };
-/** Top-level files of app/ (index.ts, cli.ts) may import any layer. */
+/** Top-level files of app/ (index.ts, cli.ts) may import any layer; `import type` of app/control/contract.ts is allowed everywhere. */
 const NO_IO_DIRS = ['app/mime', 'app/crypto', 'app/imap/wire'];
 const IO_MODULES = ['fs', 'net', 'tls', 'http', 'https', 'http2', 'dgram', 'dns', 'child_process', 'cluster'];
 const UI_PACKAGES = ['electron', 'react', 'react-dom'];
@@ -42,7 +42,8 @@ function walk(dir) {
   return out;
 }
 
-const importRe = /(?:^|[\s;])(?:import|export)\s+(type\s+)?(?:[^'";]*?\sfrom\s+)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|require\(\s*['"]([^'"]+)['"]\s*\)/gm;
+const importRe =
+  /(?:^|[\s;])(?:import|export)\s+(type\s+)?(?:[^'";]*?\sfrom\s+)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|require\(\s*['"]([^'"]+)['"]\s*\)/gm;
 
 function importsOf(file) {
   const src = readFileSync(file, 'utf8');
@@ -61,19 +62,27 @@ for (const file of walk(join(root, 'app'))) {
   const r = rel(file);
   const parts = r.split('/');
   const layer = parts.length > 2 ? parts[1] : null;
-  for (const { spec } of importsOf(file)) {
+  for (const { spec, typeOnly } of importsOf(file)) {
     const bare = spec.replace(/^node:/, '').split('/')[0];
-    if (UI_PACKAGES.includes(spec) || UI_PACKAGES.includes(bare)) problems.push(`${r}: app/ must not import ${spec}`);
-    if (NO_IO_DIRS.some((d) => r.startsWith(d + '/')) && IO_MODULES.includes(bare) && (spec.startsWith('node:') || IO_MODULES.includes(spec)))
+    if (UI_PACKAGES.includes(spec) || UI_PACKAGES.includes(bare))
+      problems.push(`${r}: app/ must not import ${spec}`);
+    if (
+      NO_IO_DIRS.some((d) => r.startsWith(d + '/')) &&
+      IO_MODULES.includes(bare) &&
+      (spec.startsWith('node:') || IO_MODULES.includes(spec))
+    )
       problems.push(`${r}: ${parts.slice(0, 3).join('/')} does no I/O, but imports ${spec}`);
     if (!spec.startsWith('.')) continue;
     const target = rel(resolve(dirname(file), spec));
-    if (target.startsWith('main/') || target.startsWith('renderer/')) problems.push(`${r}: app/ must not import ${target}`);
+    if (target.startsWith('main/') || target.startsWith('renderer/'))
+      problems.push(`${r}: app/ must not import ${target}`);
     if (target.startsWith('test/')) problems.push(`${r}: app/ must not import test code (${target})`);
     if (!layer || !target.startsWith('app/')) continue;
     const tparts = target.split('/');
     const tlayer = tparts.length > 2 ? tparts[1] : '(root)';
     if (tlayer === layer) continue;
+    // The control contract is the shared vocabulary: its types may be imported from any layer.
+    if (typeOnly && target.replace(/\.ts$/, '') === 'app/control/contract') continue;
     const allowed = APP_ALLOWED[layer];
     if (!allowed) {
       problems.push(`${r}: unknown layer app/${layer} (add it to scripts/check-layering.mjs)`);
@@ -111,7 +120,8 @@ for (const file of walk(join(root, 'main'))) {
 for (const dir of ['app', 'native', 'renderer']) {
   for (const file of walk(join(root, dir))) {
     for (const { spec } of importsOf(file)) {
-      if (spec === 'electron' && dir !== 'renderer') problems.push(`${rel(file)}: only main/ imports electron`);
+      if (spec === 'electron' && dir !== 'renderer')
+        problems.push(`${rel(file)}: only main/ imports electron`);
     }
   }
 }

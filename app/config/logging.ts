@@ -1,0 +1,147 @@
+/**
+ * Structured logs (pino) to stderr and to a size-rotated file in the data dir, plus an in-memory
+ * ring of recent lines for the UI's log view. Secrets are redacted by key name as a second line of
+ * defence; the first is that modules never log secrets or message content.
+ */
+import { closeSync, mkdirSync, openSync, renameSync, statSync, writeSync, chmodSync } from 'node:fs';
+import { dirname } from 'node:path';
+import pino from 'pino';
+import type { Logger } from '../shared/logger.ts';
+import type { LogLine } from '../control/contract.ts';
+
+const REDACT = [
+  'password',
+  'passphrase',
+  'token',
+  'secret',
+  'key',
+  'dataKey',
+  'armored',
+  'raw',
+  'body',
+  '*.password',
+  '*.passphrase',
+  '*.token',
+  '*.secret',
+  '*.key',
+  '*.raw',
+  '*.body',
+];
+
+/** An append-only log file that rotates to `.1`, `.2`, ... when it passes `maxBytes`. */
+export class RotatingFile {
+  readonly path: string;
+  readonly maxBytes: number;
+  readonly keep: number;
+  #fd: number;
+  #size: number;
+
+  constructor(path: string, maxBytes = 5 * 1024 * 1024, keep = 3) {
+    this.path = path;
+    this.maxBytes = maxBytes;
+    this.keep = keep;
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    this.#fd = openSync(path, 'a', 0o600);
+    chmodSync(path, 0o600);
+    this.#size = statSync(path).size;
+  }
+
+  write(chunk: string): boolean {
+    const buf = Buffer.from(chunk);
+    if (this.#size + buf.length > this.maxBytes && this.#size > 0) this.#rotate();
+    writeSync(this.#fd, buf);
+    this.#size += buf.length;
+    return true;
+  }
+
+  #rotate(): void {
+    closeSync(this.#fd);
+    for (let i = this.keep - 1; i >= 1; i--) {
+      try {
+        renameSync(`${this.path}.${i}`, `${this.path}.${i + 1}`);
+      } catch {
+        /* missing generation */
+      }
+    }
+    renameSync(this.path, `${this.path}.1`);
+    this.#fd = openSync(this.path, 'a', 0o600);
+    this.#size = 0;
+  }
+
+  close(): void {
+    closeSync(this.#fd);
+  }
+}
+
+const LEVELS: Record<number, LogLine['level']> = {
+  20: 'debug',
+  30: 'info',
+  40: 'warn',
+  50: 'error',
+  60: 'error',
+};
+
+/** Keeps the last N log lines and tells listeners about each new one. */
+export class LogRing {
+  readonly #lines: LogLine[] = [];
+  readonly #max: number;
+  readonly #listeners = new Set<(line: LogLine) => void>();
+  constructor(max = 500) {
+    this.#max = max;
+  }
+  write(chunk: string): boolean {
+    try {
+      const rec = JSON.parse(chunk) as { time?: number; level?: number; msg?: string; module?: string };
+      const line: LogLine = {
+        time: new Date(rec.time ?? Date.now()).toISOString(),
+        level: LEVELS[rec.level ?? 30] ?? 'info',
+        msg: rec.msg ?? '',
+        ...(rec.module ? { module: rec.module } : {}),
+      };
+      this.#lines.push(line);
+      if (this.#lines.length > this.#max) this.#lines.shift();
+      for (const l of this.#listeners) l(line);
+    } catch {
+      /* not JSON: ignore */
+    }
+    return true;
+  }
+  recent(limit: number): LogLine[] {
+    return this.#lines.slice(-Math.max(0, limit));
+  }
+  onLine(cb: (line: LogLine) => void): () => void {
+    this.#listeners.add(cb);
+    return () => this.#listeners.delete(cb);
+  }
+}
+
+export interface LoggingOptions {
+  /** Log file path; omitted = no file. */
+  file?: string;
+  level?: string;
+  /** Also write to stderr (the CLI does; tests usually don't). */
+  stderr?: boolean;
+}
+
+export interface Logging {
+  logger: Logger;
+  ring: LogRing;
+  close(): void;
+}
+
+export function createLogging(opts: LoggingOptions): Logging {
+  const ring = new LogRing();
+  const streams: pino.StreamEntry[] = [{ stream: ring, level: 'debug' }];
+  let file: RotatingFile | null = null;
+  if (opts.file) {
+    file = new RotatingFile(opts.file);
+    streams.push({ stream: file, level: 'debug' });
+  }
+  if (opts.stderr) streams.push({ stream: process.stderr, level: 'debug' });
+  const level = opts.level ?? process.env.LOCKBRIDGE_LOG_LEVEL ?? 'info';
+  const logger = pino(
+    { level, base: { pid: process.pid }, redact: { paths: REDACT, censor: '[redacted]' } },
+    pino.multistream(streams),
+  ) as unknown as Logger;
+  return { logger, ring, close: () => file?.close() };
+}
