@@ -1,0 +1,257 @@
+/**
+ * The ImapBackend port: everything the IMAP server needs from storage, and nothing more.
+ *
+ * The IMAP engine (app/imap) never imports the store. The STORE helper implements this interface in
+ * `app/control/adapters/imap-backend.ts`; tests use `test/helpers/imap-memory-backend.ts`.
+ *
+ * Conventions (normative for every implementation):
+ * - Mailbox names are UTF-8 strings with '/' as the hierarchy delimiter (the server converts to and
+ *   from modified UTF-7). `INBOX` is always spelled `INBOX` in and out of the port (the server
+ *   upper-cases any case variant before calling). Names never start or end with '/', never contain
+ *   '//' or control characters; the server validates that before calling.
+ * - Mailboxes are addressed by an opaque, stable `MailboxId` (it survives renames).
+ * - UIDs are positive 32-bit integers, strictly ascending per mailbox in insertion order and never
+ *   reused within one `uidValidity`. `uidNext` is greater than every UID ever assigned in the mailbox.
+ *   `uidValidity` is a positive 32-bit integer that changes only if UIDs are renumbered.
+ * - Modseq (RFC 7162 CONDSTORE): a positive integer per mailbox. Every change to a message (append,
+ *   flag change, copy/move in) gives that message `modseq = ++highestModseq`; an expunge also bumps
+ *   `highestModseq`. A brand-new empty mailbox has `highestModseq` 1.
+ * - Flags are strings. System flags are passed with canonical case (`\Seen \Answered \Flagged
+ *   \Deleted \Draft`); keywords are atoms compared case-insensitively but stored case-preserving
+ *   (adding `$label1` to a message that has `$Label1` changes nothing). `\Recent` is never stored
+ *   and never passed. A flag list returned by the port has no duplicates (order is free).
+ * - Dates are milliseconds since the epoch (`internalDate`).
+ * - Everything except `authenticate` and `append` is synchronous (the store is better-sqlite3) so that
+ *   the FETCH loop has no per-message Promise overhead.
+ * - Errors: implementations throw the typed errors of `app/imap/errors.ts` (`MailboxNotFoundError`,
+ *   `MailboxExistsError`, `InvalidMailboxNameError`, `MailboxHasChildrenError`,
+ *   `MessageRejectedError`, `BackendUnavailableError`); anything else becomes `NO [SERVERBUGS]`.
+ *   A failing call must change nothing (all-or-nothing, one transaction).
+ * - Change feed: every committed change to a mailbox, from ANY path (this or another IMAP session,
+ *   an import, upstream sync), is reported to that mailbox's watchers synchronously, after the commit
+ *   and before the mutating call returns, in commit order. A watcher must only queue the event (it
+ *   must not call back into the backend). `openMailbox` followed by `watch` in the same tick
+ *   therefore sees a consistent state: nothing can happen in between.
+ */
+
+import type { HeaderIndex, MimePart } from '../mime/types.ts';
+
+/** Opaque stable identifier of a mailbox (survives renames). */
+export type MailboxId = string;
+
+/** An opaque token identifying who made a change (an IMAP session passes itself); echoed in events. */
+export type ChangeOrigin = object;
+
+/** SPECIAL-USE attributes (RFC 6154) a mailbox may carry. */
+export type SpecialUse = '\\All' | '\\Archive' | '\\Drafts' | '\\Flagged' | '\\Junk' | '\\Sent' | '\\Trash';
+
+export interface MailboxInfo {
+  id: MailboxId;
+  /** Full UTF-8 name with '/' delimiter, e.g. `INBOX`, `Archive/2024`, `Entwürfe`. */
+  name: string;
+  specialUse: SpecialUse | null;
+  subscribed: boolean;
+}
+
+export interface MailboxStatus {
+  messages: number;
+  /** Messages without \Seen. */
+  unseen: number;
+  uidNext: number;
+  uidValidity: number;
+  highestModseq: number;
+  /** Sum of RFC822.SIZE of all messages (STATUS=SIZE). */
+  size: number;
+}
+
+/** What SELECT/EXAMINE needs, read in one transaction. */
+export interface MailboxSnapshot {
+  info: MailboxInfo;
+  uidValidity: number;
+  uidNext: number;
+  highestModseq: number;
+  /** Every UID in the mailbox, ascending. Sequence number n is `uids[n-1]`. */
+  uids: Uint32Array;
+  /** UID of the first message without \Seen, or null if all are seen (for `[UNSEEN n]`). */
+  firstUnseenUid: number | null;
+}
+
+/** Byte offsets of one MIME part (app/mime). */
+export type MessagePartOffsets = MimePart;
+
+/** Decoded header values for SEARCH/SORT/THREAD (app/mime). */
+export type MessageHeaderIndex = HeaderIndex;
+
+/** Which columns a `fetch` must fill. Unrequested optional fields may be left undefined. */
+export interface FetchWant {
+  /** envelope, bodyStructure, body, parts (precomputed at insert time; never re-parse). */
+  analysis?: boolean;
+  /** The decoded header index (SEARCH/SORT/THREAD). */
+  headers?: boolean;
+  /** The raw header block: bytes [0, parts[''].bodyStart) of the message, i.e. incl. the blank line. */
+  header?: boolean;
+  /** The whole raw message. */
+  raw?: boolean;
+}
+
+export interface MessageRow {
+  uid: number;
+  modseq: number;
+  flags: string[];
+  internalDate: number;
+  /** RFC822.SIZE = byte length of `raw`; never changes. */
+  size: number;
+  envelope?: string;
+  bodyStructure?: string;
+  body?: string;
+  parts?: MessagePartOffsets[];
+  headers?: MessageHeaderIndex;
+  header?: Buffer;
+  raw?: Buffer;
+}
+
+export interface AppendInput {
+  raw: Buffer;
+  flags: string[];
+  /** ms since epoch; the backend uses "now" when null. */
+  internalDate: number | null;
+}
+
+export interface AppendResult {
+  uidValidity: number;
+  /** One UID per input message, in input order. */
+  uids: number[];
+}
+
+export interface CopyResult {
+  /** uidValidity of the destination. */
+  uidValidity: number;
+  /** [source UID, destination UID] for every source UID that existed, ascending by source UID. */
+  pairs: Array<[number, number]>;
+}
+
+export type FlagOperation = 'add' | 'remove' | 'replace';
+
+export interface FlagRow {
+  uid: number;
+  flags: string[];
+  modseq: number;
+}
+
+export interface StoreFlagsResult {
+  /** Every existing UID of the request (changed or not) with its flags and modseq after the call. */
+  rows: FlagRow[];
+  /** UIDs NOT changed because their modseq was > unchangedSince (RFC 7162 `[MODIFIED ...]`). */
+  modified: number[];
+}
+
+/** Which text a full-text search looks at (IMAP semantics: case-insensitive substring). */
+export type TextSearchField =
+  /** The decoded body text (text/* parts; HTML tags stripped). */
+  | 'body'
+  /** Headers (decoded) and body text. */
+  | 'text';
+
+/**
+ * Events of the per-mailbox change feed. `origin` is the value the caller passed to the mutating
+ * method (undefined for sync/import), so a session can recognise its own changes.
+ */
+export type MailboxChange =
+  /** New messages were added (append, copy/move in, sync). `uids` ascending, all > any earlier UID. */
+  | { kind: 'exists'; uids: number[]; uidNext: number; highestModseq: number; origin?: ChangeOrigin }
+  /** Messages were removed (expunge, move out, sync). `uids` ascending. */
+  | { kind: 'expunge'; uids: number[]; highestModseq: number; origin?: ChangeOrigin }
+  /** Flags of existing messages changed (only rows whose flags really changed). */
+  | { kind: 'flags'; rows: FlagRow[]; highestModseq: number; origin?: ChangeOrigin }
+  /**
+   * The mailbox is gone or its UIDs were renumbered (deleted, or uidValidity changed): sessions
+   * that have it selected must end (`* BYE`). A rename is NOT reported here (ids are stable).
+   */
+  | { kind: 'reset'; reason: 'deleted' | 'uidvalidity' };
+
+export type MailboxWatcher = (change: MailboxChange) => void;
+
+/** The authenticated view of one account's mail. Obtained from `ImapBackend.authenticate`. */
+export interface ImapAccount {
+  /** The login name (the account's email address). */
+  readonly username: string;
+
+  /** All mailboxes of the account, INBOX included (order is free; the server sorts). */
+  listMailboxes(): MailboxInfo[];
+  /** Exact-name lookup (case-sensitive; INBOX already normalised by the server). Null if missing. */
+  getMailbox(name: string): MailboxInfo | null;
+  /**
+   * Create one mailbox (the server creates missing parents first, one call each). Throws
+   * MailboxExistsError. The new mailbox gets a fresh uidValidity, uidNext 1, highestModseq 1,
+   * and is subscribed.
+   */
+  createMailbox(name: string, specialUse?: SpecialUse | null): MailboxInfo;
+  /**
+   * Delete one mailbox and its messages. Throws MailboxNotFoundError, InvalidMailboxNameError for
+   * INBOX, MailboxHasChildrenError if another mailbox is named `name/...`. Watchers get `reset`.
+   */
+  deleteMailbox(id: MailboxId): void;
+  /**
+   * Rename a mailbox AND all its children (`from/...` becomes `to/...`), keeping ids, UIDs and
+   * uidValidity. Throws MailboxNotFoundError, MailboxExistsError (if `to` or a child target exists).
+   * Never called for INBOX (the server implements RFC 3501 INBOX rename with create + move).
+   * Missing parents of `to` are created by the server beforehand.
+   */
+  renameMailbox(id: MailboxId, newName: string): void;
+  setSubscribed(id: MailboxId, subscribed: boolean): void;
+  status(id: MailboxId): MailboxStatus;
+
+  /** Everything SELECT needs, in one consistent read. */
+  openMailbox(id: MailboxId): MailboxSnapshot;
+  /** Subscribe to a mailbox's change feed. Returns the unsubscribe function. */
+  watch(id: MailboxId, watcher: MailboxWatcher): () => void;
+
+  /**
+   * Read rows for the given UIDs (any order in, ascending out). UIDs that no longer exist are
+   * silently skipped. The server calls this in batches (e.g. 256 UIDs) to bound memory.
+   */
+  fetch(id: MailboxId, uids: ArrayLike<number>, want: FetchWant): MessageRow[];
+  /**
+   * UIDs (ascending) among `within` (all messages when omitted) whose `field` contains `needle`
+   * as a case-insensitive substring (after decoding RFC 2047 / transfer encodings / charsets).
+   * The store answers this from its full-text index with an exact post-check.
+   */
+  searchText(id: MailboxId, field: TextSearchField, needle: string, within?: ArrayLike<number>): number[];
+
+  /**
+   * Append messages atomically (MULTIAPPEND: all or none). The backend analyses each message
+   * (MIME) at insert time. Throws MailboxNotFoundError, MessageRejectedError (unparseable / too big).
+   * Emits one `exists` event.
+   */
+  append(id: MailboxId, messages: AppendInput[], origin?: ChangeOrigin): Promise<AppendResult>;
+  /**
+   * Change flags of the given UIDs. `unchangedSince` (RFC 7162): skip (and report in `modified`)
+   * messages whose modseq is greater. Only rows whose flags really change get a new modseq and an
+   * event. Emits one `flags` event (if anything changed).
+   */
+  storeFlags(
+    id: MailboxId,
+    uids: ArrayLike<number>,
+    op: FlagOperation,
+    flags: string[],
+    unchangedSince?: number,
+    origin?: ChangeOrigin,
+  ): StoreFlagsResult;
+  /** Copy messages (bytes, flags, internalDate) to another mailbox. Emits `exists` on the target. */
+  copy(id: MailboxId, uids: ArrayLike<number>, target: MailboxId, origin?: ChangeOrigin): CopyResult;
+  /** Move messages atomically: `exists` on the target, then `expunge` on the source. */
+  move(id: MailboxId, uids: ArrayLike<number>, target: MailboxId, origin?: ChangeOrigin): CopyResult;
+  /**
+   * Permanently remove messages that have \Deleted; when `uids` is given, only those among them
+   * (UID EXPUNGE). Returns the expunged UIDs ascending. Emits one `expunge` event if any.
+   */
+  expunge(id: MailboxId, uids?: ArrayLike<number>, origin?: ChangeOrigin): number[];
+}
+
+export interface ImapBackend {
+  /**
+   * Check the local credentials (username = account email, password = the local password).
+   * Resolves null on a wrong username or password (the server throttles); never throws for that.
+   */
+  authenticate(username: string, password: string): Promise<ImapAccount | null>;
+}

@@ -1,0 +1,69 @@
+/**
+ * Typed errors of the IMAP engine and its backend port. They are turned into `NO`/`BAD` replies in
+ * exactly one place: `error-map.ts`.
+ */
+
+/** Base class: a failure reported to the client as a tagged NO with an optional response code. */
+export class ImapNoError extends Error {
+  override name = 'ImapNoError';
+  /** RFC 5530 response code without brackets, e.g. 'NONEXISTENT', or null. */
+  readonly responseCode: string | null;
+  constructor(responseCode: string | null, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.responseCode = responseCode;
+  }
+}
+
+/** Client syntax/protocol error: a tagged BAD. */
+export class ImapBadError extends Error {
+  override name = 'ImapBadError';
+  readonly responseCode: string | null;
+  constructor(message: string, responseCode: string | null = null) {
+    super(message);
+    this.responseCode = responseCode;
+  }
+}
+
+export class MailboxNotFoundError extends ImapNoError {
+  override name = 'MailboxNotFoundError';
+  constructor(name?: string) {
+    super('NONEXISTENT', name === undefined ? 'Mailbox does not exist' : `Mailbox does not exist: ${name}`);
+  }
+}
+
+export class MailboxExistsError extends ImapNoError {
+  override name = 'MailboxExistsError';
+  constructor(name?: string) {
+    super('ALREADYEXISTS', name === undefined ? 'Mailbox already exists' : `Mailbox already exists: ${name}`);
+  }
+}
+
+export class InvalidMailboxNameError extends ImapNoError {
+  override name = 'InvalidMailboxNameError';
+  constructor(message = 'Invalid mailbox name') {
+    super('CANNOT', message);
+  }
+}
+
+export class MailboxHasChildrenError extends ImapNoError {
+  override name = 'MailboxHasChildrenError';
+  constructor() {
+    super('INUSE', 'Mailbox has children, delete them first');
+  }
+}
+
+/** APPEND refused: message too big or not storable. */
+export class MessageRejectedError extends ImapNoError {
+  override name = 'MessageRejectedError';
+  constructor(message: string, responseCode: 'TOOBIG' | 'CANNOT' | 'LIMIT' = 'CANNOT') {
+    super(responseCode, message);
+  }
+}
+
+/** The store is locked, closed or busy (temporary). */
+export class BackendUnavailableError extends ImapNoError {
+  override name = 'BackendUnavailableError';
+  constructor(message = 'Mail store temporarily unavailable') {
+    super('UNAVAILABLE', message);
+  }
+}
