@@ -1,0 +1,269 @@
+/**
+ * Decrypt and verify a raw message (standards §1, §2, §5.11–5.16). Only the root (or sole)
+ * encrypted part is ever decrypted; a failure releases no plaintext; signature status is only
+ * given for whole-message signatures. The result feeds served-message.ts.
+ */
+import type { PrivateKey, PublicKey } from 'openpgp';
+import type { KeyInput } from './keys-input.ts';
+import { toPrivateKeys, toPublicKeys } from './keys-input.ts';
+import type { HeaderField } from './protected-headers.ts';
+import { readProtectedHeaders } from './protected-headers.ts';
+import type { SignatureOutcome, SignatureStatus } from './signature-result.ts';
+import { evaluateSignatures, NO_SIGNATURE } from './signature-result.ts';
+import { decryptPgp, verifyCleartext, verifyDetached } from './pgp-ops.ts';
+import type { Structure } from './detect-structure.ts';
+import { detectStructure } from './detect-structure.ts';
+import { parseContentType } from './raw/content-type.ts';
+import { parseEntity } from './raw/headers.ts';
+import { toCRLF } from './raw/line-endings.ts';
+import { decodeTransfer } from './raw/transfer-encoding.ts';
+import { walkEntity } from './raw/walk.ts';
+
+export type { HeaderField } from './protected-headers.ts';
+export type { SignatureStatus } from './signature-result.ts';
+
+export interface DecryptOptions {
+  /** The user's unlocked private keys. */
+  decryptionKeys: readonly KeyInput[];
+  /** Public keys that may have signed (the sender's known keys). */
+  verificationKeys?: readonly KeyInput[];
+  /** Asked once, with the signer key IDs, when no given key matches a signature. */
+  lookupVerificationKeys?: (keyIds: string[]) => Promise<readonly KeyInput[]>;
+  /** Decompression bound in bytes (default MAX_DECOMPRESSED_BYTES). */
+  maxDecompressedSize?: number;
+}
+
+export type MessageForm =
+  'pgp-mime' | 'pgp-mime-exchange' | 'inline' | 'cleartext-signed' | 'pgp-mime-signed' | 'plain';
+
+export interface DecryptResult {
+  status: 'encrypted' | 'none' | 'failed';
+  /** why it failed, or a note for 'none' (e.g. a nested encrypted part left encrypted) */
+  reason?: string;
+  signature: SignatureStatus;
+  /** uppercase hex primary fingerprint of the signer's key (when a key matched) */
+  signerFingerprint?: string;
+  /** uppercase 16-hex key IDs of the signatures found */
+  signerKeyIds: string[];
+  /** lowercase addresses in the signer key's user IDs */
+  signerAddresses: string[];
+  /** true when the signature is valid but no signer UID address equals the (inner) From address */
+  signerMismatch: boolean;
+  form: MessageForm;
+  /** 'v1' (Thunderbird), 'cipher' / 'clear' (RFC 9788), or null */
+  headerProtection: 'v1' | 'cipher' | 'clear' | null;
+  /** protected header fields (inner values win over outer ones) */
+  innerHeaders: HeaderField[];
+  /**
+   * encrypted: the decrypted MIME entity (content headers + body; protected fields, legacy
+   * display parts and an inner signature layer removed), CRLF. none: the message itself, CRLF.
+   * failed: empty.
+   */
+  mime: Buffer;
+  /** Autocrypt-Gossip header values from inside the encryption */
+  gossip: string[];
+  /** armored keys attached as application/pgp-keys parts */
+  attachedKeys: string[];
+}
+
+interface Keys {
+  dec: PrivateKey[];
+  ver: PublicKey[];
+  lookup: DecryptOptions['lookupVerificationKeys'];
+  looked: boolean;
+  maxDecompressed: number | undefined;
+}
+
+export async function decryptMessage(raw: Buffer, opts: DecryptOptions): Promise<DecryptResult> {
+  const keys: Keys = {
+    dec: await toPrivateKeys(opts.decryptionKeys),
+    ver: await toPublicKeys(opts.verificationKeys),
+    lookup: opts.lookupVerificationKeys,
+    looked: false,
+    maxDecompressed: opts.maxDecompressedSize,
+  };
+  const structure = detectStructure(raw);
+  const msg = toCRLF(raw);
+  const outerFrom = parseEntity(msg).headers.find((h) => h.lname === 'from')?.value;
+  switch (structure.kind) {
+    case 'pgp-mime':
+    case 'inline-encrypted':
+      return decryptStructure(structure, keys, outerFrom);
+    case 'pgp-mime-malformed':
+      return failed(structure.reason, 'pgp-mime');
+    case 'inline-signed': {
+      const sig = await withLookup(keys, (ver) => cleartextOutcome(structure.text, ver));
+      return finish(base('none', 'cleartext-signed', msg), sig, outerFrom);
+    }
+    case 'pgp-mime-signed': {
+      const sig = await verifySignedPart(structure.signedPart, structure.signature, keys);
+      const prot = readProtectedHeaders(toCRLF(structure.signedPart));
+      const r = base('none', 'pgp-mime-signed', msg);
+      if (prot.scheme) {
+        r.headerProtection = prot.scheme;
+        r.innerHeaders = prot.fields;
+      }
+      r.attachedKeys = findAttachedKeys(msg);
+      return finish(r, sig, outerFrom);
+    }
+    case 'plain': {
+      const r = base('none', 'plain', msg);
+      if (structure.nestedEncrypted)
+        r.reason =
+          'an encrypted part inside a larger message was left encrypted (only whole-message encryption is decrypted)';
+      r.attachedKeys = findAttachedKeys(msg);
+      return r;
+    }
+  }
+}
+
+async function decryptStructure(
+  s: Extract<Structure, { kind: 'pgp-mime' | 'inline-encrypted' }>,
+  keys: Keys,
+  outerFrom: string | undefined,
+): Promise<DecryptResult> {
+  const form: MessageForm =
+    s.kind === 'inline-encrypted' ? 'inline' : s.exchange ? 'pgp-mime-exchange' : 'pgp-mime';
+  let out = await decryptPgp(s.armored, keys.dec, keys.ver, keys.maxDecompressed);
+  if (!out.ok) return failed(out.reason, form);
+  let sig = await evaluateSignatures(out.signatures, keys.ver);
+  if (sig.signature === 'unknown-key' && keys.lookup && !keys.looked) {
+    keys.looked = true;
+    const extra = await toPublicKeys(await keys.lookup(sig.signerKeyIds));
+    if (extra.length) {
+      keys.ver = [...keys.ver, ...extra];
+      const again = await decryptPgp(s.armored, keys.dec, keys.ver, keys.maxDecompressed);
+      if (again.ok) {
+        out = again;
+        sig = await evaluateSignatures(again.signatures, keys.ver);
+      }
+    }
+  }
+  if (s.kind === 'inline-encrypted') {
+    const r = base('encrypted', form, inlineEntity(out.data, s.charset));
+    return finish(r, sig, outerFrom);
+  }
+  // PGP/MIME: the plaintext is a MIME entity; an inner multipart/signed is the nested form (§1.4).
+  let entity: Buffer = out.data;
+  const ct = parseContentType(parseEntity(entity).headers.find((h) => h.lname === 'content-type')?.value);
+  if (ct.mime === 'multipart/signed' && ct.params['boundary']) {
+    const nested = detectStructure(entity);
+    if (nested.kind === 'pgp-mime-signed') {
+      const inner = await verifySignedPart(nested.signedPart, nested.signature, keys);
+      if (sig.signature === 'none' || (sig.signature !== 'valid' && inner.signature === 'valid')) sig = inner;
+      entity = nested.signedPart;
+    }
+  }
+  const prot = readProtectedHeaders(toCRLF(entity));
+  const r = base('encrypted', form, prot.entity);
+  r.headerProtection = prot.scheme;
+  r.innerHeaders = prot.fields;
+  r.gossip = prot.gossip;
+  r.attachedKeys = findAttachedKeys(prot.entity);
+  return finish(r, sig, innerFrom(r) ?? outerFrom);
+}
+
+/** Verify a multipart/signed part over its exact bytes; if that fails and the copy has bare LFs, re-canonicalize. */
+async function verifySignedPart(
+  part: Buffer,
+  signature: string | Uint8Array,
+  keys: Keys,
+): Promise<SignatureOutcome> {
+  const first = await withLookup(keys, (ver) => detachedOutcome(part, signature, ver));
+  if (first.signature !== 'invalid') return first;
+  const crlf = toCRLF(part);
+  if (crlf === part) return first;
+  const second = await withLookup(keys, (ver) => detachedOutcome(crlf, signature, ver));
+  return second.signature === 'valid' ? second : first;
+}
+
+async function detachedOutcome(data: Buffer, signature: string | Uint8Array, ver: PublicKey[]) {
+  const res = await verifyDetached(data, signature, ver);
+  if ('error' in res) return { ...NO_SIGNATURE, signature: 'invalid' as const, detail: res.error };
+  return evaluateSignatures(res, ver);
+}
+
+async function cleartextOutcome(text: string, ver: PublicKey[]) {
+  const res = await verifyCleartext(text, ver);
+  if ('error' in res) return { ...NO_SIGNATURE, signature: 'invalid' as const, detail: res.error };
+  return evaluateSignatures(res.signatures, ver);
+}
+
+async function withLookup(
+  keys: Keys,
+  run: (ver: PublicKey[]) => Promise<SignatureOutcome>,
+): Promise<SignatureOutcome> {
+  const first = await run(keys.ver);
+  if (first.signature !== 'unknown-key' || !keys.lookup || keys.looked) return first;
+  keys.looked = true;
+  const extra = await toPublicKeys(await keys.lookup(first.signerKeyIds));
+  if (!extra.length) return first;
+  keys.ver = [...keys.ver, ...extra];
+  return run(keys.ver);
+}
+
+function inlineEntity(data: Buffer, charset: string): Buffer {
+  const text = toCRLF(data);
+  const eight = text.some((b) => b >= 0x80);
+  return Buffer.concat([
+    Buffer.from(
+      `Content-Type: text/plain; charset=${/^[\w.:-]+$/.test(charset) ? charset : 'utf-8'}\r\n` +
+        `Content-Transfer-Encoding: ${eight ? '8bit' : '7bit'}\r\n\r\n`,
+    ),
+    text,
+  ]);
+}
+
+function base(status: DecryptResult['status'], form: MessageForm, mime: Buffer): DecryptResult {
+  return {
+    status,
+    signature: 'none',
+    signerKeyIds: [],
+    signerAddresses: [],
+    signerMismatch: false,
+    form,
+    headerProtection: null,
+    innerHeaders: [],
+    mime,
+    gossip: [],
+    attachedKeys: [],
+  };
+}
+
+function failed(reason: string, form: MessageForm): DecryptResult {
+  return { ...base('failed', form, Buffer.alloc(0)), reason };
+}
+
+function innerFrom(r: DecryptResult): string | undefined {
+  return r.innerHeaders.find((h) => h.name.toLowerCase() === 'from')?.value;
+}
+
+function finish(r: DecryptResult, sig: SignatureOutcome, from: string | undefined): DecryptResult {
+  r.signature = sig.signature;
+  r.signerKeyIds = sig.signerKeyIds;
+  r.signerAddresses = sig.signerAddresses;
+  if (sig.signerFingerprint) r.signerFingerprint = sig.signerFingerprint;
+  const fromAddr = addressOf(innerFrom(r) ?? from);
+  r.signerMismatch = sig.signature === 'valid' && (!fromAddr || !sig.signerAddresses.includes(fromAddr));
+  return r;
+}
+
+/** The (lowercase) addr-spec of a From value: the last <...>, else the bare address. */
+export function addressOf(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  const angle = [...value.matchAll(/<([^<>\s]+@[^<>\s]+)>/g)].pop();
+  if (angle) return angle[1]!.toLowerCase();
+  return /([^\s<>"(),;:]+@[^\s<>"(),;:]+)/.exec(value)?.[1]?.toLowerCase();
+}
+
+function findAttachedKeys(entity: Buffer): string[] {
+  const keys: string[] = [];
+  walkEntity(entity, (n) => {
+    if (n.ct.mime === 'application/pgp-keys') {
+      const text = decodeTransfer(n.entity.body, n.cte).toString('latin1');
+      if (text.includes('-----BEGIN PGP PUBLIC KEY BLOCK-----')) keys.push(text.trim());
+    }
+    if (n.ct.mime === 'multipart/encrypted' || n.ct.mime === 'application/pgp-signature') return false;
+  });
+  return keys;
+}

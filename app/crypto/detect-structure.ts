@@ -1,0 +1,140 @@
+/**
+ * Which kind of OpenPGP message is this (looking only at the ROOT, standards §5.12)? PGP/MIME
+ * encrypted (§1.3), the Exchange-mangled variant (§1.6), inline armored text/plain (§1c),
+ * cleartext-signed text/plain, PGP/MIME signed (§1b), or plain. Encrypted parts nested below
+ * other parts are reported but never decrypted.
+ */
+import type { ContentType } from './raw/content-type.ts';
+import { parseContentType } from './raw/content-type.ts';
+import type { RawEntity } from './raw/headers.ts';
+import { parseEntity } from './raw/headers.ts';
+import { splitMultipart } from './raw/multipart.ts';
+import { decodeTransfer } from './raw/transfer-encoding.ts';
+import { walkEntity } from './raw/walk.ts';
+
+export type Structure =
+  | { kind: 'pgp-mime'; armored: string; exchange: boolean }
+  | { kind: 'pgp-mime-malformed'; reason: string }
+  | { kind: 'inline-encrypted'; armored: string; charset: string }
+  | { kind: 'inline-signed'; text: string; charset: string }
+  | {
+      kind: 'pgp-mime-signed';
+      signedPart: Buffer;
+      signature: string | Uint8Array;
+      micalg: string | undefined;
+    }
+  | { kind: 'plain'; nestedEncrypted: boolean };
+
+const BEGIN_MSG = '-----BEGIN PGP MESSAGE-----';
+const END_MSG = '-----END PGP MESSAGE-----';
+const BEGIN_SIGNED = '-----BEGIN PGP SIGNED MESSAGE-----';
+const END_SIG = '-----END PGP SIGNATURE-----';
+
+function ctOf(e: RawEntity): ContentType {
+  return parseContentType(e.headers.find((h) => h.lname === 'content-type')?.value);
+}
+function cteOf(e: RawEntity): string {
+  return (e.headers.find((h) => h.lname === 'content-transfer-encoding')?.value ?? '7bit').toLowerCase();
+}
+function partsOf(e: RawEntity, boundary: string): RawEntity[] {
+  return splitMultipart(e.body, boundary).parts.map((r) => parseEntity(e.body.subarray(r.start, r.end)));
+}
+function decodedText(e: RawEntity, charset = 'utf-8'): string {
+  const bytes = decodeTransfer(e.body, cteOf(e));
+  try {
+    return new TextDecoder(charset).decode(bytes);
+  } catch {
+    return bytes.toString('utf8');
+  }
+}
+function isVersionPart(e: RawEntity): boolean {
+  return ctOf(e).mime === 'application/pgp-encrypted' && /^\s*Version:\s*1\s*$/im.test(decodedText(e));
+}
+function armoredIn(e: RawEntity): string | null {
+  const t = decodedText(e).trim();
+  return t.startsWith(BEGIN_MSG) && t.endsWith(END_MSG) ? t : null;
+}
+
+export function detectStructure(msg: Buffer): Structure {
+  const root = parseEntity(msg);
+  const ct = ctOf(root);
+  const boundary = ct.params['boundary'];
+
+  if (ct.mime === 'multipart/encrypted') {
+    if ((ct.params['protocol'] ?? '').toLowerCase() !== 'application/pgp-encrypted' || !boundary)
+      return { kind: 'plain', nestedEncrypted: false };
+    const parts = partsOf(root, boundary);
+    if (parts.length !== 2 || !isVersionPart(parts[0]!))
+      return {
+        kind: 'pgp-mime-malformed',
+        reason: 'malformed PGP/MIME: expected a "Version: 1" part and one data part',
+      };
+    const armored = armoredIn(parts[1]!);
+    if (!armored)
+      return { kind: 'pgp-mime-malformed', reason: 'malformed PGP/MIME: no armored OpenPGP message' };
+    return { kind: 'pgp-mime', armored, exchange: false };
+  }
+
+  if (ct.mime === 'multipart/mixed' && boundary) {
+    // Exchange/Outlook mangling (§1.6): [empty text/plain], application/pgp-encrypted "Version: 1",
+    // application/octet-stream "encrypted.asc" — in exactly that shape.
+    const parts = partsOf(root, boundary);
+    const rest = parts.length === 3 && isBlankText(parts[0]!) ? parts.slice(1) : parts;
+    if (rest.length === 2 && isVersionPart(rest[0]!) && ctOf(rest[1]!).mime === 'application/octet-stream') {
+      const armored = armoredIn(rest[1]!);
+      if (armored) return { kind: 'pgp-mime', armored, exchange: true };
+    }
+  }
+
+  if (ct.mime === 'text/plain') {
+    const charset = ct.params['charset'] ?? 'utf-8';
+    const text = decodedText(root, charset).trim();
+    if (text.startsWith(BEGIN_MSG) && text.endsWith(END_MSG))
+      return { kind: 'inline-encrypted', armored: text, charset };
+    if (text.startsWith(BEGIN_SIGNED) && text.endsWith(END_SIG))
+      return { kind: 'inline-signed', text, charset };
+  }
+
+  if (
+    ct.mime === 'multipart/signed' &&
+    boundary &&
+    (ct.params['protocol'] ?? '').toLowerCase() === 'application/pgp-signature'
+  ) {
+    const split = splitMultipart(root.body, boundary);
+    if (split.parts.length === 2) {
+      const r1 = split.parts[0]!;
+      const sigPart = parseEntity(root.body.subarray(split.parts[1]!.start, split.parts[1]!.end));
+      const sigBytes = decodeTransfer(sigPart.body, cteOf(sigPart));
+      const sigText = sigBytes.toString('latin1');
+      const signature = sigText.includes('-----BEGIN PGP SIGNATURE-----')
+        ? sigText.trim()
+        : new Uint8Array(sigBytes);
+      return {
+        kind: 'pgp-mime-signed',
+        signedPart: root.body.subarray(r1.start, r1.end),
+        signature,
+        micalg: ct.params['micalg'],
+      };
+    }
+  }
+  return { kind: 'plain', nestedEncrypted: hasNestedEncrypted(msg) };
+}
+
+function isBlankText(e: RawEntity): boolean {
+  return ctOf(e).mime === 'text/plain' && decodedText(e).trim() === '';
+}
+
+/** Is there an encrypted part anywhere below the root (EFAIL shapes; never decrypted)? */
+function hasNestedEncrypted(msg: Buffer): boolean {
+  let found = false;
+  walkEntity(msg, (n) => {
+    if (found) return false;
+    if (n.ct.mime === 'multipart/encrypted' || n.ct.mime === 'application/pgp-encrypted') found = true;
+    else if (n.ct.mime.startsWith('text/') || n.ct.mime === 'application/octet-stream') {
+      const bytes = decodeTransfer(n.entity.body, n.cte);
+      if (bytes.includes(BEGIN_MSG)) found = true;
+    }
+    return !found;
+  });
+  return found;
+}

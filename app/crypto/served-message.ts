@@ -1,0 +1,67 @@
+/**
+ * The message the bridge serves to the local mail client (CONTRACT "Mail as the client sees
+ * it"): outer transport headers + the protected inner headers + X-Lockbridge-* status headers +
+ * the decrypted entity. Incoming X-Lockbridge-* headers are always removed first (§5.16).
+ *
+ *   X-Lockbridge-Encryption: encrypted | none | failed
+ *   X-Lockbridge-Reason: <text>                    (failed, or a note such as a nested part left encrypted)
+ *   X-Lockbridge-Signature: valid; signer=<FPR>    (invalid / unknown-key; keyid=<ID> / none)
+ *                          ...; from-mismatch=yes  (signer UID address is not the From address)
+ */
+import type { DecryptResult } from './decrypt.ts';
+import { PROTECTED_FIELDS } from './protected-headers.ts';
+import { foldField, rawField } from './raw/build.ts';
+import { parseEntity } from './raw/headers.ts';
+import { toCRLF } from './raw/line-endings.ts';
+
+export function statusHeaders(result: DecryptResult): string {
+  let out = `X-Lockbridge-Encryption: ${result.status}\r\n`;
+  if (result.reason) out += `X-Lockbridge-Reason: ${oneLine(result.reason)}\r\n`;
+  let sig: string = result.signature;
+  if (result.signerFingerprint && (result.signature === 'valid' || result.signature === 'invalid'))
+    sig += `; signer=${result.signerFingerprint}`;
+  else if (result.signature === 'unknown-key' && result.signerKeyIds.length)
+    sig += `; keyid=${result.signerKeyIds.join(',')}`;
+  if (result.signerMismatch) sig += '; from-mismatch=yes';
+  out += `X-Lockbridge-Signature: ${sig}\r\n`;
+  return out;
+}
+
+function oneLine(s: string): string {
+  return s
+    .replace(/[\r\n\t]+/g, ' ')
+    .replace(/[^\x20-\x7e]/g, '?')
+    .slice(0, 200);
+}
+
+/** Build the served bytes for `raw` given its decryption result (CRLF output). */
+export function buildServedMessage(raw: Buffer, result: DecryptResult): Buffer {
+  const msg = toCRLF(raw);
+  const ent = parseEntity(msg);
+  const fields = ent.headers.filter((h) => !h.lname.startsWith('x-lockbridge-'));
+  const innerNames = new Set(result.innerHeaders.map((h) => h.name.toLowerCase()));
+  const replaced =
+    result.headerProtection === 'cipher' || result.headerProtection === 'clear'
+      ? new Set<string>([...PROTECTED_FIELDS, ...innerNames])
+      : innerNames;
+  const inner = result.innerHeaders
+    .filter((h) => !h.name.toLowerCase().startsWith('x-lockbridge-'))
+    .map((h) => foldField(h.name, h.value))
+    .join('');
+  const status = statusHeaders(result);
+
+  if (result.status === 'encrypted') {
+    const kept = fields.filter(
+      (h) => !h.lname.startsWith('content-') && h.lname !== 'mime-version' && !replaced.has(h.lname),
+    );
+    return Buffer.concat([
+      ...kept.map(rawField),
+      Buffer.from(inner + status + 'MIME-Version: 1.0\r\n'),
+      toCRLF(result.mime),
+    ]);
+  }
+  // none / failed: the message as it came (a failed one keeps its ciphertext; nothing decrypted
+  // is ever added); a signed message's protected inner headers replace the outer ones.
+  const kept = fields.filter((h) => !replaced.has(h.lname));
+  return Buffer.concat([...kept.map(rawField), Buffer.from(inner + status + '\r\n'), ent.body]);
+}
