@@ -1,0 +1,55 @@
+/**
+ * The store's change feed: typed events emitted after each committed write, whichever path made
+ * it (IMAP session, import, sync), so IMAP IDLE/NOOP see every change at once.
+ */
+import type { Logger } from '../shared/logger.ts';
+
+export interface FlagChange {
+  uid: number;
+  flags: string[];
+  modseq: number;
+}
+
+export type StoreEvent =
+  | { type: 'mailbox-created'; accountId: number; mailboxId: number; name: string }
+  | { type: 'mailbox-renamed'; accountId: number; mailboxId: number; oldName: string; name: string }
+  | { type: 'mailbox-deleted'; accountId: number; mailboxId: number; name: string }
+  | { type: 'messages-added'; mailboxId: number; uids: number[]; modseq: number }
+  | { type: 'messages-expunged'; mailboxId: number; uids: number[]; modseq: number }
+  | { type: 'flags-changed'; mailboxId: number; changes: FlagChange[] }
+  | { type: 'account-added'; accountId: number; email: string }
+  | { type: 'account-removed'; accountId: number; email: string };
+
+export type StoreListener = (event: StoreEvent) => void;
+
+export class ChangeFeed {
+  readonly #listeners = new Set<StoreListener>();
+  readonly #logger: Logger;
+
+  constructor(logger: Logger) {
+    this.#logger = logger;
+  }
+
+  /** Subscribes; returns the function that unsubscribes. */
+  on(listener: StoreListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  emit(event: StoreEvent): void {
+    for (const l of [...this.#listeners]) {
+      try {
+        l(event);
+      } catch (err) {
+        this.#logger.error(
+          { err: err instanceof Error ? err.message : String(err), event: event.type },
+          'store listener failed',
+        );
+      }
+    }
+  }
+
+  get size(): number {
+    return this.#listeners.size;
+  }
+}

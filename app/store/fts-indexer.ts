@@ -1,0 +1,54 @@
+/**
+ * Drains the full-text backlog (fts_queue → message_fts) in small batches on timers, so imports
+ * and sync inserts stay fast and IMAP sessions are never blocked for long.
+ */
+import type { Logger } from '../shared/logger.ts';
+import type { MessagesRepo } from './repos/messages.ts';
+
+const BATCH = 25;
+const PAUSE_MS = 5;
+
+export class FtsIndexer {
+  readonly #messages: MessagesRepo;
+  readonly #logger: Logger;
+  readonly #enabled: boolean;
+  #timer: NodeJS.Timeout | null = null;
+  #stopped = false;
+
+  constructor(messages: MessagesRepo, logger: Logger, enabled: boolean) {
+    this.#messages = messages;
+    this.#logger = logger;
+    this.#enabled = enabled;
+  }
+
+  /** Schedules a drain (no-op when one is scheduled or indexing is manual). */
+  kick(): void {
+    if (!this.#enabled || this.#stopped || this.#timer) return;
+    this.#timer = setTimeout(() => this.#step(), PAUSE_MS);
+    this.#timer.unref();
+  }
+
+  #step(): void {
+    this.#timer = null;
+    if (this.#stopped) return;
+    let n: number;
+    try {
+      n = this.#messages.indexBatch(BATCH);
+    } catch (err) {
+      this.#logger.warn(
+        { err: err instanceof Error ? err.message : String(err) },
+        'full-text indexing failed; will retry',
+      );
+      this.#timer = setTimeout(() => this.#step(), 1000);
+      this.#timer.unref();
+      return;
+    }
+    if (n > 0) this.kick();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+}

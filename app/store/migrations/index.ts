@@ -1,0 +1,7 @@
+import { migration0001 } from './0001-initial.ts';
+import type { Migration } from './types.ts';
+
+export type { Migration } from './types.ts';
+
+/** Every schema step, in order. Append new ones; never edit a released one. */
+export const MIGRATIONS: readonly Migration[] = [migration0001];

@@ -1,0 +1,696 @@
+/**
+ * Messages: per-mailbox UIDs (never reused), MODSEQ per change, flags, and the raw MIME stored
+ * once in message_blobs/message_raw and shared by copies. Every write is one transaction and
+ * queues change-feed events (delivered after commit) and, for local changes, pending remote ops.
+ */
+import { createHash } from 'node:crypto';
+import type { MessageAnalysis, MimePart } from '../../mime/types.ts';
+import { NotFoundError, UserError } from '../../shared/errors.ts';
+import type { FlagChange } from '../change-feed.ts';
+import { applyFlagOp, flagsToList, packFlags, joinKeywords, type FlagOp } from '../flags.ts';
+import type { StoreDb } from '../sql.ts';
+import { decodeRaw } from './raw-codec.ts';
+import type { Origin, PendingChangesRepo, RemoteRef } from './pending-changes.ts';
+
+export interface NewMessage {
+  /** Exactly the bytes served (CRLF line endings). */
+  raw: Buffer;
+  analysis: MessageAnalysis;
+  flags?: readonly string[];
+  /** ms since the epoch; default now */
+  internalDate?: number;
+  /** For messages that came from the provider (sync). */
+  remote?: RemoteRef & { contentHash?: Buffer };
+}
+
+export interface InsertResult {
+  id: number;
+  uid: number;
+  modseq: number;
+}
+
+export interface MessageMeta {
+  id: number;
+  uid: number;
+  modseq: number;
+  flags: string[];
+  internalDate: number;
+  size: number;
+  blobId: number;
+}
+
+export interface MessageDetail extends MessageMeta {
+  envelope: string;
+  bodyStructure: string;
+  body: string;
+  parts: MimePart[];
+}
+
+export interface HeaderFields {
+  subject: string;
+  from: string;
+  to: string;
+  cc: string;
+  bcc: string;
+  fromAddr: string;
+  toAddr: string;
+  ccAddr: string;
+  date: number | null;
+  messageId: string | null;
+  inReplyTo: string | null;
+  references: string[];
+  baseSubject: string;
+}
+
+/** One row of a header-index scan (SEARCH / SORT / THREAD without touching raw bytes). */
+export interface HeaderRow extends HeaderFields {
+  uid: number;
+  flags: string[];
+  modseq: number;
+  internalDate: number;
+  size: number;
+}
+
+export interface StoreFlagsResult {
+  /** Rows whose flags actually changed, with their new MODSEQ. */
+  changed: FlagChange[];
+  /** UIDs not changed because their MODSEQ was above unchangedSince (CONDSTORE). */
+  modified: number[];
+}
+
+export type TextScope = 'text' | 'body' | 'headers';
+
+export class MailboxGoneError extends UserError {
+  override name = 'MailboxGoneError';
+}
+
+interface MetaRow {
+  id: number;
+  uid: number;
+  modseq: number;
+  flags: number;
+  keywords: string;
+  internal_date: number;
+  size: number;
+  blob_id: number;
+}
+
+interface DetailRow extends MetaRow {
+  envelope: string;
+  body_structure: string;
+  body: string;
+  parts: string;
+}
+
+const META_COLS = 'm.id, m.uid, m.modseq, m.flags, m.keywords, m.internal_date, m.size, m.blob_id';
+const DETAIL_COLS = `${META_COLS}, b.envelope, b.body_structure, b.body, b.parts`;
+
+function metaFrom(r: MetaRow): MessageMeta {
+  return {
+    id: r.id,
+    uid: r.uid,
+    modseq: r.modseq,
+    flags: flagsToList(r.flags, r.keywords),
+    internalDate: r.internal_date,
+    size: r.size,
+    blobId: r.blob_id,
+  };
+}
+
+function detailFrom(r: DetailRow): MessageDetail {
+  return {
+    ...metaFrom(r),
+    envelope: r.envelope,
+    bodyStructure: r.body_structure,
+    body: r.body,
+    parts: JSON.parse(r.parts) as MimePart[],
+  };
+}
+
+/** The header block of a raw message (up to the first empty line), at most 64 KiB, for FTS. */
+function headerBlock(raw: Buffer): string {
+  let end = raw.indexOf('\r\n\r\n');
+  if (end < 0) end = raw.indexOf('\n\n');
+  if (end < 0) end = raw.length;
+  return raw.subarray(0, Math.min(end, 65536)).toString('latin1');
+}
+
+function ftsHeaders(a: MessageAnalysis, raw: Buffer): string {
+  const h = a.headers;
+  return [h.subject, h.from, h.to, h.cc, h.bcc, headerBlock(raw)].join('\n');
+}
+
+/** Is the list sorted, without duplicates, and contiguous? */
+function contiguous(uids: readonly number[]): boolean {
+  if (uids.length === 0) return false;
+  for (let i = 1; i < uids.length; i++) if (uids[i] !== uids[i - 1]! + 1) return false;
+  return true;
+}
+
+export class MessagesRepo {
+  readonly #s: StoreDb;
+  readonly #pending: PendingChangesRepo;
+
+  constructor(s: StoreDb, pending: PendingChangesRepo) {
+    this.#s = s;
+    this.#pending = pending;
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  insert(mailboxId: number, msg: NewMessage, origin: Origin = 'local'): InsertResult {
+    return this.insertBatch(mailboxId, [msg], origin)[0]!;
+  }
+
+  /** Inserts many messages in ONE transaction (callers batch ~500) with consecutive UIDs. */
+  insertBatch(mailboxId: number, msgs: readonly NewMessage[], origin: Origin = 'local'): InsertResult[] {
+    if (msgs.length === 0) return [];
+    return this.#s.write(() => {
+      const mb = this.#mailbox(mailboxId);
+      const modseq = mb.highestmodseq + 1;
+      let uid = mb.uidnext;
+      const out: InsertResult[] = [];
+      for (const m of msgs) {
+        const blobId = this.#insertBlob(m.raw, m.analysis);
+        const id = this.#insertRow(
+          mailboxId,
+          uid,
+          modseq,
+          m.flags ?? [],
+          m.internalDate ?? Date.now(),
+          m.raw.length,
+          blobId,
+        );
+        if (m.remote) this.#mapRemote(id, mb.account_id, m.remote);
+        if (origin === 'local') this.#pending.enqueue(mb.account_id, { kind: 'append', mailboxId, uid });
+        out.push({ id, uid, modseq });
+        uid++;
+      }
+      this.#bump(mailboxId, uid, modseq);
+      this.#s.emit({ type: 'messages-added', mailboxId, uids: out.map((r) => r.uid), modseq });
+      return out;
+    });
+  }
+
+  /** Copies messages (sharing their raw blob); returns [sourceUid, newUid] pairs in UID order. */
+  copy(
+    srcMailboxId: number,
+    uids: readonly number[],
+    dstMailboxId: number,
+    origin: Origin = 'local',
+  ): Array<[number, number]> {
+    return this.#s.write(() => {
+      this.#mailbox(srcMailboxId);
+      const dst = this.#mailbox(dstMailboxId);
+      const rows = this.#metaRows(srcMailboxId, uids);
+      if (rows.length === 0) return [];
+      const modseq = dst.highestmodseq + 1;
+      let uid = dst.uidnext;
+      const pairs: Array<[number, number]> = [];
+      for (const r of rows) {
+        this.#s
+          .prepare(
+            `INSERT INTO messages (mailbox_id, uid, modseq, flags, keywords, internal_date, size, blob_id)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(dstMailboxId, uid, modseq, r.flags, r.keywords, r.internal_date, r.size, r.blob_id);
+        if (origin === 'local')
+          this.#pending.enqueue(dst.account_id, { kind: 'append', mailboxId: dstMailboxId, uid });
+        pairs.push([r.uid, uid]);
+        uid++;
+      }
+      this.#bump(dstMailboxId, uid, modseq);
+      this.#s.emit({ type: 'messages-added', mailboxId: dstMailboxId, uids: pairs.map((p) => p[1]), modseq });
+      return pairs;
+    });
+  }
+
+  /** COPY + expunge of the sources, atomically; returns [sourceUid, newUid] pairs. */
+  move(
+    srcMailboxId: number,
+    uids: readonly number[],
+    dstMailboxId: number,
+    origin: Origin = 'local',
+  ): Array<[number, number]> {
+    return this.#s.write(() => {
+      const pairs = this.copy(srcMailboxId, uids, dstMailboxId, origin);
+      this.remove(
+        srcMailboxId,
+        pairs.map((p) => p[0]),
+        origin,
+      );
+      return pairs;
+    });
+  }
+
+  /** IMAP EXPUNGE / UID EXPUNGE: removes the \Deleted messages (within `uids` if given). */
+  expunge(mailboxId: number, uids?: readonly number[], origin: Origin = 'local'): number[] {
+    return this.#s.write(() => {
+      const candidates = uids
+        ? this.#metaRows(mailboxId, uids).filter((r) => r.flags & 8)
+        : this.#s
+            .prepare<MetaRow>(
+              `SELECT ${META_COLS} FROM messages m WHERE m.mailbox_id = ? AND (m.flags & 8) != 0 ORDER BY m.uid`,
+            )
+            .all(mailboxId);
+      return this.#removeRows(mailboxId, candidates, origin);
+    });
+  }
+
+  /** Removes messages whatever their flags (sync, MOVE); returns the UIDs removed. */
+  remove(mailboxId: number, uids: readonly number[], origin: Origin = 'local'): number[] {
+    return this.#s.write(() => this.#removeRows(mailboxId, this.#metaRows(mailboxId, uids), origin));
+  }
+
+  /**
+   * STORE FLAGS: add / remove / replace. With `unchangedSince` (CONDSTORE), messages whose MODSEQ
+   * is greater are left alone and reported in `modified`. All changed rows share one new MODSEQ.
+   */
+  storeFlags(
+    mailboxId: number,
+    uids: readonly number[],
+    op: FlagOp,
+    flags: readonly string[],
+    opts: { unchangedSince?: number; origin?: Origin } = {},
+  ): StoreFlagsResult {
+    const origin = opts.origin ?? 'local';
+    const change = packFlags(flags);
+    return this.#s.write(() => {
+      const mb = this.#mailbox(mailboxId);
+      const rows = this.#metaRows(mailboxId, uids);
+      const modseq = mb.highestmodseq + 1;
+      const changed: FlagChange[] = [];
+      const modified: number[] = [];
+      const upd = this.#s.prepare('UPDATE messages SET flags = ?, keywords = ?, modseq = ? WHERE id = ?');
+      for (const r of rows) {
+        if (opts.unchangedSince !== undefined && r.modseq > opts.unchangedSince) {
+          modified.push(r.uid);
+          continue;
+        }
+        const next = applyFlagOp(op, r.flags, r.keywords, change);
+        if (next.bits === r.flags && next.keywords === r.keywords) continue;
+        upd.run(next.bits, next.keywords, modseq, r.id);
+        const list = flagsToList(next.bits, next.keywords);
+        changed.push({ uid: r.uid, flags: list, modseq });
+        if (origin === 'local')
+          this.#pending.enqueue(mb.account_id, {
+            kind: 'flags',
+            mailboxId,
+            uid: r.uid,
+            flags: list,
+            remote: this.#remoteOf(r.id),
+          });
+      }
+      if (changed.length) {
+        this.#bump(mailboxId, mb.uidnext, modseq);
+        this.#s.emit({ type: 'flags-changed', mailboxId, changes: changed });
+      }
+      return { changed, modified };
+    });
+  }
+
+  /** Records where a local message lives on the provider (after sync uploaded it). */
+  setRemote(messageId: number, accountId: number, remote: RemoteRef & { contentHash?: Buffer }): void {
+    this.#s.write(() => this.#mapRemote(messageId, accountId, remote));
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  get(mailboxId: number, uid: number): MessageMeta | null {
+    const r = this.#s
+      .prepare<MetaRow>(`SELECT ${META_COLS} FROM messages m WHERE m.mailbox_id = ? AND m.uid = ?`)
+      .get(mailboxId, uid);
+    return r ? metaFrom(r) : null;
+  }
+
+  getDetail(mailboxId: number, uid: number): MessageDetail | null {
+    const r = this.#s
+      .prepare<DetailRow>(
+        `SELECT ${DETAIL_COLS} FROM messages m JOIN message_blobs b ON b.id = m.blob_id WHERE m.mailbox_id = ? AND m.uid = ?`,
+      )
+      .get(mailboxId, uid);
+    return r ? detailFrom(r) : null;
+  }
+
+  /** Number of messages in the mailbox. */
+  count(mailboxId: number): number {
+    return this.#s
+      .prepare<{ n: number }>('SELECT count(*) AS n FROM messages WHERE mailbox_id = ?')
+      .get(mailboxId)!.n;
+  }
+
+  /** All UIDs in ascending order. */
+  uids(mailboxId: number): number[] {
+    return this.#s
+      .prepare<number>('SELECT uid FROM messages WHERE mailbox_id = ? ORDER BY uid')
+      .pluck()
+      .all(mailboxId) as unknown as number[];
+  }
+
+  /** Streams (uid, flags, modseq, ...) for a UID range, in UID order, without building an array. */
+  *iterateMeta(mailboxId: number, fromUid = 1, toUid = 0xffffffff): Generator<MessageMeta> {
+    const it = this.#s
+      .prepare<MetaRow>(
+        `SELECT ${META_COLS} FROM messages m WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? ORDER BY m.uid`,
+      )
+      .iterate(mailboxId, fromUid, toUid);
+    for (const r of it) yield metaFrom(r);
+  }
+
+  /** Meta rows for the given UIDs (missing ones skipped), in UID order. */
+  metaFor(mailboxId: number, uids: readonly number[]): MessageMeta[] {
+    return this.#metaRows(mailboxId, uids).map(metaFrom);
+  }
+
+  /** Streams detail rows (ENVELOPE, BODYSTRUCTURE, parts ...) for the given UIDs, in UID order. */
+  *iterateDetail(mailboxId: number, uids: readonly number[]): Generator<MessageDetail> {
+    if (uids.length === 0) return;
+    const sorted = isSortedUnique(uids) ? uids : [...new Set(uids)].sort((a, b) => a - b);
+    const it = contiguous(sorted)
+      ? this.#s
+          .prepare<DetailRow>(
+            `SELECT ${DETAIL_COLS} FROM messages m JOIN message_blobs b ON b.id = m.blob_id
+             WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? ORDER BY m.uid`,
+          )
+          .iterate(mailboxId, sorted[0], sorted[sorted.length - 1])
+      : this.#s
+          .prepare<DetailRow>(
+            `SELECT ${DETAIL_COLS} FROM json_each(?) j JOIN messages m ON m.mailbox_id = ? AND m.uid = j.value
+             JOIN message_blobs b ON b.id = m.blob_id ORDER BY m.uid`,
+          )
+          .iterate(JSON.stringify(sorted), mailboxId);
+    for (const r of it) yield detailFrom(r);
+  }
+
+  /** The raw bytes of a blob (exactly as served). */
+  raw(blobId: number): Buffer {
+    const r = this.#s
+      .prepare<{ compression: number; data: Buffer }>(
+        'SELECT compression, data FROM message_raw WHERE blob_id = ?',
+      )
+      .get(blobId);
+    if (!r) throw new NotFoundError(`message blob ${blobId}`);
+    return decodeRaw(r.compression, r.data);
+  }
+
+  rawByUid(mailboxId: number, uid: number): Buffer | null {
+    const m = this.get(mailboxId, uid);
+    return m ? this.raw(m.blobId) : null;
+  }
+
+  headers(blobId: number): HeaderFields | null {
+    const r = this.#s
+      .prepare<HeaderDbRow>(`SELECT ${HEADER_COLS} FROM message_blobs b WHERE b.id = ?`)
+      .get(blobId);
+    return r ? headersFrom(r) : null;
+  }
+
+  /** Streams the header index of a mailbox (for SEARCH/SORT), in UID order. */
+  *iterateHeaders(mailboxId: number): Generator<HeaderRow> {
+    const it = this.#s
+      .prepare<HeaderDbRow & MetaRow>(
+        `SELECT ${META_COLS}, ${HEADER_COLS} FROM messages m JOIN message_blobs b ON b.id = m.blob_id
+         WHERE m.mailbox_id = ? ORDER BY m.uid`,
+      )
+      .iterate(mailboxId);
+    for (const r of it)
+      yield {
+        ...headersFrom(r),
+        uid: r.uid,
+        flags: flagsToList(r.flags, r.keywords),
+        modseq: r.modseq,
+        internalDate: r.internal_date,
+        size: r.size,
+      };
+  }
+
+  /** CONDSTORE: rows with MODSEQ > modseq, in UID order. */
+  changedSince(mailboxId: number, modseq: number): FlagChange[] {
+    return this.#s
+      .prepare<MetaRow>(
+        `SELECT ${META_COLS} FROM messages m WHERE m.mailbox_id = ? AND m.modseq > ? ORDER BY m.uid`,
+      )
+      .all(mailboxId, modseq)
+      .map((r: MetaRow) => ({ uid: r.uid, flags: flagsToList(r.flags, r.keywords), modseq: r.modseq }));
+  }
+
+  /** QRESYNC: UIDs expunged after modseq. */
+  expungedSince(mailboxId: number, modseq: number): number[] {
+    return this.#s
+      .prepare<number>('SELECT uid FROM expunge_log WHERE mailbox_id = ? AND modseq > ? ORDER BY uid')
+      .pluck()
+      .all(mailboxId, modseq) as unknown as number[];
+  }
+
+  /**
+   * Case-insensitive substring search (IMAP SEARCH TEXT / BODY and header text): the trigram index
+   * narrows the candidates, then each is checked exactly; not-yet-indexed messages are scanned.
+   * Returns matching UIDs in ascending order.
+   */
+  searchText(mailboxId: number, needle: string, scope: TextScope = 'text'): number[] {
+    const want = needle.toLowerCase();
+    const hits = new Set<number>();
+    const check = (uid: number, headers: string, text: string) => {
+      const hay = scope === 'body' ? text : scope === 'headers' ? headers : headers + '\n' + text;
+      if (want === '' || hay.toLowerCase().includes(want)) hits.add(uid);
+    };
+    const grams = trigrams(want);
+    if (grams.length > 0) {
+      const query = grams.map((g) => `"${g.replace(/"/g, '""')}"`).join(' AND ');
+      const rows = this.#s
+        .prepare<{ uid: number; headers: string; text: string }>(
+          `SELECT m.uid, f.headers, f.text FROM message_fts f JOIN messages m ON m.blob_id = f.rowid
+           WHERE message_fts MATCH ? AND m.mailbox_id = ?`,
+        )
+        .iterate(query, mailboxId);
+      for (const r of rows) check(r.uid, r.headers, r.text);
+    } else {
+      const rows = this.#s
+        .prepare<{ uid: number; headers: string; text: string }>(
+          `SELECT m.uid, f.headers, f.text FROM messages m JOIN message_fts f ON f.rowid = m.blob_id WHERE m.mailbox_id = ?`,
+        )
+        .iterate(mailboxId);
+      for (const r of rows) check(r.uid, r.headers, r.text);
+    }
+    const queued = this.#s
+      .prepare<{ uid: number; headers: string; text: string }>(
+        `SELECT m.uid, q.headers, q.text FROM fts_queue q JOIN messages m ON m.blob_id = q.blob_id WHERE m.mailbox_id = ?`,
+      )
+      .iterate(mailboxId);
+    for (const r of queued) check(r.uid, r.headers, r.text);
+    return [...hits].sort((a, b) => a - b);
+  }
+
+  // ---------------------------------------------------------------- full-text indexing
+
+  /** Messages waiting to be added to the full-text index. */
+  ftsBacklog(): number {
+    return this.#s.prepare<{ n: number }>('SELECT count(*) AS n FROM fts_queue').get()!.n;
+  }
+
+  /** Moves up to `limit` queued messages into the FTS index (one transaction); returns how many. */
+  indexBatch(limit = 200): number {
+    return this.#s.write(() => {
+      const rows = this.#s
+        .prepare<{ blob_id: number; headers: string; text: string }>(
+          'SELECT blob_id, headers, text FROM fts_queue ORDER BY blob_id LIMIT ?',
+        )
+        .all(limit);
+      const ins = this.#s.prepare('INSERT INTO message_fts (rowid, headers, text) VALUES (?, ?, ?)');
+      const del = this.#s.prepare('DELETE FROM fts_queue WHERE blob_id = ?');
+      for (const r of rows) {
+        ins.run(r.blob_id, r.headers, r.text);
+        del.run(r.blob_id);
+      }
+      return rows.length;
+    });
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  #mailbox(id: number): { id: number; account_id: number; uidnext: number; highestmodseq: number } {
+    const r = this.#s
+      .prepare<{ id: number; account_id: number; uidnext: number; highestmodseq: number }>(
+        'SELECT id, account_id, uidnext, highestmodseq FROM mailboxes WHERE id = ?',
+      )
+      .get(id);
+    if (!r) throw new MailboxGoneError('mailbox-gone', `mailbox ${id} does not exist`);
+    return r;
+  }
+
+  #bump(mailboxId: number, uidnext: number, modseq: number): void {
+    this.#s
+      .prepare('UPDATE mailboxes SET uidnext = ?, highestmodseq = ? WHERE id = ?')
+      .run(uidnext, modseq, mailboxId);
+  }
+
+  #insertBlob(raw: Buffer, a: MessageAnalysis): number {
+    const h = a.headers;
+    const res = this.#s
+      .prepare(
+        `INSERT INTO message_blobs (size, sha256, envelope, body_structure, body, parts, subject, from_display,
+           to_display, cc_display, bcc_display, from_addr, to_addr, cc_addr, date, message_id, in_reply_to, refs, base_subject)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        raw.length,
+        createHash('sha256').update(raw).digest(),
+        a.envelope,
+        a.bodyStructure,
+        a.body,
+        JSON.stringify(a.parts),
+        h.subject,
+        h.from,
+        h.to,
+        h.cc,
+        h.bcc,
+        h.fromAddr,
+        h.toAddr,
+        h.ccAddr,
+        h.date,
+        h.messageId,
+        h.inReplyTo,
+        JSON.stringify(h.references),
+        h.baseSubject,
+      );
+    const blobId = Number(res.lastInsertRowid);
+    this.#s.prepare('INSERT INTO message_raw (blob_id, compression, data) VALUES (?, 0, ?)').run(blobId, raw);
+    this.#s
+      .prepare('INSERT INTO fts_queue (blob_id, headers, text) VALUES (?, ?, ?)')
+      .run(blobId, ftsHeaders(a, raw), a.text);
+    return blobId;
+  }
+
+  #insertRow(
+    mailboxId: number,
+    uid: number,
+    modseq: number,
+    flags: readonly string[],
+    internalDate: number,
+    size: number,
+    blobId: number,
+  ): number {
+    const f = packFlags(flags);
+    const res = this.#s
+      .prepare(
+        `INSERT INTO messages (mailbox_id, uid, modseq, flags, keywords, internal_date, size, blob_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(mailboxId, uid, modseq, f.bits, joinKeywords(f.keywords), Math.trunc(internalDate), size, blobId);
+    return Number(res.lastInsertRowid);
+  }
+
+  #mapRemote(messageId: number, accountId: number, r: RemoteRef & { contentHash?: Buffer }): void {
+    this.#s
+      .prepare(
+        `INSERT INTO remote_map (message_id, account_id, remote_mailbox, remote_uidvalidity, remote_uid, content_hash)
+         VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT(message_id) DO UPDATE SET remote_mailbox = excluded.remote_mailbox,
+           remote_uidvalidity = excluded.remote_uidvalidity, remote_uid = excluded.remote_uid,
+           content_hash = excluded.content_hash`,
+      )
+      .run(messageId, accountId, r.remoteMailbox, r.uidvalidity, r.uid, r.contentHash ?? null);
+  }
+
+  #remoteOf(messageId: number): RemoteRef | null {
+    const r = this.#s
+      .prepare<{ remote_mailbox: string; remote_uidvalidity: number; remote_uid: number }>(
+        'SELECT remote_mailbox, remote_uidvalidity, remote_uid FROM remote_map WHERE message_id = ?',
+      )
+      .get(messageId);
+    return r
+      ? { remoteMailbox: r.remote_mailbox, uidvalidity: r.remote_uidvalidity, uid: r.remote_uid }
+      : null;
+  }
+
+  #metaRows(mailboxId: number, uids: readonly number[]): MetaRow[] {
+    if (uids.length === 0) return [];
+    const sorted = isSortedUnique(uids) ? uids : [...new Set(uids)].sort((a, b) => a - b);
+    if (contiguous(sorted))
+      return this.#s
+        .prepare<MetaRow>(
+          `SELECT ${META_COLS} FROM messages m WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? ORDER BY m.uid`,
+        )
+        .all(mailboxId, sorted[0], sorted[sorted.length - 1]);
+    return this.#s
+      .prepare<MetaRow>(
+        `SELECT ${META_COLS} FROM json_each(?) j JOIN messages m ON m.mailbox_id = ? AND m.uid = j.value ORDER BY m.uid`,
+      )
+      .all(JSON.stringify(sorted), mailboxId);
+  }
+
+  #removeRows(mailboxId: number, rows: readonly MetaRow[], origin: Origin): number[] {
+    if (rows.length === 0) return [];
+    const mb = this.#mailbox(mailboxId);
+    const modseq = mb.highestmodseq + 1;
+    const del = this.#s.prepare('DELETE FROM messages WHERE id = ?');
+    const log = this.#s.prepare(
+      'INSERT INTO expunge_log (mailbox_id, uid, modseq) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET modseq = excluded.modseq',
+    );
+    for (const r of rows) {
+      if (origin === 'local')
+        this.#pending.enqueue(mb.account_id, {
+          kind: 'expunge',
+          mailboxId,
+          uid: r.uid,
+          remote: this.#remoteOf(r.id),
+        });
+      del.run(r.id);
+      log.run(mailboxId, r.uid, modseq);
+    }
+    this.#bump(mailboxId, mb.uidnext, modseq);
+    const uids = rows.map((r) => r.uid);
+    this.#s.emit({ type: 'messages-expunged', mailboxId, uids, modseq });
+    return uids;
+  }
+}
+
+interface HeaderDbRow {
+  subject: string;
+  from_display: string;
+  to_display: string;
+  cc_display: string;
+  bcc_display: string;
+  from_addr: string;
+  to_addr: string;
+  cc_addr: string;
+  date: number | null;
+  message_id: string | null;
+  in_reply_to: string | null;
+  refs: string;
+  base_subject: string;
+}
+
+const HEADER_COLS =
+  'b.subject, b.from_display, b.to_display, b.cc_display, b.bcc_display, b.from_addr, b.to_addr, b.cc_addr, b.date, b.message_id, b.in_reply_to, b.refs, b.base_subject';
+
+function headersFrom(r: HeaderDbRow): HeaderFields {
+  return {
+    subject: r.subject,
+    from: r.from_display,
+    to: r.to_display,
+    cc: r.cc_display,
+    bcc: r.bcc_display,
+    fromAddr: r.from_addr,
+    toAddr: r.to_addr,
+    ccAddr: r.cc_addr,
+    date: r.date,
+    messageId: r.message_id,
+    inReplyTo: r.in_reply_to,
+    references: JSON.parse(r.refs) as string[],
+    baseSubject: r.base_subject,
+  };
+}
+
+function isSortedUnique(uids: readonly number[]): boolean {
+  for (let i = 1; i < uids.length; i++) if (uids[i]! <= uids[i - 1]!) return false;
+  return true;
+}
+
+/** The distinct trigrams of a (lowercased) needle, by code point, as the trigram tokenizer makes them. */
+export function trigrams(s: string): string[] {
+  const cps = [...s];
+  const out = new Set<string>();
+  for (let i = 0; i + 3 <= cps.length; i++) out.add(cps.slice(i, i + 3).join(''));
+  return [...out];
+}

@@ -1,0 +1,101 @@
+/**
+ * The durable, ordered queue of local changes to replay on the provider (consumed by sync).
+ * Mailbox and message repos enqueue these in the same transaction as the change itself when the
+ * change's origin is 'local' (an IMAP client, an import); changes made by sync are not queued.
+ */
+import type { StoreDb } from '../sql.ts';
+
+/** Where a remote message lives (captured before a local expunge deletes the mapping). */
+export interface RemoteRef {
+  remoteMailbox: string;
+  uidvalidity: number;
+  uid: number;
+}
+
+export type PendingChange =
+  | { kind: 'mailbox-create'; mailboxId: number; name: string }
+  | { kind: 'mailbox-rename'; mailboxId: number; oldName: string; name: string }
+  | { kind: 'mailbox-delete'; mailboxId: number; name: string; remoteName: string | null }
+  | { kind: 'mailbox-subscribe'; mailboxId: number; name: string; subscribed: boolean }
+  /** local message (mailboxId, uid) to upload */
+  | { kind: 'append'; mailboxId: number; uid: number }
+  /** new flags of a local message; `remote` null when it was never uploaded */
+  | { kind: 'flags'; mailboxId: number; uid: number; flags: string[]; remote: RemoteRef | null }
+  | { kind: 'expunge'; mailboxId: number; uid: number; remote: RemoteRef | null };
+
+export type Origin = 'local' | 'sync';
+
+export interface PendingRow {
+  id: number;
+  accountId: number;
+  change: PendingChange;
+  attempts: number;
+  nextAttempt: number;
+  lastError: string | null;
+  createdAt: number;
+}
+
+interface Row {
+  id: number;
+  account_id: number;
+  kind: string;
+  payload: string;
+  attempts: number;
+  next_attempt: number;
+  last_error: string | null;
+  created_at: number;
+}
+
+export class PendingChangesRepo {
+  readonly #s: StoreDb;
+  constructor(s: StoreDb) {
+    this.#s = s;
+  }
+
+  enqueue(accountId: number, change: PendingChange): number {
+    const res = this.#s
+      .prepare('INSERT INTO pending_changes (account_id, kind, payload, created_at) VALUES (?, ?, ?, ?)')
+      .run(accountId, change.kind, JSON.stringify(change), Date.now());
+    return Number(res.lastInsertRowid);
+  }
+
+  /** Oldest first; only those due at `now`. */
+  list(accountId: number, limit = 500, now = Date.now()): PendingRow[] {
+    return this.#s
+      .prepare<Row>(
+        'SELECT * FROM pending_changes WHERE account_id = ? AND next_attempt <= ? ORDER BY id LIMIT ?',
+      )
+      .all(accountId, now, limit)
+      .map((r: Row) => ({
+        id: r.id,
+        accountId: r.account_id,
+        change: JSON.parse(r.payload) as PendingChange,
+        attempts: r.attempts,
+        nextAttempt: r.next_attempt,
+        lastError: r.last_error,
+        createdAt: r.created_at,
+      }));
+  }
+
+  count(accountId: number): number {
+    return (
+      this.#s
+        .prepare<{ n: number }>('SELECT count(*) AS n FROM pending_changes WHERE account_id = ?')
+        .get(accountId)?.n ?? 0
+    );
+  }
+
+  done(id: number): void {
+    this.#s.write(() => this.#s.prepare('DELETE FROM pending_changes WHERE id = ?').run(id));
+  }
+
+  failed(id: number, error: string, retryAt: number): void {
+    this.#s.write(() =>
+      this.#s
+        .prepare(
+          'UPDATE pending_changes SET attempts = attempts + 1, last_error = ?, next_attempt = ? WHERE id = ?',
+        )
+        .run(error, retryAt, id),
+    );
+  }
+}

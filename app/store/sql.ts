@@ -1,0 +1,66 @@
+/**
+ * StoreDb: the open database plus a prepared-statement cache and the write-transaction helper
+ * that queues change-feed events and emits them only after the outermost commit.
+ */
+import type { SqlDatabase, SqlStatement } from '../../native/sqlcipher.ts';
+import type { ChangeFeed, StoreEvent } from './change-feed.ts';
+
+export class StoreDb {
+  readonly db: SqlDatabase;
+  readonly feed: ChangeFeed;
+  readonly #stmts = new Map<string, SqlStatement>();
+  #pending: StoreEvent[] | null = null;
+
+  constructor(db: SqlDatabase, feed: ChangeFeed) {
+    this.db = db;
+    this.feed = feed;
+  }
+
+  /** A cached prepared statement. */
+  prepare<R = unknown>(sql: string): SqlStatement<unknown[], R> {
+    let s = this.#stmts.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.#stmts.set(sql, s);
+    }
+    return s as SqlStatement<unknown[], R>;
+  }
+
+  /**
+   * Runs fn in a write transaction (BEGIN IMMEDIATE). Nested calls become savepoints of the outer
+   * transaction. Events queued with emit() are delivered after the outermost COMMIT, dropped on
+   * rollback.
+   */
+  write<T>(fn: () => T): T {
+    if (this.#pending) {
+      const mark = this.#pending.length;
+      try {
+        return this.db.transaction(fn)();
+      } catch (err) {
+        this.#pending.length = mark;
+        throw err;
+      }
+    }
+    this.#pending = [];
+    let events: StoreEvent[];
+    let result: T;
+    try {
+      result = this.db.transaction(fn).immediate();
+      events = this.#pending;
+    } finally {
+      this.#pending = null;
+    }
+    for (const e of events) this.feed.emit(e);
+    return result;
+  }
+
+  /** Queues an event for after commit (or emits at once outside a transaction). */
+  emit(event: StoreEvent): void {
+    if (this.#pending) this.#pending.push(event);
+    else this.feed.emit(event);
+  }
+
+  get inWrite(): boolean {
+    return this.#pending !== null;
+  }
+}

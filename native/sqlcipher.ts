@@ -1,0 +1,78 @@
+/**
+ * The one seam to the SQLCipher binding (better-sqlite3-multiple-ciphers). Opens a database file
+ * with a raw 32-byte key in SQLCipher v4 mode and applies the store's pragmas.
+ *
+ * Durability: journal_mode=WAL + synchronous=NORMAL. A killed process (SIGKILL, crash) loses
+ * nothing that was committed; a power loss / OS crash may lose the last few commits but never
+ * corrupts the database (WAL frames are checksummed and replayed only when complete).
+ *
+ * temp_store=MEMORY keeps sort/temp b-trees out of plaintext temp files.
+ */
+import Database from 'better-sqlite3-multiple-ciphers';
+import type { Logger } from '../app/shared/logger.ts';
+
+export type SqlDatabase = Database.Database;
+export type SqlStatement<P extends unknown[] | object = unknown[], R = unknown> = Database.Statement<P, R>;
+
+export interface OpenOptions {
+  /** Page cache in KiB (default 32 MiB). */
+  cacheKiB?: number;
+  readonly?: boolean;
+  /** Refuse to create the file when it does not exist (default true). */
+  mustExist?: boolean;
+}
+
+/** Thrown when the key does not decrypt the file (or the file is not a database). */
+export class WrongKeyError extends Error {
+  override name = 'WrongKeyError';
+}
+
+export function openEncryptedDatabase(
+  file: string,
+  key: Buffer,
+  logger: Logger,
+  opts: OpenOptions = {},
+): SqlDatabase {
+  if (key.length !== 32) throw new Error('the database key must be 32 bytes');
+  const db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: opts.mustExist ?? true });
+  try {
+    db.pragma(`cipher='sqlcipher'`);
+    db.pragma('legacy=4');
+    db.pragma(`key="x'${key.toString('hex')}'"`);
+    try {
+      db.prepare('SELECT count(*) FROM sqlite_master').get();
+    } catch (err) {
+      throw new WrongKeyError('the database key does not open this store', { cause: err });
+    }
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('temp_store = MEMORY');
+    db.pragma(`cache_size = -${opts.cacheKiB ?? 32768}`);
+    db.pragma('busy_timeout = 5000');
+    const versions = cipherVersions(db);
+    logger.debug({ sqlite: versions.sqlite, cipher: versions.cipher }, 'store database opened');
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+export function cipherVersions(db: SqlDatabase): { sqlite: string; cipher: string } {
+  const sqlite = (db.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v;
+  let cipher = 'unknown';
+  try {
+    const row = db.prepare('SELECT sqlite3mc_version() AS v').get() as { v: string } | undefined;
+    if (row?.v) cipher = row.v;
+  } catch {
+    // not a SQLite3MultipleCiphers build
+  }
+  return { sqlite, cipher };
+}
+
+/** Re-encrypts the whole database under a new key (not used for passphrase changes, which only rewrap). */
+export function rekeyDatabase(db: SqlDatabase, key: Buffer): void {
+  if (key.length !== 32) throw new Error('the database key must be 32 bytes');
+  db.pragma(`rekey="x'${key.toString('hex')}'"`);
+}

@@ -1,0 +1,81 @@
+import { strict as assert } from 'node:assert';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { MIGRATIONS, type Migration } from '../../../app/store/migrations/index.ts';
+import { SchemaTooNewError, latestVersion, schemaVersion } from '../../../app/store/migrations/runner.ts';
+import { msg, newStore, reopen, tempDir } from './helpers.ts';
+
+const V1 = MIGRATIONS.filter((m) => m.version === 1);
+const next = latestVersion(MIGRATIONS) + 1;
+/** A later step as a future release would add it: a new column with a backfill. */
+const addColumn: Migration = {
+  version: next,
+  name: 'test-add-column',
+  up(db) {
+    db.exec("ALTER TABLE accounts ADD COLUMN nickname TEXT NOT NULL DEFAULT ''");
+    db.exec("UPDATE accounts SET nickname = 'nick-' || email");
+  },
+};
+/** A step that fails half-way: must leave the database at the previous version. */
+const broken: Migration = {
+  version: next,
+  name: 'test-broken',
+  up(db) {
+    db.exec('CREATE TABLE half_done (x INTEGER)');
+    throw new Error('boom');
+  },
+};
+
+describe('store migrations', () => {
+  const t = tempDir();
+  after(t.cleanup);
+  const dir = join(t.dir, 's');
+
+  it('migrates a v1 database forward, keeping its data', async () => {
+    const s = await newStore(dir, { migrations: V1 });
+    assert.equal(schemaVersion(s.db), 1);
+    const acc = s.accounts.create({
+      email: 'm@example.org',
+      imap: { host: 'h', port: 1 },
+      smtp: { host: 'h', port: 2 },
+      security: 'none',
+      providerPassword: 'x',
+    });
+    const box = s.mailboxes.create(acc.id, 'INBOX');
+    s.messages.insert(box.id, msg('kept', 'data'));
+    s.close();
+
+    const migrations = [...MIGRATIONS, addColumn];
+    await assert.rejects(reopen(dir, { migrations: [...MIGRATIONS, broken] }), /boom/);
+    const mid = await reopen(dir, { migrations: MIGRATIONS });
+    assert.equal(schemaVersion(mid.db), latestVersion(MIGRATIONS));
+    assert.deepEqual(
+      mid.db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'half_done'").get(),
+      { n: 0 },
+    );
+    mid.close();
+
+    const s2 = await reopen(dir, { migrations });
+    assert.equal(schemaVersion(s2.db), next);
+    assert.deepEqual(s2.db.prepare('SELECT nickname FROM accounts').get(), {
+      nickname: 'nick-m@example.org',
+    });
+    assert.equal(s2.messages.count(box.id), 1);
+    s2.close();
+  });
+
+  it('refuses a database written by a newer version', async () => {
+    await assert.rejects(reopen(dir, { migrations: MIGRATIONS }), (err: unknown) => {
+      assert.ok(err instanceof SchemaTooNewError);
+      assert.equal(
+        err.message,
+        `this store was written by a newer Lockbridge (schema ${next} > ${latestVersion(MIGRATIONS)}); upgrade Lockbridge`,
+      );
+      return true;
+    });
+    // the refusal released the lock and changed nothing: the newer version still opens
+    const s = await reopen(dir, { migrations: [...MIGRATIONS, addColumn] });
+    assert.equal(schemaVersion(s.db), next);
+    s.close();
+  });
+});

@@ -1,0 +1,132 @@
+import { strict as assert } from 'node:assert';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { ConflictError, UnlockError } from '../../../app/shared/errors.ts';
+import { changePassphrase, createStore } from '../../../app/store/store.ts';
+import { lockOwner } from '../../../app/store/unlock/dir-lock.ts';
+import type { KeychainWrapper } from '../../../native/keychain.ts';
+import { msg, newStore, reopen, storeOpts, tempDir } from './helpers.ts';
+
+function snapshot(dir: string): Map<string, Buffer> {
+  const m = new Map<string, Buffer>();
+  for (const f of readdirSync(dir)) m.set(f, readFileSync(join(dir, f)));
+  return m;
+}
+
+describe('store unlocking', () => {
+  const t = tempDir();
+  after(t.cleanup);
+
+  it('creates, reopens with the right passphrase, keeps data', async () => {
+    const dir = join(t.dir, 'a');
+    const s = await newStore(dir);
+    const acc = s.accounts.create({
+      email: 'a@example.org',
+      imap: { host: 'imap.example.org', port: 993 },
+      smtp: { host: 'smtp.example.org', port: 465 },
+      security: 'tls',
+      providerPassword: 'pw',
+    });
+    const inbox = s.mailboxes.create(acc.id, 'INBOX');
+    s.messages.insert(inbox.id, msg('hello', 'body'));
+    s.close();
+    assert.equal(statSync(dir).mode & 0o777, 0o700);
+    assert.equal(statSync(join(dir, 'keywrap.json')).mode & 0o777, 0o600);
+    const s2 = await reopen(dir);
+    assert.equal(s2.messages.count(inbox.id), 1);
+    s2.close();
+  });
+
+  it('refuses a wrong passphrase with a one-line UnlockError and changes no file', async () => {
+    const dir = join(t.dir, 'a');
+    const before = snapshot(dir);
+    await assert.rejects(reopen(dir, { passphrase: 'wrong' }), (err: unknown) => {
+      assert.ok(err instanceof UnlockError);
+      assert.match(err.message, /wrong passphrase/);
+      assert.ok(!err.message.includes('\n'));
+      return true;
+    });
+    assert.deepEqual(snapshot(dir), before);
+  });
+
+  it('refuses a missing passphrase and a missing store clearly', async () => {
+    const dir = join(t.dir, 'a');
+    await assert.rejects(reopen(dir, { passphrase: undefined }), /passphrase is required/);
+    await assert.rejects(reopen(join(t.dir, 'nothing')), /run `lockbridge init`/);
+  });
+
+  it('refuses to create over an existing store', async () => {
+    await assert.rejects(
+      newStore(join(t.dir, 'a')),
+      (err: unknown) => err instanceof ConflictError && /already exists/.test(err.message),
+    );
+  });
+
+  it('changes the passphrase by rewrapping only the key (store.db untouched)', async () => {
+    const dir = join(t.dir, 'a');
+    const dbBefore = readFileSync(join(dir, 'store.db'));
+    const started = performance.now();
+    // default Argon2id parameters (64 MiB, t=3): still well under a second
+    await changePassphrase({ dir, oldPassphrase: 'correct horse', newPassphrase: 'battery staple' });
+    const ms = performance.now() - started;
+    assert.ok(ms < 2000, `rekey took ${ms} ms`);
+    assert.deepEqual(readFileSync(join(dir, 'store.db')), dbBefore);
+    await assert.rejects(reopen(dir), UnlockError);
+    const s = await reopen(dir, { passphrase: 'battery staple' });
+    // and the open-store variant
+    await s.changePassphrase('third one');
+    s.close();
+    await assert.rejects(reopen(dir, { passphrase: 'battery staple' }), UnlockError);
+    (await reopen(dir, { passphrase: 'third one' })).close();
+    await assert.rejects(
+      changePassphrase({ dir, oldPassphrase: 'nope', newPassphrase: 'x' }),
+      (err: unknown) => err instanceof UnlockError,
+    );
+  });
+
+  it('unlocks with a keychain-wrapped copy, and falls back to the passphrase', async () => {
+    const dir = join(t.dir, 'kc');
+    const secret = Buffer.alloc(32, 7);
+    const keychain: KeychainWrapper = {
+      available: () => true,
+      wrap: (k) => Buffer.from(k.map((b, i) => b ^ secret[i % 32]!)),
+      unwrap: (b) => Buffer.from(b.map((x, i) => x ^ secret[i % 32]!)),
+    };
+    const s = await createStore(storeOpts(dir, { keychain }));
+    s.close();
+    (await reopen(dir, { passphrase: undefined, keychain })).close();
+    const broken: KeychainWrapper = { ...keychain, unwrap: () => Buffer.alloc(32) };
+    await assert.rejects(reopen(dir, { passphrase: undefined, keychain: broken }), UnlockError);
+    (await reopen(dir, { keychain: broken })).close(); // falls back to the passphrase
+    const kw = readFileSync(join(dir, 'keywrap.json'), 'utf8');
+    assert.ok(JSON.parse(kw).keychain.blob);
+  });
+
+  it('allows one bridge per data directory', async () => {
+    const dir = join(t.dir, 'a');
+    const s = await reopen(dir, { passphrase: 'third one' });
+    assert.equal(lockOwner(dir), process.pid);
+    await assert.rejects(reopen(dir, { passphrase: 'third one' }), (err: unknown) => {
+      assert.ok(err instanceof ConflictError);
+      assert.equal(err.message, `another Lockbridge is already using ${dir} (pid ${process.pid})`);
+      return true;
+    });
+    s.close();
+    assert.equal(lockOwner(dir), null);
+  });
+
+  it('takes over a stale lock left by a dead process', async () => {
+    const dir = join(t.dir, 'a');
+    const { spawnSync } = await import('node:child_process');
+    const dead = spawnSync(process.execPath, [
+      '-e',
+      'process.stdout.write(String(process.pid))',
+    ]).stdout.toString();
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(dir, 'bridge.lock'), `${dead}\n`);
+    const s = await reopen(dir, { passphrase: 'third one' });
+    assert.equal(lockOwner(dir), process.pid);
+    s.close();
+  });
+});
