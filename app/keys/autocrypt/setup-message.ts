@@ -1,0 +1,200 @@
+/**
+ * Autocrypt Setup Message (standards §3f): create one for the user's own mailbox, and import one
+ * on another device.
+ *
+ * Payload: the armored secret key (with `Autocrypt-Prefer-Encrypt`), symmetrically encrypted to
+ * the Setup Code as SKESK v4 + SEIPD v1 with iterated+salted S2K and AES-256 (never Argon2/AEAD,
+ * so GnuPG 2.2 and RNP can read it), armored with `Passphrase-Format: numeric9x4` and
+ * `Passphrase-Begin`. The MIME: multipart/mixed with `Autocrypt-Setup-Message: v1`, a text part
+ * and an application/autocrypt-setup attachment. The code is returned to the caller to show to
+ * the user; it never goes into any message.
+ */
+import { randomBytes } from 'node:crypto';
+import * as openpgp from 'openpgp';
+import { UserError } from '../../shared/errors.ts';
+import { canonicalAddress } from '../address.ts';
+import type { Keyring } from '../keyring.ts';
+import { addArmorHeaders } from '../own-keys.ts';
+import { INTEROP_CONFIG } from '../pgp-config.ts';
+import type { OwnKeyRecord, PreferEncrypt } from '../types.ts';
+import { generateSetupCode, normalizeSetupCode } from './setup-code.ts';
+import { readSimpleMime } from './setup-mime.ts';
+
+export interface CreatedSetupMessage {
+  setupCode: string;
+  /** The whole RFC 5322 message (CRLF line ends), ready to APPEND to the user's mailbox. */
+  raw: string;
+  /** The armored encrypted payload alone. */
+  armored: string;
+  fingerprint: string;
+}
+
+const ASM_CONFIG: openpgp.PartialConfig = {
+  ...INTEROP_CONFIG,
+  aeadProtect: false,
+  s2kType: openpgp.enums.s2k.iterated,
+  preferredSymmetricAlgorithm: openpgp.enums.symmetric.aes256,
+};
+
+/** Encrypts an armored secret key to a setup code; returns the armored message with ASM headers. */
+export async function encryptSetupPayload(armoredSecretKey: string, setupCode: string): Promise<string> {
+  const message = await openpgp.createMessage({ text: armoredSecretKey });
+  const armored = await openpgp.encrypt({
+    message,
+    passwords: [setupCode],
+    format: 'armored',
+    config: ASM_CONFIG,
+  });
+  return addArmorHeaders(armored, {
+    'Passphrase-Format': 'numeric9x4',
+    'Passphrase-Begin': setupCode.slice(0, 2),
+  });
+}
+
+export async function createSetupMessage(
+  keyring: Keyring,
+  email: string,
+  opts: { now?: number } = {},
+): Promise<CreatedSetupMessage> {
+  const addr = canonicalAddress(email);
+  const rec = keyring.own.active(addr);
+  if (!rec) throw new UserError('no-own-key', `no own key for ${addr}: generate or import one first`);
+  const setupCode = generateSetupCode();
+  const keyArmored = await keyring.own.armoredSecret(rec, undefined, {
+    'Autocrypt-Prefer-Encrypt': rec.preferEncrypt,
+  });
+  const armored = await encryptSetupPayload(keyArmored, setupCode);
+  const now = new Date(opts.now ?? keyring.now());
+  const raw = buildSetupMime(addr, armored, now);
+  keyring.own.markBackedUp([rec.fingerprint]);
+  return { setupCode, raw, armored, fingerprint: rec.fingerprint };
+}
+
+function buildSetupMime(addr: string, armored: string, date: Date): string {
+  const boundary = `ASM-${randomBytes(12).toString('hex')}`;
+  const domain = addr.slice(addr.lastIndexOf('@') + 1);
+  const lines = [
+    `From: <${addr}>`,
+    `To: <${addr}>`,
+    'Subject: Autocrypt Setup Message',
+    `Date: ${date.toUTCString().replace('GMT', '+0000')}`,
+    `Message-ID: <${randomBytes(16).toString('hex')}@${domain}>`,
+    'MIME-Version: 1.0',
+    'Autocrypt-Setup-Message: v1',
+    `Content-Type: multipart/mixed; boundary="${boundary}"`,
+    '',
+    `--${boundary}`,
+    'Content-Type: text/plain; charset=utf-8',
+    'Content-Transfer-Encoding: 7bit',
+    '',
+    'This message contains your secret OpenPGP key, encrypted with a Setup Code',
+    'that was shown on the device that made it (the code is never sent by mail).',
+    '',
+    'To use the key on another device, open this message in an Autocrypt-capable',
+    'mail program (or Lockbridge) there and enter the Setup Code. Keep this message',
+    'as a backup of your key, and keep the Setup Code somewhere safe.',
+    '',
+    `--${boundary}`,
+    'Content-Type: application/autocrypt-setup',
+    'Content-Disposition: attachment; filename="autocrypt-setup-message.html"',
+    'Content-Transfer-Encoding: 7bit',
+    '',
+    '<html><body>',
+    '<p>This is the Autocrypt Setup File used to transfer your secret key between',
+    'clients. Decrypt it with the Setup Code shown on the device that made it, and',
+    'import the contained key.</p>',
+    '<pre>',
+    ...armored.trimEnd().split(/\r?\n/),
+    '</pre></body></html>',
+    '',
+    `--${boundary}--`,
+    '',
+  ];
+  return lines.join('\r\n');
+}
+
+export interface ParsedSetupMessage {
+  armored: string;
+  passphraseFormat: string | null;
+  passphraseBegin: string | null;
+}
+
+/**
+ * Finds the encrypted payload of a Setup Message (whole message, or just the attachment text).
+ * A message whose `Autocrypt-Setup-Message` header is present but not `v1` is refused.
+ */
+export function parseSetupMessage(raw: string): ParsedSetupMessage {
+  let text = raw;
+  if (/^[\x21-\x39\x3b-\x7e]+:/.test(raw)) {
+    const { headers, parts } = readSimpleMime(raw);
+    const flag = headers.get('autocrypt-setup-message');
+    if (flag !== undefined && flag.trim().toLowerCase() !== 'v1') {
+      throw new UserError(
+        'bad-setup-message',
+        `unsupported Autocrypt-Setup-Message version ${JSON.stringify(flag)}`,
+      );
+    }
+    const setupPart = parts.find((p) =>
+      (p.headers.get('content-type') ?? '').toLowerCase().startsWith('application/autocrypt-setup'),
+    );
+    text = setupPart ? setupPart.body : parts.map((p) => p.body).join('\n');
+  }
+  const m = /-----BEGIN PGP MESSAGE-----\r?\n([\s\S]*?)-----END PGP MESSAGE-----/.exec(text);
+  if (!m)
+    throw new UserError(
+      'bad-setup-message',
+      'no encrypted key (PGP MESSAGE block) found in the Setup Message',
+    );
+  const armored = `-----BEGIN PGP MESSAGE-----\n${m[1]!.replace(/\r\n/g, '\n')}-----END PGP MESSAGE-----\n`;
+  const head = m[1]!.split(/\r?\n\r?\n/)[0] ?? '';
+  const hdr = (name: string): string | null => {
+    const r = new RegExp(`^${name}:\\s*(.+)$`, 'im').exec(head);
+    return r ? r[1]!.trim() : null;
+  };
+  return { armored, passphraseFormat: hdr('Passphrase-Format'), passphraseBegin: hdr('Passphrase-Begin') };
+}
+
+/** Decrypts a Setup Message payload; returns the armored secret key and its prefer-encrypt. */
+export async function decryptSetupPayload(
+  armored: string,
+  setupCode: string,
+): Promise<{ armoredKey: string; preferEncrypt: PreferEncrypt }> {
+  const candidates = [...new Set([setupCode, normalizeSetupCode(setupCode)])];
+  let data: string | null = null;
+  for (const code of candidates) {
+    try {
+      // a fresh message per attempt: a failed decryption leaves packets in a used state
+      const message = await openpgp.readMessage({ armoredMessage: armored });
+      const r = await openpgp.decrypt({
+        message,
+        passwords: [code],
+        format: 'utf8',
+        config: { allowUnauthenticatedMessages: false },
+      });
+      data = String(r.data);
+      break;
+    } catch {
+      // try the next spelling of the code
+    }
+  }
+  if (data === null) throw new UserError('bad-setup-code', 'the Setup Code does not open this Setup Message');
+  const m = /-----BEGIN PGP PRIVATE KEY BLOCK-----[\s\S]*?-----END PGP PRIVATE KEY BLOCK-----/.exec(data);
+  if (!m) throw new UserError('bad-setup-message', 'the Setup Message does not contain a secret key');
+  const pe = /^Autocrypt-Prefer-Encrypt:\s*(\S+)/im.exec(m[0].split(/\r?\n\r?\n/)[0] ?? '');
+  return {
+    armoredKey: m[0] + '\n',
+    preferEncrypt: pe?.[1]?.toLowerCase() === 'mutual' ? 'mutual' : 'nopreference',
+  };
+}
+
+/** Imports a Setup Message (raw message or payload) with its code: the key becomes the active own key. */
+export async function importSetupMessage(
+  keyring: Keyring,
+  raw: string,
+  setupCode: string,
+): Promise<OwnKeyRecord> {
+  const parsed = parseSetupMessage(raw);
+  const { armoredKey, preferEncrypt } = await decryptSetupPayload(parsed.armored, setupCode);
+  const key = await openpgp.readPrivateKey({ armoredKey });
+  return keyring.own.importSecret(key, { preferEncrypt });
+}
