@@ -1,0 +1,74 @@
+/**
+ * RFC 5322 §3.3 Date parsing with the obsolete forms of §4.3 (2/3-digit years, named and military
+ * zones, comments, missing seconds, missing day-of-week), lenient about spacing.
+ *
+ * - parseRfc5322Date(value) → ms since epoch, or null if it cannot be understood.
+ */
+
+const MONTHS: Record<string, number> = {
+  jan: 0,
+  feb: 1,
+  mar: 2,
+  apr: 3,
+  may: 4,
+  jun: 5,
+  jul: 6,
+  aug: 7,
+  sep: 8,
+  oct: 9,
+  nov: 10,
+  dec: 11,
+};
+
+const ZONES: Record<string, number> = {
+  ut: 0,
+  utc: 0,
+  gmt: 0,
+  z: 0,
+  est: -300,
+  edt: -240,
+  cst: -360,
+  cdt: -300,
+  mst: -420,
+  mdt: -360,
+  pst: -480,
+  pdt: -420,
+};
+
+export function parseRfc5322Date(value: string | null): number | null {
+  if (value === null) return null;
+  // drop comments and a leading day-of-week
+  const s = value
+    .replace(/\([^()]*\)/g, ' ')
+    .replace(/[\r\n]/g, ' ')
+    .trim();
+  const m =
+    /^(?:[A-Za-z]+\s*,?\s*)?(\d{1,2})\s*[-\s]\s*([A-Za-z]{3})[A-Za-z]*\.?\s*[-\s]\s*(\d{2,4})\s+(\d{1,2})\s*:\s*(\d{1,2})(?:\s*:\s*(\d{1,2}(?:\.\d+)?))?\s*([+-]\d{4}|[+-]\d{2}:?\d{2}|[A-Za-z]{1,5})?/.exec(
+      s,
+    );
+  if (!m) return null;
+  const day = Number(m[1]);
+  const month = MONTHS[(m[2] as string).toLowerCase()];
+  if (month === undefined) return null;
+  let year = Number(m[3]);
+  if ((m[3] as string).length === 2) year += year < 50 ? 2000 : 1900;
+  else if ((m[3] as string).length === 3) year += 1900;
+  const hour = Number(m[4]);
+  const minute = Number(m[5]);
+  const second = m[6] ? Math.floor(Number(m[6])) : 0;
+  if (day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return null;
+  let offsetMin = 0;
+  const z = m[7];
+  if (z) {
+    if (z[0] === '+' || z[0] === '-') {
+      const digits = z.slice(1).replace(':', '');
+      const hh = Number(digits.slice(0, 2));
+      const mm = Number(digits.slice(2, 4));
+      offsetMin = (z[0] === '-' ? -1 : 1) * (hh * 60 + mm);
+    } else {
+      offsetMin = ZONES[z.toLowerCase()] ?? 0; // military / unknown zones: treat as UTC (RFC 5322 §4.3)
+    }
+  }
+  const ms = Date.UTC(year, month, day, hour, minute, Math.min(second, 59)) - offsetMin * 60_000;
+  return Number.isFinite(ms) ? ms : null;
+}

@@ -1,0 +1,60 @@
+/**
+ * Full-text-search text of a message: the decoded text of its text/* parts (QP/base64 decoded,
+ * charset → UTF-8, HTML reduced to text), plus the decoded headers of encapsulated messages.
+ * Non-text attachments are skipped; the result is capped at TEXT_CAP characters.
+ *
+ * - extractText(raw, root) → string
+ */
+import type { MimeNode } from './tree.ts';
+import { decodeTransfer } from './transfer-encoding.ts';
+import { decodeCharset } from './charset.ts';
+import { htmlToText } from './html-text.ts';
+import { paramValue } from './params.ts';
+import { fieldValue } from './header-block.ts';
+import { decodeEncodedWords } from './encoded-words.ts';
+
+export const TEXT_CAP = 1024 * 1024;
+
+export function partText(buf: Uint8Array, node: MimeNode): string {
+  const bytes = decodeTransfer(buf.subarray(node.bodyStart, node.bodyEnd), node.encoding);
+  const text = decodeCharset(bytes, paramValue(node.params, 'charset') ?? null);
+  return node.contentType === 'text/html' ? htmlToText(text) : text;
+}
+
+export function extractText(buf: Uint8Array, root: MimeNode): string {
+  const out: string[] = [];
+  let len = 0;
+  const push = (s: string): boolean => {
+    if (s.length === 0) return true;
+    if (len + s.length > TEXT_CAP) {
+      out.push(s.slice(0, TEXT_CAP - len));
+      len = TEXT_CAP;
+      return false;
+    }
+    out.push(s);
+    len += s.length;
+    return true;
+  };
+  const walk = (node: MimeNode): boolean => {
+    if (len >= TEXT_CAP) return false;
+    if (node.isMultipart) {
+      // multipart/alternative: text/plain and text/html usually carry the same words; index both
+      // only when cheap: index every child (search must find words of either rendering)
+      for (const c of node.children) if (!walk(c)) return false;
+      return true;
+    }
+    if (node.message) {
+      const m = node.message;
+      for (const f of m.header.fields) {
+        if (f.lower === 'subject' || f.lower === 'from' || f.lower === 'to' || f.lower === 'cc') {
+          if (!push(f.name + ': ' + decodeEncodedWords(fieldValue(buf, f)) + '\n')) return false;
+        }
+      }
+      return walk(m);
+    }
+    if (node.type.toLowerCase() !== 'text') return true;
+    return push(partText(buf, node) + '\n');
+  };
+  walk(root);
+  return out.join('').replace(/\n+$/, '');
+}
