@@ -1,0 +1,302 @@
+/**
+ * The SubmissionPort over the store, the keyring and app/crypto: the outgoing pipeline.
+ *
+ *   parse once (prepareMessage) → Bcc = RCPT − (To ∪ Cc) → find every recipient's key (in
+ *   parallel, bounded by settings.keyLookupTimeoutMs) → plan per recipient (planMessage) →
+ *   build the copies (buildCopies) → enqueue every copy in ONE transaction → resolve.
+ *
+ * A refusal (policy requires encryption, a key is missing) throws EncryptionRequiredError and
+ * queues nothing. The SMTP server replies 250 only after submit() resolved, i.e. after COMMIT.
+ */
+import * as openpgp from 'openpgp';
+import type { Settings } from '../contract.ts';
+import type { Logger } from '../../shared/logger.ts';
+import type { Store } from '../../store/store.ts';
+import type { Keyring } from '../../keys/keyring.ts';
+import type { KeyringRepo, OwnKeyRecord } from '../../keys/types.ts';
+import { minimizeKey } from '../../keys/autocrypt/minimize.ts';
+import { formatAutocryptHeader, formatAutocryptValue } from '../../keys/autocrypt/header.ts';
+import type {
+  AccountId,
+  CheckResult,
+  SubmissionPort,
+  SubmissionRequest,
+} from '../../smtp/submission-port.ts';
+import {
+  EncryptionRequiredError,
+  InvalidMessageError,
+  SubmissionError,
+  TemporarySubmissionError,
+} from '../../smtp/errors.ts';
+import { prepareMessage } from '../../sync/outbox/prepare.ts';
+import { canonical, classifyRecipients } from '../../sync/outbox/recipients.ts';
+import { planMessage, type RecipientFacts } from '../../sync/outbox/plan.ts';
+import { buildCopies, type SenderKeys } from '../../sync/outbox/build.ts';
+import type { OutboxCopyEnvelope } from '../../sync/outbox/worker.ts';
+
+/** A key found for a recipient by discovery (WKD, VKS, ...). */
+export interface FoundKey {
+  key: openpgp.PublicKey;
+  source: string;
+}
+
+/** Discovery beyond the local keyring and Autocrypt peers; must honour the abort signal. */
+export type KeyDiscovery = (address: string, signal: AbortSignal) => Promise<FoundKey | null>;
+
+export interface SubmissionAdapterDeps {
+  store: Store;
+  keyring: Keyring;
+  /** For Autocrypt peer state (keys seen in Autocrypt headers / gossip). */
+  keyringRepo?: KeyringRepo;
+  /** Network discovery (KEYS' WKD/VKS resolver); optional. */
+  discover?: KeyDiscovery;
+  settings: () => Settings;
+  logger: Logger;
+  /** Called after every successful enqueue (wakes the relay worker). */
+  onQueued?: (accountId: number) => void;
+  now?: () => number;
+}
+
+interface CachedAutocrypt {
+  fingerprint: string;
+  keydata: Uint8Array;
+}
+
+export class SubmissionAdapter implements SubmissionPort {
+  readonly #d: SubmissionAdapterDeps;
+  readonly #log: Logger;
+  readonly #autocrypt = new Map<string, CachedAutocrypt>();
+  readonly #senderKeys = new Map<string, { fingerprint: string; keys: SenderKeys }>();
+
+  constructor(deps: SubmissionAdapterDeps) {
+    this.#d = deps;
+    this.#log = deps.logger.child({ module: 'submission' });
+  }
+
+  async authenticate(username: string, password: string): Promise<AccountId | null> {
+    const account = this.#d.store.accounts.getByEmail(username.trim());
+    if (!account) return null;
+    const creds = this.#d.store.credentials;
+    const ok =
+      creds.verify(password) || (creds.get(account.email) !== null && creds.verify(password, account.email));
+    return ok ? String(account.id) : null;
+  }
+
+  async checkSender(account: AccountId, mailFrom: string, headerFrom: string[]): Promise<CheckResult> {
+    const acc = this.#d.store.accounts.get(Number(account));
+    if (!acc) return { ok: false, reason: 'the account no longer exists' };
+    const own = new Set(this.#addressesOf(acc.email, acc.settings));
+    for (const a of [mailFrom, ...headerFrom]) {
+      if (!own.has(canonical(a)))
+        return { ok: false, reason: `${a} is not an address of this account (${[...own].join(', ')})` };
+    }
+    return { ok: true };
+  }
+
+  async submit(req: SubmissionRequest): Promise<{ queuedId: string }> {
+    const started = Date.now();
+    const acc = this.#d.store.accounts.get(Number(req.account));
+    if (!acc) throw new SubmissionError('the account no longer exists');
+    const settings = this.#d.settings();
+    const senderAddr = canonical(acc.email);
+    const own = this.#d.keyring.own.active(senderAddr);
+    const sender = own ? await this.#senderKeysFor(own) : null;
+    const autocryptField = own ? await this.#autocryptField(own) : null;
+
+    let prepared;
+    try {
+      prepared = prepareMessage(req.raw, {
+        autocryptField,
+        attachKey:
+          settings.attachKey && own ? { armored: own.armoredPublic, fingerprint: own.fingerprint } : null,
+        messageIdDomain: senderAddr.slice(senderAddr.lastIndexOf('@') + 1),
+      });
+    } catch (err) {
+      throw new InvalidMessageError(`cannot parse the message: ${(err as Error).message}`);
+    }
+    const sets = classifyRecipients(req.envelope.rcptTo, prepared.toCc);
+    const all = [...sets.visible, ...sets.bcc];
+    const found = await this.#findKeys(all, settings.keyLookupTimeoutMs);
+    const facts = (addr: string): RecipientFacts => {
+      const contact = this.#d.keyring.getContact(addr);
+      const f = found.get(addr);
+      return {
+        address: addr,
+        hasKey: Boolean(f?.key),
+        ...(f?.problem ? { keyProblem: f.problem } : {}),
+        encrypt: contact?.encrypt ?? null,
+        sign: contact?.sign ?? null,
+      };
+    };
+    const plan = planMessage(sets.visible.map(facts), sets.bcc.map(facts), {
+      encryptPolicy: settings.encryptPolicy,
+      sign: settings.sign,
+      hasOwnKey: sender !== null,
+    });
+    if (!plan.ok) {
+      this.#log.info({ refused: plan.refused.length }, 'submission refused: encryption required');
+      throw new EncryptionRequiredError(
+        plan.refused.map((r) => ({
+          address: sets.envelopeForm.get(r.address) ?? r.address,
+          reason: r.reason,
+        })),
+      );
+    }
+    const keys = new Map<string, openpgp.PublicKey>();
+    for (const [addr, f] of found) if (f.key) keys.set(addr, f.key);
+    const gossip = new Map<string, string>();
+    for (const addr of sets.visible) {
+      const k = keys.get(addr);
+      if (k) gossip.set(addr, await this.#gossipValue(addr, k));
+    }
+    let copies;
+    try {
+      copies = await buildCopies({
+        base: prepared.base,
+        copies: plan.copies,
+        mailFrom: req.envelope.mailFrom,
+        envelopeForm: sets.envelopeForm,
+        keys,
+        sender,
+        sign: settings.sign,
+        gossip,
+      });
+    } catch (err) {
+      throw new SubmissionError(`cannot sign/encrypt the message: ${(err as Error).message}`);
+    }
+    const submission = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+    let ids: number[];
+    try {
+      ids = this.#d.store.sql.write(() =>
+        copies.map((c, i) => {
+          const env: OutboxCopyEnvelope = {
+            from: c.envelope.from,
+            to: c.envelope.to,
+            submission,
+            copy: i,
+            copies: copies.length,
+            kind: c.kind,
+            protection: c.protection,
+            messageId: prepared.messageId,
+            subject: prepared.subject,
+          };
+          return this.#d.store.outbox.enqueue(acc.id, env, c.raw);
+        }),
+      );
+    } catch (err) {
+      this.#log.error({ err: (err as Error).message }, 'outbox enqueue failed');
+      throw new TemporarySubmissionError('could not store the message in the outbox');
+    }
+    this.#log.info(
+      {
+        copies: copies.map((c) => `${c.kind}:${c.protection}:${c.envelope.to.length}`).join(','),
+        ms: Date.now() - started,
+      },
+      'submission queued',
+    );
+    this.#d.onQueued?.(acc.id);
+    return { queuedId: String(ids[0]) };
+  }
+
+  #addressesOf(email: string, settings: Record<string, unknown>): string[] {
+    const aliases = Array.isArray(settings['aliases']) ? (settings['aliases'] as unknown[]) : [];
+    return [email, ...aliases.filter((a): a is string => typeof a === 'string')].map(canonical);
+  }
+
+  async #senderKeysFor(rec: OwnKeyRecord): Promise<SenderKeys> {
+    const cached = this.#senderKeys.get(rec.email);
+    if (cached && cached.fingerprint === rec.fingerprint) return cached.keys;
+    const privateKey = await this.#d.keyring.own.privateKey(rec);
+    const publicKey = await openpgp.readKey({ armoredKey: rec.armoredPublic });
+    const keys = { privateKey, publicKey };
+    this.#senderKeys.set(rec.email, { fingerprint: rec.fingerprint, keys });
+    return keys;
+  }
+
+  async #autocryptField(rec: OwnKeyRecord): Promise<string | null> {
+    try {
+      let c = this.#autocrypt.get(rec.email);
+      if (!c || c.fingerprint !== rec.fingerprint) {
+        const pub = await openpgp.readKey({ armoredKey: rec.armoredPublic });
+        const min = await minimizeKey(pub, rec.email);
+        c = { fingerprint: rec.fingerprint, keydata: min.write() };
+        this.#autocrypt.set(rec.email, c);
+      }
+      return formatAutocryptHeader({ addr: rec.email, preferEncrypt: rec.preferEncrypt, keydata: c.keydata });
+    } catch (err) {
+      this.#log.warn({ err: (err as Error).message }, 'no Autocrypt header: own key cannot be minimized');
+      return null;
+    }
+  }
+
+  async #gossipValue(addr: string, key: openpgp.PublicKey): Promise<string> {
+    const min = await minimizeKey(key, addr).catch(() => key);
+    return formatAutocryptValue({ addr, keydata: min.write() });
+  }
+
+  /** Every recipient's key, looked up in parallel; the whole lookup is bounded by `timeoutMs`. */
+  async #findKeys(
+    addresses: string[],
+    timeoutMs: number,
+  ): Promise<Map<string, { key: openpgp.PublicKey | null; problem?: string }>> {
+    const ctl = new AbortController();
+    const timer = setTimeout(() => ctl.abort(), timeoutMs);
+    try {
+      const results = await Promise.all(
+        addresses.map(async (addr) => {
+          const timeout = new Promise<{ key: null; problem: string }>((resolve) =>
+            ctl.signal.addEventListener('abort', () =>
+              resolve({ key: null, problem: `key lookup timed out after ${timeoutMs} ms` }),
+            ),
+          );
+          const lookup = this.#findKey(addr, ctl.signal).catch((err: unknown) => ({
+            key: null,
+            problem: `key lookup failed: ${(err as Error).message}`,
+          }));
+          return [addr, await Promise.race([lookup, timeout])] as const;
+        }),
+      );
+      return new Map(results);
+    } finally {
+      clearTimeout(timer);
+      ctl.abort();
+    }
+  }
+
+  async #findKey(
+    addr: string,
+    signal: AbortSignal,
+  ): Promise<{ key: openpgp.PublicKey | null; problem?: string }> {
+    const local = await this.#d.keyring.contacts.encryptionKeyFor(addr);
+    if (local) return { key: local.key };
+    const peer = this.#d.keyringRepo?.getPeer(addr);
+    for (const data of [peer?.publicKey, peer?.gossipKey]) {
+      if (!data) continue;
+      try {
+        const key = await openpgp.readKey({ binaryKey: data });
+        if (
+          await key.getEncryptionKey().then(
+            () => true,
+            () => false,
+          )
+        )
+          return { key };
+      } catch {
+        // unusable Autocrypt keydata: ignore
+      }
+    }
+    if (this.#d.discover && !signal.aborted) {
+      const f = await this.#d.discover(addr, signal);
+      if (f) {
+        // remember it (source recorded by the keyring's key-change policy)
+        try {
+          await this.#d.keyring.contacts.record(addr, f.key, f.source as never);
+        } catch (err) {
+          this.#log.debug({ err: (err as Error).message }, 'discovered key not recorded');
+        }
+        return { key: f.key };
+      }
+    }
+    return { key: null, problem: 'no OpenPGP key found (keyring, Autocrypt, key discovery)' };
+  }
+}

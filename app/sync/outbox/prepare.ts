@@ -1,0 +1,79 @@
+/**
+ * The base message every upstream copy is built from (parse once): the client's message with the
+ * headers that must never leave removed (Bcc, X-Lockbridge-*, Autocrypt-Draft-State, a client's
+ * own Autocrypt header), a Message-ID and Date ensured (all copies share them), our Autocrypt
+ * header added, and the sender's public key attached when asked.
+ */
+import { randomBytes } from 'node:crypto';
+import { splitMessage } from '../../crypto/message-parts.ts';
+import { buildMultipartBody, foldField, freshBoundary, rawField } from '../../crypto/raw/build.ts';
+import type { RawHeader } from '../../crypto/raw/headers.ts';
+
+const DROP =
+  /^(bcc|resent-bcc|x-lockbridge-.*|autocrypt-draft-state|autocrypt|autocrypt-gossip|x-mozilla-.*)$/;
+
+export interface PrepareOptions {
+  /** The complete `Autocrypt: ...` field (folded, no final CRLF), or null. */
+  autocryptField?: string | null;
+  /** Attach the sender's public key (armored) as application/pgp-keys. */
+  attachKey?: { armored: string; fingerprint: string } | null;
+  /** Domain for a generated Message-ID. */
+  messageIdDomain: string;
+  now?: Date;
+}
+
+export interface PreparedMessage {
+  /** transport headers + MIME-Version + content entity, CRLF */
+  base: Buffer;
+  messageId: string;
+  /** raw (RFC 2047-encoded) Subject, '' when absent */
+  subject: string;
+  /** raw values of To and Cc headers */
+  toCc: string[];
+}
+
+export function prepareMessage(raw: Buffer, opts: PrepareOptions): PreparedMessage {
+  const { transport, entity } = splitMessage(raw);
+  const kept: Buffer[] = [];
+  let messageId = '';
+  let hasDate = false;
+  const toCc: string[] = [];
+  let subject = '';
+  for (const h of transport) {
+    if (DROP.test(h.lname)) continue;
+    if (h.lname === 'message-id') messageId = h.value.trim();
+    if (h.lname === 'date') hasDate = true;
+    if (h.lname === 'subject') subject = h.value;
+    if (h.lname === 'to' || h.lname === 'cc') toCc.push(h.value);
+    kept.push(rawField(h as RawHeader));
+  }
+  if (!messageId) {
+    messageId = `<${randomBytes(16).toString('hex')}@${opts.messageIdDomain}>`;
+    kept.push(Buffer.from(`Message-ID: ${messageId}\r\n`));
+  }
+  if (!hasDate)
+    kept.push(Buffer.from(`Date: ${(opts.now ?? new Date()).toUTCString().replace('GMT', '+0000')}\r\n`));
+  if (opts.autocryptField) kept.push(Buffer.from(opts.autocryptField + '\r\n'));
+  const content = opts.attachKey ? withKeyAttachment(entity, opts.attachKey) : entity;
+  const base = Buffer.concat([...kept, Buffer.from('MIME-Version: 1.0\r\n'), content]);
+  return { base, messageId, subject, toCc };
+}
+
+function withKeyAttachment(entity: Buffer, key: { armored: string; fingerprint: string }): Buffer {
+  const name = `OpenPGP_0x${key.fingerprint.slice(-16)}.asc`;
+  const armored = Buffer.from(key.armored.replace(/\r?\n/g, '\r\n').replace(/(\r\n)?$/, '\r\n'));
+  const keyPart = Buffer.concat([
+    Buffer.from(
+      `Content-Type: application/pgp-keys; name="${name}"\r\n` +
+        `Content-Disposition: attachment; filename="${name}"\r\n` +
+        'Content-Description: OpenPGP public key\r\n' +
+        'Content-Transfer-Encoding: 7bit\r\n\r\n',
+    ),
+    armored,
+  ]);
+  const boundary = freshBoundary(entity, keyPart);
+  return Buffer.concat([
+    Buffer.from(foldField('Content-Type', `multipart/mixed; boundary="${boundary}"`) + '\r\n'),
+    buildMultipartBody(boundary, [entity, keyPart]),
+  ]);
+}

@@ -1,0 +1,329 @@
+/**
+ * The relay worker: sends each outbox copy to the provider's SMTP server (nodemailer; STARTTLS or
+ * implicit TLS with certificate checks, a private CA allowed; AUTH with the provider login), one
+ * SMTP transaction per copy with that copy's own envelope.
+ *
+ * States (in the store, so they survive restarts): queued → sending → sent | failed.
+ * - 4xx replies, network and TLS errors, and provider auth failures: back to 'queued' with an
+ *   exponential backoff (the message waits; `status` shows the last error).
+ * - A permanent 5xx for the transaction (MAIL/RCPT/DATA refused): 'failed', and a failure notice
+ *   is put into the account's local Inbox. Recipients refused individually while others were
+ *   accepted get a notice too; the copy counts as sent.
+ *
+ * Delivery semantics — the commit point is the provider's 250 reply to DATA, recorded at once
+ * ('sent') in the same tick the reply arrives. An item found in 'sending' at startup was
+ * interrupted between "mark sending" and that record: the provider may or may not have accepted
+ * it. We choose AT-LEAST-ONCE and send it again (never lose mail); the window is only the time
+ * between the provider's final reply and our single-row UPDATE, and a duplicate carries the same
+ * Message-ID, which receiving clients de-duplicate. Network failures before the final reply are
+ * the common case and never cause duplicates.
+ */
+import nodemailer, { type Transporter } from 'nodemailer';
+import type { Logger } from '../../shared/logger.ts';
+import type { Store } from '../../store/store.ts';
+import type { OutboxEnvelope, OutboxRecord } from '../../store/repos/outbox.ts';
+import type { Account } from '../../store/repos/accounts.ts';
+import { analyzeMessage } from '../../mime/analyze.ts';
+import { buildFailureNotice } from './failure-notice.ts';
+
+/** What the submission adapter stores as the envelope of each copy. */
+export interface OutboxCopyEnvelope extends OutboxEnvelope {
+  /** groups the copies of one submission */
+  submission: string;
+  copy: number;
+  copies: number;
+  kind: 'visible' | 'bcc';
+  protection: 'encrypt' | 'sign' | 'plain';
+  messageId: string;
+  /** raw Subject of the client's message (for notices; the copy itself may say `...`) */
+  subject: string;
+}
+
+export interface BackoffOptions {
+  baseMs: number;
+  maxMs: number;
+  /** give up (failed + notice) after this long in the queue */
+  maxAgeMs: number;
+}
+
+export const DEFAULT_BACKOFF: BackoffOptions = {
+  baseMs: 5_000,
+  maxMs: 15 * 60_000,
+  maxAgeMs: 5 * 24 * 3600_000,
+};
+
+export type OutboxEvent =
+  | { type: 'sent'; id: number; accountId: number; response: string }
+  | { type: 'retry'; id: number; accountId: number; error: string; nextAttempt: number }
+  | { type: 'failed'; id: number; accountId: number; error: string };
+
+export interface OutboxWorkerOptions {
+  store: Store;
+  logger: Logger;
+  backoff?: Partial<BackoffOptions>;
+  /** idle poll interval (due retries); kick() wakes the worker at once */
+  pollMs?: number;
+  /** per-connection timeouts towards the provider */
+  timeoutMs?: number;
+  /** puts a failure notice into the account's local Inbox (default: store insert into INBOX) */
+  deliverNotice?: (account: Account, raw: Buffer) => void;
+  onEvent?: (e: OutboxEvent) => void;
+  now?: () => number;
+}
+
+export interface OutboxStatus {
+  queued: number;
+  sending: number;
+  failed: number;
+  sent: number;
+  lastError: string | null;
+}
+
+interface SmtpLikeError extends Error {
+  code?: string;
+  responseCode?: number;
+  response?: string;
+  command?: string;
+  rejected?: string[];
+}
+
+const PERMANENT_CODES = new Set(['EENVELOPE', 'EMESSAGE']);
+
+/** Is this a permanent refusal of the message (5xx in MAIL/RCPT/DATA)? Auth/TLS/network are not. */
+export function isPermanent(err: SmtpLikeError): boolean {
+  const code = err.responseCode ?? 0;
+  if (code < 500 || code > 599) return false;
+  if (err.code === 'EAUTH' || err.code === 'ETLS' || err.code === 'ECONNECTION') return false;
+  return PERMANENT_CODES.has(err.code ?? '') || /^(MAIL FROM|RCPT TO|DATA)/i.test(err.command ?? '');
+}
+
+export function backoffDelay(attempts: number, b: BackoffOptions): number {
+  return Math.min(b.maxMs, b.baseMs * 2 ** Math.max(0, attempts - 1));
+}
+
+export class OutboxWorker {
+  readonly #store: Store;
+  readonly #log: Logger;
+  readonly #backoff: BackoffOptions;
+  readonly #pollMs: number;
+  readonly #timeoutMs: number;
+  readonly #now: () => number;
+  readonly #deliverNotice: (account: Account, raw: Buffer) => void;
+  readonly #onEvent: (e: OutboxEvent) => void;
+  #timer: NodeJS.Timeout | null = null;
+  #running: Promise<void> | null = null;
+  #again = false;
+  #stopped = true;
+
+  constructor(opts: OutboxWorkerOptions) {
+    this.#store = opts.store;
+    this.#log = opts.logger.child({ module: 'outbox' });
+    this.#backoff = { ...DEFAULT_BACKOFF, ...(opts.backoff ?? {}) };
+    this.#pollMs = opts.pollMs ?? 5_000;
+    this.#timeoutMs = opts.timeoutMs ?? 60_000;
+    this.#now = opts.now ?? Date.now;
+    this.#deliverNotice = opts.deliverNotice ?? ((account, raw) => this.#insertIntoInbox(account, raw));
+    this.#onEvent = opts.onEvent ?? (() => {});
+  }
+
+  /** Recovers interrupted items (at-least-once, see above) and starts the loop. */
+  start(): void {
+    if (!this.#stopped) return;
+    this.#stopped = false;
+    const requeued = this.#store.outbox.requeueInterrupted();
+    if (requeued) this.#log.warn({ requeued }, 'outbox items interrupted while sending are queued again');
+    this.kick();
+  }
+
+  /** Wakes the worker (a new message was queued). */
+  kick(): void {
+    if (this.#stopped) return;
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#running = this.#loop().finally(() => {
+      this.#running = null;
+      if (this.#stopped) return;
+      if (this.#again) {
+        this.#again = false;
+        this.kick();
+      } else this.#schedule();
+    });
+  }
+
+  /** Stops after the item in flight (if any) is finished and recorded. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    await this.#running;
+  }
+
+  /** Per account (or for all): counts by state and the most recent error of a waiting item. */
+  status(accountId?: number): OutboxStatus {
+    const rows = this.#store.outbox.list(accountId);
+    const s: OutboxStatus = { queued: 0, sending: 0, failed: 0, sent: 0, lastError: null };
+    let lastErrAt = -1;
+    for (const r of rows) {
+      s[r.state]++;
+      if (r.lastError && r.state !== 'sent' && r.id > lastErrAt) {
+        lastErrAt = r.id;
+        s.lastError = r.lastError;
+      }
+    }
+    return s;
+  }
+
+  /** Sends everything due now; returns how many items were processed. */
+  async runOnce(): Promise<number> {
+    const due = this.#store.outbox.due(this.#now(), 50);
+    let n = 0;
+    const byAccount = new Map<number, OutboxRecord[]>();
+    for (const r of due) byAccount.set(r.accountId, [...(byAccount.get(r.accountId) ?? []), r]);
+    for (const [accountId, items] of byAccount) {
+      const account = this.#store.accounts.get(accountId);
+      if (!account) continue;
+      const transport = this.#transportFor(account);
+      try {
+        for (const item of items) {
+          if (this.#stopped && n > 0) break;
+          await this.#sendOne(account, item, transport);
+          n++;
+        }
+      } finally {
+        transport.close();
+      }
+    }
+    return n;
+  }
+
+  async #loop(): Promise<void> {
+    try {
+      while (!this.#stopped) {
+        const n = await this.runOnce();
+        if (n === 0) break;
+      }
+    } catch (err) {
+      this.#log.error({ err: (err as Error).message }, 'outbox loop error');
+    }
+  }
+
+  #schedule(): void {
+    if (this.#stopped) return;
+    this.#timer = setTimeout(() => this.kick(), this.#pollMs);
+    this.#timer.unref?.();
+  }
+
+  #transportFor(account: Account): Transporter {
+    const security = account.smtpSecurity ?? account.security;
+    return nodemailer.createTransport({
+      host: account.smtp.host,
+      port: account.smtp.port,
+      secure: security === 'tls',
+      requireTLS: security === 'starttls',
+      ignoreTLS: security === 'none',
+      auth: { user: account.username, pass: account.providerPassword },
+      tls: {
+        rejectUnauthorized: true,
+        servername: account.smtp.host,
+        ...(account.caPem ? { ca: account.caPem } : {}),
+      },
+      pool: true,
+      maxConnections: 1,
+      maxMessages: 100,
+      connectionTimeout: this.#timeoutMs,
+      greetingTimeout: this.#timeoutMs,
+      socketTimeout: this.#timeoutMs,
+      name: 'localhost',
+    });
+  }
+
+  async #sendOne(account: Account, item: OutboxRecord, transport: Transporter): Promise<void> {
+    const env = item.envelope as OutboxCopyEnvelope;
+    const raw = this.#store.outbox.raw(item.id);
+    if (!raw) return;
+    if (this.#now() - item.createdAt > this.#backoff.maxAgeMs) {
+      this.#fail(
+        account,
+        item,
+        env,
+        `gave up after ${item.attempts} attempts: ${item.lastError ?? 'unknown error'}`,
+      );
+      return;
+    }
+    this.#store.outbox.setState(item.id, 'sending', { countAttempt: true });
+    let info: { response?: string; rejected?: unknown[]; accepted?: unknown[] };
+    try {
+      info = (await transport.sendMail({ envelope: { from: env.from, to: env.to }, raw })) as typeof info;
+    } catch (e) {
+      const err = e as SmtpLikeError;
+      const reason = describe(err);
+      if (isPermanent(err)) {
+        this.#fail(account, item, env, reason);
+      } else {
+        const attempts = item.attempts + 1;
+        const nextAttempt = this.#now() + backoffDelay(attempts, this.#backoff);
+        this.#store.outbox.setState(item.id, 'queued', { error: reason, nextAttempt });
+        this.#log.warn({ id: item.id, attempts, error: reason }, 'relay failed, will retry');
+        this.#onEvent({ type: 'retry', id: item.id, accountId: account.id, error: reason, nextAttempt });
+      }
+      return;
+    }
+    // The commit point: the provider accepted DATA. Record it before anything else.
+    this.#store.outbox.setState(item.id, 'sent', {});
+    const response = info.response ?? '';
+    this.#log.info({ id: item.id, recipients: env.to.length }, 'relayed');
+    this.#onEvent({ type: 'sent', id: item.id, accountId: account.id, response });
+    const rejected = (info.rejected ?? []).map(String);
+    if (rejected.length) {
+      const accepted = (info.accepted ?? []).map(String);
+      this.#notice(account, env, rejected, 'the provider refused these recipients', accepted);
+    }
+  }
+
+  #fail(account: Account, item: OutboxRecord, env: OutboxCopyEnvelope, reason: string): void {
+    this.#store.outbox.setState(item.id, 'failed', { error: reason });
+    this.#log.warn({ id: item.id, error: reason }, 'relay failed permanently');
+    this.#onEvent({ type: 'failed', id: item.id, accountId: account.id, error: reason });
+    this.#notice(account, env, env.to, reason, []);
+  }
+
+  #notice(
+    account: Account,
+    env: OutboxCopyEnvelope,
+    recipients: string[],
+    reason: string,
+    accepted: string[],
+  ): void {
+    try {
+      const raw = buildFailureNotice({
+        accountEmail: account.email,
+        recipients,
+        reason,
+        originalSubject: env.subject ?? '',
+        originalMessageId: env.messageId ?? '',
+        acceptedRecipients: accepted,
+        now: new Date(this.#now()),
+      });
+      this.#deliverNotice(account, raw);
+    } catch (err) {
+      this.#log.error({ err: (err as Error).message }, 'could not file the failure notice');
+    }
+  }
+
+  #insertIntoInbox(account: Account, raw: Buffer): void {
+    const inbox =
+      this.#store.mailboxes.getByName(account.id, 'INBOX') ??
+      this.#store.mailboxes.ensure(account.id, 'INBOX');
+    this.#store.messages.insert(inbox.id, { raw, analysis: analyzeMessage(raw) });
+  }
+}
+
+function describe(err: SmtpLikeError): string {
+  const reply = err.response ? err.response.replace(/\s+/g, ' ').trim() : '';
+  const code = err.code ? `${err.code}: ` : '';
+  return (reply || `${code}${err.message}`).slice(0, 500);
+}
