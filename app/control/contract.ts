@@ -15,7 +15,8 @@ export interface HostPort {
   port: number;
 }
 
-export type ConnectionState = 'offline' | 'connecting' | 'online' | 'auth-failed' | 'tls-failed' | 'error' | 'paused';
+export type ConnectionState =
+  'offline' | 'connecting' | 'online' | 'auth-failed' | 'tls-failed' | 'error' | 'paused';
 
 export interface FolderProgress {
   name: string;

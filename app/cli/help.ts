@@ -1,0 +1,73 @@
+/** Help texts for `lockbridge` and each command (`--help` everywhere). */
+
+export const MAIN_HELP = `lockbridge — OpenPGP end-to-end encryption in front of any IMAP/SMTP mailbox
+
+usage: lockbridge [--home DIR] <command> [options]
+
+commands:
+  init                     create the encrypted store, local TLS certificate and local password
+  account add|list|remove  manage remote provider accounts
+  keys generate|import|export|list|show
+                           own OpenPGP keys and contacts' public keys
+  import                   import .eml or mbox files into the local store
+  serve                    run the bridge (IMAP and SMTP on 127.0.0.1)
+  credentials              how a mail client connects (host, ports, user, local password)
+  status                   accounts, sync progress, outbox, last errors
+
+global options:
+  --home DIR               data directory (default: $LOCKBRIDGE_HOME, else the OS convention)
+  -h, --help               show help (also after any command)
+  --version                print the version
+
+environment:
+  LOCKBRIDGE_PASSPHRASE          the store passphrase (else a prompt on a terminal)
+  LOCKBRIDGE_PROVIDER_PASSWORD   the provider password for 'account add' (else a prompt)
+  LOCKBRIDGE_LOCAL_PASSWORD      a fixed local password for 'init' (scripted setups)
+
+exit codes: 0 success, 1 error (one line on stderr), 2 bad usage`;
+
+export const HELP: Record<string, string> = {
+  init: `usage: lockbridge init
+
+Creates the encrypted store in the data directory, a local CA and server certificate for
+127.0.0.1/::1/localhost, and a random local password (or $LOCKBRIDGE_LOCAL_PASSWORD).
+The passphrase comes from $LOCKBRIDGE_PASSPHRASE or a prompt. Refuses to overwrite a store.`,
+  account: `usage: lockbridge account add --email E --imap HOST:PORT --smtp HOST:PORT
+                              [--security starttls|tls|none] [--user U] [--ca FILE]
+       lockbridge account list [--json]
+       lockbridge account remove E [--yes]
+
+add     verifies the provider login, then saves the account (provider password from
+        $LOCKBRIDGE_PROVIDER_PASSWORD or a prompt). --ca trusts a private CA (PEM file).
+list    lists accounts
+remove  removes an account and deletes its local mail (asks, unless --yes)`,
+  keys: `usage: lockbridge keys generate E
+       lockbridge keys import FILE
+       lockbridge keys export E [--secret]
+       lockbridge keys list [--json]
+       lockbridge keys show E
+
+generate  makes a new own key (v4 Ed25519/Cv25519) for address E
+import    imports armored OpenPGP keys (own secret keys or contacts' public keys)
+export    prints the armored public key of E (with --secret: the secret key too; this
+          counts as your backup)
+list      own keys and contacts' keys with source and trust
+show      details of the keys for E`,
+  import: `usage: lockbridge import --account E [--mailbox NAME] FILE...
+
+Imports .eml files or mbox files into the local store (default mailbox INBOX), streamed.
+When a bridge is serving, the import goes through it, so connected clients see it at once.`,
+  serve: `usage: lockbridge serve [--imap-port N] [--smtp-port N] [--control-port N] [--offline] [--ui]
+
+Runs the bridge: IMAP (default 1143) and SMTP (default 1025) on 127.0.0.1, and the control API.
+Port 0 picks a free port. --offline never contacts providers. --ui serves the web UI on the
+control port. Prints one JSON ready line on stdout when every listener is up.`,
+  credentials: `usage: lockbridge credentials [--json] [--cert FILE] [--reset]
+
+Shows how a mail client connects: host, ports, security, username, local password.
+--cert FILE writes the local CA certificate (PEM) for the client to trust once.
+--reset makes a new local password.`,
+  status: `usage: lockbridge status [--json]
+
+Per account: connection, sync progress, outbox length, last error.`,
+};

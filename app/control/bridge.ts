@@ -1,0 +1,341 @@
+/**
+ * The bridge façade: the one implementation of ControlApi, over the store, the keyring, the
+ * sync engines and the servers. Electron IPC, the HTTP control server and the CLI all call this.
+ * Arguments are validated here (zod), since every transport delivers untrusted JSON.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
+import { z } from 'zod';
+import type {
+  AccountInfo,
+  AccountInput,
+  AccountStatus,
+  BridgeEvent,
+  BridgeStatus,
+  ClientCredentials,
+  ControlApi,
+  ImportResult,
+  KeyChangeWarning,
+  KeySummary,
+  KeyTrust,
+  LogLine,
+  OutboxItem,
+  ProviderSuggestion,
+  Settings,
+  SyncProgress,
+} from './contract.ts';
+import type { Store } from '../store/store.ts';
+import type { Account } from '../store/repos/accounts.ts';
+import type { Keyring } from '../keys/keyring.ts';
+import { mergeSettings } from '../config/settings.ts';
+import { NotFoundError, UserError } from '../shared/errors.ts';
+import type { EventHub } from '../shared/event-hub.ts';
+import type { Logger } from '../shared/logger.ts';
+import type { LogRing } from '../config/logging.ts';
+import { VERSION } from '../version.ts';
+import { thunderbirdAutoconfigXml } from './client-config.ts';
+
+const SETTINGS_KEY = 'bridge.settings';
+
+/** What the façade needs from the running engine parts that may be absent (CLI one-shot mode). */
+export interface BridgeRuntime {
+  ports(): { imap: number | null; smtp: number | null; control: number | null };
+  offline: boolean;
+  /** Verifies a provider login before an account is saved; throws a UserError saying what failed. */
+  verifyProviderLogin(input: AccountInput): Promise<void>;
+  /** Per-account sync status (absent in one-shot mode). */
+  syncStatus(email: string): Omit<AccountStatus, 'email' | 'outbox'> | null;
+  pauseSync(email: string): Promise<void>;
+  resumeSync(email: string): Promise<void>;
+  /** Called after an account is added/removed so sync starts/stops. */
+  accountsChanged(): void;
+  importFiles(account: Account, mailbox: string, files: string[]): Promise<ImportResult>;
+  discoverProvider(email: string): Promise<ProviderSuggestion | null>;
+  sendSetupMessage?(email: string): Promise<{ setupCode: string }>;
+  importSetupMessage?(email: string, setupCode: string): Promise<KeySummary>;
+  exportWkd?(domain: string): Promise<Record<string, string>>;
+}
+
+const email = z.string().trim().min(3).max(320).regex(/^[^\s@]+@[^\s@]+$/, 'must be an e-mail address');
+const hostPort = z.object({ host: z.string().trim().min(1).max(253), port: z.number().int().min(1).max(65535) });
+const accountInput = z
+  .object({
+    email,
+    imap: hostPort,
+    smtp: hostPort,
+    security: z.enum(['starttls', 'tls', 'none']),
+    username: z.string().max(320).optional(),
+    password: z.string().min(1, 'the provider password must not be empty').max(4096),
+    caPem: z.string().max(65536).optional(),
+  })
+  .strict();
+
+const EMPTY_PROGRESS: SyncProgress = {
+  phase: 'idle',
+  messagesTotal: 0,
+  messagesSynced: 0,
+  bytesSynced: 0,
+  eta: null,
+  folders: [],
+};
+
+export interface BridgeControlDeps {
+  home: string;
+  store: Store;
+  keyring: Keyring;
+  events: EventHub<BridgeEvent>;
+  logger: Logger;
+  logs: LogRing;
+  runtime: BridgeRuntime;
+}
+
+export class BridgeControl implements ControlApi {
+  readonly #d: BridgeControlDeps;
+
+  constructor(deps: BridgeControlDeps) {
+    this.#d = deps;
+  }
+
+  async status(): Promise<BridgeStatus> {
+    const { store, runtime } = this.#d;
+    const accounts = store.accounts.list().map((a): AccountStatus => {
+      const items = store.outbox.list(a.id);
+      const s = runtime.syncStatus(a.email);
+      return {
+        email: a.email,
+        connection: s?.connection ?? (runtime.offline ? 'offline' : 'offline'),
+        sync: s?.sync ?? EMPTY_PROGRESS,
+        outbox: {
+          queued: items.filter((i) => i.state === 'queued' || i.state === 'sending').length,
+          failed: items.filter((i) => i.state === 'failed').length,
+        },
+        lastError: s?.lastError ?? null,
+        paused: s?.paused ?? false,
+      };
+    });
+    return {
+      version: VERSION,
+      locked: false,
+      home: this.#d.home,
+      ports: runtime.ports(),
+      offline: runtime.offline,
+      accounts,
+    };
+  }
+
+  async listAccounts(): Promise<AccountInfo[]> {
+    return this.#d.store.accounts.list().map(accountInfo);
+  }
+
+  async discoverProvider(address: string): Promise<ProviderSuggestion | null> {
+    return this.#d.runtime.discoverProvider(email.parse(address));
+  }
+
+  async addAccount(input: AccountInput): Promise<AccountInfo> {
+    const a = accountInput.parse(input);
+    if (this.#d.store.accounts.getByEmail(a.email))
+      throw new UserError('account-exists', `account ${a.email} already exists`);
+    await this.#d.runtime.verifyProviderLogin(a);
+    const saved = this.#d.store.accounts.create({
+      email: a.email,
+      imap: a.imap,
+      smtp: a.smtp,
+      security: a.security,
+      username: a.username || a.email,
+      providerPassword: a.password,
+      caPem: a.caPem ?? null,
+    });
+    this.#d.logger.info({ account: saved.email }, 'account added');
+    this.#d.runtime.accountsChanged();
+    return accountInfo(saved);
+  }
+
+  async removeAccount(address: string): Promise<void> {
+    const a = this.#d.store.accounts.require(email.parse(address));
+    this.#d.store.accounts.remove(a.id);
+    this.#d.logger.info({ account: a.email }, 'account removed');
+    this.#d.runtime.accountsChanged();
+  }
+
+  async pauseSync(address: string): Promise<void> {
+    this.#d.store.accounts.require(email.parse(address));
+    await this.#d.runtime.pauseSync(address);
+  }
+
+  async resumeSync(address: string): Promise<void> {
+    this.#d.store.accounts.require(email.parse(address));
+    await this.#d.runtime.resumeSync(address);
+  }
+
+  async credentials(): Promise<ClientCredentials> {
+    const { store } = this.#d;
+    const settings = await this.getSettings();
+    const ports = this.#d.runtime.ports();
+    const password = store.credentials.get();
+    if (!password) throw new UserError('no-credentials', 'no local password set (run lockbridge init)');
+    const ca = store.tls.get('ca');
+    const security = settings.tlsMode;
+    return {
+      host: '127.0.0.1',
+      imap: { port: ports.imap ?? settings.imapPort, security },
+      smtp: { port: ports.smtp ?? settings.smtpPort, security },
+      usernames: store.accounts.list().map((a) => a.email),
+      password,
+      caPem: ca?.certPem ?? '',
+    };
+  }
+
+  async resetLocalPassword(): Promise<ClientCredentials> {
+    this.#d.store.credentials.reset();
+    this.#d.logger.info({}, 'local password reset');
+    return this.credentials();
+  }
+
+  async thunderbirdAutoconfig(address: string): Promise<string> {
+    const a = this.#d.store.accounts.require(email.parse(address));
+    const creds = await this.credentials();
+    return thunderbirdAutoconfigXml(a.email, creds);
+  }
+
+  async listKeys(): Promise<KeySummary[]> {
+    return this.#d.keyring.listKeys();
+  }
+
+  async generateKey(address: string): Promise<KeySummary> {
+    const addr = email.parse(address);
+    const rec = await this.#d.keyring.own.generate(addr);
+    const summary = this.#d.keyring.listKeys().find((k) => k.own && k.fingerprint === rec.fingerprint);
+    if (!summary) throw new Error('generated key not found in the keyring');
+    return summary;
+  }
+
+  async importKey(armored: string): Promise<KeySummary[]> {
+    const text = z.string().min(1).max(1_000_000).parse(armored);
+    const imported = await this.#d.keyring.importKeys(text);
+    const fprs = new Set(imported.map((i) => i.fingerprint));
+    return this.#d.keyring.listKeys().filter((k) => fprs.has(k.fingerprint));
+  }
+
+  async exportKey(address: string, secret: boolean): Promise<string> {
+    const addr = email.parse(address);
+    const own = this.#d.keyring.own.active(addr);
+    if (secret) {
+      if (!own) throw new NotFoundError(`own key for ${addr}`);
+      return this.#d.keyring.own.exportSecret(addr);
+    }
+    if (own) return this.#d.keyring.own.exportPublic(addr);
+    const usable = await this.#d.keyring.contacts.encryptionKeyFor(addr);
+    if (!usable) throw new NotFoundError(`key for ${addr}`);
+    return usable.key.armor();
+  }
+
+  async keyWarnings(): Promise<KeyChangeWarning[]> {
+    return this.#d.keyring.keyWarnings();
+  }
+
+  async acceptKeyChange(warningId: string): Promise<void> {
+    this.#d.keyring.acceptKeyChange(z.string().min(1).max(200).parse(warningId));
+  }
+
+  async setKeyTrust(fingerprint: string, trust: KeyTrust): Promise<void> {
+    const fpr = z.string().regex(/^[0-9A-Fa-f]{40,64}$/, 'must be a key fingerprint').parse(fingerprint);
+    const t = z.enum(['unverified', 'verified']).parse(trust);
+    const n = this.#d.keyring.contacts.setTrust(fpr.toUpperCase(), t);
+    if (n === 0) throw new NotFoundError(`contact key ${fpr}`);
+  }
+
+  async sendSetupMessage(address: string): Promise<{ setupCode: string }> {
+    const fn = this.#d.runtime.sendSetupMessage;
+    if (!fn) throw new UserError('unavailable', 'Autocrypt Setup Messages need a running bridge');
+    return fn(email.parse(address));
+  }
+
+  async importSetupMessage(address: string, setupCode: string): Promise<KeySummary> {
+    const fn = this.#d.runtime.importSetupMessage;
+    if (!fn) throw new UserError('unavailable', 'Autocrypt Setup Messages need a running bridge');
+    return fn(email.parse(address), z.string().min(1).max(100).parse(setupCode));
+  }
+
+  async exportWkd(domain: string): Promise<Record<string, string>> {
+    const fn = this.#d.runtime.exportWkd;
+    if (!fn) throw new UserError('unavailable', 'WKD export is not available');
+    return fn(
+      z
+        .string()
+        .trim()
+        .toLowerCase()
+        .regex(/^[a-z0-9.-]+\.[a-z]{2,}$/, 'must be a domain name')
+        .parse(domain),
+    );
+  }
+
+  async importMessages(address: string, mailbox: string, files: string[]): Promise<ImportResult> {
+    const account = this.#d.store.accounts.require(email.parse(address));
+    const box = z.string().min(1).max(1000).parse(mailbox);
+    const paths = z.array(z.string().min(1)).min(1).max(100_000).parse(files).map((f) => resolvePath(f));
+    for (const p of paths) {
+      let st;
+      try {
+        st = statSync(p);
+      } catch {
+        throw new UserError('no-such-file', `no such file: ${p}`);
+      }
+      if (!st.isFile()) throw new UserError('not-a-file', `not a file: ${p}`);
+    }
+    return this.#d.runtime.importFiles(account, box, paths);
+  }
+
+  async outbox(): Promise<OutboxItem[]> {
+    const { store } = this.#d;
+    const byId = new Map(store.accounts.list().map((a) => [a.id, a.email]));
+    return store.outbox.list().map((o) => ({
+      id: String(o.id),
+      account: byId.get(o.accountId) ?? '',
+      subject: typeof o.envelope.subject === 'string' ? o.envelope.subject : '',
+      recipients: o.envelope.to,
+      state: o.state,
+      attempts: o.attempts,
+      lastError: o.lastError,
+      createdAt: new Date(o.createdAt).toISOString(),
+    }));
+  }
+
+  async getSettings(): Promise<Settings> {
+    return mergeSettings(this.#d.store.settings.get<Partial<Settings>>(SETTINGS_KEY));
+  }
+
+  async updateSettings(patch: Partial<Settings>): Promise<Settings> {
+    const next = mergeSettings(this.#d.store.settings.get<Partial<Settings>>(SETTINGS_KEY), patch);
+    this.#d.store.settings.set(SETTINGS_KEY, next);
+    this.#d.logger.info({ changed: Object.keys(patch ?? {}) }, 'settings updated');
+    return next;
+  }
+
+  async recentLogs(limit: number): Promise<LogLine[]> {
+    return this.#d.logs.recent(z.number().int().min(1).max(5000).parse(limit));
+  }
+}
+
+export function accountInfo(a: Account): AccountInfo {
+  return {
+    email: a.email,
+    imap: a.imap,
+    smtp: a.smtp,
+    security: a.security,
+    username: a.username,
+    createdAt: new Date(a.createdAt).toISOString(),
+  };
+}
+
+/** Reads a PEM file given on the command line, with a clear error. */
+export function readPemFile(path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new UserError('no-such-file', `cannot read ${path}`);
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----'))
+    throw new UserError('bad-ca', `${path} is not a PEM certificate`);
+  return text;
+}

@@ -1,0 +1,124 @@
+/**
+ * Finds a provider's IMAP/SMTP settings for an e-mail address: RFC 6186 (+ RFC 8314) SRV records,
+ * then the provider's autoconfig file (Thunderbird's clientConfig format). The DNS resolver and the
+ * HTTP fetcher are injectable so tests serve SRV answers and autoconfig files from loopback.
+ */
+import { Resolver } from 'node:dns/promises';
+import type { ProviderSuggestion, SecurityMode } from './contract.ts';
+
+export interface SrvRecord {
+  name: string;
+  port: number;
+  priority: number;
+  weight: number;
+}
+
+export interface DiscoveryDeps {
+  resolveSrv?: (name: string) => Promise<SrvRecord[]>;
+  fetchText?: (url: string, signal: AbortSignal) => Promise<string | null>;
+  timeoutMs?: number;
+  /** Base URLs for autoconfig; `{domain}` and `{email}` are replaced. */
+  autoconfigUrls?: string[];
+}
+
+const DEFAULT_AUTOCONFIG = [
+  'https://autoconfig.{domain}/mail/config-v1.1.xml?emailaddress={email}',
+  'https://{domain}/.well-known/autoconfig/mail/config-v1.1.xml?emailaddress={email}',
+];
+
+async function defaultResolveSrv(name: string): Promise<SrvRecord[]> {
+  const r = new Resolver({ timeout: 3000, tries: 1 });
+  return r.resolveSrv(name);
+}
+
+async function defaultFetchText(url: string, signal: AbortSignal): Promise<string | null> {
+  const res = await fetch(url, { signal, redirect: 'follow' });
+  if (!res.ok || !res.url.startsWith('https:')) return null;
+  const type = res.headers.get('content-type') ?? '';
+  if (type.includes('text/html')) return null;
+  return res.text();
+}
+
+async function bestSrv(deps: Required<Pick<DiscoveryDeps, 'resolveSrv'>>, name: string): Promise<SrvRecord | null> {
+  try {
+    const recs = (await deps.resolveSrv(name)).filter((r) => r.name && r.name !== '.' && r.port > 0);
+    recs.sort((a, b) => a.priority - b.priority || b.weight - a.weight);
+    return recs[0] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+async function fromSrv(domain: string, deps: Required<Pick<DiscoveryDeps, 'resolveSrv'>>): Promise<ProviderSuggestion | null> {
+  const [imaps, imap, submissions, submission] = await Promise.all([
+    bestSrv(deps, `_imaps._tcp.${domain}`),
+    bestSrv(deps, `_imap._tcp.${domain}`),
+    bestSrv(deps, `_submissions._tcp.${domain}`),
+    bestSrv(deps, `_submission._tcp.${domain}`),
+  ]);
+  const inbound = imaps ?? imap;
+  const outbound = submissions ?? submission;
+  if (!inbound || !outbound) return null;
+  const security: SecurityMode = imaps ? 'tls' : 'starttls';
+  return {
+    source: 'srv',
+    imap: { host: inbound.name.replace(/\.$/, ''), port: inbound.port },
+    smtp: { host: outbound.name.replace(/\.$/, ''), port: outbound.port },
+    security,
+  };
+}
+
+function tag(xml: string, name: string): string | null {
+  const m = new RegExp(`<${name}>\\s*([^<]*?)\\s*</${name}>`, 'i').exec(xml);
+  return m ? (m[1] as string) : null;
+}
+
+/** Parses the first IMAP incoming and SMTP outgoing server of a clientConfig document. */
+export function parseAutoconfig(xml: string, email: string): ProviderSuggestion | null {
+  const inbound = /<incomingServer\s+type="imap"\s*>([\s\S]*?)<\/incomingServer>/i.exec(xml)?.[1];
+  const outbound = /<outgoingServer\s+type="smtp"\s*>([\s\S]*?)<\/outgoingServer>/i.exec(xml)?.[1];
+  if (!inbound || !outbound) return null;
+  const host = (s: string) => tag(s, 'hostname');
+  const port = (s: string) => Number(tag(s, 'port'));
+  const sec = (s: string): SecurityMode => {
+    const t = (tag(s, 'socketType') ?? '').toUpperCase();
+    return t === 'SSL' ? 'tls' : t === 'STARTTLS' ? 'starttls' : 'none';
+  };
+  const ih = host(inbound);
+  const oh = host(outbound);
+  if (!ih || !oh || !(port(inbound) > 0) || !(port(outbound) > 0)) return null;
+  const [local, domain] = email.split('@') as [string, string];
+  const user = (tag(inbound, 'username') ?? '%EMAILADDRESS%')
+    .replace('%EMAILADDRESS%', email)
+    .replace('%EMAILLOCALPART%', local)
+    .replace('%EMAILDOMAIN%', domain);
+  return {
+    source: 'autoconfig',
+    imap: { host: ih, port: port(inbound) },
+    smtp: { host: oh, port: port(outbound) },
+    security: sec(inbound),
+    username: user,
+  };
+}
+
+export async function discoverProviderSettings(email: string, deps: DiscoveryDeps): Promise<ProviderSuggestion | null> {
+  const domain = email.split('@')[1]?.toLowerCase();
+  if (!domain) return null;
+  const resolveSrv = deps.resolveSrv ?? defaultResolveSrv;
+  const fetchText = deps.fetchText ?? defaultFetchText;
+  const timeout = AbortSignal.timeout(deps.timeoutMs ?? 5000);
+  const srv = await fromSrv(domain, { resolveSrv });
+  if (srv) return srv;
+  for (const template of deps.autoconfigUrls ?? DEFAULT_AUTOCONFIG) {
+    const url = template.replace('{domain}', domain).replace('{email}', encodeURIComponent(email));
+    try {
+      const xml = await fetchText(url, timeout);
+      const found = xml ? parseAutoconfig(xml, email) : null;
+      if (found) return found;
+    } catch {
+      /* next source */
+    }
+    if (timeout.aborted) break;
+  }
+  return null;
+}

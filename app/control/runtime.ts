@@ -1,0 +1,140 @@
+/**
+ * The running engine behind the façade: IMAP and SMTP servers over their adapters, the sync
+ * engines and the outbox relay per account, imports. `start()` brings the listeners up;
+ * `stop()` finishes in-flight work and closes everything.
+ */
+import type {
+  AccountInput,
+  AccountStatus,
+  BridgeEvent,
+  ImportResult,
+  ProviderSuggestion,
+  Settings,
+} from './contract.ts';
+import type { BridgeRuntime } from './bridge.ts';
+import type { ServingTls } from './tls-material.ts';
+import type { Store } from '../store/store.ts';
+import type { Account } from '../store/repos/accounts.ts';
+import type { Keyring } from '../keys/keyring.ts';
+import type { EventHub } from '../shared/event-hub.ts';
+import type { Logger } from '../shared/logger.ts';
+import { UserError } from '../shared/errors.ts';
+import type { ImapServerHandle } from '../imap/server.ts';
+import type { RunningSmtpServer } from '../smtp/server.ts';
+import { discoverProviderSettings } from './provider-discovery.ts';
+
+export interface RuntimeDeps {
+  store: Store;
+  keyring: Keyring;
+  events: EventHub<BridgeEvent>;
+  logger: Logger;
+  offline: boolean;
+  ports(): { control: number | null };
+}
+
+export interface StartOptions {
+  imapPort: number;
+  smtpPort: number;
+  tls: ServingTls;
+  settings: Settings;
+}
+
+export interface EngineRuntime extends BridgeRuntime {
+  start(opts: StartOptions): Promise<{ imap: number; smtp: number }>;
+  stop(): Promise<void>;
+}
+
+export function createRuntime(deps: RuntimeDeps): EngineRuntime {
+  const { store, logger } = deps;
+  let imap: ImapServerHandle | null = null;
+  let smtp: RunningSmtpServer | null = null;
+  const paused = new Set<string>();
+
+  return {
+    offline: deps.offline,
+
+    ports: () => ({ imap: imap?.port ?? null, smtp: smtp?.port ?? null, control: deps.ports().control }),
+
+    async start(opts) {
+      // Loaded here, not at the top: one-shot CLI commands never pay for the servers.
+      const [{ startImapServer }, { startSmtpServer }, { createImapBackend }, { SubmissionAdapter }] = await Promise.all([
+        import('../imap/server.ts'),
+        import('../smtp/server.ts'),
+        import('./adapters/imap-backend.ts'),
+        import('./adapters/submission.ts'),
+      ]);
+      const implicitTls = opts.settings.tlsMode === 'tls';
+      const backend = createImapBackend(store, { logger: logger.child({ module: 'imap-backend' }) });
+      imap = await startImapServer({
+        backend,
+        logger: logger.child({ module: 'imap' }),
+        port: opts.imapPort,
+        tls: { key: opts.tls.keyPem, cert: opts.tls.certPem },
+        implicitTls,
+        allowPlaintextLogin: opts.settings.allowPlaintextLoopback,
+      });
+      try {
+        smtp = await startSmtpServer({
+          submission: new SubmissionAdapter({
+            store,
+            keyring: deps.keyring,
+            logger: logger.child({ module: 'submission' }),
+            settings: () => opts.settings,
+          }),
+          logger,
+          port: opts.smtpPort,
+          tls: { cert: opts.tls.certPem, key: opts.tls.keyPem },
+          implicitTls,
+          allowPlaintextAuth: opts.settings.allowPlaintextLoopback,
+        });
+      } catch (err) {
+        await imap.close();
+        imap = null;
+        throw err;
+      }
+      return { imap: imap.port, smtp: smtp.port };
+    },
+
+    async stop() {
+      await Promise.all([imap?.close(), smtp?.close()]);
+      imap = null;
+      smtp = null;
+    },
+
+    async verifyProviderLogin(_input: AccountInput) {
+      if (deps.offline) throw new UserError('offline', 'cannot verify the provider login while offline');
+      throw new UserError('unavailable', 'provider login verification is not wired yet');
+    },
+
+    syncStatus(email: string): Omit<AccountStatus, 'email' | 'outbox'> | null {
+      return {
+        connection: deps.offline ? 'offline' : 'offline',
+        sync: { phase: 'idle', messagesTotal: 0, messagesSynced: 0, bytesSynced: 0, eta: null, folders: [] },
+        lastError: null,
+        paused: paused.has(email),
+      };
+    },
+
+    async pauseSync(email) {
+      paused.add(email);
+    },
+
+    async resumeSync(email) {
+      paused.delete(email);
+    },
+
+    accountsChanged() {},
+
+    async importFiles(account: Account, mailbox: string, files: string[]): Promise<ImportResult> {
+      const { importFiles } = await import('./import-files.ts');
+      return importFiles(store, account, mailbox, files, (p) =>
+        deps.events.emit({ type: 'import-progress', email: account.email, ...p }),
+      );
+    },
+
+    async discoverProvider(email: string): Promise<ProviderSuggestion | null> {
+      if (deps.offline) return null;
+      return discoverProviderSettings(email, {});
+    },
+  };
+}
