@@ -1,0 +1,88 @@
+// Provider settings discovery: RFC 6186 SRV answers (injected resolver) and autoconfig files served
+// by a real HTTP server on loopback.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { discoverProviderSettings, parseAutoconfig, type SrvRecord } from '../../../app/control/provider-discovery.ts';
+
+const AUTOCONFIG = `<?xml version="1.0"?>
+<clientConfig version="1.1"><emailProvider id="example.test">
+ <incomingServer type="pop3"><hostname>pop.example.test</hostname><port>995</port><socketType>SSL</socketType></incomingServer>
+ <incomingServer type="imap"><hostname>imap.example.test</hostname><port>993</port><socketType>SSL</socketType>
+  <username>%EMAILLOCALPART%</username></incomingServer>
+ <outgoingServer type="smtp"><hostname>smtp.example.test</hostname><port>465</port><socketType>SSL</socketType></outgoingServer>
+</emailProvider></clientConfig>`;
+
+let server: Server;
+let base = '';
+const hits: string[] = [];
+before(async () => {
+  server = createServer((req, res) => {
+    hits.push(req.url ?? '');
+    if (req.url?.startsWith('/good/')) {
+      res.writeHead(200, { 'content-type': 'application/xml' });
+      res.end(AUTOCONFIG);
+    } else {
+      res.writeHead(404);
+      res.end();
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+after(() => new Promise<void>((r) => server.close(() => r())));
+
+async function httpFetch(url: string, signal: AbortSignal): Promise<string | null> {
+  const res = await fetch(url, { signal });
+  return res.ok ? res.text() : null;
+}
+
+test('SRV records win, preferring implicit TLS (_imaps, _submissions) and lowest priority', async () => {
+  const answers: Record<string, SrvRecord[]> = {
+    '_imaps._tcp.example.test': [
+      { name: 'imap2.example.test', port: 993, priority: 20, weight: 0 },
+      { name: 'imap1.example.test.', port: 993, priority: 10, weight: 0 },
+    ],
+    '_imap._tcp.example.test': [{ name: 'imap.example.test', port: 143, priority: 0, weight: 0 }],
+    '_submission._tcp.example.test': [{ name: 'smtp.example.test', port: 587, priority: 0, weight: 0 }],
+  };
+  const got = await discoverProviderSettings('me@example.test', {
+    resolveSrv: async (n) => {
+      const a = answers[n];
+      if (!a) throw Object.assign(new Error('ENOTFOUND'), { code: 'ENOTFOUND' });
+      return a;
+    },
+    fetchText: async () => assert.fail('autoconfig must not be fetched when SRV answers'),
+  });
+  assert.deepEqual(got, {
+    source: 'srv',
+    imap: { host: 'imap1.example.test', port: 993 },
+    smtp: { host: 'smtp.example.test', port: 587 },
+    security: 'tls',
+  });
+});
+
+test('"." targets mean "not offered" and fall through to autoconfig over HTTP from loopback', async () => {
+  hits.length = 0;
+  const got = await discoverProviderSettings('joe@example.test', {
+    resolveSrv: async () => [{ name: '.', port: 0, priority: 0, weight: 0 }],
+    fetchText: httpFetch,
+    autoconfigUrls: [`${base}/missing/{domain}?e={email}`, `${base}/good/{domain}?e={email}`],
+  });
+  assert.equal(got?.source, 'autoconfig');
+  assert.deepEqual(got?.imap, { host: 'imap.example.test', port: 993 });
+  assert.deepEqual(got?.smtp, { host: 'smtp.example.test', port: 465 });
+  assert.equal(got?.security, 'tls');
+  assert.equal(got?.username, 'joe');
+  assert.deepEqual(hits, ['/missing/example.test?e=joe%40example.test', '/good/example.test?e=joe%40example.test']);
+});
+
+test('nothing found → null; garbage autoconfig is ignored', async () => {
+  assert.equal(parseAutoconfig('<html>not xml</html>', 'a@b.test'), null);
+  const got = await discoverProviderSettings('a@nowhere.test', {
+    resolveSrv: async () => [],
+    fetchText: async () => '<clientConfig><garbage/></clientConfig>',
+  });
+  assert.equal(got, null);
+});
