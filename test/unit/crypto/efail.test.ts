@@ -30,21 +30,28 @@ async function tag9Message(): Promise<string> {
     encryptionKeys: alice.publicKey,
     format: 'object',
   })) as openpgp.Message<Uint8Array>;
-  const literal = new openpgp.LiteralDataPacket();
+  // openpgp.js types hide these internals; the runtime API is used to build a packet it refuses to write itself.
+  const literal = new openpgp.LiteralDataPacket() as unknown as {
+    setBytes(b: Uint8Array, format: number): void;
+  };
   literal.setBytes(
     new TextEncoder().encode(`Content-Type: text/plain\r\n\r\n${SECRET}\r\n`),
     openpgp.enums.literal.binary,
   );
-  const sed = new openpgp.SymmetricallyEncryptedDataPacket();
+  const sed = new openpgp.SymmetricallyEncryptedDataPacket() as unknown as {
+    packets: openpgp.PacketList<openpgp.AnyPacket>;
+    encrypt(algo: number, key: Uint8Array, config: unknown): Promise<void>;
+  };
   sed.packets = new openpgp.PacketList();
-  sed.packets.push(literal);
-  await sed.encrypt(openpgp.enums.write(openpgp.enums.symmetric, sessionKey.algorithm), sessionKey.data, {
-    ...openpgp.config,
-    allowUnauthenticatedMessages: true,
-  } as openpgp.Config);
+  sed.packets.push(literal as unknown as openpgp.AnyPacket);
+  const algo = (openpgp.enums as unknown as { write(t: unknown, v: string): number }).write(
+    openpgp.enums.symmetric,
+    sessionKey.algorithm,
+  );
+  await sed.encrypt(algo, sessionKey.data, { ...openpgp.config, allowUnauthenticatedMessages: true });
   const list = new openpgp.PacketList();
   list.push(...pkesk.packets);
-  list.push(sed);
+  list.push(sed as unknown as openpgp.AnyPacket);
   return openpgp.armor(openpgp.enums.armor.message, list.write());
 }
 
