@@ -1,0 +1,33 @@
+/** CAPABILITY lists, before and after login. */
+import type { Session } from './session.ts';
+
+export function capabilityList(s: Session): string[] {
+  const caps = ['IMAP4rev1', 'SASL-IR', 'LITERAL+', 'ID', 'ENABLE', 'IDLE'];
+  if (s.state === 'notAuthenticated') {
+    if (s.config.tlsAvailable && !s.transport.secure) caps.push('STARTTLS');
+    if (s.loginAllowed) caps.push('AUTH=PLAIN');
+    else caps.push('LOGINDISABLED');
+    return caps;
+  }
+  caps.push(
+    'NAMESPACE',
+    'UIDPLUS',
+    'MOVE',
+    'UNSELECT',
+    'CHILDREN',
+    'LIST-EXTENDED',
+    'LIST-STATUS',
+    'SPECIAL-USE',
+    'CONDSTORE',
+    'ESEARCH',
+    'SORT',
+    'THREAD=ORDEREDSUBJECT',
+    'THREAD=REFERENCES',
+    'MULTIAPPEND',
+    'BINARY',
+    'UTF8=ACCEPT',
+    'STATUS=SIZE',
+  );
+  if (s.config.offerCompress && !s.transport.compressed) caps.push('COMPRESS=DEFLATE');
+  return caps;
+}

@@ -1,0 +1,168 @@
+/**
+ * FETCH / UID FETCH (RFC 3501 §6.4.5, §6.4.8; RFC 3516 BINARY; RFC 7162 MODSEQ, CHANGEDSINCE).
+ * Reads rows in batches from the backend (one synchronous call per batch), writes big literals as
+ * Buffers, and waits for the socket only between batches when it is full.
+ */
+import type { CommandSpec } from '../command.ts';
+import { SELECTED } from '../command.ts';
+import type { FetchWant, MessageRow } from '../backend.ts';
+import type { ResponseWriter } from '../writer.ts';
+import { parseSequenceSet, resolveSequenceSet } from '../sequence.ts';
+import { parseFetch } from '../fetch/items.ts';
+import type { FetchItem, SectionItem } from '../fetch/items.ts';
+import { headerOnlySection, partFor, sectionBytes } from '../fetch/section.ts';
+import { decodeTransfer } from '../fetch/binary.ts';
+import { flagList, internalDate } from '../format.ts';
+import type { SelectedMailbox } from '../tracker.ts';
+import type { Session } from '../session.ts';
+
+const BATCH = 256;
+
+function sectionName(it: SectionItem): string {
+  if (it.resp === 'RFC822' || it.resp === 'RFC822.HEADER' || it.resp === 'RFC822.TEXT') return it.resp;
+  const base = `${it.resp}[${it.section.label}]`;
+  return it.partial ? `${base}<${it.partial.start}>` : base;
+}
+
+function writeSection(w: ResponseWriter, it: SectionItem, row: MessageRow): void {
+  const raw = row.raw ?? row.header ?? Buffer.alloc(0);
+  let data: Buffer;
+  let literal8 = false;
+  if (it.resp === 'BINARY' || it.resp === 'BINARY.SIZE') {
+    if (it.section.path.length === 0) data = raw;
+    else {
+      const part = partFor(it.section, row.parts);
+      if (!part) data = Buffer.alloc(0);
+      else if (part.contentType.startsWith('multipart/')) data = raw.subarray(part.bodyStart, part.bodyEnd);
+      else data = decodeTransfer(raw.subarray(part.bodyStart, part.bodyEnd), part.encoding);
+    }
+    if (it.resp === 'BINARY.SIZE') {
+      w.text(`${sectionName(it)} ${data.length}`);
+      return;
+    }
+    literal8 = data.includes(0);
+  } else {
+    data = sectionBytes(it.section, raw, row.parts, row.header);
+  }
+  if (it.partial) {
+    const start = it.partial.start;
+    if (start >= data.length) data = Buffer.alloc(0);
+    else data = data.subarray(start, it.partial.length === undefined ? undefined : start + it.partial.length);
+  }
+  w.text(sectionName(it) + ' ');
+  if (data.length === 0 && !literal8) w.text('""');
+  else w.literal(data, literal8);
+}
+
+function writeRow(
+  w: ResponseWriter,
+  seq: number,
+  row: MessageRow,
+  items: FetchItem[],
+  seenAdded: boolean,
+): void {
+  w.text(`* ${seq} FETCH (`);
+  let first = true;
+  let flagsWritten = false;
+  for (const it of items) {
+    if (!first) w.text(' ');
+    first = false;
+    if (it.kind === 'section') {
+      writeSection(w, it, row);
+      continue;
+    }
+    switch (it.name) {
+      case 'UID':
+        w.text(`UID ${row.uid}`);
+        break;
+      case 'FLAGS':
+        w.text(`FLAGS ${flagList(row.flags)}`);
+        flagsWritten = true;
+        break;
+      case 'INTERNALDATE':
+        w.text(`INTERNALDATE ${internalDate(row.internalDate)}`);
+        break;
+      case 'RFC822.SIZE':
+        w.text(`RFC822.SIZE ${row.size}`);
+        break;
+      case 'ENVELOPE':
+        w.text(`ENVELOPE ${row.envelope ?? 'NIL'}`);
+        break;
+      case 'BODYSTRUCTURE':
+        w.text(`BODYSTRUCTURE ${row.bodyStructure ?? 'NIL'}`);
+        break;
+      case 'BODY':
+        w.text(`BODY ${row.body ?? 'NIL'}`);
+        break;
+      case 'MODSEQ':
+        w.text(`MODSEQ (${row.modseq})`);
+        break;
+    }
+  }
+  if (seenAdded && !flagsWritten) w.text(` FLAGS ${flagList(row.flags)}`);
+  w.line(')');
+}
+
+/** Set \Seen on messages that lack it (non-PEEK body fetch); returns the UIDs that changed. */
+function markSeen(session: Session, sel: SelectedMailbox, uids: number[]): Set<number> {
+  const account = sel.account;
+  const unseen: number[] = [];
+  for (let i = 0; i < uids.length; i += 4096) {
+    for (const r of account.fetch(sel.id, uids.slice(i, i + 4096), {})) {
+      if (!r.flags.includes('\\Seen')) unseen.push(r.uid);
+    }
+  }
+  if (unseen.length) account.storeFlags(sel.id, unseen, 'add', ['\\Seen'], undefined, session);
+  return new Set(unseen);
+}
+
+export const fetch: CommandSpec = {
+  name: 'FETCH',
+  states: SELECTED,
+  uid: true,
+  allowsExpunge: (uid) => uid,
+  async handle({ session, w, args, uid }) {
+    const sel = session.requireSelected();
+    const set = parseSequenceSet(args.atom('sequence set'));
+    const req = parseFetch(args.rest());
+    const items = req.items;
+    if (uid && !items.some((i) => i.kind === 'simple' && i.name === 'UID'))
+      items.unshift({ kind: 'simple', name: 'UID' });
+    if (req.changedSince !== null) {
+      session.enabled.add('CONDSTORE');
+      if (!items.some((i) => i.kind === 'simple' && i.name === 'MODSEQ'))
+        items.push({ kind: 'simple', name: 'MODSEQ' });
+    }
+    if (items.some((i) => i.kind === 'simple' && i.name === 'MODSEQ')) session.enabled.add('CONDSTORE');
+    const uids = resolveSequenceSet(set, sel.uids, uid);
+    if (!uids.length) return;
+
+    const want: FetchWant = {};
+    for (const it of items) {
+      if (it.kind === 'simple') {
+        if (it.name === 'ENVELOPE' || it.name === 'BODYSTRUCTURE' || it.name === 'BODY') want.analysis = true;
+      } else if (headerOnlySection(it.section) && it.resp !== 'BINARY' && it.resp !== 'BINARY.SIZE') {
+        want.header = true;
+      } else {
+        want.raw = true;
+        want.analysis = true;
+      }
+    }
+    if (want.raw) want.header = false;
+    let seenAdded: Set<number> | null = null;
+    if (req.setsSeen && !sel.readOnly) seenAdded = markSeen(session, sel, uids);
+
+    const account = sel.account;
+    const changedSince = req.changedSince;
+    for (let i = 0; i < uids.length; i += BATCH) {
+      const rows = account.fetch(sel.id, uids.length <= BATCH ? uids : uids.slice(i, i + BATCH), want);
+      for (const row of rows) {
+        if (changedSince !== null && row.modseq <= changedSince) continue;
+        const seq = sel.seqOf(row.uid);
+        if (!seq) continue;
+        writeRow(w, seq, row, items, seenAdded !== null && seenAdded.has(row.uid));
+      }
+      if (w.needsDrain) await w.drain();
+    }
+  },
+};

@@ -1,0 +1,63 @@
+/**
+ * SEARCH / UID SEARCH (RFC 3501 §6.4.4) with CHARSET, MODSEQ (RFC 7162 §3.1.5) and ESEARCH
+ * `RETURN (MIN MAX COUNT ALL)` (RFC 4731).
+ */
+import type { CommandSpec } from '../command.ts';
+import { SELECTED } from '../command.ts';
+import { ImapBadError } from '../errors.ts';
+import { parseKeys, skipCharset, usesModseq } from '../search/parse.ts';
+import { runSearch } from '../search/evaluate.ts';
+import { compressUids } from '../sequence.ts';
+import { quoted } from '../format.ts';
+
+export const search: CommandSpec = {
+  name: 'SEARCH',
+  states: SELECTED,
+  uid: true,
+  allowsExpunge: (uid) => uid,
+  handle({ session, w, args, uid, tag }) {
+    const sel = session.requireSelected();
+    const tokens = args.rest();
+    let i = 0;
+    let ret: Set<string> | null = null;
+    const first = tokens[0];
+    if (first && first.type === 'atom' && first.value.toUpperCase() === 'RETURN') {
+      const opts = tokens[1];
+      if (!opts || opts.type !== 'list') throw new ImapBadError('Invalid RETURN options');
+      ret = new Set();
+      for (const o of opts.items) {
+        const v = o.type === 'atom' ? o.value.toUpperCase() : '';
+        if (!['MIN', 'MAX', 'COUNT', 'ALL'].includes(v)) throw new ImapBadError('Invalid RETURN option');
+        ret.add(v);
+      }
+      if (ret.size === 0) ret.add('ALL');
+      i = 2;
+    }
+    i = skipCharset(tokens, i);
+    const key = parseKeys(tokens.slice(i));
+    const res = runSearch(sel, key);
+    const ids = uid ? res.uids : res.uids.map((u) => sel.seqOf(u));
+    const modseq = usesModseq(key);
+    if (modseq) session.enabled.add('CONDSTORE');
+    if (ret) {
+      let line = `* ESEARCH (TAG ${quoted(tag)})${uid ? ' UID' : ''}`;
+      if (ids.length) {
+        if (ret.has('MIN')) line += ` MIN ${ids[0]}`;
+        if (ret.has('MAX')) line += ` MAX ${ids[ids.length - 1]}`;
+      }
+      if (ret.has('COUNT')) line += ` COUNT ${ids.length}`;
+      if (ret.has('ALL') && ids.length) line += ` ALL ${compressUids(ids)}`;
+      if (modseq && ids.length) line += ` MODSEQ ${res.highestModseq}`;
+      w.line(line);
+      return;
+    }
+    let line = '* SEARCH';
+    if (ids.length) {
+      const parts: string[] = [];
+      for (const id of ids) parts.push(String(id));
+      line += ' ' + parts.join(' ');
+      if (modseq) line += ` (MODSEQ ${res.highestModseq})`;
+    }
+    w.line(line);
+  },
+};

@@ -1,0 +1,39 @@
+/** STATUS items (RFC 3501 §6.3.10, CONDSTORE HIGHESTMODSEQ, STATUS=SIZE), shared with LIST-STATUS. */
+import type { ImapToken } from '../wire/types.ts';
+import type { ImapAccount, MailboxInfo } from '../backend.ts';
+import { ImapBadError } from '../errors.ts';
+import { toWire } from '../mailbox-names.ts';
+
+const ITEMS = new Set(['MESSAGES', 'RECENT', 'UIDNEXT', 'UIDVALIDITY', 'UNSEEN', 'HIGHESTMODSEQ', 'SIZE']);
+
+export function parseStatusItems(tokens: ImapToken[]): string[] {
+  if (!tokens.length) throw new ImapBadError('Empty status list');
+  return tokens.map((t) => {
+    const v = t.type === 'atom' ? t.value.toUpperCase() : '';
+    if (!ITEMS.has(v)) throw new ImapBadError('Invalid status item');
+    return v;
+  });
+}
+
+export function statusLine(account: ImapAccount, info: MailboxInfo, items: string[], utf8: boolean): string {
+  const st = account.status(info.id);
+  const vals = items.map((item) => {
+    switch (item) {
+      case 'MESSAGES':
+        return `MESSAGES ${st.messages}`;
+      case 'RECENT':
+        return 'RECENT 0';
+      case 'UIDNEXT':
+        return `UIDNEXT ${st.uidNext}`;
+      case 'UIDVALIDITY':
+        return `UIDVALIDITY ${st.uidValidity}`;
+      case 'UNSEEN':
+        return `UNSEEN ${st.unseen}`;
+      case 'HIGHESTMODSEQ':
+        return `HIGHESTMODSEQ ${st.highestModseq}`;
+      default:
+        return `SIZE ${st.size}`;
+    }
+  });
+  return `* STATUS ${toWire(info.name, utf8)} (${vals.join(' ')})`;
+}

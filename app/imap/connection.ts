@@ -1,0 +1,279 @@
+/**
+ * One client connection: socket ↔ CommandReader ↔ Session, with STARTTLS, implicit TLS,
+ * COMPRESS=DEFLATE and the idle timeout. Commands run strictly one after another.
+ */
+import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
+import type { SecureContext } from 'node:tls';
+import { constants as zc, createDeflateRaw, createInflateRaw } from 'node:zlib';
+import type { DeflateRaw, InflateRaw } from 'node:zlib';
+import { CommandReader } from './wire/command-reader.ts';
+import type { ReaderEvent } from './wire/types.ts';
+import type { WireLimits } from './wire/limits.ts';
+import { ResponseWriter } from './writer.ts';
+import type { OutputSink } from './writer.ts';
+import { Session } from './session.ts';
+import type { SessionConfig, Transport } from './session.ts';
+
+export interface ConnectionOptions {
+  secureContext: SecureContext | null;
+  implicitTls: boolean;
+  idleTimeoutMs: number;
+  wireLimits?: Partial<WireLimits>;
+}
+
+class SocketSink implements OutputSink {
+  private readonly socket: Socket;
+  constructor(socket: Socket) {
+    this.socket = socket;
+  }
+  write(chunk: Buffer): boolean {
+    return this.socket.write(chunk);
+  }
+  waitDrain(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        resolve();
+      };
+      this.socket.on('drain', done);
+      this.socket.on('close', done);
+    });
+  }
+  get closed(): boolean {
+    return this.socket.destroyed || !this.socket.writable;
+  }
+}
+
+class DeflateSink implements OutputSink {
+  private readonly deflate: DeflateRaw;
+  private readonly socket: Socket;
+  constructor(deflate: DeflateRaw, socket: Socket) {
+    this.deflate = deflate;
+    this.socket = socket;
+  }
+  write(chunk: Buffer): boolean {
+    return this.deflate.write(chunk);
+  }
+  afterFlush(): void {
+    this.deflate.flush(zc.Z_SYNC_FLUSH);
+  }
+  waitDrain(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.deflate.off('drain', done);
+        this.socket.off('close', done);
+        resolve();
+      };
+      this.deflate.on('drain', done);
+      this.socket.on('close', done);
+    });
+  }
+  get closed(): boolean {
+    return this.socket.destroyed || !this.socket.writable;
+  }
+}
+
+export class Connection implements Transport {
+  private socket: Socket;
+  private readonly reader: CommandReader;
+  readonly writer: ResponseWriter;
+  readonly session: Session;
+  private readonly options: ConnectionOptions;
+  private queue: ReaderEvent[] = [];
+  private running = false;
+  private rawLineWaiter: ((line: string | null) => void) | null = null;
+  private inflate: InflateRaw | null = null;
+  private deflate: DeflateRaw | null = null;
+  private ended = false;
+  secure = false;
+  compressed = false;
+  readonly remoteAddress: string;
+  private readonly onClosed: () => void;
+
+  constructor(socket: Socket, config: SessionConfig, options: ConnectionOptions, onClosed: () => void) {
+    this.options = options;
+    this.onClosed = onClosed;
+    this.remoteAddress = socket.remoteAddress ?? '';
+    this.reader = new CommandReader(options.wireLimits);
+    if (options.implicitTls && options.secureContext) {
+      socket = new TLSSocket(socket, { isServer: true, secureContext: options.secureContext });
+      this.secure = true;
+    }
+    this.socket = socket;
+    this.writer = new ResponseWriter(new SocketSink(socket));
+    this.session = new Session(config, this.writer, this);
+    this.attach(socket);
+    socket.setNoDelay(true);
+    socket.setTimeout(options.idleTimeoutMs);
+    this.session.greeting();
+    this.writer.flush();
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    if (this.inflate) this.inflate.write(chunk);
+    else this.feed(chunk);
+  };
+  private readonly onTimeout = (): void => {
+    this.writer.line('* BYE Disconnected for inactivity.');
+    this.close();
+  };
+  private readonly onClose = (): void => this.finish();
+  private readonly onError = (): void => this.finish();
+
+  private attach(s: Socket): void {
+    s.on('data', this.onData);
+    s.on('timeout', this.onTimeout);
+    s.on('close', this.onClose);
+    s.on('error', this.onError);
+  }
+
+  private detach(s: Socket): void {
+    s.off('data', this.onData);
+    s.off('timeout', this.onTimeout);
+    s.off('close', this.onClose);
+    s.off('error', this.onError);
+  }
+
+  private feed(chunk: Buffer): void {
+    if (this.ended) return;
+    this.take(this.reader.push(chunk));
+  }
+
+  private take(events: ReaderEvent[]): void {
+    for (const ev of events) {
+      if (ev.kind === 'line' && this.rawLineWaiter) {
+        const w = this.rawLineWaiter;
+        this.rawLineWaiter = null;
+        w(ev.line);
+      } else this.queue.push(ev);
+    }
+    if (this.queue.length > 64) this.socket.pause();
+    void this.pump();
+  }
+
+  private async pump(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      while (this.queue.length && !this.ended) {
+        const ev = this.queue.shift()!;
+        if (ev.kind === 'command') {
+          await this.session.execute(ev.command);
+          if (this.ended) break;
+          await this.writer.drain();
+          if (this.reader.paused) {
+            this.take(this.reader.resume());
+          }
+        } else if (ev.kind === 'continue') {
+          this.writer.line('+ Ready for literal data');
+          this.writer.flush();
+        } else if (ev.kind === 'error') {
+          const code = ev.code === 'TOOBIG' ? '[TOOBIG] ' : '';
+          this.writer.line(`${ev.tag ?? '*'} BAD ${code}${ev.message}`);
+          if (ev.fatal) {
+            this.writer.line('* BYE Too many invalid IMAP commands.');
+            this.close();
+            break;
+          }
+          this.writer.flush();
+        } else if (ev.kind === 'line') {
+          // A raw line nobody waits for (should not happen): ignore and go on.
+          if (this.reader.paused) this.take(this.reader.resume());
+        }
+      }
+    } catch (err) {
+      this.session.logger.error({ err }, 'IMAP connection failed');
+      this.close();
+    } finally {
+      this.running = false;
+      this.writer.flush();
+      if (this.queue.length <= 64 && !this.ended) this.socket.resume();
+    }
+  }
+
+  readRawLine(): Promise<string | null> {
+    if (this.ended) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      this.rawLineWaiter = resolve;
+      this.reader.expectRawLine();
+      this.take(this.reader.resume());
+    });
+  }
+
+  /** Abort a pending raw-line read (e.g. IDLE ended by the server). */
+  cancelRawLine(): void {
+    if (this.rawLineWaiter) {
+      const w = this.rawLineWaiter;
+      this.rawLineWaiter = null;
+      this.reader.cancelRawLine();
+      w(null);
+    }
+  }
+
+  async startTls(): Promise<void> {
+    const ctx = this.options.secureContext;
+    if (!ctx) throw new Error('no TLS context');
+    this.writer.flush();
+    this.reader.discardBuffered();
+    const plain = this.socket;
+    this.detach(plain);
+    const tlsSocket = new TLSSocket(plain, { isServer: true, secureContext: ctx });
+    this.socket = tlsSocket;
+    this.secure = true;
+    this.writer.setSink(new SocketSink(tlsSocket));
+    this.attach(tlsSocket);
+    tlsSocket.setTimeout(this.options.idleTimeoutMs);
+    plain.setTimeout(0);
+  }
+
+  startCompression(): void {
+    this.writer.flush();
+    const pendingCompressed = this.reader.takeBuffered();
+    const inflate = createInflateRaw();
+    const deflate = createDeflateRaw({ level: 6 });
+    inflate.on('data', (d: Buffer) => this.feed(d));
+    inflate.on('error', () => this.close());
+    deflate.on('data', (d: Buffer) => {
+      if (!this.socket.destroyed) this.socket.write(d);
+    });
+    deflate.on('error', () => this.close());
+    this.inflate = inflate;
+    this.deflate = deflate;
+    this.compressed = true;
+    this.writer.setSink(new DeflateSink(deflate, this.socket));
+    if (pendingCompressed.length) inflate.write(pendingCompressed);
+  }
+
+  close(): void {
+    if (this.ended) return;
+    this.writer.flush();
+    this.ended = true;
+    this.cancelRawLine();
+    const s = this.socket;
+    if (this.deflate) {
+      this.deflate.end(() => s.end());
+    } else s.end();
+    setTimeout(() => s.destroy(), 2000).unref();
+    this.session.dispose();
+    this.onClosed();
+  }
+
+  private finish(): void {
+    if (!this.ended) {
+      this.ended = true;
+      this.cancelRawLine();
+      this.session.dispose();
+      this.onClosed();
+    }
+    this.socket.destroy();
+  }
+
+  /** Server shutdown: say goodbye and close. */
+  shutdown(): void {
+    if (this.ended) return;
+    this.writer.line('* BYE Server shutting down.');
+    this.close();
+  }
+}

@@ -1,0 +1,32 @@
+/** Flag lists from client arguments: system flags normalised to canonical case, keywords validated. */
+import type { ImapToken } from './wire/types.ts';
+import { ImapBadError } from './errors.ts';
+
+export const SYSTEM_FLAGS = ['\\Answered', '\\Flagged', '\\Deleted', '\\Seen', '\\Draft'];
+const CANON = new Map(SYSTEM_FLAGS.map((f) => [f.toLowerCase(), f]));
+
+/** One flag (system or keyword), canonical case for system flags. */
+export function normalizeFlag(f: string): string {
+  if (f.startsWith('\\')) {
+    const c = CANON.get(f.toLowerCase());
+    if (!c) throw new ImapBadError(`Invalid system flag ${f}`);
+    return c;
+  }
+  if (!/^[\x21-\x7e]+$/.test(f) || /[(){%*"\\\]]/.test(f)) throw new ImapBadError('Invalid flag');
+  return f;
+}
+
+/** Flags from a token list (or single atoms). `\Recent` is silently dropped (it cannot be set). */
+export function parseFlags(tokens: ImapToken[]): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (const t of tokens) {
+    if (t.type !== 'atom') throw new ImapBadError('Invalid flag');
+    if (t.value.toLowerCase() === '\\recent') continue;
+    const f = normalizeFlag(t.value);
+    if (seen.has(f.toLowerCase())) continue;
+    seen.add(f.toLowerCase());
+    out.push(f);
+  }
+  return out;
+}

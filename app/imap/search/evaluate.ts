@@ -1,0 +1,187 @@
+/**
+ * SEARCH evaluation over a selected mailbox. Full-text keys go to the backend's index
+ * (`searchText`); other keys are checked on rows read in batches — and no rows are read at all when
+ * the program only needs UIDs, sequence numbers and text.
+ */
+import type { FetchWant, MessageRow } from '../backend.ts';
+import type { SelectedMailbox } from '../tracker.ts';
+import type { SearchKey } from './parse.ts';
+import { clampRanges, resolveSequenceSet } from '../sequence.ts';
+import { dayOf } from '../dates.ts';
+import { filterHeader } from '../fetch/section.ts';
+
+interface Needs {
+  meta: boolean;
+  headers: boolean;
+  header: boolean;
+}
+
+function needs(k: SearchKey, n: Needs): void {
+  switch (k.k) {
+    case 'flag':
+    case 'size':
+    case 'modseq':
+      n.meta = true;
+      break;
+    case 'date':
+      n.meta = true;
+      if (k.sent) n.headers = true;
+      break;
+    case 'addr':
+      n.headers = true;
+      break;
+    case 'header':
+      n.header = true;
+      break;
+    case 'not':
+      needs(k.a, n);
+      break;
+    case 'or':
+      needs(k.a, n);
+      needs(k.b, n);
+      break;
+    case 'and':
+      for (const i of k.items) needs(i, n);
+      break;
+    default:
+  }
+}
+
+function collectText(k: SearchKey, out: Extract<SearchKey, { k: 'text' }>[]): void {
+  if (k.k === 'text') out.push(k);
+  else if (k.k === 'not') collectText(k.a, out);
+  else if (k.k === 'or') {
+    collectText(k.a, out);
+    collectText(k.b, out);
+  } else if (k.k === 'and') for (const i of k.items) collectText(i, out);
+}
+
+function collectSets(k: SearchKey, out: Extract<SearchKey, { k: 'seq' | 'uid' }>[]): void {
+  if (k.k === 'seq' || k.k === 'uid') out.push(k);
+  else if (k.k === 'not') collectSets(k.a, out);
+  else if (k.k === 'or') {
+    collectSets(k.a, out);
+    collectSets(k.b, out);
+  } else if (k.k === 'and') for (const i of k.items) collectSets(i, out);
+}
+
+function hasFlag(flags: string[], f: string): boolean {
+  const lf = f.toLowerCase();
+  for (const x of flags) if (x === f || x.toLowerCase() === lf) return true;
+  return false;
+}
+
+function contains(hay: string, needle: string): boolean {
+  return hay.toLowerCase().includes(needle.toLowerCase());
+}
+
+function dateMatch(op: 'before' | 'on' | 'since', ms: number | null, day: number): boolean {
+  if (ms === null) return false;
+  const d = dayOf(ms);
+  return op === 'before' ? d < day : op === 'on' ? d === day : d >= day;
+}
+
+interface Env {
+  textSets: Map<SearchKey, Set<number>>;
+  setSets: Map<SearchKey, Set<number>>;
+}
+
+function test(k: SearchKey, uid: number, row: MessageRow | undefined, env: Env): boolean {
+  switch (k.k) {
+    case 'all':
+      return true;
+    case 'none':
+      return false;
+    case 'flag':
+      return hasFlag(row!.flags, k.flag) === k.has;
+    case 'seq':
+    case 'uid':
+      return env.setSets.get(k)!.has(uid);
+    case 'text':
+      return env.textSets.get(k)!.has(uid);
+    case 'addr': {
+      const h = row!.headers;
+      if (!h) return false;
+      return contains(h[k.field], k.value);
+    }
+    case 'header': {
+      if (!row!.header) return false;
+      const block = filterHeader(row!.header, [k.field], false).toString('utf8');
+      if (block === '\r\n') return false;
+      if (k.value === '') return true;
+      const value = block.replace(/^[^:]*:/gm, '').replace(/\r?\n[ \t]+/g, ' ');
+      return contains(value, k.value);
+    }
+    case 'date':
+      return dateMatch(k.op, k.sent ? (row!.headers?.date ?? null) : row!.internalDate, k.day);
+    case 'size':
+      return k.larger ? row!.size > k.n : row!.size < k.n;
+    case 'modseq':
+      return row!.modseq >= k.n;
+    case 'not':
+      return !test(k.a, uid, row, env);
+    case 'or':
+      return test(k.a, uid, row, env) || test(k.b, uid, row, env);
+    case 'and':
+      for (const i of k.items) if (!test(i, uid, row, env)) return false;
+      return true;
+  }
+}
+
+export interface SearchResult {
+  uids: number[];
+  /** Highest modseq among matches (for the MODSEQ search response), 0 if unknown. */
+  highestModseq: number;
+}
+
+export function runSearch(
+  sel: SelectedMailbox,
+  key: SearchKey,
+  extraWant: FetchWant = {},
+): SearchResult & { rows?: Map<number, MessageRow> } {
+  const n: Needs = { meta: false, headers: false, header: false };
+  needs(key, n);
+  const env: Env = { textSets: new Map(), setSets: new Map() };
+  const all = sel.uids;
+  const texts: Extract<SearchKey, { k: 'text' }>[] = [];
+  collectText(key, texts);
+  for (const t of texts) env.textSets.set(t, new Set(sel.account.searchText(sel.id, t.field, t.value)));
+  const sets: Extract<SearchKey, { k: 'seq' | 'uid' }>[] = [];
+  collectSets(key, sets);
+  for (const s of sets) {
+    const r = resolveSequenceSet(
+      s.k === 'uid' ? s.ranges : clampRanges(s.ranges, all.length),
+      all,
+      s.k === 'uid',
+    );
+    env.setSets.set(s, new Set(r));
+  }
+  const wantRows = n.meta || n.headers || n.header || Boolean(extraWant.headers) || usesModseqFlag(key);
+  const out: number[] = [];
+  let highest = 0;
+  if (!wantRows) {
+    for (const uid of all) if (test(key, uid, undefined, env)) out.push(uid);
+    return { uids: out, highestModseq: 0 };
+  }
+  const want: FetchWant = { headers: n.headers || Boolean(extraWant.headers), header: n.header };
+  const rows = extraWant.headers ? new Map<number, MessageRow>() : undefined;
+  for (let i = 0; i < all.length; i += 1024) {
+    for (const row of sel.account.fetch(sel.id, all.slice(i, i + 1024), want)) {
+      if (test(key, row.uid, row, env)) {
+        out.push(row.uid);
+        if (row.modseq > highest) highest = row.modseq;
+        rows?.set(row.uid, row);
+      }
+    }
+  }
+  return rows ? { uids: out, highestModseq: highest, rows } : { uids: out, highestModseq: highest };
+}
+
+function usesModseqFlag(k: SearchKey): boolean {
+  return (
+    k.k === 'modseq' ||
+    (k.k === 'and' && k.items.some(usesModseqFlag)) ||
+    (k.k === 'not' && usesModseqFlag(k.a)) ||
+    (k.k === 'or' && (usesModseqFlag(k.a) || usesModseqFlag(k.b)))
+  );
+}

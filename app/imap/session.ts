@@ -1,0 +1,192 @@
+/**
+ * One client's IMAP session: the RFC 3501 state machine (not authenticated → authenticated →
+ * selected → logout) and the dispatcher. Each command lives in commands/<name>.ts; the dispatcher
+ * checks the state, runs the handler, tells the client queued mailbox changes when the RFC allows,
+ * and writes the tagged reply. Errors become NO/BAD in one place (error-map.ts).
+ */
+import type { ImapAccount, ImapBackend } from './backend.ts';
+import type { CommandContext, CommandSpec, Completion, SessionState } from './command.ts';
+import type { ParsedCommand } from './wire/types.ts';
+import type { Logger } from '../shared/logger.ts';
+import type { LoginThrottle } from './throttle.ts';
+import { Args } from './args.ts';
+import { ImapBadError } from './errors.ts';
+import { formatReply, mapError } from './error-map.ts';
+import { COMMANDS } from './commands/index.ts';
+import type { SelectedMailbox } from './tracker.ts';
+import type { ResponseWriter } from './writer.ts';
+import { capabilityList } from './capabilities.ts';
+
+export interface SessionConfig {
+  backend: ImapBackend;
+  logger: Logger;
+  /** Allow LOGIN / AUTHENTICATE before STARTTLS (loopback only). */
+  allowPlaintextLogin: boolean;
+  /** A TLS context exists (STARTTLS may be offered). */
+  tlsAvailable: boolean;
+  /** Advertise and accept COMPRESS=DEFLATE. */
+  offerCompress: boolean;
+  throttle: LoginThrottle;
+  /** Longest accepted APPEND message. */
+  maxMessageSize: number;
+}
+
+/** What the session needs from its connection. */
+export interface Transport {
+  readonly secure: boolean;
+  readonly compressed: boolean;
+  readonly remoteAddress: string;
+  /** Upgrade to TLS (called after the tagged OK is flushed). */
+  startTls(): Promise<void>;
+  /** Switch both directions to DEFLATE (called after the tagged OK is flushed). */
+  startCompression(): void;
+  /** Read one raw line (IDLE's DONE, SASL responses). Null if the connection closed. */
+  readRawLine(): Promise<string | null>;
+  /** Close after flushing. */
+  close(): void;
+}
+
+export class Session {
+  state: SessionState = 'notAuthenticated';
+  account: ImapAccount | null = null;
+  selected: SelectedMailbox | null = null;
+  readonly enabled = new Set<string>();
+  readonly config: SessionConfig;
+  readonly w: ResponseWriter;
+  readonly transport: Transport;
+  readonly logger: Logger;
+  /** Failed logins on this connection. */
+  failedLogins = 0;
+  /** Set while IDLE runs (the tracker pushes changes at once). */
+  idling = false;
+
+  constructor(config: SessionConfig, w: ResponseWriter, transport: Transport) {
+    this.config = config;
+    this.w = w;
+    this.transport = transport;
+    this.logger = config.logger;
+  }
+
+  get condstore(): boolean {
+    return this.enabled.has('CONDSTORE') || this.enabled.has('QRESYNC');
+  }
+
+  get utf8(): boolean {
+    return this.enabled.has('UTF8=ACCEPT');
+  }
+
+  /** Login may happen on this connection now (TLS, or plaintext explicitly allowed). */
+  get loginAllowed(): boolean {
+    return this.transport.secure || this.config.allowPlaintextLogin;
+  }
+
+  capabilities(): string {
+    return capabilityList(this).join(' ');
+  }
+
+  greeting(): void {
+    this.w.line(`* OK [CAPABILITY ${this.capabilities()}] Lockbridge ready.`);
+  }
+
+  /** Called once per parsed command, strictly in order. */
+  async execute(cmd: ParsedCommand): Promise<void> {
+    const { tag } = cmd;
+    let name = cmd.command;
+    let args = cmd.args;
+    let uid = false;
+    if (name === 'UID') {
+      const sub = args[0];
+      if (!sub || sub.type !== 'atom') {
+        this.w.line(`${tag} BAD Missing UID command`);
+        return;
+      }
+      uid = true;
+      name = sub.value.toUpperCase();
+      args = args.slice(1);
+    }
+    const spec: CommandSpec | undefined = COMMANDS.get(name);
+    if (!spec || (uid && !spec.uid)) {
+      this.w.line(`${tag} BAD Unknown command${uid ? ' after UID' : ''}`);
+      return;
+    }
+    if (!spec.states.includes(this.state)) {
+      this.w.line(`${tag} BAD ${stateError(this.state, name)}`);
+      return;
+    }
+    const ctx: CommandContext = { session: this, w: this.w, tag, args: new Args(args), uid, name };
+    let done: Completion | void;
+    try {
+      done = await spec.handle(ctx);
+    } catch (err) {
+      const reply = mapError(err);
+      if (reply.internal) this.logger.error({ err, command: name }, 'IMAP command failed');
+      this.flushUpdates(spec.allowsExpunge ? spec.allowsExpunge(uid) : true);
+      this.w.line(formatReply(tag, reply));
+      return;
+    }
+    if (this.state === 'logout' || done?.replied) return;
+    this.flushUpdates(spec.allowsExpunge ? spec.allowsExpunge(uid) : true);
+    const code = done?.code ? `[${done.code}] ` : '';
+    const text = done?.text ?? `${uid ? 'UID ' : ''}${titleCase(name)} completed.`;
+    this.w.line(`${tag} OK ${code}${text}`);
+    if (this.selected?.reset) this.endForReset();
+  }
+
+  /** Tell the client queued mailbox changes (untagged EXISTS / EXPUNGE / FETCH FLAGS). */
+  flushUpdates(allowExpunge: boolean): void {
+    const sel = this.selected;
+    if (!sel) return;
+    if (sel.reset) return;
+    sel.flush(this.w, allowExpunge, this.condstore);
+  }
+
+  endForReset(): void {
+    const sel = this.selected;
+    if (!sel) return;
+    this.w.line(
+      `* BYE ${sel.reset === 'deleted' ? 'Selected mailbox was deleted' : 'Mailbox UIDVALIDITY changed'}, have to disconnect.`,
+    );
+    this.close();
+  }
+
+  /** Leave the selected state (CLOSE, UNSELECT, SELECT of another mailbox). */
+  deselect(): void {
+    if (this.selected) {
+      this.selected.close();
+      this.selected = null;
+    }
+    if (this.state === 'selected') this.state = 'authenticated';
+  }
+
+  requireAccount(): ImapAccount {
+    if (!this.account) throw new ImapBadError('Not authenticated');
+    return this.account;
+  }
+
+  requireSelected(): SelectedMailbox {
+    if (!this.selected) throw new ImapBadError('No mailbox selected');
+    return this.selected;
+  }
+
+  close(): void {
+    this.deselect();
+    this.state = 'logout';
+    this.transport.close();
+  }
+
+  /** Connection gone: release watchers. */
+  dispose(): void {
+    this.deselect();
+    this.state = 'logout';
+  }
+}
+
+function titleCase(s: string): string {
+  return s.charAt(0) + s.slice(1).toLowerCase();
+}
+
+function stateError(state: SessionState, name: string): string {
+  if (state === 'notAuthenticated') return `${name} not allowed now: please log in first.`;
+  if (state === 'authenticated') return `${name} not allowed now: no mailbox selected.`;
+  return `${name} not allowed in this state.`;
+}

@@ -1,0 +1,149 @@
+/**
+ * The per-connection view of a selected mailbox: its sequence-number → UID map and the queue of
+ * changes (from the backend's change feed) not yet told to the client.
+ *
+ * RFC 3501 §7.4.1 / RFC 9051 §7.5.1: EXISTS and FETCH FLAGS may be sent after any command, EXPUNGE
+ * only when the client can cope with renumbering — never while answering FETCH, STORE or SEARCH
+ * (and SORT/THREAD) in their sequence-number forms, never when no command is in progress (except
+ * during IDLE). Until an expunge is told, the expunged message stays in this view as a "ghost"
+ * (fetches simply skip it), so sequence numbers the client knows keep their meaning.
+ */
+import type { ChangeOrigin, ImapAccount, MailboxChange, MailboxInfo, MailboxSnapshot } from './backend.ts';
+import type { ResponseWriter } from './writer.ts';
+import { flagList } from './format.ts';
+
+export class SelectedMailbox {
+  readonly account: ImapAccount;
+  readonly id: string;
+  info: MailboxInfo;
+  readonly readOnly: boolean;
+  readonly uidValidity: number;
+  uidNext: number;
+  highestModseq: number;
+  /** Sequence view: uids[seq-1] = UID, ascending. */
+  uids: number[];
+  /** The mailbox was deleted or renumbered: the session must end. */
+  reset: 'deleted' | 'uidvalidity' | null = null;
+  private pending: MailboxChange[] = [];
+  private readonly origin: ChangeOrigin;
+  private unwatch: () => void;
+  /** Called whenever a change is queued (IDLE pushes at once). */
+  onChange: (() => void) | null = null;
+  /** Flags changed by others, not yet told: uid → {flags, modseq}. */
+  private flagUpdates = new Map<number, { flags: string[]; modseq: number }>();
+
+  constructor(account: ImapAccount, id: string, readOnly: boolean, origin: ChangeOrigin) {
+    this.account = account;
+    this.id = id;
+    this.readOnly = readOnly;
+    this.origin = origin;
+    // watch + open in the same tick: consistent (backend contract).
+    this.unwatch = account.watch(id, (c) => this.queue(c));
+    let snap: MailboxSnapshot;
+    try {
+      snap = account.openMailbox(id);
+    } catch (err) {
+      this.unwatch();
+      throw err;
+    }
+    this.info = snap.info;
+    this.uidValidity = snap.uidValidity;
+    this.uidNext = snap.uidNext;
+    this.highestModseq = snap.highestModseq;
+    this.uids = Array.from(snap.uids);
+    this.firstUnseenUid = snap.firstUnseenUid;
+  }
+
+  readonly firstUnseenUid: number | null;
+
+  close(): void {
+    this.unwatch();
+    this.unwatch = () => {};
+    this.onChange = null;
+  }
+
+  get exists(): number {
+    return this.uids.length;
+  }
+
+  private queue(c: MailboxChange): void {
+    if (c.kind === 'reset') {
+      this.reset = c.reason;
+    } else if (c.kind === 'flags') {
+      if (c.origin === this.origin) {
+        // Our own STORE answered already; only keep modseq current.
+        if (c.highestModseq > this.highestModseq) this.highestModseq = c.highestModseq;
+      } else this.pending.push(c);
+    } else this.pending.push(c);
+    this.onChange?.();
+  }
+
+  get hasPending(): boolean {
+    return this.pending.length > 0 || this.reset !== null;
+  }
+
+  /** Sequence number of a UID in the current view, or 0. */
+  seqOf(uid: number): number {
+    const a = this.uids;
+    let lo = 0;
+    let hi = a.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const v = a[mid]!;
+      if (v === uid) return mid + 1;
+      if (v < uid) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return 0;
+  }
+
+  /**
+   * Tell the client about queued changes. With `allowExpunge` false, expunges stay queued (and
+   * their messages stay in the view as ghosts) while EXISTS and FLAGS are told.
+   */
+  flush(w: ResponseWriter, allowExpunge: boolean, condstore: boolean): void {
+    if (this.pending.length === 0) return;
+    const keep: MailboxChange[] = [];
+    let existsChanged = false;
+    const expunged = new Set<number>();
+    for (const c of this.pending) {
+      if (c.kind === 'expunge') {
+        if (allowExpunge) {
+          for (const u of c.uids) expunged.add(u);
+          if (c.highestModseq > this.highestModseq) this.highestModseq = c.highestModseq;
+        } else keep.push(c);
+      } else if (c.kind === 'exists') {
+        const last = this.uids.length ? this.uids[this.uids.length - 1]! : 0;
+        for (const u of c.uids) if (u > last) this.uids.push(u);
+        if (c.uidNext > this.uidNext) this.uidNext = c.uidNext;
+        existsChanged = true;
+      } else if (c.kind === 'flags') {
+        for (const r of c.rows) this.flagUpdates.set(r.uid, { flags: r.flags, modseq: r.modseq });
+        if (c.highestModseq > this.highestModseq) this.highestModseq = c.highestModseq;
+      }
+    }
+    this.pending = keep;
+    if (expunged.size) {
+      // Descending order: each EXPUNGE renumbers only later messages.
+      for (let seq = this.uids.length; seq >= 1; seq--) {
+        const uid = this.uids[seq - 1]!;
+        if (expunged.has(uid)) {
+          w.line(`* ${seq} EXPUNGE`);
+          this.flagUpdates.delete(uid);
+        }
+      }
+      this.uids = this.uids.filter((u) => !expunged.has(u));
+    }
+    if (existsChanged) w.line(`* ${this.uids.length} EXISTS`);
+    if (this.flagUpdates.size) {
+      for (const [uid, f] of this.flagUpdates) {
+        const seq = this.seqOf(uid);
+        if (!seq) continue;
+        w.line(
+          `* ${seq} FETCH (UID ${uid} FLAGS ${flagList(f.flags)}${condstore ? ` MODSEQ (${f.modseq})` : ''})`,
+        );
+      }
+      this.flagUpdates.clear();
+    }
+  }
+}
