@@ -114,6 +114,7 @@ export class OutboxWorker {
   #running: Promise<void> | null = null;
   #again = false;
   #stopped = true;
+  #stopping = false;
 
   constructor(opts: OutboxWorkerOptions) {
     this.#store = opts.store;
@@ -130,6 +131,7 @@ export class OutboxWorker {
   start(): void {
     if (!this.#stopped) return;
     this.#stopped = false;
+    this.#stopping = false;
     const requeued = this.#store.outbox.requeueInterrupted();
     if (requeued) this.#log.warn({ requeued }, 'outbox items interrupted while sending are queued again');
     this.kick();
@@ -157,6 +159,7 @@ export class OutboxWorker {
   /** Stops after the item in flight (if any) is finished and recorded. */
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#stopping = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
     await this.#running;
@@ -189,7 +192,7 @@ export class OutboxWorker {
       const transport = this.#transportFor(account);
       try {
         for (const item of items) {
-          if (this.#stopped && n > 0) break;
+          if (this.#stopping) break;
           await this.#sendOne(account, item, transport);
           n++;
         }
