@@ -43,6 +43,7 @@ export class CommandReader {
   private litBuf: Buffer = EMPTY;
   private litPos = 0;
   private litLiteral8 = false;
+  private litSync = false;
   // bytes still to drop (rejected non-synchronizing literal)
   private skipRemaining = 0;
   // tail of an over-long line being dropped (to see a literal marker at its end)
@@ -103,6 +104,18 @@ export class CommandReader {
   /** Cancels expectRawLine() (e.g. the session left IDLE by itself). */
   cancelRawLine(): void {
     this.rawLineWanted = false;
+  }
+
+  /**
+   * Refuses the synchronizing literal just announced by a 'continue' event (instead of sending
+   * `+`): the command is dropped and the next line is parsed as a new command. Returns false (and
+   * does nothing) if the reader is not waiting for the first byte of a synchronizing literal.
+   */
+  rejectLiteral(): boolean {
+    if (this.mode !== 'literal' || !this.litSync || this.litPos !== 0) return false;
+    this.resetCommand();
+    this.mode = 'line';
+    return true;
   }
 
   /** Drops bytes received while paused (STARTTLS: pipelined plaintext must not be executed). */
@@ -281,12 +294,20 @@ export class CommandReader {
       this.rejectWithMarker(m);
       return;
     }
-    if (m.sync) this.events.push({ kind: 'continue' });
+    if (m.sync)
+      this.events.push({
+        kind: 'continue',
+        tag: parser.tag as string,
+        command: parser.command as string,
+        size: m.size,
+      });
+    this.litSync = m.sync;
     this.cmdTotalBytes += m.size;
     this.litLiteral8 = m.literal8;
     this.litPos = 0;
     this.litBuf = m.size === 0 ? EMPTY : Buffer.allocUnsafe(m.size);
-    if (m.size === 0) this.literalDone();
+    // A {0} literal completes when the client goes on after '+' (so rejectLiteral() still works).
+    if (m.size === 0 && !m.sync) this.literalDone();
     else this.mode = 'literal';
   }
 

@@ -49,8 +49,13 @@ export type ReaderErrorCode =
  */
 export type ReaderEvent =
   | { kind: 'command'; command: ParsedCommand }
-  /** A synchronizing literal {n} was announced: the server must send `+ Ready for literal data`. */
-  | { kind: 'continue' }
+  /**
+   * A synchronizing literal {n} was announced: the server must send `+ Ready for literal data`,
+   * or, to refuse it before the client sends it (e.g. APPEND too big for the mailbox), call
+   * `reader.rejectLiteral()` and answer the tag with NO/BAD instead. `tag`, `command` and `size`
+   * are additive refinements.
+   */
+  | { kind: 'continue'; tag?: string; command?: string; size?: number }
   /**
    * -> `TAG BAD message` when tag is known, else `* BAD message`. fatal: close the connection
    * (after sending the reply). `code` and `command` are additive refinements.

@@ -278,3 +278,35 @@ describe('CommandReader: pausing and raw lines', () => {
     );
   });
 });
+
+describe('CommandReader: refusing a synchronizing literal', () => {
+  it('the continue event names tag, command and size', () => {
+    const r = new CommandReader();
+    assert.deepEqual(r.push(Buffer.from('a1 APPEND INBOX {310}\r\n')), [
+      { kind: 'continue', tag: 'a1', command: 'APPEND', size: 310 },
+    ]);
+  });
+
+  it('rejectLiteral() drops the command; the next line is a new command', () => {
+    const r = new CommandReader();
+    assert.equal(r.push(Buffer.from('a1 APPEND Nope {310}\r\n')).length, 1);
+    assert.equal(r.rejectLiteral(), true);
+    assert.ok(r.idle);
+    assert.deepEqual(ev(r, 'a2 NOOP\r\n'), [{ cmd: ['a2', 'NOOP'] }]);
+    assert.equal(r.rejectLiteral(), false, 'nothing to reject between commands');
+  });
+
+  it('works for {0} too, and not once literal bytes arrived or for LITERAL+', () => {
+    const r = new CommandReader();
+    r.push(Buffer.from('a1 LOGIN {0}\r\n'));
+    assert.equal(r.rejectLiteral(), true);
+    r.push(Buffer.from('a2 LOGIN {3}\r\nab'));
+    assert.equal(r.rejectLiteral(), false);
+    assert.deepEqual(ev(r, 'c {1}\r\n'), ['continue']);
+    assert.deepEqual(ev(r, 'd\r\n'), [
+      { cmd: ['a2', 'LOGIN', { s: 'abc', lit: true }, { s: 'd', lit: true }] },
+    ]);
+    r.push(Buffer.from('a3 LOGIN {3+}\r\n'));
+    assert.equal(r.rejectLiteral(), false);
+  });
+});
