@@ -10,10 +10,17 @@ export interface FlagChange {
   modseq: number;
 }
 
-export type StoreEvent =
+export type StoreEvent = StoreEventBody & {
+  /** The token passed to Store.as() around the write (an IMAP session passes itself). */
+  actor?: object;
+};
+
+export type StoreEventBody =
   | { type: 'mailbox-created'; accountId: number; mailboxId: number; name: string }
   | { type: 'mailbox-renamed'; accountId: number; mailboxId: number; oldName: string; name: string }
   | { type: 'mailbox-deleted'; accountId: number; mailboxId: number; name: string }
+  /** UIDs were renumbered (new UIDVALIDITY); sessions that selected it must end. */
+  | { type: 'mailbox-uidvalidity'; accountId: number; mailboxId: number; uidValidity: number }
   | { type: 'messages-added'; mailboxId: number; uids: number[]; modseq: number }
   | { type: 'messages-expunged'; mailboxId: number; uids: number[]; modseq: number }
   | { type: 'flags-changed'; mailboxId: number; changes: FlagChange[] }

@@ -3,13 +3,14 @@
  * that queues change-feed events and emits them only after the outermost commit.
  */
 import type { SqlDatabase, SqlStatement } from '../../native/sqlcipher.ts';
-import type { ChangeFeed, StoreEvent } from './change-feed.ts';
+import type { ChangeFeed, StoreEvent, StoreEventBody } from './change-feed.ts';
 
 export class StoreDb {
   readonly db: SqlDatabase;
   readonly feed: ChangeFeed;
   readonly #stmts = new Map<string, SqlStatement>();
   #pending: StoreEvent[] | null = null;
+  #actor: object | undefined;
 
   constructor(db: SqlDatabase, feed: ChangeFeed) {
     this.db = db;
@@ -55,9 +56,21 @@ export class StoreDb {
   }
 
   /** Queues an event for after commit (or emits at once outside a transaction). */
-  emit(event: StoreEvent): void {
+  emit(body: StoreEventBody): void {
+    const event: StoreEvent = this.#actor ? { ...body, actor: this.#actor } : body;
     if (this.#pending) this.#pending.push(event);
     else this.feed.emit(event);
+  }
+
+  /** Runs fn with `actor` attached to every event it emits (synchronous fn only). */
+  as<T>(actor: object | undefined, fn: () => T): T {
+    const prev = this.#actor;
+    this.#actor = actor;
+    try {
+      return fn();
+    } finally {
+      this.#actor = prev;
+    }
   }
 
   get inWrite(): boolean {

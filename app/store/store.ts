@@ -119,6 +119,11 @@ export class Store {
     return this.sql.write(fn);
   }
 
+  /** Runs fn with `actor` attached to the change events it causes (so a session knows its own). */
+  as<T>(actor: object | undefined, fn: () => T): T {
+    return this.sql.as(actor, fn);
+  }
+
   /** Indexes the whole full-text backlog now (synchronously). Returns how many were indexed. */
   flushIndex(): number {
     let n = 0;

@@ -66,11 +66,13 @@ CREATE INDEX message_blobs_message_id ON message_blobs(message_id);
 CREATE INDEX message_blobs_sha256 ON message_blobs(sha256);
 
 -- Raw bytes live in their own table so metadata rows stay small (fast header scans / FETCH).
--- compression: 0 = none, 1 = deflate-raw.
+-- raw = head || body, split after the header block's blank line, so a header-only FETCH reads
+-- just the first page(s) of the record. compression (of body only): 0 = none, 1 = deflate-raw.
 CREATE TABLE message_raw (
   blob_id INTEGER PRIMARY KEY REFERENCES message_blobs(id) ON DELETE CASCADE,
   compression INTEGER NOT NULL DEFAULT 0,
-  data BLOB NOT NULL
+  head BLOB NOT NULL,
+  body BLOB NOT NULL
 ) STRICT;
 
 -- flags bitmask: 1 \\Seen, 2 \\Answered, 4 \\Flagged, 8 \\Deleted, 16 \\Draft; keywords space-separated.

@@ -304,11 +304,17 @@ export class MailboxesRepo {
     );
   }
 
-  /** Replaces the UIDVALIDITY (only when the mailbox is emptied and renumbered, e.g. a rebuild). */
+  /** Empties the mailbox and gives it a new UIDVALIDITY (a rebuild, e.g. after the provider's changed). */
   resetUidValidity(id: number): number {
     return this.#s.write(() => {
       const v = this.#nextUidValidity();
-      this.#s.prepare('UPDATE mailboxes SET uidvalidity = ?, uidnext = 1 WHERE id = ?').run(v, id);
+      const mb = this.require(id);
+      this.#s.prepare('DELETE FROM messages WHERE mailbox_id = ?').run(id);
+      this.#s.prepare('DELETE FROM expunge_log WHERE mailbox_id = ?').run(id);
+      this.#s
+        .prepare('UPDATE mailboxes SET uidvalidity = ?, uidnext = 1, highestmodseq = 1 WHERE id = ?')
+        .run(v, id);
+      this.#s.emit({ type: 'mailbox-uidvalidity', accountId: mb.accountId, mailboxId: id, uidValidity: v });
       return v;
     });
   }

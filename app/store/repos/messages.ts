@@ -19,6 +19,8 @@ export interface NewMessage {
   flags?: readonly string[];
   /** ms since the epoch; default now */
   internalDate?: number;
+  /** SHA-256 of raw, when the caller already computed it. */
+  sha256?: Buffer;
   /** For messages that came from the provider (sync). */
   remote?: RemoteRef & { contentHash?: Buffer };
 }
@@ -127,6 +129,16 @@ function detailFrom(r: DetailRow): MessageDetail {
   };
 }
 
+/** Offset just after the header block's blank line (= parts[''].bodyStart). */
+function headerEnd(raw: Buffer, a: MessageAnalysis): number {
+  const whole = a.parts.find((p) => p.section === '');
+  if (whole && whole.bodyStart >= 0 && whole.bodyStart <= raw.length) return whole.bodyStart;
+  const crlf = raw.indexOf('\r\n\r\n');
+  if (crlf >= 0) return crlf + 4;
+  const lf = raw.indexOf('\n\n');
+  return lf >= 0 ? lf + 2 : raw.length;
+}
+
 /** The header block of a raw message (up to the first empty line), at most 64 KiB, for FTS. */
 function headerBlock(raw: Buffer): string {
   let end = raw.indexOf('\r\n\r\n');
@@ -171,7 +183,7 @@ export class MessagesRepo {
       let uid = mb.uidnext;
       const out: InsertResult[] = [];
       for (const m of msgs) {
-        const blobId = this.#insertBlob(m.raw, m.analysis);
+        const blobId = this.#insertBlob(m.raw, m.analysis, m.sha256);
         const id = this.#insertRow(
           mailboxId,
           uid,
@@ -385,12 +397,30 @@ export class MessagesRepo {
   /** The raw bytes of a blob (exactly as served). */
   raw(blobId: number): Buffer {
     const r = this.#s
-      .prepare<{ compression: number; data: Buffer }>(
-        'SELECT compression, data FROM message_raw WHERE blob_id = ?',
+      .prepare<{ compression: number; head: Buffer; body: Buffer }>(
+        'SELECT compression, head, body FROM message_raw WHERE blob_id = ?',
       )
       .get(blobId);
     if (!r) throw new NotFoundError(`message blob ${blobId}`);
-    return decodeRaw(r.compression, r.data);
+    return Buffer.concat([r.head, decodeRaw(r.compression, r.body)]);
+  }
+
+  /** The raw header block (through the blank line), read without touching the body. */
+  header(blobId: number): Buffer {
+    const r = this.#s.prepare<{ head: Buffer }>('SELECT head FROM message_raw WHERE blob_id = ?').get(blobId);
+    if (!r) throw new NotFoundError(`message blob ${blobId}`);
+    return r.head;
+  }
+
+  /** A message in the mailbox with exactly these bytes (by SHA-256), if any. */
+  findBySha256(mailboxId: number, sha256: Buffer): number | null {
+    return (
+      this.#s
+        .prepare<{ uid: number }>(
+          'SELECT m.uid FROM message_blobs b JOIN messages m ON m.blob_id = b.id WHERE b.sha256 = ? AND m.mailbox_id = ? LIMIT 1',
+        )
+        .get(sha256, mailboxId)?.uid ?? null
+    );
   }
 
   rawByUid(mailboxId: number, uid: number): Buffer | null {
@@ -524,7 +554,7 @@ export class MessagesRepo {
       .run(uidnext, modseq, mailboxId);
   }
 
-  #insertBlob(raw: Buffer, a: MessageAnalysis): number {
+  #insertBlob(raw: Buffer, a: MessageAnalysis, sha256?: Buffer): number {
     const h = a.headers;
     const res = this.#s
       .prepare(
@@ -534,7 +564,7 @@ export class MessagesRepo {
       )
       .run(
         raw.length,
-        createHash('sha256').update(raw).digest(),
+        sha256 ?? createHash('sha256').update(raw).digest(),
         a.envelope,
         a.bodyStructure,
         a.body,
@@ -554,7 +584,10 @@ export class MessagesRepo {
         h.baseSubject,
       );
     const blobId = Number(res.lastInsertRowid);
-    this.#s.prepare('INSERT INTO message_raw (blob_id, compression, data) VALUES (?, 0, ?)').run(blobId, raw);
+    const split = headerEnd(raw, a);
+    this.#s
+      .prepare('INSERT INTO message_raw (blob_id, compression, head, body) VALUES (?, 0, ?, ?)')
+      .run(blobId, raw.subarray(0, split), raw.subarray(split));
     this.#s
       .prepare('INSERT INTO fts_queue (blob_id, headers, text) VALUES (?, ?, ?)')
       .run(blobId, ftsHeaders(a, raw), a.text);

@@ -1,0 +1,131 @@
+import { strict as assert } from 'node:assert';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { silentLogger } from '../../../app/shared/logger.ts';
+import { importFiles, type ImportProgress } from '../../../app/store/import/importer.ts';
+import { MboxSplitter, separatorDate } from '../../../app/store/import/mbox-splitter.ts';
+import type { Store } from '../../../app/store/store.ts';
+import { newStore, tempDir } from './helpers.ts';
+
+const MBOX = [
+  'From alice@example.org Mon Nov 23 10:00:00 2026',
+  'From: alice@example.org',
+  'Subject: first',
+  '',
+  'Hello',
+  '>From the start, quoted',
+  '>>From twice quoted',
+  'From inside a line is not a separator when not after a blank line',
+  '',
+  'From bob@example.org Tue Nov 24 11:30:05 2026',
+  'From: bob@example.org',
+  'Subject: second',
+  '',
+  'Bye',
+  '',
+].join('\n');
+
+describe('mbox splitter', () => {
+  it('splits, unquotes mboxrd and drops the separator blank line, across any chunking', () => {
+    for (const size of [1, 3, 7, 64, 100000]) {
+      const sp = new MboxSplitter();
+      const out = [];
+      const buf = Buffer.from(MBOX);
+      for (let i = 0; i < buf.length; i += size) out.push(...sp.push(buf.subarray(i, i + size)));
+      out.push(...sp.end());
+      assert.equal(out.length, 2, `chunk ${size}`);
+      assert.equal(
+        out[0]!.raw.toString(),
+        'From: alice@example.org\nSubject: first\n\nHello\nFrom the start, quoted\n>From twice quoted\nFrom inside a line is not a separator when not after a blank line\n',
+      );
+      assert.equal(out[1]!.raw.toString(), 'From: bob@example.org\nSubject: second\n\nBye\n');
+      assert.equal(separatorDate(out[1]!.separator), Date.UTC(2026, 10, 24, 11, 30, 5));
+    }
+  });
+
+  it('rejects input that is not mbox', () => {
+    assert.throws(() => new MboxSplitter().push(Buffer.from('Subject: x\n\nhi\n')), /not an mbox/);
+  });
+});
+
+describe('import pipeline', () => {
+  const t = tempDir();
+  let s: Store;
+  let accountId: number;
+  before(async () => {
+    s = await newStore(join(t.dir, 'store'));
+    accountId = s.accounts.create({
+      email: 'imp@example.org',
+      imap: { host: 'h', port: 1 },
+      smtp: { host: 'h', port: 2 },
+      security: 'none',
+      providerPassword: 'x',
+    }).id;
+  });
+  after(() => {
+    s.close();
+    t.cleanup();
+  });
+
+  it('imports mbox and .eml files (and directories), normalising CRLF, reporting progress', async () => {
+    const src = join(t.dir, 'src');
+    mkdirSync(join(src, 'more'), { recursive: true });
+    writeFileSync(join(src, 'a.mbox'), MBOX);
+    writeFileSync(
+      join(src, 'more', 'b.eml'),
+      'From: carol@example.org\r\nSubject: third\r\n\r\nLine\nbare lf\r\n',
+    );
+    writeFileSync(join(src, 'more', 'empty.eml'), '');
+    const seen: ImportProgress[] = [];
+    const res = await importFiles({
+      store: s,
+      accountId,
+      mailbox: 'Imported/Old',
+      files: [src],
+      logger: silentLogger,
+      batchSize: 2,
+      onProgress: (p) => seen.push(p),
+    });
+    assert.equal(res.imported, 3);
+    assert.equal(res.skipped, 1);
+    assert.match(res.errors[0]!, /empty/);
+    const box = s.mailboxes.getByName(accountId, 'Imported/Old')!;
+    const rows = s.messages.metaFor(box.id, s.messages.uids(box.id));
+    assert.equal(rows.length, 3);
+    const raws = rows.map((r) => s.messages.raw(r.blobId));
+    assert.ok(
+      raws.every((r) => !/[^\r]\n/.test(r.toString('latin1'))),
+      'stored with CRLF only',
+    );
+    assert.deepEqual(
+      rows.map((r) => r.size),
+      raws.map((r) => r.length),
+    );
+    assert.equal(raws[2]!.toString(), 'From: carol@example.org\r\nSubject: third\r\n\r\nLine\r\nbare lf\r\n');
+    assert.equal(rows[1]!.internalDate, Date.UTC(2026, 10, 24, 11, 30, 5));
+    assert.equal(s.messages.getDetail(box.id, rows[0]!.uid)!.envelope.includes('"first"'), true);
+    const last = seen[seen.length - 1]!;
+    assert.equal(last.count, 3);
+    assert.equal(last.bytes, last.totalBytes);
+    assert.ok(seen.length >= 2);
+
+    // importing again skips identical messages
+    const again = await importFiles({
+      store: s,
+      accountId,
+      mailbox: 'Imported/Old',
+      files: [src],
+      logger: silentLogger,
+    });
+    assert.equal(again.imported, 0);
+    assert.equal(again.skipped, 4);
+  });
+
+  it('reports a missing file as a user error', async () => {
+    await assert.rejects(
+      importFiles({ store: s, accountId, files: [join(t.dir, 'nope.mbox')], logger: silentLogger }),
+      /cannot read .*nope\.mbox/,
+    );
+  });
+});

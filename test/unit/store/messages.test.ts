@@ -1,0 +1,193 @@
+import { strict as assert } from 'node:assert';
+import { after, before, describe, it } from 'node:test';
+import type { StoreEvent } from '../../../app/store/change-feed.ts';
+import type { Store } from '../../../app/store/store.ts';
+import { msg, newStore, tempDir } from './helpers.ts';
+
+describe('store messages and mailboxes', () => {
+  const t = tempDir();
+  let s: Store;
+  let accountId: number;
+  const events: StoreEvent[] = [];
+  before(async () => {
+    s = await newStore(t.dir);
+    s.changes.on((e) => events.push(e));
+    accountId = s.accounts.create({
+      email: 'u@example.org',
+      imap: { host: 'imap', port: 143 },
+      smtp: { host: 'smtp', port: 25 },
+      security: 'starttls',
+      providerPassword: 'pw',
+    }).id;
+  });
+  after(() => {
+    s.close();
+    t.cleanup();
+  });
+
+  it('creates mailboxes with parents, canonical INBOX, unique UIDVALIDITY', () => {
+    const inbox = s.mailboxes.create(accountId, 'inbox');
+    assert.equal(inbox.name, 'INBOX');
+    const deep = s.mailboxes.create(accountId, 'Work/Projects/Ärger', { specialUse: null });
+    const parent = s.mailboxes.getByName(accountId, 'Work/Projects')!;
+    assert.equal(deep.parentId, parent.id);
+    assert.ok(s.mailboxes.getByName(accountId, 'Work'));
+    const validities = s.mailboxes.list(accountId).map((m) => m.uidValidity);
+    assert.equal(new Set(validities).size, validities.length);
+    assert.throws(() => s.mailboxes.create(accountId, 'Work'), /already exists/);
+    assert.throws(() => s.mailboxes.create(accountId, 'a//b'), /empty level/);
+    assert.throws(() => s.mailboxes.delete(parent.id), /has children/);
+    assert.throws(() => s.mailboxes.delete(inbox.id), /INBOX cannot be deleted/);
+  });
+
+  it('renames a mailbox with its children and deletes leaves', () => {
+    const work = s.mailboxes.getByName(accountId, 'Work')!;
+    events.length = 0;
+    s.mailboxes.rename(work.id, 'Job');
+    assert.deepEqual(
+      s.mailboxes.list(accountId).map((m) => m.name),
+      ['INBOX', 'Job', 'Job/Projects', 'Job/Projects/Ärger'],
+    );
+    assert.equal(events.filter((e) => e.type === 'mailbox-renamed').length, 3);
+    const leaf = s.mailboxes.getByName(accountId, 'Job/Projects/Ärger')!;
+    s.mailboxes.delete(leaf.id);
+    assert.equal(s.mailboxes.getByName(accountId, 'Job/Projects/Ärger'), null);
+  });
+
+  it('allocates UIDs, MODSEQs and emits events after commit', () => {
+    const inbox = s.mailboxes.getByName(accountId, 'INBOX')!;
+    events.length = 0;
+    const res = s.messages.insertBatch(inbox.id, [
+      msg('one', 'first body'),
+      msg('two', 'second body', ['\\Seen', 'Work']),
+    ]);
+    assert.deepEqual(
+      res.map((r) => r.uid),
+      [1, 2],
+    );
+    const mb = s.mailboxes.get(inbox.id)!;
+    assert.equal(mb.uidNext, 3);
+    assert.equal(mb.highestModseq, res[0]!.modseq);
+    assert.deepEqual(events, [
+      { type: 'messages-added', mailboxId: inbox.id, uids: [1, 2], modseq: res[0]!.modseq },
+    ]);
+    assert.deepEqual(s.messages.get(inbox.id, 2)!.flags, ['\\Seen', 'Work']);
+    const st = s.mailboxes.status(inbox.id);
+    assert.equal(st.messages, 2);
+    assert.equal(st.unseen, 1);
+  });
+
+  it('rolls back a failed transaction and emits nothing', () => {
+    const inbox = s.mailboxes.getByName(accountId, 'INBOX')!;
+    events.length = 0;
+    assert.throws(() =>
+      s.transaction(() => {
+        s.messages.insert(inbox.id, msg('three', 'x'));
+        throw new Error('abort');
+      }),
+    );
+    assert.equal(events.length, 0);
+    assert.equal(s.messages.count(inbox.id), 2);
+    assert.equal(s.mailboxes.get(inbox.id)!.uidNext, 3);
+  });
+
+  it('stores flags with add/remove/replace and CONDSTORE unchangedSince', () => {
+    const inbox = s.mailboxes.getByName(accountId, 'INBOX')!;
+    const before = s.mailboxes.get(inbox.id)!.highestModseq;
+    events.length = 0;
+    const r = s.messages.storeFlags(inbox.id, [1, 2], 'add', ['\\Flagged', '$Label1']);
+    assert.equal(r.changed.length, 2);
+    assert.ok(r.changed.every((c) => c.modseq === before + 1));
+    assert.deepEqual(s.messages.get(inbox.id, 2)!.flags, ['\\Seen', '\\Flagged', 'Work', '$Label1']);
+    assert.equal(events.length, 1);
+    assert.equal(events[0]!.type, 'flags-changed');
+    // no-op change: no new modseq, no event
+    const noop = s.messages.storeFlags(inbox.id, [1], 'add', ['\\Flagged']);
+    assert.equal(noop.changed.length, 0);
+    assert.equal(s.mailboxes.get(inbox.id)!.highestModseq, before + 1);
+    // unchangedSince below the current modseq → reported as modified
+    const cond = s.messages.storeFlags(inbox.id, [1, 2], 'remove', ['\\Flagged'], { unchangedSince: before });
+    assert.deepEqual(cond.modified, [1, 2]);
+    assert.equal(cond.changed.length, 0);
+    const rep = s.messages.storeFlags(inbox.id, [1], 'replace', ['\\Deleted', 'work']);
+    assert.deepEqual(rep.changed[0]!.flags, ['\\Deleted', 'work']);
+    assert.deepEqual(
+      s.messages.changedSince(inbox.id, before + 1).map((c) => c.uid),
+      [1],
+    );
+  });
+
+  it('copies sharing the blob, moves and expunges with the expunge log', () => {
+    const inbox = s.mailboxes.getByName(accountId, 'INBOX')!;
+    const arch = s.mailboxes.create(accountId, 'Archive', { specialUse: '\\Archive' });
+    const pairs = s.messages.copy(inbox.id, [1, 2], arch.id);
+    assert.deepEqual(pairs, [
+      [1, 1],
+      [2, 2],
+    ]);
+    const a = s.messages.get(inbox.id, 2)!;
+    const b = s.messages.get(arch.id, 2)!;
+    assert.equal(a.blobId, b.blobId);
+    assert.deepEqual(s.messages.raw(a.blobId), msgRawOf(s, inbox.id, 2));
+    const blobs = () => (s.db.prepare('SELECT count(*) AS n FROM message_blobs').get() as { n: number }).n;
+    const nBlobs = blobs();
+    // expunge only \Deleted (uid 1)
+    events.length = 0;
+    const gone = s.messages.expunge(inbox.id);
+    assert.deepEqual(gone, [1]);
+    assert.equal(blobs(), nBlobs, 'blob still referenced by the copy');
+    assert.deepEqual(s.messages.expungedSince(inbox.id, 0), [1]);
+    assert.equal(events[0]!.type, 'messages-expunged');
+    // move uid 2 to Archive → new uid 3 there
+    const moved = s.messages.move(inbox.id, [2], arch.id);
+    assert.deepEqual(moved, [[2, 3]]);
+    assert.equal(s.messages.count(inbox.id), 0);
+    // remove everything from Archive → blobs are garbage-collected
+    s.messages.remove(arch.id, s.messages.uids(arch.id));
+    assert.equal(blobs(), 0);
+    assert.equal(s.mailboxes.get(inbox.id)!.uidNext, 3, 'UIDs are never reused');
+  });
+
+  it('finds text through the trigram prefilter, the backlog, and short needles', () => {
+    const inbox = s.mailboxes.getByName(accountId, 'INBOX')!;
+    const r = s.messages.insertBatch(inbox.id, [
+      msg('Quarterly report', 'The Wonderful Widget sold well'),
+      msg('Lunch', 'wonder where we eat? Café Über'),
+      msg('Other', 'nothing to see'),
+    ]);
+    const [u1, u2] = [r[0]!.uid, r[1]!.uid];
+    // before indexing: found by scanning the backlog
+    assert.deepEqual(s.messages.searchText(inbox.id, 'wonder'), [u1, u2]);
+    assert.ok(s.messages.ftsBacklog() >= 3);
+    s.flushIndex();
+    assert.equal(s.messages.ftsBacklog(), 0);
+    assert.deepEqual(s.messages.searchText(inbox.id, 'WONDERFUL widget'), [u1]);
+    assert.deepEqual(s.messages.searchText(inbox.id, 'wonder'), [u1, u2]);
+    assert.deepEqual(s.messages.searchText(inbox.id, 'café über'), [u2]);
+    assert.deepEqual(s.messages.searchText(inbox.id, 'report', 'body'), []);
+    assert.deepEqual(s.messages.searchText(inbox.id, 'report', 'headers'), [u1]);
+    assert.deepEqual(s.messages.searchText(inbox.id, 'Ca'), [u2]);
+    assert.deepEqual(s.messages.searchText(inbox.id, 'absent-needle'), []);
+  });
+
+  it('queues local changes for the provider, but not sync-originated ones', () => {
+    const inbox = s.mailboxes.getByName(accountId, 'INBOX')!;
+    const before = s.pending.count(accountId);
+    s.messages.insert(inbox.id, msg('from sync', 'x'), 'sync');
+    assert.equal(s.pending.count(accountId), before);
+    const r = s.messages.insert(inbox.id, msg('local', 'y'));
+    const rows = s.pending.list(accountId, 1000);
+    assert.deepEqual(rows[rows.length - 1]!.change, { kind: 'append', mailboxId: inbox.id, uid: r.uid });
+  });
+
+  it('removes an account with all its mail', () => {
+    s.accounts.remove(accountId);
+    assert.equal(s.accounts.list().length, 0);
+    assert.equal((s.db.prepare('SELECT count(*) AS n FROM messages').get() as { n: number }).n, 0);
+    assert.equal((s.db.prepare('SELECT count(*) AS n FROM message_blobs').get() as { n: number }).n, 0);
+  });
+});
+
+function msgRawOf(s: Store, mailboxId: number, uid: number): Buffer {
+  return s.messages.rawByUid(mailboxId, uid)!;
+}
