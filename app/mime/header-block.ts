@@ -72,6 +72,12 @@ export function parseHeaderBlock(buf: Uint8Array, start: number, end: number): H
           const name = latin1(buf, pos, ne);
           current = { name, lower: name.toLowerCase(), start: pos, valueStart: colon + 1, end: lineEnd };
         }
+      } else if (colon < 0) {
+        // a line without a colon: kept (like Dovecot) as a field with that name and no value
+        let ne = lineEnd;
+        while (ne > pos && (buf[ne - 1] === LF || buf[ne - 1] === CR)) ne--;
+        const name = latin1(buf, pos, ne);
+        current = { name, lower: name.toLowerCase(), start: pos, valueStart: lineEnd, end: lineEnd };
       }
     }
     pos = lineEnd;

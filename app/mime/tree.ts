@@ -59,7 +59,6 @@ function parseEntity(
   digestChild: boolean,
   depth: number,
   trailing = 0,
-  isEncapsulated = false,
 ): MimeNode {
   const header = parseHeaderBlock(buf, start, end);
   const ct = parseContentType(firstValue(buf, header, 'content-type'));
@@ -101,15 +100,19 @@ function parseEntity(
     if (boundary) splitMultipart(buf, node, boundary, subtype.toLowerCase() === 'digest', depth, trailing);
   } else if (contentType === 'message/rfc822') {
     // like Dovecot, also when the part is (wrongly) base64/QP encoded
-    const msg = parseEntity(buf, node.bodyStart, end, false, depth + 1, trailing, true);
+    const msg = parseEntity(buf, node.bodyStart, end, false, depth + 1, trailing);
     node.message = msg;
     if (msg.bodyEnd > end) node.bodyEnd = msg.bodyEnd;
-  } else if (trailing > 0 && header.bodyStart === end && start < end && isEncapsulated) {
-    // Dovecot quirk: an encapsulated message whose header runs into the delimiter keeps the
-    // delimiter's line break as the end of its last header line
-    node.bodyStart = end + trailing;
-    node.headerEnd = end + trailing;
-    node.bodyEnd = end + trailing;
+    else if (
+      trailing > 0 &&
+      msg.header.bodyStart === end &&
+      msg.header.headerEnd === end &&
+      end > node.bodyStart
+    ) {
+      // Dovecot quirk: an encapsulated header that runs into the delimiter keeps the delimiter's
+      // line break in the message/rfc822 part's size (BODY[n] and lines), not in its header
+      node.bodyEnd = end + trailing;
+    }
   }
   return node;
 }

@@ -1,0 +1,135 @@
+/**
+ * Pure, chunk-driven mbox splitter (mboxo / mboxrd; LF or CRLF line endings).
+ *
+ *   const s = new MboxSplitter();
+ *   for (const chunk of chunks) for (const m of s.push(chunk)) handle(m.raw);
+ *   for (const m of s.end()) handle(m.raw);
+ *
+ * - A message starts at a `From ` line at the start of the input or after an empty line, or at any
+ *   `From ` line that looks like a real separator (`From sender Www Mmm dd hh:mm...`).
+ * - The separator line is not part of the message; the empty line before the next separator is
+ *   dropped; `>From ` / `>>From ` lines are unquoted by one `>` (mboxrd; also right for mboxo).
+ * - Bytes are otherwise returned unchanged (run normalizeCrlf before storing). Content before the
+ *   first separator (not an mbox?) is returned as a message of its own when it is not blank.
+ * - Memory: the current message plus one partial line; `maxMessageBytes` (default 512 MiB) bounds it
+ *   and throws MboxTooLargeError beyond it.
+ */
+
+export interface MboxMessage {
+  /** the message bytes (without the From_ line) */
+  raw: Buffer;
+  /** the From_ separator line without its line ending ('' for leading content) */
+  separator: string;
+}
+
+export class MboxTooLargeError extends Error {
+  override name = 'MboxTooLargeError';
+}
+
+const SEPARATOR_RE = /^From \S+ +(?:[A-Z][a-z]{2} +)?[A-Z][a-z]{2} +\d{1,2} +\d{1,2}:\d{2}/;
+
+function isFromLine(line: Buffer): boolean {
+  return (
+    line.length >= 5 &&
+    line[0] === 70 &&
+    line[1] === 114 &&
+    line[2] === 111 &&
+    line[3] === 109 &&
+    line[4] === 32
+  );
+}
+
+function isEmptyLine(line: Buffer): boolean {
+  return (
+    line.length === 0 ||
+    (line.length === 1 && line[0] === 10) ||
+    (line.length === 2 && line[0] === 13 && line[1] === 10)
+  );
+}
+
+/** `>From `, `>>From ` ... (mboxrd quoting) */
+function isQuotedFrom(line: Buffer): boolean {
+  let i = 0;
+  while (i < line.length && line[i] === 62) i++;
+  return (
+    i > 0 &&
+    line[i] === 70 &&
+    line[i + 1] === 114 &&
+    line[i + 2] === 111 &&
+    line[i + 3] === 109 &&
+    line[i + 4] === 32
+  );
+}
+
+export class MboxSplitter {
+  private carry: Buffer = Buffer.alloc(0);
+  private lines: Buffer[] = [];
+  private size = 0;
+  private separator: string | null = null;
+  private prevEmpty = true; // start of input counts as "after an empty line"
+  private readonly max: number;
+
+  constructor(options?: { maxMessageBytes?: number }) {
+    this.max = options?.maxMessageBytes ?? 512 * 1024 * 1024;
+  }
+
+  push(chunk: Uint8Array): MboxMessage[] {
+    const out: MboxMessage[] = [];
+    const buf =
+      this.carry.length > 0
+        ? Buffer.concat([this.carry, chunk])
+        : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    let pos = 0;
+    for (;;) {
+      const nl = buf.indexOf(10, pos);
+      if (nl < 0) break;
+      this.line(buf.subarray(pos, nl + 1), out);
+      pos = nl + 1;
+    }
+    this.carry = Buffer.from(buf.subarray(pos)); // copy: do not pin the whole chunk
+    if (this.size + this.carry.length > this.max)
+      throw new MboxTooLargeError('mbox message exceeds the size limit');
+    return out;
+  }
+
+  end(): MboxMessage[] {
+    const out: MboxMessage[] = [];
+    if (this.carry.length > 0) {
+      this.line(this.carry, out);
+      this.carry = Buffer.alloc(0);
+    }
+    this.finish(out, true);
+    return out;
+  }
+
+  private line(line: Buffer, out: MboxMessage[]): void {
+    if (isFromLine(line) && (this.prevEmpty || SEPARATOR_RE.test(line.toString('latin1')))) {
+      this.finish(out, false);
+      this.separator = line.toString('latin1').replace(/\r?\n$/, '');
+      this.prevEmpty = false;
+      return;
+    }
+    this.prevEmpty = isEmptyLine(line);
+    const data = isQuotedFrom(line) ? line.subarray(1) : line;
+    this.lines.push(data);
+    this.size += data.length;
+    if (this.size > this.max) throw new MboxTooLargeError('mbox message exceeds the size limit');
+  }
+
+  private finish(out: MboxMessage[], _eof: boolean): void {
+    const lines = this.lines;
+    if (lines.length > 0 && isEmptyLine(lines[lines.length - 1] as Buffer)) lines.pop();
+    const sep = this.separator;
+    if (sep !== null || lines.some((l) => !isEmptyLine(l) && l.toString('latin1').trim() !== '')) {
+      if (sep !== null || lines.length > 0) out.push({ raw: Buffer.concat(lines), separator: sep ?? '' });
+    }
+    this.lines = [];
+    this.size = 0;
+  }
+}
+
+/** Convenience: split a whole mbox held in memory. */
+export function splitMbox(data: Uint8Array): MboxMessage[] {
+  const s = new MboxSplitter();
+  return [...s.push(data), ...s.end()];
+}

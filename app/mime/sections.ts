@@ -1,0 +1,195 @@
+/**
+ * IMAP section resolution (RFC 3501 §6.4.5, RFC 9051 §6.4.5, RFC 3516 BINARY) over stored raw bytes
+ * and the MimePart offsets from analyzeMessage — no re-parse of bodies.
+ *
+ * - parseSection(text) → Section | null: the text between `[` and `]`, e.g. '', '1.2', 'HEADER',
+ *   'TEXT', '1.MIME', '2.HEADER', 'HEADER.FIELDS (From To)', '1.HEADER.FIELDS.NOT ("X-A" B)'.
+ *   null means a syntax error (→ BAD).
+ * - resolveSection(raw, parts, section) → Buffer (a subarray of raw where possible; filtered header
+ *   bytes for HEADER.FIELDS[.NOT], original order and folding kept, ending with the blank line), or
+ *   null when the part does not exist (Dovecot then answers with an empty string).
+ * - resolveBinary(raw, parts, part) → { ok: true, data } decoded content (base64/QP → bytes) of a
+ *   part for BINARY[part] / BINARY.SIZE[part], or { ok: false, reason: 'no-part' | 'unknown-cte' }
+ *   (→ NO [UNKNOWN-CTE] per RFC 3516).
+ * - filterHeaderFields(raw, start, end, names, exclude) → Buffer
+ * - findPart(parts, section) → MimePart | undefined
+ */
+import type { MimePart } from './types.ts';
+import { parseHeaderBlock } from './header-block.ts';
+import { asBuffer } from './tree.ts';
+import { decodeTransfer } from './transfer-encoding.ts';
+
+export type SectionText = '' | 'HEADER' | 'TEXT' | 'MIME' | 'HEADER.FIELDS' | 'HEADER.FIELDS.NOT';
+
+export interface Section {
+  /** '' for the whole message, else '1', '1.2' ... */
+  part: string;
+  text: SectionText;
+  /** header field names for HEADER.FIELDS[.NOT] (as given) */
+  fields: string[];
+}
+
+const CRLF = Buffer.from('\r\n');
+const EMPTY = Buffer.alloc(0);
+
+export function parseSection(text: string): Section | null {
+  const t = text.trim();
+  const m = /^[1-9]\d*(?:\.[1-9]\d*)*/.exec(t);
+  const part = m ? m[0] : '';
+  let rest = t.slice(part.length);
+  if (part && rest.length > 0) {
+    if (rest[0] !== '.' || rest.length === 1) return null;
+    rest = rest.slice(1);
+  }
+  if (rest === '') return { part, text: '', fields: [] };
+  const fm = /^(HEADER\.FIELDS(?:\.NOT)?)\s*\((.*)\)$/is.exec(rest);
+  if (fm) {
+    const fields = parseFieldList(fm[2] as string);
+    if (fields === null || fields.length === 0) return null;
+    return { part, text: (fm[1] as string).toUpperCase() as SectionText, fields };
+  }
+  const up = rest.toUpperCase();
+  if (up === 'HEADER' || up === 'TEXT') return { part, text: up, fields: [] };
+  if (up === 'MIME') {
+    if (!part) return null; // MIME needs a part number
+    return { part, text: 'MIME', fields: [] };
+  }
+  return null;
+}
+
+function parseFieldList(s: string): string[] | null {
+  const out: string[] = [];
+  let pos = 0;
+  while (pos < s.length) {
+    const c = s[pos] as string;
+    if (c === ' ' || c === '\t') {
+      pos++;
+      continue;
+    }
+    if (c === '"') {
+      let v = '';
+      pos++;
+      while (pos < s.length && s[pos] !== '"') {
+        if (s[pos] === '\\') pos++;
+        v += s[pos] ?? '';
+        pos++;
+      }
+      if (s[pos] !== '"') return null;
+      pos++;
+      out.push(v);
+      continue;
+    }
+    const start = pos;
+    while (pos < s.length && !/[\s()"]/.test(s[pos] as string)) pos++;
+    if (pos === start) return null;
+    out.push(s.slice(start, pos));
+  }
+  return out;
+}
+
+export function findPart(parts: MimePart[], section: string): MimePart | undefined {
+  for (const p of parts) if (p.section === section) return p;
+  return undefined;
+}
+
+/** Filtered header bytes: matching fields (or all but those) in order, then the blank line. */
+export function filterHeaderFields(
+  raw: Uint8Array,
+  start: number,
+  end: number,
+  names: string[],
+  exclude: boolean,
+): Buffer {
+  const buf = asBuffer(raw);
+  const block = parseHeaderBlock(buf, start, end);
+  const set = new Set(names.map((n) => n.toLowerCase()));
+  const chunks: Buffer[] = [];
+  for (const f of block.fields) {
+    if (set.has(f.lower) !== exclude) {
+      const piece = buf.subarray(f.start, f.end);
+      chunks.push(piece);
+      // a last field without a line break (header runs to the end) still gets one
+      if (piece.length > 0 && piece[piece.length - 1] !== 10) chunks.push(CRLF);
+    }
+  }
+  // like Dovecot: the blank line comes back when the header had one or anything matched
+  if (block.bodyStart > block.headerEnd || chunks.length > 0) chunks.push(CRLF);
+  return Buffer.concat(chunks);
+}
+
+/** Header start/end of the message a section's HEADER/TEXT refers to ('' = the top-level one). */
+function messageBounds(
+  buf: Buffer,
+  parts: MimePart[],
+  part: string,
+): { headerStart: number; headerEnd: number; bodyStart: number; end: number } | null {
+  if (part === '') {
+    const root = findPart(parts, '');
+    if (!root) return null;
+    return { headerStart: 0, headerEnd: root.bodyStart, bodyStart: root.bodyStart, end: buf.length };
+  }
+  const p = findPart(parts, part);
+  if (!p || p.contentType !== 'message/rfc822') return null;
+  const block = parseHeaderBlock(buf, p.bodyStart, p.bodyEnd);
+  let headerEnd = block.bodyStart;
+  if (block.headerEnd === p.bodyEnd) {
+    // no blank line: a final line break belongs to the enclosing delimiter, not to this header
+    if (headerEnd > p.bodyStart && buf[headerEnd - 1] === 10) headerEnd--;
+    if (headerEnd > p.bodyStart && buf[headerEnd - 1] === 13) headerEnd--;
+  }
+  return { headerStart: p.bodyStart, headerEnd, bodyStart: block.bodyStart, end: p.bodyEnd };
+}
+
+export function resolveSection(raw: Uint8Array, parts: MimePart[], section: Section): Buffer | null {
+  const buf = asBuffer(raw);
+  switch (section.text) {
+    case '': {
+      if (section.part === '') return buf;
+      const p = findPart(parts, section.part);
+      return p ? buf.subarray(p.bodyStart, p.bodyEnd) : null;
+    }
+    case 'MIME': {
+      const p = findPart(parts, section.part);
+      if (!p) return null;
+      return buf.subarray(p.headerStart, p.bodyStart);
+    }
+    case 'HEADER': {
+      const m = messageBounds(buf, parts, section.part);
+      return m ? buf.subarray(m.headerStart, m.headerEnd) : null;
+    }
+    case 'TEXT': {
+      const m = messageBounds(buf, parts, section.part);
+      return m ? buf.subarray(Math.min(m.bodyStart, m.end), m.end) : null;
+    }
+    case 'HEADER.FIELDS':
+    case 'HEADER.FIELDS.NOT': {
+      const m = messageBounds(buf, parts, section.part);
+      if (!m) return null;
+      return filterHeaderFields(
+        buf,
+        m.headerStart,
+        m.headerEnd,
+        section.fields,
+        section.text === 'HEADER.FIELDS.NOT',
+      );
+    }
+  }
+  return EMPTY;
+}
+
+export type BinaryResult = { ok: true; data: Buffer } | { ok: false; reason: 'no-part' | 'unknown-cte' };
+
+const KNOWN_CTE = new Set(['7bit', '8bit', 'binary', 'base64', 'quoted-printable']);
+
+/** Decoded content for BINARY[part] (RFC 3516); part '' is the whole message, unchanged. */
+export function resolveBinary(raw: Uint8Array, parts: MimePart[], part: string): BinaryResult {
+  const buf = asBuffer(raw);
+  if (part === '') return { ok: true, data: buf };
+  const p = findPart(parts, part);
+  if (!p) return { ok: false, reason: 'no-part' };
+  if (!KNOWN_CTE.has(p.encoding)) return { ok: false, reason: 'unknown-cte' };
+  const body = buf.subarray(p.bodyStart, p.bodyEnd);
+  if (p.contentType.startsWith('multipart/') || p.contentType === 'message/rfc822')
+    return { ok: true, data: body };
+  return { ok: true, data: decodeTransfer(body, p.encoding) };
+}

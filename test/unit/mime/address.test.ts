@@ -1,0 +1,65 @@
+// RFC 5322 address lists, including groups, routes, comments and broken input.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseAddressList } from '../../../app/mime/address.ts';
+import { addressListToImap } from '../../../app/mime/envelope.ts';
+
+test('display names, quoted strings, comments', () => {
+  assert.deepEqual(parseAddressList('"Doe, John" <john@example.org>, ann@example.org (Ann S)'), [
+    { kind: 'mailbox', name: 'Doe, John', route: null, mailbox: 'john', host: 'example.org' },
+    { kind: 'mailbox', name: 'Ann S', route: null, mailbox: 'ann', host: 'example.org' },
+  ]);
+  assert.deepEqual(parseAddressList('Pete(A nice \\) chap) <pete(his account)@silly.test(his host)>'), [
+    { kind: 'mailbox', name: 'Pete', route: null, mailbox: 'pete', host: 'silly.test' },
+  ]);
+});
+
+test('groups, including empty ones', () => {
+  assert.equal(
+    addressListToImap('undisclosed-recipients:;'),
+    '((NIL NIL "undisclosed-recipients" NIL)(NIL NIL NIL NIL))',
+  );
+  assert.equal(
+    addressListToImap('Friends: a@x.example, "B" <b@y.example>;, c@z.example'),
+    '((NIL NIL "Friends" NIL)(NIL NIL "a" "x.example")("B" NIL "b" "y.example")(NIL NIL NIL NIL)(NIL NIL "c" "z.example"))',
+  );
+});
+
+test('obsolete routes go into adl', () => {
+  assert.equal(
+    addressListToImap('<@relay1.example,@relay2.example:joe@example.com>'),
+    '((NIL "@relay1.example,@relay2.example" "joe" "example.com"))',
+  );
+});
+
+test('missing parts use Dovecot placeholders in ENVELOPE; empty header is NIL', () => {
+  assert.equal(addressListToImap('someone'), '((NIL NIL "someone" "MISSING_DOMAIN"))');
+  assert.equal(addressListToImap('<>'), '((NIL NIL "MISSING_MAILBOX" "MISSING_DOMAIN"))');
+  assert.equal(addressListToImap(''), 'NIL');
+  assert.equal(addressListToImap(null), 'NIL');
+});
+
+test('encoded words stay raw and 8-bit names become literals', () => {
+  assert.equal(
+    addressListToImap('=?utf-8?q?J=C3=B6rg?= <j@x.de>'),
+    '(("=?utf-8?q?J=C3=B6rg?=" NIL "j" "x.de"))',
+  );
+  assert.equal(addressListToImap('Jörg <j@x.de>'), '(({5}\r\nJörg NIL "j" "x.de"))');
+});
+
+test('garbage never throws', () => {
+  for (const s of [
+    '<<<',
+    '@@@',
+    ':;:;',
+    '"unterminated',
+    '(unterminated',
+    'a@',
+    '@b',
+    ',,,',
+    '<a@b',
+    'x: y: z;',
+  ]) {
+    assert.doesNotThrow(() => addressListToImap(s), s);
+  }
+});
