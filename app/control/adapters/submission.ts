@@ -34,22 +34,24 @@ import { planMessage, type RecipientFacts } from '../../sync/outbox/plan.ts';
 import { buildCopies, type SenderKeys } from '../../sync/outbox/build.ts';
 import type { OutboxCopyEnvelope } from '../../sync/outbox/worker.ts';
 
-/** A key found for a recipient by discovery (WKD, VKS, ...). */
-export interface FoundKey {
-  key: openpgp.PublicKey;
-  source: string;
+/**
+ * Recipient key discovery (KEYS' `KeyDiscovery` satisfies this): keyring → Autocrypt → WKD → VKS.
+ * It records what it finds in the keyring itself and honours the abort signal.
+ */
+export interface RecipientKeyDiscovery {
+  discover(
+    email: string,
+    opts: { signal?: AbortSignal },
+  ): Promise<{ key: openpgp.PublicKey | null; looked: string[]; misses: string[]; timedOut: boolean }>;
 }
-
-/** Discovery beyond the local keyring and Autocrypt peers; must honour the abort signal. */
-export type KeyDiscovery = (address: string, signal: AbortSignal) => Promise<FoundKey | null>;
 
 export interface SubmissionAdapterDeps {
   store: Store;
   keyring: Keyring;
   /** For Autocrypt peer state (keys seen in Autocrypt headers / gossip). */
   keyringRepo?: KeyringRepo;
-  /** Network discovery (KEYS' WKD/VKS resolver); optional. */
-  discover?: KeyDiscovery;
+  /** Full discovery (KEYS' KeyDiscovery); without it only the keyring and Autocrypt peers are used. */
+  discovery?: RecipientKeyDiscovery;
   settings: () => Settings;
   logger: Logger;
   /** Called after every successful enqueue (wakes the relay worker). */
@@ -267,6 +269,15 @@ export class SubmissionAdapter implements SubmissionPort {
     addr: string,
     signal: AbortSignal,
   ): Promise<{ key: openpgp.PublicKey | null; problem?: string }> {
+    if (this.#d.discovery) {
+      const r = await this.#d.discovery.discover(addr, { signal });
+      if (r.key) return { key: r.key };
+      const why = r.timedOut ? 'key lookup timed out' : r.misses.slice(0, 3).join('; ');
+      return {
+        key: null,
+        problem: `no OpenPGP key found (looked in ${r.looked.join(', ')}${why ? `; ${why}` : ''})`,
+      };
+    }
     const local = await this.#d.keyring.contacts.encryptionKeyFor(addr);
     if (local) return { key: local.key };
     const peer = this.#d.keyringRepo?.getPeer(addr);
@@ -285,18 +296,6 @@ export class SubmissionAdapter implements SubmissionPort {
         // unusable Autocrypt keydata: ignore
       }
     }
-    if (this.#d.discover && !signal.aborted) {
-      const f = await this.#d.discover(addr, signal);
-      if (f) {
-        // remember it (source recorded by the keyring's key-change policy)
-        try {
-          await this.#d.keyring.contacts.record(addr, f.key, f.source as never);
-        } catch (err) {
-          this.#log.debug({ err: (err as Error).message }, 'discovered key not recorded');
-        }
-        return { key: f.key };
-      }
-    }
-    return { key: null, problem: 'no OpenPGP key found (keyring, Autocrypt, key discovery)' };
+    return { key: null, problem: 'no OpenPGP key found (looked in keyring, Autocrypt)' };
   }
 }

@@ -19,6 +19,7 @@
  * the common case and never cause duplicates.
  */
 import nodemailer, { type Transporter } from 'nodemailer';
+import { isIP } from 'node:net';
 import type { Logger } from '../../shared/logger.ts';
 import type { Store } from '../../store/store.ts';
 import type { OutboxEnvelope, OutboxRecord } from '../../store/repos/outbox.ts';
@@ -231,7 +232,7 @@ export class OutboxWorker {
       auth: { user: account.username, pass: account.providerPassword },
       tls: {
         rejectUnauthorized: true,
-        servername: account.smtp.host,
+        ...(isIP(account.smtp.host) ? {} : { servername: account.smtp.host }),
         ...(account.caPem ? { ca: account.caPem } : {}),
       },
       pool: true,
