@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import nodemailer from 'nodemailer';
+import nodemailer, { type SendMailOptions } from 'nodemailer';
 import * as openpgp from 'openpgp';
 import { startProvider, type Provider } from '../../helpers/provider.ts';
 import { createTestCa } from '../../helpers/https-ca.ts';
@@ -42,7 +42,7 @@ async function inbox(p: Provider, user: string): Promise<Buffer[]> {
     try {
       const out: Buffer[] = [];
       const status = await c.status('INBOX', { messages: true });
-      if (!status.messages) return out;
+      if (!status || !status.messages) return out;
       for await (const m of c.fetch('1:*', { source: true })) if (m.source) out.push(m.source);
       return out;
     } finally {
@@ -158,7 +158,7 @@ describe('SMTP e2e with Postfix + Dovecot + WKD', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  const send = (mail: nodemailer.SendMailOptions) => {
+  const send = (mail: SendMailOptions) => {
     const t = nodemailer.createTransport({
       host: '127.0.0.1',
       port: smtp.port,
