@@ -1,0 +1,820 @@
+/**
+ * Test provider: a real Dovecot 2.3 (IMAP with STARTTLS, LMTP, SASL auth listener) and a real
+ * Postfix 3.7 delivering to it over LMTP, both running from a private temp dir on free loopback
+ * ports. Mail is owned by an unprivileged user (nobody/nogroup when run as root).
+ *
+ *   const p = await startProvider();
+ *   await p.addUser('alice@example.test', 'secret');
+ *   await p.deliver(raw, { to: ['alice@example.test'] });   // through Postfix (SMTP) → LMTP
+ *   ...
+ *   await p.close();
+ */
+import { spawn } from 'node:child_process';
+import {
+  closeSync,
+  openSync,
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  appendFileSync,
+} from 'node:fs';
+import { createServer, connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { ImapFlow } from 'imapflow';
+
+export interface ProviderOptions {
+  /** Start Postfix too (default true). Without it `deliver` falls back to LMTP. */
+  postfix?: boolean;
+  /** Domain of the virtual users (default example.test). */
+  domain?: string;
+  /** Keep the temp dir after close (debugging). */
+  keep?: boolean;
+}
+
+export interface DeliverOptions {
+  from?: string;
+  to?: string[];
+  /** 'smtp' = through Postfix (default when Postfix runs), 'lmtp' = straight into Dovecot. */
+  via?: 'smtp' | 'lmtp';
+}
+
+export interface ProviderAccount {
+  host: string;
+  port: number;
+  security: 'starttls';
+  user: string;
+  password: string;
+  /** PEM of the CA that signed the provider's certificate (for `--ca`). */
+  ca: string;
+}
+
+export interface Provider {
+  readonly dir: string;
+  readonly host: '127.0.0.1';
+  readonly domain: string;
+  readonly imapPort: number;
+  readonly lmtpPort: number;
+  readonly saslPort: number;
+  /** Postfix SMTP port (0 when started without Postfix). */
+  readonly smtpPort: number;
+  /** PEM of the private CA that signed the server certificate (trust this with `--ca`). */
+  readonly caPem: string;
+  /** Path of the CA PEM file. */
+  readonly caFile: string;
+  /** PEM of the server certificate itself. */
+  readonly certPem: string;
+  addUser(email: string, password: string): Promise<void>;
+  /** Connection settings for a user added with addUser. */
+  account(email: string): ProviderAccount;
+  deliver(raw: Buffer | string, opts?: DeliverOptions): Promise<void>;
+  /** APPEND through IMAP; returns the new UID (UIDPLUS). */
+  appendRaw(
+    user: string,
+    mailbox: string,
+    raw: Buffer | string,
+    flags?: string[],
+    internalDate?: Date,
+  ): Promise<number>;
+  /** Logged-in imapflow client for assertions (caller logs out). */
+  imapClient(user: string): Promise<ImapFlow>;
+  /** Fast bulk load: writes maildir files directly (Dovecot indexes them on next access). */
+  bulkLoad(user: string, mailbox: string, messages: Iterable<Buffer>): Promise<number>;
+  doveadm(...args: string[]): Promise<string>;
+  stopDovecot(): Promise<void>;
+  startDovecot(): Promise<void>;
+  stopPostfix(): Promise<void>;
+  startPostfix(): Promise<void>;
+  /** Delete and re-create a mailbox with the same messages: a new UIDVALIDITY and new UIDs. */
+  recreateMailbox(user: string, mailbox: string): Promise<{ oldUidValidity: number; newUidValidity: number }>;
+  /** Mailbox status via doveadm: messages, uidnext, uidvalidity, highestmodseq. */
+  mailboxStatus(user: string, mailbox: string): Promise<Record<string, number>>;
+  logTail(lines?: number): string;
+  close(): Promise<void>;
+}
+
+const HOST = '127.0.0.1';
+
+export async function freePort(): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, HOST, () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function distinctFreePorts(n: number): Promise<number[]> {
+  const out = new Set<number>();
+  while (out.size < n) out.add(await freePort());
+  return [...out];
+}
+
+interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function run(
+  cmd: string,
+  args: string[],
+  opts: { input?: Buffer | string; env?: NodeJS.ProcessEnv; daemonLog?: string } = {},
+): Promise<RunResult> {
+  if (opts.daemonLog) {
+    // A command that forks a daemon keeps inherited pipes open forever: give it a file instead
+    // and resolve on exit.
+    const fd = openSync(opts.daemonLog, 'a');
+    return new Promise((resolve, reject) => {
+      const child = spawn(cmd, args, { env: opts.env ?? process.env, stdio: ['ignore', fd, fd] });
+      child.on('error', (e) => {
+        closeSync(fd);
+        reject(e);
+      });
+      child.on('exit', (code) => {
+        closeSync(fd);
+        resolve({ code: code ?? -1, stdout: '', stderr: tail(opts.daemonLog as string, 20) });
+      });
+    });
+  }
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => err.push(d));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      resolve({
+        code: code ?? -1,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      }),
+    );
+    child.stdin.on('error', () => {});
+    if (opts.input !== undefined) child.stdin.end(opts.input);
+    else child.stdin.end();
+  });
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host: HOST, port });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+async function waitPort(port: number, open: boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if ((await portOpen(port)) === open) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function tail(file: string, lines: number): string {
+  if (!existsSync(file)) return '(no log)';
+  const all = readFileSync(file, 'utf8').split('\n');
+  return all.slice(-lines).join('\n');
+}
+
+async function makeCerts(dir: string): Promise<void> {
+  const ca = join(dir, 'ca');
+  const srv = join(dir, 'server');
+  const steps: string[][] = [
+    ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', `${ca}.key`],
+    [
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      `${ca}.key`,
+      '-sha256',
+      '-days',
+      '30',
+      '-subj',
+      '/CN=Lockbridge Test Provider CA',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+      '-out',
+      `${ca}.pem`,
+    ],
+    ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', `${srv}.key`],
+    ['req', '-new', '-key', `${srv}.key`, '-subj', '/CN=localhost', '-out', `${srv}.csr`],
+  ];
+  for (const s of steps) {
+    const r = await run('openssl', s);
+    if (r.code !== 0) throw new Error(`openssl ${s[0]} failed: ${r.stderr}`);
+  }
+  writeFileSync(
+    `${srv}.ext`,
+    'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n',
+  );
+  const r = await run('openssl', [
+    'x509',
+    '-req',
+    '-in',
+    `${srv}.csr`,
+    '-CA',
+    `${ca}.pem`,
+    '-CAkey',
+    `${ca}.key`,
+    '-CAcreateserial',
+    '-days',
+    '30',
+    '-sha256',
+    '-extfile',
+    `${srv}.ext`,
+    '-out',
+    `${srv}.pem`,
+  ]);
+  if (r.code !== 0) throw new Error(`openssl x509 failed: ${r.stderr}`);
+  chmodSync(`${srv}.key`, 0o644); // Dovecot's config reader and Postfix read it as root; test-only key
+}
+
+function dovecotConf(p: {
+  dir: string;
+  instance: string;
+  imapPort: number;
+  lmtpPort: number;
+  saslPort: number;
+  mailUser: string;
+  mailGroup: string;
+  root: boolean;
+}): string {
+  const d = p.dir;
+  const unpriv = p.root
+    ? ''
+    : `default_internal_user = ${p.mailUser}\ndefault_login_user = ${p.mailUser}\ndefault_internal_group = ${p.mailGroup}\n`;
+  return `# generated by test/helpers/provider.ts
+instance_name = ${p.instance}
+base_dir = ${d}/dovecot-run
+state_dir = ${d}/dovecot-state
+log_path = ${d}/dovecot.log
+info_log_path = ${d}/dovecot.log
+protocols = imap lmtp
+listen = ${HOST}
+${unpriv}ssl = yes
+ssl_cert = <${d}/server.pem
+ssl_key = <${d}/server.key
+ssl_dh = </usr/share/dovecot/dh.pem
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+mail_location = maildir:~/Maildir
+mail_max_userip_connections = 500
+first_valid_uid = 1
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u ${d}/users
+}
+userdb {
+  driver = static
+  args = uid=${p.mailUser} gid=${p.mailGroup} home=${d}/mail/%d/%n
+}
+namespace inbox {
+  inbox = yes
+  separator = /
+  prefix =
+  mailbox Drafts {
+    special_use = \\Drafts
+    auto = subscribe
+  }
+  mailbox Sent {
+    special_use = \\Sent
+    auto = subscribe
+  }
+  mailbox Trash {
+    special_use = \\Trash
+    auto = subscribe
+  }
+  mailbox Junk {
+    special_use = \\Junk
+    auto = subscribe
+  }
+  mailbox Archive {
+    special_use = \\Archive
+    auto = subscribe
+  }
+}
+service imap-login {
+  inet_listener imap {
+    address = ${HOST}
+    port = ${p.imapPort}
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+service lmtp {
+  inet_listener lmtp {
+    address = ${HOST}
+    port = ${p.lmtpPort}
+  }
+}
+service auth {
+  inet_listener sasl {
+    address = ${HOST}
+    port = ${p.saslPort}
+  }
+}
+service imap {
+  process_limit = 1024
+}
+protocol imap {
+  mail_max_userip_connections = 500
+}
+protocol lmtp {
+  auth_username_format = %Lu
+}
+`;
+}
+
+function postfixMain(p: {
+  dir: string;
+  smtpPort: number;
+  lmtpPort: number;
+  saslPort: number;
+  domain: string;
+}): string {
+  const pf = join(p.dir, 'postfix');
+  return `# generated by test/helpers/provider.ts
+compatibility_level = 3.6
+queue_directory = ${pf}/queue
+data_directory = ${pf}/data
+command_directory = /usr/sbin
+daemon_directory = /usr/lib/postfix/sbin
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = mx.${p.domain}
+mydomain = ${p.domain}
+myorigin = ${p.domain}
+inet_interfaces = ${HOST}
+inet_protocols = ipv4
+mynetworks = 127.0.0.1/32
+mydestination =
+local_recipient_maps =
+local_transport = error:no local delivery
+virtual_mailbox_domains = ${p.domain}
+virtual_transport = lmtp:inet:${HOST}:${p.lmtpPort}
+default_transport = error:no external delivery
+relay_transport = error:no external delivery
+alias_maps =
+alias_database =
+biff = no
+smtp_dns_support_level = disabled
+smtpd_peername_lookup = no
+lmtp_host_lookup = native
+message_size_limit = 104857600
+smtpd_sasl_auth_enable = yes
+smtpd_sasl_type = dovecot
+smtpd_sasl_path = inet:${HOST}:${p.saslPort}
+smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination
+smtpd_tls_cert_file = ${p.dir}/server.pem
+smtpd_tls_key_file = ${p.dir}/server.key
+smtpd_tls_security_level = may
+maillog_file = ${pf}/maillog
+maillog_file_prefixes = ${pf}
+`;
+}
+
+function postfixMaster(smtpPort: number): string {
+  return `# generated by test/helpers/provider.ts
+${HOST}:${smtpPort} inet n - n - - smtpd
+pickup    unix  n - n 60 1 pickup
+cleanup   unix  n - n - 0 cleanup
+qmgr      unix  n - n 300 1 qmgr
+tlsmgr    unix  - - n 1000? 1 tlsmgr
+rewrite   unix  - - n - - trivial-rewrite
+bounce    unix  - - n - 0 bounce
+defer     unix  - - n - 0 bounce
+trace     unix  - - n - 0 bounce
+verify    unix  - - n - 1 verify
+flush     unix  n - n 1000? 0 flush
+proxymap  unix  - - n - - proxymap
+proxywrite unix - - n - 1 proxymap
+smtp      unix  - - n - - smtp
+relay     unix  - - n - - smtp
+showq     unix  n - n - - showq
+error     unix  - - n - - error
+retry     unix  - - n - - error
+discard   unix  - - n - - discard
+lmtp      unix  - - n - - lmtp
+anvil     unix  - - n - 1 anvil
+scache    unix  - - n - 1 scache
+postlog   unix-dgram n - n - 1 postlogd
+`;
+}
+
+/** A minimal LMTP (RFC 2033) client: one message per connection. */
+async function lmtpSend(port: number, from: string, to: string[], raw: Buffer): Promise<void> {
+  const sock: Socket = connect({ host: HOST, port });
+  let buf = '';
+  const waiters: Array<(line: string) => void> = [];
+  const lines: string[] = [];
+  let failure: Error | null = null;
+  sock.on('data', (d: Buffer) => {
+    buf += d.toString('latin1');
+    let i;
+    while ((i = buf.indexOf('\r\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 2);
+      const w = waiters.shift();
+      if (w) w(line);
+      else lines.push(line);
+    }
+  });
+  sock.on('error', (e) => {
+    failure = e;
+    for (const w of waiters.splice(0)) w('');
+  });
+  const readLine = (): Promise<string> =>
+    lines.length ? Promise.resolve(lines.shift() as string) : new Promise((r) => waiters.push(r));
+  const reply = async (): Promise<string> => {
+    for (;;) {
+      const l = await readLine();
+      if (failure) throw failure;
+      if (l.length < 4 || l[3] !== '-') return l;
+    }
+  };
+  const expect = async (ok: string, what: string) => {
+    const r = await reply();
+    if (!r.startsWith(ok)) throw new Error(`LMTP ${what}: ${r}`);
+  };
+  try {
+    await expect('220', 'greeting');
+    sock.write('LHLO test.local\r\n');
+    await expect('250', 'LHLO');
+    sock.write(`MAIL FROM:<${from}>\r\n`);
+    await expect('250', 'MAIL');
+    for (const rcpt of to) {
+      sock.write(`RCPT TO:<${rcpt}>\r\n`);
+      await expect('250', `RCPT ${rcpt}`);
+    }
+    sock.write('DATA\r\n');
+    await expect('354', 'DATA');
+    let text = raw.toString('latin1').replace(/\r?\n/g, '\r\n');
+    text = text.replace(/^\./gm, '..');
+    if (!text.endsWith('\r\n')) text += '\r\n';
+    sock.write(Buffer.from(text, 'latin1'));
+    sock.write('.\r\n');
+    for (const rcpt of to) await expect('250', `delivery to ${rcpt}`);
+    sock.write('QUIT\r\n');
+  } finally {
+    sock.end();
+  }
+}
+
+export async function startProvider(opts: ProviderOptions = {}): Promise<Provider> {
+  const domain = opts.domain ?? 'example.test';
+  const root = process.getuid?.() === 0;
+  const mailUser = root ? 'nobody' : (process.env.USER ?? 'nobody');
+  const mailGroup = root ? 'nogroup' : String(process.getgid?.() ?? 'nogroup');
+  const withPostfix = opts.postfix ?? true;
+  if (withPostfix && !root) throw new Error('provider harness: Postfix needs root; pass { postfix: false }');
+
+  const dir = mkdtempSync(join(tmpdir(), 'lb-provider-'));
+  chmodSync(dir, 0o755);
+  const instance = 'lbtest-' + randomBytes(4).toString('hex');
+  const conf = join(dir, 'dovecot.conf');
+  const usersFile = join(dir, 'users');
+  const mailDir = join(dir, 'mail');
+  const pfDir = join(dir, 'postfix');
+  const dovecotLog = join(dir, 'dovecot.log');
+  const postfixLog = join(pfDir, 'maillog');
+  mkdirSync(mailDir);
+  writeFileSync(usersFile, '');
+  chmodSync(usersFile, 0o644);
+  if (root) chownSync(mailDir, 65534, 65534);
+
+  await makeCerts(dir);
+  const caPem = readFileSync(join(dir, 'ca.pem'), 'utf8');
+  const certPem = readFileSync(join(dir, 'server.pem'), 'utf8');
+  const [imapPort, lmtpPort, saslPort, smtpPortMaybe] = (await distinctFreePorts(4)) as [
+    number,
+    number,
+    number,
+    number,
+  ];
+  const smtpPort = withPostfix ? smtpPortMaybe : 0;
+  writeFileSync(
+    conf,
+    dovecotConf({ dir, instance, imapPort, lmtpPort, saslPort, mailUser, mailGroup, root }),
+  );
+  const passwords = new Map<string, string>();
+
+  let dovecotUp = false;
+  let postfixUp = false;
+
+  async function startDovecot(): Promise<void> {
+    const r = await run('dovecot', ['-c', conf], { daemonLog: join(dir, 'dovecot.out') });
+    if (r.code !== 0)
+      throw new Error(`dovecot failed to start (${r.code}): ${r.stderr}\n${tail(dovecotLog, 30)}`);
+    for (const port of [imapPort, lmtpPort, saslPort]) {
+      if (!(await waitPort(port, true, 15000)))
+        throw new Error(`dovecot did not open port ${port}\n--- dovecot.log ---\n${tail(dovecotLog, 30)}`);
+    }
+    dovecotUp = true;
+  }
+
+  async function stopDovecot(): Promise<void> {
+    if (!dovecotUp) return;
+    dovecotUp = false;
+    const pidFile = join(dir, 'dovecot-run', 'master.pid');
+    const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : 0;
+    if (pid) {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        /* already gone */
+      }
+    } else {
+      await run('doveadm', ['-c', conf, 'stop']);
+    }
+    // wait for the master to exit (the listeners close with it)
+    const deadline = Date.now() + 10000;
+    while (pid && Date.now() < deadline) {
+      try {
+        process.kill(pid, 0);
+      } catch {
+        break;
+      }
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    await waitPort(imapPort, false, 5000);
+  }
+
+  async function postfixCmd(cmd: string): Promise<RunResult> {
+    const env = { ...process.env, MAIL_CONFIG: pfDir };
+    return await run(
+      'postfix',
+      ['-c', pfDir, cmd],
+      cmd === 'start' ? { env, daemonLog: join(dir, 'postfix.out') } : { env },
+    );
+  }
+
+  async function startPostfix(): Promise<void> {
+    if (!withPostfix) throw new Error('provider started without Postfix');
+    const r = await postfixCmd('start');
+    if (r.code !== 0)
+      throw new Error(
+        `postfix failed to start: ${r.stderr}${r.stdout}\n--- maillog ---\n${tail(postfixLog, 30)}`,
+      );
+    if (!(await waitPort(smtpPort, true, 15000)))
+      throw new Error(`postfix did not open port ${smtpPort}\n--- maillog ---\n${tail(postfixLog, 30)}`);
+    // The banner proves the smtpd is not blocked on logging (see the postlog trap).
+    const banner = await new Promise<string>((resolve) => {
+      const s = connect({ host: HOST, port: smtpPort });
+      const t = setTimeout(() => {
+        s.destroy();
+        resolve('');
+      }, 10000);
+      s.once('data', (d: Buffer) => {
+        clearTimeout(t);
+        s.end('QUIT\r\n');
+        resolve(d.toString());
+      });
+      s.once('error', () => resolve(''));
+    });
+    if (!banner.startsWith('220'))
+      throw new Error(`postfix sent no banner\n--- maillog ---\n${tail(postfixLog, 30)}`);
+    postfixUp = true;
+  }
+
+  async function stopPostfix(): Promise<void> {
+    if (!postfixUp) return;
+    postfixUp = false;
+    await postfixCmd('stop');
+    await waitPort(smtpPort, false, 10000);
+  }
+
+  if (withPostfix) {
+    mkdirSync(join(pfDir, 'queue'), { recursive: true });
+    mkdirSync(join(pfDir, 'data'), { recursive: true });
+    chownSync(join(pfDir, 'data'), 102, 0);
+    chmodSync(pfDir, 0o755);
+    writeFileSync(join(pfDir, 'main.cf'), postfixMain({ dir, smtpPort, lmtpPort, saslPort, domain }));
+    writeFileSync(join(pfDir, 'master.cf'), postfixMaster(smtpPort));
+    // data_directory must belong to mail_owner
+    const pfUid = Number((await run('id', ['-u', 'postfix'])).stdout.trim());
+    chownSync(join(pfDir, 'data'), pfUid, 0);
+    const chk = await postfixCmd('check');
+    if (chk.code !== 0) throw new Error(`postfix check failed: ${chk.stderr}${chk.stdout}`);
+  }
+
+  try {
+    await startDovecot();
+    if (withPostfix) await startPostfix();
+  } catch (e) {
+    await stopPostfix().catch(() => {});
+    await stopDovecot().catch(() => {});
+    throw e;
+  }
+
+  async function doveadm(...args: string[]): Promise<string> {
+    const r = await run('doveadm', ['-c', conf, ...args]);
+    if (r.code !== 0) throw new Error(`doveadm ${args.join(' ')} failed (${r.code}): ${r.stderr.trim()}`);
+    return r.stdout;
+  }
+
+  async function imapClient(user: string): Promise<ImapFlow> {
+    const password = passwords.get(user);
+    if (password === undefined) throw new Error(`unknown provider user ${user}`);
+    const client = new ImapFlow({
+      host: HOST,
+      port: imapPort,
+      secure: false,
+      doSTARTTLS: true,
+      tls: { ca: [caPem] },
+      auth: { user, pass: password },
+      logger: false,
+    });
+    await client.connect();
+    return client;
+  }
+
+  const provider: Provider = {
+    dir,
+    host: HOST,
+    domain,
+    imapPort,
+    lmtpPort,
+    saslPort,
+    smtpPort,
+    caPem,
+    caFile: join(dir, 'ca.pem'),
+    certPem,
+    async addUser(email, password) {
+      if (/[:\n]/.test(email) || /\n/.test(password)) throw new Error('bad user/password for passwd-file');
+      passwords.set(email, password);
+      appendFileSync(usersFile, `${email}:${password}::::::\n`);
+    },
+    account(email) {
+      const password = passwords.get(email);
+      if (password === undefined) throw new Error(`unknown provider user ${email}`);
+      return { host: HOST, port: imapPort, security: 'starttls', user: email, password, ca: caPem };
+    },
+    async deliver(raw, o = {}) {
+      const buf = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw;
+      const to = o.to ?? [...passwords.keys()].slice(0, 1);
+      if (!to.length) throw new Error('deliver: no recipient (add a user first)');
+      const from = o.from ?? `sender@outside.test`;
+      const via = o.via ?? (withPostfix ? 'smtp' : 'lmtp');
+      if (via === 'lmtp') return await lmtpSend(lmtpPort, from, to, buf);
+      const before = await Promise.all(
+        to.map((u) => provider.mailboxStatus(u, 'INBOX').then((s) => s.messages ?? 0)),
+      );
+      const { createTransport } = await import('nodemailer');
+      const transport = createTransport({ host: HOST, port: smtpPort, secure: false, tls: { ca: [caPem] } });
+      try {
+        await transport.sendMail({ envelope: { from, to }, raw: buf });
+      } finally {
+        transport.close();
+      }
+      // Postfix queues and delivers asynchronously: wait until each INBOX grew.
+      const deadline = Date.now() + 20000;
+      for (let i = 0; i < to.length; i++) {
+        for (;;) {
+          const n = (await provider.mailboxStatus(to[i] as string, 'INBOX')).messages ?? 0;
+          if (n > (before[i] as number)) break;
+          if (Date.now() > deadline)
+            throw new Error(`delivery to ${to[i]} did not arrive\n--- maillog ---\n${tail(postfixLog, 20)}`);
+          await new Promise((r) => setTimeout(r, 25));
+        }
+      }
+    },
+    async appendRaw(user, mailbox, raw, flags = [], internalDate) {
+      const client = await imapClient(user);
+      try {
+        const res = await client.append(
+          mailbox,
+          typeof raw === 'string' ? Buffer.from(raw) : raw,
+          flags,
+          internalDate,
+        );
+        if (!res || typeof res !== 'object' || !res.uid) throw new Error('APPEND returned no UID');
+        return res.uid;
+      } finally {
+        await client.logout().catch(() => {});
+      }
+    },
+    imapClient,
+    async bulkLoad(user, mailbox, messages) {
+      // Make sure the user's maildir exists (Dovecot creates it on first access).
+      await doveadm('mailbox', 'status', '-u', user, 'messages', 'INBOX');
+      const [local, dom] = user.split('@') as [string, string];
+      const base = join(mailDir, dom, local, 'Maildir');
+      const box = mailbox === 'INBOX' ? base : join(base, '.' + mailbox.replace(/\//g, '.'));
+      if (!existsSync(box)) await doveadm('mailbox', 'create', '-u', user, mailbox);
+      const cur = join(box, 'cur');
+      let n = 0;
+      const stamp = Math.floor(Date.now() / 1000);
+      for (const m of messages) {
+        const name = `${stamp}.M${n}P${process.pid}.lbbulk,S=${m.length}:2,`;
+        const path = join(cur, name);
+        writeFileSync(path, m);
+        if (root) chownSync(path, 65534, 65534);
+        n++;
+      }
+      // Index now so the first IMAP SELECT is not what pays for it.
+      await doveadm('force-resync', '-u', user, mailbox);
+      return n;
+    },
+    doveadm,
+    stopDovecot,
+    startDovecot,
+    stopPostfix,
+    startPostfix,
+    async recreateMailbox(user, mailbox) {
+      const client = await imapClient(user);
+      try {
+        const lock = await client.getMailboxLock(mailbox);
+        const saved: Array<{ raw: Buffer; flags: string[]; date: Date | undefined }> = [];
+        let oldUidValidity = 0;
+        try {
+          oldUidValidity = Number(client.mailbox && client.mailbox.uidValidity);
+          for await (const msg of client.fetch(
+            '1:*',
+            { uid: true, flags: true, source: true, internalDate: true },
+            { uid: true },
+          )) {
+            if (!msg.source) continue;
+            saved.push({
+              raw: msg.source,
+              flags: [...(msg.flags ?? [])].filter((f) => f !== '\\Recent'),
+              date: msg.internalDate instanceof Date ? msg.internalDate : undefined,
+            });
+          }
+          if (mailbox.toUpperCase() === 'INBOX') {
+            if (saved.length) await client.messageDelete('1:*', { uid: true });
+          }
+        } finally {
+          lock.release();
+        }
+        if (mailbox.toUpperCase() === 'INBOX') {
+          await client.logout().catch(() => {});
+          // INBOX cannot be deleted: give it a fresh UIDVALIDITY instead (same effect for clients).
+          await doveadm(
+            'mailbox',
+            'update',
+            '-u',
+            user,
+            '--uid-validity',
+            String(oldUidValidity + 1000),
+            'INBOX',
+          );
+        } else {
+          await client.mailboxDelete(mailbox);
+          await client.mailboxCreate(mailbox);
+          await client.logout().catch(() => {});
+        }
+        for (const s of saved) await provider.appendRaw(user, mailbox, s.raw, s.flags, s.date);
+        const st = await provider.mailboxStatus(user, mailbox);
+        return { oldUidValidity, newUidValidity: st.uidvalidity ?? 0 };
+      } catch (e) {
+        await client.logout().catch(() => {});
+        throw e;
+      }
+    },
+    async mailboxStatus(user, mailbox) {
+      const out = await doveadm(
+        '-f',
+        'flow',
+        'mailbox',
+        'status',
+        '-u',
+        user,
+        'messages uidnext uidvalidity highestmodseq',
+        mailbox,
+      );
+      const res: Record<string, number> = {};
+      for (const m of out.trim().matchAll(/(\w+)=(\d+)/g)) res[m[1] as string] = Number(m[2]);
+      return res;
+    },
+    logTail(lines = 30) {
+      return `--- dovecot.log ---\n${tail(dovecotLog, lines)}\n--- maillog ---\n${tail(postfixLog, lines)}`;
+    },
+    async close() {
+      await stopPostfix().catch(() => {});
+      await stopDovecot().catch(() => {});
+      if (!opts.keep) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return provider;
+}
