@@ -57,6 +57,8 @@ export class Session {
   readonly logger: Logger;
   /** Failed logins on this connection. */
   failedLogins = 0;
+  /** Say BYE and close once the current command's tagged reply is written. */
+  closeAfterReply: string | null = null;
   /** Set while IDLE runs (the tracker pushes changes at once). */
   idling = false;
 
@@ -110,7 +112,7 @@ export class Session {
       return;
     }
     if (!spec.states.includes(this.state)) {
-      this.w.line(`${tag} BAD ${stateError(this.state, name)}`);
+      this.w.line(`${tag} BAD ${stateError(this.state, spec)}`);
       return;
     }
     const ctx: CommandContext = { session: this, w: this.w, tag, args: new Args(args), uid, name };
@@ -122,6 +124,10 @@ export class Session {
       if (reply.internal) this.logger.error({ err, command: name }, 'IMAP command failed');
       this.flushUpdates(spec.allowsExpunge ? spec.allowsExpunge(uid) : true);
       this.w.line(formatReply(tag, reply));
+      if (this.closeAfterReply) {
+        this.w.line(`* BYE ${this.closeAfterReply}`);
+        this.close();
+      }
       return;
     }
     if (this.state === 'logout' || done?.replied) return;
@@ -185,8 +191,10 @@ function titleCase(s: string): string {
   return s.charAt(0) + s.slice(1).toLowerCase();
 }
 
-function stateError(state: SessionState, name: string): string {
+function stateError(state: SessionState, spec: CommandSpec): string {
+  const name = spec.name;
   if (state === 'notAuthenticated') return `${name} not allowed now: please log in first.`;
-  if (state === 'authenticated') return `${name} not allowed now: no mailbox selected.`;
+  if (state === 'authenticated' && spec.states.includes('selected'))
+    return `${name} not allowed now: no mailbox selected.`;
   return `${name} not allowed in this state.`;
 }

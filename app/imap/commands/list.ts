@@ -119,8 +119,12 @@ function run(ctx: CommandContext, lsub: boolean): void {
     if (!e.info) attrs.push(extended ? '\\NonExistent' : '\\Noselect');
     if (subscribedOnly && isSubscribed && !lsub) attrs.push('\\Subscribed');
     else if (ret.has('SUBSCRIBED') && isSubscribed) attrs.push('\\Subscribed');
-    if (!lsub) attrs.push(e.hasChildren ? '\\HasChildren' : '\\HasNoChildren');
-    if (e.info?.specialUse && !lsub) attrs.push(e.info.specialUse);
+    // Plain LIST: children and special-use always (as Dovecot); extended: only when asked.
+    if (!lsub && (!extended || ret.has('CHILDREN')))
+      attrs.push(e.hasChildren ? '\\HasChildren' : '\\HasNoChildren');
+    else if (!lsub && !e.info && e.hasChildren) attrs.push('\\HasChildren');
+    if (e.info?.specialUse && (lsub || !extended || ret.has('SPECIAL-USE') || specialOnly))
+      attrs.push(e.info.specialUse);
     const ext = childInfo ? ' ("CHILDINFO" ("SUBSCRIBED"))' : '';
     w.line(`* ${listCmd} (${attrs.join(' ')}) "/" ${toWire(name, utf8)}${ext}`);
     if (statusItems && e.info) w.line(statusLine(account, e.info, statusItems, utf8));

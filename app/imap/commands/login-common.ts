@@ -18,10 +18,8 @@ export async function completeLogin(
     session.failedLogins++;
     const delay = throttle.fail(session.failedLogins);
     await new Promise((r) => setTimeout(r, delay));
-    if (session.failedLogins >= throttle.maxPerConnection) {
-      session.w.line('* BYE Too many failed logins.');
-      session.close();
-    }
+    if (session.failedLogins >= throttle.maxPerConnection)
+      session.closeAfterReply = 'Too many failed logins.';
     throw new ImapNoError('AUTHENTICATIONFAILED', 'Authentication failed.');
   }
   session.account = account;

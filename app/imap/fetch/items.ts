@@ -95,12 +95,11 @@ function parseItem(tokens: ImapToken[], i: number, out: FetchItem[]): number {
   const next = tokens[i + 1];
   if (next && next.type === 'section') {
     let resp: SectionItem['resp'];
-    let peek: boolean;
     if (name === 'BODY' || name === 'BODY.PEEK') resp = 'BODY';
     else if (name === 'BINARY' || name === 'BINARY.PEEK') resp = 'BINARY';
     else if (name === 'BINARY.SIZE') resp = 'BINARY.SIZE';
     else throw new ImapBadError('Invalid fetch attribute');
-    peek = name.endsWith('.PEEK') || resp === 'BINARY.SIZE';
+    const peek = name.endsWith('.PEEK') || resp === 'BINARY.SIZE';
     const section = parseSection(next.items, resp !== 'BODY');
     let partial: SectionItem['partial'] = null;
     let used = 2;
