@@ -55,10 +55,25 @@ function armoredIn(e: RawEntity): string | null {
   return t.startsWith(BEGIN_MSG) && t.endsWith(END_MSG) ? t : null;
 }
 
-export function detectStructure(msg: Buffer): Structure {
+export function detectStructure(msg: Buffer, depth = 0): Structure {
   const root = parseEntity(msg);
   const ct = ctOf(root);
   const boundary = ct.params['boundary'];
+
+  // The sole child of a multipart (nothing beside it) counts as the root, e.g. a list wrapper.
+  if (
+    ct.mime.startsWith('multipart/') &&
+    !/^multipart\/(encrypted|signed)$/.test(ct.mime) &&
+    boundary &&
+    depth < 3
+  ) {
+    const split = splitMultipart(root.body, boundary);
+    const only = split.parts.length === 1 ? split.parts[0]! : null;
+    if (only) {
+      const inner = detectStructure(root.body.subarray(only.start, only.end), depth + 1);
+      if (inner.kind !== 'plain') return inner;
+    }
+  }
 
   if (ct.mime === 'multipart/encrypted') {
     if ((ct.params['protocol'] ?? '').toLowerCase() !== 'application/pgp-encrypted' || !boundary)

@@ -54,10 +54,15 @@ export function buildServedMessage(raw: Buffer, result: DecryptResult): Buffer {
     const kept = fields.filter(
       (h) => !h.lname.startsWith('content-') && h.lname !== 'mime-version' && !replaced.has(h.lname),
     );
+    // Only the entity's content headers travel; anything else inside it was not marked protected.
+    const entity = parseEntity(toCRLF(result.mime));
+    const content = entity.headers.filter((h) => h.lname.startsWith('content-'));
     return Buffer.concat([
       ...kept.map(rawField),
       Buffer.from(inner + status + 'MIME-Version: 1.0\r\n'),
-      toCRLF(result.mime),
+      ...content.map(rawField),
+      Buffer.from('\r\n'),
+      entity.body,
     ]);
   }
   // none / failed: the message as it came (a failed one keeps its ciphertext; nothing decrypted

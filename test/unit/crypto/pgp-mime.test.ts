@@ -351,3 +351,48 @@ test('attached keys and forged status headers on plain mail', async () => {
   assert.deepEqual(header(Buffer.from(served), 'x-lockbridge-encryption'), ['none']);
   assert.deepEqual(header(Buffer.from(served), 'x-lockbridge-signature'), ['none']);
 });
+
+test('a sole encrypted child of multipart/mixed is decrypted; with a sibling (list footer) it is not', async () => {
+  const out = await encryptMessage(plainMessage({ subject: 'via list' }), {
+    encryptionKeys: [alice.publicKey],
+    signingKeys: [bob.privateKey],
+  });
+  const ent = parseEntity(out);
+  const ct = ent.headers.find((h) => h.lname === 'content-type')!.raw.toString();
+  const part = ct + '\r\n' + ent.body.toString();
+  const head =
+    'From: Bob <bob@example.test>\r\nSubject: [list] ...\r\nContent-Type: multipart/mixed; boundary="L"\r\n\r\n';
+  const sole = Buffer.from(`${head}--L\r\n${part}\r\n--L--\r\n`);
+  const r = await decryptMessage(sole, {
+    decryptionKeys: [alice.privateKey],
+    verificationKeys: [bob.publicKey],
+  });
+  assert.equal(r.status, 'encrypted');
+  assert.equal(r.signature, 'valid');
+  assert.deepEqual(header(buildServedMessage(sole, r), 'subject'), ['via list']);
+  const footer = Buffer.from(
+    `${head}--L\r\n${part}\r\n--L\r\nContent-Type: text/plain\r\n\r\nlist footer\r\n--L--\r\n`,
+  );
+  const f = await decryptMessage(footer, { decryptionKeys: [alice.privateKey] });
+  assert.equal(f.status, 'none');
+  assert.match(f.reason!, /left encrypted/);
+});
+
+test('decrypted entity without protected headers: only its content headers are served', async () => {
+  const payload = Buffer.from(
+    'MIME-Version: 1.0\r\nX-Inner: 1\r\nContent-Type: text/plain\r\n\r\nno markings\r\n',
+  );
+  const armored = await openpgp.encrypt({
+    message: await openpgp.createMessage({ binary: payload }),
+    encryptionKeys: bob.publicKey,
+  });
+  const msg = wrapPgpMime(armored, 'From: alice@example.test\r\nSubject: outer kept\r\n');
+  const r = await decryptMessage(msg, { decryptionKeys: [bob.privateKey] });
+  assert.equal(r.status, 'encrypted');
+  assert.equal(r.headerProtection, null);
+  const served = buildServedMessage(msg, r);
+  assert.deepEqual(header(served, 'subject'), ['outer kept']);
+  assert.deepEqual(header(served, 'mime-version'), ['1.0']);
+  assert.deepEqual(header(served, 'x-inner'), []);
+  assert.ok(served.toString().endsWith('\r\n\r\nno markings\r\n'));
+});
