@@ -1,0 +1,60 @@
+/**
+ * The imapflow connection factory: certificate verification always on (a private CA is added to
+ * the system roots, never replaces the check), STARTTLS required when asked for (no silent
+ * plaintext), connect errors classified into ProviderError.
+ */
+import { rootCertificates } from 'node:tls';
+import { ImapFlow, type ImapFlowOptions } from 'imapflow';
+import type { Logger } from '../../shared/logger.ts';
+import type { ProviderEndpoint } from './endpoint.ts';
+import { classifyProviderError } from './errors.ts';
+
+export interface ConnectOptions {
+  logger?: Logger;
+  /** TCP connect + greeting deadline (ms). */
+  connectTimeoutMs?: number;
+  /** Idle socket deadline (ms). */
+  socketTimeoutMs?: number;
+}
+
+export function imapOptions(ep: ProviderEndpoint, opts: ConnectOptions = {}): ImapFlowOptions {
+  const tls = {
+    rejectUnauthorized: true,
+    ...(ep.caPem ? { ca: [...rootCertificates, ep.caPem] } : {}),
+  };
+  return {
+    host: ep.host,
+    port: ep.port,
+    secure: ep.security === 'tls',
+    doSTARTTLS: ep.security === 'starttls' ? true : ep.security === 'none' ? false : undefined,
+    tls,
+    auth: { user: ep.username, pass: ep.password },
+    logger: false,
+    emitLogs: false,
+    disableAutoIdle: true,
+    qresync: true,
+    connectionTimeout: opts.connectTimeoutMs ?? 20000,
+    greetingTimeout: opts.connectTimeoutMs ?? 20000,
+    socketTimeout: opts.socketTimeoutMs ?? 10 * 60 * 1000,
+    clientInfo: { name: 'Lockbridge' },
+  } as ImapFlowOptions;
+}
+
+/** Connects and logs in; throws ProviderError. The caller owns the client (logout/close). */
+export async function connectProvider(ep: ProviderEndpoint, opts: ConnectOptions = {}): Promise<ImapFlow> {
+  const client = new ImapFlow(imapOptions(ep, opts));
+  // imapflow re-emits socket errors; an unhandled 'error' event would crash the process.
+  client.on('error', (err: unknown) => {
+    opts.logger?.debug(
+      { err: err instanceof Error ? err.message : String(err) },
+      'provider connection error',
+    );
+  });
+  try {
+    await client.connect();
+  } catch (err) {
+    client.close();
+    throw classifyProviderError(err, ep);
+  }
+  return client;
+}

@@ -1,0 +1,25 @@
+/** Provider IMAP connection settings, as stored with an account. */
+import type { Account } from '../../store/repos/accounts.ts';
+
+export type Security = 'starttls' | 'tls' | 'none';
+
+export interface ProviderEndpoint {
+  host: string;
+  port: number;
+  security: Security;
+  username: string;
+  password: string;
+  /** PEM of a private CA (trusted in addition to the system roots). */
+  caPem?: string | null;
+}
+
+export function endpointOf(account: Account): ProviderEndpoint {
+  return {
+    host: account.imap.host,
+    port: account.imap.port,
+    security: account.security,
+    username: account.username,
+    password: account.providerPassword,
+    caPem: account.caPem,
+  };
+}
