@@ -59,9 +59,16 @@ export async function toPrivateKeys(inputs: readonly KeyInput[] | undefined): Pr
 }
 
 /** Serialize a key input for another thread (binary; private keys keep their unlocked secrets). */
+const serialized = new WeakMap<Key, Uint8Array>();
+
 export function keyToTransfer(k: KeyInput): string | Uint8Array {
   if (typeof k === 'string' || k instanceof Uint8Array) return k;
-  return k.write();
+  let bin = serialized.get(k);
+  if (!bin) {
+    bin = k.write();
+    serialized.set(k, bin);
+  }
+  return bin;
 }
 
 /** Lowercase e-mail addresses found in a key's user IDs. */

@@ -5,6 +5,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as openpgp from 'openpgp';
 import { encryptMessage } from '../../../app/crypto/pgp-mime-encrypt.ts';
 import { signMessage } from '../../../app/crypto/pgp-mime-sign.ts';
 import { decryptMessage } from '../../../app/crypto/decrypt.ts';
@@ -76,6 +77,33 @@ test('Lockbridge encrypt+sign → gpg decrypts and verifies; packets are PKESK v
   assert.match(packets, /ctb=\w+ tag=18 [^\n]*\n:encrypted data packet:\n\s+length: \d+\n\s+mdc_method: 2/);
   assert.ok(!/aead|tag=20/i.test(packets));
   assert.match(packets, /digest algo (8|10),/, 'SHA-256 or SHA-512 signature');
+});
+
+test('a recipient advertising SEIPDv2 next to a v4 gpg key still gets SEIPD v1 + PKESK v3, readable by gpg', async () => {
+  const modern = await openpgp.generateKey({
+    type: 'ecc',
+    curve: 'curve25519Legacy',
+    userIDs: [{ email: 'modern@example.test' }],
+    format: 'object',
+    config: { aeadProtect: true },
+  });
+  const features = (await modern.publicKey.getPrimarySelfSignature()).features ?? [];
+  assert.ok((features[0]! & openpgp.enums.features.seipdv2) !== 0, 'the modern key advertises SEIPDv2');
+  const out = await encryptMessage(plainMessage({}), {
+    encryptionKeys: [modern.publicKey, alicePub],
+    signingKeys: [bob.privateKey],
+  });
+  const armored = armoredOf(out);
+  const packets = g.gpg(['--list-packets'], armored).stdout.toString();
+  assert.equal((packets.match(/:pubkey enc packet: version 3/g) ?? []).length, 2);
+  assert.match(packets, /tag=18 [^\n]*\n:encrypted data packet:\n\s+length: \d+\n\s+mdc_method: 2/);
+  const r = g.gpg(['--status-fd', '1', '--decrypt'], armored);
+  assert.ok(statusTokens(r.stdout).includes('DECRYPTION_OKAY'), r.stderr);
+  const m = await decryptMessage(out, {
+    decryptionKeys: [modern.privateKey],
+    verificationKeys: [bob.publicKey],
+  });
+  assert.equal(m.status, 'encrypted');
 });
 
 test('Lockbridge sign-only → gpg verifies part 1 over its exact bytes; micalg matches the hash', async () => {
