@@ -18,6 +18,14 @@ import type { Session } from '../session.ts';
 
 const BATCH = 256;
 
+function isSevenBit(b: Buffer): boolean {
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i]!;
+    if (c === 0 || c > 0x7f) return false;
+  }
+  return true;
+}
+
 function sectionName(it: SectionItem): string {
   if (it.resp === 'RFC822' || it.resp === 'RFC822.HEADER' || it.resp === 'RFC822.TEXT') return it.resp;
   const base = `${it.resp}[${it.section.label}]`;
@@ -40,7 +48,8 @@ function writeSection(w: ResponseWriter, it: SectionItem, row: MessageRow): void
       w.text(`${sectionName(it)} ${data.length}`);
       return;
     }
-    literal8 = data.includes(0);
+    // Like Dovecot: literal8 whenever the decoded bytes are not 7-bit text.
+    literal8 = !isSevenBit(data);
   } else {
     data = sectionBytes(it.section, raw, row.parts, row.header);
   }
@@ -50,8 +59,7 @@ function writeSection(w: ResponseWriter, it: SectionItem, row: MessageRow): void
     else data = data.subarray(start, it.partial.length === undefined ? undefined : start + it.partial.length);
   }
   w.text(sectionName(it) + ' ');
-  if (data.length === 0 && !literal8) w.text('""');
-  else w.literal(data, literal8);
+  w.literal(data, literal8);
 }
 
 function writeRow(

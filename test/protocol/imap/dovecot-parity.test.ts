@@ -1,0 +1,113 @@
+/**
+ * Same commands, same messages, Dovecot vs Lockbridge: FETCH of ENVELOPE / BODYSTRUCTURE / BODY /
+ * sections / partials / BINARY, SEARCH and LIST answers must be identical (only the text after a
+ * tagged OK, which carries Dovecot's timings, is ignored).
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ImapTestClient, PASS, USER, message, startTestServer } from '../../helpers/imap-transcript.ts';
+import type { TestServer } from '../../helpers/imap-transcript.ts';
+import { startDovecot } from '../../helpers/imap-dovecot.ts';
+import type { DovecotHandle } from '../../helpers/imap-dovecot.ts';
+
+const FIX = join(import.meta.dirname, 'fixtures');
+const MESSAGES: Buffer[] = [
+  readFileSync(join(FIX, 'multipart.eml')),
+  readFileSync(join(FIX, 'rfc822.eml')),
+  Buffer.from(
+    message({
+      subject: '=?UTF-8?Q?Gr=C3=BC=C3=9Fe?= and more',
+      from: '"Doe, John" <john@example.test>',
+      to: 'group: one@example.test, two@example.test;',
+      headers: ['Reply-To: <@a.example:reply@example.test>', 'X-Custom: yes'],
+      body: 'plain body text\r\nsecond line',
+    }),
+  ),
+  Buffer.from(message({ subject: 'empty-ish', body: '' })),
+];
+
+const COMMANDS = [
+  'f1 FETCH 1:* (ENVELOPE)',
+  'f2 FETCH 1:* (BODYSTRUCTURE)',
+  'f3 FETCH 1:* (BODY)',
+  'f4 FETCH 1:* (RFC822.SIZE)',
+  'f5 FETCH 1 (BODY.PEEK[1.1] BODY.PEEK[1.2] BODY.PEEK[2.MIME] BODY.PEEK[3.HEADER] BODY.PEEK[3.TEXT])',
+  'f6 FETCH 1 (BODY.PEEK[3.1] BODY.PEEK[3.2.MIME] BODY.PEEK[1])',
+  'f7 FETCH 1:* (BODY.PEEK[HEADER.FIELDS (From Subject Message-ID)])',
+  'f8 FETCH 1:* (BODY.PEEK[HEADER.FIELDS.NOT (Subject Date From To Cc Message-ID)])',
+  'f9 FETCH 1:* (BODY.PEEK[TEXT]<0.20> BODY.PEEK[]<5.7>)',
+  'f10 FETCH 2 (BODY.PEEK[1] BODY.PEEK[1.HEADER] BODY.PEEK[1.TEXT] BODY.PEEK[1.1])',
+  'f11 FETCH 3 (BODY.PEEK[1] BODY.PEEK[HEADER] BODY.PEEK[TEXT])',
+  'f12 FETCH 1 (BINARY.PEEK[1.1] BINARY.SIZE[1.1] BINARY.PEEK[2] BINARY.SIZE[2])',
+  'f13 FETCH 1:* (RFC822.HEADER)',
+  'f14 FETCH 4 (BODY.PEEK[]<1000.10> BODY.PEEK[TEXT])',
+  'f15 UID FETCH 3:* (UID)',
+  'f16 UID FETCH 100:* (UID)',
+  's1 SEARCH SUBJECT inner',
+  's2 SEARCH FROM john',
+  's3 SEARCH HEADER X-Custom yes',
+  's4 SEARCH LARGER 1000',
+  's5 SEARCH NOT SMALLER 300',
+  's6 UID SEARCH OR SUBJECT menu SUBJECT Grüße',
+  's7 SEARCH BODY zanzibarite',
+  's8 SEARCH TEXT "second line"',
+  's9 SEARCH SENTSINCE 24-Nov-2026',
+  's10 SEARCH SENTBEFORE 24-Nov-2026',
+  's11 SEARCH 2:3 NOT 3',
+  's12 SEARCH UID 2,4',
+  's13 SEARCH CC team',
+  't1 SORT (SUBJECT) UTF-8 ALL',
+  't2 SORT (REVERSE SIZE) UTF-8 ALL',
+  't3 SORT (DATE) UTF-8 ALL',
+  't4 THREAD ORDEREDSUBJECT UTF-8 ALL',
+];
+
+async function session(port: number, commands: string[]): Promise<string[][]> {
+  const c = await ImapTestClient.connect(port);
+  await c.cmd(`l LOGIN ${USER} ${PASS}`);
+  for (const [i, m] of MESSAGES.entries()) {
+    c.write(`a${i} APPEND INBOX (\\Seen) "24-Nov-2026 12:00:00 +0000" {${m.length}+}\r\n`);
+    c.write(m);
+    c.write('\r\n');
+    const r = await c.until(`a${i}`);
+    assert.match(r[r.length - 1]!, new RegExp(`^a${i} OK`));
+  }
+  await c.cmd('s SELECT INBOX');
+  const out: string[][] = [];
+  for (const cmd of commands) {
+    const lines = await c.cmd(cmd);
+    const last = lines.length - 1;
+    lines[last] = lines[last]!.replace(/^(\S+ (?:OK|NO|BAD)).*$/, '$1');
+    out.push(lines);
+  }
+  c.close();
+  return out;
+}
+
+describe('parity with Dovecot', () => {
+  let dovecot: DovecotHandle;
+  let lb: TestServer;
+  before(async () => {
+    dovecot = await startDovecot({ user: USER, password: PASS });
+    lb = await startTestServer();
+  });
+  after(async () => {
+    await lb.close();
+    await dovecot.stop();
+  });
+
+  it('FETCH, SEARCH, SORT and THREAD answers match Dovecot', async () => {
+    const want = await session(dovecot.port, COMMANDS);
+    const got = await session(lb.port, COMMANDS);
+    const diffs: string[] = [];
+    for (let i = 0; i < COMMANDS.length; i++) {
+      const a = want[i]!.join('\n');
+      const b = got[i]!.join('\n');
+      if (a !== b)
+        diffs.push(`${COMMANDS[i]}\n  dovecot:    ${JSON.stringify(a)}\n  lockbridge: ${JSON.stringify(b)}`);
+    }
+    assert.deepEqual(diffs, []);
+  });
+});
