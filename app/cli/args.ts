@@ -9,7 +9,11 @@ export interface Parsed {
   positionals: string[];
 }
 
-export function parse(argv: string[], options: FlagSpec, positionals: { min: number; max: number; usage: string }): Parsed {
+export function parse(
+  argv: string[],
+  options: FlagSpec,
+  positionals: { min: number; max: number; usage: string },
+): Parsed {
   let parsed: Parsed;
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true }) as Parsed;
@@ -20,7 +24,9 @@ export function parse(argv: string[], options: FlagSpec, positionals: { min: num
   if (parsed.positionals.length < positionals.min)
     throw new UsageError(`missing argument\nusage: ${positionals.usage}`);
   if (parsed.positionals.length > positionals.max)
-    throw new UsageError(`unexpected argument '${parsed.positionals[positionals.max]}'\nusage: ${positionals.usage}`);
+    throw new UsageError(
+      `unexpected argument '${parsed.positionals[positionals.max]}'\nusage: ${positionals.usage}`,
+    );
   return parsed;
 }
 

@@ -10,7 +10,9 @@ export class ProgressBar {
     const frac = totalBytes ? Math.min(1, bytes / totalBytes) : 0;
     const width = 30;
     const filled = Math.round(frac * width);
-    const bar = totalBytes ? `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(frac * 100).toFixed(0)}% ` : '';
+    const bar = totalBytes
+      ? `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(frac * 100).toFixed(0)}% `
+      : '';
     process.stderr.write(`\r${bar}${done} ${label}`);
   }
   done(): void {

@@ -21,7 +21,8 @@ export interface ApiSession {
 }
 
 export function requireStore(home: string): void {
-  if (!storeExists(home)) throw new UserError('no-store', `no Lockbridge store in ${home} (run 'lockbridge init' first)`);
+  if (!storeExists(home))
+    throw new UserError('no-store', `no Lockbridge store in ${home} (run 'lockbridge init' first)`);
 }
 
 export async function passphrase(): Promise<string> {

@@ -56,8 +56,16 @@ export interface BridgeRuntime {
   exportWkd?(domain: string): Promise<Record<string, string>>;
 }
 
-const email = z.string().trim().min(3).max(320).regex(/^[^\s@]+@[^\s@]+$/, 'must be an e-mail address');
-const hostPort = z.object({ host: z.string().trim().min(1).max(253), port: z.number().int().min(1).max(65535) });
+const email = z
+  .string()
+  .trim()
+  .min(3)
+  .max(320)
+  .regex(/^[^\s@]+@[^\s@]+$/, 'must be an e-mail address');
+const hostPort = z.object({
+  host: z.string().trim().min(1).max(253),
+  port: z.number().int().min(1).max(65535),
+});
 const accountInput = z
   .object({
     email,
@@ -238,7 +246,10 @@ export class BridgeControl implements ControlApi {
   }
 
   async setKeyTrust(fingerprint: string, trust: KeyTrust): Promise<void> {
-    const fpr = z.string().regex(/^[0-9A-Fa-f]{40,64}$/, 'must be a key fingerprint').parse(fingerprint);
+    const fpr = z
+      .string()
+      .regex(/^[0-9A-Fa-f]{40,64}$/, 'must be a key fingerprint')
+      .parse(fingerprint);
     const t = z.enum(['unverified', 'verified']).parse(trust);
     const n = this.#d.keyring.contacts.setTrust(fpr.toUpperCase(), t);
     if (n === 0) throw new NotFoundError(`contact key ${fpr}`);
@@ -272,7 +283,12 @@ export class BridgeControl implements ControlApi {
   async importMessages(address: string, mailbox: string, files: string[]): Promise<ImportResult> {
     const account = this.#d.store.accounts.require(email.parse(address));
     const box = z.string().min(1).max(1000).parse(mailbox);
-    const paths = z.array(z.string().min(1)).min(1).max(100_000).parse(files).map((f) => resolvePath(f));
+    const paths = z
+      .array(z.string().min(1))
+      .min(1)
+      .max(100_000)
+      .parse(files)
+      .map((f) => resolvePath(f));
     for (const p of paths) {
       let st;
       try {

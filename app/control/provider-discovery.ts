@@ -39,7 +39,10 @@ async function defaultFetchText(url: string, signal: AbortSignal): Promise<strin
   return res.text();
 }
 
-async function bestSrv(deps: Required<Pick<DiscoveryDeps, 'resolveSrv'>>, name: string): Promise<SrvRecord | null> {
+async function bestSrv(
+  deps: Required<Pick<DiscoveryDeps, 'resolveSrv'>>,
+  name: string,
+): Promise<SrvRecord | null> {
   try {
     const recs = (await deps.resolveSrv(name)).filter((r) => r.name && r.name !== '.' && r.port > 0);
     recs.sort((a, b) => a.priority - b.priority || b.weight - a.weight);
@@ -49,7 +52,10 @@ async function bestSrv(deps: Required<Pick<DiscoveryDeps, 'resolveSrv'>>, name: 
   }
 }
 
-async function fromSrv(domain: string, deps: Required<Pick<DiscoveryDeps, 'resolveSrv'>>): Promise<ProviderSuggestion | null> {
+async function fromSrv(
+  domain: string,
+  deps: Required<Pick<DiscoveryDeps, 'resolveSrv'>>,
+): Promise<ProviderSuggestion | null> {
   const [imaps, imap, submissions, submission] = await Promise.all([
     bestSrv(deps, `_imaps._tcp.${domain}`),
     bestSrv(deps, `_imap._tcp.${domain}`),
@@ -101,7 +107,10 @@ export function parseAutoconfig(xml: string, email: string): ProviderSuggestion 
   };
 }
 
-export async function discoverProviderSettings(email: string, deps: DiscoveryDeps): Promise<ProviderSuggestion | null> {
+export async function discoverProviderSettings(
+  email: string,
+  deps: DiscoveryDeps,
+): Promise<ProviderSuggestion | null> {
   const domain = email.split('@')[1]?.toLowerCase();
   if (!domain) return null;
   const resolveSrv = deps.resolveSrv ?? defaultResolveSrv;

@@ -57,12 +57,13 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
 
     async start(opts) {
       // Loaded here, not at the top: one-shot CLI commands never pay for the servers.
-      const [{ startImapServer }, { startSmtpServer }, { createImapBackend }, { SubmissionAdapter }] = await Promise.all([
-        import('../imap/server.ts'),
-        import('../smtp/server.ts'),
-        import('./adapters/imap-backend.ts'),
-        import('./adapters/submission.ts'),
-      ]);
+      const [{ startImapServer }, { startSmtpServer }, { createImapBackend }, { SubmissionAdapter }] =
+        await Promise.all([
+          import('../imap/server.ts'),
+          import('../smtp/server.ts'),
+          import('./adapters/imap-backend.ts'),
+          import('./adapters/submission.ts'),
+        ]);
       const implicitTls = opts.settings.tlsMode === 'tls';
       const backend = createImapBackend(store, { logger: logger.child({ module: 'imap-backend' }) });
       imap = await startImapServer({

@@ -6,7 +6,8 @@ import { confirm, secretFrom } from '../prompt.ts';
 import { UsageError, UserError } from '../../shared/errors.ts';
 import type { SecurityMode } from '../../control/contract.ts';
 
-const ADD = 'lockbridge account add --email E --imap HOST:PORT --smtp HOST:PORT [--security starttls|tls|none] [--user U] [--ca FILE]';
+const ADD =
+  'lockbridge account add --email E --imap HOST:PORT --smtp HOST:PORT [--security starttls|tls|none] [--user U] [--ca FILE]';
 
 function readCa(path: string): string {
   let text: string;
@@ -15,7 +16,8 @@ function readCa(path: string): string {
   } catch {
     throw new UserError('no-such-file', `cannot read the CA file ${path}`);
   }
-  if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new UserError('bad-ca', `${path} is not a PEM certificate`);
+  if (!text.includes('-----BEGIN CERTIFICATE-----'))
+    throw new UserError('bad-ca', `${path} is not a PEM certificate`);
   return text;
 }
 
@@ -33,14 +35,19 @@ async function add(ctx: CliContext, argv: string[]): Promise<number> {
     { min: 0, max: 0, usage: ADD },
   );
   const email = requireStr(p, 'email', ADD);
-  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) throw new UsageError(`--email must be an e-mail address, got '${email}'`);
+  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email))
+    throw new UsageError(`--email must be an e-mail address, got '${email}'`);
   const imap = hostPort(requireStr(p, 'imap', ADD), 'imap');
   const smtp = hostPort(requireStr(p, 'smtp', ADD), 'smtp');
   const security = (str(p, 'security') ?? 'tls') as SecurityMode;
   if (!['starttls', 'tls', 'none'].includes(security))
     throw new UsageError(`--security must be starttls, tls or none, got '${security}'`);
   const caPem = str(p, 'ca') !== undefined ? readCa(str(p, 'ca') as string) : undefined;
-  const password = await secretFrom('LOCKBRIDGE_PROVIDER_PASSWORD', `Provider password for ${email}: `, 'the provider password');
+  const password = await secretFrom(
+    'LOCKBRIDGE_PROVIDER_PASSWORD',
+    `Provider password for ${email}: `,
+    'the provider password',
+  );
   return withApi(ctx, async ({ api }) => {
     const user = str(p, 'user');
     const info = await api.addAccount({
@@ -58,14 +65,22 @@ async function add(ctx: CliContext, argv: string[]): Promise<number> {
 }
 
 async function list(ctx: CliContext, argv: string[]): Promise<number> {
-  const p = parse(argv, { json: { type: 'boolean' } }, { min: 0, max: 0, usage: 'lockbridge account list [--json]' });
+  const p = parse(
+    argv,
+    { json: { type: 'boolean' } },
+    { min: 0, max: 0, usage: 'lockbridge account list [--json]' },
+  );
   return withApi(ctx, async ({ api }) => {
     const accounts = await api.listAccounts();
     if (flag(p, 'json')) println(ctx.stdout, JSON.stringify(accounts));
-    else if (accounts.length === 0) println(ctx.stdout, 'No accounts (add one with: lockbridge account add ...)');
+    else if (accounts.length === 0)
+      println(ctx.stdout, 'No accounts (add one with: lockbridge account add ...)');
     else
       for (const a of accounts)
-        println(ctx.stdout, `${a.email}  imap ${a.imap.host}:${a.imap.port}  smtp ${a.smtp.host}:${a.smtp.port}  ${a.security}`);
+        println(
+          ctx.stdout,
+          `${a.email}  imap ${a.imap.host}:${a.imap.port}  smtp ${a.smtp.host}:${a.smtp.port}  ${a.security}`,
+        );
     return 0;
   });
 }
@@ -75,7 +90,10 @@ async function remove(ctx: CliContext, argv: string[]): Promise<number> {
   const p = parse(argv, { yes: { type: 'boolean' } }, { min: 1, max: 1, usage });
   const email = p.positionals[0] as string;
   if (!flag(p, 'yes') && !(await confirm(`Remove ${email} and delete its local mail?`)))
-    throw new UserError('not-confirmed', `not removed: confirm with --yes to delete ${email} and its local mail`);
+    throw new UserError(
+      'not-confirmed',
+      `not removed: confirm with --yes to delete ${email} and its local mail`,
+    );
   return withApi(ctx, async ({ api }) => {
     await api.removeAccount(email);
     println(ctx.stdout, `Removed ${email} and its local mail.`);
@@ -88,5 +106,9 @@ export async function runAccount(ctx: CliContext, argv: string[]): Promise<numbe
   if (sub === 'add') return add(ctx, rest);
   if (sub === 'list') return list(ctx, rest);
   if (sub === 'remove') return remove(ctx, rest);
-  throw new UsageError(sub ? `unknown account command '${sub}' (add, list, remove)` : 'missing account command (add, list, remove)');
+  throw new UsageError(
+    sub
+      ? `unknown account command '${sub}' (add, list, remove)`
+      : 'missing account command (add, list, remove)',
+  );
 }

@@ -7,7 +7,11 @@ import { UserError } from '../../shared/errors.ts';
 const USAGE = 'lockbridge credentials [--json] [--cert FILE] [--reset]';
 
 export async function runCredentials(ctx: CliContext, argv: string[]): Promise<number> {
-  const p = parse(argv, { json: { type: 'boolean' }, cert: { type: 'string' }, reset: { type: 'boolean' } }, { min: 0, max: 0, usage: USAGE });
+  const p = parse(
+    argv,
+    { json: { type: 'boolean' }, cert: { type: 'string' }, reset: { type: 'boolean' } },
+    { min: 0, max: 0, usage: USAGE },
+  );
   return withApi(ctx, async ({ api }) => {
     const c = flag(p, 'reset') ? await api.resetLocalPassword() : await api.credentials();
     const cert = str(p, 'cert');
@@ -26,7 +30,10 @@ export async function runCredentials(ctx: CliContext, argv: string[]): Promise<n
     println(ctx.stdout, `Host:      ${c.host}`);
     println(ctx.stdout, `IMAP:      port ${c.imap.port ?? '-'}, ${sec(c.imap.security)}`);
     println(ctx.stdout, `SMTP:      port ${c.smtp.port ?? '-'}, ${sec(c.smtp.security)}`);
-    println(ctx.stdout, `Username:  ${c.usernames.length ? c.usernames.join(', ') : '(your account e-mail address)'}`);
+    println(
+      ctx.stdout,
+      `Username:  ${c.usernames.length ? c.usernames.join(', ') : '(your account e-mail address)'}`,
+    );
     println(ctx.stdout, `Password:  ${c.password}`);
     if (cert !== undefined) println(ctx.stdout, `CA certificate written to ${cert}`);
     return 0;

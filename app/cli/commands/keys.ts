@@ -39,14 +39,22 @@ export async function runKeys(ctx: CliContext, argv: string[]): Promise<number> 
       });
     }
     case 'export': {
-      const p = parse(rest, { secret: { type: 'boolean' } }, { min: 1, max: 1, usage: 'lockbridge keys export E [--secret]' });
+      const p = parse(
+        rest,
+        { secret: { type: 'boolean' } },
+        { min: 1, max: 1, usage: 'lockbridge keys export E [--secret]' },
+      );
       return withApi(ctx, async ({ api }) => {
         ctx.stdout.write(await api.exportKey(p.positionals[0] as string, flag(p, 'secret')));
         return 0;
       });
     }
     case 'list': {
-      const p = parse(rest, { json: { type: 'boolean' } }, { min: 0, max: 0, usage: 'lockbridge keys list [--json]' });
+      const p = parse(
+        rest,
+        { json: { type: 'boolean' } },
+        { min: 0, max: 0, usage: 'lockbridge keys list [--json]' },
+      );
       return withApi(ctx, async ({ api }) => {
         const keys = await api.listKeys();
         if (flag(p, 'json')) println(ctx.stdout, JSON.stringify(keys));
@@ -65,18 +73,26 @@ export async function runKeys(ctx: CliContext, argv: string[]): Promise<number> 
           println(ctx.stdout, `${k.own ? 'Own key' : 'Contact key'} for ${k.email}`);
           println(ctx.stdout, `  fingerprint: ${k.fingerprint}`);
           println(ctx.stdout, `  source: ${k.source}, trust: ${k.trust}`);
-          println(ctx.stdout, `  created: ${k.created}, expires: ${k.expires ?? 'never'}${k.revoked ? ', REVOKED' : ''}`);
+          println(
+            ctx.stdout,
+            `  created: ${k.created}, expires: ${k.expires ?? 'never'}${k.revoked ? ', REVOKED' : ''}`,
+          );
           if (k.own) println(ctx.stdout, `  backed up: ${k.needsBackup ? 'no' : 'yes'}`);
         }
         const warnings = (await api.keyWarnings()).filter((w) => w.email.toLowerCase() === email);
         for (const w of warnings)
-          println(ctx.stdout, `  WARNING: key changed from ${w.oldFingerprint} to ${w.newFingerprint} (${w.source})`);
+          println(
+            ctx.stdout,
+            `  WARNING: key changed from ${w.oldFingerprint} to ${w.newFingerprint} (${w.source})`,
+          );
         return 0;
       });
     }
     default:
       throw new UsageError(
-        sub ? `unknown keys command '${sub}' (generate, import, export, list, show)` : 'missing keys command (generate, import, export, list, show)',
+        sub
+          ? `unknown keys command '${sub}' (generate, import, export, list, show)`
+          : 'missing keys command (generate, import, export, list, show)',
       );
   }
 }

@@ -13,7 +13,8 @@ const USAGE = 'lockbridge serve [--imap-port N] [--smtp-port N] [--control-port 
 
 function uiDir(): string {
   const dir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'renderer', 'dist');
-  if (!existsSync(join(dir, 'index.html'))) throw new UserError('no-ui', `the UI is not built (${dir}): run npm run build:ui`);
+  if (!existsSync(join(dir, 'index.html')))
+    throw new UserError('no-ui', `the UI is not built (${dir}): run npm run build:ui`);
   return dir;
 }
 
@@ -58,7 +59,10 @@ export async function runServe(ctx: CliContext, argv: string[]): Promise<number>
     await bridge.close();
     logging.close();
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE')
-      throw new UserError('port-in-use', `a port is already in use: ${(err as Error).message.replace(/^listen /, '')}`);
+      throw new UserError(
+        'port-in-use',
+        `a port is already in use: ${(err as Error).message.replace(/^listen /, '')}`,
+      );
     throw err;
   }
   ctx.stdout.write(`${JSON.stringify({ event: 'ready', ...info })}\n`);
