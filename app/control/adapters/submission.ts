@@ -118,7 +118,9 @@ export class SubmissionAdapter implements SubmissionPort {
     }
     const sets = classifyRecipients(req.envelope.rcptTo, prepared.toCc);
     const all = [...sets.visible, ...sets.bcc];
+    const tLookup = Date.now();
     const found = await this.#findKeys(all, settings.keyLookupTimeoutMs);
+    const lookupMs = Date.now() - tLookup;
     const facts = (addr: string): RecipientFacts => {
       const contact = this.#d.keyring.getContact(addr);
       const f = found.get(addr);
@@ -151,6 +153,7 @@ export class SubmissionAdapter implements SubmissionPort {
       const k = keys.get(addr);
       if (k) gossip.set(addr, await this.#gossipValue(addr, k));
     }
+    const tBuild = Date.now();
     let copies;
     try {
       copies = await buildCopies({
@@ -166,6 +169,8 @@ export class SubmissionAdapter implements SubmissionPort {
     } catch (err) {
       throw new SubmissionError(`cannot sign/encrypt the message: ${(err as Error).message}`);
     }
+    const buildMs = Date.now() - tBuild;
+    const tStore = Date.now();
     const submission = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
     let ids: number[];
     try {
@@ -193,6 +198,9 @@ export class SubmissionAdapter implements SubmissionPort {
       {
         copies: copies.map((c) => `${c.kind}:${c.protection}:${c.envelope.to.length}`).join(','),
         ms: Date.now() - started,
+        lookupMs,
+        buildMs,
+        storeMs: Date.now() - tStore,
       },
       'submission queued',
     );

@@ -1,12 +1,14 @@
 /**
  * Builds the upstream copies of one submission from its plan: PGP/MIME encrypted+signed,
- * signed-only, or plain; each with its own envelope. Keys are passed per copy, so a copy can
- * only ever contain PKESKs for its own recipients and the sender.
+ * signed-only, or plain; each with its own envelope. Encrypted copies share one signed+encrypted
+ * payload and differ only in their PKESK packets (shared-encrypt.ts), so a copy names only its own
+ * recipients' keys (+ the sender's). Signed and plain copies are identical bytes for everyone and
+ * are built once.
  */
 import type * as openpgp from 'openpgp';
-import { encryptMessage } from '../../crypto/pgp-mime-encrypt.ts';
 import { signMessage } from '../../crypto/pgp-mime-sign.ts';
 import type { CopyPlan, Protection } from './plan.ts';
+import { encryptShared } from './shared-encrypt.ts';
 
 export interface SenderKeys {
   privateKey: openpgp.PrivateKey;
@@ -24,7 +26,7 @@ export interface BuildInput {
   sender: SenderKeys | null;
   /** sign encrypted copies too (setting) */
   sign: boolean;
-  /** Autocrypt-Gossip values per visible recipient (never Bcc) */
+  /** Autocrypt-Gossip values of visible recipients (never Bcc); carried by every encrypted copy */
   gossip?: Map<string, string>;
 }
 
@@ -36,33 +38,40 @@ export interface BuiltCopy {
 }
 
 export async function buildCopies(input: BuildInput): Promise<BuiltCopy[]> {
-  return Promise.all(input.copies.map((c) => buildCopy(input, c)));
-}
-
-async function buildCopy(input: BuildInput, copy: CopyPlan): Promise<BuiltCopy> {
-  const envelope = {
-    from: input.mailFrom,
-    to: copy.recipients.map((r) => input.envelopeForm.get(r) ?? r),
-  };
-  const signingKeys = input.sender && input.sign ? [input.sender.privateKey] : [];
-  let raw: Buffer;
-  if (copy.protection === 'encrypt') {
-    const keys = copy.recipients.map((r) => {
+  const enc = input.copies.filter((c) => c.protection === 'encrypt');
+  const keyLists = enc.map((c) => {
+    const keys = c.recipients.map((r) => {
       const k = input.keys.get(r);
       if (!k) throw new Error(`internal: no key for ${r} in an encrypted copy`);
       return k;
     });
     if (input.sender) keys.push(input.sender.publicKey);
-    const gossip =
-      copy.kind === 'visible' && copy.recipients.length > 1 && input.gossip
-        ? copy.recipients.map((r) => input.gossip!.get(r)).filter((g): g is string => Boolean(g))
-        : [];
-    raw = await encryptMessage(input.base, { encryptionKeys: keys, signingKeys, gossip });
-  } else if (copy.protection === 'sign') {
-    if (!input.sender) throw new Error('internal: a signed copy needs the sender key');
-    raw = await signMessage(input.base, { signingKeys: [input.sender.privateKey] });
-  } else {
-    raw = input.base;
-  }
-  return { kind: copy.kind, protection: copy.protection, envelope, raw };
+    return keys;
+  });
+  const visibleEnc = enc.find((c) => c.kind === 'visible');
+  const gossip =
+    visibleEnc && visibleEnc.recipients.length > 1 && input.gossip
+      ? visibleEnc.recipients.map((r) => input.gossip!.get(r)).filter((g): g is string => Boolean(g))
+      : [];
+  const [encrypted, signed] = await Promise.all([
+    encryptShared({
+      base: input.base,
+      copies: keyLists,
+      signingKeys: input.sender && input.sign ? [input.sender.privateKey] : [],
+      gossip,
+    }),
+    input.copies.some((c) => c.protection === 'sign')
+      ? (async () => {
+          if (!input.sender) throw new Error('internal: a signed copy needs the sender key');
+          return signMessage(input.base, { signingKeys: [input.sender.privateKey] });
+        })()
+      : Promise.resolve(null),
+  ]);
+  let e = 0;
+  return input.copies.map((c) => ({
+    kind: c.kind,
+    protection: c.protection,
+    envelope: { from: input.mailFrom, to: c.recipients.map((r) => input.envelopeForm.get(r) ?? r) },
+    raw: c.protection === 'encrypt' ? encrypted[e++]! : c.protection === 'sign' ? signed! : input.base,
+  }));
 }
