@@ -80,6 +80,29 @@ export class Keyring {
     return { fingerprint: key.getFingerprint().toUpperCase(), emails, own: false, outcomes };
   }
 
+  /**
+   * A public key attached to an incoming message (application/pgp-keys): recorded with source
+   * 'attached' only for the sender's address, and only when one of its User IDs is that address.
+   */
+  async importAttachedKey(
+    fromEmail: string,
+    data: string | Uint8Array,
+    seenAt?: number,
+  ): Promise<RecordOutcome | null> {
+    const from = canonicalAddress(fromEmail);
+    let keys: openpgp.Key[];
+    try {
+      keys = await readAnyKeys(data);
+    } catch {
+      return null;
+    }
+    for (const k of keys) {
+      if (k.isPrivate() || !keyEmails(k).includes(from)) continue;
+      return this.contacts.record(from, k.toPublic(), 'attached', seenAt === undefined ? {} : { seenAt });
+    }
+    return null;
+  }
+
   /** Own keys (all states) and contacts' keys (all but rejected), as the control API shows them. */
   listKeys(): KeySummary[] {
     const now = this.#d.now();

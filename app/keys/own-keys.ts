@@ -277,6 +277,18 @@ export class OwnKeys {
     return this.renew(email, opts);
   }
 
+  /** renewIfExpiring for every own address (the runtime calls this at start and daily). */
+  async renewAllExpiring(
+    opts: { withinDays?: number; mode?: RenewMode; days?: number } = {},
+  ): Promise<OwnKeyRecord[]> {
+    const out: OwnKeyRecord[] = [];
+    for (const addr of this.addresses()) {
+      const r = await this.renewIfExpiring(addr, opts);
+      if (r) out.push(r);
+    }
+    return out;
+  }
+
   /** Revokes the active key with its stored revocation certificate (kept, to decrypt old mail). */
   async revoke(email: string): Promise<OwnKeyRecord> {
     const cur = this.active(email);

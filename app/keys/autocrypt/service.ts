@@ -54,6 +54,12 @@ export class AutocryptService {
         problems.push('keydata is not an OpenPGP key');
         header = null;
       }
+      if (key && key.keyPacket.version !== 4) {
+        // Autocrypt v2 (v6 certificates) is not supported: ignored as if there were no header
+        problems.push(`v${key.keyPacket.version} key in Autocrypt header ignored`);
+        key = null;
+        header = null;
+      }
     }
     const prev = this.#repo.getPeer(r.addr);
     const up = updatePeer(prev, r.addr, r.effectiveDate, header);
@@ -89,6 +95,7 @@ export class AutocryptService {
       } catch {
         continue;
       }
+      if (key.keyPacket.version !== 4) continue;
       const res = applyGossip(this.#repo.getPeer(h.addr), h, eff);
       if (!res.changed) continue;
       this.#repo.putPeer(res.peer);

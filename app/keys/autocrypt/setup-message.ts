@@ -113,6 +113,14 @@ function buildSetupMime(addr: string, armored: string, date: Date): string {
   return lines.join('\r\n');
 }
 
+/** True when a raw message is an Autocrypt Setup Message (header `Autocrypt-Setup-Message: v1`). */
+export function isSetupMessage(raw: string | Uint8Array): boolean {
+  const text = typeof raw === 'string' ? raw : Buffer.from(raw.subarray(0, 64 * 1024)).toString('latin1');
+  const end = text.search(/\r?\n\r?\n/);
+  const head = (end < 0 ? text : text.slice(0, end)).replace(/\r?\n(?=[ \t])/g, '');
+  return /^autocrypt-setup-message:\s*v1\s*$/im.test(head);
+}
+
 export interface ParsedSetupMessage {
   armored: string;
   passphraseFormat: string | null;
