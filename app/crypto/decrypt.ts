@@ -10,7 +10,8 @@ import type { HeaderField } from './protected-headers.ts';
 import { readProtectedHeaders } from './protected-headers.ts';
 import type { SignatureOutcome, SignatureStatus } from './signature-result.ts';
 import { evaluateSignatures, NO_SIGNATURE } from './signature-result.ts';
-import { decryptPgp, verifyCleartext, verifyDetached } from './pgp-ops.ts';
+import { decryptPgp, verifyDetached } from './pgp-ops.ts';
+import { parseCleartext } from './cleartext.ts';
 import type { Structure } from './detect-structure.ts';
 import { detectStructure } from './detect-structure.ts';
 import { parseContentType } from './raw/content-type.ts';
@@ -92,7 +93,7 @@ export async function decryptMessage(raw: Buffer, opts: DecryptOptions): Promise
     case 'pgp-mime-malformed':
       return failed(structure.reason, 'pgp-mime');
     case 'inline-signed': {
-      const sig = await withLookup(keys, (ver) => cleartextOutcome(structure.text, ver));
+      const sig = await withLookup(keys, (ver) => cleartextOutcome(structure.bytes, ver));
       return finish(base('none', 'cleartext-signed', msg), sig, outerFrom);
     }
     case 'pgp-mime-signed': {
@@ -183,10 +184,11 @@ async function detachedOutcome(data: Buffer, signature: string | Uint8Array, ver
   return evaluateSignatures(res, ver);
 }
 
-async function cleartextOutcome(text: string, ver: PublicKey[]) {
-  const res = await verifyCleartext(text, ver);
-  if ('error' in res) return { ...NO_SIGNATURE, signature: 'invalid' as const, detail: res.error };
-  return evaluateSignatures(res.signatures, ver);
+async function cleartextOutcome(bytes: Buffer, ver: PublicKey[]) {
+  const parts = parseCleartext(bytes);
+  if (!parts)
+    return { ...NO_SIGNATURE, signature: 'invalid' as const, detail: 'malformed cleartext signature' };
+  return detachedOutcome(parts.signed, parts.signature, ver);
 }
 
 async function withLookup(

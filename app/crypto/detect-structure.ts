@@ -16,7 +16,7 @@ export type Structure =
   | { kind: 'pgp-mime'; armored: string; exchange: boolean }
   | { kind: 'pgp-mime-malformed'; reason: string }
   | { kind: 'inline-encrypted'; armored: string; charset: string }
-  | { kind: 'inline-signed'; text: string; charset: string }
+  | { kind: 'inline-signed'; bytes: Buffer }
   | {
       kind: 'pgp-mime-signed';
       signedPart: Buffer;
@@ -107,7 +107,7 @@ export function detectStructure(msg: Buffer, depth = 0): Structure {
     if (text.startsWith(BEGIN_MSG) && text.endsWith(END_MSG))
       return { kind: 'inline-encrypted', armored: text, charset };
     if (text.startsWith(BEGIN_SIGNED) && text.endsWith(END_SIG))
-      return { kind: 'inline-signed', text, charset };
+      return { kind: 'inline-signed', bytes: decodeTransfer(root.body, cteOf(root)) };
   }
 
   if (

@@ -1,7 +1,7 @@
 /**
- * The OpenPGP operations behind decrypt.ts: decrypt+verify one OpenPGP message, verify a detached
- * signature over exact bytes, verify a cleartext-signed text. EFAIL (standards §5.11): a message
- * without integrity protection (tag 9) or with a failed MDC yields an error and no plaintext;
+ * The OpenPGP operations behind decrypt.ts: decrypt+verify one OpenPGP message, and verify a
+ * detached signature over exact bytes (cleartext signatures are verified that way too, see
+ * cleartext.ts). EFAIL (standards §5.11): a message without integrity protection (tag 9) or with a failed MDC yields an error and no plaintext;
  * plaintext is only returned after the whole message was read and authenticated (no streaming
  * output).
  */
@@ -92,19 +92,4 @@ export async function verifyDetached(
     config: interopConfig,
   });
   return res.signatures;
-}
-
-/** Verify a cleartext-signed block (RFC 9580 §7); returns the signed text (dash-unescaped). */
-export async function verifyCleartext(
-  text: string,
-  verificationKeys: PublicKey[],
-): Promise<{ text: string; signatures: VerificationResult[] } | { error: string }> {
-  let msg: openpgp.CleartextMessage;
-  try {
-    msg = await openpgp.readCleartextMessage({ cleartextMessage: text, config: interopConfig });
-  } catch {
-    return { error: 'unreadable cleartext signature' };
-  }
-  const res = await openpgp.verify({ message: msg, verificationKeys, config: interopConfig });
-  return { text: String(res.data), signatures: res.signatures };
 }
