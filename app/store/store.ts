@@ -52,6 +52,8 @@ export interface StoreOptions {
   lock?: boolean;
   /** 'background' (default) drains the full-text backlog on timers; 'manual' only on flushIndex(). */
   ftsIndexing?: 'background' | 'manual';
+  /** Deflate message bodies (≈60% less disk for text mail, about CPU-neutral). Default true. */
+  compressBodies?: boolean;
   /** Tests only: a different migration list. */
   migrations?: readonly Migration[];
 }
@@ -86,6 +88,7 @@ export class Store {
     logger: Logger;
     kdf: KdfParams;
     ftsIndexing: 'background' | 'manual';
+    compressBodies: boolean;
   }) {
     this.dir = init.dir;
     this.db = init.db;
@@ -98,7 +101,7 @@ export class Store {
     this.pending = new PendingChangesRepo(this.sql);
     this.accounts = new AccountsRepo(this.sql);
     this.mailboxes = new MailboxesRepo(this.sql, this.pending);
-    this.messages = new MessagesRepo(this.sql, this.pending);
+    this.messages = new MessagesRepo(this.sql, this.pending, { compressBodies: init.compressBodies });
     this.remoteMap = new RemoteMapRepo(this.sql);
     this.outbox = new OutboxRepo(this.sql);
     this.syncState = new SyncStateRepo(this.sql);
@@ -224,6 +227,7 @@ function finishOpen(opts: StoreOptions, db: SqlDatabase, key: Buffer, lock: DirL
     logger: opts.logger,
     kdf: opts.kdf ?? DEFAULT_KDF,
     ftsIndexing: opts.ftsIndexing ?? 'background',
+    compressBodies: opts.compressBodies ?? true,
   });
 }
 

@@ -51,6 +51,8 @@ export interface ImportSummary {
 
 const MAX_EML = 256 * 1024 * 1024;
 const MAX_ERRORS = 100;
+/** Bytes per transaction: bounds memory (peak RSS) whatever the message sizes. */
+const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 
 /** Expands directories (recursively) into the files inside, in name order. */
 function expand(paths: readonly string[]): string[] {
@@ -131,9 +133,10 @@ export async function importFiles(opts: ImportOptions): Promise<ImportSummary> {
       return;
     }
     const internalDate = fallbackDate ?? analysis.headers.date ?? Date.now();
-    batch.push({ raw, analysis, sha256, internalDate, flags: opts.flags ?? [] });
+    // the full-text indexer re-derives the text later: don't hold it in the batch
+    batch.push({ raw, analysis: { ...analysis, text: '' }, sha256, internalDate, flags: opts.flags ?? [] });
     batchBytes += raw.length;
-    if (batch.length >= batchSize || batchBytes >= 64 * 1024 * 1024) await flush();
+    if (batch.length >= batchSize || batchBytes >= MAX_BATCH_BYTES) await flush();
   };
 
   for (const file of files) {

@@ -42,7 +42,7 @@ export class MboxSplitter {
       this.#line(buf.subarray(pos, nl + 1), out);
       pos = nl + 1;
     }
-    this.#carry = Buffer.from(buf.subarray(pos));
+    this.#carry = buf.subarray(pos);
     if (this.#carry.length > this.#maxMessage) throw new Error('mbox line too long');
     return out;
   }
@@ -81,7 +81,7 @@ export class MboxSplitter {
     this.#size += l.length;
     if (this.#size > this.#maxMessage)
       throw new Error(`a message in the mbox is larger than ${this.#maxMessage} bytes`);
-    this.#lines.push(Buffer.from(l));
+    this.#lines.push(l); // a view into the chunk: copied once by the concat in #finish
   }
 
   #finish(out: MboxMessage[]): void {

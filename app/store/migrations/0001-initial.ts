@@ -102,11 +102,10 @@ END;
 -- Full-text prefilter (trigram: substring search), rowid = message_blobs.id. detail=none keeps
 -- the index ~3x smaller; queries AND the needle's trigrams and are checked exactly afterwards.
 CREATE VIRTUAL TABLE message_fts USING fts5(headers, text, tokenize = 'trigram', detail = 'none');
--- Messages not yet in message_fts (indexing is deferred so imports stay fast); searches scan these.
+-- Messages not yet in message_fts (indexing is deferred so imports stay fast; the indexer
+-- re-derives the text from the raw message); searches check these directly.
 CREATE TABLE fts_queue (
-  blob_id INTEGER PRIMARY KEY REFERENCES message_blobs(id) ON DELETE CASCADE,
-  headers TEXT NOT NULL,
-  text TEXT NOT NULL
+  blob_id INTEGER PRIMARY KEY REFERENCES message_blobs(id) ON DELETE CASCADE
 ) STRICT;
 CREATE TRIGGER message_blobs_fts_delete AFTER DELETE ON message_blobs BEGIN
   DELETE FROM message_fts WHERE rowid = old.id;

@@ -4,12 +4,13 @@
  * queues change-feed events (delivered after commit) and, for local changes, pending remote ops.
  */
 import { createHash } from 'node:crypto';
+import { analyzeMessage } from '../../mime/analyze.ts';
 import type { MessageAnalysis, MimePart } from '../../mime/types.ts';
 import { NotFoundError, UserError } from '../../shared/errors.ts';
 import type { FlagChange } from '../change-feed.ts';
 import { applyFlagOp, flagsToList, packFlags, joinKeywords, type FlagOp } from '../flags.ts';
 import type { StoreDb } from '../sql.ts';
-import { decodeRaw } from './raw-codec.ts';
+import { decodeRaw, packBody } from './raw-codec.ts';
 import type { Origin, PendingChangesRepo, RemoteRef } from './pending-changes.ts';
 
 export interface NewMessage {
@@ -162,10 +163,12 @@ function contiguous(uids: readonly number[]): boolean {
 export class MessagesRepo {
   readonly #s: StoreDb;
   readonly #pending: PendingChangesRepo;
+  readonly #compress: boolean;
 
-  constructor(s: StoreDb, pending: PendingChangesRepo) {
+  constructor(s: StoreDb, pending: PendingChangesRepo, opts: { compressBodies?: boolean } = {}) {
     this.#s = s;
     this.#pending = pending;
+    this.#compress = opts.compressBodies ?? true;
   }
 
   // ---------------------------------------------------------------- writes
@@ -417,7 +420,7 @@ export class MessagesRepo {
     return (
       this.#s
         .prepare<{ uid: number }>(
-          'SELECT m.uid FROM message_blobs b JOIN messages m ON m.blob_id = b.id WHERE b.sha256 = ? AND m.mailbox_id = ? LIMIT 1',
+          'SELECT m.uid FROM message_blobs b CROSS JOIN messages m ON m.blob_id = b.id WHERE b.sha256 = ? AND m.mailbox_id = ? LIMIT 1',
         )
         .get(sha256, mailboxId)?.uid ?? null
     );
@@ -503,11 +506,14 @@ export class MessagesRepo {
       for (const r of rows) check(r.uid, r.headers, r.text);
     }
     const queued = this.#s
-      .prepare<{ uid: number; headers: string; text: string }>(
-        `SELECT m.uid, q.headers, q.text FROM fts_queue q JOIN messages m ON m.blob_id = q.blob_id WHERE m.mailbox_id = ?`,
+      .prepare<{ uid: number; blob_id: number }>(
+        `SELECT m.uid, m.blob_id FROM fts_queue q JOIN messages m ON m.blob_id = q.blob_id WHERE m.mailbox_id = ?`,
       )
-      .iterate(mailboxId);
-    for (const r of queued) check(r.uid, r.headers, r.text);
+      .all(mailboxId);
+    for (const r of queued) {
+      const doc = this.#ftsDoc(r.blob_id);
+      check(r.uid, doc.headers, doc.text);
+    }
     return [...hits].sort((a, b) => a - b);
   }
 
@@ -521,22 +527,34 @@ export class MessagesRepo {
   /** Moves up to `limit` queued messages into the FTS index (one transaction); returns how many. */
   indexBatch(limit = 200): number {
     return this.#s.write(() => {
-      const rows = this.#s
-        .prepare<{ blob_id: number; headers: string; text: string }>(
-          'SELECT blob_id, headers, text FROM fts_queue ORDER BY blob_id LIMIT ?',
-        )
-        .all(limit);
+      const ids = this.#s
+        .prepare<number>('SELECT blob_id FROM fts_queue ORDER BY blob_id LIMIT ?')
+        .pluck()
+        .all(limit) as unknown as number[];
       const ins = this.#s.prepare('INSERT INTO message_fts (rowid, headers, text) VALUES (?, ?, ?)');
       const del = this.#s.prepare('DELETE FROM fts_queue WHERE blob_id = ?');
-      for (const r of rows) {
-        ins.run(r.blob_id, r.headers, r.text);
-        del.run(r.blob_id);
+      for (const id of ids) {
+        const doc = this.#ftsDoc(id);
+        ins.run(id, doc.headers, doc.text);
+        del.run(id);
       }
-      return rows.length;
+      return ids.length;
     });
   }
 
   // ---------------------------------------------------------------- internals
+
+  /** The full-text document of a blob, re-derived from its raw bytes. */
+  #ftsDoc(blobId: number): { headers: string; text: string } {
+    const raw = this.raw(blobId);
+    let a: MessageAnalysis;
+    try {
+      a = analyzeMessage(raw);
+    } catch {
+      return { headers: headerBlock(raw), text: '' };
+    }
+    return { headers: ftsHeaders(a, raw), text: a.text };
+  }
 
   #mailbox(id: number): { id: number; account_id: number; uidnext: number; highestmodseq: number } {
     const r = this.#s
@@ -585,12 +603,12 @@ export class MessagesRepo {
       );
     const blobId = Number(res.lastInsertRowid);
     const split = headerEnd(raw, a);
+    const body = raw.subarray(split);
+    const packed = this.#compress ? packBody(body) : { compression: 0, data: body };
     this.#s
-      .prepare('INSERT INTO message_raw (blob_id, compression, head, body) VALUES (?, 0, ?, ?)')
-      .run(blobId, raw.subarray(0, split), raw.subarray(split));
-    this.#s
-      .prepare('INSERT INTO fts_queue (blob_id, headers, text) VALUES (?, ?, ?)')
-      .run(blobId, ftsHeaders(a, raw), a.text);
+      .prepare('INSERT INTO message_raw (blob_id, compression, head, body) VALUES (?, ?, ?, ?)')
+      .run(blobId, packed.compression, raw.subarray(0, split), packed.data);
+    this.#s.prepare('INSERT INTO fts_queue (blob_id) VALUES (?)').run(blobId);
     return blobId;
   }
 

@@ -1,0 +1,309 @@
+/**
+ * Store benchmark: import of 20 KB messages through the real pipeline (mbox → CRLF → MIME analysis
+ * → SQLCipher), insert rate SQLCipher vs plain SQLite (the reference, same schema and code),
+ * full-text indexing, UID lookups, FETCH-style scans and header-index scans. Imports run in a child
+ * process so peak RSS is the import's own. `smoke` = tiny sizes.
+ *
+ * Also runnable alone: `scripts/node24 bench/store.ts [--smoke]`.
+ */
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import Database from 'better-sqlite3-multiple-ciphers';
+import { analyzeMessage } from '../app/mime/analyze.ts';
+import { silentLogger } from '../app/shared/logger.ts';
+import { ChangeFeed } from '../app/store/change-feed.ts';
+import { importFiles } from '../app/store/import/importer.ts';
+import { MIGRATIONS } from '../app/store/migrations/index.ts';
+import { migrate } from '../app/store/migrations/runner.ts';
+import { MessagesRepo, type NewMessage } from '../app/store/repos/messages.ts';
+import { PendingChangesRepo } from '../app/store/repos/pending-changes.ts';
+import { StoreDb } from '../app/store/sql.ts';
+import { createStore, openStore } from '../app/store/store.ts';
+
+const SELF = fileURLToPath(import.meta.url);
+const PASS = 'bench passphrase';
+const KDF = { memoryCost: 8192, timeCost: 1, parallelism: 1 };
+
+// ------------------------------------------------------------------ data
+
+const WORDS = (
+  'the of and to in is that for it as with was on be by at this have from or an they which you one had ' +
+  'not but what all were when we there can more if out so said about some would other into has time two ' +
+  'meeting project report budget quarter release schedule review design customer invoice delivery server ' +
+  'mailbox message encryption signature keyring thunderbird protocol network latency storage database index ' +
+  'please thanks regards tomorrow yesterday monday friday attached document version update question answer'
+).split(' ');
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 0x100000000;
+  };
+}
+
+/** A ~`size`-byte text/plain message (CRLF), deterministic in i. */
+export function benchMessage(i: number, size = 20_000): Buffer {
+  const r = rng(i + 1);
+  const w = () => WORDS[Math.floor(r() * WORDS.length)]!;
+  const head =
+    `From: Sender ${i % 50} <sender${i % 50}@example.org>\r\nTo: me@example.net\r\n` +
+    `Subject: ${w()} ${w()} ${w()} #${i}\r\nDate: ${new Date(Date.UTC(2025, 0, 1) + i * 60_000).toUTCString()}\r\n` +
+    `Message-ID: <bench-${i}@example.org>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n`;
+  const lines: string[] = [];
+  let n = head.length;
+  while (n < size) {
+    let line = '';
+    while (line.length < 66) line += w() + ' ';
+    lines.push(line);
+    n += line.length + 2;
+  }
+  return Buffer.from(head + lines.join('\r\n') + '\r\n');
+}
+
+function writeMbox(path: string, count: number, size: number): number {
+  const fd = openSync(path, 'w');
+  let chunk: Buffer[] = [];
+  let len = 0;
+  for (let i = 0; i < count; i++) {
+    chunk.push(
+      Buffer.from('From bench@example.org Mon Nov 23 10:00:00 2026\n'),
+      benchMessage(i, size),
+      Buffer.from('\n'),
+    );
+    len += chunk[chunk.length - 2]!.length;
+    if (chunk.length > 300) {
+      writeSync(fd, Buffer.concat(chunk));
+      chunk = [];
+    }
+  }
+  writeSync(fd, Buffer.concat(chunk));
+  closeSync(fd);
+  return len;
+}
+
+// ------------------------------------------------------------------ child: import
+
+interface ChildResult {
+  imported: number;
+  ms: number;
+  cpuMs: number;
+  maxRssMB: number;
+}
+
+async function childImport(mbox: string, dir: string): Promise<void> {
+  const store = await createStore({
+    dir,
+    passphrase: PASS,
+    logger: silentLogger,
+    kdf: KDF,
+    ftsIndexing: 'manual',
+  });
+  const acc = store.accounts.create({
+    email: 'bench@example.org',
+    imap: { host: 'h', port: 1 },
+    smtp: { host: 'h', port: 2 },
+    security: 'tls',
+    providerPassword: 'x',
+  });
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  const res = await importFiles({
+    store,
+    accountId: acc.id,
+    files: [mbox],
+    logger: silentLogger,
+    batchSize: Number(process.env.BS ?? 500),
+  });
+  store.close();
+  const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(c0);
+  const out = {
+    imported: res.imported,
+    ms,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    maxRssMB: process.resourceUsage().maxRSS / 1024,
+  };
+  process.stdout.write(JSON.stringify(out) + '\n');
+}
+
+function runImportChild(mbox: string, dir: string): ChildResult {
+  const res = spawnSync(process.execPath, [SELF, '--child-import', mbox, dir], { encoding: 'utf8' });
+  if (res.status !== 0) throw new Error(`import child failed: ${res.stderr}`);
+  return JSON.parse(res.stdout.trim().split('\n').pop()!) as ChildResult;
+}
+
+// ------------------------------------------------------------------ in-process measurements
+
+function insertRate(db: InstanceType<typeof Database>, msgs: NewMessage[]): number {
+  migrate(db, MIGRATIONS, silentLogger);
+  const sdb = new StoreDb(db, new ChangeFeed(silentLogger));
+  const repo = new MessagesRepo(sdb, new PendingChangesRepo(sdb));
+  db.prepare(
+    "INSERT INTO accounts (email, imap_host, imap_port, smtp_host, smtp_port, security, username, provider_password, created_at) VALUES ('b@x', 'h', 1, 'h', 2, 'tls', 'b', 'p', 0)",
+  ).run();
+  db.prepare(
+    "INSERT INTO mailboxes (account_id, name, uidvalidity, created_at) VALUES (1, 'INBOX', 1, 0)",
+  ).run();
+  const t0 = performance.now();
+  for (let i = 0; i < msgs.length; i += 500) repo.insertBatch(1, msgs.slice(i, i + 500), 'sync');
+  return (msgs.length / (performance.now() - t0)) * 1000;
+}
+
+function fmt(n: number, digits = 0): string {
+  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+export async function run(opts: { smoke: boolean; log: (line: string) => void }): Promise<void> {
+  const { log } = opts;
+  const N = opts.smoke ? 300 : 10_000;
+  const BIG = opts.smoke ? 1_000 : 100_000;
+  const SIZE = 20_000;
+  const work = mkdtempSync(join(tmpdir(), 'lb-bench-store-'));
+  try {
+    const rows: Array<[string, string, string]> = [];
+
+    // 1. import N messages through the whole pipeline (child process)
+    const mbox = join(work, 'in.mbox');
+    writeMbox(mbox, N, SIZE);
+    const imp = runImportChild(mbox, join(work, 'store'));
+    const mbps = statSync(mbox).size / 1e6 / (imp.ms / 1000);
+    rows.push([
+      `import ${fmt(N)} × 20 KB (mbox → SQLCipher)`,
+      `${fmt((imp.imported / imp.ms) * 1000)} msg/s`,
+      `${fmt(mbps, 1)} MB/s, peak RSS ${fmt(imp.maxRssMB)} MB (target ≥ 2,000 msg/s)`,
+    ]);
+
+    // 2. insert-only: SQLCipher vs plain SQLite (the reference), same pre-analysed messages
+    const sample = Math.min(N, 3000);
+    const msgs: NewMessage[] = [];
+    for (let i = 0; i < sample; i++) {
+      const raw = benchMessage(i, SIZE);
+      msgs.push({ raw, analysis: analyzeMessage(raw), internalDate: i });
+    }
+    const tA = performance.now();
+    for (let i = 0; i < sample; i++) analyzeMessage(msgs[i]!.raw);
+    const analyzeRate = (sample / (performance.now() - tA)) * 1000;
+    const plain = new Database(join(work, 'plain.db'));
+    plain.pragma('journal_mode = WAL');
+    plain.pragma('synchronous = NORMAL');
+    plain.pragma('foreign_keys = ON');
+    const plainRate = insertRate(plain, msgs);
+    plain.close();
+    const { openEncryptedDatabase } = await import('../native/sqlcipher.ts');
+    const enc = openEncryptedDatabase(join(work, 'enc.db'), Buffer.alloc(32, 9), silentLogger, {
+      mustExist: false,
+    });
+    const encRate = insertRate(enc, msgs);
+    enc.close();
+    rows.push([
+      'MIME analysis only',
+      `${fmt(analyzeRate)} msg/s`,
+      '(app/mime analyzeMessage, 20 KB text/plain)',
+    ]);
+    rows.push(['insert only, plain SQLite (reference)', `${fmt(plainRate)} msg/s`, '1.00×']);
+    rows.push([
+      'insert only, SQLCipher',
+      `${fmt(encRate)} msg/s`,
+      `${(encRate / plainRate).toFixed(2)}× of plain`,
+    ]);
+
+    // 3. reads over the imported store
+    const store = await openStore({
+      dir: join(work, 'store'),
+      passphrase: PASS,
+      logger: silentLogger,
+      ftsIndexing: 'manual',
+    });
+    const box = store.mailboxes.getByName(store.accounts.list()[0]!.id, 'INBOX')!;
+    let t0 = performance.now();
+    const indexed = store.flushIndex();
+    rows.push([
+      'full-text (trigram) indexing',
+      `${fmt((indexed / (performance.now() - t0)) * 1000)} msg/s`,
+      'deferred, runs in the background',
+    ]);
+    const uids = store.messages.uids(box.id);
+    const r = rng(7);
+    const LOOKUPS = opts.smoke ? 2000 : 100_000;
+    t0 = performance.now();
+    for (let i = 0; i < LOOKUPS; i++) store.messages.get(box.id, uids[Math.floor(r() * uids.length)]!);
+    rows.push([
+      'UID lookup (random, flags+meta)',
+      `${fmt((LOOKUPS / (performance.now() - t0)) * 1000)} /s`,
+      `${fmt(LOOKUPS)} lookups`,
+    ]);
+    t0 = performance.now();
+    let n = 0;
+    for (const d of store.messages.iterateDetail(box.id, uids)) n += d.envelope.length > 0 ? 1 : 0;
+    rows.push([
+      'FETCH scan (ENVELOPE+BODYSTRUCTURE)',
+      `${fmt((n / (performance.now() - t0)) * 1000)} msg/s`,
+      `${fmt(n)} rows`,
+    ]);
+    t0 = performance.now();
+    let bytes = 0;
+    for (const uid of uids.slice(0, Math.min(uids.length, 5000)))
+      bytes += store.messages.rawByUid(box.id, uid)!.length;
+    const rawMs = performance.now() - t0;
+    rows.push([
+      'raw body reads',
+      `${fmt(bytes / 1e6 / (rawMs / 1000), 1)} MB/s`,
+      `${fmt(Math.min(uids.length, 5000))} messages`,
+    ]);
+    t0 = performance.now();
+    let h = 0;
+    for (const row of store.messages.iterateHeaders(box.id)) if (row.subject.includes('budget')) h++;
+    rows.push([
+      'header-index scan (SUBJECT)',
+      `${fmt((uids.length / (performance.now() - t0)) * 1000)} msg/s`,
+      `${fmt(h)} hits`,
+    ]);
+    t0 = performance.now();
+    const hits = store.messages.searchText(box.id, `#${Math.floor(N / 2)}`, 'text');
+    rows.push([
+      'SEARCH TEXT (trigram + exact check)',
+      `${fmt(performance.now() - t0, 1)} ms`,
+      `${fmt(hits.length)} hits`,
+    ]);
+    t0 = performance.now();
+    const rare = store.messages.searchText(box.id, 'zzz-no-such-word', 'body');
+    rows.push(['SEARCH BODY, no hit', `${fmt(performance.now() - t0, 1)} ms`, `${rare.length} hits`]);
+    store.close();
+    rows.push([
+      'store size on disk',
+      `${fmt(statSync(join(work, 'store', 'store.db')).size / 1e6)} MB`,
+      `input ${fmt(statSync(mbox).size / 1e6)} MB`,
+    ]);
+    rmSync(join(work, 'store'), { recursive: true, force: true });
+    rmSync(mbox, { force: true });
+
+    // 4. peak RSS while importing BIG messages (child process)
+    const bigMbox = join(work, 'big.mbox');
+    writeMbox(bigMbox, BIG, SIZE);
+    const big = runImportChild(bigMbox, join(work, 'big'));
+    rows.push([
+      `import ${fmt(BIG)} × 20 KB, peak RSS`,
+      `${fmt(big.maxRssMB)} MB`,
+      `${fmt((big.imported / big.ms) * 1000)} msg/s (target RSS < 200 MB)`,
+    ]);
+
+    const w0 = Math.max(...rows.map((x) => x[0].length));
+    const w1 = Math.max(...rows.map((x) => x[1].length));
+    log(`| ${'measure'.padEnd(w0)} | ${'result'.padStart(w1)} | notes`);
+    log(`| ${'-'.repeat(w0)} | ${'-'.repeat(w1)} | -----`);
+    for (const [a, b, c] of rows) log(`| ${a.padEnd(w0)} | ${b.padStart(w1)} | ${c}`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && pathToFileURL(process.argv[1]).href === import.meta.url) {
+  if (process.argv[2] === '--child-import') await childImport(process.argv[3]!, process.argv[4]!);
+  else await run({ smoke: process.argv.includes('--smoke'), log: (l) => console.log(l) });
+}
