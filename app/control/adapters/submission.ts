@@ -33,6 +33,7 @@ import { canonical, classifyRecipients } from '../../sync/outbox/recipients.ts';
 import { planMessage, type RecipientFacts } from '../../sync/outbox/plan.ts';
 import { buildCopies, type SenderKeys } from '../../sync/outbox/build.ts';
 import type { OutboxCopyEnvelope } from '../../sync/outbox/worker.ts';
+import { withBccHeader, type SentRecorder } from '../../sync/outbox/sent-recorder.ts';
 
 /**
  * Recipient key discovery (KEYS' `KeyDiscovery` satisfies this): keyring → Autocrypt → WKD → VKS.
@@ -54,6 +55,8 @@ export interface SubmissionAdapterDeps {
   discovery?: RecipientKeyDiscovery;
   settings: () => Settings;
   logger: Logger;
+  /** Files Sent copies when settings.fileSentCopies is on (clients that do not APPEND their own). */
+  sentRecorder?: SentRecorder;
   /** Called after every successful enqueue (wakes the relay worker). */
   onQueued?: (accountId: number) => void;
   now?: () => number;
@@ -204,6 +207,10 @@ export class SubmissionAdapter implements SubmissionPort {
       },
       'submission queued',
     );
+    if (settings.fileSentCopies && this.#d.sentRecorder) {
+      const bcc = sets.bcc.map((a) => sets.envelopeForm.get(a) ?? a);
+      this.#d.sentRecorder.schedule(acc.id, prepared.messageId, withBccHeader(prepared.base, bcc));
+    }
     this.#d.onQueued?.(acc.id);
     return { queuedId: String(ids[0]) };
   }

@@ -18,6 +18,8 @@ import { silentLogger } from '../../../app/shared/logger.ts';
 import { startSmtpServer, type RunningSmtpServer } from '../../../app/smtp/server.ts';
 import { SubmissionAdapter } from '../../../app/control/adapters/submission.ts';
 import { OutboxWorker, type OutboxCopyEnvelope } from '../../../app/sync/outbox/worker.ts';
+import { SentRecorder, sentMailbox, sentCopyExists } from '../../../app/sync/outbox/sent-recorder.ts';
+import { analyzeMessage } from '../../../app/mime/analyze.ts';
 import { Gpg, makeKey, type TestKey } from './pgp-tools.ts';
 import { SinkServer } from './sink-server.ts';
 
@@ -37,6 +39,7 @@ describe('outgoing pipeline: per-recipient encryption, Bcc copies, relay', () =>
   let bob: TestKey, dave: TestKey, frank: TestKey;
   let aliceFpr: string;
   let accountId: number;
+  let sent: SentRecorder;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'lb-smtp-pipe-'));
@@ -90,10 +93,12 @@ describe('outgoing pipeline: per-recipient encryption, Bcc copies, relay', () =>
       backoff: { baseMs: 50, maxMs: 200 },
       pollMs: 100000,
     });
+    sent = new SentRecorder({ store, logger: silentLogger, graceMs: 150 });
     const adapter = new SubmissionAdapter({
       store,
       keyring,
       keyringRepo: repo,
+      sentRecorder: sent,
       settings: () => settings,
       logger: silentLogger,
     });
@@ -325,5 +330,66 @@ describe('outgoing pipeline: per-recipient encryption, Bcc copies, relay', () =>
     assert.equal(await worker.runOnce(), 1);
     assert.equal(outboxFor('<m-down@example.org>')[0]!.state, 'sent');
     assert.equal(sink.received.length, 1);
+  });
+
+  it('files a Sent copy only when the client does not append its own (fileSentCopies)', async () => {
+    const box = sentMailbox(store, accountId);
+    const count = () => store.messages.count(box.id);
+    const t = client();
+    // setting off: nothing filed
+    await t.sendMail({
+      from: ALICE,
+      to: 'bob@example.net',
+      subject: 'off',
+      text: 'o',
+      messageId: '<m-off@example.org>',
+    });
+    await new Promise((r) => setTimeout(r, 250));
+    assert.equal(sent.pending, 0);
+    assert.equal(sentCopyExists(store, box.id, '<m-off@example.org>'), false);
+    settings = { ...settings, fileSentCopies: true };
+    const n0 = count();
+    // the client does not append: Lockbridge files one copy, with the Bcc for the sender's record
+    await t.sendMail({
+      from: ALICE,
+      to: 'bob@example.net',
+      bcc: 'dave@example.com',
+      subject: 'filed by lockbridge',
+      text: 'f',
+      messageId: '<m-filed@example.org>',
+    });
+    assert.equal(sent.pending, 1);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(count(), n0 + 1);
+    assert.ok(sentCopyExists(store, box.id, '<m-filed@example.org>'));
+    const uids = store.messages.uids(box.id);
+    const filed = store.messages.rawByUid(box.id, uids[uids.length - 1]!)!.toString();
+    assert.match(filed, /^Bcc: dave@example\.com\r$/m);
+    assert.match(filed, /^Subject: filed by lockbridge\r$/m);
+    // the client appends its own copy within the grace period: no second copy
+    await t.sendMail({
+      from: ALICE,
+      to: 'bob@example.net',
+      subject: 'own copy',
+      text: 'c',
+      messageId: '<m-own@example.org>',
+    });
+    const own = Buffer.from(
+      'From: alice@example.org\r\nTo: bob@example.net\r\nSubject: own copy\r\nMessage-ID: <m-own@example.org>\r\n\r\nc\r\n',
+    );
+    store.messages.insert(box.id, { raw: own, analysis: analyzeMessage(own) });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(count(), n0 + 2);
+    t.close();
+    // flush files what is pending at shutdown
+    await client().sendMail({
+      from: ALICE,
+      to: 'bob@example.net',
+      subject: 'flush',
+      text: 'x',
+      messageId: '<m-flush@example.org>',
+    });
+    sent.flush();
+    assert.ok(sentCopyExists(store, box.id, '<m-flush@example.org>'));
   });
 });
