@@ -57,6 +57,7 @@ export class CommandReader {
 
   private rawLineWanted = false;
   private isPaused = false;
+  private pauseCommand: ParsedCommand | null = null;
   private pending: Buffer[] = [];
   private pendingLen = 0;
   private dead = false;
@@ -135,6 +136,11 @@ export class CommandReader {
 
   get paused(): boolean {
     return this.isPaused;
+  }
+
+  /** The command that caused the current pause (null when not paused or paused after a raw line). */
+  get pausedBy(): ParsedCommand | null {
+    return this.isPaused ? this.pauseCommand : null;
   }
 
   /** True after a fatal error: the reader ignores all further input. */
@@ -255,6 +261,7 @@ export class CommandReader {
       this.rawLineWanted = false;
       this.events.push({ kind: 'line', line: line.toString('latin1') });
       this.isPaused = true;
+      this.pauseCommand = null;
       return;
     }
     if (this.discarding) {
@@ -275,7 +282,10 @@ export class CommandReader {
       this.consecutiveErrors = 0;
       this.resetCommand();
       this.events.push({ kind: 'command', command: res.command });
-      if (this.pauseAfter.has(res.command.command)) this.isPaused = true;
+      if (this.pauseAfter.has(res.command.command)) {
+        this.isPaused = true;
+        this.pauseCommand = res.command;
+      }
     } else if (res.kind === 'literal') {
       this.startLiteral(res.marker);
     } else {
@@ -408,5 +418,3 @@ export class CommandReader {
     }
   }
 }
-
-export type { ParsedCommand };

@@ -46,6 +46,12 @@ export type ReaderErrorCode =
  * after every 'line' event, the reader PAUSES: it buffers further input and returns no events until
  * the session calls `resume()` (optionally after `expectRawLine()`, or after `discardBuffered()` /
  * `takeBuffered()` for STARTTLS / COMPRESS). Stop reading the socket while paused.
+ *
+ * The pausing command is always the LAST event of the batch returned. Call resume() only after that
+ * command has been fully handled (e.g. `if (reader.paused && queue.length === 0)`, or compare with
+ * `reader.pausedBy`), never after an earlier command of the same batch: otherwise bytes pipelined
+ * after STARTTLS would be parsed as plaintext commands and run after the TLS upgrade (command
+ * injection), and a DONE sent right after IDLE would be parsed as a command.
  */
 export type ReaderEvent =
   | { kind: 'command'; command: ParsedCommand }

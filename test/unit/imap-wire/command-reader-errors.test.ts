@@ -310,3 +310,17 @@ describe('CommandReader: refusing a synchronizing literal', () => {
     assert.equal(r.rejectLiteral(), false);
   });
 });
+
+describe('CommandReader: pausedBy', () => {
+  it('names the pausing command, which is the last event of its batch', () => {
+    const r = new CommandReader();
+    const evs = r.push(Buffer.from('1 NOOP\r\n2 STARTTLS\r\n3 LOGIN evil evil\r\n'));
+    assert.equal(evs.length, 2);
+    const last = evs[1]!;
+    assert.ok(last.kind === 'command' && r.pausedBy === last.command);
+    r.expectRawLine();
+    r.resume();
+    assert.equal(r.pausedBy, null, 'a pause after a raw line has no command');
+    assert.ok(r.paused);
+  });
+});
