@@ -6,26 +6,20 @@
 import { UsageError, UserError, errorMessage } from './shared/errors.ts';
 import { MAIN_HELP, HELP } from './cli/help.ts';
 import { resolveHome } from './config/paths.ts';
-import { runInit } from './cli/commands/init.ts';
-import { runAccount } from './cli/commands/account.ts';
-import { runKeys } from './cli/commands/keys.ts';
-import { runImport } from './cli/commands/import.ts';
-import { runServe } from './cli/commands/serve.ts';
-import { runCredentials } from './cli/commands/credentials.ts';
-import { runStatus } from './cli/commands/status.ts';
 import type { CliContext } from './cli/context.ts';
 import { VERSION } from './version.ts';
 
 type Runner = (ctx: CliContext, argv: string[]) => Promise<number>;
 
-const COMMANDS: Record<string, Runner> = {
-  init: runInit,
-  account: runAccount,
-  keys: runKeys,
-  import: runImport,
-  serve: runServe,
-  credentials: runCredentials,
-  status: runStatus,
+// Each command module is loaded only when it runs, so `--help` and one-shot commands start fast.
+const COMMANDS: Record<string, () => Promise<Runner>> = {
+  init: async () => (await import('./cli/commands/init.ts')).runInit,
+  account: async () => (await import('./cli/commands/account.ts')).runAccount,
+  keys: async () => (await import('./cli/commands/keys.ts')).runKeys,
+  import: async () => (await import('./cli/commands/import.ts')).runImport,
+  serve: async () => (await import('./cli/commands/serve.ts')).runServe,
+  credentials: async () => (await import('./cli/commands/credentials.ts')).runCredentials,
+  status: async () => (await import('./cli/commands/status.ts')).runStatus,
 };
 
 /** Splits off the global options (`--home DIR`, `--help`, `--version`) that may come before the command. */
@@ -67,8 +61,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${(topic && HELP[topic]) || MAIN_HELP}\n`);
     return command === undefined && !global.help ? 2 : 0;
   }
-  const runner = COMMANDS[command];
-  if (!runner) {
+  const load = COMMANDS[command];
+  if (!load) {
     process.stderr.write(`lockbridge: unknown command '${command}' (see lockbridge --help)\n`);
     return 2;
   }
@@ -78,6 +72,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const ctx: CliContext = { home: resolveHome(global.home), stdout: process.stdout, stderr: process.stderr };
   try {
+    const runner = await load();
     return await runner(ctx, rest);
   } catch (err) {
     if (err instanceof UsageError) {

@@ -15,6 +15,7 @@ import type { LogRing } from './config/logging.ts';
 import { createStore, openStore, type Store } from './store/store.ts';
 import { Keyring, toWarning } from './keys/keyring.ts';
 import { StoreKeyringRepo } from './store/repos/keyring.ts';
+import { KeyDiscovery, type DiscoveryOptions } from './keys/discovery/discover.ts';
 import type { KeychainWrapper } from '../native/keychain.ts';
 import { EventHub } from './shared/event-hub.ts';
 import type { Logger } from './shared/logger.ts';
@@ -54,8 +55,10 @@ export interface BridgeOptions {
   keychain?: KeychainWrapper;
   logger: Logger;
   logs: LogRing;
-  /** Never contact providers. */
+  /** Never contact providers (nor key servers). */
   offline?: boolean;
+  /** Key discovery settings (tests point WKD/VKS at loopback servers with a test CA). */
+  discovery?: Pick<DiscoveryOptions, 'http' | 'vksBaseUrl' | 'hkpBaseUrl' | 'sources' | 'wkdSkipDomains'>;
 }
 
 export interface ServeOptions {
@@ -77,6 +80,7 @@ export class Bridge {
   readonly paths: Paths;
   readonly store: Store;
   readonly keyring: Keyring;
+  readonly discovery: KeyDiscovery;
   readonly events = new EventHub<BridgeEvent>();
   readonly api: ControlApi;
   readonly #logger: Logger;
@@ -88,16 +92,26 @@ export class Bridge {
     this.paths = pathsFor(opts.home);
     this.store = store;
     this.#logger = opts.logger;
+    const repo = new StoreKeyringRepo(store);
     this.keyring = new Keyring({
-      repo: new StoreKeyringRepo(store),
+      repo,
       logger: opts.logger.child({ module: 'keys' }),
       onEvent: (e) => {
         if (e.type === 'key-change') this.events.emit({ type: 'key-change', warning: toWarning(e.change) });
       },
     });
+    this.discovery = new KeyDiscovery({
+      keyring: this.keyring,
+      repo,
+      logger: opts.logger.child({ module: 'discovery' }),
+      ...(opts.discovery ?? {}),
+      ...(opts.offline ? { sources: { wkd: false, vks: false, hkp: false } } : {}),
+    });
     this.#runtime = createRuntime({
       store,
       keyring: this.keyring,
+      keyringRepo: repo,
+      discovery: this.discovery,
       events: this.events,
       logger: opts.logger,
       offline: opts.offline ?? false,

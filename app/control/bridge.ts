@@ -296,7 +296,7 @@ export class BridgeControl implements ControlApi {
       } catch {
         throw new UserError('no-such-file', `no such file: ${p}`);
       }
-      if (!st.isFile()) throw new UserError('not-a-file', `not a file: ${p}`);
+      if (!st.isFile() && !st.isDirectory()) throw new UserError('not-a-file', `not a file or folder: ${p}`);
     }
     return this.#d.runtime.importFiles(account, box, paths);
   }

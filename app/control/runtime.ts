@@ -16,16 +16,21 @@ import type { ServingTls } from './tls-material.ts';
 import type { Store } from '../store/store.ts';
 import type { Account } from '../store/repos/accounts.ts';
 import type { Keyring } from '../keys/keyring.ts';
+import type { KeyringRepo } from '../keys/types.ts';
+import type { KeyDiscovery } from '../keys/discovery/discover.ts';
 import type { EventHub } from '../shared/event-hub.ts';
 import type { Logger } from '../shared/logger.ts';
 import { UserError } from '../shared/errors.ts';
 import type { ImapServerHandle } from '../imap/server.ts';
 import type { RunningSmtpServer } from '../smtp/server.ts';
+import type { OutboxWorker } from '../sync/outbox/worker.ts';
 import { discoverProviderSettings } from './provider-discovery.ts';
 
 export interface RuntimeDeps {
   store: Store;
   keyring: Keyring;
+  keyringRepo: KeyringRepo;
+  discovery: KeyDiscovery;
   events: EventHub<BridgeEvent>;
   logger: Logger;
   offline: boolean;
@@ -48,6 +53,7 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
   const { store, logger } = deps;
   let imap: ImapServerHandle | null = null;
   let smtp: RunningSmtpServer | null = null;
+  let outbox: OutboxWorker | null = null;
   const paused = new Set<string>();
 
   return {
@@ -57,13 +63,26 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
 
     async start(opts) {
       // Loaded here, not at the top: one-shot CLI commands never pay for the servers.
-      const [{ startImapServer }, { startSmtpServer }, { createImapBackend }, { SubmissionAdapter }] =
+      const [{ startImapServer }, { startSmtpServer }, { createImapBackend }, { SubmissionAdapter }, { OutboxWorker }] =
         await Promise.all([
           import('../imap/server.ts'),
           import('../smtp/server.ts'),
           import('./adapters/imap-backend.ts'),
           import('./adapters/submission.ts'),
+          import('../sync/outbox/worker.ts'),
         ]);
+      if (!deps.offline) {
+        outbox = new OutboxWorker({
+          store,
+          logger,
+          onEvent: (e) => {
+            if (e.type !== 'failed') return;
+            const email = store.accounts.get(e.accountId)?.email ?? '';
+            deps.events.emit({ type: 'send-failed', email, id: String(e.id), reason: e.error });
+          },
+        });
+        outbox.start();
+      }
       const implicitTls = opts.settings.tlsMode === 'tls';
       const backend = createImapBackend(store, { logger: logger.child({ module: 'imap-backend' }) });
       imap = await startImapServer({
@@ -79,8 +98,11 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
           submission: new SubmissionAdapter({
             store,
             keyring: deps.keyring,
+            keyringRepo: deps.keyringRepo,
+            discovery: deps.discovery,
             logger: logger.child({ module: 'submission' }),
             settings: () => opts.settings,
+            onQueued: () => outbox?.kick(),
           }),
           logger,
           port: opts.smtpPort,
@@ -98,13 +120,26 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
 
     async stop() {
       await Promise.all([imap?.close(), smtp?.close()]);
+      await outbox?.stop();
+      outbox = null;
       imap = null;
       smtp = null;
     },
 
-    async verifyProviderLogin(_input: AccountInput) {
+    async verifyProviderLogin(input: AccountInput) {
       if (deps.offline) throw new UserError('offline', 'cannot verify the provider login while offline');
-      throw new UserError('unavailable', 'provider login verification is not wired yet');
+      const { verifyProviderLogin } = await import('../sync/remote/verify-login.ts');
+      await verifyProviderLogin(
+        {
+          host: input.imap.host,
+          port: input.imap.port,
+          security: input.security,
+          username: input.username || input.email,
+          password: input.password,
+          caPem: input.caPem ?? null,
+        },
+        { logger: logger.child({ module: 'verify-login' }) },
+      );
     },
 
     syncStatus(email: string): Omit<AccountStatus, 'email' | 'outbox'> | null {
@@ -128,7 +163,7 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
 
     async importFiles(account: Account, mailbox: string, files: string[]): Promise<ImportResult> {
       const { importFiles } = await import('./import-files.ts');
-      return importFiles(store, account, mailbox, files, (p) =>
+      return importFiles(store, account, mailbox, files, logger.child({ module: 'import' }), (p) =>
         deps.events.emit({ type: 'import-progress', email: account.email, ...p }),
       );
     },
