@@ -49,9 +49,19 @@ export function buildProtectedPayload(
     Buffer.from(`Content-Type: multipart/mixed; boundary="${boundary}";\r\n protected-headers="v1"\r\n`),
   ];
   for (const name of PROTECTED_FIELDS) for (const h of fields) if (h.lname === name) head.push(rawField(h));
-  for (const g of gossip) head.push(Buffer.from(foldField('Autocrypt-Gossip', g)));
+  for (const g of gossip) head.push(Buffer.from(gossipField(g)));
   head.push(Buffer.from('\r\n'));
   return Buffer.concat([...head, buildMultipartBody(boundary, [entity])]);
+}
+
+/** Autocrypt-Gossip with its keydata folded into 76-character lines (whitespace in keydata is ignored by readers). */
+function gossipField(value: string): string {
+  const m = /^(.*?keydata=)\s*([A-Za-z0-9+/=\s]+)$/s.exec(value.trim());
+  if (!m) return foldField('Autocrypt-Gossip', value);
+  const data = m[2]!.replace(/\s+/g, '');
+  const lines: string[] = [];
+  for (let i = 0; i < data.length; i += 76) lines.push(' ' + data.slice(i, i + 76));
+  return foldField('Autocrypt-Gossip', m[1]!).replace(/\r\n$/, '') + '\r\n' + lines.join('\r\n') + '\r\n';
 }
 
 export interface ProtectedRead {

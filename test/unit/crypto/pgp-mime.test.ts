@@ -64,7 +64,10 @@ test('encrypt+sign → Thunderbird layout, obscured subject, no Bcc; decrypt →
     ['subject', 'from', 'to', 'date', 'message-id'],
   );
   assert.equal(r.innerHeaders[0]!.value, 'Grüße zum Plan');
-  assert.deepEqual(r.gossip, ['addr=alice@example.test; keydata=AAAA']);
+  assert.deepEqual(
+    r.gossip.map((g) => g.replace(/\s+/g, '')),
+    ['addr=alice@example.test;keydata=AAAA'],
+  );
   assert.ok(r.mime.toString().includes('Treffen um 12 Uhr.'));
 
   // The served message has the real subject, status headers, and no obscured subject.
@@ -86,6 +89,28 @@ test('encrypt+sign → Thunderbird layout, obscured subject, no Bcc; decrypt →
   assert.equal(other.status, 'failed');
   assert.equal(other.reason, 'no secret key for this message');
   assert.equal(other.mime.length, 0);
+});
+
+test('long Autocrypt-Gossip keydata is folded (no line over 78) and reads back whole', async () => {
+  const keydata = Buffer.alloc(1500, 7).toString('base64');
+  const out = await encryptMessage(plainMessage({}), {
+    encryptionKeys: [alice.publicKey],
+    signingKeys: [bob.privateKey],
+    gossip: [`addr=carol@example.test; keydata=${keydata}`],
+  });
+  const armored = armoredOf(out);
+  const dec = await openpgp.decrypt({
+    message: await openpgp.readMessage({ armoredMessage: armored }),
+    decryptionKeys: alice.privateKey,
+    format: 'binary',
+  });
+  const payload = Buffer.from(dec.data as Uint8Array).toString();
+  const head = payload.slice(0, payload.indexOf('\r\n\r\n'));
+  const gossipLines = head.slice(head.indexOf('Autocrypt-Gossip:')).split('\r\n');
+  assert.ok(gossipLines.length > 20 && gossipLines.every((l) => l.length <= 78));
+  const r = await decryptMessage(out, { decryptionKeys: [alice.privateKey] });
+  assert.equal(r.gossip.length, 1);
+  assert.equal(r.gossip[0]!.replace(/^addr=carol@example\.test; keydata=/, '').replace(/\s+/g, ''), keydata);
 });
 
 test('PKESKs: one per given key only (per-copy inputs keep Bcc recipients out)', async () => {
