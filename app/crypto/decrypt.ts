@@ -65,6 +65,8 @@ export interface DecryptResult {
   gossip: string[];
   /** armored keys attached as application/pgp-keys parts */
   attachedKeys: string[];
+  /** things worth logging that do not change the outcome (e.g. a micalg mismatch); no content */
+  warnings: string[];
 }
 
 interface Keys {
@@ -105,6 +107,8 @@ export async function decryptMessage(raw: Buffer, opts: DecryptOptions): Promise
         r.innerHeaders = prot.fields;
       }
       r.attachedKeys = findAttachedKeys(msg);
+      if (sig.micalg && structure.micalg && sig.micalg !== structure.micalg.toLowerCase())
+        r.warnings.push(`micalg ${structure.micalg} differs from the signature's hash (${sig.micalg})`);
       return finish(r, sig, outerFrom);
     }
     case 'plain': {
@@ -229,6 +233,7 @@ function base(status: DecryptResult['status'], form: MessageForm, mime: Buffer):
     mime,
     gossip: [],
     attachedKeys: [],
+    warnings: [],
   };
 }
 
@@ -247,6 +252,11 @@ function finish(r: DecryptResult, sig: SignatureOutcome, from: string | undefine
   if (sig.signerFingerprint) r.signerFingerprint = sig.signerFingerprint;
   const fromAddr = addressOf(innerFrom(r) ?? from);
   r.signerMismatch = sig.signature === 'valid' && (!fromAddr || !sig.signerAddresses.includes(fromAddr));
+  if (r.signerMismatch)
+    r.warnings.push(
+      `signer ${sig.signerAddresses.join(', ') || '(no address)'} is not the From address ${fromAddr ?? '(none)'}`,
+    );
+  if (sig.detail) r.warnings.push(`signature: ${sig.detail}`);
   return r;
 }
 

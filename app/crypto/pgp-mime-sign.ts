@@ -12,7 +12,8 @@ import { CryptoInputError, CryptoKeyError } from './errors.ts';
 import { splitMessage } from './message-parts.ts';
 import { buildProtectedPayload, PROTECTED_FIELDS } from './protected-headers.ts';
 import { makeSevenBitSafe } from './seven-bit.ts';
-import { freshBoundary, rawField } from './raw/build.ts';
+import { foldField, freshBoundary, rawField } from './raw/build.ts';
+import type { RawHeader } from './raw/headers.ts';
 import { toCRLF } from './raw/line-endings.ts';
 
 export interface SignOptions {
@@ -76,6 +77,23 @@ export async function signEntity(entity: Buffer, opts: SignOptions): Promise<Sig
   };
 }
 
+/** Signed bytes must be 7-bit: a raw UTF-8 Subject is RFC 2047-encoded (other fields are left as given). */
+function sevenBitField(h: RawHeader): RawHeader {
+  if (h.lname !== 'subject' || /^[\x00-\x7f]*$/.test(h.value)) return h;
+  const words: string[] = [];
+  let chunk = '';
+  for (const ch of h.value) {
+    if (Buffer.byteLength(chunk + ch) > 45) {
+      words.push(chunk);
+      chunk = '';
+    }
+    chunk += ch;
+  }
+  if (chunk) words.push(chunk);
+  const value = words.map((w) => `=?UTF-8?B?${Buffer.from(w, 'utf8').toString('base64')}?=`).join(' ');
+  return { ...h, value, raw: Buffer.from(foldField(h.name, value)) };
+}
+
 /** Sign a full message: transport headers (Bcc dropped) + multipart/signed. */
 export async function signMessage(raw: Buffer, opts: SignOptions): Promise<Buffer> {
   const { transport, entity } = splitMessage(raw);
@@ -84,7 +102,7 @@ export async function signMessage(raw: Buffer, opts: SignOptions): Promise<Buffe
     (opts.protectedHeaders ?? true)
       ? buildProtectedPayload(
           entity,
-          kept.filter((h) => (PROTECTED_FIELDS as readonly string[]).includes(h.lname)),
+          kept.filter((h) => (PROTECTED_FIELDS as readonly string[]).includes(h.lname)).map(sevenBitField),
           [],
         )
       : entity;

@@ -7,6 +7,7 @@ import type { PublicKey, VerifyMessageResult } from 'openpgp';
 
 type VerificationResult = VerifyMessageResult['signatures'][number];
 import { keyAddresses } from './keys-input.ts';
+import { micalgFor } from './openpgp-config.ts';
 
 export type SignatureStatus = 'valid' | 'invalid' | 'unknown-key' | 'none';
 
@@ -20,6 +21,8 @@ export interface SignatureOutcome {
   signerAddresses: string[];
   /** why verification failed (library message, never content) */
   detail?: string;
+  /** RFC 3156 micalg name of the valid signature's hash ('pgp-sha256', ...) */
+  micalg?: string;
 }
 
 export const NO_SIGNATURE: SignatureOutcome = { signature: 'none', signerKeyIds: [], signerAddresses: [] };
@@ -37,11 +40,13 @@ export async function evaluateSignatures(
     try {
       await r.verified;
       if (!key) continue;
+      const hash = (await r.signature).packets[0]?.hashAlgorithm;
       return {
         signature: 'valid',
         signerFingerprint: key.getFingerprint().toUpperCase(),
         signerKeyIds: keyIds,
         signerAddresses: keyAddresses(key),
+        ...(typeof hash === 'number' ? { micalg: micalgFor(hash) } : {}),
       };
     } catch (err) {
       const msg = (err as Error).message ?? String(err);

@@ -206,6 +206,26 @@ test('sign-only: micalg equals the hash used; 7-bit entity; verifies from exact 
   );
 });
 
+test('sign-only: a raw UTF-8 Subject is RFC 2047-encoded inside the signed part; micalg mismatch is only a warning', async () => {
+  const signed = await signMessage(
+    plainMessage({ subject: 'Grüße – ein sehr langer Betreff mit Umlauten äöü und mehr Text' }),
+    {
+      signingKeys: [bob.privateKey],
+    },
+  );
+  const text = signed.toString('latin1');
+  const part1 = text.slice(text.indexOf('protected-headers'));
+  assert.ok(/^[\x00-\x7f]*$/.test(part1), 'signed part is 7-bit');
+  assert.match(part1, /Subject: =\?UTF-8\?B\?/);
+  const r = await decryptMessage(signed, { decryptionKeys: [], verificationKeys: [bob.publicKey] });
+  assert.equal(r.signature, 'valid');
+  assert.deepEqual(r.warnings, []);
+  const wrongMicalg = Buffer.from(text.replace(/micalg=pgp-sha\d+/, 'micalg=pgp-sha1'), 'latin1');
+  const w = await decryptMessage(wrongMicalg, { decryptionKeys: [], verificationKeys: [bob.publicKey] });
+  assert.equal(w.signature, 'valid');
+  assert.match(w.warnings[0]!, /micalg pgp-sha1 differs/);
+});
+
 test('nested form (multipart/signed inside the encryption) decrypts and verifies; the signature layer is removed', async () => {
   const signedEntityMsg = await signMessage(plainMessage({ subject: 'Nested' }), {
     signingKeys: [bob.privateKey],
