@@ -55,7 +55,7 @@ export function parseImapDateTime(text: string): ImapDateTime {
   const ozm = Number(zm);
   if (h > 23 || min > 59 || s > 60 || ozh > 23 || ozm > 59)
     throw new ImapDateError(`Invalid date-time: ${text}`);
-  const offsetMinutes = (sign === '-' ? -1 : 1) * (ozh * 60 + ozm);
+  const offsetMinutes = sign === '-' && ozh + ozm > 0 ? -(ozh * 60 + ozm) : ozh * 60 + ozm;
   const time = Date.UTC(year, monthIdx, day, h, min, Math.min(s, 59)) - offsetMinutes * 60_000;
   return { time, offsetMinutes };
 }
