@@ -153,6 +153,8 @@ export class BridgeControl implements ControlApi {
       providerPassword: a.password,
       caPem: a.caPem ?? null,
     });
+    // The user's own key is made for them: mail to and from this address is encrypted from now on.
+    if (!this.#d.keyring.own.active(saved.email)) await this.#d.keyring.own.generate(saved.email);
     this.#d.logger.info({ account: saved.email }, 'account added');
     this.#d.runtime.accountsChanged();
     return accountInfo(saved);

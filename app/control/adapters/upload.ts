@@ -1,0 +1,45 @@
+/**
+ * The `EncryptForUpload` hook: what Lockbridge uploads to the provider (Sent and Drafts copies,
+ * imports, the encrypt-at-rest conversion) is encrypted to the user's own key and signed, so the
+ * provider never sees it in plaintext. Messages that are already PGP/MIME encrypted go as they are.
+ */
+import type { CryptoEngine } from '../../crypto/engine.ts';
+import { parseHeaderBlock, firstValue } from '../../mime/header-block.ts';
+import { parseContentType } from '../../mime/params.ts';
+import type { Keyring } from '../../keys/keyring.ts';
+import type { EncryptForUpload, InboundContext } from '../../sync/types.ts';
+import { UserError } from '../../shared/errors.ts';
+
+/** Headers that only concern the local copy and must not travel to the provider. */
+const LOCAL_ONLY = /^(x-lockbridge-[a-z-]*|autocrypt-draft-state):/i;
+
+export function isPgpEncrypted(raw: Buffer): boolean {
+  const block = parseHeaderBlock(raw, 0, raw.length);
+  const ct = parseContentType(firstValue(raw, block, 'content-type'));
+  return ct !== null && `${ct.type}/${ct.subtype}`.toLowerCase() === 'multipart/encrypted';
+}
+
+/** Removes the local status headers (X-Lockbridge-*) from the top-level header. */
+export function stripLocalHeaders(raw: Buffer): Buffer {
+  const block = parseHeaderBlock(raw, 0, raw.length);
+  const keep: Buffer[] = [];
+  for (const f of block.fields) {
+    const line = raw.subarray(f.start, f.end);
+    if (!LOCAL_ONLY.test(line.toString('latin1', 0, Math.min(line.length, 40)))) keep.push(line);
+  }
+  return Buffer.concat([...keep, raw.subarray(block.headerEnd)]);
+}
+
+export function createUploadEncryptor(deps: { keyring: Keyring; engine: CryptoEngine }): EncryptForUpload {
+  return async (raw: Buffer, ctx: InboundContext): Promise<Buffer> => {
+    if (isPgpEncrypted(raw)) return raw;
+    const own = deps.keyring.own.active(ctx.email);
+    if (!own)
+      throw new UserError('no-own-key', `no own key for ${ctx.email}: cannot upload encrypted to self`);
+    const key = await deps.keyring.own.privateKey(own);
+    return deps.engine.encryptMessage(stripLocalHeaders(raw), {
+      encryptionKeys: [key.toPublic()],
+      signingKeys: [key],
+    });
+  };
+}
