@@ -63,14 +63,19 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
 
     async start(opts) {
       // Loaded here, not at the top: one-shot CLI commands never pay for the servers.
-      const [{ startImapServer }, { startSmtpServer }, { createImapBackend }, { SubmissionAdapter }, { OutboxWorker }] =
-        await Promise.all([
-          import('../imap/server.ts'),
-          import('../smtp/server.ts'),
-          import('./adapters/imap-backend.ts'),
-          import('./adapters/submission.ts'),
-          import('../sync/outbox/worker.ts'),
-        ]);
+      const [
+        { startImapServer },
+        { startSmtpServer },
+        { createImapBackend },
+        { SubmissionAdapter },
+        { OutboxWorker },
+      ] = await Promise.all([
+        import('../imap/server.ts'),
+        import('../smtp/server.ts'),
+        import('./adapters/imap-backend.ts'),
+        import('./adapters/submission.ts'),
+        import('../sync/outbox/worker.ts'),
+      ]);
       if (!deps.offline) {
         outbox = new OutboxWorker({
           store,
@@ -166,6 +171,24 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
       return importFiles(store, account, mailbox, files, logger.child({ module: 'import' }), (p) =>
         deps.events.emit({ type: 'import-progress', email: account.email, ...p }),
       );
+    },
+
+    async sendSetupMessage(email: string) {
+      const { sendSetupMessage } = await import('./setup-messages.ts');
+      return sendSetupMessage(store, deps.keyring, email);
+    },
+
+    async importSetupMessage(email: string, setupCode: string) {
+      const { importSetupMessageFromInbox } = await import('./setup-messages.ts');
+      const fingerprint = await importSetupMessageFromInbox(store, deps.keyring, email, setupCode);
+      const summary = deps.keyring.listKeys().find((k) => k.own && k.fingerprint === fingerprint);
+      if (!summary) throw new Error('imported key not found in the keyring');
+      return summary;
+    },
+
+    async exportWkd(domain: string) {
+      const { buildWkdTree } = await import('../keys/discovery/wkd-export.ts');
+      return buildWkdTree(deps.keyringRepo.listOwnKeys(), domain);
     },
 
     async discoverProvider(email: string): Promise<ProviderSuggestion | null> {

@@ -9,6 +9,7 @@ import { parseContentType } from '../../mime/params.ts';
 import type { Keyring } from '../../keys/keyring.ts';
 import type { EncryptForUpload, InboundContext } from '../../sync/types.ts';
 import { UserError } from '../../shared/errors.ts';
+import { isSetupMessage } from '../../keys/autocrypt/setup-message.ts';
 
 /** Headers that only concern the local copy and must not travel to the provider. */
 const LOCAL_ONLY = /^(x-lockbridge-[a-z-]*|autocrypt-draft-state):/i;
@@ -32,7 +33,9 @@ export function stripLocalHeaders(raw: Buffer): Buffer {
 
 export function createUploadEncryptor(deps: { keyring: Keyring; engine: CryptoEngine }): EncryptForUpload {
   return async (raw: Buffer, ctx: InboundContext): Promise<Buffer> => {
-    if (isPgpEncrypted(raw)) return raw;
+    // Already ciphertext: PGP/MIME, or an Autocrypt Setup Message (encrypted to its setup code and
+    // meant to be read by the user's other devices as it is).
+    if (isPgpEncrypted(raw) || isSetupMessage(raw)) return raw;
     const own = deps.keyring.own.active(ctx.email);
     if (!own)
       throw new UserError('no-own-key', `no own key for ${ctx.email}: cannot upload encrypted to self`);
