@@ -226,6 +226,11 @@ export class MailboxesRepo {
           'SELECT id, name FROM mailboxes WHERE account_id = ? AND substr(name, 1, ?) = ? ORDER BY name',
         )
         .all(mb.accountId, mb.name.length + 1, mb.name + DELIMITER);
+      for (const d of descendants) {
+        const target = n + d.name.slice(mb.name.length);
+        if (this.getByName(mb.accountId, target))
+          throw new ConflictError('mailbox-exists', `mailbox ${target} already exists`);
+      }
       this.#s
         .prepare('UPDATE mailboxes SET name = ?, parent_id = ? WHERE id = ?')
         .run(n, parent?.id ?? null, id);

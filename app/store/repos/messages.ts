@@ -49,6 +49,14 @@ export interface MessageDetail extends MessageMeta {
   parts: MimePart[];
 }
 
+export interface FetchedRow extends MessageMeta {
+  envelope?: string;
+  bodyStructure?: string;
+  body?: string;
+  parts?: MimePart[];
+  headers?: HeaderFields;
+}
+
 export interface HeaderFields {
   subject: string;
   from: string;
@@ -104,6 +112,8 @@ interface DetailRow extends MetaRow {
   body: string;
   parts: string;
 }
+
+type FetchDbRow = MetaRow & Partial<Omit<DetailRow, keyof MetaRow>> & Partial<HeaderDbRow>;
 
 const META_COLS = 'm.id, m.uid, m.modseq, m.flags, m.keywords, m.internal_date, m.size, m.blob_id';
 const DETAIL_COLS = `${META_COLS}, b.envelope, b.body_structure, b.body, b.parts`;
@@ -354,6 +364,17 @@ export class MessagesRepo {
       .get(mailboxId)!.n;
   }
 
+  /** The lowest UID without \\Seen, or null. */
+  firstUnseenUid(mailboxId: number): number | null {
+    return (
+      this.#s
+        .prepare<{ uid: number }>(
+          'SELECT uid FROM messages WHERE mailbox_id = ? AND (flags & 1) = 0 ORDER BY uid LIMIT 1',
+        )
+        .get(mailboxId)?.uid ?? null
+    );
+  }
+
   /** All UIDs in ascending order. */
   uids(mailboxId: number): number[] {
     return this.#s
@@ -395,6 +416,45 @@ export class MessagesRepo {
           )
           .iterate(JSON.stringify(sorted), mailboxId);
     for (const r of it) yield detailFrom(r);
+  }
+
+  /**
+   * FETCH rows for the given UIDs (missing ones skipped), ascending, reading only the columns
+   * asked for: `analysis` = ENVELOPE/BODYSTRUCTURE/BODY/parts, `headers` = the header index.
+   */
+  fetchRows(
+    mailboxId: number,
+    uids: readonly number[],
+    want: { analysis?: boolean; headers?: boolean },
+  ): FetchedRow[] {
+    if (uids.length === 0) return [];
+    const sorted = isSortedUnique(uids) ? uids : [...new Set(uids)].sort((a, b) => a - b);
+    let cols = META_COLS;
+    if (want.analysis) cols += ', b.envelope, b.body_structure, b.body, b.parts';
+    if (want.headers) cols += ', ' + HEADER_COLS;
+    const join = want.analysis || want.headers ? ' JOIN message_blobs b ON b.id = m.blob_id' : '';
+    const rows = contiguous(sorted)
+      ? this.#s
+          .prepare<FetchDbRow>(
+            `SELECT ${cols} FROM messages m${join} WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? ORDER BY m.uid`,
+          )
+          .all(mailboxId, sorted[0], sorted[sorted.length - 1])
+      : this.#s
+          .prepare<FetchDbRow>(
+            `SELECT ${cols} FROM json_each(?) j JOIN messages m ON m.mailbox_id = ? AND m.uid = j.value${join} ORDER BY m.uid`,
+          )
+          .all(JSON.stringify(sorted), mailboxId);
+    return rows.map((r: FetchDbRow) => {
+      const out: FetchedRow = metaFrom(r);
+      if (want.analysis) {
+        out.envelope = r.envelope;
+        out.bodyStructure = r.body_structure;
+        out.body = r.body;
+        out.parts = JSON.parse(r.parts!) as MimePart[];
+      }
+      if (want.headers) out.headers = headersFrom(r as unknown as HeaderDbRow);
+      return out;
+    });
   }
 
   /** The raw bytes of a blob (exactly as served). */

@@ -1,0 +1,399 @@
+/**
+ * The ImapBackend port (app/imap/backend.ts) over the encrypted store. Everything but
+ * authenticate/append is synchronous; FETCH reads only the columns asked for, in one query per
+ * batch. The store's change feed (from ANY writer: IMAP sessions, import, sync) is fanned out to
+ * per-mailbox watchers synchronously after each commit.
+ */
+import type {
+  AppendInput,
+  AppendResult,
+  ChangeOrigin,
+  CopyResult,
+  FetchWant,
+  FlagOperation,
+  ImapAccount,
+  ImapBackend,
+  MailboxChange,
+  MailboxId,
+  MailboxInfo,
+  MailboxSnapshot,
+  MailboxStatus,
+  MailboxWatcher,
+  MessageRow,
+  SpecialUse,
+  StoreFlagsResult,
+  TextSearchField,
+} from '../../imap/backend.ts';
+import {
+  BackendUnavailableError,
+  ImapNoError,
+  InvalidMailboxNameError,
+  MailboxExistsError,
+  MailboxHasChildrenError,
+  MailboxNotFoundError,
+  MessageRejectedError,
+} from '../../imap/errors.ts';
+import { analyzeMessage } from '../../mime/analyze.ts';
+import { ConflictError, NotFoundError } from '../../shared/errors.ts';
+import type { Logger } from '../../shared/logger.ts';
+import type { StoreEvent } from '../../store/change-feed.ts';
+import {
+  InvalidMailboxNameError as StoreInvalidNameError,
+  type Mailbox,
+} from '../../store/repos/mailboxes.ts';
+import { MailboxGoneError, type NewMessage } from '../../store/repos/messages.ts';
+import type { Store } from '../../store/store.ts';
+
+export interface ImapBackendOptions {
+  logger: Logger;
+  /** APPEND limit in bytes (default 64 MiB). */
+  maxMessageSize?: number;
+}
+
+/** The ImapBackend plus `dispose()` (stops listening to the store). */
+export interface StoreImapBackend extends ImapBackend {
+  dispose(): void;
+}
+
+/** Maps store errors to the IMAP port's typed errors (one place). */
+function mapError(err: unknown): unknown {
+  if (err instanceof ImapNoError) return err;
+  if (err instanceof MailboxGoneError || err instanceof NotFoundError) return new MailboxNotFoundError();
+  if (err instanceof StoreInvalidNameError) return new InvalidMailboxNameError(err.message);
+  if (err instanceof ConflictError) {
+    switch (err.code) {
+      case 'mailbox-exists':
+        return new MailboxExistsError();
+      case 'mailbox-has-children':
+        return new MailboxHasChildrenError();
+      case 'inbox-delete':
+      case 'inbox-rename':
+      case 'mailbox-rename-into-self':
+        return new InvalidMailboxNameError(err.message);
+    }
+  }
+  if (
+    err instanceof Error &&
+    /database connection is not open|SQLITE_BUSY|database is locked/i.test(err.message)
+  )
+    return new BackendUnavailableError();
+  return err;
+}
+
+function guard<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw mapError(err);
+  }
+}
+
+const toArray = (uids: ArrayLike<number>): number[] => Array.from(uids);
+
+function info(m: Mailbox): MailboxInfo {
+  return {
+    id: String(m.id),
+    name: m.name,
+    specialUse: m.specialUse as SpecialUse | null,
+    subscribed: m.subscribed,
+  };
+}
+
+class Watchers {
+  readonly #byMailbox = new Map<number, Set<MailboxWatcher>>();
+  readonly #logger: Logger;
+
+  constructor(logger: Logger) {
+    this.#logger = logger;
+  }
+
+  add(mailboxId: number, w: MailboxWatcher): () => void {
+    let set = this.#byMailbox.get(mailboxId);
+    if (!set) this.#byMailbox.set(mailboxId, (set = new Set()));
+    set.add(w);
+    return () => {
+      set.delete(w);
+      if (set.size === 0 && this.#byMailbox.get(mailboxId) === set) this.#byMailbox.delete(mailboxId);
+    };
+  }
+
+  dispatch(e: StoreEvent): void {
+    const origin = e.actor ? { origin: e.actor as ChangeOrigin } : {};
+    let mailboxId: number;
+    let change: MailboxChange;
+    switch (e.type) {
+      case 'messages-added':
+        mailboxId = e.mailboxId;
+        change = {
+          kind: 'exists',
+          uids: e.uids,
+          uidNext: e.uids[e.uids.length - 1]! + 1,
+          highestModseq: e.modseq,
+          ...origin,
+        };
+        break;
+      case 'messages-expunged':
+        mailboxId = e.mailboxId;
+        change = { kind: 'expunge', uids: e.uids, highestModseq: e.modseq, ...origin };
+        break;
+      case 'flags-changed':
+        mailboxId = e.mailboxId;
+        change = {
+          kind: 'flags',
+          rows: e.changes,
+          highestModseq: e.changes.reduce((m, c) => Math.max(m, c.modseq), 0),
+          ...origin,
+        };
+        break;
+      case 'mailbox-deleted':
+        mailboxId = e.mailboxId;
+        change = { kind: 'reset', reason: 'deleted' };
+        break;
+      case 'mailbox-uidvalidity':
+        mailboxId = e.mailboxId;
+        change = { kind: 'reset', reason: 'uidvalidity' };
+        break;
+      default:
+        return;
+    }
+    const set = this.#byMailbox.get(mailboxId);
+    if (!set) return;
+    for (const w of [...set]) {
+      try {
+        w(change);
+      } catch (err) {
+        this.#logger.error({ err: err instanceof Error ? err.message : String(err) }, 'IMAP watcher failed');
+      }
+    }
+  }
+}
+
+class StoreImapAccount implements ImapAccount {
+  readonly username: string;
+  readonly #store: Store;
+  readonly #accountId: number;
+  readonly #watchers: Watchers;
+  readonly #maxSize: number;
+
+  constructor(store: Store, accountId: number, username: string, watchers: Watchers, maxSize: number) {
+    this.#store = store;
+    this.#accountId = accountId;
+    this.username = username;
+    this.#watchers = watchers;
+    this.#maxSize = maxSize;
+  }
+
+  /** The mailbox row, checked to belong to this account. */
+  #box(id: MailboxId): Mailbox {
+    const n = Number(id);
+    const m = Number.isSafeInteger(n) ? this.#store.mailboxes.get(n) : null;
+    if (!m || m.accountId !== this.#accountId) throw new MailboxNotFoundError();
+    return m;
+  }
+
+  listMailboxes(): MailboxInfo[] {
+    return guard(() => this.#store.mailboxes.list(this.#accountId).map(info));
+  }
+
+  getMailbox(name: string): MailboxInfo | null {
+    return guard(() => {
+      const m = this.#store.mailboxes.getByName(this.#accountId, name);
+      return m && m.name === name ? info(m) : null;
+    });
+  }
+
+  createMailbox(name: string, specialUse: SpecialUse | null = null): MailboxInfo {
+    return guard(() => info(this.#store.mailboxes.create(this.#accountId, name, { specialUse })));
+  }
+
+  deleteMailbox(id: MailboxId): void {
+    guard(() => {
+      const m = this.#box(id);
+      if (m.name === 'INBOX') throw new InvalidMailboxNameError('INBOX cannot be deleted');
+      this.#store.mailboxes.delete(m.id);
+    });
+  }
+
+  renameMailbox(id: MailboxId, newName: string): void {
+    guard(() => this.#store.mailboxes.rename(this.#box(id).id, newName));
+  }
+
+  setSubscribed(id: MailboxId, subscribed: boolean): void {
+    guard(() => this.#store.mailboxes.setSubscribed(this.#box(id).id, subscribed));
+  }
+
+  status(id: MailboxId): MailboxStatus {
+    return guard(() => {
+      const s = this.#store.mailboxes.status(this.#box(id).id);
+      return {
+        messages: s.messages,
+        unseen: s.unseen,
+        uidNext: s.uidNext,
+        uidValidity: s.uidValidity,
+        highestModseq: s.highestModseq,
+        size: s.size,
+      };
+    });
+  }
+
+  openMailbox(id: MailboxId): MailboxSnapshot {
+    return guard(() => {
+      const m = this.#box(id);
+      return {
+        info: info(m),
+        uidValidity: m.uidValidity,
+        uidNext: m.uidNext,
+        highestModseq: m.highestModseq,
+        uids: Uint32Array.from(this.#store.messages.uids(m.id)),
+        firstUnseenUid: this.#store.messages.firstUnseenUid(m.id),
+      };
+    });
+  }
+
+  watch(id: MailboxId, watcher: MailboxWatcher): () => void {
+    return guard(() => this.#watchers.add(this.#box(id).id, watcher));
+  }
+
+  fetch(id: MailboxId, uids: ArrayLike<number>, want: FetchWant): MessageRow[] {
+    return guard(() => {
+      const mailboxId = this.#box(id).id;
+      const rows = this.#store.messages.fetchRows(mailboxId, toArray(uids), {
+        analysis: want.analysis ?? false,
+        headers: want.headers ?? false,
+      });
+      return rows.map((r) => {
+        const out: MessageRow = {
+          uid: r.uid,
+          modseq: r.modseq,
+          flags: r.flags,
+          internalDate: r.internalDate,
+          size: r.size,
+        };
+        if (want.analysis) {
+          out.envelope = r.envelope!;
+          out.bodyStructure = r.bodyStructure!;
+          out.body = r.body!;
+          out.parts = r.parts!;
+        }
+        if (want.headers) out.headers = r.headers!;
+        if (want.raw) {
+          out.raw = this.#store.messages.raw(r.blobId);
+          if (want.header) out.header = out.raw.subarray(0, this.#store.messages.header(r.blobId).length);
+        } else if (want.header) out.header = this.#store.messages.header(r.blobId);
+        return out;
+      });
+    });
+  }
+
+  searchText(id: MailboxId, field: TextSearchField, needle: string, within?: ArrayLike<number>): number[] {
+    return guard(() => {
+      const hits = this.#store.messages.searchText(
+        this.#box(id).id,
+        needle,
+        field === 'body' ? 'body' : 'text',
+      );
+      if (!within) return hits;
+      const allowed = new Set(toArray(within));
+      return hits.filter((u) => allowed.has(u));
+    });
+  }
+
+  async append(id: MailboxId, messages: AppendInput[], origin?: ChangeOrigin): Promise<AppendResult> {
+    const box = guard(() => this.#box(id));
+    const batch: NewMessage[] = messages.map((m) => {
+      if (m.raw.length > this.#maxSize) throw new MessageRejectedError('Message too big', 'TOOBIG');
+      if (m.raw.length === 0) throw new MessageRejectedError('Empty message');
+      let analysis;
+      try {
+        analysis = analyzeMessage(m.raw);
+      } catch {
+        throw new MessageRejectedError('Message cannot be parsed');
+      }
+      return { raw: m.raw, analysis, flags: m.flags, internalDate: m.internalDate ?? Date.now() };
+    });
+    return guard(() => {
+      const res = this.#store.as(origin, () => this.#store.messages.insertBatch(box.id, batch, 'local'));
+      const uidValidity = this.#store.mailboxes.require(box.id).uidValidity;
+      return { uidValidity, uids: res.map((r) => r.uid) };
+    });
+  }
+
+  storeFlags(
+    id: MailboxId,
+    uids: ArrayLike<number>,
+    op: FlagOperation,
+    flags: string[],
+    unchangedSince?: number,
+    origin?: ChangeOrigin,
+  ): StoreFlagsResult {
+    return guard(() => {
+      const mailboxId = this.#box(id).id;
+      const list = toArray(uids);
+      const res = this.#store.as(origin, () =>
+        this.#store.messages.storeFlags(
+          mailboxId,
+          list,
+          op,
+          flags,
+          unchangedSince === undefined ? { origin: 'local' } : { unchangedSince, origin: 'local' },
+        ),
+      );
+      const modified = new Set(res.modified);
+      const rows = this.#store.messages
+        .metaFor(mailboxId, list)
+        .filter((m) => !modified.has(m.uid))
+        .map((m) => ({ uid: m.uid, flags: m.flags, modseq: m.modseq }));
+      return { rows, modified: res.modified };
+    });
+  }
+
+  copy(id: MailboxId, uids: ArrayLike<number>, target: MailboxId, origin?: ChangeOrigin): CopyResult {
+    return guard(() => {
+      const src = this.#box(id);
+      const dst = this.#box(target);
+      const pairs = this.#store.as(origin, () =>
+        this.#store.messages.copy(src.id, toArray(uids), dst.id, 'local'),
+      );
+      return { uidValidity: dst.uidValidity, pairs };
+    });
+  }
+
+  move(id: MailboxId, uids: ArrayLike<number>, target: MailboxId, origin?: ChangeOrigin): CopyResult {
+    return guard(() => {
+      const src = this.#box(id);
+      const dst = this.#box(target);
+      const pairs = this.#store.as(origin, () =>
+        this.#store.messages.move(src.id, toArray(uids), dst.id, 'local'),
+      );
+      return { uidValidity: dst.uidValidity, pairs };
+    });
+  }
+
+  expunge(id: MailboxId, uids?: ArrayLike<number>, origin?: ChangeOrigin): number[] {
+    return guard(() => {
+      const mailboxId = this.#box(id).id;
+      return this.#store.as(origin, () =>
+        this.#store.messages.expunge(mailboxId, uids === undefined ? undefined : toArray(uids), 'local'),
+      );
+    });
+  }
+}
+
+/** The IMAP backend over `store`. Local login: username = account email, password = local password. */
+export function createImapBackend(store: Store, opts: ImapBackendOptions): StoreImapBackend {
+  const watchers = new Watchers(opts.logger);
+  const unsubscribe = store.changes.on((e) => watchers.dispatch(e));
+  const maxSize = opts.maxMessageSize ?? 64 * 1024 * 1024;
+  return {
+    async authenticate(username: string, password: string): Promise<ImapAccount | null> {
+      if (store.closed) throw new BackendUnavailableError();
+      const account = store.accounts.getByEmail(username);
+      const ok = store.credentials.verify(password);
+      if (!account || !ok) return null;
+      // every account has an INBOX (it exists on every provider: not queued for upload)
+      guard(() => store.mailboxes.ensure(account.id, 'INBOX', { origin: 'sync' }));
+      return new StoreImapAccount(store, account.id, account.email, watchers, maxSize);
+    },
+    dispose: unsubscribe,
+  };
+}
