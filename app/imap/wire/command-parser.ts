@@ -28,6 +28,8 @@ import type { ImapToken, ParsedCommand } from './types.ts';
 
 /** Atoms after which '[' opens a section (FETCH data items, RFC 3501 / RFC 3516). */
 const SECTION_ATOMS = new Set(['BODY', 'BODY.PEEK', 'BINARY', 'BINARY.PEEK', 'BINARY.SIZE']);
+/** Longest SECTION_ATOMS entry: longer atoms are never looked up (keeps `a[[[[...` linear). */
+const SECTION_ATOM_MAX = 11;
 
 const HTTP_METHODS = new Set([
   'GET',
@@ -215,7 +217,12 @@ export class CommandParser {
       if (ATOM_CHAR[b]) {
         q++;
       } else if (b === LBRACKET) {
-        if (q > start && SECTION_ATOMS.has(line.toString('latin1', start, q).toUpperCase())) {
+        const n = q - start;
+        if (
+          n >= 4 &&
+          n <= SECTION_ATOM_MAX &&
+          SECTION_ATOMS.has(line.toString('latin1', start, q).toUpperCase())
+        ) {
           this.top().items.push({ type: 'atom', value: line.toString('latin1', start, q) });
           this.open('section');
           return q + 1;

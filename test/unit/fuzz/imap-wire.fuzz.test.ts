@@ -203,4 +203,50 @@ describe('fuzz: IMAP wire reader', () => {
     gc();
     assert.ok(process.memoryUsage().heapUsed - heapBefore < 16 * 1048576);
   });
+
+  it('big adversarial lines (repeated grammar fragments up to the line limit) parse in bounded time', () => {
+    const seed = fuzzSeed();
+    const r = new Prng(seed ^ 0xb16);
+    const fragments = [
+      '[',
+      ']',
+      '(',
+      ')',
+      '"',
+      '\\',
+      '{',
+      '}',
+      '~',
+      '<',
+      '>',
+      ' ',
+      'BODY[',
+      ']<0.1>',
+      '{5+}\r\nhello',
+      'a',
+      'NIL ',
+      '\r',
+      '1:*,',
+      '"\\"',
+      'BODY.PEEK[HEADER.FIELDS (A B)] ',
+      '~{0+}\r\n',
+      '\xff',
+      '*',
+    ];
+    let slowest = 0;
+    for (let i = 0; i < 300; i++) {
+      // one or two fragments repeated: the shapes that trigger quadratic behaviour
+      const pattern = r.pick(fragments) + (r.chance(0.5) ? r.pick(fragments) : '');
+      const reps = Math.ceil((40_000 + r.int(40_000)) / pattern.length);
+      const input = Buffer.from(`t${i} X ${pattern.repeat(reps)}\r\nz NOOP\r\n`, 'latin1');
+      const reader = new CommandReader({}, { pauseAfter: [] });
+      const t0 = performance.now();
+      const evs = r.chance(0.2) ? drive(r, reader, input, false) : reader.push(input);
+      const dt = performance.now() - t0;
+      slowest = Math.max(slowest, dt);
+      for (const e of evs) checkEvent(e);
+      assert.ok(dt < 2000, `pattern ${JSON.stringify(pattern)} x${reps} took ${dt} ms (seed ${seed})`);
+    }
+    console.log(`imap-wire big-line fuzz: slowest ${slowest.toFixed(1)} ms`);
+  });
 });

@@ -324,3 +324,28 @@ describe('CommandReader: pausedBy', () => {
     assert.ok(r.paused);
   });
 });
+
+describe('CommandReader: no quadratic paths', () => {
+  it('a 64 KiB atom full of brackets parses in linear time', () => {
+    const line = Buffer.from('a X a' + '['.repeat(60000) + ']'.repeat(4000) + '\r\n');
+    const t0 = performance.now();
+    const evs = new CommandReader().push(line);
+    const ms = performance.now() - t0;
+    assert.equal(evs.length, 1);
+    assert.equal(evs[0]!.kind, 'command');
+    assert.ok(ms < 500, `took ${ms} ms`);
+  });
+
+  it('lowercase section atoms open sections too', () => {
+    assert.deepEqual(feedPlain('a fetch 1 (body.peek[header.fields (from)]<0.5>)\r\n'), [
+      {
+        cmd: [
+          'a',
+          'FETCH',
+          '1',
+          { list: ['body.peek', { section: ['header.fields', { list: ['from'] }] }, { partial: [0, 5] }] },
+        ],
+      },
+    ]);
+  });
+});
