@@ -139,7 +139,7 @@ describe('ImapBackend over the store', () => {
       ],
     );
     assert.equal(seen.length, 1);
-    assert.deepEqual((seen[0] as { rows: unknown[] }).rows, [
+    assert.deepEqual((seen[0] as unknown as { rows: unknown[] }).rows, [
       { uid: 2, flags: ['\\Seen'], modseq: before + 1 },
     ]);
     const r2 = acc.storeFlags(inbox.id, [1, 2], 'replace', ['\\Flagged'], before);
