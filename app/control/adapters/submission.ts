@@ -55,6 +55,11 @@ export interface SubmissionAdapterDeps {
   discovery?: RecipientKeyDiscovery;
   settings: () => Settings;
   logger: Logger;
+  /**
+   * Recipient domain check at RCPT TO (e.g. `(d) => checkDomain(d)` from app/smtp/domain-check.ts);
+   * 'missing' refuses with 550, anything else accepts. Off when not given (offline, tests).
+   */
+  domainCheck?: (domain: string) => Promise<'exists' | 'missing' | 'unknown'>;
   /** Files Sent copies when settings.fileSentCopies is on (clients that do not APPEND their own). */
   sentRecorder?: SentRecorder;
   /** Called after every successful enqueue (wakes the relay worker). */
@@ -71,6 +76,7 @@ export class SubmissionAdapter implements SubmissionPort {
   readonly #d: SubmissionAdapterDeps;
   readonly #log: Logger;
   readonly #autocrypt = new Map<string, CachedAutocrypt>();
+  readonly #domains = new Map<string, { v: 'exists' | 'missing' | 'unknown'; at: number }>();
   readonly #senderKeys = new Map<string, { fingerprint: string; keys: SenderKeys }>();
 
   constructor(deps: SubmissionAdapterDeps) {
@@ -96,6 +102,20 @@ export class SubmissionAdapter implements SubmissionPort {
         return { ok: false, reason: `${a} is not an address of this account (${[...own].join(', ')})` };
     }
     return { ok: true };
+  }
+
+  async checkRecipient(_account: AccountId, rcptTo: string): Promise<CheckResult> {
+    if (!this.#d.domainCheck) return { ok: true };
+    const domain = rcptTo.slice(rcptTo.lastIndexOf('@') + 1).toLowerCase();
+    if (domain.startsWith('[')) return { ok: true };
+    let verdict = this.#domains.get(domain);
+    if (!verdict || verdict.at < Date.now() - 10 * 60_000) {
+      verdict = { v: await this.#d.domainCheck(domain), at: Date.now() };
+      if (verdict.v !== 'unknown') this.#domains.set(domain, verdict);
+    }
+    return verdict.v === 'missing'
+      ? { ok: false, reason: `the domain ${domain} does not exist (no MX or address records)` }
+      : { ok: true };
   }
 
   async submit(req: SubmissionRequest): Promise<{ queuedId: string }> {

@@ -70,6 +70,10 @@ export interface OutboxWorkerOptions {
   deliverNotice?: (account: Account, raw: Buffer) => void;
   onEvent?: (e: OutboxEvent) => void;
   now?: () => number;
+  /** 'sent' items (and their bytes) are removed after this long (default 24 h). */
+  sentRetentionMs?: number;
+  /** stop() waits this long for the copy in flight, then aborts it (it is retried later). */
+  stopTimeoutMs?: number;
 }
 
 export interface OutboxStatus {
@@ -111,6 +115,10 @@ export class OutboxWorker {
   readonly #now: () => number;
   readonly #deliverNotice: (account: Account, raw: Buffer) => void;
   readonly #onEvent: (e: OutboxEvent) => void;
+  readonly #sentRetentionMs: number;
+  readonly #stopTimeoutMs: number;
+  #transport: Transporter | null = null;
+  #abort: AbortController | null = null;
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<void> | null = null;
   #again = false;
@@ -126,6 +134,8 @@ export class OutboxWorker {
     this.#now = opts.now ?? Date.now;
     this.#deliverNotice = opts.deliverNotice ?? ((account, raw) => this.#insertIntoInbox(account, raw));
     this.#onEvent = opts.onEvent ?? (() => {});
+    this.#sentRetentionMs = opts.sentRetentionMs ?? 24 * 3600_000;
+    this.#stopTimeoutMs = opts.stopTimeoutMs ?? 3_000;
   }
 
   /** Recovers interrupted items (at-least-once, see above) and starts the loop. */
@@ -163,7 +173,17 @@ export class OutboxWorker {
     this.#stopping = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
-    await this.#running;
+    if (!this.#running) return;
+    const finished = await Promise.race([
+      this.#running.then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), this.#stopTimeoutMs).unref()),
+    ]);
+    if (!finished) {
+      this.#log.warn({}, 'stopping: aborting the copy in flight (it will be sent again)');
+      this.#abort?.abort();
+      (this.#transport as unknown as { close(o?: { force?: boolean }): void } | null)?.close({ force: true });
+      await this.#running;
+    }
   }
 
   /** Per account (or for all): counts by state and the most recent error of a waiting item. */
@@ -183,6 +203,7 @@ export class OutboxWorker {
 
   /** Sends everything due now; returns how many items were processed. */
   async runOnce(): Promise<number> {
+    this.#prune();
     const due = this.#store.outbox.due(this.#now(), 50);
     let n = 0;
     const byAccount = new Map<number, OutboxRecord[]>();
@@ -191,6 +212,8 @@ export class OutboxWorker {
       const account = this.#store.accounts.get(accountId);
       if (!account) continue;
       const transport = this.#transportFor(account);
+      this.#transport = transport;
+      this.#abort = new AbortController();
       try {
         for (const item of items) {
           if (this.#stopping) break;
@@ -199,9 +222,17 @@ export class OutboxWorker {
         }
       } finally {
         transport.close();
+        this.#transport = null;
+        this.#abort = null;
       }
     }
     return n;
+  }
+
+  #prune(): void {
+    const cutoff = this.#now() - this.#sentRetentionMs;
+    for (const r of this.#store.outbox.list())
+      if (r.state === 'sent' && r.createdAt < cutoff) this.#store.outbox.remove(r.id);
   }
 
   async #loop(): Promise<void> {
@@ -261,7 +292,8 @@ export class OutboxWorker {
     this.#store.outbox.setState(item.id, 'sending', { countAttempt: true });
     let info: { response?: string; rejected?: unknown[]; accepted?: unknown[] };
     try {
-      info = (await transport.sendMail({ envelope: { from: env.from, to: env.to }, raw })) as typeof info;
+      const mail = { envelope: { from: env.from, to: env.to }, raw, signal: this.#abort?.signal };
+      info = (await transport.sendMail(mail as Parameters<Transporter['sendMail']>[0])) as typeof info;
     } catch (e) {
       const err = e as SmtpLikeError;
       const reason = describe(err);

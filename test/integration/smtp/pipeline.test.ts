@@ -99,6 +99,7 @@ describe('outgoing pipeline: per-recipient encryption, Bcc copies, relay', () =>
       keyring,
       keyringRepo: repo,
       sentRecorder: sent,
+      domainCheck: async (d) => (d === 'no-such-domain.example' ? 'missing' : 'unknown'),
       settings: () => settings,
       logger: silentLogger,
     });
@@ -205,6 +206,21 @@ describe('outgoing pipeline: per-recipient encryption, Bcc copies, relay', () =>
     }
     assert.ok(outboxFor('<m-split@example.org>').every((r) => r.state === 'sent'));
     assert.ok(aliceFpr.length >= 40);
+  });
+
+  it('refuses a recipient whose domain does not exist (550) before DATA', async () => {
+    const t = client();
+    await assert.rejects(
+      t.sendMail({ from: ALICE, to: 'x@no-such-domain.example', subject: 's', text: 't' }),
+      (err: Error & { response?: string }) => {
+        assert.match(
+          err.response ?? '',
+          /^550 5\.1\.1 <x@no-such-domain\.example>: the domain no-such-domain\.example does not exist/,
+        );
+        return true;
+      },
+    );
+    t.close();
   });
 
   it('require-encryption: 550 naming the keyless recipient, nothing queued or relayed', async () => {

@@ -1,0 +1,160 @@
+/** OutboxWorker lifecycle details on the real store: shutdown bound, retention, status, give-up. */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { createStore, type Store } from '../../../app/store/store.ts';
+import { silentLogger } from '../../../app/shared/logger.ts';
+import { OutboxWorker, isPermanent, backoffDelay, DEFAULT_BACKOFF } from '../../../app/sync/outbox/worker.ts';
+import { SinkServer } from './sink-server.ts';
+
+const MSG = Buffer.from(
+  'From: a@example.org\r\nTo: b@example.net\r\nSubject: s\r\nMessage-ID: <w@example.org>\r\n\r\nhi\r\n',
+);
+
+describe('outbox worker lifecycle', () => {
+  let dir: string;
+  let store: Store;
+  let sink: SinkServer;
+  let silent: net.Server;
+  let silentPort: number;
+  const sockets = new Set<net.Socket>();
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'lb-worker-'));
+    store = await createStore({
+      dir,
+      passphrase: 'p',
+      logger: silentLogger,
+      kdf: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
+      ftsIndexing: 'manual',
+    });
+    sink = new SinkServer();
+    await sink.start();
+    // a provider that accepts TCP but never greets
+    silent = net.createServer((sock) => {
+      sockets.add(sock);
+      sock.on('close', () => sockets.delete(sock));
+    });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+    silentPort = (silent.address() as AddressInfo).port;
+  });
+  after(async () => {
+    await sink.close();
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((r) => silent.close(() => r()));
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  function account(email: string, port: number): number {
+    return store.accounts.create({
+      email,
+      imap: { host: '127.0.0.1', port: 1 },
+      smtp: { host: '127.0.0.1', port },
+      security: 'none',
+      username: 'provider-user',
+      providerPassword: 'provider-pass',
+    }).id;
+  }
+
+  it('classifies errors: 5xx in the transaction is permanent; auth, TLS, 4xx, network are not', () => {
+    assert.equal(
+      isPermanent({ name: 'E', message: '', code: 'EENVELOPE', responseCode: 550, command: 'RCPT TO' }),
+      true,
+    );
+    assert.equal(
+      isPermanent({ name: 'E', message: '', code: 'EMESSAGE', responseCode: 554, command: 'DATA' }),
+      true,
+    );
+    assert.equal(
+      isPermanent({ name: 'E', message: '', code: 'EAUTH', responseCode: 535, command: 'AUTH PLAIN' }),
+      false,
+    );
+    assert.equal(
+      isPermanent({ name: 'E', message: '', code: 'EENVELOPE', responseCode: 451, command: 'RCPT TO' }),
+      false,
+    );
+    assert.equal(isPermanent({ name: 'E', message: '', code: 'ECONNECTION' }), false);
+    assert.equal(backoffDelay(1, DEFAULT_BACKOFF), 5_000);
+    assert.equal(backoffDelay(3, DEFAULT_BACKOFF), 20_000);
+    assert.equal(backoffDelay(30, DEFAULT_BACKOFF), DEFAULT_BACKOFF.maxMs);
+  });
+
+  it('a wrong provider password keeps the message queued with a clear error (no bounce)', async () => {
+    const id = store.accounts.create({
+      email: 'wrongpw@example.org',
+      imap: { host: '127.0.0.1', port: 1 },
+      smtp: { host: '127.0.0.1', port: sink.port },
+      security: 'none',
+      username: 'provider-user',
+      providerPassword: 'nope',
+    }).id;
+    const item = store.outbox.enqueue(
+      id,
+      { from: 'wrongpw@example.org', to: ['b@example.net'], messageId: '<x>' },
+      MSG,
+    );
+    const w = new OutboxWorker({ store, logger: silentLogger });
+    assert.equal(await w.runOnce(), 1);
+    const row = store.outbox.get(item)!;
+    assert.equal(row.state, 'queued');
+    assert.match(row.lastError ?? '', /535|bad provider login/);
+    assert.equal(w.status(id).lastError, row.lastError);
+    store.outbox.remove(item);
+  });
+
+  it('stop() is bounded: a hanging provider is aborted and the copy stays queued for later', async () => {
+    const id = account('hang@example.org', silentPort);
+    const item = store.outbox.enqueue(
+      id,
+      { from: 'hang@example.org', to: ['b@example.net'], messageId: '<h>' },
+      MSG,
+    );
+    const w = new OutboxWorker({ store, logger: silentLogger, stopTimeoutMs: 200, timeoutMs: 60_000 });
+    w.start();
+    await new Promise((r) => setTimeout(r, 150));
+    assert.equal(store.outbox.get(item)!.state, 'sending');
+    const t0 = Date.now();
+    await w.stop();
+    assert.ok(Date.now() - t0 < 2000, `stop took ${Date.now() - t0} ms`);
+    assert.equal(store.outbox.get(item)!.state, 'queued');
+    store.outbox.remove(item);
+  });
+
+  it('removes sent items after the retention period and gives up on very old ones with a notice', async () => {
+    const id = account('old@example.org', sink.port);
+    const a = store.outbox.enqueue(
+      id,
+      { from: 'old@example.org', to: ['b@example.net'], messageId: '<a>' },
+      MSG,
+    );
+    let now = Date.now();
+    const notices: Buffer[] = [];
+    const w = new OutboxWorker({
+      store,
+      logger: silentLogger,
+      now: () => now,
+      sentRetentionMs: 1000,
+      backoff: { maxAgeMs: 60_000 },
+      deliverNotice: (_acc, raw) => notices.push(raw),
+    });
+    assert.equal(await w.runOnce(), 1);
+    assert.equal(store.outbox.get(a)!.state, 'sent');
+    now += 2000;
+    await w.runOnce();
+    assert.equal(store.outbox.get(a), null, 'pruned');
+    const b = store.outbox.enqueue(
+      id,
+      { from: 'old@example.org', to: ['c@example.net'], messageId: '<b>', subject: 'stale' },
+      MSG,
+    );
+    now += 120_000;
+    assert.equal(await w.runOnce(), 1);
+    assert.equal(store.outbox.get(b)!.state, 'failed');
+    assert.equal(notices.length, 1);
+    assert.match(notices[0]!.toString(), /gave up after 0 attempts/);
+  });
+});
