@@ -32,8 +32,9 @@ import { prepareMessage } from '../../sync/outbox/prepare.ts';
 import { canonical, classifyRecipients } from '../../sync/outbox/recipients.ts';
 import { planMessage, type RecipientFacts } from '../../sync/outbox/plan.ts';
 import { buildCopies, type SenderKeys } from '../../sync/outbox/build.ts';
-import type { OutboxCopyEnvelope } from '../../sync/outbox/worker.ts';
-import { withBccHeader, type SentRecorder } from '../../sync/outbox/sent-recorder.ts';
+import { OutboxWorker, type OutboxCopyEnvelope, type OutboxEvent } from '../../sync/outbox/worker.ts';
+import { SentRecorder, withBccHeader } from '../../sync/outbox/sent-recorder.ts';
+import { checkDomain } from '../../smtp/domain-check.ts';
 
 /**
  * Recipient key discovery (KEYS' `KeyDiscovery` satisfies this): keyring → Autocrypt → WKD → VKS.
@@ -333,4 +334,51 @@ export class SubmissionAdapter implements SubmissionPort {
     }
     return { key: null, problem: 'no OpenPGP key found (looked in keyring, Autocrypt)' };
   }
+}
+
+/** Everything the runtime needs for outgoing mail, wired together. */
+export interface OutgoingMail {
+  /** The SubmissionPort for startSmtpServer({ submission }). */
+  adapter: SubmissionAdapter;
+  worker: OutboxWorker;
+  sentRecorder: SentRecorder;
+  /** Starts the relay (no-op when offline: mail waits in the outbox). */
+  start(): void;
+  /** Stops the relay (bounded) and files pending Sent copies. */
+  stop(): Promise<void>;
+}
+
+export interface OutgoingMailOptions extends Omit<SubmissionAdapterDeps, 'sentRecorder' | 'onQueued'> {
+  offline?: boolean;
+  onEvent?: (e: OutboxEvent) => void;
+  /** Recipient domains are checked in DNS unless false (default true when online). */
+  checkDomains?: boolean;
+}
+
+export function createOutgoingMail(o: OutgoingMailOptions): OutgoingMail {
+  const worker = new OutboxWorker({
+    store: o.store,
+    logger: o.logger,
+    ...(o.onEvent ? { onEvent: o.onEvent } : {}),
+  });
+  const sentRecorder = new SentRecorder({ store: o.store, logger: o.logger });
+  const checkDomains = o.checkDomains ?? !o.offline;
+  const adapter = new SubmissionAdapter({
+    ...o,
+    sentRecorder,
+    ...(o.domainCheck ? {} : checkDomains ? { domainCheck: (d: string) => checkDomain(d) } : {}),
+    onQueued: () => worker.kick(),
+  });
+  return {
+    adapter,
+    worker,
+    sentRecorder,
+    start() {
+      if (!o.offline) worker.start();
+    },
+    async stop() {
+      await worker.stop();
+      sentRecorder.flush();
+    },
+  };
 }

@@ -16,7 +16,7 @@ import { DEFAULT_SETTINGS } from '../../../app/config/settings.ts';
 import type { Settings } from '../../../app/control/contract.ts';
 import { silentLogger } from '../../../app/shared/logger.ts';
 import { startSmtpServer, type RunningSmtpServer } from '../../../app/smtp/server.ts';
-import { SubmissionAdapter } from '../../../app/control/adapters/submission.ts';
+import { SubmissionAdapter, createOutgoingMail } from '../../../app/control/adapters/submission.ts';
 import { OutboxWorker, type OutboxCopyEnvelope } from '../../../app/sync/outbox/worker.ts';
 import { SentRecorder, sentMailbox, sentCopyExists } from '../../../app/sync/outbox/sent-recorder.ts';
 import { analyzeMessage } from '../../../app/mime/analyze.ts';
@@ -407,5 +407,41 @@ describe('outgoing pipeline: per-recipient encryption, Bcc copies, relay', () =>
     });
     sent.flush();
     assert.ok(sentCopyExists(store, box.id, '<m-flush@example.org>'));
+  });
+
+  it('createOutgoingMail: a queued message is relayed at once (kick) and stop() is clean', async () => {
+    const out = createOutgoingMail({
+      store,
+      keyring,
+      keyringRepo: repo,
+      settings: () => settings,
+      logger: silentLogger,
+      checkDomains: false,
+    });
+    const srv = await startSmtpServer({ submission: out.adapter, logger: silentLogger, port: 0 });
+    out.start();
+    try {
+      const t = nodemailer.createTransport({
+        host: '127.0.0.1',
+        port: srv.port,
+        ignoreTLS: true,
+        auth: { user: ALICE, pass: LOCAL_PW },
+      });
+      await t.sendMail({
+        from: ALICE,
+        to: 'bob@example.net',
+        subject: 'kick',
+        text: 'k',
+        messageId: '<m-kick@example.org>',
+      });
+      t.close();
+      for (let i = 0; i < 100 && !sink.received.some((r) => r.raw.includes('<m-kick@example.org>')); i++)
+        await new Promise((r) => setTimeout(r, 20));
+      assert.equal(sink.received.filter((r) => r.raw.includes('<m-kick@example.org>')).length, 1);
+      assert.equal(out.worker.status(accountId).queued, 0);
+    } finally {
+      await out.stop();
+      await srv.close();
+    }
   });
 });
