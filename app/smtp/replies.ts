@@ -48,6 +48,17 @@ export function serverError(code: number, message: string): SmtpServerError {
   return Object.assign(new Error(oneLine(message)), { responseCode: code });
 }
 
+/** The server's own fixed replies (protocol state, auth), kept here with the error mapping. */
+export const REPLIES = {
+  authRequired: () => serverError(530, 'authentication required'),
+  authFailed: () =>
+    serverError(535, 'authentication failed: use the local password shown by `lockbridge credentials`'),
+  authTemporary: () => serverError(454, 'temporary authentication failure, try again'),
+  authMechanism: () => serverError(504, 'unsupported authentication mechanism'),
+  senderRequired: () => serverError(553, 'a sender address is required (MAIL FROM:<you@example.org>)'),
+  tooLarge: (limit: number) => serverError(552, `message exceeds the maximum size of ${limit} bytes`),
+} as const;
+
 function oneLine(s: string): string {
   return s.replace(/[\x00-\x1f\x7f]+/g, ' ').slice(0, 480);
 }

@@ -21,7 +21,7 @@ import { AuthThrottle } from './auth-throttle.ts';
 import { checkMessage } from './message-check.ts';
 import { recipientProblem } from './address-check.ts';
 import { RecipientRejectedError, SenderNotAllowedError } from './errors.ts';
-import { serverError, toServerError } from './replies.ts';
+import { REPLIES, toServerError } from './replies.ts';
 
 export const DEFAULT_MAX_MESSAGE_SIZE = 25 * 1024 * 1024;
 export const DEFAULT_MAX_RECIPIENTS = 500;
@@ -111,7 +111,7 @@ export async function startSmtpServer(opts: SmtpServerOptions): Promise<RunningS
       const username = (auth.username ?? '').trim();
       const password = auth.password ?? '';
       if (auth.method !== 'PLAIN' && auth.method !== 'LOGIN') {
-        callback(serverError(504, 'unsupported authentication mechanism'));
+        callback(REPLIES.authMechanism());
         return;
       }
       const keys = [`user:${username.toLowerCase()}`, `addr:${session.remoteAddress}`];
@@ -122,18 +122,13 @@ export async function startSmtpServer(opts: SmtpServerOptions): Promise<RunningS
           account = username && password ? await submission.authenticate(username, password) : null;
         } catch (err) {
           log.error({ err: String(err) }, 'local authentication failed with an error');
-          callback(serverError(454, 'temporary authentication failure, try again'));
+          callback(REPLIES.authTemporary());
           return;
         }
         if (!account) {
           throttle.failed(keys);
           log.warn({ remote: session.remoteAddress }, 'failed local SMTP login');
-          callback(
-            serverError(
-              535,
-              'authentication failed: use the local password shown by `lockbridge credentials`',
-            ),
-          );
+          callback(REPLIES.authFailed());
           return;
         }
         throttle.succeeded(keys);
@@ -146,9 +141,8 @@ export async function startSmtpServer(opts: SmtpServerOptions): Promise<RunningS
 
     onMailFrom(address: SMTPServerAddress, session, callback) {
       const user = sessionUser(session);
-      if (!user) return callback(serverError(530, 'authentication required'));
-      if (!address.address)
-        return callback(serverError(553, 'a sender address is required (MAIL FROM:<you@example.org>)'));
+      if (!user) return callback(REPLIES.authRequired());
+      if (!address.address) return callback(REPLIES.senderRequired());
       submission
         .checkSender(user.account, address.address, [])
         .then((res) => {
@@ -160,7 +154,7 @@ export async function startSmtpServer(opts: SmtpServerOptions): Promise<RunningS
 
     onRcptTo(address: SMTPServerAddress, session, callback) {
       const user = sessionUser(session);
-      if (!user) return callback(serverError(530, 'authentication required'));
+      if (!user) return callback(REPLIES.authRequired());
       const problem = recipientProblem(address.address, Boolean(session.envelope.smtpUtf8));
       if (problem) return callback(toServerError(new RecipientRejectedError(address.address, problem)));
       if (!submission.checkRecipient) return callback();
@@ -185,11 +179,11 @@ export async function startSmtpServer(opts: SmtpServerOptions): Promise<RunningS
       stream.on('end', () => {
         if (stream.sizeExceeded || bytes > maxSize) {
           // rejectOversized makes smtp-server answer 552 whatever we report
-          callback(serverError(552, `message exceeds the maximum size of ${maxSize} bytes`));
+          callback(REPLIES.tooLarge(maxSize));
           return;
         }
         if (!user) {
-          callback(serverError(530, 'authentication required'));
+          callback(REPLIES.authRequired());
           return;
         }
         const envelope = {

@@ -208,6 +208,26 @@ describe('outgoing pipeline: per-recipient encryption, Bcc copies, relay', () =>
     assert.ok(aliceFpr.length >= 40);
   });
 
+  it('attaches the sender key inside the encryption when attachKey is on; strips internal headers', async () => {
+    settings = { ...settings, attachKey: true };
+    const raw =
+      'From: alice@example.org\r\nTo: bob@example.net\r\nSubject: with key\r\nMessage-ID: <m-key@example.org>\r\n' +
+      'X-Lockbridge-Encryption: encrypted\r\nAutocrypt-Draft-State: encrypt=yes;\r\nBcc: someone@example.com\r\n' +
+      'Content-Type: text/plain; charset=utf-8\r\n\r\nkey attached\r\n';
+    const t = client();
+    await t.sendMail({ envelope: { from: ALICE, to: ['bob@example.net'] }, raw });
+    t.close();
+    assert.equal(await worker.runOnce(), 1);
+    const got = sink.received[0]!.raw.toString();
+    assert.doesNotMatch(got, /X-Lockbridge|Autocrypt-Draft-State|^Bcc:|someone@/im);
+    const dec = gpg.decrypt(sink.received[0]!.raw);
+    assert.ok(dec.ok, dec.stderr);
+    assert.match(dec.plaintext, /Content-Type: application\/pgp-keys; name="OpenPGP_0x[0-9A-F]{16}\.asc"/);
+    assert.match(dec.plaintext, /-----BEGIN PGP PUBLIC KEY BLOCK-----/);
+    assert.match(dec.plaintext, /key attached/);
+    assert.doesNotMatch(dec.plaintext, /X-Lockbridge|Autocrypt-Draft-State|someone@/i);
+  });
+
   it('refuses a recipient whose domain does not exist (550) before DATA', async () => {
     const t = client();
     await assert.rejects(
