@@ -197,7 +197,12 @@ export class SubmissionAdapter implements SubmissionPort {
     const tStore = Date.now();
     const submission = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
     let ids: number[];
+    // The 250 promises durability: this one commit is fsynced (synchronous=FULL) even though the
+    // store otherwise runs WAL with synchronous=NORMAL.
+    const db = this.#d.store.db;
+    const previousSync = db.pragma('synchronous', { simple: true }) as number;
     try {
+      db.pragma('synchronous = FULL');
       ids = this.#d.store.sql.write(() =>
         copies.map((c, i) => {
           const env: OutboxCopyEnvelope = {
@@ -217,6 +222,8 @@ export class SubmissionAdapter implements SubmissionPort {
     } catch (err) {
       this.#log.error({ err: (err as Error).message }, 'outbox enqueue failed');
       throw new TemporarySubmissionError('could not store the message in the outbox');
+    } finally {
+      db.pragma(`synchronous = ${Number(previousSync) || 1}`);
     }
     this.#log.info(
       {
@@ -301,10 +308,18 @@ export class SubmissionAdapter implements SubmissionPort {
     }
   }
 
+  /** Sending to one of the user's own addresses: their own active key. */
+  async #ownPublicKey(addr: string): Promise<openpgp.PublicKey | null> {
+    const rec = this.#d.keyring.own.active(addr);
+    return rec ? (await this.#senderKeysFor(rec)).publicKey : null;
+  }
+
   async #findKey(
     addr: string,
     signal: AbortSignal,
   ): Promise<{ key: openpgp.PublicKey | null; problem?: string }> {
+    const own = await this.#ownPublicKey(addr);
+    if (own) return { key: own };
     if (this.#d.discovery) {
       const r = await this.#d.discovery.discover(addr, { signal });
       if (r.key) return { key: r.key };

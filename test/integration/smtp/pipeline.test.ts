@@ -228,6 +228,22 @@ describe('outgoing pipeline: per-recipient encryption, Bcc copies, relay', () =>
     assert.doesNotMatch(dec.plaintext, /X-Lockbridge|Autocrypt-Draft-State|someone@/i);
   });
 
+  it('a message to oneself is encrypted to the own key', async () => {
+    const t = client();
+    await t.sendMail({
+      from: ALICE,
+      to: ALICE,
+      subject: 'note to self',
+      text: 'n',
+      messageId: '<m-self@example.org>',
+    });
+    t.close();
+    const rows = outboxFor('<m-self@example.org>');
+    assert.equal(rows.length, 1);
+    assert.equal((rows[0]!.envelope as OutboxCopyEnvelope).protection, 'encrypt');
+    await worker.runOnce();
+  });
+
   it('refuses a recipient whose domain does not exist (550) before DATA', async () => {
     const t = client();
     await assert.rejects(
