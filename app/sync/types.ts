@@ -3,10 +3,27 @@
  * upload encryption), the change sink local writers may call, status and progress events.
  */
 import type { PendingChange } from '../store/repos/pending-changes.ts';
-import type { ConnectionState, SyncProgress } from '../control/contract.ts';
 
 export type { PendingChange } from '../store/repos/pending-changes.ts';
-export type { ConnectionState, SyncProgress, FolderProgress } from '../control/contract.ts';
+/** Same shapes as app/control/contract.ts (sync may not import control; kept structurally equal). */
+export type ConnectionState =
+  'offline' | 'connecting' | 'online' | 'auth-failed' | 'tls-failed' | 'error' | 'paused';
+
+export interface FolderProgress {
+  name: string;
+  total: number;
+  synced: number;
+}
+
+export interface SyncProgress {
+  phase: 'idle' | 'initial' | 'incremental';
+  messagesTotal: number;
+  messagesSynced: number;
+  bytesSynced: number;
+  /** Seconds, when an estimate exists. */
+  eta: number | null;
+  folders: FolderProgress[];
+}
 
 /** What processInbound makes of one message fetched from the provider. */
 export interface InboundResult {

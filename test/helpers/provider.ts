@@ -11,6 +11,8 @@
  */
 import { spawn } from 'node:child_process';
 import {
+  readdirSync,
+  renameSync,
   closeSync,
   openSync,
   chmodSync,
@@ -184,6 +186,26 @@ async function waitPort(port: number, open: boolean, timeoutMs: number): Promise
     if ((await portOpen(port)) === open) return true;
     if (Date.now() > deadline) return false;
     await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** SIGKILLs every process whose title names this Dovecot instance (only the ones we started). */
+function killInstanceProcesses(instance: string): void {
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    let cmd: string;
+    try {
+      cmd = readFileSync(`/proc/${pid}/cmdline`, 'latin1');
+    } catch {
+      continue;
+    }
+    if (cmd.startsWith(`dovecot-${instance}/`)) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
   }
 }
 
@@ -557,6 +579,8 @@ export async function startProvider(opts: ProviderOptions = {}): Promise<Provide
       }
       await new Promise((res) => setTimeout(res, 50));
     }
+    // Like a real outage: connections still served by the old processes end too.
+    killInstanceProcesses(instance);
     await waitPort(imapPort, false, 5000);
   }
 
@@ -742,55 +766,31 @@ export async function startProvider(opts: ProviderOptions = {}): Promise<Provide
     stopPostfix,
     startPostfix,
     async recreateMailbox(user, mailbox) {
-      const client = await imapClient(user);
-      try {
-        const lock = await client.getMailboxLock(mailbox);
-        const saved: Array<{ raw: Buffer; flags: string[]; date: Date | undefined }> = [];
-        let oldUidValidity = 0;
-        try {
-          oldUidValidity = Number(client.mailbox && client.mailbox.uidValidity);
-          for await (const msg of client.fetch(
-            '1:*',
-            { uid: true, flags: true, source: true, internalDate: true },
-            { uid: true },
-          )) {
-            if (!msg.source) continue;
-            saved.push({
-              raw: msg.source,
-              flags: [...(msg.flags ?? [])].filter((f) => f !== '\\Recent'),
-              date: msg.internalDate instanceof Date ? msg.internalDate : undefined,
-            });
-          }
-          if (mailbox.toUpperCase() === 'INBOX') {
-            if (saved.length) await client.messageDelete('1:*', { uid: true });
-          }
-        } finally {
-          lock.release();
-        }
-        if (mailbox.toUpperCase() === 'INBOX') {
-          await client.logout().catch(() => {});
-          // INBOX cannot be deleted: give it a fresh UIDVALIDITY instead (same effect for clients).
-          await doveadm(
-            'mailbox',
-            'update',
-            '-u',
-            user,
-            '--uid-validity',
-            String(oldUidValidity + 1000),
-            'INBOX',
-          );
-        } else {
-          await client.mailboxDelete(mailbox);
-          await client.mailboxCreate(mailbox);
-          await client.logout().catch(() => {});
-        }
-        for (const s of saved) await provider.appendRaw(user, mailbox, s.raw, s.flags, s.date);
-        const st = await provider.mailboxStatus(user, mailbox);
-        return { oldUidValidity, newUidValidity: st.uidvalidity ?? 0 };
-      } catch (e) {
-        await client.logout().catch(() => {});
-        throw e;
+      // The provider loses the mailbox's index and rebuilds it (what a restore or a server
+      // migration does): same messages, a new UIDVALIDITY and renumbered UIDs, with no moment
+      // where the mailbox looks empty. Done with Dovecot stopped, like a real restore.
+      const before = await provider.mailboxStatus(user, mailbox);
+      const [localPart, dom] = user.split('@') as [string, string];
+      const base = join(mailDir, dom, localPart, 'Maildir');
+      const box = mailbox.toUpperCase() === 'INBOX' ? base : join(base, '.' + mailbox.replace(/\//g, '.'));
+      await stopDovecot();
+      for (const f of readdirSync(box)) {
+        if (/^dovecot[.-]/.test(f) && f !== 'dovecot-keywords' && !f.startsWith('dovecot-uidvalidity'))
+          rmSync(join(box, f), { force: true });
       }
+      for (const f of readdirSync(base))
+        if (f.startsWith('dovecot.list.index')) rmSync(join(base, f), { force: true });
+      // Reverse the order Dovecot will number the messages in (by file name), so UIDs really move.
+      const cur = join(box, 'cur');
+      const files = readdirSync(cur).sort();
+      files.forEach((f, i) => {
+        const m = /^(.*?)(:2,.*)?$/.exec(f)!;
+        const renamed = `${String(files.length - i).padStart(8, '0')}.re${i}.${m[1]!.replace(/[^A-Za-z0-9]/g, '')}${m[2] ?? ':2,'}`;
+        renameSync(join(cur, f), join(cur, renamed));
+      });
+      await startDovecot();
+      const after = await provider.mailboxStatus(user, mailbox);
+      return { oldUidValidity: before.uidvalidity ?? 0, newUidValidity: after.uidvalidity ?? 0 };
     },
     async mailboxStatus(user, mailbox) {
       const out = await doveadm(

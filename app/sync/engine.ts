@@ -1,0 +1,452 @@
+/**
+ * The per-account sync engine: one connection for the passes (replay local changes, mirror the
+ * folder list, sync every folder — INBOX first, initial sync newest first and resumable), one
+ * IDLE connection on INBOX for push, polling for the other folders, reconnects with backoff.
+ *
+ *   const engine = createSyncEngine({ store, accountId, logger, processInbound, encryptForUpload });
+ *   engine.on((e) => ...); engine.start(); ... await engine.stop();
+ */
+import type { ImapFlow } from 'imapflow';
+import type { Store } from '../store/store.ts';
+import type { Logger } from '../shared/logger.ts';
+import { Backoff } from './backoff.ts';
+import { listRemoteFolders, mirrorFolders, type MirroredFolder } from './folders.ts';
+import { identityInbound } from './inbound.ts';
+import { syncMailbox, type SyncContext } from './mailbox-sync.ts';
+import { KeyedMutex } from './mutex.ts';
+import { ProgressTracker } from './progress.ts';
+import { SyncQueries } from './queries.ts';
+import { replayPending, type ReplayContext } from './replay.ts';
+import { connectProvider } from './remote/connect.ts';
+import { endpointOf, type ProviderEndpoint } from './remote/endpoint.ts';
+import { classifyProviderError, ProviderError } from './remote/errors.ts';
+import type {
+  ConnectionState,
+  EncryptForUpload,
+  ProcessInbound,
+  RemoteChangeSink,
+  SyncEvent,
+  SyncListener,
+  SyncStatus,
+} from './types.ts';
+
+export interface SyncEngineOptions {
+  store: Store;
+  accountId: number;
+  logger: Logger;
+  /** Decrypt/verify + build the served message (default: store as it came). */
+  processInbound?: ProcessInbound;
+  /** Encrypt what is uploaded (default: upload as is). */
+  encryptForUpload?: EncryptForUpload;
+  /** Never contact the provider (changes stay queued). */
+  offline?: boolean;
+  /** Polling interval for folders other than INBOX (ms, default 60 s). */
+  pollIntervalMs?: number;
+  /** IDLE on INBOX (default true). */
+  idle?: boolean;
+  /** Messages per fetch batch (default 250) and bytes per batch (default 32 MiB). */
+  batchMessages?: number;
+  batchBytes?: number;
+  /** Reconnect backoff (default 1 s doubling to 60 s). */
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  /** Replace the connection factory (tests). */
+  connect?: (ep: ProviderEndpoint) => Promise<ImapFlow>;
+}
+
+export interface SyncEngine {
+  readonly accountId: number;
+  /** Local changes enter here (the store's repos already enqueue local writes themselves). */
+  readonly sink: RemoteChangeSink;
+  start(): void;
+  /** Stops at the next batch boundary and closes the connections. */
+  stop(): Promise<void>;
+  pause(): void;
+  resume(): void;
+  /** Replay local changes and look at the provider now. */
+  kick(): void;
+  /** After an auth failure: the password was changed, try again. */
+  credentialsChanged(): void;
+  status(): SyncStatus;
+  on(listener: SyncListener): () => void;
+  /**
+   * Resolves after a complete pass that started after this call, with the initial sync done and
+   * nothing left to replay. Rejects after timeoutMs.
+   */
+  whenSynced(timeoutMs?: number): Promise<void>;
+}
+
+export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
+  return new Engine(options);
+}
+
+class Engine implements SyncEngine {
+  readonly accountId: number;
+  readonly sink: RemoteChangeSink;
+  readonly #o: SyncEngineOptions;
+  readonly #store: Store;
+  readonly #log: Logger;
+  readonly #q: SyncQueries;
+  readonly #progress = new ProgressTracker();
+  readonly #listeners = new Set<SyncListener>();
+  readonly #mutex = new KeyedMutex();
+  readonly #backoff: Backoff;
+  #connection: ConnectionState = 'offline';
+  #lastError: string | null = null;
+  #paused = false;
+  #authBlocked = false;
+  #stopped = true;
+  #running: Promise<void> | null = null;
+  #wakeFlag = false;
+  #wakeFn: (() => void) | null = null;
+  #main: ImapFlow | null = null;
+  #idleClient: ImapFlow | null = null;
+  #idleTask: Promise<void> | null = null;
+  #delimiter = '/';
+  #inbox: MirroredFolder | null = null;
+  #unsubscribeStore: (() => void) | null = null;
+  #kickTimer: NodeJS.Timeout | null = null;
+  #lastProgressEmit = 0;
+  #passSeq = 0;
+  #waiters: Array<{ after: number; resolve: () => void }> = [];
+
+  constructor(o: SyncEngineOptions) {
+    this.#o = o;
+    this.accountId = o.accountId;
+    this.#store = o.store;
+    this.#log = o.logger.child({ module: 'sync', accountId: o.accountId });
+    this.#q = new SyncQueries(o.store.sql);
+    this.#backoff = new Backoff(o.backoffBaseMs ?? 1000, o.backoffMaxMs ?? 60_000);
+    this.sink = {
+      enqueue: (accountId, change) => {
+        this.#store.pending.enqueue(accountId, change);
+        this.kick();
+      },
+      kick: () => this.kick(),
+    };
+  }
+
+  on(listener: SyncListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #emit(e: SyncEvent): void {
+    for (const l of [...this.#listeners]) {
+      try {
+        l(e);
+      } catch (err) {
+        this.#log.error({ err: String(err) }, 'sync listener failed');
+      }
+    }
+  }
+
+  #setConnection(state: ConnectionState, error: string | null = this.#lastError): void {
+    if (state === this.#connection && error === this.#lastError) return;
+    this.#connection = state;
+    this.#lastError = error;
+    this.#emit({ type: 'connection', state, error });
+  }
+
+  #emitProgress(force = false): void {
+    const now = Date.now();
+    if (!force && now - this.#lastProgressEmit < 250) return;
+    this.#lastProgressEmit = now;
+    this.#emit({ type: 'progress', progress: this.#progress.snapshot() });
+  }
+
+  status(): SyncStatus {
+    return {
+      connection: this.#connection,
+      sync: this.#progress.snapshot(),
+      lastError: this.#lastError,
+      paused: this.#paused,
+      pending: this.#store.closed ? 0 : this.#q.pendingCount(this.accountId),
+    };
+  }
+
+  start(): void {
+    if (!this.#stopped) return;
+    this.#stopped = false;
+    // Local writes enqueue pending changes in the same transaction: wake up when there are some.
+    this.#unsubscribeStore = this.#store.changes.on(() => {
+      if (this.#kickTimer) return;
+      this.#kickTimer = setTimeout(() => {
+        this.#kickTimer = null;
+        if (!this.#stopped && !this.#store.closed && this.#q.pendingCount(this.accountId) > 0) this.kick();
+      }, 20);
+    });
+    this.#running = this.#run().catch((err: unknown) => {
+      this.#log.error({ err: err instanceof Error ? err.message : String(err) }, 'sync engine crashed');
+      this.#setConnection('error', err instanceof Error ? err.message : String(err));
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#unsubscribeStore?.();
+    if (this.#kickTimer) clearTimeout(this.#kickTimer);
+    this.#kickTimer = null;
+    this.#wake();
+    this.#main?.close();
+    this.#idleClient?.close();
+    await this.#running;
+    await this.#idleTask;
+  }
+
+  pause(): void {
+    this.#paused = true;
+    this.#main?.close();
+    this.#wake();
+  }
+
+  resume(): void {
+    this.#paused = false;
+    this.#wake();
+  }
+
+  kick(): void {
+    this.#wake();
+  }
+
+  credentialsChanged(): void {
+    this.#authBlocked = false;
+    this.#backoff.reset();
+    this.#wake();
+  }
+
+  whenSynced(timeoutMs = 60_000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => {
+        this.#waiters = this.#waiters.filter((w) => w !== entry);
+        reject(
+          new Error(
+            `sync did not complete within ${timeoutMs} ms (state ${this.#connection}${this.#lastError ? `: ${this.#lastError}` : ''})`,
+          ),
+        );
+      }, timeoutMs);
+      const entry = {
+        after: this.#passSeq,
+        resolve: () => {
+          clearTimeout(t);
+          resolve();
+        },
+      };
+      this.#waiters.push(entry);
+      this.kick();
+    });
+  }
+
+  #wake(): void {
+    this.#wakeFlag = true;
+    const fn = this.#wakeFn;
+    this.#wakeFn = null;
+    fn?.();
+  }
+
+  /** Waits for a wake-up (or the timeout); returns at once if one came since the last wait. */
+  async #sleep(ms: number | null): Promise<void> {
+    if (this.#wakeFlag) {
+      this.#wakeFlag = false;
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const t = ms === null ? null : setTimeout(() => done(), ms);
+      const done = () => {
+        if (t) clearTimeout(t);
+        this.#wakeFn = null;
+        resolve();
+      };
+      this.#wakeFn = done;
+    });
+    this.#wakeFlag = false;
+  }
+
+  #ctx(): SyncContext {
+    const account = this.#store.accounts.get(this.accountId);
+    return {
+      store: this.#store,
+      q: this.#q,
+      accountId: this.accountId,
+      email: account?.email ?? '',
+      logger: this.#log,
+      processInbound: this.#o.processInbound ?? identityInbound,
+      batchMessages: this.#o.batchMessages ?? 250,
+      batchBytes: this.#o.batchBytes ?? 32 * 1024 * 1024,
+      progress: this.#progress,
+      interrupted: () => this.#stopped || this.#paused,
+      onStored: (mailbox, count, bytes) => {
+        this.#progress.add(mailbox, count, bytes);
+        this.#emit({ type: 'messages', mailbox, count });
+        this.#emitProgress();
+      },
+    };
+  }
+
+  #replayCtx(): ReplayContext {
+    const account = this.#store.accounts.get(this.accountId);
+    return {
+      store: this.#store,
+      q: this.#q,
+      accountId: this.accountId,
+      email: account?.email ?? '',
+      logger: this.#log,
+      encryptForUpload: this.#o.encryptForUpload ?? (async (raw) => raw),
+      delimiter: this.#delimiter,
+      emit: (e) => this.#emit(e),
+    };
+  }
+
+  async #connect(ep: ProviderEndpoint): Promise<ImapFlow> {
+    if (this.#o.connect) return await this.#o.connect(ep);
+    return await connectProvider(ep, { logger: this.#log });
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#stopped) {
+      if (this.#o.offline) {
+        this.#setConnection('offline', null);
+        await this.#sleep(null);
+        continue;
+      }
+      if (this.#paused) {
+        this.#setConnection('paused');
+        await this.#sleep(null);
+        continue;
+      }
+      if (this.#authBlocked) {
+        await this.#sleep(null);
+        continue;
+      }
+      const account = this.#store.accounts.get(this.accountId);
+      if (!account) {
+        this.#setConnection('error', 'the account no longer exists');
+        return;
+      }
+      const ep = endpointOf(account);
+      this.#setConnection('connecting');
+      try {
+        const client = await this.#connect(ep);
+        this.#main = client;
+        client.on('close', () => this.#wake());
+        this.#backoff.reset();
+        this.#setConnection('online', null);
+        await this.#session(client, ep);
+        if (!this.#stopped && !this.#paused)
+          throw new ProviderError('unreachable', `the connection to ${ep.host}:${ep.port} was lost`);
+      } catch (err) {
+        if (this.#stopped) break;
+        if (this.#paused) continue;
+        const pe = classifyProviderError(err, ep);
+        this.#log.warn({ kind: pe.kind, err: pe.message }, 'provider connection problem');
+        if (pe.kind === 'auth') {
+          this.#authBlocked = true;
+          this.#setConnection('auth-failed', pe.message);
+          continue;
+        }
+        this.#setConnection(pe.kind === 'tls' ? 'tls-failed' : 'error', pe.message);
+        await this.#sleep(this.#backoff.next());
+      } finally {
+        this.#main?.close();
+        this.#main = null;
+        this.#idleClient?.close();
+        await this.#idleTask;
+        this.#idleTask = null;
+      }
+    }
+    this.#setConnection('offline', this.#lastError);
+  }
+
+  /** Runs passes on a connected client until it drops or the engine stops. */
+  async #session(client: ImapFlow, ep: ProviderEndpoint): Promise<void> {
+    const poll = this.#o.pollIntervalMs ?? 60_000;
+    let idleStarted = false;
+    while (!this.#stopped && !this.#paused && client.usable) {
+      this.#wakeFlag = false;
+      const seq = ++this.#passSeq;
+      const t0 = Date.now();
+      await replayPending(this.#replayCtx(), client);
+      const remote = await listRemoteFolders(client);
+      this.#delimiter =
+        remote.find((f) => f.path.toUpperCase() === 'INBOX')?.delimiter ?? remote[0]?.delimiter ?? '/';
+      const folders = mirrorFolders(this.#store, this.#q, this.accountId, remote, this.#log);
+      this.#inbox = folders.find((f) => f.remote.path.toUpperCase() === 'INBOX') ?? null;
+      if (!idleStarted && (this.#o.idle ?? true) && this.#inbox) {
+        idleStarted = true;
+        this.#idleTask = this.#idleLoop(ep);
+      }
+      const initial = folders.some(
+        (f) =>
+          !this.#store.syncState.get<{ initialDone: boolean }>(this.accountId, f.remote.path)?.initialDone,
+      );
+      this.#progress.begin(initial ? 'initial' : 'incremental');
+      this.#emitProgress(true);
+      let backfillLeft = false;
+      const ctx = this.#ctx();
+      for (const f of folders) {
+        if (this.#stopped || this.#paused || !client.usable) break;
+        const r = await this.#mutex.run(f.remote.path, () => syncMailbox(ctx, client, f, { backfill: true }));
+        backfillLeft ||= r.backfillLeft;
+        // Local changes made meanwhile go out between folders (the user is waiting for them).
+        if (this.#wakeFlag && this.#q.pendingCount(this.accountId) > 0)
+          await replayPending(this.#replayCtx(), client);
+      }
+      if (this.#stopped || this.#paused || !client.usable) break;
+      await replayPending(this.#replayCtx(), client);
+      this.#progress.phase = 'idle';
+      this.#emitProgress(true);
+      const pending = this.#q.pendingCount(this.accountId);
+      this.#emit({ type: 'pass-complete', durationMs: Date.now() - t0 });
+      if (!backfillLeft && pending === 0) {
+        const ready = this.#waiters.filter((w) => w.after < seq);
+        this.#waiters = this.#waiters.filter((w) => w.after >= seq);
+        for (const w of ready) w.resolve();
+      }
+      if (backfillLeft) continue;
+      await this.#sleep(this.#waiters.length ? 0 : poll);
+    }
+  }
+
+  /** A second connection IDLEs on INBOX and syncs it as soon as the provider announces changes. */
+  async #idleLoop(ep: ProviderEndpoint): Promise<void> {
+    const backoff = new Backoff(1000, 30_000);
+    while (!this.#stopped && !this.#paused && this.#main?.usable) {
+      let c: ImapFlow | null = null;
+      try {
+        c = await this.#connect(ep);
+        this.#idleClient = c;
+        const client = c;
+        let changed = false;
+        const onChange = () => {
+          changed = true;
+          // Any command ends IDLE; the loop below then syncs.
+          client.noop().catch(() => {});
+        };
+        client.on('exists', onChange);
+        client.on('expunge', onChange);
+        client.on('flags', onChange);
+        await client.mailboxOpen('INBOX');
+        backoff.reset();
+        changed = true; // catch up on anything that arrived before IDLE started
+        while (!this.#stopped && client.usable && this.#main?.usable) {
+          if (changed && this.#inbox) {
+            changed = false;
+            const inbox = this.#inbox;
+            await this.#mutex.run(inbox.remote.path, () =>
+              syncMailbox(this.#ctx(), client, inbox, { backfill: false, quick: true }),
+            );
+          }
+          if (!changed) await client.idle();
+        }
+      } catch (err) {
+        if (this.#stopped) break;
+        this.#log.debug({ err: err instanceof Error ? err.message : String(err) }, 'IDLE connection problem');
+        await new Promise((r) => setTimeout(r, backoff.next()));
+      } finally {
+        c?.close();
+        if (this.#idleClient === c) this.#idleClient = null;
+      }
+    }
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * Mirrors the provider's folder list into local mailboxes (names with '/' as the delimiter,
+ * SPECIAL-USE attributes kept), and orders them for syncing: INBOX first, then the special-use
+ * folders, then the rest.
+ */
+import type { ImapFlow } from 'imapflow';
+import type { Store } from '../store/store.ts';
+import type { Mailbox, SpecialUse } from '../store/repos/mailboxes.ts';
+import type { Logger } from '../shared/logger.ts';
+import type { SyncQueries } from './queries.ts';
+
+export interface RemoteFolder {
+  /** The provider's path (UTF-8, provider delimiter). */
+  path: string;
+  delimiter: string;
+  specialUse: SpecialUse | null;
+  subscribed: boolean;
+  selectable: boolean;
+}
+
+const SPECIAL = new Set(['\\Sent', '\\Drafts', '\\Trash', '\\Junk', '\\Archive', '\\All', '\\Flagged']);
+const ORDER = ['\\Sent', '\\Drafts', '\\Archive', '\\Junk', '\\Trash', '\\All', '\\Flagged'];
+
+export async function listRemoteFolders(client: ImapFlow): Promise<RemoteFolder[]> {
+  const list = await client.list();
+  return list.map((m) => ({
+    path: m.path,
+    delimiter: m.delimiter || '/',
+    specialUse: m.specialUse && SPECIAL.has(m.specialUse) ? (m.specialUse as SpecialUse) : null,
+    subscribed: m.subscribed !== false,
+    selectable: !(m.flags?.has('\\Noselect') || m.flags?.has('\\NonExistent')),
+  }));
+}
+
+/** Local name for a remote path: the provider delimiter becomes '/'; INBOX canonical. */
+export function localNameOf(f: RemoteFolder): string {
+  if (f.path.toUpperCase() === 'INBOX') return 'INBOX';
+  return f.delimiter === '/' ? f.path : f.path.split(f.delimiter).join('/');
+}
+
+/** Remote path for a local name, given the provider's delimiter. */
+export function remoteNameOf(localName: string, delimiter: string): string {
+  return delimiter === '/' ? localName : localName.split('/').join(delimiter);
+}
+
+function rank(f: RemoteFolder): number {
+  if (f.path.toUpperCase() === 'INBOX') return 0;
+  if (f.specialUse) return 1 + ORDER.indexOf(f.specialUse);
+  return 100;
+}
+
+export interface MirroredFolder {
+  remote: RemoteFolder;
+  local: Mailbox;
+}
+
+/**
+ * Creates local mailboxes for new remote folders and records remote names; a local mailbox whose
+ * remote folder vanished is deleted only when nothing local would be lost (otherwise it is kept
+ * and re-created at the provider). Returns the selectable folders in sync order.
+ */
+export function mirrorFolders(
+  store: Store,
+  q: SyncQueries,
+  accountId: number,
+  remote: RemoteFolder[],
+  logger: Logger,
+): MirroredFolder[] {
+  const out: MirroredFolder[] = [];
+  const seen = new Set<number>();
+  const sorted = [...remote].sort((a, b) => rank(a) - rank(b) || a.path.localeCompare(b.path));
+  for (const f of sorted) {
+    let local = store.mailboxes.getByRemoteName(accountId, f.path);
+    if (!local) {
+      const name = localNameOf(f);
+      local = store.mailboxes.getByName(accountId, name);
+      if (local) store.mailboxes.setRemoteName(local.id, f.path);
+      else
+        local = store.mailboxes.create(accountId, name, {
+          specialUse: f.specialUse,
+          subscribed: f.subscribed,
+          remoteName: f.path,
+          origin: 'sync',
+        });
+      local = store.mailboxes.require(local.id);
+    }
+    if (f.specialUse && local.specialUse !== f.specialUse)
+      store.mailboxes.setSpecialUse(local.id, f.specialUse);
+    seen.add(local.id);
+    if (f.selectable) out.push({ remote: f, local: store.mailboxes.require(local.id) });
+  }
+  // Remote folders that disappeared.
+  for (const mb of store.mailboxes.list(accountId)) {
+    if (seen.has(mb.id) || mb.remoteName === null || mb.name === 'INBOX') continue;
+    const unsynced = q.unmappedCount(mb.id);
+    if (unsynced === 0 && store.mailboxes.children(mb.id).length === 0) {
+      logger.info({ mailbox: mb.name }, 'folder removed at the provider; removing it locally');
+      store.syncState.delete(accountId, mb.remoteName);
+      store.mailboxes.delete(mb.id, 'sync');
+    } else {
+      // Keep what only exists here: re-create the folder at the provider and upload its messages.
+      logger.warn(
+        { mailbox: mb.name, unsynced },
+        'folder removed at the provider but holds local-only mail; re-creating it',
+      );
+      store.transaction(() => {
+        store.mailboxes.setRemoteName(mb.id, null);
+        store.pending.enqueue(accountId, { kind: 'mailbox-create', mailboxId: mb.id, name: mb.name });
+      });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,331 @@
+/**
+ * Syncs one remote mailbox into its local mailbox:
+ *   1. UIDVALIDITY check (a change → remap by content, local UIDs kept: uid-remap.ts);
+ *   2. new messages above the synced range (ascending);
+ *   3. flag changes (CONDSTORE CHANGEDSINCE, else a full FLAGS comparison) and expunges (UID
+ *      SEARCH diff) within the synced range — local changes still queued win;
+ *   4. initial backfill, newest first, in batches bounded by count and bytes; each batch is
+ *      committed together with the sync state (resumable, no duplicates).
+ */
+import type { FetchMessageObject, ImapFlow } from 'imapflow';
+import type { Store } from '../store/store.ts';
+import type { Logger } from '../shared/logger.ts';
+import type { MirroredFolder } from './folders.ts';
+import { cleanFlags, commitBatch, prepareInbound, type FetchedMessage } from './inbound.ts';
+import type { ProgressTracker } from './progress.ts';
+import type { SyncQueries } from './queries.ts';
+import { remapAfterUidValidityChange } from './uid-remap.ts';
+import { batchBySize, toUidSet } from './uid-range.ts';
+import type { MailboxSyncState, ProcessInbound } from './types.ts';
+
+export interface SyncContext {
+  store: Store;
+  q: SyncQueries;
+  accountId: number;
+  email: string;
+  logger: Logger;
+  processInbound: ProcessInbound;
+  batchMessages: number;
+  batchBytes: number;
+  progress: ProgressTracker;
+  /** True when the engine wants the current work to stop at the next batch boundary. */
+  interrupted(): boolean;
+  /** Called after each committed batch of new local messages. */
+  onStored(mailbox: string, count: number, bytes: number): void;
+}
+
+export interface MailboxPassResult {
+  fetched: number;
+  /** The initial backfill still has older messages to fetch. */
+  backfillLeft: boolean;
+}
+
+function num(v: bigint | number | undefined | null): number {
+  return v === undefined || v === null ? 0 : Number(v);
+}
+
+function internalDateOf(m: FetchMessageObject): number {
+  const d = m.internalDate;
+  if (d instanceof Date) return d.getTime();
+  if (typeof d === 'string') {
+    const t = Date.parse(d);
+    if (!Number.isNaN(t)) return t;
+  }
+  return Date.now();
+}
+
+/** (uid, size) of every message in a UID range, ascending. */
+export async function listUids(
+  client: ImapFlow,
+  range: string,
+): Promise<Array<{ uid: number; size: number }>> {
+  const out: Array<{ uid: number; size: number }> = [];
+  for await (const m of client.fetch(range, { uid: true, size: true }, { uid: true }))
+    out.push({ uid: m.uid, size: m.size ?? 0 });
+  return out.sort((a, b) => a.uid - b.uid);
+}
+
+/** Fetches, processes and commits one batch; `advance` updates the state for the commit. */
+async function fetchBatch(
+  ctx: SyncContext,
+  client: ImapFlow,
+  f: MirroredFolder,
+  uidValidity: number,
+  uids: number[],
+  state: MailboxSyncState,
+  advance: (s: MailboxSyncState) => void,
+): Promise<number> {
+  const path = f.remote.path;
+  const jobs: Array<Promise<Awaited<ReturnType<typeof prepareInbound>>>> = [];
+  let bytes = 0;
+  const already = ctx.q.mappedUids(ctx.accountId, path, uidValidity, uids[0]!, uids[uids.length - 1]!);
+  const wanted = uids.filter((u) => !already.has(u));
+  if (wanted.length) {
+    for await (const m of client.fetch(
+      toUidSet(wanted),
+      { uid: true, flags: true, internalDate: true, source: true },
+      { uid: true },
+    )) {
+      if (!m.source || already.has(m.uid)) continue;
+      bytes += m.source.length;
+      const fm: FetchedMessage = {
+        uid: m.uid,
+        raw: m.source,
+        flags: cleanFlags(m.flags),
+        internalDate: internalDateOf(m),
+      };
+      jobs.push(
+        prepareInbound(
+          fm,
+          ctx.processInbound,
+          { accountId: ctx.accountId, email: ctx.email, remoteMailbox: path },
+          uidValidity,
+        ),
+      );
+    }
+  }
+  const prepared = await Promise.all(jobs);
+  advance(state);
+  const n = commitBatch(ctx.store, ctx.accountId, f.local.id, path, prepared, state);
+  if (n) ctx.onStored(f.local.name, n, bytes);
+  return n;
+}
+
+export function freshState(uidValidity: number, uidNext: number): MailboxSyncState {
+  const top = Math.max(0, uidNext - 1);
+  return {
+    uidValidity,
+    highSynced: top,
+    lowSynced: top + 1,
+    initialTop: top,
+    initialDone: top === 0,
+    modseq: 0,
+  };
+}
+
+export async function syncMailbox(
+  ctx: SyncContext,
+  client: ImapFlow,
+  f: MirroredFolder,
+  opts: { backfill: boolean; quick?: boolean },
+): Promise<MailboxPassResult> {
+  const { store, accountId } = ctx;
+  const path = f.remote.path;
+  let state = store.syncState.get<MailboxSyncState>(accountId, path);
+
+  // Fast path: STATUS says nothing changed since the last complete pass.
+  if (state && state.initialDone && state.modseq && !opts.quick) {
+    const st = await client.status(path, {
+      uidNext: true,
+      uidValidity: true,
+      highestModseq: true,
+      messages: true,
+    });
+    if (
+      st &&
+      num(st.uidValidity) === state.uidValidity &&
+      num(st.highestModseq) === state.modseq &&
+      (st.uidNext ?? 0) - 1 <= state.highSynced
+    ) {
+      ctx.progress.setFolder(f.local.name, st.messages ?? 0, ctx.q.mappedCount(accountId, path));
+      return { fetched: 0, backfillLeft: false };
+    }
+  }
+
+  const lock = await client.getMailboxLock(path);
+  let fetched = 0;
+  try {
+    const mb = client.mailbox;
+    if (!mb) throw new Error(`could not select ${path}`);
+    const uidValidity = num(mb.uidValidity);
+    const uidNext = mb.uidNext;
+    const highestModseq = num(mb.highestModseq);
+    const condstore = highestModseq > 0;
+
+    if (!state) {
+      state = freshState(uidValidity, uidNext);
+      store.syncState.put(accountId, path, state);
+    } else if (state.uidValidity !== uidValidity) {
+      ctx.logger.warn(
+        { mailbox: path, old: state.uidValidity, new: uidValidity },
+        'UIDVALIDITY changed at the provider; remapping by content',
+      );
+      state = await remapAfterUidValidityChange(ctx, client, f, uidValidity, uidNext);
+    }
+    ctx.progress.setFolder(f.local.name, mb.exists, ctx.q.mappedCount(accountId, path));
+
+    // 2. New messages (ascending, committed per batch).
+    if (opts.quick || uidNext - 1 > state.highSynced) {
+      const fresh = (await listUids(client, `${state.highSynced + 1}:*`)).filter(
+        (m) => m.uid > state!.highSynced,
+      );
+      for (const batch of batchBySize(fresh, ctx.batchMessages, ctx.batchBytes)) {
+        const top = batch[batch.length - 1]!.uid;
+        fetched += await fetchBatch(
+          ctx,
+          client,
+          f,
+          uidValidity,
+          batch.map((b) => b.uid),
+          state,
+          (s) => {
+            s.highSynced = top;
+          },
+        );
+      }
+      if (state.highSynced < uidNext - 1) {
+        state.highSynced = uidNext - 1;
+        store.syncState.put(accountId, path, state);
+      }
+    }
+
+    ctx.logger.debug(
+      { mailbox: path, quick: opts.quick ?? false, state, highestModseq, uidNext },
+      'mailbox pass',
+    );
+    // 3. Flags and expunges within the synced range.
+    const lo = Math.max(1, state.lowSynced);
+    const hi = state.highSynced;
+    // (quick = the IDLE connection: its cached HIGHESTMODSEQ may lag, so always look.)
+    if (hi >= lo && (opts.quick || !condstore || highestModseq !== state.modseq)) {
+      await reconcileFlags(
+        ctx,
+        client,
+        f,
+        uidValidity,
+        lo,
+        hi,
+        condstore && state.modseq > 0 ? state.modseq : 0,
+      );
+      await reconcileExpunges(ctx, client, f, uidValidity, lo, hi);
+    }
+
+    // 4. Initial backfill, newest first.
+    if (!state.initialDone && opts.backfill) {
+      if (state.lowSynced > 1) {
+        const older = await listUids(client, `1:${state.lowSynced - 1}`);
+        const rest = older.filter((m) => m.uid < state!.lowSynced).reverse();
+        for (const batch of batchBySize(rest, ctx.batchMessages, ctx.batchBytes)) {
+          if (ctx.interrupted()) break;
+          const low = batch[batch.length - 1]!.uid;
+          fetched += await fetchBatch(
+            ctx,
+            client,
+            f,
+            uidValidity,
+            batch.map((b) => b.uid),
+            state,
+            (s) => {
+              s.lowSynced = low;
+            },
+          );
+        }
+      }
+      if (!ctx.interrupted()) {
+        state.lowSynced = 1;
+        state.initialDone = true;
+      }
+    }
+    // Only a pass on a fresh SELECT may advance the CONDSTORE mark.
+    if (state.initialDone && condstore && !opts.quick) state.modseq = highestModseq;
+    store.syncState.put(accountId, path, state);
+    ctx.progress.setFolder(f.local.name, mb.exists, ctx.q.mappedCount(accountId, path));
+    return { fetched, backfillLeft: !state.initialDone };
+  } finally {
+    lock.release();
+    // Leave nothing selected on the pass connection: STATUS on a selected mailbox may answer
+    // from the session's stale view, which would hide changes from the next fast path.
+    if (!opts.quick && client.usable) await client.mailboxClose().catch(() => {});
+  }
+}
+
+async function reconcileFlags(
+  ctx: SyncContext,
+  client: ImapFlow,
+  f: MirroredFolder,
+  uidValidity: number,
+  lo: number,
+  hi: number,
+  changedSince: number,
+): Promise<void> {
+  const path = f.remote.path;
+  const updates: Array<{ uid: number; flags: string[] }> = [];
+  const q = changedSince > 0 ? { uid: true, changedSince: BigInt(changedSince) } : { uid: true };
+  for await (const m of client.fetch(`${lo}:${hi}`, { uid: true, flags: true }, q))
+    updates.push({ uid: m.uid, flags: cleanFlags(m.flags) });
+  if (!updates.length) return;
+  ctx.store.transaction(() => {
+    for (const u of updates) {
+      const map = ctx.store.remoteMap.find(ctx.accountId, path, uidValidity, u.uid);
+      if (!map) continue;
+      if (ctx.q.hasPending(ctx.accountId, map.mailboxId, map.uid)) continue; // local change wins; replay pushes it
+      const cur = ctx.store.messages.get(map.mailboxId, map.uid);
+      if (!cur) continue;
+      if (sameFlags(cur.flags, u.flags)) continue;
+      ctx.store.messages.storeFlags(map.mailboxId, [map.uid], 'replace', u.flags, { origin: 'sync' });
+    }
+  });
+}
+
+function sameFlags(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  const s = new Set(a.map((x) => x.toLowerCase()));
+  return b.every((x) => s.has(x.toLowerCase()));
+}
+
+async function reconcileExpunges(
+  ctx: SyncContext,
+  client: ImapFlow,
+  f: MirroredFolder,
+  uidValidity: number,
+  lo: number,
+  hi: number,
+): Promise<void> {
+  const path = f.remote.path;
+  const mapped = ctx.q.mappedUids(ctx.accountId, path, uidValidity, lo, hi);
+  if (!mapped.size) return;
+  const present = new Set((await client.search({ uid: `${lo}:${hi}` }, { uid: true })) || []);
+  const gone = [...mapped].filter((u) => !present.has(u));
+  ctx.logger.debug(
+    { mailbox: path, lo, hi, mapped: mapped.size, present: present.size, gone: gone.length },
+    'expunge check',
+  );
+  if (!gone.length) return;
+  ctx.store.transaction(() => {
+    const byMailbox = new Map<number, number[]>();
+    for (const ruid of gone) {
+      const map = ctx.store.remoteMap.find(ctx.accountId, path, uidValidity, ruid);
+      if (!map) continue;
+      if (ctx.q.hasPending(ctx.accountId, map.mailboxId, map.uid)) {
+        // Deleted at the provider while changed here: keep it and upload it again (no loss).
+        ctx.store.remoteMap.unmap(map.messageId);
+        ctx.store.pending.enqueue(ctx.accountId, { kind: 'append', mailboxId: map.mailboxId, uid: map.uid });
+        continue;
+      }
+      const list = byMailbox.get(map.mailboxId) ?? [];
+      list.push(map.uid);
+      byMailbox.set(map.mailboxId, list);
+    }
+    for (const [mailboxId, uids] of byMailbox) ctx.store.messages.remove(mailboxId, uids, 'sync');
+  });
+}

@@ -1,0 +1,136 @@
+/**
+ * The provider changed a mailbox's UIDVALIDITY (it was recreated, restored, or the server lost
+ * its index). Local UIDs must not change: remote messages are matched back to local ones by
+ * Message-ID (when unique on both sides) and otherwise by the SHA-256 of the bytes as stored
+ * locally (the message is downloaded and processed again to compute it). Only the remote_map rows
+ * change. Unmatched remote messages are new; unmatched local ones are uploaded again (never lost).
+ */
+import type { ImapFlow } from 'imapflow';
+import { cleanFlags, commitBatch, prepareInbound, type PreparedMessage } from './inbound.ts';
+import type { MirroredFolder } from './folders.ts';
+import type { SyncContext } from './mailbox-sync.ts';
+import type { MappedMessage } from './queries.ts';
+import { batchBySize, toUidSet } from './uid-range.ts';
+import type { MailboxSyncState } from './types.ts';
+
+function normId(v: string | null | undefined): string | null {
+  if (!v) return null;
+  const t = v.trim().toLowerCase();
+  return t || null;
+}
+
+export async function remapAfterUidValidityChange(
+  ctx: SyncContext,
+  client: ImapFlow,
+  f: MirroredFolder,
+  uidValidity: number,
+  uidNext: number,
+): Promise<MailboxSyncState> {
+  const { store, accountId } = ctx;
+  const path = f.remote.path;
+  const locals = ctx.q.mappedIn(accountId, path);
+
+  // Remote side: UID, size, Message-ID.
+  const remote: Array<{ uid: number; size: number; mid: string | null }> = [];
+  for await (const m of client.fetch('1:*', { uid: true, size: true, envelope: true }, { uid: true }))
+    remote.push({ uid: m.uid, size: m.size ?? 0, mid: normId(m.envelope?.messageId) });
+
+  const count = (ids: Array<string | null>) => {
+    const c = new Map<string, number>();
+    for (const id of ids) if (id) c.set(id, (c.get(id) ?? 0) + 1);
+    return c;
+  };
+  const remoteCounts = count(remote.map((r) => r.mid));
+  const localCounts = count(locals.map((l) => normId(l.messageIdHeader)));
+  const localByMid = new Map<string, MappedMessage>();
+  for (const l of locals) {
+    const id = normId(l.messageIdHeader);
+    if (id && localCounts.get(id) === 1) localByMid.set(id, l);
+  }
+
+  const matched = new Set<number>(); // local message ids
+  const remaps: Array<{ local: MappedMessage; uid: number }> = [];
+  const unmatchedRemote: Array<{ uid: number; size: number }> = [];
+  for (const r of remote) {
+    const l = r.mid && remoteCounts.get(r.mid) === 1 ? localByMid.get(r.mid) : undefined;
+    if (l && !matched.has(l.messageId)) {
+      matched.add(l.messageId);
+      remaps.push({ local: l, uid: r.uid });
+    } else unmatchedRemote.push({ uid: r.uid, size: r.size });
+  }
+
+  // The rest: download, process, compare the hash of the stored bytes.
+  const byHash = new Map<string, MappedMessage[]>();
+  for (const l of locals) {
+    if (matched.has(l.messageId) || !l.contentHash) continue;
+    const k = l.contentHash.toString('hex');
+    byHash.set(k, [...(byHash.get(k) ?? []), l]);
+  }
+  const newcomers: PreparedMessage[] = [];
+  for (const batch of batchBySize(unmatchedRemote, ctx.batchMessages, ctx.batchBytes)) {
+    const jobs: Array<Promise<PreparedMessage>> = [];
+    for await (const m of client.fetch(
+      toUidSet(batch.map((b) => b.uid)),
+      { uid: true, flags: true, internalDate: true, source: true },
+      { uid: true },
+    )) {
+      if (!m.source) continue;
+      const date = m.internalDate instanceof Date ? m.internalDate.getTime() : Date.now();
+      jobs.push(
+        prepareInbound(
+          { uid: m.uid, raw: m.source, flags: cleanFlags(m.flags), internalDate: date },
+          ctx.processInbound,
+          { accountId, email: ctx.email, remoteMailbox: path },
+          uidValidity,
+        ),
+      );
+    }
+    for (const p of await Promise.all(jobs)) {
+      const k = (p.msg.sha256 as Buffer).toString('hex');
+      const cands = byHash.get(k);
+      const l = cands?.shift();
+      if (l) {
+        matched.add(l.messageId);
+        remaps.push({ local: l, uid: p.uid });
+      } else newcomers.push(p);
+    }
+  }
+
+  const top = Math.max(0, uidNext - 1);
+  const state: MailboxSyncState = {
+    uidValidity,
+    highSynced: top,
+    lowSynced: 1,
+    initialTop: top,
+    initialDone: true,
+    modseq: 0,
+  };
+  store.transaction(() => {
+    // Drop old mappings first: the (account, mailbox, uidvalidity, uid) key must stay unique.
+    for (const l of locals) store.remoteMap.unmap(l.messageId);
+    for (const r of remaps)
+      store.messages.setRemote(r.local.messageId, accountId, {
+        remoteMailbox: path,
+        uidvalidity: uidValidity,
+        uid: r.uid,
+        ...(r.local.contentHash ? { contentHash: r.local.contentHash } : {}),
+      });
+    for (const l of locals) {
+      if (matched.has(l.messageId)) continue;
+      // Not at the provider any more under the new UIDVALIDITY: upload it again rather than lose it.
+      store.pending.enqueue(accountId, { kind: 'append', mailboxId: l.mailboxId, uid: l.uid });
+    }
+    commitBatch(store, accountId, f.local.id, path, newcomers, state);
+  });
+  ctx.logger.info(
+    {
+      mailbox: path,
+      remapped: remaps.length,
+      added: newcomers.length,
+      reupload: locals.length - matched.size,
+    },
+    'remapped after UIDVALIDITY change',
+  );
+  if (newcomers.length) ctx.onStored(f.local.name, newcomers.length, 0);
+  return state;
+}

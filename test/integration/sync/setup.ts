@@ -1,0 +1,117 @@
+// Shared setup for the sync integration tests: a provider user, a fresh encrypted store with an
+// account pointing at it, and an engine (fast polling, small batches).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createStore, type Store } from '../../../app/store/store.ts';
+import { silentLogger } from '../../../app/shared/logger.ts';
+import { createSyncEngine, type SyncEngine, type SyncEngineOptions } from '../../../app/sync/engine.ts';
+import type { Provider } from '../../helpers/provider.ts';
+
+export const FAST_KDF = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
+
+export interface LocalSide {
+  dir: string;
+  store: Store;
+  accountId: number;
+  engine(opts?: Partial<SyncEngineOptions>): SyncEngine;
+  close(): Promise<void>;
+}
+
+export async function localFor(p: Provider, email: string, dir?: string): Promise<LocalSide> {
+  const home = dir ?? mkdtempSync(join(tmpdir(), 'lb-sync-'));
+  const store = await createStore({
+    dir: home,
+    passphrase: 'test',
+    logger: silentLogger,
+    kdf: FAST_KDF,
+    ftsIndexing: 'manual',
+  });
+  const acc = p.account(email);
+  const account = store.accounts.create({
+    email,
+    imap: { host: acc.host, port: acc.port },
+    smtp: { host: acc.host, port: p.smtpPort || 25 },
+    security: 'starttls',
+    providerPassword: acc.password,
+    caPem: acc.ca,
+  });
+  const engines: SyncEngine[] = [];
+  return {
+    dir: home,
+    store,
+    accountId: account.id,
+    engine(opts = {}) {
+      const e = createSyncEngine({
+        store,
+        accountId: account.id,
+        logger: silentLogger,
+        pollIntervalMs: 500,
+        batchMessages: 50,
+        ...opts,
+      });
+      engines.push(e);
+      return e;
+    },
+    async close() {
+      for (const e of engines) await e.stop();
+      store.close();
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+export function msg(
+  n: number,
+  opts: { subject?: string; body?: string; from?: string; to?: string; date?: Date } = {},
+): string {
+  const date = (opts.date ?? new Date(Date.UTC(2026, 0, 1, 0, 0, n))).toUTCString().replace('GMT', '+0000');
+  return (
+    `From: ${opts.from ?? 'Sender <sender@outside.test>'}\r\n` +
+    `To: ${opts.to ?? 'alice@example.test'}\r\n` +
+    `Subject: ${opts.subject ?? `message ${n}`}\r\n` +
+    `Date: ${date}\r\n` +
+    `Message-ID: <m${n}.${Math.random().toString(36).slice(2)}@outside.test>\r\n` +
+    `MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n` +
+    `${opts.body ?? `body of message ${n}`}\r\n`
+  );
+}
+
+/** Local mailbox name → sorted subjects. */
+export function localSubjects(store: Store, accountId: number, mailbox: string): string[] {
+  const mb = store.mailboxes.getByName(accountId, mailbox);
+  if (!mb) return [];
+  const out: string[] = [];
+  for (const m of store.messages.iterateMeta(mb.id))
+    out.push(store.messages.headers(m.blobId)?.subject ?? '');
+  return out.sort();
+}
+
+export async function remoteSubjects(p: Provider, user: string, mailbox: string): Promise<string[]> {
+  const c = await p.imapClient(user);
+  try {
+    const lock = await c.getMailboxLock(mailbox);
+    try {
+      const out: string[] = [];
+      if (c.mailbox && c.mailbox.exists)
+        for await (const m of c.fetch('1:*', { envelope: true })) out.push(m.envelope?.subject ?? '');
+      return out.sort();
+    } finally {
+      lock.release();
+    }
+  } finally {
+    await c.logout();
+  }
+}
+
+export async function until(
+  cond: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
