@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { createStore, type Store } from '../../../app/store/store.ts';
+import { createStore, openStore, type Store } from '../../../app/store/store.ts';
 import { silentLogger } from '../../../app/shared/logger.ts';
 import { OutboxWorker, isPermanent, backoffDelay, DEFAULT_BACKOFF } from '../../../app/sync/outbox/worker.ts';
 import { SinkServer } from './sink-server.ts';
@@ -156,5 +156,47 @@ describe('outbox worker lifecycle', () => {
     assert.equal(store.outbox.get(b)!.state, 'failed');
     assert.equal(notices.length, 1);
     assert.match(notices[0]!.toString(), /gave up after 0 attempts/);
+  });
+
+  it('the outbox survives closing and reopening the store (restart): delivered once afterwards', async () => {
+    const d2 = mkdtempSync(join(tmpdir(), 'lb-worker-restart-'));
+    const opts = {
+      dir: d2,
+      passphrase: 'p',
+      logger: silentLogger,
+      kdf: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
+    };
+    let s2 = await createStore({ ...opts, ftsIndexing: 'manual' });
+    const acc = s2.accounts.create({
+      email: 'restart@example.org',
+      imap: { host: '127.0.0.1', port: 1 },
+      smtp: { host: '127.0.0.1', port: sink.port },
+      security: 'none',
+      username: 'provider-user',
+      providerPassword: 'provider-pass',
+    }).id;
+    const raw = Buffer.from(MSG.toString().replace('<w@example.org>', '<restart@example.org>'));
+    const id = s2.outbox.enqueue(
+      acc,
+      { from: 'restart@example.org', to: ['b@example.net'], messageId: '<restart@example.org>' },
+      raw,
+    );
+    s2.outbox.setState(id, 'sending', { countAttempt: true }); // the process died while sending
+    s2.close();
+    s2 = await openStore({ ...opts, ftsIndexing: 'manual' });
+    try {
+      const before = sink.received.length;
+      const w = new OutboxWorker({ store: s2, logger: silentLogger });
+      w.start();
+      for (let i = 0; i < 100 && s2.outbox.get(id)!.state !== 'sent'; i++)
+        await new Promise((r) => setTimeout(r, 20));
+      await w.stop();
+      assert.equal(s2.outbox.get(id)!.state, 'sent');
+      assert.equal(sink.received.length - before, 1);
+      assert.ok(sink.received[sink.received.length - 1]!.raw.includes('<restart@example.org>'));
+    } finally {
+      s2.close();
+      rmSync(d2, { recursive: true, force: true });
+    }
   });
 });
