@@ -6,7 +6,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createStore, type Store } from '../../../app/store/store.ts';
@@ -24,10 +24,22 @@ const ALICE = 'alice@example.org';
 const BOB = 'bob@example.net';
 const LOCAL_PW = 'tb-local-secret';
 
-function freeDisplay(): number {
-  for (let n = 90; n < 200; n++)
-    if (!existsSync(`/tmp/.X11-unix/X${n}`) && !existsSync(`/tmp/.X${n}-lock`)) return n;
-  throw new Error('no free X display');
+/** Starts Xvfb on a display it picks itself (-displayfd), so parallel tests never collide. */
+async function startXvfb(): Promise<{ proc: ChildProcess; display: number }> {
+  const proc = spawn('Xvfb', ['-displayfd', '3', '-screen', '0', '1280x900x24', '-nolisten', 'tcp'], {
+    stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
+  });
+  const display = await new Promise<number>((resolve, reject) => {
+    let buf = '';
+    const fd3 = proc.stdio[3] as NodeJS.ReadableStream;
+    fd3.on('data', (d: Buffer) => {
+      buf += d.toString();
+      if (buf.includes('\n')) resolve(Number(buf.trim()));
+    });
+    proc.on('exit', (code) => reject(new Error(`Xvfb exited (${code})`)));
+    setTimeout(() => reject(new Error('Xvfb did not start')), 10_000).unref();
+  });
+  return { proc, display };
 }
 
 function xdo(display: number, args: string[]): string {
@@ -165,13 +177,9 @@ describe('Thunderbird sends through Lockbridge', () => {
       const r = spawnSync('certutil', args);
       assert.equal(r.status, 0, r.stderr.toString());
     }
-    display = freeDisplay();
-    const xvfb = spawn('Xvfb', [`:${display}`, '-screen', '0', '1280x900x24', '-nolisten', 'tcp'], {
-      stdio: 'ignore',
-    });
-    procs.push(xvfb);
-    for (let i = 0; i < 40 && !existsSync(`/tmp/.X11-unix/X${display}`); i++)
-      await new Promise((r) => setTimeout(r, 100));
+    const x = await startXvfb();
+    procs.push(x.proc);
+    display = x.display;
     const tb = spawn(
       'thunderbird',
       [
