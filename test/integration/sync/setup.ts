@@ -4,9 +4,23 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createStore, type Store } from '../../../app/store/store.ts';
-import { silentLogger } from '../../../app/shared/logger.ts';
+import { silentLogger, type Logger } from '../../../app/shared/logger.ts';
 import { createSyncEngine, type SyncEngine, type SyncEngineOptions } from '../../../app/sync/engine.ts';
 import type { Provider } from '../../helpers/provider.ts';
+
+/** LB_SYNC_DEBUG=1 prints the engine's log lines (debugging a failing test). */
+function debugLogger(b: Record<string, unknown> = {}): Logger {
+  const line = (lvl: string) => (o: object, m?: string) =>
+    console.error(new Date().toISOString().slice(11, 23), lvl, m ?? '', JSON.stringify({ ...b, ...o }));
+  return {
+    debug: line('D'),
+    info: line('I'),
+    warn: line('W'),
+    error: line('E'),
+    child: (x) => debugLogger({ ...b, ...x }),
+  };
+}
+export const testLogger: Logger = process.env.LB_SYNC_DEBUG ? debugLogger() : silentLogger;
 
 export const FAST_KDF = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
 
@@ -45,7 +59,7 @@ export async function localFor(p: Provider, email: string, dir?: string): Promis
       const e = createSyncEngine({
         store,
         accountId: account.id,
-        logger: silentLogger,
+        logger: testLogger,
         pollIntervalMs: 500,
         batchMessages: 50,
         ...opts,
