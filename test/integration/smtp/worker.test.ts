@@ -106,6 +106,36 @@ describe('outbox worker lifecycle', () => {
     store.outbox.remove(item);
   });
 
+  it('some recipients refused, others accepted: sent, with a notice naming the refused ones', async () => {
+    const id = account('partial@example.org', sink.port);
+    sink.refuse.add('ghost@example.net');
+    const notices: Buffer[] = [];
+    const w = new OutboxWorker({
+      store,
+      logger: silentLogger,
+      deliverNotice: (_a, raw) => notices.push(raw),
+    });
+    const before = sink.received.length;
+    const item = store.outbox.enqueue(
+      id,
+      {
+        from: 'partial@example.org',
+        to: ['b@example.net', 'ghost@example.net'],
+        messageId: '<p@x>',
+        subject: 'partial',
+      },
+      MSG,
+    );
+    assert.equal(await w.runOnce(), 1);
+    sink.refuse.clear();
+    assert.equal(store.outbox.get(item)!.state, 'sent');
+    assert.deepEqual(sink.received[before]!.to, ['b@example.net']);
+    assert.equal(notices.length, 1);
+    const n = notices[0]!.toString();
+    assert.match(n, /Recipients: ghost@example\.net/);
+    assert.match(n, /It WAS delivered to: b@example\.net/);
+  });
+
   it('stop() is bounded: a hanging provider is aborted and the copy stays queued for later', async () => {
     const id = account('hang@example.org', silentPort);
     const item = store.outbox.enqueue(
