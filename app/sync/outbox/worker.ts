@@ -290,7 +290,12 @@ export class OutboxWorker {
       return;
     }
     this.#store.outbox.setState(item.id, 'sending', { countAttempt: true });
-    let info: { response?: string; rejected?: unknown[]; accepted?: unknown[] };
+    let info: {
+      response?: string;
+      rejected?: unknown[];
+      accepted?: unknown[];
+      rejectedErrors?: SmtpLikeError[];
+    };
     try {
       const mail = { envelope: { from: env.from, to: env.to }, raw, signal: this.#abort?.signal };
       info = (await transport.sendMail(mail as Parameters<Transporter['sendMail']>[0])) as typeof info;
@@ -316,7 +321,9 @@ export class OutboxWorker {
     const rejected = (info.rejected ?? []).map(String);
     if (rejected.length) {
       const accepted = (info.accepted ?? []).map(String);
-      this.#notice(account, env, rejected, 'the provider refused these recipients', accepted);
+      const replies = (info.rejectedErrors ?? []).map((e) => describe(e)).filter(Boolean);
+      const reason = replies.length ? replies.join(' | ') : 'the provider refused these recipients';
+      this.#notice(account, env, rejected, reason, accepted);
     }
   }
 

@@ -134,6 +134,7 @@ describe('outbox worker lifecycle', () => {
     const n = notices[0]!.toString();
     assert.match(n, /Recipients: ghost@example\.net/);
     assert.match(n, /It WAS delivered to: b@example\.net/);
+    assert.match(n, /550.*User unknown/);
   });
 
   it('stop() is bounded: a hanging provider is aborted and the copy stays queued for later', async () => {
