@@ -119,6 +119,7 @@ async function childImport(mbox: string, dir: string): Promise<void> {
     files: [mbox],
     logger: silentLogger,
     batchSize: Number(process.env.BS ?? 500),
+    threads: process.env.THREADS === undefined ? undefined : Number(process.env.THREADS),
   });
   store.close();
   const ms = performance.now() - t0;
@@ -128,6 +129,9 @@ async function childImport(mbox: string, dir: string): Promise<void> {
     ms,
     cpuMs: (cpu.user + cpu.system) / 1000,
     maxRssMB: process.resourceUsage().maxRSS / 1024,
+    heapMB: process.memoryUsage().heapTotal / 1048576,
+    heapUsedAfterGcMB: (globalThis.gc?.(), process.memoryUsage().heapUsed / 1048576),
+    externalMB: process.memoryUsage().external / 1048576,
   };
   process.stdout.write(JSON.stringify(out) + '\n');
 }

@@ -48,7 +48,7 @@ export function openEncryptedDatabase(
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     db.pragma('temp_store = MEMORY');
-    db.pragma(`cache_size = -${opts.cacheKiB ?? 32768}`);
+    db.pragma(`cache_size = -${opts.cacheKiB ?? 16384}`);
     db.pragma('busy_timeout = 5000');
     const versions = cipherVersions(db);
     logger.debug({ sqlite: versions.sqlite, cipher: versions.cipher }, 'store database opened');

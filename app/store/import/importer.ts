@@ -4,17 +4,16 @@
  * stored bytes are the served bytes; RFC822.SIZE = their length), analysed once, and inserted in
  * batches (one transaction each). Messages already in the mailbox with identical bytes are skipped.
  */
-import { createHash } from 'node:crypto';
 import { createReadStream, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as yieldLoop } from 'node:timers/promises';
-import { analyzeMessage } from '../../mime/analyze.ts';
-import { normalizeCrlf } from '../../mime/crlf.ts';
 import { UserError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { NewMessage } from '../repos/messages.ts';
 import type { Store } from '../store.ts';
 import { MboxSplitter, separatorDate } from './mbox-splitter.ts';
+import type { PrepareResult } from './prepare.ts';
+import { PreparePool } from './prepare-pool.ts';
 
 export interface ImportProgress {
   /** Messages imported so far. */
@@ -40,6 +39,8 @@ export interface ImportOptions {
   /** Flags given to every imported message (default none). */
   flags?: readonly string[];
   signal?: AbortSignal;
+  /** Worker threads for MIME analysis (default min(2, cores - 1); 0 = on this thread). */
+  threads?: number;
 }
 
 export interface ImportSummary {
@@ -52,7 +53,11 @@ export interface ImportSummary {
 const MAX_EML = 256 * 1024 * 1024;
 const MAX_ERRORS = 100;
 /** Bytes per transaction: bounds memory (peak RSS) whatever the message sizes. */
-const MAX_BATCH_BYTES = 4 * 1024 * 1024;
+const MAX_BATCH_BYTES = 2 * 1024 * 1024;
+/** Messages handed to a worker at once, and how many such groups may be in flight. */
+const GROUP_SIZE = 64;
+const GROUP_BYTES = 1024 * 1024;
+const MAX_INFLIGHT = 2;
 
 /** Expands directories (recursively) into the files inside, in name order. */
 function expand(paths: readonly string[]): string[] {
@@ -85,106 +90,138 @@ export async function importFiles(opts: ImportOptions): Promise<ImportSummary> {
   const mailbox = store.mailboxes.ensure(opts.accountId, opts.mailbox ?? 'INBOX');
   const batchSize = opts.batchSize ?? 500;
   const summary: ImportSummary = { imported: 0, skipped: 0, errors: [] };
-  let bytes = 0;
-  let batch: NewMessage[] = [];
-  let batchBytes = 0;
-  let currentFile = '';
-
-  const progress = () =>
-    opts.onProgress?.({
-      count: summary.imported,
-      skipped: summary.skipped,
-      bytes,
-      totalBytes,
-      file: currentFile,
-    });
-  const error = (msg: string) => {
-    if (summary.errors.length < MAX_ERRORS) summary.errors.push(msg);
-    opts.logger.warn({ file: currentFile }, 'import: a message was skipped');
-  };
-  const flush = async () => {
-    if (batch.length === 0) return;
-    store.messages.insertBatch(mailbox.id, batch, 'local');
-    summary.imported += batch.length;
-    batch = [];
-    batchBytes = 0;
-    progress();
-    await yieldLoop(); // let IMAP sessions and timers run between transactions
-  };
-  const add = async (input: Buffer, where: string, fallbackDate: number | null) => {
-    if (input.length === 0 || input.every((b) => b === 10 || b === 13 || b === 32 || b === 9)) {
-      error(`${where}: empty message`);
-      summary.skipped++;
-      return;
-    }
-    const raw = normalizeCrlf(input);
-    const sha256 = createHash('sha256').update(raw).digest();
-    const inBatch = batch.some((m) => m.sha256?.equals(sha256));
-    if (inBatch || store.messages.findBySha256(mailbox.id, sha256) !== null) {
-      summary.skipped++;
-      return;
-    }
-    let analysis;
-    try {
-      analysis = analyzeMessage(raw);
-    } catch (err) {
-      error(`${where}: cannot be parsed (${err instanceof Error ? err.message : String(err)})`);
-      summary.skipped++;
-      return;
-    }
-    const internalDate = fallbackDate ?? analysis.headers.date ?? Date.now();
-    // the full-text indexer re-derives the text later: don't hold it in the batch
-    batch.push({ raw, analysis: { ...analysis, text: '' }, sha256, internalDate, flags: opts.flags ?? [] });
-    batchBytes += raw.length;
-    if (batch.length >= batchSize || batchBytes >= MAX_BATCH_BYTES) await flush();
-  };
-
-  for (const file of files) {
-    currentFile = file;
-    if (opts.signal?.aborted) break;
-    const stream = createReadStream(file, { highWaterMark: 1024 * 1024 });
-    let kind: 'unknown' | 'mbox' | 'eml' = 'unknown';
-    const splitter = new MboxSplitter();
-    const emlChunks: Buffer[] = [];
-    let emlSize = 0;
-    let index = 0;
-    try {
-      for await (const chunk of stream as AsyncIterable<Buffer>) {
-        if (opts.signal?.aborted) break;
-        bytes += chunk.length;
-        if (kind === 'unknown') kind = chunk.subarray(0, 5).toString('latin1') === 'From ' ? 'mbox' : 'eml';
-        if (kind === 'mbox') {
-          for (const m of splitter.push(chunk))
-            await add(m.raw, `${file}#${++index}`, separatorDate(m.separator));
-        } else {
-          emlSize += chunk.length;
-          if (emlSize > MAX_EML) throw new Error(`larger than ${MAX_EML} bytes`);
-          emlChunks.push(chunk);
-        }
-      }
-      if (kind === 'mbox')
-        for (const m of splitter.end()) await add(m.raw, `${file}#${++index}`, separatorDate(m.separator));
-      else if (kind === 'eml') await add(Buffer.concat(emlChunks), file, null);
-      else {
-        error(`${file}: empty file`);
-        summary.skipped++;
-      }
-    } catch (err) {
-      error(`${file}: ${err instanceof Error ? err.message : String(err)}`);
-    } finally {
-      stream.destroy();
-    }
+  const pool = new PreparePool({ compress: store.messages.compressBodies, threads: opts.threads });
+  try {
+    return await run();
+  } finally {
+    await pool.close();
   }
-  await flush();
-  progress();
-  opts.logger.info(
-    {
-      imported: summary.imported,
-      skipped: summary.skipped,
-      errors: summary.errors.length,
-      mailboxId: mailbox.id,
-    },
-    'import finished',
-  );
-  return summary;
+
+  async function run(): Promise<ImportSummary> {
+    let bytes = 0;
+    let batch: NewMessage[] = [];
+    let batchBytes = 0;
+    let currentFile = '';
+
+    const progress = () =>
+      opts.onProgress?.({
+        count: summary.imported,
+        skipped: summary.skipped,
+        bytes,
+        totalBytes,
+        file: currentFile,
+      });
+    const error = (msg: string) => {
+      if (summary.errors.length < MAX_ERRORS) summary.errors.push(msg);
+      opts.logger.warn({ file: currentFile }, 'import: a message was skipped');
+    };
+    const flush = async () => {
+      if (batch.length === 0) return;
+      store.messages.insertBatch(mailbox.id, batch, 'local');
+      summary.imported += batch.length;
+      batch = [];
+      batchBytes = 0;
+      progress();
+      await yieldLoop(); // let IMAP sessions and timers run between transactions
+    };
+    const accept = (r: PrepareResult, where: string, fallbackDate: number | null) => {
+      if (!r.ok) {
+        error(`${where}: ${r.error}`);
+        summary.skipped++;
+        return;
+      }
+      const { raw, sha256, analysis, packedBody } = r.value;
+      const inBatch = batch.some((m) => m.sha256?.equals(sha256));
+      if (inBatch || store.messages.findBySha256(mailbox.id, sha256) !== null) {
+        summary.skipped++;
+        return;
+      }
+      const internalDate = fallbackDate ?? analysis.headers.date ?? Date.now();
+      batch.push({ raw, analysis, sha256, packedBody, internalDate, flags: opts.flags ?? [] });
+      batchBytes += raw.length;
+    };
+
+    // Messages are prepared (CRLF, hash, MIME analysis, compression) on worker threads in groups,
+    // a few groups ahead, while this thread writes the previous ones to the store.
+    interface Group {
+      metas: Array<{ where: string; date: number | null }>;
+      results: Promise<PrepareResult[]>;
+    }
+    const inflight: Group[] = [];
+    let group: { raws: Buffer[]; metas: Group['metas']; bytes: number } = { raws: [], metas: [], bytes: 0 };
+    const submit = () => {
+      if (group.raws.length === 0) return;
+      inflight.push({ metas: group.metas, results: pool.run(group.raws) });
+      group = { raws: [], metas: [], bytes: 0 };
+    };
+    const drainOne = async () => {
+      const g = inflight.shift();
+      if (!g) return;
+      const results = await g.results;
+      for (let i = 0; i < results.length; i++) {
+        accept(results[i]!, g.metas[i]!.where, g.metas[i]!.date);
+        if (batch.length >= batchSize || batchBytes >= MAX_BATCH_BYTES) await flush();
+      }
+    };
+    const add = async (input: Buffer, where: string, fallbackDate: number | null) => {
+      group.raws.push(input);
+      group.metas.push({ where, date: fallbackDate });
+      group.bytes += input.length;
+      if (group.raws.length >= GROUP_SIZE || group.bytes >= GROUP_BYTES) {
+        submit();
+        while (inflight.length > MAX_INFLIGHT) await drainOne();
+      }
+    };
+
+    for (const file of files) {
+      currentFile = file;
+      if (opts.signal?.aborted) break;
+      const stream = createReadStream(file, { highWaterMark: 1024 * 1024 });
+      let kind: 'unknown' | 'mbox' | 'eml' = 'unknown';
+      const splitter = new MboxSplitter();
+      const emlChunks: Buffer[] = [];
+      let emlSize = 0;
+      let index = 0;
+      try {
+        for await (const chunk of stream as AsyncIterable<Buffer>) {
+          if (opts.signal?.aborted) break;
+          bytes += chunk.length;
+          if (kind === 'unknown') kind = chunk.subarray(0, 5).toString('latin1') === 'From ' ? 'mbox' : 'eml';
+          if (kind === 'mbox') {
+            for (const m of splitter.push(chunk))
+              await add(m.raw, `${file}#${++index}`, separatorDate(m.separator));
+          } else {
+            emlSize += chunk.length;
+            if (emlSize > MAX_EML) throw new Error(`larger than ${MAX_EML} bytes`);
+            emlChunks.push(chunk);
+          }
+        }
+        if (kind === 'mbox')
+          for (const m of splitter.end()) await add(m.raw, `${file}#${++index}`, separatorDate(m.separator));
+        else if (kind === 'eml') await add(Buffer.concat(emlChunks), file, null);
+        else {
+          error(`${file}: empty file`);
+          summary.skipped++;
+        }
+      } catch (err) {
+        error(`${file}: ${err instanceof Error ? err.message : String(err)}`);
+      } finally {
+        stream.destroy();
+      }
+    }
+    submit();
+    while (inflight.length) await drainOne();
+    await flush();
+    progress();
+    opts.logger.info(
+      {
+        imported: summary.imported,
+        skipped: summary.skipped,
+        errors: summary.errors.length,
+        mailboxId: mailbox.id,
+      },
+      'import finished',
+    );
+    return summary;
+  }
 }

@@ -13,37 +13,71 @@ export interface MboxMessage {
 }
 
 const FROM = Buffer.from('From ');
+const NL_FROM = Buffer.from('\nFrom ');
+const QUOTED = Buffer.from('>From ');
+
+/** Is the line that ends with the '\n' at `nl` empty ("\n" or "\r\n")? `lineStart` = start of that line. */
+function emptyLineEndingAt(buf: Buffer, nl: number, lineStart: number): boolean {
+  return nl === lineStart || (nl === lineStart + 1 && buf[lineStart] === 13);
+}
+
+/** Start of the line whose '\n' is at `nl` (Buffer.lastIndexOf treats negative offsets as from the end). */
+function lineStartBefore(buf: Buffer, nl: number): number {
+  return nl <= 0 ? 0 : buf.lastIndexOf(10, nl - 1) + 1;
+}
+
+/** Removes one '>' from lines matching /^>+From / (mboxrd). */
+function unquote(raw: Buffer): Buffer {
+  if (!raw.includes(QUOTED)) return raw;
+  const out: Buffer[] = [];
+  let pos = 0;
+  while (pos < raw.length) {
+    let nl = raw.indexOf(10, pos);
+    if (nl < 0) nl = raw.length - 1;
+    const line = raw.subarray(pos, nl + 1);
+    let i = 0;
+    while (line[i] === 62) i++;
+    out.push(i > 0 && line.subarray(i, i + 5).equals(FROM) ? line.subarray(1) : line);
+    pos = nl + 1;
+  }
+  return Buffer.concat(out);
+}
+
+/** Drops the one empty line that precedes a separator (or ends the file). */
+function dropFinalEmptyLine(raw: Buffer): Buffer {
+  const n = raw.length;
+  if (n >= 2 && raw[n - 1] === 10 && raw[n - 2] === 10) return raw.subarray(0, n - 1);
+  if (n >= 3 && raw[n - 1] === 10 && raw[n - 2] === 13 && raw[n - 3] === 10) return raw.subarray(0, n - 2);
+  if ((n === 1 && raw[0] === 10) || (n === 2 && raw[0] === 13 && raw[1] === 10)) return raw.subarray(0, 0);
+  return raw;
+}
 
 export class MboxSplitter {
   #carry: Buffer = Buffer.alloc(0);
-  #lines: Buffer[] = [];
+  /** Pieces (views into input chunks) of the message being assembled. */
+  #pieces: Buffer[] = [];
   #size = 0;
   #separator: string | null = null;
-  #prevEmpty = true; // the start of input counts as "after an empty line"
-  #sawAny = false;
+  /** Whether the last complete line seen was empty (the start of input counts as such). */
+  #prevEmpty = true;
+  #started = false;
   readonly #maxMessage: number;
 
   constructor(maxMessageBytes = 256 * 1024 * 1024) {
     this.#maxMessage = maxMessageBytes;
   }
 
-  /** True once the input started with a "From " line (i.e. looks like mbox). */
-  get isMbox(): boolean {
-    return this.#separator !== null || !this.#sawAny;
-  }
-
   push(chunk: Buffer): MboxMessage[] {
-    const out: MboxMessage[] = [];
     const buf = this.#carry.length ? Buffer.concat([this.#carry, chunk]) : chunk;
-    let pos = 0;
-    for (;;) {
-      const nl = buf.indexOf(10, pos);
-      if (nl < 0) break;
-      this.#line(buf.subarray(pos, nl + 1), out);
-      pos = nl + 1;
+    const lastNl = buf.lastIndexOf(10);
+    if (lastNl < 0) {
+      this.#carry = buf;
+      if (buf.length > this.#maxMessage) throw new Error('mbox line too long');
+      return [];
     }
-    this.#carry = buf.subarray(pos);
-    if (this.#carry.length > this.#maxMessage) throw new Error('mbox line too long');
+    this.#carry = buf.subarray(lastNl + 1);
+    const out: MboxMessage[] = [];
+    this.#scan(buf.subarray(0, lastNl + 1), out);
     return out;
   }
 
@@ -51,47 +85,63 @@ export class MboxSplitter {
   end(): MboxMessage[] {
     const out: MboxMessage[] = [];
     if (this.#carry.length) {
-      this.#line(this.#carry, out);
+      this.#scan(Buffer.concat([this.#carry, Buffer.from('\n')]), out, true);
       this.#carry = Buffer.alloc(0);
     }
     this.#finish(out);
     return out;
   }
 
-  #line(line: Buffer, out: MboxMessage[]): void {
-    const first = !this.#sawAny;
-    this.#sawAny = true;
-    if (this.#prevEmpty && line.subarray(0, 5).equals(FROM)) {
-      if (first || this.#separator !== null) {
-        this.#finish(out);
-        this.#separator = stripEol(line).toString('latin1');
-        this.#prevEmpty = false;
-        return;
+  /** Scans complete lines (region ends with '\n'). */
+  #scan(region: Buffer, out: MboxMessage[], addedNl = false): void {
+    if (!this.#started && !region.subarray(0, 5).equals(FROM))
+      throw new Error('not an mbox file (it does not start with a "From " line)');
+    let segStart = 0;
+    let search = 0;
+    for (;;) {
+      // next line starting with "From "
+      let i: number;
+      if (search === 0 && region.subarray(0, 5).equals(FROM)) i = 0;
+      else {
+        const j = region.indexOf(NL_FROM, search === 0 ? 0 : search - 1);
+        if (j < 0) break;
+        i = j + 1;
       }
+      const lineEnd = region.indexOf(10, i);
+      search = lineEnd + 1;
+      // region starts at a line start, so the previous line lies entirely inside it
+      const prevEmpty =
+        i === 0 ? this.#prevEmpty : emptyLineEndingAt(region, i - 1, lineStartBefore(region, i - 1));
+      if (!prevEmpty) continue;
+      this.#append(region.subarray(segStart, i));
+      this.#finish(out);
+      this.#separator = stripEol(region.subarray(i, lineEnd + 1)).toString('latin1');
+      this.#started = true;
+      segStart = lineEnd + 1;
     }
-    if (this.#separator === null) throw new Error('not an mbox file (it does not start with a "From " line)');
-    const empty = line.length === 1 || (line.length === 2 && line[0] === 13);
-    this.#prevEmpty = empty;
-    let l = line;
-    if (l[0] === 62 /* > */) {
-      let i = 0;
-      while (l[i] === 62) i++;
-      if (l.subarray(i, i + 5).equals(FROM)) l = l.subarray(1);
-    }
-    this.#size += l.length;
+    let tail = region.subarray(segStart);
+    if (addedNl) tail = tail.subarray(0, tail.length - 1);
+    this.#append(tail);
+    // remember whether the region's last line was empty
+    const n = region.length;
+    const lastStart = lineStartBefore(region, n - 1);
+    this.#prevEmpty = emptyLineEndingAt(region, n - 1, lastStart);
+  }
+
+  #append(piece: Buffer): void {
+    if (piece.length === 0) return;
+    this.#size += piece.length;
     if (this.#size > this.#maxMessage)
       throw new Error(`a message in the mbox is larger than ${this.#maxMessage} bytes`);
-    this.#lines.push(l); // a view into the chunk: copied once by the concat in #finish
+    this.#pieces.push(piece);
   }
 
   #finish(out: MboxMessage[]): void {
-    if (this.#separator === null) return;
-    const lines = this.#lines;
-    // the empty line before the next separator (and a trailing one at EOF) belongs to the format
-    const last = lines[lines.length - 1];
-    if (last && (last.length === 1 || (last.length === 2 && last[0] === 13))) lines.pop();
-    out.push({ raw: Buffer.concat(lines), separator: this.#separator });
-    this.#lines = [];
+    if (this.#separator !== null) {
+      const raw = unquote(dropFinalEmptyLine(Buffer.concat(this.#pieces)));
+      out.push({ raw, separator: this.#separator });
+    }
+    this.#pieces = [];
     this.#size = 0;
   }
 }

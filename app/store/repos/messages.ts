@@ -10,7 +10,7 @@ import { NotFoundError, UserError } from '../../shared/errors.ts';
 import type { FlagChange } from '../change-feed.ts';
 import { applyFlagOp, flagsToList, packFlags, joinKeywords, type FlagOp } from '../flags.ts';
 import type { StoreDb } from '../sql.ts';
-import { decodeRaw, packBody } from './raw-codec.ts';
+import { decodeRaw, headerEnd, packBody, type PackedBody } from './raw-codec.ts';
 import type { Origin, PendingChangesRepo, RemoteRef } from './pending-changes.ts';
 
 export interface NewMessage {
@@ -22,6 +22,8 @@ export interface NewMessage {
   internalDate?: number;
   /** SHA-256 of raw, when the caller already computed it. */
   sha256?: Buffer;
+  /** The body (raw after headerEnd) already packed by packBody (e.g. in an import worker). */
+  packedBody?: PackedBody;
   /** For messages that came from the provider (sync). */
   remote?: RemoteRef & { contentHash?: Buffer };
 }
@@ -140,16 +142,6 @@ function detailFrom(r: DetailRow): MessageDetail {
   };
 }
 
-/** Offset just after the header block's blank line (= parts[''].bodyStart). */
-function headerEnd(raw: Buffer, a: MessageAnalysis): number {
-  const whole = a.parts.find((p) => p.section === '');
-  if (whole && whole.bodyStart >= 0 && whole.bodyStart <= raw.length) return whole.bodyStart;
-  const crlf = raw.indexOf('\r\n\r\n');
-  if (crlf >= 0) return crlf + 4;
-  const lf = raw.indexOf('\n\n');
-  return lf >= 0 ? lf + 2 : raw.length;
-}
-
 /** The header block of a raw message (up to the first empty line), at most 64 KiB, for FTS. */
 function headerBlock(raw: Buffer): string {
   let end = raw.indexOf('\r\n\r\n');
@@ -181,6 +173,11 @@ export class MessagesRepo {
     this.#compress = opts.compressBodies ?? true;
   }
 
+  /** Whether new message bodies are stored deflated. */
+  get compressBodies(): boolean {
+    return this.#compress;
+  }
+
   // ---------------------------------------------------------------- writes
 
   insert(mailboxId: number, msg: NewMessage, origin: Origin = 'local'): InsertResult {
@@ -196,7 +193,7 @@ export class MessagesRepo {
       let uid = mb.uidnext;
       const out: InsertResult[] = [];
       for (const m of msgs) {
-        const blobId = this.#insertBlob(m.raw, m.analysis, m.sha256);
+        const blobId = this.#insertBlob(m.raw, m.analysis, m.sha256, m.packedBody);
         const id = this.#insertRow(
           mailboxId,
           uid,
@@ -632,7 +629,7 @@ export class MessagesRepo {
       .run(uidnext, modseq, mailboxId);
   }
 
-  #insertBlob(raw: Buffer, a: MessageAnalysis, sha256?: Buffer): number {
+  #insertBlob(raw: Buffer, a: MessageAnalysis, sha256?: Buffer, prepacked?: PackedBody): number {
     const h = a.headers;
     const res = this.#s
       .prepare(
@@ -664,7 +661,7 @@ export class MessagesRepo {
     const blobId = Number(res.lastInsertRowid);
     const split = headerEnd(raw, a);
     const body = raw.subarray(split);
-    const packed = this.#compress ? packBody(body) : { compression: 0, data: body };
+    const packed = prepacked ?? (this.#compress ? packBody(body) : { compression: 0, data: body });
     this.#s
       .prepare('INSERT INTO message_raw (blob_id, compression, head, body) VALUES (?, ?, ?, ?)')
       .run(blobId, packed.compression, raw.subarray(0, split), packed.data);

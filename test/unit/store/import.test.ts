@@ -44,6 +44,40 @@ describe('mbox splitter', () => {
     }
   });
 
+  it('round-trips random mboxrd content (CRLF and LF, tricky lines) at random chunk sizes', () => {
+    let seed = 42;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const lineKinds = ['From here on', '>From quoted', '>>From twice', '', 'plain text', 'From:', ' From x'];
+    for (let round = 0; round < 30; round++) {
+      const eol = round % 2 ? '\r\n' : '\n';
+      const msgs: string[] = [];
+      for (let m = 0; m < 1 + rnd(4); m++) {
+        const lines = ['Subject: m' + m, ''];
+        for (let l = 0; l < rnd(8); l++) lines.push(lineKinds[rnd(lineKinds.length)]!);
+        msgs.push(lines.join(eol) + eol);
+      }
+      const quote = (msg: string) => msg.replace(/^(>*From )/gm, '>$1');
+      const mbox = msgs.map((msg) => `From x@y Mon Nov 23 10:00:00 2026${eol}${quote(msg)}${eol}`).join('');
+      const buf = Buffer.from(mbox);
+      const sp = new MboxSplitter();
+      const out = [];
+      for (let i = 0; i < buf.length;) {
+        const n = 1 + rnd(40);
+        out.push(...sp.push(buf.subarray(i, i + n)));
+        i += n;
+      }
+      out.push(...sp.end());
+      assert.deepEqual(
+        out.map((o) => o.raw.toString()),
+        msgs,
+        `round ${round}`,
+      );
+    }
+  });
+
   it('rejects input that is not mbox', () => {
     assert.throws(() => new MboxSplitter().push(Buffer.from('Subject: x\n\nhi\n')), /not an mbox/);
   });
