@@ -38,6 +38,12 @@ export interface ReplayContext {
 /** A NO/BAD for one item, as opposed to a dead connection. */
 class ItemError extends Error {
   override name = 'ItemError';
+  /** false: keep retrying (with backoff) however often it fails. */
+  readonly droppable: boolean;
+  constructor(message: string, droppable = true) {
+    super(message);
+    this.droppable = droppable;
+  }
 }
 
 function ensureUsable(client: ImapFlow): void {
@@ -69,7 +75,8 @@ export async function replayPending(ctx: ReplayContext, client: ImapFlow): Promi
         if (!isItemLevel(err)) throw err;
         const msg = err instanceof Error ? err.message : String(err);
         const head = group[0]!;
-        if (head.attempts + 1 >= MAX_ATTEMPTS) {
+        const droppable = !(err instanceof ItemError) || err.droppable;
+        if (droppable && head.attempts + 1 >= MAX_ATTEMPTS) {
           ctx.logger.error(
             { kind: head.change.kind, attempts: head.attempts + 1, err: msg },
             'dropping a local change the provider keeps refusing',
@@ -238,7 +245,16 @@ async function applyAppend(
     }
   }
 
-  const upload = await ctx.encryptForUpload(raw, { accountId, email: ctx.email, remoteMailbox: remote });
+  let upload: Buffer;
+  try {
+    upload = await ctx.encryptForUpload(raw, { accountId, email: ctx.email, remoteMailbox: remote });
+  } catch (err) {
+    // e.g. no own key yet: never upload plaintext instead; retry later, never drop.
+    throw new ItemError(
+      `cannot encrypt the upload: ${err instanceof Error ? err.message : String(err)}`,
+      false,
+    );
+  }
   let res;
   try {
     res = await client.append(remote, upload, flags, new Date(m.internalDate));
