@@ -2,7 +2,8 @@
  * The SubmissionPort over the store, the keyring and app/crypto: the outgoing pipeline.
  *
  *   parse once (prepareMessage) → Bcc = RCPT − (To ∪ Cc) → find every recipient's key (in
- *   parallel, bounded by settings.keyLookupTimeoutMs) → plan per recipient (planMessage) →
+ *   parallel, bounded by settings.keyLookupTimeoutMs) → plan per recipient (KEYS' policy) →
+ *   group into copies (groupCopies) →
  *   build the copies (buildCopies) → enqueue every copy in ONE transaction → resolve.
  *
  * A refusal (policy requires encryption, a key is missing) throws EncryptionRequiredError and
@@ -30,7 +31,11 @@ import {
 } from '../../smtp/errors.ts';
 import { prepareMessage } from '../../sync/outbox/prepare.ts';
 import { canonical, classifyRecipients } from '../../sync/outbox/recipients.ts';
-import { planMessage, type RecipientFacts } from '../../sync/outbox/plan.ts';
+import { groupCopies, type RecipientPlan } from '../../sync/outbox/plan.ts';
+import { planRecipients, isRefusal, type RecipientKeyFacts } from '../../keys/policy.ts';
+import type { Recommendation } from '../../keys/autocrypt/recommend.ts';
+import { inspectKey } from '../../keys/key-info.ts';
+import type { KeySource, KeyTrust } from '../../keys/types.ts';
 import { buildCopies, type SenderKeys } from '../../sync/outbox/build.ts';
 import { OutboxWorker, type OutboxCopyEnvelope, type OutboxEvent } from '../../sync/outbox/worker.ts';
 import { SentRecorder, withBccHeader } from '../../sync/outbox/sent-recorder.ts';
@@ -44,7 +49,26 @@ export interface RecipientKeyDiscovery {
   discover(
     email: string,
     opts: { signal?: AbortSignal },
-  ): Promise<{ key: openpgp.PublicKey | null; looked: string[]; misses: string[]; timedOut: boolean }>;
+  ): Promise<{
+    key: openpgp.PublicKey | null;
+    record?: { source: KeySource; trust: KeyTrust } | null;
+    looked: string[];
+    misses: string[];
+    timedOut: boolean;
+  }>;
+}
+
+/** Autocrypt recommendation per recipient (KEYS' AutocryptService satisfies this). */
+export interface AutocryptRecommender {
+  recommend(email: string, opts: { fromEmail: string }): Promise<{ final: Recommendation }>;
+}
+
+interface FoundKey {
+  key: openpgp.PublicKey | null;
+  source?: KeySource;
+  trust?: KeyTrust;
+  looked: string[];
+  problem?: string;
 }
 
 export interface SubmissionAdapterDeps {
@@ -54,6 +78,8 @@ export interface SubmissionAdapterDeps {
   keyringRepo?: KeyringRepo;
   /** Full discovery (KEYS' KeyDiscovery); without it only the keyring and Autocrypt peers are used. */
   discovery?: RecipientKeyDiscovery;
+  /** Autocrypt recommendations (KEYS' AutocryptService); without it keys are judged alone. */
+  autocrypt?: AutocryptRecommender;
   settings: () => Settings;
   logger: Logger;
   /**
@@ -129,14 +155,10 @@ export class SubmissionAdapter implements SubmissionPort {
     const sender = own ? await this.#senderKeysFor(own) : null;
     const autocryptField = own ? await this.#autocryptField(own) : null;
 
+    const messageIdDomain = senderAddr.slice(senderAddr.lastIndexOf('@') + 1);
     let prepared;
     try {
-      prepared = prepareMessage(req.raw, {
-        autocryptField,
-        attachKey:
-          settings.attachKey && own ? { armored: own.armoredPublic, fingerprint: own.fingerprint } : null,
-        messageIdDomain: senderAddr.slice(senderAddr.lastIndexOf('@') + 1),
-      });
+      prepared = prepareMessage(req.raw, { autocryptField, messageIdDomain });
     } catch (err) {
       throw new InvalidMessageError(`cannot parse the message: ${(err as Error).message}`);
     }
@@ -145,22 +167,8 @@ export class SubmissionAdapter implements SubmissionPort {
     const tLookup = Date.now();
     const found = await this.#findKeys(all, settings.keyLookupTimeoutMs);
     const lookupMs = Date.now() - tLookup;
-    const facts = (addr: string): RecipientFacts => {
-      const contact = this.#d.keyring.getContact(addr);
-      const f = found.get(addr);
-      return {
-        address: addr,
-        hasKey: Boolean(f?.key),
-        ...(f?.problem ? { keyProblem: f.problem } : {}),
-        encrypt: contact?.encrypt ?? null,
-        sign: contact?.sign ?? null,
-      };
-    };
-    const plan = planMessage(sets.visible.map(facts), sets.bcc.map(facts), {
-      encryptPolicy: settings.encryptPolicy,
-      sign: settings.sign,
-      hasOwnKey: sender !== null,
-    });
+    const plans = await this.#plan(senderAddr, sender !== null, settings, sets.visible, sets.bcc, found);
+    const plan = groupCopies(plans.visible, plans.bcc);
     if (!plan.ok) {
       this.#log.info({ refused: plan.refused.length }, 'submission refused: encryption required');
       throw new EncryptionRequiredError(
@@ -170,11 +178,26 @@ export class SubmissionAdapter implements SubmissionPort {
         })),
       );
     }
+    if (plans.attachKey && own) {
+      // the sender's key goes inside every copy (one shared payload); same Message-ID as before
+      prepared = prepareMessage(req.raw, {
+        autocryptField,
+        messageIdDomain,
+        messageId: prepared.messageId,
+        attachKey: { armored: own.armoredPublic, fingerprint: own.fingerprint },
+      });
+    }
     const keys = new Map<string, openpgp.PublicKey>();
-    for (const [addr, f] of found) if (f.key) keys.set(addr, f.key);
+    for (const c of plan.copies)
+      if (c.protection === 'encrypt')
+        for (const r of c.recipients) {
+          const k = found.get(r)?.key;
+          if (k) keys.set(r, k);
+        }
     const gossip = new Map<string, string>();
     for (const addr of sets.visible) {
       const k = keys.get(addr);
+      if (k && sets.visible.length < 2) continue;
       if (k) gossip.set(addr, await this.#gossipValue(addr, k));
     }
     const tBuild = Date.now();
@@ -243,6 +266,68 @@ export class SubmissionAdapter implements SubmissionPort {
     return { queuedId: String(ids[0]) };
   }
 
+  /**
+   * KEYS' sending policy (app/keys/policy.ts), applied to each recipient on its own: its
+   * per-recipient judgement (key expiry/revocation, Autocrypt 'discourage', contact overrides,
+   * no own key) decides encrypt / sign / plain / refuse. Its To/Cc "no mixing" downgrade is NOT
+   * applied: issue 6 asks for per-recipient copies (keyed recipients encrypted, keyless ones
+   * signed), which groupCopies() builds without one copy ever naming another copy's keys.
+   */
+  async #plan(
+    sender: string,
+    hasOwnKey: boolean,
+    settings: Settings,
+    visible: string[],
+    bcc: string[],
+    found: Map<string, FoundKey>,
+  ): Promise<{ visible: RecipientPlan[]; bcc: RecipientPlan[]; attachKey: boolean }> {
+    const now = this.#d.now?.() ?? Date.now();
+    let attachKey = false;
+    const one = async (addr: string, field: 'to' | 'bcc'): Promise<RecipientPlan> => {
+      const f = found.get(addr);
+      let key: RecipientKeyFacts | null = null;
+      if (f?.key) {
+        const info = await inspectKey(f.key, new Date(now));
+        key = {
+          fingerprint: info.fingerprint,
+          source: f.source ?? 'manual',
+          trust: f.trust ?? 'unverified',
+          expiresAt: info.expiresAt,
+          revoked: info.revoked,
+          canEncrypt: info.canEncrypt,
+        };
+      }
+      let autocrypt: Recommendation | null = null;
+      if (this.#d.autocrypt && key && (key.source === 'autocrypt' || key.source === 'gossip'))
+        autocrypt = (await this.#d.autocrypt.recommend(addr, { fromEmail: sender })).final;
+      const c = this.#d.keyring.getContact(addr);
+      const res = planRecipients({
+        now,
+        sender: { email: sender, hasKey: hasOwnKey },
+        account: { encrypt: settings.encryptPolicy, sign: settings.sign, attachKey: settings.attachKey },
+        recipients: [
+          {
+            email: addr,
+            field,
+            key,
+            autocrypt,
+            looked: [
+              ...(f?.looked ?? ['keyring']),
+              ...(f?.problem?.includes('timed out') ? ['(timed out)'] : []),
+            ],
+            contact: c ? { encrypt: c.encrypt, sign: c.sign, attachKey: c.attachKey } : null,
+          },
+        ],
+      }).recipients[0]!;
+      if (res.attachKey) attachKey = true;
+      if (isRefusal(res.plan)) return { address: addr, refused: res.plan.reason };
+      return { address: addr, protection: res.plan === 'encrypt-sign' ? 'encrypt' : res.plan };
+    };
+    const v = await Promise.all(visible.map((a) => one(a, 'to')));
+    const b = await Promise.all(bcc.map((a) => one(a, 'bcc')));
+    return { visible: v, bcc: b, attachKey };
+  }
+
   #addressesOf(email: string, settings: Record<string, unknown>): string[] {
     const aliases = Array.isArray(settings['aliases']) ? (settings['aliases'] as unknown[]) : [];
     return [email, ...aliases.filter((a): a is string => typeof a === 'string')].map(canonical);
@@ -280,22 +365,24 @@ export class SubmissionAdapter implements SubmissionPort {
   }
 
   /** Every recipient's key, looked up in parallel; the whole lookup is bounded by `timeoutMs`. */
-  async #findKeys(
-    addresses: string[],
-    timeoutMs: number,
-  ): Promise<Map<string, { key: openpgp.PublicKey | null; problem?: string }>> {
+  async #findKeys(addresses: string[], timeoutMs: number): Promise<Map<string, FoundKey>> {
     const ctl = new AbortController();
     const timer = setTimeout(() => ctl.abort(), timeoutMs);
     try {
       const results = await Promise.all(
         addresses.map(async (addr) => {
-          const timeout = new Promise<{ key: null; problem: string }>((resolve) =>
+          const timeout = new Promise<FoundKey>((resolve) =>
             ctl.signal.addEventListener('abort', () =>
-              resolve({ key: null, problem: `key lookup timed out after ${timeoutMs} ms` }),
+              resolve({
+                key: null,
+                looked: ['keyring'],
+                problem: `key lookup timed out after ${timeoutMs} ms`,
+              }),
             ),
           );
-          const lookup = this.#findKey(addr, ctl.signal).catch((err: unknown) => ({
+          const lookup = this.#findKey(addr, ctl.signal).catch((err: unknown): FoundKey => ({
             key: null,
+            looked: ['keyring'],
             problem: `key lookup failed: ${(err as Error).message}`,
           }));
           return [addr, await Promise.race([lookup, timeout])] as const;
@@ -314,40 +401,46 @@ export class SubmissionAdapter implements SubmissionPort {
     return rec ? (await this.#senderKeysFor(rec)).publicKey : null;
   }
 
-  async #findKey(
-    addr: string,
-    signal: AbortSignal,
-  ): Promise<{ key: openpgp.PublicKey | null; problem?: string }> {
+  async #findKey(addr: string, signal: AbortSignal): Promise<FoundKey> {
     const own = await this.#ownPublicKey(addr);
-    if (own) return { key: own };
+    if (own) return { key: own, source: 'own', trust: 'verified', looked: ['keyring'] };
     if (this.#d.discovery) {
       const r = await this.#d.discovery.discover(addr, { signal });
-      if (r.key) return { key: r.key };
+      if (r.key)
+        return {
+          key: r.key,
+          ...(r.record ? { source: r.record.source, trust: r.record.trust } : {}),
+          looked: r.looked,
+        };
       const why = r.timedOut ? 'key lookup timed out' : r.misses.slice(0, 3).join('; ');
       return {
         key: null,
+        looked: r.looked,
         problem: `no OpenPGP key found (looked in ${r.looked.join(', ')}${why ? `; ${why}` : ''})`,
       };
     }
     const local = await this.#d.keyring.contacts.encryptionKeyFor(addr);
-    if (local) return { key: local.key };
+    if (local)
+      return { key: local.key, source: local.record.source, trust: local.record.trust, looked: ['keyring'] };
     const peer = this.#d.keyringRepo?.getPeer(addr);
-    for (const data of [peer?.publicKey, peer?.gossipKey]) {
+    const looked = ['keyring', 'Autocrypt'];
+    for (const [data, source] of [
+      [peer?.publicKey, 'autocrypt'],
+      [peer?.gossipKey, 'gossip'],
+    ] as const) {
       if (!data) continue;
       try {
         const key = await openpgp.readKey({ binaryKey: data });
-        if (
-          await key.getEncryptionKey().then(
-            () => true,
-            () => false,
-          )
-        )
-          return { key };
+        const usable = await key.getEncryptionKey().then(
+          () => true,
+          () => false,
+        );
+        if (usable) return { key, source, trust: 'unverified', looked };
       } catch {
         // unusable Autocrypt keydata: ignore
       }
     }
-    return { key: null, problem: 'no OpenPGP key found (looked in keyring, Autocrypt)' };
+    return { key: null, looked, problem: 'no OpenPGP key found (looked in keyring, Autocrypt)' };
   }
 }
 

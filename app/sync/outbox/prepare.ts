@@ -19,6 +19,8 @@ export interface PrepareOptions {
   attachKey?: { armored: string; fingerprint: string } | null;
   /** Domain for a generated Message-ID. */
   messageIdDomain: string;
+  /** Use this Message-ID when the message has none (a second preparation of the same message). */
+  messageId?: string;
   now?: Date;
 }
 
@@ -48,7 +50,7 @@ export function prepareMessage(raw: Buffer, opts: PrepareOptions): PreparedMessa
     kept.push(rawField(h as RawHeader));
   }
   if (!messageId) {
-    messageId = `<${randomBytes(16).toString('hex')}@${opts.messageIdDomain}>`;
+    messageId = opts.messageId ?? `<${randomBytes(16).toString('hex')}@${opts.messageIdDomain}>`;
     kept.push(Buffer.from(`Message-ID: ${messageId}\r\n`));
   }
   if (!hasDate)
