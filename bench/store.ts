@@ -8,7 +8,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3-multiple-ciphers';
@@ -136,8 +136,12 @@ async function childImport(mbox: string, dir: string): Promise<void> {
   process.stdout.write(JSON.stringify(out) + '\n');
 }
 
-function runImportChild(mbox: string, dir: string): ChildResult {
-  const res = spawnSync(process.execPath, [SELF, '--child-import', mbox, dir], { encoding: 'utf8' });
+function runImportChild(mbox: string, dir: string, threads?: number, nodeFlags: string[] = []): ChildResult {
+  const env = { ...process.env, ...(threads === undefined ? {} : { THREADS: String(threads) }) };
+  const res = spawnSync(process.execPath, [...nodeFlags, SELF, '--child-import', mbox, dir], {
+    encoding: 'utf8',
+    env,
+  });
   if (res.status !== 0) throw new Error(`import child failed: ${res.stderr}`);
   return JSON.parse(res.stdout.trim().split('\n').pop()!) as ChildResult;
 }
@@ -175,13 +179,19 @@ export async function run(opts: { smoke: boolean; log: (line: string) => void })
     // 1. import N messages through the whole pipeline (child process)
     const mbox = join(work, 'in.mbox');
     writeMbox(mbox, N, SIZE);
+    const inline = runImportChild(mbox, join(work, 'inline'), 0);
+    rmSync(join(work, 'inline'), { recursive: true, force: true });
     const imp = runImportChild(mbox, join(work, 'store'));
-    const mbps = statSync(mbox).size / 1e6 / (imp.ms / 1000);
-    rows.push([
-      `import ${fmt(N)} × 20 KB (mbox → SQLCipher)`,
-      `${fmt((imp.imported / imp.ms) * 1000)} msg/s`,
-      `${fmt(mbps, 1)} MB/s, peak RSS ${fmt(imp.maxRssMB)} MB (target ≥ 2,000 msg/s)`,
-    ]);
+    const mb = statSync(mbox).size / 1e6;
+    for (const [label, r] of [
+      ['default: 1 analysis worker', imp],
+      ['threads: 0 (all on one thread)', inline],
+    ] as const)
+      rows.push([
+        `import ${fmt(N)} × 20 KB, ${label}`,
+        `${fmt((r.imported / r.ms) * 1000)} msg/s`,
+        `${fmt(mb / (r.ms / 1000), 1)} MB/s; ${fmt((r.imported / r.cpuMs) * 1000)} msg per CPU-s; peak RSS ${fmt(r.maxRssMB)} MB (target ≥ 2,000 msg/s)`,
+      ]);
 
     // 2. insert-only: SQLCipher vs plain SQLite (the reference), same pre-analysed messages
     const sample = Math.min(N, 3000);
@@ -292,9 +302,31 @@ export async function run(opts: { smoke: boolean; log: (line: string) => void })
     writeMbox(bigMbox, BIG, SIZE);
     const big = runImportChild(bigMbox, join(work, 'big'));
     rows.push([
-      `import ${fmt(BIG)} × 20 KB, peak RSS`,
+      `import ${fmt(BIG)} × 20 KB, peak RSS (default)`,
       `${fmt(big.maxRssMB)} MB`,
       `${fmt((big.imported / big.ms) * 1000)} msg/s (target RSS < 200 MB)`,
+    ]);
+    rmSync(join(work, 'big'), { recursive: true, force: true });
+    rmSync(join(work, 'big'), { recursive: true, force: true });
+    const bigLean = runImportChild(bigMbox, join(work, 'big'), 0, ['--max-semi-space-size=4']);
+    rows.push([
+      `import ${fmt(BIG)} × 20 KB, peak RSS (threads: 0, node --max-semi-space-size=4)`,
+      `${fmt(bigLean.maxRssMB)} MB`,
+      `${fmt((bigLean.imported / bigLean.ms) * 1000)} msg/s`,
+    ]);
+    const bare = spawnSync(
+      process.execPath,
+      ['-e', 'process.stdout.write(String(process.resourceUsage().maxRSS / 1024))'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    rows.push([
+      '(reference) bare Node process RSS',
+      `${fmt(Number(bare.stdout))} MB`,
+      `load average ${loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' ')}`,
     ]);
 
     const w0 = Math.max(...rows.map((x) => x[0].length));

@@ -11,7 +11,8 @@ import { UserError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { NewMessage } from '../repos/messages.ts';
 import type { Store } from '../store.ts';
-import { MboxSplitter, separatorDate } from './mbox-splitter.ts';
+import { MboxSplitter } from '../../mime/mbox.ts';
+import { separatorDate } from './separator-date.ts';
 import type { PrepareResult } from './prepare.ts';
 import { PreparePool } from './prepare-pool.ts';
 
