@@ -44,7 +44,7 @@ export interface SyncEngineOptions {
   pollIntervalMs?: number;
   /** IDLE on INBOX (default true). */
   idle?: boolean;
-  /** Messages per fetch batch (default 250) and bytes per batch (default 32 MiB). */
+  /** Messages per fetch batch (default 100) and bytes per batch (default 32 MiB). */
   batchMessages?: number;
   batchBytes?: number;
   /** Reconnect backoff (default 1 s doubling to 60 s). */
@@ -272,7 +272,7 @@ class Engine implements SyncEngine {
       email: account?.email ?? '',
       logger: this.#log,
       processInbound: this.#o.processInbound ?? identityInbound,
-      batchMessages: this.#o.batchMessages ?? 250,
+      batchMessages: this.#o.batchMessages ?? 100,
       batchBytes: this.#o.batchBytes ?? 32 * 1024 * 1024,
       progress: this.#progress,
       interrupted: () => this.#stopped || this.#paused,

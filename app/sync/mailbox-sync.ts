@@ -65,8 +65,11 @@ export async function listUids(
   return out.sort((a, b) => a.uid - b.uid);
 }
 
-/** Fetches, processes and commits one batch; `advance` updates the state for the commit. */
-async function fetchBatch(
+/**
+ * Fetches one batch from the provider and starts processing its messages; the returned function
+ * waits for the processing and commits the batch (with `advance` applied to the state).
+ */
+async function startBatch(
   ctx: SyncContext,
   client: ImapFlow,
   f: MirroredFolder,
@@ -74,7 +77,7 @@ async function fetchBatch(
   uids: number[],
   state: MailboxSyncState,
   advance: (s: MailboxSyncState) => void,
-): Promise<number> {
+): Promise<() => Promise<number>> {
   const path = f.remote.path;
   const jobs: Array<Promise<Awaited<ReturnType<typeof prepareInbound>>>> = [];
   let bytes = 0;
@@ -94,21 +97,65 @@ async function fetchBatch(
         flags: cleanFlags(m.flags),
         internalDate: internalDateOf(m),
       };
-      jobs.push(
-        prepareInbound(
-          fm,
-          ctx.processInbound,
-          { accountId: ctx.accountId, email: ctx.email, remoteMailbox: path },
-          uidValidity,
-        ),
+      const job = prepareInbound(
+        fm,
+        ctx.processInbound,
+        { accountId: ctx.accountId, email: ctx.email, remoteMailbox: path },
+        uidValidity,
       );
+      job.catch(() => {}); // awaited below; never an unhandled rejection meanwhile
+      jobs.push(job);
     }
   }
-  const prepared = await Promise.all(jobs);
-  advance(state);
-  const n = commitBatch(ctx.store, ctx.accountId, f.local.id, path, prepared, state);
-  if (n) ctx.onStored(f.local.name, n, bytes);
-  return n;
+  return async () => {
+    const prepared = await Promise.all(jobs);
+    advance(state);
+    const n = commitBatch(ctx.store, ctx.accountId, f.local.id, path, prepared, state);
+    if (n) ctx.onStored(f.local.name, n, bytes);
+    return n;
+  };
+}
+
+/**
+ * Runs batches in order with one batch of look-ahead: the next batch is fetched while the
+ * previous one is still being decrypted, and commits stay strictly sequential (resumability).
+ */
+async function runBatches(
+  ctx: SyncContext,
+  client: ImapFlow,
+  f: MirroredFolder,
+  uidValidity: number,
+  batches: Array<Array<{ uid: number }>>,
+  state: MailboxSyncState,
+  advanceFor: (batch: Array<{ uid: number }>) => (s: MailboxSyncState) => void,
+  stoppable: boolean,
+): Promise<number> {
+  let fetched = 0;
+  let prev: Promise<void> = Promise.resolve();
+  for (const batch of batches) {
+    if (stoppable && ctx.interrupted()) break;
+    let finish: () => Promise<number>;
+    try {
+      finish = await startBatch(
+        ctx,
+        client,
+        f,
+        uidValidity,
+        batch.map((b) => b.uid),
+        state,
+        advanceFor(batch),
+      );
+    } catch (err) {
+      await prev.catch(() => {});
+      throw err;
+    }
+    prev = prev.then(async () => {
+      fetched += await finish();
+    });
+    prev.catch(() => {}); // rethrown by the await below
+  }
+  await prev;
+  return fetched;
 }
 
 export function freshState(uidValidity: number, uidNext: number): MailboxSyncState {
@@ -179,20 +226,18 @@ export async function syncMailbox(
       const fresh = (await listUids(client, `${state.highSynced + 1}:*`)).filter(
         (m) => m.uid > state!.highSynced,
       );
-      for (const batch of batchBySize(fresh, ctx.batchMessages, ctx.batchBytes)) {
-        const top = batch[batch.length - 1]!.uid;
-        fetched += await fetchBatch(
-          ctx,
-          client,
-          f,
-          uidValidity,
-          batch.map((b) => b.uid),
-          state,
-          (s) => {
-            s.highSynced = top;
-          },
-        );
-      }
+      fetched += await runBatches(
+        ctx,
+        client,
+        f,
+        uidValidity,
+        batchBySize(fresh, ctx.batchMessages, ctx.batchBytes),
+        state,
+        (batch) => (s) => {
+          s.highSynced = batch[batch.length - 1]!.uid;
+        },
+        false,
+      );
       if (state.highSynced < uidNext - 1) {
         state.highSynced = uidNext - 1;
         store.syncState.put(accountId, path, state);
@@ -225,21 +270,18 @@ export async function syncMailbox(
       if (state.lowSynced > 1) {
         const older = await listUids(client, `1:${state.lowSynced - 1}`);
         const rest = older.filter((m) => m.uid < state!.lowSynced).reverse();
-        for (const batch of batchBySize(rest, ctx.batchMessages, ctx.batchBytes)) {
-          if (ctx.interrupted()) break;
-          const low = batch[batch.length - 1]!.uid;
-          fetched += await fetchBatch(
-            ctx,
-            client,
-            f,
-            uidValidity,
-            batch.map((b) => b.uid),
-            state,
-            (s) => {
-              s.lowSynced = low;
-            },
-          );
-        }
+        fetched += await runBatches(
+          ctx,
+          client,
+          f,
+          uidValidity,
+          batchBySize(rest, ctx.batchMessages, ctx.batchBytes),
+          state,
+          (batch) => (s) => {
+            s.lowSynced = batch[batch.length - 1]!.uid;
+          },
+          true,
+        );
       }
       if (!ctx.interrupted()) {
         state.lowSynced = 1;

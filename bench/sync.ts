@@ -1,0 +1,298 @@
+/**
+ * Sync benchmark, side by side in one run against the same Dovecot:
+ *  - initial sync of N plaintext messages: Lockbridge (SQLCipher store, engine in a child process
+ *    so its peak RSS is its own) vs mbsync into a local maildir → ratio (target ≤ 1.5);
+ *  - initial sync of N PGP/MIME 20 KB messages decrypted on the crypto worker pool (target ≥ 400/s);
+ *  - push latency: LMTP delivery → Lockbridge engine (IDLE at Dovecot) → store → Lockbridge's
+ *    IMAP server → a client IDLE-ing on it, next to the same client IDLE-ing on Dovecot directly;
+ *  - peak RSS of the syncing process (target ≤ 300 MB).
+ * `smoke` = tiny sizes. Also runnable alone: `scripts/node24 bench/sync.ts [--smoke]`.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ImapFlow } from 'imapflow';
+import { startProvider, type Provider } from '../test/helpers/provider.ts';
+import { createStore, openStore, type Store } from '../app/store/store.ts';
+import { silentLogger } from '../app/shared/logger.ts';
+import { createSyncEngine } from '../app/sync/engine.ts';
+import type { ProcessInbound } from '../app/sync/types.ts';
+import { createWorkerPool } from '../app/crypto/worker-pool.ts';
+import { buildServedMessage } from '../app/crypto/served-message.ts';
+
+const SELF = fileURLToPath(import.meta.url);
+const ROOT = join(SELF, '..', '..');
+const KDF = { memoryCost: 8192, timeCost: 1, parallelism: 1 };
+const PASS = 'bench';
+const FIX = join(ROOT, 'test', 'fixtures', 'pgp');
+
+function textMessage(i: number, size: number, to: string): Buffer {
+  const head =
+    `From: Sender ${i % 97} <sender${i % 97}@outside.test>\r\nTo: ${to}\r\nSubject: bench message ${i}\r\n` +
+    `Date: ${new Date(Date.UTC(2025, 0, 1) + i * 60_000).toUTCString().replace('GMT', '+0000')}\r\n` +
+    `Message-ID: <bench${i}@outside.test>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n`;
+  const line = `Line of message ${i}: the quarterly report and the meeting schedule are attached.\r\n`;
+  let body = '';
+  while (head.length + body.length < size) body += line;
+  return Buffer.from(head + body);
+}
+
+async function createHome(p: Provider, email: string): Promise<{ home: string; accountId: number }> {
+  const home = mkdtempSync(join(tmpdir(), 'lb-bench-sync-'));
+  const store = await createStore({
+    dir: home,
+    passphrase: PASS,
+    logger: silentLogger,
+    kdf: KDF,
+    ftsIndexing: 'manual',
+  });
+  const acc = p.account(email);
+  const a = store.accounts.create({
+    email,
+    imap: { host: acc.host, port: acc.port },
+    smtp: { host: acc.host, port: 25 },
+    security: 'starttls',
+    providerPassword: acc.password,
+    caPem: acc.ca,
+  });
+  store.close();
+  return { home, accountId: a.id };
+}
+
+interface ChildResult {
+  ms: number;
+  messages: number;
+  maxRssMb: number;
+}
+
+function runChild(mode: 'plain' | 'pgp', home: string, accountId: number): Promise<ChildResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [SELF, '--child', mode, home, String(accountId)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`sync child exited with ${code}: ${out}`));
+      resolve(JSON.parse(out.trim().split('\n').pop() as string) as ChildResult);
+    });
+  });
+}
+
+async function childMain(mode: string, home: string, accountId: number): Promise<void> {
+  const store = await openStore({ dir: home, passphrase: PASS, logger: silentLogger, ftsIndexing: 'manual' });
+  let processInbound: ProcessInbound | undefined;
+  const pool = mode === 'pgp' ? createWorkerPool() : null;
+  if (pool) {
+    const key = readFileSync(join(FIX, 'alice.sec.asc'), 'utf8');
+    const bob = readFileSync(join(FIX, 'bob.pub.asc'), 'utf8');
+    processInbound = async (raw) => {
+      const r = await pool.decryptMessage(raw, { decryptionKeys: [key], verificationKeys: [bob] });
+      return { served: buildServedMessage(raw, r) };
+    };
+  }
+  const engine = createSyncEngine({
+    store,
+    accountId,
+    logger: silentLogger,
+    idle: false,
+    ...(process.env.LB_BENCH_SYNC_BATCH ? { batchMessages: Number(process.env.LB_BENCH_SYNC_BATCH) } : {}),
+    ...(processInbound ? { processInbound } : {}),
+  });
+  const t0 = performance.now();
+  engine.start();
+  await engine.whenSynced(30 * 60_000);
+  const ms = performance.now() - t0;
+  await engine.stop();
+  let messages = 0;
+  for (const mb of store.mailboxes.list(accountId)) messages += store.messages.count(mb.id);
+  store.close();
+  await pool?.close();
+  const maxRssMb = process.resourceUsage().maxRSS / 1024;
+  process.stdout.write(JSON.stringify({ ms, messages, maxRssMb }) + '\n');
+}
+
+function mbsync(p: Provider, email: string, password: string): number {
+  const dir = mkdtempSync(join(tmpdir(), 'lb-bench-mbsync-'));
+  try {
+    mkdirSync(join(dir, 'maildir'));
+    const rc = join(dir, 'mbsyncrc');
+    writeFileSync(
+      rc,
+      `IMAPAccount prov\nHost localhost\nPort ${p.imapPort}\nUser ${email}\nPass ${password}\nSSLType STARTTLS\n` +
+        `CertificateFile ${p.caFile}\n\nIMAPStore remote\nAccount prov\n\n` +
+        `MaildirStore local\nPath ${dir}/maildir/\nInbox ${dir}/maildir/INBOX\nSubFolders Verbatim\n\n` +
+        `Channel ch\nFar :remote:\nNear :local:\nPatterns INBOX\nCreate Near\nSyncState *\nSync Pull\n`,
+    );
+    const t0 = performance.now();
+    const r = spawnSync('mbsync', ['-c', rc, '-q', 'ch'], { encoding: 'utf8' });
+    const ms = performance.now() - t0;
+    if (r.status !== 0) throw new Error(`mbsync failed: ${r.stderr}`);
+    return ms;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function pushLatency(
+  p: Provider,
+  rounds: number,
+): Promise<{ lockbridge: number[]; dovecot: number[] }> {
+  const email = 'push@example.test';
+  await p.addUser(email, 'pw');
+  const { home, accountId } = await createHome(p, email);
+  const store: Store = await openStore({
+    dir: home,
+    passphrase: PASS,
+    logger: silentLogger,
+    ftsIndexing: 'manual',
+  });
+  const { createImapBackend } = await import('../app/control/adapters/imap-backend.ts');
+  const { startImapServer } = await import('../app/imap/server.ts');
+  store.credentials.set('local-pw');
+  const backend = createImapBackend(store, { logger: silentLogger });
+  const server = await startImapServer({ backend, logger: silentLogger, port: 0, allowPlaintextLogin: true });
+  const engine = createSyncEngine({ store, accountId, logger: silentLogger });
+  engine.start();
+  await engine.whenSynced(60_000);
+  const lbClient = new ImapFlow({
+    host: '127.0.0.1',
+    port: server.port,
+    secure: false,
+    doSTARTTLS: false,
+    auth: { user: email, pass: 'local-pw' },
+    logger: false,
+  });
+  const dcClient = await p.imapClient(email);
+  await lbClient.connect();
+  await lbClient.mailboxOpen('INBOX');
+  await dcClient.mailboxOpen('INBOX');
+  // Both clients IDLE for the whole measurement (EXISTS arrives during IDLE).
+  void lbClient.idle().catch(() => {});
+  void dcClient.idle().catch(() => {});
+  const out = { lockbridge: [] as number[], dovecot: [] as number[] };
+  try {
+    for (let i = 0; i < rounds; i++) {
+      let t0 = 0;
+      const got = (client: ImapFlow, into: number[]) =>
+        new Promise<void>((resolve) => {
+          const h = () => {
+            into.push(performance.now() - t0);
+            client.off('exists', h);
+            resolve();
+          };
+          client.on('exists', h);
+        });
+      const a = got(lbClient, out.lockbridge);
+      const b = got(dcClient, out.dovecot);
+      // imapflow IDLEs by itself when nothing else is running
+      await new Promise((r) => setTimeout(r, 300));
+      t0 = performance.now();
+      await p.deliver(textMessage(100000 + i, 2000, email), { to: [email], via: 'lmtp' });
+      await Promise.race([
+        Promise.all([a, b]),
+        new Promise((_, rej) => setTimeout(() => rej(new Error('push timeout')), 30_000)),
+      ]);
+    }
+  } finally {
+    await lbClient.logout().catch(() => {});
+    await dcClient.logout().catch(() => {});
+    await engine.stop();
+    await server.close();
+    backend.dispose();
+    store.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+  return out;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? 0;
+}
+
+export async function run(opts: { smoke: boolean; log: (line: string) => void }): Promise<void> {
+  const N = Number(process.env.LB_BENCH_SYNC_N ?? (opts.smoke ? 200 : 10_000));
+  const NP = Number(process.env.LB_BENCH_SYNC_NP ?? (opts.smoke ? 60 : 10_000));
+  const rounds = opts.smoke ? 3 : 10;
+  const p = await startProvider({ postfix: false });
+  const homes: string[] = [];
+  try {
+    // Plaintext: Lockbridge vs mbsync.
+    const plainUser = 'plain@example.test';
+    await p.addUser(plainUser, 'pw');
+    await p.bulkLoad(
+      plainUser,
+      'INBOX',
+      (function* () {
+        for (let i = 0; i < N; i++) yield textMessage(i, 4000, plainUser);
+      })(),
+    );
+    const mbMs = mbsync(p, plainUser, 'pw');
+    const plainHome = await createHome(p, plainUser);
+    homes.push(plainHome.home);
+    const lb = await runChild('plain', plainHome.home, plainHome.accountId);
+    if (lb.messages !== N) throw new Error(`Lockbridge synced ${lb.messages} of ${N} messages`);
+
+    // PGP/MIME 20 KB.
+    const pgpUser = 'pgp@example.test';
+    await p.addUser(pgpUser, 'pw');
+    const pool = createWorkerPool();
+    const alicePub = readFileSync(join(FIX, 'alice.pub.asc'), 'utf8');
+    const bobSec = readFileSync(join(FIX, 'bob.sec.asc'), 'utf8');
+    const enc: Buffer[] = [];
+    try {
+      const jobs: Array<Promise<Buffer>> = [];
+      for (let i = 0; i < NP; i++)
+        jobs.push(
+          pool.encryptMessage(textMessage(i, 20_000, pgpUser), {
+            encryptionKeys: [alicePub],
+            signingKeys: [bobSec],
+          }),
+        );
+      enc.push(...(await Promise.all(jobs)));
+    } finally {
+      await pool.close();
+    }
+    await p.bulkLoad(pgpUser, 'INBOX', enc);
+    enc.length = 0;
+    const pgpHome = await createHome(p, pgpUser);
+    homes.push(pgpHome.home);
+    const pg = await runChild('pgp', pgpHome.home, pgpHome.accountId);
+    if (pg.messages !== NP) throw new Error(`Lockbridge synced ${pg.messages} of ${NP} PGP messages`);
+
+    const push = await pushLatency(p, rounds);
+
+    const ratio = lb.ms / mbMs;
+    const pgpRate = NP / (pg.ms / 1000);
+    opts.log('| measure | Lockbridge | reference | ratio / target |');
+    opts.log('| --- | --- | --- | --- |');
+    opts.log(
+      `| initial sync, ${N} plaintext msgs (4 KB) | ${(lb.ms / 1000).toFixed(2)} s | mbsync ${(mbMs / 1000).toFixed(2)} s | ${ratio.toFixed(2)} (target ≤ 1.5) ${ratio <= 1.5 ? 'OK' : 'MISSED'} |`,
+    );
+    opts.log(
+      `| initial sync, ${NP} PGP/MIME msgs (20 KB) | ${pgpRate.toFixed(0)} msgs/s (${(pg.ms / 1000).toFixed(2)} s) | — | target ≥ 400/s ${pgpRate >= 400 ? 'OK' : 'MISSED'} |`,
+    );
+    opts.log(
+      `| push latency, provider → IDLE client (median / max of ${rounds}) | ${median(push.lockbridge).toFixed(0)} / ${Math.max(...push.lockbridge).toFixed(0)} ms | Dovecot IDLE ${median(push.dovecot).toFixed(0)} / ${Math.max(...push.dovecot).toFixed(0)} ms | target ≤ 2000 ms ${Math.max(...push.lockbridge) <= 2000 ? 'OK' : 'MISSED'} |`,
+    );
+    const rss = Math.max(lb.maxRssMb, pg.maxRssMb);
+    opts.log(
+      `| peak RSS of the syncing process | plain ${lb.maxRssMb.toFixed(0)} MB, pgp ${pg.maxRssMb.toFixed(0)} MB | — | target ≤ 300 MB ${rss <= 300 ? 'OK' : 'MISSED'} |`,
+    );
+  } finally {
+    for (const h of homes) rmSync(h, { recursive: true, force: true });
+    await p.close();
+  }
+}
+
+if (process.argv[1] === SELF) {
+  if (process.argv[2] === '--child') {
+    await childMain(process.argv[3] as string, process.argv[4] as string, Number(process.argv[5]));
+  } else {
+    await run({ smoke: process.argv.includes('--smoke'), log: (l) => console.log(l) });
+  }
+}
