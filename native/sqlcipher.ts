@@ -51,7 +51,7 @@ export function openEncryptedDatabase(
     db.pragma(`cache_size = -${opts.cacheKiB ?? 16384}`);
     db.pragma('busy_timeout = 5000');
     const versions = cipherVersions(db);
-    logger.debug({ sqlite: versions.sqlite, cipher: versions.cipher }, 'store database opened');
+    logger.info({ sqlite: versions.sqlite, cipher: versions.cipher }, 'store database opened');
     return db;
   } catch (err) {
     db.close();
