@@ -7,6 +7,8 @@ import type { MessagesRepo } from './repos/messages.ts';
 
 const BATCH = 25;
 const PAUSE_MS = 5;
+/** Indexing waits until no message was added for this long (an import or sync burst finishes first). */
+const QUIET_MS = 250;
 
 export class FtsIndexer {
   readonly #messages: MessagesRepo;
@@ -14,11 +16,18 @@ export class FtsIndexer {
   readonly #enabled: boolean;
   #timer: NodeJS.Timeout | null = null;
   #stopped = false;
+  #lastWrite = 0;
 
   constructor(messages: MessagesRepo, logger: Logger, enabled: boolean) {
     this.#messages = messages;
     this.#logger = logger;
     this.#enabled = enabled;
+  }
+
+  /** Notes that messages were just added (indexing backs off while writes keep coming). */
+  noteWrite(): void {
+    this.#lastWrite = Date.now();
+    this.kick();
   }
 
   /** Schedules a drain (no-op when one is scheduled or indexing is manual). */
@@ -31,6 +40,12 @@ export class FtsIndexer {
   #step(): void {
     this.#timer = null;
     if (this.#stopped) return;
+    const quietFor = Date.now() - this.#lastWrite;
+    if (quietFor < QUIET_MS) {
+      this.#timer = setTimeout(() => this.#step(), QUIET_MS - quietFor);
+      this.#timer.unref();
+      return;
+    }
     let n: number;
     try {
       n = this.#messages.indexBatch(BATCH);

@@ -111,7 +111,7 @@ export class Store {
     this.#indexer = new FtsIndexer(this.messages, init.logger, init.ftsIndexing === 'background');
     if (init.ftsIndexing === 'background') {
       this.changes.on((e) => {
-        if (e.type === 'messages-added') this.#indexer.kick();
+        if (e.type === 'messages-added') this.#indexer.noteWrite();
       });
       this.#indexer.kick();
     }
