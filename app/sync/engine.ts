@@ -18,6 +18,7 @@ import { ProgressTracker } from './progress.ts';
 import { SyncQueries } from './queries.ts';
 import { replayPending, type ReplayContext } from './replay.ts';
 import { connectProvider } from './remote/connect.ts';
+import { encryptFolderAtRest } from './encrypt-at-rest.ts';
 import { endpointOf, type ProviderEndpoint } from './remote/endpoint.ts';
 import { classifyProviderError, ProviderError } from './remote/errors.ts';
 import type {
@@ -50,6 +51,12 @@ export interface SyncEngineOptions {
   /** Reconnect backoff (default 1 s doubling to 60 s). */
   backoffBaseMs?: number;
   backoffMaxMs?: number;
+  /**
+   * "Encrypt my mailbox at rest": replace plaintext messages at the provider with copies made by
+   * encryptForUpload. Default: the account's `settings.encryptAtRest === true` (off).
+   * Needs encryptForUpload.
+   */
+  encryptAtRest?: boolean;
   /** Replace the connection factory (tests). */
   connect?: (ep: ProviderEndpoint) => Promise<ImapFlow>;
 }
@@ -109,6 +116,7 @@ class Engine implements SyncEngine {
   #lastProgressEmit = 0;
   #passSeq = 0;
   #waiters: Array<{ after: number; resolve: () => void }> = [];
+  #atRestRetryAt = 0;
 
   constructor(o: SyncEngineOptions) {
     this.#o = o;
@@ -277,6 +285,7 @@ class Engine implements SyncEngine {
       progress: this.#progress,
       interrupted: () => this.#stopped || this.#paused,
       onStored: (mailbox, count, bytes) => {
+        this.#atRestClean = false; // new mail may be plaintext: convert it on the next pass
         this.#progress.add(mailbox, count, bytes);
         this.#emit({ type: 'messages', mailbox, count });
         this.#emitProgress();
@@ -398,13 +407,60 @@ class Engine implements SyncEngine {
       this.#emitProgress(true);
       const pending = this.#q.pendingCount(this.accountId);
       this.#emit({ type: 'pass-complete', durationMs: Date.now() - t0 });
-      if (!backfillLeft && pending === 0) {
+      if (!backfillLeft && pending === 0 && !this.#atRestDue()) {
         const ready = this.#waiters.filter((w) => w.after < seq);
         this.#waiters = this.#waiters.filter((w) => w.after >= seq);
         for (const w of ready) w.resolve();
       }
       if (backfillLeft) continue;
+      if (!this.#stopped && client.usable && pending === 0) await this.#encryptAtRest(client, folders, ctx);
       await this.#sleep(this.#waiters.length ? 0 : poll);
+    }
+  }
+
+  #atRestEnabled(): boolean {
+    if (!this.#o.encryptForUpload) return false;
+    if (this.#o.encryptAtRest !== undefined) return this.#o.encryptAtRest;
+    return this.#store.accounts.get(this.accountId)?.settings.encryptAtRest === true;
+  }
+
+  #atRestDue(): boolean {
+    return this.#atRestEnabled() && Date.now() >= this.#atRestRetryAt && !this.#atRestClean;
+  }
+
+  #atRestClean = false;
+
+  /** Runs the at-rest conversion over every folder; a failure stops it with a clear status. */
+  async #encryptAtRest(client: ImapFlow, folders: MirroredFolder[], ctx: SyncContext): Promise<void> {
+    if (!this.#atRestDue()) return;
+    const encrypt = this.#o.encryptForUpload as EncryptForUpload;
+    let total = 0;
+    try {
+      for (const f of folders) {
+        if (this.#stopped || this.#paused || !client.usable) return;
+        const r = await this.#mutex.run(f.remote.path, () =>
+          encryptFolderAtRest(ctx, client, f, encrypt, (p) =>
+            this.#emit({
+              type: 'encrypt-at-rest',
+              converted: total + p.converted,
+              remaining: p.remaining,
+              error: null,
+            }),
+          ),
+        );
+        total += r.converted;
+      }
+      this.#atRestClean = true;
+      this.#emit({ type: 'encrypt-at-rest', converted: total, remaining: 0, error: null });
+      // Wake whoever waits for a clean state.
+      this.#wake();
+    } catch (err) {
+      if (!(err instanceof ProviderError) || err.kind === 'unreachable' || err.kind === 'timeout') throw err;
+      this.#atRestRetryAt = Date.now() + 10 * 60_000;
+      this.#lastError = err.message;
+      this.#log.warn({ err: err.message }, 'encrypt at rest stopped');
+      this.#emit({ type: 'encrypt-at-rest', converted: total, remaining: -1, error: err.message });
+      this.#emit({ type: 'connection', state: this.#connection, error: err.message });
     }
   }
 

@@ -36,6 +36,8 @@ export interface ProviderOptions {
   postfix?: boolean;
   /** Domain of the virtual users (default example.test). */
   domain?: string;
+  /** A storage quota for every user, in Dovecot's syntax (e.g. '200K'); default none. */
+  quota?: string;
   /** Keep the temp dir after close (debugging). */
   keep?: boolean;
 }
@@ -280,6 +282,7 @@ function dovecotConf(p: {
   mailUser: string;
   mailGroup: string;
   root: boolean;
+  quota?: string | undefined;
 }): string {
   const d = p.dir;
   const unpriv = p.root
@@ -365,7 +368,19 @@ protocol imap {
 protocol lmtp {
   auth_username_format = %Lu
 }
-`;
+${
+  p.quota
+    ? `mail_plugins = $mail_plugins quota
+protocol imap {
+  mail_plugins = $mail_plugins imap_quota
+}
+plugin {
+  quota = maildir:User quota
+  quota_rule = *:storage=${p.quota}
+}
+`
+    : ''
+}`;
 }
 
 function postfixMain(p: {
@@ -537,7 +552,17 @@ export async function startProvider(opts: ProviderOptions = {}): Promise<Provide
   const smtpPort = withPostfix ? smtpPortMaybe : 0;
   writeFileSync(
     conf,
-    dovecotConf({ dir, instance, imapPort, lmtpPort, saslPort, mailUser, mailGroup, root }),
+    dovecotConf({
+      dir,
+      instance,
+      imapPort,
+      lmtpPort,
+      saslPort,
+      mailUser,
+      mailGroup,
+      root,
+      quota: opts.quota,
+    }),
   );
   const passwords = new Map<string, string>();
 
