@@ -21,7 +21,9 @@ import { migrate } from '../app/store/migrations/runner.ts';
 import { MessagesRepo, type NewMessage } from '../app/store/repos/messages.ts';
 import { PendingChangesRepo } from '../app/store/repos/pending-changes.ts';
 import { StoreDb } from '../app/store/sql.ts';
-import { createStore, openStore } from '../app/store/store.ts';
+import { createStore, openStore, type Store } from '../app/store/store.ts';
+import { createImapBackend } from '../app/control/adapters/imap-backend.ts';
+import type { FetchWant } from '../app/imap/backend.ts';
 
 const SELF = fileURLToPath(import.meta.url);
 const PASS = 'bench passphrase';
@@ -94,6 +96,7 @@ interface ChildResult {
   ms: number;
   cpuMs: number;
   maxRssMB: number;
+  fetch: FetchResult | null;
 }
 
 async function childImport(mbox: string, dir: string): Promise<void> {
@@ -126,22 +129,62 @@ async function childImport(mbox: string, dir: string): Promise<void> {
     batchSize: Number(process.env.BS ?? 500),
     threads: process.env.THREADS === undefined ? undefined : Number(process.env.THREADS),
   });
+  const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(c0);
+  const fetch = process.env.FETCH ? await fetchThroughBackend(store) : null;
   store.close();
   clearInterval(timer);
   sample();
-  const ms = performance.now() - t0;
-  const cpu = process.cpuUsage(c0);
   const out = {
     imported: res.imported,
     ms,
     cpuMs: (cpu.user + cpu.system) / 1000,
     maxRssMB: peak / 1048576,
+    fetch,
   };
   process.stdout.write(JSON.stringify(out) + '\n');
 }
 
-function runImportChild(mbox: string, dir: string, threads?: number, nodeFlags: string[] = []): ChildResult {
-  const env = { ...process.env, ...(threads === undefined ? {} : { THREADS: String(threads) }) };
+/** IMAP FETCH through the ImapBackend adapter, in 256-UID batches as the IMAP server asks. */
+async function fetchThroughBackend(store: Store): Promise<FetchResult> {
+  store.credentials.set('bench-local');
+  const backend = createImapBackend(store, { logger: silentLogger });
+  const account = (await backend.authenticate('bench@example.org', 'bench-local'))!;
+  const box = account.getMailbox('INBOX')!;
+  const timed = (want: FetchWant) => {
+    const t0 = performance.now();
+    const uids = account.openMailbox(box.id).uids;
+    let n = 0;
+    for (let i = 0; i < uids.length; i += 256)
+      n += account.fetch(box.id, uids.subarray(i, i + 256), want).length;
+    return { n, ms: performance.now() - t0 };
+  };
+  const flags = timed({});
+  const envelope = timed({ analysis: true });
+  const header = timed({ header: true });
+  backend.dispose();
+  return { rows: flags.n, flagsMs: flags.ms, envelopeMs: envelope.ms, headerMs: header.ms };
+}
+
+interface FetchResult {
+  rows: number;
+  flagsMs: number;
+  envelopeMs: number;
+  headerMs: number;
+}
+
+function runImportChild(
+  mbox: string,
+  dir: string,
+  threads?: number,
+  nodeFlags: string[] = [],
+  fetch = false,
+): ChildResult {
+  const env = {
+    ...process.env,
+    ...(threads === undefined ? {} : { THREADS: String(threads) }),
+    ...(fetch ? { FETCH: '1' } : {}),
+  };
   const res = spawnSync(process.execPath, [...nodeFlags, SELF, '--child-import', mbox, dir], {
     encoding: 'utf8',
     env,
@@ -304,7 +347,24 @@ export async function run(opts: { smoke: boolean; log: (line: string) => void })
     // 4. peak RSS while importing BIG messages (child process)
     const bigMbox = join(work, 'big.mbox');
     writeMbox(bigMbox, BIG, SIZE);
-    const big = runImportChild(bigMbox, join(work, 'big'));
+    const big = runImportChild(bigMbox, join(work, 'big'), undefined, [], true);
+    const f = big.fetch!;
+    const rate = (ms: number) => `${fmt((f.rows / ms) * 1000)} msg/s`;
+    rows.push([
+      `IMAP FETCH 1:* (FLAGS) via ImapBackend, ${fmt(f.rows)} msgs`,
+      rate(f.flagsMs),
+      `${fmt(f.flagsMs)} ms`,
+    ]);
+    rows.push([
+      `IMAP FETCH 1:* (ENVELOPE BODYSTRUCTURE), ${fmt(f.rows)} msgs`,
+      rate(f.envelopeMs),
+      `${fmt(f.envelopeMs)} ms`,
+    ]);
+    rows.push([
+      `IMAP FETCH 1:* (BODY.PEEK[HEADER]), ${fmt(f.rows)} msgs`,
+      rate(f.headerMs),
+      `${fmt(f.headerMs)} ms`,
+    ]);
     rows.push([
       `import ${fmt(BIG)} × 20 KB, peak RSS (default)`,
       `${fmt(big.maxRssMB)} MB`,

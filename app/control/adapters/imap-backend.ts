@@ -260,6 +260,7 @@ class StoreImapAccount implements ImapAccount {
       const rows = this.#store.messages.fetchRows(mailboxId, toArray(uids), {
         analysis: want.analysis ?? false,
         headers: want.headers ?? false,
+        head: (want.header ?? false) && !want.raw,
       });
       return rows.map((r) => {
         const out: MessageRow = {
@@ -279,7 +280,7 @@ class StoreImapAccount implements ImapAccount {
         if (want.raw) {
           out.raw = this.#store.messages.raw(r.blobId);
           if (want.header) out.header = out.raw.subarray(0, this.#store.messages.header(r.blobId).length);
-        } else if (want.header) out.header = this.#store.messages.header(r.blobId);
+        } else if (want.header) out.header = r.head!;
         return out;
       });
     });

@@ -57,6 +57,8 @@ export interface FetchedRow extends MessageMeta {
   body?: string;
   parts?: MimePart[];
   headers?: HeaderFields;
+  /** The raw header block (through the blank line). */
+  head?: Buffer;
 }
 
 export interface HeaderFields {
@@ -115,7 +117,9 @@ interface DetailRow extends MetaRow {
   parts: string;
 }
 
-type FetchDbRow = MetaRow & Partial<Omit<DetailRow, keyof MetaRow>> & Partial<HeaderDbRow>;
+type FetchDbRow = MetaRow &
+  Partial<Omit<DetailRow, keyof MetaRow>> &
+  Partial<HeaderDbRow> & { head?: Buffer };
 
 const META_COLS = 'm.id, m.uid, m.modseq, m.flags, m.keywords, m.internal_date, m.size, m.blob_id';
 const DETAIL_COLS = `${META_COLS}, b.envelope, b.body_structure, b.body, b.parts`;
@@ -417,19 +421,22 @@ export class MessagesRepo {
 
   /**
    * FETCH rows for the given UIDs (missing ones skipped), ascending, reading only the columns
-   * asked for: `analysis` = ENVELOPE/BODYSTRUCTURE/BODY/parts, `headers` = the header index.
+   * asked for: `analysis` = ENVELOPE/BODYSTRUCTURE/BODY/parts, `headers` = the header index,
+   * `head` = the raw header block (without reading the body).
    */
   fetchRows(
     mailboxId: number,
     uids: readonly number[],
-    want: { analysis?: boolean; headers?: boolean },
+    want: { analysis?: boolean; headers?: boolean; head?: boolean },
   ): FetchedRow[] {
     if (uids.length === 0) return [];
     const sorted = isSortedUnique(uids) ? uids : [...new Set(uids)].sort((a, b) => a - b);
     let cols = META_COLS;
     if (want.analysis) cols += ', b.envelope, b.body_structure, b.body, b.parts';
     if (want.headers) cols += ', ' + HEADER_COLS;
-    const join = want.analysis || want.headers ? ' JOIN message_blobs b ON b.id = m.blob_id' : '';
+    if (want.head) cols += ', mr.head';
+    let join = want.analysis || want.headers ? ' JOIN message_blobs b ON b.id = m.blob_id' : '';
+    if (want.head) join += ' JOIN message_raw mr ON mr.blob_id = m.blob_id';
     const rows = contiguous(sorted)
       ? this.#s
           .prepare<FetchDbRow>(
@@ -450,6 +457,7 @@ export class MessagesRepo {
         out.parts = JSON.parse(r.parts!) as MimePart[];
       }
       if (want.headers) out.headers = headersFrom(r as unknown as HeaderDbRow);
+      if (want.head) out.head = r.head!;
       return out;
     });
   }
