@@ -19,6 +19,7 @@ import type { Logger } from '../shared/logger.ts';
 import { remoteNameOf } from './folders.ts';
 import type { SyncQueries } from './queries.ts';
 import { toUidSet } from './uid-range.ts';
+import { messageIdKey } from './message-id.ts';
 import type { EncryptForUpload, SyncEvent } from './types.ts';
 import { ProviderError } from './remote/errors.ts';
 
@@ -312,10 +313,10 @@ async function applyMove(ctx: ReplayContext, client: ImapFlow, group: PendingRow
         // Verify the pairing by Message-ID before moving anything.
         const remoteIds = new Map<number, string | null>();
         for await (const m of client.fetch(toUidSet(uids), { uid: true, envelope: true }, { uid: true }))
-          remoteIds.set(m.uid, m.envelope?.messageId?.trim().toLowerCase() ?? null);
+          remoteIds.set(m.uid, messageIdKey(m.envelope?.messageId));
         const pairsOk = uids.every((u, k) => {
           const local = store.messages.headers(locals[k]!.blobId);
-          const lid = local?.messageId?.trim().toLowerCase() ?? null;
+          const lid = messageIdKey(local?.messageId);
           return remoteIds.has(u) && remoteIds.get(u) === lid;
         });
         if (pairsOk) {

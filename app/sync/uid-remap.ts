@@ -11,13 +11,10 @@ import type { MirroredFolder } from './folders.ts';
 import type { SyncContext } from './mailbox-sync.ts';
 import type { MappedMessage } from './queries.ts';
 import { batchBySize, toUidSet } from './uid-range.ts';
+import { messageIdKey } from './message-id.ts';
 import type { MailboxSyncState } from './types.ts';
 
-function normId(v: string | null | undefined): string | null {
-  if (!v) return null;
-  const t = v.trim().toLowerCase();
-  return t || null;
-}
+const normId = messageIdKey;
 
 export async function remapAfterUidValidityChange(
   ctx: SyncContext,

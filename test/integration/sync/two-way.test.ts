@@ -18,7 +18,10 @@ before(async () => {
   await p.appendRaw(alice, 'Sent', msg(1000, { subject: 'sent one' }), ['\\Seen']);
   await p.appendRaw(alice, 'Archive', msg(1001, { subject: 'archived' }), ['\\Seen', '\\Flagged']);
   local = await localFor(p, alice);
-  engine = local.engine();
+  // Marks what is uploaded (APPEND), so the test can tell an upload from a provider-side MOVE.
+  engine = local.engine({
+    encryptForUpload: async (raw) => Buffer.concat([Buffer.from('X-Test-Uploaded: 1\r\n'), raw]),
+  });
   engine.start();
 });
 
@@ -118,6 +121,11 @@ test('local → remote: flags, move, delete, folder create, append', async () =>
   assert.match(out, /\\Answered/);
   assert.match(out, /\$Label1/);
   // the move kept the provider's original message (UID MOVE), not a re-upload
+  const archived = await p.doveadm('fetch', '-u', alice, 'hdr', 'mailbox', 'Archive', 'subject', moved);
+  assert.match(archived, new RegExp(moved));
+  assert.doesNotMatch(archived, /X-Test-Uploaded/);
+  const drafted = await p.doveadm('fetch', '-u', alice, 'hdr', 'mailbox', 'Projects/2026', 'all');
+  assert.match(drafted, /X-Test-Uploaded: 1/);
   assert.equal(store.pending.count(accountId), 0);
 });
 

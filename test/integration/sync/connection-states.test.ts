@@ -1,0 +1,127 @@
+// verifyProviderLogin's distinct errors (wrong password, untrusted certificate, refused,
+// timeout) and the engine's states: auth failure waits for the user, TLS failure, offline mode.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:net';
+import { startProvider, type Provider } from '../../helpers/provider.ts';
+import { verifyProviderLogin } from '../../../app/sync/remote/verify-login.ts';
+import { ProviderError } from '../../../app/sync/remote/errors.ts';
+import type { ProviderEndpoint } from '../../../app/sync/remote/endpoint.ts';
+import { localFor, until, msg } from './setup.ts';
+import { analyzeMessage } from '../../../app/mime/analyze.ts';
+
+const alice = 'alice@example.test';
+let p: Provider;
+let silent: Server;
+let silentPort = 0;
+
+before(async () => {
+  p = await startProvider({ postfix: false });
+  await p.addUser(alice, 'right-pw');
+  silent = createServer(() => {}); // accepts, never greets
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+  silentPort = (silent.address() as { port: number }).port;
+});
+after(async () => {
+  silent?.close();
+  await p?.close();
+});
+
+function ep(over: Partial<ProviderEndpoint> = {}): ProviderEndpoint {
+  return {
+    host: '127.0.0.1',
+    port: p.imapPort,
+    security: 'starttls',
+    username: alice,
+    password: 'right-pw',
+    caPem: p.caPem,
+    ...over,
+  };
+}
+
+async function kindOf(e: ProviderEndpoint): Promise<{ kind: string; message: string }> {
+  try {
+    await verifyProviderLogin(e, { timeoutMs: 2000 });
+  } catch (err) {
+    assert.ok(err instanceof ProviderError, String(err));
+    return { kind: err.kind, message: err.message };
+  }
+  return { kind: 'ok', message: '' };
+}
+
+test('verifyProviderLogin: success lists the special-use folders', async () => {
+  const r = await verifyProviderLogin(ep());
+  assert.ok(r.capabilities.includes('IDLE'));
+  assert.ok(r.folders.some((f) => f.path === 'Sent' && f.specialUse === '\\Sent'));
+});
+
+test('verifyProviderLogin: each failure has its own clear error', async () => {
+  const tls = await kindOf(ep({ caPem: null }));
+  assert.equal(tls.kind, 'tls');
+  assert.match(tls.message, /certificate|--ca/);
+  const implicit = await kindOf(ep({ security: 'tls' }));
+  assert.equal(implicit.kind, 'tls');
+  const refused = await kindOf(ep({ port: 1 }));
+  assert.equal(refused.kind, 'unreachable');
+  assert.match(refused.message, /connection refused/);
+  const timeout = await kindOf(ep({ port: silentPort }));
+  assert.equal(timeout.kind, 'timeout');
+  // last: a failed login makes Dovecot slow down later logins from this address
+  const auth = await kindOf(ep({ password: 'wrong' }));
+  assert.equal(auth.kind, 'auth');
+  assert.match(auth.message, /rejected the username or password/);
+});
+
+test('engine: a TLS failure is reported as tls-failed and retried', async () => {
+  const local = await localFor(p, alice);
+  try {
+    local.store.accounts.update(local.accountId, { caPem: null });
+    const e = local.engine({ backoffBaseMs: 100 });
+    e.start();
+    await until(() => e.status().connection === 'tls-failed', 10_000, 'tls-failed');
+    assert.match(e.status().lastError ?? '', /TLS/);
+  } finally {
+    await local.close();
+  }
+});
+
+test('engine: an auth failure waits for the user, then recovers', async () => {
+  const local = await localFor(p, alice);
+  try {
+    local.store.accounts.update(local.accountId, { providerPassword: 'stale' });
+    const e = local.engine({ backoffBaseMs: 100 });
+    e.start();
+    await until(() => e.status().connection === 'auth-failed', 20_000, 'auth-failed');
+    assert.match(e.status().lastError ?? '', /password/);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(e.status().connection, 'auth-failed'); // no retry loop on its own
+    local.store.accounts.update(local.accountId, { providerPassword: 'right-pw' });
+    e.credentialsChanged();
+    await e.whenSynced(30_000);
+    assert.equal(e.status().connection, 'online');
+    assert.equal(e.status().lastError, null);
+  } finally {
+    await local.close();
+  }
+});
+
+test('engine: --offline never connects and queues local changes', async () => {
+  const local = await localFor(p, alice);
+  try {
+    const e = local.engine({ offline: true });
+    e.start();
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(e.status().connection, 'offline');
+    const box = local.store.mailboxes.create(local.accountId, 'Offline');
+    const raw = Buffer.from(msg(1));
+    local.store.messages.insert(box.id, { raw, analysis: analyzeMessage(raw) });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(e.status().pending, 2); // mailbox-create + append, waiting
+    assert.equal(e.status().connection, 'offline');
+    const st = await p.mailboxStatus(alice, 'INBOX');
+    assert.ok(st.uidnext !== undefined);
+    await assert.rejects(p.mailboxStatus(alice, 'Offline'));
+  } finally {
+    await local.close();
+  }
+});
