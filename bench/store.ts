@@ -106,6 +106,7 @@ async function childImport(mbox: string, dir: string): Promise<void> {
     logger: silentLogger,
     kdf: KDF,
     ftsIndexing: 'manual',
+    compressBodies: process.env.COMPRESS !== '0',
   });
   const acc = store.accounts.create({
     email: 'bench@example.org',

@@ -35,6 +35,11 @@ describe('store unlocking', () => {
     assert.equal(statSync(join(dir, 'keywrap.json')).mode & 0o777, 0o600);
     const s2 = await reopen(dir);
     assert.equal(s2.messages.count(inbox.id), 1);
+    assert.equal(s2.db.pragma('page_size', { simple: true }), 16384);
+    assert.equal(s2.db.pragma('journal_mode', { simple: true }), 'wal');
+    assert.equal(s2.db.pragma('foreign_keys', { simple: true }), 1);
+    // the file is not a plain SQLite database
+    assert.notEqual(readFileSync(join(dir, 'store.db')).subarray(0, 15).toString(), 'SQLite format 3');
     s2.close();
   });
 
