@@ -103,9 +103,18 @@ async function childMain(mode: string, home: string, accountId: number): Promise
     ...(processInbound ? { processInbound } : {}),
   });
   const t0 = performance.now();
+  const memTimer = process.env.LB_BENCH_SYNC_MEM
+    ? setInterval(() => {
+        const m = process.memoryUsage();
+        process.stderr.write(
+          `rss ${(m.rss / 1e6).toFixed(0)} heap ${(m.heapUsed / 1e6).toFixed(0)}/${(m.heapTotal / 1e6).toFixed(0)} ext ${(m.external / 1e6).toFixed(0)} ab ${(m.arrayBuffers / 1e6).toFixed(0)}\n`,
+        );
+      }, 1000)
+    : null;
   engine.start();
   await engine.whenSynced(30 * 60_000);
   const ms = performance.now() - t0;
+  if (memTimer) clearInterval(memTimer);
   await engine.stop();
   let messages = 0;
   for (const mb of store.mailboxes.list(accountId)) messages += store.messages.count(mb.id);

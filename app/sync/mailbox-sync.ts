@@ -132,8 +132,11 @@ async function runBatches(
 ): Promise<number> {
   let fetched = 0;
   let prev: Promise<void> = Promise.resolve();
+  let beforePrev: Promise<void> = Promise.resolve();
   for (const batch of batches) {
     if (stoppable && ctx.interrupted()) break;
+    // Backpressure: at most one batch waits for processing while the next one is fetched.
+    await beforePrev;
     let finish: () => Promise<number>;
     try {
       finish = await startBatch(
@@ -149,6 +152,7 @@ async function runBatches(
       await prev.catch(() => {});
       throw err;
     }
+    beforePrev = prev;
     prev = prev.then(async () => {
       fetched += await finish();
     });
