@@ -108,6 +108,22 @@ describe('store unlocking', () => {
     assert.ok(JSON.parse(kw).keychain.blob);
   });
 
+  it('reports a key file that does not belong to the database, and releases the lock', async () => {
+    const { copyFileSync, mkdirSync } = await import('node:fs');
+    const other = join(t.dir, 'other');
+    (await newStore(other)).close();
+    const mixed = join(t.dir, 'mixed');
+    mkdirSync(mixed);
+    copyFileSync(join(t.dir, 'a', 'store.db'), join(mixed, 'store.db'));
+    copyFileSync(join(other, 'keywrap.json'), join(mixed, 'keywrap.json'));
+    await assert.rejects(reopen(mixed), (err: unknown) => {
+      assert.ok(err instanceof UnlockError);
+      assert.match(err.message, /does not unlock store\.db/);
+      return true;
+    });
+    assert.equal(lockOwner(mixed), null);
+  });
+
   it('allows one bridge per data directory', async () => {
     const dir = join(t.dir, 'a');
     const s = await reopen(dir, { passphrase: 'third one' });
