@@ -22,6 +22,7 @@ import { NotFoundError, UserError } from '../shared/errors.ts';
 import { canonicalAddress } from './address.ts';
 import type { KeyringDeps } from './deps.ts';
 import { fingerprintOf, inspectKey } from './key-info.ts';
+import { KeyedMutex } from './mutex.ts';
 import type { ContactKeyRecord, KeyChangeRecord, KeySource, KeyTrust } from './types.ts';
 
 export type RecordOutcome =
@@ -38,6 +39,7 @@ export interface UsableKey {
 
 export class ContactKeys {
   readonly #d: KeyringDeps;
+  readonly #lock = new KeyedMutex();
   constructor(deps: KeyringDeps) {
     this.#d = deps;
   }
@@ -50,6 +52,15 @@ export class ContactKeys {
     opts: { seenAt?: number; trust?: KeyTrust } = {},
   ): Promise<RecordOutcome> {
     const addr = canonicalAddress(email);
+    return this.#lock.run(addr, () => this.#record(addr, input, source, opts));
+  }
+
+  async #record(
+    addr: string,
+    input: openpgp.Key,
+    source: KeySource,
+    opts: { seenAt?: number; trust?: KeyTrust },
+  ): Promise<RecordOutcome> {
     const now = this.#d.now();
     const seenAt = opts.seenAt ?? now;
     const key = input.toPublic();
@@ -71,7 +82,8 @@ export class ContactKeys {
       this.#d.repo.putContactKey(record);
       return { result: 'updated', record };
     }
-    const info = await inspectKey(key, new Date(now));
+    // judge a new key no earlier than its creation time (tolerates a sender's clock running ahead)
+    const info = await inspectKey(key, new Date(Math.max(now, key.getCreationTime().getTime())));
     const base: ContactKeyRecord = {
       email: addr,
       fingerprint: fpr,
@@ -136,7 +148,10 @@ export class ContactKeys {
    */
   async encryptionKeyFor(email: string, at?: number): Promise<UsableKey | null> {
     const addr = canonicalAddress(email);
-    const when = at ?? this.#d.now();
+    return this.#lock.run(addr, () => this.#encryptionKeyFor(addr, at ?? this.#d.now()));
+  }
+
+  async #encryptionKeyFor(addr: string, when: number): Promise<UsableKey | null> {
     const active = this.#active(addr);
     if (active) {
       const key = await this.#usableKey(active, when);

@@ -12,6 +12,7 @@ import { ConflictError, NotFoundError, UserError } from '../shared/errors.ts';
 import { canonicalAddress } from './address.ts';
 import type { KeyringDeps } from './deps.ts';
 import { fingerprintOf, inspectKey, keyEmails } from './key-info.ts';
+import { KeyedMutex } from './mutex.ts';
 import { DEFAULT_OWN_KEY_DAYS, INTEROP_CONFIG, OWN_KEY_TYPE } from './pgp-config.ts';
 import type { OwnKeyRecord, PreferEncrypt } from './types.ts';
 
@@ -28,6 +29,7 @@ export type RenewMode = 'extend' | 'rotate';
 
 export class OwnKeys {
   readonly #d: KeyringDeps;
+  readonly #lock = new KeyedMutex();
   constructor(deps: KeyringDeps) {
     this.#d = deps;
   }
@@ -50,6 +52,10 @@ export class OwnKeys {
 
   async generate(email: string, opts: GenerateOptions = {}): Promise<OwnKeyRecord> {
     const addr = canonicalAddress(email);
+    return this.#lock.run(addr, () => this.#generate(addr, opts));
+  }
+
+  async #generate(addr: string, opts: GenerateOptions): Promise<OwnKeyRecord> {
     if (this.active(addr))
       throw new ConflictError('key-exists', `${addr} already has a key (renew or rotate it instead)`);
     const rec = await this.#make(addr, opts);
@@ -226,6 +232,10 @@ export class OwnKeys {
    */
   async renew(email: string, opts: { mode?: RenewMode; days?: number } = {}): Promise<OwnKeyRecord> {
     const addr = canonicalAddress(email);
+    return this.#lock.run(addr, () => this.#renew(addr, opts));
+  }
+
+  async #renew(addr: string, opts: { mode?: RenewMode; days?: number }): Promise<OwnKeyRecord> {
     const cur = this.active(addr);
     if (!cur) throw new NotFoundError(`own key for ${addr}`);
     const days = opts.days ?? DEFAULT_OWN_KEY_DAYS;

@@ -40,7 +40,10 @@ export async function acceptKeyBody(
     if (k.isPrivate()) continue;
     const filtered = await keepOnlyUserIdsFor(k, email);
     if (!filtered) continue;
-    const info = await inspectKey(filtered, at);
+    const info = await inspectKey(
+      filtered,
+      new Date(Math.max(at.getTime(), filtered.getCreationTime().getTime())),
+    );
     if (!info.canEncrypt) {
       reason = info.revoked ? 'key is revoked' : info.expired ? 'key is expired' : 'key cannot encrypt';
       unusable.push(filtered);

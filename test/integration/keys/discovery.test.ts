@@ -41,8 +41,8 @@ const resolve = async (host: string): Promise<string> => {
 
 function setup(o: Partial<DiscoveryOptions> = {}) {
   const repo = new InMemoryKeyringRepo();
-  let now = Date.now();
-  const keyring = new Keyring({ repo, now: () => now });
+  let offset = 0;
+  const keyring = new Keyring({ repo, now: () => Date.now() + offset });
   const discovery = new KeyDiscovery({
     keyring,
     repo,
@@ -51,7 +51,7 @@ function setup(o: Partial<DiscoveryOptions> = {}) {
     timeoutMs: 3000,
     ...o,
   });
-  return { repo, keyring, discovery, advance: (ms: number) => (now += ms) };
+  return { repo, keyring, discovery, advance: (ms: number) => (offset += ms) };
 }
 
 function reset() {

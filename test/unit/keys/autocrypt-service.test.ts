@@ -15,10 +15,11 @@ const DAY = 86_400_000;
 function setup() {
   const repo = new InMemoryKeyringRepo();
   const events: KeyringEvent[] = [];
-  let now = Date.now();
-  const keyring = new Keyring({ repo, now: () => now, onEvent: (e) => events.push(e) });
+  let offset = 0;
+  const now = () => Date.now() + offset;
+  const keyring = new Keyring({ repo, now, onEvent: (e) => events.push(e) });
   const ac = new AutocryptService({ repo, keyring });
-  return { repo, keyring, ac, events, advance: (ms: number) => (now += ms), time: () => now };
+  return { repo, keyring, ac, events, advance: (ms: number) => (offset += ms), time: now };
 }
 
 async function headerOf(addr: string, key: openpgp.Key, pe?: 'mutual'): Promise<string> {

@@ -11,9 +11,10 @@ const DAY = 86_400_000;
 function setup() {
   const events: KeyringEvent[] = [];
   const repo = new InMemoryKeyringRepo();
-  let now = Date.now();
-  const kr = new Keyring({ repo, onEvent: (e) => events.push(e), now: () => now });
-  return { kr, repo, events, advance: (ms: number) => (now += ms), time: () => now };
+  let offset = 0;
+  const now = () => Date.now() + offset;
+  const kr = new Keyring({ repo, onEvent: (e) => events.push(e), now });
+  return { kr, repo, events, advance: (ms: number) => (offset += ms), time: now };
 }
 
 test('generate: v4 EdDSA + ECDH curve25519Legacy key with <addr> UID, revocation cert, needs backup', async () => {
