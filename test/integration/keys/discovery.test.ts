@@ -288,3 +288,34 @@ test('TLS: a server certificate from an untrusted CA is refused', async () => {
   );
   assert.equal(ok.status, 404);
 });
+
+test('redirects: followed over HTTPS, refused to plain HTTP; oversized bodies refused; freemail domains skip WKD', async () => {
+  reset();
+  const k = await makeKey('red@example.org');
+  server.routes.set(advPath('red@example.org'), {
+    status: 302,
+    headers: { location: `https://example.org:${server.port}/moved/red` },
+  });
+  server.routes.set('example.org/moved/red', { body: k.publicKey.write() });
+  server.routes.set(advPath('plain@example.org'), {
+    status: 301,
+    headers: { location: 'http://example.org/plain' },
+  });
+  server.routes.set(advPath('big@example.org'), { body: new Uint8Array(2 * 1024 * 1024) });
+  const { discovery } = setup({ sources: { vks: false } });
+  const r = await discovery.discover('red@example.org');
+  assert.equal(r.key!.getFingerprint(), k.publicKey.getFingerprint());
+  const p = await discovery.discover('plain@example.org');
+  assert.equal(p.key, null);
+  assert.match(p.misses.join(' '), /refusing non-HTTPS URL/);
+  assert.ok(!server.requests.some((q) => q.path === '/plain'));
+  const b = await discovery.discover('big@example.org');
+  assert.equal(b.key, null);
+  assert.match(b.misses.join(' '), /larger than/);
+  const before = server.requests.length;
+  const g = await setup({ wkdSkipDomains: ['example.org'], sources: { vks: false } }).discovery.discover(
+    'x@example.org',
+  );
+  assert.deepEqual(g.looked, ['keyring', 'Autocrypt']);
+  assert.equal(server.requests.length, before);
+});

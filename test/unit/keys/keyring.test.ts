@@ -228,3 +228,17 @@ test('import public keys: recorded for every UID address, manual import replaces
     'verified',
   );
 });
+
+test('concurrent sightings of two keys for a new contact: exactly one becomes active, the other is flagged', async () => {
+  const { kr } = setup();
+  const k1 = await makeKey('race@example.org');
+  const k2 = await makeKey('race@example.org');
+  const [a, b] = await Promise.all([
+    kr.contacts.record('race@example.org', k1.publicKey, 'autocrypt'),
+    kr.contacts.record('race@example.org', k2.publicKey, 'wkd'),
+  ]);
+  assert.deepEqual([a.result, b.result].sort(), ['added', 'flagged']);
+  const recs = kr.listKeys().filter((x) => x.email === 'race@example.org');
+  assert.equal(recs.length, 2);
+  assert.equal(kr.keyWarnings().length, 1);
+});
