@@ -334,6 +334,13 @@ export async function run(opts: { smoke: boolean; log: (line: string) => void })
       `${fmt(hits.length)} hits`,
     ]);
     t0 = performance.now();
+    const common = store.messages.searchText(box.id, 'budget', 'body');
+    rows.push([
+      'SEARCH BODY common word (worst case)',
+      `${fmt(performance.now() - t0, 1)} ms`,
+      `${fmt(common.length)} hits: each candidate re-checked against its decoded text`,
+    ]);
+    t0 = performance.now();
     const rare = store.messages.searchText(box.id, 'zzz-no-such-word', 'body');
     rows.push(['SEARCH BODY, no hit', `${fmt(performance.now() - t0, 1)} ms`, `${rare.length} hits`]);
     store.close();

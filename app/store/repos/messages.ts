@@ -548,37 +548,37 @@ export class MessagesRepo {
   searchText(mailboxId: number, needle: string, scope: TextScope = 'text'): number[] {
     const want = needle.toLowerCase();
     const hits = new Set<number>();
-    const check = (uid: number, headers: string, text: string) => {
-      const hay = scope === 'body' ? text : scope === 'headers' ? headers : headers + '\n' + text;
-      if (want === '' || hay.toLowerCase().includes(want)) hits.add(uid);
+    const check = (uid: number, blobId: number) => {
+      if (want === '') return void hits.add(uid);
+      const doc = this.#ftsDoc(blobId);
+      const hay =
+        scope === 'body' ? doc.text : scope === 'headers' ? doc.headers : doc.headers + '\n' + doc.text;
+      if (hay.toLowerCase().includes(want)) hits.add(uid);
     };
+    type Candidate = { uid: number; blob_id: number };
     const grams = trigrams(want);
-    if (grams.length > 0) {
-      const query = grams.map((g) => `"${g.replace(/"/g, '""')}"`).join(' AND ');
-      const rows = this.#s
-        .prepare<{ uid: number; headers: string; text: string }>(
-          `SELECT m.uid, f.headers, f.text FROM message_fts f JOIN messages m ON m.blob_id = f.rowid
-           WHERE message_fts MATCH ? AND m.mailbox_id = ?`,
-        )
-        .iterate(query, mailboxId);
-      for (const r of rows) check(r.uid, r.headers, r.text);
-    } else {
-      const rows = this.#s
-        .prepare<{ uid: number; headers: string; text: string }>(
-          `SELECT m.uid, f.headers, f.text FROM messages m JOIN message_fts f ON f.rowid = m.blob_id WHERE m.mailbox_id = ?`,
-        )
-        .iterate(mailboxId);
-      for (const r of rows) check(r.uid, r.headers, r.text);
+    if (grams.length === 0) {
+      // too short for trigrams: check every message
+      const all = this.#s
+        .prepare<Candidate>('SELECT uid, blob_id FROM messages WHERE mailbox_id = ? ORDER BY uid')
+        .all(mailboxId);
+      for (const r of all) check(r.uid, r.blob_id);
+      return [...hits];
     }
+    const query = grams.map((g) => `"${g.replace(/"/g, '""')}"`).join(' AND ');
+    const candidates = this.#s
+      .prepare<Candidate>(
+        `SELECT m.uid, m.blob_id FROM message_fts f JOIN messages m ON m.blob_id = f.rowid
+         WHERE message_fts MATCH ? AND m.mailbox_id = ?`,
+      )
+      .all(query, mailboxId);
     const queued = this.#s
-      .prepare<{ uid: number; blob_id: number }>(
-        `SELECT m.uid, m.blob_id FROM fts_queue q JOIN messages m ON m.blob_id = q.blob_id WHERE m.mailbox_id = ?`,
+      .prepare<Candidate>(
+        'SELECT m.uid, m.blob_id FROM fts_queue q JOIN messages m ON m.blob_id = q.blob_id WHERE m.mailbox_id = ?',
       )
       .all(mailboxId);
-    for (const r of queued) {
-      const doc = this.#ftsDoc(r.blob_id);
-      check(r.uid, doc.headers, doc.text);
-    }
+    for (const r of candidates) check(r.uid, r.blob_id);
+    for (const r of queued) check(r.uid, r.blob_id);
     return [...hits].sort((a, b) => a - b);
   }
 
