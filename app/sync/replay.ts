@@ -246,6 +246,22 @@ async function applyAppend(
     }
   }
 
+  // Crash safety: an earlier attempt may have uploaded it and died before recording the UID.
+  // The provider's copy carries the same Message-ID; adopt it instead of uploading twice.
+  const mid = store.messages.headers(m.blobId)?.messageId ?? null;
+  if (mid) {
+    const adopted = await adoptEarlierUpload(ctx, client, remote, mid);
+    if (adopted) {
+      store.messages.setRemote(m.id, accountId, {
+        remoteMailbox: remote,
+        uidvalidity: adopted.uidValidity,
+        uid: adopted.uid,
+        contentHash: hash,
+      });
+      return;
+    }
+  }
+
   let upload: Buffer;
   try {
     upload = await ctx.encryptForUpload(raw, { accountId, email: ctx.email, remoteMailbox: remote });
@@ -276,6 +292,24 @@ async function applyAppend(
       contentHash: hash,
     });
   // Without UIDPLUS the next pull maps it by content.
+}
+
+/** An unmapped provider message in `remote` with this Message-ID, if there is exactly one. */
+async function adoptEarlierUpload(
+  ctx: ReplayContext,
+  client: ImapFlow,
+  remote: string,
+  messageId: string,
+): Promise<{ uid: number; uidValidity: number } | null> {
+  const lock = await client.getMailboxLock(remote);
+  try {
+    const uidValidity = Number(client.mailbox && client.mailbox.uidValidity);
+    const found = (await client.search({ header: { 'message-id': messageId } }, { uid: true })) || [];
+    const free = found.filter((uid) => !ctx.store.remoteMap.find(ctx.accountId, remote, uidValidity, uid));
+    return free.length === 1 ? { uid: free[0]!, uidValidity } : null;
+  } finally {
+    lock.release();
+  }
 }
 
 async function setFlagsIn(client: ImapFlow, remote: string, uids: number[], flags: string[]): Promise<void> {

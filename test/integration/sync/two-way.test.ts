@@ -174,3 +174,20 @@ test('UIDVALIDITY reset at the provider keeps every local UID', async () => {
   }
   assert.equal((await p.mailboxStatus(alice, 'INBOX')).messages, before.size);
 });
+
+test('an upload interrupted after APPEND is adopted on retry, not uploaded twice', async () => {
+  const { store, accountId } = local;
+  await engine.stop();
+  const drafts = store.mailboxes.getByName(accountId, 'Drafts')!;
+  const { analyzeMessage } = await import('../../../app/mime/analyze.ts');
+  const raw = Buffer.from(msg(4000, { subject: 'half uploaded' }));
+  const { id } = store.messages.insert(drafts.id, { raw, analysis: analyzeMessage(raw), flags: ['\\Draft'] });
+  // the earlier attempt's APPEND reached the provider, then the process died
+  await p.appendRaw(alice, 'Drafts', raw, ['\\Draft']);
+  const again = local.engine();
+  again.start();
+  await again.whenSynced(30_000);
+  assert.deepEqual(await remoteSubjects(p, alice, 'Drafts'), ['half uploaded']);
+  assert.ok(store.remoteMap.forMessage(id));
+  assert.equal(store.messages.count(drafts.id), 1);
+});
