@@ -1,0 +1,93 @@
+/**
+ * One sync engine per account, kept in step with the accounts table (added / removed accounts
+ * start / stop their engine). The composition root creates one manager and forwards its events.
+ */
+import { createSyncEngine, type SyncEngine, type SyncEngineOptions } from './engine.ts';
+import type { RemoteChangeSink, SyncEvent, SyncStatus } from './types.ts';
+
+export interface SyncManagerOptions extends Omit<SyncEngineOptions, 'accountId'> {
+  /** Every engine event, with the account's address. */
+  onEvent?: (email: string, event: SyncEvent) => void;
+}
+
+export interface SyncManager {
+  /** Starts an engine for every account (and for accounts added later). */
+  start(): void;
+  stop(): Promise<void>;
+  /** Re-reads the accounts table (also done automatically on account-added/removed). */
+  accountsChanged(): void;
+  engine(email: string): SyncEngine | null;
+  status(email: string): SyncStatus | null;
+  pause(email: string): void;
+  resume(email: string): void;
+  /** The provider password of `email` changed: retry a login that failed. */
+  credentialsChanged(email: string): void;
+  readonly sink: RemoteChangeSink;
+}
+
+export function createSyncManager(o: SyncManagerOptions): SyncManager {
+  const engines = new Map<number, { email: string; engine: SyncEngine }>();
+  let running = false;
+  let unsubscribe: (() => void) | null = null;
+  const log = o.logger.child({ module: 'sync-manager' });
+
+  const byEmail = (email: string) => {
+    for (const e of engines.values()) if (e.email.toLowerCase() === email.toLowerCase()) return e.engine;
+    return null;
+  };
+
+  const reconcile = () => {
+    if (!running || o.store.closed) return;
+    const accounts = o.store.accounts.list();
+    const ids = new Set(accounts.map((a) => a.id));
+    for (const [id, e] of engines)
+      if (!ids.has(id)) {
+        engines.delete(id);
+        void e.engine.stop();
+        log.info({ email: e.email }, 'sync stopped (account removed)');
+      }
+    for (const a of accounts) {
+      if (engines.has(a.id)) continue;
+      const { onEvent, ...engineOpts } = o;
+      const engine = createSyncEngine({ ...engineOpts, accountId: a.id });
+      if (onEvent) engine.on((ev) => onEvent(a.email, ev));
+      engines.set(a.id, { email: a.email, engine });
+      engine.start();
+    }
+  };
+
+  return {
+    start() {
+      if (running) return;
+      running = true;
+      unsubscribe = o.store.changes.on((e) => {
+        if (e.type === 'account-added' || e.type === 'account-removed') setImmediate(reconcile);
+      });
+      reconcile();
+    },
+    async stop() {
+      running = false;
+      unsubscribe?.();
+      unsubscribe = null;
+      const all = [...engines.values()];
+      engines.clear();
+      await Promise.all(all.map((e) => e.engine.stop()));
+    },
+    accountsChanged: reconcile,
+    engine: byEmail,
+    status: (email) => byEmail(email)?.status() ?? null,
+    pause: (email) => byEmail(email)?.pause(),
+    resume: (email) => byEmail(email)?.resume(),
+    credentialsChanged: (email) => byEmail(email)?.credentialsChanged(),
+    sink: {
+      enqueue(accountId, change) {
+        o.store.pending.enqueue(accountId, change);
+        engines.get(accountId)?.engine.kick();
+      },
+      kick(accountId) {
+        if (accountId === undefined) for (const e of engines.values()) e.engine.kick();
+        else engines.get(accountId)?.engine.kick();
+      },
+    },
+  };
+}
