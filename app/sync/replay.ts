@@ -505,7 +505,14 @@ async function applyRename(
     ctx.q.renameRemote(accountId, oldRemote, newRemote, ctx.delimiter);
   } catch (err) {
     if (!isItemLevel(err)) throw err;
-    // Renamed (or deleted) at the provider too: create the new name and upload the messages again.
+    // Done before a crash (old name gone, new one there)? Then only the local records are behind.
+    const names = new Set((await client.list()).map((f) => f.path));
+    if (!names.has(oldRemote) && names.has(newRemote)) {
+      ctx.q.renameRemote(accountId, oldRemote, newRemote, ctx.delimiter);
+      return;
+    }
+    // Renamed (or deleted) at the provider too: create the new name and upload the messages again
+    // (uploads adopt copies already there by Message-ID).
     ctx.logger.warn(
       { from: oldRemote, to: newRemote },
       'rename conflict at the provider; re-creating the folder',

@@ -1,0 +1,87 @@
+// Folder create/rename/delete in both directions, and a folder renamed on both sides at once.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startProvider, type Provider } from '../../helpers/provider.ts';
+import { localFor, localSubjects, msg, remoteSubjects, type LocalSide } from './setup.ts';
+import type { SyncEngine } from '../../../app/sync/engine.ts';
+
+const alice = 'alice@example.test';
+let p: Provider;
+let local: LocalSide;
+let engine: SyncEngine;
+
+before(async () => {
+  p = await startProvider({ postfix: false });
+  await p.addUser(alice, 'pw');
+  for (const box of ['Projects', 'Clash']) {
+    await p.doveadm('mailbox', 'create', '-u', alice, box);
+    await p.appendRaw(alice, box, msg(1, { subject: `${box} one` }));
+    await p.appendRaw(alice, box, msg(2, { subject: `${box} two` }));
+  }
+  local = await localFor(p, alice);
+  engine = local.engine();
+  engine.start();
+  await engine.whenSynced(30_000);
+});
+after(async () => {
+  await local?.close();
+  await p?.close();
+});
+
+async function remoteFolders(): Promise<string[]> {
+  const c = await p.imapClient(alice);
+  try {
+    return (await c.list()).map((f) => f.path).sort();
+  } finally {
+    await c.logout();
+  }
+}
+
+test('a local rename keeps the provider messages (RENAME, no re-upload)', async () => {
+  const { store, accountId } = local;
+  const before = await p.mailboxStatus(alice, 'Projects');
+  store.mailboxes.rename(store.mailboxes.getByName(accountId, 'Projects')!.id, 'Work/Projects');
+  await engine.whenSynced(30_000);
+  const folders = await remoteFolders();
+  assert.ok(folders.includes('Work/Projects') && !folders.includes('Projects'), folders.join(','));
+  const after = await p.mailboxStatus(alice, 'Work/Projects');
+  assert.equal(after.uidvalidity, before.uidvalidity); // the same mailbox, renamed
+  assert.deepEqual(await remoteSubjects(p, alice, 'Work/Projects'), ['Projects one', 'Projects two']);
+  assert.deepEqual(localSubjects(store, accountId, 'Work/Projects'), ['Projects one', 'Projects two']);
+  assert.equal(store.pending.count(accountId), 0);
+});
+
+test('renamed on both sides: both names exist afterwards and no message is lost', async () => {
+  const { store, accountId } = local;
+  await engine.stop();
+  const c = await p.imapClient(alice);
+  try {
+    await c.mailboxRename('Clash', 'Clash-there');
+  } finally {
+    await c.logout();
+  }
+  store.mailboxes.rename(store.mailboxes.getByName(accountId, 'Clash')!.id, 'Clash-here');
+  engine = local.engine();
+  engine.start();
+  await engine.whenSynced(30_000);
+  const folders = await remoteFolders();
+  assert.ok(folders.includes('Clash-here') && folders.includes('Clash-there'), folders.join(','));
+  for (const box of ['Clash-here', 'Clash-there']) {
+    assert.deepEqual(await remoteSubjects(p, alice, box), ['Clash one', 'Clash two'], box);
+    assert.deepEqual(localSubjects(store, accountId, box), ['Clash one', 'Clash two'], box);
+  }
+});
+
+test('folders created and deleted at the provider appear and disappear locally', async () => {
+  const { store, accountId } = local;
+  const c = await p.imapClient(alice);
+  try {
+    await c.mailboxCreate('Fresh');
+    await c.mailboxDelete('Clash-there');
+  } finally {
+    await c.logout();
+  }
+  await engine.whenSynced(30_000);
+  assert.ok(store.mailboxes.getByName(accountId, 'Fresh'));
+  assert.equal(store.mailboxes.getByName(accountId, 'Clash-there'), null);
+});
