@@ -3,7 +3,7 @@
  * (SQLCipher), migrate, and expose the typed repositories and the change feed.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KeychainWrapper } from '../../native/keychain.ts';
 import { openEncryptedDatabase, WrongKeyError, type SqlDatabase } from '../../native/sqlcipher.ts';
@@ -290,11 +290,22 @@ export async function createStore(opts: StoreOptions): Promise<Store> {
     lock?.release();
     throw err;
   }
-  const store = finishOpen(opts, db, key, lock);
+  // a half-made store must not block the next `init`: remove the database files this call created
+  const removeDb = () => {
+    for (const suffix of ['', '-wal', '-shm']) rmSync(p.db + suffix, { force: true });
+  };
+  let store: Store;
+  try {
+    store = finishOpen(opts, db, key, lock);
+  } catch (err) {
+    removeDb();
+    throw err;
+  }
   try {
     writeKeyWrap(p.keywrap, file);
   } catch (err) {
     store.close();
+    removeDb();
     throw err;
   }
   opts.logger.info({ dir: opts.dir }, 'store created');

@@ -64,6 +64,15 @@ describe('store migrations', () => {
     s2.close();
   });
 
+  it('leaves nothing behind when creating a store fails', async () => {
+    const { existsSync } = await import('node:fs');
+    const d = join(t.dir, 'failed-init');
+    await assert.rejects(newStore(d, { migrations: [...MIGRATIONS, broken] }), /boom/);
+    assert.equal(existsSync(join(d, 'store.db')), false);
+    assert.equal(existsSync(join(d, 'keywrap.json')), false);
+    (await newStore(d)).close();
+  });
+
   it('refuses a database written by a newer version', async () => {
     await assert.rejects(reopen(dir, { migrations: MIGRATIONS }), (err: unknown) => {
       assert.ok(err instanceof SchemaTooNewError);
