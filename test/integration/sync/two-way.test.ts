@@ -184,10 +184,39 @@ test('an upload interrupted after APPEND is adopted on retry, not uploaded twice
   const { id } = store.messages.insert(drafts.id, { raw, analysis: analyzeMessage(raw), flags: ['\\Draft'] });
   // the earlier attempt's APPEND reached the provider, then the process died
   await p.appendRaw(alice, 'Drafts', raw, ['\\Draft']);
-  const again = local.engine();
-  again.start();
-  await again.whenSynced(30_000);
+  engine = local.engine();
+  engine.start();
+  await engine.whenSynced(30_000);
   assert.deepEqual(await remoteSubjects(p, alice, 'Drafts'), ['half uploaded']);
   assert.ok(store.remoteMap.forMessage(id));
   assert.equal(store.messages.count(drafts.id), 1);
+});
+
+test('deleted at the provider while flagged here: the message is kept and uploaded again', async () => {
+  const { store, accountId } = local;
+  await engine.stop();
+  const inbox = store.mailboxes.getByName(accountId, 'INBOX')!;
+  const uid = store.messages.uids(inbox.id)[30]!;
+  const meta = store.messages.get(inbox.id, uid)!;
+  const subject = store.messages.headers(meta.blobId)!.subject;
+  const map = store.remoteMap.forMessage(meta.id)!;
+  const c = await p.imapClient(alice);
+  try {
+    const lock = await c.getMailboxLock('INBOX');
+    try {
+      await c.messageDelete(String(map.remoteUid), { uid: true });
+    } finally {
+      lock.release();
+    }
+  } finally {
+    await c.logout();
+  }
+  store.messages.storeFlags(inbox.id, [uid], 'add', ['\\Flagged']);
+  engine = local.engine();
+  engine.start();
+  await engine.whenSynced(30_000);
+  assert.ok(store.messages.get(inbox.id, uid), 'the local message (same UID) is still there');
+  const out = await p.doveadm('fetch', '-u', alice, 'flags', 'mailbox', 'INBOX', 'subject', subject);
+  assert.match(out, /\\Flagged/);
+  assert.notEqual(store.remoteMap.forMessage(meta.id)?.remoteUid, map.remoteUid);
 });
