@@ -201,10 +201,17 @@ async function pushLatency(
       await new Promise((r) => setTimeout(r, 300));
       t0 = performance.now();
       await p.deliver(textMessage(100000 + i, 2000, email), { to: [email], via: 'lmtp' });
-      await Promise.race([
-        Promise.all([a, b]),
-        new Promise((_, rej) => setTimeout(() => rej(new Error('push timeout')), 30_000)),
-      ]);
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          Promise.all([a, b]),
+          new Promise((_, rej) => {
+            timer = setTimeout(() => rej(new Error('push timeout')), 30_000);
+          }),
+        ]);
+      } finally {
+        clearTimeout(timer);
+      }
     }
   } finally {
     await lbClient.logout().catch(() => {});
@@ -283,7 +290,7 @@ export async function run(opts: { smoke: boolean; log: (line: string) => void })
       `| initial sync, ${N} plaintext msgs (4 KB) | ${(lb.ms / 1000).toFixed(2)} s | mbsync ${(mbMs / 1000).toFixed(2)} s | ${ratio.toFixed(2)} (target ≤ 1.5) ${ratio <= 1.5 ? 'OK' : 'MISSED'} |`,
     );
     opts.log(
-      `| initial sync, ${NP} PGP/MIME msgs (20 KB) | ${pgpRate.toFixed(0)} msgs/s (${(pg.ms / 1000).toFixed(2)} s) | — | target ≥ 400/s ${pgpRate >= 400 ? 'OK' : 'MISSED'} |`,
+      `| initial sync, ${NP} PGP/MIME msgs (20 KB) | ${pgpRate.toFixed(0)} msgs/s (${(pg.ms / 1000).toFixed(2)} s) | — | target ≥ 400/s ${opts.smoke ? '(smoke size: worker start-up dominates)' : pgpRate >= 400 ? 'OK' : 'MISSED'} |`,
     );
     opts.log(
       `| push latency, provider → IDLE client (median / max of ${rounds}) | ${median(push.lockbridge).toFixed(0)} / ${Math.max(...push.lockbridge).toFixed(0)} ms | Dovecot IDLE ${median(push.dovecot).toFixed(0)} / ${Math.max(...push.dovecot).toFixed(0)} ms | target ≤ 2000 ms ${Math.max(...push.lockbridge) <= 2000 ? 'OK' : 'MISSED'} |`,

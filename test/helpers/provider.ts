@@ -12,6 +12,7 @@
 import { spawn } from 'node:child_process';
 import {
   readdirSync,
+  utimesSync,
   renameSync,
   closeSync,
   openSync,
@@ -565,6 +566,7 @@ export async function startProvider(opts: ProviderOptions = {}): Promise<Provide
     }),
   );
   const passwords = new Map<string, string>();
+  let usersMtime = Math.floor(Date.now() / 1000);
 
   let dovecotUp = false;
   let postfixUp = false;
@@ -713,6 +715,10 @@ export async function startProvider(opts: ProviderOptions = {}): Promise<Provide
       if (/[:\n]/.test(email) || /\n/.test(password)) throw new Error('bad user/password for passwd-file');
       passwords.set(email, password);
       appendFileSync(usersFile, `${email}:${password}::::::\n`);
+      // Dovecot re-reads the passwd-file when its mtime changes, which has 1 s resolution:
+      // move the mtime forward on every change so a user added right after another is seen.
+      usersMtime = Math.max(usersMtime + 1, Math.floor(Date.now() / 1000));
+      utimesSync(usersFile, usersMtime, usersMtime);
     },
     account(email) {
       const password = passwords.get(email);
