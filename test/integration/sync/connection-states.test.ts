@@ -39,9 +39,9 @@ function ep(over: Partial<ProviderEndpoint> = {}): ProviderEndpoint {
   };
 }
 
-async function kindOf(e: ProviderEndpoint): Promise<{ kind: string; message: string }> {
+async function kindOf(e: ProviderEndpoint, timeoutMs = 2000): Promise<{ kind: string; message: string }> {
   try {
-    await verifyProviderLogin(e, { timeoutMs: 2000 });
+    await verifyProviderLogin(e, { timeoutMs });
   } catch (err) {
     assert.ok(err instanceof ProviderError, String(err));
     return { kind: err.kind, message: err.message };
@@ -67,7 +67,8 @@ test('verifyProviderLogin: each failure has its own clear error', async () => {
   const timeout = await kindOf(ep({ port: silentPort }));
   assert.equal(timeout.kind, 'timeout');
   // last: a failed login makes Dovecot slow down later logins from this address
-  const auth = await kindOf(ep({ password: 'wrong' }));
+  // (Dovecot answers a wrong password only after auth_failure_delay, 2 s)
+  const auth = await kindOf(ep({ password: 'wrong' }), 15_000);
   assert.equal(auth.kind, 'auth');
   assert.match(auth.message, /rejected the username or password/);
 });
@@ -91,7 +92,7 @@ test('engine: an auth failure waits for the user, then recovers', async () => {
     local.store.accounts.update(local.accountId, { providerPassword: 'stale' });
     const e = local.engine({ backoffBaseMs: 100 });
     e.start();
-    await until(() => e.status().connection === 'auth-failed', 20_000, 'auth-failed');
+    await until(() => e.status().connection === 'auth-failed', 45_000, 'auth-failed');
     assert.match(e.status().lastError ?? '', /password/);
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(e.status().connection, 'auth-failed'); // no retry loop on its own
