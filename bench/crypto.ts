@@ -48,20 +48,43 @@ function message(size: number): Buffer {
   );
 }
 
-/** Run `count` jobs with `concurrency` in flight; returns messages/s. */
-async function rate(
-  count: number,
-  concurrency: number,
-  job: (i: number) => Promise<unknown>,
-): Promise<number> {
+interface Rate {
+  /** messages per wall-clock second */
+  perSec: number;
+  /** process CPU time (all threads, incl. workers) per message, ms: insensitive to other load */
+  cpuMs: number;
+}
+
+/** Run `count` jobs with `concurrency` in flight. */
+async function rate(count: number, concurrency: number, job: (i: number) => Promise<unknown>): Promise<Rate> {
   let next = 0;
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next < count) await job(next++);
     }),
   );
-  return count / ((performance.now() - t0) / 1000);
+  const wall = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(c0);
+  return { perSec: count / wall, cpuMs: (cpu.user + cpu.system) / 1000 / count };
+}
+
+/** A table row; capacity = msgs/s this engine would do on `threads` otherwise idle cores (CPU-bound). */
+function row(
+  op: string,
+  size: string,
+  rec: number,
+  engine: string,
+  r: Rate,
+  ref: Rate,
+  threads: number,
+): string {
+  const capacity = (1000 / r.cpuMs) * threads;
+  return (
+    `| ${op} | ${size} | ${rec} | ${engine} | ${r.perSec.toFixed(0)} | ${(r.perSec / ref.perSec).toFixed(2)} ` +
+    `| ${r.cpuMs.toFixed(2)} | ${capacity.toFixed(0)} |`
+  );
 }
 
 export async function run(opts: { smoke: boolean; log: (line: string) => void }): Promise<void> {
@@ -92,8 +115,10 @@ export async function run(opts: { smoke: boolean; log: (line: string) => void })
     ),
   );
   log(`cores: ${availableParallelism()} (other work on the machine skews absolute figures; compare ratios)`);
-  log('| operation | size | recipients | engine | msgs/s | × reference |');
-  log('|---|---|---|---|---|---|');
+  log('msgs/s = wall clock in this run; CPU ms/msg = process CPU (all threads) per message; capacity =');
+  log('(1000 / CPU ms) × threads usable by the engine, i.e. msgs/s on otherwise idle cores.');
+  log('| operation | size | recipients | engine | msgs/s | × reference | CPU ms/msg | capacity msgs/s |');
+  log('|---|---|---|---|---|---|---|---|');
   try {
     for (const size of sizes) {
       const raw = message(size.bytes);
@@ -115,9 +140,7 @@ export async function run(opts: { smoke: boolean; log: (line: string) => void })
         });
         await r.signatures[0]!.verified;
       });
-      log(
-        `| openpgp.js decrypt+verify (reference) | ${size.label} | 2 | in-thread | ${ref.toFixed(0)} | 1.00 |`,
-      );
+      log(row('openpgp.js decrypt+verify (reference)', size.label, 2, 'in-thread', ref, ref, 1));
       for (const nrec of [1, 10]) {
         const encKeys = [...keys.slice(1, 1 + nrec).map((k) => k.pub), sender.pub];
         const encrypted = await inlineEngine.encryptMessage(raw, {
@@ -129,9 +152,8 @@ export async function run(opts: { smoke: boolean; log: (line: string) => void })
           const e = await rate(n, conc, () =>
             engine.encryptMessage(raw, { encryptionKeys: encKeys, signingKeys: [sender.priv] }),
           );
-          log(
-            `| encrypt+sign | ${size.label} | ${nrec} | ${name} | ${e.toFixed(0)} | ${(e / ref).toFixed(2)} |`,
-          );
+          const threads = engine === inlineEngine ? 1 : availableParallelism();
+          log(row('encrypt+sign', size.label, nrec, name, e, ref, threads));
           const d = await rate(n, conc, async () => {
             const r = await engine.decryptMessage(encrypted, {
               decryptionKeys: [recipient.priv],
@@ -139,9 +161,7 @@ export async function run(opts: { smoke: boolean; log: (line: string) => void })
             });
             if (r.status !== 'encrypted' || r.signature !== 'valid') throw new Error('bench: decrypt failed');
           });
-          log(
-            `| decrypt+verify | ${size.label} | ${nrec} | ${name} | ${d.toFixed(0)} | ${(d / ref).toFixed(2)} |`,
-          );
+          log(row('decrypt+verify', size.label, nrec, name, d, ref, threads));
         }
       }
     }
