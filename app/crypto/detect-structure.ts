@@ -146,8 +146,11 @@ function hasNestedEncrypted(msg: Buffer): boolean {
     if (found) return false;
     if (n.ct.mime === 'multipart/encrypted' || n.ct.mime === 'application/pgp-encrypted') found = true;
     else if (n.ct.mime.startsWith('text/') || n.ct.mime === 'application/octet-stream') {
-      const bytes = decodeTransfer(n.entity.body, n.cte);
-      if (bytes.includes(BEGIN_MSG)) found = true;
+      // Only the start of large bodies is looked at: this is a note for the user, nothing is decrypted.
+      const head = n.entity.body.subarray(0, n.cte === 'base64' ? 16_384 : 65_536);
+      const bytes =
+        n.entity.body.length > head.length && n.cte === 'base64' ? decodeTransfer(head, n.cte) : null;
+      found = (bytes ?? decodeTransfer(n.entity.body, n.cte)).includes(BEGIN_MSG);
     }
     return !found;
   });
