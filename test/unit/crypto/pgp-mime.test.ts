@@ -441,3 +441,21 @@ test('decrypted entity without protected headers: only its content headers are s
   assert.deepEqual(header(served, 'x-inner'), []);
   assert.ok(served.toString().endsWith('\r\n\r\nno markings\r\n'));
 });
+
+test('a validly signed part next to unsigned text gets no signature status (root signatures only)', async () => {
+  const signed = await signMessage(plainMessage({ body: 'I owe you nothing.\r\n' }), {
+    signingKeys: [bob.privateKey],
+  });
+  const ent = parseEntity(signed);
+  const ct = ent.headers.find((h) => h.lname === 'content-type')!.raw.toString();
+  const wrapped = Buffer.from(
+    'From: Bob <bob@example.test>\r\nSubject: fwd\r\nContent-Type: multipart/mixed; boundary="W"\r\n\r\n' +
+      '--W\r\nContent-Type: text/plain\r\n\r\nI owe Mallory 1000 EUR.\r\n' +
+      `--W\r\n${ct}\r\n${ent.body.toString()}\r\n--W--\r\n`,
+  );
+  const alone = await decryptMessage(signed, { decryptionKeys: [], verificationKeys: [bob.publicKey] });
+  assert.equal(alone.signature, 'valid');
+  const r = await decryptMessage(wrapped, { decryptionKeys: [], verificationKeys: [bob.publicKey] });
+  assert.equal(r.signature, 'none');
+  assert.match(buildServedMessage(wrapped, r).toString(), /X-Lockbridge-Signature: none\r\n/);
+});
