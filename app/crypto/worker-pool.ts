@@ -38,6 +38,12 @@ interface Slot {
   running: Map<number, Job>;
 }
 
+/** The worker entry next to this file (.ts when run from source, .js once compiled). */
+const WORKER_URL = new URL(
+  `./crypto-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`,
+  import.meta.url,
+);
+
 function wire(keys: readonly KeyInput[] | undefined): WireKey[] {
   return (keys ?? []).map(keyToTransfer);
 }
@@ -62,7 +68,7 @@ export function createWorkerPool(opts: WorkerPoolOptions = {}): CryptoEngine {
   let closed = false;
 
   function spawn(): Slot {
-    const worker = new Worker(new URL('./crypto-worker.ts', import.meta.url));
+    const worker = new Worker(WORKER_URL);
     const slot: Slot = { worker, running: new Map() };
     worker.unref();
     worker.on('message', (m: WorkerMessage) => onMessage(slot, m));
