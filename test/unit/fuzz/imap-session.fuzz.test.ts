@@ -2,7 +2,8 @@
  * Fuzz test of the IMAP command layer: generated command sequences (plausible commands, some
  * damaged) go through the CommandReader into a Session over the in-memory backend, the way
  * app/imap/connection.ts drives it. Asserts: no throw, no hang (each command within a time bound),
- * every command tag answered with OK/NO/BAD (or the session ended with BYE), no heap growth.
+ * every command tag answered with OK/NO/BAD (or the session ended with BYE), never NO [SERVERBUG]
+ * (an exception escaping a command handler), no heap growth.
  * Reproduce with LOCKBRIDGE_FUZZ_SEED=<seed>.
  */
 import { describe, it } from 'node:test';
@@ -129,6 +130,84 @@ async function seededBackend(r: Prng): Promise<MemoryImapBackend> {
   return backend;
 }
 
+/** A session script: login first most of the time, SELECT next, then a run of commands. */
+function genScript(r: Prng, session: number): string {
+  const lines: string[] = [];
+  const n = 3 + r.int(25);
+  for (let k = 0; k < n; k++) {
+    const tag = `Z${session}q${k}`;
+    let body =
+      k === 0 && r.chance(0.9)
+        ? 'LOGIN alice@example.test secret'
+        : k === 1 && r.chance(0.85)
+          ? r.pick(['SELECT INBOX', 'EXAMINE INBOX', 'SELECT INBOX (CONDSTORE)'])
+          : genCommandBody(r, true);
+    if (r.chance(0.15)) body = damage(r, body);
+    let line = `${tag} ${body}\r\n`;
+    if (body.startsWith('IDLE')) line += r.chance(0.9) ? 'DONE\r\n' : 'NOT DONE\r\n';
+    if (body === 'AUTHENTICATE PLAIN') {
+      line += r.chance(0.7)
+        ? `${Buffer.from('\0alice@example.test\0secret').toString('base64')}\r\n`
+        : '*\r\n';
+    }
+    lines.push(line);
+  }
+  return lines.join('');
+}
+
+const seen = { untaggedExpunge: 0, untaggedExists: 0 };
+
+type StepResult = { reply: 'OK' | 'NO' | 'BAD' | 'BYE'; ms: number } | 'end' | null;
+
+/** Handles one reader event of a connection the way connection.ts does; checks a command's reply. */
+async function step(conn: FuzzConnection): Promise<StepResult> {
+  const ev = conn.queue.shift() as ReaderEvent;
+  if (ev.kind === 'continue') {
+    conn.writer.line('+ Ready for literal data');
+    return null;
+  }
+  if (ev.kind === 'error') {
+    conn.writer.line(`${ev.tag ?? '*'} BAD ${ev.message}`);
+    return ev.fatal ? 'end' : null;
+  }
+  if (ev.kind === 'line') {
+    if (conn.reader.paused && conn.queue.length === 0) conn.queue.push(...conn.reader.resume());
+    return null;
+  }
+  const { tag, command, args } = ev.command;
+  const t = performance.now();
+  await withTimeout(conn.session.execute(ev.command), COMMAND_TIMEOUT_MS, `${tag} ${command}`);
+  const ms = performance.now() - t;
+  conn.writer.flush();
+  const out = conn.sink.take();
+  const m = new RegExp(`(?:^|\\r\\n)${escapeRe(tag)} (OK|NO|BAD)(?: |\\r\\n)`).exec(out);
+  let reply: 'OK' | 'NO' | 'BAD' | 'BYE';
+  if (m) {
+    reply = m[1] as 'OK' | 'NO' | 'BAD';
+    const tagged = out.slice(m.index, m.index + 200);
+    // an exception escaping a handler is answered NO [SERVERBUG]: that is a crash here
+    assert.ok(!/ \[SERVERBUG\]/.test(tagged), `internal error for ${tag} ${command}: ${tagged}`);
+    if (process.env.LOCKBRIDGE_FUZZ_TRACE && reply !== 'OK') {
+      const line = out.slice(m.index).split('\r\n')[0];
+      console.log(`TRACE ${command} ${JSON.stringify(args).slice(0, 150)} => ${line}`);
+    }
+  } else if (/(?:^|\r\n)\* BYE /.test(out) || conn.closed || conn.session.state === 'logout') reply = 'BYE';
+  else assert.fail(`no tagged reply for ${tag} ${command}; output:\n${out.slice(-500)}`);
+  if (/(?:^|\r\n)\* \d+ EXPUNGE\r\n/.test(out)) seen.untaggedExpunge++;
+  if (/(?:^|\r\n)\* \d+ EXISTS\r\n/.test(out)) seen.untaggedExists++;
+  // RFC 3501 §7.4.1: no untagged EXPUNGE while answering FETCH, STORE or SEARCH (non-UID forms)
+  if (command === 'FETCH' || command === 'STORE' || command === 'SEARCH') {
+    assert.ok(
+      !/(?:^|\r\n)\* \d+ EXPUNGE\r\n/.test(out),
+      `EXPUNGE sent during ${tag} ${command}:\n${out.slice(0, 500)}`,
+    );
+  }
+  if (conn.session.state === 'logout') return 'end';
+  // resume only once the pausing command (always the last event of a batch) is handled
+  if (conn.reader.paused && conn.queue.length === 0) conn.queue.push(...conn.reader.resume());
+  return { reply, ms };
+}
+
 describe('fuzz: IMAP session', () => {
   it(`${TOTAL} generated commands: no crash, no hang, every tag answered`, async () => {
     const seed = fuzzSeed();
@@ -140,15 +219,15 @@ describe('fuzz: IMAP session', () => {
     const t0 = performance.now();
     let executed = 0;
     let sessions = 0;
+    let rounds = 0;
     let slowest = 0;
     const replies = { OK: 0, NO: 0, BAD: 0, BYE: 0 };
     let backend = await seededBackend(r);
     while (executed < TOTAL) {
-      if (sessions % 200 === 0) {
+      if (++rounds % 150 === 0) {
         backend = await seededBackend(r);
         await new Promise((resolve) => setImmediate(resolve)); // a server yields to the event loop too
       }
-      sessions++;
       const config: SessionConfig = {
         backend,
         logger: silentLogger,
@@ -158,86 +237,38 @@ describe('fuzz: IMAP session', () => {
         throttle,
         maxMessageSize: 1 << 20,
       };
-      const conn = new FuzzConnection(config);
-      conn.session.greeting();
-      // build the script: login first most of the time, then a run of commands
-      const lines: string[] = [];
-      const tags: string[] = [];
-      const n = 3 + r.int(25);
-      for (let k = 0; k < n; k++) {
-        const tag = `Z${sessions}q${k}`;
-        let body =
-          k === 0 && r.chance(0.9)
-            ? 'LOGIN alice@example.test secret'
-            : k === 1 && r.chance(0.85)
-              ? r.pick(['SELECT INBOX', 'EXAMINE INBOX', 'SELECT INBOX (CONDSTORE)'])
-              : genCommandBody(r, true);
-        if (r.chance(0.15)) body = damage(r, body);
-        let line = `${tag} ${body}\r\n`;
-        if (/^(UID )?IDLE$/.test(body) || body.startsWith('IDLE'))
-          line += r.chance(0.9) ? 'DONE\r\n' : 'NOT DONE\r\n';
-        if (body === 'AUTHENTICATE PLAIN') {
-          line += r.chance(0.7)
-            ? `${Buffer.from('\0alice@example.test\0secret').toString('base64')}\r\n`
-            : '*\r\n';
-        }
-        lines.push(line);
-        tags.push(tag);
+      // one connection, or two interleaved on the same account (changes cross between them)
+      const conns: Array<{ conn: FuzzConnection; script: string; done?: boolean }> = [];
+      const count = r.chance(0.3) ? 2 : 1;
+      for (let c = 0; c < count; c++) {
+        sessions++;
+        const conn = new FuzzConnection(config);
+        conn.session.greeting();
+        const script = genScript(r, sessions);
+        conn.queue.push(...conn.reader.push(Buffer.from(script, 'latin1')));
+        conns.push({ conn, script });
       }
-      const input = Buffer.from(lines.join(''), 'latin1');
-      conn.queue.push(...conn.reader.push(input));
       try {
-        while (conn.queue.length && !conn.closed) {
-          const ev = conn.queue.shift() as ReaderEvent;
-          if (ev.kind === 'command') {
-            const t = performance.now();
-            await withTimeout(
-              conn.session.execute(ev.command),
-              COMMAND_TIMEOUT_MS,
-              `${ev.command.tag} ${ev.command.command}`,
-            );
-            const dt = performance.now() - t;
-            if (dt > slowest) slowest = dt;
+        while (true) {
+          const live = conns.filter((c) => c.conn.queue.length > 0 && !c.conn.closed && !c.done);
+          if (live.length === 0) break;
+          const c = r.pick(live);
+          const res = await step(c.conn);
+          if (res === 'end') c.done = true;
+          else if (res) {
             executed++;
-            conn.writer.flush();
-            const out = conn.sink.take();
-            const m = new RegExp(`(?:^|\\r\\n)${escapeRe(ev.command.tag)} (OK|NO|BAD)(?: |\\r\\n)`).exec(out);
-            if (m) {
-              replies[m[1] as 'OK' | 'NO' | 'BAD']++;
-              if (process.env.LOCKBRIDGE_FUZZ_TRACE && m[1] !== 'OK') {
-                const reply = out
-                  .slice(m.index)
-                  .split('\r\n')
-                  .find((l) => l.startsWith(ev.command.tag));
-                console.log(
-                  `TRACE ${ev.command.command} ${JSON.stringify(ev.command.args).slice(0, 150)} => ${reply}`,
-                );
-              }
-            } else if (/(?:^|\r\n)\* BYE /.test(out) || conn.closed || conn.session.state === 'logout')
-              replies.BYE++;
-            else
-              assert.fail(
-                `no tagged reply for ${ev.command.tag} ${ev.command.command}; output:\n${out.slice(-500)}`,
-              );
-            if (conn.session.state === 'logout') break;
-            // resume only once the pausing command (always the last event of a batch) is handled
-            if (conn.reader.paused && conn.queue.length === 0) conn.queue.push(...conn.reader.resume());
-          } else if (ev.kind === 'continue') {
-            conn.writer.line('+ Ready for literal data');
-          } else if (ev.kind === 'error') {
-            conn.writer.line(`${ev.tag ?? '*'} BAD ${ev.message}`);
-            if (ev.fatal) break;
-          } else if (conn.reader.paused && conn.queue.length === 0) {
-            conn.queue.push(...conn.reader.resume());
+            replies[res.reply]++;
+            if (res.ms > slowest) slowest = res.ms;
           }
         }
       } catch (err) {
         console.log(
-          `imap-session fuzz failed in session ${sessions}, seed ${seed}; script:\n${lines.join('').slice(0, 3000)}`,
+          `imap-session fuzz failed (sessions ${sessions}, seed ${seed}); scripts:\n` +
+            conns.map((c) => c.script.slice(0, 3000)).join('\n-----\n'),
         );
         throw err;
       } finally {
-        conn.session.dispose();
+        for (const c of conns) c.conn.session.dispose();
       }
     }
     const total = performance.now() - t0;
@@ -245,7 +276,7 @@ describe('fuzz: IMAP session', () => {
     const heapGrowth = process.memoryUsage().heapUsed - heapBefore;
     console.log(
       `imap-session fuzz: ${executed} commands in ${sessions} sessions, ${(total / 1000).toFixed(1)} s, slowest ${slowest.toFixed(1)} ms, ` +
-        `replies ${JSON.stringify(replies)}, heap +${(heapGrowth / 1048576).toFixed(1)} MiB`,
+        `replies ${JSON.stringify(replies)}, untagged ${JSON.stringify(seen)}, heap +${(heapGrowth / 1048576).toFixed(1)} MiB`,
     );
     assert.ok(
       replies.OK > 0 && replies.NO > 0 && replies.BAD > 0,
