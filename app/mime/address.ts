@@ -204,8 +204,21 @@ function skipToSeparator(p: Parser, stops: string): void {
   }
 }
 
+// ENVELOPE and the header index parse the same values right after each other: a tiny memo.
+const memo = new Map<string, AddressItem[]>();
+
+/** The result is shared (memoized): treat it as read-only. */
 export function parseAddressList(value: string | null): AddressItem[] {
   if (value === null) return [];
+  const hit = memo.get(value);
+  if (hit) return hit;
+  const result = parseAddressListUncached(value);
+  if (memo.size >= 16) memo.clear();
+  memo.set(value, result);
+  return result;
+}
+
+function parseAddressListUncached(value: string): AddressItem[] {
   const p = new Parser(value);
   const out: AddressItem[] = [];
   let prevComma = false;

@@ -12,7 +12,7 @@
 import type { MessageAnalysis, MimePart } from './types.ts';
 import { parseMimeTree, asBuffer, type MimeNode } from './tree.ts';
 import { buildEnvelope } from './envelope.ts';
-import { buildBodyStructure } from './bodystructure.ts';
+import { buildBodyStructures } from './bodystructure.ts';
 import { buildHeaderIndex } from './header-index.ts';
 import { extractText } from './text-extract.ts';
 import { paramValue } from './params.ts';
@@ -58,11 +58,12 @@ export function listParts(root: MimeNode, size: number): MimePart[] {
 export function analyzeMessage(raw: Uint8Array): MessageAnalysis {
   const buf = asBuffer(raw);
   const root = parseMimeTree(buf);
+  const { bodyStructure, body } = buildBodyStructures(buf, root);
   return {
     size: buf.length,
     envelope: buildEnvelope(buf, root.header),
-    bodyStructure: buildBodyStructure(buf, root, true),
-    body: buildBodyStructure(buf, root, false),
+    bodyStructure,
+    body,
     parts: listParts(root, buf.length),
     headers: buildHeaderIndex(buf, root.header),
     text: extractText(buf, root),

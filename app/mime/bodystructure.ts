@@ -1,6 +1,7 @@
 /**
  * IMAP BODYSTRUCTURE / BODY (RFC 3501 §7.4.2, RFC 9051 §7.5.2) from a MimeNode tree, like Dovecot:
  *
+ * - buildBodyStructures(raw, root) → { bodyStructure, body } in one pass;
  * - buildBodyStructure(raw, root, extended) → '(...)' with (extended=true) or without extension data.
  *   Leaf: type subtype params id description encoding size [lines | envelope body lines]
  *         [md5 disposition language location]; text/* gets ("charset" "us-ascii") when it has no
@@ -62,7 +63,10 @@ function commonExtension(buf: Uint8Array, h: HeaderBlock): string {
   return out;
 }
 
-function leaf(buf: Uint8Array, node: MimeNode, extended: boolean): string {
+/** [BODYSTRUCTURE, BODY] of one node, built in one pass. */
+type Pair = [string, string];
+
+function leaf(buf: Uint8Array, node: MimeNode): Pair {
   const h = node.header;
   const isText = node.type.toLowerCase() === 'text';
   let out = '(';
@@ -72,35 +76,56 @@ function leaf(buf: Uint8Array, node: MimeNode, extended: boolean): string {
   out += ' ' + imapNStringNoLf(firstValue(buf, h, 'content-description'));
   out += ' ' + (node.encodingRaw ? imapString(node.encodingRaw) : '"7bit"');
   out += ' ' + (node.bodyEnd - node.bodyStart);
-  if (isText) out += ' ' + countLines(buf, node.bodyStart, node.bodyEnd);
-  else if (node.message) {
+  let ext = out;
+  let basic = out;
+  if (isText) {
+    const lines = ' ' + countLines(buf, node.bodyStart, node.bodyEnd);
+    ext += lines;
+    basic += lines;
+  } else if (node.message) {
     const m = node.message;
-    out += ' ' + buildEnvelope(buf, m.header) + ' ' + structure(buf, m, extended);
-    out += ' ' + countLines(buf, node.bodyStart, node.bodyEnd);
+    const env = ' ' + buildEnvelope(buf, m.header) + ' ';
+    const [e, b] = structure(buf, m);
+    const lines = ' ' + countLines(buf, node.bodyStart, node.bodyEnd);
+    ext += env + e + lines;
+    basic += env + b + lines;
   }
-  if (extended) {
-    out += ' ' + imapNStringNoLf(firstValue(buf, h, 'content-md5'));
-    out += commonExtension(buf, h);
-  }
-  return out + ')';
+  ext += ' ' + imapNStringNoLf(firstValue(buf, h, 'content-md5')) + commonExtension(buf, h);
+  return [ext + ')', basic + ')'];
 }
 
-function multipart(buf: Uint8Array, node: MimeNode, extended: boolean): string {
-  let out = '(';
-  if (node.children.length === 0) out += extended ? EMPTY_BODYSTRUCTURE : EMPTY_BODY;
-  else for (const c of node.children) out += structure(buf, c, extended);
-  out += ' ' + imapString(node.subtype);
-  if (extended) {
-    out += ' ' + paramsToImap(node.params, false);
-    out += commonExtension(buf, node.header);
+function multipart(buf: Uint8Array, node: MimeNode): Pair {
+  let ext = '(';
+  let basic = '(';
+  if (node.children.length === 0) {
+    ext += EMPTY_BODYSTRUCTURE;
+    basic += EMPTY_BODY;
+  } else {
+    for (const c of node.children) {
+      const [e, b] = structure(buf, c);
+      ext += e;
+      basic += b;
+    }
   }
-  return out + ')';
+  const sub = ' ' + imapString(node.subtype);
+  ext += sub + ' ' + paramsToImap(node.params, false) + commonExtension(buf, node.header) + ')';
+  basic += sub + ')';
+  return [ext, basic];
 }
 
-function structure(buf: Uint8Array, node: MimeNode, extended: boolean): string {
-  return node.isMultipart ? multipart(buf, node, extended) : leaf(buf, node, extended);
+function structure(buf: Uint8Array, node: MimeNode): Pair {
+  return node.isMultipart ? multipart(buf, node) : leaf(buf, node);
+}
+
+/** BODYSTRUCTURE (extended) and BODY of a message, in one pass. */
+export function buildBodyStructures(
+  buf: Uint8Array,
+  root: MimeNode,
+): { bodyStructure: string; body: string } {
+  const [bodyStructure, body] = structure(buf, root);
+  return { bodyStructure, body };
 }
 
 export function buildBodyStructure(buf: Uint8Array, root: MimeNode, extended: boolean): string {
-  return structure(buf, root, extended);
+  return structure(buf, root)[extended ? 0 : 1];
 }

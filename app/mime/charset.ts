@@ -8,6 +8,8 @@
  */
 
 type Decoder = InstanceType<typeof TextDecoder>;
+import { isUtf8, isAscii } from 'node:buffer';
+
 const decoders = new Map<string, Decoder | null>();
 
 const ALIASES: Record<string, string> = {
@@ -57,30 +59,17 @@ function decoderFor(charset: string): Decoder | null {
   return d;
 }
 
-const utf8Fatal = new TextDecoder('utf-8', { fatal: true });
 const cp1252 = new TextDecoder('windows-1252');
-
-function isAscii(bytes: Uint8Array): boolean {
-  for (let i = 0; i < bytes.length; i++) if ((bytes[i] as number) >= 0x80) return false;
-  return true;
-}
 
 export function decodeCharset(bytes: Uint8Array, charset: string | null | undefined): string {
   const cs = charset ? normalizeCharset(charset) : 'us-ascii';
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (cs === 'us-ascii' || cs === 'utf-8') {
-    if (isAscii(bytes))
-      return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
-    try {
-      return utf8Fatal.decode(bytes);
-    } catch {
-      return cs === 'utf-8' ? new TextDecoder('utf-8').decode(bytes) : cp1252.decode(bytes);
-    }
+    if (isAscii(b)) return b.toString('latin1');
+    if (cs === 'utf-8' || isUtf8(b)) return b.toString('utf8');
+    return cp1252.decode(b);
   }
   const d = decoderFor(cs);
-  if (d) return d.decode(bytes);
-  try {
-    return utf8Fatal.decode(bytes);
-  } catch {
-    return cp1252.decode(bytes);
-  }
+  if (d) return d.decode(b);
+  return isUtf8(b) ? b.toString('utf8') : cp1252.decode(b);
 }

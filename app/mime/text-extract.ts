@@ -7,8 +7,8 @@
  */
 import type { MimeNode } from './tree.ts';
 import { decodeTransfer } from './transfer-encoding.ts';
-import { decodeCharset } from './charset.ts';
-import { htmlToText } from './html-text.ts';
+import { decodeCharset, normalizeCharset } from './charset.ts';
+import { htmlToText, stripHtmlBytes, asciiCompatibleCharset, decodeEntities } from './html-text.ts';
 import { paramValue } from './params.ts';
 import { fieldValue } from './header-block.ts';
 import { decodeEncodedWords } from './encoded-words.ts';
@@ -17,8 +17,14 @@ export const TEXT_CAP = 1024 * 1024;
 
 export function partText(buf: Uint8Array, node: MimeNode): string {
   const bytes = decodeTransfer(buf.subarray(node.bodyStart, node.bodyEnd), node.encoding);
-  const text = decodeCharset(bytes, paramValue(node.params, 'charset') ?? null);
-  return node.contentType === 'text/html' ? htmlToText(text) : text;
+  const charset = paramValue(node.params, 'charset') ?? null;
+  if (node.contentType !== 'text/html') return decodeCharset(bytes, charset);
+  if (charset === null || asciiCompatibleCharset(normalizeCharset(charset))) {
+    // strip tags on the bytes (native copies), then decode once
+    const text = decodeCharset(stripHtmlBytes(bytes), charset);
+    return (text.indexOf('&') >= 0 ? decodeEntities(text) : text).trim();
+  }
+  return htmlToText(decodeCharset(bytes, charset));
 }
 
 export function extractText(buf: Uint8Array, root: MimeNode): string {
@@ -56,5 +62,9 @@ export function extractText(buf: Uint8Array, root: MimeNode): string {
     return push(partText(buf, node) + '\n');
   };
   walk(root);
-  return out.join('').replace(/\n+$/, '');
+  let text = out.join('');
+  let e = text.length;
+  while (e > 0 && text.charCodeAt(e - 1) === 10) e--;
+  if (e < text.length) text = text.slice(0, e);
+  return text;
 }
