@@ -59,7 +59,7 @@ function commonExtension(buf: Uint8Array, h: HeaderBlock): string {
     : [];
   if (langs.length === 0) out += 'NIL';
   else out += '(' + langs.map(imapString).join(' ') + ')';
-  out += ' ' + imapNStringNoLf(firstValue(buf, h, 'content-location'));
+  out += ' ' + imapNStringNoLf(firstValue(buf, h, 'content-location', true));
   return out;
 }
 
@@ -72,8 +72,8 @@ function leaf(buf: Uint8Array, node: MimeNode): Pair {
   let out = '(';
   out += imapString(node.type) + ' ' + imapString(node.subtype);
   out += ' ' + paramsToImap(node.params, isText);
-  out += ' ' + imapNStringNoLf(firstValue(buf, h, 'content-id'));
-  out += ' ' + imapNStringNoLf(firstValue(buf, h, 'content-description'));
+  out += ' ' + imapNStringNoLf(firstValue(buf, h, 'content-id', true));
+  out += ' ' + imapNStringNoLf(firstValue(buf, h, 'content-description', true));
   out += ' ' + (node.encodingRaw ? imapString(node.encodingRaw) : '"7bit"');
   out += ' ' + (node.bodyEnd - node.bodyStart);
   let ext = out;
@@ -90,7 +90,7 @@ function leaf(buf: Uint8Array, node: MimeNode): Pair {
     ext += env + e + lines;
     basic += env + b + lines;
   }
-  ext += ' ' + imapNStringNoLf(firstValue(buf, h, 'content-md5')) + commonExtension(buf, h);
+  ext += ' ' + imapNStringNoLf(firstValue(buf, h, 'content-md5', true)) + commonExtension(buf, h);
   return [ext + ')', basic + ')'];
 }
 

@@ -98,7 +98,7 @@ export function buildEnvelope(buf: Uint8Array, block: HeaderBlock): string {
   const subject = foldedValue(buf, block, 'subject');
   return (
     '(' +
-    imapNStringNoLf(rawValue(buf, block, 'date')) +
+    imapNStringNoLf(foldedValue(buf, block, 'date')) +
     ' ' +
     (subject === null ? 'NIL' : imapStringForHumans(subject)) +
     ' ' +
@@ -114,9 +114,9 @@ export function buildEnvelope(buf: Uint8Array, block: HeaderBlock): string {
     ' ' +
     addressListToImap(rawValue(buf, block, 'bcc')) +
     ' ' +
-    imapNStringNoLf(rawValue(buf, block, 'in-reply-to')) +
+    imapNStringNoLf(foldedValue(buf, block, 'in-reply-to')) +
     ' ' +
-    imapNStringNoLf(rawValue(buf, block, 'message-id')) +
+    imapNStringNoLf(foldedValue(buf, block, 'message-id')) +
     ')'
   );
 }

@@ -5,7 +5,7 @@
  *   range (start of the name … end after its last line ending, folding included).
  * - fieldValue(buf, field, keepFolding?) → the unfolded raw value (CR/LF removed and outer
  *   whitespace trimmed; with keepFolding only the leading whitespace and final line break go; not RFC 2047-decoded).
- * - firstValue(buf, block, lowerName) → the first such field's value or null.
+ * - firstValue(buf, block, lowerName, keepFolding?) → the first such field's value or null.
  * - bytesToText(buf, start, end) → a string: UTF-8 when valid, else windows-1252 (8-bit headers).
  */
 
@@ -135,7 +135,12 @@ export function findField(block: HeaderBlock, lower: string): HeaderField | unde
   return undefined;
 }
 
-export function firstValue(buf: Uint8Array, block: HeaderBlock, lower: string): string | null {
+export function firstValue(
+  buf: Uint8Array,
+  block: HeaderBlock,
+  lower: string,
+  keepFolding = false,
+): string | null {
   const f = findField(block, lower);
-  return f ? fieldValue(buf, f) : null;
+  return f ? fieldValue(buf, f, keepFolding) : null;
 }
