@@ -1,0 +1,292 @@
+/**
+ * IMAP benchmark: Dovecot (apt) vs Lockbridge with the same mailbox and the same raw-socket client,
+ * printed as Lockbridge/Dovecot ratios (lower is better):
+ *  (a) Thunderbird's header sync  UID FETCH 1:* (UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS (...)])
+ *  (b) UID FETCH 1:* (UID RFC822.SIZE BODY.PEEK[])
+ *  (c) UID SEARCH TEXT <rare word>
+ *  (d) APPEND of N messages, one command at a time (as Thunderbird does)
+ *  (e) SELECT of a big mailbox (warm: second SELECT)
+ * plus this process's peak RSS.
+ *
+ * Lockbridge side: the in-memory reference backend (test/helpers/imap-memory-backend.ts) until the
+ * store adapter is wired here — so the figures measure the IMAP engine, not SQLCipher. The
+ * Lockbridge server runs in a child process (like Dovecot), so the client never shares its CPU.
+ */
+import { fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { connect } from 'node:net';
+import type { Socket } from 'node:net';
+import { chownSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startImapServer } from '../app/imap/server.ts';
+import { MemoryImapBackend } from '../test/helpers/imap-memory-backend.ts';
+import { startDovecot } from '../test/helpers/imap-dovecot.ts';
+
+interface Opts {
+  smoke: boolean;
+  log: (line: string) => void;
+}
+
+const USER = 'alice@example.test';
+const PASS = 'secret';
+const RARE = 'xylophonic';
+const TB_FIELDS =
+  'From To Cc Bcc Subject Date Message-ID Priority X-Priority References Newsgroups In-Reply-To Content-Type Reply-To';
+
+function makeMessage(i: number): Buffer {
+  const words = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'juliet'];
+  const body: string[] = [];
+  const lines = 20 + (i % 40);
+  for (let l = 0; l < lines; l++) {
+    let line = '';
+    for (let w = 0; w < 10; w++) line += words[(i * 7 + l * 3 + w) % words.length] + ' ';
+    body.push(line.trimEnd());
+  }
+  if (i % 997 === 0) body.push(`a ${RARE} word`);
+  const d = new Date(Date.UTC(2026, 0, 1) + i * 60_000).toUTCString().replace('GMT', '+0000');
+  const head = [
+    `Return-Path: <sender${i % 50}@example.test>`,
+    `Received: from mx.example.test (mx.example.test [192.0.2.1]) by mail.example.test with ESMTPS id ${i}; ${d}`,
+    `From: Sender ${i % 50} <sender${i % 50}@example.test>`,
+    `To: Alice <alice@example.test>`,
+    i % 3 === 0 ? `Cc: Team <team@example.test>` : null,
+    `Subject: Message number ${i} about ${words[i % words.length]}`,
+    `Date: ${d}`,
+    `Message-ID: <msg${i}@example.test>`,
+    i % 2 ? `In-Reply-To: <msg${i - 1}@example.test>` : null,
+    `MIME-Version: 1.0`,
+    `Content-Type: text/plain; charset=utf-8`,
+    `Content-Transfer-Encoding: 7bit`,
+  ].filter((x): x is string => x !== null);
+  return Buffer.from(head.join('\r\n') + '\r\n\r\n' + body.join('\r\n') + '\r\n');
+}
+
+/** Minimal raw client: send a command, read until the tagged reply, count bytes. */
+class RawClient {
+  private socket: Socket;
+  private chunks: Buffer[] = [];
+  private waiting: { tag: string; resolve: (s: string) => void; bytes: number } | null = null;
+  private tail = '';
+
+  private constructor(s: Socket) {
+    this.socket = s;
+    s.on('data', (d: Buffer) => this.onData(d));
+  }
+
+  static async open(port: number): Promise<RawClient> {
+    const s = await new Promise<Socket>((resolve, reject) => {
+      const so = connect({ port, host: '127.0.0.1' }, () => resolve(so));
+      so.once('error', reject);
+    });
+    s.setNoDelay(true);
+    const c = new RawClient(s);
+    await c.waitFor('*');
+    await c.cmd(`LOGIN ${USER} ${PASS}`);
+    return c;
+  }
+
+  private onData(d: Buffer): void {
+    if (!this.waiting) {
+      this.chunks.push(d);
+      return;
+    }
+    this.waiting.bytes += d.length;
+    const text = this.tail + d.toString('latin1', Math.max(0, d.length - 512));
+    const marker = this.waiting.tag === '*' ? '* OK' : `\r\n${this.waiting.tag} `;
+    const idx = this.waiting.tag === '*' ? text.indexOf(marker) : ('\r\n' + text).lastIndexOf(marker);
+    if (idx >= 0 && text.endsWith('\r\n')) {
+      const w = this.waiting;
+      this.waiting = null;
+      this.tail = '';
+      w.resolve(text.slice(Math.max(0, idx - 2)));
+      return;
+    }
+    this.tail = text.slice(-600);
+  }
+
+  private waitFor(tag: string): Promise<string> {
+    return new Promise((resolve) => {
+      this.waiting = { tag, resolve, bytes: 0 };
+      const pending = Buffer.concat(this.chunks);
+      this.chunks = [];
+      if (pending.length) this.onData(pending);
+    });
+  }
+
+  private n = 0;
+  async cmd(line: string, literal?: Buffer): Promise<string> {
+    const tag = `T${++this.n}`;
+    const p = this.waitFor(tag);
+    if (literal) {
+      this.socket.write(`${tag} ${line} {${literal.length}+}\r\n`);
+      this.socket.write(literal);
+      this.socket.write('\r\n');
+    } else this.socket.write(`${tag} ${line}\r\n`);
+    const r = await p;
+    if (!new RegExp(`${tag} OK`).test(r)) throw new Error(`${line.slice(0, 60)} failed: ${r.slice(-200)}`);
+    return r;
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+async function time(fn: () => Promise<unknown>, repeat = 1): Promise<number> {
+  let best = Infinity;
+  for (let i = 0; i < repeat; i++) {
+    const t0 = process.hrtime.bigint();
+    await fn();
+    best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return best;
+}
+
+/** Write messages straight into Dovecot's maildir (fast), owned by the mail user. */
+function fillMaildir(home: string, box: string, msgs: Buffer[], owner: { uid: number; gid: number }): void {
+  const base = box === 'INBOX' ? join(home, 'Maildir') : join(home, 'Maildir', '.' + box);
+  for (const d of ['cur', 'new', 'tmp']) mkdirSync(join(base, d), { recursive: true });
+  msgs.forEach((m, i) => {
+    const f = join(base, 'cur', `${1700000000 + i}.M${i}P1.bench,S=${m.length}:2,`);
+    writeFileSync(f, m);
+    chownSync(f, owner.uid, owner.gid);
+  });
+  for (const d of [
+    join(home),
+    join(home, 'Maildir'),
+    base,
+    join(base, 'cur'),
+    join(base, 'new'),
+    join(base, 'tmp'),
+  ]) {
+    chownSync(d, owner.uid, owner.gid);
+  }
+}
+
+export async function run(opts: Opts): Promise<void> {
+  const { log } = opts;
+  const N = opts.smoke ? 200 : 10_000;
+  const BIG = opts.smoke ? 1000 : 100_000;
+  const APPENDS = opts.smoke ? 50 : 1000;
+  const msgs = Array.from({ length: N }, (_, i) => makeMessage(i));
+  const bigMsgs = Array.from({ length: BIG }, (_, i) => (i < N ? msgs[i]! : makeMessage(i)));
+
+  // --- Dovecot
+  const dv = await startDovecot({ user: USER, password: PASS });
+  const mailRoot = join(dv.dir, 'mail');
+  const owner = statSync(mailRoot);
+  const home = join(mailRoot, 'example.test', 'alice');
+  mkdirSync(home, { recursive: true });
+  chownSync(join(mailRoot, 'example.test'), owner.uid, owner.gid);
+  fillMaildir(home, 'INBOX', msgs, owner);
+  fillMaildir(home, 'Big', bigMsgs, owner);
+
+  // --- Lockbridge (memory backend, child process)
+  const child = await startChild(N, BIG);
+  const lb = { port: child.port };
+  const results: Array<{ name: string; dovecot: number; lockbridge: number; target: number }> = [];
+  try {
+    const scenarios: Array<{
+      name: string;
+      target: number;
+      run: (c: RawClient) => Promise<unknown>;
+      prep?: (c: RawClient) => Promise<unknown>;
+    }> = [
+      {
+        name: `(a) header fetch ${N}`,
+        target: 1.0,
+        prep: (c) => c.cmd('SELECT INBOX'),
+        run: (c) => c.cmd(`UID FETCH 1:* (UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS (${TB_FIELDS})])`),
+      },
+      {
+        name: `(b) BODY.PEEK[] ${N}`,
+        target: 1.0,
+        prep: (c) => c.cmd('SELECT INBOX'),
+        run: (c) => c.cmd('UID FETCH 1:* (UID RFC822.SIZE BODY.PEEK[])'),
+      },
+      {
+        name: `(c) SEARCH TEXT rare word`,
+        target: 0.1,
+        prep: (c) => c.cmd('SELECT INBOX'),
+        run: (c) => c.cmd(`UID SEARCH TEXT ${RARE}`),
+      },
+      {
+        name: `(e) SELECT ${BIG} (warm)`,
+        target: 1.0,
+        prep: (c) => c.cmd('SELECT Big').then(() => c.cmd('UNSELECT')),
+        run: (c) => c.cmd('SELECT Big').then(() => c.cmd('UNSELECT')),
+      },
+    ];
+    for (const sc of scenarios) {
+      const t: number[] = [];
+      for (const port of [dv.port, lb.port]) {
+        const c = await RawClient.open(port);
+        if (sc.prep) await sc.prep(c);
+        t.push(await time(() => sc.run(c), 3));
+        c.close();
+      }
+      results.push({ name: sc.name, dovecot: t[0]!, lockbridge: t[1]!, target: sc.target });
+    }
+    // (d) APPEND, one at a time.
+    const t: number[] = [];
+    for (const port of [dv.port, lb.port]) {
+      const c = await RawClient.open(port);
+      if (port === dv.port) await c.cmd('CREATE Target');
+      t.push(
+        await time(async () => {
+          for (let i = 0; i < APPENDS; i++) await c.cmd('APPEND Target (\\Seen)', msgs[i % msgs.length]!);
+        }),
+      );
+      c.close();
+    }
+    results.push({ name: `(d) APPEND ${APPENDS}`, dovecot: t[0]!, lockbridge: t[1]!, target: 1.5 });
+  } finally {
+    child.proc.send('rss');
+    const rss = await new Promise<number>((resolve) => child.proc.once('message', (m) => resolve(Number(m))));
+    child.proc.kill();
+    await dv.stop();
+    log(
+      `Lockbridge server peak RSS (in-memory backend holding ${N + BIG} messages): ${(rss / 1024).toFixed(0)} MB`,
+    );
+  }
+  log('| scenario | Dovecot ms | Lockbridge ms | ratio | target |');
+  log('| --- | ---: | ---: | ---: | ---: |');
+  for (const r of results) {
+    const ratio = r.lockbridge / r.dovecot;
+    log(
+      `| ${r.name} | ${r.dovecot.toFixed(1)} | ${r.lockbridge.toFixed(1)} | ${ratio.toFixed(2)} | ≤ ${r.target}${ratio <= r.target ? '' : ' (missed)'} |`,
+    );
+  }
+}
+
+async function startChild(n: number, big: number): Promise<{ port: number; proc: ChildProcess }> {
+  const proc = fork(fileURLToPath(import.meta.url), ['--imap-bench-child', String(n), String(big)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execArgv: process.env.LB_BENCH_CHILD_ARGS ? process.env.LB_BENCH_CHILD_ARGS.split(' ') : [],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    proc.once('message', (m) => resolve(Number(m)));
+    proc.once('exit', (code) => reject(new Error(`bench child exited ${code}`)));
+  });
+  return { port, proc };
+}
+
+async function child(n: number, big: number): Promise<void> {
+  const backend = new MemoryImapBackend({ users: { [USER]: PASS } });
+  const account = backend.account(USER);
+  for (let i = 0; i < n; i++) account.deliver('INBOX', makeMessage(i));
+  account.createMailbox('Big');
+  for (let i = 0; i < big; i++) account.deliver('Big', makeMessage(i));
+  account.createMailbox('Target');
+  const server = await startImapServer({ backend, port: 0, allowPlaintextLogin: true });
+  process.on('message', (m) => {
+    if (m === 'rss') process.send?.(process.resourceUsage().maxRSS);
+  });
+  process.on('SIGTERM', () => void server.close().then(() => process.exit(0)));
+  process.send?.(server.port);
+}
+
+if (process.argv[2] === '--imap-bench-child') {
+  await child(Number(process.argv[3]), Number(process.argv[4]));
+}
