@@ -9,7 +9,8 @@
  *   bytes for HEADER.FIELDS[.NOT], original order and folding kept, ending with the blank line), or
  *   null when the part does not exist (Dovecot then answers with an empty string).
  * - resolveBinary(raw, parts, part) → { ok: true, data } decoded content (base64/QP → bytes) of a
- *   part for BINARY[part] / BINARY.SIZE[part], or { ok: false, reason: 'no-part' | 'unknown-cte' }
+ *   part for BINARY[part] / BINARY.SIZE[part] (a multipart / message part comes back with every
+ *   encoded leaf below it decoded and marked "binary", like Dovecot), or { ok: false, reason: 'no-part' | 'unknown-cte' }
  *   (→ NO [UNKNOWN-CTE] per RFC 3516).
  * - filterHeaderFields(raw, start, end, names, exclude) → Buffer
  * - findPart(parts, section) → MimePart | undefined
@@ -181,15 +182,60 @@ export type BinaryResult = { ok: true; data: Buffer } | { ok: false; reason: 'no
 
 const KNOWN_CTE = new Set(['7bit', '8bit', 'binary', 'base64', 'quoted-printable']);
 
-/** Decoded content for BINARY[part] (RFC 3516); part '' is the whole message, unchanged. */
+/** Decoded content for BINARY[part] (RFC 3516); part '' is the whole message with its leaves decoded. */
 export function resolveBinary(raw: Uint8Array, parts: MimePart[], part: string): BinaryResult {
   const buf = asBuffer(raw);
-  if (part === '') return { ok: true, data: buf };
+  if (part === '') return { ok: true, data: binaryDecodeRange(buf, parts, '', 0, buf.length) };
   const p = findPart(parts, part);
   if (!p) return { ok: false, reason: 'no-part' };
   if (!KNOWN_CTE.has(p.encoding)) return { ok: false, reason: 'unknown-cte' };
   const body = buf.subarray(p.bodyStart, p.bodyEnd);
-  if (p.contentType.startsWith('multipart/') || p.contentType === 'message/rfc822')
-    return { ok: true, data: body };
+  if (isComposite(p))
+    return { ok: true, data: binaryDecodeRange(buf, parts, p.section + '.', p.bodyStart, p.bodyEnd) };
   return { ok: true, data: decodeTransfer(body, p.encoding) };
 }
+
+function isComposite(p: MimePart): boolean {
+  return p.contentType.startsWith('multipart/') || p.contentType === 'message/rfc822';
+}
+
+/**
+ * BINARY of the whole message or of a multipart / message/rfc822 part, like Dovecot: the part's bytes with every
+ * base64/QP leaf below it decoded and its Content-Transfer-Encoding rewritten to "binary".
+ */
+function binaryDecodeRange(
+  buf: Buffer,
+  parts: MimePart[],
+  prefix: string,
+  start: number,
+  end: number,
+): Buffer {
+  const leaves = parts
+    .filter(
+      (x) =>
+        x.section.startsWith(prefix) &&
+        !isComposite(x) &&
+        (x.encoding === 'base64' || x.encoding === 'quoted-printable') &&
+        x.section !== '' &&
+        x.headerStart >= start,
+    )
+    .sort((a, b) => a.headerStart - b.headerStart);
+  if (leaves.length === 0) return buf.subarray(start, end);
+  const chunks: Buffer[] = [];
+  let pos = start;
+  for (const leaf of leaves) {
+    if (leaf.headerStart < pos) continue;
+    const block = parseHeaderBlock(buf, leaf.headerStart, leaf.bodyStart);
+    const f = block.fields.find((x) => x.lower === 'content-transfer-encoding');
+    if (!f) continue;
+    // like Dovecot: the old field goes, the new one ends the header
+    chunks.push(buf.subarray(pos, f.start), buf.subarray(f.end, block.headerEnd), BINARY_FIELD);
+    chunks.push(buf.subarray(block.headerEnd, leaf.bodyStart));
+    chunks.push(decodeTransfer(buf.subarray(leaf.bodyStart, leaf.bodyEnd), leaf.encoding));
+    pos = leaf.bodyEnd;
+  }
+  chunks.push(buf.subarray(pos, end));
+  return Buffer.concat(chunks);
+}
+
+const BINARY_FIELD = Buffer.from('Content-Transfer-Encoding: binary\r\n');

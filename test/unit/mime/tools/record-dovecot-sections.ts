@@ -93,7 +93,6 @@ for (let i = 0; i < files.length; i++) {
     }
   }
   for (const p of a.parts) {
-    if (p.section === '') continue;
     total++;
     const r = await cmd(`UID FETCH ${i + 1} (BINARY.PEEK[${p.section}])`);
     const exp = extract(r, 'BINARY[' + p.section + ']');
