@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { analyzeMessage } from '../app/mime/analyze.ts';
 import { parseMimeTree } from '../app/mime/tree.ts';
 import { parseSection, resolveSection } from '../app/mime/sections.ts';
+import { MboxSplitter } from '../app/mime/mbox.ts';
 
 export interface BenchOptions {
   smoke: boolean;
@@ -138,6 +139,22 @@ export async function run(opts: BenchOptions): Promise<void> {
   for (let i = 0; i < count; i++) resolveSection(msgs[i] as Buffer, analyses[i] as never, sec);
   const fields = rate(count, performance.now() - t0);
 
+  const mboxData = Buffer.concat(
+    msgs.flatMap((m) => [
+      Buffer.from('From sender@example.com Mon Nov 23 10:00:00 2026\n'),
+      m,
+      Buffer.from('\n'),
+    ]),
+  );
+  t0 = performance.now();
+  const splitter = new MboxSplitter();
+  let split = 0;
+  for (let i = 0; i < mboxData.length; i += 65536)
+    split += splitter.push(mboxData.subarray(i, i + 65536)).length;
+  split += splitter.end().length;
+  if (split !== count) throw new Error(`mbox split ${split} of ${count}`);
+  const mbox = rate(count, performance.now() - t0);
+
   const ref = await mailsplitRate(msgs);
   opts.log(`messages: ${count}, average size ${avg} bytes, one core`);
   opts.log('| operation | msgs/s | ratio vs mailsplit parse |');
@@ -147,6 +164,7 @@ export async function run(opts: BenchOptions): Promise<void> {
   opts.log(`| analyzeMessage per CPU-second of the main thread | ${analyzeCpu.toFixed(0)} | - |`);
   opts.log(`| parseMimeTree only | ${tree.toFixed(0)} | ${(tree / ref).toFixed(2)} |`);
   opts.log(`| BODY[HEADER.FIELDS (14 fields)] | ${fields.toFixed(0)} | ${(fields / ref).toFixed(2)} |`);
+  opts.log(`| mbox split (64 KiB chunks) | ${mbox.toFixed(0)} | ${(mbox / ref).toFixed(2)} |`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
