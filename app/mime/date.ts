@@ -2,7 +2,8 @@
  * RFC 5322 §3.3 Date parsing with the obsolete forms of §4.3 (2/3-digit years, named and military
  * zones, comments, missing seconds, missing day-of-week), lenient about spacing.
  *
- * - parseRfc5322Date(value) → ms since epoch, or null if it cannot be understood.
+ * - parseRfc5322Date(value) → ms since epoch, or null if it cannot be understood. Also accepts
+ *   asctime and ISO 8601 forms that broken software writes (asctime is read as UTC).
  */
 
 const MONTHS: Record<string, number> = {
@@ -35,6 +36,28 @@ const ZONES: Record<string, number> = {
   pdt: -420,
 };
 
+/** Non-RFC forms seen in the wild (asctime "Tue Nov 23 10:00:00 2026", ISO 8601). */
+function fallback(s: string): number | null {
+  const asc = /^[A-Za-z]{3}\s+([A-Za-z]{3})\s+(\d{1,2})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s+(\d{4})$/.exec(s);
+  if (asc) {
+    const month = MONTHS[(asc[1] as string).toLowerCase()];
+    if (month === undefined) return null;
+    return Date.UTC(
+      Number(asc[6]),
+      month,
+      Number(asc[2]),
+      Number(asc[3]),
+      Number(asc[4]),
+      Number(asc[5] ?? 0),
+    );
+  }
+  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(s)) {
+    const ms = Date.parse(s);
+    return Number.isFinite(ms) ? ms : null;
+  }
+  return null;
+}
+
 export function parseRfc5322Date(value: string | null): number | null {
   if (value === null) return null;
   // drop comments and a leading day-of-week
@@ -46,7 +69,7 @@ export function parseRfc5322Date(value: string | null): number | null {
     /^(?:[A-Za-z]+\s*,?\s*)?(\d{1,2})\s*[-\s]\s*([A-Za-z]{3})[A-Za-z]*\.?\s*[-\s]\s*(\d{2,4})\s+(\d{1,2})\s*:\s*(\d{1,2})(?:\s*:\s*(\d{1,2}(?:\.\d+)?))?\s*([+-]\d{4}|[+-]\d{2}:?\d{2}|[A-Za-z]{1,5})?/.exec(
       s,
     );
-  if (!m) return null;
+  if (!m) return fallback(s);
   const day = Number(m[1]);
   const month = MONTHS[(m[2] as string).toLowerCase()];
   if (month === undefined) return null;

@@ -47,6 +47,8 @@ test('dates: RFC 5322 and obsolete forms', () => {
     Date.UTC(1969, 1, 14, 3, 2, 0),
   );
   assert.equal(parseRfc5322Date('Fri, 4 Sep 2026 18:45:10 Z'), Date.UTC(2026, 8, 4, 18, 45, 10));
+  assert.equal(parseRfc5322Date('Tue Nov 23 10:00:00 2026'), Date.UTC(2026, 10, 23, 10, 0, 0));
+  assert.equal(parseRfc5322Date('2026-11-23T10:00:00+01:00'), Date.UTC(2026, 10, 23, 9, 0, 0));
   assert.equal(parseRfc5322Date('not a date'), null);
   assert.equal(parseRfc5322Date(null), null);
   assert.equal(parseRfc5322Date('32 Jan 2026 10:00 +0000'), null);
