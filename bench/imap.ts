@@ -6,10 +6,10 @@
  *  (c) UID SEARCH TEXT <rare word>
  *  (d) APPEND of N messages, one command at a time (as Thunderbird does)
  *  (e) SELECT of a big mailbox (warm: second SELECT)
- * plus this process's peak RSS.
+ * plus the Lockbridge server process's peak RSS.
  *
- * Lockbridge side: the in-memory reference backend (test/helpers/imap-memory-backend.ts) until the
- * store adapter is wired here — so the figures measure the IMAP engine, not SQLCipher. The
+ * Lockbridge side: the real encrypted store through the ImapBackend adapter (LB_BENCH_BACKEND=memory
+ * uses the in-memory reference backend instead, to measure the IMAP engine alone). The
  * Lockbridge server runs in a child process (like Dovecot), so the client never shares its CPU.
  */
 import { fork } from 'node:child_process';
@@ -17,10 +17,15 @@ import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
-import { chownSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startImapServer } from '../app/imap/server.ts';
 import { MemoryImapBackend } from '../test/helpers/imap-memory-backend.ts';
+import type { ImapBackend } from '../app/imap/backend.ts';
+import { createImapBackend } from '../app/control/adapters/imap-backend.ts';
+import { silentLogger } from '../app/shared/logger.ts';
+import { newStore } from '../test/unit/store/helpers.ts';
 import { startDovecot } from '../test/helpers/imap-dovecot.ts';
 
 interface Opts {
@@ -244,10 +249,10 @@ export async function run(opts: Opts): Promise<void> {
   } finally {
     child.proc.send('rss');
     const rss = await new Promise<number>((resolve) => child.proc.once('message', (m) => resolve(Number(m))));
-    child.proc.kill();
+    child.proc.kill('SIGTERM');
     await dv.stop();
     log(
-      `Lockbridge server peak RSS (in-memory backend holding ${N + BIG} messages): ${(rss / 1024).toFixed(0)} MB`,
+      `Lockbridge server peak RSS (${process.env.LB_BENCH_BACKEND === 'memory' ? 'in-memory backend' : 'encrypted store'}, ${N + BIG} messages, after all scenarios): ${(rss / 1024).toFixed(0)} MB`,
     );
   }
   log('| scenario | Dovecot ms | Lockbridge ms | ratio | target |');
@@ -273,17 +278,62 @@ async function startChild(n: number, big: number): Promise<{ port: number; proc:
 }
 
 async function child(n: number, big: number): Promise<void> {
-  const backend = new MemoryImapBackend({ users: { [USER]: PASS } });
-  const account = backend.account(USER);
-  for (let i = 0; i < n; i++) account.deliver('INBOX', makeMessage(i));
-  account.createMailbox('Big');
-  for (let i = 0; i < big; i++) account.deliver('Big', makeMessage(i));
-  account.createMailbox('Target');
+  const useStore = process.env.LB_BENCH_BACKEND !== 'memory';
+  let backend: ImapBackend;
+  let cleanup = (): void => {};
+  if (useStore) {
+    const dir = mkdtempSync(join(tmpdir(), 'lb-imap-bench-'));
+    const store = await newStore(dir);
+    store.accounts.create({
+      email: USER,
+      imap: { host: 'imap.example.test', port: 993 },
+      smtp: { host: 'smtp.example.test', port: 465 },
+      security: 'tls',
+      providerPassword: 'provider',
+    });
+    store.credentials.set(PASS);
+    const sb = createImapBackend(store, { logger: silentLogger });
+    const acc = (await sb.authenticate(USER, PASS))!;
+    const load = async (box: string, count: number): Promise<void> => {
+      const id = (acc.getMailbox(box) ?? acc.createMailbox(box)).id;
+      for (let i = 0; i < count; i += 1000) {
+        const batch = [];
+        for (let j = i; j < Math.min(count, i + 1000); j++)
+          batch.push({ raw: makeMessage(j), flags: [], internalDate: null });
+        await acc.append(id, batch);
+      }
+    };
+    await load('INBOX', n);
+    await load('Big', big);
+    acc.createMailbox('Target');
+    store.flushIndex();
+    backend = sb;
+    cleanup = () => {
+      sb.dispose();
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    };
+  } else {
+    const mem = new MemoryImapBackend({ users: { [USER]: PASS } });
+    const account = mem.account(USER);
+    for (let i = 0; i < n; i++) account.deliver('INBOX', makeMessage(i));
+    account.createMailbox('Big');
+    for (let i = 0; i < big; i++) account.deliver('Big', makeMessage(i));
+    account.createMailbox('Target');
+    backend = mem;
+  }
   const server = await startImapServer({ backend, port: 0, allowPlaintextLogin: true });
   process.on('message', (m) => {
     if (m === 'rss') process.send?.(process.resourceUsage().maxRSS);
   });
-  process.on('SIGTERM', () => void server.close().then(() => process.exit(0)));
+  process.on(
+    'SIGTERM',
+    () =>
+      void server.close().then(() => {
+        cleanup();
+        process.exit(0);
+      }),
+  );
   process.send?.(server.port);
 }
 

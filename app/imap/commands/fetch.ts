@@ -10,8 +10,9 @@ import type { ResponseWriter } from '../writer.ts';
 import { parseSequenceSet, resolveSequenceSet } from '../sequence.ts';
 import { parseFetch } from '../fetch/items.ts';
 import type { FetchItem, SectionItem } from '../fetch/items.ts';
-import { headerOnlySection, partFor, sectionBytes } from '../fetch/section.ts';
-import { decodeTransfer } from '../fetch/binary.ts';
+import { headerOnlySection, sectionBytes } from '../fetch/section.ts';
+import { resolveBinary } from '../../mime/sections.ts';
+import { ImapNoError } from '../errors.ts';
 import { flagList, internalDate } from '../format.ts';
 import type { SelectedMailbox } from '../tracker.ts';
 import type { Session } from '../session.ts';
@@ -32,18 +33,32 @@ function sectionName(it: SectionItem): string {
   return it.partial ? `${base}<${it.partial.start}>` : base;
 }
 
-function writeSection(w: ResponseWriter, it: SectionItem, row: MessageRow): void {
+/** BINARY data of a row, resolved before anything of the row is written (errors → NO). */
+function binaryData(items: FetchItem[], row: MessageRow): Map<SectionItem, Buffer> | null {
+  let out: Map<SectionItem, Buffer> | null = null;
+  for (const it of items) {
+    if (it.kind !== 'section' || (it.resp !== 'BINARY' && it.resp !== 'BINARY.SIZE')) continue;
+    // RFC 3516: decoded content; composite parts come back with every encoded leaf decoded.
+    const res = resolveBinary(row.raw ?? Buffer.alloc(0), row.parts ?? [], it.section.path.join('.'));
+    if (!res.ok && res.reason === 'unknown-cte') {
+      throw new ImapNoError('UNKNOWN-CTE', 'Unknown content-transfer-encoding');
+    }
+    (out ??= new Map()).set(it, res.ok ? res.data : Buffer.alloc(0));
+  }
+  return out;
+}
+
+function writeSection(
+  w: ResponseWriter,
+  it: SectionItem,
+  row: MessageRow,
+  bin: Map<SectionItem, Buffer> | null,
+): void {
   const raw = row.raw ?? row.header ?? Buffer.alloc(0);
   let data: Buffer;
   let literal8 = false;
   if (it.resp === 'BINARY' || it.resp === 'BINARY.SIZE') {
-    if (it.section.path.length === 0) data = raw;
-    else {
-      const part = partFor(it.section, row.parts);
-      if (!part) data = Buffer.alloc(0);
-      else if (part.contentType.startsWith('multipart/')) data = raw.subarray(part.bodyStart, part.bodyEnd);
-      else data = decodeTransfer(raw.subarray(part.bodyStart, part.bodyEnd), part.encoding);
-    }
+    data = bin?.get(it) ?? Buffer.alloc(0);
     if (it.resp === 'BINARY.SIZE') {
       w.text(`${sectionName(it)} ${data.length}`);
       return;
@@ -69,6 +84,7 @@ function writeRow(
   items: FetchItem[],
   seenAdded: boolean,
 ): void {
+  const bin = binaryData(items, row);
   w.text(`* ${seq} FETCH (`);
   let first = true;
   let flagsWritten = false;
@@ -76,7 +92,7 @@ function writeRow(
     if (!first) w.text(' ');
     first = false;
     if (it.kind === 'section') {
-      writeSection(w, it, row);
+      writeSection(w, it, row, bin);
       continue;
     }
     switch (it.name) {

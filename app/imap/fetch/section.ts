@@ -23,8 +23,10 @@ export function headerEnd(raw: Buffer, from: number, end: number): number {
 }
 
 /** Keep (or drop, with `not`) the named fields of a header block; result ends with the blank line. */
-export function filterHeader(header: Buffer, fields: string[], not: boolean): Buffer {
-  const want = new Set(fields.map((f) => f.toLowerCase()));
+export function filterHeader(header: Buffer, fields: string[] | ReadonlySet<string>, not: boolean): Buffer {
+  const want = Array.isArray(fields)
+    ? new Set(fields.map((f) => f.toLowerCase()))
+    : (fields as ReadonlySet<string>);
   const out: Buffer[] = [];
   let pos = 0;
   const n = header.length;
@@ -49,6 +51,18 @@ export function filterHeader(header: Buffer, fields: string[], not: boolean): Bu
   return Buffer.concat(out);
 }
 
+const FIELD_SETS = new WeakMap<SectionSpec, ReadonlySet<string>>();
+
+/** The lower-cased field names of a HEADER.FIELDS section, computed once per request. */
+function fieldSet(spec: SectionSpec): ReadonlySet<string> {
+  let set = FIELD_SETS.get(spec);
+  if (!set) {
+    set = new Set(spec.fields.map((f) => f.toLowerCase()));
+    FIELD_SETS.set(spec, set);
+  }
+  return set;
+}
+
 function findPart(parts: MessagePartOffsets[], section: string): MessagePartOffsets | undefined {
   for (const p of parts) if (p.section === section) return p;
   return undefined;
@@ -68,8 +82,8 @@ export function sectionBytes(
     if (spec.text === '') return raw;
     const hdr = headerOnly ?? raw.subarray(0, rootBodyStart(raw, parts));
     if (spec.text === 'HEADER') return hdr;
-    if (spec.text === 'HEADER.FIELDS') return filterHeader(hdr, spec.fields, false);
-    if (spec.text === 'HEADER.FIELDS.NOT') return filterHeader(hdr, spec.fields, true);
+    if (spec.text === 'HEADER.FIELDS') return filterHeader(hdr, fieldSet(spec), false);
+    if (spec.text === 'HEADER.FIELDS.NOT') return filterHeader(hdr, fieldSet(spec), true);
     return raw.subarray(rootBodyStart(raw, parts)); // TEXT
   }
   const ps = parts ?? [];
@@ -89,8 +103,8 @@ export function sectionBytes(
   const hEnd = headerEnd(raw, p.bodyStart, p.bodyEnd);
   const hdr = raw.subarray(p.bodyStart, hEnd);
   if (spec.text === 'HEADER') return hdr;
-  if (spec.text === 'HEADER.FIELDS') return filterHeader(hdr, spec.fields, false);
-  if (spec.text === 'HEADER.FIELDS.NOT') return filterHeader(hdr, spec.fields, true);
+  if (spec.text === 'HEADER.FIELDS') return filterHeader(hdr, fieldSet(spec), false);
+  if (spec.text === 'HEADER.FIELDS.NOT') return filterHeader(hdr, fieldSet(spec), true);
   return raw.subarray(hEnd, p.bodyEnd);
 }
 
@@ -103,18 +117,4 @@ function rootBodyStart(raw: Buffer, parts: MessagePartOffsets[] | undefined): nu
 /** Whether a section can be answered from the header block alone. */
 export function headerOnlySection(spec: SectionSpec): boolean {
   return spec.path.length === 0 && spec.text.startsWith('HEADER');
-}
-
-/** The part a BINARY section refers to (for its transfer encoding). */
-export function partFor(
-  spec: SectionSpec,
-  parts: MessagePartOffsets[] | undefined,
-): MessagePartOffsets | undefined {
-  const ps = parts ?? [];
-  const id = spec.path.join('.');
-  const p = findPart(ps, id);
-  if (p) return p;
-  const root = findPart(ps, '');
-  if ((id === '1' || id === '') && root && !root.contentType.startsWith('multipart/')) return root;
-  return id === '' ? root : undefined;
 }

@@ -68,7 +68,7 @@ describe('imapflow client', () => {
       assert.ok(moved);
       assert.equal(moved.uidMap?.get(2), 1);
       const status = await client.status('Trash', { messages: true });
-      assert.equal(status.messages, 1);
+      assert.equal((status as { messages?: number }).messages, 1);
 
       // IDLE: a message delivered from outside IMAP shows up as EXISTS.
       const exists = new Promise<number>((resolve) =>
