@@ -25,7 +25,7 @@ import { MemoryImapBackend } from '../test/helpers/imap-memory-backend.ts';
 import type { ImapBackend } from '../app/imap/backend.ts';
 import { createImapBackend } from '../app/control/adapters/imap-backend.ts';
 import { silentLogger } from '../app/shared/logger.ts';
-import { newStore } from '../test/unit/store/helpers.ts';
+import { newStore, reopen } from '../test/unit/store/helpers.ts';
 import { startDovecot } from '../test/helpers/imap-dovecot.ts';
 
 interface Opts {
@@ -171,8 +171,8 @@ function fillMaildir(home: string, box: string, msgs: Buffer[], owner: { uid: nu
 
 export async function run(opts: Opts): Promise<void> {
   const { log } = opts;
-  const N = opts.smoke ? 200 : 10_000;
-  const BIG = opts.smoke ? 1000 : 100_000;
+  const N = Number(process.env.LB_BENCH_N ?? (opts.smoke ? 200 : 10_000));
+  const BIG = Number(process.env.LB_BENCH_BIG ?? (opts.smoke ? 1000 : 100_000));
   const APPENDS = opts.smoke ? 50 : 1000;
   const msgs = Array.from({ length: N }, (_, i) => makeMessage(i));
   const bigMsgs = Array.from({ length: BIG }, (_, i) => (i < N ? msgs[i]! : makeMessage(i)));
@@ -188,7 +188,8 @@ export async function run(opts: Opts): Promise<void> {
   fillMaildir(home, 'Big', bigMsgs, owner);
 
   // --- Lockbridge (memory backend, child process)
-  const child = await startChild(N, BIG);
+  const storeDir = mkdtempSync(join(tmpdir(), 'lb-imap-bench-'));
+  const child = await startChild(N, BIG, join(storeDir, 'home'));
   const lb = { port: child.port };
   const results: Array<{ name: string; dovecot: number; lockbridge: number; target: number }> = [];
   try {
@@ -250,6 +251,8 @@ export async function run(opts: Opts): Promise<void> {
     child.proc.send('rss');
     const rss = await new Promise<number>((resolve) => child.proc.once('message', (m) => resolve(Number(m))));
     child.proc.kill('SIGTERM');
+    await new Promise((r) => child.proc.once('exit', r));
+    rmSync(storeDir, { recursive: true, force: true });
     await dv.stop();
     log(
       `Lockbridge server peak RSS (${process.env.LB_BENCH_BACKEND === 'memory' ? 'in-memory backend' : 'encrypted store'}, ${N + BIG} messages, after all scenarios): ${(rss / 1024).toFixed(0)} MB`,
@@ -265,8 +268,20 @@ export async function run(opts: Opts): Promise<void> {
   }
 }
 
-async function startChild(n: number, big: number): Promise<{ port: number; proc: ChildProcess }> {
-  const proc = fork(fileURLToPath(import.meta.url), ['--imap-bench-child', String(n), String(big)], {
+async function startChild(
+  n: number,
+  big: number,
+  dir: string,
+): Promise<{ port: number; proc: ChildProcess }> {
+  const args = ['--imap-bench-child', String(n), String(big), dir];
+  if (process.env.LB_BENCH_BACKEND !== 'memory') {
+    const loader = fork(fileURLToPath(import.meta.url), [...args, 'load'], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const code = await new Promise<number | null>((resolve) => loader.once('exit', resolve));
+    if (code !== 0) throw new Error(`bench store loader exited ${code}`);
+  }
+  const proc = fork(fileURLToPath(import.meta.url), args, {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     execArgv: process.env.LB_BENCH_CHILD_ARGS ? process.env.LB_BENCH_CHILD_ARGS.split(' ') : [],
   });
@@ -282,36 +297,43 @@ async function child(n: number, big: number): Promise<void> {
   let backend: ImapBackend;
   let cleanup = (): void => {};
   if (useStore) {
-    const dir = mkdtempSync(join(tmpdir(), 'lb-imap-bench-'));
-    const store = await newStore(dir);
-    store.accounts.create({
-      email: USER,
-      imap: { host: 'imap.example.test', port: 993 },
-      smtp: { host: 'smtp.example.test', port: 465 },
-      security: 'tls',
-      providerPassword: 'provider',
-    });
-    store.credentials.set(PASS);
+    const dir = process.argv[5]!;
+    if (process.argv[6] === 'load') {
+      // Phase 1 (own process): fill the store, then exit, so the server's RSS is its own.
+      const store = await newStore(dir);
+      store.accounts.create({
+        email: USER,
+        imap: { host: 'imap.example.test', port: 993 },
+        smtp: { host: 'smtp.example.test', port: 465 },
+        security: 'tls',
+        providerPassword: 'provider',
+      });
+      store.credentials.set(PASS);
+      const sb = createImapBackend(store, { logger: silentLogger });
+      const acc = (await sb.authenticate(USER, PASS))!;
+      const load = async (box: string, count: number): Promise<void> => {
+        const id = (acc.getMailbox(box) ?? acc.createMailbox(box)).id;
+        for (let i = 0; i < count; i += 1000) {
+          const batch = [];
+          for (let j = i; j < Math.min(count, i + 1000); j++)
+            batch.push({ raw: makeMessage(j), flags: [], internalDate: null });
+          await acc.append(id, batch);
+        }
+      };
+      await load('INBOX', n);
+      await load('Big', big);
+      acc.createMailbox('Target');
+      store.flushIndex();
+      sb.dispose();
+      store.close();
+      process.exit(0);
+    }
+    const store = await reopen(dir);
     const sb = createImapBackend(store, { logger: silentLogger });
-    const acc = (await sb.authenticate(USER, PASS))!;
-    const load = async (box: string, count: number): Promise<void> => {
-      const id = (acc.getMailbox(box) ?? acc.createMailbox(box)).id;
-      for (let i = 0; i < count; i += 1000) {
-        const batch = [];
-        for (let j = i; j < Math.min(count, i + 1000); j++)
-          batch.push({ raw: makeMessage(j), flags: [], internalDate: null });
-        await acc.append(id, batch);
-      }
-    };
-    await load('INBOX', n);
-    await load('Big', big);
-    acc.createMailbox('Target');
-    store.flushIndex();
     backend = sb;
     cleanup = () => {
       sb.dispose();
       store.close();
-      rmSync(dir, { recursive: true, force: true });
     };
   } else {
     const mem = new MemoryImapBackend({ users: { [USER]: PASS } });
