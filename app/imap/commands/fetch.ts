@@ -17,7 +17,9 @@ import { flagList, internalDate } from '../format.ts';
 import type { SelectedMailbox } from '../tracker.ts';
 import type { Session } from '../session.ts';
 
-const BATCH = 256;
+/** Rows per backend call: metadata/headers are small; whole messages can be big (bounded memory). */
+const BATCH_META = 1024;
+const BATCH_RAW = 64;
 
 function isSevenBit(b: Buffer): boolean {
   for (let i = 0; i < b.length; i++) {
@@ -178,8 +180,9 @@ export const fetch: CommandSpec = {
 
     const account = sel.account;
     const changedSince = req.changedSince;
-    for (let i = 0; i < uids.length; i += BATCH) {
-      const rows = account.fetch(sel.id, uids.length <= BATCH ? uids : uids.slice(i, i + BATCH), want);
+    const batch = want.raw ? BATCH_RAW : BATCH_META;
+    for (let i = 0; i < uids.length; i += batch) {
+      const rows = account.fetch(sel.id, uids.length <= batch ? uids : uids.slice(i, i + batch), want);
       for (const row of rows) {
         if (changedSince !== null && row.modseq <= changedSince) continue;
         const seq = sel.seqOf(row.uid);

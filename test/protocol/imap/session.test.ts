@@ -210,3 +210,19 @@ describe('global login lockout', () => {
     }
   });
 });
+
+describe('connection limit', () => {
+  it('refuses connections beyond maxConnections with BYE', async () => {
+    const s = await startTestServer({ maxConnections: 1 });
+    try {
+      const a = await ImapTestClient.connect(s.port);
+      const b = await ImapTestClient.connect(s.port, { greeting: false });
+      assert.equal(await b.readLine(), '* BYE Too many connections.');
+      await b.waitClosed();
+      await a.expect('n1 NOOP', ['n1 OK Noop completed.']);
+      a.close();
+    } finally {
+      await s.close();
+    }
+  });
+});
