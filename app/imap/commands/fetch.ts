@@ -171,7 +171,9 @@ export const fetch: CommandSpec = {
         want.header = true;
       } else {
         want.raw = true;
-        want.analysis = true;
+        // Part offsets only for numbered parts and BINARY; BODY[] / [TEXT] / [HEADER] need none.
+        if (it.section.path.length > 0 || it.resp === 'BINARY' || it.resp === 'BINARY.SIZE')
+          want.analysis = true;
       }
     }
     if (want.raw) want.header = false;

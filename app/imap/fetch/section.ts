@@ -22,12 +22,19 @@ export function headerEnd(raw: Buffer, from: number, end: number): number {
   return end;
 }
 
+const CRLF = Buffer.from('\r\n');
+
 /** Keep (or drop, with `not`) the named fields of a header block; result ends with the blank line. */
 export function filterHeader(header: Buffer, fields: string[] | ReadonlySet<string>, not: boolean): Buffer {
   const want = Array.isArray(fields)
     ? new Set(fields.map((f) => f.toLowerCase()))
     : (fields as ReadonlySet<string>);
+  let maxLen = 0;
+  for (const f of want) if (f.length > maxLen) maxLen = f.length;
   const out: Buffer[] = [];
+  let total = 0;
+  // Runs of kept lines are copied as one slice.
+  let runStart = -1;
   let pos = 0;
   const n = header.length;
   let keep = false;
@@ -36,19 +43,31 @@ export function filterHeader(header: Buffer, fields: string[] | ReadonlySet<stri
     eol = eol < 0 ? n : eol + 1;
     const first = header[pos];
     if (first === 0x0d || first === 0x0a) break; // blank line: end of header
-    if (first === 0x20 || first === 0x09) {
-      if (keep) out.push(header.subarray(pos, eol));
-    } else {
+    if (first !== 0x20 && first !== 0x09) {
       const colon = header.indexOf(0x3a, pos);
-      const name =
-        colon > pos && colon < eol ? header.toString('latin1', pos, colon).trim().toLowerCase() : '';
-      keep = name !== '' && want.has(name) !== not;
-      if (keep) out.push(header.subarray(pos, eol));
+      let match = false;
+      if (colon > pos && colon < eol) {
+        let end = colon;
+        while (end > pos && (header[end - 1] === 0x20 || header[end - 1] === 0x09)) end--;
+        if (end - pos <= maxLen) match = want.has(header.toString('latin1', pos, end).toLowerCase());
+        keep = match !== not;
+      } else keep = false;
+    }
+    if (keep) {
+      if (runStart < 0) runStart = pos;
+    } else if (runStart >= 0) {
+      out.push(header.subarray(runStart, pos));
+      total += pos - runStart;
+      runStart = -1;
     }
     pos = eol;
   }
-  out.push(Buffer.from('\r\n'));
-  return Buffer.concat(out);
+  if (runStart >= 0) {
+    out.push(header.subarray(runStart, pos));
+    total += pos - runStart;
+  }
+  out.push(CRLF);
+  return Buffer.concat(out, total + 2);
 }
 
 const FIELD_SETS = new WeakMap<SectionSpec, ReadonlySet<string>>();
