@@ -110,6 +110,7 @@ export function compressUids(uids: readonly number[]): string {
 /** Message-number ranges clamped to the view (SEARCH: numbers beyond the mailbox match nothing). */
 export function clampRanges(ranges: SeqRange[], n: number): SeqRange[] {
   const out: SeqRange[] = [];
+  if (n === 0) return out;
   for (const [ra, rb] of ranges) {
     let a = ra === -1 ? n : ra;
     let b = rb === -1 ? n : rb;

@@ -124,6 +124,15 @@ describe('SEARCH, SORT, THREAD', () => {
     }
   });
 
+  it('SEARCH with sequence sets in an empty mailbox matches nothing', async () => {
+    const e = await s.login();
+    await e.cmd('x0 SELECT Trash');
+    await e.expect('x1 SEARCH 1:*', ['* SEARCH', 'x1 OK Search completed.']);
+    await e.expect('x2 UID SEARCH UID 1:*', ['* SEARCH', 'x2 OK UID Search completed.']);
+    await e.expect('x3 UID FETCH 1:* (FLAGS)', ['x3 OK UID Fetch completed.']);
+    e.close();
+  });
+
   it('UID SEARCH, CHARSET errors, bad keys', async () => {
     await c.expect('u1 UID SEARCH FROM zed', ['* SEARCH 1 4', 'u1 OK UID Search completed.']);
     await c.expect('u2 SEARCH CHARSET KOI8-R ALL', [
