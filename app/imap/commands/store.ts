@@ -5,7 +5,7 @@
 import type { CommandSpec } from '../command.ts';
 import { SELECTED } from '../command.ts';
 import type { FlagOperation } from '../backend.ts';
-import { ImapBadError, ImapNoError } from '../errors.ts';
+import { ImapBadError } from '../errors.ts';
 import { parseFlags } from '../flags.ts';
 import { parseNumber } from '../args.ts';
 import { compressUids, parseSequenceSet, resolveSequenceSet } from '../sequence.ts';
@@ -40,7 +40,8 @@ export const store: CommandSpec = {
     const rest = args.rest();
     const flagTokens = rest.length === 1 && rest[0]!.type === 'list' ? rest[0]!.items : rest;
     const flags = parseFlags(flagTokens);
-    if (sel.readOnly) throw new ImapNoError('READ-ONLY', 'Mailbox is read-only.');
+    // Like Dovecot: STORE in a read-only (EXAMINEd) mailbox succeeds without changing anything.
+    if (sel.readOnly) return;
     const uids = resolveSequenceSet(set, sel.uids, uid);
     if (!uids.length) return;
     const res = sel.account.storeFlags(sel.id, uids, op, flags, unchangedSince, session);

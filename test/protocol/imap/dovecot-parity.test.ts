@@ -71,6 +71,45 @@ const COMMANDS = [
   't4 THREAD ORDEREDSUBJECT UTF-8 ALL',
 ];
 
+/** Commands whose tagged status (OK / NO / BAD) must be the same as Dovecot's. */
+const STATUS_COMMANDS = [
+  'x1 STORE 1 +FLAGS (\\Flagged)',
+  'x2 STORE 1 -FLAGS.SILENT (\\Flagged $Junk)',
+  'x3 UID STORE 1:* FLAGS ($label1)',
+  'x4 STORE 1 +FLAGS (\\Bogus)',
+  'x5 COPY 1 Nope',
+  'x6 COPY 1:2 Trash',
+  'x7 UID MOVE 4 Junk',
+  'x8 CREATE Trash',
+  'x9 CREATE New/Sub',
+  'x10 DELETE Nope',
+  'x11 RENAME New Newer',
+  'x12 STATUS Nope (MESSAGES)',
+  'x13 STATUS INBOX (MESSAGES UNSEEN UIDNEXT UIDVALIDITY)',
+  'x14 LIST "" "*"',
+  'x15 LSUB "" "*"',
+  'x16 LIST (SUBSCRIBED) "" "*" RETURN (SPECIAL-USE)',
+  'x17 SUBSCRIBE Newer/Sub',
+  'x18 UNSUBSCRIBE Newer/Sub',
+  'x19 FETCH 1 (FLAGS INTERNALDATE RFC822.SIZE UID)',
+  'x20 FETCH 99 FLAGS',
+  'x21 UID FETCH 99 FLAGS',
+  'x22 SEARCH UNDELETED SINCE 1-Jan-2020',
+  'x23 SEARCH CHARSET UTF-8 SUBJECT menu',
+  'x24 UID EXPUNGE 1',
+  'x25 EXPUNGE',
+  'x26 CHECK',
+  'x27 NAMESPACE',
+  'x28 ENABLE CONDSTORE',
+  'x29 FETCH 1 (MODSEQ)',
+  'x30 UID SEARCH MODSEQ 1',
+  'x31 EXAMINE INBOX',
+  'x32 STORE 1 +FLAGS (\\Seen)',
+  'x33 UNSELECT',
+  'x34 SELECT Nope',
+  'x35 NOOP',
+];
+
 async function session(port: number, commands: string[], afterAppend?: () => void): Promise<string[][]> {
   const c = await ImapTestClient.connect(port);
   await c.cmd(`l LOGIN ${USER} ${PASS}`);
@@ -147,5 +186,14 @@ describe('parity with Dovecot', () => {
   it('answers over the in-memory reference backend match Dovecot', async () => {
     const got = await session(lb.port, COMMANDS);
     assert.deepEqual(compare(got), []);
+  });
+
+  // Last: it appends the messages again to the same servers.
+  it('tagged OK / NO / BAD match Dovecot for mailbox and message commands', async () => {
+    const status = (r: string[][]): string[] =>
+      r.map((l, i) => `${STATUS_COMMANDS[i]} → ${/^\S+ (\S+)/.exec(l[l.length - 1]!)![1]}`);
+    const dv = await session(dovecot.port, STATUS_COMMANDS);
+    const got = await session(lb.port, STATUS_COMMANDS);
+    assert.deepEqual(status(got), status(dv));
   });
 });

@@ -166,7 +166,8 @@ describe('FETCH', () => {
       'g2 OK Fetch completed.',
     ]);
     await c.expect('g3 FETCH 1 FLAGS', ['* 1 FETCH (FLAGS ())', 'g3 OK Fetch completed.']);
-    await c.expect('g4 STORE 1 +FLAGS (\\Seen)', ['g4 NO [READ-ONLY] Mailbox is read-only.']);
+    await c.expect('g4 STORE 1 +FLAGS (\\Seen)', ['g4 OK Store completed.']);
+    await c.expect('g4b FETCH 1 FLAGS', ['* 1 FETCH (FLAGS ())', 'g4b OK Fetch completed.']);
     await c.expect('g5 SELECT INBOX', [
       /FLAGS/,
       /PERMANENTFLAGS/,
