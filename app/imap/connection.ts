@@ -19,6 +19,8 @@ export interface ConnectionOptions {
   secureContext: SecureContext | null;
   implicitTls: boolean;
   idleTimeoutMs: number;
+  /** Inactivity timeout before login (shorter: an idle unauthenticated socket is only a cost). */
+  preAuthTimeoutMs: number;
   wireLimits?: Partial<WireLimits>;
 }
 
@@ -106,7 +108,7 @@ export class Connection implements Transport {
     this.session = new Session(config, this.writer, this);
     this.attach(socket);
     socket.setNoDelay(true);
-    socket.setTimeout(options.idleTimeoutMs);
+    socket.setTimeout(options.preAuthTimeoutMs);
     this.session.greeting();
     this.writer.flush();
   }
@@ -160,7 +162,11 @@ export class Connection implements Transport {
       while (this.queue.length && !this.ended) {
         const ev = this.queue.shift()!;
         if (ev.kind === 'command') {
+          const wasAuthed = this.session.state !== 'notAuthenticated';
           await this.session.execute(ev.command);
+          if (!wasAuthed && this.session.state !== 'notAuthenticated' && !this.ended) {
+            this.socket.setTimeout(this.options.idleTimeoutMs);
+          }
           if (this.ended) break;
           await this.writer.drain();
           if (this.reader.paused) {
@@ -191,6 +197,12 @@ export class Connection implements Transport {
       this.writer.flush();
       if (this.queue.length <= 64 && !this.ended) this.socket.resume();
     }
+  }
+
+  private timeoutNow(): number {
+    return this.session.state === 'notAuthenticated'
+      ? this.options.preAuthTimeoutMs
+      : this.options.idleTimeoutMs;
   }
 
   readRawLine(): Promise<string | null> {
@@ -224,7 +236,7 @@ export class Connection implements Transport {
     this.secure = true;
     this.writer.setSink(new SocketSink(tlsSocket));
     this.attach(tlsSocket);
-    tlsSocket.setTimeout(this.options.idleTimeoutMs);
+    tlsSocket.setTimeout(this.timeoutNow());
     plain.setTimeout(0);
   }
 

@@ -41,6 +41,8 @@ export interface ImapServerOptions {
   maxConnections?: number;
   /** Inactivity timeout, at least 30 minutes (RFC 2177 / RFC 3501 §5.4). Default 30 min. */
   idleTimeoutMs?: number;
+  /** Inactivity timeout before login. Default 60 s. */
+  preAuthTimeoutMs?: number;
   /** Longest APPEND message. Default 64 MiB. */
   maxMessageSize?: number;
   throttle?: ThrottleOptions;
@@ -101,6 +103,7 @@ export async function startImapServer(options: ImapServerOptions): Promise<ImapS
           secureContext,
           implicitTls: options.implicitTls ?? false,
           idleTimeoutMs,
+          preAuthTimeoutMs: options.preAuthTimeoutMs ?? 60_000,
           ...(options.wireLimits ? { wireLimits: options.wireLimits } : {}),
         },
         () => conns.delete(conn),

@@ -226,3 +226,20 @@ describe('connection limit', () => {
     }
   });
 });
+
+describe('timeouts', () => {
+  it('drops an idle connection before login after preAuthTimeoutMs', async () => {
+    const s = await startTestServer({ preAuthTimeoutMs: 150 });
+    try {
+      const c = await ImapTestClient.connect(s.port);
+      assert.equal(await c.readLine(2000), '* BYE Disconnected for inactivity.');
+      await c.waitClosed();
+      const d = await s.login();
+      await new Promise((r) => setTimeout(r, 300));
+      await d.expect('t1 NOOP', ['t1 OK Noop completed.']);
+      d.close();
+    } finally {
+      await s.close();
+    }
+  });
+});
