@@ -122,6 +122,13 @@ export class Session {
     } catch (err) {
       const reply = mapError(err);
       if (reply.internal) this.logger.error({ err, command: name }, 'IMAP command failed');
+      if (!this.w.atLineStart) {
+        // A response was cut in the middle: the stream can no longer be trusted.
+        this.w.crlf();
+        this.w.line('* BYE Internal error, closing the connection.');
+        this.close();
+        return;
+      }
       this.flushUpdates(spec.allowsExpunge ? spec.allowsExpunge(uid) : true);
       this.w.line(formatReply(tag, reply));
       if (this.closeAfterReply) {

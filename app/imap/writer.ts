@@ -23,6 +23,8 @@ export class ResponseWriter {
   private pending = 0;
   private str = '';
   private blocked = false;
+  /** The last byte written ends a line (a reply can start here). */
+  private lineStart = true;
 
   constructor(sink: OutputSink) {
     this.sink = sink;
@@ -36,6 +38,8 @@ export class ResponseWriter {
 
   /** Append text (must be already-valid protocol text; UTF-8 encoded). */
   text(s: string): void {
+    if (s.length === 0) return;
+    this.lineStart = s.endsWith('\n');
     this.str += s;
     if (this.str.length > 8192) this.commitStr();
   }
@@ -50,6 +54,7 @@ export class ResponseWriter {
   bytes(b: Buffer): void {
     this.commitStr();
     if (b.length === 0) return;
+    this.lineStart = b[b.length - 1] === 0x0a;
     this.parts.push(b);
     this.pending += b.length;
     if (this.pending >= CHUNK) this.flush();
@@ -62,6 +67,7 @@ export class ResponseWriter {
   }
 
   crlf(): void {
+    this.lineStart = true;
     this.commitStr();
     this.parts.push(CRLF);
     this.pending += 2;
@@ -106,6 +112,11 @@ export class ResponseWriter {
     }
     this.sink.afterFlush?.();
     if (!ok) this.blocked = true;
+  }
+
+  /** False while a response line is half written (e.g. a command failed mid-FETCH). */
+  get atLineStart(): boolean {
+    return this.lineStart;
   }
 
   /** True if the sink asked us to wait. */

@@ -243,3 +243,42 @@ describe('timeouts', () => {
     }
   });
 });
+
+describe('internal errors', () => {
+  it('a command failing mid-response ends the connection instead of corrupting the stream', async () => {
+    const s = await startTestServer();
+    try {
+      s.account.deliver('INBOX', 'Subject: x\r\n\r\nbody\r\n');
+      const c = await s.login();
+      await c.cmd('e0 SELECT INBOX');
+      await c.expect('e1 FETCH 1 (FLAGS)', ['* 1 FETCH (FLAGS ())', 'e1 OK Fetch completed.']);
+      // Simulate a backend bug: a row that cannot be serialised.
+      const realFetch = s.account.fetch.bind(s.account);
+      s.account.fetch = (id, uids, want) =>
+        realFetch(id, uids, want).map((r) => ({ ...r, flags: null as unknown as string[] }));
+      c.write('e2 FETCH 1 (UID FLAGS)\r\n');
+      assert.equal(await c.readLine(), '* 1 FETCH (UID 1 ');
+      assert.equal(await c.readLine(), '* BYE Internal error, closing the connection.');
+      await c.waitClosed();
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('an unexpected error before any output is a tagged NO [SERVERBUG]', async () => {
+    const s = await startTestServer();
+    try {
+      const c = await s.login();
+      s.account.status = () => {
+        throw new Error('boom');
+      };
+      await c.expect('e3 STATUS INBOX (MESSAGES)', [
+        'e3 NO [SERVERBUG] Internal error occurred. Refer to server log for more information.',
+      ]);
+      await c.expect('e4 NOOP', ['e4 OK Noop completed.']);
+      c.close();
+    } finally {
+      await s.close();
+    }
+  });
+});
