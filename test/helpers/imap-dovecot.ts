@@ -62,7 +62,7 @@ protocols = imap
 ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
-${me.uid !== 0 ? `default_internal_user = ${me.username}\ndefault_login_user = ${me.username}\ndefault_internal_group = ${userInfo().username}` : ''}
+${me.uid !== 0 ? `default_internal_user = ${me.username}\ndefault_login_user = ${me.username}\ndefault_internal_group = ${execFileSync('id', ['-gn']).toString().trim()}` : ''}
 passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%u ${dir}/passwd
@@ -93,6 +93,7 @@ namespace inbox {
   }
 }
 service imap-login {
+${me.uid !== 0 ? '  chroot =' : ''}
   inet_listener imap {
     address = 127.0.0.1
     port = ${port}
@@ -104,6 +105,7 @@ service imap-login {
 service imap {
   process_limit = 64
 }
+${me.uid !== 0 ? 'service anvil {\n  chroot =\n}' : ''}
 `;
   const confPath = join(dir, 'dovecot.conf');
   writeFileSync(confPath, conf);
