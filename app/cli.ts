@@ -7,7 +7,7 @@ import { UsageError, UserError, errorMessage } from './shared/errors.ts';
 import { MAIN_HELP, HELP } from './cli/help.ts';
 import { resolveHome } from './config/paths.ts';
 import type { CliContext } from './cli/context.ts';
-import { VERSION } from './version.ts';
+import { VERSION } from './shared/version.ts';
 
 type Runner = (ctx: CliContext, argv: string[]) => Promise<number>;
 

@@ -17,6 +17,8 @@ const APP_ALLOWED = {
   smtp: ['shared', 'config', 'mime'],
   sync: ['shared', 'config', 'mime', 'crypto', 'keys', 'store'],
   control: ['shared', 'config', 'mime', 'crypto', 'keys', 'store', 'imap', 'smtp', 'sync'],
+  // The headless command sits on top, beside app/index.ts (the composition root).
+  cli: ['shared', 'config', 'mime', 'crypto', 'keys', 'store', 'imap', 'smtp', 'sync', 'control', '(root)'],
 };
 /** Top-level files of app/ (index.ts, cli.ts) may import any layer; `import type` of app/control/contract.ts is allowed everywhere. */
 const NO_IO_DIRS = ['app/mime', 'app/crypto', 'app/imap/wire'];

@@ -2,7 +2,7 @@
  * How a CLI command reaches the engine: through the running bridge's control API when one serves
  * this data directory, else by opening the store itself (which needs the passphrase).
  */
-import type { ControlApi } from '../control/contract.ts';
+import type { BridgeEvent, ControlApi } from '../control/contract.ts';
 import { pathsFor } from '../config/paths.ts';
 import { findRunningBridge, remoteControlApi } from '../control/http/client.ts';
 import { createLogging } from '../config/logging.ts';
@@ -16,7 +16,7 @@ export interface ApiSession {
   api: ControlApi;
   remote: boolean;
   /** Subscribe to engine events (local sessions only). */
-  onEvent?: (cb: (e: import('../control/contract.ts').BridgeEvent) => void) => () => void;
+  onEvent?: (cb: (e: BridgeEvent) => void) => () => void;
   close(): Promise<void>;
 }
 

@@ -32,7 +32,7 @@ import { NotFoundError, UserError } from '../shared/errors.ts';
 import type { EventHub } from '../shared/event-hub.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { LogRing } from '../config/logging.ts';
-import { VERSION } from '../version.ts';
+import { VERSION } from '../shared/version.ts';
 import { thunderbirdAutoconfigXml } from './client-config.ts';
 
 const SETTINGS_KEY = 'bridge.settings';

@@ -24,6 +24,7 @@ import { UserError } from '../shared/errors.ts';
 import type { ImapServerHandle } from '../imap/server.ts';
 import type { RunningSmtpServer } from '../smtp/server.ts';
 import type { OutboxWorker } from '../sync/outbox/worker.ts';
+import type { SyncManager } from '../sync/manager.ts';
 import { discoverProviderSettings } from './provider-discovery.ts';
 
 export interface RuntimeDeps {
@@ -54,7 +55,8 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
   let imap: ImapServerHandle | null = null;
   let smtp: RunningSmtpServer | null = null;
   let outbox: OutboxWorker | null = null;
-  const paused = new Set<string>();
+  let sync: SyncManager | null = null;
+  let engine: { close(): Promise<void> } | null = null;
 
   return {
     offline: deps.offline,
@@ -120,11 +122,48 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
         imap = null;
         throw err;
       }
+      // Two-way sync with every account's provider (also in --offline mode, where it never
+      // connects and only queues local changes).
+      const [
+        { createSyncManager },
+        { createWorkerPool },
+        { createInboundProcessor },
+        { createUploadEncryptor },
+        { AutocryptService },
+      ] = await Promise.all([
+        import('../sync/manager.ts'),
+        import('../crypto/worker-pool.ts'),
+        import('./adapters/inbound.ts'),
+        import('./adapters/upload.ts'),
+        import('../keys/autocrypt/service.ts'),
+      ]);
+      const pool = createWorkerPool({});
+      engine = pool;
+      const autocrypt = new AutocryptService({ repo: deps.keyringRepo, keyring: deps.keyring, logger });
+      const encryptToSelf = createUploadEncryptor({ keyring: deps.keyring, engine: pool });
+      sync = createSyncManager({
+        store,
+        logger,
+        offline: deps.offline,
+        processInbound: createInboundProcessor({ keyring: deps.keyring, autocrypt, engine: pool, logger }),
+        encryptForUpload: async (raw, ctx) =>
+          opts.settings.uploadEncryptedToSelf ? encryptToSelf(raw, ctx) : raw,
+        onEvent: (email, ev) => {
+          if (ev.type === 'progress')
+            deps.events.emit({ type: 'sync-progress', email, progress: ev.progress });
+          else if (ev.type === 'connection')
+            deps.events.emit({ type: 'connection', email, state: ev.state, error: ev.error });
+        },
+      });
+      sync.start();
       return { imap: imap.port, smtp: smtp.port };
     },
 
     async stop() {
-      await Promise.all([imap?.close(), smtp?.close()]);
+      await Promise.all([imap?.close(), smtp?.close(), sync?.stop()]);
+      sync = null;
+      await engine?.close();
+      engine = null;
       await outbox?.stop();
       outbox = null;
       imap = null;
@@ -148,23 +187,22 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
     },
 
     syncStatus(email: string): Omit<AccountStatus, 'email' | 'outbox'> | null {
-      return {
-        connection: deps.offline ? 'offline' : 'offline',
-        sync: { phase: 'idle', messagesTotal: 0, messagesSynced: 0, bytesSynced: 0, eta: null, folders: [] },
-        lastError: null,
-        paused: paused.has(email),
-      };
+      const st = sync?.status(email);
+      if (!st) return null;
+      return { connection: st.connection, sync: st.sync, lastError: st.lastError, paused: st.paused };
     },
 
     async pauseSync(email) {
-      paused.add(email);
+      sync?.pause(email);
     },
 
     async resumeSync(email) {
-      paused.delete(email);
+      sync?.resume(email);
     },
 
-    accountsChanged() {},
+    accountsChanged() {
+      sync?.accountsChanged();
+    },
 
     async importFiles(account: Account, mailbox: string, files: string[]): Promise<ImportResult> {
       const { importFiles } = await import('./import-files.ts');

@@ -169,7 +169,10 @@ export class Connection implements Transport {
           }
           if (this.ended) break;
           await this.writer.drain();
-          if (this.reader.paused) {
+          // Resume only once the command that paused the reader (the last one of its batch:
+          // STARTTLS, IDLE, AUTHENTICATE, COMPRESS) has run; bytes pipelined after it must not be
+          // parsed before, e.g. a plaintext LOGIN must never run after the TLS upgrade.
+          if (this.reader.paused && this.queue.length === 0) {
             this.take(this.reader.resume());
           }
         } else if (ev.kind === 'continue') {
@@ -186,7 +189,7 @@ export class Connection implements Transport {
           this.writer.flush();
         } else if (ev.kind === 'line') {
           // A raw line nobody waits for (should not happen): ignore and go on.
-          if (this.reader.paused) this.take(this.reader.resume());
+          if (this.reader.paused && this.queue.length === 0) this.take(this.reader.resume());
         }
       }
     } catch (err) {

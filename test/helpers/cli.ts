@@ -37,7 +37,11 @@ export interface ServeHandle {
 }
 
 /** Starts `lockbridge serve` and resolves on its ready line. */
-export function serve(home: string, args: string[], env: Record<string, string | undefined>): Promise<ServeHandle> {
+export function serve(
+  home: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+): Promise<ServeHandle> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, '--home', home, 'serve', ...args], {
       env: { ...process.env, ...env } as NodeJS.ProcessEnv,

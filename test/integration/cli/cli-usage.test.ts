@@ -7,7 +7,10 @@ import { cli, tempHome } from '../../helpers/cli.ts';
 
 const home = tempHome();
 after(() => home.cleanup());
-const PASS = { LOCKBRIDGE_PASSPHRASE: 'correct horse battery', LOCKBRIDGE_LOCAL_PASSWORD: 'local-password-123' };
+const PASS = {
+  LOCKBRIDGE_PASSPHRASE: 'correct horse battery',
+  LOCKBRIDGE_LOCAL_PASSWORD: 'local-password-123',
+};
 
 test('--help works for the command and every subcommand', () => {
   const main = cli(['--help']);
@@ -55,7 +58,10 @@ test('a wrong passphrase is one line, exit 1, and changes nothing on disk', () =
     Object.fromEntries(
       readdirSync(home.dir)
         .filter((f) => !f.startsWith('logs'))
-        .map((f) => [f, statSync(join(home.dir, f)).isFile() ? readFileSync(join(home.dir, f)).toString('base64') : 'dir']),
+        .map((f) => [
+          f,
+          statSync(join(home.dir, f)).isFile() ? readFileSync(join(home.dir, f)).toString('base64') : 'dir',
+        ]),
     );
   const before = snapshot();
   const r = cli(['--home', home.dir, 'credentials'], { LOCKBRIDGE_PASSPHRASE: 'wrong passphrase' });
@@ -79,18 +85,53 @@ test('account add: missing arguments and a bad HOST:PORT are usage errors', () =
   assert.equal(missing.status, 2);
   assert.match(missing.stderr, /missing --imap/);
   const bad = cli(
-    ['--home', home.dir, 'account', 'add', '--email', 'a@example.test', '--imap', 'imap.example.test', '--smtp', 'x:25'],
+    [
+      '--home',
+      home.dir,
+      'account',
+      'add',
+      '--email',
+      'a@example.test',
+      '--imap',
+      'imap.example.test',
+      '--smtp',
+      'x:25',
+    ],
     PASS,
   );
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--imap must be HOST:PORT/);
   const port = cli(
-    ['--home', home.dir, 'account', 'add', '--email', 'a@example.test', '--imap', 'h:99999', '--smtp', 'x:25'],
+    [
+      '--home',
+      home.dir,
+      'account',
+      'add',
+      '--email',
+      'a@example.test',
+      '--imap',
+      'h:99999',
+      '--smtp',
+      'x:25',
+    ],
     PASS,
   );
   assert.equal(port.status, 2);
   const sec = cli(
-    ['--home', home.dir, 'account', 'add', '--email', 'a@example.test', '--imap', 'h:993', '--smtp', 'x:25', '--security', 'ssl3'],
+    [
+      '--home',
+      home.dir,
+      'account',
+      'add',
+      '--email',
+      'a@example.test',
+      '--imap',
+      'h:993',
+      '--smtp',
+      'x:25',
+      '--security',
+      'ssl3',
+    ],
     PASS,
   );
   assert.equal(sec.status, 2);

@@ -4,7 +4,11 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { discoverProviderSettings, parseAutoconfig, type SrvRecord } from '../../../app/control/provider-discovery.ts';
+import {
+  discoverProviderSettings,
+  parseAutoconfig,
+  type SrvRecord,
+} from '../../../app/control/provider-discovery.ts';
 
 const AUTOCONFIG = `<?xml version="1.0"?>
 <clientConfig version="1.1"><emailProvider id="example.test">
@@ -75,7 +79,10 @@ test('"." targets mean "not offered" and fall through to autoconfig over HTTP fr
   assert.deepEqual(got?.smtp, { host: 'smtp.example.test', port: 465 });
   assert.equal(got?.security, 'tls');
   assert.equal(got?.username, 'joe');
-  assert.deepEqual(hits, ['/missing/example.test?e=joe%40example.test', '/good/example.test?e=joe%40example.test']);
+  assert.deepEqual(hits, [
+    '/missing/example.test?e=joe%40example.test',
+    '/good/example.test?e=joe%40example.test',
+  ]);
 });
 
 test('nothing found → null; garbage autoconfig is ignored', async () => {
