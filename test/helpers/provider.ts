@@ -772,7 +772,17 @@ export async function startProvider(opts: ProviderOptions = {}): Promise<Provide
     imapClient,
     async bulkLoad(user, mailbox, messages) {
       // Make sure the user's maildir exists (Dovecot creates it on first access).
-      await doveadm('mailbox', 'status', '-u', user, 'messages', 'INBOX');
+      // Dovecot's auth process may not have re-read the passwd-file yet right after addUser:
+      // retry "User doesn't exist" for a few seconds.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await doveadm('mailbox', 'status', '-u', user, 'messages', 'INBOX');
+          break;
+        } catch (err) {
+          if (attempt >= 20 || !/User doesn't exist/.test(String(err))) throw err;
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      }
       const [local, dom] = user.split('@') as [string, string];
       const base = join(mailDir, dom, local, 'Maildir');
       const box = mailbox === 'INBOX' ? base : join(base, '.' + mailbox.replace(/\//g, '.'));
