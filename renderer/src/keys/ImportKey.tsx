@@ -1,0 +1,74 @@
+/** Import keys: paste armored text or pick a file (public keys of contacts, or your secret key). */
+import { useId, useState, type FormEvent } from 'react';
+import { useApp } from '../app-context.ts';
+import { ErrorText } from '../components/ErrorText.tsx';
+import { useAction } from '../hooks/useAction.ts';
+
+export function ImportKey({ onChanged }: { onChanged(): Promise<void> }) {
+  const { bridge, toast } = useApp();
+  const id = useId();
+  const [text, setText] = useState('');
+  const action = useAction();
+
+  const onFile = async (file: File | undefined) => {
+    if (!file) return;
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    const str = new TextDecoder().decode(bytes);
+    if (str.includes('-----BEGIN PGP')) setText(str);
+    else {
+      // the control API takes armored text only
+      setText('');
+      toast(
+        `${file.name} is not an armored key (it has no "BEGIN PGP" block). Export it with --armor.`,
+        'error',
+      );
+    }
+  };
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (!text.trim()) return;
+    const imported = await action.run(() => bridge.importKey(text));
+    if (!imported) return;
+    setText('');
+    toast(
+      imported.length === 0
+        ? 'Nothing new was imported.'
+        : `Imported ${imported.map((k) => `${k.email}${k.own ? ' (your key)' : ''}`).join(', ')}.`,
+      'success',
+    );
+    await onChanged();
+  };
+
+  return (
+    <section aria-labelledby={`${id}-h`}>
+      <h2 id={`${id}-h`}>Import a key</h2>
+      <form onSubmit={(e) => void submit(e)}>
+        <div className="field">
+          <label htmlFor={`${id}-text`}>Armored key</label>
+          <textarea
+            id={`${id}-text`}
+            rows={5}
+            spellCheck={false}
+            placeholder="-----BEGIN PGP PUBLIC KEY BLOCK-----"
+            value={text}
+            onChange={(e) => setText(e.target.value)}
+          />
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-file`}>Or pick a key file</label>
+          <input
+            id={`${id}-file`}
+            type="file"
+            accept=".asc,.pgp,.gpg,.key,text/plain"
+            onChange={(e) => void onFile(e.target.files?.[0])}
+          />
+        </div>
+        <ErrorText message={action.error} />
+        <button type="submit" disabled={action.busy || !text.trim()}>
+          {action.busy ? 'Importing…' : 'Import key'}
+        </button>
+      </form>
+    </section>
+  );
+}

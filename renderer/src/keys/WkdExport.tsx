@@ -1,0 +1,52 @@
+/** For domain owners: the `.well-known/openpgpkey` tree of your keys as a .zip to upload. */
+import { useId, useState, type FormEvent } from 'react';
+import { useApp } from '../app-context.ts';
+import { ErrorText } from '../components/ErrorText.tsx';
+import { downloadBytes } from '../download.ts';
+import { fileSafe } from '../format.ts';
+import { useAction } from '../hooks/useAction.ts';
+import { base64ToBytes, createZip } from '../zip.ts';
+
+export function WkdExport() {
+  const { bridge, status, toast } = useApp();
+  const id = useId();
+  const firstDomain = status?.accounts[0]?.email.split('@')[1] ?? '';
+  const [domain, setDomain] = useState(firstDomain);
+  const action = useAction();
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    const d = domain.trim().toLowerCase();
+    const tree = await action.run(() => bridge.exportWkd(d));
+    if (!tree) return;
+    const entries = Object.entries(tree).map(([path, b64]) => ({ path, data: base64ToBytes(b64) }));
+    if (entries.length === 0) {
+      toast(`None of your keys has an address at ${d}.`, 'error');
+      return;
+    }
+    downloadBytes(`wkd-${fileSafe(d)}.zip`, createZip(entries), 'application/zip');
+    toast(`Saved wkd-${fileSafe(d)}.zip (${entries.length} files).`, 'success');
+  };
+
+  return (
+    <section aria-labelledby={`${id}-h`}>
+      <h2 id={`${id}-h`}>Web Key Directory (for domain owners)</h2>
+      <p className="small">
+        Publish your public keys on your own web server so others find them: unpack the .zip at the root of{' '}
+        <code>https://openpgpkey.your-domain/</code> or <code>https://your-domain/</code>.
+      </p>
+      <form onSubmit={(e) => void submit(e)} noValidate>
+        <div className="field">
+          <label htmlFor={`${id}-domain`}>Domain</label>
+          <div className="inline">
+            <input id={`${id}-domain`} value={domain} onChange={(e) => setDomain(e.target.value)} />
+            <button type="submit" disabled={action.busy || !domain.trim()}>
+              Download WKD folder (.zip)
+            </button>
+          </div>
+        </div>
+        <ErrorText message={action.error} />
+      </form>
+    </section>
+  );
+}

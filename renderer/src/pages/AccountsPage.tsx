@@ -1,0 +1,186 @@
+/**
+ * Accounts: connection state, overall and per-folder sync progress (live through events, with
+ * polling as a fallback), last error, outbox counts, pause/resume and remove.
+ */
+import { useState } from 'react';
+import type { AccountInfo, AccountStatus } from '../../../app/control/contract.ts';
+import { useApp } from '../app-context.ts';
+import { Badge } from '../components/Badge.tsx';
+import { Dialog } from '../components/Dialog.tsx';
+import { ErrorText } from '../components/ErrorText.tsx';
+import { PageHeading } from '../components/PageHeading.tsx';
+import { ProgressBar } from '../components/ProgressBar.tsx';
+import { formatBytes, formatEta } from '../format.ts';
+import { useAction } from '../hooks/useAction.ts';
+import { useLoad } from '../hooks/useLoad.ts';
+import { accountFailed, CONNECTION_LABEL } from '../status-logic.ts';
+
+function connectionKind(a: AccountStatus): 'ok' | 'warn' | 'error' | 'neutral' {
+  if (accountFailed(a)) return 'error';
+  if (a.connection === 'online') return 'ok';
+  if (a.connection === 'paused' || a.paused) return 'warn';
+  return 'neutral';
+}
+
+function AccountCard({
+  account,
+  info,
+  onRemove,
+}: {
+  account: AccountStatus;
+  info: AccountInfo | undefined;
+  onRemove(): void;
+}) {
+  const { bridge, refreshStatus, toast } = useApp();
+  const action = useAction();
+  const s = account.sync;
+  const headingId = `acct-${account.email.replace(/[^A-Za-z0-9]/g, '-')}`;
+  const togglePause = async () => {
+    const done = await action.run(async () => {
+      if (account.paused) await bridge.resumeSync(account.email);
+      else await bridge.pauseSync(account.email);
+      return true;
+    });
+    if (done) {
+      toast(account.paused ? `Sync resumed for ${account.email}.` : `Sync paused for ${account.email}.`);
+      await refreshStatus();
+    }
+  };
+  const phase = s.phase === 'initial' ? 'First sync' : s.phase === 'incremental' ? 'Syncing changes' : 'Idle';
+  return (
+    <article className="card" aria-labelledby={headingId} data-account={account.email}>
+      <div className="card-head">
+        <h2 id={headingId}>{account.email}</h2>
+        <Badge kind={connectionKind(account)}>
+          <span className="visually-hidden">Connection: </span>
+          {account.paused ? 'Paused' : CONNECTION_LABEL[account.connection]}
+        </Badge>
+      </div>
+      {info ? (
+        <p className="muted small">
+          {info.imap.host}:{info.imap.port} · {info.security.toUpperCase()} · user {info.username}
+        </p>
+      ) : null}
+      {account.lastError ? (
+        <p className="error-text" data-testid="last-error">
+          Last error: {account.lastError}
+        </p>
+      ) : null}
+      <ProgressBar
+        label={`Sync of ${account.email}`}
+        done={s.messagesSynced}
+        total={s.messagesTotal}
+        detail={`${s.messagesSynced} of ${s.messagesTotal} messages`}
+      />
+      <p className="muted small">
+        {phase}
+        {s.bytesSynced > 0 ? ` · ${formatBytes(s.bytesSynced)} downloaded` : ''}
+        {s.eta !== null && s.eta > 0 ? ` · about ${formatEta(s.eta)} left` : ''}
+      </p>
+      {s.folders.length > 0 ? (
+        <details className="folders" open={s.folders.length <= 8}>
+          <summary>Folders ({s.folders.length})</summary>
+          <ul className="folder-list">
+            {s.folders.map((f) => (
+              <li key={f.name}>
+                <ProgressBar small label={`Folder ${f.name}`} done={f.synced} total={f.total} />
+              </li>
+            ))}
+          </ul>
+        </details>
+      ) : null}
+      <p className="small">
+        Outbox: {account.outbox.queued} waiting
+        {account.outbox.failed > 0 ? (
+          <>
+            , <strong className="error-inline">{account.outbox.failed} failed</strong>
+          </>
+        ) : null}
+      </p>
+      <ErrorText message={action.error} />
+      <div className="actions">
+        <button type="button" onClick={() => void togglePause()} disabled={action.busy}>
+          {account.paused ? 'Resume sync' : 'Pause sync'}
+        </button>
+        <button type="button" className="danger" onClick={onRemove}>
+          Remove…
+        </button>
+      </div>
+    </article>
+  );
+}
+
+export function AccountsPage() {
+  const { bridge, status, navigate, refreshStatus, toast } = useApp();
+  const infos = useLoad(() => bridge.listAccounts(), [bridge, status?.accounts.length]);
+  const [removing, setRemoving] = useState<string | null>(null);
+  const remove = useAction();
+  const accounts = status?.accounts ?? [];
+
+  const confirmRemove = async () => {
+    if (!removing) return;
+    const email = removing;
+    const ok = await remove.run(async () => {
+      await bridge.removeAccount(email);
+      return true;
+    });
+    if (!ok) return;
+    setRemoving(null);
+    toast(`Account ${email} removed.`, 'success');
+    await refreshStatus();
+  };
+
+  return (
+    <section>
+      <PageHeading>Accounts</PageHeading>
+      <div className="actions">
+        <button type="button" className="primary" onClick={() => navigate('add-account')}>
+          Add account
+        </button>
+      </div>
+      {status?.offline ? (
+        <p className="note">The bridge runs offline: it does not contact your providers.</p>
+      ) : null}
+      {accounts.length === 0 ? (
+        <p>No accounts yet. Add your mail account to start syncing.</p>
+      ) : (
+        accounts.map((a) => (
+          <AccountCard
+            key={a.email}
+            account={a}
+            info={infos.data?.find((i) => i.email === a.email)}
+            onRemove={() => {
+              remove.clear();
+              setRemoving(a.email);
+            }}
+          />
+        ))
+      )}
+      <Dialog
+        open={removing !== null}
+        title="Remove account?"
+        role="alertdialog"
+        onClose={() => setRemoving(null)}
+      >
+        <p>
+          Remove <strong>{removing}</strong> from Lockbridge? Its mail is deleted from this computer (it stays
+          at your provider). Your mail program will no longer see it.
+        </p>
+        <ErrorText message={remove.error} />
+        <div className="actions">
+          <button type="button" data-autofocus onClick={() => setRemoving(null)}>
+            Keep account
+          </button>
+          <button
+            type="button"
+            className="danger"
+            disabled={remove.busy}
+            onClick={() => void confirmRemove()}
+          >
+            Remove account
+          </button>
+        </div>
+      </Dialog>
+    </section>
+  );
+}

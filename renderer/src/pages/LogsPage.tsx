@@ -1,0 +1,78 @@
+/** The bridge's recent log lines, then live ones; filter by level. (The engine never logs secrets.) */
+import { useId, useMemo, useState } from 'react';
+import type { LogLine } from '../../../app/control/contract.ts';
+import { useApp } from '../app-context.ts';
+import { ErrorText } from '../components/ErrorText.tsx';
+import { PageHeading } from '../components/PageHeading.tsx';
+import { formatTime } from '../format.ts';
+import { useBridgeEvent } from '../hooks/useBridgeEvent.ts';
+import { useLoad } from '../hooks/useLoad.ts';
+
+const LEVELS: LogLine['level'][] = ['debug', 'info', 'warn', 'error'];
+const MAX_LINES = 2000;
+
+export function LogsPage() {
+  const { bridge } = useApp();
+  const id = useId();
+  const initial = useLoad(() => bridge.recentLogs(500), [bridge]);
+  const [live, setLive] = useState<LogLine[]>([]);
+  const [minLevel, setMinLevel] = useState<LogLine['level']>('info');
+  const [paused, setPaused] = useState(false);
+  useBridgeEvent('log', (e) => {
+    if (!paused) setLive((l) => [...l.slice(-(MAX_LINES - 1)), e.line]);
+  });
+
+  const lines = useMemo(() => {
+    const all = [...(initial.data ?? []), ...live].slice(-MAX_LINES);
+    const min = LEVELS.indexOf(minLevel);
+    return all.filter((l) => LEVELS.indexOf(l.level) >= min);
+  }, [initial.data, live, minLevel]);
+
+  return (
+    <section>
+      <PageHeading>Logs</PageHeading>
+      <p className="small muted">Logs hold no message content, passwords or keys.</p>
+      <div className="toolbar">
+        <div className="field inline">
+          <label htmlFor={`${id}-level`}>Show from level</label>
+          <select
+            id={`${id}-level`}
+            value={minLevel}
+            onChange={(e) => setMinLevel(e.target.value as LogLine['level'])}
+          >
+            {LEVELS.map((l) => (
+              <option key={l} value={l}>
+                {l}
+              </option>
+            ))}
+          </select>
+        </div>
+        <button type="button" aria-pressed={paused} onClick={() => setPaused((p) => !p)}>
+          {paused ? 'Resume live lines' : 'Pause live lines'}
+        </button>
+        <button type="button" onClick={() => void initial.reload().then(() => setLive([]))}>
+          Reload
+        </button>
+      </div>
+      <ErrorText message={initial.error} />
+      <p className="small" aria-live="polite">
+        {lines.length} line{lines.length === 1 ? '' : 's'} shown
+      </p>
+      <div className="log-view" role="log" aria-label="Log lines" tabIndex={0}>
+        {lines.length === 0 ? (
+          <p>No log lines at this level.</p>
+        ) : (
+          <ol className="log-lines">
+            {lines.map((l, i) => (
+              <li key={i} className={`log-line log-${l.level}`}>
+                <span className="log-time">{formatTime(l.time)}</span>{' '}
+                <span className="log-level">{l.level.toUpperCase()}</span>{' '}
+                {l.module ? <span className="log-module">[{l.module}]</span> : null} <span>{l.msg}</span>
+              </li>
+            ))}
+          </ol>
+        )}
+      </div>
+    </section>
+  );
+}

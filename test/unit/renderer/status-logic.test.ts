@@ -1,0 +1,108 @@
+// The header's bridge state and how events update the last known status; form rules.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { AccountStatus, BridgeStatus, Settings } from '../../../app/control/contract.ts';
+import { applyEvent, overallState } from '../../../renderer/src/status-logic.ts';
+import {
+  looksLikeEmail,
+  passphraseProblem,
+  settingsPatch,
+  isPemCertificate,
+} from '../../../renderer/src/forms.ts';
+
+function account(over: Partial<AccountStatus> = {}): AccountStatus {
+  return {
+    email: 'a@example.test',
+    connection: 'online',
+    sync: { phase: 'idle', messagesTotal: 10, messagesSynced: 10, bytesSynced: 0, eta: null, folders: [] },
+    outbox: { queued: 0, failed: 0 },
+    lastError: null,
+    paused: false,
+    ...over,
+  };
+}
+
+function status(over: Partial<BridgeStatus> = {}): BridgeStatus {
+  return {
+    version: '0',
+    initialized: true,
+    locked: false,
+    unlockMethods: { keychain: false, passphrase: true },
+    home: '/h',
+    ports: { imap: 1, smtp: 2, control: 3 },
+    offline: false,
+    accounts: [account()],
+    ...over,
+  };
+}
+
+test('overall state: locked > error > syncing > offline > ok', () => {
+  assert.equal(overallState(null), 'unknown');
+  assert.equal(overallState(status({ locked: true })), 'locked');
+  assert.equal(overallState(status({ initialized: false })), 'locked');
+  assert.equal(overallState(status({ accounts: [account({ connection: 'auth-failed' })] })), 'error');
+  const syncing = account({
+    sync: { phase: 'initial', messagesTotal: 10, messagesSynced: 3, bytesSynced: 0, eta: 5, folders: [] },
+  });
+  assert.equal(overallState(status({ accounts: [syncing] })), 'syncing');
+  assert.equal(
+    overallState(status({ accounts: [{ ...syncing, paused: true }] })),
+    'ok',
+    'paused is not syncing',
+  );
+  assert.equal(overallState(status({ offline: true })), 'offline');
+  assert.equal(overallState(status()), 'ok');
+});
+
+test('events patch the matching account only', () => {
+  const s = status({ accounts: [account(), account({ email: 'b@example.test' })] });
+  const progress = {
+    phase: 'initial' as const,
+    messagesTotal: 50,
+    messagesSynced: 20,
+    bytesSynced: 9,
+    eta: null,
+    folders: [],
+  };
+  const next = applyEvent(s, { type: 'sync-progress', email: 'b@example.test', progress });
+  assert.equal(next?.accounts[1]?.sync.messagesSynced, 20);
+  assert.equal(next?.accounts[0], s.accounts[0]);
+  const failed = applyEvent(next, {
+    type: 'connection',
+    email: 'a@example.test',
+    state: 'tls-failed',
+    error: 'bad cert',
+  });
+  assert.equal(failed?.accounts[0]?.connection, 'tls-failed');
+  assert.equal(failed?.accounts[0]?.lastError, 'bad cert');
+  const back = applyEvent(failed, {
+    type: 'connection',
+    email: 'a@example.test',
+    state: 'online',
+    error: null,
+  });
+  assert.equal(back?.accounts[0]?.lastError, null);
+  assert.equal(
+    applyEvent(s, { type: 'sync-progress', email: 'zz@x', progress }),
+    s,
+    'unknown account: unchanged',
+  );
+  const replaced = status({ offline: true });
+  assert.equal(applyEvent(s, { type: 'status', status: replaced }), replaced);
+  assert.equal(applyEvent(null, { type: 'sync-progress', email: 'a', progress }), null);
+});
+
+test('form rules: passphrases, settings patches, addresses, PEM', () => {
+  assert.match(passphraseProblem('short', 'short') ?? '', /at least 8/);
+  assert.match(passphraseProblem('long enough', 'long enougH') ?? '', /not the same/);
+  assert.equal(passphraseProblem('long enough', 'long enough'), null);
+  const before = { sign: true, imapPort: 1143, encryptPolicy: 'when-possible' } as Settings;
+  const after = { ...before, sign: false, encryptPolicy: 'always' } as Settings;
+  assert.deepEqual(settingsPatch(before, after), { sign: false, encryptPolicy: 'always' });
+  assert.deepEqual(settingsPatch(before, before), {});
+  assert.ok(looksLikeEmail('you@example.org'));
+  assert.ok(!looksLikeEmail('you@localhost'));
+  assert.ok(!looksLikeEmail('no at sign'));
+  assert.ok(isPemCertificate('-----BEGIN CERTIFICATE-----\nMII\n-----END CERTIFICATE-----\n'));
+  assert.ok(!isPemCertificate('-----BEGIN PRIVATE KEY-----'));
+});
