@@ -21,6 +21,7 @@ import { EventHub } from './shared/event-hub.ts';
 import type { Logger } from './shared/logger.ts';
 
 export type { ControlApi, BridgeEvent } from './control/contract.ts';
+export { BridgeHost, createBridgeHost, type HostOptions, type HostReady } from './host.ts';
 
 export interface InitOptions {
   home: string;
@@ -29,6 +30,8 @@ export interface InitOptions {
   /** A fixed local password (LOCKBRIDGE_LOCAL_PASSWORD); random when absent. */
   localPassword?: string;
   logger: Logger;
+  /** Take the one-bridge-per-directory lock (default true; a BridgeHost holds it itself). */
+  lock?: boolean;
 }
 
 /** Creates the encrypted store, the local TLS material and the local password. */
@@ -38,6 +41,7 @@ export async function initHome(opts: InitOptions): Promise<{ localPassword: stri
     logger: opts.logger,
     ...(opts.passphrase !== undefined ? { passphrase: opts.passphrase } : {}),
     ...(opts.keychain ? { keychain: opts.keychain } : {}),
+    ...(opts.lock === false ? { lock: false } : {}),
   });
   try {
     await createTlsMaterial(store);
@@ -59,6 +63,12 @@ export interface BridgeOptions {
   offline?: boolean;
   /** Key discovery settings (tests point WKD/VKS at loopback servers with a test CA). */
   discovery?: Pick<DiscoveryOptions, 'http' | 'vksBaseUrl' | 'hkpBaseUrl' | 'sources' | 'wkdSkipDomains'>;
+  /** Take the one-bridge-per-directory lock (default true; a BridgeHost holds it itself). */
+  lock?: boolean;
+  /** An event hub that outlives this bridge (a BridgeHost's); a new one when absent. */
+  events?: EventHub<BridgeEvent>;
+  /** Where the control listener is when someone else (a BridgeHost) runs it. */
+  controlPort?: () => number | null;
 }
 
 export interface ServeOptions {
@@ -67,6 +77,8 @@ export interface ServeOptions {
   controlPort?: number;
   /** Directory of the built UI to serve on the control port. */
   uiDir?: string;
+  /** Start the HTTP control listener (default true; a BridgeHost runs its own). */
+  control?: boolean;
 }
 
 export interface ServeInfo {
@@ -81,7 +93,7 @@ export class Bridge {
   readonly store: Store;
   readonly keyring: Keyring;
   readonly discovery: KeyDiscovery;
-  readonly events = new EventHub<BridgeEvent>();
+  readonly events: EventHub<BridgeEvent>;
   readonly api: ControlApi;
   readonly #logger: Logger;
   readonly #runtime: EngineRuntime;
@@ -91,6 +103,7 @@ export class Bridge {
   constructor(opts: BridgeOptions, store: Store) {
     this.paths = pathsFor(opts.home);
     this.store = store;
+    this.events = opts.events ?? new EventHub<BridgeEvent>();
     this.#logger = opts.logger;
     const repo = new StoreKeyringRepo(store);
     this.keyring = new Keyring({
@@ -115,7 +128,7 @@ export class Bridge {
       events: this.events,
       logger: opts.logger,
       offline: opts.offline ?? false,
-      ports: () => ({ control: this.#control?.port ?? null }),
+      ports: () => ({ control: this.#control?.port ?? opts.controlPort?.() ?? null }),
     });
     this.api = new BridgeControl({
       home: opts.home,
@@ -125,14 +138,20 @@ export class Bridge {
       logger: opts.logger,
       logs: opts.logs,
       runtime: this.#runtime,
+      ...(opts.keychain ? { keychain: opts.keychain } : {}),
     });
-    opts.logs.onLine((line) => {
-      if (this.events.size > 0) this.events.emit({ type: 'log', line });
-    });
+    // a host forwards log lines itself (also while locked)
+    if (!opts.events)
+      this.#offLogs = opts.logs.onLine((line) => {
+        if (this.events.size > 0) this.events.emit({ type: 'log', line });
+      });
   }
+
+  #offLogs: (() => void) | null = null;
 
   /** Starts the IMAP, SMTP and control listeners and the sync engines. */
   async serve(opts: ServeOptions = {}): Promise<ServeInfo> {
+    if (this.#closed) throw new Error('bridge is closed');
     const settings = await this.api.getSettings();
     const tls = await servingTls(this.store, this.#logger);
     const ports = await this.#runtime.start({
@@ -141,6 +160,7 @@ export class Bridge {
       tls,
       settings,
     });
+    if (opts.control === false) return { imap: ports.imap, smtp: ports.smtp, control: 0 };
     const token = randomBytes(32).toString('base64url');
     this.#control = await startControlServer({
       api: this.api,
@@ -150,8 +170,7 @@ export class Bridge {
       logger: this.#logger.child({ module: 'control' }),
       ...(opts.uiDir ? { uiDir: opts.uiDir } : {}),
     });
-    writePrivateFile(this.paths.controlToken, `${token}\n`);
-    writePrivateFile(this.paths.controlInfo, JSON.stringify({ port: this.#control.port, pid: process.pid }));
+    writeControlFiles(this.paths, token, this.#control.port);
     const info: ServeInfo = { imap: ports.imap, smtp: ports.smtp, control: this.#control.port };
     if (opts.uiDir) info.ui = `http://127.0.0.1:${this.#control.port}/#token=${token}`;
     return info;
@@ -160,6 +179,7 @@ export class Bridge {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#offLogs?.();
     await this.#runtime.stop();
     if (this.#control) {
       await this.#control.close();
@@ -168,6 +188,12 @@ export class Bridge {
     }
     this.store.close();
   }
+}
+
+/** control.token (0600) and control.json: how CLI commands find a running bridge. */
+export function writeControlFiles(paths: Paths, token: string, port: number): void {
+  writePrivateFile(paths.controlToken, `${token}\n`);
+  writePrivateFile(paths.controlInfo, JSON.stringify({ port, pid: process.pid }));
 }
 
 function writePrivateFile(path: string, content: string): void {
@@ -185,6 +211,7 @@ export async function createBridge(opts: BridgeOptions): Promise<Bridge> {
     logger: opts.logger.child({ module: 'store' }),
     ...(opts.passphrase !== undefined ? { passphrase: opts.passphrase } : {}),
     ...(opts.keychain ? { keychain: opts.keychain } : {}),
+    ...(opts.lock === false ? { lock: false } : {}),
   });
   try {
     return new Bridge(opts, store);

@@ -34,6 +34,10 @@ import type { Logger } from '../shared/logger.ts';
 import type { LogRing } from '../config/logging.ts';
 import { VERSION } from '../shared/version.ts';
 import { thunderbirdAutoconfigXml } from './client-config.ts';
+import { checkNewPassphrase, unlockMethods } from './unlock-info.ts';
+import { changePassphrase as rewrapPassphrase } from '../store/store.ts';
+import type { KeychainWrapper } from '../../native/keychain.ts';
+import { ConflictError } from '../shared/errors.ts';
 
 const SETTINGS_KEY = 'bridge.settings';
 
@@ -95,6 +99,7 @@ export interface BridgeControlDeps {
   logger: Logger;
   logs: LogRing;
   runtime: BridgeRuntime;
+  keychain?: KeychainWrapper;
 }
 
 export class BridgeControl implements ControlApi {
@@ -123,12 +128,36 @@ export class BridgeControl implements ControlApi {
     });
     return {
       version: VERSION,
+      initialized: true,
       locked: false,
+      unlockMethods: unlockMethods(this.#d.home, this.#d.keychain),
       home: this.#d.home,
       ports: runtime.ports(),
       offline: runtime.offline,
       accounts,
     };
+  }
+
+  async initialize(_passphrase: string): Promise<ClientCredentials> {
+    throw new ConflictError('already-initialized', 'the store already exists and is unlocked');
+  }
+
+  /** Already unlocked: nothing to do. */
+  async unlock(_passphrase: string): Promise<BridgeStatus> {
+    return this.status();
+  }
+
+  async changePassphrase(current: string, next: string): Promise<void> {
+    const fresh = checkNewPassphrase(next, false);
+    if (typeof current !== 'string')
+      throw new UserError('invalid-argument', 'the current passphrase must be a string');
+    if (!unlockMethods(this.#d.home, this.#d.keychain).passphrase) {
+      // keychain-only store: the unlocked store may add a passphrase wrap
+      await this.#d.store.changePassphrase(fresh);
+    } else {
+      await rewrapPassphrase({ dir: this.#d.home, oldPassphrase: current, newPassphrase: fresh });
+    }
+    this.#d.logger.info({}, 'store passphrase changed');
   }
 
   async listAccounts(): Promise<AccountInfo[]> {

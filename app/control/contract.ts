@@ -45,7 +45,12 @@ export interface AccountStatus {
 
 export interface BridgeStatus {
   version: string;
+  /** False until the store exists (first run: `initialize`). */
+  initialized: boolean;
+  /** True while the store is closed: only `status`, `initialize` and `unlock` work. */
   locked: boolean;
+  /** How this bridge can unlock: the OS keychain (desktop, real keyring) and/or a passphrase. */
+  unlockMethods: { keychain: boolean; passphrase: boolean };
   home: string;
   ports: { imap: number | null; smtp: number | null; control: number | null };
   offline: boolean;
@@ -167,6 +172,16 @@ export type BridgeEvent =
 export interface ControlApi {
   status(): Promise<BridgeStatus>;
 
+  /**
+   * First run: creates the encrypted store, the local TLS material and the local password, then
+   * unlocks and starts the bridge. `passphrase` may be '' only when the OS keychain wraps the key.
+   */
+  initialize(passphrase: string): Promise<ClientCredentials>;
+  /** Opens the store with the passphrase (or, with '', the OS keychain) and starts the bridge. */
+  unlock(passphrase: string): Promise<BridgeStatus>;
+  /** Rewraps the store key under a new passphrase (checks the current one first). */
+  changePassphrase(current: string, next: string): Promise<void>;
+
   listAccounts(): Promise<AccountInfo[]>;
   discoverProvider(email: string): Promise<ProviderSuggestion | null>;
   /** Verifies the provider login, then saves. */
@@ -211,6 +226,9 @@ export interface ControlError {
 /** Names of every ControlApi method, for transports that must validate the method name. */
 export const CONTROL_METHODS: readonly ControlMethod[] = [
   'status',
+  'initialize',
+  'unlock',
+  'changePassphrase',
   'listAccounts',
   'discoverProvider',
   'addAccount',

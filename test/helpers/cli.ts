@@ -78,3 +78,68 @@ export function serve(
     });
   });
 }
+
+export interface ServeProcess {
+  /** The next JSON line `serve` prints on stdout (waits up to `ms`). */
+  nextLine(ms?: number): Promise<Record<string, unknown>>;
+  stderr(): string;
+  exited(): Promise<number | null>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  pid: number;
+}
+
+/** Starts `lockbridge serve` and hands out its stdout lines one by one (locked → ready flows). */
+export function serveProcess(
+  home: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+): ServeProcess {
+  const child = spawn(process.execPath, [CLI, '--home', home, 'serve', ...args], {
+    env: { ...process.env, ...env } as NodeJS.ProcessEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  const lines: string[] = [];
+  const waiters: Array<() => void> = [];
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+    let nl;
+    while ((nl = out.indexOf('\n')) >= 0) {
+      lines.push(out.slice(0, nl));
+      out = out.slice(nl + 1);
+    }
+    for (const w of waiters.splice(0)) w();
+  });
+  const exit = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+  void exit.then(() => {
+    for (const w of waiters.splice(0)) w();
+  });
+  return {
+    pid: child.pid as number,
+    stderr: () => err,
+    exited: () => exit,
+    async nextLine(ms = 60_000) {
+      const deadline = Date.now() + ms;
+      while (lines.length === 0) {
+        if (child.exitCode !== null) throw new Error(`serve exited with ${child.exitCode}:\n${err}`);
+        if (Date.now() > deadline) throw new Error(`no line from serve in ${ms} ms:\n${err}`);
+        await new Promise<void>((res) => {
+          const t = setTimeout(res, 200);
+          waiters.push(() => {
+            clearTimeout(t);
+            res();
+          });
+        });
+      }
+      return JSON.parse(lines.shift()!) as Record<string, unknown>;
+    },
+    stop: (signal = 'SIGTERM') =>
+      new Promise((res) => {
+        if (child.exitCode !== null) return res(child.exitCode);
+        child.once('exit', (code) => res(code));
+        child.kill(signal);
+      }),
+  };
+}

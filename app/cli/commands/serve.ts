@@ -4,15 +4,20 @@ import { dirname, join } from 'node:path';
 import { flag, parse, portNumber, str } from '../args.ts';
 import type { CliContext } from '../context.ts';
 import { passphrase, requireStore } from '../session.ts';
-import { createBridge } from '../../index.ts';
+import { isInteractive } from '../prompt.ts';
+import { createBridgeHost } from '../../index.ts';
+import { storeExists } from '../../store/store.ts';
 import { createLogging } from '../../config/logging.ts';
 import { pathsFor } from '../../config/paths.ts';
 import { UserError } from '../../shared/errors.ts';
 
 const USAGE = 'lockbridge serve [--imap-port N] [--smtp-port N] [--control-port N] [--offline] [--ui]';
 
+/** The built renderer: LOCKBRIDGE_UI_DIR (packagers, tests), else renderer/dist of this checkout. */
 function uiDir(): string {
-  const dir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'renderer', 'dist');
+  const dir =
+    process.env.LOCKBRIDGE_UI_DIR ||
+    join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'renderer', 'dist');
   if (!existsSync(join(dir, 'index.html')))
     throw new UserError('no-ui', `the UI is not built (${dir}): run npm run build:ui`);
   return dir;
@@ -34,41 +39,35 @@ export async function runServe(ctx: CliContext, argv: string[]): Promise<number>
   const smtpPort = portNumber(str(p, 'smtp-port'), 'smtp-port');
   const controlPort = portNumber(str(p, 'control-port'), 'control-port');
   const ui = flag(p, 'ui') ? uiDir() : undefined;
-  requireStore(ctx.home);
-  const pass = await passphrase();
+  // With --ui the store may be created or unlocked in the browser: no store, or no passphrase at
+  // hand (no LOCKBRIDGE_PASSPHRASE, no terminal), starts locked and waits for the UI.
+  const envPass = process.env.LOCKBRIDGE_PASSPHRASE;
+  const havePass = (envPass !== undefined && envPass !== '') || isInteractive();
+  const exists = storeExists(ctx.home);
+  if (!ui) requireStore(ctx.home);
+  const pass = exists && (havePass || !ui) ? await passphrase() : undefined;
+  const local = process.env.LOCKBRIDGE_LOCAL_PASSWORD;
   const logging = createLogging({ file: pathsFor(ctx.home).logFile, stderr: true });
-  const bridge = await createBridge({
+  const host = createBridgeHost({
     home: ctx.home,
-    passphrase: pass,
     logger: logging.logger,
     logs: logging.ring,
     offline: flag(p, 'offline'),
-  }).catch((err: unknown) => {
-    logging.close();
-    throw err;
-  });
-  let info;
-  try {
-    info = await bridge.serve({
+    serve: {
       ...(imapPort !== undefined ? { imapPort } : {}),
       ...(smtpPort !== undefined ? { smtpPort } : {}),
-      ...(controlPort !== undefined ? { controlPort } : {}),
-      ...(ui ? { uiDir: ui } : {}),
-    });
-  } catch (err) {
-    await bridge.close();
-    logging.close();
-    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE')
-      throw new UserError(
-        'port-in-use',
-        `a port is already in use: ${(err as Error).message.replace(/^listen /, '')}`,
-      );
-    throw err;
-  }
-  ctx.stdout.write(`${JSON.stringify({ event: 'ready', ...info })}\n`);
-  logging.logger.info({ imap: info.imap, smtp: info.smtp, control: info.control }, 'bridge ready');
-  return new Promise<number>((resolve) => {
-    let stopping = false;
+    },
+    control: { port: controlPort ?? 0, ...(ui ? { uiDir: ui } : {}) },
+    ...(local !== undefined && local.length >= 8 ? { localPassword: local } : {}),
+    onReady: (info) => {
+      ctx.stdout.write(`${JSON.stringify({ event: 'ready', ...info })}\n`);
+      logging.logger.info({ imap: info.imap, smtp: info.smtp, control: info.control }, 'bridge ready');
+    },
+  });
+  // signals are handled from the start: the ready line may come (and a SIGTERM after it) before
+  // start() returns
+  let stopping = false;
+  const done = new Promise<number>((resolve) => {
     const stop = (signal: string) => {
       if (stopping) return;
       stopping = true;
@@ -78,7 +77,7 @@ export async function runServe(ctx: CliContext, argv: string[]): Promise<number>
         resolve(0);
       }, 4500);
       force.unref();
-      bridge
+      host
         .close()
         .catch((err: unknown) => logging.logger.error({ err: String(err) }, 'error while closing'))
         .finally(() => {
@@ -90,4 +89,23 @@ export async function runServe(ctx: CliContext, argv: string[]): Promise<number>
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+  try {
+    await host.start(pass !== undefined ? { passphrase: pass } : {});
+  } catch (err) {
+    if (stopping) return done;
+    logging.close();
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE')
+      throw new UserError(
+        'port-in-use',
+        `a port is already in use: ${(err as Error).message.replace(/^listen /, '')}`,
+      );
+    throw err;
+  }
+  if (host.locked && !stopping) {
+    ctx.stdout.write(`${JSON.stringify({ event: 'locked', control: host.controlPort, ui: host.uiUrl })}\n`);
+    ctx.stderr.write(
+      `Lockbridge is ${exists ? 'locked' : 'not set up yet'}: open ${host.uiUrl ?? 'the UI'} to ${exists ? 'unlock it' : 'create the store'}\n`,
+    );
+  }
+  return done;
 }
