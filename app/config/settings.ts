@@ -37,6 +37,9 @@ export const settingsPatchSchema = z
   .partial()
   .strict();
 
+/** Where the settings live in the store's key/value table. */
+export const SETTINGS_KEY = 'bridge.settings';
+
 export function mergeSettings(stored: Partial<Settings> | null | undefined, patch: unknown = {}): Settings {
   const parsed = settingsPatchSchema.parse(patch);
   return { ...DEFAULT_SETTINGS, ...(stored ?? {}), ...parsed };

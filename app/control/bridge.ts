@@ -27,7 +27,7 @@ import type {
 import type { Store } from '../store/store.ts';
 import type { Account } from '../store/repos/accounts.ts';
 import type { Keyring } from '../keys/keyring.ts';
-import { mergeSettings } from '../config/settings.ts';
+import { mergeSettings, SETTINGS_KEY } from '../config/settings.ts';
 import { NotFoundError, UserError } from '../shared/errors.ts';
 import type { EventHub } from '../shared/event-hub.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -38,8 +38,6 @@ import { checkNewPassphrase, unlockMethods } from './unlock-info.ts';
 import { changePassphrase as rewrapPassphrase } from '../store/store.ts';
 import type { KeychainWrapper } from '../../native/keychain.ts';
 import { ConflictError } from '../shared/errors.ts';
-
-const SETTINGS_KEY = 'bridge.settings';
 
 /** What the façade needs from the running engine parts that may be absent (CLI one-shot mode). */
 export interface BridgeRuntime {
@@ -53,6 +51,8 @@ export interface BridgeRuntime {
   resumeSync(email: string): Promise<void>;
   /** Called after an account is added/removed so sync starts/stops. */
   accountsChanged(): void;
+  /** Called after the settings changed, so running engines pick them up. */
+  settingsChanged?(): void;
   importFiles(account: Account, mailbox: string, files: string[]): Promise<ImportResult>;
   discoverProvider(email: string): Promise<ProviderSuggestion | null>;
   sendSetupMessage?(email: string): Promise<{ setupCode: string }>;
@@ -181,6 +181,7 @@ export class BridgeControl implements ControlApi {
       username: a.username || a.email,
       providerPassword: a.password,
       caPem: a.caPem ?? null,
+      settings: { encryptAtRest: (await this.getSettings()).encryptAtRest },
     });
     // The user's own key is made for them: mail to and from this address is encrypted from now on.
     if (!this.#d.keyring.own.active(saved.email)) await this.#d.keyring.own.generate(saved.email);
@@ -353,7 +354,14 @@ export class BridgeControl implements ControlApi {
 
   async updateSettings(patch: Partial<Settings>): Promise<Settings> {
     const next = mergeSettings(this.#d.store.settings.get<Partial<Settings>>(SETTINGS_KEY), patch);
-    this.#d.store.settings.set(SETTINGS_KEY, next);
+    const { store } = this.#d;
+    store.settings.set(SETTINGS_KEY, next);
+    // encrypt-at-rest is carried out per account by its sync engine
+    if (patch && typeof patch === 'object' && 'encryptAtRest' in patch)
+      for (const a of store.accounts.list())
+        if (a.settings.encryptAtRest !== next.encryptAtRest)
+          store.accounts.update(a.id, { settings: { ...a.settings, encryptAtRest: next.encryptAtRest } });
+    this.#d.runtime.settingsChanged?.();
     this.#d.logger.info({ changed: Object.keys(patch ?? {}) }, 'settings updated');
     return next;
   }

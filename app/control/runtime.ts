@@ -26,6 +26,7 @@ import type { RunningSmtpServer } from '../smtp/server.ts';
 import type { OutboxWorker } from '../sync/outbox/worker.ts';
 import type { SyncManager } from '../sync/manager.ts';
 import { discoverProviderSettings } from './provider-discovery.ts';
+import { mergeSettings, SETTINGS_KEY } from '../config/settings.ts';
 
 export interface RuntimeDeps {
   store: Store;
@@ -57,6 +58,9 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
   let outbox: OutboxWorker | null = null;
   let sync: SyncManager | null = null;
   let engine: { close(): Promise<void> } | null = null;
+  // Settings are read live (a UI change applies to the next message); ports and TLS mode apply at
+  // the next start.
+  const currentSettings = (): Settings => mergeSettings(store.settings.get<Partial<Settings>>(SETTINGS_KEY));
 
   return {
     offline: deps.offline,
@@ -108,7 +112,7 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
             keyringRepo: deps.keyringRepo,
             discovery: deps.discovery,
             logger: logger.child({ module: 'submission' }),
-            settings: () => opts.settings,
+            settings: currentSettings,
             onQueued: () => outbox?.kick(),
           }),
           logger,
@@ -147,7 +151,7 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
         offline: deps.offline,
         processInbound: createInboundProcessor({ keyring: deps.keyring, autocrypt, engine: pool, logger }),
         encryptForUpload: async (raw, ctx) =>
-          opts.settings.uploadEncryptedToSelf ? encryptToSelf(raw, ctx) : raw,
+          currentSettings().uploadEncryptedToSelf ? encryptToSelf(raw, ctx) : raw,
         onEvent: (email, ev) => {
           if (ev.type === 'progress')
             deps.events.emit({ type: 'sync-progress', email, progress: ev.progress });
@@ -202,6 +206,10 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
 
     accountsChanged() {
       sync?.accountsChanged();
+    },
+
+    settingsChanged() {
+      sync?.sink.kick();
     },
 
     async importFiles(account: Account, mailbox: string, files: string[]): Promise<ImportResult> {

@@ -1,0 +1,84 @@
+// Settings changed through the ControlApi (the UI's settings page) apply to a running bridge at
+// once: the SMTP server's encryption policy flips without a restart, and "encrypt at rest" reaches
+// every account's sync engine.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import nodemailer from 'nodemailer';
+import { createBridge, initHome, type Bridge } from '../../../app/index.ts';
+import { LogRing } from '../../../app/config/logging.ts';
+import { silentLogger } from '../../../app/shared/logger.ts';
+
+const home = mkdtempSync(join(tmpdir(), 'lb-settings-'));
+const PASS = 'settings live passphrase';
+const LOCAL = 'settings-live-local';
+const ME = 'me@example.test';
+let bridge: Bridge;
+let smtpPort = 0;
+let caPem = '';
+
+before(async () => {
+  const init = await initHome({ home, passphrase: PASS, localPassword: LOCAL, logger: silentLogger });
+  caPem = init.caPem;
+  bridge = await createBridge({
+    home,
+    passphrase: PASS,
+    logger: silentLogger,
+    logs: new LogRing(),
+    offline: true,
+  });
+  bridge.store.accounts.create({
+    email: ME,
+    imap: { host: '127.0.0.1', port: 1 },
+    smtp: { host: '127.0.0.1', port: 1 },
+    security: 'starttls',
+    username: ME,
+    providerPassword: 'x',
+    caPem: null,
+  });
+  await bridge.keyring.own.generate(ME);
+  const info = await bridge.serve({ imapPort: 0, smtpPort: 0, control: false });
+  smtpPort = info.smtp;
+});
+
+after(async () => {
+  await bridge.close();
+  rmSync(home, { recursive: true, force: true });
+});
+
+function send(to: string) {
+  return nodemailer
+    .createTransport({
+      host: '127.0.0.1',
+      port: smtpPort,
+      requireTLS: true,
+      tls: { ca: [caPem], servername: 'localhost' },
+      auth: { user: ME, pass: LOCAL },
+    })
+    .sendMail({ from: ME, to, subject: 'policy check', text: 'hello\n' });
+}
+
+test('the encryption policy applies to the next message without a restart', async () => {
+  await bridge.api.updateSettings({ encryptPolicy: 'always' });
+  await assert.rejects(send('nokey@nowhere.test'), (err: Error & { responseCode?: number }) => {
+    assert.equal(err.responseCode, 550);
+    assert.match(err.message, /nokey@nowhere\.test/);
+    return true;
+  });
+  await bridge.api.updateSettings({ encryptPolicy: 'when-possible' });
+  const ok = await send('nokey@nowhere.test');
+  assert.match(ok.response, /^250/);
+});
+
+test('encrypt at rest reaches every account and is validated', async () => {
+  const id = bridge.store.accounts.getByEmail(ME)!.id;
+  assert.notEqual(bridge.store.accounts.get(id)!.settings.encryptAtRest, true);
+  await bridge.api.updateSettings({ encryptAtRest: true });
+  assert.equal(bridge.store.accounts.get(id)!.settings.encryptAtRest, true);
+  assert.equal((await bridge.api.getSettings()).encryptAtRest, true);
+  await bridge.api.updateSettings({ encryptAtRest: false });
+  assert.equal(bridge.store.accounts.get(id)!.settings.encryptAtRest, false);
+  await assert.rejects(bridge.api.updateSettings({ encryptAtRest: 'yes' } as never), /boolean/);
+});
