@@ -58,6 +58,17 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
   let outbox: OutboxWorker | null = null;
   let sync: SyncManager | null = null;
   let engine: { close(): Promise<void> } | null = null;
+  let renewTimer: NodeJS.Timeout | null = null;
+  /** Own keys close to expiry are extended (announced through Autocrypt on the next mail). */
+  const renewOwnKeys = async (): Promise<void> => {
+    try {
+      const renewed = await deps.keyring.own.renewAllExpiring();
+      if (renewed.length)
+        logger.info({ fingerprints: renewed.map((k) => k.fingerprint) }, 'renewed own keys close to expiry');
+    } catch (err) {
+      logger.warn({ err: String(err) }, 'own key renewal failed; retrying tomorrow');
+    }
+  };
   // Settings are read live (a UI change applies to the next message); ports and TLS mode apply at
   // the next start.
   const currentSettings = (): Settings => mergeSettings(store.settings.get<Partial<Settings>>(SETTINGS_KEY));
@@ -160,10 +171,15 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
         },
       });
       sync.start();
+      void renewOwnKeys();
+      renewTimer = setInterval(() => void renewOwnKeys(), 24 * 3600 * 1000);
+      renewTimer.unref();
       return { imap: imap.port, smtp: smtp.port };
     },
 
     async stop() {
+      if (renewTimer) clearInterval(renewTimer);
+      renewTimer = null;
       await Promise.all([imap?.close(), smtp?.close(), sync?.stop()]);
       sync = null;
       await engine?.close();
