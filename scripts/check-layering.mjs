@@ -107,13 +107,27 @@ for (const file of walk(join(root, 'renderer'))) {
   }
 }
 
+/**
+ * The Electron shell composes the engine like the CLI does: the composition root, the contract,
+ * the one error formatter, logging and the data-directory rule. Nothing deeper.
+ */
+const MAIN_MAY_IMPORT = [
+  'app/index',
+  'app/control/contract',
+  'app/control/errors',
+  'app/config/logging',
+  'app/config/paths',
+];
+
 for (const file of walk(join(root, 'main'))) {
   const r = rel(file);
-  for (const { spec } of importsOf(file)) {
+  for (const { spec, typeOnly } of importsOf(file)) {
+    if (r === 'main/preload.ts' && !typeOnly && spec !== 'electron')
+      problems.push(`${r}: the sandboxed preload is one script: it may only 'import type' (got ${spec})`);
     if (!spec.startsWith('.')) continue;
     const target = rel(resolve(dirname(file), spec)).replace(/\.(ts|js)$/, '');
-    if (target.startsWith('app/') && !['app/index', 'app/control/contract'].includes(target))
-      problems.push(`${r}: main/ may import only app/index.ts and app/control/contract.ts (got ${target})`);
+    if (target.startsWith('app/') && !MAIN_MAY_IMPORT.includes(target))
+      problems.push(`${r}: main/ may import only ${MAIN_MAY_IMPORT.join(', ')} from app/ (got ${target})`);
     if (target.startsWith('renderer/')) problems.push(`${r}: main/ must not import renderer/`);
   }
 }
