@@ -5,6 +5,7 @@ import { useApp } from '../app-context.ts';
 import { useBridgeEvent } from '../hooks/useBridgeEvent.ts';
 import { hashFor, ROUTES, type RouteName } from '../routes.ts';
 import { StatusIndicator } from './StatusIndicator.tsx';
+import { KEY_WARNINGS_CHANGED } from '../key-warning-signal.ts';
 
 function Nav({ route }: { route: RouteName }) {
   const { bridge } = useApp();
@@ -17,6 +18,10 @@ function Nav({ route }: { route: RouteName }) {
   };
   useEffect(load, [bridge, route]);
   useBridgeEvent('key-change', load);
+  useEffect(() => {
+    window.addEventListener(KEY_WARNINGS_CHANGED, load);
+    return () => window.removeEventListener(KEY_WARNINGS_CHANGED, load);
+  });
   return (
     <nav aria-label="Main">
       <ul className="nav-list">
@@ -27,13 +32,12 @@ function Nav({ route }: { route: RouteName }) {
               <a href={hashFor(r.name)} aria-current={current ? 'page' : undefined}>
                 {r.label}
                 {r.name === 'keys' && warnings > 0 ? (
-                  <span
-                    className="nav-count"
-                    aria-label={`, ${warnings} key change warning${warnings === 1 ? '' : 's'}`}
-                  >
-                    {' '}
-                    {warnings}
-                  </span>
+                  <>
+                    <span className="nav-count" aria-hidden="true">
+                      {warnings}
+                    </span>
+                    <span className="visually-hidden">{`, ${warnings} key change warning${warnings === 1 ? '' : 's'}`}</span>
+                  </>
                 ) : null}
               </a>
             </li>

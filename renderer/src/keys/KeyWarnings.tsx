@@ -5,6 +5,7 @@ import { ErrorText } from '../components/ErrorText.tsx';
 import { Fingerprint } from '../components/Fingerprint.tsx';
 import { formatTime } from '../format.ts';
 import { useAction } from '../hooks/useAction.ts';
+import { signalKeyWarningsChanged } from '../key-warning-signal.ts';
 
 const SOURCE: Record<string, string> = {
   autocrypt: 'an Autocrypt header',
@@ -27,6 +28,7 @@ function Warning({ w, onChanged }: { w: KeyChangeWarning; onChanged(): Promise<v
     });
     if (!ok) return;
     toast(`The new key of ${w.email} is accepted and marked verified.`, 'success');
+    signalKeyWarningsChanged();
     await onChanged();
   };
   return (

@@ -5,7 +5,8 @@ import { ErrorText } from '../components/ErrorText.tsx';
 import { downloadBytes } from '../download.ts';
 import { fileSafe } from '../format.ts';
 import { useAction } from '../hooks/useAction.ts';
-import { base64ToBytes, createZip } from '../zip.ts';
+import { wkdZipEntries } from '../wkd-files.ts';
+import { createZip } from '../zip.ts';
 
 export function WkdExport() {
   const { bridge, status, toast } = useApp();
@@ -19,8 +20,8 @@ export function WkdExport() {
     const d = domain.trim().toLowerCase();
     const tree = await action.run(() => bridge.exportWkd(d));
     if (!tree) return;
-    const entries = Object.entries(tree).map(([path, b64]) => ({ path, data: base64ToBytes(b64) }));
-    if (entries.length === 0) {
+    const entries = wkdZipEntries(tree);
+    if (!entries.some((e) => e.path.includes('/hu/'))) {
       toast(`None of your keys has an address at ${d}.`, 'error');
       return;
     }
@@ -32,8 +33,8 @@ export function WkdExport() {
     <section aria-labelledby={`${id}-h`}>
       <h2 id={`${id}-h`}>Web Key Directory (for domain owners)</h2>
       <p className="small">
-        Publish your public keys on your own web server so others find them: unpack the .zip at the root of{' '}
-        <code>https://openpgpkey.your-domain/</code> or <code>https://your-domain/</code>.
+        Let others find your public keys on your own web server: the .zip holds a <code>.well-known</code>{' '}
+        folder to unpack at the web root of <code>https://your-domain/</code> (the WKD direct method).
       </p>
       <form onSubmit={(e) => void submit(e)} noValidate>
         <div className="field">

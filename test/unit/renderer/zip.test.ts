@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 as zlibCrc32 } from 'node:zlib';
 import { base64ToBytes, crc32, createZip, dosDateTime } from '../../../renderer/src/zip.ts';
+import { wkdZipEntries } from '../../../renderer/src/wkd-files.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -71,4 +72,17 @@ test('bad paths are refused; base64 decodes', () => {
     /duplicate/,
   );
   assert.deepEqual(base64ToBytes('AAEC/w=='), new Uint8Array([0, 1, 2, 255]));
+});
+
+test('the WKD tree goes under .well-known/ in the archive', () => {
+  const entries = wkdZipEntries({ 'openpgpkey/policy': '', 'openpgpkey/hu/abc': 'AQID' });
+  assert.deepEqual(
+    entries.map((e) => e.path),
+    ['.well-known/openpgpkey/hu/abc', '.well-known/openpgpkey/policy'],
+  );
+  assert.deepEqual(entries[0]?.data, new Uint8Array([1, 2, 3]));
+  assert.equal(
+    wkdZipEntries({ '.well-known/openpgpkey/policy': '' })[0]?.path,
+    '.well-known/openpgpkey/policy',
+  );
 });

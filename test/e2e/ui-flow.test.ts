@@ -1,0 +1,572 @@
+// The web UI end to end, against the real engine (`lockbridge serve --ui`, not offline) and a real
+// Dovecot provider, driven by Chromium through playwright-core:
+//   first run in the browser (serve starts locked → "create your store" → ready line), add the
+//   Dovecot account (wrong password refused with the engine's message, then the right one, with
+//   the provider's private CA picked as a file), watch sync reach 100 % for pre-filled folders,
+//   read the local credentials (same password as `lockbridge credentials --json`, CA and
+//   Thunderbird downloads), generate/export/back up keys, WKD .zip, a contact's real key change
+//   (key imported by hand, then an Autocrypt header with another key delivered to Dovecot and
+//   synced) shown live and accepted, "mark verified", settings saved and persisted across a
+//   restart, the unlock page after the restart, logs, outbox, a focus-trapped dialog, keyboard
+//   focus order with visible focus rings; axe-core on every page; screenshots of every page.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import * as openpgp from 'openpgp';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { KeySummary, Settings } from '../../app/control/contract.ts';
+import { startProvider, type Provider } from '../helpers/provider.ts';
+import { cli, tempHome } from '../helpers/cli.ts';
+import {
+  assertAccessible,
+  control,
+  focused,
+  launchChromium,
+  screenshot,
+  startServe,
+  tokenOf,
+  watchPage,
+  type PageGlobals,
+  type ServeLines,
+} from './ui-harness.ts';
+
+const EMAIL = 'ui@example.test';
+const PROVIDER_PW = 'provider-secret-1';
+const PASSPHRASE = 'browser first run';
+const BOB = 'bob@outside.test';
+const INBOX_COUNT = 12;
+const ARCHIVE_COUNT = 5;
+
+const home = tempHome('lb-ui-');
+const scratch = mkdtempSync(join(tmpdir(), 'lb-ui-files-'));
+let provider: Provider;
+let serve: ServeLines | null = null;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let pageWatch: { assertClean(): void };
+let controlPort = 0;
+let token = '';
+let uiUrl = '';
+
+function message(i: number, box: string): Buffer {
+  return Buffer.from(
+    `From: Sender ${i} <sender${i}@outside.test>\r\nTo: ${EMAIL}\r\nSubject: ${box} message ${i}\r\n` +
+      `Date: Mon, 2 Mar 2026 10:${String(i).padStart(2, '0')}:00 +0000\r\nMessage-ID: <${box}-${i}@outside.test>\r\n` +
+      `Content-Type: text/plain; charset=utf-8\r\n\r\nbody ${i}\r\n`,
+  );
+}
+
+const serveArgs = ['--ui', '--imap-port', '0', '--smtp-port', '0', '--control-port', '0'];
+const serveEnv = { LOCKBRIDGE_PASSPHRASE: undefined, LOCKBRIDGE_LOG_LEVEL: 'info' };
+
+async function download(click: () => Promise<void>): Promise<{ name: string; text: string; path: string }> {
+  const [dl] = await Promise.all([page.waitForEvent('download'), click()]);
+  const path = join(scratch, dl.suggestedFilename());
+  await dl.saveAs(path);
+  return { name: dl.suggestedFilename(), text: readFileSync(path, 'utf8'), path };
+}
+
+async function go(route: string): Promise<void> {
+  await page
+    .getByRole('navigation', { name: 'Main' })
+    .getByRole('link', { name: route, exact: true })
+    .click();
+  await page.getByRole('heading', { level: 1 }).waitFor();
+}
+
+before(async () => {
+  provider = await startProvider({ postfix: false });
+  await provider.addUser(EMAIL, PROVIDER_PW);
+  await provider.bulkLoad(
+    EMAIL,
+    'INBOX',
+    Array.from({ length: INBOX_COUNT }, (_, i) => message(i, 'inbox')),
+  );
+  await provider.bulkLoad(
+    EMAIL,
+    'Archive',
+    Array.from({ length: ARCHIVE_COUNT }, (_, i) => message(i, 'archive')),
+  );
+  writeFileSync(join(scratch, 'provider-ca.pem'), provider.caPem);
+  browser = await launchChromium();
+  context = await browser.newContext({ viewport: { width: 800, height: 600 }, acceptDownloads: true });
+  page = await context.newPage();
+  pageWatch = watchPage(page);
+});
+
+after(async () => {
+  await serve?.stop('SIGKILL');
+  await browser?.close();
+  await provider?.close();
+  home.cleanup();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+test('first run in the browser: serve starts locked, the UI creates the store, the bridge starts', async () => {
+  serve = startServe(home.dir, serveArgs, serveEnv);
+  const locked = await serve.next();
+  assert.equal(locked.event, 'locked');
+  uiUrl = String(locked.ui);
+  token = tokenOf(uiUrl);
+  controlPort = Number(locked.control);
+
+  await page.goto(uiUrl);
+  const h1 = page.getByRole('heading', { level: 1 });
+  await assert.doesNotReject(h1.filter({ hasText: 'Create your encrypted store' }).waitFor());
+  assert.ok(!page.url().includes('token'), `token removed from the address bar: ${page.url()}`);
+  assert.equal(await page.evaluate("sessionStorage.getItem('lockbridge.controlToken')"), token);
+  assert.equal(await page.locator('[data-state]').getAttribute('data-state'), 'locked');
+  await assertAccessible(page, 'create store');
+  await screenshot(page, 'create-store');
+
+  await page.getByLabel('Passphrase', { exact: true }).fill('short');
+  await page.getByLabel('Repeat the passphrase').fill('short');
+  await page.getByRole('button', { name: 'Create store' }).click();
+  await page.getByRole('alert').filter({ hasText: 'at least 8 characters' }).waitFor();
+
+  await page.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
+  await page.getByLabel('Repeat the passphrase').fill(PASSPHRASE);
+  await page.getByRole('button', { name: 'Create store' }).click();
+  await h1.filter({ hasText: 'Add a mail account' }).waitFor();
+  const ready = await serve.next();
+  assert.equal(ready.event, 'ready');
+  assert.ok(Number(ready.imap) > 0 && Number(ready.smtp) > 0);
+  assert.equal(Number(ready.control), controlPort, 'same control listener, same token');
+  assert.equal(await page.getByRole('navigation', { name: 'Main' }).count(), 1, 'navigation once unlocked');
+});
+
+test('add the Dovecot account: wrong password refused with the engine message, then added', async () => {
+  await page.getByLabel('Your e-mail address').fill(EMAIL);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByRole('heading', { name: 'Provider settings' }).waitFor({ timeout: 20_000 });
+  assert.match(
+    await page.getByTestId('discovery-source').innerText(),
+    /No settings were found|found|Guessed/,
+  );
+  await assertAccessible(page, 'add account (details)');
+  await screenshot(page, 'add-account');
+
+  await page.getByLabel('IMAP server').fill('127.0.0.1');
+  await page.getByLabel('IMAP port').fill(String(provider.imapPort));
+  await page.getByLabel('SMTP server').fill('127.0.0.1');
+  await page.getByLabel('SMTP port').fill('2525');
+  await page.getByLabel('Connection security').selectOption('starttls');
+  await page.getByLabel('Provider CA certificate (optional)').setInputFiles(join(scratch, 'provider-ca.pem'));
+  await page.getByText('Using provider-ca.pem.').waitFor();
+
+  await page.getByLabel('Password at the provider').fill('not-the-password');
+  await page.getByRole('button', { name: 'Check login and add account' }).click();
+  const alert = page.getByRole('alert');
+  await alert.waitFor({ timeout: 30_000 });
+  const wrong = await alert.innerText();
+  assert.match(wrong, /password|authenticat|login/i, `wrong password explained: ${wrong}`);
+  await screenshot(page, 'add-account-error');
+
+  await page.getByLabel('Password at the provider').fill(PROVIDER_PW);
+  await page.getByRole('button', { name: 'Check login and add account' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Accounts' }).waitFor({ timeout: 30_000 });
+  await page.locator(`article[data-account="${EMAIL}"]`).waitFor();
+  const accounts = await control<{ email: string; username: string }[]>(controlPort, token, 'listAccounts');
+  assert.deepEqual(
+    accounts.map((a) => a.email),
+    [EMAIL],
+  );
+});
+
+test('sync progress reaches 100 % for the pre-filled folders', async () => {
+  // record every value the overall bar shows, to check it only moves forward
+  await page.evaluate(() => {
+    const seen: number[] = [];
+    const g = globalThis as unknown as PageGlobals;
+    g.__seen = seen;
+    const record = () => {
+      const bar = g.document.querySelector('[role="progressbar"][aria-label^="Sync of"]');
+      const v = bar ? Number(bar.getAttribute('aria-valuenow')) : NaN;
+      if (!Number.isNaN(v) && seen[seen.length - 1] !== v) seen.push(v);
+    };
+    record();
+    new g.MutationObserver(record).observe(g.document.body, {
+      subtree: true,
+      attributes: true,
+      childList: true,
+    });
+  });
+  const card = page.locator(`article[data-account="${EMAIL}"]`);
+  const total = INBOX_COUNT + ARCHIVE_COUNT;
+  const overall = card.getByRole('progressbar', { name: `Sync of ${EMAIL}` });
+  await page.waitForFunction(
+    ({ email, total }) => {
+      const bar = (globalThis as unknown as PageGlobals).document.querySelector(
+        `[role="progressbar"][aria-label="Sync of ${email}"]`,
+      );
+      return (
+        bar?.getAttribute('aria-valuenow') === '100' &&
+        bar.getAttribute('aria-valuetext')?.includes(`${total} of ${total}`)
+      );
+    },
+    { email: EMAIL, total },
+    { timeout: 45_000 },
+  );
+  assert.equal(await overall.getAttribute('aria-valuenow'), '100');
+  const inbox = card.getByRole('progressbar', { name: 'Folder INBOX' });
+  await page.waitForFunction(
+    (n) =>
+      (globalThis as unknown as PageGlobals).document
+        .querySelector('[role="progressbar"][aria-label="Folder INBOX"]')
+        ?.getAttribute('aria-valuetext')
+        ?.includes(`${n} of ${n}`),
+    INBOX_COUNT,
+  );
+  assert.equal(await inbox.getAttribute('aria-valuenow'), '100');
+  assert.match(
+    (await inbox.getAttribute('aria-valuetext')) ?? '',
+    new RegExp(`${INBOX_COUNT} of ${INBOX_COUNT}`),
+  );
+  const archive = card.getByRole('progressbar', { name: 'Folder Archive' });
+  assert.match(
+    (await archive.getAttribute('aria-valuetext')) ?? '',
+    new RegExp(`${ARCHIVE_COUNT} of ${ARCHIVE_COUNT}`),
+  );
+  const seen = await page.evaluate(() => (globalThis as unknown as PageGlobals).__seen ?? []);
+  assert.deepEqual(
+    [...seen].sort((a, b) => a - b),
+    seen,
+    `progress never goes back: ${seen.join(' → ')}`,
+  );
+  await card.getByText('Online').waitFor({ timeout: 20_000 });
+  await page.waitForFunction(
+    () =>
+      (globalThis as unknown as PageGlobals).document
+        .querySelector('[data-state]')
+        ?.getAttribute('data-state') === 'ok',
+  );
+  await assertAccessible(page, 'accounts');
+  await screenshot(page, 'accounts');
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await screenshot(page, 'accounts-1280');
+  await page.setViewportSize({ width: 800, height: 600 });
+
+  // pause / resume through the UI reaches the engine
+  await card.getByRole('button', { name: 'Pause sync' }).click();
+  await card.getByRole('button', { name: 'Resume sync' }).waitFor();
+  const paused = await control<{ accounts: { paused: boolean }[] }>(controlPort, token, 'status');
+  assert.equal(paused.accounts[0]?.paused, true);
+  await card.getByRole('button', { name: 'Resume sync' }).click();
+  await card.getByRole('button', { name: 'Pause sync' }).waitFor();
+});
+
+test('connect your mail client: the local password is the one `lockbridge credentials` prints', async () => {
+  await go('Connect your mail client');
+  const creds = cli(['--home', home.dir, 'credentials', '--json'], { LOCKBRIDGE_PASSPHRASE: undefined });
+  assert.equal(creds.status, 0, creds.stderr);
+  const expected = JSON.parse(creds.stdout) as { password: string; caPem: string; imap: { port: number } };
+  const secret = page.getByTestId('local-password');
+  assert.ok(!(await secret.innerText()).includes(expected.password), 'hidden until asked');
+  await page.getByRole('button', { name: 'Show password' }).click();
+  assert.equal(await secret.innerText(), expected.password);
+  assert.equal(
+    await page.getByRole('button', { name: 'Hide password' }).getAttribute('aria-pressed'),
+    'true',
+  );
+  assert.equal(await page.getByTestId('cred-imap-port').innerText(), String(expected.imap.port));
+  await screenshot(page, 'connect');
+  await page.getByRole('button', { name: 'Hide password' }).click();
+  await assertAccessible(page, 'connect');
+
+  const ca = await download(() => page.getByRole('button', { name: /Download local certificate/ }).click());
+  assert.equal(ca.name, 'lockbridge-ca.pem');
+  assert.equal(ca.text, expected.caPem);
+  const tb = await download(() =>
+    page.getByRole('button', { name: `Thunderbird account file for ${EMAIL}` }).click(),
+  );
+  assert.match(tb.text, /<clientConfig/);
+  assert.ok(tb.text.includes(EMAIL) && tb.text.includes(String(expected.imap.port)));
+
+  // the copy button reaches the clipboard (or its fallback) and says so
+  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+  await page.getByRole('button', { name: 'Copy local password' }).click();
+  await page.getByRole('status').getByText('local password copied.').waitFor();
+  assert.equal(await page.evaluate('navigator.clipboard.readText()'), expected.password);
+});
+
+test('keys: own key listed; generate (error shown, then a new address), export, back up, Setup Message, WKD', async () => {
+  await go('Keys');
+  const own = page.locator('li.key-row').filter({ has: page.getByRole('heading', { name: EMAIL }) });
+  await own.first().waitFor();
+  await own.getByText('Needs backup').waitFor();
+
+  const gen = page.getByLabel('Generate a new key for');
+  await gen.fill(EMAIL);
+  await page.getByRole('button', { name: 'Generate key' }).click();
+  await page.getByRole('alert').filter({ hasText: 'already has a key' }).waitFor();
+  await gen.fill('alias@example.test');
+  await page.getByRole('button', { name: 'Generate key' }).click();
+  const alias = page
+    .locator('li.key-row')
+    .filter({ has: page.getByRole('heading', { name: 'alias@example.test' }) });
+  await alias.waitFor();
+  const aliasFpr = await alias.locator('[data-fpr]').getAttribute('data-fpr');
+  assert.match(aliasFpr ?? '', /^[0-9A-F]{40,64}$/);
+
+  const pub = await download(() => alias.getByRole('button', { name: /Export public key/ }).click());
+  const pubKey = await openpgp.readKey({ armoredKey: pub.text });
+  assert.ok(!pubKey.isPrivate());
+  assert.equal(pubKey.getFingerprint().toUpperCase(), aliasFpr);
+
+  await own.getByRole('button', { name: /Back up secret key/ }).click();
+  const dialog = page.getByRole('alertdialog', { name: 'Back up your secret key' });
+  await dialog.waitFor();
+  await dialog.getByText('Anyone who gets this file').waitFor();
+  await assertAccessible(page, 'backup dialog');
+  const sec = await download(() => dialog.getByRole('button', { name: /Download secret key/ }).click());
+  assert.match(sec.text, /BEGIN PGP PRIVATE KEY BLOCK/);
+  await dialog.waitFor({ state: 'hidden' });
+  await own.getByText('Needs backup').waitFor({ state: 'detached' });
+
+  await own.getByRole('button', { name: /Send Autocrypt Setup Message/ }).click();
+  const setup = page.getByRole('dialog', { name: 'Autocrypt Setup Message' });
+  await setup.getByRole('button', { name: 'Create Setup Message' }).click();
+  const code = await setup.getByTestId('setup-code').innerText();
+  assert.match(code.trim(), /^\d{4}(-\d{4}){8}$/, `setup code shown: ${code}`);
+  await screenshot(page, 'keys-setup-code');
+  await setup.getByRole('button', { name: 'I wrote it down' }).click();
+
+  await page.getByRole('textbox', { name: 'Domain' }).fill('example.test');
+  const zip = await download(() => page.getByRole('button', { name: 'Download WKD folder (.zip)' }).click());
+  assert.equal(zip.name, 'wkd-example.test.zip');
+  const t = spawnSync('unzip', ['-Z1', zip.path], { encoding: 'utf8' });
+  assert.equal(spawnSync('unzip', ['-t', zip.path]).status, 0, 'zip passes unzip -t');
+  assert.match(t.stdout, /^\.well-known\/openpgpkey\/hu\/[a-z0-9]{32}$/m);
+  assert.match(t.stdout, /^\.well-known\/openpgpkey\/policy$/m);
+});
+
+test("a contact's key change arrives by mail, is shown live, and is accepted as verified", async () => {
+  const keyA = await openpgp.generateKey({
+    type: 'ecc',
+    curve: 'curve25519Legacy',
+    userIDs: [{ email: BOB }],
+    format: 'object',
+  });
+  const keyB = await openpgp.generateKey({
+    type: 'ecc',
+    curve: 'curve25519Legacy',
+    userIDs: [{ email: BOB }],
+    format: 'object',
+  });
+  const fprA = keyA.publicKey.getFingerprint().toUpperCase();
+  const fprB = keyB.publicKey.getFingerprint().toUpperCase();
+
+  // Bob's first key, imported by hand (paste), then marked verified
+  await page.getByLabel('Armored key').fill(keyA.publicKey.armor());
+  await page.getByRole('button', { name: 'Import key', exact: true }).click();
+  const bob = page.locator(`li[data-contact="${BOB}"][data-key="${fprA}"]`);
+  await bob.waitFor();
+  await bob.getByText('Unverified').waitFor();
+  await bob.getByRole('button', { name: /Mark verified/ }).click();
+  await bob.getByText('Verified', { exact: true }).waitFor();
+  let keys = await control<KeySummary[]>(controlPort, token, 'listKeys');
+  assert.equal(keys.find((k) => k.fingerprint === fprA)?.trust, 'verified');
+
+  // Bob writes with a different key in his Autocrypt header; the mail reaches Dovecot and is synced
+  const keydata = Buffer.from(keyB.publicKey.write()).toString('base64');
+  const raw =
+    `From: Bob <${BOB}>\r\nTo: ${EMAIL}\r\nSubject: my new key\r\nDate: ${new Date().toUTCString()}\r\n` +
+    `Message-ID: <newkey@outside.test>\r\nAutocrypt: addr=${BOB}; keydata=${keydata}\r\n` +
+    `Content-Type: text/plain; charset=utf-8\r\n\r\nI have a new key.\r\n`;
+  await provider.deliver(raw, { to: [EMAIL], via: 'lmtp' });
+
+  const warning = page.locator(`li[data-warning="${BOB}"]`);
+  await warning.waitFor({ timeout: 30_000 }); // shown live (key-change event), no reload
+  await page.getByRole('heading', { name: 'Key changes need your attention' }).waitFor();
+  assert.equal(await warning.locator('[data-fpr]').nth(0).getAttribute('data-fpr'), fprA, 'old key first');
+  assert.equal(await warning.locator('[data-fpr]').nth(1).getAttribute('data-fpr'), fprB, 'then the new key');
+  await warning.getByText('Old key', { exact: true }).waitFor();
+  await warning.getByText('New key', { exact: true }).waitFor();
+  await page.getByRole('link', { name: /^Keys.*1 key change warning$/ }).waitFor();
+  await assertAccessible(page, 'keys with a key-change warning');
+  await screenshot(page, 'keys');
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await screenshot(page, 'keys-1280');
+  await page.setViewportSize({ width: 800, height: 600 });
+
+  await warning.getByRole('button', { name: 'Accept new key and mark verified' }).click();
+  await warning.waitFor({ state: 'detached' });
+  await page.getByRole('link', { name: 'Keys', exact: true }).waitFor(); // the count is gone
+  await page
+    .locator(`li[data-contact="${BOB}"][data-key="${fprB}"]`)
+    .getByText('Verified', { exact: true })
+    .waitFor();
+  assert.deepEqual(await control(controlPort, token, 'keyWarnings'), []);
+  keys = await control<KeySummary[]>(controlPort, token, 'listKeys');
+  assert.equal(keys.find((k) => k.fingerprint === fprB)?.trust, 'verified');
+  const exported = await control<string>(controlPort, token, 'exportKey', BOB, false);
+  assert.equal(
+    (await openpgp.readKey({ armoredKey: exported })).getFingerprint().toUpperCase(),
+    fprB,
+    'new key now used',
+  );
+});
+
+test('settings: changes are saved through updateSettings', async () => {
+  await go('Settings');
+  await assertAccessible(page, 'settings');
+  await screenshot(page, 'settings');
+  await page.getByLabel('Encryption', { exact: true }).selectOption('always');
+  await page.getByLabel('Sign outgoing mail').uncheck();
+  await page.getByLabel('Key lookup timeout (milliseconds)').fill('7000');
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await page.getByRole('status').getByText('Settings saved.').waitFor();
+  const s = await control<Settings>(controlPort, token, 'getSettings');
+  assert.equal(s.encryptPolicy, 'always');
+  assert.equal(s.sign, false);
+  assert.equal(s.keyLookupTimeoutMs, 7000);
+  assert.equal(s.attachKey, false, 'untouched fields unchanged');
+});
+
+test('keyboard: nav links then the page controls in order, each with a visible focus ring', async () => {
+  await page.reload();
+  await page.getByRole('heading', { level: 1, name: 'Settings' }).waitFor();
+  await page.getByLabel('Encryption', { exact: true }).waitFor();
+  assert.equal(
+    await page.evaluate('document.activeElement && document.activeElement.tagName'),
+    'H1',
+    'the new page heading has focus',
+  );
+  const walk = async (key: string, n: number) => {
+    const out: { name: string; tag: string; ring: boolean }[] = [];
+    for (let i = 0; i < n; i++) {
+      await page.keyboard.press(key);
+      out.push(await focused(page));
+    }
+    return out;
+  };
+  // forward from the heading: the page's controls in reading order
+  const forward = await walk('Tab', 7);
+  assert.deepEqual(
+    forward.map((f) => f.name),
+    [
+      'Encryption',
+      'Sign outgoing mail',
+      'Attach my public key to outgoing mail',
+      'File copies of sent mail in the Sent folder',
+      'Key lookup timeout (milliseconds)',
+      'Upload mail encrypted to myself',
+      'Encrypt incoming plain mail at the provider (encrypt at rest)',
+    ],
+  );
+  // backwards from the heading: the navigation (in reverse), then the skip link
+  await page.getByRole('heading', { level: 1, name: 'Settings' }).focus();
+  const backward = await walk('Shift+Tab', 7);
+  assert.deepEqual(backward.map((f) => f.name).reverse(), [
+    'Skip to content',
+    'Accounts',
+    'Connect your mail client',
+    'Keys',
+    'Outbox',
+    'Settings',
+    'Logs',
+  ]);
+  const noRing = [...forward, ...backward].filter((f) => !f.ring).map((f) => f.name);
+  assert.deepEqual(noRing, [], 'every focused control shows a focus ring');
+
+  // the skip link moves focus into main
+  await page.keyboard.press('Enter');
+  assert.equal(await page.evaluate('document.activeElement && document.activeElement.id'), 'main');
+  // Enter on a nav link navigates and focuses the new page's heading
+  await page.getByRole('heading', { level: 1, name: 'Settings' }).focus();
+  await page.keyboard.press('Shift+Tab');
+  assert.equal((await focused(page)).name, 'Logs');
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { level: 1, name: 'Logs' }).waitFor();
+  assert.equal(await page.evaluate('document.activeElement && document.activeElement.textContent'), 'Logs');
+});
+
+test('logs: recent lines then live ones, level filter', async () => {
+  const lines = page.locator('li.log-line');
+  await lines.first().waitFor();
+  const all = await lines.allInnerTexts();
+  assert.ok(
+    all.some((l) => /account added/.test(l)),
+    'the account-added line is there',
+  );
+  assert.ok(!all.join('\n').includes(PROVIDER_PW), 'no provider password in logs');
+  await assertAccessible(page, 'logs');
+  await screenshot(page, 'logs');
+  const before = await lines.count();
+  // a settings change logs a line: it arrives live
+  await control(controlPort, token, 'updateSettings', { attachKey: true });
+  await page.waitForFunction(
+    (n) => (globalThis as unknown as PageGlobals).document.querySelectorAll('li.log-line').length > n,
+    before,
+  );
+  await page.getByLabel('Show from level').selectOption('error');
+  const errorsOnly = await lines.allInnerTexts();
+  assert.ok(
+    errorsOnly.every((l) => / ERROR /.test(l)),
+    'only error lines remain',
+  );
+  await page.getByLabel('Show from level').selectOption('info');
+});
+
+test('outbox page and the remove-account dialog (focus trap, Escape, focus returns)', async () => {
+  await go('Outbox');
+  await page.getByText('The outbox is empty').waitFor();
+  await assertAccessible(page, 'outbox');
+  await screenshot(page, 'outbox');
+
+  await go('Accounts');
+  const remove = page.getByRole('button', { name: 'Remove…' });
+  await remove.focus();
+  await page.keyboard.press('Enter');
+  const dialog = page.getByRole('alertdialog', { name: 'Remove account?' });
+  await dialog.waitFor();
+  assert.equal((await focused(page)).name, 'Keep account', 'focus starts on the safe choice');
+  await page.keyboard.press('Tab');
+  assert.equal((await focused(page)).name, 'Remove account');
+  await page.keyboard.press('Tab');
+  assert.equal((await focused(page)).name, 'Keep account', 'Tab wraps inside the dialog');
+  await page.keyboard.press('Shift+Tab');
+  assert.equal((await focused(page)).name, 'Remove account', 'Shift+Tab wraps too');
+  await assertAccessible(page, 'remove-account dialog');
+  await screenshot(page, 'remove-account-dialog');
+  await page.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'hidden' });
+  assert.equal((await focused(page)).name, 'Remove…', 'focus back on the button that opened it');
+  assert.equal((await control<unknown[]>(controlPort, token, 'listAccounts')).length, 1, 'nothing removed');
+});
+
+test('after a restart without a passphrase: the unlock page (wrong, then right passphrase); settings persisted', async () => {
+  assert.ok(serve);
+  pageWatch.assertClean(); // (the restart below makes the page's polling fail for a moment)
+  assert.equal(await serve.stop('SIGTERM'), 0);
+  serve = startServe(home.dir, serveArgs, serveEnv);
+  const locked = await serve.next();
+  assert.equal(locked.event, 'locked');
+  token = tokenOf(locked.ui);
+  controlPort = Number(locked.control);
+  await page.goto(String(locked.ui));
+  await page.getByRole('heading', { level: 1, name: 'Unlock Lockbridge' }).waitFor();
+  assert.equal(await page.getByRole('navigation').count(), 0, 'no navigation while locked');
+  await assertAccessible(page, 'unlock');
+  await screenshot(page, 'unlock');
+  await page.getByLabel('Passphrase').fill('wrong passphrase');
+  await page.getByRole('button', { name: 'Unlock' }).click();
+  const err = await page.getByRole('alert').innerText({ timeout: 30_000 });
+  assert.match(err, /passphrase/i);
+  await page.getByLabel('Passphrase').fill(PASSPHRASE);
+  await page.getByRole('button', { name: 'Unlock' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Accounts' }).waitFor({ timeout: 30_000 });
+  assert.equal((await serve.next()).event, 'ready');
+  await go('Settings');
+  await assert.doesNotReject(
+    page.waitForFunction(
+      () => (globalThis as unknown as PageGlobals).document.querySelector('select')?.value === 'always',
+    ),
+  );
+  assert.equal(await page.getByLabel('Sign outgoing mail').isChecked(), false);
+  assert.equal(await page.getByLabel('Key lookup timeout (milliseconds)').inputValue(), '7000');
+});
