@@ -64,7 +64,7 @@ export function App() {
 
   const toast = useCallback((message: string, kind: ToastKind = 'info') => {
     const id = nextId.current++;
-    setToasts((t) => [...t.slice(-3), { id, message, kind }]);
+    setToasts((t) => [...t.slice(-2), { id, message, kind }]);
     window.setTimeout(() => setToasts((t) => t.filter((x) => x.id !== id)), kind === 'error' ? 12000 : 6000);
   }, []);
 

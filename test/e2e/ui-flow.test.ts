@@ -1,8 +1,8 @@
 // The web UI end to end, against the real engine (`lockbridge serve --ui`, not offline) and a real
 // Dovecot provider, driven by Chromium through playwright-core:
 //   first run in the browser (serve starts locked → "create your store" → ready line), add the
-//   Dovecot account (wrong password refused with the engine's message, then the right one, with
-//   the provider's private CA picked as a file), watch sync reach 100 % for pre-filled folders,
+//   Dovecot account (TLS failure without the provider's private CA, unreachable host, wrong
+//   password: each shown with the engine's own message; then the right one), watch sync reach 100 % for pre-filled folders,
 //   read the local credentials (same password as `lockbridge credentials --json`, CA and
 //   Thunderbird downloads), generate/export/back up keys, WKD .zip, a contact's real key change
 //   (key imported by hand, then an Autocrypt header with another key delivered to Dovecot and
@@ -11,7 +11,7 @@
 //   focus order with visible focus rings; axe-core on every page; screenshots of every page.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -19,7 +19,7 @@ import * as openpgp from 'openpgp';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { KeySummary, Settings } from '../../app/control/contract.ts';
 import { startProvider, type Provider } from '../helpers/provider.ts';
-import { cli, tempHome } from '../helpers/cli.ts';
+import { cli, ROOT, tempHome } from '../helpers/cli.ts';
 import {
   assertAccessible,
   control,
@@ -79,6 +79,17 @@ async function go(route: string): Promise<void> {
 }
 
 before(async () => {
+  if (!existsSync(join(ROOT, 'renderer', 'dist', 'index.html'))) {
+    const build = spawnSync(
+      process.execPath,
+      [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', 'renderer'],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+      },
+    );
+    assert.equal(build.status, 0, `npm run build:ui failed:\n${build.stdout}${build.stderr}`);
+  }
   provider = await startProvider({ postfix: false });
   await provider.addUser(EMAIL, PROVIDER_PW);
   await provider.bulkLoad(
@@ -139,7 +150,7 @@ test('first run in the browser: serve starts locked, the UI creates the store, t
   assert.equal(await page.getByRole('navigation', { name: 'Main' }).count(), 1, 'navigation once unlocked');
 });
 
-test('add the Dovecot account: wrong password refused with the engine message, then added', async () => {
+test('add the Dovecot account: TLS failure, unreachable host, wrong password shown as the engine says; then added', async () => {
   await page.getByLabel('Your e-mail address').fill(EMAIL);
   await page.getByRole('button', { name: 'Continue' }).click();
   await page.getByRole('heading', { name: 'Provider settings' }).waitFor({ timeout: 20_000 });
@@ -155,19 +166,45 @@ test('add the Dovecot account: wrong password refused with the engine message, t
   await page.getByLabel('SMTP server').fill('127.0.0.1');
   await page.getByLabel('SMTP port').fill('2525');
   await page.getByLabel('Connection security').selectOption('starttls');
+  const addButton = page.getByRole('button', { name: 'Check login and add account' });
+  let previous = '';
+  const failure = async (): Promise<string> => {
+    await addButton.click();
+    // wait for a new message (each attempt first clears the old one)
+    await page.waitForFunction(
+      (prev) => {
+        const el = (globalThis as unknown as PageGlobals).document.querySelector('[role="alert"]');
+        return el !== null && el.textContent !== prev;
+      },
+      previous,
+      { timeout: 30_000 },
+    );
+    previous = await page.getByRole('alert').innerText();
+    return previous;
+  };
+
+  // the provider's certificate is signed by a private CA: without it, a TLS failure
+  await page.getByLabel('Password at the provider').fill(PROVIDER_PW);
+  const tls = await failure();
+  assert.match(tls, /certificate|TLS/i, `TLS failure explained: ${tls}`);
+
+  // an unreachable host
   await page.getByLabel('Provider CA certificate (optional)').setInputFiles(join(scratch, 'provider-ca.pem'));
   await page.getByText('Using provider-ca.pem.').waitFor();
+  await page.getByLabel('IMAP port').fill('1');
+  const unreachable = await failure();
+  assert.match(unreachable, /reach|refused|connect/i, `unreachable host explained: ${unreachable}`);
 
+  // a wrong password
+  await page.getByLabel('IMAP port').fill(String(provider.imapPort));
   await page.getByLabel('Password at the provider').fill('not-the-password');
-  await page.getByRole('button', { name: 'Check login and add account' }).click();
-  const alert = page.getByRole('alert');
-  await alert.waitFor({ timeout: 30_000 });
-  const wrong = await alert.innerText();
+  const wrong = await failure();
   assert.match(wrong, /password|authenticat|login/i, `wrong password explained: ${wrong}`);
   await screenshot(page, 'add-account-error');
+  assert.deepEqual(await control(controlPort, token, 'listAccounts'), [], 'nothing saved after failures');
 
   await page.getByLabel('Password at the provider').fill(PROVIDER_PW);
-  await page.getByRole('button', { name: 'Check login and add account' }).click();
+  await addButton.click();
   await page.getByRole('heading', { level: 1, name: 'Accounts' }).waitFor({ timeout: 30_000 });
   await page.locator(`article[data-account="${EMAIL}"]`).waitFor();
   const accounts = await control<{ email: string; username: string }[]>(controlPort, token, 'listAccounts');
