@@ -208,8 +208,15 @@ export async function waitFor(
 
 /** The offline store (mbox) of an IMAP folder in the profile, or '' when not there yet. */
 export function offlineStore(profile: string, folder: string): string {
-  const f = join(profile, 'ImapMail', '127.0.0.1', folder);
-  return existsSync(f) ? readFileSync(f, 'latin1') : '';
+  const dir = join(profile, 'ImapMail', '127.0.0.1');
+  if (!existsSync(dir)) return '';
+  // Thunderbird names the mbox file after the folder, adding "-1", "-2"… when its own stub
+  // (INBOX.msf made at account creation) already holds the plain name
+  const re = new RegExp(`^${folder.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(-\\d+)?$`);
+  return readdirSync(dir)
+    .filter((f) => re.test(f))
+    .map((f) => readFileSync(join(dir, f), 'latin1'))
+    .join('');
 }
 
 export function removeProfile(profile: string): void {
