@@ -28,13 +28,28 @@ export class ControlCallError extends Error {
   }
 }
 
+/**
+ * The Electron preload rejects with a plain `{ name: 'ControlCallError', code, message }` object
+ * (the context bridge keeps only an Error's message); the browser adapter with ControlCallError.
+ */
+function asControlError(err: unknown): { code: string; message: string } | null {
+  if (err instanceof ControlCallError) return { code: err.code, message: err.message };
+  if (typeof err !== 'object' || err === null) return null;
+  const e = err as { name?: unknown; code?: unknown; message?: unknown };
+  if (e.name === 'ControlCallError' && typeof e.code === 'string' && typeof e.message === 'string')
+    return { code: e.code, message: e.message };
+  return null;
+}
+
 /** The message to show for anything a control call threw. */
 export function errorMessage(err: unknown): string {
+  const control = asControlError(err);
+  if (control) return control.message;
   if (err instanceof Error) return err.message;
   if (typeof err === 'string') return err;
   return 'Something went wrong.';
 }
 
 export function errorCode(err: unknown): string | null {
-  return err instanceof ControlCallError ? err.code : null;
+  return asControlError(err)?.code ?? null;
 }
