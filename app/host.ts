@@ -36,6 +36,7 @@ export interface HostOptions {
   logs: LogRing;
   offline?: boolean;
   discovery?: BridgeOptions['discovery'];
+  providerDiscovery?: BridgeOptions['providerDiscovery'];
   /** Local listener ports (default: the settings' ports; 0 = any free port). */
   serve?: { imapPort?: number; smtpPort?: number };
   /** The headless HTTP control listener (and the UI when uiDir is set); false in the desktop app. */
@@ -167,6 +168,7 @@ export class BridgeHost {
       ...(o.keychain ? { keychain: o.keychain } : {}),
       ...(o.offline ? { offline: true } : {}),
       ...(o.discovery ? { discovery: o.discovery } : {}),
+      ...(o.providerDiscovery ? { providerDiscovery: o.providerDiscovery } : {}),
     });
     let info;
     try {

@@ -19,6 +19,7 @@ import { KeyDiscovery, type DiscoveryOptions } from './keys/discovery/discover.t
 import type { KeychainWrapper } from '../native/keychain.ts';
 import { EventHub } from './shared/event-hub.ts';
 import type { Logger } from './shared/logger.ts';
+import type { DiscoveryDeps } from './control/provider-discovery.ts';
 
 export type { ControlApi, BridgeEvent } from './control/contract.ts';
 export { BridgeHost, createBridgeHost, type HostOptions, type HostReady } from './host.ts';
@@ -65,6 +66,8 @@ export interface BridgeOptions {
   discovery?: Pick<DiscoveryOptions, 'http' | 'vksBaseUrl' | 'hkpBaseUrl' | 'sources' | 'wkdSkipDomains'>;
   /** Take the one-bridge-per-directory lock (default true; a BridgeHost holds it itself). */
   lock?: boolean;
+  /** Provider settings discovery (SRV resolvers, autoconfig URLs); see discoveryDepsFromEnv. */
+  providerDiscovery?: DiscoveryDeps;
   /** An event hub that outlives this bridge (a BridgeHost's); a new one when absent. */
   events?: EventHub<BridgeEvent>;
   /** Where the control listener is when someone else (a BridgeHost) runs it. */
@@ -128,6 +131,7 @@ export class Bridge {
       events: this.events,
       logger: opts.logger,
       offline: opts.offline ?? false,
+      ...(opts.providerDiscovery ? { providerDiscovery: opts.providerDiscovery } : {}),
       ports: () => ({ control: this.#control?.port ?? opts.controlPort?.() ?? null }),
     });
     this.api = new BridgeControl({

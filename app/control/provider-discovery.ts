@@ -26,14 +26,31 @@ const DEFAULT_AUTOCONFIG = [
   'https://{domain}/.well-known/autoconfig/mail/config-v1.1.xml?emailaddress={email}',
 ];
 
-async function defaultResolveSrv(name: string): Promise<SrvRecord[]> {
-  const r = new Resolver({ timeout: 3000, tries: 1 });
-  return r.resolveSrv(name);
+function srvResolver(servers?: string[]): (name: string) => Promise<SrvRecord[]> {
+  return (name) => {
+    const r = new Resolver({ timeout: 3000, tries: 1 });
+    if (servers?.length) r.setServers(servers);
+    return r.resolveSrv(name);
+  };
+}
+
+const defaultResolveSrv = srvResolver();
+
+/** Plain http is accepted from this machine only (a local autoconfig server, tests). */
+function trustedUrl(u: string): boolean {
+  try {
+    const url = new URL(u);
+    if (url.protocol === 'https:') return true;
+    return url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+  } catch {
+    return false;
+  }
 }
 
 async function defaultFetchText(url: string, signal: AbortSignal): Promise<string | null> {
+  if (!trustedUrl(url)) return null;
   const res = await fetch(url, { signal, redirect: 'follow' });
-  if (!res.ok || !res.url.startsWith('https:')) return null;
+  if (!res.ok || !trustedUrl(res.url)) return null;
   const type = res.headers.get('content-type') ?? '';
   if (type.includes('text/html')) return null;
   return res.text();
@@ -105,6 +122,20 @@ export function parseAutoconfig(xml: string, email: string): ProviderSuggestion 
     security: sec(inbound),
     username: user,
   };
+}
+
+/**
+ * Discovery settings from the environment: LOCKBRIDGE_DNS_SERVERS (space-separated `IP[:PORT]`,
+ * the resolvers asked for SRV records) and LOCKBRIDGE_AUTOCONFIG_URLS (space-separated URL
+ * templates with {domain} and {email}, tried in order instead of the provider's own).
+ */
+export function discoveryDepsFromEnv(env: NodeJS.ProcessEnv = process.env): DiscoveryDeps {
+  const deps: DiscoveryDeps = {};
+  const servers = (env.LOCKBRIDGE_DNS_SERVERS ?? '').split(/\s+/).filter(Boolean);
+  if (servers.length) deps.resolveSrv = srvResolver(servers);
+  const urls = (env.LOCKBRIDGE_AUTOCONFIG_URLS ?? '').split(/\s+/).filter(Boolean);
+  if (urls.length) deps.autoconfigUrls = urls;
+  return deps;
 }
 
 export async function discoverProviderSettings(

@@ -25,7 +25,7 @@ import type { ImapServerHandle } from '../imap/server.ts';
 import type { RunningSmtpServer } from '../smtp/server.ts';
 import type { OutboxWorker } from '../sync/outbox/worker.ts';
 import type { SyncManager } from '../sync/manager.ts';
-import { discoverProviderSettings } from './provider-discovery.ts';
+import { discoverProviderSettings, type DiscoveryDeps } from './provider-discovery.ts';
 import { mergeSettings, SETTINGS_KEY } from '../config/settings.ts';
 
 export interface RuntimeDeps {
@@ -37,6 +37,8 @@ export interface RuntimeDeps {
   logger: Logger;
   offline: boolean;
   ports(): { control: number | null };
+  /** Where provider settings are looked up (SRV resolvers, autoconfig URLs). */
+  providerDiscovery?: DiscoveryDeps;
 }
 
 export interface StartOptions {
@@ -255,7 +257,7 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
 
     async discoverProvider(email: string): Promise<ProviderSuggestion | null> {
       if (deps.offline) return null;
-      return discoverProviderSettings(email, {});
+      return discoverProviderSettings(email, deps.providerDiscovery ?? {});
     },
   };
 }

@@ -19,6 +19,7 @@ import * as openpgp from 'openpgp';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { KeySummary, Settings } from '../../app/control/contract.ts';
 import { startProvider, type Provider } from '../helpers/provider.ts';
+import { startDnsServer, type DnsServer } from '../helpers/dns-server.ts';
 import { cli, ROOT, tempHome } from '../helpers/cli.ts';
 import {
   assertAccessible,
@@ -61,7 +62,11 @@ function message(i: number, box: string): Buffer {
 }
 
 const serveArgs = ['--ui', '--imap-port', '0', '--smtp-port', '0', '--control-port', '0'];
-const serveEnv = { LOCKBRIDGE_PASSPHRASE: undefined, LOCKBRIDGE_LOG_LEVEL: 'info' };
+const serveEnv: Record<string, string | undefined> = {
+  LOCKBRIDGE_PASSPHRASE: undefined,
+  LOCKBRIDGE_LOG_LEVEL: 'info',
+};
+let dns: DnsServer | null = null;
 
 async function download(click: () => Promise<void>): Promise<{ name: string; text: string; path: string }> {
   const [dl] = await Promise.all([page.waitForEvent('download'), click()]);
@@ -92,6 +97,14 @@ before(async () => {
   }
   provider = await startProvider({ postfix: false });
   await provider.addUser(EMAIL, PROVIDER_PW);
+  // RFC 6186 records for the account's domain, served from loopback: the UI's discovery step
+  // fills in the provider settings from them
+  const domain = EMAIL.split('@')[1]!;
+  dns = await startDnsServer({
+    [`_imap._tcp.${domain}`]: [{ target: '127.0.0.1', port: provider.imapPort }],
+    [`_submission._tcp.${domain}`]: [{ target: '127.0.0.1', port: 2525 }],
+  });
+  serveEnv.LOCKBRIDGE_DNS_SERVERS = dns.address;
   await provider.bulkLoad(
     EMAIL,
     'INBOX',
@@ -113,6 +126,7 @@ after(async () => {
   await serve?.stop('SIGKILL');
   await browser?.close();
   await provider?.close();
+  await dns?.close();
   home.cleanup();
   rmSync(scratch, { recursive: true, force: true });
 });
@@ -150,14 +164,15 @@ test('first run in the browser: serve starts locked, the UI creates the store, t
   assert.equal(await page.getByRole('navigation', { name: 'Main' }).count(), 1, 'navigation once unlocked');
 });
 
-test('add the Dovecot account: TLS failure, unreachable host, wrong password shown as the engine says; then added', async () => {
+test('add the Dovecot account: settings found through SRV records; TLS failure, unreachable host, wrong password shown as the engine says; then added', async () => {
   await page.getByLabel('Your e-mail address').fill(EMAIL);
   await page.getByRole('button', { name: 'Continue' }).click();
   await page.getByRole('heading', { name: 'Provider settings' }).waitFor({ timeout: 20_000 });
-  assert.match(
-    await page.getByTestId('discovery-source').innerText(),
-    /No settings were found|found|Guessed/,
-  );
+  assert.match(await page.getByTestId('discovery-source').innerText(), /DNS service records/);
+  assert.equal(await page.getByLabel('IMAP server').inputValue(), '127.0.0.1');
+  assert.equal(await page.getByLabel('IMAP port').inputValue(), String(provider.imapPort));
+  assert.equal(await page.getByLabel('SMTP port').inputValue(), '2525');
+  assert.equal(await page.getByLabel('Connection security').inputValue(), 'starttls');
   await assertAccessible(page, 'add account (details)');
   await screenshot(page, 'add-account');
 

@@ -7,6 +7,7 @@ import { passphrase, requireStore } from '../session.ts';
 import { isInteractive } from '../prompt.ts';
 import { createBridgeHost } from '../../index.ts';
 import { storeExists } from '../../store/store.ts';
+import { discoveryDepsFromEnv } from '../../control/provider-discovery.ts';
 import { createLogging } from '../../config/logging.ts';
 import { pathsFor } from '../../config/paths.ts';
 import { UserError } from '../../shared/errors.ts';
@@ -53,6 +54,7 @@ export async function runServe(ctx: CliContext, argv: string[]): Promise<number>
     logger: logging.logger,
     logs: logging.ring,
     offline: flag(p, 'offline'),
+    providerDiscovery: discoveryDepsFromEnv(),
     serve: {
       ...(imapPort !== undefined ? { imapPort } : {}),
       ...(smtpPort !== undefined ? { smtpPort } : {}),

@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   discoverProviderSettings,
+  discoveryDepsFromEnv,
   parseAutoconfig,
   type SrvRecord,
 } from '../../../app/control/provider-discovery.ts';
@@ -92,4 +93,44 @@ test('nothing found → null; garbage autoconfig is ignored', async () => {
     fetchText: async () => '<clientConfig><garbage/></clientConfig>',
   });
   assert.equal(got, null);
+});
+
+test('from the environment: SRV through a real resolver asking a loopback DNS server', async () => {
+  const { startDnsServer } = await import('../../helpers/dns-server.ts');
+  const dns = await startDnsServer({
+    '_imaps._tcp.srv.example.test': [
+      { target: 'backup-imap.srv.example.test', port: 993, priority: 20 },
+      { target: 'imap.srv.example.test', port: 993, priority: 10 },
+    ],
+    '_submission._tcp.srv.example.test': [{ target: 'smtp.srv.example.test.', port: 587 }],
+  });
+  try {
+    const deps = discoveryDepsFromEnv({ LOCKBRIDGE_DNS_SERVERS: dns.address });
+    const found = await discoverProviderSettings('me@srv.example.test', { ...deps, autoconfigUrls: [] });
+    assert.deepEqual(found, {
+      source: 'srv',
+      imap: { host: 'imap.srv.example.test', port: 993 },
+      smtp: { host: 'smtp.srv.example.test', port: 587 },
+      security: 'tls',
+    });
+    assert.ok(dns.queries.includes('_imaps._tcp.srv.example.test'));
+  } finally {
+    await dns.close();
+  }
+});
+
+test('from the environment: autoconfig URLs over plain http only from loopback', async () => {
+  const none = { LOCKBRIDGE_DNS_SERVERS: '127.0.0.1:9' }; // nothing answers there: no SRV
+  const deps = discoveryDepsFromEnv({
+    ...none,
+    LOCKBRIDGE_AUTOCONFIG_URLS: `${base}/missing/{domain}  ${base}/good/{domain}?e={email}`,
+  });
+  const found = await discoverProviderSettings('joe@example.test', { ...deps, timeoutMs: 8000 });
+  assert.equal(found?.source, 'autoconfig');
+  assert.equal(found?.imap.host, 'imap.example.test');
+  assert.equal(found?.username, 'joe');
+  assert.ok(hits.some((h) => h.startsWith('/good/example.test?e=joe%40example.test')));
+  // plain http to anything but loopback is never fetched
+  const remote = discoveryDepsFromEnv({ ...none, LOCKBRIDGE_AUTOCONFIG_URLS: 'http://192.0.2.1/{domain}' });
+  assert.equal(await discoverProviderSettings('joe@example.test', { ...remote, timeoutMs: 8000 }), null);
 });

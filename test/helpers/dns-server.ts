@@ -1,0 +1,82 @@
+/**
+ * A tiny authoritative DNS server on loopback UDP that answers SRV queries from a table (and
+ * NXDOMAIN for everything else): enough for RFC 6186 provider discovery tests.
+ */
+import { createSocket } from 'node:dgram';
+import type { AddressInfo } from 'node:net';
+
+export interface SrvAnswer {
+  target: string;
+  port: number;
+  priority?: number;
+  weight?: number;
+}
+
+export interface DnsServer {
+  /** `127.0.0.1:PORT`, for Resolver.setServers / LOCKBRIDGE_DNS_SERVERS. */
+  address: string;
+  queries: string[];
+  close(): Promise<void>;
+}
+
+function encodeName(name: string): Buffer {
+  const parts = name.replace(/\.$/, '').split('.').filter(Boolean);
+  return Buffer.concat([
+    ...parts.map((p) => Buffer.concat([Buffer.from([p.length]), Buffer.from(p, 'ascii')])),
+    Buffer.from([0]),
+  ]);
+}
+
+function readQuestion(msg: Buffer): { name: string; type: number; end: number } | null {
+  let off = 12;
+  const labels: string[] = [];
+  while (off < msg.length) {
+    const len = msg[off]!;
+    off++;
+    if (len === 0) break;
+    if (len > 63 || off + len > msg.length) return null;
+    labels.push(msg.subarray(off, off + len).toString('ascii'));
+    off += len;
+  }
+  if (off + 4 > msg.length) return null;
+  return { name: labels.join('.').toLowerCase(), type: msg.readUInt16BE(off), end: off + 4 };
+}
+
+export async function startDnsServer(srv: Record<string, SrvAnswer[]>): Promise<DnsServer> {
+  const sock = createSocket('udp4');
+  const queries: string[] = [];
+  const table = new Map(Object.entries(srv).map(([k, v]) => [k.toLowerCase().replace(/\.$/, ''), v]));
+  sock.on('message', (msg, rinfo) => {
+    if (msg.length < 12) return;
+    const q = readQuestion(msg);
+    if (!q) return;
+    queries.push(q.name);
+    const answers = q.type === 33 ? (table.get(q.name) ?? []) : [];
+    const header = Buffer.alloc(12);
+    header.writeUInt16BE(msg.readUInt16BE(0), 0);
+    header.writeUInt16BE(table.has(q.name) ? 0x8580 : 0x8583, 2); // response, AA, RD, RA; NXDOMAIN when unknown
+    header.writeUInt16BE(1, 4);
+    header.writeUInt16BE(answers.length, 6);
+    const rrs = answers.map((a) => {
+      const target = encodeName(a.target);
+      const rr = Buffer.alloc(2 + 2 + 2 + 4 + 2 + 6);
+      rr.writeUInt16BE(0xc00c, 0); // name: pointer to the question
+      rr.writeUInt16BE(33, 2);
+      rr.writeUInt16BE(1, 4);
+      rr.writeUInt32BE(60, 6);
+      rr.writeUInt16BE(6 + target.length, 10);
+      rr.writeUInt16BE(a.priority ?? 0, 12);
+      rr.writeUInt16BE(a.weight ?? 0, 14);
+      rr.writeUInt16BE(a.port, 16);
+      return Buffer.concat([rr, target]);
+    });
+    sock.send(Buffer.concat([header, msg.subarray(12, q.end), ...rrs]), rinfo.port, rinfo.address);
+  });
+  await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', resolve));
+  const { port } = sock.address() as AddressInfo;
+  return {
+    address: `127.0.0.1:${port}`,
+    queries,
+    close: () => new Promise<void>((resolve) => sock.close(() => resolve())),
+  };
+}
