@@ -15,12 +15,20 @@ export interface OutputSink {
 }
 
 const CHUNK = 64 * 1024;
+/** Byte strings up to this size are copied into the current chunk; bigger ones are queued as they are. */
+const COPY_MAX = 16 * 1024;
+/** A flush smaller than this copies the chunk out and keeps reusing the chunk buffer. */
+const SMALL_FLUSH = 4 * 1024;
 const CRLF = Buffer.from('\r\n');
 
 export class ResponseWriter {
   private sink: OutputSink;
+  /** Sealed chunks and big buffers, in order, not yet given to the sink. */
   private parts: Buffer[] = [];
   private pending = 0;
+  /** The chunk being filled (bytes [0, pos)); allocated on first use. */
+  private buf: Buffer | null = null;
+  private pos = 0;
   private str = '';
   private blocked = false;
   /** The last byte written ends a line (a reply can start here). */
@@ -39,7 +47,7 @@ export class ResponseWriter {
   /** Append text (must be already-valid protocol text; UTF-8 encoded). */
   text(s: string): void {
     if (s.length === 0) return;
-    this.lineStart = s.endsWith('\n');
+    this.lineStart = s.charCodeAt(s.length - 1) === 0x0a;
     this.str += s;
     if (this.str.length > 8192) this.commitStr();
   }
@@ -50,14 +58,29 @@ export class ResponseWriter {
     this.text('\r\n');
   }
 
-  /** Raw bytes (e.g. a literal's content). Large buffers are not copied. */
+  /** Raw bytes (e.g. a literal's content). Small ones are copied; large buffers are not. */
   bytes(b: Buffer): void {
+    this.copy(b, 0, b.length);
+  }
+
+  /** The bytes [start, end) of `b` (copied, unless large: then `b` must not change afterwards). */
+  copy(b: Buffer, start: number, end: number): void {
     this.commitStr();
-    if (b.length === 0) return;
-    this.lineStart = b[b.length - 1] === 0x0a;
-    this.parts.push(b);
-    this.pending += b.length;
-    if (this.pending >= CHUNK) this.flush();
+    const len = end - start;
+    if (len <= 0) return;
+    this.lineStart = b[end - 1] === 0x0a;
+    if (len > COPY_MAX) {
+      this.seal();
+      this.queue(start === 0 && end === b.length ? b : b.subarray(start, end));
+      return;
+    }
+    let buf = this.buf;
+    if (buf === null || len > CHUNK - this.pos) {
+      this.seal();
+      buf = this.chunk();
+    }
+    b.copy(buf, this.pos, start, end);
+    this.pos += len;
   }
 
   /** `{n}\r\n` followed by the bytes. */
@@ -67,28 +90,72 @@ export class ResponseWriter {
   }
 
   crlf(): void {
-    this.lineStart = true;
-    this.commitStr();
-    this.parts.push(CRLF);
-    this.pending += 2;
+    this.copy(CRLF, 0, 2);
+  }
+
+  private chunk(): Buffer {
+    if (this.buf === null) {
+      this.buf = Buffer.allocUnsafe(CHUNK);
+      this.pos = 0;
+    }
+    return this.buf;
+  }
+
+  /** Moves the filled part of the current chunk to the queue (the chunk then belongs to the sink). */
+  private seal(): void {
+    if (this.buf === null || this.pos === 0) return;
+    const filled = this.buf.subarray(0, this.pos);
+    this.buf = null;
+    this.pos = 0;
+    this.queue(filled);
+  }
+
+  private queue(b: Buffer): void {
+    this.parts.push(b);
+    this.pending += b.length;
+    if (this.pending >= CHUNK / 2) this.flush();
   }
 
   private commitStr(): void {
-    if (!this.str) return;
-    const b = Buffer.from(this.str, 'utf8');
+    const str = this.str;
+    if (!str) return;
     this.str = '';
-    this.parts.push(b);
-    this.pending += b.length;
-    if (this.pending >= CHUNK) this.flush();
+    // UTF-8 needs at most 3 bytes per UTF-16 unit.
+    if (str.length * 3 > CHUNK) {
+      this.seal();
+      this.queue(Buffer.from(str, 'utf8'));
+      return;
+    }
+    let buf = this.buf;
+    if (buf === null || str.length * 3 > CHUNK - this.pos) {
+      this.seal();
+      buf = this.chunk();
+    }
+    this.pos += buf.write(str, this.pos, 'utf8');
   }
 
   /** Write everything buffered to the sink. */
   flush(): void {
     this.commitStr();
+    if (this.pending === 0 && this.parts.length === 0) {
+      if (this.buf === null || this.pos === 0) return;
+      if (this.pos < SMALL_FLUSH) {
+        // A short reply: hand over a copy and keep the chunk for the next one.
+        const b = Buffer.from(this.buf.subarray(0, this.pos));
+        this.pos = 0;
+        this.write([b]);
+        return;
+      }
+    }
+    this.seal();
     if (this.pending === 0) return;
     const parts = this.parts;
     this.parts = [];
     this.pending = 0;
+    this.write(parts);
+  }
+
+  private write(parts: Buffer[]): void {
     if (this.sink.closed) return;
     let ok = true;
     if (parts.length === 1) ok = this.sink.write(parts[0]!);
@@ -97,8 +164,9 @@ export class ResponseWriter {
       let group: Buffer[] = [];
       let groupLen = 0;
       for (const p of parts) {
-        if (p.length >= CHUNK) {
-          if (group.length) ok = this.sink.write(Buffer.concat(group, groupLen)) && ok;
+        if (p.length >= CHUNK / 2) {
+          if (group.length)
+            ok = this.sink.write(group.length === 1 ? group[0]! : Buffer.concat(group, groupLen)) && ok;
           group = [];
           groupLen = 0;
           ok = this.sink.write(p) && ok;

@@ -1,8 +1,8 @@
 /**
  * The ImapBackend port (app/imap/backend.ts) over the encrypted store. Everything but
- * authenticate/append is synchronous; FETCH reads only the columns asked for, in one query per
- * batch. The store's change feed (from ANY writer: IMAP sessions, import, sync) is fanned out to
- * per-mailbox watchers synchronously after each commit.
+ * authenticate/append is synchronous; FETCH reads only the columns asked for (raw bytes included),
+ * in one query per batch. The store's change feed (from ANY writer: IMAP sessions, import, sync)
+ * is fanned out to per-mailbox watchers synchronously after each commit.
  */
 import type {
   AppendInput,
@@ -260,7 +260,8 @@ class StoreImapAccount implements ImapAccount {
       const rows = this.#store.messages.fetchRows(mailboxId, toArray(uids), {
         analysis: want.analysis ?? false,
         headers: want.headers ?? false,
-        head: (want.header ?? false) && !want.raw,
+        head: want.header ?? false,
+        raw: want.raw ?? false,
       });
       return rows.map((r) => {
         const out: MessageRow = {
@@ -277,10 +278,8 @@ class StoreImapAccount implements ImapAccount {
           out.parts = r.parts!;
         }
         if (want.headers) out.headers = r.headers!;
-        if (want.raw) {
-          out.raw = this.#store.messages.raw(r.blobId);
-          if (want.header) out.header = out.raw.subarray(0, this.#store.messages.header(r.blobId).length);
-        } else if (want.header) out.header = r.head!;
+        if (want.raw) out.raw = r.raw!;
+        if (want.header) out.header = r.head!;
         return out;
       });
     });

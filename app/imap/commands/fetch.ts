@@ -10,7 +10,14 @@ import type { ResponseWriter } from '../writer.ts';
 import { parseSequenceSet, resolveSequenceSet } from '../sequence.ts';
 import { parseFetch } from '../fetch/items.ts';
 import type { FetchItem, SectionItem } from '../fetch/items.ts';
-import { headerOnlySection, sectionBytes } from '../fetch/section.ts';
+import {
+  fieldMatcher,
+  headerFieldRanges,
+  headerOnlySection,
+  rootHeader,
+  sectionBytes,
+} from '../fetch/section.ts';
+import type { FieldMatcher } from '../fetch/section.ts';
 import { resolveBinary } from '../../mime/sections.ts';
 import { ImapNoError } from '../errors.ts';
 import { flagList, internalDate } from '../format.ts';
@@ -36,10 +43,12 @@ function sectionName(it: SectionItem): string {
 }
 
 /** BINARY data of a row, resolved before anything of the row is written (errors → NO). */
-function binaryData(items: FetchItem[], row: MessageRow): Map<SectionItem, Buffer> | null {
+function binaryData(plans: Plan[], row: MessageRow): Map<SectionItem, Buffer> | null {
   let out: Map<SectionItem, Buffer> | null = null;
-  for (const it of items) {
-    if (it.kind !== 'section' || (it.resp !== 'BINARY' && it.resp !== 'BINARY.SIZE')) continue;
+  for (const p of plans) {
+    if (p.kind !== 'section') continue;
+    const it = p.it;
+    if (it.resp !== 'BINARY' && it.resp !== 'BINARY.SIZE') continue;
     // RFC 3516: decoded content; composite parts come back with every encoded leaf decoded.
     const res = resolveBinary(row.raw ?? Buffer.alloc(0), row.parts ?? [], it.section.path.join('.'));
     if (!res.ok && res.reason === 'unknown-cte') {
@@ -50,21 +59,62 @@ function binaryData(items: FetchItem[], row: MessageRow): Map<SectionItem, Buffe
   return out;
 }
 
+/** A section item as it is written: its response name plus a space, computed once per command. */
+interface SectionPlan {
+  it: SectionItem;
+  prefix: string;
+  /** Top-level HEADER.FIELDS(.NOT) without partial: filtered straight into the writer. */
+  fields: FieldMatcher | null;
+  not: boolean;
+}
+
+type Plan = { kind: 'simple'; item: FetchItem & { kind: 'simple' } } | ({ kind: 'section' } & SectionPlan);
+
+function plan(items: FetchItem[]): Plan[] {
+  return items.map((it): Plan => {
+    if (it.kind === 'simple') return { kind: 'simple', item: it };
+    const t = it.section.text;
+    const direct =
+      it.resp === 'BODY' &&
+      it.partial === null &&
+      it.section.path.length === 0 &&
+      (t === 'HEADER.FIELDS' || t === 'HEADER.FIELDS.NOT');
+    return {
+      kind: 'section',
+      it,
+      prefix: sectionName(it) + ' ',
+      fields: direct ? fieldMatcher(it.section) : null,
+      not: t === 'HEADER.FIELDS.NOT',
+    };
+  });
+}
+
+const CRLF = Buffer.from('\r\n');
+const EMPTY = Buffer.alloc(0);
+const RANGES: number[] = [];
+
+/** Writes one section item; returns text that follows it but is not written yet. */
 function writeSection(
   w: ResponseWriter,
-  it: SectionItem,
+  p: SectionPlan,
   row: MessageRow,
   bin: Map<SectionItem, Buffer> | null,
-): void {
-  const raw = row.raw ?? row.header ?? Buffer.alloc(0);
+): string {
+  const it = p.it;
+  const raw = row.raw ?? row.header ?? EMPTY;
+  if (p.fields !== null) {
+    const hdr = rootHeader(raw, row.parts, row.header);
+    const total = headerFieldRanges(hdr, p.fields, p.not, RANGES) + 2;
+    w.text(p.prefix + '{' + total + '}\r\n');
+    for (let i = 0; i < RANGES.length; i += 2) w.copy(hdr, RANGES[i]!, RANGES[i + 1]!);
+    w.copy(CRLF, 0, 2);
+    return '';
+  }
   let data: Buffer;
   let literal8 = false;
   if (it.resp === 'BINARY' || it.resp === 'BINARY.SIZE') {
-    data = bin?.get(it) ?? Buffer.alloc(0);
-    if (it.resp === 'BINARY.SIZE') {
-      w.text(`${sectionName(it)} ${data.length}`);
-      return;
-    }
+    data = bin?.get(it) ?? EMPTY;
+    if (it.resp === 'BINARY.SIZE') return sectionName(it) + ' ' + data.length;
     // Like Dovecot: literal8 whenever the decoded bytes are not 7-bit text.
     literal8 = !isSevenBit(data);
   } else {
@@ -72,61 +122,68 @@ function writeSection(
   }
   if (it.partial) {
     const start = it.partial.start;
-    if (start >= data.length) data = Buffer.alloc(0);
+    if (start >= data.length) data = EMPTY;
     else data = data.subarray(start, it.partial.length === undefined ? undefined : start + it.partial.length);
   }
-  w.text(sectionName(it) + ' ');
+  w.text(p.prefix);
   w.literal(data, literal8);
+  return '';
 }
 
-function writeRow(
-  w: ResponseWriter,
-  seq: number,
-  row: MessageRow,
-  items: FetchItem[],
-  seenAdded: boolean,
-): void {
-  const bin = binaryData(items, row);
-  w.text(`* ${seq} FETCH (`);
-  let first = true;
-  let flagsWritten = false;
-  for (const it of items) {
-    if (!first) w.text(' ');
-    first = false;
-    if (it.kind === 'section') {
-      writeSection(w, it, row, bin);
-      continue;
+/**
+ * One FETCH response. Text is collected in a string and given to the writer before each literal
+ * and at the end; if anything fails half-way, what was formatted so far is written before the
+ * error propagates, so the session sees a cut line and ends with BYE (never a stray NO).
+ */
+function writeRow(w: ResponseWriter, seq: number, row: MessageRow, plans: Plan[], seenAdded: boolean): void {
+  const bin = binaryData(plans, row);
+  let s = '* ' + seq + ' FETCH (';
+  try {
+    let first = true;
+    let flagsWritten = false;
+    for (const p of plans) {
+      if (!first) s += ' ';
+      first = false;
+      if (p.kind === 'section') {
+        w.text(s);
+        s = '';
+        s = writeSection(w, p, row, bin);
+        continue;
+      }
+      switch (p.item.name) {
+        case 'UID':
+          s += 'UID ' + row.uid;
+          break;
+        case 'FLAGS':
+          s += 'FLAGS ' + flagList(row.flags);
+          flagsWritten = true;
+          break;
+        case 'INTERNALDATE':
+          s += 'INTERNALDATE ' + internalDate(row.internalDate);
+          break;
+        case 'RFC822.SIZE':
+          s += 'RFC822.SIZE ' + row.size;
+          break;
+        case 'ENVELOPE':
+          s += 'ENVELOPE ' + (row.envelope ?? 'NIL');
+          break;
+        case 'BODYSTRUCTURE':
+          s += 'BODYSTRUCTURE ' + (row.bodyStructure ?? 'NIL');
+          break;
+        case 'BODY':
+          s += 'BODY ' + (row.body ?? 'NIL');
+          break;
+        case 'MODSEQ':
+          s += 'MODSEQ (' + row.modseq + ')';
+          break;
+      }
     }
-    switch (it.name) {
-      case 'UID':
-        w.text(`UID ${row.uid}`);
-        break;
-      case 'FLAGS':
-        w.text(`FLAGS ${flagList(row.flags)}`);
-        flagsWritten = true;
-        break;
-      case 'INTERNALDATE':
-        w.text(`INTERNALDATE ${internalDate(row.internalDate)}`);
-        break;
-      case 'RFC822.SIZE':
-        w.text(`RFC822.SIZE ${row.size}`);
-        break;
-      case 'ENVELOPE':
-        w.text(`ENVELOPE ${row.envelope ?? 'NIL'}`);
-        break;
-      case 'BODYSTRUCTURE':
-        w.text(`BODYSTRUCTURE ${row.bodyStructure ?? 'NIL'}`);
-        break;
-      case 'BODY':
-        w.text(`BODY ${row.body ?? 'NIL'}`);
-        break;
-      case 'MODSEQ':
-        w.text(`MODSEQ (${row.modseq})`);
-        break;
-    }
+    if (seenAdded && !flagsWritten) s += ' FLAGS ' + flagList(row.flags);
+  } catch (err) {
+    w.text(s);
+    throw err;
   }
-  if (seenAdded && !flagsWritten) w.text(` FLAGS ${flagList(row.flags)}`);
-  w.line(')');
+  w.text(s + ')\r\n');
 }
 
 /** Set \Seen on messages that lack it (non-PEEK body fetch); returns the UIDs that changed. */
@@ -183,13 +240,14 @@ export const fetch: CommandSpec = {
     const account = sel.account;
     const changedSince = req.changedSince;
     const batch = want.raw ? BATCH_RAW : BATCH_META;
+    const plans = plan(items);
     for (let i = 0; i < uids.length; i += batch) {
       const rows = account.fetch(sel.id, uids.length <= batch ? uids : uids.slice(i, i + batch), want);
       for (const row of rows) {
         if (changedSince !== null && row.modseq <= changedSince) continue;
         const seq = sel.seqOf(row.uid);
         if (!seq) continue;
-        writeRow(w, seq, row, items, seenAdded !== null && seenAdded.has(row.uid));
+        writeRow(w, seq, row, plans, seenAdded !== null && seenAdded.has(row.uid));
       }
       if (w.needsDrain) await w.drain();
     }

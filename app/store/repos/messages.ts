@@ -10,7 +10,7 @@ import { NotFoundError, UserError } from '../../shared/errors.ts';
 import type { FlagChange } from '../change-feed.ts';
 import { applyFlagOp, flagsToList, packFlags, joinKeywords, type FlagOp } from '../flags.ts';
 import type { StoreDb } from '../sql.ts';
-import { decodeRaw, headerEnd, packBody, type PackedBody } from './raw-codec.ts';
+import { headerEnd, joinRaw, packBody, splitRaw, type PackedBody } from './raw-codec.ts';
 import type { Origin, PendingChangesRepo, RemoteRef } from './pending-changes.ts';
 
 export interface NewMessage {
@@ -59,6 +59,10 @@ export interface FetchedRow extends MessageMeta {
   headers?: HeaderFields;
   /** The raw header block (through the blank line). */
   head?: Buffer;
+  /** The whole raw message (head || decoded body), when asked for with `raw`. */
+  raw?: Buffer;
+  /** Byte length of the header block within `raw` (= parts[''].bodyStart). */
+  headLength?: number;
 }
 
 export interface HeaderFields {
@@ -116,10 +120,6 @@ interface DetailRow extends MetaRow {
   body: string;
   parts: string;
 }
-
-type FetchDbRow = MetaRow &
-  Partial<Omit<DetailRow, keyof MetaRow>> &
-  Partial<HeaderDbRow> & { head?: Buffer };
 
 const META_COLS = 'm.id, m.uid, m.modseq, m.flags, m.keywords, m.internal_date, m.size, m.blob_id';
 const DETAIL_COLS = `${META_COLS}, b.envelope, b.body_structure, b.body, b.parts`;
@@ -422,44 +422,78 @@ export class MessagesRepo {
   /**
    * FETCH rows for the given UIDs (missing ones skipped), ascending, reading only the columns
    * asked for: `analysis` = ENVELOPE/BODYSTRUCTURE/BODY/parts, `headers` = the header index,
-   * `head` = the raw header block (without reading the body).
+   * `head` = the raw header block (without reading the body), `raw` = the whole raw message
+   * (read in the same query as the metadata: one statement per batch, not one per message).
    */
   fetchRows(
     mailboxId: number,
     uids: readonly number[],
-    want: { analysis?: boolean; headers?: boolean; head?: boolean },
+    want: { analysis?: boolean; headers?: boolean; head?: boolean; raw?: boolean },
   ): FetchedRow[] {
     if (uids.length === 0) return [];
     const sorted = isSortedUnique(uids) ? uids : [...new Set(uids)].sort((a, b) => a - b);
+    // Rows come as arrays (cheaper than objects); columns: META_COLS (0..7), then each group asked for.
     let cols = META_COLS;
-    if (want.analysis) cols += ', b.envelope, b.body_structure, b.body, b.parts';
-    if (want.headers) cols += ', ' + HEADER_COLS;
-    if (want.head) cols += ', mr.head';
+    let at = 8;
+    const analysisAt = want.analysis ? at : -1;
+    if (want.analysis) {
+      cols += ', b.envelope, b.body_structure, b.body, b.parts';
+      at += 4;
+    }
+    const headersAt = want.headers ? at : -1;
+    if (want.headers) {
+      cols += ', ' + HEADER_COLS;
+      at += HEADER_COL_COUNT;
+    }
+    // Whole messages come as one blob, head || stored body (one Buffer per row, not two: creating
+    // Buffers dominates this read); || on blobs copies their bytes as they are.
+    if (want.raw) cols += ', CAST(mr.head || mr.body AS BLOB), length(mr.head), mr.compression';
+    else if (want.head) cols += ', mr.head';
     let join = want.analysis || want.headers ? ' JOIN message_blobs b ON b.id = m.blob_id' : '';
-    if (want.head) join += ' JOIN message_raw mr ON mr.blob_id = m.blob_id';
-    const rows = contiguous(sorted)
-      ? this.#s
-          .prepare<FetchDbRow>(
-            `SELECT ${cols} FROM messages m${join} WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? ORDER BY m.uid`,
-          )
-          .all(mailboxId, sorted[0], sorted[sorted.length - 1])
-      : this.#s
-          .prepare<FetchDbRow>(
-            `SELECT ${cols} FROM json_each(?) j JOIN messages m ON m.mailbox_id = ? AND m.uid = j.value${join} ORDER BY m.uid`,
-          )
-          .all(JSON.stringify(sorted), mailboxId);
-    return rows.map((r: FetchDbRow) => {
-      const out: FetchedRow = metaFrom(r);
-      if (want.analysis) {
-        out.envelope = r.envelope;
-        out.bodyStructure = r.body_structure;
-        out.body = r.body;
-        out.parts = JSON.parse(r.parts!) as MimePart[];
+    if (want.head || want.raw) join += ' JOIN message_raw mr ON mr.blob_id = m.blob_id';
+    const rows = (
+      contiguous(sorted)
+        ? this.#s
+            .prepare<unknown[]>(
+              `SELECT ${cols} FROM messages m${join} WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? ORDER BY m.uid`,
+            )
+            .raw(true)
+            .all(mailboxId, sorted[0], sorted[sorted.length - 1])
+        : this.#s
+            .prepare<unknown[]>(
+              `SELECT ${cols} FROM json_each(?) j JOIN messages m ON m.mailbox_id = ? AND m.uid = j.value${join} ORDER BY m.uid`,
+            )
+            .raw(true)
+            .all(JSON.stringify(sorted), mailboxId)
+    ) as unknown[][];
+    const out: FetchedRow[] = new Array<FetchedRow>(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
+      const o: FetchedRow = {
+        id: r[0] as number,
+        uid: r[1] as number,
+        modseq: r[2] as number,
+        flags: flagsToList(r[3] as number, r[4] as string),
+        internalDate: r[5] as number,
+        size: r[6] as number,
+        blobId: r[7] as number,
+      };
+      if (analysisAt >= 0) {
+        o.envelope = r[analysisAt] as string;
+        o.bodyStructure = r[analysisAt + 1] as string;
+        o.body = r[analysisAt + 2] as string;
+        o.parts = JSON.parse(r[analysisAt + 3] as string) as MimePart[];
       }
-      if (want.headers) out.headers = headersFrom(r as unknown as HeaderDbRow);
-      if (want.head) out.head = r.head!;
-      return out;
-    });
+      if (headersAt >= 0) o.headers = headersFromArray(r, headersAt);
+      if (want.raw) {
+        const headLength = r[at + 1] as number;
+        o.raw = splitRaw(r[at] as Buffer, headLength, r[at + 2] as number);
+        o.headLength = headLength;
+        if (want.head) o.head = o.raw.subarray(0, headLength);
+      } else if (want.head) o.head = r[at] as Buffer;
+      out[i] = o;
+    }
+    return out;
   }
 
   /** The raw bytes of a blob (exactly as served). */
@@ -470,7 +504,7 @@ export class MessagesRepo {
       )
       .get(blobId);
     if (!r) throw new NotFoundError(`message blob ${blobId}`);
-    return Buffer.concat([r.head, decodeRaw(r.compression, r.body)]);
+    return joinRaw(r.head, r.compression, r.body);
   }
 
   /** The raw header block (through the blank line), read without touching the body. */
@@ -779,6 +813,27 @@ interface HeaderDbRow {
 
 const HEADER_COLS =
   'b.subject, b.from_display, b.to_display, b.cc_display, b.bcc_display, b.from_addr, b.to_addr, b.cc_addr, b.date, b.message_id, b.in_reply_to, b.refs, b.base_subject';
+
+const HEADER_COL_COUNT = 13;
+
+/** headersFrom for an array row whose HEADER_COLS start at `i`. */
+function headersFromArray(r: unknown[], i: number): HeaderFields {
+  return {
+    subject: r[i] as string,
+    from: r[i + 1] as string,
+    to: r[i + 2] as string,
+    cc: r[i + 3] as string,
+    bcc: r[i + 4] as string,
+    fromAddr: r[i + 5] as string,
+    toAddr: r[i + 6] as string,
+    ccAddr: r[i + 7] as string,
+    date: r[i + 8] as number | null,
+    messageId: r[i + 9] as string | null,
+    inReplyTo: r[i + 10] as string | null,
+    references: JSON.parse(r[i + 11] as string) as string[],
+    baseSubject: r[i + 12] as string,
+  };
+}
 
 function headersFrom(r: HeaderDbRow): HeaderFields {
   return {

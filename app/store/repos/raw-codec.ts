@@ -1,26 +1,70 @@
-/** Raw MIME storage codec: 0 = stored as is, 1 = deflate-raw. */
+/**
+ * Raw MIME storage codec for message bodies (message_raw.compression):
+ * 0 = stored as is, 1 = deflate-raw, 2 = LZ4 block with a length prefix (lz4-block.ts).
+ */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { MessageAnalysis } from '../../mime/types.ts';
+import { lz4Compress, lz4Decompress, lz4DecodedLength, lz4DecompressInto } from './lz4-block.ts';
 
 export const RAW_PLAIN = 0;
 export const RAW_DEFLATE = 1;
+export const RAW_LZ4 = 2;
 
 export function decodeRaw(compression: number, data: Buffer): Buffer {
   if (compression === RAW_PLAIN) return data;
+  if (compression === RAW_LZ4) return lz4Decompress(data);
   if (compression === RAW_DEFLATE) return inflateRawSync(data);
   throw new Error(`unknown raw compression ${compression}`);
 }
 
+/** The served bytes of a stored message: its header block followed by the decoded body, one Buffer. */
+export function joinRaw(head: Buffer, compression: number, body: Buffer): Buffer {
+  if (compression === RAW_LZ4) {
+    // Decoded straight behind the header: one allocation, no intermediate copy.
+    const out = Buffer.allocUnsafe(head.length + lz4DecodedLength(body));
+    head.copy(out, 0);
+    lz4DecompressInto(body, out, head.length);
+    return out;
+  }
+  const data = decodeRaw(compression, body);
+  if (head.length === 0) return data;
+  const out = Buffer.allocUnsafe(head.length + data.length);
+  head.copy(out, 0);
+  data.copy(out, head.length);
+  return out;
+}
+
+/**
+ * Like joinRaw, from one Buffer holding the header block (`headLength` bytes) followed by the
+ * stored body. A plain body needs no copy at all.
+ */
+export function splitRaw(stored: Buffer, headLength: number, compression: number): Buffer {
+  if (compression === RAW_PLAIN) return stored;
+  if (compression === RAW_LZ4) {
+    const body = stored.subarray(headLength);
+    const out = Buffer.allocUnsafe(headLength + lz4DecodedLength(body));
+    stored.copy(out, 0, 0, headLength);
+    lz4DecompressInto(body, out, headLength);
+    return out;
+  }
+  return joinRaw(stored.subarray(0, headLength), compression, stored.subarray(headLength));
+}
+
 export function encodeRaw(compression: number, raw: Buffer): Buffer {
   if (compression === RAW_PLAIN) return raw;
+  if (compression === RAW_LZ4) return lz4Compress(raw);
   if (compression === RAW_DEFLATE) return deflateRawSync(raw, { level: 1 });
   throw new Error(`unknown raw compression ${compression}`);
 }
 
 /**
- * Chooses how to store a message body: deflated (level 1) when that saves at least 10%, else as
- * is. Measured on 20 KB text mail: ~60% less disk; the deflate CPU is paid back by encrypting
- * (SQLCipher: WAL write + checkpoint) fewer pages, so it is on by default.
+ * How a message body is stored: LZ4 when that saves at least 10% (text, HTML), else deflate
+ * (level 1) when that does (base64 attachments, which LZ4 cannot shrink), else as is; bodies under
+ * 1 KiB as is. LZ4 because reads dominate: FETCH BODY[] decodes every body it serves, and
+ * node:zlib costs ~8 µs of setup per call, more than LZ4 needs for a whole 2 KB body; LZ4 also
+ * compresses faster. Deflate saves more on text (~0.5 vs ~0.7 of the size on a 7 KB text body,
+ * 0.37 vs 0.52 on 20 KB HTML), so text bodies take ~40% more disk than with deflate alone.
+ * The LZ4 output is decoded and compared before it is used: a codec bug can never lose mail.
  */
 export interface PackedBody {
   compression: number;
@@ -29,10 +73,26 @@ export interface PackedBody {
 
 export function packBody(body: Buffer): PackedBody {
   if (body.length < 1024) return { compression: RAW_PLAIN, data: body };
+  const limit = body.length * 0.9;
+  const lz = lz4Compress(body);
+  if (lz.length < limit && safeLz4(lz, body)) return { compression: RAW_LZ4, data: owned(lz) };
   const z = deflateRawSync(body, { level: 1 });
-  return z.length < body.length * 0.9
-    ? { compression: RAW_DEFLATE, data: z }
-    : { compression: RAW_PLAIN, data: body };
+  return z.length < limit ? { compression: RAW_DEFLATE, data: z } : { compression: RAW_PLAIN, data: body };
+}
+
+/** A copy with its own right-sized memory (not a slice of a bigger or pooled allocation). */
+function owned(b: Buffer): Buffer {
+  const out = Buffer.allocUnsafeSlow(b.length);
+  b.copy(out, 0);
+  return out;
+}
+
+function safeLz4(lz: Buffer, body: Buffer): boolean {
+  try {
+    return lz4Decompress(lz).equals(body);
+  } catch {
+    return false;
+  }
 }
 
 /** Offset just after the header block's blank line (= parts[''].bodyStart): raw = head || body. */
