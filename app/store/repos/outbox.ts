@@ -33,8 +33,7 @@ interface Row {
   size: number;
 }
 
-const COLS =
-  'id, account_id, envelope, state, attempts, next_attempt, last_error, created_at, length(raw) AS size';
+const COLS = 'id, account_id, envelope, state, attempts, next_attempt, last_error, created_at, size';
 
 function fromRow(r: Row): OutboxRecord {
   return {
@@ -62,10 +61,13 @@ export class OutboxRepo {
       const now = Date.now();
       const res = this.#s
         .prepare(
-          "INSERT INTO outbox (account_id, envelope, raw, state, next_attempt, created_at) VALUES (?, ?, ?, 'queued', ?, ?)",
+          "INSERT INTO outbox (account_id, envelope, size, state, next_attempt, created_at) VALUES (?, ?, ?, 'queued', ?, ?)",
         )
-        .run(accountId, JSON.stringify(envelope), raw, now, now);
-      return Number(res.lastInsertRowid);
+        .run(accountId, JSON.stringify(envelope), raw.length, now, now);
+      const id = Number(res.lastInsertRowid);
+      // the bytes live apart so that state changes never rewrite them
+      this.#s.prepare('INSERT INTO outbox_raw (id, raw) VALUES (?, ?)').run(id, raw);
+      return id;
     });
   }
 
@@ -76,7 +78,8 @@ export class OutboxRepo {
 
   raw(id: number): Buffer | null {
     return (
-      (this.#s.prepare<{ raw: Buffer }>('SELECT raw FROM outbox WHERE id = ?').get(id)?.raw as Buffer) ?? null
+      (this.#s.prepare<{ raw: Buffer }>('SELECT raw FROM outbox_raw WHERE id = ?').get(id)?.raw as Buffer) ??
+      null
     );
   }
 

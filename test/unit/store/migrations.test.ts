@@ -88,3 +88,46 @@ describe('store migrations', () => {
     s.close();
   });
 });
+
+describe('migration 3: outbox bytes in their own table', () => {
+  const t = tempDir();
+  after(t.cleanup);
+  const dir = join(t.dir, 'o');
+
+  it('moves queued messages over intact; state changes and account removal still work', async () => {
+    const V2 = MIGRATIONS.filter((m) => m.version <= 2);
+    const s = await newStore(dir, { migrations: V2 });
+    const acc = s.accounts.create({
+      email: 'o@example.org',
+      imap: { host: 'h', port: 1 },
+      smtp: { host: 'h', port: 2 },
+      security: 'none',
+      providerPassword: 'x',
+    });
+    const raw = Buffer.from('Subject: queued before the upgrade\r\n\r\n' + 'x'.repeat(5000));
+    s.db
+      .prepare(
+        "INSERT INTO outbox (account_id, envelope, raw, state, next_attempt, created_at) VALUES (?, ?, ?, 'queued', 1, 1)",
+      )
+      .run(acc.id, JSON.stringify({ from: 'o@example.org', to: ['b@example.org'] }), raw);
+    s.close();
+
+    const up = await reopen(dir, { migrations: MIGRATIONS });
+    assert.equal(schemaVersion(up.db), latestVersion(MIGRATIONS));
+    const [item] = up.outbox.list();
+    assert.ok(item);
+    assert.equal(item.size, raw.length);
+    assert.deepEqual(item.envelope.to, ['b@example.org']);
+    assert.deepEqual(up.outbox.raw(item.id), raw);
+    up.outbox.setState(item.id, 'sent', {});
+    assert.equal(up.outbox.get(item.id)?.state, 'sent');
+    assert.deepEqual(up.outbox.raw(item.id), raw, 'a state change leaves the bytes alone');
+    const fresh = up.outbox.enqueue(acc.id, { from: 'o@example.org', to: ['c@example.org'] }, raw);
+    assert.equal(up.outbox.get(fresh)?.size, raw.length);
+    up.accounts.remove(acc.id);
+    assert.equal(up.outbox.list().length, 0);
+    const left = up.db.prepare('SELECT count(*) AS n FROM outbox_raw').get() as { n: number };
+    assert.equal(left.n, 0, 'removing the account removes the queued bytes too');
+    up.close();
+  });
+});
