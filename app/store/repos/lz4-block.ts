@@ -1,5 +1,5 @@
 /**
- * LZ4 block compression in plain TypeScript, for message bodies in the store (raw-codec.ts).
+ * LZ4 block compression in plain TypeScript, for small message bodies in the store (raw-codec.ts).
  *
  * Why not zlib: node:zlib creates a native stream per call (~8 µs even for a 2 KB body), so a
  * FETCH of 10,000 small messages spent more time setting up inflaters than serving bytes. LZ4

@@ -9,6 +9,7 @@ import {
   lz4DecompressInto,
 } from '../../../app/store/repos/lz4-block.ts';
 import {
+  LZ4_MAX_BODY,
   RAW_DEFLATE,
   RAW_LZ4,
   RAW_PLAIN,
@@ -110,7 +111,11 @@ describe('raw body codec', () => {
       .replace(/(.{76})/g, '$1\r\n'),
   );
 
-  it('stores text as LZ4, base64 as deflate, small or incompressible bodies as is', () => {
+  it('stores small text as LZ4, bigger text and base64 as deflate, tiny or random bodies as is', () => {
+    assert.ok(text.length < LZ4_MAX_BODY);
+    const big = Buffer.concat([text, text]);
+    assert.ok(big.length >= LZ4_MAX_BODY);
+    assert.equal(packBody(big).compression, RAW_DEFLATE);
     const t = packBody(text);
     assert.equal(t.compression, RAW_LZ4);
     assert.ok(t.data.length < text.length / 4);
@@ -192,7 +197,7 @@ describe('stored bodies of every codec are served byte-exactly', () => {
       assert.ok(s.messages.raw(r.blobId).equals(raws[i]!));
     });
     // binary bodies (NUL, 0xff, invalid UTF-8), compressible (LZ4) and not (as is)
-    const pattern = Buffer.from(Array.from({ length: 256 * 20 }, (_, i) => i & 0xff));
+    const pattern = Buffer.from(Array.from({ length: 256 * 12 }, (_, i) => i & 0xff));
     const r = rng(42);
     const noise = Buffer.from(Array.from({ length: 3000 }, () => r() & 0xff));
     const bins = [pattern, noise].map((b) => Buffer.concat([Buffer.from('Subject: bin\r\n\r\n'), b]));
