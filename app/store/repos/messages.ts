@@ -1,7 +1,8 @@
 /**
  * Messages: per-mailbox UIDs (never reused), MODSEQ per change, flags, and the raw MIME stored
- * once in message_blobs/message_raw and shared by copies. Every write is one transaction and
- * queues change-feed events (delivered after commit) and, for local changes, pending remote ops.
+ * once (message_blobs, message_heads, message_raw) and shared by copies. Every write is one
+ * transaction and queues change-feed events (delivered after commit) and, for local changes,
+ * pending remote ops.
  */
 import { createHash } from 'node:crypto';
 import { analyzeMessage } from '../../mime/analyze.ts';
@@ -447,10 +448,11 @@ export class MessagesRepo {
     }
     // Whole messages come as one blob, head || stored body (one Buffer per row, not two: creating
     // Buffers dominates this read); || on blobs copies their bytes as they are.
-    if (want.raw) cols += ', CAST(mr.head || mr.body AS BLOB), length(mr.head), mr.compression';
-    else if (want.head) cols += ', mr.head';
+    if (want.raw) cols += ', CAST(h.head || mr.body AS BLOB), length(h.head), mr.compression';
+    else if (want.head) cols += ', h.head';
     let join = want.analysis || want.headers ? ' JOIN message_blobs b ON b.id = m.blob_id' : '';
-    if (want.head || want.raw) join += ' JOIN message_raw mr ON mr.blob_id = m.blob_id';
+    if (want.head || want.raw) join += ' JOIN message_heads h ON h.blob_id = m.blob_id';
+    if (want.raw) join += ' JOIN message_raw mr ON mr.blob_id = m.blob_id';
     const rows = (
       contiguous(sorted)
         ? this.#s
@@ -500,7 +502,7 @@ export class MessagesRepo {
   raw(blobId: number): Buffer {
     const r = this.#s
       .prepare<{ compression: number; head: Buffer; body: Buffer }>(
-        'SELECT compression, head, body FROM message_raw WHERE blob_id = ?',
+        'SELECT mr.compression, h.head, mr.body FROM message_raw mr JOIN message_heads h ON h.blob_id = mr.blob_id WHERE mr.blob_id = ?',
       )
       .get(blobId);
     if (!r) throw new NotFoundError(`message blob ${blobId}`);
@@ -509,7 +511,9 @@ export class MessagesRepo {
 
   /** The raw header block (through the blank line), read without touching the body. */
   header(blobId: number): Buffer {
-    const r = this.#s.prepare<{ head: Buffer }>('SELECT head FROM message_raw WHERE blob_id = ?').get(blobId);
+    const r = this.#s
+      .prepare<{ head: Buffer }>('SELECT head FROM message_heads WHERE blob_id = ?')
+      .get(blobId);
     if (!r) throw new NotFoundError(`message blob ${blobId}`);
     return r.head;
   }
@@ -704,9 +708,13 @@ export class MessagesRepo {
     const split = headerEnd(raw, a);
     const body = raw.subarray(split);
     const packed = prepacked ?? (this.#compress ? packBody(body) : { compression: 0, data: body });
+    // The header block lives in message_heads (dense pages for header-only FETCH, migration 4).
     this.#s
-      .prepare('INSERT INTO message_raw (blob_id, compression, head, body) VALUES (?, ?, ?, ?)')
-      .run(blobId, packed.compression, raw.subarray(0, split), packed.data);
+      .prepare("INSERT INTO message_raw (blob_id, compression, head, body) VALUES (?, ?, x'', ?)")
+      .run(blobId, packed.compression, packed.data);
+    this.#s
+      .prepare('INSERT INTO message_heads (blob_id, head) VALUES (?, ?)')
+      .run(blobId, raw.subarray(0, split));
     this.#s.prepare('INSERT INTO fts_queue (blob_id) VALUES (?)').run(blobId);
     return blobId;
   }

@@ -1,8 +1,10 @@
 import { strict as assert } from 'node:assert';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { deflateRawSync } from 'node:zlib';
 import { MIGRATIONS, type Migration } from '../../../app/store/migrations/index.ts';
 import { SchemaTooNewError, latestVersion, schemaVersion } from '../../../app/store/migrations/runner.ts';
+import type { Store } from '../../../app/store/store.ts';
 import { msg, newStore, reopen, tempDir } from './helpers.ts';
 
 const V1 = MIGRATIONS.filter((m) => m.version === 1);
@@ -26,6 +28,29 @@ const broken: Migration = {
   },
 };
 
+/** A message as the v1 schema stored it (header block and body both in message_raw). */
+function insertV1Message(s: Store, mailboxId: number, raw: Buffer, uid = 1): void {
+  const split = raw.indexOf('\r\n\r\n') + 4;
+  const blob = s.db
+    .prepare(
+      "INSERT INTO message_blobs (size, sha256, envelope, body_structure, body, parts) VALUES (?, x'00', 'NIL', 'NIL', 'NIL', ?)",
+    )
+    .run(
+      raw.length,
+      JSON.stringify([{ section: '', headerStart: 0, bodyStart: split, bodyEnd: raw.length }]),
+    );
+  const blobId = Number(blob.lastInsertRowid);
+  s.db
+    .prepare('INSERT INTO message_raw (blob_id, compression, head, body) VALUES (?, 1, ?, ?)')
+    .run(blobId, raw.subarray(0, split), deflateRawSync(raw.subarray(split)));
+  s.db
+    .prepare(
+      'INSERT INTO messages (mailbox_id, uid, modseq, flags, keywords, internal_date, size, blob_id) VALUES (?, ?, 1, 0, ?, 0, ?, ?)',
+    )
+    .run(mailboxId, uid, '', raw.length, blobId);
+  s.db.prepare('UPDATE mailboxes SET uidnext = ?, highestmodseq = 1 WHERE id = ?').run(uid + 1, mailboxId);
+}
+
 describe('store migrations', () => {
   const t = tempDir();
   after(t.cleanup);
@@ -42,7 +67,7 @@ describe('store migrations', () => {
       providerPassword: 'x',
     });
     const box = s.mailboxes.create(acc.id, 'INBOX');
-    s.messages.insert(box.id, msg('kept', 'data'));
+    insertV1Message(s, box.id, msg('kept', 'data').raw);
     s.close();
 
     const migrations = [...MIGRATIONS, addColumn];
@@ -128,6 +153,55 @@ describe('migration 3: outbox bytes in their own table', () => {
     assert.equal(up.outbox.list().length, 0);
     const left = up.db.prepare('SELECT count(*) AS n FROM outbox_raw').get() as { n: number };
     assert.equal(left.n, 0, 'removing the account removes the queued bytes too');
+    up.close();
+  });
+});
+
+describe('migration 4: header blocks in their own table', () => {
+  const t = tempDir();
+  after(t.cleanup);
+  const dir = join(t.dir, 'h');
+
+  it('serves messages stored before the upgrade byte-exactly; new and copied ones too; expunge cleans up', async () => {
+    const V3 = MIGRATIONS.filter((m) => m.version <= 3);
+    const s = await newStore(dir, { migrations: V3 });
+    const acc = s.accounts.create({
+      email: 'h@example.org',
+      imap: { host: 'h', port: 1 },
+      smtp: { host: 'h', port: 2 },
+      security: 'none',
+      providerPassword: 'x',
+    });
+    const box = s.mailboxes.create(acc.id, 'INBOX');
+    const old = msg('stored before the upgrade', 'old body line\r\n'.repeat(200)).raw;
+    insertV1Message(s, box.id, old);
+    s.close();
+
+    const up = await reopen(dir, { migrations: MIGRATIONS });
+    assert.equal(schemaVersion(up.db), latestVersion(MIGRATIONS));
+    const fresh = msg('stored after the upgrade', 'new body line\r\n'.repeat(100));
+    const [added] = up.messages.insertBatch(box.id, [fresh], 'sync');
+    const [row1, row2] = up.messages.fetchRows(box.id, [1, added!.uid], { raw: true, head: true });
+    assert.deepEqual(row1!.raw, old);
+    assert.deepEqual(row1!.head, old.subarray(0, old.indexOf('\r\n\r\n') + 4));
+    assert.deepEqual(row2!.raw, fresh.raw);
+    const [h1, h2] = up.messages.fetchRows(box.id, [1, added!.uid], { head: true });
+    assert.deepEqual(h1!.head, row1!.head);
+    assert.deepEqual(h2!.head, fresh.raw.subarray(0, fresh.raw.indexOf('\r\n\r\n') + 4));
+    assert.deepEqual(up.messages.raw(row1!.blobId), old);
+    assert.deepEqual(up.messages.header(row2!.blobId), h2!.head);
+    const other = up.mailboxes.create(acc.id, 'Other');
+    up.messages.copy(box.id, [1, added!.uid], other.id, 'sync');
+    assert.deepEqual(
+      up.messages.fetchRows(other.id, [1, 2], { raw: true }).map((r) => r.raw),
+      [old, fresh.raw],
+    );
+    up.messages.remove(box.id, [1, added!.uid], 'sync');
+    up.messages.remove(other.id, [1, 2], 'sync');
+    for (const table of ['message_heads', 'message_raw', 'message_blobs']) {
+      const n = up.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number };
+      assert.equal(n.n, 0, `${table} is empty once no message uses the blob`);
+    }
     up.close();
   });
 });
