@@ -9,6 +9,7 @@
  */
 import type { FetchMessageObject, ImapFlow } from 'imapflow';
 import type { Store } from '../store/store.ts';
+import { holdSmallCache } from '../store/cache-hold.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { MirroredFolder } from './folders.ts';
 import { cleanFlags, commitBatch, prepareInbound, type FetchedMessage } from './inbound.ts';
@@ -121,6 +122,25 @@ async function startBatch(
  * previous one is still being decrypted, and commits stay strictly sequential (resumability).
  */
 async function runBatches(
+  ctx: SyncContext,
+  client: ImapFlow,
+  f: MirroredFolder,
+  uidValidity: number,
+  batches: Array<Array<{ uid: number }>>,
+  state: MailboxSyncState,
+  advanceFor: (batch: Array<{ uid: number }>) => (s: MailboxSyncState) => void,
+  stoppable: boolean,
+): Promise<number> {
+  if (!batches.length) return 0;
+  const releaseCache = holdSmallCache(ctx.store); // a write burst: see app/store/cache-hold.ts
+  try {
+    return await runBatchesHeld(ctx, client, f, uidValidity, batches, state, advanceFor, stoppable);
+  } finally {
+    releaseCache();
+  }
+}
+
+async function runBatchesHeld(
   ctx: SyncContext,
   client: ImapFlow,
   f: MirroredFolder,

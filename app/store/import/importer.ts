@@ -12,7 +12,7 @@ import type { Logger } from '../../shared/logger.ts';
 import type { NewMessage } from '../repos/messages.ts';
 import type { Store } from '../store.ts';
 import { MboxSplitter } from '../../mime/mbox.ts';
-import { PAGE_SIZE } from '../../../native/sqlcipher.ts';
+import { holdSmallCache } from '../cache-hold.ts';
 import { separatorDate } from './separator-date.ts';
 import type { PrepareResult } from './prepare.ts';
 import { PreparePool } from './prepare-pool.ts';
@@ -60,34 +60,6 @@ const MAX_BATCH_BYTES = 2 * 1024 * 1024;
 const GROUP_SIZE = 64;
 const GROUP_BYTES = 1024 * 1024;
 const MAX_INFLIGHT = 2;
-/**
- * The SQLite page cache while importing (KiB). The pages an import writes are not read again, so a
- * small cache costs nothing measurable and keeps ~12 MB of RSS that the store's default 16 MiB
- * cache would fill with them (issue 2: peak RSS < 200 MB importing 100k messages). Restored after.
- */
-const IMPORT_CACHE_KIB = 4096;
-const cacheHolds = new WeakMap<Store, { count: number; restore: number }>();
-
-/** Shrinks the store's page cache for an import; the returned function restores it (nesting-safe). */
-function shrinkCache(store: Store): () => void {
-  let hold = cacheHolds.get(store);
-  if (!hold) {
-    const restore = store.db.pragma('cache_size', { simple: true }) as number;
-    const kib = restore < 0 ? -restore : (restore * PAGE_SIZE) / 1024;
-    if (kib > IMPORT_CACHE_KIB) store.db.pragma(`cache_size = -${IMPORT_CACHE_KIB}`);
-    hold = { count: 0, restore };
-    cacheHolds.set(store, hold);
-  }
-  hold.count++;
-  let done = false;
-  return () => {
-    if (done) return;
-    done = true;
-    if (--hold.count > 0) return;
-    cacheHolds.delete(store);
-    if (!store.closed) store.db.pragma(`cache_size = ${hold.restore}`);
-  };
-}
 
 /** Expands directories (recursively) into the files inside, in name order. */
 function expand(paths: readonly string[]): string[] {
@@ -121,7 +93,7 @@ export async function importFiles(opts: ImportOptions): Promise<ImportSummary> {
   const batchSize = opts.batchSize ?? 500;
   const summary: ImportSummary = { imported: 0, skipped: 0, errors: [] };
   const pool = new PreparePool({ compress: store.messages.compressBodies, threads: opts.threads });
-  const restoreCache = shrinkCache(store);
+  const restoreCache = holdSmallCache(store); // the pages an import writes are not read again
   try {
     return await run();
   } finally {
