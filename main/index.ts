@@ -159,6 +159,10 @@ function toMenuTemplate(
   });
 }
 
+// The same memory settings as scripts/lockbridge-node for the headless bridge: V8 sizes the young
+// generation from the machine's RAM otherwise (hundreds of MB on a large machine).
+app.commandLine.appendSwitch('js-flags', '--max-semi-space-size=8');
+
 async function main(): Promise<void> {
   if (!lifecycle.start()) return; // another instance runs: it shows its window
   await app.whenReady();
