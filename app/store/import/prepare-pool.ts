@@ -12,6 +12,12 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { fromWire, prepareMessage, type PrepareResult, type WireResult } from './prepare.ts';
 
+/** The worker entry next to this file (.ts when run from source, .js once compiled for Electron). */
+const PREPARE_WORKER_URL = new URL(
+  `./prepare-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`,
+  import.meta.url,
+);
+
 /** Messages larger than this are prepared on the calling thread. */
 const INLINE_ABOVE = 4 * 1024 * 1024;
 /**
@@ -48,7 +54,7 @@ export class PreparePool {
     this.#compress = opts.compress;
     const n = opts.threads ?? Math.max(0, Math.min(2, availableParallelism() - 1));
     for (let i = 0; i < n; i++) {
-      const w = new Worker(new URL('./prepare-worker.ts', import.meta.url), {
+      const w = new Worker(PREPARE_WORKER_URL, {
         // Small heaps: the worker holds one group at a time (GROUP_BYTES, WORKER_PART_BUDGET). The
         // old generation's limit also decides how much garbage it keeps: 64 MB measured ~15 MB more
         // peak RSS than 24 MB importing 30k messages, at the same speed.

@@ -138,6 +138,20 @@ test('build:main compiles the shell; compiled pure modules and the engine load u
     unknown
   >;
   assert.equal(typeof engine.createBridgeHost, 'function');
+  // worker threads start from the compiled .js entries (not the .ts sources)
+  const pool = (await import(pathToFileURL(join(root, 'dist/app/store/import/prepare-pool.js')).href)) as {
+    PreparePool: new (o: { compress: boolean; threads: number }) => {
+      run(raws: Buffer[]): Promise<unknown[]>;
+      close(): Promise<void>;
+    };
+  };
+  const prep = new pool.PreparePool({ compress: true, threads: 1 });
+  try {
+    const out = await prep.run([Buffer.from('Subject: compiled\r\nFrom: a@example.test\r\n\r\nbody\r\n')]);
+    assert.equal(out.length, 1);
+  } finally {
+    await prep.close();
+  }
   // the preload Electron runs is the stripped source, byte for byte what the unit test ran
   const { stripTypeScriptTypes } = await import('node:module');
   assert.equal(
@@ -188,6 +202,7 @@ test('electron-builder --dir packs the app offline with a stand-in Electron', { 
       '/dist/main/preload.cjs',
       '/dist/app/index.js',
       '/dist/app/crypto/crypto-worker.js',
+      '/dist/app/store/import/prepare-worker.js',
       '/resources/tray/tray-ok.png',
       '/resources/tray/tray-ok@2x.png',
       '/resources/icon-256.png',
