@@ -214,6 +214,13 @@ export async function run(opts: Opts): Promise<void> {
         run: (c) => c.cmd(`UID FETCH 1:* (UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS (${TB_FIELDS})])`),
       },
       {
+        // the memory target: the 100k store open and a client fetching all its headers
+        name: `(a) header fetch ${BIG} (memory target ≤ 150 MB)`,
+        target: 1.0,
+        prep: (c) => c.cmd('SELECT Big'),
+        run: (c) => c.cmd(`UID FETCH 1:* (UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS (${TB_FIELDS})])`),
+      },
+      {
         name: `(b) BODY.PEEK[] ${N}`,
         target: 1.0,
         prep: (c) => c.cmd('SELECT INBOX'),
@@ -301,8 +308,10 @@ async function startChild(
     const code = await new Promise<number | null>((resolve) => loader.once('exit', resolve));
     if (code !== 0) throw new Error(`bench store loader exited ${code}`);
   }
+  // the server runs as `lockbridge serve` does: under scripts/lockbridge-node (its memory settings)
   const proc = fork(fileURLToPath(import.meta.url), args, {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execPath: fileURLToPath(new URL('../scripts/lockbridge-node', import.meta.url)),
     execArgv: process.env.LB_BENCH_CHILD_ARGS ? process.env.LB_BENCH_CHILD_ARGS.split(' ') : [],
   });
   const port = await new Promise<number>((resolve, reject) => {
