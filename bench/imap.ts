@@ -308,11 +308,19 @@ async function startChild(
     const code = await new Promise<number | null>((resolve) => loader.once('exit', resolve));
     if (code !== 0) throw new Error(`bench store loader exited ${code}`);
   }
-  // the server runs as `lockbridge serve` does: under scripts/lockbridge-node (its memory settings)
+  // the server runs with the settings scripts/lockbridge-node gives `lockbridge serve`
   const proc = fork(fileURLToPath(import.meta.url), args, {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    execPath: fileURLToPath(new URL('../scripts/lockbridge-node', import.meta.url)),
-    execArgv: process.env.LB_BENCH_CHILD_ARGS ? process.env.LB_BENCH_CHILD_ARGS.split(' ') : [],
+    execArgv: [
+      '--max-semi-space-size=8',
+      ...(process.env.LB_BENCH_CHILD_ARGS ? process.env.LB_BENCH_CHILD_ARGS.split(' ') : []),
+    ],
+    env: {
+      ...process.env,
+      NODE_COMPILE_CACHE:
+        process.env.NODE_COMPILE_CACHE ?? fileURLToPath(new URL('../.tools/compile-cache', import.meta.url)),
+      MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
+    },
   });
   const port = await new Promise<number>((resolve, reject) => {
     proc.once('message', (m) => resolve(Number(m)));
