@@ -214,6 +214,13 @@ export async function run(opts: Opts): Promise<void> {
         run: (c) => c.cmd(`UID FETCH 1:* (UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS (${TB_FIELDS})])`),
       },
       {
+        // the memory target: the 100k store open and a client fetching all its headers
+        name: `(a) header fetch ${BIG} (memory target ≤ 150 MB)`,
+        target: 1.0,
+        prep: (c) => c.cmd('SELECT Big'),
+        run: (c) => c.cmd(`UID FETCH 1:* (UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS (${TB_FIELDS})])`),
+      },
+      {
         name: `(b) BODY.PEEK[] ${N}`,
         target: 1.0,
         prep: (c) => c.cmd('SELECT INBOX'),
@@ -301,9 +308,19 @@ async function startChild(
     const code = await new Promise<number | null>((resolve) => loader.once('exit', resolve));
     if (code !== 0) throw new Error(`bench store loader exited ${code}`);
   }
+  // the server runs with the settings scripts/lockbridge-node gives `lockbridge serve`
   const proc = fork(fileURLToPath(import.meta.url), args, {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    execArgv: process.env.LB_BENCH_CHILD_ARGS ? process.env.LB_BENCH_CHILD_ARGS.split(' ') : [],
+    execArgv: [
+      '--max-semi-space-size=8',
+      ...(process.env.LB_BENCH_CHILD_ARGS ? process.env.LB_BENCH_CHILD_ARGS.split(' ') : []),
+    ],
+    env: {
+      ...process.env,
+      NODE_COMPILE_CACHE:
+        process.env.NODE_COMPILE_CACHE ?? fileURLToPath(new URL('../.tools/compile-cache', import.meta.url)),
+      MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
+    },
   });
   const port = await new Promise<number>((resolve, reject) => {
     proc.once('message', (m) => resolve(Number(m)));

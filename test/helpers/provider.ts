@@ -719,6 +719,15 @@ export async function startProvider(opts: ProviderOptions = {}): Promise<Provide
       // move the mtime forward on every change so a user added right after another is seen.
       usersMtime = Math.max(usersMtime + 1, Math.floor(Date.now() / 1000));
       utimesSync(usersFile, usersMtime, usersMtime);
+      // …and wait until the auth process has really re-read it: a login tried too early is refused,
+      // and a sync engine then (rightly) waits for the user instead of retrying.
+      for (let attempt = 0; ; attempt++) {
+        const r = await run('doveadm', ['-c', conf, 'auth', 'test', email, password]);
+        if (r.code === 0) break;
+        if (attempt >= 40)
+          throw new Error(`Dovecot does not accept the new user ${email}: ${r.stdout}${r.stderr}`);
+        await new Promise((res) => setTimeout(res, 250));
+      }
     },
     account(email) {
       const password = passwords.get(email);
