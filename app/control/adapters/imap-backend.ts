@@ -37,6 +37,7 @@ import { analyzeMessage } from '../../mime/analyze.ts';
 import { ConflictError, NotFoundError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { StoreEvent } from '../../store/change-feed.ts';
+import { MailboxViewCache } from './mailbox-view-cache.ts';
 import {
   InvalidMailboxNameError as StoreInvalidNameError,
   type Mailbox,
@@ -175,7 +176,17 @@ class StoreImapAccount implements ImapAccount {
   readonly #watchers: Watchers;
   readonly #maxSize: number;
 
-  constructor(store: Store, accountId: number, username: string, watchers: Watchers, maxSize: number) {
+  readonly #views: MailboxViewCache;
+
+  constructor(
+    store: Store,
+    accountId: number,
+    username: string,
+    watchers: Watchers,
+    maxSize: number,
+    views: MailboxViewCache,
+  ) {
+    this.#views = views;
     this.#store = store;
     this.#accountId = accountId;
     this.username = username;
@@ -244,8 +255,10 @@ class StoreImapAccount implements ImapAccount {
         uidValidity: m.uidValidity,
         uidNext: m.uidNext,
         highestModseq: m.highestModseq,
-        uids: Uint32Array.from(this.#store.messages.uids(m.id)),
-        firstUnseenUid: this.#store.messages.firstUnseenUid(m.id),
+        ...this.#views.get(m.id, () => ({
+          uids: Uint32Array.from(this.#store.messages.uids(m.id)),
+          firstUnseenUid: this.#store.messages.firstUnseenUid(m.id),
+        })),
       };
     });
   }
@@ -382,7 +395,11 @@ class StoreImapAccount implements ImapAccount {
 /** The IMAP backend over `store`. Local login: username = account email, password = local password. */
 export function createImapBackend(store: Store, opts: ImapBackendOptions): StoreImapBackend {
   const watchers = new Watchers(opts.logger);
-  const unsubscribe = store.changes.on((e) => watchers.dispatch(e));
+  const views = new MailboxViewCache();
+  const unsubscribe = store.changes.on((e) => {
+    views.invalidate(e); // before any session hears of the change
+    watchers.dispatch(e);
+  });
   const maxSize = opts.maxMessageSize ?? 64 * 1024 * 1024;
   return {
     async authenticate(username: string, password: string): Promise<ImapAccount | null> {
@@ -392,7 +409,7 @@ export function createImapBackend(store: Store, opts: ImapBackendOptions): Store
       if (!account || !ok) return null;
       // every account has an INBOX (it exists on every provider: not queued for upload)
       guard(() => store.mailboxes.ensure(account.id, 'INBOX', { origin: 'sync' }));
-      return new StoreImapAccount(store, account.id, account.email, watchers, maxSize);
+      return new StoreImapAccount(store, account.id, account.email, watchers, maxSize, views);
     },
     dispose: unsubscribe,
   };

@@ -14,7 +14,7 @@ import { silentLogger } from '../../../app/shared/logger.ts';
 import { importFiles } from '../../../app/store/import/importer.ts';
 import type { Store } from '../../../app/store/store.ts';
 import { ImapTestClient, message } from '../../helpers/imap-transcript.ts';
-import { newStore, tempDir } from '../../unit/store/helpers.ts';
+import { msg, newStore, tempDir } from '../../unit/store/helpers.ts';
 
 const USER = 'alice@example.test';
 const PASS = 'local-secret';
@@ -180,6 +180,33 @@ describe('ImapBackend over the store', () => {
     acc.watch(child.id, (c) => resets.push(c));
     acc.deleteMailbox(child.id);
     assert.deepEqual(resets, [{ kind: 'reset', reason: 'deleted' }]);
+  });
+
+  it('re-SELECT sees every change, from any path, though the view is kept between SELECTs', async () => {
+    const box = acc.createMailbox('Views', null);
+    const view = () => {
+      const v = acc.openMailbox(box.id);
+      return { uids: [...v.uids], firstUnseen: v.firstUnseenUid };
+    };
+    const raw = (n: number) => ({
+      raw: Buffer.from(message({ subject: `v${n}`, body: `b${n}` })),
+      flags: [] as string[],
+      internalDate: null,
+    });
+    await acc.append(box.id, [raw(1), raw(2), raw(3)]);
+    assert.deepEqual(view(), { uids: [1, 2, 3], firstUnseen: 1 });
+    // the caller's copy is its own: a session changing it does not change the next SELECT's view
+    acc.openMailbox(box.id).uids.fill(0);
+    assert.deepEqual(view(), { uids: [1, 2, 3], firstUnseen: 1 });
+    acc.storeFlags(box.id, [1], 'add', ['\\Seen']);
+    assert.deepEqual(view(), { uids: [1, 2, 3], firstUnseen: 2 });
+    acc.storeFlags(box.id, [2], 'add', ['\\Deleted']);
+    assert.deepEqual(acc.expunge(box.id, [2]), [2]);
+    assert.deepEqual(view(), { uids: [1, 3], firstUnseen: 3 });
+    // a write that does not come through IMAP (sync, import) is seen too
+    const id = Number(box.id);
+    store.messages.insert(id, msg('v4', 'b4'));
+    assert.deepEqual(view().uids, [1, 3, 4]);
   });
 
   it('serves a real IMAP session; IDLE sees an import from another path', async () => {
