@@ -10,6 +10,7 @@ import type { PrivateKey, PublicKey, VerifyMessageResult } from 'openpgp';
 
 type VerificationResult = VerifyMessageResult['signatures'][number];
 import { interopConfig } from './openpgp-config.ts';
+import { isTrailingJunkError, withJsInflate } from './js-inflate.ts';
 
 export type PgpDecryptOutcome =
   { ok: true; data: Buffer; signatures: VerificationResult[] } | { ok: false; reason: string };
@@ -42,13 +43,16 @@ export async function decryptPgp(
       maxDecompressed === undefined
         ? interopConfig
         : { ...interopConfig, maxDecompressedMessageSize: maxDecompressed };
-    const res = await openpgp.decrypt({
-      message,
-      decryptionKeys,
-      verificationKeys,
-      format: 'binary',
-      config,
-    });
+    const run = (m: openpgp.Message<Uint8Array>) =>
+      openpgp.decrypt({ message: m, decryptionKeys, verificationKeys, format: 'binary', config });
+    let res;
+    try {
+      res = await run(message);
+    } catch (err) {
+      if (!isTrailingJunkError(err)) throw err;
+      // sq's padded compression: read the message again and inflate with openpgp.js's JS inflater
+      res = await withJsInflate(async () => run(await readAgain(armoredOrBinary)));
+    }
     const data = res.data as Uint8Array;
     return {
       ok: true,
@@ -58,6 +62,12 @@ export async function decryptPgp(
   } catch (err) {
     return { ok: false, reason: decryptFailure((err as Error).message ?? '') };
   }
+}
+
+function readAgain(armoredOrBinary: string | Uint8Array): Promise<openpgp.Message<Uint8Array>> {
+  return typeof armoredOrBinary === 'string'
+    ? openpgp.readMessage({ armoredMessage: armoredOrBinary, config: interopConfig })
+    : openpgp.readMessage({ binaryMessage: armoredOrBinary, config: interopConfig });
 }
 
 function decryptFailure(msg: string): string {

@@ -97,6 +97,22 @@ test('sq encrypt+sign with an sq-made key → Lockbridge decrypts and verifies',
   assert.equal(mine.signature, 'valid');
 });
 
+test("sq's default padded compression (unsigned, small and 1 MB) → Lockbridge decrypts to the original", async () => {
+  for (const size of [40, 1_000_000]) {
+    const body = Buffer.alloc(size, 'Sequoia pads its compressed data. ').toString('latin1');
+    const entity = `Content-Type: text/plain; charset=us-ascii\r\n\r\n${body}\r\n`;
+    writeFileSync(p('padded'), entity);
+    const r = sq(['encrypt', '--recipient-cert', p('bob.pub'), p('padded')]); // --compression pad is sq's default
+    assert.equal(r.status, 0, r.stderr);
+    const msg = wrapPgpMime(r.stdout.toString(), 'From: Carol <carol@example.test>\r\nSubject: padded\r\n');
+    const res = await decryptMessage(msg, { decryptionKeys: [bob.privateKey], verificationKeys: [] });
+    assert.equal(res.status, 'encrypted', `size ${size}: ${res.reason ?? ''}`);
+    assert.ok(res.mime.includes(Buffer.from(body.slice(0, 200))), `size ${size}: the body is there`);
+  }
+  // the native inflater is back afterwards
+  assert.equal(typeof new DecompressionStream('deflate-raw').readable, 'object');
+});
+
 test('sq detached signature in multipart/signed → valid', async () => {
   const part = 'Content-Type: text/plain\r\n\r\nSigned by sq.\r\n';
   writeFileSync(p('sp'), part);
