@@ -6,7 +6,8 @@
  *  (c) UID SEARCH TEXT <rare word>
  *  (d) APPEND of N messages, one command at a time (as Thunderbird does)
  *  (e) SELECT of a big mailbox (warm: second SELECT)
- * plus the Lockbridge server process's peak RSS.
+ * plus the Lockbridge server process's peak RSS. Each scenario's figure is the median of several
+ * runs that alternate between the two servers, so both see the same machine.
  *
  * Lockbridge side: the real encrypted store through the ImapBackend adapter (LB_BENCH_BACKEND=memory
  * uses the in-memory reference backend instead, to measure the IMAP engine alone). The
@@ -138,6 +139,11 @@ class RawClient {
   }
 }
 
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
 async function time(fn: () => Promise<unknown>, repeat = 1): Promise<number> {
   let best = Infinity;
   for (let i = 0; i < repeat; i++) {
@@ -206,6 +212,8 @@ export async function run(opts: Opts): Promise<void> {
       target: number;
       run: (c: RawClient) => Promise<unknown>;
       prep?: (c: RawClient) => Promise<unknown>;
+      /** timed runs per server (default 5) */
+      rounds?: number;
     }> = [
       {
         name: `(a) header fetch ${N}`,
@@ -237,20 +245,28 @@ export async function run(opts: Opts): Promise<void> {
         target: 1.0,
         prep: (c) => c.cmd('SELECT Big').then(() => c.cmd('UNSELECT')),
         run: (c) => c.cmd('SELECT Big').then(() => c.cmd('UNSELECT')),
+        // a sub-millisecond round trip: many runs, or the median is scheduling noise
+        rounds: 201,
       },
     ];
     for (const sc of scenarios) {
-      const t: number[] = [];
+      // Both servers' clients are open and prepared, then runs alternate between them (the order
+      // flips each round), so both see the same machine; the figure is the median run.
+      const clients: RawClient[] = [];
       for (const port of [dv.port, lb.port]) {
         const c = await RawClient.open(port);
         if (sc.prep) await sc.prep(c);
-        t.push(await time(() => sc.run(c), 3));
-        c.close();
+        clients.push(c);
       }
+      const runs: number[][] = [[], []];
+      for (let i = 0; i < (sc.rounds ?? 5); i++) {
+        for (const k of i % 2 ? [1, 0] : [0, 1]) runs[k]!.push(await time(() => sc.run(clients[k]!)));
+      }
+      for (const c of clients) c.close();
       results.push({
         name: sc.name,
-        dovecot: t[0]!,
-        lockbridge: t[1]!,
+        dovecot: median(runs[0]!),
+        lockbridge: median(runs[1]!),
         target: sc.target,
         rss: await peakRss(),
       });
@@ -390,6 +406,10 @@ async function child(n: number, big: number): Promise<void> {
   }, 20).unref();
   process.on('message', (m) => {
     if (m === 'rss') process.send?.(Math.round(Math.max(peak, process.memoryUsage().rss) / 1024));
+    if (m === 'cpu') {
+      const u = process.cpuUsage();
+      process.send?.((u.user + u.system) / 1000);
+    }
   });
   process.on(
     'SIGTERM',

@@ -70,7 +70,10 @@ export interface MailboxSnapshot {
   uidValidity: number;
   uidNext: number;
   highestModseq: number;
-  /** Every UID in the mailbox, ascending. Sequence number n is `uids[n-1]`. */
+  /**
+   * Every UID in the mailbox, ascending. Sequence number n is `uids[n-1]`. Read-only: a backend
+   * may hand the same array to every session that selects the mailbox (sessions copy on write).
+   */
   uids: Uint32Array;
   /** UID of the first message without \Seen, or null if all are seen (for `[UNSEEN n]`). */
   firstUnseenUid: number | null;

@@ -31,7 +31,7 @@ export function isSequenceSet(s: string): boolean {
  * Resolve to the UIDs (ascending, unique) of the view. `uids` is the ascending view.
  * Message-number form: a number beyond the view is an error (BAD), as in Dovecot.
  */
-export function resolveSequenceSet(ranges: SeqRange[], uids: readonly number[], byUid: boolean): number[] {
+export function resolveSequenceSet(ranges: SeqRange[], uids: ArrayLike<number>, byUid: boolean): number[] {
   const n = uids.length;
   if (n === 0) {
     if (!byUid && ranges.some(([a, b]) => a !== -1 || b !== -1)) throw new ImapBadError('Invalid messageset');
@@ -44,7 +44,7 @@ export function resolveSequenceSet(ranges: SeqRange[], uids: readonly number[], 
       if (b === -1) b = n;
       if (a > b) [a, b] = [b, a];
       if (b > n) throw new ImapBadError('Invalid messageset');
-      return uids.slice(a - 1, b);
+      return copyRange(uids, a - 1, b);
     }
     const mark = new Uint8Array(n + 1);
     for (const [ra, rb] of ranges) {
@@ -68,10 +68,11 @@ export function resolveSequenceSet(ranges: SeqRange[], uids: readonly number[], 
     const [a, b] = norm[0]!;
     const lo = lowerBound(uids, a);
     const hi = lowerBound(uids, b + 1);
-    return uids.slice(lo, hi);
+    return copyRange(uids, lo, hi);
   }
   const out: number[] = [];
-  for (const u of uids) {
+  for (let i = 0; i < n; i++) {
+    const u = uids[i]!;
     for (const [a, b] of norm) {
       if (u >= a && u <= b) {
         out.push(u);
@@ -82,7 +83,14 @@ export function resolveSequenceSet(ranges: SeqRange[], uids: readonly number[], 
   return out;
 }
 
-function lowerBound(a: readonly number[], v: number): number {
+/** uids[from..to) as a plain array (the view may be a typed array shared with other sessions). */
+function copyRange(uids: ArrayLike<number>, from: number, to: number): number[] {
+  const out = new Array<number>(Math.max(0, to - from));
+  for (let i = from; i < to; i++) out[i - from] = uids[i]!;
+  return out;
+}
+
+function lowerBound(a: ArrayLike<number>, v: number): number {
   let lo = 0;
   let hi = a.length;
   while (lo < hi) {

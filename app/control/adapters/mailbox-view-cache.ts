@@ -20,7 +20,7 @@ export class MailboxViewCache {
     else this.#views.clear();
   }
 
-  /** The view (the caller gets its own copy of the UIDs: sessions change theirs). */
+  /** The view. Its UIDs are shared: callers must never write them (sessions copy on write). */
   get(mailboxId: number, load: () => MailboxView): MailboxView {
     let v = this.#views.get(mailboxId);
     if (v) {
@@ -30,7 +30,7 @@ export class MailboxViewCache {
     }
     this.#views.set(mailboxId, v);
     if (this.#views.size > MAX_ENTRIES) this.#views.delete(this.#views.keys().next().value as number);
-    return { uids: v.uids.slice(), firstUnseenUid: v.firstUnseenUid };
+    return v;
   }
 
   clear(): void {

@@ -195,9 +195,8 @@ describe('ImapBackend over the store', () => {
     });
     await acc.append(box.id, [raw(1), raw(2), raw(3)]);
     assert.deepEqual(view(), { uids: [1, 2, 3], firstUnseen: 1 });
-    // the caller's copy is its own: a session changing it does not change the next SELECT's view
-    acc.openMailbox(box.id).uids.fill(0);
-    assert.deepEqual(view(), { uids: [1, 2, 3], firstUnseen: 1 });
+    // the view is kept: the next SELECT gets the same array, not a re-read
+    assert.equal(acc.openMailbox(box.id).uids, acc.openMailbox(box.id).uids);
     acc.storeFlags(box.id, [1], 'add', ['\\Seen']);
     assert.deepEqual(view(), { uids: [1, 2, 3], firstUnseen: 2 });
     acc.storeFlags(box.id, [2], 'add', ['\\Deleted']);
@@ -207,6 +206,75 @@ describe('ImapBackend over the store', () => {
     const id = Number(box.id);
     store.messages.insert(id, msg('v4', 'b4'));
     assert.deepEqual(view().uids, [1, 3, 4]);
+  });
+
+  it('sessions sharing a kept view each see their own sequence numbers (copy on write)', async () => {
+    const server = await startImapServer({
+      backend,
+      port: 0,
+      allowPlaintextLogin: true,
+      logger: silentLogger,
+    });
+    const open = async (): Promise<ImapTestClient> => {
+      const c = await ImapTestClient.connect(server.port);
+      await c.cmd(`x LOGIN ${USER} ${PASS}`);
+      return c;
+    };
+    const uidsOf = async (c: ImapTestClient, tag: string): Promise<string> =>
+      (await c.cmd(`${tag} FETCH 1:* (UID)`))
+        .map((l) => /^\* (\d+) FETCH \(UID (\d+)\)$/.exec(l))
+        .filter((m) => m !== null)
+        .map((m) => m.slice(1).join('='))
+        .join(' ');
+    try {
+      const box = acc.createMailbox('Shared', null);
+      const raw = (n: number) => ({
+        raw: Buffer.from(message({ subject: `s${n}`, body: `b${n}` })),
+        flags: [] as string[],
+        internalDate: null,
+      });
+      await acc.append(box.id, [raw(1), raw(2), raw(3), raw(4)]);
+      const a = await open();
+      const b = await open();
+      await a.cmd('a1 SELECT Shared');
+      await b.cmd('b1 SELECT Shared');
+      // A grows its view (new mail) and then shrinks it (its own expunge); B must not notice
+      // until it is told, and then only through its own EXISTS/EXPUNGE.
+      await acc.append(box.id, [raw(5), raw(6)]);
+      assert.ok((await a.cmd('a2 NOOP')).includes('* 6 EXISTS'));
+      await a.cmd('a3 STORE 2 +FLAGS.SILENT (\\Deleted)');
+      const exp = await a.cmd('a4 EXPUNGE');
+      assert.ok(exp.includes('* 2 EXPUNGE'), exp.join('\n'));
+      assert.equal(await uidsOf(a, 'a5'), '1=1 2=3 3=4 4=5 5=6');
+      // B still has its SELECT-time view (FETCH may not expunge): seq 2 is still UID 2's slot
+      // (a ghost, skipped; its \Deleted flag is told as an unsolicited FETCH).
+      const bf = await b.cmd('b2 FETCH 1:4 (UID)');
+      assert.ok(bf.includes('* 2 FETCH (UID 2 FLAGS (\\Deleted))'), bf.join('\n'));
+      assert.deepEqual(
+        bf.filter((l) => /^\* \d+ FETCH \(UID \d+\)$/.test(l)),
+        ['* 1 FETCH (UID 1)', '* 3 FETCH (UID 3)', '* 4 FETCH (UID 4)'],
+      );
+      const bn = await b.cmd('b3 NOOP');
+      assert.ok(bf.includes('* 6 EXISTS'), bf.join('\n')); // EXISTS may be told during FETCH
+      assert.deepEqual(bn, ['* 2 EXPUNGE', 'b3 OK Noop completed.']);
+      assert.equal(await uidsOf(b, 'b4'), '1=1 2=3 3=4 4=5 5=6');
+      // A fresh session, and the kept view it shares, are unchanged by both.
+      const c = await open();
+      const sel = await c.cmd('c1 SELECT Shared');
+      assert.ok(sel.includes('* 5 EXISTS'), sel.join('\n'));
+      assert.equal(await uidsOf(c, 'c2'), '1=1 2=3 3=4 4=5 5=6');
+      // Many appends in a row grow A's own array past its spare room.
+      for (let i = 0; i < 40; i++) await acc.append(box.id, [raw(100 + i)]);
+      const an = await a.cmd('a6 NOOP');
+      assert.ok(an.includes('* 45 EXISTS'), an.join('\n'));
+      const all = (await uidsOf(a, 'a7')).split(' ');
+      assert.equal(all.length, 45);
+      assert.equal(all[44], '45=46');
+      assert.equal(await uidsOf(c, 'c3'), '1=1 2=3 3=4 4=5 5=6');
+      for (const x of [a, b, c]) x.close();
+    } finally {
+      await server.close();
+    }
   });
 
   it('serves a real IMAP session; IDLE sees an import from another path', async () => {
