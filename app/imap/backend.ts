@@ -93,6 +93,12 @@ export interface FetchWant {
   headers?: boolean;
   /** The raw header block: bytes [0, parts[''].bodyStart) of the message, i.e. incl. the blank line. */
   header?: boolean;
+  /**
+   * With `header`: the caller reads only these fields of it (BODY[HEADER.FIELDS (..)]), so the
+   * backend may return a reduced block instead: at least every line of these fields (with their
+   * continuation lines), in their original order and bytes.
+   */
+  headerFields?: readonly string[];
   /** The whole raw message. */
   raw?: boolean;
 }

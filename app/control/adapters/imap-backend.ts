@@ -37,6 +37,7 @@ import { analyzeMessage } from '../../mime/analyze.ts';
 import { ConflictError, NotFoundError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { StoreEvent } from '../../store/change-feed.ts';
+import { coveredBySummary } from '../../mime/header-fields.ts';
 import { MailboxViewCache } from './mailbox-view-cache.ts';
 import {
   InvalidMailboxNameError as StoreInvalidNameError,
@@ -270,10 +271,13 @@ class StoreImapAccount implements ImapAccount {
   fetch(id: MailboxId, uids: ArrayLike<number>, want: FetchWant): MessageRow[] {
     return guard(() => {
       const mailboxId = this.#box(id).id;
+      const summary =
+        want.header === true && want.headerFields !== undefined && coveredBySummary(want.headerFields);
       const rows = this.#store.messages.fetchRows(mailboxId, toArray(uids), {
         analysis: want.analysis ?? false,
         headers: want.headers ?? false,
-        head: want.header ?? false,
+        head: (want.header ?? false) && !summary,
+        summary,
         raw: want.raw ?? false,
       });
       return rows.map((r) => {

@@ -221,11 +221,15 @@ export const fetch: CommandSpec = {
     if (!uids.length) return;
 
     const want: FetchWant = {};
+    // Header sections that are all HEADER.FIELDS: the backend may send only those fields' lines.
+    let fields: string[] | null = [];
     for (const it of items) {
       if (it.kind === 'simple') {
         if (it.name === 'ENVELOPE' || it.name === 'BODYSTRUCTURE' || it.name === 'BODY') want.analysis = true;
       } else if (headerOnlySection(it.section) && it.resp !== 'BINARY' && it.resp !== 'BINARY.SIZE') {
         want.header = true;
+        if (fields && it.section.text === 'HEADER.FIELDS') fields.push(...it.section.fields);
+        else fields = null;
       } else {
         want.raw = true;
         // Part offsets only for numbered parts and BINARY; BODY[] / [TEXT] / [HEADER] need none.
@@ -234,6 +238,7 @@ export const fetch: CommandSpec = {
       }
     }
     if (want.raw) want.header = false;
+    else if (want.header && fields) want.headerFields = fields;
     let seenAdded: Set<number> | null = null;
     if (req.setsSeen && !sel.readOnly) seenAdded = markSeen(session, sel, uids);
 

@@ -2,9 +2,16 @@ import { migration0001 } from './0001-initial.ts';
 import { migration0002 } from './0002-raw-lz4.ts';
 import { migration0003 } from './0003-outbox-raw.ts';
 import { migration0004 } from './0004-message-heads.ts';
+import { migration0005 } from './0005-message-summaries.ts';
 import type { Migration } from './types.ts';
 
 export type { Migration } from './types.ts';
 
 /** Every schema step, in order. Append new ones; never edit a released one. */
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004];
+export const MIGRATIONS: readonly Migration[] = [
+  migration0001,
+  migration0002,
+  migration0003,
+  migration0004,
+  migration0005,
+];

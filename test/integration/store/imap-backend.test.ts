@@ -277,6 +277,58 @@ describe('ImapBackend over the store', () => {
     }
   });
 
+  it('HEADER.FIELDS answered from the summary block equals the answer from the whole header', async () => {
+    const server = await startImapServer({
+      backend,
+      port: 0,
+      allowPlaintextLogin: true,
+      logger: silentLogger,
+    });
+    try {
+      const box = acc.createMailbox('Summaries', null);
+      const heads = [
+        'Received: from x\r\n\tby y\r\nFrom: A <a@example.test>\r\nSubject: folded\r\n  subject line\r\n',
+        'DKIM-Signature: v=1;\r\n b=abc\r\nsubject : spaced name\r\nX-Priority: 1\r\nReferences: <a@x>\r\n <b@x>\r\n',
+        'To: b@example.test\r\nCC: c@example.test\r\nContent-Type: text/plain;\r\n charset=utf-8\r\nno colon line\r\n',
+      ];
+      await acc.append(
+        box.id,
+        heads.map((h) => ({
+          raw: Buffer.from(`${h}Message-ID: <m@example.test>\r\n\r\nbody\r\n`),
+          flags: [],
+          internalDate: null,
+        })),
+      );
+      const c = await ImapTestClient.connect(server.port);
+      await c.cmd(`x LOGIN ${USER} ${PASS}`);
+      await c.cmd('s SELECT Summaries');
+      const tb =
+        'From To Cc Bcc Subject Date Message-ID Priority X-Priority References Newsgroups In-Reply-To Content-Type Reply-To';
+      const viaSummary = await c.cmd(`f1 UID FETCH 1:* (UID FLAGS BODY.PEEK[HEADER.FIELDS (${tb})])`);
+      // one field outside the summary set makes the backend read whole headers
+      const viaWhole = await c.cmd(
+        `f2 UID FETCH 1:* (UID FLAGS BODY.PEEK[HEADER.FIELDS (${tb} X-Not-Summarised)])`,
+      );
+      const strip = (lines: string[]): string[] =>
+        lines.slice(0, -1).map((l) => l.replace(/ X-Not-Summarised\)\]/i, ')]'));
+      assert.deepEqual(strip(viaSummary), strip(viaWhole));
+      assert.ok(viaSummary.join('\n').includes('subject line'), viaSummary.join('\n'));
+      assert.ok(!viaSummary.join('\n').includes('Received'));
+      // a partial of a summary-covered field list is cut from the same bytes
+      const part = await c.cmd('f3 UID FETCH 2 (BODY.PEEK[HEADER.FIELDS (SUBJECT REFERENCES)]<0.20>)');
+      const partWhole = await c.cmd(
+        'f4 UID FETCH 2 (BODY.PEEK[HEADER.FIELDS (SUBJECT REFERENCES X-Y)]<0.20>)',
+      );
+      assert.deepEqual(
+        part.slice(0, -1),
+        partWhole.slice(0, -1).map((l) => l.replace(/ X-Y\)\]/i, ')]')),
+      );
+      c.close();
+    } finally {
+      await server.close();
+    }
+  });
+
   it('serves a real IMAP session; IDLE sees an import from another path', async () => {
     const server: ImapServerHandle = await startImapServer({
       backend,

@@ -2,6 +2,8 @@ import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
 import type { StoreEvent } from '../../../app/store/change-feed.ts';
 import type { Store } from '../../../app/store/store.ts';
+import { analyzeMessage } from '../../../app/mime/analyze.ts';
+import { summaryHeader } from '../../../app/mime/header-fields.ts';
 import { msg, newStore, tempDir } from './helpers.ts';
 
 describe('store messages and mailboxes', () => {
@@ -185,6 +187,54 @@ describe('store messages and mailboxes', () => {
     assert.equal(s.accounts.list().length, 0);
     assert.equal((s.db.prepare('SELECT count(*) AS n FROM messages').get() as { n: number }).n, 0);
     assert.equal((s.db.prepare('SELECT count(*) AS n FROM message_blobs').get() as { n: number }).n, 0);
+  });
+
+  it('reads header and summary blocks of a batch byte-exactly: NUL and 8-bit bytes, gaps, inside a write', () => {
+    const acc = s.accounts.create({
+      email: 'heads@example.org',
+      imap: { host: 'imap', port: 143 },
+      smtp: { host: 'smtp', port: 25 },
+      security: 'starttls',
+      providerPassword: 'pw',
+    });
+    const box = s.mailboxes.create(acc.id, 'Heads');
+    const odd = (i: number): ReturnType<typeof msg> => {
+      const m = msg(`odd ${i}`, 'body\r\n');
+      const raw = Buffer.concat([
+        Buffer.from(`X-Junk: ${i}\r\nSubject: bin `),
+        Buffer.from([0x00, 0xff, 0xfe, 0xc3, 0x28, 0x00]),
+        Buffer.from('\r\n'),
+        m.raw,
+      ]);
+      return { ...m, raw, analysis: analyzeMessage(raw) };
+    };
+    const batch = Array.from({ length: 40 }, (_, i) => odd(i));
+    const added = s.messages.insertBatch(box.id, batch);
+    const raws = new Map(added.map((a, i) => [a.uid, batch[i]!.raw]));
+    const headOf = (raw: Buffer): Buffer => raw.subarray(0, raw.indexOf('\r\n\r\n') + 4);
+    for (const uids of [added.map((a) => a.uid), [3, 4, 17, 40, 999], [5]]) {
+      const heads = s.messages.fetchRows(box.id, uids, { head: true });
+      const sums = s.messages.fetchRows(box.id, uids, { summary: true });
+      assert.deepEqual(
+        heads.map((r) => r.uid),
+        uids.filter((u) => raws.has(u)),
+      );
+      for (let k = 0; k < heads.length; k++) {
+        const raw = raws.get(heads[k]!.uid)!;
+        assert.deepEqual(heads[k]!.head, headOf(raw));
+        assert.deepEqual(sums[k]!.head, summaryHeader(headOf(raw)));
+        assert.ok(sums[k]!.head!.includes(Buffer.from([0x00, 0xff, 0xfe, 0xc3, 0x28, 0x00])));
+        assert.ok(!sums[k]!.head!.includes('X-Junk'));
+      }
+    }
+    assert.deepEqual(s.messages.fetchRows(box.id, [500, 501], { summary: true }), []);
+    // inside a write transaction (nested read), and seeing that transaction's own rows
+    s.db.transaction(() => {
+      const m = odd(99);
+      const [extra] = s.messages.insertBatch(box.id, [m]);
+      const rows = s.messages.fetchRows(box.id, [1, extra!.uid], { summary: true });
+      assert.deepEqual(rows[1]!.head, summaryHeader(headOf(m.raw)));
+    })();
   });
 });
 

@@ -5,6 +5,8 @@ import { deflateRawSync } from 'node:zlib';
 import { MIGRATIONS, type Migration } from '../../../app/store/migrations/index.ts';
 import { SchemaTooNewError, latestVersion, schemaVersion } from '../../../app/store/migrations/runner.ts';
 import type { Store } from '../../../app/store/store.ts';
+import { analyzeMessage } from '../../../app/mime/analyze.ts';
+import { filterHeader } from '../../../app/mime/header-fields.ts';
 import { msg, newStore, reopen, tempDir } from './helpers.ts';
 
 const V1 = MIGRATIONS.filter((m) => m.version === 1);
@@ -205,3 +207,61 @@ describe('migration 4: header blocks in their own table', () => {
     up.close();
   });
 });
+
+describe('migration 5: summary header blocks', () => {
+  const t = tempDir();
+  after(t.cleanup);
+  const dir = join(t.dir, 's');
+
+  it('fills summaries for messages stored before it; new ones get theirs; both serve the summary fields', async () => {
+    const s = await newStore(dir, { migrations: MIGRATIONS });
+    const acc = s.accounts.create({
+      email: 's@example.org',
+      imap: { host: 'h', port: 1 },
+      smtp: { host: 'h', port: 2 },
+      security: 'none',
+      providerPassword: 'x',
+    });
+    const box = s.mailboxes.create(acc.id, 'INBOX');
+    const withNoise = (subject: string): ReturnType<typeof msg> => {
+      const m = msg(subject, 'body\r\n');
+      const raw = Buffer.concat([
+        Buffer.from(
+          'Received: from a\r\n\tby b; Mon, 1 Jan 2024 00:00:00 +0000\r\nDKIM-Signature: v=1;\r\n b=xyz\r\n',
+        ),
+        m.raw,
+      ]);
+      return { ...m, raw, analysis: analyzeMessage(raw) };
+    };
+    const before = Array.from({ length: 2500 }, (_, i) => withNoise(`before ${i}`)); // > one batch
+    s.messages.insertBatch(box.id, before, 'sync');
+    // what a version-4 store holds: the same, less the summaries
+    s.db.exec('DROP TABLE message_summaries');
+    s.db.pragma('user_version = 4');
+    s.close();
+
+    const up = await reopen(dir, { migrations: MIGRATIONS });
+    assert.equal(schemaVersion(up.db), latestVersion(MIGRATIONS));
+    const [added] = up.messages.insertBatch(box.id, [withNoise('after')], 'sync');
+    const n = up.db.prepare('SELECT count(*) AS n FROM message_summaries').get() as { n: number };
+    assert.equal(n.n, 2501);
+    const uids = [1, 1250, 2500, added!.uid];
+    const full = up.messages.fetchRows(box.id, uids, { head: true });
+    const summ = up.messages.fetchRows(box.id, uids, { summary: true });
+    assert.equal(summ.length, 4);
+    for (let i = 0; i < 4; i++) {
+      const head = full[i]!.head!;
+      const sum = summ[i]!.head!;
+      assert.ok(head.includes('Received: from a\r\n\tby b') && !sum.includes('Received'), sum.toString());
+      assert.ok(!sum.includes('DKIM') && !sum.includes(' b=xyz'));
+      assert.ok(sum.includes('Subject: '), sum.toString());
+      assert.deepEqual(filterHeader(sum, TB, false), filterHeader(head, TB, false));
+    }
+    up.close();
+  });
+});
+
+const TB =
+  'From To Cc Bcc Subject Date Message-ID Priority X-Priority References Newsgroups In-Reply-To Content-Type Reply-To'.split(
+    ' ',
+  );
