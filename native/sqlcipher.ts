@@ -48,6 +48,10 @@ export function openEncryptedDatabase(
     db.pragma('legacy=4');
     db.pragma(`legacy_page_size=${PAGE_SIZE}`);
     db.pragma(`key="x'${key.toString('hex')}'"`);
+    // One process, one connection per store (the dir lock refuses a second): no shared-memory
+    // wal-index and no file lock per statement (syscalls; about half a primary-key lookup's cost
+    // here). Set before the first read, or an existing WAL store opens with the shared index.
+    db.pragma('locking_mode = EXCLUSIVE');
     try {
       db.prepare('SELECT count(*) FROM sqlite_master').get();
     } catch (err) {

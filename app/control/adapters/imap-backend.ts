@@ -103,6 +103,12 @@ function info(m: Mailbox): MailboxInfo {
 
 class Watchers {
   readonly #byMailbox = new Map<number, Set<MailboxWatcher>>();
+  /**
+   * Mailbox id → account id of mailboxes looked up before. A mailbox never changes account, so
+   * `watch` can check ownership without a query; an entry goes when its mailbox is deleted (ids
+   * may be reused).
+   */
+  readonly #owners = new Map<number, number>();
   readonly #logger: Logger;
 
   constructor(logger: Logger) {
@@ -119,7 +125,16 @@ class Watchers {
     };
   }
 
+  ownerOf(mailboxId: number): number | undefined {
+    return this.#owners.get(mailboxId);
+  }
+
+  rememberOwner(mailboxId: number, accountId: number): void {
+    this.#owners.set(mailboxId, accountId);
+  }
+
   dispatch(e: StoreEvent): void {
+    if (e.type === 'mailbox-deleted') this.#owners.delete(e.mailboxId);
     const origin = e.actor ? { origin: e.actor as ChangeOrigin } : {};
     let mailboxId: number;
     let change: MailboxChange;
@@ -200,6 +215,7 @@ class StoreImapAccount implements ImapAccount {
     const n = Number(id);
     const m = Number.isSafeInteger(n) ? this.#store.mailboxes.get(n) : null;
     if (!m || m.accountId !== this.#accountId) throw new MailboxNotFoundError();
+    this.#watchers.rememberOwner(m.id, m.accountId);
     return m;
   }
 
@@ -210,7 +226,9 @@ class StoreImapAccount implements ImapAccount {
   getMailbox(name: string): MailboxInfo | null {
     return guard(() => {
       const m = this.#store.mailboxes.getByName(this.#accountId, name);
-      return m && m.name === name ? info(m) : null;
+      if (!m || m.name !== name) return null;
+      this.#watchers.rememberOwner(m.id, this.#accountId);
+      return info(m);
     });
   }
 
@@ -265,6 +283,9 @@ class StoreImapAccount implements ImapAccount {
   }
 
   watch(id: MailboxId, watcher: MailboxWatcher): () => void {
+    const n = Number(id);
+    // SELECT watches the mailbox it has just looked up: no second query for the same row.
+    if (this.#watchers.ownerOf(n) === this.#accountId) return this.#watchers.add(n, watcher);
     return guard(() => this.#watchers.add(this.#box(id).id, watcher));
   }
 
