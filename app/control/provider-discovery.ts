@@ -1,7 +1,9 @@
 /**
- * Finds a provider's IMAP/SMTP settings for an e-mail address: RFC 6186 (+ RFC 8314) SRV records,
- * then the provider's autoconfig file (Thunderbird's clientConfig format). The DNS resolver and the
- * HTTP fetcher are injectable so tests serve SRV answers and autoconfig files from loopback.
+ * Finds a provider's IMAP/SMTP settings for an e-mail address, in Thunderbird's order: RFC 6186
+ * (+ RFC 8314) SRV records, then the provider's autoconfig file (clientConfig format), then
+ * Thunderbird's ISPDB, then a guess from host names that exist (imap./smtp./mail.DOMAIN with
+ * implicit TLS, RFC 8314) — labelled a guess for the user to check. The DNS resolver and the HTTP
+ * fetcher are injectable so tests serve SRV/A answers and autoconfig files from loopback.
  */
 import { Resolver } from 'node:dns/promises';
 import type { ProviderSuggestion, SecurityMode } from './contract.ts';
@@ -15,6 +17,8 @@ export interface SrvRecord {
 
 export interface DiscoveryDeps {
   resolveSrv?: (name: string) => Promise<SrvRecord[]>;
+  /** True when the host name has an address (A or AAAA). */
+  hostExists?: (name: string) => Promise<boolean>;
   fetchText?: (url: string, signal: AbortSignal) => Promise<string | null>;
   timeoutMs?: number;
   /** Base URLs for autoconfig; `{domain}` and `{email}` are replaced. */
@@ -24,6 +28,8 @@ export interface DiscoveryDeps {
 const DEFAULT_AUTOCONFIG = [
   'https://autoconfig.{domain}/mail/config-v1.1.xml?emailaddress={email}',
   'https://{domain}/.well-known/autoconfig/mail/config-v1.1.xml?emailaddress={email}',
+  // Thunderbird's database of providers (what Thunderbird itself asks next)
+  'https://autoconfig.thunderbird.net/v1.1/{domain}',
 ];
 
 function srvResolver(servers?: string[]): (name: string) => Promise<SrvRecord[]> {
@@ -35,6 +41,39 @@ function srvResolver(servers?: string[]): (name: string) => Promise<SrvRecord[]>
 }
 
 const defaultResolveSrv = srvResolver();
+
+function hostResolver(servers?: string[]): (name: string) => Promise<boolean> {
+  return async (name) => {
+    const r = new Resolver({ timeout: 3000, tries: 1 });
+    if (servers?.length) r.setServers(servers);
+    const has = (p: Promise<string[]>) => p.then((a) => a.length > 0).catch(() => false);
+    return (await has(r.resolve4(name))) || has(r.resolve6(name));
+  };
+}
+
+const defaultHostExists = hostResolver();
+
+/** The usual host names, where they exist: the user is told it is a guess to check. */
+async function guess(
+  domain: string,
+  hostExists: (name: string) => Promise<boolean>,
+): Promise<ProviderSuggestion | null> {
+  const first = async (names: string[]): Promise<string | null> => {
+    for (const n of names) if (await hostExists(n)) return n;
+    return null;
+  };
+  const [imap, smtp] = await Promise.all([
+    first([`imap.${domain}`, `mail.${domain}`]),
+    first([`smtp.${domain}`, `mail.${domain}`]),
+  ]);
+  if (!imap || !smtp) return null;
+  return {
+    source: 'guess',
+    imap: { host: imap, port: 993 },
+    smtp: { host: smtp, port: 465 },
+    security: 'tls',
+  };
+}
 
 /** Plain http is accepted from this machine only (a local autoconfig server, tests). */
 function trustedUrl(u: string): boolean {
@@ -126,13 +165,16 @@ export function parseAutoconfig(xml: string, email: string): ProviderSuggestion 
 
 /**
  * Discovery settings from the environment: LOCKBRIDGE_DNS_SERVERS (space-separated `IP[:PORT]`,
- * the resolvers asked for SRV records) and LOCKBRIDGE_AUTOCONFIG_URLS (space-separated URL
+ * the resolvers asked for SRV and address records) and LOCKBRIDGE_AUTOCONFIG_URLS (space-separated URL
  * templates with {domain} and {email}, tried in order instead of the provider's own).
  */
 export function discoveryDepsFromEnv(env: NodeJS.ProcessEnv = process.env): DiscoveryDeps {
   const deps: DiscoveryDeps = {};
   const servers = (env.LOCKBRIDGE_DNS_SERVERS ?? '').split(/\s+/).filter(Boolean);
-  if (servers.length) deps.resolveSrv = srvResolver(servers);
+  if (servers.length) {
+    deps.resolveSrv = srvResolver(servers);
+    deps.hostExists = hostResolver(servers);
+  }
   const urls = (env.LOCKBRIDGE_AUTOCONFIG_URLS ?? '').split(/\s+/).filter(Boolean);
   if (urls.length) deps.autoconfigUrls = urls;
   return deps;
@@ -160,5 +202,5 @@ export async function discoverProviderSettings(
     }
     if (timeout.aborted) break;
   }
-  return null;
+  return guess(domain, deps.hostExists ?? defaultHostExists);
 }

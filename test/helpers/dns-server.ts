@@ -1,6 +1,7 @@
 /**
- * A tiny authoritative DNS server on loopback UDP that answers SRV queries from a table (and
- * NXDOMAIN for everything else): enough for RFC 6186 provider discovery tests.
+ * A tiny authoritative DNS server on loopback UDP that answers SRV queries from a table, A queries
+ * from a second one (and NXDOMAIN for everything else): enough for RFC 6186 provider discovery
+ * and host-name guessing tests.
  */
 import { createSocket } from 'node:dgram';
 import type { AddressInfo } from 'node:net';
@@ -42,21 +43,39 @@ function readQuestion(msg: Buffer): { name: string; type: number; end: number } 
   return { name: labels.join('.').toLowerCase(), type: msg.readUInt16BE(off), end: off + 4 };
 }
 
-export async function startDnsServer(srv: Record<string, SrvAnswer[]>): Promise<DnsServer> {
+export async function startDnsServer(
+  srv: Record<string, SrvAnswer[]>,
+  /** host name → IPv4 addresses */
+  a: Record<string, string[]> = {},
+): Promise<DnsServer> {
   const sock = createSocket('udp4');
   const queries: string[] = [];
-  const table = new Map(Object.entries(srv).map(([k, v]) => [k.toLowerCase().replace(/\.$/, ''), v]));
+  const key = (k: string) => k.toLowerCase().replace(/\.$/, '');
+  const table = new Map(Object.entries(srv).map(([k, v]) => [key(k), v]));
+  const hosts = new Map(Object.entries(a).map(([k, v]) => [key(k), v]));
   sock.on('message', (msg, rinfo) => {
     if (msg.length < 12) return;
     const q = readQuestion(msg);
     if (!q) return;
     queries.push(q.name);
     const answers = q.type === 33 ? (table.get(q.name) ?? []) : [];
+    const addresses = q.type === 1 ? (hosts.get(q.name) ?? []) : [];
+    const known = table.has(q.name) || hosts.has(q.name);
     const header = Buffer.alloc(12);
     header.writeUInt16BE(msg.readUInt16BE(0), 0);
-    header.writeUInt16BE(table.has(q.name) ? 0x8580 : 0x8583, 2); // response, AA, RD, RA; NXDOMAIN when unknown
+    header.writeUInt16BE(known ? 0x8580 : 0x8583, 2); // response, AA, RD, RA; NXDOMAIN when unknown
     header.writeUInt16BE(1, 4);
-    header.writeUInt16BE(answers.length, 6);
+    header.writeUInt16BE(answers.length + addresses.length, 6);
+    const aRrs = addresses.map((ip) => {
+      const rr = Buffer.alloc(2 + 2 + 2 + 4 + 2 + 4);
+      rr.writeUInt16BE(0xc00c, 0);
+      rr.writeUInt16BE(1, 2);
+      rr.writeUInt16BE(1, 4);
+      rr.writeUInt32BE(60, 6);
+      rr.writeUInt16BE(4, 10);
+      ip.split('.').forEach((o, i) => rr.writeUInt8(Number(o), 12 + i));
+      return rr;
+    });
     const rrs = answers.map((a) => {
       const target = encodeName(a.target);
       const rr = Buffer.alloc(2 + 2 + 2 + 4 + 2 + 6);
@@ -70,7 +89,7 @@ export async function startDnsServer(srv: Record<string, SrvAnswer[]>): Promise<
       rr.writeUInt16BE(a.port, 16);
       return Buffer.concat([rr, target]);
     });
-    sock.send(Buffer.concat([header, msg.subarray(12, q.end), ...rrs]), rinfo.port, rinfo.address);
+    sock.send(Buffer.concat([header, msg.subarray(12, q.end), ...rrs, ...aRrs]), rinfo.port, rinfo.address);
   });
   await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', resolve));
   const { port } = sock.address() as AddressInfo;

@@ -88,11 +88,63 @@ test('"." targets mean "not offered" and fall through to autoconfig over HTTP fr
 
 test('nothing found → null; garbage autoconfig is ignored', async () => {
   assert.equal(parseAutoconfig('<html>not xml</html>', 'a@b.test'), null);
+  const asked: string[] = [];
   const got = await discoverProviderSettings('a@nowhere.test', {
     resolveSrv: async () => [],
     fetchText: async () => '<clientConfig><garbage/></clientConfig>',
+    hostExists: async (n) => {
+      asked.push(n);
+      return n === 'imap.nowhere.test'; // an IMAP host alone is not enough for a guess
+    },
   });
   assert.equal(got, null);
+  assert.deepEqual(asked.sort(), ['imap.nowhere.test', 'mail.nowhere.test', 'smtp.nowhere.test']);
+});
+
+test("the default sources: the domain, its well-known path, then Thunderbird's ISPDB, all over https", async () => {
+  const urls: string[] = [];
+  await discoverProviderSettings('a@isp.test', {
+    resolveSrv: async () => [],
+    hostExists: async () => false,
+    fetchText: async (u) => {
+      urls.push(u);
+      return null;
+    },
+  });
+  assert.deepEqual(urls, [
+    'https://autoconfig.isp.test/mail/config-v1.1.xml?emailaddress=a%40isp.test',
+    'https://isp.test/.well-known/autoconfig/mail/config-v1.1.xml?emailaddress=a%40isp.test',
+    'https://autoconfig.thunderbird.net/v1.1/isp.test',
+  ]);
+});
+
+test('from the environment: no SRV, no autoconfig → a guess from host names that resolve (loopback DNS)', async () => {
+  const { startDnsServer } = await import('../../helpers/dns-server.ts');
+  const dns = await startDnsServer(
+    {},
+    {
+      'imap.guess.test': ['192.0.2.10'],
+      'mail.guess.test': ['192.0.2.11'],
+      'mail.half.test': ['192.0.2.12'],
+    },
+  );
+  try {
+    const deps = { ...discoveryDepsFromEnv({ LOCKBRIDGE_DNS_SERVERS: dns.address }), autoconfigUrls: [] };
+    assert.deepEqual(await discoverProviderSettings('me@guess.test', deps), {
+      source: 'guess',
+      imap: { host: 'imap.guess.test', port: 993 },
+      smtp: { host: 'mail.guess.test', port: 465 },
+      security: 'tls',
+    });
+    // mail.DOMAIN serves both when it is the only name
+    const half = await discoverProviderSettings('me@half.test', deps);
+    assert.equal(half?.imap.host, 'mail.half.test');
+    assert.equal(half?.smtp.host, 'mail.half.test');
+    assert.equal(await discoverProviderSettings('me@none.test', deps), null);
+    assert.ok(dns.queries.includes('smtp.guess.test'));
+  } finally {
+    await dns.close();
+  }
 });
 
 test('from the environment: SRV through a real resolver asking a loopback DNS server', async () => {
