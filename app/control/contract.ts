@@ -109,6 +109,12 @@ export interface KeySummary {
   revoked: boolean;
   /** Own keys only: true until the user exported the secret key or made a Setup Message. */
   needsBackup?: boolean;
+  /**
+   * Contacts' keys only: 'active' = the key mail to this address is encrypted to; 'pending' = a
+   * different key seen later, not used until the user accepts the key change; 'superseded' = an
+   * earlier key, replaced.
+   */
+  use?: 'active' | 'pending' | 'superseded';
 }
 
 export interface KeyChangeWarning {

@@ -27,6 +27,8 @@ function summaryLine(k: KeySummary): string {
   else if (k.expires && Date.parse(k.expires) <= Date.now()) flags.push('expired');
   if (k.needsBackup) flags.push('NOT BACKED UP');
   if (!k.own) flags.push(k.trust);
+  if (k.use === 'pending') flags.push('pending: key change not accepted, not used');
+  else if (k.use === 'superseded') flags.push('replaced');
   const kind = k.own ? 'own    ' : 'contact';
   return `${kind}  ${k.email}  ${k.fingerprint}  created ${dateOnly(k.created)}  expires ${dateOnly(k.expires)}  ${k.source}${flags.length ? '  [' + flags.join(', ') + ']' : ''}`;
 }

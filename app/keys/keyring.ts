@@ -119,6 +119,7 @@ export class Keyring {
         created: new Date(k.createdAt).toISOString(),
         expires: iso(k.expiresAt),
         revoked: k.revoked,
+        use: k.status as 'active' | 'pending' | 'superseded',
       }));
     return [...own, ...theirs];
   }

@@ -15,7 +15,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as openpgp from 'openpgp';
+import { ImapFlow } from 'imapflow';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { KeySummary, Settings } from '../../app/control/contract.ts';
 import { startProvider, type Provider } from '../helpers/provider.ts';
@@ -67,6 +70,8 @@ const serveEnv: Record<string, string | undefined> = {
   LOCKBRIDGE_LOG_LEVEL: 'info',
 };
 let dns: DnsServer | null = null;
+let autoconfig: HttpServer | null = null;
+const autoconfigHits: string[] = [];
 
 async function download(click: () => Promise<void>): Promise<{ name: string; text: string; path: string }> {
   const [dl] = await Promise.all([page.waitForEvent('download'), click()]);
@@ -100,11 +105,33 @@ before(async () => {
   // RFC 6186 records for the account's domain, served from loopback: the UI's discovery step
   // fills in the provider settings from them
   const domain = EMAIL.split('@')[1]!;
-  dns = await startDnsServer({
-    [`_imap._tcp.${domain}`]: [{ target: '127.0.0.1', port: provider.imapPort }],
-    [`_submission._tcp.${domain}`]: [{ target: '127.0.0.1', port: 2525 }],
-  });
+  dns = await startDnsServer(
+    {
+      [`_imap._tcp.${domain}`]: [{ target: '127.0.0.1', port: provider.imapPort }],
+      [`_submission._tcp.${domain}`]: [{ target: '127.0.0.1', port: 2525 }],
+    },
+    // a domain with neither SRV records nor an autoconfig file, but the usual host names
+    { 'imap.guessed.test': ['192.0.2.20'], 'smtp.guessed.test': ['192.0.2.21'] },
+  );
   serveEnv.LOCKBRIDGE_DNS_SERVERS = dns.address;
+  // the provider's autoconfig file (Thunderbird's clientConfig) for auto.test, from loopback
+  autoconfig = createHttpServer((req, res) => {
+    autoconfigHits.push(req.url ?? '');
+    if (!req.url?.startsWith('/auto.test/')) {
+      res.writeHead(404).end();
+      return;
+    }
+    res
+      .writeHead(200, { 'content-type': 'application/xml' })
+      .end(
+        `<?xml version="1.0"?><clientConfig version="1.1"><emailProvider id="auto.test">` +
+          `<incomingServer type="imap"><hostname>mail.auto.test</hostname><port>993</port><socketType>SSL</socketType><username>%EMAILLOCALPART%</username></incomingServer>` +
+          `<outgoingServer type="smtp"><hostname>out.auto.test</hostname><port>465</port><socketType>SSL</socketType></outgoingServer>` +
+          `</emailProvider></clientConfig>`,
+      );
+  });
+  await new Promise<void>((r) => autoconfig!.listen(0, '127.0.0.1', r));
+  serveEnv.LOCKBRIDGE_AUTOCONFIG_URLS = `http://127.0.0.1:${(autoconfig.address() as AddressInfo).port}/{domain}/config.xml?e={email}`;
   await provider.bulkLoad(
     EMAIL,
     'INBOX',
@@ -127,6 +154,7 @@ after(async () => {
   await browser?.close();
   await provider?.close();
   await dns?.close();
+  await new Promise((r) => (autoconfig ? autoconfig.close(r) : r(undefined)));
   home.cleanup();
   rmSync(scratch, { recursive: true, force: true });
 });
@@ -311,6 +339,57 @@ test('sync progress reaches 100 % for the pre-filled folders', async () => {
   await card.getByRole('button', { name: 'Pause sync' }).waitFor();
 });
 
+test('add account: settings from an autoconfig file, or guessed from host names, each labelled as such', async () => {
+  await go('Accounts');
+  await page.getByRole('button', { name: 'Add account' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Add a mail account' }).waitFor();
+  const details = page.getByRole('heading', { name: 'Provider settings' });
+
+  // no SRV records for auto.test: its autoconfig file answers
+  await page.getByLabel('Your e-mail address').fill('someone@auto.test');
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await details.waitFor({ timeout: 20_000 });
+  assert.match(await page.getByTestId('discovery-source').innerText(), /autoconfiguration file/);
+  assert.equal(await page.getByLabel('IMAP server').inputValue(), 'mail.auto.test');
+  assert.equal(await page.getByLabel('IMAP port').inputValue(), '993');
+  assert.equal(await page.getByLabel('SMTP server').inputValue(), 'out.auto.test');
+  assert.equal(await page.getByLabel('SMTP port').inputValue(), '465');
+  assert.equal(await page.getByLabel('Connection security').inputValue(), 'tls');
+  assert.equal(await page.getByLabel('Username at the provider').inputValue(), 'someone');
+  assert.ok(autoconfigHits.includes('/auto.test/config.xml?e=someone%40auto.test'), autoconfigHits.join());
+  await assertAccessible(page, 'add account (autoconfig)');
+  await screenshot(page, 'add-account-autoconfig');
+
+  // neither SRV nor autoconfig: a guess from imap./smtp. names that exist, flagged to be checked
+  await page.getByRole('button', { name: 'Change', exact: true }).click();
+  // the address is editable again, focused, and nothing was looked up by that click
+  await page.getByRole('button', { name: 'Continue' }).waitFor();
+  assert.equal((await focused(page)).name, 'Your e-mail address');
+  await page.getByLabel('Your e-mail address').fill('someone@guessed.test');
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByTestId('discovery-source').filter({ hasText: 'Guessed' }).waitFor({ timeout: 20_000 });
+  assert.match(await page.getByTestId('discovery-source').innerText(), /please check them/);
+  assert.equal(await page.getByLabel('IMAP server').inputValue(), 'imap.guessed.test');
+  assert.equal(await page.getByLabel('SMTP server').inputValue(), 'smtp.guessed.test');
+  assert.equal(await page.getByLabel('Connection security').inputValue(), 'tls');
+
+  // nothing at all: entered by hand
+  await page.getByRole('button', { name: 'Change', exact: true }).click();
+  await page.getByLabel('Your e-mail address').fill('someone@unknown.test');
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page
+    .getByTestId('discovery-source')
+    .filter({ hasText: 'Enter them by hand' })
+    .waitFor({ timeout: 20_000 });
+  assert.equal(await page.getByLabel('IMAP server').inputValue(), '');
+  assert.equal(
+    (await control<{ email: string }[]>(controlPort, token, 'listAccounts')).length,
+    1,
+    'looking up settings saves nothing',
+  );
+  await go('Accounts');
+});
+
 test('connect your mail client: the local password is the one `lockbridge credentials` prints', async () => {
   await go('Connect your mail client');
   const creds = cli(['--home', home.dir, 'credentials', '--json'], { LOCKBRIDGE_PASSPHRASE: undefined });
@@ -396,6 +475,67 @@ test('keys: own key listed; generate (error shown, then a new address), export, 
   assert.match(t.stdout, /^\.well-known\/openpgpkey\/policy$/m);
 });
 
+test('Setup Message import: one made by another program arrives by mail; a wrong code is refused, the right one imports the key', async () => {
+  // the Autocrypt specification's example Setup Message (its key: alice@autocrypt.example)
+  const asm = readFileSync(join(ROOT, 'test', 'fixtures', 'keys', 'example-setup-message.eml'));
+  const SPEC_CODE = '1742-0185-6197-1303-7016-8412-3581-4441-0597';
+  const SPEC_FPR = 'EB85BB5FA33A75E15E944E63F231550C4F47E38E';
+  await provider.deliver(asm, { to: [EMAIL], via: 'lmtp' });
+
+  // wait until sync brought it into the local Inbox (asked over the bridge's own IMAP server)
+  const creds = JSON.parse(
+    cli(['--home', home.dir, 'credentials', '--json'], { LOCKBRIDGE_PASSPHRASE: undefined }).stdout,
+  ) as { username?: string; password: string; caPem: string; imap: { port: number } };
+  const client = new ImapFlow({
+    host: '127.0.0.1',
+    port: creds.imap.port,
+    secure: false,
+    auth: { user: creds.username ?? EMAIL, pass: creds.password },
+    tls: { ca: [creds.caPem], servername: 'localhost' },
+    logger: false,
+  });
+  await client.connect();
+  try {
+    await client.mailboxOpen('INBOX');
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const found = await client.search({ from: 'alice@autocrypt.example' }, { uid: true });
+      if (found && found.length > 0) break;
+      assert.ok(Date.now() < deadline, 'the Setup Message reached the local Inbox');
+      await new Promise((r) => setTimeout(r, 250));
+      await client.noop();
+    }
+  } finally {
+    await client.logout();
+  }
+
+  const form = page.getByRole('region', { name: 'Import from an Autocrypt Setup Message' });
+  await form.getByLabel('Account').selectOption(EMAIL);
+  await form.getByLabel('Setup code').fill('1111-2222-3333-4444-5555-6666-7777-8888-9999');
+  await form.getByRole('button', { name: 'Import key from Setup Message' }).click();
+  await form.getByRole('alert').filter({ hasText: 'setup code does not open' }).waitFor();
+  assert.equal(
+    (await control<KeySummary[]>(controlPort, token, 'listKeys')).some((k) => k.fingerprint === SPEC_FPR),
+    false,
+    'nothing imported with a wrong code',
+  );
+
+  await form.getByLabel('Setup code').fill(SPEC_CODE);
+  await form.getByRole('button', { name: 'Import key from Setup Message' }).click();
+  await page
+    .getByRole('status')
+    .getByText(/Imported your key .* from the Setup Message/)
+    .waitFor();
+  const alice = page
+    .locator('li.key-row')
+    .filter({ has: page.getByRole('heading', { name: 'alice@autocrypt.example' }) });
+  await alice.waitFor();
+  assert.equal(await alice.locator('[data-fpr]').getAttribute('data-fpr'), SPEC_FPR);
+  const keys = await control<KeySummary[]>(controlPort, token, 'listKeys');
+  assert.ok(keys.some((k) => k.own && k.fingerprint === SPEC_FPR && k.email === 'alice@autocrypt.example'));
+  assert.equal(await form.getByLabel('Setup code').inputValue(), '', 'the code is cleared after use');
+});
+
 test("a contact's key change arrives by mail, is shown live, and is accepted as verified", async () => {
   const keyA = await openpgp.generateKey({
     type: 'ecc',
@@ -438,6 +578,13 @@ test("a contact's key change arrives by mail, is shown live, and is accepted as 
   assert.equal(await warning.locator('[data-fpr]').nth(1).getAttribute('data-fpr'), fprB, 'then the new key');
   await warning.getByText('Old key', { exact: true }).waitFor();
   await warning.getByText('New key', { exact: true }).waitFor();
+  // in the contacts' list the new key is marked as waiting, not as an ordinary unverified key
+  const bobNew = page.locator(`li[data-contact="${BOB}"][data-key="${fprB}"]`);
+  await bobNew.getByText('New key, not used until you accept it').waitFor();
+  assert.equal(await bobNew.getByRole('button', { name: /Mark verified/ }).count(), 0);
+  keys = await control<KeySummary[]>(controlPort, token, 'listKeys');
+  assert.equal(keys.find((k) => k.fingerprint === fprB)?.use, 'pending');
+  assert.equal(keys.find((k) => k.fingerprint === fprA)?.use, 'active');
   await page.getByRole('link', { name: /^Keys.*1 key change warning$/ }).waitFor();
   await assertAccessible(page, 'keys with a key-change warning');
   await screenshot(page, 'keys');
@@ -455,6 +602,9 @@ test("a contact's key change arrives by mail, is shown live, and is accepted as 
   assert.deepEqual(await control(controlPort, token, 'keyWarnings'), []);
   keys = await control<KeySummary[]>(controlPort, token, 'listKeys');
   assert.equal(keys.find((k) => k.fingerprint === fprB)?.trust, 'verified');
+  assert.equal(keys.find((k) => k.fingerprint === fprB)?.use, 'active');
+  assert.equal(keys.find((k) => k.fingerprint === fprA)?.use, 'superseded');
+  await page.locator(`li[data-contact="${BOB}"][data-key="${fprA}"]`).getByText('Replaced').waitFor();
   const exported = await control<string>(controlPort, token, 'exportKey', BOB, false);
   assert.equal(
     (await openpgp.readKey({ armoredKey: exported })).getFingerprint().toUpperCase(),

@@ -41,7 +41,14 @@ function ContactKey({ k, onChanged }: { k: KeySummary; onChanged(): Promise<void
     <li className="key-row" data-key={k.fingerprint} data-contact={k.email}>
       <div className="key-head">
         <h3>{k.email}</h3>
-        {k.trust === 'verified' ? <Badge kind="ok">Verified</Badge> : <Badge>Unverified</Badge>}
+        {k.use === 'pending' ? (
+          <Badge kind="warn">New key, not used until you accept it</Badge>
+        ) : k.trust === 'verified' ? (
+          <Badge kind="ok">Verified</Badge>
+        ) : (
+          <Badge>Unverified</Badge>
+        )}
+        {k.use === 'superseded' ? <Badge>Replaced</Badge> : null}
         {k.revoked ? <Badge kind="error">Revoked</Badge> : null}
         {expired ? <Badge kind="error">Expired</Badge> : null}
       </div>
@@ -51,7 +58,11 @@ function ContactKey({ k, onChanged }: { k: KeySummary; onChanged(): Promise<void
         {k.expires ? `expires ${formatDay(k.expires)}` : 'does not expire'}
       </p>
       <ErrorText message={action.error} />
-      {k.trust === 'verified' ? (
+      {k.use === 'pending' ? (
+        <p className="small">
+          Compare the fingerprints with {k.email}, then accept or keep the old key above.
+        </p>
+      ) : k.trust === 'verified' ? (
         <button
           type="button"
           className="button-small"

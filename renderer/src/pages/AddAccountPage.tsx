@@ -54,6 +54,7 @@ export function AddAccountPage() {
   const discover = useAction();
   const add = useAction();
   const detailsHeading = useRef<HTMLHeadingElement>(null);
+  const emailInput = useRef<HTMLInputElement>(null);
 
   const set = <K extends keyof ServerFields>(k: K, v: ServerFields[K]) =>
     setFields((f) => ({ ...f, [k]: v }));
@@ -137,18 +138,28 @@ export function AddAccountPage() {
           <div className="inline">
             <input
               id={`${id}-email`}
+              ref={emailInput}
               type="email"
               autoComplete="email"
               value={email}
               readOnly={step === 'details'}
               onChange={(e) => setEmail(e.target.value)}
             />
+            {/* distinct keys: React must not turn the clicked "Change" button into the submit
+                button in place, or the same click submits the form and looks the address up again */}
             {step === 'email' ? (
-              <button type="submit" className="primary" disabled={discover.busy}>
+              <button key="continue" type="submit" className="primary" disabled={discover.busy}>
                 {discover.busy ? 'Looking up settings…' : 'Continue'}
               </button>
             ) : (
-              <button type="button" onClick={() => setStep('email')}>
+              <button
+                key="change"
+                type="button"
+                onClick={() => {
+                  setStep('email');
+                  window.setTimeout(() => emailInput.current?.focus(), 0);
+                }}
+              >
                 Change
               </button>
             )}
