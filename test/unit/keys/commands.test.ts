@@ -97,6 +97,10 @@ test('import of a gpg-made key (ed25519/cv25519) and a key change shown as a war
   const list = keysList(kr);
   assert.equal(list.data.warnings.length, 1);
   assert.match(list.text, new RegExp(`WARNING key change for gina@example.org: ${fpr} → `));
+  const otherFpr = other.publicKey.getFingerprint().toUpperCase();
+  assert.equal(list.data.keys.find((k) => k.fingerprint === otherFpr)?.use, 'pending');
+  assert.equal(list.data.keys.find((k) => k.fingerprint === fpr)?.use, 'active');
+  assert.match(list.text, new RegExp(`${otherFpr} .*pending: key change not accepted, not used`));
   const show = await keysShow(kr, 'gina@example.org');
   assert.equal(show.data.inUse, fpr);
   assert.match(show.text, /not used until accepted/);
