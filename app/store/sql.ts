@@ -17,12 +17,19 @@ export class StoreDb {
     this.feed = feed;
   }
 
-  /** A cached prepared statement. */
+  /**
+   * A cached prepared statement, in its default mode (rows as objects): a caller that wants
+   * `.raw()` or `.pluck()` sets it on each use, so two callers sharing one SQL text never see
+   * each other's mode.
+   */
   prepare<R = unknown>(sql: string): SqlStatement<unknown[], R> {
     let s = this.#stmts.get(sql);
     if (!s) {
       s = this.db.prepare(sql);
       this.#stmts.set(sql, s);
+    } else if (s.reader) {
+      s.raw(false);
+      s.pluck(false);
     }
     return s as SqlStatement<unknown[], R>;
   }

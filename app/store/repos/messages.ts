@@ -453,40 +453,46 @@ export class MessagesRepo {
     }
     // Whole messages come as one blob, head || stored body (one Buffer per row, not two: creating
     // Buffers dominates this read); || on blobs copies their bytes as they are.
-    // Header blocks (whole, or the summary's) come as one blob for the whole batch, cut by the
-    // lengths in the rows: one Buffer per row cost more than reading the rows themselves.
+    // Header blocks (whole, or the summary's) come as one blob for the whole batch, with their
+    // lengths as one list, from a second statement: one Buffer per row cost more than reading
+    // the rows themselves, and the rows' statement does not join the header table at all.
     const heads = want.raw ? null : want.head ? 'message_heads' : want.summary ? 'message_summaries' : null;
     if (want.raw) cols += ', CAST(h.head || mr.body AS BLOB), length(h.head), mr.compression';
-    else if (heads) cols += ', length(h.head)';
     let join = want.analysis || want.headers ? ' JOIN message_blobs b ON b.id = m.blob_id' : '';
     if (want.raw) join += ' JOIN message_heads h ON h.blob_id = m.blob_id';
-    else if (heads) join += ` JOIN ${heads} h ON h.blob_id = m.blob_id`;
     if (want.raw) join += ' JOIN message_raw mr ON mr.blob_id = m.blob_id';
     const byRange = contiguous(sorted);
-    const from = byRange
-      ? `FROM messages m${join} WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ?`
-      : `FROM json_each(?) j JOIN messages m ON m.mailbox_id = ? AND m.uid = j.value${join}`;
+    const where = byRange
+      ? ` WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ?`
+      : ` JOIN messages m ON m.mailbox_id = ? AND m.uid = j.value`;
+    const base = byRange ? 'FROM messages m' : 'FROM json_each(?) j';
+    const from = byRange ? `${base}${join}${where}` : `${base}${where}${join}`;
     const params = byRange
       ? [mailboxId, sorted[0], sorted[sorted.length - 1]]
       : [JSON.stringify(sorted), mailboxId];
-    const read = (): { rows: unknown[][]; block: Buffer | null } => ({
+    const read = (): { rows: unknown[][]; block: unknown[] | null } => ({
       rows: this.#s
         .prepare<unknown[]>(`SELECT ${cols} ${from} ORDER BY m.uid`)
         .raw(true)
         .all(...params) as unknown[][],
+      // group_concat(.. ORDER BY) sorts in a temp b-tree; an ordered subquery is a co-routine
+      // that the index already feeds in UID order (half the cost, measured). A LEFT JOIN keeps
+      // one length per row: a missing block shows as a missing length, never as shifted headers.
       block: heads
-        ? ((this.#s
-            // group_concat(.. ORDER BY) sorts in a temp b-tree; an ordered subquery is a
-            // co-routine that the index already feeds in UID order (half the cost, measured)
-            .prepare(
-              `SELECT CAST(group_concat(head, '') AS BLOB) FROM (SELECT h.head ${from} ORDER BY m.uid)`,
+        ? (this.#s
+            .prepare<unknown[]>(
+              `SELECT CAST(group_concat(head, '') AS BLOB), group_concat(coalesce(length(head), -1)), count(*) FROM (SELECT h.head ${byRange ? base : base + where} LEFT JOIN ${heads} h ON h.blob_id = m.blob_id${byRange ? where : ''} ORDER BY m.uid)`,
             )
-            .pluck(true)
-            .get(...params) as Buffer | null) ?? Buffer.alloc(0))
+            .raw(true)
+            .get(...params) as unknown[])
         : null,
     });
     // both statements see the same snapshot
-    const { rows, block } = heads ? this.#s.db.transaction(read)() : read();
+    const { rows, block: blockRow } = heads ? this.#s.db.transaction(read)() : read();
+    const block = blockRow ? ((blockRow[0] as Buffer | null) ?? Buffer.alloc(0)) : null;
+    const lengths = blockRow ? String(blockRow[1] ?? '').split(',') : null;
+    if (lengths && (blockRow![2] as number) !== rows.length)
+      throw new Error('header blocks do not match their rows');
     let blockAt = 0;
     const out: FetchedRow[] = new Array<FetchedRow>(rows.length);
     for (let i = 0; i < rows.length; i++) {
@@ -513,7 +519,8 @@ export class MessagesRepo {
         o.headLength = headLength;
         if (want.head || want.summary) o.head = o.raw.subarray(0, headLength);
       } else if (block) {
-        const len = r[at] as number;
+        const len = Number(lengths![i]);
+        if (!(len >= 0)) throw new Error(`the header block of message ${o.uid} is missing`);
         o.head = block.subarray(blockAt, blockAt + len);
         blockAt += len;
       }

@@ -228,6 +228,21 @@ describe('store messages and mailboxes', () => {
       }
     }
     assert.deepEqual(s.messages.fetchRows(box.id, [500, 501], { summary: true }), []);
+    // a message whose header block is missing is refused, never served with its neighbours' bytes
+    s.db
+      .prepare(
+        'DELETE FROM message_summaries WHERE blob_id = (SELECT blob_id FROM messages WHERE mailbox_id = ? AND uid = 4)',
+      )
+      .run(box.id);
+    assert.throws(
+      () => s.messages.fetchRows(box.id, [3, 4, 5], { summary: true }),
+      /header block of message 4 is missing/,
+    );
+    assert.equal(s.messages.fetchRows(box.id, [3, 5], { summary: true }).length, 2);
+    // fetchRows reads rows as arrays from statements other readers share: they still get objects
+    const meta = s.messages.iterateMeta(box.id, 1, 2);
+    assert.equal(meta.next().value?.uid, 1);
+    meta.return(undefined);
     // inside a write transaction (nested read), and seeing that transaction's own rows
     s.db.transaction(() => {
       const m = odd(99);
