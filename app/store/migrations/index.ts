@@ -3,6 +3,7 @@ import { migration0002 } from './0002-raw-lz4.ts';
 import { migration0003 } from './0003-outbox-raw.ts';
 import { migration0004 } from './0004-message-heads.ts';
 import { migration0005 } from './0005-message-summaries.ts';
+import { migration0006 } from './0006-mailbox-counts.ts';
 import type { Migration } from './types.ts';
 
 export type { Migration } from './types.ts';
@@ -14,4 +15,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0003,
   migration0004,
   migration0005,
+  migration0006,
 ];

@@ -325,22 +325,30 @@ export class MailboxesRepo {
   }
 
   status(id: number): MailboxStatus {
-    const mb = this.require(id);
+    // the counts are kept by triggers (migration 6): one row, whatever the mailbox's size
     const r = this.#s
-      .prepare<{ n: number; unseen: number; deleted: number; size: number }>(
-        `SELECT count(*) AS n, coalesce(sum((flags & 1) = 0), 0) AS unseen,
-                coalesce(sum((flags & 8) != 0), 0) AS deleted, coalesce(sum(size), 0) AS size
-         FROM messages WHERE mailbox_id = ?`,
+      .prepare<{
+        n_messages: number;
+        n_unseen: number;
+        n_deleted: number;
+        n_size: number;
+        uidnext: number;
+        uidvalidity: number;
+        highestmodseq: number;
+      }>(
+        `SELECT n_messages, n_unseen, n_deleted, n_size, uidnext, uidvalidity, highestmodseq
+         FROM mailboxes WHERE id = ?`,
       )
-      .get(id)!;
+      .get(id);
+    if (!r) throw new NotFoundError(`mailbox ${id}`);
     return {
-      messages: r.n,
-      unseen: r.unseen,
-      deleted: r.deleted,
-      size: r.size,
-      uidNext: mb.uidNext,
-      uidValidity: mb.uidValidity,
-      highestModseq: mb.highestModseq,
+      messages: r.n_messages,
+      unseen: r.n_unseen,
+      deleted: r.n_deleted,
+      size: r.n_size,
+      uidNext: r.uidnext,
+      uidValidity: r.uidvalidity,
+      highestModseq: r.highestmodseq,
     };
   }
 }

@@ -214,7 +214,7 @@ describe('migration 5: summary header blocks', () => {
   const dir = join(t.dir, 's');
 
   it('fills summaries for messages stored before it; new ones get theirs; both serve the summary fields', async () => {
-    const s = await newStore(dir, { migrations: MIGRATIONS });
+    const s = await newStore(dir, { migrations: MIGRATIONS.filter((m) => m.version <= 5) });
     const acc = s.accounts.create({
       email: 's@example.org',
       imap: { host: 'h', port: 1 },
@@ -257,6 +257,84 @@ describe('migration 5: summary header blocks', () => {
       assert.ok(sum.includes('Subject: '), sum.toString());
       assert.deepEqual(filterHeader(sum, TB, false), filterHeader(head, TB, false));
     }
+    up.close();
+  });
+  it('keeps mailbox counts (migration 6): filled for existing mail, then right after every kind of change', async () => {
+    const d6 = join(t.dir, 'counts');
+    const s = await newStore(d6, { migrations: MIGRATIONS.filter((m) => m.version <= 5) });
+    const acc = s.accounts.create({
+      email: 'c@example.org',
+      imap: { host: 'h', port: 1 },
+      smtp: { host: 'h', port: 2 },
+      security: 'none',
+      providerPassword: 'x',
+    });
+    const a = s.mailboxes.create(acc.id, 'INBOX');
+    const b = s.mailboxes.create(acc.id, 'Archive');
+    const flagSets = [[], ['\\Seen'], ['\\Deleted'], ['\\Seen', '\\Deleted'], ['\\Flagged', 'custom']];
+    s.messages.insertBatch(
+      a.id,
+      Array.from({ length: 30 }, (_, i) => msg(`old ${i}`, 'x'.repeat(i * 7), flagSets[i % flagSets.length])),
+      'sync',
+    );
+    s.close();
+
+    const up = await reopen(d6, { migrations: MIGRATIONS });
+    assert.equal(schemaVersion(up.db), latestVersion(MIGRATIONS));
+    const slow = (id: number) =>
+      up.db
+        .prepare(
+          `SELECT count(*) AS messages, coalesce(sum((flags & 1) = 0), 0) AS unseen,
+                  coalesce(sum((flags & 8) != 0), 0) AS deleted, coalesce(sum(size), 0) AS size
+           FROM messages WHERE mailbox_id = ?`,
+        )
+        .get(id) as { messages: number; unseen: number; deleted: number; size: number };
+    const check = (what: string) => {
+      for (const id of [a.id, b.id]) {
+        const st = up.mailboxes.status(id);
+        assert.deepEqual(
+          { messages: st.messages, unseen: st.unseen, deleted: st.deleted, size: st.size },
+          slow(id),
+          `${what} (mailbox ${id})`,
+        );
+      }
+    };
+    check('after the migration');
+    assert.equal(up.mailboxes.status(a.id).messages, 30);
+
+    // a seeded random walk over every operation that changes messages
+    let seed = 7;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const pick = (id: number) => {
+      const uids = up.messages.uids(id);
+      return uids.filter(() => rnd(3) === 0);
+    };
+    const ops = ['insert', 'batch', 'flags', 'copy', 'move', 'expunge', 'remove'] as const;
+    for (let step = 0; step < 300; step++) {
+      const [src, dst] = rnd(2) ? [a.id, b.id] : [b.id, a.id];
+      const op = ops[rnd(ops.length)]!;
+      const f = flagSets[rnd(flagSets.length)]!;
+      if (op === 'insert') up.messages.insert(src, msg(`n ${step}`, 'y'.repeat(rnd(500)), f));
+      else if (op === 'batch')
+        up.messages.insertBatch(
+          src,
+          Array.from({ length: 1 + rnd(5) }, (_, i) => msg(`b ${step}.${i}`, 'z'.repeat(rnd(300)), f)),
+        );
+      else if (op === 'flags')
+        up.messages.storeFlags(src, pick(src), (['add', 'remove', 'replace'] as const)[rnd(3)]!, f);
+      else if (op === 'copy') up.messages.copy(src, pick(src), dst);
+      else if (op === 'move') up.messages.move(src, pick(src), dst);
+      else if (op === 'expunge') up.messages.expunge(src);
+      else up.messages.remove(src, pick(src));
+      check(`step ${step} (${op})`);
+    }
+    // a deleted mailbox takes its messages along; the other keeps its counts
+    up.mailboxes.delete(b.id);
+    assert.deepEqual({ messages: up.mailboxes.status(a.id).messages }, { messages: slow(a.id).messages });
+    assert.throws(() => up.mailboxes.status(b.id), /mailbox/);
     up.close();
   });
 });
