@@ -105,3 +105,14 @@ export function msg(subject: string, body: string, flags: string[] = []) {
   const raw = makeRaw({ subject, body });
   return { raw, analysis: fakeAnalysis(raw), flags };
 }
+
+/** An account for tests that only need one to hold mailboxes (its servers are never contacted). */
+export function testAccount(store: Store, email: string): ReturnType<Store['accounts']['create']> {
+  return store.accounts.create({
+    email,
+    imap: { host: 'imap.invalid', port: 993 },
+    smtp: { host: 'smtp.invalid', port: 465 },
+    security: 'tls',
+    providerPassword: 'unused',
+  });
+}

@@ -4,7 +4,7 @@ import type { StoreEvent } from '../../../app/store/change-feed.ts';
 import type { Store } from '../../../app/store/store.ts';
 import { analyzeMessage } from '../../../app/mime/analyze.ts';
 import { summaryHeader } from '../../../app/mime/header-fields.ts';
-import { msg, newStore, tempDir } from './helpers.ts';
+import { msg, newStore, tempDir, testAccount } from './helpers.ts';
 
 describe('store messages and mailboxes', () => {
   const t = tempDir();
@@ -14,13 +14,7 @@ describe('store messages and mailboxes', () => {
   before(async () => {
     s = await newStore(t.dir);
     s.changes.on((e) => events.push(e));
-    accountId = s.accounts.create({
-      email: 'u@example.org',
-      imap: { host: 'imap', port: 143 },
-      smtp: { host: 'smtp', port: 25 },
-      security: 'starttls',
-      providerPassword: 'pw',
-    }).id;
+    accountId = testAccount(s, 'u@example.org').id;
   });
   after(() => {
     s.close();
@@ -190,13 +184,7 @@ describe('store messages and mailboxes', () => {
   });
 
   it('reads header and summary blocks of a batch byte-exactly: NUL and 8-bit bytes, gaps, inside a write', () => {
-    const acc = s.accounts.create({
-      email: 'heads@example.org',
-      imap: { host: 'imap', port: 143 },
-      smtp: { host: 'smtp', port: 25 },
-      security: 'starttls',
-      providerPassword: 'pw',
-    });
+    const acc = testAccount(s, 'heads@example.org');
     const box = s.mailboxes.create(acc.id, 'Heads');
     const odd = (i: number): ReturnType<typeof msg> => {
       const m = msg(`odd ${i}`, 'body\r\n');

@@ -7,7 +7,7 @@ import { SchemaTooNewError, latestVersion, schemaVersion } from '../../../app/st
 import type { Store } from '../../../app/store/store.ts';
 import { analyzeMessage } from '../../../app/mime/analyze.ts';
 import { filterHeader } from '../../../app/mime/header-fields.ts';
-import { msg, newStore, reopen, tempDir } from './helpers.ts';
+import { msg, newStore, reopen, tempDir, testAccount } from './helpers.ts';
 
 const V1 = MIGRATIONS.filter((m) => m.version === 1);
 const next = latestVersion(MIGRATIONS) + 1;
@@ -61,13 +61,7 @@ describe('store migrations', () => {
   it('migrates a v1 database forward, keeping its data', async () => {
     const s = await newStore(dir, { migrations: V1 });
     assert.equal(schemaVersion(s.db), 1);
-    const acc = s.accounts.create({
-      email: 'm@example.org',
-      imap: { host: 'h', port: 1 },
-      smtp: { host: 'h', port: 2 },
-      security: 'none',
-      providerPassword: 'x',
-    });
+    const acc = testAccount(s, 'm@example.org');
     const box = s.mailboxes.create(acc.id, 'INBOX');
     insertV1Message(s, box.id, msg('kept', 'data').raw);
     s.close();
@@ -124,13 +118,7 @@ describe('migration 3: outbox bytes in their own table', () => {
   it('moves queued messages over intact; state changes and account removal still work', async () => {
     const V2 = MIGRATIONS.filter((m) => m.version <= 2);
     const s = await newStore(dir, { migrations: V2 });
-    const acc = s.accounts.create({
-      email: 'o@example.org',
-      imap: { host: 'h', port: 1 },
-      smtp: { host: 'h', port: 2 },
-      security: 'none',
-      providerPassword: 'x',
-    });
+    const acc = testAccount(s, 'o@example.org');
     const raw = Buffer.from('Subject: queued before the upgrade\r\n\r\n' + 'x'.repeat(5000));
     s.db
       .prepare(
@@ -167,13 +155,7 @@ describe('migration 4: header blocks in their own table', () => {
   it('serves messages stored before the upgrade byte-exactly; new and copied ones too; expunge cleans up', async () => {
     const V3 = MIGRATIONS.filter((m) => m.version <= 3);
     const s = await newStore(dir, { migrations: V3 });
-    const acc = s.accounts.create({
-      email: 'h@example.org',
-      imap: { host: 'h', port: 1 },
-      smtp: { host: 'h', port: 2 },
-      security: 'none',
-      providerPassword: 'x',
-    });
+    const acc = testAccount(s, 'h@example.org');
     const box = s.mailboxes.create(acc.id, 'INBOX');
     const old = msg('stored before the upgrade', 'old body line\r\n'.repeat(200)).raw;
     insertV1Message(s, box.id, old);
@@ -215,13 +197,7 @@ describe('migration 5: summary header blocks', () => {
 
   it('fills summaries for messages stored before it; new ones get theirs; both serve the summary fields', async () => {
     const s = await newStore(dir, { migrations: MIGRATIONS.filter((m) => m.version <= 5) });
-    const acc = s.accounts.create({
-      email: 's@example.org',
-      imap: { host: 'h', port: 1 },
-      smtp: { host: 'h', port: 2 },
-      security: 'none',
-      providerPassword: 'x',
-    });
+    const acc = testAccount(s, 's@example.org');
     const box = s.mailboxes.create(acc.id, 'INBOX');
     const withNoise = (subject: string): ReturnType<typeof msg> => {
       const m = msg(subject, 'body\r\n');
@@ -262,13 +238,7 @@ describe('migration 5: summary header blocks', () => {
   it('keeps mailbox counts (migration 6): filled for existing mail, then right after every kind of change', async () => {
     const d6 = join(t.dir, 'counts');
     const s = await newStore(d6, { migrations: MIGRATIONS.filter((m) => m.version <= 5) });
-    const acc = s.accounts.create({
-      email: 'c@example.org',
-      imap: { host: 'h', port: 1 },
-      smtp: { host: 'h', port: 2 },
-      security: 'none',
-      providerPassword: 'x',
-    });
+    const acc = testAccount(s, 'c@example.org');
     const a = s.mailboxes.create(acc.id, 'INBOX');
     const b = s.mailboxes.create(acc.id, 'Archive');
     const flagSets = [[], ['\\Seen'], ['\\Deleted'], ['\\Seen', '\\Deleted'], ['\\Flagged', 'custom']];
