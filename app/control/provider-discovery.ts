@@ -47,7 +47,8 @@ function hostResolver(servers?: string[]): (name: string) => Promise<boolean> {
     const r = new Resolver({ timeout: 3000, tries: 1 });
     if (servers?.length) r.setServers(servers);
     const has = (p: Promise<string[]>) => p.then((a) => a.length > 0).catch(() => false);
-    return (await has(r.resolve4(name))) || has(r.resolve6(name));
+    const [v4, v6] = await Promise.all([has(r.resolve4(name)), has(r.resolve6(name))]);
+    return v4 || v6;
   };
 }
 
@@ -58,9 +59,17 @@ async function guess(
   domain: string,
   hostExists: (name: string) => Promise<boolean>,
 ): Promise<ProviderSuggestion | null> {
+  // all names at once (a resolver timeout is paid once, not per name), each asked once; the
+  // first in order wins
+  const asked = new Map<string, Promise<boolean>>();
+  const exists = (n: string): Promise<boolean> => {
+    let p = asked.get(n);
+    if (!p) asked.set(n, (p = hostExists(n)));
+    return p;
+  };
   const first = async (names: string[]): Promise<string | null> => {
-    for (const n of names) if (await hostExists(n)) return n;
-    return null;
+    const found = await Promise.all(names.map(exists));
+    return names[found.indexOf(true)] ?? null;
   };
   const [imap, smtp] = await Promise.all([
     first([`imap.${domain}`, `mail.${domain}`]),
