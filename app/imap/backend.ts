@@ -226,6 +226,17 @@ export interface ImapAccount {
    * The store answers this from its full-text index with an exact post-check.
    */
   searchText(id: MailboxId, field: TextSearchField, needle: string, within?: ArrayLike<number>): number[];
+  /**
+   * Optional fast path for SEARCH on flags: the UIDs among `uids` (ascending) whose flags include
+   * every flag of `has` and none of `lacks`, ascending; null when the backend cannot answer for
+   * these flags (the caller then checks the rows itself).
+   */
+  withFlags?(
+    id: MailboxId,
+    uids: ArrayLike<number>,
+    has: readonly string[],
+    lacks: readonly string[],
+  ): number[] | null;
 
   /**
    * Append messages atomically (MULTIAPPEND: all or none). The backend analyses each message

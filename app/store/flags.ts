@@ -9,6 +9,11 @@ export const DRAFT = 16;
 
 const BIT_BY_NAME = new Map<string, number>(SYSTEM_FLAGS.map((f, i) => [f.toLowerCase(), 1 << i]));
 
+/** The bit of a system flag (any case), or undefined for keywords and \\Recent. */
+export function systemFlagBit(flag: string): number | undefined {
+  return BIT_BY_NAME.get(flag.toLowerCase());
+}
+
 /** Flags as IMAP names, system flags first in canonical spelling. */
 export function flagsToList(bits: number, keywords: string): string[] {
   const out: string[] = [];

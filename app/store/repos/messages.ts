@@ -363,6 +363,20 @@ export class MessagesRepo {
     return r ? detailFrom(r) : null;
   }
 
+  /**
+   * UIDs from..to (ascending) whose flag bits include all of `hasBits` and none of `lacksBits`:
+   * the scan stays in SQLite, no row reaches JavaScript unless it matches.
+   */
+  uidsWithFlags(mailboxId: number, from: number, to: number, hasBits: number, lacksBits: number): number[] {
+    return this.#s
+      .prepare<number>(
+        `SELECT uid FROM messages WHERE mailbox_id = ? AND uid BETWEEN ? AND ?
+         AND (flags & ?) = ? AND (flags & ?) = 0 ORDER BY uid`,
+      )
+      .pluck(true)
+      .all(mailboxId, from, to, hasBits, hasBits, lacksBits) as unknown as number[];
+  }
+
   /** Number of messages in the mailbox. */
   count(mailboxId: number): number {
     return this.#s
