@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
 import { createImapBackend, type StoreImapBackend } from '../../../app/control/adapters/imap-backend.ts';
-import type { ImapAccount, MailboxChange } from '../../../app/imap/backend.ts';
+import type { ImapAccount, ImapBackend, MailboxChange } from '../../../app/imap/backend.ts';
 import {
   InvalidMailboxNameError,
   MailboxExistsError,
@@ -15,6 +15,11 @@ import { importFiles } from '../../../app/store/import/importer.ts';
 import type { Store } from '../../../app/store/store.ts';
 import { ImapTestClient, message } from '../../helpers/imap-transcript.ts';
 import { msg, newStore, tempDir } from '../../unit/store/helpers.ts';
+
+/** A plaintext-login IMAP server on a free port over `b`. */
+function serve(b: ImapBackend): Promise<ImapServerHandle> {
+  return startImapServer({ backend: b, port: 0, allowPlaintextLogin: true, logger: silentLogger });
+}
 
 const USER = 'alice@example.test';
 const PASS = 'local-secret';
@@ -209,12 +214,7 @@ describe('ImapBackend over the store', () => {
   });
 
   it('sessions sharing a kept view each see their own sequence numbers (copy on write)', async () => {
-    const server = await startImapServer({
-      backend,
-      port: 0,
-      allowPlaintextLogin: true,
-      logger: silentLogger,
-    });
+    const server = await serve(backend);
     const open = async (): Promise<ImapTestClient> => {
       const c = await ImapTestClient.connect(server.port);
       await c.cmd(`x LOGIN ${USER} ${PASS}`);
@@ -278,12 +278,7 @@ describe('ImapBackend over the store', () => {
   });
 
   it('HEADER.FIELDS answered from the summary block equals the answer from the whole header', async () => {
-    const server = await startImapServer({
-      backend,
-      port: 0,
-      allowPlaintextLogin: true,
-      logger: silentLogger,
-    });
+    const server = await serve(backend);
     try {
       const box = acc.createMailbox('Summaries', null);
       const heads = [
@@ -330,12 +325,7 @@ describe('ImapBackend over the store', () => {
   });
 
   it('serves a real IMAP session; IDLE sees an import from another path', async () => {
-    const server: ImapServerHandle = await startImapServer({
-      backend,
-      port: 0,
-      allowPlaintextLogin: true,
-      logger: silentLogger,
-    });
+    const server: ImapServerHandle = await serve(backend);
     try {
       const c = await ImapTestClient.connect(server.port);
       const login = await c.cmd(`a1 LOGIN ${USER} ${PASS}`);
@@ -405,10 +395,7 @@ describe('ImapBackend over the store', () => {
         });
       },
     };
-    const servers = [
-      await startImapServer({ backend, port: 0, allowPlaintextLogin: true, logger: silentLogger }),
-      await startImapServer({ backend: slow, port: 0, allowPlaintextLogin: true, logger: silentLogger }),
-    ];
+    const servers = [await serve(backend), await serve(slow)];
     try {
       const clients = await Promise.all(servers.map((sv) => ImapTestClient.connect(sv.port)));
       for (const c of clients) {
