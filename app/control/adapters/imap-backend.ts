@@ -106,8 +106,8 @@ class Watchers {
   readonly #byMailbox = new Map<number, Set<MailboxWatcher>>();
   /**
    * Mailbox id → account id of mailboxes looked up before. A mailbox never changes account, so
-   * `watch` can check ownership without a query; an entry goes when its mailbox is deleted (ids
-   * may be reused).
+   * `watch` can check ownership without a query; an entry goes when its mailbox (or account) is
+   * deleted, since ids may be reused.
    */
   readonly #owners = new Map<number, number>();
   readonly #logger: Logger;
@@ -136,6 +136,8 @@ class Watchers {
 
   dispatch(e: StoreEvent): void {
     if (e.type === 'mailbox-deleted') this.#owners.delete(e.mailboxId);
+    // an account's mailboxes go with it without one event each: forget every owner
+    else if (e.type === 'account-removed') this.#owners.clear();
     const origin = e.actor ? { origin: e.actor as ChangeOrigin } : {};
     let mailboxId: number;
     let change: MailboxChange;
