@@ -364,6 +364,8 @@ test('add account: settings from an autoconfig file, or guessed from host names,
   await page.getByRole('button', { name: 'Change', exact: true }).click();
   // the address is editable again, focused, and nothing was looked up by that click
   await page.getByRole('button', { name: 'Continue' }).waitFor();
+  // focus moves once React has rendered the field editable (a timer after the click): wait for it
+  await page.getByLabel('Your e-mail address').and(page.locator(':focus')).waitFor({ timeout: 5_000 });
   assert.equal((await focused(page)).name, 'Your e-mail address');
   await page.getByLabel('Your e-mail address').fill('someone@guessed.test');
   await page.getByRole('button', { name: 'Continue' }).click();
