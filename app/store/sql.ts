@@ -11,6 +11,12 @@ export class StoreDb {
   readonly #stmts = new Map<string, SqlStatement>();
   #pending: StoreEvent[] | null = null;
   #actor: object | undefined;
+  /**
+   * Changes whenever the database may have changed: at every statement that can write (handed out
+   * by prepare) and at the end of every write(), committed or rolled back, nested or not. A cache of
+   * rows is current while this number is the one it was filled at.
+   */
+  generation = 0;
 
   constructor(db: SqlDatabase, feed: ChangeFeed) {
     this.db = db;
@@ -31,6 +37,7 @@ export class StoreDb {
       s.raw(false);
       s.pluck(false);
     }
+    if (!s.readonly) this.generation++;
     return s as SqlStatement<unknown[], R>;
   }
 
@@ -47,6 +54,8 @@ export class StoreDb {
       } catch (err) {
         this.#pending.length = mark;
         throw err;
+      } finally {
+        this.generation++;
       }
     }
     this.#pending = [];
@@ -57,6 +66,7 @@ export class StoreDb {
       events = this.#pending;
     } finally {
       this.#pending = null;
+      this.generation++;
     }
     for (const e of events) this.feed.emit(e);
     return result;

@@ -104,8 +104,35 @@ export class MailboxesRepo {
     this.#pending = pending;
   }
 
+  /**
+   * Rows read since the database last changed (StoreDb.generation), by id and by the name asked
+   * for: a client's SELECT, STATUS or FETCH looks its mailbox up once or twice per command, and
+   * SQLite costs ~4 µs per lookup where the map costs ~0.1.
+   */
+  readonly #byId = new Map<number, Row | undefined>();
+  readonly #byName = new Map<string, Row | undefined>();
+  #generation = -1;
+
+  /** A row through the cache; inside a write transaction always from the database. */
+  #row<K>(map: Map<K, Row | undefined>, key: K, read: () => Row | undefined): Row | undefined {
+    if (this.#s.inWrite) return read();
+    if (this.#generation !== this.#s.generation || this.#byId.size + this.#byName.size > 4096) {
+      this.#byId.clear();
+      this.#byName.clear();
+      this.#generation = this.#s.generation;
+    }
+    let r = map.get(key);
+    if (r === undefined && !map.has(key)) {
+      r = read();
+      map.set(key, r);
+    }
+    return r;
+  }
+
   get(id: number): Mailbox | null {
-    const r = this.#s.prepare<Row>('SELECT * FROM mailboxes WHERE id = ?').get(id);
+    const r = this.#row(this.#byId, id, () =>
+      this.#s.prepare<Row>('SELECT * FROM mailboxes WHERE id = ?').get(id),
+    );
     return r ? fromRow(r) : null;
   }
 
@@ -122,9 +149,9 @@ export class MailboxesRepo {
     } catch {
       return null;
     }
-    const r = this.#s
-      .prepare<Row>('SELECT * FROM mailboxes WHERE account_id = ? AND name = ?')
-      .get(accountId, n);
+    const r = this.#row(this.#byName, `${accountId}/${n}`, () =>
+      this.#s.prepare<Row>('SELECT * FROM mailboxes WHERE account_id = ? AND name = ?').get(accountId, n),
+    );
     return r ? fromRow(r) : null;
   }
 
