@@ -13,13 +13,22 @@
  * uses the in-memory reference backend instead, to measure the IMAP engine alone). The
  * Lockbridge server runs in a child process (like Dovecot), so the client never shares its CPU.
  */
-import { fork } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
-import { chownSync, mkdirSync, mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import {
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startImapServer } from '../app/imap/server.ts';
 import { MemoryImapBackend } from '../test/helpers/imap-memory-backend.ts';
@@ -139,6 +148,16 @@ class RawClient {
   }
 }
 
+/**
+ * Untimed rounds before a sub-millisecond scenario, for both servers alike: a long-running server
+ * has compiled its hot paths (V8 optimises a function after some hundreds of calls) and has its
+ * files in the page cache; the first rounds after start measure neither server's steady state.
+ */
+async function warmUp(c: RawClient, rounds: number, fn: () => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < rounds; i++) await fn();
+  void c;
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
@@ -211,6 +230,8 @@ export async function run(opts: Opts): Promise<void> {
   const storeDir = mkdtempSync(join(tmpdir(), 'lb-imap-bench-'));
   const child = await startChild(N, BIG, join(storeDir, 'home'));
   const lb = { port: child.port };
+  const pinned = pinProcesses(child.proc.pid!, join(dv.dir, 'run', 'master.pid'));
+  if (pinned) log(pinned);
   const results: Array<{ name: string; dovecot: number; lockbridge: number; target: number; rss: number }> =
     [];
   const peakRss = async (): Promise<number> => {
@@ -228,6 +249,8 @@ export async function run(opts: Opts): Promise<void> {
       prep?: (c: RawClient) => Promise<unknown>;
       /** timed runs per server (default 5) */
       rounds?: number;
+      /** runs in a row on one server before the other server's turn (default 1) */
+      block?: number;
     }> = [
       {
         name: `(a) header fetch ${N}`,
@@ -255,19 +278,32 @@ export async function run(opts: Opts): Promise<void> {
         run: (c) => c.cmd(`UID SEARCH TEXT ${RARE}`),
       },
       {
+        // SELECT + UNSELECT of the 100k mailbox, 1,000 times per server in blocks of 50 (a client
+        // switching folders talks to one server), the blocks alternating between the servers
         name: `(e) SELECT ${BIG} (warm)`,
         target: 1.0,
-        prep: (c) => c.cmd('SELECT Big').then(() => c.cmd('UNSELECT')),
+        prep: (c) => warmUp(c, 500, () => c.cmd('SELECT Big').then(() => c.cmd('UNSELECT'))),
         run: (c) => c.cmd('SELECT Big').then(() => c.cmd('UNSELECT')),
-        // a sub-millisecond round trip: many runs, or the median is scheduling noise
-        rounds: 201,
+        rounds: 20,
+        block: 50,
+      },
+      {
+        // the same, alternating after every pair: each server finds its caches filled with the
+        // other's data every time (a trivial Node server takes ~0.1 ms per pair in blocks and
+        // ~0.24 ms alternating; Dovecot ~0.3 ms both ways)
+        name: `(e) SELECT ${BIG}, servers alternating every pair`,
+        target: 1.0,
+        prep: (c) => warmUp(c, 500, () => c.cmd('SELECT Big').then(() => c.cmd('UNSELECT'))),
+        run: (c) => c.cmd('SELECT Big').then(() => c.cmd('UNSELECT')),
+        rounds: 1001,
       },
       {
         // not one of the issue's targets: what clients send for every folder every few minutes
         name: `(f) STATUS ${BIG} (beyond the issue)`,
         target: 1.0,
+        prep: (c) => warmUp(c, 500, () => c.cmd('STATUS Big (MESSAGES UNSEEN UIDNEXT)')),
         run: (c) => c.cmd('STATUS Big (MESSAGES UNSEEN UIDNEXT)'),
-        rounds: 201,
+        rounds: 1001,
       },
     ];
     // LB_BENCH_ONLY=e,a runs only the scenarios with those letters (for profiling one of them).
@@ -284,7 +320,8 @@ export async function run(opts: Opts): Promise<void> {
       }
       const runs: number[][] = [[], []];
       for (let i = 0; i < (sc.rounds ?? 5); i++) {
-        for (const k of i % 2 ? [1, 0] : [0, 1]) runs[k]!.push(await time(() => sc.run(clients[k]!)));
+        for (const k of i % 2 ? [1, 0] : [0, 1])
+          for (let b = 0; b < (sc.block ?? 1); b++) runs[k]!.push(await time(() => sc.run(clients[k]!)));
       }
       for (const c of clients) c.close();
       results.push({
@@ -334,6 +371,25 @@ export async function run(opts: Opts): Promise<void> {
     log(
       `| ${r.name} | ${r.dovecot.toFixed(1)} | ${r.lockbridge.toFixed(1)} | ${ratio.toFixed(2)} | ≤ ${r.target}${ratio <= r.target ? '' : ' (missed)'} | ${r.rss.toFixed(0)} MB |`,
     );
+  }
+}
+
+/**
+ * With two CPUs or more and taskset (util-linux) at hand: the client (this process) on CPU 0, both
+ * servers on CPU 1 — Dovecot's master, so the imap processes it starts for the logins below, and
+ * the Lockbridge server. Without pinning, where the scheduler happens to put each server relative
+ * to the client changes its sub-millisecond round trips by tens of percent from run to run.
+ */
+function pinProcesses(lockbridgePid: number, dovecotPidFile: string): string | null {
+  if (availableParallelism() < 2 || process.env.LB_BENCH_NO_PIN) return null;
+  try {
+    const master = readFileSync(dovecotPidFile, 'latin1').trim();
+    execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
+    for (const pid of [master, String(lockbridgePid)])
+      execFileSync('taskset', ['-a', '-p', '-c', '1', pid], { stdio: 'ignore' });
+    return 'client pinned to CPU 0, both servers to CPU 1 (LB_BENCH_NO_PIN=1 to let them float)';
+  } catch (err) {
+    return `not pinned to CPUs (${(err as Error).message.split('\n')[0]})`;
   }
 }
 
@@ -424,14 +480,13 @@ async function child(n: number, big: number): Promise<void> {
     backend = mem;
   }
   const server = await startImapServer({ backend, port: 0, allowPlaintextLogin: true });
-  // Sampled peak: getrusage's maxrss would include the forking parent's image (Linux keeps it
-  // across fork+exec), i.e. the bench process holding every generated message.
-  let peak = process.memoryUsage().rss;
-  setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage().rss);
-  }, 20).unref();
+  // Peak RSS from the kernel's high-water mark of this process's own memory (VmHWM starts anew at
+  // exec); getrusage's maxrss would include the forking parent's image (Linux keeps it across
+  // fork+exec), i.e. the bench process holding every generated message.
+  const peakKiB = (): number =>
+    Number(/^VmHWM:\s*(\d+) kB/m.exec(readFileSync('/proc/self/status', 'latin1'))?.[1]);
   process.on('message', (m) => {
-    if (m === 'rss') process.send?.(Math.round(Math.max(peak, process.memoryUsage().rss) / 1024));
+    if (m === 'rss') process.send?.(peakKiB());
     if (m === 'cpu') {
       const u = process.cpuUsage();
       process.send?.((u.user + u.system) / 1000);
