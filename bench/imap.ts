@@ -158,6 +158,11 @@ async function warmUp(c: RawClient, rounds: number, fn: () => Promise<unknown>):
   void c;
 }
 
+/** Milliseconds with three significant digits below 10 (sub-millisecond scenarios). */
+function ms(x: number): string {
+  return x.toFixed(x < 10 ? 3 : 1);
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
@@ -369,7 +374,7 @@ export async function run(opts: Opts): Promise<void> {
   for (const r of results) {
     const ratio = r.lockbridge / r.dovecot;
     log(
-      `| ${r.name} | ${r.dovecot.toFixed(1)} | ${r.lockbridge.toFixed(1)} | ${ratio.toFixed(2)} | ≤ ${r.target}${ratio <= r.target ? '' : ' (missed)'} | ${r.rss.toFixed(0)} MB |`,
+      `| ${r.name} | ${ms(r.dovecot)} | ${ms(r.lockbridge)} | ${ratio.toFixed(2)} | ≤ ${r.target}${ratio <= r.target ? '' : ' (missed)'} | ${r.rss.toFixed(0)} MB |`,
     );
   }
 }

@@ -29,7 +29,7 @@ class SocketSink implements OutputSink {
   constructor(socket: Socket) {
     this.socket = socket;
   }
-  write(chunk: Buffer): boolean {
+  write(chunk: Buffer | string): boolean {
     return this.socket.write(chunk);
   }
   waitDrain(): Promise<void> {
@@ -55,7 +55,7 @@ class DeflateSink implements OutputSink {
     this.deflate = deflate;
     this.socket = socket;
   }
-  write(chunk: Buffer): boolean {
+  write(chunk: Buffer | string): boolean {
     return this.deflate.write(chunk);
   }
   afterFlush(): void {
@@ -163,12 +163,16 @@ export class Connection implements Transport {
         const ev = this.queue.shift()!;
         if (ev.kind === 'command') {
           const wasAuthed = this.session.state !== 'notAuthenticated';
-          await this.session.execute(ev.command);
+          // most commands finish synchronously: their reply goes out without a trip through the
+          // microtask queue
+          const running = this.session.execute(ev.command);
+          if (running) await running;
           if (!wasAuthed && this.session.state !== 'notAuthenticated' && !this.ended) {
             this.socket.setTimeout(this.options.idleTimeoutMs);
           }
           if (this.ended) break;
-          await this.writer.drain();
+          this.writer.flush();
+          if (this.writer.needsDrain) await this.writer.drain();
           // Resume only once the command that paused the reader (the last one of its batch:
           // STARTTLS, IDLE, AUTHENTICATE, COMPRESS) has run; bytes pipelined after it must not be
           // parsed before, e.g. a plaintext LOGIN must never run after the TLS upgrade.

@@ -90,8 +90,12 @@ export class Session {
     this.w.line(`* OK [CAPABILITY ${this.capabilities()}] Lockbridge ready.`);
   }
 
-  /** Called once per parsed command, strictly in order. */
-  async execute(cmd: ParsedCommand): Promise<void> {
+  /**
+   * Called once per parsed command, strictly in order. A handler that answers synchronously (most
+   * do: SELECT, FETCH, STORE, SEARCH, ...) is finished before this returns, and nothing is
+   * returned; otherwise the promise of the command's end.
+   */
+  execute(cmd: ParsedCommand): Promise<void> | void {
     const { tag } = cmd;
     let name = cmd.command;
     let args = cmd.args;
@@ -116,33 +120,48 @@ export class Session {
       return;
     }
     const ctx: CommandContext = { session: this, w: this.w, tag, args: new Args(args), uid, name };
-    let done: Completion | void;
+    let done: Completion | void | Promise<Completion | void>;
     try {
-      done = await spec.handle(ctx);
+      done = spec.handle(ctx);
     } catch (err) {
-      const reply = mapError(err);
-      if (reply.internal) this.logger.error({ err, command: name }, 'IMAP command failed');
-      if (!this.w.atLineStart) {
-        // A response was cut in the middle: the stream can no longer be trusted.
-        this.w.crlf();
-        this.w.line('* BYE Internal error, closing the connection.');
-        this.close();
-        return;
-      }
-      this.flushUpdates(spec.allowsExpunge ? spec.allowsExpunge(uid) : true);
-      this.w.line(formatReply(tag, reply));
-      if (this.closeAfterReply) {
-        this.w.line(`* BYE ${this.closeAfterReply}`);
-        this.close();
-      }
+      this.failed(ctx, spec, err);
       return;
     }
+    if (done instanceof Promise) {
+      return done.then(
+        (d) => this.completed(ctx, spec, d),
+        (err: unknown) => this.failed(ctx, spec, err),
+      );
+    }
+    this.completed(ctx, spec, done);
+  }
+
+  private completed(ctx: CommandContext, spec: CommandSpec, done: Completion | void): void {
     if (this.state === 'logout' || done?.replied) return;
+    const { tag, uid, name } = ctx;
     this.flushUpdates(spec.allowsExpunge ? spec.allowsExpunge(uid) : true);
     const code = done?.code ? `[${done.code}] ` : '';
     const text = done?.text ?? `${uid ? 'UID ' : ''}${titleCase(name)} completed.`;
     this.w.line(`${tag} OK ${code}${text}`);
     if (this.selected?.reset) this.endForReset();
+  }
+
+  private failed(ctx: CommandContext, spec: CommandSpec, err: unknown): void {
+    const reply = mapError(err);
+    if (reply.internal) this.logger.error({ err, command: ctx.name }, 'IMAP command failed');
+    if (!this.w.atLineStart) {
+      // A response was cut in the middle: the stream can no longer be trusted.
+      this.w.crlf();
+      this.w.line('* BYE Internal error, closing the connection.');
+      this.close();
+      return;
+    }
+    this.flushUpdates(spec.allowsExpunge ? spec.allowsExpunge(ctx.uid) : true);
+    this.w.line(formatReply(ctx.tag, reply));
+    if (this.closeAfterReply) {
+      this.w.line(`* BYE ${this.closeAfterReply}`);
+      this.close();
+    }
   }
 
   /** Tell the client queued mailbox changes (untagged EXISTS / EXPUNGE / FETCH FLAGS). */

@@ -6,7 +6,8 @@
  */
 
 export interface OutputSink {
-  write(chunk: Buffer): boolean;
+  /** Bytes, or text to be sent UTF-8 encoded. */
+  write(chunk: Buffer | string): boolean;
   /** Called after each flush, e.g. a deflate stream's sync flush. */
   afterFlush?(): void;
   /** Resolves when the sink can take more data. */
@@ -136,6 +137,14 @@ export class ResponseWriter {
 
   /** Write everything buffered to the sink. */
   flush(): void {
+    if (this.pos === 0 && this.parts.length === 0 && this.str.length < SMALL_FLUSH && this.str) {
+      // A short reply and nothing before it (most replies): the sink encodes the text itself,
+      // with no copy through the chunk.
+      const str = this.str;
+      this.str = '';
+      this.write([str]);
+      return;
+    }
     this.commitStr();
     if (this.pending === 0 && this.parts.length === 0) {
       if (this.buf === null || this.pos === 0) return;
@@ -155,7 +164,7 @@ export class ResponseWriter {
     this.write(parts);
   }
 
-  private write(parts: Buffer[]): void {
+  private write(parts: Array<Buffer | string>): void {
     if (this.sink.closed) return;
     let ok = true;
     if (parts.length === 1) ok = this.sink.write(parts[0]!);
@@ -163,7 +172,7 @@ export class ResponseWriter {
       // Coalesce small parts; write big ones on their own.
       let group: Buffer[] = [];
       let groupLen = 0;
-      for (const p of parts) {
+      for (const p of parts as Buffer[]) {
         if (p.length >= CHUNK / 2) {
           if (group.length)
             ok = this.sink.write(group.length === 1 ? group[0]! : Buffer.concat(group, groupLen)) && ok;

@@ -27,7 +27,7 @@ const COMMAND_TIMEOUT_MS = 5000;
 
 class MemorySink implements OutputSink {
   chunks: Buffer[] = [];
-  write(chunk: Buffer): boolean {
+  write(chunk: Buffer | string): boolean {
     this.chunks.push(Buffer.from(chunk));
     return true;
   }
@@ -176,7 +176,11 @@ async function step(conn: FuzzConnection): Promise<StepResult> {
   }
   const { tag, command, args } = ev.command;
   const t = performance.now();
-  await withTimeout(conn.session.execute(ev.command), COMMAND_TIMEOUT_MS, `${tag} ${command}`);
+  await withTimeout(
+    Promise.resolve(conn.session.execute(ev.command)),
+    COMMAND_TIMEOUT_MS,
+    `${tag} ${command}`,
+  );
   const ms = performance.now() - t;
   conn.writer.flush();
   const out = conn.sink.take();

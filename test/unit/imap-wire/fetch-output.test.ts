@@ -92,8 +92,8 @@ describe('HEADER.FIELDS filter', () => {
 class KeepingSink implements OutputSink {
   chunks: Buffer[] = [];
   closed = false;
-  write(chunk: Buffer): boolean {
-    this.chunks.push(chunk);
+  write(chunk: Buffer | string): boolean {
+    this.chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
     return true;
   }
   waitDrain(): Promise<void> {
