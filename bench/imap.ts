@@ -235,8 +235,8 @@ export async function run(opts: Opts): Promise<void> {
   const storeDir = mkdtempSync(join(tmpdir(), 'lb-imap-bench-'));
   const child = await startChild(N, BIG, join(storeDir, 'home'));
   const lb = { port: child.port };
-  const pinned = pinProcesses(child.proc.pid!, join(dv.dir, 'run', 'master.pid'));
-  if (pinned) log(pinned);
+  const pin = (on: boolean): string | null =>
+    pinProcesses(on, child.proc.pid!, join(dv.dir, 'run', 'master.pid'));
   const results: Array<{ name: string; dovecot: number; lockbridge: number; target: number; rss: number }> =
     [];
   const peakRss = async (): Promise<number> => {
@@ -256,6 +256,8 @@ export async function run(opts: Opts): Promise<void> {
       rounds?: number;
       /** runs in a row on one server before the other server's turn (default 1) */
       block?: number;
+      /** a sub-millisecond round trip: client and servers on CPUs of their own (pinProcesses) */
+      pin?: boolean;
     }> = [
       {
         name: `(a) header fetch ${N}`,
@@ -291,6 +293,7 @@ export async function run(opts: Opts): Promise<void> {
         run: (c) => c.cmd('SELECT Big').then(() => c.cmd('UNSELECT')),
         rounds: 20,
         block: 50,
+        pin: true,
       },
       {
         // the same, alternating after every pair: each server finds its caches filled with the
@@ -301,6 +304,7 @@ export async function run(opts: Opts): Promise<void> {
         prep: (c) => warmUp(c, 500, () => c.cmd('SELECT Big').then(() => c.cmd('UNSELECT'))),
         run: (c) => c.cmd('SELECT Big').then(() => c.cmd('UNSELECT')),
         rounds: 1001,
+        pin: true,
       },
       {
         // not one of the issue's targets: what clients send for every folder every few minutes
@@ -309,6 +313,7 @@ export async function run(opts: Opts): Promise<void> {
         prep: (c) => warmUp(c, 500, () => c.cmd('STATUS Big (MESSAGES UNSEEN UIDNEXT)')),
         run: (c) => c.cmd('STATUS Big (MESSAGES UNSEEN UIDNEXT)'),
         rounds: 1001,
+        pin: true,
       },
     ];
     // LB_BENCH_ONLY=e,a runs only the scenarios with those letters (for profiling one of them).
@@ -317,6 +322,7 @@ export async function run(opts: Opts): Promise<void> {
     for (const sc of scenarios.filter((s) => chosen(s.name))) {
       // Both servers' clients are open and prepared, then runs alternate between them (the order
       // flips each round), so both see the same machine; the figure is the median run.
+      const pinned = sc.pin ? pin(true) : null;
       const clients: RawClient[] = [];
       for (const port of [dv.port, lb.port]) {
         const c = await RawClient.open(port);
@@ -329,8 +335,9 @@ export async function run(opts: Opts): Promise<void> {
           for (let b = 0; b < (sc.block ?? 1); b++) runs[k]!.push(await time(() => sc.run(clients[k]!)));
       }
       for (const c of clients) c.close();
+      if (sc.pin) pin(false);
       results.push({
-        name: sc.name,
+        name: pinned ? `${sc.name} [${pinned}]` : sc.name,
         dovecot: median(runs[0]!),
         lockbridge: median(runs[1]!),
         target: sc.target,
@@ -379,20 +386,26 @@ export async function run(opts: Opts): Promise<void> {
   }
 }
 
+/** The CPUs this process may use before any pinning (availableParallelism follows the affinity). */
+const CPUS = availableParallelism();
+
 /**
- * With two CPUs or more and taskset (util-linux) at hand: the client (this process) on CPU 0, both
- * servers on CPU 1 — Dovecot's master, so the imap processes it starts for the logins below, and
- * the Lockbridge server. Without pinning, where the scheduler happens to put each server relative
- * to the client changes its sub-millisecond round trips by tens of percent from run to run.
+ * For the sub-millisecond scenarios, with two CPUs or more and taskset (util-linux) at hand: the
+ * client (this process) on CPU 0, both servers on CPU 1 — Dovecot's master, so the imap processes
+ * it starts for the logins that follow, and every thread of the Lockbridge server. Left to the
+ * scheduler, where each server happens to land relative to the client moves a 0.3 ms round trip by
+ * tens of percent from run to run (measured within one hour: SELECT ratios between 0.62 and 1.50
+ * unpinned, between 0.82 and 0.88 pinned). `on = false` lets every process use every CPU again.
  */
-function pinProcesses(lockbridgePid: number, dovecotPidFile: string): string | null {
-  if (availableParallelism() < 2 || process.env.LB_BENCH_NO_PIN) return null;
+function pinProcesses(on: boolean, lockbridgePid: number, dovecotPidFile: string): string | null {
+  if (CPUS < 2 || process.env.LB_BENCH_NO_PIN) return null;
+  const all = `0-${CPUS - 1}`;
   try {
     const master = readFileSync(dovecotPidFile, 'latin1').trim();
-    execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
+    execFileSync('taskset', ['-a', '-p', '-c', on ? '0' : all, String(process.pid)], { stdio: 'ignore' });
     for (const pid of [master, String(lockbridgePid)])
-      execFileSync('taskset', ['-a', '-p', '-c', '1', pid], { stdio: 'ignore' });
-    return 'client pinned to CPU 0, both servers to CPU 1 (LB_BENCH_NO_PIN=1 to let them float)';
+      execFileSync('taskset', ['-a', '-p', '-c', on ? '1' : all, pid], { stdio: 'ignore' });
+    return on ? 'client on CPU 0, both servers on CPU 1' : null;
   } catch (err) {
     return `not pinned to CPUs (${(err as Error).message.split('\n')[0]})`;
   }
