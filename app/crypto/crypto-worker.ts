@@ -30,10 +30,10 @@ async function handle(job: JobRequest): Promise<void> {
         ...(job.maxDecompressedSize !== undefined ? { maxDecompressedSize: job.maxDecompressedSize } : {}),
         ...(job.canLookup
           ? {
-              lookupVerificationKeys: (keyIds: string[]) =>
+              lookupVerificationKeys: (keyIds: string[], attached: string[]) =>
                 new Promise<WireKey[]>((resolve) => {
                   pendingLookups.set(job.id, resolve);
-                  post({ id: job.id, kind: 'lookup', keyIds });
+                  post({ id: job.id, kind: 'lookup', keyIds, attached });
                 }),
             }
           : {}),

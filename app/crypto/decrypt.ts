@@ -7,7 +7,7 @@ import type { PrivateKey, PublicKey } from 'openpgp';
 import type { KeyInput } from './keys-input.ts';
 import { toPrivateKeys, toPublicKeys } from './keys-input.ts';
 import type { HeaderField } from './protected-headers.ts';
-import { readProtectedHeaders } from './protected-headers.ts';
+import { readProtectedHeaders, shownInnerHeaders } from './protected-headers.ts';
 import type { SignatureOutcome, SignatureStatus } from './signature-result.ts';
 import { evaluateSignatures, NO_SIGNATURE } from './signature-result.ts';
 import { decryptPgp, verifyDetached } from './pgp-ops.ts';
@@ -28,8 +28,12 @@ export interface DecryptOptions {
   decryptionKeys: readonly KeyInput[];
   /** Public keys that may have signed (the sender's known keys). */
   verificationKeys?: readonly KeyInput[];
-  /** Asked once, with the signer key IDs, when no given key matches a signature. */
-  lookupVerificationKeys?: (keyIds: string[]) => Promise<readonly KeyInput[]>;
+  /**
+   * Asked once when no given key matches a signature: the signer key IDs (uppercase 16-hex) and
+   * the armored public keys attached to the message (application/pgp-keys), so the caller can
+   * answer from its whole keyring and decide whether an attached key may vouch for the sender.
+   */
+  lookupVerificationKeys?: (keyIds: string[], attachedKeys: string[]) => Promise<readonly KeyInput[]>;
   /** Decompression bound in bytes (default MAX_DECOMPRESSED_BYTES). */
   maxDecompressedSize?: number;
 }
@@ -48,13 +52,26 @@ export interface DecryptResult {
   signerKeyIds: string[];
   /** lowercase addresses in the signer key's user IDs */
   signerAddresses: string[];
-  /** true when the signature is valid but no signer UID address equals the (inner) From address */
+  /** true when the signature is valid but no signer UID address equals the From address shown */
   signerMismatch: boolean;
   form: MessageForm;
   /** 'v1' (Thunderbird), 'cipher' / 'clear' (RFC 9788), or null */
   headerProtection: 'v1' | 'cipher' | 'clear' | null;
-  /** protected header fields (inner values win over outer ones) */
+  /** protected header fields, as found in the payload */
   innerHeaders: HeaderField[];
+  /**
+   * true when a valid signature covers the protected fields and their From address agrees with
+   * the outer From: then they all replace the outer ones (README "What your mail client is shown")
+   */
+  headersAuthenticated: boolean;
+  /**
+   * the protected fields the served message shows instead of the outer ones: all of
+   * `innerHeaders` when authenticated; from an encrypted payload otherwise only fields that name
+   * no one (Subject, Date, Message-ID, In-Reply-To, References); else none
+   */
+  shownHeaders: HeaderField[];
+  /** the address of a validly signed protected From that differs from the outer From (not shown) */
+  protectedFromMismatch?: string;
   /**
    * encrypted: the decrypted MIME entity (content headers + body; protected fields, legacy
    * display parts and an inner signature layer removed), CRLF. none: the message itself, CRLF.
@@ -74,6 +91,8 @@ interface Keys {
   ver: PublicKey[];
   lookup: DecryptOptions['lookupVerificationKeys'];
   looked: boolean;
+  /** armored public keys attached to the message, offered to the lookup */
+  attached: string[];
   maxDecompressed: number | undefined;
 }
 
@@ -83,6 +102,7 @@ export async function decryptMessage(raw: Buffer, opts: DecryptOptions): Promise
     ver: await toPublicKeys(opts.verificationKeys),
     lookup: opts.lookupVerificationKeys,
     looked: false,
+    attached: [],
     maxDecompressed: opts.maxDecompressedSize,
   };
   const structure = detectStructure(raw);
@@ -99,6 +119,7 @@ export async function decryptMessage(raw: Buffer, opts: DecryptOptions): Promise
       return finish(base('none', 'cleartext-signed', msg), sig, outerFrom);
     }
     case 'pgp-mime-signed': {
+      keys.attached = findAttachedKeys(msg);
       const sig = await verifySignedPart(structure.signedPart, structure.signature, keys);
       const prot = readProtectedHeaders(toCRLF(structure.signedPart));
       const r = base('none', 'pgp-mime-signed', msg);
@@ -106,7 +127,7 @@ export async function decryptMessage(raw: Buffer, opts: DecryptOptions): Promise
         r.headerProtection = prot.scheme;
         r.innerHeaders = prot.fields;
       }
-      r.attachedKeys = findAttachedKeys(msg);
+      r.attachedKeys = keys.attached;
       if (sig.micalg && structure.micalg && sig.micalg !== structure.micalg.toLowerCase())
         r.warnings.push(`micalg ${structure.micalg} differs from the signature's hash (${sig.micalg})`);
       return finish(r, sig, outerFrom);
@@ -131,12 +152,12 @@ async function decryptStructure(
     s.kind === 'inline-encrypted' ? 'inline' : s.exchange ? 'pgp-mime-exchange' : 'pgp-mime';
   let out = await decryptPgp(s.armored, keys.dec, keys.ver, keys.maxDecompressed);
   if (!out.ok) return failed(out.reason, form);
+  // keys attached inside the encryption may vouch for its signature (the lookup decides)
+  if (s.kind === 'pgp-mime') keys.attached = findAttachedKeys(out.data);
   let sig = await evaluateSignatures(out.signatures, keys.ver);
-  if (sig.signature === 'unknown-key' && keys.lookup && !keys.looked) {
-    keys.looked = true;
-    const extra = await toPublicKeys(await keys.lookup(sig.signerKeyIds));
+  if (sig.signature === 'unknown-key') {
+    const extra = await lookupOnce(keys, sig.signerKeyIds);
     if (extra.length) {
-      keys.ver = [...keys.ver, ...extra];
       const again = await decryptPgp(s.armored, keys.dec, keys.ver, keys.maxDecompressed);
       if (again.ok) {
         out = again;
@@ -164,8 +185,17 @@ async function decryptStructure(
   r.headerProtection = prot.scheme;
   r.innerHeaders = prot.fields;
   r.gossip = prot.gossip;
-  r.attachedKeys = findAttachedKeys(prot.entity);
-  return finish(r, sig, innerFrom(r) ?? outerFrom);
+  r.attachedKeys = keys.attached;
+  return finish(r, sig, outerFrom);
+}
+
+/** The caller's key lookup, asked at most once per message; the new keys join `keys.ver`. */
+async function lookupOnce(keys: Keys, keyIds: string[]): Promise<PublicKey[]> {
+  if (!keys.lookup || keys.looked) return [];
+  keys.looked = true;
+  const extra = await toPublicKeys(await keys.lookup(keyIds, keys.attached));
+  if (extra.length) keys.ver = [...keys.ver, ...extra];
+  return extra;
 }
 
 /** Verify a multipart/signed part over its exact bytes; if that fails and the copy has bare LFs, re-canonicalize. */
@@ -200,11 +230,8 @@ async function withLookup(
   run: (ver: PublicKey[]) => Promise<SignatureOutcome>,
 ): Promise<SignatureOutcome> {
   const first = await run(keys.ver);
-  if (first.signature !== 'unknown-key' || !keys.lookup || keys.looked) return first;
-  keys.looked = true;
-  const extra = await toPublicKeys(await keys.lookup(first.signerKeyIds));
-  if (!extra.length) return first;
-  keys.ver = [...keys.ver, ...extra];
+  if (first.signature !== 'unknown-key') return first;
+  if (!(await lookupOnce(keys, first.signerKeyIds)).length) return first;
   return run(keys.ver);
 }
 
@@ -230,6 +257,8 @@ function base(status: DecryptResult['status'], form: MessageForm, mime: Buffer):
     form,
     headerProtection: null,
     innerHeaders: [],
+    headersAuthenticated: false,
+    shownHeaders: [],
     mime,
     gossip: [],
     attachedKeys: [],
@@ -245,13 +274,30 @@ function innerFrom(r: DecryptResult): string | undefined {
   return r.innerHeaders.find((h) => h.name.toLowerCase() === 'from')?.value;
 }
 
-function finish(r: DecryptResult, sig: SignatureOutcome, from: string | undefined): DecryptResult {
+/**
+ * Settles what the served message shows: the protected fields replace the outer ones only under a
+ * valid signature (which covers them: the whole signed or signed+encrypted payload) and only when
+ * their From address is the outer one; an encrypted payload otherwise restores only fields that
+ * name no one. Then the signer is checked against the From address that is shown.
+ */
+function finish(r: DecryptResult, sig: SignatureOutcome, outerFrom: string | undefined): DecryptResult {
   r.signature = sig.signature;
   r.signerKeyIds = sig.signerKeyIds;
   r.signerAddresses = sig.signerAddresses;
   if (sig.signerFingerprint) r.signerFingerprint = sig.signerFingerprint;
-  const fromAddr = addressOf(innerFrom(r) ?? from);
-  r.signerMismatch = sig.signature === 'valid' && (!fromAddr || !sig.signerAddresses.includes(fromAddr));
+  const outerAddr = addressOf(outerFrom);
+  const innerAddr = addressOf(innerFrom(r));
+  const valid = sig.signature === 'valid';
+  if (valid && innerAddr && outerAddr && innerAddr !== outerAddr) r.protectedFromMismatch = innerAddr;
+  r.headersAuthenticated = valid && r.innerHeaders.length > 0 && !r.protectedFromMismatch;
+  r.shownHeaders = shownInnerHeaders(
+    r.innerHeaders,
+    r.headersAuthenticated ? 'authenticated' : r.status === 'encrypted' ? 'encrypted' : 'none',
+  );
+  if (r.protectedFromMismatch)
+    r.warnings.push(`the signed protected From ${innerAddr} differs from the outer From ${outerAddr}`);
+  const fromAddr = (r.headersAuthenticated ? innerAddr : undefined) ?? outerAddr;
+  r.signerMismatch = valid && (!fromAddr || !sig.signerAddresses.includes(fromAddr));
   if (r.signerMismatch)
     r.warnings.push(
       `signer ${sig.signerAddresses.join(', ') || '(no address)'} is not the From address ${fromAddr ?? '(none)'}`,

@@ -25,6 +25,27 @@ export const PROTECTED_FIELDS = [
   'in-reply-to',
 ] as const;
 
+/**
+ * The protected fields an unauthenticated payload (encrypted but unsigned, or not validly signed)
+ * may still restore: none of them names a person. From, Sender, To, Cc, Reply-To and the rest stay
+ * as the outer header has them (the outer From is what the provider's DKIM/DMARC checks saw).
+ */
+const UNAUTHENTICATED_SHOWN = new Set(['subject', 'date', 'message-id', 'in-reply-to', 'references']);
+
+/**
+ * Which protected fields the served message shows (README "What your mail client is shown"):
+ * all of them when a valid signature covers them and their From agrees with the outer one
+ * (`authenticated`), else only UNAUTHENTICATED_SHOWN, and those only from an encrypted payload.
+ */
+export function shownInnerHeaders(
+  fields: readonly HeaderField[],
+  trust: 'authenticated' | 'encrypted' | 'none',
+): HeaderField[] {
+  if (trust === 'authenticated') return [...fields];
+  if (trust === 'none') return [];
+  return fields.filter((h) => UNAUTHENTICATED_SHOWN.has(h.name.toLowerCase()));
+}
+
 /** The obscured outer Subject Thunderbird writes. */
 export const OBSCURED_SUBJECT = '...';
 

@@ -1,12 +1,15 @@
 /**
  * The message the bridge serves to the local mail client (CONTRACT "Mail as the client sees
- * it"): outer transport headers + the protected inner headers + X-Lockbridge-* status headers +
- * the decrypted entity. Incoming X-Lockbridge-* headers are always removed first (§5.16).
+ * it"): outer transport headers + the protected inner headers it may show (decrypt.ts decides:
+ * `shownHeaders`, README "What your mail client is shown") + X-Lockbridge-* status headers + the
+ * decrypted entity. Incoming X-Lockbridge-* headers are always removed first (§5.16).
  *
  *   X-Lockbridge-Encryption: encrypted | none | failed
  *   X-Lockbridge-Reason: <text>                    (failed, or a note such as a nested part left encrypted)
  *   X-Lockbridge-Signature: valid; signer=<FPR>    (invalid / unknown-key; keyid=<ID> / none)
- *                          ...; from-mismatch=yes  (signer UID address is not the From address)
+ *     ...; from-mismatch=yes                      (no User ID of the signer's key is the From address shown)
+ *     ...; protected-from-mismatch=<addr>         (the signed protected From <addr> is not the outer
+ *                                                  From; the outer one is shown)
  */
 import type { DecryptResult } from './decrypt.ts';
 import { PROTECTED_FIELDS } from './protected-headers.ts';
@@ -23,6 +26,8 @@ export function statusHeaders(result: DecryptResult): string {
   else if (result.signature === 'unknown-key' && result.signerKeyIds.length)
     sig += `; keyid=${result.signerKeyIds.join(',')}`;
   if (result.signerMismatch) sig += '; from-mismatch=yes';
+  if (result.protectedFromMismatch)
+    sig += `; protected-from-mismatch=${result.protectedFromMismatch.replace(/[^\x21-\x7e]|[;"\\]/g, '?')}`;
   out += `X-Lockbridge-Signature: ${sig}\r\n`;
   return out;
 }
@@ -39,12 +44,15 @@ export function buildServedMessage(raw: Buffer, result: DecryptResult): Buffer {
   const msg = toCRLF(raw);
   const ent = parseEntity(msg);
   const fields = ent.headers.filter((h) => !h.lname.startsWith('x-lockbridge-'));
-  const innerNames = new Set(result.innerHeaders.map((h) => h.name.toLowerCase()));
+  const shown = result.shownHeaders;
+  const innerNames = new Set(shown.map((h) => h.name.toLowerCase()));
+  // RFC 9788 hp=: authenticated protected headers stand for the whole protected set
   const replaced =
-    result.headerProtection === 'cipher' || result.headerProtection === 'clear'
+    result.headersAuthenticated &&
+    (result.headerProtection === 'cipher' || result.headerProtection === 'clear')
       ? new Set<string>([...PROTECTED_FIELDS, ...innerNames])
       : innerNames;
-  const inner = result.innerHeaders
+  const inner = shown
     .filter((h) => !h.name.toLowerCase().startsWith('x-lockbridge-'))
     .map((h) => foldField(h.name, h.value))
     .join('');
@@ -66,7 +74,7 @@ export function buildServedMessage(raw: Buffer, result: DecryptResult): Buffer {
     ]);
   }
   // none / failed: the message as it came (a failed one keeps its ciphertext; nothing decrypted
-  // is ever added); a signed message's protected inner headers replace the outer ones.
+  // is ever added); a validly signed message's protected inner headers replace the outer ones.
   const kept = fields.filter((h) => !replaced.has(h.lname));
   return Buffer.concat([...kept.map(rawField), Buffer.from(inner + status + '\r\n'), ent.body]);
 }

@@ -124,7 +124,7 @@ export function createWorkerPool(opts: WorkerPoolOptions = {}): CryptoEngine {
       const reply = (keys: WireKey[]) =>
         slot.worker.postMessage({ id: m.id, op: 'lookup-reply', keys } satisfies LookupReply);
       if (!job.lookup) return reply([]);
-      job.lookup(m.keyIds).then(
+      job.lookup(m.keyIds, m.attached).then(
         (keys) => reply(wire(keys)),
         () => reply([]),
       );

@@ -47,4 +47,4 @@ export type WorkerMessage =
       bytes?: Uint8Array;
     }
   | { id: number; kind: 'error'; name: string; code?: string; message: string }
-  | { id: number; kind: 'lookup'; keyIds: string[] };
+  | { id: number; kind: 'lookup'; keyIds: string[]; attached: string[] };

@@ -11,6 +11,7 @@ import { ContactKeys, type RecordOutcome } from './contact-keys.ts';
 import { type KeyringDeps, type KeyringOptions, resolveDeps } from './deps.ts';
 import { keyEmails, readAnyKeys } from './key-info.ts';
 import { OwnKeys } from './own-keys.ts';
+import { SignerKeys } from './signer-keys.ts';
 import type { ContactRecord, KeyChangeRecord, KeySource, OwnKeyRecord } from './types.ts';
 
 export interface ImportedKey {
@@ -26,12 +27,15 @@ const iso = (ms: number | null): string | null => (ms === null ? null : new Date
 export class Keyring {
   readonly own: OwnKeys;
   readonly contacts: ContactKeys;
+  /** Signers' keys by key ID (whole keyring) and attached to a message. */
+  readonly signers: SignerKeys;
   readonly #d: KeyringDeps;
 
   constructor(opts: KeyringOptions) {
     this.#d = resolveDeps(opts);
     this.own = new OwnKeys(this.#d);
     this.contacts = new ContactKeys(this.#d);
+    this.signers = new SignerKeys(this.#d.repo);
   }
 
   now(): number {

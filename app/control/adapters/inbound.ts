@@ -2,8 +2,13 @@
  * Inbound processing for sync (the `ProcessInbound` hook): decrypt and verify a provider message
  * with the user's keys (app/crypto), feed Autocrypt headers, gossip and attached keys to the
  * keyring (app/keys), and return the exact bytes the bridge stores and serves — inner headers
- * restored, X-Lockbridge-* status headers fixed now (../CONTRACT: a served message never changes).
+ * restored as far as they are authenticated (README "What your mail client is shown"),
+ * X-Lockbridge-* status headers fixed now (../CONTRACT: a served message never changes).
  * Mail that cannot be decrypted is served as it came with `X-Lockbridge-Encryption: failed`.
+ *
+ * The signer's key: the From address's keys first; when none made the signature, the whole
+ * keyring by key ID (own keys included) and a key attached to the message that the keyring would
+ * take as the sender's (keys/signer-keys.ts).
  */
 import type * as openpgp from 'openpgp';
 import type { CryptoEngine } from '../../crypto/engine.ts';
@@ -76,6 +81,10 @@ export function createInboundProcessor(deps: InboundDeps): ProcessInbound {
       result = await deps.engine.decryptMessage(raw, {
         decryptionKeys: await privateKeys(),
         verificationKeys: sender ? await deps.keyring.contacts.verificationKeysFor(sender) : [],
+        lookupVerificationKeys: async (keyIds, attached) => [
+          ...(await deps.keyring.signers.byKeyIds(keyIds)),
+          ...(sender ? await deps.keyring.signers.attachedFor(sender, attached, keyIds) : []),
+        ],
       });
     } catch (err) {
       log.warn({ err: (err as Error).message }, 'inbound processing failed; serving the message as it came');
@@ -89,6 +98,8 @@ export function createInboundProcessor(deps: InboundDeps): ProcessInbound {
         form: 'plain',
         headerProtection: null,
         innerHeaders: [],
+        headersAuthenticated: false,
+        shownHeaders: [],
         mime: Buffer.alloc(0),
         gossip: [],
         attachedKeys: [],
@@ -108,8 +119,10 @@ export function createInboundProcessor(deps: InboundDeps): ProcessInbound {
       });
       if (result.status === 'encrypted' && result.gossip.length)
         await deps.autocrypt.processGossip(result.gossip, facts.recipients, facts.date, now());
-      for (const armored of result.attachedKeys)
-        await deps.keyring.importKeys(armored, { source: 'attached' }).catch(() => undefined);
+      // an attached key is recorded for the sender's address only (never for others in its User IDs)
+      if (sender)
+        for (const armored of result.attachedKeys)
+          await deps.keyring.importAttachedKey(sender, armored, now()).catch(() => null);
     } catch (err) {
       log.debug({ err: (err as Error).message }, 'could not record keys from an incoming message');
     }
