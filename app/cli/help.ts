@@ -42,13 +42,16 @@ add     verifies the provider login, then saves the account (provider password f
 list    lists accounts
 remove  removes an account and deletes its local mail (asks, unless --yes)`,
   keys: `usage: lockbridge keys generate E
-       lockbridge keys import FILE
+       lockbridge keys import FILE [--passphrase-file F]
        lockbridge keys export E [--secret]
        lockbridge keys list [--json]
        lockbridge keys show E
 
 generate  makes a new own key (v4 Ed25519/Cv25519) for address E
-import    imports armored OpenPGP keys (own secret keys or contacts' public keys)
+import    imports armored OpenPGP keys (own secret keys or contacts' public keys). A
+          passphrase-protected secret key (gpg, Thunderbird exports) is unlocked with the
+          first line of --passphrase-file F, or a passphrase asked on the terminal; it is
+          then kept under the store's encryption, the passphrase is not kept
 export    prints the armored public key of E (with --secret: the secret key too; this
           counts as your backup)
 list      own keys and contacts' keys with source and trust

@@ -8,9 +8,10 @@ export function isInteractive(): boolean {
 export function promptSecret(question: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const stdin = process.stdin;
-    process.stderr.write(question);
+    // no echo before the question shows: what is typed once it is visible must not be echoed
     stdin.setRawMode?.(true);
     stdin.resume();
+    process.stderr.write(question);
     let value = '';
     const onData = (chunk: Buffer) => {
       for (const ch of chunk.toString('utf8')) {

@@ -249,9 +249,14 @@ export class BridgeControl implements ControlApi {
     return summary;
   }
 
-  async importKey(armored: string): Promise<KeySummary[]> {
+  async importKey(armored: string, passphrase?: string): Promise<KeySummary[]> {
     const text = z.string().min(1).max(1_000_000).parse(armored);
-    const imported = await this.#d.keyring.importKeys(text);
+    const pass = z
+      .string()
+      .max(4096)
+      .optional()
+      .parse(passphrase ?? undefined);
+    const imported = await this.#d.keyring.importKeys(text, pass ? { passphrase: pass } : {});
     const fprs = new Set(imported.map((i) => i.fingerprint));
     return this.#d.keyring.listKeys().filter((k) => fprs.has(k.fingerprint));
   }

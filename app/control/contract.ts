@@ -202,7 +202,14 @@ export interface ControlApi {
 
   listKeys(): Promise<KeySummary[]>;
   generateKey(email: string): Promise<KeySummary>;
-  importKey(armored: string): Promise<KeySummary[]>;
+  /**
+   * Imports armored keys: contacts' public keys, or own secret keys. A passphrase-protected secret
+   * key (gpg and Thunderbird export them so) needs `passphrase`: without it the call fails with
+   * code 'passphrase-required' (the UI then asks), with a wrong one 'bad-passphrase'; either way
+   * nothing is imported. The key is kept unlocked inside the encrypted store; the passphrase is not
+   * kept.
+   */
+  importKey(armored: string, passphrase?: string): Promise<KeySummary[]>;
   exportKey(email: string, secret: boolean): Promise<string>;
   keyWarnings(): Promise<KeyChangeWarning[]>;
   /** Accepts the new key of a warning and marks it verified. */

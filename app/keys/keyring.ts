@@ -10,7 +10,7 @@ import { canonicalAddress } from './address.ts';
 import { ContactKeys, type RecordOutcome } from './contact-keys.ts';
 import { type KeyringDeps, type KeyringOptions, resolveDeps } from './deps.ts';
 import { keyEmails, readAnyKeys } from './key-info.ts';
-import { OwnKeys } from './own-keys.ts';
+import { OwnKeys, unlockSecretKey } from './own-keys.ts';
 import { SignerKeys } from './signer-keys.ts';
 import type { ContactRecord, KeyChangeRecord, KeySource, OwnKeyRecord } from './types.ts';
 
@@ -44,13 +44,17 @@ export class Keyring {
 
   /**
    * Imports armored (or binary) keys. Secret keys become own keys (protected ones need
-   * `passphrase`); public keys are recorded for every address in their User IDs with `source`.
+   * `passphrase`: 'passphrase-required' without it, 'bad-passphrase' when wrong); public keys are
+   * recorded for every address in their User IDs with `source`. Every protected key is unlocked
+   * before anything is imported, so a missing or wrong passphrase imports nothing.
    */
   async importKeys(
     input: string | Uint8Array,
     opts: { source?: KeySource; passphrase?: string; seenAt?: number } = {},
   ): Promise<ImportedKey[]> {
-    const keys = await readAnyKeys(input);
+    const keys: openpgp.Key[] = [];
+    for (const key of await readAnyKeys(input))
+      keys.push(key.isPrivate() ? await unlockSecretKey(key, opts.passphrase) : key);
     const out: ImportedKey[] = [];
     for (const key of keys) out.push(await this.importKey(key, opts));
     return out;

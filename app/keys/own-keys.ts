@@ -102,16 +102,7 @@ export class OwnKeys {
     key: openpgp.PrivateKey,
     opts: { passphrase?: string; preferEncrypt?: PreferEncrypt } = {},
   ): Promise<OwnKeyRecord> {
-    let priv = key;
-    if (!priv.isDecrypted()) {
-      if (!opts.passphrase)
-        throw new UserError('passphrase-required', 'this secret key is protected: a passphrase is needed');
-      try {
-        priv = await openpgp.decryptKey({ privateKey: priv, passphrase: opts.passphrase });
-      } catch {
-        throw new UserError('bad-passphrase', 'wrong passphrase for this secret key');
-      }
-    }
+    const priv = await unlockSecretKey(key, opts.passphrase);
     const now = this.#d.now();
     const info = await inspectKey(priv, new Date(now));
     const addr = info.emails[0];
@@ -329,6 +320,28 @@ export class OwnKeys {
   isOwnAddress(key: openpgp.Key): boolean {
     const own = new Set(this.addresses());
     return keyEmails(key).some((e) => own.has(e));
+  }
+}
+
+/**
+ * The unlocked copy of a secret key, as gpg and Thunderbird export them (protected with a
+ * passphrase: S2K + AES/CAST5, every secret (sub)key). An unprotected key comes back as it is. The
+ * unlocked key is what the store keeps (under the store's encryption); the passphrase is used here
+ * and nowhere else: it is never stored, logged or put in an error.
+ */
+export async function unlockSecretKey(
+  key: openpgp.PrivateKey,
+  passphrase?: string,
+): Promise<openpgp.PrivateKey> {
+  if (key.isDecrypted()) return key;
+  if (!passphrase)
+    throw new UserError('passphrase-required', 'this secret key is protected: a passphrase is needed');
+  try {
+    return await openpgp.decryptKey({ privateKey: key, passphrase });
+  } catch (err) {
+    if (/incorrect key passphrase/i.test((err as Error).message ?? ''))
+      throw new UserError('bad-passphrase', 'wrong passphrase for this secret key');
+    throw new UserError('bad-key', `cannot unlock this secret key: ${(err as Error).message ?? String(err)}`);
   }
 }
 

@@ -1,14 +1,33 @@
-/** Import keys: paste armored text or pick a file (public keys of contacts, or your secret key). */
-import { useId, useState, type FormEvent } from 'react';
+/**
+ * Import keys: paste armored text or pick a file (public keys of contacts, or your secret key).
+ * A passphrase-protected secret key (gpg and Thunderbird export them so) makes the bridge answer
+ * 'passphrase-required': then a passphrase field appears and the import is sent again with it.
+ */
+import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { useApp } from '../app-context.ts';
+import { errorCode } from '../bridge-types.ts';
 import { ErrorText } from '../components/ErrorText.tsx';
 import { useAction } from '../hooks/useAction.ts';
 
 export function ImportKey({ onChanged }: { onChanged(): Promise<void> }) {
   const { bridge, toast } = useApp();
   const id = useId();
-  const [text, setText] = useState('');
+  const [text, setTextValue] = useState('');
+  const [needsPassphrase, setNeedsPassphrase] = useState(false);
+  const [passphrase, setPassphrase] = useState('');
+  const passphraseRef = useRef<HTMLInputElement>(null);
   const action = useAction();
+
+  // another key: whether it is protected is not known yet
+  const setText = (value: string) => {
+    setTextValue(value);
+    setNeedsPassphrase(false);
+    setPassphrase('');
+  };
+
+  useEffect(() => {
+    if (needsPassphrase) passphraseRef.current?.focus();
+  }, [needsPassphrase]);
 
   const onFile = async (file: File | undefined) => {
     if (!file) return;
@@ -28,8 +47,16 @@ export function ImportKey({ onChanged }: { onChanged(): Promise<void> }) {
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     if (!text.trim()) return;
-    const imported = await action.run(() => bridge.importKey(text));
-    if (!imported) return;
+    const imported = await action.run(async () => {
+      try {
+        return await bridge.importKey(text, needsPassphrase ? passphrase : undefined);
+      } catch (err) {
+        if (errorCode(err) !== 'passphrase-required') throw err;
+        setNeedsPassphrase(true);
+        return 'ask' as const;
+      }
+    });
+    if (!imported || imported === 'ask') return;
     setText('');
     toast(
       imported.length === 0
@@ -64,8 +91,26 @@ export function ImportKey({ onChanged }: { onChanged(): Promise<void> }) {
             onChange={(e) => void onFile(e.target.files?.[0])}
           />
         </div>
+        {needsPassphrase && (
+          <div className="field">
+            <label htmlFor={`${id}-pass`}>Passphrase of the secret key</label>
+            <input
+              id={`${id}-pass`}
+              ref={passphraseRef}
+              type="password"
+              autoComplete="off"
+              aria-describedby={`${id}-pass-hint`}
+              value={passphrase}
+              onChange={(e) => setPassphrase(e.target.value)}
+            />
+            <p id={`${id}-pass-hint`} className="small">
+              This secret key is protected with a passphrase (as gpg and Thunderbird export keys). Lockbridge
+              unlocks it once and keeps it in its encrypted store; the passphrase is not kept.
+            </p>
+          </div>
+        )}
         <ErrorText message={action.error} />
-        <button type="submit" disabled={action.busy || !text.trim()}>
+        <button type="submit" disabled={action.busy || !text.trim() || (needsPassphrase && !passphrase)}>
           {action.busy ? 'Importing…' : 'Import key'}
         </button>
       </form>
