@@ -477,14 +477,88 @@ test('keys: own key listed; generate (error shown, then a new address), export, 
   assert.match(t.stdout, /^\.well-known\/openpgpkey\/policy$/m);
 });
 
-test('Setup Message import: one made by another program arrives by mail; a wrong code is refused, the right one imports the key', async () => {
-  // the Autocrypt specification's example Setup Message (its key: alice@autocrypt.example)
+test('Setup Message import: one made by another program arrives by mail; one from another address and a wrong code are refused, the right one imports the key', async () => {
+  // the Autocrypt specification's example Setup Message: from alice@autocrypt.example, so never
+  // an own key of this account, even with its right code
   const asm = readFileSync(join(ROOT, 'test', 'fixtures', 'keys', 'example-setup-message.eml'));
   const SPEC_CODE = '1742-0185-6197-1303-7016-8412-3581-4441-0597';
   const SPEC_FPR = 'EB85BB5FA33A75E15E944E63F231550C4F47E38E';
   await provider.deliver(asm, { to: [EMAIL], via: 'lmtp' });
+  // one GnuPG made for this account: a key for EMAIL, `gpg --symmetric` to a setup code, in the
+  // Level 1 MIME layout, from and to EMAIL
+  const gpgHome = mkdtempSync(join(scratch, 'gpg-'));
+  const gpg = (args: string[], input?: string) => {
+    const r = spawnSync(
+      'gpg',
+      [
+        '--homedir',
+        gpgHome,
+        '--batch',
+        '--no-tty',
+        '--pinentry-mode',
+        'loopback',
+        '--passphrase',
+        '',
+        ...args,
+      ],
+      { input, encoding: 'utf8' },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout;
+  };
+  gpg(['--quick-gen-key', EMAIL, 'ed25519', 'cert,sign', 'never']);
+  const gpgFpr = /^fpr:+([0-9A-F]{40}):/m.exec(gpg(['--with-colons', '--list-secret-keys', EMAIL]))![1]!;
+  gpg(['--quick-add-key', gpgFpr, 'cv25519', 'encr', 'never']);
+  const GPG_CODE = '9876-5432-1098-7654-3210-9876-5432-1098-7654';
+  const secret = gpg(['--armor', '--export-secret-keys', gpgFpr]);
+  const enc = spawnSync(
+    'gpg',
+    [
+      '--homedir',
+      gpgHome,
+      '--batch',
+      '--no-tty',
+      '--pinentry-mode',
+      'loopback',
+      '--passphrase',
+      GPG_CODE,
+      '--symmetric',
+      '--armor',
+      '--cipher-algo',
+      'AES256',
+      '--s2k-mode',
+      '3',
+    ],
+    { input: secret, encoding: 'utf8' },
+  );
+  assert.equal(enc.status, 0, enc.stderr);
+  const own = [
+    `From: <${EMAIL}>`,
+    `To: <${EMAIL}>`,
+    'Subject: Autocrypt Setup Message',
+    `Date: ${new Date().toUTCString()}`,
+    'Message-ID: <gpg-asm@example.test>',
+    'Autocrypt-Setup-Message: v1',
+    'MIME-Version: 1.0',
+    'Content-Type: multipart/mixed; boundary="Y6fyGi9SoGeH8WwRaEdC6bbBcYOedDzrQ"',
+    '',
+    '--Y6fyGi9SoGeH8WwRaEdC6bbBcYOedDzrQ',
+    'Content-Type: text/plain',
+    '',
+    'This message contains all information to transfer your Autocrypt settings.',
+    '--Y6fyGi9SoGeH8WwRaEdC6bbBcYOedDzrQ',
+    'Content-Type: application/autocrypt-setup',
+    'Content-Disposition: attachment; filename="autocrypt-setup-message.html"',
+    '',
+    '<html><body><pre>',
+    enc.stdout.trim(),
+    '</pre></body></html>',
+    '--Y6fyGi9SoGeH8WwRaEdC6bbBcYOedDzrQ--',
+    '',
+  ].join('\r\n');
+  await provider.deliver(Buffer.from(own), { to: [EMAIL], via: 'lmtp' });
 
-  // wait until sync brought it into the local Inbox (asked over the bridge's own IMAP server)
+  // wait until sync brought both into the local Inbox (asked over the bridge's own IMAP server)
   const creds = JSON.parse(
     cli(['--home', home.dir, 'credentials', '--json'], { LOCKBRIDGE_PASSPHRASE: undefined }).stdout,
   ) as { username?: string; password: string; caPem: string; imap: { port: number } };
@@ -501,9 +575,10 @@ test('Setup Message import: one made by another program arrives by mail; a wrong
     await client.mailboxOpen('INBOX');
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const found = await client.search({ from: 'alice@autocrypt.example' }, { uid: true });
-      if (found && found.length > 0) break;
-      assert.ok(Date.now() < deadline, 'the Setup Message reached the local Inbox');
+      const spec = await client.search({ from: 'alice@autocrypt.example' }, { uid: true });
+      const mine = await client.search({ header: { 'message-id': 'gpg-asm@example.test' } }, { uid: true });
+      if (spec && spec.length > 0 && mine && mine.length > 0) break;
+      assert.ok(Date.now() < deadline, 'the Setup Messages reached the local Inbox');
       await new Promise((r) => setTimeout(r, 250));
       await client.noop();
     }
@@ -513,29 +588,68 @@ test('Setup Message import: one made by another program arrives by mail; a wrong
 
   const form = page.getByRole('region', { name: 'Import from an Autocrypt Setup Message' });
   await form.getByLabel('Account').selectOption(EMAIL);
-  await form.getByLabel('Setup code').fill('1111-2222-3333-4444-5555-6666-7777-8888-9999');
-  await form.getByRole('button', { name: 'Import key from Setup Message' }).click();
-  await form.getByRole('alert').filter({ hasText: 'setup code does not open' }).waitFor();
-  assert.equal(
-    (await control<KeySummary[]>(controlPort, token, 'listKeys')).some((k) => k.fingerprint === SPEC_FPR),
-    false,
-    'nothing imported with a wrong code',
-  );
+  for (const wrong of [SPEC_CODE, '1111-2222-3333-4444-5555-6666-7777-8888-9999']) {
+    await form.getByLabel('Setup code').fill(wrong);
+    await form.getByRole('button', { name: 'Import key from Setup Message' }).click();
+    await form.getByRole('alert').filter({ hasText: 'setup code does not open' }).waitFor();
+    const keys = await control<KeySummary[]>(controlPort, token, 'listKeys');
+    assert.ok(!keys.some((k) => k.fingerprint === SPEC_FPR || k.fingerprint === gpgFpr), 'nothing imported');
+    await form.getByLabel('Setup code').fill('');
+  }
 
-  await form.getByLabel('Setup code').fill(SPEC_CODE);
+  await form.getByLabel('Setup code').fill(GPG_CODE);
   await form.getByRole('button', { name: 'Import key from Setup Message' }).click();
   await page
     .getByRole('status')
     .getByText(/Imported your key .* from the Setup Message/)
     .waitFor();
-  const alice = page
-    .locator('li.key-row')
-    .filter({ has: page.getByRole('heading', { name: 'alice@autocrypt.example' }) });
-  await alice.waitFor();
-  assert.equal(await alice.locator('[data-fpr]').getAttribute('data-fpr'), SPEC_FPR);
+  await page.locator(`li.key-row [data-fpr="${gpgFpr}"]`).waitFor();
   const keys = await control<KeySummary[]>(controlPort, token, 'listKeys');
-  assert.ok(keys.some((k) => k.own && k.fingerprint === SPEC_FPR && k.email === 'alice@autocrypt.example'));
+  assert.ok(keys.some((k) => k.own && k.fingerprint === gpgFpr && k.email === EMAIL));
   assert.equal(await form.getByLabel('Setup code').inputValue(), '', 'the code is cleared after use');
+});
+
+test('a passphrase-protected secret key (as Thunderbird exports it): the passphrase is asked, a wrong one refused', async () => {
+  const PASS = 'thunderbird export 4%q';
+  const tb = await openpgp.generateKey({
+    type: 'ecc',
+    curve: 'curve25519Legacy',
+    userIDs: [{ name: 'Thea', email: 'thea@example.test' }],
+    passphrase: PASS,
+    format: 'object',
+    config: {
+      v6Keys: false,
+      aeadProtect: false,
+      s2kType: openpgp.enums.s2k.iterated,
+      preferredSymmetricAlgorithm: openpgp.enums.symmetric.aes256,
+    },
+  });
+  const fpr = tb.privateKey.getFingerprint().toUpperCase();
+  await page.getByLabel('Armored key').fill(tb.privateKey.armor());
+  await page.getByRole('button', { name: 'Import key', exact: true }).click();
+  const pass = page.getByLabel('Passphrase of the secret key');
+  await pass.waitFor();
+  assert.equal(
+    (await focused(page)).name,
+    'Passphrase of the secret key',
+    'the passphrase field takes the focus',
+  );
+  await assertAccessible(page, 'keys: passphrase of a protected key');
+  await pass.fill('not the passphrase');
+  await page.getByRole('button', { name: 'Import key', exact: true }).click();
+  await page.getByRole('alert').filter({ hasText: 'wrong passphrase' }).waitFor();
+  assert.ok(
+    !(await control<KeySummary[]>(controlPort, token, 'listKeys')).some((k) => k.fingerprint === fpr),
+  );
+  await pass.fill(PASS);
+  await page.getByRole('button', { name: 'Import key', exact: true }).click();
+  await page
+    .getByRole('status')
+    .getByText(/Imported thea@example\.test \(your key\)/)
+    .waitFor();
+  await pass.waitFor({ state: 'detached' });
+  const keys = await control<KeySummary[]>(controlPort, token, 'listKeys');
+  assert.ok(keys.some((k) => k.own && k.fingerprint === fpr && k.email === 'thea@example.test'));
 });
 
 test("a contact's key change arrives by mail, is shown live, and is accepted as verified", async () => {

@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import * as openpgp from 'openpgp';
 import { UserError } from '../../shared/errors.ts';
 import { canonicalAddress } from '../address.ts';
+import { keyEmails } from '../key-info.ts';
 import type { Keyring } from '../keyring.ts';
 import { addArmorHeaders } from '../own-keys.ts';
 import { INTEROP_CONFIG } from '../pgp-config.ts';
@@ -195,14 +196,28 @@ export async function decryptSetupPayload(
   };
 }
 
-/** Imports a Setup Message (raw message or payload) with its code: the key becomes the active own key. */
+/**
+ * Imports a Setup Message (raw message or payload) with its code: the key becomes the active own
+ * key. With `forAddress` (the account whose Inbox it came from) a key without a User ID of that
+ * address is refused ('bad-setup-message'): it would not be the account's key.
+ */
 export async function importSetupMessage(
   keyring: Keyring,
   raw: string,
   setupCode: string,
+  opts: { forAddress?: string } = {},
 ): Promise<OwnKeyRecord> {
   const parsed = parseSetupMessage(raw);
   const { armoredKey, preferEncrypt } = await decryptSetupPayload(parsed.armored, setupCode);
   const key = await openpgp.readPrivateKey({ armoredKey });
+  if (opts.forAddress !== undefined) {
+    const addr = canonicalAddress(opts.forAddress);
+    const emails = keyEmails(key);
+    if (!emails.includes(addr))
+      throw new UserError(
+        'bad-setup-message',
+        `the Setup Message holds a key for ${emails.join(', ') || 'no address'}, not for ${addr}`,
+      );
+  }
   return keyring.own.importSecret(key, { preferEncrypt });
 }
