@@ -88,13 +88,17 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
         { createImapBackend },
         { SubmissionAdapter },
         { OutboxWorker },
+        { AutocryptService },
       ] = await Promise.all([
         import('../imap/server.ts'),
         import('../smtp/server.ts'),
         import('./adapters/imap-backend.ts'),
         import('./adapters/submission.ts'),
         import('../sync/outbox/worker.ts'),
+        import('../keys/autocrypt/service.ts'),
       ]);
+      // Autocrypt peer state: fed by inbound mail, asked by the sending policy
+      const autocrypt = new AutocryptService({ repo: deps.keyringRepo, keyring: deps.keyring, logger });
       if (!deps.offline) {
         outbox = new OutboxWorker({
           store,
@@ -124,6 +128,7 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
             keyring: deps.keyring,
             keyringRepo: deps.keyringRepo,
             discovery: deps.discovery,
+            autocrypt,
             logger: logger.child({ module: 'submission' }),
             settings: currentSettings,
             onQueued: () => outbox?.kick(),
@@ -146,17 +151,14 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
         { createWorkerPool },
         { createInboundProcessor },
         { createUploadEncryptor },
-        { AutocryptService },
       ] = await Promise.all([
         import('../sync/manager.ts'),
         import('../crypto/worker-pool.ts'),
         import('./adapters/inbound.ts'),
         import('./adapters/upload.ts'),
-        import('../keys/autocrypt/service.ts'),
       ]);
       const pool = createWorkerPool({});
       engine = pool;
-      const autocrypt = new AutocryptService({ repo: deps.keyringRepo, keyring: deps.keyring, logger });
       const encryptToSelf = createUploadEncryptor({ keyring: deps.keyring, engine: pool });
       sync = createSyncManager({
         store,

@@ -12,6 +12,10 @@
  *   The same happens at use time: if the active key has become unusable, the newest usable
  *   pending key is promoted.
  * - A key the user imports by hand (source 'manual') is an explicit choice and replaces at once.
+ * - A key from any source but gossip replaces an unverified active key known only from gossip at
+ *   once: gossip is a third party's claim (anyone writing to the user and that address can make it),
+ *   the person's own Autocrypt header, attached key or WKD entry outranks it (Autocrypt Level 1: the
+ *   gossip key is used only while there is no public_key).
  * - A new key that is itself expired/revoked/unable to encrypt is kept as 'superseded' (for
  *   signature checks) and never flagged or used.
  * Encryption keys come only from encryptionKeyFor(), which re-checks expiry and revocation at the
@@ -122,7 +126,8 @@ export class ContactKeys {
       resolvedAt: null,
       resolution: null,
     };
-    if (!activeUsable || source === 'manual') {
+    const outranksGossip = source !== 'gossip' && active.source === 'gossip' && active.trust !== 'verified';
+    if (!activeUsable || source === 'manual' || outranksGossip) {
       const resolved: KeyChangeRecord = { ...change, resolvedAt: now, resolution: 'accepted' };
       this.#d.repo.transaction(() => {
         this.#d.repo.putContactKey({ ...active, status: 'superseded' });

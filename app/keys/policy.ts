@@ -8,7 +8,8 @@
  *   problem (no key and where we looked / expired / revoked / cannot encrypt / no own key).
  * - encrypt 'when-possible' → 'encrypt-sign' with a usable key, else 'sign'/'plain'. A key known
  *   only from Autocrypt/gossip, unverified, whose Autocrypt recommendation is 'discourage'
- *   (stale or gossip-only) or 'disable' is not used unless the user requires encryption.
+ *   (stale or gossip-only) or 'disable' is not used unless the user requires encryption (a reply
+ *   to encrypted mail gets 'encrypt' from the recommendation itself).
  * One message goes to all To+Cc recipients, so they must agree (Autocrypt: no silent mixing):
  * if any of them cannot be encrypted to, the 'when-possible' ones are downgraded to sign/plain;
  * those whose setting is 'always' stay encrypted, and keyless recipients in the same message are

@@ -40,6 +40,7 @@ import { buildCopies, type SenderKeys } from '../../sync/outbox/build.ts';
 import { OutboxWorker, type OutboxCopyEnvelope, type OutboxEvent } from '../../sync/outbox/worker.ts';
 import { SentRecorder, withBccHeader } from '../../sync/outbox/sent-recorder.ts';
 import { checkDomain } from '../../smtp/domain-check.ts';
+import { repliesToEncrypted } from './reply-context.ts';
 
 /**
  * Recipient key discovery (KEYS' `KeyDiscovery` satisfies this): keyring → Autocrypt → WKD → VKS.
@@ -60,7 +61,10 @@ export interface RecipientKeyDiscovery {
 
 /** Autocrypt recommendation per recipient (KEYS' AutocryptService satisfies this). */
 export interface AutocryptRecommender {
-  recommend(email: string, opts: { fromEmail: string }): Promise<{ final: Recommendation }>;
+  recommend(
+    email: string,
+    opts: { fromEmail: string; replyToEncrypted?: boolean },
+  ): Promise<{ final: Recommendation }>;
 }
 
 interface FoundKey {
@@ -167,7 +171,14 @@ export class SubmissionAdapter implements SubmissionPort {
     const tLookup = Date.now();
     const found = await this.#findKeys(all, settings.keyLookupTimeoutMs);
     const lookupMs = Date.now() - tLookup;
-    const plans = await this.#plan(senderAddr, sender !== null, settings, sets.visible, sets.bcc, found);
+    const replyToEncrypted = repliesToEncrypted(this.#d.store, acc.id, req.raw);
+    const plans = await this.#plan(
+      { sender: senderAddr, hasOwnKey: sender !== null, replyToEncrypted },
+      settings,
+      sets.visible,
+      sets.bcc,
+      found,
+    );
     const plan = groupCopies(plans.visible, plans.bcc);
     if (!plan.ok) {
       this.#log.info({ refused: plan.refused.length }, 'submission refused: encryption required');
@@ -272,15 +283,17 @@ export class SubmissionAdapter implements SubmissionPort {
    * no own key) decides encrypt / sign / plain / refuse. Its To/Cc "no mixing" downgrade is NOT
    * applied: issue 6 asks for per-recipient copies (keyed recipients encrypted, keyless ones
    * signed), which groupCopies() builds without one copy ever naming another copy's keys.
+   * A key known from Autocrypt or gossip is judged by the Autocrypt Level 1 recommendation, which
+   * is 'encrypt' for a reply to encrypted mail (README "Encryption: when Lockbridge encrypts").
    */
   async #plan(
-    sender: string,
-    hasOwnKey: boolean,
+    msg: { sender: string; hasOwnKey: boolean; replyToEncrypted: boolean },
     settings: Settings,
     visible: string[],
     bcc: string[],
     found: Map<string, FoundKey>,
   ): Promise<{ visible: RecipientPlan[]; bcc: RecipientPlan[]; attachKey: boolean }> {
+    const { sender, hasOwnKey, replyToEncrypted } = msg;
     const now = this.#d.now?.() ?? Date.now();
     let attachKey = false;
     const one = async (addr: string, field: 'to' | 'bcc'): Promise<RecipientPlan> => {
@@ -299,7 +312,7 @@ export class SubmissionAdapter implements SubmissionPort {
       }
       let autocrypt: Recommendation | null = null;
       if (this.#d.autocrypt && key && (key.source === 'autocrypt' || key.source === 'gossip'))
-        autocrypt = (await this.#d.autocrypt.recommend(addr, { fromEmail: sender })).final;
+        autocrypt = (await this.#d.autocrypt.recommend(addr, { fromEmail: sender, replyToEncrypted })).final;
       const c = this.#d.keyring.getContact(addr);
       const res = planRecipients({
         now,

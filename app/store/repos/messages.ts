@@ -564,6 +564,20 @@ export class MessagesRepo {
     return r.head;
   }
 
+  /**
+   * Blobs of an account's messages whose Message-ID is `messageId` (`<...>`, as the header index
+   * keeps it), at most `limit` (the message_id index; e.g. "is this a reply to encrypted mail?").
+   */
+  blobsWithMessageId(accountId: number, messageId: string, limit = 10): number[] {
+    return this.#s
+      .prepare<number>(
+        `SELECT DISTINCT b.id FROM message_blobs b JOIN messages m ON m.blob_id = b.id
+         JOIN mailboxes x ON x.id = m.mailbox_id WHERE b.message_id = ? AND x.account_id = ? LIMIT ?`,
+      )
+      .pluck()
+      .all(messageId, accountId, limit) as unknown as number[];
+  }
+
   /** A message in the mailbox with exactly these bytes (by SHA-256), if any. */
   findBySha256(mailboxId: number, sha256: Buffer): number | null {
     return (
