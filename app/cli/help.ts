@@ -60,11 +60,13 @@ show      details of the keys for E`,
 
 Imports .eml files or mbox files into the local store (default mailbox INBOX), streamed.
 When a bridge is serving, the import goes through it, so connected clients see it at once.`,
-  serve: `usage: lockbridge serve [--imap-port N] [--smtp-port N] [--control-port N] [--offline] [--ui]
+  serve: `usage: lockbridge serve [--imap-port N] [--smtp-port N] [--control-port N] [--offline] [--ui] [--json]
 
 Runs the bridge: IMAP (default 1143) and SMTP (default 1025) on 127.0.0.1, and the control API.
 Port 0 picks a free port. --offline never contacts providers. --ui serves the web UI on the
-control port. Prints one JSON ready line on stdout when every listener is up.`,
+control port. Prints one JSON ready line on stdout when every listener is up.
+On a terminal, logs on stderr are human lines (local time, level, module, message, fields) and a
+summary follows the ready line; piped or with --json they are JSON lines.`,
   credentials: `usage: lockbridge credentials [--json] [--cert FILE] [--reset]
 
 Shows how a mail client connects: host, ports, security, username, local password.

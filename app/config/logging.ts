@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import pino from 'pino';
 import type { Logger } from '../shared/logger.ts';
 import type { LogLine } from '../control/contract.ts';
+import { PrettyStream } from './log-format.ts';
 
 const REDACT = [
   'password',
@@ -119,8 +120,8 @@ export interface LoggingOptions {
   /** Log file path; omitted = no file. */
   file?: string;
   level?: string;
-  /** Also write to stderr (the CLI does; tests usually don't). */
-  stderr?: boolean;
+  /** Also write to stderr (the CLI does; tests usually don't): JSON lines, or human lines ('pretty'). */
+  stderr?: boolean | 'pretty';
 }
 
 export interface Logging {
@@ -137,7 +138,12 @@ export function createLogging(opts: LoggingOptions): Logging {
     file = new RotatingFile(opts.file);
     streams.push({ stream: file, level: 'debug' });
   }
-  if (opts.stderr) streams.push({ stream: process.stderr, level: 'debug' });
+  if (opts.stderr === 'pretty')
+    streams.push({
+      stream: new PrettyStream(process.stderr, process.stderr.hasColors?.() ?? false),
+      level: 'debug',
+    });
+  else if (opts.stderr) streams.push({ stream: process.stderr, level: 'debug' });
   const level = opts.level ?? process.env.LOCKBRIDGE_LOG_LEVEL ?? 'info';
   const logger = pino(
     { level, base: { pid: process.pid }, redact: { paths: REDACT, censor: '[redacted]' } },

@@ -11,8 +11,11 @@ import { discoveryDepsFromEnv } from '../../control/provider-discovery.ts';
 import { createLogging } from '../../config/logging.ts';
 import { pathsFor } from '../../config/paths.ts';
 import { UserError } from '../../shared/errors.ts';
+import type { ControlApi } from '../../control/contract.ts';
+import { serveSummary } from '../serve-summary.ts';
 
-const USAGE = 'lockbridge serve [--imap-port N] [--smtp-port N] [--control-port N] [--offline] [--ui]';
+const USAGE =
+  'lockbridge serve [--imap-port N] [--smtp-port N] [--control-port N] [--offline] [--ui] [--json]';
 
 /** The built renderer: LOCKBRIDGE_UI_DIR (packagers, tests), else renderer/dist of this checkout. */
 function uiDir(): string {
@@ -24,6 +27,15 @@ function uiDir(): string {
   return dir;
 }
 
+async function printSummary(ctx: CliContext, api: ControlApi, ui: string | undefined): Promise<void> {
+  try {
+    const [status, credentials] = await Promise.all([api.status(), api.credentials().catch(() => null)]);
+    ctx.stderr.write(`${serveSummary({ status, credentials, ...(ui ? { ui } : {}) })}\n`);
+  } catch {
+    /* closing already: no summary */
+  }
+}
+
 export async function runServe(ctx: CliContext, argv: string[]): Promise<number> {
   const p = parse(
     argv,
@@ -33,6 +45,7 @@ export async function runServe(ctx: CliContext, argv: string[]): Promise<number>
       'control-port': { type: 'string' },
       offline: { type: 'boolean' },
       ui: { type: 'boolean' },
+      json: { type: 'boolean' },
     },
     { min: 0, max: 0, usage: USAGE },
   );
@@ -48,7 +61,9 @@ export async function runServe(ctx: CliContext, argv: string[]): Promise<number>
   if (!ui) requireStore(ctx.home);
   const pass = exists && (havePass || !ui) ? await passphrase() : undefined;
   const local = process.env.LOCKBRIDGE_LOCAL_PASSWORD;
-  const logging = createLogging({ file: pathsFor(ctx.home).logFile, stderr: true });
+  // A person at a terminal reads human lines and a summary; pipes, files and --json get JSON lines.
+  const human = Boolean(process.stderr.isTTY) && !flag(p, 'json');
+  const logging = createLogging({ file: pathsFor(ctx.home).logFile, stderr: human ? 'pretty' : true });
   const host = createBridgeHost({
     home: ctx.home,
     logger: logging.logger,
@@ -64,6 +79,7 @@ export async function runServe(ctx: CliContext, argv: string[]): Promise<number>
     onReady: (info) => {
       ctx.stdout.write(`${JSON.stringify({ event: 'ready', ...info })}\n`);
       logging.logger.info({ imap: info.imap, smtp: info.smtp, control: info.control }, 'bridge ready');
+      if (human) void printSummary(ctx, host.api, info.ui);
     },
   });
   // signals are handled from the start: the ready line may come (and a SIGTERM after it) before
