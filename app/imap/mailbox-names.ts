@@ -51,17 +51,70 @@ export function toWire(name: string, utf8: boolean): string {
   return mailboxName(utf8 ? name : encodeMUtf7(name));
 }
 
-/** Compile a LIST pattern (`*` any, `%` any except delimiter), reference prepended. */
+const STAR = -1;
+const PERCENT = -2;
+
+/**
+ * Compile a LIST pattern (`*` any, `%` any except delimiter), reference prepended. Matching runs the
+ * pattern as an NFA over the name (hand-written: a regular expression or glob library backtracks, and
+ * `LIST "" "**********q"` took seconds): O(name length × pattern tokens) per name, runs of wildcards
+ * collapsed, and a pattern with more literal characters than the name is refused before any work.
+ */
 export function listMatcher(reference: string, pattern: string): (name: string) => boolean {
   let full = reference && !pattern.startsWith(DELIMITER) ? reference + pattern : pattern;
   full = normalizeInbox(full);
-  let re = '^';
-  for (const ch of full) {
-    if (ch === '*') re += '.*';
-    else if (ch === '%') re += '[^/]*';
-    else re += ch.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  const tokens: number[] = [];
+  let literals = 0;
+  for (let i = 0; i < full.length; i++) {
+    const c = full.charCodeAt(i);
+    if (c === 0x2a || c === 0x25) {
+      const t = c === 0x2a ? STAR : PERCENT;
+      const last = tokens.length ? tokens[tokens.length - 1]! : 0;
+      if (last === STAR) continue; // `**`, `*%` → `*`
+      if (last === PERCENT) {
+        if (t === STAR) tokens[tokens.length - 1] = STAR; // `%*` → `*`
+        continue; // `%%` → `%`
+      }
+      tokens.push(t);
+    } else {
+      tokens.push(c);
+      literals++;
+    }
   }
-  re += '$';
-  const rx = new RegExp(re, 's');
-  return (name: string) => rx.test(name);
+  const m = tokens.length;
+  const active = new Uint8Array(m + 1);
+  let cur = new Int32Array(m + 1);
+  let next = new Int32Array(m + 1);
+  return (name: string): boolean => {
+    if (literals > name.length) return false;
+    active.fill(0);
+    // add state s and, through wildcards that match the empty string, the states after it
+    const add = (list: Int32Array, count: number, s: number): number => {
+      while (s <= m && !active[s]) {
+        active[s] = 1;
+        list[count++] = s;
+        if (s < m && tokens[s]! < 0) s++;
+        else break;
+      }
+      return count;
+    };
+    let n = add(cur, 0, 0);
+    for (let i = 0; i < name.length && n > 0; i++) {
+      const c = name.charCodeAt(i);
+      for (let j = 0; j < n; j++) active[cur[j]!] = 0;
+      let k = 0;
+      for (let j = 0; j < n; j++) {
+        const s = cur[j]!;
+        if (s === m) continue;
+        const t = tokens[s]!;
+        if (t === STAR || (t === PERCENT && c !== 0x2f)) k = add(next, k, s);
+        else if (t === c) k = add(next, k, s + 1);
+      }
+      const tmp = cur;
+      cur = next;
+      next = tmp;
+      n = k;
+    }
+    return n > 0 && active[m] === 1;
+  };
 }
