@@ -22,7 +22,6 @@ import type { Logger } from './shared/logger.ts';
 import type { DiscoveryDeps } from './control/provider-discovery.ts';
 
 export type { ControlApi, BridgeEvent } from './control/contract.ts';
-export { BridgeHost, createBridgeHost, type HostOptions, type HostReady } from './host.ts';
 
 export interface InitOptions {
   home: string;

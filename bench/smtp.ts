@@ -18,7 +18,7 @@ import { SMTPServer } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
 import { createStore } from '../app/store/store.ts';
 import { Keyring } from '../app/keys/keyring.ts';
-import { InMemoryKeyringRepo } from '../app/keys/memory-repo.ts';
+import { InMemoryKeyringRepo } from '../test/helpers/memory-keyring-repo.ts';
 import { DEFAULT_SETTINGS } from '../app/config/settings.ts';
 import { silentLogger, type Logger } from '../app/shared/logger.ts';
 import { startSmtpServer } from '../app/smtp/server.ts';

@@ -22,7 +22,7 @@ import type { MenuItemConstructorOptions } from 'electron';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createBridgeHost } from '../app/index.ts';
+import { createBridgeHost } from '../app/host.ts';
 import type { BridgeEvent, Settings } from '../app/control/contract.ts';
 import { toControlError } from '../app/control/errors.ts';
 import { createLogging } from '../app/config/logging.ts';

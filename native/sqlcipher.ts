@@ -83,9 +83,3 @@ export function cipherVersions(db: SqlDatabase): { sqlite: string; cipher: strin
   }
   return { sqlite, cipher };
 }
-
-/** Re-encrypts the whole database under a new key (not used for passphrase changes, which only rewrap). */
-export function rekeyDatabase(db: SqlDatabase, key: Buffer): void {
-  if (key.length !== 32) throw new Error('the database key must be 32 bytes');
-  db.pragma(`rekey="x'${key.toString('hex')}'"`);
-}

@@ -20,9 +20,43 @@ const APP_ALLOWED = {
   // The headless command sits on top, beside app/index.ts (the composition root).
   cli: ['shared', 'config', 'mime', 'crypto', 'keys', 'store', 'imap', 'smtp', 'sync', 'control', '(root)'],
 };
-/** Top-level files of app/ (index.ts, cli.ts) may import any layer; `import type` of app/control/contract.ts is allowed everywhere. */
+/**
+ * Top-level files of app/: what each may import (layers, and other top-level files by name).
+ * index.ts is the composition root, host.ts the control host around it, cli.ts the command.
+ * A new top-level file must be added here. `import type` of app/control/contract.ts is allowed everywhere.
+ */
+const ROOT_ALLOWED = {
+  'app/index.ts': ['shared', 'config', 'mime', 'crypto', 'keys', 'store', 'imap', 'smtp', 'sync', 'control'],
+  'app/host.ts': ['shared', 'config', 'control', 'store', 'app/index.ts'],
+  'app/cli.ts': ['shared', 'config', 'cli'],
+};
+/** Which layers may import native/ (the SQLCipher binding and the OS keychain); others only `import type`. */
+const NATIVE_ALLOWED = ['store', '(root)'];
 const NO_IO_DIRS = ['app/mime', 'app/crypto', 'app/imap/wire'];
-const IO_MODULES = ['fs', 'net', 'tls', 'http', 'https', 'http2', 'dgram', 'dns', 'child_process', 'cluster'];
+const IO_MODULES = [
+  'fs',
+  'net',
+  'tls',
+  'http',
+  'https',
+  'http2',
+  'dgram',
+  'dns',
+  'child_process',
+  'cluster',
+  'worker_threads',
+  'undici',
+];
+/**
+ * The crypto worker pool is the one place a no-I/O folder starts threads: it runs crypto's own pure
+ * functions off the event loop, and moving it elsewhere would make crypto depend on its caller.
+ */
+const IO_EXCEPTIONS = {
+  'app/crypto/worker-pool.ts': ['worker_threads'],
+  'app/crypto/crypto-worker.ts': ['worker_threads'],
+};
+/** Where the program starts: every module under app/ and native/ must be reachable from one of these. */
+const ENTRY_POINTS = ['app/cli.ts', 'app/host.ts', 'app/index.ts', 'main/index.ts', 'main/preload.ts'];
 const UI_PACKAGES = ['electron', 'react', 'react-dom'];
 
 function walk(dir) {
@@ -46,9 +80,28 @@ function walk(dir) {
 
 const importRe =
   /(?:^|[\s;])(?:import|export)\s+(type\s+)?(?:[^'";]*?\sfrom\s+)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|require\(\s*['"]([^'"]+)['"]\s*\)/gm;
+/** import() of anything but a string literal, or a CommonJS require: the checker could not see what it loads. */
+const computedRe = /(?<![\w.$])import\(\s*(?!['"\s])|\bcreateRequire\b/g;
+/** A worker entry started beside its spawner: `new URL('./name…', import.meta.url)`. */
+const workerRe = /new\s+URL\(\s*[`'"]\.\/([\w.-]+?)(?:\$\{|\.ts|\.js|[`'"])/g;
+
+/** Source with comments blanked out (so commented-out code neither counts nor hides anything). */
+function stripComments(src) {
+  return src.replace(/\/\*[\s\S]*?\*\/|(?<![:'"`\\])\/\/[^\n]*/g, (c) => c.replace(/[^\n]/g, ' '));
+}
+
+const sources = new Map();
+function sourceOf(file) {
+  let s = sources.get(file);
+  if (s === undefined) {
+    s = stripComments(readFileSync(file, 'utf8'));
+    sources.set(file, s);
+  }
+  return s;
+}
 
 function importsOf(file) {
-  const src = readFileSync(file, 'utf8');
+  const src = sourceOf(file);
   const out = [];
   for (const m of src.matchAll(importRe)) {
     const spec = m[2] ?? m[3] ?? m[4];
@@ -57,31 +110,71 @@ function importsOf(file) {
   return out;
 }
 
+/** The file a relative import names (TypeScript sources import with `.ts`; tolerate `.js` and no extension). */
+function resolveSpec(file, spec) {
+  const base = resolve(dirname(file), spec);
+  for (const c of [base, base.replace(/\.js$/, '.ts'), base + '.ts', join(base, 'index.ts')]) {
+    try {
+      if (statSync(c).isFile()) return c;
+    } catch {
+      // not this one
+    }
+  }
+  return null;
+}
+
 const problems = [];
 const rel = (p) => relative(root, p).split(sep).join('/');
+
+for (const file of [...walk(join(root, 'app')), ...walk(join(root, 'native'))]) {
+  const r = rel(file);
+  for (const m of sourceOf(file).matchAll(computedRe)) {
+    const line = sourceOf(file).slice(0, m.index).split('\n').length;
+    problems.push(
+      `${r}:${line}: computed import() or createRequire: import a string literal so the checker sees it`,
+    );
+  }
+}
 
 for (const file of walk(join(root, 'app'))) {
   const r = rel(file);
   const parts = r.split('/');
   const layer = parts.length > 2 ? parts[1] : null;
+  if (!layer && !ROOT_ALLOWED[r])
+    problems.push(
+      `${r}: unknown top-level module of app/ (add it to ROOT_ALLOWED in scripts/check-layering.mjs)`,
+    );
   for (const { spec, typeOnly } of importsOf(file)) {
     const bare = spec.replace(/^node:/, '').split('/')[0];
     if (UI_PACKAGES.includes(spec) || UI_PACKAGES.includes(bare))
       problems.push(`${r}: app/ must not import ${spec}`);
+    const noIoDir = NO_IO_DIRS.filter((d) => r.startsWith(d + '/')).at(-1);
     if (
-      NO_IO_DIRS.some((d) => r.startsWith(d + '/')) &&
+      noIoDir &&
       IO_MODULES.includes(bare) &&
-      (spec.startsWith('node:') || IO_MODULES.includes(spec))
+      (spec.startsWith('node:') || IO_MODULES.includes(spec) || spec.startsWith(bare + '/')) &&
+      !IO_EXCEPTIONS[r]?.includes(bare)
     )
-      problems.push(`${r}: ${parts.slice(0, 3).join('/')} does no I/O, but imports ${spec}`);
+      problems.push(`${r}: ${noIoDir} does no I/O, but imports ${spec}`);
     if (!spec.startsWith('.')) continue;
     const target = rel(resolve(dirname(file), spec));
     if (target.startsWith('main/') || target.startsWith('renderer/'))
       problems.push(`${r}: app/ must not import ${target}`);
     if (target.startsWith('test/')) problems.push(`${r}: app/ must not import test code (${target})`);
-    if (!layer || !target.startsWith('app/')) continue;
+    if (target.startsWith('native/') && !typeOnly && !NATIVE_ALLOWED.includes(layer ?? '(root)'))
+      problems.push(
+        `${r}: app/${layer ?? '(root)'} may not import native/ (${spec}); only ${NATIVE_ALLOWED.join(', ')}`,
+      );
+    if (!target.startsWith('app/')) continue;
     const tparts = target.split('/');
     const tlayer = tparts.length > 2 ? tparts[1] : '(root)';
+    if (!layer) {
+      const allowedRoot = ROOT_ALLOWED[r] ?? [];
+      const ok = tlayer === '(root)' ? allowedRoot.includes(target) : allowedRoot.includes(tlayer);
+      if (!ok && !(typeOnly && target.replace(/\.ts$/, '') === 'app/control/contract'))
+        problems.push(`${r}: ${r} may not import ${target} (allowed: ${allowedRoot.join(', ')})`);
+      continue;
+    }
     if (tlayer === layer) continue;
     // The control contract is the shared vocabulary: its types may be imported from any layer.
     if (typeOnly && target.replace(/\.ts$/, '') === 'app/control/contract') continue;
@@ -108,11 +201,12 @@ for (const file of walk(join(root, 'renderer'))) {
 }
 
 /**
- * The Electron shell composes the engine like the CLI does: the composition root, the contract,
+ * The Electron shell composes the engine like the CLI does: the composition root and its host, the contract,
  * the one error formatter, logging and the data-directory rule. Nothing deeper.
  */
 const MAIN_MAY_IMPORT = [
   'app/index',
+  'app/host',
   'app/control/contract',
   'app/control/errors',
   'app/config/logging',
@@ -139,6 +233,34 @@ for (const dir of ['app', 'native', 'renderer']) {
       if (spec === 'electron' && dir !== 'renderer')
         problems.push(`${rel(file)}: only main/ imports electron`);
     }
+  }
+}
+
+// No dead code: every module under app/ and native/ is reached from an entry point through its
+// imports (static, literal import(), or a worker started with `new URL('./name', import.meta.url)`).
+{
+  const seen = new Set();
+  const stack = ENTRY_POINTS.map((e) => join(root, e)).filter((f) => {
+    try {
+      return statSync(f).isFile();
+    } catch {
+      return false;
+    }
+  });
+  while (stack.length) {
+    const file = stack.pop();
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const next = [];
+    for (const { spec } of importsOf(file)) if (spec.startsWith('.')) next.push(resolveSpec(file, spec));
+    for (const m of sourceOf(file).matchAll(workerRe)) next.push(resolveSpec(file, './' + m[1]));
+    for (const t of next) if (t && !seen.has(t)) stack.push(t);
+  }
+  for (const file of [...walk(join(root, 'app')), ...walk(join(root, 'native'))]) {
+    if (/\.d\.ts$/.test(file) || seen.has(file)) continue;
+    problems.push(
+      `${rel(file)}: unreachable from the entry points (${ENTRY_POINTS.join(', ')}): delete it or import it`,
+    );
   }
 }
 

@@ -3,7 +3,7 @@
  * sync engines and the servers. Electron IPC, the HTTP control server and the CLI all call this.
  * Arguments are validated here (zod), since every transport delivers untrusted JSON.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { z } from 'zod';
 import type {
@@ -385,17 +385,4 @@ export function accountInfo(a: Account): AccountInfo {
     username: a.username,
     createdAt: new Date(a.createdAt).toISOString(),
   };
-}
-
-/** Reads a PEM file given on the command line, with a clear error. */
-export function readPemFile(path: string): string {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new UserError('no-such-file', `cannot read ${path}`);
-  }
-  if (!text.includes('-----BEGIN CERTIFICATE-----'))
-    throw new UserError('bad-ca', `${path} is not a PEM certificate`);
-  return text;
 }

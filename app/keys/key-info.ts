@@ -79,12 +79,6 @@ export async function inspectKey(key: openpgp.Key, at: Date = new Date()): Promi
   };
 }
 
-/** Usable for encryption at `at`: not revoked, not expired, has a valid encryption (sub)key. */
-export async function isUsableForEncryption(key: openpgp.Key, at: Date = new Date()): Promise<boolean> {
-  const i = await inspectKey(key, at);
-  return i.canEncrypt;
-}
-
 /** Reads one or more armored or binary keys; throws a UserError when nothing parses. */
 export async function readAnyKeys(input: string | Uint8Array): Promise<openpgp.Key[]> {
   try {
@@ -110,12 +104,6 @@ export async function readAnyKeys(input: string | Uint8Array): Promise<openpgp.K
       },
     );
   }
-}
-
-export async function readOneKey(input: string | Uint8Array): Promise<openpgp.Key> {
-  const keys = await readAnyKeys(input);
-  if (keys.length !== 1) throw new UserError('bad-key', `expected one OpenPGP key, found ${keys.length}`);
-  return keys[0]!;
 }
 
 /**

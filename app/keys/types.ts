@@ -3,7 +3,7 @@
  *
  * The STORE's tables (own_keys, contacts, contact_keys, autocrypt_peers) back the real
  * implementation in app/store/repos/keyring.ts, which satisfies this interface structurally (the
- * store layer may not import app/keys). `InMemoryKeyringRepo` (memory-repo.ts) is the unit-test
+ * store layer may not import app/keys). `InMemoryKeyringRepo` (test/helpers/memory-keyring-repo.ts) is the test
  * implementation. All operations are synchronous, like better-sqlite3.
  *
  * Conventions: e-mail addresses are canonical (see address.ts: lowercased, IDNA domain);

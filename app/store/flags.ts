@@ -1,11 +1,6 @@
 /** IMAP system flags ⇄ the messages.flags bitmask; keywords kept as a space-separated string. */
 
 export const SYSTEM_FLAGS = ['\\Seen', '\\Answered', '\\Flagged', '\\Deleted', '\\Draft'] as const;
-export const SEEN = 1;
-export const ANSWERED = 2;
-export const FLAGGED = 4;
-export const DELETED = 8;
-export const DRAFT = 16;
 
 const BIT_BY_NAME = new Map<string, number>(SYSTEM_FLAGS.map((f, i) => [f.toLowerCase(), 1 << i]));
 

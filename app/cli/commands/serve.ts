@@ -5,7 +5,7 @@ import { flag, parse, portNumber, str } from '../args.ts';
 import type { CliContext } from '../context.ts';
 import { passphrase, requireStore } from '../session.ts';
 import { isInteractive } from '../prompt.ts';
-import { createBridgeHost } from '../../index.ts';
+import { createBridgeHost } from '../../host.ts';
 import { storeExists } from '../../store/store.ts';
 import { discoveryDepsFromEnv } from '../../control/provider-discovery.ts';
 import { createLogging } from '../../config/logging.ts';

@@ -86,8 +86,3 @@ function percentDecode(v: string, charset: string): string {
     return Buffer.from(bytes).toString('latin1');
   }
 }
-
-/** Quote a parameter value when it needs it. */
-export function quoteParam(v: string): string {
-  return /^[A-Za-z0-9!#$%&'*+.^_`{|}~-]+$/.test(v) ? v : `"${v.replace(/(["\\])/g, '\\$1')}"`;
-}

@@ -80,7 +80,3 @@ export function parseEntity(buf: Buffer): RawEntity {
   const { headerEnd, bodyStart } = findBodyStart(buf);
   return { headers: parseHeaderBlock(buf.subarray(0, headerEnd)), bodyStart, body: buf.subarray(bodyStart) };
 }
-
-export function headerValue(headers: RawHeader[], lname: string): string | undefined {
-  return headers.find((h) => h.lname === lname)?.value;
-}

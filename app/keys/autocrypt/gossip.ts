@@ -6,11 +6,7 @@
  */
 import { tryCanonicalAddress } from '../address.ts';
 import type { AutocryptPeerRecord } from '../types.ts';
-import { type AutocryptHeader, formatAutocryptHeader, parseAutocryptHeader } from './header.ts';
-
-export interface GossipCandidate {
-  header: AutocryptHeader;
-}
+import { type AutocryptHeader, parseAutocryptHeader } from './header.ts';
 
 /** Parses gossip header values and keeps those whose addr is a To/Cc/Reply-To recipient. */
 export function readGossip(
@@ -49,11 +45,4 @@ export function applyGossip(
     gossipKey: null,
   };
   return { peer: { ...base, gossipTimestamp: effDate, gossipKey: header.keydata }, changed: true };
-}
-
-/** Gossip header fields for the To/Cc recipients (callers must not pass Bcc recipients). */
-export function formatGossipHeaders(recipients: { addr: string; keydata: Uint8Array }[]): string[] {
-  return recipients.map((r) =>
-    formatAutocryptHeader({ addr: r.addr, keydata: r.keydata }, 'Autocrypt-Gossip'),
-  );
 }

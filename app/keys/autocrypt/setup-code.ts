@@ -17,7 +17,3 @@ export function normalizeSetupCode(input: string): string {
   if (digits.length !== 36) return input.trim();
   return digits.match(/.{4}/g)!.join('-');
 }
-
-export function isValidSetupCode(code: string): boolean {
-  return /^\d{4}(-\d{4}){8}$/.test(code);
-}

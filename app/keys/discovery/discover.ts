@@ -280,8 +280,3 @@ export class KeyDiscovery {
     this.#background.add(p);
   }
 }
-
-/** A refusal reason naming where discovery looked, e.g. for the sending policy. */
-export function describeLooked(looked: LookedIn[]): string {
-  return looked.join(', ');
-}

@@ -26,11 +26,3 @@ export function wkdDirectUrl(address: string): string {
   const { local, domain } = split(address);
   return `https://${domain}/.well-known/openpgpkey/hu/${wkdHash(local)}?l=${encodeURIComponent(local)}`;
 }
-
-export function wkdPolicyUrls(domain: string): { advanced: string; direct: string } {
-  const d = domain.toLowerCase();
-  return {
-    advanced: `https://openpgpkey.${d}/.well-known/openpgpkey/${d}/policy`,
-    direct: `https://${d}/.well-known/openpgpkey/policy`,
-  };
-}

@@ -50,13 +50,6 @@ export function splitRaw(stored: Buffer, headLength: number, compression: number
   return joinRaw(stored.subarray(0, headLength), compression, stored.subarray(headLength));
 }
 
-export function encodeRaw(compression: number, raw: Buffer): Buffer {
-  if (compression === RAW_PLAIN) return raw;
-  if (compression === RAW_LZ4) return lz4Compress(raw);
-  if (compression === RAW_DEFLATE) return deflateRawSync(raw, { level: 1 });
-  throw new Error(`unknown raw compression ${compression}`);
-}
-
 /**
  * How a message body is stored. Bodies under 1 KiB: as is. Under 4 KiB: LZ4 when that saves at
  * least 10%. Otherwise (and when LZ4 does not shrink a small body, e.g. base64): deflate level 1

@@ -10,7 +10,7 @@ import { KeyDiscovery, type DiscoveryOptions } from '../../../app/keys/discovery
 import { httpsGet } from '../../../app/keys/discovery/https-get.ts';
 import { wkdAdvancedUrl, wkdDirectUrl, wkdHash } from '../../../app/keys/discovery/wkd-url.ts';
 import { Keyring } from '../../../app/keys/keyring.ts';
-import { InMemoryKeyringRepo } from '../../../app/keys/memory-repo.ts';
+import { InMemoryKeyringRepo } from '../../helpers/memory-keyring-repo.ts';
 import { createTestCa, type TestCa } from '../../helpers/https-ca.ts';
 import { startHttpsServer, type TestHttpsServer } from '../../helpers/https-server.ts';
 import { makeKey } from '../../unit/keys/pgp-helpers.ts';

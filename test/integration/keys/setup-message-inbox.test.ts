@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { createStore, type Store } from '../../../app/store/store.ts';
 import { StoreKeyringRepo } from '../../../app/store/repos/keyring.ts';
 import { Keyring } from '../../../app/keys/keyring.ts';
-import { InMemoryKeyringRepo } from '../../../app/keys/memory-repo.ts';
+import { InMemoryKeyringRepo } from '../../helpers/memory-keyring-repo.ts';
 import { createSetupMessage } from '../../../app/keys/autocrypt/setup-message.ts';
 import { importSetupMessageFromInbox } from '../../../app/control/setup-messages.ts';
 import { analyzeMessage } from '../../../app/mime/analyze.ts';

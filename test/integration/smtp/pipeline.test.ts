@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import { createStore, type Store } from '../../../app/store/store.ts';
 import { Keyring } from '../../../app/keys/keyring.ts';
-import { InMemoryKeyringRepo } from '../../../app/keys/memory-repo.ts';
+import { InMemoryKeyringRepo } from '../../helpers/memory-keyring-repo.ts';
 import { DEFAULT_SETTINGS } from '../../../app/config/settings.ts';
 import type { Settings } from '../../../app/control/contract.ts';
 import { silentLogger } from '../../../app/shared/logger.ts';

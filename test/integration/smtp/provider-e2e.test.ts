@@ -16,7 +16,7 @@ import { createTestCa } from '../../helpers/https-ca.ts';
 import { startHttpsServer, type TestHttpsServer } from '../../helpers/https-server.ts';
 import { createStore, type Store } from '../../../app/store/store.ts';
 import { Keyring } from '../../../app/keys/keyring.ts';
-import { InMemoryKeyringRepo } from '../../../app/keys/memory-repo.ts';
+import { InMemoryKeyringRepo } from '../../helpers/memory-keyring-repo.ts';
 import { KeyDiscovery } from '../../../app/keys/discovery/discover.ts';
 import { wkdAdvancedUrl } from '../../../app/keys/discovery/wkd-url.ts';
 import { DEFAULT_SETTINGS } from '../../../app/config/settings.ts';

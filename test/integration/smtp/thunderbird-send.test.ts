@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createStore, type Store } from '../../../app/store/store.ts';
 import { Keyring } from '../../../app/keys/keyring.ts';
-import { InMemoryKeyringRepo } from '../../../app/keys/memory-repo.ts';
+import { InMemoryKeyringRepo } from '../../helpers/memory-keyring-repo.ts';
 import { DEFAULT_SETTINGS } from '../../../app/config/settings.ts';
 import { silentLogger } from '../../../app/shared/logger.ts';
 import { createLocalTls } from '../../../app/crypto/local-ca.ts';

@@ -8,7 +8,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { createBridgeHost, type BridgeHost } from '../../../app/index.ts';
+import { createBridgeHost, type BridgeHost } from '../../../app/host.ts';
 import { LogRing } from '../../../app/config/logging.ts';
 import { silentLogger } from '../../../app/shared/logger.ts';
 import type { KeychainWrapper } from '../../../native/keychain.ts';

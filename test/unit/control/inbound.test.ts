@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as openpgp from 'openpgp';
 import { Keyring } from '../../../app/keys/keyring.ts';
-import { InMemoryKeyringRepo } from '../../../app/keys/memory-repo.ts';
+import { InMemoryKeyringRepo } from '../../helpers/memory-keyring-repo.ts';
 import { AutocryptService } from '../../../app/keys/autocrypt/service.ts';
 import { inlineEngine } from '../../../app/crypto/engine.ts';
 import { encryptMessage } from '../../../app/crypto/pgp-mime-encrypt.ts';

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Keyring } from '../../../app/keys/keyring.ts';
-import { InMemoryKeyringRepo } from '../../../app/keys/memory-repo.ts';
+import { InMemoryKeyringRepo } from '../../helpers/memory-keyring-repo.ts';
 import { inlineEngine } from '../../../app/crypto/engine.ts';
 import { decryptMessage } from '../../../app/crypto/decrypt.ts';
 import { createUploadEncryptor, isPgpEncrypted } from '../../../app/control/adapters/upload.ts';

@@ -6,7 +6,7 @@ import { minimizeKey } from '../../../app/keys/autocrypt/minimize.ts';
 import { AutocryptService } from '../../../app/keys/autocrypt/service.ts';
 import { formatAutocryptValue } from '../../../app/keys/autocrypt/header.ts';
 import { Keyring } from '../../../app/keys/keyring.ts';
-import { InMemoryKeyringRepo } from '../../../app/keys/memory-repo.ts';
+import { InMemoryKeyringRepo } from '../../helpers/memory-keyring-repo.ts';
 import type { KeyringEvent } from '../../../app/keys/types.ts';
 import { makeKey } from './pgp-helpers.ts';
 

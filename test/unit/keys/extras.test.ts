@@ -7,7 +7,7 @@ import { createSetupMessage, isSetupMessage } from '../../../app/keys/autocrypt/
 import { buildWkdTree } from '../../../app/keys/discovery/wkd-export.ts';
 import { wkdHash } from '../../../app/keys/discovery/wkd-url.ts';
 import { Keyring } from '../../../app/keys/keyring.ts';
-import { InMemoryKeyringRepo } from '../../../app/keys/memory-repo.ts';
+import { InMemoryKeyringRepo } from '../../helpers/memory-keyring-repo.ts';
 import { makeKey } from './pgp-helpers.ts';
 
 const DAY = 86_400_000;

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as openpgp from 'openpgp';
 import { Keyring } from '../../../app/keys/keyring.ts';
-import { InMemoryKeyringRepo } from '../../../app/keys/memory-repo.ts';
+import { InMemoryKeyringRepo } from '../../helpers/memory-keyring-repo.ts';
 import type { KeyringEvent } from '../../../app/keys/types.ts';
 import { makeKey } from './pgp-helpers.ts';
 

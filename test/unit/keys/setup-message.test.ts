@@ -13,7 +13,7 @@ import {
   parseSetupMessage,
 } from '../../../app/keys/autocrypt/setup-message.ts';
 import { Keyring } from '../../../app/keys/keyring.ts';
-import { InMemoryKeyringRepo } from '../../../app/keys/memory-repo.ts';
+import { InMemoryKeyringRepo } from '../../helpers/memory-keyring-repo.ts';
 
 const SPEC_CODE = '1742-0185-6197-1303-7016-8412-3581-4441-0597';
 const specAsm = readFileSync(

@@ -6,9 +6,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as openpgp from 'openpgp';
-import { keysExport, keysImport } from '../../../app/keys/commands.ts';
 import { Keyring } from '../../../app/keys/keyring.ts';
-import { InMemoryKeyringRepo } from '../../../app/keys/memory-repo.ts';
+import { InMemoryKeyringRepo } from '../../helpers/memory-keyring-repo.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lb-keys-sq-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -27,8 +26,8 @@ test('an sq-generated certificate imports and is the encryption key for its addr
   sq(['key', 'extract-cert', keyFile, '-o', certFile]);
   const armoredCert = sq(['armor', certFile]);
   const kr = new Keyring({ repo: new InMemoryKeyringRepo() });
-  const res = await keysImport(kr, armoredCert);
-  assert.deepEqual(res.data[0]!.emails, ['sam@example.org']);
+  const res = await kr.importKeys(armoredCert);
+  assert.deepEqual(res[0]!.emails, ['sam@example.org']);
   const use = await kr.contacts.encryptionKeyFor('sam@example.org');
   assert.ok(use);
   // what we encrypt to it, sq decrypts
@@ -46,7 +45,7 @@ test('our exported public key works in sq (encrypt to it, we decrypt)', async ()
   const kr = new Keyring({ repo: new InMemoryKeyringRepo() });
   const rec = await kr.own.generate('me@example.org');
   const pubFile = join(tmp, 'me.asc');
-  writeFileSync(pubFile, (await keysExport(kr, 'me@example.org')).data);
+  writeFileSync(pubFile, kr.own.exportPublic('me@example.org'));
   const inspect = sq(['inspect', pubFile]);
   assert.match(inspect, new RegExp(rec.fingerprint));
   assert.match(inspect, /Key flags: transport encryption, data-at-rest encryption/);

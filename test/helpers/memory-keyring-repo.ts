@@ -9,7 +9,7 @@ import type {
   KeyChangeRecord,
   KeyringRepo,
   OwnKeyRecord,
-} from './types.ts';
+} from '../../app/keys/types.ts';
 
 interface State {
   own: Map<string, OwnKeyRecord>;
