@@ -74,8 +74,21 @@ export async function createLocalCa(opts: CertOptions & { commonName?: string } 
 }
 
 /**
- * Issues a server certificate signed by the CA: CA:FALSE, serverAuth, SAN IP 127.0.0.1, IP ::1,
- * DNS localhost, ~1 year, sha256, with a fresh key pair.
+ * The server certificate's subject alternative names. 127.0.0.1 is there as an IP address (what
+ * RFC 6125 clients such as Thunderbird, Apple Mail and OpenSSL's X509_check_ip match) and also as a
+ * DNS name, because mbsync and neomutt compare the host they were given only with DNS names and
+ * the CN — without it "certificate owner does not match hostname 127.0.0.1".
+ */
+const SERVER_NAMES: ReadonlyArray<{ type: 'ip' | 'dns'; value: string }> = [
+  { type: 'ip', value: '127.0.0.1' },
+  { type: 'ip', value: '::1' },
+  { type: 'dns', value: 'localhost' },
+  { type: 'dns', value: '127.0.0.1' },
+];
+
+/**
+ * Issues a server certificate signed by the CA: CA:FALSE, serverAuth, SAN `SERVER_NAMES`, ~1 year,
+ * sha256, with a fresh key pair.
  */
 export async function issueServerCert(ca: LocalCa, opts: CertOptions = {}): Promise<ServerCert> {
   const now = opts.now ?? new Date();
@@ -97,11 +110,7 @@ export async function issueServerCert(ca: LocalCa, opts: CertOptions = {}): Prom
         new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
         new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth], false),
         new x509.SubjectAlternativeNameExtension(
-          [
-            { type: 'ip', value: '127.0.0.1' },
-            { type: 'ip', value: '::1' },
-            { type: 'dns', value: 'localhost' },
-          ],
+          SERVER_NAMES.map((n) => ({ ...n })),
           false,
         ),
         await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, webcrypto),
@@ -131,7 +140,8 @@ export async function renewServerCert(
 
 /**
  * True when the certificate expires within `marginMs` of `now` (or is already expired, or not
- * yet valid), i.e. when the bridge should call `renewServerCert` before serving.
+ * yet valid, or lacks one of today's names), i.e. when the bridge should call `renewServerCert`
+ * before serving.
  */
 export function needsRenewal(
   certPem: string,
@@ -140,7 +150,16 @@ export function needsRenewal(
 ): boolean {
   const cert = new x509.X509Certificate(certPem);
   if (now.getTime() < cert.notBefore.getTime()) return true;
+  if (!coversServerNames(cert)) return true;
   return cert.notAfter.getTime() - now.getTime() <= marginMs;
+}
+
+/** False for a certificate issued before a name joined `SERVER_NAMES` (it is then reissued). */
+function coversServerNames(cert: x509.X509Certificate): boolean {
+  const san = cert.getExtension(x509.SubjectAlternativeNameExtension);
+  if (!san) return false;
+  const have = san.names.items.map((n) => `${n.type}:${n.value}`);
+  return SERVER_NAMES.every((n) => have.includes(`${n.type}:${n.value}`));
 }
 
 /** Validity window of a PEM certificate (for `status` / the UI). */

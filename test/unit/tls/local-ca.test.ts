@@ -1,6 +1,8 @@
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, webcrypto } from 'node:crypto';
+import 'reflect-metadata';
+import * as x509 from '@peculiar/x509';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -125,6 +127,45 @@ describe('local CA', () => {
     assert.equal(needsRenewal(mat.certPem, new Date(notAfter.getTime() + DAY)), true);
     assert.equal(needsRenewal(mat.certPem, new Date(notBefore.getTime() - DAY)), true);
     assert.equal(needsRenewal(mat.certPem, new Date(notAfter.getTime() - 5 * DAY), 2 * DAY), false);
+  });
+
+  it('names 127.0.0.1 as a DNS name too (mbsync and neomutt match only DNS names and the CN)', () => {
+    const san = new X509Certificate(mat.certPem).subjectAltName ?? '';
+    assert.deepEqual(san.split(', ').sort(), [
+      'DNS:127.0.0.1',
+      'DNS:localhost',
+      'IP Address:0:0:0:0:0:0:0:1',
+      'IP Address:127.0.0.1',
+    ]);
+  });
+
+  it('a certificate from before 127.0.0.1 was a DNS name is reissued', async () => {
+    const caCert = new x509.X509Certificate(mat.caCertPem);
+    const alg = { name: 'ECDSA', namedCurve: 'P-256' } as const;
+    const [der] = x509.PemConverter.decode(mat.caKeyPem);
+    const caKey = await webcrypto.subtle.importKey('pkcs8', der!, alg, false, ['sign']);
+    const keys = await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']);
+    const old = await x509.X509CertificateGenerator.create(
+      {
+        serialNumber: '01',
+        subject: 'CN=localhost, O=Lockbridge',
+        issuer: caCert.subject,
+        notBefore: new Date(Date.now() - DAY),
+        notAfter: new Date(Date.now() + 300 * DAY),
+        publicKey: keys.publicKey,
+        signingKey: caKey,
+        signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
+        extensions: [
+          new x509.SubjectAlternativeNameExtension([
+            { type: 'ip', value: '127.0.0.1' },
+            { type: 'ip', value: '::1' },
+            { type: 'dns', value: 'localhost' },
+          ]),
+        ],
+      },
+      webcrypto,
+    );
+    assert.equal(needsRenewal(old.toString('pem')), true);
   });
 
   it('renewal keeps the CA: the old trust anchor accepts the new certificate', async () => {
