@@ -11,6 +11,7 @@
 import type { ChangeOrigin, ImapAccount, MailboxChange, MailboxInfo, MailboxSnapshot } from './backend.ts';
 import type { ResponseWriter } from './writer.ts';
 import { flagList } from './format.ts';
+import { SYSTEM_FLAGS } from './flags.ts';
 
 export class SelectedMailbox {
   readonly account: ImapAccount;
@@ -34,8 +35,8 @@ export class SelectedMailbox {
   private unwatch: () => void;
   /** Called whenever a change is queued (IDLE pushes at once). */
   onChange: (() => void) | null = null;
-  /** Flags changed by others, not yet told: uid → {flags, modseq}. */
-  private flagUpdates = new Map<number, { flags: string[]; modseq: number }>();
+  /** Flags changed by others, not yet told: uid → the newest {flags, modseq}. */
+  private readonly flagUpdates = new Map<number, { flags: string[]; modseq: number }>();
 
   constructor(account: ImapAccount, id: string, readOnly: boolean, origin: ChangeOrigin) {
     this.account = account;
@@ -75,17 +76,58 @@ export class SelectedMailbox {
     if (c.kind === 'reset') {
       this.reset = c.reason;
     } else if (c.kind === 'flags') {
-      if (c.origin === this.origin) {
-        // Our own STORE answered already; only keep modseq current.
-        if (c.highestModseq > this.highestModseq) this.highestModseq = c.highestModseq;
-      } else this.pending.push(c);
+      if (c.highestModseq > this.highestModseq) this.highestModseq = c.highestModseq;
+      // Our own STORE answered already (or replaced what was queued, see `told`).
+      if (c.origin === this.origin) return;
+      // Only the newest state of each message is kept: what is told is never older than what was.
+      for (const r of c.rows) {
+        const q = this.flagUpdates.get(r.uid);
+        if (!q || q.modseq < r.modseq) this.flagUpdates.set(r.uid, { flags: r.flags, modseq: r.modseq });
+      }
     } else this.pending.push(c);
     this.onChange?.();
   }
 
   get hasPending(): boolean {
-    return this.pending.length > 0 || this.reset !== null;
+    return this.pending.length > 0 || this.flagUpdates.size > 0 || this.reset !== null;
   }
+
+  /**
+   * The client was just told (or, with `silent`, implicitly knows) the flags of `uid` as of
+   * `modseq`. A queued update that is not newer would be stale news (RFC 7162 §3.1: MODSEQ never
+   * goes backwards): it is dropped, or — when the client was not told the flags — replaced by
+   * the current state so that what it hears last is true.
+   */
+  told(uid: number, flags: string[], modseq: number, silent: boolean): void {
+    const q = this.flagUpdates.get(uid);
+    if (!q || q.modseq > modseq) return;
+    if (silent) this.flagUpdates.set(uid, { flags, modseq });
+    else this.flagUpdates.delete(uid);
+  }
+
+  /** True when queued flag updates exist (FETCH then checks each row it writes). */
+  get hasFlagUpdates(): boolean {
+    return this.flagUpdates.size > 0;
+  }
+
+  /**
+   * RFC 3501 §7.2.6: a keyword must be in a FLAGS response before a FETCH carries it. Keywords are
+   * announced the first time this session is about to send one (SELECT lists the system flags).
+   */
+  announceKeywords(w: ResponseWriter, flags: readonly string[]): void {
+    let added = false;
+    for (const f of flags) {
+      if (f.startsWith('\\')) continue;
+      const k = f.toLowerCase();
+      if (this.keywords.has(k)) continue;
+      this.keywords.set(k, f);
+      added = true;
+    }
+    if (added) writeFlagsResponses(w, [...this.keywords.values()], this.readOnly);
+  }
+
+  /** Keywords announced so far (lower case → as first seen). */
+  private readonly keywords = new Map<string, string>();
 
   /** Add new UIDs (ascending) at the end of the view, skipping any not above the last one. */
   private appendUids(add: readonly number[]): void {
@@ -124,13 +166,32 @@ export class SelectedMailbox {
 
   /**
    * Tell the client about queued changes. With `allowExpunge` false, expunges stay queued (and
-   * their messages stay in the view as ghosts) while EXISTS and FLAGS are told.
+   * their messages stay in the view as ghosts) while EXISTS and FLAGS are told. A message added
+   * and expunged before the client heard of it is never mentioned (an EXPUNGE may only name a
+   * message the client was told exists).
    */
   flush(w: ResponseWriter, allowExpunge: boolean, condstore: boolean): void {
-    if (this.pending.length === 0) return;
+    if (this.pending.length) this.flushMembership(w, allowExpunge);
+    if (this.flagUpdates.size) {
+      const updates = [...this.flagUpdates];
+      this.flagUpdates.clear();
+      for (const [uid, f] of updates) {
+        const seq = this.seqOf(uid);
+        if (!seq) continue;
+        this.announceKeywords(w, f.flags);
+        w.line(
+          `* ${seq} FETCH (UID ${uid} FLAGS ${flagList(f.flags)}${condstore ? ` MODSEQ (${f.modseq})` : ''})`,
+        );
+      }
+    }
+  }
+
+  private flushMembership(w: ResponseWriter, allowExpunge: boolean): void {
     const keep: MailboxChange[] = [];
-    let existsChanged = false;
+    const gone = new Set<number>();
+    for (const c of this.pending) if (c.kind === 'expunge') for (const u of c.uids) gone.add(u);
     const expunged = new Set<number>();
+    const added: number[] = [];
     for (const c of this.pending) {
       if (c.kind === 'expunge') {
         if (allowExpunge) {
@@ -138,37 +199,42 @@ export class SelectedMailbox {
           if (c.highestModseq > this.highestModseq) this.highestModseq = c.highestModseq;
         } else keep.push(c);
       } else if (c.kind === 'exists') {
-        this.appendUids(c.uids);
+        for (const u of c.uids) if (!gone.has(u)) added.push(u);
         if (c.uidNext > this.uidNext) this.uidNext = c.uidNext;
-        existsChanged = true;
-      } else if (c.kind === 'flags') {
-        for (const r of c.rows) this.flagUpdates.set(r.uid, { flags: r.flags, modseq: r.modseq });
-        if (c.highestModseq > this.highestModseq) this.highestModseq = c.highestModseq;
       }
     }
     this.pending = keep;
     if (expunged.size) {
       // Descending order: each EXPUNGE renumbers only later messages.
+      let any = false;
       for (let seq = this.uids.length; seq >= 1; seq--) {
         const uid = this.uids[seq - 1]!;
         if (expunged.has(uid)) {
           w.line(`* ${seq} EXPUNGE`);
           this.flagUpdates.delete(uid);
+          any = true;
         }
       }
-      this.#own = this.uids.filter((u) => !expunged.has(u));
-      this.uids = this.#own;
-    }
-    if (existsChanged) w.line(`* ${this.uids.length} EXISTS`);
-    if (this.flagUpdates.size) {
-      for (const [uid, f] of this.flagUpdates) {
-        const seq = this.seqOf(uid);
-        if (!seq) continue;
-        w.line(
-          `* ${seq} FETCH (UID ${uid} FLAGS ${flagList(f.flags)}${condstore ? ` MODSEQ (${f.modseq})` : ''})`,
-        );
+      if (any) {
+        this.#own = this.uids.filter((u) => !expunged.has(u));
+        this.uids = this.#own;
       }
-      this.flagUpdates.clear();
+    }
+    if (added.length) {
+      const before = this.uids.length;
+      this.appendUids(added);
+      if (this.uids.length !== before) w.line(`* ${this.uids.length} EXISTS`);
     }
   }
+}
+
+/** `* FLAGS` and `* OK [PERMANENTFLAGS]` for the system flags plus `keywords`. */
+export function writeFlagsResponses(w: ResponseWriter, keywords: readonly string[], readOnly: boolean): void {
+  const flags = [...SYSTEM_FLAGS, ...keywords].join(' ');
+  w.line(`* FLAGS (${flags})`);
+  w.line(
+    readOnly
+      ? '* OK [PERMANENTFLAGS ()] Read-only mailbox.'
+      : `* OK [PERMANENTFLAGS (${flags} \\*)] Flags permitted.`,
+  );
 }

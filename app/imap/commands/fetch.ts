@@ -246,13 +246,20 @@ export const fetch: CommandSpec = {
     const changedSince = req.changedSince;
     const batch = want.raw ? BATCH_RAW : BATCH_META;
     const plans = plan(items);
+    const wantsFlags = items.some((i) => i.kind === 'simple' && i.name === 'FLAGS');
     for (let i = 0; i < uids.length; i += batch) {
       const rows = account.fetch(sel.id, uids.length <= batch ? uids : uids.slice(i, i + batch), want);
       for (const row of rows) {
         if (changedSince !== null && row.modseq <= changedSince) continue;
         const seq = sel.seqOf(row.uid);
         if (!seq) continue;
-        writeRow(w, seq, row, plans, seenAdded !== null && seenAdded.has(row.uid));
+        const seen = seenAdded !== null && seenAdded.has(row.uid);
+        if (wantsFlags || seen) {
+          // Keywords in FLAGS first; a queued older update of this message is now stale.
+          sel.announceKeywords(w, row.flags);
+          if (sel.hasFlagUpdates) sel.told(row.uid, row.flags, row.modseq, false);
+        }
+        writeRow(w, seq, row, plans, seen);
       }
       if (w.needsDrain) await w.drain();
     }

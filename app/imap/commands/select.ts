@@ -2,8 +2,7 @@
 import type { CommandContext, CommandSpec, Completion } from '../command.ts';
 import { AUTHED } from '../command.ts';
 import { ImapBadError } from '../errors.ts';
-import { SelectedMailbox } from '../tracker.ts';
-import { SYSTEM_FLAGS } from '../flags.ts';
+import { SelectedMailbox, writeFlagsResponses } from '../tracker.ts';
 import { findMailbox, mailboxArg } from './mailbox-arg.ts';
 
 function open(ctx: CommandContext, readOnly: boolean): Completion {
@@ -22,13 +21,7 @@ function open(ctx: CommandContext, readOnly: boolean): Completion {
   const sel = new SelectedMailbox(session.requireAccount(), info.id, readOnly, session);
   session.selected = sel;
   session.state = 'selected';
-  const flags = SYSTEM_FLAGS.join(' ');
-  w.line(`* FLAGS (${flags})`);
-  w.line(
-    readOnly
-      ? '* OK [PERMANENTFLAGS ()] Read-only mailbox.'
-      : `* OK [PERMANENTFLAGS (${flags} \\*)] Flags permitted.`,
-  );
+  writeFlagsResponses(w, [], readOnly);
   w.line(`* ${sel.exists} EXISTS`);
   w.line('* 0 RECENT');
   if (sel.firstUnseenUid !== null) {

@@ -47,6 +47,8 @@ export const store: CommandSpec = {
     const res = sel.account.storeFlags(sel.id, uids, op, flags, unchangedSince, session);
     const condstore = session.condstore;
     for (const r of res.rows) {
+      sel.announceKeywords(w, r.flags);
+      sel.told(r.uid, r.flags, r.modseq, silent);
       if (silent && unchangedSince === undefined) continue;
       const seq = sel.seqOf(r.uid);
       if (!seq) continue;

@@ -29,6 +29,8 @@ describe('APPEND', () => {
       /^a2 OK/,
     ]);
     await c.expect('a3 FETCH 1 (FLAGS INTERNALDATE RFC822.SIZE)', [
+      '* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Label1)',
+      '* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Label1 \\*)] Flags permitted.',
       `* 1 FETCH (FLAGS (\\Seen $Label1) INTERNALDATE " 5-Mar-2025 12:30:00 +0000" RFC822.SIZE ${M1.length})`,
       'a3 OK Fetch completed.',
     ]);
@@ -98,6 +100,8 @@ describe('STORE, COPY, MOVE, EXPUNGE', () => {
     ]);
     await c.expect('a2 STORE 1 -FLAGS \\Flagged', ['* 1 FETCH (FLAGS (\\Seen))', 'a2 OK Store completed.']);
     await c.expect('a3 STORE 1:2 FLAGS ($Junk)', [
+      '* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Junk)',
+      '* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Junk \\*)] Flags permitted.',
       '* 1 FETCH (FLAGS ($Junk))',
       '* 2 FETCH (FLAGS ($Junk))',
       'a3 OK Store completed.',

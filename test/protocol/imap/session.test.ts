@@ -255,8 +255,14 @@ describe('internal errors', () => {
       // Simulate a backend bug: a row that cannot be serialised.
       const realFetch = s.account.fetch.bind(s.account);
       s.account.fetch = (id, uids, want) =>
-        realFetch(id, uids, want).map((r) => ({ ...r, flags: null as unknown as string[] }));
-      c.write('e2 FETCH 1 (UID FLAGS)\r\n');
+        realFetch(id, uids, want).map((r) =>
+          Object.defineProperty({ ...r }, 'envelope', {
+            get() {
+              throw new Error('unserialisable row');
+            },
+          }),
+        );
+      c.write('e2 FETCH 1 (UID ENVELOPE)\r\n');
       assert.equal(await c.readLine(), '* 1 FETCH (UID 1 ');
       assert.equal(await c.readLine(), '* BYE Internal error, closing the connection.');
       await c.waitClosed();
