@@ -148,8 +148,10 @@ export class Session {
 
   private failed(ctx: CommandContext, spec: CommandSpec, err: unknown): void {
     const reply = mapError(err);
-    if (reply.internal) this.logger.error({ err, command: ctx.name }, 'IMAP command failed');
-    if (!this.w.atLineStart) {
+    const cut = !this.w.atLineStart;
+    // pino's err serializer keeps the stack
+    if (reply.internal || cut) this.logger.error({ err, command: ctx.name }, 'IMAP command failed');
+    if (cut) {
       // A response was cut in the middle: the stream can no longer be trusted.
       this.w.crlf();
       this.w.line('* BYE Internal error, closing the connection.');

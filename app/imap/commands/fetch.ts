@@ -42,19 +42,27 @@ function sectionName(it: SectionItem): string {
   return it.partial ? `${base}<${it.partial.start}>` : base;
 }
 
-/** BINARY data of a row, resolved before anything of the row is written (errors → NO). */
-function binaryData(plans: Plan[], row: MessageRow): Map<SectionItem, Buffer> | null {
+/**
+ * The bytes of every section item of a row except direct HEADER.FIELDS, resolved before anything
+ * of the row is written: a failure here becomes a tagged NO, never a cut FETCH response.
+ */
+function rowData(plans: Plan[], row: MessageRow): Map<SectionItem, Buffer> | null {
   let out: Map<SectionItem, Buffer> | null = null;
   for (const p of plans) {
-    if (p.kind !== 'section') continue;
+    if (p.kind !== 'section' || p.fields !== null) continue;
     const it = p.it;
-    if (it.resp !== 'BINARY' && it.resp !== 'BINARY.SIZE') continue;
-    // RFC 3516: decoded content; composite parts come back with every encoded leaf decoded.
-    const res = resolveBinary(row.raw ?? Buffer.alloc(0), row.parts ?? [], it.section.path.join('.'));
-    if (!res.ok && res.reason === 'unknown-cte') {
-      throw new ImapNoError('UNKNOWN-CTE', 'Unknown content-transfer-encoding');
+    let data: Buffer;
+    if (it.resp === 'BINARY' || it.resp === 'BINARY.SIZE') {
+      // RFC 3516: decoded content; composite parts come back with every encoded leaf decoded.
+      const res = resolveBinary(row.raw ?? Buffer.alloc(0), row.parts ?? [], it.section.path.join('.'));
+      if (!res.ok && res.reason === 'unknown-cte') {
+        throw new ImapNoError('UNKNOWN-CTE', 'Unknown content-transfer-encoding');
+      }
+      data = res.ok ? res.data : EMPTY;
+    } else {
+      data = sectionBytes(it.section, row.raw ?? row.header ?? EMPTY, row.parts, row.header);
     }
-    (out ??= new Map()).set(it, res.ok ? res.data : Buffer.alloc(0));
+    (out ??= new Map()).set(it, data);
   }
   return out;
 }
@@ -92,17 +100,18 @@ function plan(items: FetchItem[]): Plan[] {
 const CRLF = Buffer.from('\r\n');
 const EMPTY = Buffer.alloc(0);
 const RANGES: number[] = [];
+const NO_DATA = new Map<SectionItem, Buffer>();
 
 /** Writes one section item; returns text that follows it but is not written yet. */
 function writeSection(
   w: ResponseWriter,
   p: SectionPlan,
   row: MessageRow,
-  bin: Map<SectionItem, Buffer> | null,
+  data0: Map<SectionItem, Buffer>,
 ): string {
   const it = p.it;
-  const raw = row.raw ?? row.header ?? EMPTY;
   if (p.fields !== null) {
+    const raw = row.raw ?? row.header ?? EMPTY;
     const hdr = rootHeader(raw, row.parts, row.header);
     const total = headerFieldRanges(hdr, p.fields, p.not, RANGES) + 2;
     w.text(p.prefix + '{' + total + '}\r\n');
@@ -110,15 +119,12 @@ function writeSection(
     w.copy(CRLF, 0, 2);
     return '';
   }
-  let data: Buffer;
+  let data = data0.get(it) ?? EMPTY;
   let literal8 = false;
   if (it.resp === 'BINARY' || it.resp === 'BINARY.SIZE') {
-    data = bin?.get(it) ?? EMPTY;
     if (it.resp === 'BINARY.SIZE') return sectionName(it) + ' ' + data.length;
     // Like Dovecot: literal8 whenever the decoded bytes are not 7-bit text.
     literal8 = !isSevenBit(data);
-  } else {
-    data = sectionBytes(it.section, raw, row.parts, row.header);
   }
   if (it.partial) {
     const start = it.partial.start;
@@ -136,7 +142,7 @@ function writeSection(
  * error propagates, so the session sees a cut line and ends with BYE (never a stray NO).
  */
 function writeRow(w: ResponseWriter, seq: number, row: MessageRow, plans: Plan[], seenAdded: boolean): void {
-  const bin = binaryData(plans, row);
+  const data = rowData(plans, row) ?? NO_DATA;
   let s = '* ' + seq + ' FETCH (';
   try {
     let first = true;
@@ -147,7 +153,7 @@ function writeRow(w: ResponseWriter, seq: number, row: MessageRow, plans: Plan[]
       if (p.kind === 'section') {
         w.text(s);
         s = '';
-        s = writeSection(w, p, row, bin);
+        s = writeSection(w, p, row, data);
         continue;
       }
       switch (p.item.name) {

@@ -5,7 +5,6 @@
  */
 import type { MessagePartOffsets } from '../backend.ts';
 import type { SectionSpec } from './items.ts';
-import { ImapNoError } from '../errors.ts';
 import {
   compileFields,
   filterHeader,
@@ -14,6 +13,8 @@ import {
 } from '../../mime/header-fields.ts';
 
 export { compileFields, filterHeader, headerFieldRanges, type FieldMatcher };
+
+const EMPTY = Buffer.alloc(0);
 
 /** End of the header block starting at `from` (index after the blank line), within [from, end). */
 export function headerEnd(raw: Buffer, from: number, end: number): number {
@@ -73,12 +74,12 @@ export function sectionBytes(
     const root = findPart(ps, '');
     if (id === '1' && root && !root.contentType.startsWith('multipart/')) p = { ...root, section: '1' };
   }
-  if (!p) return Buffer.alloc(0);
+  if (!p) return EMPTY;
   if (spec.text === '') return raw.subarray(p.bodyStart, p.bodyEnd);
   if (spec.text === 'MIME') return raw.subarray(p.headerStart, p.bodyStart);
-  if (p.contentType !== 'message/rfc822' && p.contentType !== 'message/global') {
-    throw new ImapNoError(null, 'Section is not a message/rfc822 part');
-  }
+  // HEADER / TEXT of a part that is not a message: RFC 3501 §6.4.5 allows them only on
+  // message/rfc822 parts; Dovecot answers an empty string, and so do we.
+  if (p.contentType !== 'message/rfc822' && p.contentType !== 'message/global') return EMPTY;
   const hEnd = headerEnd(raw, p.bodyStart, p.bodyEnd);
   const hdr = raw.subarray(p.bodyStart, hEnd);
   if (spec.text === 'HEADER') return hdr;

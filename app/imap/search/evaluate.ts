@@ -76,25 +76,46 @@ function contains(hay: string, needle: string): boolean {
 }
 
 /**
- * The unfolded values of the fields in a header block (each after its name and colon; a
- * continuation line's leading whitespace becomes one space). One pass over the block: a regular
- * expression anchored at every line start was quadratic on a folded header of a few hundred KB.
+ * The unfolded values of the fields in a header block (each after its name and colon; a line break
+ * and the whitespace after it become one space), decoded as UTF-8. One pass over the bytes: a
+ * regular expression anchored at every line start was quadratic on a folded header of a few
+ * hundred KB, and a string per line cost 100 ms on a 2 MB one.
  */
-function fieldValues(block: string): string[] {
+function fieldValues(block: Buffer): string[] {
   const out: string[] = [];
-  let parts: string[] | null = null;
-  for (const line of block.split('\n')) {
-    const l = line.endsWith('\r') ? line.slice(0, -1) : line;
-    const first = l.charCodeAt(0);
-    if (first === 0x20 || first === 0x09) {
-      if (parts) parts.push(' ' + l.trimStart());
+  const buf = Buffer.allocUnsafe(block.length);
+  const n = block.length;
+  let i = 0;
+  while (i < n) {
+    // a field line: skip its name up to the colon
+    let eol = block.indexOf(0x0a, i);
+    if (eol < 0) eol = n;
+    const colon = block.subarray(i, eol).indexOf(0x3a);
+    if (colon < 0) {
+      i = eol + 1;
       continue;
     }
-    if (parts) out.push(parts.join(''));
-    const colon = l.indexOf(':');
-    parts = colon >= 0 ? [l.slice(colon + 1)] : null;
+    let at = 0;
+    i += colon + 1;
+    while (i < n) {
+      const c = block[i]!;
+      if (c === 0x0d || c === 0x0a) {
+        let j = i + (c === 0x0d && block[i + 1] === 0x0a ? 2 : 1);
+        const next = block[j];
+        if (next !== 0x20 && next !== 0x09) {
+          i = j;
+          break;
+        }
+        while (block[j] === 0x20 || block[j] === 0x09) j++;
+        buf[at++] = 0x20;
+        i = j;
+        continue;
+      }
+      buf[at++] = c;
+      i++;
+    }
+    out.push(buf.toString('utf8', 0, at));
   }
-  if (parts) out.push(parts.join(''));
   return out;
 }
 
@@ -129,8 +150,8 @@ function test(k: SearchKey, uid: number, row: MessageRow | undefined, env: Env):
     }
     case 'header': {
       if (!row!.header) return false;
-      const block = filterHeader(row!.header, [k.field], false).toString('utf8');
-      if (block === '\r\n') return false;
+      const block = filterHeader(row!.header, [k.field], false);
+      if (block.length <= 2) return false;
       if (k.value === '') return true;
       for (const value of fieldValues(block)) if (contains(value, k.value)) return true;
       return false;

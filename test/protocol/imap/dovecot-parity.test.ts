@@ -52,6 +52,12 @@ const COMMANDS = [
   'f14 FETCH 4 (BODY.PEEK[]<1000.10> BODY.PEEK[TEXT])',
   'f15 UID FETCH 3:* (UID)',
   'f16 UID FETCH 100:* (UID)',
+  // HEADER / TEXT of a part that is not message/rfc822 (issue 14 item 12)
+  'f17 FETCH 1 (BODY.PEEK[1.HEADER])',
+  'f18 FETCH 1 (BODY.PEEK[1.1.HEADER] BODY.PEEK[2.TEXT])',
+  'f19 FETCH 1 (UID BODY.PEEK[1.HEADER.FIELDS (Subject)] BODY.PEEK[2.HEADER.FIELDS.NOT (Subject)])',
+  'f20 FETCH 3 (BODY.PEEK[1.HEADER] BODY.PEEK[1.TEXT])',
+  'f21 FETCH 1 (BODY[1.HEADER])',
   's1 SEARCH SUBJECT inner',
   's2 SEARCH FROM john',
   's3 SEARCH HEADER X-Custom yes',

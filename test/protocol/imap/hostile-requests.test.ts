@@ -8,6 +8,29 @@ import assert from 'node:assert/strict';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { message, startTestServer } from '../../helpers/imap-transcript.ts';
 import type { TestServer } from '../../helpers/imap-transcript.ts';
+import type { Logger } from '../../../app/shared/logger.ts';
+
+interface LogEntry {
+  level: string;
+  obj: Record<string, unknown>;
+  msg: string | undefined;
+}
+
+function captureLogger(out: LogEntry[]): Logger {
+  const at =
+    (level: string) =>
+    (obj: object, msg?: string): void => {
+      out.push({ level, obj: obj as Record<string, unknown>, msg });
+    };
+  const l: Logger = {
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    child: () => l,
+  };
+  return l;
+}
 
 const LOOP_BOUND_MS = 200;
 
@@ -33,8 +56,9 @@ function assertLoop(ms: number, what: string): void {
 
 describe('hostile requests (issue 14)', () => {
   let s: TestServer;
+  const logs: LogEntry[] = [];
   before(async () => {
-    s = await startTestServer();
+    s = await startTestServer({ logger: captureLogger(logs) });
     for (const name of ['Archive', 'Archive/2026', 'Lists/' + 'a'.repeat(200)]) s.account.createMailbox(name);
     // a 2 MB header field folded into 40,000 lines (anyone can mail one)
     const folded =
@@ -74,6 +98,48 @@ describe('hostile requests (issue 14)', () => {
       await c.expect('b6 SEARCH HEADER X-Small needle', ['* SEARCH 1', 'b6 OK Search completed.']);
     });
     assertLoop(ms, 'SEARCH HEADER');
+    c.close();
+  });
+
+  it('HEADER / TEXT of a part that is not a message answer an empty string, as Dovecot (item 12)', async () => {
+    const c = await s.login();
+    await c.cmd('c0 SELECT INBOX');
+    await c.expect('c1 FETCH 2 (BODY.PEEK[1.HEADER])', [
+      '* 2 FETCH (BODY[1.HEADER] {0}\r\n)',
+      'c1 OK Fetch completed.',
+    ]);
+    await c.expect('c2 FETCH 2 (BODY.PEEK[2.1.HEADER] BODY.PEEK[1.TEXT])', [
+      '* 2 FETCH (BODY[2.1.HEADER] {0}\r\n BODY[1.TEXT] {0}\r\n)',
+      'c2 OK Fetch completed.',
+    ]);
+    c.close();
+  });
+
+  it('an internal error is logged with its stack and answered NO [SERVERBUG], never a half response (item 12)', async () => {
+    const c = await s.login();
+    await c.cmd('d0 SELECT INBOX');
+    const fetch = s.account.fetch.bind(s.account);
+    // rows whose part list fails while the section is resolved (after `* 2 FETCH (` on old code)
+    const poisoned = {
+      [Symbol.iterator]() {
+        throw new Error('disk on fire');
+      },
+    } as unknown as [];
+    s.account.fetch = (...a: Parameters<typeof fetch>) =>
+      fetch(...a).map((r) => (a[2].raw ? { ...r, parts: poisoned } : r));
+    try {
+      await c.expect('d1 FETCH 2 (UID BODY.PEEK[1.HEADER])', [
+        'd1 NO [SERVERBUG] Internal error occurred. Refer to server log for more information.',
+      ]);
+      await c.expect('d2 FETCH 2 (UID)', ['* 2 FETCH (UID 2)', 'd2 OK Fetch completed.']);
+    } finally {
+      s.account.fetch = fetch;
+    }
+    const entry = logs.find(
+      (l) => l.level === 'error' && (l.obj.err as Error | undefined)?.message === 'disk on fire',
+    );
+    assert.ok(entry, 'the internal error is logged');
+    assert.match((entry.obj.err as Error).stack ?? '', /hostile-requests\.test\.ts/);
     c.close();
   });
 });
