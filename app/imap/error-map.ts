@@ -2,6 +2,7 @@
  * The one place where errors become IMAP replies (tagged NO / BAD with RFC 5530 response codes).
  */
 import { ImapBadError, ImapNoError } from './errors.ts';
+import { responseText } from './format.ts';
 import { ConflictError, NotFoundError, UnlockError, UserError } from '../shared/errors.ts';
 
 export interface ErrorReply {
@@ -33,5 +34,5 @@ export function mapError(err: unknown): ErrorReply {
 }
 
 export function formatReply(tag: string, r: ErrorReply): string {
-  return `${tag} ${r.status} ${r.code ? `[${r.code}] ` : ''}${r.text.replace(/[\r\n]+/g, ' ')}`;
+  return `${tag} ${r.status} ${r.code ? `[${r.code}] ` : ''}${responseText(r.text)}`;
 }

@@ -24,17 +24,28 @@ export class ImapBadError extends Error {
   }
 }
 
+/** A client-chosen name quoted back in response text: at most 200 characters. */
+function echoName(name: string): string {
+  return name.length > 200 ? name.slice(0, 200) + '...' : name;
+}
+
 export class MailboxNotFoundError extends ImapNoError {
   override name = 'MailboxNotFoundError';
   constructor(name?: string) {
-    super('NONEXISTENT', name === undefined ? 'Mailbox does not exist' : `Mailbox does not exist: ${name}`);
+    super(
+      'NONEXISTENT',
+      name === undefined ? 'Mailbox does not exist' : `Mailbox does not exist: ${echoName(name)}`,
+    );
   }
 }
 
 export class MailboxExistsError extends ImapNoError {
   override name = 'MailboxExistsError';
   constructor(name?: string) {
-    super('ALREADYEXISTS', name === undefined ? 'Mailbox already exists' : `Mailbox already exists: ${name}`);
+    super(
+      'ALREADYEXISTS',
+      name === undefined ? 'Mailbox already exists' : `Mailbox already exists: ${echoName(name)}`,
+    );
   }
 }
 

@@ -2,6 +2,14 @@
 
 const ATOM_SPECIALS = /[(){ \x00-\x1f\x7f%*"\\\]]/;
 
+/**
+ * Text after a status (resp-text, RFC 3501 §9: no CR, LF or NUL): line breaks become a space,
+ * other control characters `?` — messages may quote what a client sent, e.g. a mailbox name.
+ */
+export function responseText(s: string): string {
+  return s.replace(/[\r\n]+/g, ' ').replace(/[\x00-\x1f\x7f]/g, '?');
+}
+
 /** A quoted string (only for values without CR/LF/NUL; callers use `literalOrQuoted` otherwise). */
 export function quoted(s: string): string {
   return '"' + s.replace(/[\\"]/g, (c) => '\\' + c) + '"';

@@ -142,4 +142,15 @@ describe('hostile requests (issue 14)', () => {
     assert.match((entry.obj.err as Error).stack ?? '', /hostile-requests\.test\.ts/);
     c.close();
   });
+
+  it('names echoed in responses carry no control characters (item 14)', async () => {
+    const c = await s.login();
+    await c.expect('e1 SELECT "&AAA-"', ['e1 NO [NONEXISTENT] Mailbox does not exist: ?']);
+    await c.expect('e2 STATUS "a&AB8-b" (MESSAGES)', ['e2 NO [NONEXISTENT] Mailbox does not exist: a?b']);
+    const long = 'n'.repeat(900);
+    await c.expect(`e3 DELETE ${long}`, [
+      `e3 NO [NONEXISTENT] Mailbox does not exist: ${'n'.repeat(200)}...`,
+    ]);
+    c.close();
+  });
 });
