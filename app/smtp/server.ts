@@ -3,8 +3,9 @@
  * credentials, checks the envelope and the message, and hands the message to the SubmissionPort;
  * the 250 reply is sent only once the port says every copy is durably in the outbox.
  *
- * EHLO advertises PIPELINING, 8BITMIME, SMTPUTF8, ENHANCEDSTATUSCODES, AUTH PLAIN LOGIN, SIZE and
- * (when TLS material is given and TLS is not implicit) STARTTLS. smtp-server's AUTH LOGIN sends
+ * EHLO advertises PIPELINING, 8BITMIME, SMTPUTF8, ENHANCEDSTATUSCODES, SIZE, (when TLS material is
+ * given and TLS is not implicit) STARTTLS, and AUTH PLAIN LOGIN once the connection is encrypted (or
+ * on a cleartext connection when plaintext AUTH is allowed or no TLS material exists). smtp-server's AUTH LOGIN sends
  * exactly `334 VXNlcm5hbWU6` and `334 UGFzc3dvcmQ6` (what Thunderbird checks).
  */
 import { SMTPServer } from 'smtp-server';
@@ -106,6 +107,18 @@ export async function startSmtpServer(opts: SmtpServerOptions): Promise<RunningS
     socketTimeout: opts.socketTimeoutMs ?? 5 * 60_000,
     closeTimeout: opts.closeTimeoutMs ?? 5_000,
     maxAllowedUnauthenticatedCommands: 20,
+
+    // AUTH only once the connection is encrypted (a client sending an initial response would have
+    // sent the password in clear), unless plaintext AUTH on loopback was allowed — as Postfix's
+    // smtpd_tls_auth_only. The session's list replaces disabledCommands for that connection.
+    onConnect(session, callback) {
+      if (tls && !implicit && !opts.allowPlaintextAuth) session.disabledCommands = ['AUTH'];
+      callback();
+    },
+    onSecure(_socket, session, callback) {
+      session.disabledCommands = [];
+      callback();
+    },
 
     onAuth(auth, session, callback) {
       const username = (auth.username ?? '').trim();
