@@ -26,7 +26,7 @@ import { NotFoundError, UserError } from '../shared/errors.ts';
 import { canonicalAddress } from './address.ts';
 import type { KeyringDeps } from './deps.ts';
 import { fingerprintOf, inspectKey } from './key-info.ts';
-import { KeyedMutex } from './mutex.ts';
+import { KeyedMutex } from '../shared/keyed-mutex.ts';
 import type { ContactKeyRecord, KeyChangeRecord, KeySource, KeyTrust } from './types.ts';
 
 export type RecordOutcome =

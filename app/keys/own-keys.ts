@@ -12,7 +12,7 @@ import { ConflictError, NotFoundError, UserError } from '../shared/errors.ts';
 import { canonicalAddress } from './address.ts';
 import type { KeyringDeps } from './deps.ts';
 import { fingerprintOf, inspectKey, keyEmails } from './key-info.ts';
-import { KeyedMutex } from './mutex.ts';
+import { KeyedMutex } from '../shared/keyed-mutex.ts';
 import { DEFAULT_OWN_KEY_DAYS, INTEROP_CONFIG, OWN_KEY_TYPE } from './pgp-config.ts';
 import type { OwnKeyRecord, PreferEncrypt } from './types.ts';
 

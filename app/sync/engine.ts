@@ -13,7 +13,7 @@ import { Backoff } from './backoff.ts';
 import { listRemoteFolders, mirrorFolders, type MirroredFolder } from './folders.ts';
 import { identityInbound } from './inbound.ts';
 import { syncMailbox, type SyncContext } from './mailbox-sync.ts';
-import { KeyedMutex } from './mutex.ts';
+import { KeyedMutex } from '../shared/keyed-mutex.ts';
 import { ProgressTracker } from './progress.ts';
 import { SyncQueries } from './queries.ts';
 import { replayPending, type ReplayContext } from './replay.ts';

@@ -5,7 +5,6 @@ import { classifyProviderError, ProviderError } from '../../../app/sync/remote/e
 import { Backoff } from '../../../app/sync/backoff.ts';
 import { ProgressTracker } from '../../../app/sync/progress.ts';
 import { localNameOf, remoteNameOf } from '../../../app/sync/folders.ts';
-import { KeyedMutex } from '../../../app/sync/mutex.ts';
 
 test('toUidSet compacts runs', () => {
   assert.equal(toUidSet([7, 1, 2, 3, 9, 10]), '1:3,7,9:10');
@@ -99,26 +98,4 @@ test('folder names map between provider delimiters and "/"', () => {
   );
   assert.equal(remoteNameOf('Work/2026', '.'), 'Work.2026');
   assert.equal(remoteNameOf('Work/2026', '/'), 'Work/2026');
-});
-
-test('keyed mutex serialises per key', async () => {
-  const m = new KeyedMutex();
-  const order: string[] = [];
-  const slow = m.run('a', async () => {
-    order.push('a1 start');
-    await new Promise((r) => setTimeout(r, 20));
-    order.push('a1 end');
-  });
-  const next = m.run('a', async () => {
-    order.push('a2');
-  });
-  const other = m.run('b', async () => {
-    order.push('b');
-  });
-  await Promise.all([slow, next, other]);
-  assert.deepEqual(
-    order.filter((x) => x.startsWith('a')),
-    ['a1 start', 'a1 end', 'a2'],
-  );
-  assert.ok(order.indexOf('b') < order.indexOf('a1 end'));
 });
