@@ -9,6 +9,7 @@
  * temp_store=MEMORY keeps sort/temp b-trees out of plaintext temp files.
  * cache_size: 16 MiB by default (store caller may pass cacheKiB).
  */
+import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3-multiple-ciphers';
 import type { Logger } from '../app/shared/logger.ts';
 
@@ -42,6 +43,7 @@ export function openEncryptedDatabase(
   opts: OpenOptions = {},
 ): SqlDatabase {
   if (key.length !== 32) throw new Error('the database key must be 32 bytes');
+  if (!opts.readonly) ownerOnly(file, opts.mustExist ?? true);
   const db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: opts.mustExist ?? true });
   try {
     db.pragma(`cipher='sqlcipher'`);
@@ -69,6 +71,22 @@ export function openEncryptedDatabase(
   } catch (err) {
     db.close();
     throw err;
+  }
+}
+
+/**
+ * The database and its -wal/-shm files readable by the owner only: SQLite creates them with 0644
+ * (less the umask) and gives the -wal/-shm files the database file's mode, so the file is made
+ * 0600 before SQLite first opens it, and files of an older store are set to 0600.
+ */
+function ownerOnly(file: string, mustExist: boolean): void {
+  if (!mustExist && !existsSync(file)) closeSync(openSync(file, 'wx', 0o600));
+  for (const f of [file, file + '-wal', file + '-shm']) {
+    try {
+      chmodSync(f, 0o600);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
   }
 }
 

@@ -5,7 +5,8 @@
  *   GET  /api/events     Server-Sent Events, one BridgeEvent per `data:` line
  *   GET  /, /assets/...  the built React UI (only with `serve --ui`)
  *
- * Every /api request needs the token (`Authorization: Bearer <token>`; `?token=` for EventSource).
+ * Every /api request needs the token (`Authorization: Bearer <token>`; `?token=` only on the
+ * /api/events stream, which EventSource opens without headers).
  * Requests whose Host or Origin is not this loopback listener are refused (DNS rebinding).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -104,7 +105,10 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
   const authorized = (req: IncomingMessage, url: URL): boolean => {
     const header = req.headers.authorization ?? '';
     const bearer = header.startsWith('Bearer ') ? header.slice(7) : '';
-    const given = bearer || url.searchParams.get('token') || '';
+    // `?token=` only where a header cannot be sent: EventSource (a URL leaks into logs and history)
+    const query =
+      url.pathname === '/api/events' && req.method === 'GET' ? url.searchParams.get('token') : null;
+    const given = bearer || query || '';
     return given !== '' && sameToken(given, opts.token);
   };
 
@@ -157,7 +161,13 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
 
   const handleStatic = async (res: ServerResponse, url: URL): Promise<void> => {
     if (!opts.uiDir) return sendError(res, 404, 'not-found', 'the UI is not served (start with --ui)');
-    const rel = normalize(decodeURIComponent(url.pathname)).replace(/^([/\\])+/, '');
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(url.pathname);
+    } catch {
+      return sendError(res, 400, 'bad-request', 'bad percent-encoding in the path');
+    }
+    const rel = normalize(decoded).replace(/^([/\\])+/, '');
     const file = join(opts.uiDir, rel === '' ? 'index.html' : rel);
     if (!file.startsWith(opts.uiDir + sep) && file !== opts.uiDir)
       return sendError(res, 403, 'forbidden', 'bad path');
@@ -195,7 +205,13 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
       );
       return;
     }
-    const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+    } catch {
+      sendError(res, 400, 'bad-request', 'bad request target');
+      return;
+    }
     const work = url.pathname.startsWith('/api/') ? handleApi(req, res, url) : handleStatic(res, url);
     work.catch((err: unknown) => {
       opts.logger.error({ err: String(err) }, 'control request failed');

@@ -120,3 +120,32 @@ test('events stream over SSE to an authorized subscriber', async () => {
   });
   assert.equal(JSON.parse(got).type, 'send-failed');
 });
+
+test('the token in the query is accepted only on the event stream (issue 14 item 15)', async () => {
+  assert.equal((await raw(`/api/listAccounts?token=${TOKEN}`)).status, 401);
+  assert.equal((await raw(`/api/listAccounts?token=${TOKEN}`, { method: 'GET' })).status, 401);
+});
+
+test('a path with bad percent-encoding gets 400, not 500 (issue 14 item 15)', async () => {
+  const withUi = await startControlServer({
+    api,
+    token: TOKEN,
+    port: 0,
+    logger: silentLogger,
+    uiDir: import.meta.dirname,
+    subscribe: () => () => {},
+  });
+  try {
+    const res = await new Promise<number>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: withUi.port, path: '/%ZZ', method: 'GET' }, (r) => {
+        r.resume();
+        resolve(r.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(res, 400);
+  } finally {
+    await withUi.close();
+  }
+});
