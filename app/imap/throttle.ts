@@ -1,21 +1,31 @@
 /**
- * Failed-login throttling: a growing delay per connection, and an overall lockout window when too
- * many failures happen across all connections (any local process or web page can connect).
+ * Failed-login throttling. Guessing is slowed down, never the right password refused (a global
+ * lockout let any local process lock the user out): each failure is answered after a delay that
+ * doubles per failure on the connection, the connection is closed after a few failures, and while
+ * failures across all connections exceed a rate, every failure waits the longest delay. A
+ * successful login is answered at once. The local password is random and long, so delays suffice.
  */
 
 export interface ThrottleOptions {
   /** Delay after the first failure on a connection; doubles each time. Default 250 ms. */
   baseDelayMs?: number;
-  /** Cap of the per-connection delay. Default 4 s. */
+  /** Cap of the delay. Default 4 s. */
   maxDelayMs?: number;
   /** Failures on one connection before it is closed. Default 5. */
   maxPerConnection?: number;
-  /** Failures across all connections within `windowMs` that trigger a lockout. Default 20. */
+  /** Failures across all connections within `windowMs` beyond which every failure waits `maxDelayMs`. Default 20. */
   globalLimit?: number;
   windowMs?: number;
-  /** Lockout length. Default 60 s. */
-  lockoutMs?: number;
   now?: () => number;
+}
+
+export interface FailureVerdict {
+  /** Wait this long before answering the failure. */
+  delayMs: number;
+  /** Failures across all connections within the window, this one included. */
+  recentFailures: number;
+  /** This failure crossed the global rate (log it once). */
+  startedThrottling: boolean;
 }
 
 export class LoginThrottle {
@@ -24,10 +34,9 @@ export class LoginThrottle {
   readonly maxPerConnection: number;
   private readonly globalLimit: number;
   private readonly windowMs: number;
-  private readonly lockoutMs: number;
   private readonly now: () => number;
   private failures: number[] = [];
-  private lockedUntil = 0;
+  private throttling = false;
 
   constructor(o: ThrottleOptions = {}) {
     this.baseDelayMs = o.baseDelayMs ?? 250;
@@ -35,24 +44,25 @@ export class LoginThrottle {
     this.maxPerConnection = o.maxPerConnection ?? 5;
     this.globalLimit = o.globalLimit ?? 20;
     this.windowMs = o.windowMs ?? 60_000;
-    this.lockoutMs = o.lockoutMs ?? 60_000;
     this.now = o.now ?? Date.now;
   }
 
-  /** True while the overall lockout is active (logins are refused without checking). */
-  get locked(): boolean {
-    return this.now() < this.lockedUntil;
-  }
-
-  /** Record one failure; returns the delay to apply before answering. */
-  fail(connectionFailures: number): number {
+  /** Record one failure (`connectionFailures` on its connection, this one included). */
+  fail(connectionFailures: number): FailureVerdict {
     const t = this.now();
-    this.failures.push(t);
     while (this.failures.length && this.failures[0]! <= t - this.windowMs) this.failures.shift();
-    if (this.failures.length >= this.globalLimit) {
-      this.lockedUntil = t + this.lockoutMs;
-      this.failures = [];
-    }
-    return Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** Math.max(0, connectionFailures - 1));
+    // the list is bounded: beyond the limit only the count matters
+    if (this.failures.length <= this.globalLimit) this.failures.push(t);
+    else this.failures[this.failures.length - 1] = t;
+    const recent = this.failures.length;
+    const over = recent > this.globalLimit;
+    const started = over && !this.throttling;
+    this.throttling = over;
+    const own = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** Math.max(0, connectionFailures - 1));
+    return {
+      delayMs: over ? this.maxDelayMs : own,
+      recentFailures: recent,
+      startedThrottling: started,
+    };
   }
 }

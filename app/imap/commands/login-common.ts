@@ -9,15 +9,22 @@ export async function completeLogin(
   password: string,
 ): Promise<Completion> {
   const throttle = session.config.throttle;
-  if (throttle.locked) {
-    throw new ImapNoError('UNAVAILABLE', 'Too many failed logins, try again later.');
-  }
   let account = null;
   if (username && password) account = await session.config.backend.authenticate(username, password);
   if (!account) {
     session.failedLogins++;
-    const delay = throttle.fail(session.failedLogins);
-    await new Promise((r) => setTimeout(r, delay));
+    const verdict = throttle.fail(session.failedLogins);
+    const remote = session.transport.remoteAddress;
+    session.logger.warn(
+      { remote, failures: session.failedLogins, delayMs: verdict.delayMs },
+      'failed local IMAP login',
+    );
+    if (verdict.startedThrottling)
+      session.logger.warn(
+        { recentFailures: verdict.recentFailures, delayMs: verdict.delayMs },
+        'many failed local IMAP logins: every failure now waits the longest delay',
+      );
+    await new Promise((r) => setTimeout(r, verdict.delayMs));
     if (session.failedLogins >= throttle.maxPerConnection)
       session.closeAfterReply = 'Too many failed logins.';
     throw new ImapNoError('AUTHENTICATIONFAILED', 'Authentication failed.');

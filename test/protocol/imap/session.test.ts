@@ -6,6 +6,7 @@ import { connect as netConnect } from 'node:net';
 import { createLocalTls } from '../../../app/crypto/local-ca.ts';
 import { ImapTestClient, PASS, USER, startTestServer } from '../../helpers/imap-transcript.ts';
 import type { TestServer } from '../../helpers/imap-transcript.ts';
+import type { Logger } from '../../../app/shared/logger.ts';
 
 const PRE_CAPS = 'IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE';
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
@@ -189,22 +190,53 @@ describe('IMAP over TLS', () => {
   });
 });
 
-describe('global login lockout', () => {
-  it('locks every connection out after too many failures overall', async () => {
+describe('failed logins (issue 14 item 11)', () => {
+  it('never refuses the right password, however many failures came before; failures are logged', async () => {
+    const logs: { level: string; msg: string | undefined; obj: Record<string, unknown> }[] = [];
+    const at =
+      (level: string) =>
+      (obj: object, msg?: string): void => {
+        logs.push({ level, msg, obj: obj as Record<string, unknown> });
+      };
+    const logger: Logger = {
+      debug: at('debug'),
+      info: at('info'),
+      warn: at('warn'),
+      error: at('error'),
+      child: () => logger,
+    };
     const s = await startTestServer({
-      throttle: { baseDelayMs: 1, maxDelayMs: 2, globalLimit: 3, lockoutMs: 60_000 },
+      logger,
+      throttle: { baseDelayMs: 1, maxDelayMs: 2, globalLimit: 3, windowMs: 60_000 },
     });
     try {
-      for (let i = 0; i < 3; i++) {
+      for (let i = 0; i < 10; i++) {
         const c = await ImapTestClient.connect(s.port);
         await c.expect(`g${i} LOGIN ${USER} bad`, [`g${i} NO [AUTHENTICATIONFAILED] Authentication failed.`]);
         c.close();
       }
       const c = await ImapTestClient.connect(s.port);
-      await c.expect(`g9 LOGIN ${USER} ${PASS}`, [
-        'g9 NO [UNAVAILABLE] Too many failed logins, try again later.',
-      ]);
+      await c.expect(`g9 LOGIN ${USER} ${PASS}`, [/^g9 OK \[CAPABILITY .*\] Logged in$/]);
       c.close();
+      const failed = logs.filter((l) => l.msg === 'failed local IMAP login');
+      assert.equal(failed.length, 10);
+      assert.equal(failed[0]!.obj.remote, '127.0.0.1');
+      assert.equal(JSON.stringify(logs).includes('bad'), false, 'no password in the log');
+      assert.equal(logs.filter((l) => /many failed local IMAP logins/.test(l.msg ?? '')).length, 1);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('closes a connection after five failures, with a growing delay', async () => {
+    const s = await startTestServer({ throttle: { baseDelayMs: 1, maxDelayMs: 4 } });
+    try {
+      const c = await ImapTestClient.connect(s.port);
+      for (let i = 1; i < 5; i++)
+        await c.expect(`f${i} LOGIN ${USER} bad`, [`f${i} NO [AUTHENTICATIONFAILED] Authentication failed.`]);
+      await c.expect(`f5 LOGIN ${USER} bad`, ['f5 NO [AUTHENTICATIONFAILED] Authentication failed.']);
+      assert.equal(await c.readLine(), '* BYE Too many failed logins.');
+      await c.waitClosed();
     } finally {
       await s.close();
     }
