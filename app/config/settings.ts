@@ -13,6 +13,7 @@ export const DEFAULT_SETTINGS: Settings = {
   smtpPort: 1025,
   tlsMode: 'starttls',
   allowPlaintextLoopback: false,
+  imapCompress: false,
   startAtLogin: false,
   keyLookupTimeoutMs: 5000,
 };
@@ -31,6 +32,7 @@ export const settingsPatchSchema = z
     smtpPort: port,
     tlsMode: z.enum(['starttls', 'tls']),
     allowPlaintextLoopback: z.boolean(),
+    imapCompress: z.boolean(),
     startAtLogin: z.boolean(),
     keyLookupTimeoutMs: z.number().int().min(100).max(60000),
   })

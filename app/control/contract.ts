@@ -154,6 +154,8 @@ export interface Settings {
   smtpPort: number;
   tlsMode: 'starttls' | 'tls';
   allowPlaintextLoopback: boolean;
+  /** Offer COMPRESS=DEFLATE (RFC 4978) on the local IMAP server (applies at the next start). */
+  imapCompress: boolean;
   startAtLogin: boolean;
   keyLookupTimeoutMs: number;
 }

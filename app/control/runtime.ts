@@ -120,6 +120,7 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
         tls: { key: opts.tls.keyPem, cert: opts.tls.certPem },
         implicitTls,
         allowPlaintextLogin: opts.settings.allowPlaintextLoopback,
+        offerCompress: opts.settings.imapCompress,
       });
       try {
         smtp = await startSmtpServer({

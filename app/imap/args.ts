@@ -78,8 +78,10 @@ export class Args {
   }
 }
 
+/** An astring's value; the atom NIL is the string "NIL" where the grammar takes an astring. */
 export function tokenString(t: ImapToken, what = 'argument'): string {
   if (t.type === 'atom') return t.value;
+  if (t.type === 'nil') return 'NIL';
   if (t.type === 'string') return t.value.toString('utf8');
   throw new ImapBadError(`Expected ${what}`);
 }

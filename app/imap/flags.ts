@@ -21,9 +21,11 @@ export function parseFlags(tokens: ImapToken[]): string[] {
   const out: string[] = [];
   const seen = new Set<string>();
   for (const t of tokens) {
-    if (t.type !== 'atom') throw new ImapBadError('Invalid flag');
-    if (t.value.toLowerCase() === '\\recent') continue;
-    const f = normalizeFlag(t.value);
+    // A flag is an atom: `NIL` there is the keyword NIL (the parser reads it as nil).
+    const v = t.type === 'atom' ? t.value : t.type === 'nil' ? 'NIL' : null;
+    if (v === null) throw new ImapBadError('Invalid flag');
+    if (v.toLowerCase() === '\\recent') continue;
+    const f = normalizeFlag(v);
     if (seen.has(f.toLowerCase())) continue;
     seen.add(f.toLowerCase());
     out.push(f);

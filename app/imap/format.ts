@@ -31,15 +31,20 @@ export function stringValue(s: string): string {
 
 /** astring: a bare atom when possible (mailbox names in LIST/STATUS), else quoted / literal. */
 export function astring(s: string): string {
-  if (s.length > 0 && !ATOM_SPECIALS.test(s) && /^[\x21-\x7e]+$/.test(s)) return s;
+  if (s.length > 0 && !isNil(s) && !ATOM_SPECIALS.test(s) && /^[\x21-\x7e]+$/.test(s)) return s;
   return stringValue(s);
 }
 
 /** Mailbox name in responses: like Dovecot, bare INBOX/atoms, otherwise quoted. */
 export function mailboxName(s: string): string {
   if (/[\r\n\x00]/.test(s)) return `{${Buffer.byteLength(s)}}\r\n${s}`;
-  if (s.length > 0 && /^[\x21-\x7e]+$/.test(s) && !/[(){%*"\\\]]/.test(s)) return s;
+  if (s.length > 0 && !isNil(s) && /^[\x21-\x7e]+$/.test(s) && !/[(){%*"\\\]]/.test(s)) return s;
   return quoted(s);
+}
+
+/** A bare NIL would be read as nil: such names are quoted (like Dovecot's `"NIL"`). */
+function isNil(s: string): boolean {
+  return s.length === 3 && s.toUpperCase() === 'NIL';
 }
 
 export function flagList(flags: readonly string[]): string {

@@ -73,6 +73,16 @@ export class Session {
     return this.enabled.has('CONDSTORE') || this.enabled.has('QRESYNC');
   }
 
+  /**
+   * A CONDSTORE-enabling command ran (RFC 7162 §3.1). The first one in a selected mailbox is
+   * answered with `* OK [HIGHESTMODSEQ n]` (SELECT/EXAMINE say it themselves).
+   */
+  enableCondstore(): void {
+    if (this.condstore) return;
+    this.enabled.add('CONDSTORE');
+    if (this.selected) this.w.line(`* OK [HIGHESTMODSEQ ${this.selected.highestModseq}] Highest`);
+  }
+
   get utf8(): boolean {
     return this.enabled.has('UTF8=ACCEPT');
   }

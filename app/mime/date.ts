@@ -2,7 +2,8 @@
  * RFC 5322 §3.3 Date parsing with the obsolete forms of §4.3 (2/3-digit years, named and military
  * zones, comments, missing seconds, missing day-of-week), lenient about spacing.
  *
- * - parseRfc5322Date(value) → ms since epoch, or null if it cannot be understood. Also accepts
+ * - parseRfc5322Date(value) → ms since epoch, or null if it cannot be understood;
+ *   rfc5322WrittenDay(value) → the day as written (for SENTON and friends). Both accept
  *   asctime and ISO 8601 forms that broken software writes (asctime is read as UTC).
  */
 
@@ -59,6 +60,20 @@ function fallback(s: string): number | null {
 }
 
 export function parseRfc5322Date(value: string | null): number | null {
+  return parse(value, false);
+}
+
+/**
+ * The day the Date header names as written (its own time zone disregarded, RFC 3501 SENTON etc.),
+ * as ms of 00:00 UTC that day; null if it cannot be understood.
+ */
+export function rfc5322WrittenDay(value: string | null): number | null {
+  const ms = parse(value, true);
+  return ms === null ? null : Math.floor(ms / 86_400_000) * 86_400_000;
+}
+
+/** ms since epoch; with `local`, the written date-time read as if it were UTC. */
+function parse(value: string | null, local: boolean): number | null {
   if (value === null) return null;
   // drop comments and a leading day-of-week
   const s = value
@@ -92,6 +107,7 @@ export function parseRfc5322Date(value: string | null): number | null {
       offsetMin = ZONES[z.toLowerCase()] ?? 0; // military / unknown zones: treat as UTC (RFC 5322 §4.3)
     }
   }
-  const ms = Date.UTC(year, month, day, hour, minute, Math.min(second, 59)) - offsetMin * 60_000;
+  const ms =
+    Date.UTC(year, month, day, hour, minute, Math.min(second, 59)) - (local ? 0 : offsetMin * 60_000);
   return Number.isFinite(ms) ? ms : null;
 }

@@ -25,6 +25,7 @@ export const RESTART_SETTINGS: readonly (keyof Settings)[] = [
   'smtpPort',
   'tlsMode',
   'allowPlaintextLoopback',
+  'imapCompress',
 ];
 
 export function looksLikeEmail(s: string): boolean {

@@ -14,7 +14,8 @@ export const enable: CommandSpec = {
     while (args.remaining) {
       const cap = args.atom('capability').toUpperCase();
       if (SUPPORTED.has(cap) && !session.enabled.has(cap)) {
-        session.enabled.add(cap);
+        if (cap === 'CONDSTORE') session.enableCondstore();
+        else session.enabled.add(cap);
         now.push(cap);
       }
     }

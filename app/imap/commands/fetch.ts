@@ -218,11 +218,11 @@ export const fetch: CommandSpec = {
     if (uid && !items.some((i) => i.kind === 'simple' && i.name === 'UID'))
       items.unshift({ kind: 'simple', name: 'UID' });
     if (req.changedSince !== null) {
-      session.enabled.add('CONDSTORE');
+      session.enableCondstore();
       if (!items.some((i) => i.kind === 'simple' && i.name === 'MODSEQ'))
         items.push({ kind: 'simple', name: 'MODSEQ' });
     }
-    if (items.some((i) => i.kind === 'simple' && i.name === 'MODSEQ')) session.enabled.add('CONDSTORE');
+    if (items.some((i) => i.kind === 'simple' && i.name === 'MODSEQ')) session.enableCondstore();
     const uids = resolveSequenceSet(set, sel.uids, uid);
     if (!uids.length) return;
 

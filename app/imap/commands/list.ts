@@ -7,7 +7,7 @@ import type { CommandContext, CommandSpec } from '../command.ts';
 import { AUTHED } from '../command.ts';
 import type { ImapToken } from '../wire/types.ts';
 import type { MailboxInfo } from '../backend.ts';
-import { ImapBadError } from '../errors.ts';
+import { ImapBadError, InvalidMailboxNameError } from '../errors.ts';
 import { tokenString } from '../args.ts';
 import { fromWire, listMatcher, toWire } from '../mailbox-names.ts';
 import { parseStatusItems, statusLine } from './status-items.ts';
@@ -39,6 +39,15 @@ function buildTree(boxes: MailboxInfo[]): Map<string, Entry> {
   return map;
 }
 
+function patternFromWire(raw: string, utf8: boolean): string | null {
+  try {
+    return fromWire(raw, utf8);
+  } catch (err) {
+    if (err instanceof InvalidMailboxNameError) return null;
+    throw err;
+  }
+}
+
 function sortNames(a: string, b: string): number {
   if (a === 'INBOX') return -1;
   if (b === 'INBOX') return 1;
@@ -66,7 +75,7 @@ function run(ctx: CommandContext, lsub: boolean): void {
       throw new ImapBadError('RECURSIVEMATCH requires another selection option');
     }
   }
-  const reference = fromWire(args.astring('reference'), utf8);
+  const reference = patternFromWire(args.astring('reference'), utf8);
   const patTok = args.next('mailbox pattern');
   const patterns: string[] = [];
   if (patTok.type === 'list' && !lsub) {
@@ -98,7 +107,11 @@ function run(ctx: CommandContext, lsub: boolean): void {
   }
   const account = session.requireAccount();
   const tree = buildTree(account.listMailboxes());
-  const matchers = patterns.map((p) => listMatcher(reference, fromWire(p, utf8)));
+  // A pattern (or reference) that is not valid modified UTF-7 matches nothing; it is not an error.
+  const matchers = patterns.map((p) => {
+    const pat = patternFromWire(p, utf8);
+    return reference === null || pat === null ? () => false : listMatcher(reference, pat);
+  });
   const names = [...tree.keys()].sort(sortNames);
   const subscribedOnly = lsub || sel.has('SUBSCRIBED');
   const specialOnly = sel.has('SPECIAL-USE');

@@ -9,6 +9,25 @@ import { parseKeys, skipCharset, usesModseq } from '../search/parse.ts';
 import { runSearch } from '../search/evaluate.ts';
 import { compressUids } from '../sequence.ts';
 import { quoted } from '../format.ts';
+import type { SelectedMailbox } from '../tracker.ts';
+
+/**
+ * RFC 7162 §3.1.5 / RFC 4731 §3.2: the highest mod-sequence of the messages *returned* — of the
+ * MIN and/or MAX message when only those are asked for, of every match with ALL or COUNT.
+ */
+function returnedModseq(
+  sel: SelectedMailbox,
+  res: { uids: number[]; highestModseq: number },
+  ret: Set<string>,
+): number {
+  if (ret.has('ALL') || ret.has('COUNT')) return res.highestModseq;
+  const which: number[] = [];
+  if (ret.has('MIN')) which.push(res.uids[0]!);
+  if (ret.has('MAX')) which.push(res.uids[res.uids.length - 1]!);
+  let m = 0;
+  for (const r of sel.account.fetch(sel.id, which, {})) if (r.modseq > m) m = r.modseq;
+  return m;
+}
 
 export const search: CommandSpec = {
   name: 'SEARCH',
@@ -38,7 +57,7 @@ export const search: CommandSpec = {
     const res = runSearch(sel, key);
     const ids = uid ? res.uids : res.uids.map((u) => sel.seqOf(u));
     const modseq = usesModseq(key);
-    if (modseq) session.enabled.add('CONDSTORE');
+    if (modseq) session.enableCondstore();
     if (ret) {
       let line = `* ESEARCH (TAG ${quoted(tag)})${uid ? ' UID' : ''}`;
       if (ids.length) {
@@ -47,7 +66,7 @@ export const search: CommandSpec = {
       }
       if (ret.has('COUNT')) line += ` COUNT ${ids.length}`;
       if (ret.has('ALL') && ids.length) line += ` ALL ${compressUids(ids)}`;
-      if (modseq && ids.length) line += ` MODSEQ ${res.highestModseq}`;
+      if (modseq && ids.length) line += ` MODSEQ ${returnedModseq(sel, res, ret)}`;
       w.line(line);
       return;
     }

@@ -18,14 +18,25 @@ function value(row: MessageRow, k: string): string | number {
     case 'SIZE':
       return row.size;
     case 'SUBJECT':
-      return (h?.baseSubject ?? '').toLowerCase();
+      return asciiCasemap(h?.baseSubject ?? '');
     case 'FROM':
-      return h?.fromAddr ?? '';
+      return asciiCasemap(addrMailbox(h?.fromAddr ?? ''));
     case 'TO':
-      return h?.toAddr ?? '';
+      return asciiCasemap(addrMailbox(h?.toAddr ?? ''));
     default:
-      return h?.ccAddr ?? '';
+      return asciiCasemap(addrMailbox(h?.ccAddr ?? ''));
   }
+}
+
+/** RFC 5256 §3: FROM/TO/CC sort by the first address's addr-mailbox (local part) only. */
+function addrMailbox(addr: string): string {
+  const at = addr.lastIndexOf('@');
+  return at < 0 ? addr : addr.slice(0, at);
+}
+
+/** i;ascii-casemap (RFC 4790 §9.2): a–z fold to upper case, so `[` and `_` sort after letters. */
+function asciiCasemap(s: string): string {
+  return s.replace(/[a-z]+/g, (m) => m.toUpperCase());
 }
 
 export const sort: CommandSpec = {
@@ -54,12 +65,16 @@ export const sort: CommandSpec = {
     const i = skipCharset([{ type: 'atom', value: 'CHARSET' }, ...tokens], 0) - 1;
     const res = runSearch(sel, parseKeys(tokens.slice(i)), { headers: true });
     const rows = res.rows ?? new Map<number, MessageRow>();
-    const list = res.uids.map((u) => ({ uid: u, seq: sel.seqOf(u), row: rows.get(u) }));
+    const list = res.uids.map((u) => {
+      const row = rows.get(u);
+      return { uid: u, seq: sel.seqOf(u), v: row ? keys.map((k) => value(row, k.key)) : null };
+    });
     list.sort((a, b) => {
-      for (const k of keys) {
-        if (!a.row || !b.row) break;
-        const va = value(a.row, k.key);
-        const vb = value(b.row, k.key);
+      for (let i = 0; i < keys.length; i++) {
+        if (!a.v || !b.v) break;
+        const k = keys[i]!;
+        const va = a.v[i]!;
+        const vb = b.v[i]!;
         if (va !== vb) {
           const c = va < vb ? -1 : 1;
           return k.reverse ? -c : c;

@@ -30,7 +30,7 @@ export const store: CommandSpec = {
           i++;
         } else throw new ImapBadError('Invalid STORE modifier');
       }
-      session.enabled.add('CONDSTORE');
+      session.enableCondstore();
     }
     const item = args.atom('data item').toUpperCase();
     const m = /^([+-]?)FLAGS(\.SILENT)?$/.exec(item);

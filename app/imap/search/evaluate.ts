@@ -9,6 +9,7 @@ import type { SearchKey } from './parse.ts';
 import { clampRanges, resolveSequenceSet } from '../sequence.ts';
 import { dayOf } from '../dates.ts';
 import { filterHeader } from '../fetch/section.ts';
+import { rfc5322WrittenDay } from '../../mime/date.ts';
 
 interface Needs {
   meta: boolean;
@@ -25,7 +26,7 @@ function needs(k: SearchKey, n: Needs): void {
       break;
     case 'date':
       n.meta = true;
-      if (k.sent) n.headers = true;
+      if (k.sent) n.header = true;
       break;
     case 'addr':
       n.headers = true;
@@ -119,10 +120,17 @@ function fieldValues(block: Buffer): string[] {
   return out;
 }
 
-function dateMatch(op: 'before' | 'on' | 'since', ms: number | null, day: number): boolean {
-  if (ms === null) return false;
-  const d = dayOf(ms);
+function dateMatch(op: 'before' | 'on' | 'since', d: number | null, day: number): boolean {
+  if (d === null) return false;
   return op === 'before' ? d < day : op === 'on' ? d === day : d >= day;
+}
+
+/** RFC 3501 SENT*: the Date header's day as written, its time and time zone disregarded. */
+function sentDay(row: MessageRow): number | null {
+  if (!row.header) return null;
+  const block = filterHeader(row.header, ['Date'], false).toString('latin1');
+  const v = fieldValues(block)[0];
+  return v === undefined ? null : rfc5322WrittenDay(v);
 }
 
 interface Env {
@@ -157,7 +165,7 @@ function test(k: SearchKey, uid: number, row: MessageRow | undefined, env: Env):
       return false;
     }
     case 'date':
-      return dateMatch(k.op, k.sent ? (row!.headers?.date ?? null) : row!.internalDate, k.day);
+      return dateMatch(k.op, k.sent ? sentDay(row!) : dayOf(row!.internalDate), k.day);
     case 'size':
       return k.larger ? row!.size > k.n : row!.size < k.n;
     case 'modseq':

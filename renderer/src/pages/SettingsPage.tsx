@@ -194,6 +194,13 @@ function SettingsForm({ initial, onSaved }: { initial: Settings; onSaved(s: Sett
           checked={s.allowPlaintextLoopback}
           onChange={(v) => set('allowPlaintextLoopback', v)}
         />
+        <Check
+          id={`${id}-compress`}
+          label="Offer IMAP compression (COMPRESS=DEFLATE)"
+          hint={<>Saves bandwidth only over a network; costs CPU on this computer. {RESTART}</>}
+          checked={s.imapCompress}
+          onChange={(v) => set('imapCompress', v)}
+        />
       </fieldset>
       <fieldset>
         <legend>Desktop</legend>

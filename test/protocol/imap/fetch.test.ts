@@ -135,6 +135,7 @@ describe('FETCH', () => {
       'e1 OK Fetch completed.',
     ]);
     await c.expect('e2 FETCH 3 (FLAGS MODSEQ)', [
+      '* OK [HIGHESTMODSEQ 5] Highest',
       '* 3 FETCH (FLAGS (\\Seen) MODSEQ (5))',
       'e2 OK Fetch completed.',
     ]);

@@ -155,7 +155,12 @@ describe('SEARCH, SORT, THREAD', () => {
       '* ESEARCH (TAG "e3") COUNT 0',
       'e3 OK Search completed.',
     ]);
-    await c.expect('e4 SEARCH MODSEQ 4', ['* SEARCH 3 4 (MODSEQ 5)', 'e4 OK Search completed.']);
+    // The first CONDSTORE-enabling command in a selected mailbox gets HIGHESTMODSEQ (RFC 7162 §3.1).
+    await c.expect('e4 SEARCH MODSEQ 4', [
+      '* OK [HIGHESTMODSEQ 5] Highest',
+      '* SEARCH 3 4 (MODSEQ 5)',
+      'e4 OK Search completed.',
+    ]);
   });
 
   it('SORT by every key, with REVERSE', async () => {

@@ -1,0 +1,112 @@
+/**
+ * Issue 15 items 4–13: RFC behaviour Dovecot 2.3 has and the local server lacked. Each transcript
+ * follows the RFC (and Dovecot's answer where the RFC leaves room).
+ */
+import { after, before, describe, it } from 'node:test';
+import { message, startTestServer } from '../../helpers/imap-transcript.ts';
+import type { TestServer } from '../../helpers/imap-transcript.ts';
+
+describe('RFC conformance (issue 15)', () => {
+  let s: TestServer;
+  before(async () => {
+    s = await startTestServer();
+  });
+  after(() => s.close());
+
+  it('item 8: the atom NIL is the string "NIL" where the grammar takes an astring', async () => {
+    const c = await s.login();
+    await c.cmd('n0 CREATE Nil8');
+    s.account.deliver('Nil8', message({ subject: 'NIL thing' }));
+    await c.cmd('n1 SELECT Nil8');
+    await c.expect('n2 SEARCH SUBJECT NIL', ['* SEARCH 1', 'n2 OK Search completed.']);
+    await c.expect('n3 LIST "" NIL', ['n3 OK List completed.']);
+    await c.expect('n4 STORE 1 +FLAGS NIL', [
+      '* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft NIL)',
+      '* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft NIL \\*)] Flags permitted.',
+      '* 1 FETCH (FLAGS (NIL))',
+      'n4 OK Store completed.',
+    ]);
+    await c.expect('n5 CREATE NIL', ['n5 OK Create completed.']);
+    // A mailbox called NIL is sent quoted: a bare NIL would read as nil.
+    await c.expect('n6 LIST "" NIL', ['* LIST (\\HasNoChildren) "/" "NIL"', 'n6 OK List completed.']);
+    await c.expect('n7 STATUS NIL (MESSAGES)', ['* STATUS "NIL" (MESSAGES 0)', 'n7 OK Status completed.']);
+    c.close();
+  });
+
+  it('items 6 and 7: SENT* use the date as written; SORT by addr-mailbox and i;ascii-casemap', async () => {
+    const c = await s.login();
+    await c.cmd('d0 CREATE Dates');
+    const msgs = [
+      ['Zed <alpha@zzz.example>', '[b] thing', 'Sun, 25 Mar 2007 00:00:00 +0200'],
+      ['Amy <zulu@aaa.example>', '_a thing', 'Sat, 24 Mar 2007 23:30:00 -0500'],
+      ['bob <Beta@mmm.example>', 'Zebra', 'Mon, 26 Mar 2007 01:00:00 +0000'],
+    ];
+    for (const [from, subject, date] of msgs) s.account.deliver('Dates', message({ from, subject, date }));
+    await c.cmd('d1 SELECT Dates');
+    // Answers as Dovecot 2.3.19 gives them for the same three messages.
+    await c.expect('d2 SEARCH SENTON 25-Mar-2007', ['* SEARCH 1', 'd2 OK Search completed.']);
+    await c.expect('d3 SEARCH SENTON 24-Mar-2007', ['* SEARCH 2', 'd3 OK Search completed.']);
+    await c.expect('d4 SEARCH SENTBEFORE 25-Mar-2007', ['* SEARCH 2', 'd4 OK Search completed.']);
+    await c.expect('d5 SEARCH SENTSINCE 25-Mar-2007', ['* SEARCH 1 3', 'd5 OK Search completed.']);
+    await c.expect('d6 SORT (FROM) UTF-8 ALL', ['* SORT 1 3 2', 'd6 OK Sort completed.']);
+    await c.expect('d7 SORT (SUBJECT) UTF-8 ALL', ['* SORT 1 3 2', 'd7 OK Sort completed.']);
+    await c.expect('d8 SORT (REVERSE FROM) UTF-8 ALL', ['* SORT 2 3 1', 'd8 OK Sort completed.']);
+    c.close();
+  });
+
+  it('item 10: ESEARCH MODSEQ is that of the returned messages; HIGHESTMODSEQ on the first enabling command', async () => {
+    const c = await s.login();
+    await c.cmd('m0 CREATE Modseq');
+    s.account.deliver('Modseq', message({ subject: 'one' }));
+    s.account.deliver('Modseq', message({ subject: 'two' }));
+    const sel = await c.cmd('m1 SELECT Modseq');
+    const h = Number(/HIGHESTMODSEQ (\d+)/.exec(sel.join('\n'))![1]);
+    await c.cmd('m2 STORE 2 +FLAGS (\\Seen)');
+    // Message 1 has MODSEQ h-1, message 2 now h+1.
+    await c.expect('m3 SEARCH RETURN (MIN) 1:2 MODSEQ 1', [
+      `* OK [HIGHESTMODSEQ ${h + 1}] Highest`,
+      `* ESEARCH (TAG "m3") MIN 1 MODSEQ ${h - 1}`,
+      'm3 OK Search completed.',
+    ]);
+    await c.expect('m4 SEARCH RETURN (MAX) 1:2 MODSEQ 1', [
+      `* ESEARCH (TAG "m4") MAX 2 MODSEQ ${h + 1}`,
+      'm4 OK Search completed.',
+    ]);
+    await c.expect('m5 SEARCH RETURN (ALL) 1 MODSEQ 1', [
+      `* ESEARCH (TAG "m5") ALL 1 MODSEQ ${h - 1}`,
+      'm5 OK Search completed.',
+    ]);
+    await c.expect('m6 SEARCH RETURN (MIN MAX COUNT) 1:2 MODSEQ 1', [
+      `* ESEARCH (TAG "m6") MIN 1 MAX 2 COUNT 2 MODSEQ ${h + 1}`,
+      'm6 OK Search completed.',
+    ]);
+    const e = await s.login();
+    await e.cmd('e1 SELECT Modseq');
+    await e.expect('e2 ENABLE CONDSTORE', [
+      `* OK [HIGHESTMODSEQ ${h + 1}] Highest`,
+      '* ENABLED CONDSTORE',
+      'e2 OK Enable completed.',
+    ]);
+    const f = await s.login();
+    await f.cmd('f1 EXAMINE Modseq');
+    await f.expect('f2 FETCH 1 (MODSEQ)', [
+      `* OK [HIGHESTMODSEQ ${h + 1}] Highest`,
+      `* 1 FETCH (MODSEQ (${h - 1}))`,
+      'f2 OK Fetch completed.',
+    ]);
+    await f.expect('f3 FETCH 1 (MODSEQ)', [`* 1 FETCH (MODSEQ (${h - 1}))`, 'f3 OK Fetch completed.']);
+    c.close();
+    e.close();
+    f.close();
+  });
+
+  it('item 11: a LIST pattern that is not valid modified UTF-7 matches nothing (no NO [CANNOT])', async () => {
+    const c = await s.login();
+    await c.expect('l1 LIST "" "&Jjo"', ['l1 OK List completed.']);
+    await c.expect('l2 LIST "" "&AGE-*"', ['l2 OK List completed.']);
+    await c.expect('l3 LIST "&" "*"', ['l3 OK List completed.']);
+    await c.expect('l4 LSUB "" "&Jjo"', ['l4 OK Lsub completed.']);
+    await c.expect('l5 LIST "" ("&Jjo" "INBOX")', ['* LIST () "/" INBOX', 'l5 OK List completed.']);
+    c.close();
+  });
+});
