@@ -128,8 +128,7 @@ function dateMatch(op: 'before' | 'on' | 'since', d: number | null, day: number)
 /** RFC 3501 SENT*: the Date header's day as written, its time and time zone disregarded. */
 function sentDay(row: MessageRow): number | null {
   if (!row.header) return null;
-  const block = filterHeader(row.header, ['Date'], false).toString('latin1');
-  const v = fieldValues(block)[0];
+  const v = fieldValues(filterHeader(row.header, ['Date'], false))[0];
   return v === undefined ? null : rfc5322WrittenDay(v);
 }
 
