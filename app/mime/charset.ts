@@ -1,20 +1,42 @@
 /**
  * Charset conversion to UTF-16 strings, via the WHATWG TextDecoder (utf-8, iso-8859-*, windows-125x,
- * koi8-*, gb18030, big5, shift_jis, euc-*, iso-2022-jp, utf-16 ...). Pure.
+ * koi8-*, gb18030, big5, shift_jis, euc-*, iso-2022-jp, utf-16 ...), and iconv-lite for what the
+ * WHATWG set lacks (utf-7, the IBM/DOS code pages cp437, cp850, ..., mac*). Pure.
  *
  * - decodeCharset(bytes, charset) → string; unknown charsets fall back to UTF-8 when the bytes are
  *   valid UTF-8, else windows-1252. Never throws.
  * - normalizeCharset(name) → a label TextDecoder accepts (handles aliases like "utf8", "latin1", "cp1252").
  */
 
-type Decoder = InstanceType<typeof TextDecoder>;
 import { isUtf8, isAscii } from 'node:buffer';
+import iconv from 'iconv-lite';
+
+interface Decoder {
+  decode(bytes: Buffer): string;
+}
 
 const decoders = new Map<string, Decoder | null>();
+const cp1252 = new TextDecoder('windows-1252');
+
+/** iconv-lite also knows pseudo-charsets (base64, hex, binary) that no mail means: not those. */
+const ICONV_NAME = /^(?!base64$|hex$|binary$|_)[a-z]/;
+
+function iconvDecoder(charset: string): Decoder {
+  return {
+    decode: (b) => {
+      try {
+        return iconv.decode(b, charset);
+      } catch {
+        return cp1252.decode(b); // decodeCharset never throws
+      }
+    },
+  };
+}
 
 const ALIASES: Record<string, string> = {
   utf8: 'utf-8',
-  'utf-7': 'utf-8', // rare; best effort
+  'unicode-1-1-utf-7': 'utf-7',
+  csunicode11utf7: 'utf-7',
   latin1: 'iso-8859-1',
   'iso8859-1': 'iso-8859-1',
   ascii: 'us-ascii',
@@ -53,13 +75,12 @@ function decoderFor(charset: string): Decoder | null {
   try {
     d = new TextDecoder(charset === 'us-ascii' ? 'windows-1252' : charset);
   } catch {
-    d = null;
+    d = ICONV_NAME.test(charset) && iconv.encodingExists(charset) ? iconvDecoder(charset) : null;
   }
-  decoders.set(charset, d);
+  // the names come from mail: remember a bounded number of them
+  if (decoders.size < 512) decoders.set(charset, d);
   return d;
 }
-
-const cp1252 = new TextDecoder('windows-1252');
 
 export function decodeCharset(bytes: Uint8Array, charset: string | null | undefined): string {
   const cs = charset ? normalizeCharset(charset) : 'us-ascii';
