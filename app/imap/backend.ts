@@ -25,7 +25,7 @@
  *   the FETCH loop has no per-message Promise overhead.
  * - Errors: implementations throw the typed errors of `app/imap/errors.ts` (`MailboxNotFoundError`,
  *   `MailboxExistsError`, `InvalidMailboxNameError`, `MailboxHasChildrenError`,
- *   `MessageRejectedError`, `BackendUnavailableError`); anything else becomes `NO [SERVERBUGS]`.
+ *   `MessageRejectedError`, `BackendUnavailableError`); anything else becomes `NO [SERVERBUG]` (RFC 5530).
  *   A failing call must change nothing (all-or-nothing, one transaction).
  * - Change feed: every committed change to a mailbox, from ANY path (this or another IMAP session,
  *   an import, upstream sync), is reported to that mailbox's watchers synchronously, after the commit
