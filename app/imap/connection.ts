@@ -9,7 +9,8 @@ import { constants as zc, createDeflateRaw, createInflateRaw } from 'node:zlib';
 import type { DeflateRaw, InflateRaw } from 'node:zlib';
 import { CommandReader } from './wire/command-reader.ts';
 import type { ReaderEvent } from './wire/types.ts';
-import type { WireLimits } from './wire/limits.ts';
+import { PRE_AUTH_WIRE_LIMITS, tighterLimits } from './wire/limits.ts';
+import type { LiteralBudget, WireLimits } from './wire/limits.ts';
 import { ResponseWriter } from './writer.ts';
 import type { OutputSink } from './writer.ts';
 import { Session } from './session.ts';
@@ -21,7 +22,11 @@ export interface ConnectionOptions {
   idleTimeoutMs: number;
   /** Inactivity timeout before login (shorter: an idle unauthenticated socket is only a cost). */
   preAuthTimeoutMs: number;
+  /** Time from connect to a successful login, whatever the client sends meanwhile. */
+  authDeadlineMs: number;
   wireLimits?: Partial<WireLimits>;
+  /** Server-wide bound on literal bytes being received. */
+  literalBudget?: LiteralBudget;
 }
 
 class SocketSink implements OutputSink {
@@ -93,12 +98,22 @@ export class Connection implements Transport {
   compressed = false;
   readonly remoteAddress: string;
   private readonly onClosed: () => void;
+  private readonly authTimer: NodeJS.Timeout;
 
   constructor(socket: Socket, config: SessionConfig, options: ConnectionOptions, onClosed: () => void) {
     this.options = options;
     this.onClosed = onClosed;
     this.remoteAddress = socket.remoteAddress ?? '';
-    this.reader = new CommandReader(options.wireLimits);
+    this.reader = new CommandReader(
+      tighterLimits(options.wireLimits, PRE_AUTH_WIRE_LIMITS),
+      options.literalBudget ? { budget: options.literalBudget } : undefined,
+    );
+    this.authTimer = setTimeout(() => {
+      if (this.session.state !== 'notAuthenticated') return;
+      this.writer.line('* BYE Authentication timed out.');
+      this.close();
+    }, options.authDeadlineMs);
+    this.authTimer.unref();
     if (options.implicitTls && options.secureContext) {
       socket = new TLSSocket(socket, { isServer: true, secureContext: options.secureContext });
       this.secure = true;
@@ -169,6 +184,8 @@ export class Connection implements Transport {
           if (running) await running;
           if (!wasAuthed && this.session.state !== 'notAuthenticated' && !this.ended) {
             this.socket.setTimeout(this.options.idleTimeoutMs);
+            clearTimeout(this.authTimer);
+            this.reader.setLimits(this.options.wireLimits);
           }
           if (this.ended) break;
           this.writer.flush();
@@ -183,8 +200,11 @@ export class Connection implements Transport {
           this.writer.line('+ Ready for literal data');
           this.writer.flush();
         } else if (ev.kind === 'error') {
-          const code = ev.code === 'TOOBIG' ? '[TOOBIG] ' : '';
-          this.writer.line(`${ev.tag ?? '*'} BAD ${code}${ev.message}`);
+          if (ev.code === 'BUSY') this.writer.line(`${ev.tag ?? '*'} NO [LIMIT] ${ev.message}`);
+          else {
+            const code = ev.code === 'TOOBIG' ? '[TOOBIG] ' : '';
+            this.writer.line(`${ev.tag ?? '*'} BAD ${code}${ev.message}`);
+          }
           if (ev.fatal) {
             this.writer.line('* BYE Too many invalid IMAP commands.');
             this.close();
@@ -275,24 +295,34 @@ export class Connection implements Transport {
       this.deflate.end(() => s.end());
     } else s.end();
     setTimeout(() => s.destroy(), 2000).unref();
-    this.session.dispose();
+    this.release();
     this.onClosed();
+  }
+
+  private release(): void {
+    clearTimeout(this.authTimer);
+    this.reader.dispose();
+    this.session.dispose();
+  }
+
+  get authenticated(): boolean {
+    return this.session.state !== 'notAuthenticated';
   }
 
   private finish(): void {
     if (!this.ended) {
       this.ended = true;
       this.cancelRawLine();
-      this.session.dispose();
+      this.release();
       this.onClosed();
     }
     this.socket.destroy();
   }
 
-  /** Server shutdown: say goodbye and close. */
-  shutdown(): void {
+  /** Server shutdown (or eviction of an unauthenticated connection): say goodbye and close. */
+  shutdown(reason = 'Server shutting down.'): void {
     if (this.ended) return;
-    this.writer.line('* BYE Server shutting down.');
+    this.writer.line(`* BYE ${reason}`);
     this.close();
   }
 }

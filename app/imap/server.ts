@@ -13,7 +13,7 @@ import { silentLogger } from '../shared/logger.ts';
 import { Connection } from './connection.ts';
 import { LoginThrottle } from './throttle.ts';
 import type { ThrottleOptions } from './throttle.ts';
-import type { WireLimits } from './wire/limits.ts';
+import type { LiteralBudget, WireLimits } from './wire/limits.ts';
 
 export interface ImapTlsOptions {
   /** PEM key + certificate chain, or a ready SecureContext. */
@@ -37,8 +37,17 @@ export interface ImapServerOptions {
   allowPlaintextLogin?: boolean;
   /** Advertise COMPRESS=DEFLATE. Default false (pointless CPU on loopback). */
   offerCompress?: boolean;
-  /** Simultaneous connections. Default 100. */
+  /**
+   * Simultaneous connections. Default 100. When full, a new connection takes the place of the
+   * oldest unauthenticated one; only when every connection is logged in is it refused.
+   */
   maxConnections?: number;
+  /** Simultaneous unauthenticated connections (the oldest is closed for a new one). Default 20. */
+  maxPreAuthConnections?: number;
+  /** From connect to a successful login, however the client trickles bytes. Default 60 s. */
+  authDeadlineMs?: number;
+  /** Bytes of literals all connections together may be receiving. Default 256 MiB. */
+  maxBufferedLiteralBytes?: number;
   /** Inactivity timeout, at least 30 minutes (RFC 2177 / RFC 3501 §5.4). Default 30 min. */
   idleTimeoutMs?: number;
   /** Inactivity timeout before login. Default 60 s. */
@@ -84,14 +93,42 @@ export async function startImapServer(options: ImapServerOptions): Promise<ImapS
     throttle,
     maxMessageSize: options.maxMessageSize ?? 64 * 1024 * 1024,
   };
+  const maxPreAuth = Math.min(options.maxPreAuthConnections ?? 20, maxConnections);
+  let budgetLeft = options.maxBufferedLiteralBytes ?? 256 * 1024 * 1024;
+  const literalBudget: LiteralBudget = {
+    take(bytes) {
+      if (bytes > budgetLeft) return false;
+      budgetLeft -= bytes;
+      return true;
+    },
+    give(bytes) {
+      budgetLeft += bytes;
+    },
+  };
   const conns = new Set<Connection>();
   const sockets = new Set<Socket>();
+
+  /** Closes the oldest unauthenticated connection (a Set iterates in insertion order). */
+  const evictOldestPreAuth = (): boolean => {
+    for (const c of conns) {
+      if (!c.authenticated) {
+        logger.warn({ remote: c.remoteAddress }, 'IMAP: closing the oldest unauthenticated connection');
+        c.shutdown('Too many unauthenticated connections.');
+        conns.delete(c);
+        return true;
+      }
+    }
+    return false;
+  };
 
   const server: Server = createServer({ noDelay: true }, (socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     socket.on('error', () => {});
-    if (conns.size >= maxConnections) {
+    let preAuth = 0;
+    for (const c of conns) if (!c.authenticated) preAuth++;
+    if (preAuth >= maxPreAuth) evictOldestPreAuth();
+    else if (conns.size >= maxConnections && !evictOldestPreAuth()) {
       socket.end('* BYE Too many connections.\r\n');
       return;
     }
@@ -104,6 +141,8 @@ export async function startImapServer(options: ImapServerOptions): Promise<ImapS
           implicitTls: options.implicitTls ?? false,
           idleTimeoutMs,
           preAuthTimeoutMs: options.preAuthTimeoutMs ?? 60_000,
+          authDeadlineMs: options.authDeadlineMs ?? 60_000,
+          literalBudget,
           ...(options.wireLimits ? { wireLimits: options.wireLimits } : {}),
         },
         () => conns.delete(conn),

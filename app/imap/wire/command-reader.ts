@@ -10,7 +10,7 @@
 import { CommandParser, peekTag } from './command-parser.ts';
 import { CR, LF } from './chars.ts';
 import { resolveLimits } from './limits.ts';
-import type { WireLimits } from './limits.ts';
+import type { LiteralBudget, WireLimits } from './limits.ts';
 import { trailingLiteral } from './literal-marker.ts';
 import type { LiteralMarker } from './literal-marker.ts';
 import type { ParsedCommand, ReaderErrorCode, ReaderEvent } from './types.ts';
@@ -18,6 +18,8 @@ import type { ParsedCommand, ReaderErrorCode, ReaderEvent } from './types.ts';
 export interface ReaderOptions {
   /** Commands after which the reader pauses (uppercased). Default: IDLE AUTHENTICATE STARTTLS COMPRESS. */
   pauseAfter?: Iterable<string>;
+  /** Server-wide bound on literal bytes being received (all connections). */
+  budget?: LiteralBudget;
 }
 
 export const DEFAULT_PAUSE_AFTER: readonly string[] = Object.freeze([
@@ -32,8 +34,11 @@ type Mode = 'line' | 'literal' | 'skip' | 'overflow';
 const EMPTY = Buffer.alloc(0);
 
 export class CommandReader {
-  readonly limits: Readonly<WireLimits>;
+  private currentLimits: Readonly<WireLimits>;
   private readonly pauseAfter: Set<string>;
+  private readonly budget: LiteralBudget | null;
+  /** Bytes of the budget held for the current command's literals. */
+  private reserved = 0;
 
   private mode: Mode = 'line';
   // partial line
@@ -65,8 +70,29 @@ export class CommandReader {
   private events: ReaderEvent[] = [];
 
   constructor(limits?: Partial<WireLimits>, options?: ReaderOptions) {
-    this.limits = Object.freeze(resolveLimits(limits));
+    this.currentLimits = Object.freeze(resolveLimits(limits));
     this.pauseAfter = new Set([...(options?.pauseAfter ?? DEFAULT_PAUSE_AFTER)].map((s) => s.toUpperCase()));
+    this.budget = options?.budget ?? null;
+  }
+
+  get limits(): Readonly<WireLimits> {
+    return this.currentLimits;
+  }
+
+  /** Replaces the limits (after login: the pre-authentication limits are lifted). */
+  setLimits(limits?: Partial<WireLimits>): void {
+    this.currentLimits = Object.freeze(resolveLimits(limits));
+  }
+
+  /** Gives back what the current command holds of the budget (the connection is gone). */
+  dispose(): void {
+    this.release();
+    this.dead = true;
+  }
+
+  private release(): void {
+    if (this.reserved > 0) this.budget?.give(this.reserved);
+    this.reserved = 0;
   }
 
   /** Feeds bytes from the client; returns the events they complete, in order. */
@@ -304,6 +330,20 @@ export class CommandReader {
       this.rejectWithMarker(m);
       return;
     }
+    if (m.size > 0 && this.budget) {
+      if (!this.budget.take(m.size)) {
+        this.error(
+          parser.tag,
+          'Server busy receiving other data, try again later',
+          'BUSY',
+          parser.command ?? undefined,
+          false,
+        );
+        this.rejectWithMarker(m);
+        return;
+      }
+      this.reserved += m.size;
+    }
     if (m.sync)
       this.events.push({
         kind: 'continue',
@@ -388,6 +428,7 @@ export class CommandReader {
   }
 
   private resetCommand(): void {
+    this.release();
     this.parser = null;
     this.discarding = false;
     this.cmdLineBytes = 0;
@@ -403,7 +444,7 @@ export class CommandReader {
     command: string | undefined,
     fatal: boolean,
   ): void {
-    if (code !== 'TOOBIG') this.consecutiveErrors++;
+    if (code !== 'TOOBIG' && code !== 'BUSY') this.consecutiveErrors++;
     const isFatal = fatal || this.consecutiveErrors >= this.limits.maxConsecutiveErrors;
     const ev: ReaderEvent = { kind: 'error', tag, message, fatal: isFatal, code };
     if (command !== undefined) ev.command = command;

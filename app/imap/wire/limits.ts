@@ -49,6 +49,43 @@ export const DEFAULT_WIRE_LIMITS: Readonly<WireLimits> = Object.freeze({
   maxPausedBuffer: 1024 * 1024,
 });
 
+/**
+ * Before authentication only small commands are accepted (LOGIN / AUTHENTICATE need a few hundred
+ * bytes): anyone local can connect, and `LOGIN {60000000}` must not get a `+` (eight such
+ * connections took 500 MB). A larger literal is refused, a larger LITERAL+ one closes the connection.
+ */
+export const PRE_AUTH_WIRE_LIMITS: Readonly<Partial<WireLimits>> = Object.freeze({
+  maxLineLength: 8 * 1024,
+  maxLiteralSize: 8 * 1024,
+  maxCommandSize: 16 * 1024,
+  maxLiteralSkip: 64 * 1024,
+  maxPausedBuffer: 64 * 1024,
+});
+
+/** The smaller of each limit (pre-authentication limits never loosen what was configured). */
+export function tighterLimits(
+  a: Partial<WireLimits> | undefined,
+  b: Partial<WireLimits>,
+): Partial<WireLimits> {
+  const base = resolveLimits(a);
+  const out: Partial<WireLimits> = { ...base };
+  for (const key of Object.keys(b) as (keyof WireLimits)[]) {
+    const v = b[key];
+    if (v !== undefined) out[key] = Math.min(v, base[key]);
+  }
+  return out;
+}
+
+/**
+ * The bytes all connections together may hold in literals being received: each literal is
+ * reserved before its buffer is allocated (and before `+` is sent) and released when its command
+ * is complete or dropped.
+ */
+export interface LiteralBudget {
+  take(bytes: number): boolean;
+  give(bytes: number): void;
+}
+
 /** The largest number IMAP allows (number / nz-number are 32-bit unsigned, RFC 3501 §9). */
 export const MAX_UINT32 = 4294967295;
 

@@ -36,7 +36,9 @@ export type ReaderErrorCode =
   /** Syntax error: answer `TAG BAD ...` / `* BAD ...`. */
   | 'PARSE'
   /** Command line (outside literals) too long, or too deeply nested. */
-  | 'LIMIT';
+  | 'LIMIT'
+  /** The server-wide budget for buffered literals is used up: answer `TAG NO [LIMIT] ...`. */
+  | 'BUSY';
 
 /**
  * Events returned by CommandReader.push()/resume(), in stream order.

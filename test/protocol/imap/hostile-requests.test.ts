@@ -6,7 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { message, startTestServer } from '../../helpers/imap-transcript.ts';
+import { ImapTestClient, PASS, USER, message, startTestServer } from '../../helpers/imap-transcript.ts';
 import type { TestServer } from '../../helpers/imap-transcript.ts';
 import type { Logger } from '../../../app/shared/logger.ts';
 
@@ -45,6 +45,12 @@ async function loopDelay(work: () => Promise<void>): Promise<number> {
     h.disable();
   }
   return h.max / 1e6;
+}
+
+/** Sends a line and returns the first line of the answer. */
+async function first(c: ImapTestClient, line: string): Promise<string> {
+  c.write(line + '\r\n');
+  return c.readLine();
 }
 
 function assertLoop(ms: number, what: string): void {
@@ -152,5 +158,105 @@ describe('hostile requests (issue 14)', () => {
       `e3 NO [NONEXISTENT] Mailbox does not exist: ${'n'.repeat(200)}...`,
     ]);
     c.close();
+  });
+});
+
+describe('pre-authentication limits and connection slots (issue 14 items 9, 10)', () => {
+  it('before login only small literals are taken; a big LITERAL+ closes the connection', async () => {
+    const s = await startTestServer();
+    try {
+      const c = await ImapTestClient.connect(s.port);
+      await c.expect('a LOGIN {60000000}', ['a BAD [TOOBIG] Literal too big (max 8192 bytes)']);
+      c.write('b LOGIN {60000000+}\r\n');
+      assert.equal(await c.readLine(), 'b BAD [TOOBIG] Literal too big (max 8192 bytes)');
+      assert.equal(await c.readLine(), '* BAD [TOOBIG] Literal too big to skip');
+      assert.equal(await c.readLine(), '* BYE Too many invalid IMAP commands.');
+      await c.waitClosed();
+      // a small literal still works, and after login big literals are allowed again
+      const d = await ImapTestClient.connect(s.port);
+      d.write(`l LOGIN ${USER} {${PASS.length}}\r\n`);
+      assert.equal(await d.readLine(), '+ Ready for literal data');
+      assert.match(await first(d, PASS), /^l OK \[CAPABILITY .*\] Logged in$/);
+      assert.equal(await first(d, 'x APPEND INBOX {60000000}'), '+ Ready for literal data');
+      d.close();
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('literals of all connections together stay within the budget: NO [LIMIT], then room again', async () => {
+    const s = await startTestServer({ maxBufferedLiteralBytes: 1_000_000 });
+    try {
+      const a = await s.login();
+      const b = await s.login();
+      const msg = message({ subject: 'budget', body: 'x'.repeat(700_000) });
+      a.write(`a1 APPEND INBOX {${msg.length}}\r\n`);
+      assert.equal(await a.readLine(), '+ Ready for literal data');
+      a.write(msg.slice(0, 1000));
+      await b.expect(`b1 APPEND INBOX {${msg.length}}`, [
+        'b1 NO [LIMIT] Server busy receiving other data, try again later',
+      ]);
+      a.write(msg.slice(1000) + '\r\n');
+      assert.match((await a.until('a1')).at(-1)!, /^a1 OK /);
+      assert.equal(await first(b, `b2 APPEND INBOX {${msg.length}}`), '+ Ready for literal data');
+      b.write(msg + '\r\n');
+      assert.match((await b.until('b2')).at(-1)!, /^b2 OK /);
+      // a client that goes away mid-literal gives its share back
+      const c = await s.login();
+      assert.equal(await first(c, `c1 APPEND INBOX {${msg.length}}`), '+ Ready for literal data');
+      c.close();
+      const d = await s.login();
+      let ok = false;
+      for (let i = 0; i < 100 && !ok; i++) {
+        ok = (await first(d, `d${i} APPEND INBOX {${msg.length}}`)) === '+ Ready for literal data';
+        if (!ok) await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.ok(ok, 'the budget is given back when a connection closes');
+      d.close();
+      a.close();
+      b.close();
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('trickling unauthenticated connections never keep a real client out', async () => {
+    const s = await startTestServer({ maxConnections: 30, maxPreAuthConnections: 10 });
+    try {
+      const idle: ImapTestClient[] = [];
+      for (let i = 0; i < 40; i++) idle.push(await ImapTestClient.connect(s.port));
+      const c = await s.login();
+      await c.expect('s1 SELECT INBOX', [/.*/, /.*/, /.*/, /.*/, /.*/, /.*/, /.*/, /^s1 OK /]);
+      // the oldest idle ones were told why they were closed
+      assert.equal(await idle[0]!.readLine(), '* BYE Too many unauthenticated connections.');
+      // logged-in connections may use every slot; then a new one is refused
+      const authed = [c];
+      while (authed.length < 30) authed.push(await s.login());
+      const late = await ImapTestClient.connect(s.port, { greeting: false });
+      assert.equal(await late.readLine(), '* BYE Too many connections.');
+      for (const x of [...idle, ...authed, late]) x.close();
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('authentication has a total deadline that trickled bytes do not extend', async () => {
+    const s = await startTestServer({ authDeadlineMs: 300, preAuthTimeoutMs: 60_000 });
+    try {
+      const c = await ImapTestClient.connect(s.port);
+      const trickle = setInterval(() => c.write('a'), 50);
+      try {
+        assert.equal(await c.readLine(3000), '* BYE Authentication timed out.');
+        await c.waitClosed();
+      } finally {
+        clearInterval(trickle);
+      }
+      const d = await s.login();
+      await new Promise((r) => setTimeout(r, 400));
+      await d.expect('n NOOP', ['n OK Noop completed.']);
+      d.close();
+    } finally {
+      await s.close();
+    }
   });
 });

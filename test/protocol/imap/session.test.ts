@@ -244,10 +244,10 @@ describe('failed logins (issue 14 item 11)', () => {
 });
 
 describe('connection limit', () => {
-  it('refuses connections beyond maxConnections with BYE', async () => {
+  it('refuses connections beyond maxConnections with BYE when every connection is logged in', async () => {
     const s = await startTestServer({ maxConnections: 1 });
     try {
-      const a = await ImapTestClient.connect(s.port);
+      const a = await s.login();
       const b = await ImapTestClient.connect(s.port, { greeting: false });
       assert.equal(await b.readLine(), '* BYE Too many connections.');
       await b.waitClosed();
