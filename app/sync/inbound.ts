@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { analyzeMessage } from '../mime/analyze.ts';
+import { canonicalMessage } from '../mime/canonical.ts';
 import type { NewMessage } from '../store/repos/messages.ts';
 import type { Store } from '../store/store.ts';
 import type { InboundContext, MailboxSyncState, ProcessInbound } from './types.ts';
@@ -45,6 +46,8 @@ export async function prepareInbound(
     // The hook must never lose mail: on an unexpected failure the message is kept as it came.
     served = m.raw;
   }
+  // Served with CRLF line ends and binary parts in base64, like an APPEND or an import.
+  served = canonicalMessage(served);
   const sha = createHash('sha256').update(served).digest();
   return {
     uid: m.uid,

@@ -34,6 +34,7 @@ import {
   MessageRejectedError,
 } from '../../imap/errors.ts';
 import { analyzeMessage } from '../../mime/analyze.ts';
+import { canonicalMessage } from '../../mime/canonical.ts';
 import { ConflictError, NotFoundError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { StoreEvent } from '../../store/change-feed.ts';
@@ -384,12 +385,15 @@ class StoreImapAccount implements ImapAccount {
       if (m.raw.length > this.#maxSize) throw new MessageRejectedError('Message too big', 'TOOBIG');
       if (m.raw.length === 0) throw new MessageRejectedError('Empty message');
       let analysis;
+      let raw: Buffer;
       try {
-        analysis = analyzeMessage(m.raw);
+        // Stored as served: CRLF line ends, binary parts in base64 (legal in any IMAP literal).
+        raw = canonicalMessage(m.raw);
+        analysis = analyzeMessage(raw);
       } catch {
         throw new MessageRejectedError('Message cannot be parsed');
       }
-      return { raw: m.raw, analysis, flags: m.flags, internalDate: m.internalDate ?? Date.now() };
+      return { raw, analysis, flags: m.flags, internalDate: m.internalDate ?? Date.now() };
     });
     return guard(() => {
       const res = this.#store.as(origin, () => this.#store.messages.insertBatch(box.id, batch, 'local'));

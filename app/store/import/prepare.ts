@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { analyzeMessage } from '../../mime/analyze.ts';
-import { normalizeCrlf } from '../../mime/crlf.ts';
+import { canonicalMessage } from '../../mime/canonical.ts';
 import type { MessageAnalysis } from '../../mime/types.ts';
 import { headerEnd, packBody, type PackedBody } from '../repos/raw-codec.ts';
 
@@ -25,14 +25,15 @@ export function isBlank(input: Uint8Array): boolean {
 
 export function prepareMessage(input: Buffer, compress: boolean): PrepareResult {
   if (input.length === 0 || isBlank(input)) return { ok: false, error: 'empty message' };
-  const raw = normalizeCrlf(input);
-  const sha256 = createHash('sha256').update(raw).digest();
+  let raw: Buffer;
   let analysis: MessageAnalysis;
   try {
+    raw = canonicalMessage(input);
     analysis = { ...analyzeMessage(raw), text: '' };
   } catch (err) {
     return { ok: false, error: `cannot be parsed (${err instanceof Error ? err.message : String(err)})` };
   }
+  const sha256 = createHash('sha256').update(raw).digest();
   const packedBody = compress ? packBody(raw.subarray(headerEnd(raw, analysis))) : undefined;
   return { ok: true, value: { raw, sha256, analysis, packedBody } };
 }

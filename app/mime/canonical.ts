@@ -1,0 +1,47 @@
+/**
+ * The form a message is stored (and served) in, so every IMAP literal of it is legal:
+ *
+ * - canonicalMessage(raw) → Buffer: leaf parts declared `Content-Transfer-Encoding: binary`
+ *   (RFC 3516 APPEND) are re-encoded to base64 — IMAP forbids NUL in a plain literal, and BINARY[]
+ *   decodes them back to the same bytes (Dovecot re-encodes likewise when serving BODY[]) — and
+ *   every bare LF becomes CRLF (mbox files), so RFC822.SIZE is what is sent. The input is returned
+ *   unchanged (no copy) when nothing needs changing.
+ */
+import { asBuffer, parseMimeTree, type MimeNode } from './tree.ts';
+import { findField } from './header-block.ts';
+import { normalizeCrlf } from './crlf.ts';
+
+const BINARY_CTE = /content-transfer-encoding[ \t]*:[ \t\r\n]*binary/i;
+
+export function canonicalMessage(raw: Uint8Array): Buffer {
+  let buf = asBuffer(raw);
+  // Cheap pre-check: only messages that declare a binary part are parsed.
+  if (BINARY_CTE.test(buf.toString('latin1'))) buf = reencodeBinary(buf);
+  return normalizeCrlf(buf);
+}
+
+function binaryLeaves(n: MimeNode, out: MimeNode[]): void {
+  if (n.isMultipart) for (const c of n.children) binaryLeaves(c, out);
+  else if (n.message) binaryLeaves(n.message, out);
+  else if (n.encoding === 'binary') out.push(n);
+}
+
+function reencodeBinary(buf: Buffer): Buffer {
+  const leaves: MimeNode[] = [];
+  binaryLeaves(parseMimeTree(buf), leaves);
+  if (!leaves.length) return buf;
+  const pieces: Buffer[] = [];
+  let pos = 0;
+  for (const n of leaves.sort((a, b) => a.headerStart - b.headerStart)) {
+    const field = findField(n.header, 'content-transfer-encoding');
+    if (!field) continue;
+    const b64 = buf.subarray(n.bodyStart, n.bodyEnd).toString('base64');
+    const lines: string[] = [];
+    for (let i = 0; i < b64.length; i += 76) lines.push(b64.slice(i, i + 76));
+    pieces.push(buf.subarray(pos, field.start), Buffer.from('Content-Transfer-Encoding: base64\r\n'));
+    pieces.push(buf.subarray(field.end, n.bodyStart), Buffer.from(lines.join('\r\n')));
+    pos = n.bodyEnd;
+  }
+  pieces.push(buf.subarray(pos));
+  return Buffer.concat(pieces);
+}
