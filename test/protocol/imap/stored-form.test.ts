@@ -17,6 +17,7 @@ import { ImapTestClient, PASS, USER } from '../../helpers/imap-transcript.ts';
 import { importFiles } from '../../../app/store/import/importer.ts';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Socket } from 'node:net';
 
 describe('stored form of appended and imported messages (real store)', () => {
   const t = tempDir('lb-imap-stored-');
@@ -115,7 +116,7 @@ describe('stored form of appended and imported messages (real store)', () => {
     c.write('n6 FETCH 1 (BINARY.PEEK[2])\r\n');
     const raw = await new Promise<Buffer>((resolve) => {
       let acc = Buffer.alloc(0);
-      const sock = (c as unknown as { socket: import('node:net').Socket }).socket;
+      const sock = (c as unknown as { socket: Socket }).socket;
       const on = (d: Buffer): void => {
         acc = Buffer.concat([acc, d]);
         if (acc.includes('n6 OK')) {
