@@ -329,10 +329,24 @@ class StoreImapAccount implements ImapAccount {
 
   searchText(id: MailboxId, field: TextSearchField, needle: string, within?: ArrayLike<number>): number[] {
     return guard(() => {
+      // the IMAP server searches in slices of a few hundred UIDs: only their range is checked
+      let range: [number, number] | undefined;
+      if (within) {
+        if (within.length === 0) return [];
+        let lo = Infinity;
+        let hi = 0;
+        for (let i = 0; i < within.length; i++) {
+          const u = within[i]!;
+          if (u < lo) lo = u;
+          if (u > hi) hi = u;
+        }
+        range = [lo, hi];
+      }
       const hits = this.#store.messages.searchText(
         this.#box(id).id,
         needle,
         field === 'body' ? 'body' : 'text',
+        range,
       );
       if (!within) return hits;
       const allowed = new Set(toArray(within));

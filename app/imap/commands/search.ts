@@ -34,7 +34,7 @@ export const search: CommandSpec = {
   states: SELECTED,
   uid: true,
   allowsExpunge: (uid) => uid,
-  handle({ session, w, args, uid, tag }) {
+  async handle({ session, w, args, uid, tag }) {
     const sel = session.requireSelected();
     const tokens = args.rest();
     let i = 0;
@@ -54,7 +54,7 @@ export const search: CommandSpec = {
     }
     i = skipCharset(tokens, i);
     const key = parseKeys(tokens.slice(i));
-    const res = runSearch(sel, key);
+    const res = await runSearch(sel, key);
     const ids = uid ? res.uids : res.uids.map((u) => sel.seqOf(u));
     const modseq = usesModseq(key);
     if (modseq) session.enableCondstore();

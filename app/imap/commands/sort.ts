@@ -44,7 +44,7 @@ export const sort: CommandSpec = {
   states: SELECTED,
   uid: true,
   allowsExpunge: (uid) => uid,
-  handle({ session, w, args, uid }) {
+  async handle({ session, w, args, uid }) {
     const sel = session.requireSelected();
     const crit = args.list('sort criteria');
     const keys: Array<{ key: string; reverse: boolean }> = [];
@@ -63,7 +63,7 @@ export const sort: CommandSpec = {
     const tokens = args.rest();
     if (!tokens.length) throw new ImapBadError('Missing charset');
     const i = skipCharset([{ type: 'atom', value: 'CHARSET' }, ...tokens], 0) - 1;
-    const res = runSearch(sel, parseKeys(tokens.slice(i)), { headers: true });
+    const res = await runSearch(sel, parseKeys(tokens.slice(i)), { headers: true });
     const rows = res.rows ?? new Map<number, MessageRow>();
     const list = res.uids.map((u) => {
       const row = rows.get(u);

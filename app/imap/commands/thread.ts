@@ -12,7 +12,7 @@ export const thread: CommandSpec = {
   states: SELECTED,
   uid: true,
   allowsExpunge: (uid) => uid,
-  handle({ session, w, args, uid }) {
+  async handle({ session, w, args, uid }) {
     const sel = session.requireSelected();
     const alg = args.atom('threading algorithm').toUpperCase();
     if (alg !== 'ORDEREDSUBJECT' && alg !== 'REFERENCES')
@@ -20,7 +20,7 @@ export const thread: CommandSpec = {
     const tokens = args.rest();
     if (!tokens.length) throw new ImapBadError('Missing charset');
     const i = skipCharset([{ type: 'atom', value: 'CHARSET' }, ...tokens], 0) - 1;
-    const res = runSearch(sel, parseKeys(tokens.slice(i)), { headers: true });
+    const res = await runSearch(sel, parseKeys(tokens.slice(i)), { headers: true });
     const msgs: ThreadMsg[] = [];
     for (const u of res.uids) {
       const row = res.rows?.get(u);

@@ -641,9 +641,16 @@ export class MessagesRepo {
   /**
    * Case-insensitive substring search (IMAP SEARCH TEXT / BODY and header text): the trigram index
    * narrows the candidates, then each is checked exactly; not-yet-indexed messages are scanned.
-   * Returns matching UIDs in ascending order.
+   * `uidRange` (inclusive) bounds the work to a slice of the mailbox. Returns matching UIDs in
+   * ascending order.
    */
-  searchText(mailboxId: number, needle: string, scope: TextScope = 'text'): number[] {
+  searchText(
+    mailboxId: number,
+    needle: string,
+    scope: TextScope = 'text',
+    uidRange: readonly [number, number] = [0, 0xffffffff],
+  ): number[] {
+    const [lo, hi] = uidRange;
     const want = needle.toLowerCase();
     const hits = new Set<number>();
     const check = (uid: number, blobId: number) => {
@@ -658,8 +665,10 @@ export class MessagesRepo {
     if (grams.length === 0) {
       // too short for trigrams: check every message
       const all = this.#s
-        .prepare<Candidate>('SELECT uid, blob_id FROM messages WHERE mailbox_id = ? ORDER BY uid')
-        .all(mailboxId);
+        .prepare<Candidate>(
+          'SELECT uid, blob_id FROM messages WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid',
+        )
+        .all(mailboxId, lo, hi);
       for (const r of all) check(r.uid, r.blob_id);
       return [...hits];
     }
@@ -667,14 +676,14 @@ export class MessagesRepo {
     const candidates = this.#s
       .prepare<Candidate>(
         `SELECT m.uid, m.blob_id FROM message_fts f JOIN messages m ON m.blob_id = f.rowid
-         WHERE message_fts MATCH ? AND m.mailbox_id = ?`,
+         WHERE message_fts MATCH ? AND m.mailbox_id = ? AND m.uid BETWEEN ? AND ?`,
       )
-      .all(query, mailboxId);
+      .all(query, mailboxId, lo, hi);
     const queued = this.#s
       .prepare<Candidate>(
-        'SELECT m.uid, m.blob_id FROM fts_queue q JOIN messages m ON m.blob_id = q.blob_id WHERE m.mailbox_id = ?',
+        'SELECT m.uid, m.blob_id FROM fts_queue q JOIN messages m ON m.blob_id = q.blob_id WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ?',
       )
-      .all(mailboxId);
+      .all(mailboxId, lo, hi);
     for (const r of candidates) check(r.uid, r.blob_id);
     for (const r of queued) check(r.uid, r.blob_id);
     return [...hits].sort((a, b) => a - b);

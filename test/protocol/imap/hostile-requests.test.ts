@@ -161,6 +161,64 @@ describe('hostile requests (issue 14)', () => {
   });
 });
 
+/** `OR key1 OR key2 ... keyN` */
+function orChain(keys: string[]): string {
+  return keys.length === 1 ? keys[0]! : `OR ${keys[0]} ${orChain(keys.slice(1))}`;
+}
+
+describe('heavy SEARCH (issue 14 item 8)', () => {
+  let s: TestServer;
+  before(async () => {
+    s = await startTestServer();
+    const box = s.account.createMailbox('Big');
+    for (let i = 0; i < 3000; i++)
+      s.account.deliver('Big', message({ subject: `m${i}`, body: `word${i % 97} ${'filler '.repeat(300)}` }));
+    assert.ok(box);
+  });
+  after(() => s.close());
+
+  it("1,000 OR'ed BODY keys are refused at once with NO [LIMIT]", async () => {
+    const c = await s.login();
+    await c.cmd('a0 SELECT INBOX');
+    const keys = Array.from({ length: 1000 }, (_, i) => `BODY k${i}`);
+    const ms = await loopDelay(async () => {
+      await c.expect(`a1 SEARCH ${orChain(keys)}`, [
+        'a1 NO [LIMIT] Search too complex: 1000 BODY/TEXT keys (at most 64)',
+      ]);
+      await c.expect(`a2 SEARCH ${'NOT '.repeat(1200)}ALL`, [
+        'a2 NO [LIMIT] Search too complex: 1201 keys (at most 1000)',
+      ]);
+    });
+    assertLoop(ms, 'refused SEARCH');
+    c.close();
+  });
+
+  it('a heavy but allowed SEARCH yields: others are served meanwhile', async () => {
+    const c = await s.login();
+    await c.cmd('b0 SELECT Big');
+    const keys = Array.from({ length: 60 }, (_, i) => `BODY word${i + 37}`);
+    const other = await s.login();
+    const ms = await loopDelay(async () => {
+      const search = c.cmd(`b1 SEARCH ${orChain(keys)} NOT SUBJECT nothing`, 60_000);
+      const side = (async () => {
+        await other.cmd('o1 SELECT Big');
+        await other.expect('o2 FETCH 1 (UID)', ['* 1 FETCH (UID 1)', 'o2 OK Fetch completed.']);
+      })();
+      const [r] = await Promise.all([search, side]);
+      const hits = r[0]!.split(' ').slice(2).map(Number);
+      // words 37..96: messages whose i % 97 is in that range
+      const want = Array.from({ length: 3000 }, (_, i) => i)
+        .filter((i) => i % 97 >= 37)
+        .map((i) => i + 1);
+      assert.deepEqual(hits, want);
+      assert.equal(r[1], 'b1 OK Search completed.');
+    });
+    assertLoop(ms, 'heavy SEARCH');
+    c.close();
+    other.close();
+  });
+});
+
 describe('pre-authentication limits and connection slots (issue 14 items 9, 10)', () => {
   it('before login only small literals are taken; a big LITERAL+ closes the connection', async () => {
     const s = await startTestServer();
