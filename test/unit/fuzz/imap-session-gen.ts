@@ -292,3 +292,46 @@ export function damage(r: Prng, body: string): string {
   }
   return words.join(' ');
 }
+
+/**
+ * LIST and SEARCH with generated hostile inputs (issue 14): wildcard runs mixed with literals and
+ * delimiters (catastrophic backtracking for a regex matcher), long OR chains of BODY/HEADER keys,
+ * and HEADER keys on the generated folded headers of `hostileHeaderMessage`.
+ */
+export function genHostileCommand(r: Prng): string {
+  const pick = r.int(4);
+  if (pick === 0) {
+    let p = '';
+    const len = 1 + r.int(r.chance(0.2) ? 3000 : 60);
+    for (let i = 0; i < len; i++) p += r.pick(['*', '%', '*', '%', 'a', 'q', '/', 'x', '.']);
+    return `LIST ${r.chance(0.3) ? '"a/"' : '""'} "${p}"`;
+  }
+  if (pick === 1) {
+    const n = 1 + r.int(r.chance(0.1) ? 1200 : 80);
+    const keys = Array.from({ length: n }, () =>
+      r.pick([`BODY w${r.int(50)}`, `HEADER X-F${r.int(4)} w${r.int(50)}`, 'TEXT zz', `FROM f${r.int(9)}`]),
+    );
+    let q = keys[keys.length - 1]!;
+    for (let i = keys.length - 2; i >= 0; i--) q = `OR ${keys[i]} ${q}`;
+    return `SEARCH ${q}`;
+  }
+  const field = r.pick(['X-F0', 'X-F1', 'X-F2', 'X-F3', 'Subject', 'x-f1', 'X-F']);
+  const value = r.pick(['', 'w1', 'w49 w', ':', 'x'.repeat(1 + r.int(30)), '"a b"']);
+  return `SEARCH ${r.chance(0.5) ? 'NOT ' : ''}HEADER ${field} ${value.startsWith('"') ? value : `"${value}"`}`;
+}
+
+/** A message whose header holds generated folded fields of up to ~512 KB (colons, tabs, long runs). */
+export function hostileHeaderMessage(r: Prng): Buffer {
+  const lines: string[] = ['From: f@example.test', 'Subject: hostile'];
+  const fields = 1 + r.int(4);
+  for (let f = 0; f < fields; f++) {
+    const parts: string[] = [`X-F${r.int(4)}: w${r.int(50)}`];
+    const folds = r.int(r.chance(0.3) ? 12_000 : 200);
+    for (let i = 0; i < folds; i++) {
+      const ws = r.pick([' ', '\t', '  ', ' \t ']);
+      parts.push(ws + r.pick([`w${r.int(50)}`, ':', 'a:b', 'x'.repeat(r.int(40)), '::::', '']));
+    }
+    lines.push(parts.join('\r\n'));
+  }
+  return Buffer.from(lines.join('\r\n') + '\r\n\r\nbody w7\r\n', 'latin1');
+}

@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { CommandReader } from '../../../app/imap/wire/command-reader.ts';
 import type { ReaderEvent } from '../../../app/imap/wire/types.ts';
 import { Session } from '../../../app/imap/session.ts';
@@ -19,11 +20,13 @@ import type { OutputSink } from '../../../app/imap/writer.ts';
 import { LoginThrottle } from '../../../app/imap/throttle.ts';
 import { silentLogger } from '../../../app/shared/logger.ts';
 import { MemoryImapBackend } from '../../helpers/imap-memory-backend.ts';
-import { damage, genCommandBody } from './imap-session-gen.ts';
+import { damage, genCommandBody, genHostileCommand, hostileHeaderMessage } from './imap-session-gen.ts';
 import { Prng, fuzzSeed } from './prng.ts';
 
 const TOTAL = Number(process.env.LOCKBRIDGE_SESSION_FUZZ_COUNT ?? 100_000);
 const COMMAND_TIMEOUT_MS = 5000;
+/** Longest the event loop may be blocked by one command (issue 14): the fuzz fails beyond it. */
+const LOOP_BOUND_MS = 200;
 
 class MemorySink implements OutputSink {
   chunks: Buffer[] = [];
@@ -127,6 +130,9 @@ async function seededBackend(r: Prng): Promise<MemoryImapBackend> {
     const raw = Buffer.from(raws[i % raws.length] as string, 'latin1');
     await account.append(inbox.id, [{ raw, flags: i % 2 ? ['\\Seen'] : [], internalDate: null }]);
   }
+  await account.append(inbox.id, [{ raw: hostileHeaderMessage(r), flags: [], internalDate: null }]);
+  for (const name of ['a', 'a/qq', 'a/b/c/d/e/f', 'x'.repeat(200), 'q'.repeat(500) + '/q'])
+    if (!account.getMailbox(name)) account.createMailbox(name);
   return backend;
 }
 
@@ -141,7 +147,9 @@ function genScript(r: Prng, session: number): string {
         ? 'LOGIN alice@example.test secret'
         : k === 1 && r.chance(0.85)
           ? r.pick(['SELECT INBOX', 'EXAMINE INBOX', 'SELECT INBOX (CONDSTORE)'])
-          : genCommandBody(r, true);
+          : r.chance(0.03)
+            ? genHostileCommand(r)
+            : genCommandBody(r, true);
     if (r.chance(0.15)) body = damage(r, body);
     let line = `${tag} ${body}\r\n`;
     if (body.startsWith('IDLE')) line += r.chance(0.9) ? 'DONE\r\n' : 'NOT DONE\r\n';
@@ -220,6 +228,8 @@ describe('fuzz: IMAP session', () => {
     const throttle = new LoginThrottle({ baseDelayMs: 0, maxDelayMs: 0 });
     await gc();
     const heapBefore = process.memoryUsage().heapUsed;
+    const loop = monitorEventLoopDelay({ resolution: 10 });
+    loop.enable();
     const t0 = performance.now();
     let executed = 0;
     let sessions = 0;
@@ -258,6 +268,8 @@ describe('fuzz: IMAP session', () => {
           if (live.length === 0) break;
           const c = r.pick(live);
           const res = await step(c.conn);
+          // a turn of the event loop after each command: the delay monitor sees each one's block
+          await new Promise((resolve) => setImmediate(resolve));
           if (res === 'end') c.done = true;
           else if (res) {
             executed++;
@@ -276,11 +288,18 @@ describe('fuzz: IMAP session', () => {
       }
     }
     const total = performance.now() - t0;
+    loop.disable();
+    const maxLoopMs = loop.max / 1e6;
     await gc();
     const heapGrowth = process.memoryUsage().heapUsed - heapBefore;
     console.log(
       `imap-session fuzz: ${executed} commands in ${sessions} sessions, ${(total / 1000).toFixed(1)} s, slowest ${slowest.toFixed(1)} ms, ` +
-        `replies ${JSON.stringify(replies)}, untagged ${JSON.stringify(seen)}, heap +${(heapGrowth / 1048576).toFixed(1)} MiB`,
+        `replies ${JSON.stringify(replies)}, untagged ${JSON.stringify(seen)}, heap +${(heapGrowth / 1048576).toFixed(1)} MiB, ` +
+        `event loop max ${maxLoopMs.toFixed(0)} ms`,
+    );
+    assert.ok(
+      maxLoopMs <= LOOP_BOUND_MS,
+      `event loop blocked ${maxLoopMs.toFixed(0)} ms (bound ${LOOP_BOUND_MS} ms); seed ${seed}`,
     );
     assert.ok(
       replies.OK > 0 && replies.NO > 0 && replies.BAD > 0,
