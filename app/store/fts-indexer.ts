@@ -6,6 +6,8 @@ import type { Logger } from '../shared/logger.ts';
 import type { MessagesRepo } from './repos/messages.ts';
 
 const BATCH = 25;
+/** A batch ends once it took this long: the event loop gets a turn between big messages. */
+const BATCH_BUDGET_MS = 20;
 const PAUSE_MS = 5;
 /** Indexing waits until no message was added for this long (an import or sync burst finishes first). */
 const QUIET_MS = 250;
@@ -48,7 +50,7 @@ export class FtsIndexer {
     }
     let n: number;
     try {
-      n = this.#messages.indexBatch(BATCH);
+      n = this.#messages.indexBatch(BATCH, BATCH_BUDGET_MS);
     } catch (err) {
       this.#logger.warn(
         { err: err instanceof Error ? err.message : String(err) },

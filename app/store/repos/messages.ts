@@ -696,8 +696,12 @@ export class MessagesRepo {
     return this.#s.prepare<{ n: number }>('SELECT count(*) AS n FROM fts_queue').get()!.n;
   }
 
-  /** Moves up to `limit` queued messages into the FTS index (one transaction); returns how many. */
-  indexBatch(limit = 200): number {
+  /**
+   * Moves up to `limit` queued messages into the FTS index (one transaction); returns how many.
+   * With `budgetMs`, stops after the message that used the budget up (big messages one by one).
+   */
+  indexBatch(limit = 200, budgetMs = Infinity): number {
+    const started = performance.now();
     return this.#s.write(() => {
       const ids = this.#s
         .prepare<number>('SELECT blob_id FROM fts_queue ORDER BY blob_id LIMIT ?')
@@ -705,12 +709,15 @@ export class MessagesRepo {
         .all(limit) as unknown as number[];
       const ins = this.#s.prepare('INSERT INTO message_fts (rowid, headers, text) VALUES (?, ?, ?)');
       const del = this.#s.prepare('DELETE FROM fts_queue WHERE blob_id = ?');
+      let n = 0;
       for (const id of ids) {
         const doc = this.#ftsDoc(id);
         ins.run(id, doc.headers, doc.text);
         del.run(id);
+        n++;
+        if (performance.now() - started >= budgetMs) break;
       }
-      return ids.length;
+      return n;
     });
   }
 

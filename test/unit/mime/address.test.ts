@@ -63,3 +63,20 @@ test('garbage never throws', () => {
     assert.doesNotThrow(() => addressListToImap(s), s);
   }
 });
+
+test('a field with 60,000 addresses (anyone can mail one) is parsed up to its first 1,000 (issue 14)', () => {
+  const many = Array.from({ length: 60_000 }, (_, i) => `u${i} <u${i}@example.test>`).join(',\r\n ');
+  const items = parseAddressList(many);
+  assert.equal(items.length, 1000);
+  assert.deepEqual(items[999], {
+    kind: 'mailbox',
+    name: 'u999',
+    route: null,
+    mailbox: 'u999',
+    host: 'example.test',
+  });
+  assert.equal(parseAddressList('a@b' + ','.repeat(100_000)).length, 1000);
+  const group = parseAddressList(`g: ${many};, last@example.test`);
+  assert.equal(group.length, 1);
+  assert.equal((group[0] as { members: unknown[] }).members.length, 1000);
+});
