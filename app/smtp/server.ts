@@ -134,7 +134,7 @@ export async function startSmtpServer(opts: SmtpServerOptions): Promise<RunningS
         try {
           account = username && password ? await submission.authenticate(username, password) : null;
         } catch (err) {
-          log.error({ err: String(err) }, 'local authentication failed with an error');
+          log.error({ err }, 'local authentication failed with an error');
           callback(REPLIES.authTemporary());
           return;
         }

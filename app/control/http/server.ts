@@ -154,7 +154,7 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
       sendJson(res, 200, { result: result ?? null });
     } catch (err) {
       const { status, error } = toControlError(err);
-      if (status >= 500) opts.logger.error({ method, err: error.message }, 'control call failed');
+      if (status >= 500) opts.logger.error({ method, err }, 'control call failed');
       sendJson(res, status, { error });
     }
   };
@@ -214,7 +214,7 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
     }
     const work = url.pathname.startsWith('/api/') ? handleApi(req, res, url) : handleStatic(res, url);
     work.catch((err: unknown) => {
-      opts.logger.error({ err: String(err) }, 'control request failed');
+      opts.logger.error({ err }, 'control request failed');
       if (!res.headersSent) sendError(res, 500, 'internal', 'internal error');
       else res.end();
     });
