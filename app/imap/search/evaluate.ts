@@ -209,7 +209,7 @@ export interface SearchResult {
  * answered `NO [LIMIT]`. 1,000 OR'ed BODY keys on 12 messages took 16.8 s; a real client sends a
  * handful of keys (Thunderbird's quick filter: 4 OR'ed keys per word).
  */
-export const SEARCH_LIMITS = {
+const SEARCH_LIMITS = {
   /** Keys of every kind (each node of the program). */
   keys: 1000,
   /** BODY / TEXT keys (each one a full-text lookup). */
