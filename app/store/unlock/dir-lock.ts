@@ -1,9 +1,14 @@
 /**
- * One bridge per data directory: `bridge.lock` is created with O_EXCL and holds the owner's pid.
- * A lock whose pid is no longer alive is stale and taken over.
+ * One bridge per data directory: `bridge.lock` is a small (unencrypted, empty) SQLite database
+ * that the owner holds an EXCLUSIVE transaction on for as long as it runs. The lock is the
+ * operating system's file lock under SQLite, so it goes away with the process however it ends
+ * (SIGKILL, crash, power loss): nothing ever has to decide whether a pid is still the owner, and a
+ * reused pid cannot keep a dead bridge's lock alive. SQLite's locking instead of a hand-written
+ * fcntl call: Node has no file-lock API, and the binding is already loaded for the store.
  */
-import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3-multiple-ciphers';
 import { ConflictError } from '../../shared/errors.ts';
 
 export const LOCK_FILE = 'bridge.lock';
@@ -13,69 +18,45 @@ export interface DirLock {
   release(): void;
 }
 
-function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+const SQLITE_MAGIC = 'SQLite format 3\0';
 
-/** The pid holding the directory's lock, or null when there is none (or it is stale). */
-export function lockOwner(dir: string): number | null {
-  let text: string;
+/** True for a lock file written by an older Lockbridge (its text was a pid), which no one can hold. */
+function isLegacyPidFile(path: string): boolean {
+  let fd: number;
   try {
-    text = readFileSync(join(dir, LOCK_FILE), 'utf8');
+    fd = openSync(path, 'r');
   } catch {
-    return null;
+    return false;
   }
-  const pid = Number.parseInt(text.trim(), 10);
-  return pidAlive(pid) ? pid : null;
+  try {
+    const head = Buffer.alloc(SQLITE_MAGIC.length);
+    const n = readSync(fd, head, 0, head.length, 0);
+    return n > 0 && head.subarray(0, n).toString('latin1') !== SQLITE_MAGIC.slice(0, n);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export function acquireDirLock(dir: string): DirLock {
   const path = join(dir, LOCK_FILE);
-  for (let attempt = 0; attempt < 3; attempt++) {
-    let fd: number;
-    try {
-      fd = openSync(path, 'wx', 0o600);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      let text: string;
-      try {
-        text = readFileSync(path, 'utf8');
-      } catch {
-        continue; // vanished in between: retry
-      }
-      const pid = Number.parseInt(text.trim(), 10);
-      if (pidAlive(pid) || (text === '' && attempt === 0)) {
-        if (pidAlive(pid))
-          throw new ConflictError('locked', `another Lockbridge is already using ${dir} (pid ${pid})`);
-        // empty file: another process is between create and write; give it a moment
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
-        continue;
-      }
-      rmSync(path, { force: true }); // stale
-      continue;
-    }
-    writeSync(fd, `${process.pid}\n`);
-    closeSync(fd);
-    let released = false;
-    return {
-      path,
-      release() {
-        if (released) return;
-        released = true;
-        try {
-          const owner = Number.parseInt(readFileSync(path, 'utf8').trim(), 10);
-          if (owner === process.pid) rmSync(path, { force: true });
-        } catch {
-          // already gone
-        }
-      },
-    };
+  if (isLegacyPidFile(path)) rmSync(path, { force: true });
+  const db = new Database(path, { timeout: 0 });
+  try {
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.exec('BEGIN EXCLUSIVE');
+  } catch (err) {
+    db.close();
+    if ((err as { code?: string }).code === 'SQLITE_BUSY')
+      throw new ConflictError('locked', `another Lockbridge is already using ${dir} (${LOCK_FILE} is held)`);
+    throw err;
   }
-  throw new ConflictError('locked', `could not lock ${dir} (${LOCK_FILE} keeps changing)`);
+  let released = false;
+  return {
+    path,
+    release() {
+      if (released) return;
+      released = true;
+      db.close(); // rolls the transaction back and lets the OS lock go; the file stays
+    },
+  };
 }

@@ -1,12 +1,25 @@
 import { strict as assert } from 'node:assert';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ConflictError, UnlockError } from '../../../app/shared/errors.ts';
 import { changePassphrase, createStore } from '../../../app/store/store.ts';
-import { lockOwner } from '../../../app/store/unlock/dir-lock.ts';
+import { acquireDirLock } from '../../../app/store/unlock/dir-lock.ts';
 import type { KeychainWrapper } from '../../../native/keychain.ts';
 import { msg, newStore, reopen, storeOpts, tempDir } from './helpers.ts';
+
+/** Whether some connection (this process or another) holds the directory's lock. */
+function held(dir: string): boolean {
+  try {
+    acquireDirLock(dir).release();
+    return false;
+  } catch (err) {
+    if (err instanceof ConflictError) return true;
+    throw err;
+  }
+}
 
 function snapshot(dir: string): Map<string, Buffer> {
   const m = new Map<string, Buffer>();
@@ -121,33 +134,59 @@ describe('store unlocking', () => {
       assert.match(err.message, /does not unlock store\.db/);
       return true;
     });
-    assert.equal(lockOwner(mixed), null);
+    assert.equal(held(mixed), false);
   });
 
   it('allows one bridge per data directory', async () => {
     const dir = join(t.dir, 'a');
     const s = await reopen(dir, { passphrase: 'third one' });
-    assert.equal(lockOwner(dir), process.pid);
+    assert.equal(held(dir), true);
     await assert.rejects(reopen(dir, { passphrase: 'third one' }), (err: unknown) => {
       assert.ok(err instanceof ConflictError);
-      assert.equal(err.message, `another Lockbridge is already using ${dir} (pid ${process.pid})`);
+      assert.equal(err.message, `another Lockbridge is already using ${dir} (bridge.lock is held)`);
       return true;
     });
     s.close();
-    assert.equal(lockOwner(dir), null);
+    assert.equal(held(dir), false);
   });
 
-  it('takes over a stale lock left by a dead process', async () => {
+  it('is not blocked by a lock file naming a live, unrelated pid (a pid reused after a crash)', async () => {
     const dir = join(t.dir, 'a');
-    const { spawnSync } = await import('node:child_process');
-    const dead = spawnSync(process.execPath, [
-      '-e',
-      'process.stdout.write(String(process.pid))',
-    ]).stdout.toString();
-    const { writeFileSync } = await import('node:fs');
-    writeFileSync(join(dir, 'bridge.lock'), `${dead}\n`);
+    // An unrelated process that is alive while the old-format lock file names it.
+    const other = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    try {
+      writeFileSync(join(dir, 'bridge.lock'), `${other.pid}\n`);
+      const s = await reopen(dir, { passphrase: 'third one' });
+      assert.equal(held(dir), true);
+      s.close();
+    } finally {
+      other.kill('SIGKILL');
+    }
+  });
+
+  it('is released by the operating system when the holder is SIGKILLed', async () => {
+    const dir = join(t.dir, 'a');
+    const lockModule = new URL('../../../app/store/unlock/dir-lock.ts', import.meta.url).href;
+    const holder = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const m = await import(${JSON.stringify(lockModule)}); m.acquireDirLock(${JSON.stringify(dir)}); ` +
+          `process.stdout.write('held\\n'); setInterval(() => {}, 1000);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      const [first] = (await once(holder.stdout, 'data')) as [Buffer];
+      assert.equal(first.toString(), 'held\n');
+      await assert.rejects(reopen(dir, { passphrase: 'third one' }), ConflictError);
+    } finally {
+      holder.kill('SIGKILL');
+    }
+    await once(holder, 'exit');
     const s = await reopen(dir, { passphrase: 'third one' });
-    assert.equal(lockOwner(dir), process.pid);
+    assert.equal(held(dir), true);
     s.close();
   });
 });
