@@ -54,7 +54,7 @@ export const search: CommandSpec = {
     }
     i = skipCharset(tokens, i);
     const key = parseKeys(tokens.slice(i));
-    const res = await runSearch(sel, key);
+    const res = await runSearch(sel, key, {}, () => session.state !== 'logout');
     const ids = uid ? res.uids : res.uids.map((u) => sel.seqOf(u));
     const modseq = usesModseq(key);
     if (modseq) session.enableCondstore();

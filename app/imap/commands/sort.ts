@@ -63,7 +63,12 @@ export const sort: CommandSpec = {
     const tokens = args.rest();
     if (!tokens.length) throw new ImapBadError('Missing charset');
     const i = skipCharset([{ type: 'atom', value: 'CHARSET' }, ...tokens], 0) - 1;
-    const res = await runSearch(sel, parseKeys(tokens.slice(i)), { headers: true });
+    const res = await runSearch(
+      sel,
+      parseKeys(tokens.slice(i)),
+      { headers: true },
+      () => session.state !== 'logout',
+    );
     const rows = res.rows ?? new Map<number, MessageRow>();
     const list = res.uids.map((u) => {
       const row = rows.get(u);

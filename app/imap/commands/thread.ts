@@ -20,7 +20,12 @@ export const thread: CommandSpec = {
     const tokens = args.rest();
     if (!tokens.length) throw new ImapBadError('Missing charset');
     const i = skipCharset([{ type: 'atom', value: 'CHARSET' }, ...tokens], 0) - 1;
-    const res = await runSearch(sel, parseKeys(tokens.slice(i)), { headers: true });
+    const res = await runSearch(
+      sel,
+      parseKeys(tokens.slice(i)),
+      { headers: true },
+      () => session.state !== 'logout',
+    );
     const msgs: ThreadMsg[] = [];
     for (const u of res.uids) {
       const row = res.rows?.get(u);

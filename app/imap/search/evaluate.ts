@@ -225,10 +225,16 @@ const BATCH = 256;
 
 class Slicer {
   private last = performance.now();
+  private readonly alive: () => boolean;
+  constructor(alive: () => boolean) {
+    this.alive = alive;
+  }
   async breathe(): Promise<void> {
     if (performance.now() - this.last < SLICE_MS) return;
     await new Promise((r) => setImmediate(r));
     this.last = performance.now();
+    // the client went away meanwhile: stop working for it
+    if (!this.alive()) throw new ImapNoError(null, 'Connection closed during the search');
   }
 }
 
@@ -265,10 +271,11 @@ export async function runSearch(
   sel: SelectedMailbox,
   key: SearchKey,
   extraWant: FetchWant = {},
+  alive: () => boolean = () => true,
 ): Promise<SearchResult & { rows?: Map<number, MessageRow> }> {
   const env: Env = { textSets: new Map(), setSets: new Map() };
   const all = sel.uids;
-  const slicer = new Slicer();
+  const slicer = new Slicer(alive);
   const texts0: Extract<SearchKey, { k: 'text' }>[] = [];
   collectText(key, texts0);
   checkCost(key, texts0.length, all.length);
