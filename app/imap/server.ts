@@ -3,6 +3,7 @@
  * 0 = any free port), offers STARTTLS (or implicit TLS) from the given TLS material, and serves the
  * ImapBackend to each connection.
  */
+import { RecentClaims } from './recent.ts';
 import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { createSecureContext } from 'node:tls';
@@ -92,6 +93,7 @@ export async function startImapServer(options: ImapServerOptions): Promise<ImapS
     offerCompress: options.offerCompress ?? false,
     throttle,
     maxMessageSize: options.maxMessageSize ?? 64 * 1024 * 1024,
+    recent: new RecentClaims(),
   };
   const maxPreAuth = Math.min(options.maxPreAuthConnections ?? 20, maxConnections);
   let budgetLeft = options.maxBufferedLiteralBytes ?? 256 * 1024 * 1024;

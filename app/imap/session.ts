@@ -16,6 +16,7 @@ import { COMMANDS } from './commands/index.ts';
 import type { SelectedMailbox } from './tracker.ts';
 import type { ResponseWriter } from './writer.ts';
 import { capabilityList } from './capabilities.ts';
+import type { RecentClaims } from './recent.ts';
 
 export interface SessionConfig {
   backend: ImapBackend;
@@ -27,6 +28,8 @@ export interface SessionConfig {
   /** Advertise and accept COMPRESS=DEFLATE. */
   offerCompress: boolean;
   throttle: LoginThrottle;
+  /** Which session sees a new message as \Recent (shared by the server's sessions). */
+  recent: RecentClaims;
   /** Longest accepted APPEND message. */
   maxMessageSize: number;
 }

@@ -12,6 +12,7 @@ import type { ChangeOrigin, ImapAccount, MailboxChange, MailboxInfo, MailboxSnap
 import type { ResponseWriter } from './writer.ts';
 import { flagList } from './format.ts';
 import { SYSTEM_FLAGS } from './flags.ts';
+import { RecentClaims } from './recent.ts';
 
 export class SelectedMailbox {
   readonly account: ImapAccount;
@@ -38,11 +39,24 @@ export class SelectedMailbox {
   /** Flags changed by others, not yet told: uid → the newest {flags, modseq}. */
   private readonly flagUpdates = new Map<number, { flags: string[]; modseq: number }>();
 
-  constructor(account: ImapAccount, id: string, readOnly: boolean, origin: ChangeOrigin) {
+  /** UIDs that are \Recent in this session (RFC 3501 §2.3.2). */
+  readonly recent = new Set<number>();
+  private readonly claims: RecentClaims;
+  private readonly recentKey: string;
+
+  constructor(
+    account: ImapAccount,
+    id: string,
+    readOnly: boolean,
+    origin: ChangeOrigin,
+    claims: RecentClaims,
+  ) {
     this.account = account;
     this.id = id;
     this.readOnly = readOnly;
     this.origin = origin;
+    this.claims = claims;
+    this.recentKey = RecentClaims.key(account.username, id);
     // watch + open in the same tick: consistent (backend contract).
     this.unwatch = account.watch(id, (c) => this.queue(c));
     let snap: MailboxSnapshot;
@@ -58,6 +72,12 @@ export class SelectedMailbox {
     this.highestModseq = snap.highestModseq;
     this.uids = snap.uids;
     this.firstUnseenUid = snap.firstUnseenUid;
+    for (const u of claims.open(this.recentKey, snap.uids, !readOnly)) this.recent.add(u);
+  }
+
+  /** Flags as this session shows them: with \Recent for its recent messages. */
+  shown(uid: number, flags: string[]): string[] {
+    return this.recent.size && this.recent.has(uid) ? [...flags, '\\Recent'] : flags;
   }
 
   readonly firstUnseenUid: number | null;
@@ -180,7 +200,7 @@ export class SelectedMailbox {
         if (!seq) continue;
         this.announceKeywords(w, f.flags);
         w.line(
-          `* ${seq} FETCH (UID ${uid} FLAGS ${flagList(f.flags)}${condstore ? ` MODSEQ (${f.modseq})` : ''})`,
+          `* ${seq} FETCH (UID ${uid} FLAGS ${flagList(this.shown(uid, f.flags))}${condstore ? ` MODSEQ (${f.modseq})` : ''})`,
         );
       }
     }
@@ -212,6 +232,7 @@ export class SelectedMailbox {
         if (expunged.has(uid)) {
           w.line(`* ${seq} EXPUNGE`);
           this.flagUpdates.delete(uid);
+          this.recent.delete(uid);
           any = true;
         }
       }
@@ -223,7 +244,12 @@ export class SelectedMailbox {
     if (added.length) {
       const before = this.uids.length;
       this.appendUids(added);
-      if (this.uids.length !== before) w.line(`* ${this.uids.length} EXISTS`);
+      if (this.uids.length !== before) {
+        const told = Array.from(this.uids.subarray(before));
+        for (const u of this.claims.claim(this.recentKey, told, !this.readOnly)) this.recent.add(u);
+        w.line(`* ${this.uids.length} EXISTS`);
+        w.line(`* ${this.recent.size} RECENT`);
+      }
     }
   }
 }

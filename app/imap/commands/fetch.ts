@@ -265,7 +265,9 @@ export const fetch: CommandSpec = {
           sel.announceKeywords(w, row.flags);
           if (sel.hasFlagUpdates) sel.told(row.uid, row.flags, row.modseq, false);
         }
-        writeRow(w, seq, row, plans, seen);
+        const shown =
+          sel.recent.size && sel.recent.has(row.uid) ? { ...row, flags: sel.shown(row.uid, row.flags) } : row;
+        writeRow(w, seq, shown, plans, seen);
       }
       if (w.needsDrain) await w.drain();
     }

@@ -140,7 +140,7 @@ function run(ctx: CommandContext, lsub: boolean): void {
       attrs.push(e.info.specialUse);
     const ext = childInfo ? ' ("CHILDINFO" ("SUBSCRIBED"))' : '';
     w.line(`* ${listCmd} (${attrs.join(' ')}) "/" ${toWire(name, utf8)}${ext}`);
-    if (statusItems && e.info) w.line(statusLine(account, e.info, statusItems, utf8));
+    if (statusItems && e.info) w.line(statusLine(account, e.info, statusItems, utf8, session.config.recent));
   }
 }
 

@@ -18,12 +18,18 @@ function open(ctx: CommandContext, readOnly: boolean): Completion {
   }
   session.deselect();
   const info = findMailbox(session, name);
-  const sel = new SelectedMailbox(session.requireAccount(), info.id, readOnly, session);
+  const sel = new SelectedMailbox(
+    session.requireAccount(),
+    info.id,
+    readOnly,
+    session,
+    session.config.recent,
+  );
   session.selected = sel;
   session.state = 'selected';
   writeFlagsResponses(w, [], readOnly);
   w.line(`* ${sel.exists} EXISTS`);
-  w.line('* 0 RECENT');
+  w.line(`* ${sel.recent.size} RECENT`);
   if (sel.firstUnseenUid !== null) {
     const seq = sel.seqOf(sel.firstUnseenUid);
     if (seq) w.line(`* OK [UNSEEN ${seq}] First unseen.`);

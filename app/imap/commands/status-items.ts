@@ -1,4 +1,5 @@
 /** STATUS items (RFC 3501 §6.3.10, CONDSTORE HIGHESTMODSEQ, STATUS=SIZE), shared with LIST-STATUS. */
+import { RecentClaims } from '../recent.ts';
 import type { ImapToken } from '../wire/types.ts';
 import type { ImapAccount, MailboxInfo } from '../backend.ts';
 import { ImapBadError } from '../errors.ts';
@@ -15,14 +16,20 @@ export function parseStatusItems(tokens: ImapToken[]): string[] {
   });
 }
 
-export function statusLine(account: ImapAccount, info: MailboxInfo, items: string[], utf8: boolean): string {
+export function statusLine(
+  account: ImapAccount,
+  info: MailboxInfo,
+  items: string[],
+  utf8: boolean,
+  recent: RecentClaims,
+): string {
   const st = account.status(info.id);
   const vals = items.map((item) => {
     switch (item) {
       case 'MESSAGES':
         return `MESSAGES ${st.messages}`;
       case 'RECENT':
-        return 'RECENT 0';
+        return `RECENT ${recent.count(RecentClaims.key(account.username, info.id), () => account.openMailbox(info.id).uids)}`;
       case 'UIDNEXT':
         return `UIDNEXT ${st.uidNext}`;
       case 'UIDVALIDITY':

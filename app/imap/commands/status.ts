@@ -12,6 +12,6 @@ export const status: CommandSpec = {
     const items = parseStatusItems(args.list('status items'));
     args.end();
     const info = findMailbox(session, name);
-    w.line(statusLine(session.requireAccount(), info, items, session.utf8));
+    w.line(statusLine(session.requireAccount(), info, items, session.utf8, session.config.recent));
   },
 };

@@ -55,7 +55,7 @@ export const store: CommandSpec = {
       // With UNCHANGEDSINCE, RFC 7162 asks for the MODSEQ even when .SILENT.
       const parts: string[] = [];
       if (uid) parts.push(`UID ${r.uid}`);
-      if (!silent) parts.push(`FLAGS ${flagList(r.flags)}`);
+      if (!silent) parts.push(`FLAGS ${flagList(sel.shown(r.uid, r.flags))}`);
       if (condstore) parts.push(`MODSEQ (${r.modseq})`);
       if (parts.length === (uid ? 1 : 0)) continue;
       w.line(`* ${seq} FETCH (${parts.join(' ')})`);

@@ -134,6 +134,7 @@ function sentDay(row: MessageRow): number | null {
 }
 
 interface Env {
+  recent: Set<number>;
   textSets: Map<SearchKey, Set<number>>;
   setSets: Map<SearchKey, Set<number>>;
 }
@@ -144,6 +145,8 @@ function test(k: SearchKey, uid: number, row: MessageRow | undefined, env: Env):
       return true;
     case 'none':
       return false;
+    case 'recent':
+      return env.recent.has(uid);
     case 'flag':
       return hasFlag(row!.flags, k.flag) === k.has;
     case 'seq':
@@ -273,7 +276,7 @@ export async function runSearch(
   extraWant: FetchWant = {},
   alive: () => boolean = () => true,
 ): Promise<SearchResult & { rows?: Map<number, MessageRow> }> {
-  const env: Env = { textSets: new Map(), setSets: new Map() };
+  const env: Env = { recent: sel.recent, textSets: new Map(), setSets: new Map() };
   const all = sel.uids;
   const slicer = new Slicer(alive);
   const texts0: Extract<SearchKey, { k: 'text' }>[] = [];

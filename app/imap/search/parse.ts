@@ -10,6 +10,8 @@ import type { SeqRange } from '../sequence.ts';
 export type SearchKey =
   | { k: 'all' }
   | { k: 'none' }
+  /** \Recent in this session (RFC 3501 §2.3.2). */
+  | { k: 'recent' }
   | { k: 'flag'; flag: string; has: boolean }
   | { k: 'seq'; ranges: SeqRange[] }
   | { k: 'uid'; ranges: SeqRange[] }
@@ -69,11 +71,13 @@ function key(c: Cursor): SearchKey {
   if (flag) return { k: 'flag', flag: flag[0], has: flag[1] };
   switch (name) {
     case 'ALL':
-    case 'OLD':
       return { k: 'all' };
+    case 'OLD':
+      return { k: 'not', a: { k: 'recent' } };
     case 'NEW':
+      return { k: 'and', items: [{ k: 'recent' }, { k: 'flag', flag: '\\Seen', has: false }] };
     case 'RECENT':
-      return { k: 'none' };
+      return { k: 'recent' };
     case 'KEYWORD':
       return { k: 'flag', flag: normalizeFlag(c.atom()), has: true };
     case 'UNKEYWORD':

@@ -58,9 +58,11 @@ describe('multi-connection updates', () => {
     await a.expect('a2 FETCH 1 (UID)', [
       /^\* 1 FETCH \(UID \d+\)$/,
       `* ${n + 1} EXISTS`,
+      '* 1 RECENT',
       'a2 OK Fetch completed.',
     ]);
-    await b.expect('b1 CHECK', [`* ${n + 1} EXISTS`, 'b1 OK Check completed.']);
+    // a was told first: the message is recent there only (RFC 3501 §2.3.2).
+    await b.expect('b1 CHECK', [`* ${n + 1} EXISTS`, '* 0 RECENT', 'b1 OK Check completed.']);
     await b.expect('b2 NOOP', ['b2 OK Noop completed.']);
     a.close();
     b.close();
@@ -76,11 +78,11 @@ describe('multi-connection updates', () => {
     assert.equal(await a.readLine(), '+ idling');
     // From outside IMAP (sync / import path).
     s.account.deliver('INBOX', message({ subject: 'pushed' }));
-    await a.expectLines([`* ${n + 1} EXISTS`]);
+    await a.expectLines([`* ${n + 1} EXISTS`, '* 1 RECENT']);
     // From another session (b learns about the new message first).
-    await b.expect('b0b NOOP', [`* ${n + 1} EXISTS`, 'b0b OK Noop completed.']);
+    await b.expect('b0b NOOP', [`* ${n + 1} EXISTS`, '* 0 RECENT', 'b0b OK Noop completed.']);
     await b.cmd(`b1 STORE ${n + 1} +FLAGS (\\Flagged \\Deleted)`);
-    await a.expectLines([/^\* \d+ FETCH \(UID \d+ FLAGS \(\\Flagged \\Deleted\)\)$/]);
+    await a.expectLines([/^\* \d+ FETCH \(UID \d+ FLAGS \(\\Flagged \\Deleted \\Recent\)\)$/]);
     await b.cmd('b2 EXPUNGE');
     await a.expectLines([`* ${n + 1} EXPUNGE`]);
     assert.ok(await a.silent(50));

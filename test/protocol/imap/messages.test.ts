@@ -52,7 +52,11 @@ describe('APPEND', () => {
     c.write(`b1 APPEND INBOX {${M1.length}}\r\n`);
     assert.equal(await c.readLine(), '+ Ready for literal data');
     c.write(`${M1}\r\n`);
-    assert.deepEqual(await c.until('b1'), ['* 1 EXISTS', 'b1 OK [APPENDUID 1000 1] Append completed.']);
+    assert.deepEqual(await c.until('b1'), [
+      '* 1 EXISTS',
+      '* 1 RECENT',
+      'b1 OK [APPENDUID 1000 1] Append completed.',
+    ]);
     c.close();
   });
 

@@ -109,4 +109,59 @@ describe('RFC conformance (issue 15)', () => {
     await c.expect('l5 LIST "" ("&Jjo" "INBOX")', ['* LIST () "/" INBOX', 'l5 OK List completed.']);
     c.close();
   });
+
+  it('item 4: a new message is \\Recent in exactly one session (SELECT, EXISTS, FETCH, SEARCH, STATUS)', async () => {
+    const a = await s.login();
+    const b = await s.login();
+    await a.cmd('r0 CREATE Rec');
+    s.account.deliver('Rec', message({ subject: 'old' }));
+    // The first SELECT after the server started: nothing is recent yet.
+    await a.expect('r1 SELECT Rec', [
+      /FLAGS/,
+      /PERMANENTFLAGS/,
+      '* 1 EXISTS',
+      '* 0 RECENT',
+      /UNSEEN 1/,
+      /UIDVALIDITY/,
+      /UIDNEXT/,
+      /HIGHESTMODSEQ/,
+      /^r1 OK/,
+    ]);
+    s.account.deliver('Rec', message({ subject: 'new one' }));
+    await a.expect('r2 NOOP', ['* 2 EXISTS', '* 1 RECENT', 'r2 OK Noop completed.']);
+    await a.expect('r3 FETCH 1:2 (FLAGS)', [
+      '* 1 FETCH (FLAGS ())',
+      '* 2 FETCH (FLAGS (\\Recent))',
+      'r3 OK Fetch completed.',
+    ]);
+    await a.expect('r4 SEARCH RECENT', ['* SEARCH 2', 'r4 OK Search completed.']);
+    await a.expect('r5 SEARCH NEW', ['* SEARCH 2', 'r5 OK Search completed.']);
+    await a.expect('r6 SEARCH OLD', ['* SEARCH 1', 'r6 OK Search completed.']);
+    // Another session selecting it later does not see it as recent.
+    await b.expect('r7 STATUS Rec (RECENT)', ['* STATUS Rec (RECENT 0)', 'r7 OK Status completed.']);
+    s.account.deliver('Rec', message({ subject: 'third' }));
+    // Not told to anyone yet: STATUS counts it, the next SELECT claims it.
+    await b.expect('r8 STATUS Rec (RECENT)', ['* STATUS Rec (RECENT 1)', 'r8 OK Status completed.']);
+    await b.expect('r9 SELECT Rec', [
+      /FLAGS/,
+      /PERMANENTFLAGS/,
+      '* 3 EXISTS',
+      '* 1 RECENT',
+      /UNSEEN 1/,
+      /UIDVALIDITY/,
+      /UIDNEXT/,
+      /HIGHESTMODSEQ/,
+      /^r9 OK/,
+    ]);
+    await b.expect('r10 FETCH 3 (FLAGS)', ['* 3 FETCH (FLAGS (\\Recent))', 'r10 OK Fetch completed.']);
+    await a.expect('r11 NOOP', ['* 3 EXISTS', '* 1 RECENT', 'r11 OK Noop completed.']);
+    await a.expect('r12 FETCH 3 (FLAGS)', ['* 3 FETCH (FLAGS ())', 'r12 OK Fetch completed.']);
+    await b.expect('r13 STORE 3 +FLAGS (\\Seen)', [
+      '* 3 FETCH (FLAGS (\\Seen \\Recent))',
+      'r13 OK Store completed.',
+    ]);
+    await b.expect('r14 SEARCH NEW', ['* SEARCH', 'r14 OK Search completed.']);
+    a.close();
+    b.close();
+  });
 });

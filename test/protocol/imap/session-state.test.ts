@@ -35,7 +35,8 @@ describe('session state across connections', () => {
     }
     await b.cmd('b7 UID STORE 6 +FLAGS.SILENT (\\Deleted)');
     await b.cmd('b8 UID EXPUNGE 6');
-    await a.expect('a1 NOOP', ['* 5 EXISTS', 'a1 OK Noop completed.']);
+    // B, told first (after its APPENDs), sees 4 and 5 as recent; A does not.
+    await a.expect('a1 NOOP', ['* 5 EXISTS', '* 0 RECENT', 'a1 OK Noop completed.']);
     // And when A's command may not carry EXPUNGE, the new ones are told, the gone one is not.
     await b.cmd(`b9 APPEND Item1 {${message({}).length}+}\r\n${message({})}`);
     await b.cmd('b10 UID STORE 1,7 +FLAGS.SILENT (\\Deleted)');

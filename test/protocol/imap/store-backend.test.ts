@@ -71,8 +71,8 @@ describe('IMAP over the encrypted store', () => {
         internalDate: null,
       },
     ]);
-    await a.expectLines(['* 4 EXISTS']);
-    await b.expect('b1 NOOP', ['* 4 EXISTS', 'b1 OK Noop completed.']);
+    await a.expectLines(['* 4 EXISTS', '* 1 RECENT']);
+    await b.expect('b1 NOOP', ['* 4 EXISTS', '* 0 RECENT', 'b1 OK Noop completed.']);
     await b.expect('b2 STORE 2 +FLAGS (\\Deleted)', [
       '* 2 FETCH (FLAGS (\\Deleted))',
       'b2 OK Store completed.',

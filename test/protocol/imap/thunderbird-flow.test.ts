@@ -91,9 +91,10 @@ describe('Thunderbird first-sync command sequence', () => {
     assert.equal(await c.readLine(), '+ idling');
     s.account.deliver('INBOX', message({ subject: 'new while idle', messageId: '<tb5@vm>' }));
     assert.equal(await c.readLine(), '* 5 EXISTS');
+    assert.equal(await c.readLine(), '* 1 RECENT');
     c.write('DONE\r\n');
     assert.match(await c.readLine(), /^78 OK /);
-    await c.expect('80 UID fetch 5:* (FLAGS)', ['* 5 FETCH (UID 5 FLAGS ())', /^80 OK /]);
+    await c.expect('80 UID fetch 5:* (FLAGS)', ['* 5 FETCH (UID 5 FLAGS (\\Recent))', /^80 OK /]);
     await c.expect('10 STATUS "Sent" (UIDNEXT MESSAGES UNSEEN RECENT)', [
       '* STATUS Sent (UIDNEXT 2 MESSAGES 1 UNSEEN 0 RECENT 0)',
       /^10 OK /,

@@ -15,6 +15,7 @@ import { CommandReader } from '../../../app/imap/wire/command-reader.ts';
 import type { ReaderEvent } from '../../../app/imap/wire/types.ts';
 import { Session } from '../../../app/imap/session.ts';
 import type { SessionConfig, Transport } from '../../../app/imap/session.ts';
+import { RecentClaims } from '../../../app/imap/recent.ts';
 import { ResponseWriter } from '../../../app/imap/writer.ts';
 import type { OutputSink } from '../../../app/imap/writer.ts';
 import { LoginThrottle } from '../../../app/imap/throttle.ts';
@@ -250,6 +251,7 @@ describe('fuzz: IMAP session', () => {
         offerCompress: false,
         throttle,
         maxMessageSize: 1 << 20,
+        recent: new RecentClaims(),
       };
       // one connection, or two interleaved on the same account (changes cross between them)
       const conns: Array<{ conn: FuzzConnection; script: string; done?: boolean }> = [];
