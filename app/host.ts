@@ -195,6 +195,7 @@ export class BridgeHost {
       home: this.#opts.home,
       ports: { imap: null, smtp: null, control: this.controlPort },
       offline: this.#opts.offline ?? false,
+      diskFull: null,
       accounts: [],
     };
   }

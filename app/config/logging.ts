@@ -36,6 +36,8 @@ export class RotatingFile {
   readonly keep: number;
   #fd: number;
   #size: number;
+  /** Lines dropped because the disk was full (told in the log once writing works again). */
+  #dropped = 0;
 
   constructor(path: string, maxBytes = 5 * 1024 * 1024, keep = 3) {
     this.path = path;
@@ -47,16 +49,37 @@ export class RotatingFile {
     this.#size = statSync(path).size;
   }
 
+  /**
+   * Never throws: a line that cannot be written (disk full, I/O error) is dropped and counted, so a
+   * full disk cannot take the bridge down through its log.
+   */
   write(chunk: string): boolean {
-    const buf = Buffer.from(chunk);
-    if (this.#size + buf.length > this.maxBytes && this.#size > 0) this.#rotate();
-    writeSync(this.#fd, buf);
-    this.#size += buf.length;
+    try {
+      if (this.#dropped > 0) {
+        const note = `{"level":40,"time":${Date.now()},"msg":"${this.#dropped} log lines were dropped: the disk was full"}\n`;
+        this.#append(Buffer.from(`\n${note}`));
+        this.#dropped = 0;
+      }
+      this.#append(Buffer.from(chunk));
+    } catch {
+      this.#dropped++;
+    }
     return true;
   }
 
+  #append(buf: Buffer): void {
+    if (this.#size + buf.length > this.maxBytes && this.#size > 0) this.#rotate();
+    let off = 0;
+    try {
+      while (off < buf.length) off += writeSync(this.#fd, buf, off);
+    } finally {
+      this.#size += off;
+    }
+  }
+
+  /** Renames generations first and swaps the descriptor last, so a failure leaves a usable file. */
   #rotate(): void {
-    closeSync(this.#fd);
+    this.#size = 0; // a rotation that fails is retried only at the next size limit
     for (let i = this.keep - 1; i >= 1; i--) {
       try {
         renameSync(`${this.path}.${i}`, `${this.path}.${i + 1}`);
@@ -65,8 +88,9 @@ export class RotatingFile {
       }
     }
     renameSync(this.path, `${this.path}.1`);
-    this.#fd = openSync(this.path, 'a', 0o600);
-    this.#size = 0;
+    const fd = openSync(this.path, 'a', 0o600);
+    closeSync(this.#fd);
+    this.#fd = fd;
   }
 
   close(): void {

@@ -134,6 +134,7 @@ export class BridgeControl implements ControlApi {
       home: this.#d.home,
       ports: runtime.ports(),
       offline: runtime.offline,
+      diskFull: store.diskFull,
       accounts,
     };
   }

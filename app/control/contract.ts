@@ -54,6 +54,11 @@ export interface BridgeStatus {
   home: string;
   ports: { imap: number | null; smtp: number | null; control: number | null };
   offline: boolean;
+  /**
+   * While the disk holding the data directory is full: one sentence naming the disk and the
+   * directory. Writes (new mail, flags, imports) are refused meanwhile; reading goes on.
+   */
+  diskFull: string | null;
   accounts: AccountStatus[];
 }
 

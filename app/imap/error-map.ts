@@ -3,7 +3,7 @@
  */
 import { ImapBadError, ImapNoError } from './errors.ts';
 import { responseText } from './format.ts';
-import { ConflictError, NotFoundError, UnlockError, UserError } from '../shared/errors.ts';
+import { ConflictError, isDiskFull, NotFoundError, UnlockError, UserError } from '../shared/errors.ts';
 
 export interface ErrorReply {
   status: 'NO' | 'BAD';
@@ -18,6 +18,13 @@ export function mapError(err: unknown): ErrorReply {
     return { status: 'BAD', code: err.responseCode, text: err.message, internal: false };
   if (err instanceof ImapNoError)
     return { status: 'NO', code: err.responseCode, text: err.message, internal: false };
+  if (isDiskFull(err))
+    return {
+      status: 'NO',
+      code: 'OVERQUOTA',
+      text: 'Lockbridge cannot store this: its disk is full (stored mail can still be read)',
+      internal: false,
+    };
   if (err instanceof NotFoundError)
     return { status: 'NO', code: 'NONEXISTENT', text: err.message, internal: false };
   if (err instanceof ConflictError)

@@ -43,3 +43,24 @@ export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
 }
+
+/** The disk holding the data directory is full: writes are refused, stored mail is still served. */
+export class DiskFullError extends UserError {
+  override name = 'DiskFullError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('disk-full', message, options);
+  }
+}
+
+const DISK_FULL_CODES = new Set(['SQLITE_FULL', 'ENOSPC', 'EDQUOT']);
+
+/** True when err (or an error it wraps) says the disk is full: SQLite's SQLITE_FULL, ENOSPC, EDQUOT. */
+export function isDiskFull(err: unknown): boolean {
+  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
+    if (e instanceof DiskFullError) return true;
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && DISK_FULL_CODES.has(code)) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}

@@ -13,6 +13,7 @@ import {
   TemporarySubmissionError,
   Utf8RequiredError,
 } from './errors.ts';
+import { isDiskFull } from '../shared/errors.ts';
 
 export interface SmtpReply {
   code: number;
@@ -31,6 +32,8 @@ export function replyFor(err: unknown): SmtpReply {
   if (err instanceof MessageTooLargeError) return { code: 552, message: err.message };
   if (err instanceof Utf8RequiredError) return { code: 554, message: err.message };
   if (err instanceof InvalidMessageError) return { code: 554, message: err.message };
+  if (isDiskFull(err))
+    return { code: 452, message: "Lockbridge's disk is full; nothing was sent, try again later" };
   if (err instanceof TemporarySubmissionError)
     return { code: 451, message: `${err.message}; try again later` };
   if (err instanceof SubmissionError) return { code: 554, message: err.message };

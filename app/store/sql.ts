@@ -3,6 +3,7 @@
  * that queues change-feed events and emits them only after the outermost commit.
  */
 import type { SqlDatabase, SqlStatement } from '../../native/sqlcipher.ts';
+import { DiskFullError, isDiskFull } from '../shared/errors.ts';
 import type { ChangeFeed, StoreEvent, StoreEventBody } from './change-feed.ts';
 
 export class StoreDb {
@@ -17,10 +18,14 @@ export class StoreDb {
    * rows is current while this number is the one it was filled at.
    */
   generation = 0;
+  /** Set while the last write failed because the disk is full (the sentence for the user). */
+  diskFull: string | null = null;
+  readonly #diskFullMessage: () => string;
 
-  constructor(db: SqlDatabase, feed: ChangeFeed) {
+  constructor(db: SqlDatabase, feed: ChangeFeed, diskFullMessage: () => string = () => 'the disk is full') {
     this.db = db;
     this.feed = feed;
+    this.#diskFullMessage = diskFullMessage;
   }
 
   /**
@@ -64,6 +69,12 @@ export class StoreDb {
     try {
       result = this.db.transaction(fn).immediate();
       events = this.#pending;
+      this.diskFull = null;
+    } catch (err) {
+      // SQLite rolled the transaction back: nothing half-written. Say which disk, once, here.
+      if (!isDiskFull(err) || err instanceof DiskFullError) throw err;
+      this.diskFull = this.#diskFullMessage();
+      throw new DiskFullError(this.diskFull, { cause: err });
     } finally {
       this.#pending = null;
       this.generation++;

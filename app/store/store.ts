@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { diskFullMessage, freeBytes } from '../config/disk.ts';
 import type { KeychainWrapper } from '../../native/keychain.ts';
 import { openEncryptedDatabase, WrongKeyError, type SqlDatabase } from '../../native/sqlcipher.ts';
 import { ConflictError, UnlockError } from '../shared/errors.ts';
@@ -97,7 +98,7 @@ export class Store {
     this.#logger = init.logger;
     this.#kdf = init.kdf;
     this.changes = new ChangeFeed(init.logger);
-    this.sql = new StoreDb(init.db, this.changes);
+    this.sql = new StoreDb(init.db, this.changes, () => diskFullMessage(init.dir));
     this.pending = new PendingChangesRepo(this.sql);
     this.accounts = new AccountsRepo(this.sql);
     this.mailboxes = new MailboxesRepo(this.sql, this.pending);
@@ -115,6 +116,15 @@ export class Store {
       });
       this.#indexer.kick();
     }
+  }
+
+  /**
+   * The sentence for the user while the last write failed because the disk is full; null again
+   * after a write succeeds or once the disk has room (4 MiB free) again.
+   */
+  get diskFull(): string | null {
+    if (this.sql.diskFull && (freeBytes(this.dir) ?? 0) >= 4 * 1024 * 1024) this.sql.diskFull = null;
+    return this.sql.diskFull;
   }
 
   /** Runs fn as one write transaction; change events are delivered after the commit. */

@@ -18,6 +18,7 @@ export async function runStatus(ctx: CliContext, argv: string[]): Promise<number
       ctx.stdout,
       remote ? `Bridge running (IMAP ${s.ports.imap}, SMTP ${s.ports.smtp})` : 'Bridge not running',
     );
+    if (s.diskFull) println(ctx.stdout, `Disk full: ${s.diskFull}`);
     if (!s.accounts.length) println(ctx.stdout, 'No accounts.');
     for (const a of s.accounts) {
       const pct = a.sync.messagesTotal

@@ -138,6 +138,11 @@ export function AccountsPage() {
           Add account
         </button>
       </div>
+      {status?.diskFull ? (
+        <p className="note" role="alert">
+          Disk full: {status.diskFull}
+        </p>
+      ) : null}
       {status?.offline ? (
         <p className="note">The bridge runs offline: it does not contact your providers.</p>
       ) : null}

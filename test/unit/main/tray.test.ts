@@ -37,6 +37,7 @@ function status(over: Partial<BridgeStatus> = {}): BridgeStatus {
     home: '/h',
     ports: { imap: 1143, smtp: 1025, control: null },
     offline: false,
+    diskFull: null,
     accounts: [account('a@example.org')],
     ...over,
   };

@@ -31,6 +31,7 @@ function status(over: Partial<BridgeStatus> = {}): BridgeStatus {
     home: '/h',
     ports: { imap: 1, smtp: 2, control: 3 },
     offline: false,
+    diskFull: null,
     accounts: [account()],
     ...over,
   };
