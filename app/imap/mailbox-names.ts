@@ -56,9 +56,10 @@ const PERCENT = -2;
 
 /**
  * Compile a LIST pattern (`*` any, `%` any except delimiter), reference prepended. Matching runs the
- * pattern as an NFA over the name (hand-written: a regular expression or glob library backtracks, and
- * `LIST "" "**********q"` took seconds): O(name length × pattern tokens) per name, runs of wildcards
- * collapsed, and a pattern with more literal characters than the name is refused before any work.
+ * pattern as a bit-parallel NFA over the name (hand-written: a regular expression or glob library
+ * backtracks, and `LIST "" "**********q"` took seconds): one pass over the name, each character
+ * costing (pattern tokens / 32) word operations; runs of wildcards are collapsed, and a pattern
+ * with more literal characters than the name is refused before any work.
  */
 export function listMatcher(reference: string, pattern: string): (name: string) => boolean {
   let full = reference && !pattern.startsWith(DELIMITER) ? reference + pattern : pattern;
@@ -81,40 +82,67 @@ export function listMatcher(reference: string, pattern: string): (name: string) 
       literals++;
     }
   }
+  // State i = "the first i tokens matched"; bit i of these masks is state i.
   const m = tokens.length;
-  const active = new Uint8Array(m + 1);
-  let cur = new Int32Array(m + 1);
-  let next = new Int32Array(m + 1);
+  const words = (m >> 5) + 1;
+  const mask = (): Uint32Array => new Uint32Array(words);
+  const set = (b: Uint32Array, i: number): void => {
+    b[i >> 5]! |= 1 << (i & 31);
+  };
+  const star = mask(); // states that stay on any character
+  const pct = mask(); // states that stay on any character but the delimiter
+  const wild = mask(); // wildcard states (they also match the empty string: state i+1 is active too)
+  const advance = new Map<number, Uint32Array>(); // per character: states whose literal it is
+  for (let i = 0; i < m; i++) {
+    const t = tokens[i]!;
+    if (t === STAR) set(star, i);
+    else if (t === PERCENT) set(pct, i);
+    else {
+      let a = advance.get(t);
+      if (!a) advance.set(t, (a = mask()));
+      set(a, i);
+      continue;
+    }
+    set(wild, i);
+  }
+  const accept = m;
+  const cur = mask();
+  const next = mask();
+  /** d |= (d & wild) << 1: a wildcard state also lets the state after it in (runs are collapsed). */
+  const closure = (d: Uint32Array): void => {
+    let carry = 0;
+    for (let w = 0; w < words; w++) {
+      const x = d[w]! & wild[w]!;
+      const out = ((x << 1) | carry) >>> 0;
+      carry = x >>> 31;
+      d[w] = (d[w]! | out) >>> 0;
+    }
+  };
   return (name: string): boolean => {
     if (literals > name.length) return false;
-    active.fill(0);
-    // add state s and, through wildcards that match the empty string, the states after it
-    const add = (list: Int32Array, count: number, s: number): number => {
-      while (s <= m && !active[s]) {
-        active[s] = 1;
-        list[count++] = s;
-        if (s < m && tokens[s]! < 0) s++;
-        else break;
-      }
-      return count;
-    };
-    let n = add(cur, 0, 0);
-    for (let i = 0; i < name.length && n > 0; i++) {
+    cur.fill(0);
+    cur[0] = 1;
+    closure(cur);
+    for (let i = 0; i < name.length; i++) {
       const c = name.charCodeAt(i);
-      for (let j = 0; j < n; j++) active[cur[j]!] = 0;
-      let k = 0;
-      for (let j = 0; j < n; j++) {
-        const s = cur[j]!;
-        if (s === m) continue;
-        const t = tokens[s]!;
-        if (t === STAR || (t === PERCENT && c !== 0x2f)) k = add(next, k, s);
-        else if (t === c) k = add(next, k, s + 1);
+      const adv = advance.get(c);
+      const stay = c === 0x2f ? null : pct;
+      let carry = 0;
+      let any = 0;
+      for (let w = 0; w < words; w++) {
+        const d = cur[w]!;
+        const moved = adv ? d & adv[w]! : 0;
+        let v = ((moved << 1) | carry) >>> 0;
+        carry = moved >>> 31;
+        v |= d & star[w]!;
+        if (stay) v |= d & stay[w]!;
+        next[w] = v >>> 0;
+        any |= v;
       }
-      const tmp = cur;
-      cur = next;
-      next = tmp;
-      n = k;
+      if (!any) return false;
+      cur.set(next);
+      closure(cur);
     }
-    return n > 0 && active[m] === 1;
+    return (cur[accept >> 5]! & (1 << (accept & 31))) !== 0;
   };
 }

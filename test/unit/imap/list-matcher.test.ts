@@ -37,6 +37,27 @@ describe('LIST pattern matcher', () => {
     }
   });
 
+  it('agrees with a regular expression on long patterns (several 32-state words)', () => {
+    const seed = fuzzSeed();
+    const rng = new Prng(seed);
+    for (let n = 0; n < 3000; n++) {
+      let pat = '';
+      const len = 20 + rng.int(120);
+      for (let i = 0; i < len; i++)
+        pat += rng.chance(0.06) ? rng.pick(['*', '%']) : rng.pick(['a', 'b', '/']);
+      // a name built from the pattern (wildcards filled in), sometimes changed in one place
+      let name = pat.replace(/[*%]/g, (w) =>
+        Array.from({ length: rng.int(4) }, () => rng.pick(w === '*' ? ['a', 'b', '/'] : ['a', 'b'])).join(''),
+      );
+      if (rng.chance(0.5)) {
+        const at = rng.int(name.length);
+        name = name.slice(0, at) + rng.pick(['a', 'b', '/', '']) + name.slice(at + 1);
+      }
+      const want = reference(pat).test(name);
+      assert.equal(listMatcher('', pat)(name), want, `seed ${seed}: pattern ${pat} name ${name}`);
+    }
+  });
+
   it('reference and INBOX handling', () => {
     assert.equal(listMatcher('Projects/', '%')('Projects/2026'), true);
     assert.equal(listMatcher('Projects/', '%')('Projects/2026/Q1'), false);
