@@ -10,8 +10,8 @@ export interface SummaryInput {
 const SECURITY: Record<string, string> = { starttls: 'STARTTLS', tls: 'SSL/TLS', none: 'no TLS' };
 
 function percent(a: BridgeStatus['accounts'][number]): string {
-  const { messagesSynced, messagesTotal, phase } = a.sync;
-  if (phase === 'initial' && messagesTotal === 0) return 'first sync starting';
+  const { messagesSynced, messagesTotal, phase, sizesKnown } = a.sync;
+  if (!sizesKnown) return messagesSynced > 0 ? `${messagesSynced} messages synced so far` : 'not counted yet';
   if (messagesTotal === 0) return 'up to date';
   const pct = Math.floor((100 * messagesSynced) / messagesTotal);
   return pct >= 100 && phase === 'idle'

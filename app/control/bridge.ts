@@ -89,6 +89,7 @@ const EMPTY_PROGRESS: SyncProgress = {
   bytesSynced: 0,
   eta: null,
   folders: [],
+  sizesKnown: false,
 };
 
 export interface BridgeControlDeps {

@@ -32,6 +32,11 @@ export interface SyncProgress {
   /** Seconds, when an estimate exists. */
   eta: number | null;
   folders: FolderProgress[];
+  /**
+   * False until every folder's size is known (a new account, or before the first listing):
+   * totals and percentages are then incomplete and should be shown as indeterminate.
+   */
+  sizesKnown: boolean;
 }
 
 export interface AccountStatus {

@@ -395,6 +395,13 @@ class Engine implements SyncEngine {
         (f) =>
           !this.#store.syncState.get<{ initialDone: boolean }>(this.accountId, f.remote.path)?.initialDone,
       );
+      this.#progress.knowSizes(
+        folders.map((f) => ({
+          name: f.local.name,
+          total: f.remote.messages,
+          synced: this.#q.mappedCount(this.accountId, f.remote.path),
+        })),
+      );
       this.#progress.begin(initial ? 'initial' : 'incremental');
       this.#emitProgress(true);
       let backfillLeft = false;

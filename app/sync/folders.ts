@@ -16,19 +16,23 @@ export interface RemoteFolder {
   specialUse: SpecialUse | null;
   subscribed: boolean;
   selectable: boolean;
+  /** Message count from the listing (LIST-STATUS, else STATUS), null when the provider gave none. */
+  messages: number | null;
 }
 
 const SPECIAL = new Set(['\\Sent', '\\Drafts', '\\Trash', '\\Junk', '\\Archive', '\\All', '\\Flagged']);
 const ORDER = ['\\Sent', '\\Drafts', '\\Archive', '\\Junk', '\\Trash', '\\All', '\\Flagged'];
 
 export async function listRemoteFolders(client: ImapFlow): Promise<RemoteFolder[]> {
-  const list = await client.list();
+  // the counts let progress show the whole sync's size before the first folder is fetched
+  const list = await client.list({ statusQuery: { messages: true } });
   return list.map((m) => ({
     path: m.path,
     delimiter: m.delimiter || '/',
     specialUse: m.specialUse && SPECIAL.has(m.specialUse) ? (m.specialUse as SpecialUse) : null,
     subscribed: m.subscribed !== false,
     selectable: !(m.flags?.has('\\Noselect') || m.flags?.has('\\NonExistent')),
+    messages: typeof m.status?.messages === 'number' ? m.status.messages : null,
   }));
 }
 

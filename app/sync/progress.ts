@@ -7,11 +7,23 @@ export class ProgressTracker {
   #bytes = 0;
   #startedAt = 0;
   #syncedAtStart = 0;
+  #sizesKnown = false;
 
   begin(phase: SyncProgress['phase']): void {
     this.phase = phase;
     this.#startedAt = Date.now();
     this.#syncedAtStart = this.#synced();
+  }
+
+  /**
+   * Every folder's size as the provider listed it at the start of a pass: from here on the
+   * totals cover the whole sync (folders the listing did not count keep their last numbers).
+   */
+  knowSizes(folders: ReadonlyArray<{ name: string; total: number | null; synced: number }>): void {
+    const names = new Set(folders.map((f) => f.name));
+    for (const name of [...this.#folders.keys()]) if (!names.has(name)) this.#folders.delete(name);
+    for (const f of folders) if (f.total !== null) this.setFolder(f.name, f.total, f.synced);
+    this.#sizesKnown = folders.every((f) => f.total !== null || this.#folders.has(f.name));
   }
 
   setFolder(name: string, total: number, synced: number): void {
@@ -58,6 +70,7 @@ export class ProgressTracker {
       bytesSynced: this.#bytes,
       eta,
       folders,
+      sizesKnown: this.#sizesKnown,
     };
   }
 }

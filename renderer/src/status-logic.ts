@@ -5,14 +5,16 @@ import type {
   BridgeStatus,
   ConnectionState,
 } from '../../app/control/contract.ts';
+import { percent } from './format.ts';
 
-export type OverallState = 'locked' | 'error' | 'syncing' | 'ok' | 'offline' | 'unknown';
+export type OverallState = 'locked' | 'error' | 'syncing' | 'ok' | 'offline' | 'unknown' | 'no-accounts';
 
 const FAILED: readonly ConnectionState[] = ['auth-failed', 'tls-failed', 'error'];
 
 export function accountSyncing(a: AccountStatus): boolean {
   if (a.paused) return false;
   if (a.connection === 'connecting') return true;
+  if (a.sync.phase !== 'idle' && !a.sync.sizesKnown) return true;
   return a.sync.phase !== 'idle' && a.sync.messagesSynced < a.sync.messagesTotal;
 }
 
@@ -27,6 +29,7 @@ export function overallState(status: BridgeStatus | null): OverallState {
   if (status.accounts.some(accountFailed)) return 'error';
   if (status.accounts.some(accountSyncing)) return 'syncing';
   if (status.offline) return 'offline';
+  if (status.accounts.length === 0) return 'no-accounts';
   return 'ok';
 }
 
@@ -37,6 +40,7 @@ export const STATE_LABEL: Record<OverallState, string> = {
   ok: 'Up to date',
   offline: 'Offline',
   unknown: 'Connecting…',
+  'no-accounts': 'No accounts yet',
 };
 
 export const CONNECTION_LABEL: Record<ConnectionState, string> = {
@@ -48,6 +52,49 @@ export const CONNECTION_LABEL: Record<ConnectionState, string> = {
   error: 'Error',
   paused: 'Paused',
 };
+
+/** What one progress bar shows: a percentage, or indeterminate (sizes not known yet). */
+export interface ProgressView {
+  /** null = indeterminate. */
+  percent: number | null;
+  detail: string;
+}
+
+/** The highest percentage shown during the current sync of one account (see `progressView`). */
+export interface ProgressMemo {
+  active: boolean;
+  max: number;
+}
+
+/**
+ * The overall bar of an account. Indeterminate until every folder's size is known (a new account
+ * shows neither "0 of 0 · 100 %" nor a percentage of a partial total); within one sync (from a
+ * non-idle phase until idle again) it never goes backwards, even when new mail raises the total.
+ */
+export function progressView(
+  account: AccountStatus,
+  memo: ProgressMemo | null,
+): { view: ProgressView; memo: ProgressMemo | null } {
+  const sync = account.sync;
+  if (!sync.sizesKnown) {
+    const reaching =
+      !account.paused && (account.connection === 'online' || account.connection === 'connecting');
+    const detail = !reaching
+      ? 'Not counted yet: waiting for a connection'
+      : sync.messagesSynced > 0
+        ? `${sync.messagesSynced} messages so far`
+        : 'Counting messages…';
+    return { view: { percent: null, detail }, memo };
+  }
+  const raw = percent(sync.messagesSynced, sync.messagesTotal);
+  const active = sync.phase !== 'idle';
+  const floor = memo?.active ? memo.max : 0;
+  const shown = active ? Math.max(floor, raw) : raw;
+  return {
+    view: { percent: shown, detail: `${sync.messagesSynced} of ${sync.messagesTotal} messages` },
+    memo: { active, max: shown },
+  };
+}
 
 /** Applies an event to the last known status (null when the event says nothing about it). */
 export function applyEvent(status: BridgeStatus | null, event: BridgeEvent): BridgeStatus | null {

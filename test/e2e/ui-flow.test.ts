@@ -190,9 +190,38 @@ test('first run in the browser: serve starts locked, the UI creates the store, t
   assert.ok(Number(ready.imap) > 0 && Number(ready.smtp) > 0);
   assert.equal(Number(ready.control), controlPort, 'same control listener, same token');
   assert.equal(await page.getByRole('navigation', { name: 'Main' }).count(), 1, 'navigation once unlocked');
+  // no accounts: the header says so (not "Up to date"), and the Accounts tab is the current one
+  await page.locator('[data-state="no-accounts"]').getByText('No accounts yet').waitFor();
+  assert.equal(
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Accounts', exact: true })
+      .getAttribute('aria-current'),
+    'page',
+  );
+  await screenshot(page, 'no-accounts');
 });
 
 test('add the Dovecot account: settings found through SRV records; TLS failure, unreachable host, wrong password shown as the engine says; then added', async () => {
+  // record every state the overall bar of the new account shows, from its very first render:
+  // 'counting' while folder sizes are unknown, else the percentage
+  await page.evaluate(() => {
+    const seen: Array<number | string> = [];
+    const g = globalThis as unknown as PageGlobals;
+    g.__seen = seen;
+    const record = () => {
+      const bar = g.document.querySelector('[role="progressbar"][aria-label^="Sync of"]');
+      if (!bar) return;
+      const now = bar.getAttribute('aria-valuenow');
+      const v = now === null ? 'counting' : Number(now);
+      if (seen[seen.length - 1] !== v) seen.push(v);
+    };
+    new g.MutationObserver(record).observe(g.document.body, {
+      subtree: true,
+      attributes: true,
+      childList: true,
+    });
+  });
   await page.getByLabel('Your e-mail address').fill(EMAIL);
   await page.getByRole('button', { name: 'Continue' }).click();
   await page.getByRole('heading', { name: 'Provider settings' }).waitFor({ timeout: 20_000 });
@@ -257,24 +286,7 @@ test('add the Dovecot account: settings found through SRV records; TLS failure, 
   );
 });
 
-test('sync progress reaches 100 % for the pre-filled folders', async () => {
-  // record every value the overall bar shows, to check it only moves forward
-  await page.evaluate(() => {
-    const seen: number[] = [];
-    const g = globalThis as unknown as PageGlobals;
-    g.__seen = seen;
-    const record = () => {
-      const bar = g.document.querySelector('[role="progressbar"][aria-label^="Sync of"]');
-      const v = bar ? Number(bar.getAttribute('aria-valuenow')) : NaN;
-      if (!Number.isNaN(v) && seen[seen.length - 1] !== v) seen.push(v);
-    };
-    record();
-    new g.MutationObserver(record).observe(g.document.body, {
-      subtree: true,
-      attributes: true,
-      childList: true,
-    });
-  });
+test('sync progress: counting until folder sizes are known, then forward only to 100 %', async () => {
   const card = page.locator(`article[data-account="${EMAIL}"]`);
   const total = INBOX_COUNT + ARCHIVE_COUNT;
   const overall = card.getByRole('progressbar', { name: `Sync of ${EMAIL}` });
@@ -312,10 +324,15 @@ test('sync progress reaches 100 % for the pre-filled folders', async () => {
     new RegExp(`${ARCHIVE_COUNT} of ${ARCHIVE_COUNT}`),
   );
   const seen = await page.evaluate(() => (globalThis as unknown as PageGlobals).__seen ?? []);
+  const numbers = seen.filter((v): v is number => typeof v === 'number');
   assert.deepEqual(
-    [...seen].sort((a, b) => a - b),
-    seen,
+    [...numbers].sort((a, b) => a - b),
+    numbers,
     `progress never goes back: ${seen.join(' → ')}`,
+  );
+  assert.ok(
+    seen.indexOf('counting') <= 0 && seen.lastIndexOf('counting') <= 0,
+    `counting only before the first percentage: ${seen.join(' → ')}`,
   );
   await card.getByText('Online').waitFor({ timeout: 20_000 });
   await page.waitForFunction(
@@ -326,6 +343,27 @@ test('sync progress reaches 100 % for the pre-filled folders', async () => {
   );
   await assertAccessible(page, 'accounts');
   await screenshot(page, 'accounts');
+  // the counting state as a new account shows it before the provider has listed its folders:
+  // the status answers are rewritten to that state and live events held back (the UI polls)
+  await page.route('**/api/events**', (route) => route.fulfill({ status: 204 }));
+  await page.route('**/api/status', async (route) => {
+    const res = await route.fetch();
+    const body = (await res.json()) as { result: { accounts: { sync: Record<string, unknown> }[] } };
+    for (const a of body.result.accounts)
+      a.sync = { ...a.sync, phase: 'initial', sizesKnown: false, messagesSynced: 0, folders: [] };
+    await route.fulfill({ response: res, json: body });
+  });
+  await page.reload();
+  const counting = card.getByRole('progressbar', { name: `Sync of ${EMAIL}` });
+  await card.getByText('Counting messages…').waitFor();
+  assert.equal(await counting.getAttribute('aria-valuenow'), null, 'indeterminate: no value');
+  assert.equal(await counting.getAttribute('aria-busy'), 'true');
+  assert.doesNotMatch(await card.innerText(), /%/, 'no percentage while counting');
+  await assertAccessible(page, 'accounts (counting)');
+  await screenshot(page, 'accounts-counting');
+  await page.unrouteAll();
+  await page.reload();
+  await card.getByText(`${total} of ${total} messages · 100 %`).waitFor();
   await page.setViewportSize({ width: 1280, height: 800 });
   await screenshot(page, 'accounts-1280');
   await page.setViewportSize({ width: 800, height: 600 });

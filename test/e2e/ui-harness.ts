@@ -42,7 +42,7 @@ export interface PageGlobals {
     observe(target: PageElement, opts: Record<string, boolean>): void;
   };
   axe?: { run(context: unknown, options: unknown): Promise<{ violations: AxeViolation[] }> };
-  __seen?: number[];
+  __seen?: Array<number | string>;
 }
 
 export interface ServeLines {

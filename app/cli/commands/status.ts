@@ -24,9 +24,12 @@ export async function runStatus(ctx: CliContext, argv: string[]): Promise<number
       const pct = a.sync.messagesTotal
         ? Math.floor((100 * a.sync.messagesSynced) / a.sync.messagesTotal)
         : 100;
+      const progress = a.sync.sizesKnown
+        ? `${pct}% (${a.sync.messagesSynced}/${a.sync.messagesTotal})`
+        : `(${a.sync.messagesSynced} so far; folder sizes not known yet)`;
       println(
         ctx.stdout,
-        `${a.email}: ${a.connection}${a.paused ? ' (paused)' : ''}, sync ${a.sync.phase} ${pct}% (${a.sync.messagesSynced}/${a.sync.messagesTotal})`,
+        `${a.email}: ${a.connection}${a.paused ? ' (paused)' : ''}, sync ${a.sync.phase} ${progress}`,
       );
       println(
         ctx.stdout,

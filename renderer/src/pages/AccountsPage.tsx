@@ -2,7 +2,7 @@
  * Accounts: connection state, overall and per-folder sync progress (live through events, with
  * polling as a fallback), last error, outbox counts, pause/resume and remove.
  */
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import type { AccountInfo, AccountStatus } from '../../../app/control/contract.ts';
 import { useApp } from '../app-context.ts';
 import { Badge } from '../components/Badge.tsx';
@@ -13,7 +13,7 @@ import { ProgressBar } from '../components/ProgressBar.tsx';
 import { formatBytes, formatEta } from '../format.ts';
 import { useAction } from '../hooks/useAction.ts';
 import { useLoad } from '../hooks/useLoad.ts';
-import { accountFailed, CONNECTION_LABEL } from '../status-logic.ts';
+import { accountFailed, CONNECTION_LABEL, progressView, type ProgressMemo } from '../status-logic.ts';
 
 function connectionKind(a: AccountStatus): 'ok' | 'warn' | 'error' | 'neutral' {
   if (accountFailed(a)) return 'error';
@@ -34,6 +34,9 @@ function AccountCard({
   const { bridge, refreshStatus, toast } = useApp();
   const action = useAction();
   const s = account.sync;
+  const memo = useRef<ProgressMemo | null>(null);
+  const progress = progressView(account, memo.current);
+  memo.current = progress.memo;
   const headingId = `acct-${account.email.replace(/[^A-Za-z0-9]/g, '-')}`;
   const togglePause = async () => {
     const done = await action.run(async () => {
@@ -70,14 +73,15 @@ function AccountCard({
         label={`Sync of ${account.email}`}
         done={s.messagesSynced}
         total={s.messagesTotal}
-        detail={`${s.messagesSynced} of ${s.messagesTotal} messages`}
+        percent={progress.view.percent}
+        detail={progress.view.detail}
       />
       <p className="muted small">
         {phase}
         {s.bytesSynced > 0 ? ` · ${formatBytes(s.bytesSynced)} downloaded` : ''}
         {s.eta !== null && s.eta > 0 ? ` · about ${formatEta(s.eta)} left` : ''}
       </p>
-      {s.folders.length > 0 ? (
+      {s.folders.length > 0 && s.sizesKnown ? (
         <details className="folders" open={s.folders.length <= 8}>
           <summary>Folders ({s.folders.length})</summary>
           <ul className="folder-list">

@@ -23,6 +23,14 @@ import { analyzeMessage } from '../../../app/mime/analyze.ts';
 import { Gpg, makeKey, type TestKey } from './pgp-tools.ts';
 import { SinkServer } from './sink-server.ts';
 
+/** Polls `cond` until true (a hang guard of 60 s, not a speed limit). */
+async function until(cond: () => boolean, what: string): Promise<void> {
+  for (const deadline = Date.now() + 60_000; !cond();) {
+    if (Date.now() > deadline) throw new Error(`never happened: ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 const ALICE = 'alice@example.org';
 const LOCAL_PW = 'local-pw-123';
 
@@ -396,7 +404,7 @@ describe('outgoing pipeline: per-recipient encryption, Bcc copies, relay', () =>
       text: 'o',
       messageId: '<m-off@example.org>',
     });
-    await new Promise((r) => setTimeout(r, 250));
+    // the submission has been answered, so a copy would already be scheduled: none is
     assert.equal(sent.pending, 0);
     assert.equal(sentCopyExists(store, box.id, '<m-off@example.org>'), false);
     settings = { ...settings, fileSentCopies: true };
@@ -411,7 +419,7 @@ describe('outgoing pipeline: per-recipient encryption, Bcc copies, relay', () =>
       messageId: '<m-filed@example.org>',
     });
     assert.equal(sent.pending, 1);
-    await new Promise((r) => setTimeout(r, 300));
+    await until(() => sent.pending === 0, 'the grace period ends and the copy is filed');
     assert.equal(count(), n0 + 1);
     assert.ok(sentCopyExists(store, box.id, '<m-filed@example.org>'));
     const uids = store.messages.uids(box.id);
@@ -430,7 +438,8 @@ describe('outgoing pipeline: per-recipient encryption, Bcc copies, relay', () =>
       'From: alice@example.org\r\nTo: bob@example.net\r\nSubject: own copy\r\nMessage-ID: <m-own@example.org>\r\n\r\nc\r\n',
     );
     store.messages.insert(box.id, { raw: own, analysis: analyzeMessage(own) });
-    await new Promise((r) => setTimeout(r, 300));
+    // the recorder's decision for this message is made when its grace period ends
+    await until(() => sent.pending === 0, "the grace period of the client's own copy ends");
     assert.equal(count(), n0 + 2);
     t.close();
     // flush files what is pending at shutdown

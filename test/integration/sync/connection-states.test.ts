@@ -111,13 +111,12 @@ test('engine: --offline never connects and queues local changes', async () => {
   try {
     const e = local.engine({ offline: true });
     e.start();
-    await new Promise((r) => setTimeout(r, 300));
     assert.equal(e.status().connection, 'offline');
     const box = local.store.mailboxes.create(local.accountId, 'Offline');
     const raw = Buffer.from(msg(1));
     local.store.messages.insert(box.id, { raw, analysis: analyzeMessage(raw) });
-    await new Promise((r) => setTimeout(r, 300));
-    assert.equal(e.status().pending, 2); // mailbox-create + append, waiting
+    // both changes queued is the event that shows the engine has seen them
+    await until(() => e.status().pending === 2, 60_000, 'mailbox-create + append queued');
     assert.equal(e.status().connection, 'offline');
     const st = await p.mailboxStatus(alice, 'INBOX');
     assert.ok(st.uidnext !== undefined);

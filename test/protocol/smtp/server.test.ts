@@ -121,7 +121,6 @@ describe('SMTP submission server (raw transcripts)', () => {
       times.push(Date.now() - t0);
       assert.match(r, /^535 5\.7\.8 authentication failed/);
     }
-    assert.ok(times[0]! < 250 && times[1]! < 250, `first attempts are quick: ${times.join(',')}`);
     assert.ok(times[2]! >= 280, `third failure is delayed: ${times.join(',')}`);
     assert.ok(times[3]! >= 580, `fourth failure waits longer: ${times.join(',')}`);
     c.close();

@@ -21,7 +21,15 @@ function account(email: string, over: Partial<AccountStatus> = {}): AccountStatu
   return {
     email,
     connection: 'online',
-    sync: { phase: 'idle', messagesTotal: 100, messagesSynced: 100, bytesSynced: 1, eta: null, folders: [] },
+    sync: {
+      phase: 'idle',
+      messagesTotal: 100,
+      messagesSynced: 100,
+      bytesSynced: 1,
+      eta: null,
+      folders: [],
+      sizesKnown: true,
+    },
     outbox: { queued: 0, failed: 0 },
     lastError: null,
     paused: false,
@@ -110,6 +118,7 @@ test('state: syncing during an initial sync, while behind, while connecting', ()
           bytesSynced: 0,
           eta: 60,
           folders: [],
+          sizesKnown: true,
         },
       }),
       account('b@example.org'),
@@ -121,7 +130,15 @@ test('state: syncing during an initial sync, while behind, while connecting', ()
     accounts: [
       account('a@example.org', {
         connection: 'connecting',
-        sync: { phase: 'idle', messagesTotal: 0, messagesSynced: 0, bytesSynced: 0, eta: null, folders: [] },
+        sync: {
+          phase: 'idle',
+          messagesTotal: 0,
+          messagesSynced: 0,
+          bytesSynced: 0,
+          eta: null,
+          folders: [],
+          sizesKnown: true,
+        },
       }),
     ],
   });
@@ -167,6 +184,7 @@ test('events: sync progress and connection changes update the state between stat
       bytesSynced: 0,
       eta: null,
       folders: [],
+      sizesKnown: true,
     },
   });
   assert.equal(trayState(t), 'syncing');

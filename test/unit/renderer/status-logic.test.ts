@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AccountStatus, BridgeStatus, Settings } from '../../../app/control/contract.ts';
-import { applyEvent, overallState } from '../../../renderer/src/status-logic.ts';
+import { applyEvent, overallState, progressView, STATE_LABEL } from '../../../renderer/src/status-logic.ts';
 import {
   looksLikeEmail,
   passphraseProblem,
@@ -14,7 +14,15 @@ function account(over: Partial<AccountStatus> = {}): AccountStatus {
   return {
     email: 'a@example.test',
     connection: 'online',
-    sync: { phase: 'idle', messagesTotal: 10, messagesSynced: 10, bytesSynced: 0, eta: null, folders: [] },
+    sync: {
+      phase: 'idle',
+      messagesTotal: 10,
+      messagesSynced: 10,
+      bytesSynced: 0,
+      eta: null,
+      folders: [],
+      sizesKnown: true,
+    },
     outbox: { queued: 0, failed: 0 },
     lastError: null,
     paused: false,
@@ -43,7 +51,15 @@ test('overall state: locked > error > syncing > offline > ok', () => {
   assert.equal(overallState(status({ initialized: false })), 'locked');
   assert.equal(overallState(status({ accounts: [account({ connection: 'auth-failed' })] })), 'error');
   const syncing = account({
-    sync: { phase: 'initial', messagesTotal: 10, messagesSynced: 3, bytesSynced: 0, eta: 5, folders: [] },
+    sync: {
+      phase: 'initial',
+      messagesTotal: 10,
+      messagesSynced: 3,
+      bytesSynced: 0,
+      eta: 5,
+      folders: [],
+      sizesKnown: true,
+    },
   });
   assert.equal(overallState(status({ accounts: [syncing] })), 'syncing');
   assert.equal(
@@ -64,6 +80,7 @@ test('events patch the matching account only', () => {
     bytesSynced: 9,
     eta: null,
     folders: [],
+    sizesKnown: true,
   };
   const next = applyEvent(s, { type: 'sync-progress', email: 'b@example.test', progress });
   assert.equal(next?.accounts[1]?.sync.messagesSynced, 20);
@@ -106,4 +123,60 @@ test('form rules: passphrases, settings patches, addresses, PEM', () => {
   assert.ok(!looksLikeEmail('no at sign'));
   assert.ok(isPemCertificate('-----BEGIN CERTIFICATE-----\nMII\n-----END CERTIFICATE-----\n'));
   assert.ok(!isPemCertificate('-----BEGIN PRIVATE KEY-----'));
+});
+
+test('header: "No accounts yet" when there are none (not "Up to date")', () => {
+  assert.equal(overallState(status({ accounts: [] })), 'no-accounts');
+  assert.equal(STATE_LABEL['no-accounts'], 'No accounts yet');
+});
+
+test('progress: indeterminate until folder sizes are known, then a percentage that never goes back within a sync', () => {
+  const sync = (over: Partial<AccountStatus['sync']>): AccountStatus['sync'] => ({
+    phase: 'initial',
+    messagesTotal: 0,
+    messagesSynced: 0,
+    bytesSynced: 0,
+    eta: null,
+    folders: [],
+    sizesKnown: false,
+    ...over,
+  });
+  // a new account: no "0 of 0 · 100 %"
+  const fresh = progressView(account({ sync: sync({ phase: 'idle' }), connection: 'connecting' }), null);
+  assert.equal(fresh.view.percent, null);
+  assert.equal(fresh.view.detail, 'Counting messages…');
+  assert.equal(
+    progressView(account({ sync: sync({ phase: 'idle' }), connection: 'offline' }), null).view.detail,
+    'Not counted yet: waiting for a connection',
+  );
+  // sizes known: the percentage; new mail raising the total does not move the bar back
+  let memo = fresh.memo;
+  const shown: number[] = [];
+  for (const [synced, total] of [
+    [0, 100],
+    [50, 100],
+    [50, 200],
+    [120, 200],
+    [200, 200],
+  ] as const) {
+    const r = progressView(
+      account({ sync: sync({ messagesSynced: synced, messagesTotal: total, sizesKnown: true }) }),
+      memo,
+    );
+    memo = r.memo;
+    shown.push(r.view.percent as number);
+  }
+  assert.deepEqual(shown, [0, 50, 50, 60, 100]);
+  // the next sync starts afresh
+  const idle = progressView(
+    account({ sync: sync({ phase: 'idle', messagesSynced: 200, messagesTotal: 200, sizesKnown: true }) }),
+    memo,
+  );
+  const next = progressView(
+    account({
+      sync: sync({ phase: 'incremental', messagesSynced: 200, messagesTotal: 400, sizesKnown: true }),
+    }),
+    idle.memo,
+  );
+  assert.equal(next.view.percent, 50);
 });

@@ -46,8 +46,7 @@ describe('recipient domain check', () => {
       resolve4: () => new Promise(() => {}),
       resolve6: () => new Promise(() => {}),
     };
-    const t0 = Date.now();
+    // resolving at all (the resolver never answers) is what proves the timeout
     assert.equal(await checkDomain('slow.example', { resolver: hang, timeoutMs: 100 }), 'unknown');
-    assert.ok(Date.now() - t0 < 1000);
   });
 });

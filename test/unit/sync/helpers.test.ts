@@ -89,11 +89,25 @@ test('progress snapshot sums folders and estimates an ETA', async () => {
 
 test('folder names map between provider delimiters and "/"', () => {
   assert.equal(
-    localNameOf({ path: 'INBOX', delimiter: '.', specialUse: null, subscribed: true, selectable: true }),
+    localNameOf({
+      path: 'INBOX',
+      delimiter: '.',
+      specialUse: null,
+      subscribed: true,
+      selectable: true,
+      messages: null,
+    }),
     'INBOX',
   );
   assert.equal(
-    localNameOf({ path: 'Work.2026', delimiter: '.', specialUse: null, subscribed: true, selectable: true }),
+    localNameOf({
+      path: 'Work.2026',
+      delimiter: '.',
+      specialUse: null,
+      subscribed: true,
+      selectable: true,
+      messages: null,
+    }),
     'Work/2026',
   );
   assert.equal(remoteNameOf('Work/2026', '.'), 'Work.2026');
