@@ -192,12 +192,14 @@ export interface ImapAccount {
   /**
    * Create one mailbox (the server creates missing parents first, one call each). Throws
    * MailboxExistsError. The new mailbox gets a fresh uidValidity, uidNext 1, highestModseq 1,
-   * and is subscribed.
+   * and is NOT subscribed (RFC 3501 §6.3.3) — unless its name is still subscribed from before (a
+   * subscription outlives a DELETE).
    */
   createMailbox(name: string, specialUse?: SpecialUse | null): MailboxInfo;
   /**
    * Delete one mailbox and its messages. Throws MailboxNotFoundError, InvalidMailboxNameError for
    * INBOX, MailboxHasChildrenError if another mailbox is named `name/...`. Watchers get `reset`.
+   * A subscription of the name is kept (RFC 3501 §6.3.6: never removed unilaterally).
    */
   deleteMailbox(id: MailboxId): void;
   /**
@@ -208,6 +210,10 @@ export interface ImapAccount {
    */
   renameMailbox(id: MailboxId, newName: string): void;
   setSubscribed(id: MailboxId, subscribed: boolean): void;
+  /** Subscribed names that are not mailboxes (any more): LSUB / LIST (SUBSCRIBED) list them. */
+  orphanSubscriptions(): string[];
+  /** UNSUBSCRIBE of a name that is not a mailbox. */
+  forgetSubscription(name: string): void;
   status(id: MailboxId): MailboxStatus;
 
   /** Everything SELECT needs, in one consistent read. */

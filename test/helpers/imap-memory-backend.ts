@@ -112,7 +112,8 @@ export class MemoryAccount implements ImapAccount {
     }
     if (this.getMailbox(name)) throw new MailboxExistsError(name);
     const id = `mb${this.nextId++}`;
-    const info: MailboxInfo = { id, name, specialUse, subscribed: true };
+    const subscribed = this.orphans.delete(name);
+    const info: MailboxInfo = { id, name, specialUse, subscribed };
     this.boxes.set(id, {
       info,
       uidValidity: this.backend.nextUidValidity(),
@@ -131,6 +132,7 @@ export class MemoryAccount implements ImapAccount {
       if (o.info.name.startsWith(b.info.name + '/')) throw new MailboxHasChildrenError();
     }
     this.boxes.delete(id);
+    if (b.info.subscribed) this.orphans.add(b.info.name);
     this.emit(b, { kind: 'reset', reason: 'deleted' });
   }
 
@@ -149,6 +151,17 @@ export class MemoryAccount implements ImapAccount {
 
   setSubscribed(id: MailboxId, subscribed: boolean): void {
     this.box(id).info.subscribed = subscribed;
+  }
+
+  /** Subscribed names that are no mailbox (kept after DELETE). */
+  private readonly orphans = new Set<string>();
+
+  orphanSubscriptions(): string[] {
+    return [...this.orphans];
+  }
+
+  forgetSubscription(name: string): void {
+    this.orphans.delete(name);
   }
 
   status(id: MailboxId): MailboxStatus {
@@ -417,8 +430,9 @@ export class MemoryImapBackend implements ImapBackend {
     if (!a) {
       a = new MemoryAccount(this, username);
       this.accounts.set(username, a);
-      a.createMailbox('INBOX');
-      for (const d of this.defaults) a.createMailbox(d.name, d.specialUse ?? null);
+      // The defaults are subscribed, like a provider's (Dovecot's `auto = subscribe`).
+      a.setSubscribed(a.createMailbox('INBOX').id, true);
+      for (const d of this.defaults) a.setSubscribed(a.createMailbox(d.name, d.specialUse ?? null).id, true);
     }
     return a;
   }

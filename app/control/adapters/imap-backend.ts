@@ -237,7 +237,14 @@ class StoreImapAccount implements ImapAccount {
   }
 
   createMailbox(name: string, specialUse: SpecialUse | null = null): MailboxInfo {
-    return guard(() => info(this.#store.mailboxes.create(this.#accountId, name, { specialUse })));
+    return guard(() => {
+      // Not subscribed (RFC 3501), unless the name still is from before a DELETE.
+      const orphans = this.orphanSubscriptions();
+      const subscribed = orphans.includes(name);
+      const m = this.#store.mailboxes.create(this.#accountId, name, { specialUse, subscribed });
+      if (subscribed) this.#setOrphans(orphans.filter((n) => n !== name));
+      return info(m);
+    });
   }
 
   deleteMailbox(id: MailboxId): void {
@@ -245,7 +252,27 @@ class StoreImapAccount implements ImapAccount {
       const m = this.#box(id);
       if (m.name === 'INBOX') throw new InvalidMailboxNameError('INBOX cannot be deleted');
       this.#store.mailboxes.delete(m.id);
+      // RFC 3501 §6.3.6: the server never removes a subscription on its own.
+      if (m.subscribed) this.#setOrphans([...this.orphanSubscriptions().filter((n) => n !== m.name), m.name]);
     });
+  }
+
+  /** Subscribed names that are no mailbox, kept in the store's settings per account. */
+  orphanSubscriptions(): string[] {
+    return guard(() => this.#store.settings.get<string[]>(this.#orphanKey) ?? []);
+  }
+
+  forgetSubscription(name: string): void {
+    guard(() => this.#setOrphans(this.orphanSubscriptions().filter((n) => n !== name)));
+  }
+
+  get #orphanKey(): string {
+    return `imap.orphan-subscriptions.${this.#accountId}`;
+  }
+
+  #setOrphans(names: string[]): void {
+    if (names.length) this.#store.settings.set(this.#orphanKey, names);
+    else this.#store.settings.delete(this.#orphanKey);
   }
 
   renameMailbox(id: MailboxId, newName: string): void {

@@ -17,9 +17,11 @@ interface Entry {
   info: MailboxInfo | null;
   hasChildren: boolean;
   subscribedChild: boolean;
+  /** A subscribed name that is not a mailbox. */
+  orphan?: boolean;
 }
 
-function buildTree(boxes: MailboxInfo[]): Map<string, Entry> {
+function buildTree(boxes: MailboxInfo[], orphans: readonly string[]): Map<string, Entry> {
   const map = new Map<string, Entry>();
   for (const b of boxes)
     map.set(b.name, { name: b.name, info: b, hasChildren: false, subscribedChild: false });
@@ -35,6 +37,12 @@ function buildTree(boxes: MailboxInfo[]): Map<string, Entry> {
       e.hasChildren = true;
       if (b.subscribed) e.subscribedChild = true;
     }
+  }
+  // Subscribed names that are no mailbox (RFC 3501 §6.3.6): listed only by LSUB / LIST (SUBSCRIBED).
+  for (const name of orphans) {
+    const e = map.get(name);
+    if (e) e.orphan = true;
+    else map.set(name, { name, info: null, hasChildren: false, subscribedChild: false, orphan: true });
   }
   return map;
 }
@@ -106,21 +114,21 @@ function run(ctx: CommandContext, lsub: boolean): void {
     return;
   }
   const account = session.requireAccount();
-  const tree = buildTree(account.listMailboxes());
+  const subscribedOnly = lsub || sel.has('SUBSCRIBED');
+  const tree = buildTree(account.listMailboxes(), subscribedOnly ? account.orphanSubscriptions() : []);
   // A pattern (or reference) that is not valid modified UTF-7 matches nothing; it is not an error.
   const matchers = patterns.map((p) => {
     const pat = patternFromWire(p, utf8);
     return reference === null || pat === null ? () => false : listMatcher(reference, pat);
   });
   const names = [...tree.keys()].sort(sortNames);
-  const subscribedOnly = lsub || sel.has('SUBSCRIBED');
   const specialOnly = sel.has('SPECIAL-USE');
   for (const name of names) {
     if (!matchers.some((m) => m(name))) continue;
     const e = tree.get(name)!;
     const attrs: string[] = [];
     let childInfo = false;
-    const isSubscribed = e.info?.subscribed ?? false;
+    const isSubscribed = e.info?.subscribed ?? e.orphan ?? false;
     if (subscribedOnly && !isSubscribed) {
       if (sel.has('RECURSIVEMATCH') && e.subscribedChild) childInfo = true;
       else if (lsub && e.subscribedChild && patterns.some((p) => p.endsWith('%'))) {

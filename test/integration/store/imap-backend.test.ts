@@ -62,8 +62,9 @@ describe('ImapBackend over the store', () => {
     const a = acc.createMailbox('Archive', '\\Archive');
     assert.deepEqual(
       { ...a, id: 'x' },
-      { id: 'x', name: 'Archive', specialUse: '\\Archive', subscribed: true },
+      { id: 'x', name: 'Archive', specialUse: '\\Archive', subscribed: false },
     );
+    acc.setSubscribed(a.id, true);
     acc.createMailbox('Archive/2024');
     assert.throws(() => acc.createMailbox('Archive'), MailboxExistsError);
     assert.throws(() => acc.deleteMailbox(a.id), MailboxHasChildrenError);
@@ -82,6 +83,19 @@ describe('ImapBackend over the store', () => {
     assert.equal(st.uidNext, 1);
     acc.setSubscribed(a.id, false);
     assert.equal(acc.getMailbox('Old')!.subscribed, false);
+  });
+
+  it('keeps a subscription after DELETE and gives it back to a re-created mailbox (issue 15 item 5)', () => {
+    const m = acc.createMailbox('Kept');
+    acc.setSubscribed(m.id, true);
+    acc.deleteMailbox(m.id);
+    assert.deepEqual(acc.orphanSubscriptions(), ['Kept']);
+    assert.equal(acc.createMailbox('Kept').subscribed, true);
+    assert.deepEqual(acc.orphanSubscriptions(), []);
+    acc.deleteMailbox(acc.getMailbox('Kept')!.id);
+    acc.forgetSubscription('Kept');
+    assert.deepEqual(acc.orphanSubscriptions(), []);
+    assert.equal(acc.createMailbox('Kept').subscribed, false);
   });
 
   it('appends, fetches only what is asked, and feeds watchers synchronously with the origin', async () => {

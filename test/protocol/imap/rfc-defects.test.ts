@@ -3,6 +3,7 @@
  * follows the RFC (and Dovecot's answer where the RFC leaves room).
  */
 import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
 import { message, startTestServer } from '../../helpers/imap-transcript.ts';
 import type { TestServer } from '../../helpers/imap-transcript.ts';
 
@@ -163,5 +164,28 @@ describe('RFC conformance (issue 15)', () => {
     await b.expect('r14 SEARCH NEW', ['* SEARCH', 'r14 OK Search completed.']);
     a.close();
     b.close();
+  });
+
+  it('item 5: CREATE does not subscribe, DELETE keeps the subscription, LSUB/LIST (SUBSCRIBED) list it', async () => {
+    const c = await s.login();
+    await c.expect('u1 CREATE Sub5/child', ['u1 OK Create completed.']);
+    const lsub = (r: string[]): string[] => r.filter((l) => l.includes('Sub5'));
+    assert.deepEqual(lsub(await c.cmd('u2 LSUB "" *')), []);
+    await c.expect('u3 SUBSCRIBE Sub5/child', ['u3 OK Subscribe completed.']);
+    await c.expect('u4 DELETE Sub5/child', ['u4 OK Delete completed.']);
+    assert.deepEqual(lsub(await c.cmd('u5 LSUB "" *')), ['* LSUB (\\Noselect) "/" Sub5/child']);
+    assert.deepEqual(lsub(await c.cmd('u6 LIST (SUBSCRIBED) "" *')), [
+      '* LIST (\\NonExistent \\Subscribed) "/" Sub5/child',
+    ]);
+    // Plain LIST shows mailboxes only.
+    assert.deepEqual(lsub(await c.cmd('u7 LIST "" *')), ['* LIST (\\HasNoChildren) "/" Sub5']);
+    // Re-created, it is subscribed (the subscription was never removed).
+    await c.cmd('u8 CREATE Sub5/child');
+    assert.deepEqual(lsub(await c.cmd('u9 LSUB "" *')), ['* LSUB () "/" Sub5/child']);
+    await c.expect('u10 UNSUBSCRIBE Sub5/child', ['u10 OK Unsubscribe completed.']);
+    await c.expect('u11 DELETE Sub5/child', ['u11 OK Delete completed.']);
+    assert.deepEqual(lsub(await c.cmd('u12 LSUB "" *')), []);
+    await c.expect('u13 UNSUBSCRIBE never-was', ['u13 OK Unsubscribe completed.']);
+    c.close();
   });
 });
