@@ -20,6 +20,7 @@ const COMMANDS: Record<string, () => Promise<Runner>> = {
   serve: async () => (await import('./cli/commands/serve.ts')).runServe,
   credentials: async () => (await import('./cli/commands/credentials.ts')).runCredentials,
   status: async () => (await import('./cli/commands/status.ts')).runStatus,
+  ui: async () => (await import('./cli/commands/ui.ts')).runUi,
 };
 
 /** Splits off the global options (`--home DIR`, `--help`, `--version`) that may come before the command. */

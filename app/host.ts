@@ -114,7 +114,7 @@ export class BridgeHost {
           logger: this.#opts.logger.child({ module: 'control' }),
           ...(this.#opts.control.uiDir ? { uiDir: this.#opts.control.uiDir } : {}),
         });
-        writeControlFiles(this.paths, this.#token, this.#control.port);
+        writeControlFiles(this.paths, this.#token, this.#control.port, Boolean(this.#opts.control.uiDir));
       }
       if (storeExists(this.#opts.home)) {
         if (opts.passphrase !== undefined) await this.#serialized(() => this.#open(opts.passphrase));

@@ -194,9 +194,9 @@ export class Bridge {
 }
 
 /** control.token (0600) and control.json: how CLI commands find a running bridge. */
-export function writeControlFiles(paths: Paths, token: string, port: number): void {
+export function writeControlFiles(paths: Paths, token: string, port: number, ui = false): void {
   writePrivateFile(paths.controlToken, `${token}\n`);
-  writePrivateFile(paths.controlInfo, JSON.stringify({ port, pid: process.pid }));
+  writePrivateFile(paths.controlInfo, JSON.stringify({ port, pid: process.pid, ui }));
 }
 
 function writePrivateFile(path: string, content: string): void {

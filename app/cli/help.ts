@@ -13,6 +13,7 @@ commands:
   serve                    run the bridge (IMAP and SMTP on 127.0.0.1)
   credentials              how a mail client connects (host, ports, user, local password)
   status                   accounts, sync progress, outbox, last errors
+  ui                       print (--open: open) the running bridge's UI address
 
 global options:
   --home DIR               data directory (default: $LOCKBRIDGE_HOME, else the OS convention)
@@ -23,6 +24,7 @@ environment:
   LOCKBRIDGE_PASSPHRASE          the store passphrase (else a prompt on a terminal)
   LOCKBRIDGE_PROVIDER_PASSWORD   the provider password for 'account add' (else a prompt)
   LOCKBRIDGE_LOCAL_PASSWORD      a fixed local password for 'init' (scripted setups)
+  LOCKBRIDGE_CONTROL_PORT        the control (and UI) port 'serve' uses when --control-port is not given
 
 exit codes: 0 success, 1 error (one line on stderr), 2 bad usage`;
 
@@ -72,6 +74,11 @@ summary follows the ready line; piped or with --json they are JSON lines.`,
 Shows how a mail client connects: host, ports, security, username, local password.
 --cert FILE writes the local CA certificate (PEM) for the client to trust once.
 --reset makes a new local password.`,
+  ui: `usage: lockbridge ui [--open] [--json]
+
+Prints the UI address (with its access token) of the bridge serving this data directory
+(started with 'serve --ui'); --open opens it in the default browser. The token changes at every
+start; the port stays when you pin it with --control-port N or $LOCKBRIDGE_CONTROL_PORT.`,
   status: `usage: lockbridge status [--json]
 
 Per account: connection, sync progress, outbox length, last error.`,

@@ -51,7 +51,11 @@ export async function runServe(ctx: CliContext, argv: string[]): Promise<number>
   );
   const imapPort = portNumber(str(p, 'imap-port'), 'imap-port');
   const smtpPort = portNumber(str(p, 'smtp-port'), 'smtp-port');
-  const controlPort = portNumber(str(p, 'control-port'), 'control-port');
+  // the control (and UI) port: pinned by --control-port or LOCKBRIDGE_CONTROL_PORT, else a free one
+  const controlPort = portNumber(
+    str(p, 'control-port') ?? (process.env.LOCKBRIDGE_CONTROL_PORT || undefined),
+    'control-port',
+  );
   const ui = flag(p, 'ui') ? uiDir() : undefined;
   // With --ui the store may be created or unlocked in the browser: no store, or no passphrase at
   // hand (no LOCKBRIDGE_PASSPHRASE, no terminal), starts locked and waits for the UI.

@@ -14,11 +14,11 @@ export interface ControlEndpoint {
 }
 
 /** The endpoint of the bridge serving this data dir, or null when none is running. */
-export function findRunningBridge(paths: Paths): ControlEndpoint | null {
-  let info: { port?: number; pid?: number };
+export function findRunningBridge(paths: Paths): (ControlEndpoint & { ui: boolean }) | null {
+  let info: { port?: number; pid?: number; ui?: boolean };
   let token: string;
   try {
-    info = JSON.parse(readFileSync(paths.controlInfo, 'utf8')) as { port?: number; pid?: number };
+    info = JSON.parse(readFileSync(paths.controlInfo, 'utf8')) as typeof info;
     token = readFileSync(paths.controlToken, 'utf8').trim();
   } catch {
     return null;
@@ -29,7 +29,7 @@ export function findRunningBridge(paths: Paths): ControlEndpoint | null {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ESRCH') return null;
   }
-  return { port: info.port, token };
+  return { port: info.port, token, ui: info.ui === true };
 }
 
 export function callControl<M extends ControlMethod>(
