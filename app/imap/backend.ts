@@ -218,6 +218,11 @@ export interface ImapAccount {
 
   /** Everything SELECT needs, in one consistent read. */
   openMailbox(id: MailboxId): MailboxSnapshot;
+  /**
+   * UIDs (ascending) expunged from the mailbox with an expunge mod-sequence above `modseq`
+   * (RFC 7162 QRESYNC: VANISHED (EARLIER)). Remembered for the mailbox's current uidValidity.
+   */
+  expungedSince(id: MailboxId, modseq: number): number[];
   /** Subscribe to a mailbox's change feed. Returns the unsubscribe function. */
   watch(id: MailboxId, watcher: MailboxWatcher): () => void;
 

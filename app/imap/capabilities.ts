@@ -19,6 +19,7 @@ export function capabilityList(s: Session): string[] {
     'LIST-STATUS',
     'SPECIAL-USE',
     'CONDSTORE',
+    'QRESYNC',
     'ESEARCH',
     'SORT',
     'THREAD=ORDEREDSUBJECT',

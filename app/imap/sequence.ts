@@ -23,6 +23,16 @@ export function parseSequenceSet(s: string): SeqRange[] {
   return out;
 }
 
+/** Whether `n` is in a UID set (`*` = `max`, the highest UID the client could mean). */
+export function inUidSet(ranges: SeqRange[], n: number, max: number): boolean {
+  for (const [a0, b0] of ranges) {
+    const a = a0 < 0 ? max : a0;
+    const b = b0 < 0 ? max : b0;
+    if (n >= Math.min(a, b) && n <= Math.max(a, b)) return true;
+  }
+  return false;
+}
+
 export function isSequenceSet(s: string): boolean {
   return /^(\d+|\*)(:(\d+|\*))?(,(\d+|\*)(:(\d+|\*))?)*$/.test(s) || s === '$';
 }

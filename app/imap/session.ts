@@ -184,7 +184,7 @@ export class Session {
     const sel = this.selected;
     if (!sel) return;
     if (sel.reset) return;
-    sel.flush(this.w, allowExpunge, this.condstore);
+    sel.flush(this.w, allowExpunge, this.condstore, this.enabled.has('QRESYNC'));
   }
 
   endForReset(): void {

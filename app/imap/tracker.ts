@@ -11,6 +11,7 @@
 import type { ChangeOrigin, ImapAccount, MailboxChange, MailboxInfo, MailboxSnapshot } from './backend.ts';
 import type { ResponseWriter } from './writer.ts';
 import { flagList } from './format.ts';
+import { compressUids } from './sequence.ts';
 import { SYSTEM_FLAGS } from './flags.ts';
 import { RecentClaims } from './recent.ts';
 
@@ -190,8 +191,8 @@ export class SelectedMailbox {
    * and expunged before the client heard of it is never mentioned (an EXPUNGE may only name a
    * message the client was told exists).
    */
-  flush(w: ResponseWriter, allowExpunge: boolean, condstore: boolean): void {
-    if (this.pending.length) this.flushMembership(w, allowExpunge);
+  flush(w: ResponseWriter, allowExpunge: boolean, condstore: boolean, vanished = false): void {
+    if (this.pending.length) this.flushMembership(w, allowExpunge, vanished);
     if (this.flagUpdates.size) {
       const updates = [...this.flagUpdates];
       this.flagUpdates.clear();
@@ -206,7 +207,8 @@ export class SelectedMailbox {
     }
   }
 
-  private flushMembership(w: ResponseWriter, allowExpunge: boolean): void {
+  /** With `vanished` (QRESYNC enabled), expunges are told as one `* VANISHED uids` (RFC 7162 §3.2.10). */
+  private flushMembership(w: ResponseWriter, allowExpunge: boolean, vanished: boolean): void {
     const keep: MailboxChange[] = [];
     const gone = new Set<number>();
     for (const c of this.pending) if (c.kind === 'expunge') for (const u of c.uids) gone.add(u);
@@ -226,17 +228,18 @@ export class SelectedMailbox {
     this.pending = keep;
     if (expunged.size) {
       // Descending order: each EXPUNGE renumbers only later messages.
-      let any = false;
+      const gone: number[] = [];
       for (let seq = this.uids.length; seq >= 1; seq--) {
         const uid = this.uids[seq - 1]!;
         if (expunged.has(uid)) {
-          w.line(`* ${seq} EXPUNGE`);
+          if (!vanished) w.line(`* ${seq} EXPUNGE`);
           this.flagUpdates.delete(uid);
           this.recent.delete(uid);
-          any = true;
+          gone.push(uid);
         }
       }
-      if (any) {
+      if (vanished && gone.length) w.line(`* VANISHED ${compressUids(gone.reverse())}`);
+      if (gone.length) {
         this.#own = this.uids.filter((u) => !expunged.has(u));
         this.uids = this.#own;
       }

@@ -50,6 +50,8 @@ interface MemMailbox {
   highestModseq: number;
   messages: MemMessage[]; // ascending uid
   watchers: Set<MailboxWatcher>;
+  /** uid → modseq of its expunge (QRESYNC). */
+  expunged?: Map<number, number>;
 }
 
 export interface MemoryBackendOptions {
@@ -94,6 +96,7 @@ export class MemoryAccount implements ImapAccount {
   }
 
   private emit(b: MemMailbox, ev: MailboxChange): void {
+    if (ev.kind === 'expunge') for (const u of ev.uids) (b.expunged ??= new Map()).set(u, ev.highestModseq);
     for (const w of [...b.watchers]) w(ev);
   }
 
@@ -155,6 +158,12 @@ export class MemoryAccount implements ImapAccount {
 
   /** Subscribed names that are no mailbox (kept after DELETE). */
   private readonly orphans = new Set<string>();
+
+  expungedSince(id: MailboxId, modseq: number): number[] {
+    const out: number[] = [];
+    for (const [u, m] of this.box(id).expunged ?? []) if (m > modseq) out.push(u);
+    return out.sort((a, c) => a - c);
+  }
 
   orphanSubscriptions(): string[] {
     return [...this.orphans];

@@ -258,6 +258,10 @@ class StoreImapAccount implements ImapAccount {
   }
 
   /** Subscribed names that are no mailbox, kept in the store's settings per account. */
+  expungedSince(id: MailboxId, modseq: number): number[] {
+    return guard(() => this.#store.messages.expungedSince(this.#box(id).id, modseq));
+  }
+
   orphanSubscriptions(): string[] {
     return guard(() => this.#store.settings.get<string[]>(this.#orphanKey) ?? []);
   }

@@ -1,9 +1,9 @@
-/** ENABLE (RFC 5161): CONDSTORE (RFC 7162) and UTF8=ACCEPT (RFC 6855). */
+/** ENABLE (RFC 5161): CONDSTORE and QRESYNC (RFC 7162), UTF8=ACCEPT (RFC 6855). */
 import type { CommandSpec } from '../command.ts';
 import { AUTHED } from '../command.ts';
 import { ImapBadError } from '../errors.ts';
 
-const SUPPORTED = new Set(['CONDSTORE', 'UTF8=ACCEPT']);
+const SUPPORTED = new Set(['CONDSTORE', 'QRESYNC', 'UTF8=ACCEPT']);
 
 export const enable: CommandSpec = {
   name: 'ENABLE',
@@ -14,8 +14,9 @@ export const enable: CommandSpec = {
     while (args.remaining) {
       const cap = args.atom('capability').toUpperCase();
       if (SUPPORTED.has(cap) && !session.enabled.has(cap)) {
-        if (cap === 'CONDSTORE') session.enableCondstore();
-        else session.enabled.add(cap);
+        // QRESYNC implies CONDSTORE (RFC 7162 §3.2.3).
+        if (cap === 'CONDSTORE' || cap === 'QRESYNC') session.enableCondstore();
+        session.enabled.add(cap);
         now.push(cap);
       }
     }

@@ -7,7 +7,7 @@ import type { CommandSpec } from '../command.ts';
 import { SELECTED } from '../command.ts';
 import type { FetchWant, MessageRow } from '../backend.ts';
 import type { ResponseWriter } from '../writer.ts';
-import { parseSequenceSet, resolveSequenceSet } from '../sequence.ts';
+import { compressUids, inUidSet, parseSequenceSet, resolveSequenceSet } from '../sequence.ts';
 import { parseFetch } from '../fetch/items.ts';
 import type { FetchItem, SectionItem } from '../fetch/items.ts';
 import {
@@ -19,7 +19,7 @@ import {
 } from '../fetch/section.ts';
 import type { FieldMatcher } from '../fetch/section.ts';
 import { resolveBinary } from '../../mime/sections.ts';
-import { ImapNoError } from '../errors.ts';
+import { ImapBadError, ImapNoError } from '../errors.ts';
 import { flagList, internalDate } from '../format.ts';
 import type { SelectedMailbox } from '../tracker.ts';
 import type { Session } from '../session.ts';
@@ -223,6 +223,14 @@ export const fetch: CommandSpec = {
         items.push({ kind: 'simple', name: 'MODSEQ' });
     }
     if (items.some((i) => i.kind === 'simple' && i.name === 'MODSEQ')) session.enableCondstore();
+    if (req.vanished) {
+      if (!uid || !session.enabled.has('QRESYNC'))
+        throw new ImapBadError('VANISHED needs UID FETCH and QRESYNC');
+      // RFC 7162 §3.2.6: UIDs of the set expunged since CHANGEDSINCE, before the FETCH data.
+      const max = Math.max(sel.uidNext - 1, 1);
+      const gone = sel.account.expungedSince(sel.id, req.changedSince!).filter((u) => inUidSet(set, u, max));
+      if (gone.length) w.line(`* VANISHED (EARLIER) ${compressUids(gone)}`);
+    }
     const uids = resolveSequenceSet(set, sel.uids, uid);
     if (!uids.length) return;
 

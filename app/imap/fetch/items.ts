@@ -30,6 +30,8 @@ export type FetchItem = { kind: 'simple'; name: SimpleItem } | SectionItem;
 export interface FetchRequest {
   items: FetchItem[];
   changedSince: number | null;
+  /** RFC 7162 §3.2.6 `VANISHED` modifier (with CHANGEDSINCE, UID FETCH, QRESYNC enabled). */
+  vanished: boolean;
   /** Needs at least one non-PEEK body item (implicit \Seen). */
   setsSeen: boolean;
 }
@@ -154,6 +156,7 @@ export function parseFetch(tokens: ImapToken[]): FetchRequest {
     rest = tokens.slice(parseItem(tokens, 0, items));
   }
   let changedSince: number | null = null;
+  let vanished = false;
   if (rest.length) {
     const mods = rest[0]!;
     if (mods.type !== 'list' || rest.length > 1) throw new ImapBadError('Invalid fetch modifiers');
@@ -164,9 +167,11 @@ export function parseFetch(tokens: ImapToken[]): FetchRequest {
         const n = mods.items[++i];
         if (!n || n.type !== 'atom') throw new ImapBadError('Invalid CHANGEDSINCE');
         changedSince = parseNumber(n.value, 'mod-sequence');
-      } else throw new ImapBadError('Unknown fetch modifier');
+      } else if (v === 'VANISHED') vanished = true;
+      else throw new ImapBadError('Unknown fetch modifier');
     }
   }
   const setsSeen = items.some((it) => it.kind === 'section' && !it.peek);
-  return { items, changedSince, setsSeen };
+  if (vanished && changedSince === null) throw new ImapBadError('VANISHED needs CHANGEDSINCE');
+  return { items, changedSince, vanished, setsSeen };
 }
