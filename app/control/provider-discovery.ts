@@ -189,6 +189,18 @@ export function discoveryDepsFromEnv(env: NodeJS.ProcessEnv = process.env): Disc
   return deps;
 }
 
+/**
+ * A resolver asking the LOCKBRIDGE_DNS_SERVERS resolvers (for the recipient-domain check), or
+ * undefined to use the system's.
+ */
+export function domainResolverFromEnv(env: NodeJS.ProcessEnv = process.env): Resolver | undefined {
+  const servers = (env.LOCKBRIDGE_DNS_SERVERS ?? '').split(/\s+/).filter(Boolean);
+  if (!servers.length) return undefined;
+  const r = new Resolver({ timeout: 3000, tries: 1 });
+  r.setServers(servers);
+  return r;
+}
+
 export async function discoverProviderSettings(
   email: string,
   deps: DiscoveryDeps,

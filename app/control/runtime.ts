@@ -23,9 +23,9 @@ import type { Logger } from '../shared/logger.ts';
 import { UserError } from '../shared/errors.ts';
 import type { ImapServerHandle } from '../imap/server.ts';
 import type { RunningSmtpServer } from '../smtp/server.ts';
-import type { OutboxWorker } from '../sync/outbox/worker.ts';
+import type { OutgoingMail } from './adapters/submission.ts';
 import type { SyncManager } from '../sync/manager.ts';
-import { discoverProviderSettings, type DiscoveryDeps } from './provider-discovery.ts';
+import { discoverProviderSettings, domainResolverFromEnv, type DiscoveryDeps } from './provider-discovery.ts';
 import { mergeSettings, SETTINGS_KEY } from '../config/settings.ts';
 
 export interface RuntimeDeps {
@@ -57,7 +57,7 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
   const { store, logger } = deps;
   let imap: ImapServerHandle | null = null;
   let smtp: RunningSmtpServer | null = null;
-  let outbox: OutboxWorker | null = null;
+  let outgoing: OutgoingMail | null = null;
   let sync: SyncManager | null = null;
   let engine: { close(): Promise<void> } | null = null;
   let renewTimer: NodeJS.Timeout | null = null;
@@ -86,31 +86,19 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
         { startImapServer },
         { startSmtpServer },
         { createImapBackend },
-        { SubmissionAdapter },
-        { OutboxWorker },
+        { createOutgoingMail },
+        { checkDomain },
         { AutocryptService },
       ] = await Promise.all([
         import('../imap/server.ts'),
         import('../smtp/server.ts'),
         import('./adapters/imap-backend.ts'),
         import('./adapters/submission.ts'),
-        import('../sync/outbox/worker.ts'),
+        import('../smtp/domain-check.ts'),
         import('../keys/autocrypt/service.ts'),
       ]);
       // Autocrypt peer state: fed by inbound mail, asked by the sending policy
       const autocrypt = new AutocryptService({ repo: deps.keyringRepo, keyring: deps.keyring, logger });
-      if (!deps.offline) {
-        outbox = new OutboxWorker({
-          store,
-          logger,
-          onEvent: (e) => {
-            if (e.type !== 'failed') return;
-            const email = store.accounts.get(e.accountId)?.email ?? '';
-            deps.events.emit({ type: 'send-failed', email, id: String(e.id), reason: e.error });
-          },
-        });
-        outbox.start();
-      }
       const implicitTls = opts.settings.tlsMode === 'tls';
       const backend = createImapBackend(store, { logger: logger.child({ module: 'imap-backend' }) });
       imap = await startImapServer({
@@ -122,18 +110,29 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
         allowPlaintextLogin: opts.settings.allowPlaintextLoopback,
         offerCompress: opts.settings.imapCompress,
       });
+      // The one assembly of outgoing mail (the tests use the same factory): the Sent recorder, the
+      // recipient-domain check (online only) and the Autocrypt recommender.
+      const resolver = domainResolverFromEnv();
+      outgoing = createOutgoingMail({
+        store,
+        keyring: deps.keyring,
+        keyringRepo: deps.keyringRepo,
+        discovery: deps.discovery,
+        autocrypt,
+        logger: logger.child({ module: 'submission' }),
+        settings: currentSettings,
+        offline: deps.offline,
+        ...(deps.offline || !resolver ? {} : { domainCheck: (d: string) => checkDomain(d, { resolver }) }),
+        onEvent: (e) => {
+          if (e.type !== 'failed') return;
+          const email = store.accounts.get(e.accountId)?.email ?? '';
+          deps.events.emit({ type: 'send-failed', email, id: String(e.id), reason: e.error });
+        },
+      });
+      outgoing.start();
       try {
         smtp = await startSmtpServer({
-          submission: new SubmissionAdapter({
-            store,
-            keyring: deps.keyring,
-            keyringRepo: deps.keyringRepo,
-            discovery: deps.discovery,
-            autocrypt,
-            logger: logger.child({ module: 'submission' }),
-            settings: currentSettings,
-            onQueued: () => outbox?.kick(),
-          }),
+          submission: outgoing.adapter,
           logger,
           port: opts.smtpPort,
           tls: { cert: opts.tls.certPem, key: opts.tls.keyPem },
@@ -189,8 +188,8 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
       sync = null;
       await engine?.close();
       engine = null;
-      await outbox?.stop();
-      outbox = null;
+      await outgoing?.stop();
+      outgoing = null;
       imap = null;
       smtp = null;
     },
