@@ -61,7 +61,10 @@ show      details of the keys for E`,
   import: `usage: lockbridge import --account E [--mailbox NAME] FILE...
 
 Imports .eml files or mbox files into the local store (default mailbox INBOX), streamed.
-When a bridge is serving, the import goes through it, so connected clients see it at once.`,
+When a bridge is serving, the import goes through it, so connected clients see it at once.
+On a terminal a progress line shows the count, rate and ETA (also through a serving bridge).
+A file that does not start with header fields (not mail) is refused; if nothing could be
+imported the command exits 1.`,
   serve: `usage: lockbridge serve [--imap-port N] [--smtp-port N] [--control-port N] [--offline] [--ui] [--json]
 
 Runs the bridge: IMAP (default 1143) and SMTP (default 1025) on 127.0.0.1, and the control API.

@@ -4,7 +4,7 @@
  */
 import type { BridgeEvent, ControlApi } from '../control/contract.ts';
 import { pathsFor } from '../config/paths.ts';
-import { findRunningBridge, remoteControlApi } from '../control/http/client.ts';
+import { findRunningBridge, remoteControlApi, subscribeControl } from '../control/http/client.ts';
 import { createLogging } from '../config/logging.ts';
 import { createBridge } from '../index.ts';
 import { storeExists } from '../store/store.ts';
@@ -15,8 +15,8 @@ import type { CliContext } from './context.ts';
 export interface ApiSession {
   api: ControlApi;
   remote: boolean;
-  /** Subscribe to engine events (local sessions only). */
-  onEvent?: (cb: (e: BridgeEvent) => void) => () => void;
+  /** Subscribes to engine events (in-process, or the running bridge's event stream); resolves once subscribed. */
+  onEvent(cb: (e: BridgeEvent) => void): Promise<() => void>;
   close(): Promise<void>;
 }
 
@@ -33,7 +33,13 @@ export async function openApi(ctx: CliContext): Promise<ApiSession> {
   requireStore(ctx.home);
   const paths = pathsFor(ctx.home);
   const running = findRunningBridge(paths);
-  if (running) return { api: remoteControlApi(running), remote: true, close: async () => {} };
+  if (running)
+    return {
+      api: remoteControlApi(running),
+      remote: true,
+      onEvent: (cb) => subscribeControl(running, cb),
+      close: async () => {},
+    };
   const logging = createLogging({ file: paths.logFile });
   const bridge = await createBridge({
     home: ctx.home,
@@ -48,7 +54,7 @@ export async function openApi(ctx: CliContext): Promise<ApiSession> {
   return {
     api: bridge.api,
     remote: false,
-    onEvent: (cb) => bridge.events.subscribe(cb),
+    onEvent: async (cb) => bridge.events.subscribe(cb),
     close: async () => {
       await bridge.close();
       logging.close();

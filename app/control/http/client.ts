@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import type { ControlApi, ControlError, ControlMethod } from '../contract.ts';
+import type { BridgeEvent, ControlApi, ControlError, ControlMethod } from '../contract.ts';
 import { UserError } from '../../shared/errors.ts';
 import type { Paths } from '../../config/paths.ts';
 
@@ -84,5 +84,56 @@ export function remoteControlApi(ep: ControlEndpoint): ControlApi {
     get(_t, prop: string) {
       return (...args: unknown[]) => (callControl as (...a: unknown[]) => unknown)(ep, prop, ...args);
     },
+  });
+}
+
+/**
+ * Subscribes to the running bridge's events (the SSE stream the UI uses); resolves once the
+ * stream is open, so no event after that point is missed. The returned function closes it.
+ */
+export function subscribeControl(ep: ControlEndpoint, cb: (e: BridgeEvent) => void): Promise<() => void> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: ep.port,
+        method: 'GET',
+        path: '/api/events',
+        headers: { host: `127.0.0.1:${ep.port}`, authorization: `Bearer ${ep.token}` },
+      },
+      (res) => {
+        if (res.statusCode !== 200) {
+          res.resume();
+          reject(
+            new UserError('control', `the running bridge refused its event stream (HTTP ${res.statusCode})`),
+          );
+          return;
+        }
+        let buf = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          buf += chunk;
+          let end;
+          while ((end = buf.indexOf('\n\n')) >= 0) {
+            const block = buf.slice(0, end);
+            buf = buf.slice(end + 2);
+            for (const line of block.split('\n'))
+              if (line.startsWith('data: ')) {
+                try {
+                  cb(JSON.parse(line.slice(6)) as BridgeEvent);
+                } catch {
+                  /* not an event: ignore */
+                }
+              }
+          }
+        });
+        res.on('error', () => {});
+        resolve(() => req.destroy());
+      },
+    );
+    req.on('error', (err) =>
+      reject(new UserError('control', `cannot reach the running bridge: ${err.message}`)),
+    );
+    req.end();
   });
 }

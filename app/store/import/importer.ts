@@ -168,6 +168,13 @@ export async function importFiles(opts: ImportOptions): Promise<ImportSummary> {
       }
     };
     const add = async (input: Buffer, where: string, fallbackDate: number | null) => {
+      if (!looksLikeMessage(input)) {
+        error(
+          `${where}: not an e-mail message (it does not start with header fields such as From: or Subject:)`,
+        );
+        summary.skipped++;
+        return;
+      }
       group.raws.push(input);
       group.metas.push({ where, date: fallbackDate });
       group.bytes += input.length;
@@ -228,4 +235,11 @@ export async function importFiles(opts: ImportOptions): Promise<ImportSummary> {
     );
     return summary;
   }
+}
+
+/** A message starts with a header field (`Name:`, RFC 5322 printable name); a text file does not. */
+function looksLikeMessage(raw: Buffer): boolean {
+  const nl = raw.indexOf(10);
+  const first = raw.subarray(0, nl < 0 ? Math.min(raw.length, 1000) : Math.min(nl, 1000)).toString('latin1');
+  return /^[\x21-\x39\x3b-\x7e]+[ \t]*:/.test(first);
 }
