@@ -21,6 +21,8 @@ export function capabilityList(s: Session): string[] {
     'CONDSTORE',
     'QRESYNC',
     'ESEARCH',
+    'WITHIN',
+    'SEARCHRES',
     'SORT',
     'THREAD=ORDEREDSUBJECT',
     'THREAD=REFERENCES',

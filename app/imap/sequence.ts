@@ -8,7 +8,15 @@ import { ImapBadError } from './errors.ts';
 /** -1 stands for `*`. */
 export type SeqRange = [number, number];
 
+/** `$` (RFC 5182 SEARCHRES): the saved search result, as parsed; see `isSaved`. */
+const SAVED: SeqRange = [-2, -2];
+
+export function isSaved(ranges: SeqRange[]): boolean {
+  return ranges.length === 1 && ranges[0] === SAVED;
+}
+
 export function parseSequenceSet(s: string): SeqRange[] {
+  if (s === '$') return [SAVED];
   if (!s || s.length > 1_000_000) throw new ImapBadError('Invalid sequence set');
   const out: SeqRange[] = [];
   for (const part of s.split(',')) {
@@ -39,9 +47,21 @@ export function isSequenceSet(s: string): boolean {
 
 /**
  * Resolve to the UIDs (ascending, unique) of the view. `uids` is the ascending view.
- * Message-number form: a number beyond the view is an error (BAD), as in Dovecot.
+ * Message-number form: a number beyond the view is an error (BAD), as in Dovecot. `saved` (the
+ * SEARCHRES result, UIDs) answers `$`: those still in the view, in either form.
  */
-export function resolveSequenceSet(ranges: SeqRange[], uids: ArrayLike<number>, byUid: boolean): number[] {
+export function resolveSequenceSet(
+  ranges: SeqRange[],
+  uids: ArrayLike<number>,
+  byUid: boolean,
+  saved: readonly number[] = [],
+): number[] {
+  if (isSaved(ranges))
+    return resolveSequenceSet(
+      saved.map((u): SeqRange => [u, u]),
+      uids,
+      true,
+    );
   const n = uids.length;
   if (n === 0) {
     if (!byUid && ranges.some(([a, b]) => a !== -1 || b !== -1)) throw new ImapBadError('Invalid messageset');

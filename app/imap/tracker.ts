@@ -40,6 +40,8 @@ export class SelectedMailbox {
   /** Flags changed by others, not yet told: uid → the newest {flags, modseq}. */
   private readonly flagUpdates = new Map<number, { flags: string[]; modseq: number }>();
 
+  /** The SEARCHRES result `$` (RFC 5182), as UIDs; empty at SELECT. */
+  saved: number[] = [];
   /** UIDs that are \Recent in this session (RFC 3501 §2.3.2). */
   readonly recent = new Set<number>();
   private readonly claims: RecentClaims;

@@ -14,7 +14,7 @@ function run(ctx: CommandContext, move: boolean): Completion | void {
   const target = sel.account.getMailbox(name);
   if (!target) throw new ImapNoError('TRYCREATE', 'Mailbox does not exist');
   if (move && sel.readOnly) throw new ImapNoError('READ-ONLY', 'Mailbox is read-only.');
-  const uids = resolveSequenceSet(set, sel.uids, uid);
+  const uids = resolveSequenceSet(set, sel.uids, uid, sel.saved);
   if (!uids.length) return { text: `${move ? 'Move' : 'Copy'} completed (no messages).` };
   const res = move
     ? sel.account.move(sel.id, uids, target.id, session)

@@ -11,7 +11,8 @@ export const expunge: CommandSpec = {
   handle({ session, args, uid }) {
     const sel = session.requireSelected();
     let limit: number[] | undefined;
-    if (uid) limit = resolveSequenceSet(parseSequenceSet(args.atom('sequence set')), sel.uids, true);
+    if (uid)
+      limit = resolveSequenceSet(parseSequenceSet(args.atom('sequence set')), sel.uids, true, sel.saved);
     args.end();
     if (sel.readOnly) throw new ImapNoError('READ-ONLY', 'Mailbox is read-only.');
     if (limit && !limit.length) return;

@@ -231,7 +231,7 @@ export const fetch: CommandSpec = {
       const gone = sel.account.expungedSince(sel.id, req.changedSince!).filter((u) => inUidSet(set, u, max));
       if (gone.length) w.line(`* VANISHED (EARLIER) ${compressUids(gone)}`);
     }
-    const uids = resolveSequenceSet(set, sel.uids, uid);
+    const uids = resolveSequenceSet(set, sel.uids, uid, sel.saved);
     if (!uids.length) return;
 
     const want: FetchWant = {};

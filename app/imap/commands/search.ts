@@ -46,15 +46,32 @@ export const search: CommandSpec = {
       ret = new Set();
       for (const o of opts.items) {
         const v = o.type === 'atom' ? o.value.toUpperCase() : '';
-        if (!['MIN', 'MAX', 'COUNT', 'ALL'].includes(v)) throw new ImapBadError('Invalid RETURN option');
+        if (!['MIN', 'MAX', 'COUNT', 'ALL', 'SAVE'].includes(v))
+          throw new ImapBadError('Invalid RETURN option');
         ret.add(v);
       }
       if (ret.size === 0) ret.add('ALL');
       i = 2;
     }
+    const save = ret?.delete('SAVE') ?? false;
     i = skipCharset(tokens, i);
     const key = parseKeys(tokens.slice(i));
+    // RFC 5182 §2.1: a SEARCH ... RETURN (SAVE) that fails leaves `$` empty (one that cannot be
+    // parsed changes nothing, like Dovecot).
+    if (save) sel.saved = [];
     const res = await runSearch(sel, key, {}, () => session.state !== 'logout');
+    if (save && ret) {
+      // MIN and/or MAX alone save just those; otherwise every match.
+      const u = res.uids;
+      const minMax = ret.size > 0 && !ret.has('ALL') && !ret.has('COUNT');
+      const picked = new Set<number>();
+      if (minMax && u.length) {
+        if (ret.has('MIN')) picked.add(u[0]!);
+        if (ret.has('MAX')) picked.add(u[u.length - 1]!);
+      }
+      sel.saved = minMax ? [...picked].sort((a, b) => a - b) : u;
+      if (ret.size === 0) return; // SAVE alone: no ESEARCH response
+    }
     const ids = uid ? res.uids : res.uids.map((u) => sel.seqOf(u));
     const modseq = usesModseq(key);
     if (modseq) session.enableCondstore();

@@ -42,7 +42,7 @@ export const store: CommandSpec = {
     const flags = parseFlags(flagTokens);
     // Like Dovecot: STORE in a read-only (EXAMINEd) mailbox succeeds without changing anything.
     if (sel.readOnly) return;
-    const uids = resolveSequenceSet(set, sel.uids, uid);
+    const uids = resolveSequenceSet(set, sel.uids, uid, sel.saved);
     if (!uids.length) return;
     const res = sel.account.storeFlags(sel.id, uids, op, flags, unchangedSince, session);
     const condstore = session.condstore;

@@ -23,6 +23,7 @@ function needs(k: SearchKey, n: Needs): void {
     case 'flag':
     case 'size':
     case 'modseq':
+    case 'age':
       n.meta = true;
       break;
     case 'date':
@@ -169,6 +170,8 @@ function test(k: SearchKey, uid: number, row: MessageRow | undefined, env: Env):
     }
     case 'date':
       return dateMatch(k.op, k.sent ? sentDay(row!) : dayOf(row!.internalDate), k.day);
+    case 'age':
+      return k.older ? row!.internalDate < k.cutoff : row!.internalDate >= k.cutoff;
     case 'size':
       return k.larger ? row!.size > k.n : row!.size < k.n;
     case 'modseq':
@@ -314,6 +317,7 @@ export async function runSearch(
       s.k === 'uid' ? s.ranges : clampRanges(s.ranges, all.length),
       all,
       s.k === 'uid',
+      sel.saved,
     );
     env.setSets.set(s, new Set(r));
   }

@@ -19,6 +19,8 @@ export type SearchKey =
   | { k: 'header'; field: string; value: string }
   | { k: 'text'; field: 'body' | 'text'; value: string }
   | { k: 'date'; sent: boolean; op: 'before' | 'on' | 'since'; day: number }
+  /** WITHIN (RFC 5032): INTERNALDATE older than, or within, `cutoff` (ms; now minus the interval). */
+  | { k: 'age'; older: boolean; cutoff: number }
   | { k: 'size'; larger: boolean; n: number }
   | { k: 'modseq'; n: number }
   | { k: 'not'; a: SearchKey }
@@ -100,6 +102,13 @@ function key(c: Cursor): SearchKey {
     case 'ON':
     case 'SINCE':
       return { k: 'date', sent: false, op: name.toLowerCase() as 'on', day: parseDate(c.str()) };
+    case 'OLDER':
+    case 'YOUNGER':
+      return {
+        k: 'age',
+        older: name === 'OLDER',
+        cutoff: Date.now() - parseNumber(c.atom(), 'interval') * 1000,
+      };
     case 'SENTBEFORE':
     case 'SENTON':
     case 'SENTSINCE':
@@ -127,7 +136,8 @@ function key(c: Cursor): SearchKey {
       return { k: 'modseq', n: parseNumber(v.value, 'mod-sequence') };
     }
     default:
-      if (isSequenceSet(t.value) && t.value !== '$') return { k: 'seq', ranges: parseSequenceSet(t.value) };
+      if (t.value === '$') return { k: 'uid', ranges: parseSequenceSet('$') };
+      if (isSequenceSet(t.value)) return { k: 'seq', ranges: parseSequenceSet(t.value) };
       throw new ImapBadError(`Unknown search key ${t.value}`);
   }
 }
