@@ -196,18 +196,18 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
 
     async verifyProviderLogin(input: AccountInput) {
       if (deps.offline) throw new UserError('offline', 'cannot verify the provider login while offline');
-      const { verifyProviderLogin } = await import('../sync/remote/verify-login.ts');
+      const { verifyProviderLogin, verifySmtpLogin } = await import('../sync/remote/verify-login.ts');
+      const login = {
+        security: input.security,
+        username: input.username || input.email,
+        password: input.password,
+        caPem: input.caPem ?? null,
+      };
       await verifyProviderLogin(
-        {
-          host: input.imap.host,
-          port: input.imap.port,
-          security: input.security,
-          username: input.username || input.email,
-          password: input.password,
-          caPem: input.caPem ?? null,
-        },
+        { ...login, host: input.imap.host, port: input.imap.port },
         { logger: logger.child({ module: 'verify-login' }) },
       );
+      await verifySmtpLogin({ ...login, host: input.smtp.host, port: input.smtp.port });
     },
 
     syncStatus(email: string): Omit<AccountStatus, 'email' | 'outbox'> | null {

@@ -2,9 +2,11 @@
  * Typed provider errors with one clear sentence each: the CLI, the control API and the status
  * line show `message` as-is. `kind` drives the engine's retry policy.
  */
-import { UserError } from '../../shared/errors.ts';
+import { DiskFullError, isDiskFull, UserError } from '../../shared/errors.ts';
 
-export type ProviderErrorKind = 'auth' | 'tls' | 'unreachable' | 'timeout' | 'protocol' | 'quota';
+/** 'local-disk': not the provider's fault: the local disk is full (retried like a lost connection). */
+export type ProviderErrorKind =
+  'auth' | 'tls' | 'unreachable' | 'timeout' | 'protocol' | 'quota' | 'local-disk';
 
 export class ProviderError extends UserError {
   override name = 'ProviderError';
@@ -41,14 +43,34 @@ interface ErrLike {
 }
 
 /** Maps whatever imapflow / net / tls threw to a ProviderError (idempotent). */
-export function classifyProviderError(err: unknown, where: { host: string; port: number }): ProviderError {
+export function classifyProviderError(
+  err: unknown,
+  where: { host: string; port: number; caPem?: string | null; protocol?: 'IMAP' | 'SMTP' },
+): ProviderError {
   if (err instanceof ProviderError) return err;
+  if (isDiskFull(err))
+    return new ProviderError(
+      'local-disk',
+      err instanceof DiskFullError ? err.message : "the disk holding Lockbridge's data directory is full",
+      { cause: err },
+    );
   const e = (err ?? {}) as ErrLike;
   const inner = (e.cause ?? {}) as ErrLike;
-  const code = e.code ?? inner.code ?? '';
+  // nodemailer wraps socket errors as ESOCKET/ECONNECTION: the system code is in the message
+  const sysCode =
+    /\b(ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|ECONNRESET|EPIPE|ETIMEDOUT)\b/.exec(
+      `${e.message ?? ''}`,
+    )?.[1];
+  const code =
+    (e.code === 'ESOCKET' || e.code === 'ECONNECTION') && sysCode ? sysCode : (e.code ?? inner.code ?? '');
   const msg = `${e.message ?? ''} ${inner.message ?? ''}`;
-  const at = `${where.host}:${where.port}`;
+  const at = `${where.host}:${where.port}${where.protocol === 'SMTP' ? ' (SMTP)' : ''}`;
+  // The hint for an untrusted certificate: --ca when none was given, else say the given CA is not it
+  const caHint = where.caPem
+    ? 'the certificate is not signed by the CA given with --ca'
+    : 'the certificate is not trusted; pass --ca FILE for a private CA';
   if (
+    e.code === 'EAUTH' ||
     e.authenticationFailed ||
     e.serverResponseCode === 'AUTHENTICATIONFAILED' ||
     /AUTHENTICATIONFAILED|authentication failed|invalid credentials/i.test(`${msg} ${e.responseText ?? ''}`)
@@ -64,11 +86,7 @@ export function classifyProviderError(err: unknown, where: { host: string; port:
     );
   if (TLS_CODES.has(code) || /certificate|self[- ]signed|wrong version number|SSL routines|TLS/i.test(msg)) {
     const detail = code && code !== 'EPROTO' ? code : (e.message ?? 'handshake failed');
-    return new ProviderError(
-      'tls',
-      `TLS to ${at} failed: ${detail} (the certificate is not trusted; pass --ca FILE for a private CA)`,
-      { cause: err },
-    );
+    return new ProviderError('tls', `TLS to ${at} failed: ${detail} (${caHint})`, { cause: err });
   }
   if (/STARTTLS/i.test(msg))
     return new ProviderError('tls', `${at} does not offer STARTTLS; refusing to continue in plaintext`, {

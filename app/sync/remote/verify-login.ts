@@ -1,7 +1,10 @@
 /** `lockbridge account add` checks the provider login with this before saving anything. */
+import { isIP } from 'node:net';
+import nodemailer from 'nodemailer';
 import type { Logger } from '../../shared/logger.ts';
 import { connectProvider } from './connect.ts';
 import type { ProviderEndpoint } from './endpoint.ts';
+import { classifyProviderError } from './errors.ts';
 
 export interface VerifiedLogin {
   capabilities: string[];
@@ -30,5 +33,41 @@ export async function verifyProviderLogin(
     };
   } finally {
     await client.logout().catch(() => client.close());
+  }
+}
+
+/**
+ * Connects to the provider's SMTP server (the way the outbox relay does), logs in and quits: an
+ * account whose SMTP side cannot work is refused at `account add`, with the same one-line
+ * ProviderError kinds as the IMAP check.
+ */
+export async function verifySmtpLogin(
+  ep: ProviderEndpoint,
+  opts: { timeoutMs?: number } = {},
+): Promise<void> {
+  const timeout = opts.timeoutMs ?? 15000;
+  const transport = nodemailer.createTransport({
+    host: ep.host,
+    port: ep.port,
+    secure: ep.security === 'tls',
+    requireTLS: ep.security === 'starttls',
+    ignoreTLS: ep.security === 'none',
+    auth: { user: ep.username, pass: ep.password },
+    tls: {
+      rejectUnauthorized: true,
+      ...(isIP(ep.host) ? {} : { servername: ep.host }),
+      ...(ep.caPem ? { ca: ep.caPem } : {}),
+    },
+    connectionTimeout: timeout,
+    greetingTimeout: timeout,
+    socketTimeout: timeout,
+    name: 'localhost',
+  });
+  try {
+    await transport.verify();
+  } catch (err) {
+    throw classifyProviderError(err, { ...ep, protocol: 'SMTP' });
+  } finally {
+    transport.close();
   }
 }
