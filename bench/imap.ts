@@ -6,6 +6,8 @@
  *  (c) UID SEARCH TEXT <rare word>
  *  (d) APPEND of N messages, one command at a time (as Thunderbird does)
  *  (e) SELECT of a big mailbox (warm: second SELECT)
+ * Every scenario runs twice: in plaintext, and over STARTTLS — the path every real client uses —
+ * with the same client and the same certificate for both servers (LB_BENCH_TLS=0 skips it).
  * plus the Lockbridge server process's peak RSS. Each scenario's figure is the median of several
  * runs that alternate between the two servers, so both see the same machine.
  *
@@ -17,6 +19,7 @@ import { execFileSync, fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { connect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import type { Socket } from 'node:net';
 import {
   chownSync,
@@ -89,7 +92,7 @@ class RawClient {
     s.on('data', (d: Buffer) => this.onData(d));
   }
 
-  static async open(port: number): Promise<RawClient> {
+  static async open(port: number, starttls = false): Promise<RawClient> {
     const s = await new Promise<Socket>((resolve, reject) => {
       const so = connect({ port, host: '127.0.0.1' }, () => resolve(so));
       so.once('error', reject);
@@ -97,6 +100,15 @@ class RawClient {
     s.setNoDelay(true);
     const c = new RawClient(s);
     await c.waitFor('*');
+    if (starttls) {
+      await c.cmd('STARTTLS');
+      s.removeAllListeners('data');
+      c.socket = await new Promise<Socket>((resolve, reject) => {
+        const t = tlsConnect({ socket: s, rejectUnauthorized: false }, () => resolve(t));
+        t.once('error', reject);
+      });
+      c.socket.on('data', (d: Buffer) => c.onData(d));
+    }
     await c.cmd(`LOGIN ${USER} ${PASS}`);
     return c;
   }
@@ -218,8 +230,38 @@ export async function run(opts: Opts): Promise<void> {
   const msgs = Array.from({ length: N }, (_, i) => makeMessage(i));
   const bigMsgs = Array.from({ length: BIG }, (_, i) => (i < N ? msgs[i]! : makeMessage(i)));
 
+  // --- one self-signed certificate for both servers' STARTTLS
+  const tlsDir = mkdtempSync(join(tmpdir(), 'lb-imap-bench-tls-'));
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-keyout',
+      join(tlsDir, 'key.pem'),
+      '-out',
+      join(tlsDir, 'cert.pem'),
+    ],
+    { stdio: 'ignore' },
+  );
+  const tls = {
+    cert: readFileSync(join(tlsDir, 'cert.pem'), 'utf8'),
+    key: readFileSync(join(tlsDir, 'key.pem'), 'utf8'),
+  };
+  process.env.LB_BENCH_TLS_DIR = tlsDir;
+  const overTls = process.env.LB_BENCH_TLS !== '0';
+
   // --- Dovecot
-  const dv = await startDovecot({ user: USER, password: PASS });
+  const dv = await startDovecot({ user: USER, password: PASS, tls });
   const mailRoot = join(dv.dir, 'mail');
   const owner = statSync(mailRoot);
   const home = join(mailRoot, 'example.test', 'alice');
@@ -323,13 +365,16 @@ export async function run(opts: Opts): Promise<void> {
     // LB_BENCH_ONLY=e,a runs only the scenarios with those letters (for profiling one of them).
     const only = process.env.LB_BENCH_ONLY?.split(',').map((l) => `(${l.trim()})`);
     const chosen = (name: string): boolean => !only || only.some((o) => name.startsWith(o));
-    for (const sc of scenarios.filter((s) => chosen(s.name))) {
+    const modes = overTls ? [false, true] : [false];
+    for (const [sc, starttls] of scenarios
+      .filter((s) => chosen(s.name))
+      .flatMap((s) => modes.map((m) => [s, m] as const))) {
       // Both servers' clients are open and prepared, then runs alternate between them (the order
       // flips each round), so both see the same machine; the figure is the median run.
       const pinned = sc.pin ? pin(true) : null;
       const clients: RawClient[] = [];
       for (const port of [dv.port, lb.port]) {
-        const c = await RawClient.open(port);
+        const c = await RawClient.open(port, starttls);
         if (sc.prep) await sc.prep(c);
         clients.push(c);
       }
@@ -340,8 +385,9 @@ export async function run(opts: Opts): Promise<void> {
       }
       for (const c of clients) c.close();
       if (sc.pin) pin(false);
+      const label = starttls ? `${sc.name} over STARTTLS` : sc.name;
       results.push({
-        name: pinned ? `${sc.name} [${pinned}]` : sc.name,
+        name: pinned ? `${label} [${pinned}]` : label,
         dovecot: median(runs[0]!),
         lockbridge: median(runs[1]!),
         target: sc.target,
@@ -349,11 +395,11 @@ export async function run(opts: Opts): Promise<void> {
       });
     }
     // (d) APPEND, one at a time.
-    if (chosen('(d)')) {
+    for (const starttls of chosen('(d)') ? modes : []) {
       const t: number[] = [];
       for (const port of [dv.port, lb.port]) {
-        const c = await RawClient.open(port);
-        if (port === dv.port) await c.cmd('CREATE Target');
+        const c = await RawClient.open(port, starttls);
+        if (port === dv.port && !starttls) await c.cmd('CREATE Target');
         t.push(
           await time(async () => {
             for (let i = 0; i < APPENDS; i++) await c.cmd('APPEND Target (\\Seen)', msgs[i % msgs.length]!);
@@ -362,7 +408,7 @@ export async function run(opts: Opts): Promise<void> {
         c.close();
       }
       results.push({
-        name: `(d) APPEND ${APPENDS}`,
+        name: `(d) APPEND ${APPENDS}${starttls ? ' over STARTTLS' : ''}`,
         dovecot: t[0]!,
         lockbridge: t[1]!,
         target: 1.5,
@@ -375,6 +421,7 @@ export async function run(opts: Opts): Promise<void> {
     child.proc.kill('SIGTERM');
     await new Promise((r) => child.proc.once('exit', r));
     rmSync(storeDir, { recursive: true, force: true });
+    rmSync(tlsDir, { recursive: true, force: true });
     await dv.stop();
     log(
       `Lockbridge server peak RSS (${process.env.LB_BENCH_BACKEND === 'memory' ? 'in-memory backend' : 'encrypted store'}, ${N + BIG} messages, after all scenarios): ${(rss / 1024).toFixed(0)} MB`,
@@ -501,7 +548,19 @@ async function child(n: number, big: number): Promise<void> {
     account.createMailbox('Target');
     backend = mem;
   }
-  const server = await startImapServer({ backend, port: 0, allowPlaintextLogin: true });
+  const tlsDir = process.env.LB_BENCH_TLS_DIR;
+  const tls = tlsDir
+    ? {
+        cert: readFileSync(join(tlsDir, 'cert.pem'), 'utf8'),
+        key: readFileSync(join(tlsDir, 'key.pem'), 'utf8'),
+      }
+    : undefined;
+  const server = await startImapServer({
+    backend,
+    port: 0,
+    allowPlaintextLogin: true,
+    ...(tls ? { tls } : {}),
+  });
   // Peak RSS from the kernel's high-water mark of this process's own memory (VmHWM starts anew at
   // exec); getrusage's maxrss would include the forking parent's image (Linux keeps it across
   // fork+exec), i.e. the bench process holding every generated message.

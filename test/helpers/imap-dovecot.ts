@@ -40,7 +40,13 @@ function mailUser(): { uid: number; gid: number; name: string } {
   return { uid, gid, name: 'nobody' };
 }
 
-export async function startDovecot(opts: { user?: string; password?: string } = {}): Promise<DovecotHandle> {
+/**
+ * `tls`: a certificate and key (PEM) for STARTTLS (ssl = yes; plaintext LOGIN stays allowed), as the
+ * bench's STARTTLS scenarios give both servers the same pair.
+ */
+export async function startDovecot(
+  opts: { user?: string; password?: string; tls?: { cert: string; key: string } } = {},
+): Promise<DovecotHandle> {
   const user = opts.user ?? 'alice@example.test';
   const password = opts.password ?? 'secret';
   const dir = mkdtempSync(join(tmpdir(), 'lb-dovecot-'));
@@ -52,6 +58,12 @@ export async function startDovecot(opts: { user?: string; password?: string } = 
   chownSync(mail, mu.uid, mu.gid);
   writeFileSync(join(dir, 'passwd'), `${user}:{PLAIN}${password}::::::\n`);
   const me = userInfo();
+  let ssl = 'ssl = no';
+  if (opts.tls) {
+    writeFileSync(join(dir, 'cert.pem'), opts.tls.cert);
+    writeFileSync(join(dir, 'key.pem'), opts.tls.key, { mode: 0o600 });
+    ssl = `ssl = yes\nssl_cert = <${dir}/cert.pem\nssl_key = <${dir}/key.pem\nssl_dh = </usr/share/dovecot/dh.pem`;
+  }
   const conf = `
 base_dir = ${dir}/run
 state_dir = ${dir}/state
@@ -59,7 +71,7 @@ log_path = ${dir}/dovecot.log
 instance_name = lb-dovecot-${port}
 listen = 127.0.0.1
 protocols = imap
-ssl = no
+${ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 ${me.uid !== 0 ? `default_internal_user = ${me.username}\ndefault_login_user = ${me.username}\ndefault_internal_group = ${execFileSync('id', ['-gn']).toString().trim()}` : ''}
