@@ -191,6 +191,11 @@ describe('ImapBackend over the store', () => {
     assert.deepEqual(acc.expunge(inbox.id, [2, 3]), []);
     assert.deepEqual(acc.expunge(inbox.id), [1]);
     assert.equal(acc.status(inbox.id).messages, 0);
+    // QRESYNC: what left the mailbox (expunge and move out), by the mod-sequence of its removal.
+    const last = acc.status(inbox.id).highestModseq;
+    assert.deepEqual(acc.expungedSince(inbox.id, 0), [1, 2]);
+    assert.deepEqual(acc.expungedSince(inbox.id, last - 1), [1]);
+    assert.deepEqual(acc.expungedSince(inbox.id, last), []);
     stop();
 
     // deleting a watched mailbox resets its watchers
