@@ -37,6 +37,7 @@ const PRELOAD_METHODS: readonly (keyof ControlApi)[] = [
   'discoverProvider',
   'addAccount',
   'removeAccount',
+  'setProviderPassword',
   'pauseSync',
   'resumeSync',
   'credentials',

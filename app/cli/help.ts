@@ -6,7 +6,7 @@ usage: lockbridge [--home DIR] <command> [options]
 
 commands:
   init                     create the encrypted store, local TLS certificate and local password
-  account add|list|remove  manage remote provider accounts
+  account add|list|remove|password  manage remote provider accounts
   keys generate|import|export|list|show
                            own OpenPGP keys and contacts' public keys
   import                   import .eml or mbox files into the local store
@@ -38,11 +38,15 @@ The passphrase comes from $LOCKBRIDGE_PASSPHRASE or a prompt. Refuses to overwri
                               [--security starttls|tls|none] [--user U] [--ca FILE]
        lockbridge account list [--json]
        lockbridge account remove E [--yes]
+       lockbridge account password E [--password-file F]
 
 add     verifies the provider login, then saves the account (provider password from
         $LOCKBRIDGE_PROVIDER_PASSWORD or a prompt). --ca trusts a private CA (PEM file).
 list    lists accounts
-remove  removes an account and deletes its local mail (asks, unless --yes)`,
+remove  removes an account and deletes its local mail (asks, unless --yes)
+password  signs in again after the provider password changed: checks the new one (IMAP and
+        SMTP), saves it and resumes sync; local mail is kept (password from --password-file,
+        $LOCKBRIDGE_PROVIDER_PASSWORD or a prompt)`,
   keys: `usage: lockbridge keys generate E
        lockbridge keys import FILE [--passphrase-file F]
        lockbridge keys export E [--secret]

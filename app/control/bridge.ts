@@ -49,6 +49,8 @@ export interface BridgeRuntime {
   syncStatus(email: string): Omit<AccountStatus, 'email' | 'outbox'> | null;
   pauseSync(email: string): Promise<void>;
   resumeSync(email: string): Promise<void>;
+  /** Called after an account's provider password changed: a sync blocked on its login retries now. */
+  credentialsChanged(email: string): void;
   /** Called after an account is added/removed so sync starts/stops. */
   accountsChanged(): void;
   /** Called after the settings changed, so running engines pick them up. */
@@ -190,6 +192,24 @@ export class BridgeControl implements ControlApi {
     this.#d.logger.info({ account: saved.email }, 'account added');
     this.#d.runtime.accountsChanged();
     return accountInfo(saved);
+  }
+
+  async setProviderPassword(address: string, password: string): Promise<void> {
+    const a = this.#d.store.accounts.require(email.parse(address));
+    if (typeof password !== 'string' || password === '')
+      throw new UserError('empty-secret', 'the new provider password is empty');
+    await this.#d.runtime.verifyProviderLogin({
+      email: a.email,
+      imap: a.imap,
+      smtp: a.smtp,
+      security: a.security,
+      username: a.username,
+      password,
+      ...(a.caPem ? { caPem: a.caPem } : {}),
+    });
+    this.#d.store.accounts.update(a.id, { providerPassword: password });
+    this.#d.logger.info({ account: a.email }, 'provider password changed; signing in again');
+    this.#d.runtime.credentialsChanged(a.email);
   }
 
   async removeAccount(address: string): Promise<void> {

@@ -205,6 +205,12 @@ export interface ControlApi {
   /** Verifies the provider login, then saves. */
   addAccount(input: AccountInput): Promise<AccountInfo>;
   removeAccount(email: string): Promise<void>;
+  /**
+   * Signs in again after the provider password changed (or an app password was revoked): checks
+   * the new password at the provider (IMAP and SMTP), saves it and resumes sync at once. The
+   * account and all its local mail stay as they are.
+   */
+  setProviderPassword(email: string, password: string): Promise<void>;
   pauseSync(email: string): Promise<void>;
   resumeSync(email: string): Promise<void>;
 
@@ -258,6 +264,7 @@ export const CONTROL_METHODS: readonly ControlMethod[] = [
   'discoverProvider',
   'addAccount',
   'removeAccount',
+  'setProviderPassword',
   'pauseSync',
   'resumeSync',
   'credentials',

@@ -224,6 +224,10 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
       sync?.resume(email);
     },
 
+    credentialsChanged(email) {
+      sync?.credentialsChanged(email);
+    },
+
     accountsChanged() {
       sync?.accountsChanged();
     },

@@ -16,6 +16,7 @@ const METHODS: Record<keyof ControlApi, true> = {
   discoverProvider: true,
   addAccount: true,
   removeAccount: true,
+  setProviderPassword: true,
   pauseSync: true,
   resumeSync: true,
   credentials: true,

@@ -76,6 +76,8 @@ export interface Provider {
   /** PEM of the server certificate itself. */
   readonly certPem: string;
   addUser(email: string, password: string): Promise<void>;
+  /** Changes a user's password (the old one stops working once Dovecot has re-read the file). */
+  changePassword(email: string, password: string): Promise<void>;
   /** Connection settings for a user added with addUser. */
   account(email: string): ProviderAccount;
   deliver(raw: Buffer | string, opts?: DeliverOptions): Promise<void>;
@@ -726,6 +728,25 @@ export async function startProvider(opts: ProviderOptions = {}): Promise<Provide
         if (r.code === 0) break;
         if (attempt >= 40)
           throw new Error(`Dovecot does not accept the new user ${email}: ${r.stdout}${r.stderr}`);
+        await new Promise((res) => setTimeout(res, 250));
+      }
+    },
+    async changePassword(email, password) {
+      if (!passwords.has(email) || /\n/.test(password))
+        throw new Error(`cannot change the password of ${email}`);
+      passwords.set(email, password);
+      const lines = readFileSync(usersFile, 'utf8').split('\n');
+      writeFileSync(
+        usersFile,
+        lines.map((l) => (l.startsWith(`${email}:`) ? `${email}:${password}::::::` : l)).join('\n'),
+      );
+      usersMtime = Math.max(usersMtime + 1, Math.floor(Date.now() / 1000));
+      utimesSync(usersFile, usersMtime, usersMtime);
+      for (let attempt = 0; ; attempt++) {
+        const r = await run('doveadm', ['-c', conf, 'auth', 'test', email, password]);
+        if (r.code === 0) break;
+        if (attempt >= 40)
+          throw new Error(`Dovecot does not take the new password of ${email}: ${r.stdout}${r.stderr}`);
         await new Promise((res) => setTimeout(res, 250));
       }
     },

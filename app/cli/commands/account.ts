@@ -64,6 +64,37 @@ async function add(ctx: CliContext, argv: string[]): Promise<number> {
   });
 }
 
+const PASSWORD = 'lockbridge account password E [--password-file F]';
+
+/** Signs in again with a new provider password (from --password-file's first line, the env, or a prompt). */
+async function password(ctx: CliContext, argv: string[]): Promise<number> {
+  const p = parse(argv, { 'password-file': { type: 'string' } }, { min: 1, max: 1, usage: PASSWORD });
+  const email = p.positionals[0] as string;
+  const file = str(p, 'password-file');
+  let secret: string;
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      throw new UserError('no-such-file', `cannot read the password file ${file}`);
+    }
+    secret = text.split(/\r?\n/, 1)[0] ?? '';
+    if (secret === '')
+      throw new UserError('empty-secret', `the password file ${file} has an empty first line`);
+  } else
+    secret = await secretFrom(
+      'LOCKBRIDGE_PROVIDER_PASSWORD',
+      `New provider password for ${email}: `,
+      'the provider password',
+    );
+  return withApi(ctx, async ({ api }) => {
+    await api.setProviderPassword(email, secret);
+    println(ctx.stdout, `Signed in again as ${email}; sync resumes now (local mail kept).`);
+    return 0;
+  });
+}
+
 async function list(ctx: CliContext, argv: string[]): Promise<number> {
   const p = parse(
     argv,
@@ -106,9 +137,10 @@ export async function runAccount(ctx: CliContext, argv: string[]): Promise<numbe
   if (sub === 'add') return add(ctx, rest);
   if (sub === 'list') return list(ctx, rest);
   if (sub === 'remove') return remove(ctx, rest);
+  if (sub === 'password') return password(ctx, rest);
   throw new UsageError(
     sub
-      ? `unknown account command '${sub}' (add, list, remove)`
-      : 'missing account command (add, list, remove)',
+      ? `unknown account command '${sub}' (add, list, remove, password)`
+      : 'missing account command (add, list, remove, password)',
   );
 }

@@ -22,6 +22,59 @@ function connectionKind(a: AccountStatus): 'ok' | 'warn' | 'error' | 'neutral' {
   return 'neutral';
 }
 
+/** After a failed login: a new provider password, checked at the provider, then sync resumes. */
+function SignInAgain({ email }: { email: string }) {
+  const { bridge, refreshStatus, toast } = useApp();
+  const action = useAction();
+  const [open, setOpen] = useState(false);
+  const [password, setPassword] = useState('');
+  const fieldId = `signin-${email.replace(/[^A-Za-z0-9]/g, '-')}`;
+  if (!open)
+    return (
+      <button type="button" className="primary" onClick={() => setOpen(true)}>
+        Sign in again
+      </button>
+    );
+  const submit = async () => {
+    const done = await action.run(async () => {
+      await bridge.setProviderPassword(email, password);
+      return true;
+    });
+    if (done) {
+      setPassword('');
+      setOpen(false);
+      toast(`Signed in again as ${email}. Sync resumes; your local mail is kept.`);
+      await refreshStatus();
+    }
+  };
+  return (
+    <form
+      className="signin-again"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void submit();
+      }}
+    >
+      <label htmlFor={fieldId}>New provider password for {email}</label>
+      <input
+        id={fieldId}
+        type="password"
+        autoComplete="current-password"
+        value={password}
+        onChange={(e) => setPassword(e.target.value)}
+        required
+      />
+      <ErrorText message={action.error} />
+      <button type="submit" className="primary" disabled={action.busy || password === ''}>
+        Sign in
+      </button>
+      <button type="button" onClick={() => setOpen(false)} disabled={action.busy}>
+        Cancel
+      </button>
+    </form>
+  );
+}
+
 function AccountCard({
   account,
   info,
@@ -103,6 +156,7 @@ function AccountCard({
       </p>
       <ErrorText message={action.error} />
       <div className="actions">
+        {account.connection === 'auth-failed' ? <SignInAgain email={account.email} /> : null}
         <button type="button" onClick={() => void togglePause()} disabled={action.busy}>
           {account.paused ? 'Resume sync' : 'Pause sync'}
         </button>
