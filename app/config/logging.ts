@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import pino from 'pino';
 import type { Logger } from '../shared/logger.ts';
 import type { LogLine } from '../control/contract.ts';
-import { PrettyStream } from './log-format.ts';
+import { logFields, PrettyStream } from './log-format.ts';
 
 const REDACT = [
   'password',
@@ -116,12 +116,24 @@ export class LogRing {
   }
   write(chunk: string): boolean {
     try {
-      const rec = JSON.parse(chunk) as { time?: number; level?: number; msg?: string; module?: string };
+      const rec = JSON.parse(chunk) as {
+        time?: number;
+        level?: number;
+        msg?: string;
+        module?: string;
+      } & Record<string, unknown>;
+      const { account, email, ...rest } = logFields(rec);
+      const who =
+        typeof rec.account === 'string' ? rec.account : typeof rec.email === 'string' ? rec.email : null;
+      const fields =
+        who === null ? { ...rest, ...(account ? { account } : {}), ...(email ? { email } : {}) } : rest;
       const line: LogLine = {
         time: new Date(rec.time ?? Date.now()).toISOString(),
         level: LEVELS[rec.level ?? 30] ?? 'info',
         msg: rec.msg ?? '',
         ...(rec.module ? { module: rec.module } : {}),
+        ...(who !== null ? { account: who } : {}),
+        ...(Object.keys(fields).length ? { fields } : {}),
       };
       this.#lines.push(line);
       if (this.#lines.length > this.#max) this.#lines.shift();

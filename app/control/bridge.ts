@@ -21,6 +21,7 @@ import type {
   LogLine,
   OutboxItem,
   ProviderSuggestion,
+  ServingSettings,
   Settings,
   SyncProgress,
 } from './contract.ts';
@@ -42,6 +43,8 @@ import { ConflictError } from '../shared/errors.ts';
 /** What the façade needs from the running engine parts that may be absent (CLI one-shot mode). */
 export interface BridgeRuntime {
   ports(): { imap: number | null; smtp: number | null; control: number | null };
+  /** The start-time settings the running servers use (absent in one-shot mode). */
+  serving?(): ServingSettings | null;
   offline: boolean;
   /** Verifies a provider login before an account is saved; throws a UserError saying what failed. */
   verifyProviderLogin(input: AccountInput): Promise<void>;
@@ -136,6 +139,7 @@ export class BridgeControl implements ControlApi {
       unlockMethods: unlockMethods(this.#d.home, this.#d.keychain),
       home: this.#d.home,
       ports: runtime.ports(),
+      serving: runtime.serving?.() ?? null,
       offline: runtime.offline,
       diskFull: store.diskFull,
       accounts,

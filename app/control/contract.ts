@@ -48,6 +48,13 @@ export interface AccountStatus {
   paused: boolean;
 }
 
+/** The settings that apply only at a start, as the running servers use them. */
+export interface ServingSettings {
+  tlsMode: Settings['tlsMode'];
+  allowPlaintextLoopback: boolean;
+  imapCompress: boolean;
+}
+
 export interface BridgeStatus {
   version: string;
   /** False until the store exists (first run: `initialize`). */
@@ -58,6 +65,8 @@ export interface BridgeStatus {
   unlockMethods: { keychain: boolean; passphrase: boolean };
   home: string;
   ports: { imap: number | null; smtp: number | null; control: number | null };
+  /** What the running IMAP/SMTP servers were started with (null while they are not running). */
+  serving?: ServingSettings | null;
   offline: boolean;
   /**
    * While the disk holding the data directory is full: one sentence naming the disk and the
@@ -175,6 +184,10 @@ export interface LogLine {
   level: 'debug' | 'info' | 'warn' | 'error';
   msg: string;
   module?: string;
+  /** The account the line is about, when it names one. */
+  account?: string;
+  /** The event's other fields as text (error, port, mailbox, ...); never secrets or content. */
+  fields?: Record<string, string>;
 }
 
 /** Events pushed to every subscriber (renderer, tray, CLI `status --watch`). */

@@ -9,6 +9,7 @@ import type {
   BridgeEvent,
   ImportResult,
   ProviderSuggestion,
+  ServingSettings,
   Settings,
 } from './contract.ts';
 import type { BridgeRuntime } from './bridge.ts';
@@ -61,6 +62,7 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
   let sync: SyncManager | null = null;
   let engine: { close(): Promise<void> } | null = null;
   let renewTimer: NodeJS.Timeout | null = null;
+  let serving: ServingSettings | null = null;
   /** Own keys close to expiry are extended (announced through Autocrypt on the next mail). */
   const renewOwnKeys = async (): Promise<void> => {
     try {
@@ -79,8 +81,14 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
     offline: deps.offline,
 
     ports: () => ({ imap: imap?.port ?? null, smtp: smtp?.port ?? null, control: deps.ports().control }),
+    serving: () => (imap ? serving : null),
 
     async start(opts) {
+      serving = {
+        tlsMode: opts.settings.tlsMode,
+        allowPlaintextLoopback: opts.settings.allowPlaintextLoopback,
+        imapCompress: opts.settings.imapCompress,
+      };
       // Loaded here, not at the top: one-shot CLI commands never pay for the servers.
       const [
         { startImapServer },

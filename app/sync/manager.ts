@@ -49,7 +49,12 @@ export function createSyncManager(o: SyncManagerOptions): SyncManager {
     for (const a of accounts) {
       if (engines.has(a.id)) continue;
       const { onEvent, ...engineOpts } = o;
-      const engine = createSyncEngine({ ...engineOpts, accountId: a.id });
+      // every line the engine logs names its account (the UI filters logs by it)
+      const engine = createSyncEngine({
+        ...engineOpts,
+        logger: engineOpts.logger.child({ account: a.email }),
+        accountId: a.id,
+      });
       if (onEvent) engine.on((ev) => onEvent(a.email, ev));
       engines.set(a.id, { email: a.email, engine });
       engine.start();

@@ -1,4 +1,5 @@
 /** Display formatting. Pure (no DOM): unit-tested. */
+import type { LogLine } from '../../app/control/contract.ts';
 
 /** 'ABCD1234…' → ['ABCD', '1234', …]: groups of four for reading a fingerprint aloud. */
 export function fingerprintGroups(fpr: string): string[] {
@@ -62,4 +63,12 @@ export function formatEta(seconds: number | null): string {
 /** Safe file-name part from an address or domain. */
 export function fileSafe(s: string): string {
   return s.replace(/[^A-Za-z0-9@._-]+/g, '_').slice(0, 100) || 'file';
+}
+
+/** One log line as exported text: time, level, module, message, account and fields. */
+export function logLineText(l: LogLine): string {
+  const fields = Object.entries({ ...(l.account ? { account: l.account } : {}), ...(l.fields ?? {}) })
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
+  return `${l.time} ${l.level.toUpperCase()} ${l.module ? `[${l.module}] ` : ''}${l.msg}${fields ? `  ${fields}` : ''}`;
 }

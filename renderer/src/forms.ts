@@ -1,5 +1,5 @@
 /** Form rules shared by pages. Pure: unit-tested. */
-import type { Settings } from '../../app/control/contract.ts';
+import type { BridgeStatus, Settings } from '../../app/control/contract.ts';
 
 export const MIN_PASSPHRASE = 8;
 
@@ -19,15 +19,6 @@ export function settingsPatch(before: Settings, after: Settings): Partial<Settin
   return patch as Partial<Settings>;
 }
 
-/** Settings the running servers read only at start. */
-export const RESTART_SETTINGS: readonly (keyof Settings)[] = [
-  'imapPort',
-  'smtpPort',
-  'tlsMode',
-  'allowPlaintextLoopback',
-  'imapCompress',
-];
-
 export function looksLikeEmail(s: string): boolean {
   return /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(s.trim());
 }
@@ -35,4 +26,31 @@ export function looksLikeEmail(s: string): boolean {
 /** True when the text holds a PEM certificate. */
 export function isPemCertificate(text: string): boolean {
   return /-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/.test(text);
+}
+
+/**
+ * For each start-time setting whose value (as in the form) differs from what the running bridge
+ * uses, the sentence saying when it applies; fields that match what runs get none. While the
+ * servers are not running (status without ports) nothing is pending.
+ */
+export function pendingRestart(
+  form: Settings,
+  status: BridgeStatus | null,
+): Partial<Record<keyof Settings, string>> {
+  const out: Partial<Record<keyof Settings, string>> = {};
+  if (!status) return out;
+  const port = (key: 'imapPort' | 'smtpPort', name: string, inUse: number | null) => {
+    if (inUse === null || !Number.isInteger(form[key])) return;
+    if (form[key] === 0 || form[key] !== inUse)
+      out[key] =
+        `${name} port ${form[key] === 0 ? 'chosen freely' : form[key]} applies after a restart of the bridge.`;
+  };
+  port('imapPort', 'IMAP', status.ports.imap);
+  port('smtpPort', 'SMTP', status.ports.smtp);
+  const serving = status.serving;
+  if (serving) {
+    for (const key of ['tlsMode', 'allowPlaintextLoopback', 'imapCompress'] as const)
+      if (form[key] !== serving[key]) out[key] = 'Applies after a restart of the bridge.';
+  }
+  return out;
 }

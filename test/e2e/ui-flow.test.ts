@@ -767,8 +767,27 @@ test("a contact's key change arrives by mail, is shown live, and is accepted as 
   );
 });
 
-test('settings: changes are saved through updateSettings', async () => {
+test('settings: the ports in use, a restart notice only for a pending change, changes saved through updateSettings', async () => {
   await go('Settings');
+  const running = await control<{ ports: { imap: number; smtp: number } }>(controlPort, token, 'status');
+  await page
+    .getByTestId('ports-in-use')
+    .getByText(`In use now: IMAP on port ${running.ports.imap}, SMTP on port ${running.ports.smtp}`)
+    .waitFor();
+  // the bridge runs on free ports (serve --imap-port 0): the saved 1143 is pending, TLS is not
+  const notes = async () => page.locator('.restart-note').allInnerTexts();
+  assert.deepEqual(await notes(), [
+    'IMAP port 1143 applies after a restart of the bridge.',
+    'SMTP port 1025 applies after a restart of the bridge.',
+  ]);
+  await page.getByLabel('IMAP port').fill(String(running.ports.imap));
+  await page.getByLabel('SMTP port').fill(String(running.ports.smtp));
+  assert.deepEqual(await notes(), [], 'the values in use: no notice');
+  await page.getByLabel('TLS for mail programs').selectOption('tls');
+  assert.deepEqual(await notes(), ['Applies after a restart of the bridge.']);
+  await assertAccessible(page, 'settings (pending)');
+  await screenshot(page, 'settings-pending');
+  await page.getByRole('button', { name: 'Undo changes' }).click();
   await assertAccessible(page, 'settings');
   await screenshot(page, 'settings');
   await page.getByLabel('Encryption', { exact: true }).selectOption('always');
@@ -841,17 +860,37 @@ test('keyboard: nav links then the page controls in order, each with a visible f
   assert.equal(await page.evaluate('document.activeElement && document.activeElement.textContent'), 'Logs');
 });
 
-test('logs: recent lines then live ones, level filter', async () => {
+test('logs: recent lines then live ones with their fields, level and account filters, export', async () => {
   const lines = page.locator('li.log-line');
   await lines.first().waitFor();
   const all = await lines.allInnerTexts();
   assert.ok(
-    all.some((l) => /account added/.test(l)),
-    'the account-added line is there',
+    all.some((l) => l.includes(`account added · ${EMAIL}`)),
+    `the account-added line names its account:\n${all.join('\n')}`,
+  );
+  assert.ok(
+    all.some((l) => /IMAP listening .*port=\d+/.test(l)),
+    'fields are kept and shown (key=value)',
+  );
+  assert.equal(
+    all.filter((l) => /store schema (created|migrated)/.test(l)).length,
+    1,
+    'one line per upgrade',
   );
   assert.ok(!all.join('\n').includes(PROVIDER_PW), 'no provider password in logs');
   await assertAccessible(page, 'logs');
   await screenshot(page, 'logs');
+  // only the account's lines
+  await page.getByLabel('Account', { exact: true }).selectOption(EMAIL);
+  const mine = await lines.allInnerTexts();
+  assert.ok(mine.length > 0 && mine.every((l) => l.includes(` · ${EMAIL}`)), mine.join('\n'));
+  const exported = await download(() => page.getByRole('button', { name: 'Export shown lines' }).click());
+  assert.match(exported.name, /^lockbridge-logs-.*\.txt$/);
+  const exportedLines = exported.text.trim().split('\n');
+  assert.equal(exportedLines.length, mine.length);
+  assert.ok(exportedLines.every((l) => l.includes(`account=${EMAIL}`)));
+  await screenshot(page, 'logs-account');
+  await page.getByLabel('Account', { exact: true }).selectOption('');
   const before = await lines.count();
   // a settings change logs a line: it arrives live
   await control(controlPort, token, 'updateSettings', { attachKey: true });

@@ -41,8 +41,13 @@ export function migrate(db: SqlDatabase, migrations: readonly Migration[], logge
       m.up(db);
       db.pragma(`user_version = ${m.version}`);
     }).immediate();
-    logger.info({ version: m.version, migration: m.name }, 'store schema migrated');
     applied.push(m.version);
   }
+  // one line for the whole upgrade (a new store would otherwise log one per migration)
+  if (applied.length)
+    logger.info(
+      { from: current, to: applied[applied.length - 1], migrations: applied.length },
+      current === 0 ? 'store schema created' : 'store schema migrated',
+    );
   return applied;
 }

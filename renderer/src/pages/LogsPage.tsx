@@ -1,4 +1,7 @@
-/** The bridge's recent log lines, then live ones; filter by level. (The engine never logs secrets.) */
+/**
+ * The bridge's recent log lines, then live ones, with their fields (account, error, ...); filter
+ * by level and account; export what is shown. (The engine never logs secrets.)
+ */
 import { useId, useMemo, useState } from 'react';
 import type { LogLine } from '../../../app/control/contract.ts';
 import { useApp } from '../app-context.ts';
@@ -7,12 +10,15 @@ import { PageHeading } from '../components/PageHeading.tsx';
 import { formatTime } from '../format.ts';
 import { useBridgeEvent } from '../hooks/useBridgeEvent.ts';
 import { useLoad } from '../hooks/useLoad.ts';
+import { downloadText } from '../download.ts';
+import { logLineText } from '../format.ts';
 
 const LEVELS: LogLine['level'][] = ['debug', 'info', 'warn', 'error'];
 const MAX_LINES = 2000;
 
 export function LogsPage() {
-  const { bridge } = useApp();
+  const { bridge, status } = useApp();
+  const [account, setAccount] = useState('');
   const id = useId();
   const initial = useLoad(() => bridge.recentLogs(500), [bridge]);
   const [live, setLive] = useState<LogLine[]>([]);
@@ -25,8 +31,13 @@ export function LogsPage() {
   const lines = useMemo(() => {
     const all = [...(initial.data ?? []), ...live].slice(-MAX_LINES);
     const min = LEVELS.indexOf(minLevel);
-    return all.filter((l) => LEVELS.indexOf(l.level) >= min);
-  }, [initial.data, live, minLevel]);
+    return all.filter((l) => LEVELS.indexOf(l.level) >= min && (account === '' || l.account === account));
+  }, [initial.data, live, minLevel, account]);
+  const exportLines = () =>
+    downloadText(
+      `lockbridge-logs-${new Date().toISOString().slice(0, 19).replace(/:/g, '')}.txt`,
+      lines.map(logLineText).join('\n') + '\n',
+    );
 
   return (
     <section>
@@ -47,11 +58,25 @@ export function LogsPage() {
             ))}
           </select>
         </div>
+        <div className="field inline">
+          <label htmlFor={`${id}-account`}>Account</label>
+          <select id={`${id}-account`} value={account} onChange={(e) => setAccount(e.target.value)}>
+            <option value="">All accounts</option>
+            {(status?.accounts ?? []).map((a) => (
+              <option key={a.email} value={a.email}>
+                {a.email}
+              </option>
+            ))}
+          </select>
+        </div>
         <button type="button" aria-pressed={paused} onClick={() => setPaused((p) => !p)}>
           {paused ? 'Resume live lines' : 'Pause live lines'}
         </button>
         <button type="button" onClick={() => void initial.reload().then(() => setLive([]))}>
           Reload
+        </button>
+        <button type="button" onClick={exportLines} disabled={lines.length === 0}>
+          Export shown lines
         </button>
       </div>
       <ErrorText message={initial.error} />
@@ -68,6 +93,17 @@ export function LogsPage() {
                 <span className="log-time">{formatTime(l.time)}</span>{' '}
                 <span className="log-level">{l.level.toUpperCase()}</span>{' '}
                 {l.module ? <span className="log-module">[{l.module}]</span> : null} <span>{l.msg}</span>
+                {l.account ? <span className="log-account"> · {l.account}</span> : null}
+                {l.fields ? (
+                  <span className="log-fields">
+                    {Object.entries(l.fields).map(([k, v]) => (
+                      <span key={k} className="log-field">
+                        {' '}
+                        {k}={v}
+                      </span>
+                    ))}
+                  </span>
+                ) : null}
               </li>
             ))}
           </ol>

@@ -4,7 +4,7 @@ import type { EncryptPolicy, Settings } from '../../../app/control/contract.ts';
 import { useApp } from '../app-context.ts';
 import { ErrorText } from '../components/ErrorText.tsx';
 import { PageHeading } from '../components/PageHeading.tsx';
-import { passphraseProblem, RESTART_SETTINGS, settingsPatch } from '../forms.ts';
+import { passphraseProblem, pendingRestart, settingsPatch } from '../forms.ts';
 import { useAction } from '../hooks/useAction.ts';
 import { useLoad } from '../hooks/useLoad.ts';
 
@@ -40,12 +40,15 @@ function Check({
   );
 }
 
-const RESTART = <span className="restart-note">Applies after a restart of the bridge.</span>;
+function Pending({ text }: { text: string | undefined }) {
+  return text ? <span className="restart-note">{text}</span> : null;
+}
 
 function SettingsForm({ initial, onSaved }: { initial: Settings; onSaved(s: Settings): void }) {
-  const { bridge, toast } = useApp();
+  const { bridge, toast, status } = useApp();
   const id = useId();
   const [s, setS] = useState<Settings>(initial);
+  const pending = pendingRestart(s, status);
   const [problem, setProblem] = useState<string | null>(null);
   const action = useAction();
   useEffect(() => setS(initial), [initial]);
@@ -67,7 +70,7 @@ function SettingsForm({ initial, onSaved }: { initial: Settings; onSaved(s: Sett
     setProblem(null);
     const saved = await action.run(() => bridge.updateSettings(patch));
     if (!saved) return;
-    const restart = Object.keys(patch).some((k) => RESTART_SETTINGS.includes(k as keyof Settings));
+    const restart = Object.keys(pendingRestart(saved, status)).length > 0;
     toast(restart ? 'Settings saved. Some take effect after a restart.' : 'Settings saved.', 'success');
     onSaved(saved);
   };
@@ -169,35 +172,49 @@ function SettingsForm({ initial, onSaved }: { initial: Settings; onSaved(s: Sett
             />
           </div>
         </div>
-        <p className="hint" id={`${id}-ports-hint`}>
-          {RESTART}
+        <p className="hint" id={`${id}-ports-hint`} data-testid="ports-in-use">
+          {status?.ports.imap
+            ? `In use now: IMAP on port ${status.ports.imap}, SMTP on port ${status.ports.smtp ?? '–'} (127.0.0.1).`
+            : 'The mail servers are not running.'}{' '}
+          <Pending text={pending.imapPort} /> <Pending text={pending.smtpPort} />
         </p>
         <div className="field">
           <label htmlFor={`${id}-tls`}>TLS for mail programs</label>
           <select
             id={`${id}-tls`}
             value={s.tlsMode}
-            aria-describedby={`${id}-tls-hint`}
+            aria-describedby={pending.tlsMode ? `${id}-tls-hint` : undefined}
             onChange={(e) => set('tlsMode', e.target.value as Settings['tlsMode'])}
           >
             <option value="starttls">STARTTLS</option>
             <option value="tls">Implicit TLS (SSL/TLS)</option>
           </select>
-          <p className="hint" id={`${id}-tls-hint`}>
-            {RESTART}
-          </p>
+          {pending.tlsMode ? (
+            <p className="hint" id={`${id}-tls-hint`}>
+              <Pending text={pending.tlsMode} />
+            </p>
+          ) : null}
         </div>
         <Check
           id={`${id}-plain`}
           label="Allow logins without TLS on this computer"
-          hint={<>Only for mail programs that cannot do TLS. {RESTART}</>}
+          hint={
+            <>
+              Only for mail programs that cannot do TLS. <Pending text={pending.allowPlaintextLoopback} />
+            </>
+          }
           checked={s.allowPlaintextLoopback}
           onChange={(v) => set('allowPlaintextLoopback', v)}
         />
         <Check
           id={`${id}-compress`}
           label="Offer IMAP compression (COMPRESS=DEFLATE)"
-          hint={<>Saves bandwidth only over a network; costs CPU on this computer. {RESTART}</>}
+          hint={
+            <>
+              Saves bandwidth only over a network; costs CPU on this computer.{' '}
+              <Pending text={pending.imapCompress} />
+            </>
+          }
           checked={s.imapCompress}
           onChange={(v) => set('imapCompress', v)}
         />

@@ -8,7 +8,9 @@ import {
   passphraseProblem,
   settingsPatch,
   isPemCertificate,
+  pendingRestart,
 } from '../../../renderer/src/forms.ts';
+import { DEFAULT_SETTINGS } from '../../../app/config/settings.ts';
 
 function account(over: Partial<AccountStatus> = {}): AccountStatus {
   return {
@@ -179,4 +181,24 @@ test('progress: indeterminate until folder sizes are known, then a percentage th
     idle.memo,
   );
   assert.equal(next.view.percent, 50);
+});
+
+test('settings: a restart notice only for start-time settings that differ from what runs', () => {
+  const running = status({
+    ports: { imap: 41000, smtp: 41001, control: 3 },
+    serving: { tlsMode: 'starttls', allowPlaintextLoopback: false, imapCompress: true },
+  });
+  const form = {
+    ...DEFAULT_SETTINGS,
+    imapPort: 41000,
+    smtpPort: 41001,
+    tlsMode: 'starttls' as const,
+    imapCompress: true,
+  };
+  assert.deepEqual(pendingRestart(form, running), {}, 'nothing changed: no notice');
+  assert.deepEqual(pendingRestart({ ...form, imapPort: 1143, tlsMode: 'tls' }, running), {
+    imapPort: 'IMAP port 1143 applies after a restart of the bridge.',
+    tlsMode: 'Applies after a restart of the bridge.',
+  });
+  assert.deepEqual(pendingRestart(form, status({ ports: { imap: null, smtp: null, control: 3 } })), {});
 });
