@@ -88,5 +88,8 @@ Prints the UI address (with its access token) of the bridge serving this data di
 start; the port stays when you pin it with --control-port N or $LOCKBRIDGE_CONTROL_PORT.`,
   status: `usage: lockbridge status [--json]
 
-Per account: connection, sync progress, outbox length, last error.`,
+Per account: connection, sync progress, outbox length, last error.
+With no bridge running these are read from the store, which needs the passphrase
+($LOCKBRIDGE_PASSPHRASE, or a prompt at a terminal that Enter skips); without it, status says
+only that the bridge is not running and where the data and logs are.`,
 };

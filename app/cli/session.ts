@@ -29,7 +29,7 @@ export async function passphrase(): Promise<string> {
   return secretFrom('LOCKBRIDGE_PASSPHRASE', 'Store passphrase: ', 'the store passphrase');
 }
 
-export async function openApi(ctx: CliContext): Promise<ApiSession> {
+export async function openApi(ctx: CliContext, given?: string): Promise<ApiSession> {
   requireStore(ctx.home);
   const paths = pathsFor(ctx.home);
   const running = findRunningBridge(paths);
@@ -43,7 +43,7 @@ export async function openApi(ctx: CliContext): Promise<ApiSession> {
   const logging = createLogging({ file: paths.logFile });
   const bridge = await createBridge({
     home: ctx.home,
-    passphrase: await passphrase(),
+    passphrase: given ?? (await passphrase()),
     logger: logging.logger,
     logs: logging.ring,
     offline: false,
@@ -62,8 +62,12 @@ export async function openApi(ctx: CliContext): Promise<ApiSession> {
   };
 }
 
-export async function withApi<T>(ctx: CliContext, fn: (s: ApiSession) => Promise<T>): Promise<T> {
-  const s = await openApi(ctx);
+export async function withApi<T>(
+  ctx: CliContext,
+  fn: (s: ApiSession) => Promise<T>,
+  given?: string,
+): Promise<T> {
+  const s = await openApi(ctx, given);
   try {
     return await fn(s);
   } finally {

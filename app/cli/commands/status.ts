@@ -1,6 +1,35 @@
 import { flag, parse } from '../args.ts';
 import { println, type CliContext } from '../context.ts';
-import { withApi } from '../session.ts';
+import { requireStore, withApi } from '../session.ts';
+import { isInteractive, promptSecret } from '../prompt.ts';
+import { pathsFor } from '../../config/paths.ts';
+import { findRunningBridge } from '../../control/http/client.ts';
+
+/**
+ * Without a running bridge and without the passphrase, what can be said without opening the
+ * store; the passphrase (env, or a prompt that may be skipped) unlocks the rest. Returns the
+ * passphrase to open the store with, or null to stop here.
+ */
+async function lockedSummary(ctx: CliContext, json: boolean): Promise<string | null> {
+  const env = process.env.LOCKBRIDGE_PASSPHRASE;
+  if (env !== undefined && env !== '') return env;
+  const paths = pathsFor(ctx.home);
+  if (json) {
+    println(ctx.stdout, JSON.stringify({ running: false, locked: true, initialized: true, home: ctx.home }));
+    return null;
+  }
+  println(ctx.stdout, `Bridge not running (data directory ${ctx.home}; logs in ${paths.logFile}).`);
+  println(
+    ctx.stdout,
+    'Accounts, sync progress and the outbox are inside the encrypted store: they need the passphrase.',
+  );
+  if (!isInteractive()) {
+    println(ctx.stdout, "Set LOCKBRIDGE_PASSPHRASE to see them, or start the bridge ('lockbridge serve').");
+    return null;
+  }
+  const pass = await promptSecret('Store passphrase (Enter to stop here): ');
+  return pass === '' ? null : pass;
+}
 
 export async function runStatus(ctx: CliContext, argv: string[]): Promise<number> {
   const p = parse(
@@ -8,34 +37,45 @@ export async function runStatus(ctx: CliContext, argv: string[]): Promise<number
     { json: { type: 'boolean' } },
     { min: 0, max: 0, usage: 'lockbridge status [--json]' },
   );
-  return withApi(ctx, async ({ api, remote }) => {
-    const s = await api.status();
-    if (flag(p, 'json')) {
-      println(ctx.stdout, JSON.stringify({ ...s, running: remote }));
+  requireStore(ctx.home);
+  let given: string | undefined;
+  if (!findRunningBridge(pathsFor(ctx.home))) {
+    const pass = await lockedSummary(ctx, flag(p, 'json'));
+    if (pass === null) return 0;
+    given = pass;
+  }
+  return withApi(
+    ctx,
+    async ({ api, remote }) => {
+      const s = await api.status();
+      if (flag(p, 'json')) {
+        println(ctx.stdout, JSON.stringify({ ...s, running: remote }));
+        return 0;
+      }
+      println(
+        ctx.stdout,
+        remote ? `Bridge running (IMAP ${s.ports.imap}, SMTP ${s.ports.smtp})` : 'Bridge not running',
+      );
+      if (s.diskFull) println(ctx.stdout, `Disk full: ${s.diskFull}`);
+      if (!s.accounts.length) println(ctx.stdout, 'No accounts.');
+      for (const a of s.accounts) {
+        const pct = a.sync.messagesTotal
+          ? Math.floor((100 * a.sync.messagesSynced) / a.sync.messagesTotal)
+          : 100;
+        const progress = a.sync.sizesKnown
+          ? `${pct}% (${a.sync.messagesSynced}/${a.sync.messagesTotal})`
+          : `(${a.sync.messagesSynced} so far; folder sizes not known yet)`;
+        println(
+          ctx.stdout,
+          `${a.email}: ${a.connection}${a.paused ? ' (paused)' : ''}, sync ${a.sync.phase} ${progress}`,
+        );
+        println(
+          ctx.stdout,
+          `  outbox: ${a.outbox.queued} queued, ${a.outbox.failed} failed${a.lastError ? `; last error: ${a.lastError}` : ''}`,
+        );
+      }
       return 0;
-    }
-    println(
-      ctx.stdout,
-      remote ? `Bridge running (IMAP ${s.ports.imap}, SMTP ${s.ports.smtp})` : 'Bridge not running',
-    );
-    if (s.diskFull) println(ctx.stdout, `Disk full: ${s.diskFull}`);
-    if (!s.accounts.length) println(ctx.stdout, 'No accounts.');
-    for (const a of s.accounts) {
-      const pct = a.sync.messagesTotal
-        ? Math.floor((100 * a.sync.messagesSynced) / a.sync.messagesTotal)
-        : 100;
-      const progress = a.sync.sizesKnown
-        ? `${pct}% (${a.sync.messagesSynced}/${a.sync.messagesTotal})`
-        : `(${a.sync.messagesSynced} so far; folder sizes not known yet)`;
-      println(
-        ctx.stdout,
-        `${a.email}: ${a.connection}${a.paused ? ' (paused)' : ''}, sync ${a.sync.phase} ${progress}`,
-      );
-      println(
-        ctx.stdout,
-        `  outbox: ${a.outbox.queued} queued, ${a.outbox.failed} failed${a.lastError ? `; last error: ${a.lastError}` : ''}`,
-      );
-    }
-    return 0;
-  });
+    },
+    given,
+  );
 }
