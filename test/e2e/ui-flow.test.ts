@@ -100,7 +100,7 @@ before(async () => {
     );
     assert.equal(build.status, 0, `npm run build:ui failed:\n${build.stdout}${build.stderr}`);
   }
-  provider = await startProvider({ postfix: false });
+  provider = await startProvider();
   await provider.addUser(EMAIL, PROVIDER_PW);
   // RFC 6186 records for the account's domain, served from loopback: the UI's discovery step
   // fills in the provider settings from them
@@ -108,7 +108,7 @@ before(async () => {
   dns = await startDnsServer(
     {
       [`_imap._tcp.${domain}`]: [{ target: '127.0.0.1', port: provider.imapPort }],
-      [`_submission._tcp.${domain}`]: [{ target: '127.0.0.1', port: 2525 }],
+      [`_submission._tcp.${domain}`]: [{ target: '127.0.0.1', port: provider.smtpPort }],
     },
     // a domain with neither SRV records nor an autoconfig file, but the usual host names
     { 'imap.guessed.test': ['192.0.2.20'], 'smtp.guessed.test': ['192.0.2.21'] },
@@ -228,7 +228,7 @@ test('add the Dovecot account: settings found through SRV records; TLS failure, 
   assert.match(await page.getByTestId('discovery-source').innerText(), /DNS service records/);
   assert.equal(await page.getByLabel('IMAP server').inputValue(), '127.0.0.1');
   assert.equal(await page.getByLabel('IMAP port').inputValue(), String(provider.imapPort));
-  assert.equal(await page.getByLabel('SMTP port').inputValue(), '2525');
+  assert.equal(await page.getByLabel('SMTP port').inputValue(), String(provider.smtpPort));
   assert.equal(await page.getByLabel('Connection security').inputValue(), 'starttls');
   await assertAccessible(page, 'add account (details)');
   await screenshot(page, 'add-account');
@@ -236,7 +236,7 @@ test('add the Dovecot account: settings found through SRV records; TLS failure, 
   await page.getByLabel('IMAP server').fill('127.0.0.1');
   await page.getByLabel('IMAP port').fill(String(provider.imapPort));
   await page.getByLabel('SMTP server').fill('127.0.0.1');
-  await page.getByLabel('SMTP port').fill('2525');
+  await page.getByLabel('SMTP port').fill(String(provider.smtpPort));
   await page.getByLabel('Connection security').selectOption('starttls');
   const addButton = page.getByRole('button', { name: 'Check login and add account' });
   let previous = '';

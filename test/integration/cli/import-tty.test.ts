@@ -35,7 +35,7 @@ function mbox(path: string, n: number, tag: string): void {
 }
 
 before(async () => {
-  provider = await startProvider({ postfix: false });
+  provider = await startProvider();
   await provider.addUser(EMAIL, 'provider-pw');
   assert.equal(cli(['--home', home.dir, 'init'], env).status, 0);
   const ca = join(home.dir, '..', `imp-ca-${process.pid}.pem`);
@@ -43,7 +43,14 @@ before(async () => {
   const add = cli(
     [
       ...['--home', home.dir, 'account', 'add', '--email', EMAIL],
-      ...['--imap', `127.0.0.1:${provider.imapPort}`, '--smtp', '127.0.0.1:2525', '--security', 'starttls'],
+      ...[
+        '--imap',
+        `127.0.0.1:${provider.imapPort}`,
+        '--smtp',
+        `127.0.0.1:${provider.smtpPort}`,
+        '--security',
+        'starttls',
+      ],
       ...['--ca', ca],
     ],
     env,

@@ -24,7 +24,7 @@ let bridge: ServeHandle | null = null;
 let caPem = '';
 
 before(async () => {
-  provider = await startProvider({ postfix: false });
+  provider = await startProvider();
   await provider.addUser('flow@example.test', 'provider-pw');
 });
 after(async () => {
@@ -45,7 +45,7 @@ test('init and account add (login verified; wrong password and unreachable host 
     '--email',
     'flow@example.test',
     '--smtp',
-    '127.0.0.1:2525',
+    `127.0.0.1:${provider.smtpPort}`,
   ];
   const imap = `127.0.0.1:${provider.imapPort}`;
 

@@ -19,7 +19,7 @@ const panes: TmuxPane[] = [];
 const READY = /^\{"event":"ready","imap":(\d+),"smtp":(\d+),"control":(\d+)\}$/m;
 
 before(async () => {
-  provider = await startProvider({ postfix: false });
+  provider = await startProvider();
   await provider.addUser('tty@example.test', 'provider-pw');
   assert.equal(cli(['--home', empty.dir, 'init'], env).status, 0);
   assert.equal(cli(['--home', withAccount.dir, 'init'], env).status, 0);
@@ -36,7 +36,7 @@ before(async () => {
       '--imap',
       `127.0.0.1:${provider.imapPort}`,
       '--smtp',
-      '127.0.0.1:2525',
+      `127.0.0.1:${provider.smtpPort}`,
       '--security',
       'starttls',
       '--ca',

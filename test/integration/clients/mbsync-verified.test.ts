@@ -20,7 +20,7 @@ let provider: Provider;
 let bridge: ServeHandle | null = null;
 
 before(async () => {
-  provider = await startProvider({ postfix: false });
+  provider = await startProvider();
   await provider.addUser(EMAIL, 'provider-pw');
   await provider.deliver(
     `From: a@example.test\r\nTo: ${EMAIL}\r\nSubject: verified hello\r\nMessage-ID: <mv1@example.test>\r\n\r\nbody\r\n`,
@@ -34,7 +34,7 @@ before(async () => {
       '--home',
       home.dir,
       ...['account', 'add', '--email', EMAIL, '--imap', `127.0.0.1:${provider.imapPort}`],
-      ...['--smtp', '127.0.0.1:2525', '--security', 'starttls', '--ca', ca],
+      ...['--smtp', `127.0.0.1:${provider.smtpPort}`, '--security', 'starttls', '--ca', ca],
     ],
     env,
   );

@@ -37,7 +37,7 @@ function eml(subject: string, marker: string): string {
 }
 
 before(async () => {
-  provider = await startProvider({ postfix: false });
+  provider = await startProvider();
   await provider.addUser(TB_USER, 'provider-pw');
   assert.equal(cli(['--home', home.dir, 'init'], env).status, 0);
   const ca = join(home.dir, '..', `tb-provider-ca-${process.pid}.pem`);
@@ -53,7 +53,7 @@ before(async () => {
       '--imap',
       `127.0.0.1:${provider.imapPort}`,
       '--smtp',
-      '127.0.0.1:2525',
+      `127.0.0.1:${provider.smtpPort}`,
       '--security',
       'starttls',
       '--ca',
