@@ -49,7 +49,7 @@ export interface BridgeRuntime {
   /** Verifies a provider login before an account is saved; throws a UserError saying what failed. */
   verifyProviderLogin(input: AccountInput): Promise<void>;
   /** Per-account sync status (absent in one-shot mode). */
-  syncStatus(email: string): Omit<AccountStatus, 'email' | 'outbox'> | null;
+  syncStatus(email: string): Omit<AccountStatus, 'email' | 'outbox' | 'pending'> | null;
   pauseSync(email: string): Promise<void>;
   resumeSync(email: string): Promise<void>;
   /** Called after an account's provider password changed: a sync blocked on its login retries now. */
@@ -119,14 +119,27 @@ export class BridgeControl implements ControlApi {
     const { store, runtime } = this.#d;
     const accounts = store.accounts.list().map((a): AccountStatus => {
       const items = store.outbox.list(a.id);
+      const waiting = items.filter((i) => i.state === 'queued' || i.state === 'sending');
+      const unsent = items.filter((i) => i.state !== 'sent' && i.lastError);
+      const pending = store.pending.summary(a.id);
+      const now = Date.now();
+      const age = (at: number | null) => (at === null ? null : Math.max(0, Math.floor((now - at) / 1000)));
       const s = runtime.syncStatus(a.email);
       return {
         email: a.email,
         connection: s?.connection ?? (runtime.offline ? 'offline' : 'offline'),
         sync: s?.sync ?? EMPTY_PROGRESS,
         outbox: {
-          queued: items.filter((i) => i.state === 'queued' || i.state === 'sending').length,
+          queued: waiting.length,
           failed: items.filter((i) => i.state === 'failed').length,
+          oldestAgeSec: age(waiting.length ? Math.min(...waiting.map((i) => i.createdAt)) : null),
+          lastError: unsent.at(-1)?.lastError ?? null,
+        },
+        pending: {
+          changes: pending.changes,
+          uploads: pending.uploads,
+          oldestAgeSec: age(pending.oldestAt),
+          lastError: pending.lastError,
         },
         lastError: s?.lastError ?? null,
         paused: s?.paused ?? false,

@@ -43,7 +43,17 @@ export interface AccountStatus {
   email: string;
   connection: ConnectionState;
   sync: SyncProgress;
-  outbox: { queued: number; failed: number };
+  /**
+   * Mail waiting to be relayed: counts, the age of the oldest waiting message (seconds) and the
+   * latest reason a waiting one was not sent (e.g. the provider's SMTP refused the connection).
+   */
+  outbox: { queued: number; failed: number; oldestAgeSec: number | null; lastError: string | null };
+  /**
+   * Local changes waiting for the provider: all of them, the uploads among them (messages to
+   * APPEND: imports, client APPENDs, Sent/Drafts copies), the oldest one's age in seconds and the
+   * latest error one of them met.
+   */
+  pending: { changes: number; uploads: number; oldestAgeSec: number | null; lastError: string | null };
   lastError: string | null;
   paused: boolean;
 }

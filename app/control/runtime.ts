@@ -218,7 +218,7 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
       await verifySmtpLogin({ ...login, host: input.smtp.host, port: input.smtp.port });
     },
 
-    syncStatus(email: string): Omit<AccountStatus, 'email' | 'outbox'> | null {
+    syncStatus(email: string): Omit<AccountStatus, 'email' | 'outbox' | 'pending'> | null {
       const st = sync?.status(email);
       if (!st) return null;
       return { connection: st.connection, sync: st.sync, lastError: st.lastError, paused: st.paused };

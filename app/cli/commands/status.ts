@@ -31,6 +31,14 @@ async function lockedSummary(ctx: CliContext, json: boolean): Promise<string | n
   return pass === '' ? null : pass;
 }
 
+/** 42 -> '42s', 300 -> '5m', 7200 -> '2h' (how long something has waited). */
+function ago(sec: number | null): string {
+  if (sec === null) return '';
+  if (sec < 120) return `${sec}s`;
+  if (sec < 7200) return `${Math.floor(sec / 60)}m`;
+  return `${Math.floor(sec / 3600)}h`;
+}
+
 export async function runStatus(ctx: CliContext, argv: string[]): Promise<number> {
   const p = parse(
     argv,
@@ -71,8 +79,13 @@ export async function runStatus(ctx: CliContext, argv: string[]): Promise<number
         );
         println(
           ctx.stdout,
-          `  outbox: ${a.outbox.queued} queued, ${a.outbox.failed} failed${a.lastError ? `; last error: ${a.lastError}` : ''}`,
+          `  outbox: ${a.outbox.queued} queued${a.outbox.queued ? ` (oldest ${ago(a.outbox.oldestAgeSec)})` : ''}, ${a.outbox.failed} failed${a.outbox.lastError ? `; waiting because: ${a.outbox.lastError}` : ''}`,
         );
+        println(
+          ctx.stdout,
+          `  waiting for the provider: ${a.pending.changes} local changes (${a.pending.uploads} uploads)${a.pending.changes ? `, oldest ${ago(a.pending.oldestAgeSec)}` : ''}${a.pending.lastError ? `; last error: ${a.pending.lastError}` : ''}`,
+        );
+        if (a.lastError) println(ctx.stdout, `  last error: ${a.lastError}`);
       }
       return 0;
     },

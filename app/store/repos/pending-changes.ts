@@ -85,6 +85,32 @@ export class PendingChangesRepo {
     );
   }
 
+  /**
+   * What waits for the provider: all changes, the uploads among them (messages to APPEND), when the
+   * oldest was made, and the most recent error any of them met.
+   */
+  summary(accountId: number): {
+    changes: number;
+    uploads: number;
+    oldestAt: number | null;
+    lastError: string | null;
+  } {
+    const r = this.#s
+      .prepare<{ n: number; uploads: number | null; oldest: number | null; err: string | null }>(
+        `SELECT count(*) AS n, sum(kind = 'append') AS uploads, min(created_at) AS oldest,
+           (SELECT last_error FROM pending_changes WHERE account_id = ? AND last_error IS NOT NULL
+             ORDER BY id DESC LIMIT 1) AS err
+         FROM pending_changes WHERE account_id = ?`,
+      )
+      .get(accountId, accountId);
+    return {
+      changes: r?.n ?? 0,
+      uploads: r?.uploads ?? 0,
+      oldestAt: r?.oldest ?? null,
+      lastError: r?.err ?? null,
+    };
+  }
+
   done(id: number): void {
     this.#s.write(() => this.#s.prepare('DELETE FROM pending_changes WHERE id = ?').run(id));
   }

@@ -146,6 +146,13 @@ function AccountCard({
           </ul>
         </details>
       ) : null}
+      <p className="small" data-testid="pending">
+        Waiting for the provider: {account.pending.changes} local changes ({account.pending.uploads} uploads)
+        {account.pending.oldestAgeSec !== null
+          ? `, oldest ${formatEta(account.pending.oldestAgeSec)} old`
+          : ''}
+        {account.pending.lastError ? `; last error: ${account.pending.lastError}` : ''}
+      </p>
       <p className="small">
         Outbox: {account.outbox.queued} waiting
         {account.outbox.failed > 0 ? (
@@ -153,6 +160,10 @@ function AccountCard({
             , <strong className="error-inline">{account.outbox.failed} failed</strong>
           </>
         ) : null}
+        {account.outbox.queued > 0 && account.outbox.oldestAgeSec !== null
+          ? `, oldest ${formatEta(account.outbox.oldestAgeSec)} old`
+          : ''}
+        {account.outbox.lastError ? `; waiting because: ${account.outbox.lastError}` : ''}
       </p>
       <ErrorText message={action.error} />
       <div className="actions">

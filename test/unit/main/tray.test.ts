@@ -30,7 +30,8 @@ function account(email: string, over: Partial<AccountStatus> = {}): AccountStatu
       folders: [],
       sizesKnown: true,
     },
-    outbox: { queued: 0, failed: 0 },
+    outbox: { queued: 0, failed: 0, oldestAgeSec: null, lastError: null },
+    pending: { changes: 0, uploads: 0, oldestAgeSec: null, lastError: null },
     lastError: null,
     paused: false,
     ...over,
@@ -151,7 +152,10 @@ test('state: error on auth/TLS/connection failures and failed sends, and it wins
     [{ connection: 'auth-failed' }, 'a@example.org: the provider refused the password'],
     [{ connection: 'tls-failed' }, "a@example.org: the provider's TLS certificate was not accepted"],
     [{ connection: 'error', lastError: 'connection refused' }, 'a@example.org: connection refused'],
-    [{ outbox: { queued: 0, failed: 2 } }, 'a@example.org: 2 messages could not be sent'],
+    [
+      { outbox: { queued: 0, failed: 2, oldestAgeSec: null, lastError: null } },
+      'a@example.org: 2 messages could not be sent',
+    ],
   ] as const) {
     const s = status({
       accounts: [
