@@ -55,6 +55,8 @@ const PRELOAD_METHODS: readonly (keyof ControlApi)[] = [
   'exportWkd',
   'importMessages',
   'outbox',
+  'retryOutbox',
+  'cancelOutbox',
   'getSettings',
   'updateSettings',
   'recentLogs',

@@ -45,6 +45,8 @@ export interface BridgeRuntime {
   ports(): { imap: number | null; smtp: number | null; control: number | null };
   /** The start-time settings the running servers use (absent in one-shot mode). */
   serving?(): ServingSettings | null;
+  /** Wakes the outbox relay (a retry the user asked for). */
+  kickOutbox?(): void;
   offline: boolean;
   /** Verifies a provider login before an account is saved; throws a UserError saying what failed. */
   verifyProviderLogin(input: AccountInput): Promise<void>;
@@ -388,8 +390,31 @@ export class BridgeControl implements ControlApi {
       state: o.state,
       attempts: o.attempts,
       lastError: o.lastError,
+      reason: plainSendError(o.lastError),
+      nextAttempt: o.state === 'queued' && o.attempts > 0 ? new Date(o.nextAttempt).toISOString() : null,
       createdAt: new Date(o.createdAt).toISOString(),
     }));
+  }
+
+  async retryOutbox(id: string): Promise<void> {
+    const item = this.#outboxItem(id);
+    if (item.state === 'sending' || item.state === 'sent') return;
+    this.#d.store.outbox.setState(item.id, 'queued', { nextAttempt: Date.now() });
+    this.#d.runtime.kickOutbox?.();
+  }
+
+  async cancelOutbox(id: string): Promise<void> {
+    const item = this.#outboxItem(id);
+    if (item.state === 'sending')
+      throw new ConflictError('outbox-busy', 'this message is being sent right now: try again in a moment');
+    this.#d.store.outbox.remove(item.id);
+    this.#d.logger.info({ outboxId: item.id }, 'outbox item cancelled by the user');
+  }
+
+  #outboxItem(id: string) {
+    const item = /^\d+$/.test(id) ? this.#d.store.outbox.get(Number(id)) : null;
+    if (!item) throw new UserError('not-found', 'no such message in the outbox');
+    return item;
   }
 
   async getSettings(): Promise<Settings> {
@@ -424,4 +449,22 @@ export function accountInfo(a: Account): AccountInfo {
     username: a.username,
     createdAt: new Date(a.createdAt).toISOString(),
   };
+}
+
+/** A send error in plain words, from the text nodemailer or the provider gave. */
+export function plainSendError(err: string | null): string | null {
+  if (!err) return null;
+  if (/ECONNREFUSED/.test(err))
+    return "The provider's mail server refused the connection (it may be down, or the address or port is wrong).";
+  if (/ETIMEDOUT|timeout/i.test(err)) return "The provider's mail server did not answer in time.";
+  if (/ENOTFOUND|EAI_AGAIN/.test(err))
+    return "The provider's mail server name could not be found (no network, or a wrong host name).";
+  if (/ECONNRESET|ESOCKET|EPIPE/.test(err)) return 'The connection to the provider broke off.';
+  if (/\b535\b|EAUTH|authentication/i.test(err))
+    return 'The provider rejected the login: sign in again with the new password.';
+  if (/certificate|TLS|SSL/i.test(err)) return "The provider's TLS certificate could not be verified.";
+  const code = /\b([45])\d\d\b/.exec(err);
+  if (code?.[1] === '5') return 'The provider refused the message.';
+  if (code?.[1] === '4') return 'The provider asked to try again later.';
+  return null;
 }

@@ -169,6 +169,10 @@ export interface OutboxItem {
   state: 'queued' | 'sending' | 'sent' | 'failed';
   attempts: number;
   lastError: string | null;
+  /** The reason in plain words (lastError is the provider's or the network's own text). */
+  reason: string | null;
+  /** When a queued item is tried next (ISO), null when it is not waiting for a retry. */
+  nextAttempt: string | null;
   createdAt: string;
 }
 
@@ -264,6 +268,10 @@ export interface ControlApi {
 
   importMessages(email: string, mailbox: string, files: string[]): Promise<ImportResult>;
   outbox(): Promise<OutboxItem[]>;
+  /** Tries a queued or failed outbox item again now. */
+  retryOutbox(id: string): Promise<void>;
+  /** Removes an outbox item that is not being sent right now (it is never sent). */
+  cancelOutbox(id: string): Promise<void>;
 
   getSettings(): Promise<Settings>;
   updateSettings(patch: Partial<Settings>): Promise<Settings>;
@@ -305,6 +313,8 @@ export const CONTROL_METHODS: readonly ControlMethod[] = [
   'exportWkd',
   'importMessages',
   'outbox',
+  'retryOutbox',
+  'cancelOutbox',
   'getSettings',
   'updateSettings',
   'recentLogs',

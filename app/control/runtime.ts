@@ -82,6 +82,7 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
 
     ports: () => ({ imap: imap?.port ?? null, smtp: smtp?.port ?? null, control: deps.ports().control }),
     serving: () => (imap ? serving : null),
+    kickOutbox: () => outgoing?.worker.kick(),
 
     async start(opts) {
       serving = {

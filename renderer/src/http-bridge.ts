@@ -34,6 +34,8 @@ const METHODS: Record<keyof ControlApi, true> = {
   exportWkd: true,
   importMessages: true,
   outbox: true,
+  retryOutbox: true,
+  cancelOutbox: true,
   getSettings: true,
   updateSettings: true,
   recentLogs: true,

@@ -19,6 +19,7 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import type { AddressInfo } from 'node:net';
 import * as openpgp from 'openpgp';
 import { ImapFlow } from 'imapflow';
+import nodemailer from 'nodemailer';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { KeySummary, Settings } from '../../app/control/contract.ts';
 import { startProvider, type Provider } from '../helpers/provider.ts';
@@ -905,6 +906,63 @@ test('logs: recent lines then live ones with their fields, level and account fil
     'only error lines remain',
   );
   await page.getByLabel('Show from level').selectOption('info');
+});
+
+test('outbox: the reason in plain words, the next attempt, retry now, cancel with confirmation', async () => {
+  // a message submitted through the bridge's SMTP; the provider's SMTP (127.0.0.1:2525) is down
+  const creds = await control<{ password: string; caPem: string }>(controlPort, token, 'credentials');
+  const st = await control<{ ports: { smtp: number } }>(controlPort, token, 'status');
+  const transport = nodemailer.createTransport({
+    host: '127.0.0.1',
+    port: st.ports.smtp,
+    secure: false,
+    requireTLS: true,
+    tls: { ca: [creds.caPem], servername: 'localhost' },
+    auth: { user: EMAIL, pass: creds.password },
+  });
+  await transport.sendMail({ from: EMAIL, to: BOB, subject: 'waiting for the provider', text: 'hello' });
+  transport.close();
+  // the first attempt has failed (the event that gives the item its reason)
+  for (let i = 0; ; i++) {
+    const items = await control<{ attempts: number }[]>(controlPort, token, 'outbox');
+    if (items[0] && items[0].attempts > 0) break;
+    assert.ok(i < 600, 'the first attempt happened');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await go('Outbox');
+  const card = page.locator('li[data-outbox]').filter({ hasText: 'waiting for the provider' });
+  await card
+    .getByTestId('outbox-reason')
+    .getByText("The provider's mail server refused the connection")
+    .waitFor();
+  assert.match(await card.getByTestId('outbox-detail').innerText(), /The server said: .*ECONNREFUSED/);
+  assert.match(
+    await card.getByTestId('outbox-next').innerText(),
+    /^Next attempt \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\.$/,
+  );
+  await assertAccessible(page, 'outbox (waiting)');
+  await screenshot(page, 'outbox-waiting');
+  // retry now: a new attempt is made at once (attempts grows)
+  const before = (await control<{ attempts: number }[]>(controlPort, token, 'outbox'))[0]!.attempts;
+  await card.getByRole('button', { name: 'Retry now' }).click();
+  for (let i = 0; ; i++) {
+    const items = await control<{ attempts: number }[]>(controlPort, token, 'outbox');
+    if (items[0]!.attempts > before) break;
+    assert.ok(i < 600, 'retry now made an attempt');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  // cancel: asks first; "Keep it" keeps it, confirming removes it
+  await card.getByRole('button', { name: 'Cancel…' }).click();
+  const dialog = page.getByRole('alertdialog', { name: 'Cancel sending?' });
+  await dialog.waitFor();
+  await assertAccessible(page, 'outbox cancel dialog');
+  await screenshot(page, 'outbox-cancel-dialog');
+  await dialog.getByRole('button', { name: 'Keep it' }).click();
+  assert.equal((await control<unknown[]>(controlPort, token, 'outbox')).length, 1);
+  await card.getByRole('button', { name: 'Cancel…' }).click();
+  await dialog.getByRole('button', { name: 'Remove from the outbox' }).click();
+  await page.getByText('The outbox is empty').waitFor();
+  assert.deepEqual(await control<unknown[]>(controlPort, token, 'outbox'), []);
 });
 
 test('outbox page and the remove-account dialog (focus trap, Escape, focus returns)', async () => {

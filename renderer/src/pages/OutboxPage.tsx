@@ -1,17 +1,48 @@
-/** Mail waiting to go out (or that failed), with the reason. */
+/**
+ * Mail waiting to go out (or that failed): the reason in plain words (and the provider's own
+ * text), when it is tried next, and actions: retry now, cancel (after confirmation).
+ */
+import { useState } from 'react';
+import type { OutboxItem } from '../../../app/control/contract.ts';
 import { useApp } from '../app-context.ts';
 import { Badge } from '../components/Badge.tsx';
+import { Dialog } from '../components/Dialog.tsx';
 import { ErrorText } from '../components/ErrorText.tsx';
 import { PageHeading } from '../components/PageHeading.tsx';
 import { formatTime } from '../format.ts';
+import { useAction } from '../hooks/useAction.ts';
 import { useBridgeEvent } from '../hooks/useBridgeEvent.ts';
 import { useLoad } from '../hooks/useLoad.ts';
 
 export function OutboxPage() {
-  const { bridge } = useApp();
+  const { bridge, toast } = useApp();
   const items = useLoad(() => bridge.outbox(), [bridge]);
   useBridgeEvent('send-failed', () => void items.reload());
+  const action = useAction();
+  const [cancelling, setCancelling] = useState<OutboxItem | null>(null);
   const list = items.data ?? [];
+  const retry = async (o: OutboxItem) => {
+    const ok = await action.run(async () => {
+      await bridge.retryOutbox(o.id);
+      return true;
+    });
+    if (ok) {
+      toast(`Trying "${o.subject || '(no subject)'}" again now.`);
+      await items.reload();
+    }
+  };
+  const confirmCancel = async () => {
+    if (!cancelling) return;
+    const o = cancelling;
+    const ok = await action.run(async () => {
+      await bridge.cancelOutbox(o.id);
+      return true;
+    });
+    if (!ok) return;
+    setCancelling(null);
+    toast(`"${o.subject || '(no subject)'}" was removed from the outbox; it will not be sent.`, 'success');
+    await items.reload();
+  };
   return (
     <section>
       <PageHeading>Outbox</PageHeading>
@@ -20,28 +51,84 @@ export function OutboxPage() {
           Refresh
         </button>
       </div>
-      <ErrorText message={items.error} />
+      <ErrorText message={items.error ?? (cancelling ? null : action.error)} />
       {list.length === 0 ? (
         <p>{items.loading ? 'Loading…' : 'The outbox is empty: everything was sent.'}</p>
       ) : (
         <ul className="plain">
           {list.map((o) => (
-            <li key={o.id} className="card">
+            <li key={o.id} className="card" data-outbox={o.id}>
               <div className="card-head">
                 <h2 className="h3">{o.subject || '(no subject)'}</h2>
                 <Badge kind={o.state === 'failed' ? 'error' : o.state === 'sent' ? 'ok' : 'neutral'}>
-                  {o.state}
+                  {o.state === 'queued' && o.attempts > 0 ? 'waiting to retry' : o.state}
                 </Badge>
               </div>
               <p className="small">
                 From {o.account} to {o.recipients.join(', ')} · queued {formatTime(o.createdAt)} UTC ·{' '}
                 {o.attempts} attempt{o.attempts === 1 ? '' : 's'}
               </p>
-              {o.lastError ? <p className="error-text">{o.lastError}</p> : null}
+              {o.reason || o.lastError ? (
+                <p className="error-text" data-testid="outbox-reason">
+                  {o.reason ?? o.lastError}
+                </p>
+              ) : null}
+              {o.reason && o.lastError ? (
+                <p className="small muted" data-testid="outbox-detail">
+                  The server said: {o.lastError}
+                </p>
+              ) : null}
+              {o.nextAttempt ? (
+                <p className="small" data-testid="outbox-next">
+                  Next attempt {formatTime(o.nextAttempt)} UTC.
+                </p>
+              ) : null}
+              {o.state === 'queued' || o.state === 'failed' ? (
+                <div className="actions">
+                  <button type="button" disabled={action.busy} onClick={() => void retry(o)}>
+                    Retry now
+                  </button>
+                  <button
+                    type="button"
+                    className="danger"
+                    onClick={() => {
+                      action.clear();
+                      setCancelling(o);
+                    }}
+                  >
+                    Cancel…
+                  </button>
+                </div>
+              ) : null}
             </li>
           ))}
         </ul>
       )}
+      <Dialog
+        open={cancelling !== null}
+        title="Cancel sending?"
+        role="alertdialog"
+        onClose={() => setCancelling(null)}
+      >
+        <p>
+          Remove <strong>{cancelling?.subject || '(no subject)'}</strong> to{' '}
+          {cancelling?.recipients.join(', ')} from the outbox? It will not be sent.
+        </p>
+        <ErrorText message={action.error} />
+        <div className="actions">
+          <button type="button" data-autofocus onClick={() => setCancelling(null)}>
+            Keep it
+          </button>
+          <button
+            type="button"
+            className="danger"
+            disabled={action.busy}
+            onClick={() => void confirmCancel()}
+          >
+            Remove from the outbox
+          </button>
+        </div>
+      </Dialog>
     </section>
   );
 }
