@@ -112,7 +112,12 @@ before(async () => {
       [`_submission._tcp.${domain}`]: [{ target: '127.0.0.1', port: provider.smtpPort }],
     },
     // a domain with neither SRV records nor an autoconfig file, but the usual host names
-    { 'imap.guessed.test': ['192.0.2.20'], 'smtp.guessed.test': ['192.0.2.21'] },
+    // (and outside.test exists, for the recipient-domain check of mail sent to Bob)
+    {
+      'imap.guessed.test': ['192.0.2.20'],
+      'smtp.guessed.test': ['192.0.2.21'],
+      'outside.test': ['192.0.2.30'],
+    },
   );
   serveEnv.LOCKBRIDGE_DNS_SERVERS = dns.address;
   // the provider's autoconfig file (Thunderbird's clientConfig) for auto.test, from loopback
@@ -909,7 +914,16 @@ test('logs: recent lines then live ones with their fields, level and account fil
 });
 
 test('outbox: the reason in plain words, the next attempt, retry now, cancel with confirmation', async () => {
-  // a message submitted through the bridge's SMTP; the provider's SMTP (127.0.0.1:2525) is down
+  // a message submitted through the bridge's SMTP while the provider's SMTP (Postfix) is down
+  await provider.stopPostfix();
+  try {
+    await outboxActions();
+  } finally {
+    await provider.startPostfix();
+  }
+});
+
+async function outboxActions(): Promise<void> {
   const creds = await control<{ password: string; caPem: string }>(controlPort, token, 'credentials');
   const st = await control<{ ports: { smtp: number } }>(controlPort, token, 'status');
   const transport = nodemailer.createTransport({
@@ -963,7 +977,7 @@ test('outbox: the reason in plain words, the next attempt, retry now, cancel wit
   await dialog.getByRole('button', { name: 'Remove from the outbox' }).click();
   await page.getByText('The outbox is empty').waitFor();
   assert.deepEqual(await control<unknown[]>(controlPort, token, 'outbox'), []);
-});
+}
 
 test('outbox page and the remove-account dialog (focus trap, Escape, focus returns)', async () => {
   await go('Outbox');
