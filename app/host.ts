@@ -35,6 +35,7 @@ export interface HostOptions {
   logger: Logger;
   logs: LogRing;
   offline?: boolean;
+  pollSeconds?: number;
   discovery?: BridgeOptions['discovery'];
   providerDiscovery?: BridgeOptions['providerDiscovery'];
   /** Local listener ports (default: the settings' ports; 0 = any free port). */
@@ -167,6 +168,7 @@ export class BridgeHost {
       ...(passphrase !== undefined && passphrase !== '' ? { passphrase } : {}),
       ...(o.keychain ? { keychain: o.keychain } : {}),
       ...(o.offline ? { offline: true } : {}),
+      ...(o.pollSeconds ? { pollSeconds: o.pollSeconds } : {}),
       ...(o.discovery ? { discovery: o.discovery } : {}),
       ...(o.providerDiscovery ? { providerDiscovery: o.providerDiscovery } : {}),
     });

@@ -61,6 +61,8 @@ export interface BridgeOptions {
   logs: LogRing;
   /** Never contact providers (nor key servers). */
   offline?: boolean;
+  /** How often folders other than INBOX are polled at the provider (seconds; default 60). */
+  pollSeconds?: number;
   /** Key discovery settings (tests point WKD/VKS at loopback servers with a test CA). */
   discovery?: Pick<DiscoveryOptions, 'http' | 'vksBaseUrl' | 'hkpBaseUrl' | 'sources' | 'wkdSkipDomains'>;
   /** Take the one-bridge-per-directory lock (default true; a BridgeHost holds it itself). */
@@ -130,6 +132,7 @@ export class Bridge {
       events: this.events,
       logger: opts.logger,
       offline: opts.offline ?? false,
+      ...(opts.pollSeconds ? { pollIntervalMs: opts.pollSeconds * 1000 } : {}),
       ...(opts.providerDiscovery ? { providerDiscovery: opts.providerDiscovery } : {}),
       ports: () => ({ control: this.#control?.port ?? opts.controlPort?.() ?? null }),
     });

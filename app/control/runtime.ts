@@ -37,6 +37,8 @@ export interface RuntimeDeps {
   events: EventHub<BridgeEvent>;
   logger: Logger;
   offline: boolean;
+  /** Polling interval for folders other than INBOX (ms; default the sync engine's 60 s). */
+  pollIntervalMs?: number;
   ports(): { control: number | null };
   /** Where provider settings are looked up (SRV resolvers, autoconfig URLs). */
   providerDiscovery?: DiscoveryDeps;
@@ -173,6 +175,7 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
         store,
         logger,
         offline: deps.offline,
+        ...(deps.pollIntervalMs ? { pollIntervalMs: deps.pollIntervalMs } : {}),
         processInbound: createInboundProcessor({ keyring: deps.keyring, autocrypt, engine: pool, logger }),
         encryptForUpload: async (raw, ctx) =>
           currentSettings().uploadEncryptedToSelf ? encryptToSelf(raw, ctx) : raw,

@@ -10,7 +10,7 @@ import { storeExists } from '../../store/store.ts';
 import { discoveryDepsFromEnv } from '../../control/provider-discovery.ts';
 import { createLogging } from '../../config/logging.ts';
 import { pathsFor } from '../../config/paths.ts';
-import { UserError } from '../../shared/errors.ts';
+import { UsageError, UserError } from '../../shared/errors.ts';
 import type { ControlApi } from '../../control/contract.ts';
 import { serveSummary } from '../serve-summary.ts';
 
@@ -73,6 +73,7 @@ export async function runServe(ctx: CliContext, argv: string[]): Promise<number>
     logger: logging.logger,
     logs: logging.ring,
     offline: flag(p, 'offline'),
+    ...pollFromEnv(),
     providerDiscovery: discoveryDepsFromEnv(),
     serve: {
       ...(imapPort !== undefined ? { imapPort } : {}),
@@ -130,4 +131,16 @@ export async function runServe(ctx: CliContext, argv: string[]): Promise<number>
     );
   }
   return done;
+}
+
+/** LOCKBRIDGE_POLL_SECONDS: how often folders other than INBOX are looked at (5..3600, default 60). */
+function pollFromEnv(): { pollSeconds?: number } {
+  const v = process.env.LOCKBRIDGE_POLL_SECONDS;
+  if (v === undefined || v === '') return {};
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 3600)
+    throw new UsageError(
+      `LOCKBRIDGE_POLL_SECONDS must be a whole number of seconds from 1 to 3600, got '${v}'`,
+    );
+  return { pollSeconds: n };
 }

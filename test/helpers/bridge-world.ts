@@ -1,0 +1,209 @@
+/**
+ * The user's whole world for sync tests: a real provider (Dovecot + Postfix), fault-injecting
+ * proxies between the bridge and the provider's IMAP and SMTP, the real `lockbridge` CLI set up
+ * the way a user does it (init, account add through the proxies), `serve` as a child process that
+ * can be SIGKILLed and restarted, IMAP clients at the bridge and directly at the provider.
+ * LB_WORLD_DEBUG=1 prints the bridge's log after each run.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ImapFlow } from 'imapflow';
+import * as openpgp from 'openpgp';
+import { startProvider, type Provider } from './provider.ts';
+import { startFaultProxy, type FaultProxy } from './fault-proxy.ts';
+import { cli, serve, tempHome, type ServeHandle } from './cli.ts';
+
+export interface WorldOptions {
+  user?: string;
+  postfix?: boolean;
+  /** LOCKBRIDGE_POLL_SECONDS for serve (default 2: tests should not wait a minute). */
+  pollSeconds?: number;
+}
+
+export interface ProviderMessage {
+  uid: number;
+  flags: string[];
+  size: number;
+  /** The message as the user wrote it: an own encrypted upload is decrypted. */
+  plain: Buffer;
+  uploadToken: string | null;
+}
+
+export interface World {
+  readonly provider: Provider;
+  readonly imapProxy: FaultProxy;
+  readonly smtpProxy: FaultProxy;
+  readonly user: string;
+  readonly home: string;
+  readonly env: Record<string, string>;
+  readonly bridge: ServeHandle | null;
+  start(): Promise<ServeHandle>;
+  kill(): Promise<void>;
+  stop(): Promise<void>;
+  /** A logged-in IMAP client at the bridge (STARTTLS, verified). */
+  localClient(): Promise<ImapFlow>;
+  /** A logged-in IMAP client directly at the provider (another device of the user). */
+  providerClient(): Promise<ImapFlow>;
+  providerMessages(mailbox: string): Promise<ProviderMessage[]>;
+  /** `lockbridge status --json` through the running bridge: this account's entry. */
+  accountStatus(): Record<string, unknown>;
+  close(): Promise<void>;
+}
+
+const PASS = 'world passphrase 1';
+const LOCAL = 'world-local-password';
+const PROVIDER_PW = 'world-provider-pw';
+
+export async function startWorld(o: WorldOptions = {}): Promise<World> {
+  const provider = await startProvider({ postfix: o.postfix ?? false });
+  const user = o.user ?? 'me@example.test';
+  await provider.addUser(user, PROVIDER_PW);
+  const imapProxy = await startFaultProxy(provider.imapPort);
+  const smtpProxy = await startFaultProxy(provider.smtpPort || 1);
+  const h = tempHome('lb-world-');
+  const env: Record<string, string> = {
+    LOCKBRIDGE_PASSPHRASE: PASS,
+    LOCKBRIDGE_LOCAL_PASSWORD: LOCAL,
+    LOCKBRIDGE_PROVIDER_PASSWORD: PROVIDER_PW,
+    LOCKBRIDGE_POLL_SECONDS: String(o.pollSeconds ?? 2),
+  };
+  const must = (args: string[]): string => {
+    const r = cli(['--home', h.dir, ...args], env);
+    if (r.status !== 0) throw new Error(`lockbridge ${args.join(' ')} failed: ${r.stderr}`);
+    return r.stdout;
+  };
+  must(['init']);
+  const ca = join(h.dir, 'provider-ca.pem');
+  writeFileSync(ca, provider.caPem);
+  must([
+    'account',
+    'add',
+    '--email',
+    user,
+    '--imap',
+    `127.0.0.1:${imapProxy.port}`,
+    '--smtp',
+    `127.0.0.1:${smtpProxy.port}`,
+    '--security',
+    'none',
+  ]);
+  const caPem = (JSON.parse(must(['credentials', '--json'])) as { caPem: string }).caPem;
+  const armored = must(['keys', 'export', user, '--secret']);
+  const secretKey = await openpgp.readPrivateKey({ armoredKey: armored });
+
+  let bridge: ServeHandle | null = null;
+  const clients: ImapFlow[] = [];
+  const connectTo = async (opts: ConstructorParameters<typeof ImapFlow>[0]): Promise<ImapFlow> => {
+    const c = new ImapFlow({ logger: false, ...opts });
+    c.on('error', () => {});
+    await c.connect();
+    clients.push(c);
+    return c;
+  };
+
+  const world: World = {
+    provider,
+    imapProxy,
+    smtpProxy,
+    user,
+    home: h.dir,
+    env,
+    get bridge() {
+      return bridge;
+    },
+    async start() {
+      bridge = await serve(h.dir, ['--imap-port', '0', '--smtp-port', '0'], env);
+      return bridge;
+    },
+    async kill() {
+      if (bridge) {
+        if (process.env.LB_WORLD_DEBUG) process.stderr.write(bridge.stderr());
+        await bridge.stop('SIGKILL');
+      }
+      bridge = null;
+    },
+    async stop() {
+      if (bridge) {
+        if (process.env.LB_WORLD_DEBUG) process.stderr.write(bridge.stderr());
+        await bridge.stop('SIGTERM');
+      }
+      bridge = null;
+    },
+    localClient() {
+      if (!bridge) throw new Error('the bridge is not running');
+      return connectTo({
+        host: '127.0.0.1',
+        port: bridge.ready.imap,
+        secure: false,
+        doSTARTTLS: true,
+        tls: { ca: [caPem], servername: 'localhost' },
+        auth: { user, pass: LOCAL },
+      });
+    },
+    async providerClient() {
+      const c = await provider.imapClient(user);
+      c.on('error', () => {});
+      clients.push(c);
+      return c;
+    },
+    async providerMessages(mailbox) {
+      const c = await provider.imapClient(user);
+      c.on('error', () => {});
+      const out: ProviderMessage[] = [];
+      try {
+        const lock = await c.getMailboxLock(mailbox, { readOnly: true });
+        try {
+          if ((c.mailbox && c.mailbox.exists) || 0)
+            for await (const m of c.fetch('1:*', { uid: true, flags: true, size: true, source: true }))
+              out.push({
+                uid: m.uid,
+                flags: [...(m.flags ?? [])].sort(),
+                size: m.size ?? 0,
+                plain: await plainOf(m.source!, secretKey),
+                uploadToken: headerOf(m.source!, 'x-lockbridge-upload'),
+              });
+        } finally {
+          lock.release();
+        }
+      } finally {
+        await c.logout().catch(() => {});
+      }
+      return out;
+    },
+    accountStatus() {
+      const r = cli(['--home', h.dir, 'status', '--json'], { LOCKBRIDGE_PASSPHRASE: '' });
+      if (r.status !== 0) throw new Error(`status failed: ${r.stderr}`);
+      const s = JSON.parse(r.stdout) as { accounts: Array<Record<string, unknown>> };
+      return s.accounts.find((a) => a.email === user) ?? {};
+    },
+    async close() {
+      for (const c of clients) c.close();
+      await world.kill();
+      await imapProxy.close();
+      await smtpProxy.close();
+      await provider.close();
+      h.cleanup();
+    },
+  };
+  return world;
+}
+
+/** A header's unfolded value from the top header block, or null. */
+export function headerOf(raw: Buffer, name: string): string | null {
+  const end = raw.indexOf('\r\n\r\n');
+  const head = raw.subarray(0, end < 0 ? raw.length : end).toString('latin1');
+  const m = new RegExp(`^${name}:[ \\t]*(.*(?:\\r\\n[ \\t].*)*)`, 'im').exec(head);
+  return m ? m[1]!.replace(/\r\n[ \t]+/g, ' ').trim() : null;
+}
+
+/** An own encrypted upload decrypted to the message inside; anything else as it is. */
+async function plainOf(raw: Buffer, key: openpgp.PrivateKey): Promise<Buffer> {
+  if (!/^content-type:\s*multipart\/encrypted/im.test(raw.subarray(0, 4096).toString('latin1'))) return raw;
+  const text = raw.toString('latin1');
+  const a = text.indexOf('-----BEGIN PGP MESSAGE-----');
+  const b = text.indexOf('-----END PGP MESSAGE-----');
+  if (a < 0 || b < 0) return raw;
+  const message = await openpgp.readMessage({ armoredMessage: text.slice(a, b + 25) });
+  const { data } = await openpgp.decrypt({ message, decryptionKeys: key, format: 'binary' });
+  return Buffer.from(data as Uint8Array);
+}
