@@ -83,6 +83,22 @@ export class StoreDb {
     return result;
   }
 
+  /**
+   * write(), with this one commit flushed to disk before it returns (synchronous=FULL for it; the
+   * store otherwise runs WAL with synchronous=NORMAL, durable against a crash of the process but
+   * not of the machine). For the records a promise to someone else rests on.
+   */
+  writeDurably<T>(fn: () => T): T {
+    if (this.#pending) return this.write(fn); // inside a transaction: its outermost commit decides
+    const previous = this.db.pragma('synchronous', { simple: true }) as number;
+    this.db.pragma('synchronous = FULL');
+    try {
+      return this.write(fn);
+    } finally {
+      this.db.pragma(`synchronous = ${Number(previous) || 1}`);
+    }
+  }
+
   /** Queues an event for after commit (or emits at once outside a transaction). */
   emit(body: StoreEventBody): void {
     const event: StoreEvent = this.#actor ? { ...body, actor: this.#actor } : body;

@@ -20,6 +20,7 @@ import { replayPending, type ReplayContext } from './replay.ts';
 import { connectProvider } from './remote/connect.ts';
 import { encryptFolderAtRest } from './encrypt-at-rest.ts';
 import { endpointOf, type ProviderEndpoint } from './remote/endpoint.ts';
+import { PROBE_EVERY_MS, probe, SleepDetector } from './remote/liveness.ts';
 import { classifyProviderError, ProviderError } from './remote/errors.ts';
 import type {
   ConnectionState,
@@ -54,7 +55,7 @@ export interface SyncEngineOptions {
    */
   batchMessages?: number;
   batchBytes?: number;
-  /** Reconnect backoff (default 1 s doubling to 60 s). */
+  /** Reconnect backoff (default 1 s doubling to 30 s: back within 60 s of the network's return). */
   backoffBaseMs?: number;
   backoffMaxMs?: number;
   /**
@@ -123,6 +124,7 @@ class Engine implements SyncEngine {
   #passSeq = 0;
   #waiters: Array<{ after: number; resolve: () => void }> = [];
   #atRestRetryAt = 0;
+  readonly #sleepDetector: SleepDetector;
 
   constructor(o: SyncEngineOptions) {
     this.#o = o;
@@ -130,7 +132,15 @@ class Engine implements SyncEngine {
     this.#store = o.store;
     this.#log = o.logger.child({ module: 'sync', accountId: o.accountId });
     this.#q = new SyncQueries(o.store.sql);
-    this.#backoff = new Backoff(o.backoffBaseMs ?? 1000, o.backoffMaxMs ?? 60_000);
+    this.#backoff = new Backoff(o.backoffBaseMs ?? 1000, o.backoffMaxMs ?? 30_000);
+    this.#sleepDetector = new SleepDetector((sleptMs) => {
+      // The machine slept: its connections are probably dead, and waiting to find out is slow.
+      this.#log.info({ sleptMs: Math.round(sleptMs) }, 'resumed from sleep; reconnecting to the provider');
+      this.#backoff.reset();
+      this.#main?.close();
+      this.#idleClient?.close();
+      this.#wake();
+    });
     this.sink = {
       enqueue: (accountId, change) => {
         this.#store.pending.enqueue(accountId, change);
@@ -190,6 +200,7 @@ class Engine implements SyncEngine {
         if (!this.#stopped && !this.#store.closed && this.#q.pendingCount(this.accountId) > 0) this.kick();
       }, 20);
     });
+    this.#sleepDetector.start();
     this.#running = this.#run().catch((err: unknown) => {
       this.#log.error({ err: err instanceof Error ? err.message : String(err) }, 'sync engine crashed');
       this.#setConnection('error', err instanceof Error ? err.message : String(err));
@@ -199,6 +210,7 @@ class Engine implements SyncEngine {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    this.#sleepDetector.stop();
     this.#unsubscribeStore?.();
     if (this.#kickTimer) clearTimeout(this.#kickTimer);
     this.#kickTimer = null;
@@ -259,22 +271,37 @@ class Engine implements SyncEngine {
     fn?.();
   }
 
-  /** Waits for a wake-up (or the timeout); returns at once if one came since the last wait. */
-  async #sleep(ms: number | null): Promise<void> {
+  /**
+   * Waits for a wake-up (or the timeout); returns at once if one came since the last wait.
+   * true: woken; false: the time ran out.
+   */
+  async #sleep(ms: number | null): Promise<boolean> {
     if (this.#wakeFlag) {
       this.#wakeFlag = false;
-      return;
+      return true;
     }
-    await new Promise<void>((resolve) => {
-      const t = ms === null ? null : setTimeout(() => done(), ms);
-      const done = () => {
+    const woken = await new Promise<boolean>((resolve) => {
+      const t = ms === null ? null : setTimeout(() => done(false), ms);
+      const done = (w: boolean) => {
         if (t) clearTimeout(t);
         this.#wakeFn = null;
-        resolve();
+        resolve(w);
       };
-      this.#wakeFn = done;
+      this.#wakeFn = () => done(true);
     });
     this.#wakeFlag = false;
+    return woken;
+  }
+
+  /** Waits `ms` (or a wake-up) between passes, probing the quiet connection all the while. */
+  async #quietWait(client: ImapFlow, ms: number): Promise<void> {
+    const until = performance.now() + ms;
+    while (!this.#stopped && !this.#paused && client.usable) {
+      const left = until - performance.now();
+      if (left <= 0) return;
+      if (await this.#sleep(Math.min(left, PROBE_EVERY_MS))) return;
+      if (left > PROBE_EVERY_MS) await probe(client);
+    }
   }
 
   #ctx(): SyncContext {
@@ -420,6 +447,7 @@ class Engine implements SyncEngine {
       this.#emitProgress(true);
       const pending = this.#q.pendingCount(this.accountId);
       this.#emit({ type: 'pass-complete', durationMs: Date.now() - t0 });
+      this.#log.debug({ pass: seq, ms: Date.now() - t0, pending, backfillLeft }, 'pass complete');
       if (!backfillLeft && pending === 0 && !this.#atRestDue()) {
         const ready = this.#waiters.filter((w) => w.after < seq);
         this.#waiters = this.#waiters.filter((w) => w.after >= seq);
@@ -427,7 +455,8 @@ class Engine implements SyncEngine {
       }
       if (backfillLeft) continue;
       if (!this.#stopped && client.usable && pending === 0) await this.#encryptAtRest(client, folders, ctx);
-      await this.#sleep(this.#waiters.length ? 0 : poll);
+      if (this.#waiters.length) continue;
+      await this.#quietWait(client, poll);
     }
   }
 
@@ -495,7 +524,7 @@ class Engine implements SyncEngine {
         client.on('exists', onChange);
         client.on('expunge', onChange);
         client.on('flags', onChange);
-        await client.mailboxOpen('INBOX');
+        await client.mailboxOpen('INBOX', { readOnly: true });
         backoff.reset();
         changed = true; // catch up on anything that arrived before IDLE started
         while (!this.#stopped && client.usable && this.#main?.usable) {
@@ -506,7 +535,16 @@ class Engine implements SyncEngine {
               syncMailbox(this.#ctx(), client, inbox, { backfill: false, quick: true }),
             );
           }
-          if (!changed) await client.idle();
+          if (!changed) {
+            // A probe every PROBE_EVERY_MS ends the IDLE (DONE, then NOOP) and must be answered, or
+            // the connection is dead (probe closes it); then IDLE is issued again.
+            const timer = setTimeout(() => void probe(client).catch(() => {}), PROBE_EVERY_MS);
+            try {
+              await client.idle();
+            } finally {
+              clearTimeout(timer);
+            }
+          }
         }
       } catch (err) {
         if (this.#stopped) break;

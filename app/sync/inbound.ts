@@ -8,7 +8,9 @@ import { createHash } from 'node:crypto';
 import { analyzeMessage } from '../mime/analyze.ts';
 import { canonicalMessage } from '../mime/canonical.ts';
 import type { NewMessage } from '../store/repos/messages.ts';
+import type { CopyIdentity, PendingRow } from '../store/repos/pending-changes.ts';
 import type { Store } from '../store/store.ts';
+import { uploadTokenOf } from './upload-token.ts';
 import type { InboundContext, MailboxSyncState, ProcessInbound } from './types.ts';
 
 export interface FetchedMessage {
@@ -21,6 +23,17 @@ export interface FetchedMessage {
 export interface PreparedMessage {
   uid: number;
   msg: NewMessage;
+  /** the X-Lockbridge-Upload token of a copy this bridge uploaded */
+  uploadToken: string | null;
+  /** as the provider has it (to recognise a copy this bridge made: see replay.ts applyCopy) */
+  identity: CopyIdentity;
+}
+
+/** Size, internal date and the digest of BODY[HEADER] (the header block with its blank line). */
+function identityOf(raw: Buffer, internalDate: number): CopyIdentity {
+  const end = raw.indexOf('\r\n\r\n');
+  const header = end < 0 ? raw : raw.subarray(0, end + 4);
+  return { size: raw.length, internalDate, header: createHash('sha256').update(header).digest('hex') };
 }
 
 /** The default hook: plain mail stored as it came (the composition root injects crypto). */
@@ -51,6 +64,8 @@ export async function prepareInbound(
   const sha = createHash('sha256').update(served).digest();
   return {
     uid: m.uid,
+    uploadToken: uploadTokenOf(m.raw),
+    identity: identityOf(m.raw, m.internalDate),
     msg: {
       raw: served,
       analysis: analyzeMessage(served),
@@ -77,7 +92,9 @@ export function commitBatch(
   const sorted = [...prepared].sort((a, b) => a.uid - b.uid);
   return store.transaction(() => {
     const fresh = sorted.filter(
-      (p) => !store.remoteMap.find(accountId, remoteMailbox, state.uidValidity, p.uid),
+      (p) =>
+        !store.remoteMap.find(accountId, remoteMailbox, state.uidValidity, p.uid) &&
+        !adoptOwnUpload(store, accountId, remoteMailbox, state.uidValidity, p),
     );
     if (fresh.length)
       store.messages.insertBatch(
@@ -88,4 +105,60 @@ export function commitBatch(
     store.syncState.put(accountId, remoteMailbox, state);
     return fresh.length;
   });
+}
+
+/** The pending COPY/MOVE (reply not heard) that made this message, matched by identity. */
+function ownCopy(
+  store: Store,
+  accountId: number,
+  remoteMailbox: string,
+  uidValidity: number,
+  p: PreparedMessage,
+): PendingRow | null {
+  const rows = store.pending.copyAttemptsInto(accountId, remoteMailbox);
+  if (!rows.length) return null;
+  for (const r of rows) {
+    const a = r.attempt;
+    if (a?.kind !== 'copy' || a.uidValidity !== uidValidity || p.uid < a.uidNext) continue;
+    if (
+      a.identity.size === p.identity.size &&
+      a.identity.internalDate === p.identity.internalDate &&
+      a.identity.header === p.identity.header
+    )
+      return r;
+  }
+  return null;
+}
+
+/**
+ * A copy this bridge uploaded whose reply never came (the pending upload still waits): it is that
+ * local message, not a new one. Maps it and completes the upload; true when adopted.
+ */
+function adoptOwnUpload(
+  store: Store,
+  accountId: number,
+  remoteMailbox: string,
+  uidValidity: number,
+  p: PreparedMessage,
+): boolean {
+  const row = p.uploadToken
+    ? store.pending.findByUploadToken(accountId, p.uploadToken)
+    : ownCopy(store, accountId, remoteMailbox, uidValidity, p);
+  if (!row || row.change.kind !== 'append') return false;
+  const local = store.messages.get(row.change.mailboxId, row.change.uid);
+  if (!local) {
+    // Expunged here while its upload was under way: the user deleted it, so the copy goes too.
+    store.pending.done(row.id);
+    store.pending.enqueue(accountId, {
+      kind: 'expunge',
+      mailboxId: row.change.mailboxId,
+      uid: row.change.uid,
+      remote: { remoteMailbox, uidvalidity: uidValidity, uid: p.uid },
+    });
+    return true;
+  }
+  if (!store.remoteMap.forMessage(local.id))
+    store.messages.setRemote(local.id, accountId, { remoteMailbox, uidvalidity: uidValidity, uid: p.uid });
+  store.pending.done(row.id);
+  return true;
 }

@@ -7,6 +7,7 @@
  *   4. initial backfill, newest first, in batches bounded by count and bytes; each batch is
  *      committed together with the sync state (resumable, no duplicates).
  */
+import { leaveMailbox } from './remote/mailbox-ops.ts';
 import type { FetchMessageObject, ImapFlow } from 'imapflow';
 import type { Store } from '../store/store.ts';
 import { holdSmallCache } from '../store/cache-hold.ts';
@@ -223,7 +224,8 @@ export async function syncMailbox(
     }
   }
 
-  const lock = await client.getMailboxLock(path);
+  // EXAMINE: a pass only reads, and a read-only mailbox can never be expunged by leaving it.
+  const lock = await client.getMailboxLock(path, { readOnly: true });
   let fetched = 0;
   try {
     const mb = client.mailbox;
@@ -321,7 +323,8 @@ export async function syncMailbox(
     lock.release();
     // Leave nothing selected on the pass connection: STATUS on a selected mailbox may answer
     // from the session's stale view, which would hide changes from the next fast path.
-    if (!opts.quick && client.usable) await client.mailboxClose().catch(() => {});
+    // (UNSELECT, never CLOSE: CLOSE expunges what other devices only marked \Deleted.)
+    if (!opts.quick && client.usable) await leaveMailbox(client).catch(() => {});
   }
 }
 

@@ -87,34 +87,6 @@ export class SyncQueries {
       : null;
   }
 
-  /** Another message sharing this blob that is already on the provider (a local COPY source). */
-  mappedSibling(
-    accountId: number,
-    blobId: number,
-    excludeMessageId: number,
-  ): { remoteMailbox: string; uidvalidity: number; uid: number; contentHash: Buffer | null } | null {
-    const r = this.#s
-      .prepare<{
-        remote_mailbox: string;
-        remote_uidvalidity: number;
-        remote_uid: number;
-        content_hash: Buffer | null;
-      }>(
-        `SELECT r.remote_mailbox, r.remote_uidvalidity, r.remote_uid, r.content_hash FROM messages m
-         JOIN remote_map r ON r.message_id = m.id
-         WHERE m.blob_id = ? AND m.id != ? AND r.account_id = ? LIMIT 1`,
-      )
-      .get(blobId, excludeMessageId, accountId);
-    return r
-      ? {
-          remoteMailbox: r.remote_mailbox,
-          uidvalidity: r.remote_uidvalidity,
-          uid: r.remote_uid,
-          contentHash: r.content_hash,
-        }
-      : null;
-  }
-
   /** Is any local change still queued for this message? (Local changes win over remote ones.) */
   hasPending(accountId: number, mailboxId: number, uid: number): boolean {
     return (

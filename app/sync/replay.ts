@@ -14,12 +14,13 @@
 import { createHash } from 'node:crypto';
 import type { ImapFlow } from 'imapflow';
 import type { Store } from '../store/store.ts';
-import type { PendingRow, RemoteRef } from '../store/repos/pending-changes.ts';
+import type { CopyIdentity, PendingAttempt, PendingRow, RemoteRef } from '../store/repos/pending-changes.ts';
 import type { Logger } from '../shared/logger.ts';
 import { remoteNameOf } from './folders.ts';
 import type { SyncQueries } from './queries.ts';
 import { toUidSet } from './uid-range.ts';
-import { messageIdKey } from './message-id.ts';
+import { findUploads, newUploadToken, withUploadToken } from './upload-token.ts';
+import { expungeUids, leaveMailbox } from './remote/mailbox-ops.ts';
 import type { EncryptForUpload, SyncEvent } from './types.ts';
 import { ProviderError } from './remote/errors.ts';
 
@@ -58,6 +59,15 @@ function isItemLevel(err: unknown): boolean {
 
 /** Replays everything due; returns how many changes were completed. Throws on connection loss. */
 export async function replayPending(ctx: ReplayContext, client: ImapFlow): Promise<number> {
+  try {
+    return await replayAll(ctx, client);
+  } finally {
+    // Leave no mailbox selected read-write (and never with CLOSE).
+    if (client.usable) await leaveMailbox(client).catch(() => {});
+  }
+}
+
+async function replayAll(ctx: ReplayContext, client: ImapFlow): Promise<number> {
   let done = 0;
   for (;;) {
     const rows = ctx.store.pending.list(ctx.accountId, 200);
@@ -106,30 +116,37 @@ function takeGroup(rows: PendingRow[], i: number): PendingRow[] {
   const first = rows[i]!;
   const c = first.change;
   if (c.kind === 'append') {
-    // appends A1..An followed by n expunges with remote refs from one mailbox, same transaction → a MOVE candidate
+    if (!c.source) return [first];
+    // Copies of provider messages from one source folder into one folder go in one COPY; when the
+    // expunges of exactly those sources follow (a local MOVE, or COPY + EXPUNGE), in one MOVE.
+    const src = c.source;
     let j = i;
-    while (
-      j + 1 < rows.length &&
-      rows[j + 1]!.change.kind === 'append' &&
-      rows[j + 1]!.id === rows[j]!.id + 1 &&
-      (rows[j + 1]!.change as { mailboxId: number }).mailboxId === c.mailboxId
-    )
+    while (j + 1 < rows.length && j - i < 499) {
+      const n = rows[j + 1]!.change;
+      if (
+        n.kind !== 'append' ||
+        n.mailboxId !== c.mailboxId ||
+        !n.source ||
+        n.source.remoteMailbox !== src.remoteMailbox ||
+        n.source.uidvalidity !== src.uidvalidity
+      )
+        break;
       j++;
-    const n = j - i + 1;
-    const ex = rows.slice(j + 1, j + 1 + n);
-    if (
-      ex.length === n &&
+    }
+    const appends = rows.slice(i, j + 1);
+    const want = new Set(appends.map((r) => (r.change as { source: RemoteRef }).source.uid));
+    const ex = rows.slice(j + 1, j + 1 + appends.length);
+    const isMove =
+      ex.length === appends.length &&
       ex.every(
-        (r, k) =>
+        (r) =>
           r.change.kind === 'expunge' &&
           r.change.remote !== null &&
-          r.id === rows[j]!.id + 1 + k &&
-          Math.abs(r.createdAt - first.createdAt) < 1000 &&
-          r.change.remote.remoteMailbox === (ex[0]!.change as { remote: RemoteRef }).remote.remoteMailbox,
-      )
-    )
-      return rows.slice(i, j + 1 + n);
-    return [first];
+          r.change.remote.remoteMailbox === src.remoteMailbox &&
+          r.change.remote.uidvalidity === src.uidvalidity &&
+          want.delete(r.change.remote.uid),
+      );
+    return isMove ? [...appends, ...ex] : appends;
   }
   if (c.kind === 'expunge' || c.kind === 'flags') {
     const key = (r: PendingRow) =>
@@ -137,7 +154,7 @@ function takeGroup(rows: PendingRow[], i: number): PendingRow[] {
         ? `${r.change.remote.remoteMailbox}\u0000${r.change.remote.uidvalidity}`
         : null;
     const k0 = key(first);
-    if (!k0) return [first];
+    if (!k0) return [first]; // (flags of a message not yet mapped: applyFlags looks it up)
     let j = i;
     while (j + 1 < rows.length && key(rows[j + 1]!) === k0 && j - i < 500) j++;
     return rows.slice(i, j + 1);
@@ -150,8 +167,13 @@ async function applyGroup(ctx: ReplayContext, client: ImapFlow, group: PendingRo
   const c = group[0]!.change;
   switch (c.kind) {
     case 'append':
-      if (group.length > 1) return await applyMove(ctx, client, group);
-      return await applyAppend(ctx, client, c.mailboxId, c.uid);
+      if (!c.source) return await applyAppend(ctx, client, group[0]!);
+      return await applyCopy(
+        ctx,
+        client,
+        group.filter((r) => r.change.kind === 'append'),
+        group.filter((r) => r.change.kind === 'expunge'),
+      );
     case 'flags':
       return await applyFlags(ctx, client, group);
     case 'expunge':
@@ -204,67 +226,83 @@ async function remoteFolderFor(
   return remote;
 }
 
-async function applyAppend(
+/** The local message a pending append is about, or null when it is gone or already there. */
+function pendingLocal(
   ctx: ReplayContext,
-  client: ImapFlow,
-  mailboxId: number,
-  uid: number,
-): Promise<void> {
-  const { store, accountId } = ctx;
-  const m = ctx.q.message(mailboxId, uid);
-  if (!m) return; // gone locally before it was uploaded
-  if (store.remoteMap.forMessage(m.id)) return; // already there
-  const remote = await remoteFolderFor(ctx, client, mailboxId);
-  if (!remote) return;
-  const raw = store.messages.raw(m.blobId);
-  const hash = createHash('sha256').update(raw).digest();
-  const meta = store.messages.get(mailboxId, uid);
-  const flags = (meta?.flags ?? []).filter((f) => f !== '\\Recent');
+  row: PendingRow,
+): { id: number; blobId: number; internalDate: number; mailboxId: number; uid: number } | null {
+  const c = row.change as { mailboxId: number; uid: number };
+  const m = ctx.q.message(c.mailboxId, c.uid);
+  if (!m || ctx.store.remoteMap.forMessage(m.id)) return null;
+  return { ...m, mailboxId: c.mailboxId, uid: c.uid };
+}
 
-  // A local COPY of a message that is on the provider: copy it there too (keeps the original bytes).
-  const sib = ctx.q.mappedSibling(accountId, m.blobId, m.id);
-  if (sib) {
-    const lock = await client.getMailboxLock(sib.remoteMailbox);
+function localFlags(ctx: ReplayContext, mailboxId: number, uid: number): string[] {
+  return (ctx.store.messages.get(mailboxId, uid)?.flags ?? []).filter((f) => f !== '\\Recent');
+}
+
+function mapTo(
+  ctx: ReplayContext,
+  local: { id: number; blobId: number },
+  remoteMailbox: string,
+  uidvalidity: number,
+  uid: number,
+): void {
+  const hash = createHash('sha256').update(ctx.store.messages.raw(local.blobId)).digest();
+  ctx.store.messages.setRemote(local.id, ctx.accountId, {
+    remoteMailbox,
+    uidvalidity,
+    uid,
+    contentHash: hash,
+  });
+}
+
+/** Puts one local message at the provider as a new upload (idempotent: see upload-token.ts). */
+async function applyAppend(ctx: ReplayContext, client: ImapFlow, row: PendingRow): Promise<void> {
+  const { store, accountId } = ctx;
+  const prior = row.attempt?.kind === 'upload' ? row.attempt : null;
+  const local = pendingLocal(ctx, row);
+  if (!local) {
+    // Gone locally (or already there). Expunged here after an attempt the provider may have
+    // stored: that copy must not come back as new mail.
+    const c = row.change as { mailboxId: number; uid: number };
+    if (prior && !ctx.q.message(c.mailboxId, c.uid)) await dropStrayUpload(ctx, client, prior);
+    return;
+  }
+  const remote = await remoteFolderFor(ctx, client, local.mailboxId);
+  if (!remote) return;
+
+  // An earlier attempt may have been stored by the provider without us hearing the reply.
+  if (prior) {
+    let adopted: number | null = null;
+    const lock = await client.getMailboxLock(prior.remoteMailbox, { readOnly: true });
     try {
-      if (Number(client.mailbox && client.mailbox.uidValidity) === sib.uidvalidity) {
-        const res = await client.messageCopy(String(sib.uid), remote, { uid: true });
-        const newUid = res && res.uidMap?.get(sib.uid);
-        if (res && newUid && res.uidValidity !== undefined) {
-          store.messages.setRemote(m.id, accountId, {
-            remoteMailbox: remote,
-            uidvalidity: Number(res.uidValidity),
-            uid: newUid,
-            contentHash: hash,
-          });
-          if (flags.length) await setFlagsIn(client, remote, [newUid], flags);
-          return;
-        }
-        ensureUsable(client);
+      const uidValidity = Number(client.mailbox && client.mailbox.uidValidity);
+      const found = (await findUploads(client, prior.token)).filter(
+        (u) => !store.remoteMap.find(accountId, prior.remoteMailbox, uidValidity, u),
+      );
+      if (found.length) {
+        adopted = found[0]!;
+        mapTo(ctx, local, prior.remoteMailbox, uidValidity, adopted);
       }
     } finally {
-      lock.release();
+      lock.release(); // before setFlagsIn takes its own: imapflow's mailbox locks do not nest
     }
-  }
-
-  // Crash safety: an earlier attempt may have uploaded it and died before recording the UID.
-  // The provider's copy carries the same Message-ID; adopt it instead of uploading twice.
-  const mid = store.messages.headers(m.blobId)?.messageId ?? null;
-  if (mid) {
-    const adopted = await adoptEarlierUpload(ctx, client, remote, mid);
-    if (adopted) {
-      store.messages.setRemote(m.id, accountId, {
-        remoteMailbox: remote,
-        uidvalidity: adopted.uidValidity,
-        uid: adopted.uid,
-        contentHash: hash,
-      });
+    if (adopted !== null) {
+      ctx.logger.info({ mailbox: prior.remoteMailbox }, 'an earlier upload had arrived; not uploading again');
+      // Flag changes made while its outcome was unknown went nowhere: send the current flags.
+      await setFlagsIn(client, prior.remoteMailbox, [adopted], localFlags(ctx, local.mailboxId, local.uid));
       return;
     }
   }
 
   let upload: Buffer;
   try {
-    upload = await ctx.encryptForUpload(raw, { accountId, email: ctx.email, remoteMailbox: remote });
+    upload = await ctx.encryptForUpload(store.messages.raw(local.blobId), {
+      accountId,
+      email: ctx.email,
+      remoteMailbox: remote,
+    });
   } catch (err) {
     // e.g. no own key yet: never upload plaintext instead; retry later, never drop.
     throw new ItemError(
@@ -272,9 +310,16 @@ async function applyAppend(
       false,
     );
   }
+  const token = newUploadToken();
+  store.pending.setAttempt(row.id, { kind: 'upload', token, remoteMailbox: remote });
   let res;
   try {
-    res = await client.append(remote, upload, flags, new Date(m.internalDate));
+    res = await client.append(
+      remote,
+      withUploadToken(upload, token),
+      localFlags(ctx, local.mailboxId, local.uid),
+      new Date(local.internalDate),
+    );
   } catch (err) {
     if (/OVERQUOTA|quota/i.test(errText(err)))
       throw new ItemError(`the provider mailbox is over quota; ${remote} upload waits`);
@@ -284,29 +329,37 @@ async function applyAppend(
     ensureUsable(client);
     throw new ItemError(`APPEND to ${remote} failed`);
   }
-  if (res.uid && res.uidValidity !== undefined)
-    store.messages.setRemote(m.id, accountId, {
-      remoteMailbox: remote,
-      uidvalidity: Number(res.uidValidity),
-      uid: res.uid,
-      contentHash: hash,
-    });
-  // Without UIDPLUS the next pull maps it by content.
-}
-
-/** An unmapped provider message in `remote` with this Message-ID, if there is exactly one. */
-async function adoptEarlierUpload(
-  ctx: ReplayContext,
-  client: ImapFlow,
-  remote: string,
-  messageId: string,
-): Promise<{ uid: number; uidValidity: number } | null> {
-  const lock = await client.getMailboxLock(remote);
+  if (res.uid && res.uidValidity !== undefined) {
+    if (!store.remoteMap.forMessage(local.id)) mapTo(ctx, local, remote, Number(res.uidValidity), res.uid);
+    return;
+  }
+  // No APPENDUID (no UIDPLUS): find it by its token.
+  const lock = await client.getMailboxLock(remote, { readOnly: true });
   try {
     const uidValidity = Number(client.mailbox && client.mailbox.uidValidity);
-    const found = (await client.search({ header: { 'message-id': messageId } }, { uid: true })) || [];
-    const free = found.filter((uid) => !ctx.store.remoteMap.find(ctx.accountId, remote, uidValidity, uid));
-    return free.length === 1 ? { uid: free[0]!, uidValidity } : null;
+    const [uid] = await findUploads(client, token);
+    if (uid && !store.remoteMap.forMessage(local.id)) mapTo(ctx, local, remote, uidValidity, uid);
+  } finally {
+    lock.release();
+  }
+}
+
+async function dropStrayUpload(
+  ctx: ReplayContext,
+  client: ImapFlow,
+  prior: Extract<PendingAttempt, { kind: 'upload' }>,
+): Promise<void> {
+  const lock = await client.getMailboxLock(prior.remoteMailbox).catch((err: unknown) => {
+    if (isItemLevel(err)) return null;
+    throw err;
+  });
+  if (!lock) return;
+  try {
+    const uidValidity = Number(client.mailbox && client.mailbox.uidValidity);
+    const stray = (await findUploads(client, prior.token)).filter(
+      (u) => !ctx.store.remoteMap.find(ctx.accountId, prior.remoteMailbox, uidValidity, u),
+    );
+    if (stray.length && (await expungeUids(client, stray)) === 'failed') ensureUsable(client);
   } finally {
     lock.release();
   }
@@ -325,70 +378,176 @@ async function setFlagsIn(client: ImapFlow, remote: string, uids: number[], flag
   }
 }
 
-async function applyMove(ctx: ReplayContext, client: ImapFlow, group: PendingRow[]): Promise<void> {
+interface Identified {
+  uid: number;
+  identity: CopyIdentity;
+}
+
+/** Size, internal date and header digest of messages in the selected mailbox. */
+async function identities(client: ImapFlow, range: string): Promise<Identified[]> {
+  const out: Identified[] = [];
+  for await (const m of client.fetch(
+    range,
+    { uid: true, size: true, internalDate: true, headers: true },
+    { uid: true },
+  ))
+    out.push({
+      uid: m.uid,
+      identity: {
+        size: m.size ?? 0,
+        internalDate: m.internalDate instanceof Date ? m.internalDate.getTime() : 0,
+        header: createHash('sha256')
+          .update(m.headers ?? Buffer.alloc(0))
+          .digest('hex'),
+      },
+    });
+  return out;
+}
+
+function sameIdentity(a: CopyIdentity, b: CopyIdentity): boolean {
+  return a.size === b.size && a.internalDate === b.internalDate && a.header === b.header;
+}
+
+/**
+ * Local COPY/MOVE of messages that are on the provider (appends carrying `source`, optionally
+ * followed by the expunges of those sources: a MOVE): the provider copies its own bytes. Before the
+ * command, each row durably records the target's UIDNEXT and its message's identity; after a lost
+ * reply the next attempt finds the copies above that UIDNEXT instead of copying again. A source the
+ * provider no longer has is uploaded from the local copy instead.
+ */
+async function applyCopy(
+  ctx: ReplayContext,
+  client: ImapFlow,
+  appends: PendingRow[],
+  expunges: PendingRow[],
+): Promise<void> {
   const { store, accountId } = ctx;
-  const n = group.length / 2;
-  const appends = group.slice(0, n);
-  const expunges = group.slice(n);
-  const first = expunges[0]!.change as { remote: RemoteRef };
-  const src = first.remote;
+  const src = (appends[0]!.change as { source: RemoteRef }).source;
   const dstMailboxId = (appends[0]!.change as { mailboxId: number }).mailboxId;
-  const dst = await remoteFolderFor(ctx, client, dstMailboxId);
-  const locals = appends.map((a) => {
-    const c = a.change as { mailboxId: number; uid: number };
-    return ctx.q.message(c.mailboxId, c.uid);
-  });
-  let moved = false;
-  if (dst && locals.every((l) => l !== null)) {
-    const lock = await client.getMailboxLock(src.remoteMailbox);
+  const target = await remoteFolderFor(ctx, client, dstMailboxId);
+  if (!target) {
+    await applyExpunge(ctx, client, expunges);
+    return;
+  }
+  const todo = new Map<PendingRow, NonNullable<ReturnType<typeof pendingLocal>>>();
+  for (const a of appends) {
+    const l = pendingLocal(ctx, a);
+    if (l) todo.set(a, l);
+  }
+
+  // 1. Recover what an earlier attempt did.
+  const recovering = [...todo.keys()].filter((a) => a.attempt?.kind === 'copy');
+  if (recovering.length) {
+    const att = recovering[0]!.attempt as Extract<PendingAttempt, { kind: 'copy' }>;
+    const lock = await client.getMailboxLock(att.target, { readOnly: true });
     try {
-      const uids = expunges.map((e) => (e.change as { remote: RemoteRef }).remote.uid);
-      if (Number(client.mailbox && client.mailbox.uidValidity) === src.uidvalidity) {
-        // Verify the pairing by Message-ID before moving anything.
-        const remoteIds = new Map<number, string | null>();
-        for await (const m of client.fetch(toUidSet(uids), { uid: true, envelope: true }, { uid: true }))
-          remoteIds.set(m.uid, messageIdKey(m.envelope?.messageId));
-        const pairsOk = uids.every((u, k) => {
-          const local = store.messages.headers(locals[k]!.blobId);
-          const lid = messageIdKey(local?.messageId);
-          return remoteIds.has(u) && remoteIds.get(u) === lid;
-        });
-        if (pairsOk) {
-          const res = await client.messageMove(toUidSet(uids), dst, { uid: true });
-          if (res && res.uidMap && res.uidValidity !== undefined) {
-            store.transaction(() => {
-              uids.forEach((u, k) => {
-                const nu = res.uidMap!.get(u);
-                const l = locals[k]!;
-                if (nu)
-                  store.messages.setRemote(l.id, accountId, {
-                    remoteMailbox: dst,
-                    uidvalidity: Number(res.uidValidity),
-                    uid: nu,
-                    contentHash: createHash('sha256').update(store.messages.raw(l.blobId)).digest(),
-                  });
-              });
-            });
-            moved = true;
-          } else ensureUsable(client);
+      const uidValidity = Number(client.mailbox && client.mailbox.uidValidity);
+      if (uidValidity === att.uidValidity) {
+        const fresh = (await identities(client, `${att.uidNext}:*`)).filter(
+          (x) => x.uid >= att.uidNext && !store.remoteMap.find(accountId, att.target, uidValidity, x.uid),
+        );
+        const adopted: number[] = [];
+        for (const a of recovering) {
+          const want = (a.attempt as Extract<PendingAttempt, { kind: 'copy' }>).identity;
+          const k = fresh.findIndex((x) => sameIdentity(x.identity, want));
+          if (k < 0) continue;
+          const [hit] = fresh.splice(k, 1);
+          mapTo(ctx, todo.get(a)!, att.target, uidValidity, hit!.uid);
+          adopted.push(hit!.uid);
+          todo.delete(a);
         }
+        if (adopted.length)
+          ctx.logger.info(
+            { mailbox: att.target, count: adopted.length },
+            'earlier copies had arrived; not copying again',
+          );
       }
     } finally {
       lock.release();
     }
   }
-  if (moved) return;
-  // Not a verifiable move: upload then expunge, one by one (always correct).
-  for (const a of appends) {
-    const c = a.change as { mailboxId: number; uid: number };
-    await applyAppend(ctx, client, c.mailboxId, c.uid);
+
+  // 2. Copy (or move) what is left, from the sources the provider still has.
+  const moving = expunges.length > 0;
+  const upload: PendingRow[] = [];
+  if (todo.size) {
+    const lock = await client.getMailboxLock(src.remoteMailbox, { readOnly: !moving });
+    try {
+      const valid = Number(client.mailbox && client.mailbox.uidValidity) === src.uidvalidity;
+      const rows = [...todo.keys()];
+      const srcUid = (a: PendingRow) => (a.change as { source: RemoteRef }).source.uid;
+      const present = valid ? await identities(client, toUidSet(rows.map(srcUid))) : [];
+      const byUid = new Map(present.map((p) => [p.uid, p.identity]));
+      const copyable = rows.filter((a) => byUid.has(srcUid(a)));
+      upload.push(...rows.filter((a) => !byUid.has(srcUid(a))));
+      if (copyable.length) {
+        const st = await client.status(target, { uidNext: true, uidValidity: true });
+        if (!st || st.uidNext === undefined || st.uidValidity === undefined) {
+          ensureUsable(client);
+          throw new ItemError(`STATUS of ${target} failed`);
+        }
+        for (const a of copyable)
+          store.pending.setAttempt(a.id, {
+            kind: 'copy',
+            target,
+            uidValidity: Number(st.uidValidity),
+            uidNext: st.uidNext,
+            identity: byUid.get(srcUid(a))!,
+          });
+        const uids = copyable.map(srcUid);
+        const set = toUidSet(uids);
+        const res =
+          moving && client.capabilities.has('MOVE')
+            ? await client.messageMove(set, target, { uid: true })
+            : await client.messageCopy(set, target, { uid: true });
+        if (!res) {
+          ensureUsable(client);
+          throw new ItemError(`${moving ? 'MOVE' : 'COPY'} to ${target} failed`);
+        }
+        if (res.uidMap && res.uidValidity !== undefined)
+          for (const a of copyable) {
+            const nu = res.uidMap.get(srcUid(a));
+            const l = todo.get(a)!;
+            if (nu && !store.remoteMap.forMessage(l.id)) mapTo(ctx, l, target, Number(res.uidValidity), nu);
+          }
+        // Without UIDPLUS the next pull maps the copies by content.
+      }
+    } finally {
+      lock.release();
+    }
   }
+  for (const a of upload) await applyAppend(ctx, client, a);
+  // 3. The sources of a MOVE: UID EXPUNGE exactly those (MOVE already did, unless it was a COPY).
   await applyExpunge(ctx, client, expunges);
 }
 
 async function applyFlags(ctx: ReplayContext, client: ImapFlow, group: PendingRow[]): Promise<void> {
-  const first = group[0]!.change as { remote: RemoteRef | null };
-  if (!first.remote) return; // never uploaded: the pending append carries the current flags
+  const first = group[0]!.change as {
+    remote: RemoteRef | null;
+    mailboxId: number;
+    uid: number;
+    flags: string[];
+  };
+  if (!first.remote) {
+    // Not on the provider when it changed: the upload carries the flags of its moment, so a change
+    // made after that (or while its reply was lost) goes to wherever it is now.
+    const m = ctx.q.message(first.mailboxId, first.uid);
+    const map = m ? ctx.store.remoteMap.forMessage(m.id) : null;
+    if (!map) return;
+    const lock = await client.getMailboxLock(map.remoteMailbox).catch((err: unknown) => {
+      if (isItemLevel(err)) return null;
+      throw err;
+    });
+    if (!lock) return;
+    try {
+      if (Number(client.mailbox && client.mailbox.uidValidity) !== map.remoteUidValidity) return;
+      const flags = localFlags(ctx, first.mailboxId, first.uid);
+      if (!(await client.messageFlagsSet(String(map.remoteUid), flags, { uid: true }))) ensureUsable(client);
+    } finally {
+      lock.release();
+    }
+    return;
+  }
   const { remoteMailbox, uidvalidity } = first.remote;
   const lock = await client.getMailboxLock(remoteMailbox).catch((err: unknown) => {
     if (isItemLevel(err)) return null;
@@ -475,11 +634,21 @@ async function applyExpunge(ctx: ReplayContext, client: ImapFlow, group: Pending
     if (!lock) continue;
     try {
       if (Number(client.mailbox && client.mailbox.uidValidity) !== uidvalidity) continue;
-      const ok = await client.messageDelete(toUidSet(list.map((r) => r.uid)), { uid: true });
-      if (!ok) {
+      // Only those still there (a lost reply may have done it already); exactly those, never a
+      // message another device marked \Deleted.
+      const wanted = list.map((r) => r.uid);
+      const present = (await client.search({ uid: toUidSet(wanted) }, { uid: true })) || [];
+      if (!present.length) continue;
+      const res = await expungeUids(client, present);
+      if (res === 'failed') {
         ensureUsable(client);
         throw new ItemError(`EXPUNGE in ${remoteMailbox} failed`);
       }
+      if (res === 'kept-marked')
+        ctx.logger.warn(
+          { mailbox: remoteMailbox, count: present.length },
+          'the provider has no UIDPLUS and other messages are marked deleted: ours stay marked, nothing else is expunged',
+        );
     } finally {
       lock.release();
     }

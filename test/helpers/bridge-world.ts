@@ -8,10 +8,11 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
+import nodemailer, { type SendMailOptions } from 'nodemailer';
 import * as openpgp from 'openpgp';
 import { startProvider, type Provider } from './provider.ts';
 import { startFaultProxy, type FaultProxy } from './fault-proxy.ts';
-import { cli, serve, tempHome, type ServeHandle } from './cli.ts';
+import { cliAsync, serve, tempHome, type ServeHandle } from './cli.ts';
 
 export interface WorldOptions {
   user?: string;
@@ -40,17 +41,20 @@ export interface World {
   start(): Promise<ServeHandle>;
   kill(): Promise<void>;
   stop(): Promise<void>;
+  /** Sends through the bridge's SMTP server as a mail client does (STARTTLS, verified, AUTH). */
+  submit(mail: SendMailOptions): Promise<{ response: string }>;
   /** A logged-in IMAP client at the bridge (STARTTLS, verified). */
   localClient(): Promise<ImapFlow>;
   /** A logged-in IMAP client directly at the provider (another device of the user). */
   providerClient(): Promise<ImapFlow>;
   providerMessages(mailbox: string): Promise<ProviderMessage[]>;
   /** `lockbridge status --json` through the running bridge: this account's entry. */
-  accountStatus(): Record<string, unknown>;
+  accountStatus(): Promise<Record<string, unknown>>;
   close(): Promise<void>;
 }
 
-const PASS = 'world passphrase 1';
+export const WORLD_PASSPHRASE = 'world passphrase 1';
+const PASS = WORLD_PASSPHRASE;
 const LOCAL = 'world-local-password';
 const PROVIDER_PW = 'world-provider-pw';
 
@@ -66,16 +70,17 @@ export async function startWorld(o: WorldOptions = {}): Promise<World> {
     LOCKBRIDGE_LOCAL_PASSWORD: LOCAL,
     LOCKBRIDGE_PROVIDER_PASSWORD: PROVIDER_PW,
     LOCKBRIDGE_POLL_SECONDS: String(o.pollSeconds ?? 2),
+    ...(process.env.LB_WORLD_DEBUG ? { LOCKBRIDGE_LOG_LEVEL: 'debug' } : {}),
   };
-  const must = (args: string[]): string => {
-    const r = cli(['--home', h.dir, ...args], env);
+  const must = async (args: string[]): Promise<string> => {
+    const r = await cliAsync(['--home', h.dir, ...args], env);
     if (r.status !== 0) throw new Error(`lockbridge ${args.join(' ')} failed: ${r.stderr}`);
     return r.stdout;
   };
-  must(['init']);
+  await must(['init']);
   const ca = join(h.dir, 'provider-ca.pem');
   writeFileSync(ca, provider.caPem);
-  must([
+  await must([
     'account',
     'add',
     '--email',
@@ -87,8 +92,8 @@ export async function startWorld(o: WorldOptions = {}): Promise<World> {
     '--security',
     'none',
   ]);
-  const caPem = (JSON.parse(must(['credentials', '--json'])) as { caPem: string }).caPem;
-  const armored = must(['keys', 'export', user, '--secret']);
+  const caPem = (JSON.parse(await must(['credentials', '--json'])) as { caPem: string }).caPem;
+  const armored = await must(['keys', 'export', user, '--secret']);
   const secretKey = await openpgp.readPrivateKey({ armoredKey: armored });
 
   let bridge: ServeHandle | null = null;
@@ -128,6 +133,21 @@ export async function startWorld(o: WorldOptions = {}): Promise<World> {
         await bridge.stop('SIGTERM');
       }
       bridge = null;
+    },
+    async submit(mail) {
+      if (!bridge) throw new Error('the bridge is not running');
+      const t = nodemailer.createTransport({
+        host: '127.0.0.1',
+        port: bridge.ready.smtp,
+        requireTLS: true,
+        tls: { ca: [caPem], servername: 'localhost' },
+        auth: { user, pass: LOCAL },
+      });
+      try {
+        return (await t.sendMail(mail)) as { response: string };
+      } finally {
+        t.close();
+      }
     },
     localClient() {
       if (!bridge) throw new Error('the bridge is not running');
@@ -170,8 +190,8 @@ export async function startWorld(o: WorldOptions = {}): Promise<World> {
       }
       return out;
     },
-    accountStatus() {
-      const r = cli(['--home', h.dir, 'status', '--json'], { LOCKBRIDGE_PASSPHRASE: '' });
+    async accountStatus() {
+      const r = await cliAsync(['--home', h.dir, 'status', '--json'], { LOCKBRIDGE_PASSPHRASE: '' });
       if (r.status !== 0) throw new Error(`status failed: ${r.stderr}`);
       const s = JSON.parse(r.stdout) as { accounts: Array<Record<string, unknown>> };
       return s.accounts.find((a) => a.email === user) ?? {};

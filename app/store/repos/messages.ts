@@ -231,7 +231,7 @@ export class MessagesRepo {
     origin: Origin = 'local',
   ): Array<[number, number]> {
     return this.#s.write(() => {
-      this.#mailbox(srcMailboxId);
+      const src = this.#mailbox(srcMailboxId);
       const dst = this.#mailbox(dstMailboxId);
       const rows = this.#metaRows(srcMailboxId, uids);
       if (rows.length === 0) return [];
@@ -245,8 +245,16 @@ export class MessagesRepo {
              VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
           )
           .run(dstMailboxId, uid, modseq, r.flags, r.keywords, r.internal_date, r.size, r.blob_id);
-        if (origin === 'local')
-          this.#pending.enqueue(dst.account_id, { kind: 'append', mailboxId: dstMailboxId, uid });
+        if (origin === 'local') {
+          // Where the original is on the same provider, the provider copies it (same bytes).
+          const source = src.account_id === dst.account_id ? this.#remoteOf(r.id) : null;
+          this.#pending.enqueue(dst.account_id, {
+            kind: 'append',
+            mailboxId: dstMailboxId,
+            uid,
+            ...(source ? { source } : {}),
+          });
+        }
         pairs.push([r.uid, uid]);
         uid++;
       }

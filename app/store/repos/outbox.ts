@@ -116,6 +116,16 @@ export class OutboxRepo {
     );
   }
 
+  /**
+   * The provider accepted this copy (its 250 to DATA): recorded on disk before anything else
+   * happens, so a crash after this point never sends it again.
+   */
+  markSent(id: number): void {
+    this.#s.writeDurably(() =>
+      this.#s.prepare("UPDATE outbox SET state = 'sent', last_error = NULL WHERE id = ?").run(id),
+    );
+  }
+
   remove(id: number): void {
     this.#s.write(() => this.#s.prepare('DELETE FROM outbox WHERE id = ?').run(id));
   }

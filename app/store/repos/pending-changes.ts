@@ -17,18 +17,41 @@ export type PendingChange =
   | { kind: 'mailbox-rename'; mailboxId: number; oldName: string; name: string }
   | { kind: 'mailbox-delete'; mailboxId: number; name: string; remoteName: string | null }
   | { kind: 'mailbox-subscribe'; mailboxId: number; name: string; subscribed: boolean }
-  /** local message (mailboxId, uid) to upload */
-  | { kind: 'append'; mailboxId: number; uid: number }
+  /**
+   * local message (mailboxId, uid) to put at the provider; `source`: it is a local COPY/MOVE of a
+   * message that is on the provider there (captured at copy time), so the provider copies it
+   */
+  | { kind: 'append'; mailboxId: number; uid: number; source?: RemoteRef }
   /** new flags of a local message; `remote` null when it was never uploaded */
   | { kind: 'flags'; mailboxId: number; uid: number; flags: string[]; remote: RemoteRef | null }
   | { kind: 'expunge'; mailboxId: number; uid: number; remote: RemoteRef | null };
 
 export type Origin = 'local' | 'sync';
 
+/** One message's identity at the provider, to find a copy whose COPY/MOVE reply was lost. */
+export interface CopyIdentity {
+  size: number;
+  internalDate: number;
+  /** sha256 (hex) of the message's header block as the provider serves it */
+  header: string;
+}
+
+/**
+ * What an attempt at the provider was about to do, written durably before the command is sent:
+ * after a crash or a lost reply the next attempt looks for its effect instead of repeating it.
+ */
+export type PendingAttempt =
+  /** APPEND of a copy carrying `X-Lockbridge-Upload: token` */
+  | { kind: 'upload'; token: string; remoteMailbox: string }
+  /** COPY/MOVE into `target`, whose UIDNEXT was `uidNext` just before */
+  | { kind: 'copy'; target: string; uidValidity: number; uidNext: number; identity: CopyIdentity };
+
 export interface PendingRow {
   id: number;
   accountId: number;
   change: PendingChange;
+  /** set while an attempt's outcome is unknown (see PendingAttempt) */
+  attempt: PendingAttempt | null;
   attempts: number;
   nextAttempt: number;
   lastError: string | null;
@@ -66,15 +89,39 @@ export class PendingChangesRepo {
         'SELECT * FROM pending_changes WHERE account_id = ? AND next_attempt <= ? ORDER BY id LIMIT ?',
       )
       .all(accountId, now, limit)
-      .map((r: Row) => ({
-        id: r.id,
-        accountId: r.account_id,
-        change: JSON.parse(r.payload) as PendingChange,
-        attempts: r.attempts,
-        nextAttempt: r.next_attempt,
-        lastError: r.last_error,
-        createdAt: r.created_at,
-      }));
+      .map((r: Row) => toPending(r));
+  }
+
+  /** Records (durably, before the command goes out) what an attempt is about to do. */
+  setAttempt(id: number, attempt: PendingAttempt): void {
+    this.#s.write(() =>
+      this.#s
+        .prepare("UPDATE pending_changes SET payload = json_set(payload, '$.attempt', json(?)) WHERE id = ?")
+        .run(JSON.stringify(attempt), id),
+    );
+  }
+
+  /** The pending upload whose attempt carries this token, if any (the provider shows it in a header). */
+  findByUploadToken(accountId: number, token: string): PendingRow | null {
+    const r = this.#s
+      .prepare<Row>(
+        `SELECT * FROM pending_changes WHERE account_id = ? AND kind = 'append'
+           AND json_extract(payload, '$.attempt.token') = ?`,
+      )
+      .get(accountId, token);
+    return r ? toPending(r) : null;
+  }
+
+  /** Pending copies whose COPY/MOVE into `target` may have happened without our hearing of it. */
+  copyAttemptsInto(accountId: number, target: string): PendingRow[] {
+    return this.#s
+      .prepare<Row>(
+        `SELECT * FROM pending_changes WHERE account_id = ? AND kind = 'append'
+           AND json_extract(payload, '$.attempt.kind') = 'copy' AND json_extract(payload, '$.attempt.target') = ?
+         ORDER BY id`,
+      )
+      .all(accountId, target)
+      .map((r: Row) => toPending(r));
   }
 
   count(accountId: number): number {
@@ -124,4 +171,19 @@ export class PendingChangesRepo {
         .run(error, retryAt, id),
     );
   }
+}
+
+function toPending(r: Row): PendingRow {
+  const parsed = JSON.parse(r.payload) as PendingChange & { attempt?: PendingAttempt };
+  const { attempt, ...change } = parsed;
+  return {
+    id: r.id,
+    accountId: r.account_id,
+    change: change as PendingChange,
+    attempt: attempt ?? null,
+    attempts: r.attempts,
+    nextAttempt: r.next_attempt,
+    lastError: r.last_error,
+    createdAt: r.created_at,
+  };
 }

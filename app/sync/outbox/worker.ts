@@ -10,13 +10,15 @@
  *   is put into the account's local Inbox. Recipients refused individually while others were
  *   accepted get a notice too; the copy counts as sent.
  *
- * Delivery semantics — the commit point is the provider's 250 reply to DATA, recorded at once
- * ('sent') in the same tick the reply arrives. An item found in 'sending' at startup was
- * interrupted between "mark sending" and that record: the provider may or may not have accepted
- * it. We choose AT-LEAST-ONCE and send it again (never lose mail); the window is only the time
- * between the provider's final reply and our single-row UPDATE, and a duplicate carries the same
- * Message-ID, which receiving clients de-duplicate. Network failures before the final reply are
- * the common case and never cause duplicates.
+ * Delivery semantics — the commit point is the provider's 250 reply to DATA, written to disk
+ * ('sent', synchronous=FULL) the moment it arrives and before the next copy starts: a copy recorded
+ * as sent is never sent again, whatever crashes afterwards. SMTP has one window no client can
+ * close: between the end of DATA and its reply, the provider may have accepted the message
+ * although we never hear so (a crash, a cut connection, a lost reply). Such a copy is found in
+ * 'sending' at startup, or fails with a network error; we choose AT-LEAST-ONCE and send it again
+ * (never lose mail), so it can arrive twice, with the same Message-ID, which receiving clients
+ * de-duplicate. Everything before the end of DATA (connect, AUTH, MAIL, RCPT, a refused DATA) is
+ * retried without any risk of a duplicate.
  */
 import nodemailer, { type Transporter } from 'nodemailer';
 import { isIP } from 'node:net';
@@ -144,7 +146,11 @@ export class OutboxWorker {
     this.#stopped = false;
     this.#stopping = false;
     const requeued = this.#store.outbox.requeueInterrupted();
-    if (requeued) this.#log.warn({ requeued }, 'outbox items interrupted while sending are queued again');
+    if (requeued)
+      this.#log.warn(
+        { requeued },
+        'outbox items interrupted while sending are queued again (one the provider had already accepted arrives twice)',
+      );
     this.kick();
   }
 
@@ -313,8 +319,8 @@ export class OutboxWorker {
       }
       return;
     }
-    // The commit point: the provider accepted DATA. Record it before anything else.
-    this.#store.outbox.setState(item.id, 'sent', {});
+    // The commit point: the provider accepted DATA. Record it, durably, before anything else.
+    this.#store.outbox.markSent(item.id);
     const response = info.response ?? '';
     this.#log.info({ id: item.id, recipients: env.to.length }, 'relayed');
     this.#onEvent({ type: 'sent', id: item.id, accountId: account.id, response });

@@ -8,6 +8,7 @@ import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import type { Logger } from '../../shared/logger.ts';
 import type { ProviderEndpoint } from './endpoint.ts';
 import { classifyProviderError } from './errors.ts';
+import { SOCKET_TIMEOUT_MS } from './liveness.ts';
 
 export interface ConnectOptions {
   logger?: Logger;
@@ -35,7 +36,8 @@ export function imapOptions(ep: ProviderEndpoint, opts: ConnectOptions = {}): Im
     qresync: true,
     connectionTimeout: opts.connectTimeoutMs ?? 20000,
     greetingTimeout: opts.connectTimeoutMs ?? 20000,
-    socketTimeout: opts.socketTimeoutMs ?? 10 * 60 * 1000,
+    // imapflow's default (10 min) left a silently dead connection looking alive: see liveness.ts.
+    socketTimeout: opts.socketTimeoutMs ?? SOCKET_TIMEOUT_MS,
     clientInfo: { name: 'Lockbridge' },
   } as ImapFlowOptions;
 }

@@ -49,8 +49,8 @@ function mail(subject: string, opts: { messageId?: boolean } = {}): Buffer {
 async function localCount(mailbox: string): Promise<number> {
   const c = await w.localClient();
   try {
-    const st = await c.status(mailbox, { messages: true });
-    return st.messages ?? 0;
+    const st = await c.status(mailbox, { messages: true }).catch(() => false as const);
+    return st ? (st.messages ?? 0) : 0; // (a folder not mirrored yet: none)
   } finally {
     await c.logout().catch(() => {});
   }
@@ -83,7 +83,6 @@ test('a message another client only marked \\Deleted is never expunged at the pr
   await c.messageFlagsAdd('1:2', ['\\Deleted']);
   await c.mailboxOpen('Archive');
   await c.messageFlagsAdd('1', ['\\Deleted']);
-  await c.mailboxClose().catch(() => {}); // (CLOSE here would expunge: leave with UNSELECT)
   await c.logout();
 
   // The bridge sees the flags, and runs full passes over both folders afterwards.
@@ -103,7 +102,7 @@ test('a message another client only marked \\Deleted is never expunged at the pr
 
   const inbox = await w.providerMessages('INBOX');
   const archive = await w.providerMessages('Archive');
-  assert.equal(inbox.length, 4 + 2, 'INBOX at the provider keeps its marked messages (+2 markers)');
+  assert.equal(inbox.length, 4 + 1, 'INBOX at the provider keeps its marked messages (+1 marker)');
   assert.equal(archive.length, 3 + 2, 'Archive at the provider keeps its marked message (+2 markers)');
   assert.equal(inbox.filter((m) => m.flags.includes('\\Deleted')).length, 2);
   assert.equal(archive.filter((m) => m.flags.includes('\\Deleted')).length, 1);
@@ -156,6 +155,7 @@ test('delete to Trash while running (neomutt: STORE \\Deleted + COPY + EXPUNGE; 
 
 test('an APPEND whose OK [APPENDUID] is swallowed is stored once (no Message-ID)', async () => {
   if (!w.bridge) await w.start();
+  await passOver('Drafts');
   const swallowed = w.imapProxy.swallowNext(/^\S+ OK \[APPENDUID /);
   const l = await w.localClient();
   await l.append('Drafts', mail('draft without id', { messageId: false }), ['\\Draft']);
@@ -168,7 +168,7 @@ test('an APPEND whose OK [APPENDUID] is swallowed is stored once (no Message-ID)
     (headerOf(m.plain, 'subject') ?? '').startsWith('draft without id'),
   );
   assert.equal(drafts.length, 1, 'stored exactly once at the provider');
-  assert.equal(await localCount('Drafts'), 3, 'the draft and two markers, once each, locally');
+  assert.equal(await localCount('Drafts'), 4, 'the draft and three markers, once each, locally');
 });
 
 test('COPY and MOVE whose replies are swallowed are done once', async () => {
@@ -213,8 +213,8 @@ test('SIGKILL right after the provider stored an upload, in bursts: every messag
   const seed = Number(process.env.LB_SEED ?? 1313);
   let rnd = seed;
   const next = (n: number): number => {
-    rnd = (rnd * 1103515245 + 12345) % 2 ** 31;
-    return rnd % n;
+    rnd = (Math.imul(rnd, 1103515245) + 12345) >>> 0;
+    return (rnd >>> 16) % n;
   };
   const c = await w.providerClient();
   await c.mailboxCreate('Burst').catch(() => {});

@@ -1,0 +1,47 @@
+/**
+ * Provider mailbox operations that can destroy mail, done safely. The rule: nothing is ever
+ * expunged at the provider except the messages a local client expunged. IMAP CLOSE expunges every
+ * \Deleted message of a read-write mailbox (also those another device only marked), and a plain
+ * EXPUNGE does the same, so:
+ *  - a mailbox is left with UNSELECT (RFC 3691), or, where the provider lacks it, by EXAMINE of
+ *    INBOX (selecting another mailbox never expunges, RFC 3501 §6.3.1);
+ *  - messages are removed with UID EXPUNGE (UIDPLUS, RFC 4315); without UIDPLUS a plain EXPUNGE is
+ *    sent only when no other message of the mailbox carries \Deleted, otherwise ours stay marked.
+ */
+import type { ImapFlow } from 'imapflow';
+import { toUidSet } from '../uid-range.ts';
+
+/** imapflow's command runner: its public mailboxClose() can only send CLOSE, this can UNSELECT. */
+interface Runner {
+  run(command: 'CLOSE', options: { unselect: true }): Promise<boolean | undefined>;
+}
+
+/** Leaves the selected mailbox without expunging anything. */
+export async function leaveMailbox(client: ImapFlow): Promise<void> {
+  if (!client.usable || !client.mailbox) return;
+  if (client.capabilities.has('UNSELECT')) {
+    await (client as unknown as Runner).run('CLOSE', { unselect: true });
+    return;
+  }
+  if (client.mailbox.path.toUpperCase() !== 'INBOX' || !client.mailbox.readOnly)
+    await client.mailboxOpen('INBOX', { readOnly: true });
+}
+
+export type ExpungeResult = 'expunged' | 'kept-marked' | 'failed';
+
+/**
+ * Removes exactly these UIDs from the selected (read-write) mailbox. 'kept-marked': the provider
+ * has no UIDPLUS and other messages carry \Deleted, so ours were only marked (a later pass retries
+ * when the other marks are gone; nothing of anyone else's is expunged).
+ */
+export async function expungeUids(client: ImapFlow, uids: readonly number[]): Promise<ExpungeResult> {
+  if (!uids.length) return 'expunged';
+  const set = toUidSet(uids);
+  if (client.capabilities.has('UIDPLUS'))
+    return (await client.messageDelete(set, { uid: true })) ? 'expunged' : 'failed';
+  if (!(await client.messageFlagsAdd(set, ['\\Deleted'], { uid: true }))) return 'failed';
+  const ours = new Set(uids);
+  const marked = (await client.search({ deleted: true }, { uid: true })) || [];
+  if (marked.some((u) => !ours.has(u))) return 'kept-marked';
+  return (await client.messageDelete(set, { uid: true })) ? 'expunged' : 'failed';
+}

@@ -1,0 +1,310 @@
+// Issue 13, "must show": a seeded, randomized, two-sided sync run against real Dovecot. A mail
+// client at the bridge and another device directly at the provider act at the same time (append
+// with and without Message-ID, flag, mark \Deleted without expunging, expunge, copy, move, delete to
+// Trash), while the proxy between the bridge and Dovecot resets connections and swallows single
+// replies (OK [APPENDUID], OK [COPYUID]) and the bridge is SIGKILLed and restarted. Each actor works
+// on the messages it made (so the expected end state is known exactly). After it settles:
+//  (1) nothing vanished that no client expunged, (2) nothing is duplicated on either side,
+//  (3) both sides converge to the model (messages, flags, folders) within CONVERGE_MS,
+//  (4) every body is byte-exact (own uploads decrypted), (5) PRAGMA integrity_check and the store's
+//  own counters hold. CI: LB_RANDOM_OPS (default 40) operations, one seed; the soak
+//  (bench/soak-sync.ts) repeats it with new seeds for LB_SOAK_MINUTES.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ImapFlow } from 'imapflow';
+import { openStore } from '../../../app/store/store.ts';
+import { silentLogger } from '../../../app/shared/logger.ts';
+import { startWorld, headerOf, WORLD_PASSPHRASE, type World } from '../../helpers/bridge-world.ts';
+
+const SEED = Number(process.env.LB_SEED ?? Date.now() % 1_000_000);
+const OPS = Number(process.env.LB_RANDOM_OPS ?? 40);
+const CONVERGE_MS = 120_000;
+const FOLDERS = ['INBOX', 'Archive', 'Trash'] as const;
+const SHOWN_FLAGS = new Set(['\\Seen', '\\Flagged', '\\Deleted', '\\Answered']);
+
+let w: World;
+before(async () => {
+  w = await startWorld({ pollSeconds: 2 });
+  const c = await w.providerClient();
+  await c.mailboxCreate('Archive').catch(() => {});
+  await c.logout();
+});
+after(async () => {
+  await w?.close();
+});
+
+// mulberry32: a small seeded PRNG with good low bits
+let rnd = SEED >>> 0;
+const next = (n: number): number => {
+  rnd = (rnd + 0x6d2b79f5) >>> 0;
+  let t = rnd;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) % n;
+};
+const pick = <T>(xs: readonly T[]): T => xs[next(xs.length)]!;
+
+type Actor = 'local' | 'provider';
+interface Msg {
+  subject: string;
+  folder: string;
+  flags: Set<string>;
+  owner: Actor;
+}
+const model = new Map<string, Msg>(); // key: folder + NUL + subject
+const bodies = new Map<string, string>(); // subject → body text
+const key = (folder: string, subject: string) => `${folder}\u0000${subject}`;
+const counts = { ops: 0, resets: 0, swallows: 0, kills: 0, byOp: {} as Record<string, number> };
+
+function newMail(subject: string, withId: boolean): Buffer {
+  const body = `body of ${subject}\r\nline two ${'x'.repeat(next(200))}\r\n`;
+  bodies.set(subject, body);
+  return Buffer.from(
+    `From: Someone <someone@example.test>\r\nTo: ${w.user}\r\nSubject: ${subject}\r\n` +
+      `Date: Fri, 04 Dec 2026 12:${String(next(60)).padStart(2, '0')}:00 +0000\r\n` +
+      (withId ? `Message-ID: <${subject.replace(/\W/g, '.')}@example.test>\r\n` : '') +
+      `\r\n${body}`,
+  );
+}
+
+let local: ImapFlow | null = null;
+let remote: ImapFlow | null = null;
+async function localC(): Promise<ImapFlow> {
+  if (!local || !local.usable) local = await w.localClient();
+  return local;
+}
+async function remoteC(): Promise<ImapFlow> {
+  if (!remote || !remote.usable) remote = await w.providerClient();
+  return remote;
+}
+
+/** The UID of `subject` in `folder` as `c` sees it (null when not there yet). */
+async function uidOf(c: ImapFlow, folder: string, subject: string): Promise<number | null> {
+  await c.mailboxOpen(folder);
+  const found = (await c.search({ header: { subject } }, { uid: true })) || [];
+  return found.length === 1 ? found[0]! : null;
+}
+
+function owned(actor: Actor): Msg[] {
+  return [...model.values()].filter((m) => m.owner === actor);
+}
+
+async function act(actor: Actor, n: number): Promise<void> {
+  const c = actor === 'local' ? await localC() : await remoteC();
+  const mine = owned(actor);
+  const op =
+    mine.length < 3
+      ? 'append'
+      : pick(['append', 'flag', 'flag', 'mark', 'expunge', 'copy', 'move', 'trash'] as const);
+  counts.byOp[`${actor}:${op}`] = (counts.byOp[`${actor}:${op}`] ?? 0) + 1;
+  if (op === 'append') {
+    const folder = pick(['INBOX', 'INBOX', 'Archive'] as const);
+    const subject = `r${SEED} ${actor} ${n}`;
+    const flags = next(2) ? ['\\Seen'] : [];
+    await c.append(folder, newMail(subject, next(2) === 0), flags);
+    model.set(key(folder, subject), { subject, folder, flags: new Set(flags), owner: actor });
+    return;
+  }
+  const m = pick(mine);
+  const uid = await uidOf(c, m.folder, m.subject);
+  if (uid === null) return; // made by this actor but not visible here yet (the other side's upload)
+  const set = String(uid);
+  switch (op) {
+    case 'flag': {
+      const f = pick(['\\Seen', '\\Flagged', '\\Answered'] as const);
+      if (m.flags.has(f)) {
+        await c.messageFlagsRemove(set, [f], { uid: true });
+        m.flags.delete(f);
+      } else {
+        await c.messageFlagsAdd(set, [f], { uid: true });
+        m.flags.add(f);
+      }
+      return;
+    }
+    case 'mark':
+      await c.messageFlagsAdd(set, ['\\Deleted'], { uid: true });
+      m.flags.add('\\Deleted');
+      return;
+    case 'expunge':
+      await c.messageDelete(set, { uid: true }); // STORE \Deleted + UID EXPUNGE of this one
+      model.delete(key(m.folder, m.subject));
+      return;
+    case 'copy':
+    case 'move': {
+      const to = pick(FOLDERS.filter((f) => f !== m.folder && !model.has(key(f, m.subject))));
+      if (!to) return;
+      if (op === 'copy') await c.messageCopy(set, to, { uid: true });
+      else await c.messageMove(set, to, { uid: true });
+      model.set(key(to, m.subject), { ...m, folder: to, flags: new Set(m.flags) });
+      if (op === 'move') model.delete(key(m.folder, m.subject));
+      return;
+    }
+    case 'trash': {
+      if (m.folder === 'Trash' || model.has(key('Trash', m.subject))) return;
+      // neomutt's delete-to-Trash: mark, copy, expunge
+      await c.messageFlagsAdd(set, ['\\Deleted'], { uid: true });
+      await c.messageCopy(set, 'Trash', { uid: true });
+      await c.messageDelete(set, { uid: true });
+      model.set(key('Trash', m.subject), {
+        ...m,
+        folder: 'Trash',
+        flags: new Set([...m.flags, '\\Deleted']),
+      });
+      model.delete(key(m.folder, m.subject));
+      return;
+    }
+  }
+}
+
+async function fault(): Promise<void> {
+  const f = next(10);
+  if (f === 0) {
+    counts.resets++;
+    w.imapProxy.resetAll();
+  } else if (f === 1) {
+    counts.swallows++;
+    void w.imapProxy.swallowNext(next(2) ? /^\S+ OK \[APPENDUID / : /^(\*|\S+) OK \[COPYUID /);
+  } else if (f === 2) {
+    counts.kills++;
+    local?.close();
+    local = null;
+    await w.kill();
+    await w.start();
+  }
+}
+
+interface View {
+  [folder: string]: string[]; // "subject|flags" sorted
+}
+
+function line(subject: string, flags: Iterable<string>): string {
+  return `${subject}|${[...flags]
+    .filter((f) => SHOWN_FLAGS.has(f))
+    .sort()
+    .join(' ')}`;
+}
+
+function modelView(): View {
+  const v: View = {};
+  for (const f of FOLDERS) v[f] = [];
+  for (const m of model.values()) v[m.folder]!.push(line(m.subject, m.flags));
+  for (const f of FOLDERS) v[f]!.sort();
+  return v;
+}
+
+async function localView(): Promise<{ view: View; bodies: Map<string, Buffer> }> {
+  const c = await w.localClient();
+  const view: View = {};
+  const got = new Map<string, Buffer>();
+  try {
+    for (const f of FOLDERS) {
+      view[f] = [];
+      const lock = await c.getMailboxLock(f, { readOnly: true });
+      try {
+        if (c.mailbox && c.mailbox.exists)
+          for await (const m of c.fetch('1:*', { flags: true, source: true })) {
+            const subject = headerOf(m.source!, 'subject') ?? '';
+            if (!subject.startsWith(`r${SEED} `)) continue;
+            view[f]!.push(line(subject, m.flags ?? []));
+            got.set(`${f}\u0000${subject}`, m.source!);
+          }
+      } finally {
+        lock.release();
+      }
+      view[f]!.sort();
+    }
+  } finally {
+    await c.logout().catch(() => {});
+  }
+  return { view, bodies: got };
+}
+
+async function providerView(): Promise<{ view: View; bodies: Map<string, Buffer> }> {
+  const view: View = {};
+  const got = new Map<string, Buffer>();
+  for (const f of FOLDERS) {
+    view[f] = [];
+    for (const m of await w.providerMessages(f)) {
+      const subject = headerOf(m.plain, 'subject') ?? '';
+      if (!subject.startsWith(`r${SEED} `)) continue;
+      view[f]!.push(line(subject, m.flags));
+      got.set(`${f}\u0000${subject}`, m.plain);
+    }
+    view[f]!.sort();
+  }
+  return { view, bodies: got };
+}
+
+function bodyOf(raw: Buffer): string {
+  const i = raw.indexOf('\r\n\r\n');
+  return raw.subarray(i + 4).toString('latin1');
+}
+
+test(`two-sided randomized sync with faults and kills (seed ${SEED}, ${OPS} operations)`, async () => {
+  const report = () => `seed ${SEED} (replay: LB_SEED=${SEED}); ${JSON.stringify(counts)}`;
+  try {
+    await w.start();
+    for (let n = 0; n < OPS; n++) {
+      counts.ops++;
+      const actor: Actor = next(2) ? 'local' : 'provider';
+      await act(actor, n);
+      if (next(3) === 0) await fault();
+    }
+    // Settle: no new faults; the bridge runs.
+    w.imapProxy.onServerLine(null);
+    if (!w.bridge) await w.start();
+    const want = modelView();
+    const deadline = Date.now() + CONVERGE_MS;
+    const empty = { view: {} as View, bodies: new Map<string, Buffer>() };
+    let lv = await localView().catch(() => empty);
+    let pv = await providerView().catch(() => empty);
+    while (
+      (JSON.stringify(lv.view) !== JSON.stringify(want) ||
+        JSON.stringify(pv.view) !== JSON.stringify(want)) &&
+      Date.now() < deadline
+    ) {
+      await new Promise((r) => setTimeout(r, 1000));
+      lv = await localView().catch(() => empty);
+      pv = await providerView().catch(() => empty);
+    }
+    // (1)-(3): the same messages with the same flags, once each, on both sides.
+    assert.deepEqual(pv.view, want, 'the provider converged to what the clients did');
+    assert.deepEqual(lv.view, want, 'the bridge converged to what the clients did');
+    // (4) bodies byte-exact on both sides
+    for (const [k, raw] of [...lv.bodies, ...pv.bodies]) {
+      const subject = k.split('\u0000')[1]!;
+      assert.equal(bodyOf(raw), bodies.get(subject), `body of ${subject} (${k.split('\u0000')[0]})`);
+    }
+    // (5) the store
+    local?.close();
+    remote?.close();
+    await w.stop();
+    const st = await openStore({
+      dir: w.home,
+      passphrase: WORLD_PASSPHRASE,
+      logger: silentLogger,
+      lock: false,
+      ftsIndexing: 'manual',
+    });
+    try {
+      assert.equal(st.db.pragma('integrity_check', { simple: true }), 'ok');
+      const bad = st.db
+        .prepare(
+          `SELECT b.name FROM mailboxes b WHERE b.uidnext <= coalesce((SELECT max(uid) FROM messages m WHERE m.mailbox_id = b.id), 0)
+             OR b.highestmodseq < coalesce((SELECT max(modseq) FROM messages m WHERE m.mailbox_id = b.id), 0)`,
+        )
+        .all();
+      assert.deepEqual(bad, [], 'UIDNEXT above every UID and HIGHESTMODSEQ at least every MODSEQ');
+      assert.equal(
+        (st.db.prepare('SELECT count(*) AS n FROM pending_changes').get() as { n: number }).n,
+        0,
+        'nothing left to replay',
+      );
+    } finally {
+      st.close();
+    }
+    process.stdout.write(`# ${report()}\n`);
+  } catch (err) {
+    throw new Error(`${report()}: ${String(err)}`, { cause: err });
+  }
+});
