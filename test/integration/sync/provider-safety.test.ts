@@ -270,8 +270,8 @@ test('SIGKILL right after the provider stored an upload, in bursts: every messag
     assert.equal(new Set(got).size, got.length, 'no duplicates at the provider');
     assert.equal(
       await localCount('Burst'),
-      got.length + 5,
-      'the same messages once each locally (+5 markers)',
+      got.length + 6,
+      'the same messages once each locally (+6 markers: one a round, two at the end)',
     );
   } catch (err) {
     throw new Error(`seed ${seed} (LB_SEED=${seed} to replay): ${String(err)}`, { cause: err });

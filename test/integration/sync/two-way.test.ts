@@ -172,15 +172,25 @@ test('UIDVALIDITY reset at the provider keeps every local UID', async () => {
   assert.equal((await p.mailboxStatus(alice, 'INBOX')).messages, before.size);
 });
 
-test('an upload interrupted after APPEND is adopted on retry, not uploaded twice', async () => {
+test('an upload interrupted after APPEND is found by its token on retry, not uploaded twice', async () => {
   const { store, accountId } = local;
   await engine.stop();
   const drafts = store.mailboxes.getByName(accountId, 'Drafts')!;
   const { analyzeMessage } = await import('../../../app/mime/analyze.ts');
   const raw = Buffer.from(msg(4000, { subject: 'half uploaded' }));
-  const { id } = store.messages.insert(drafts.id, { raw, analysis: analyzeMessage(raw), flags: ['\\Draft'] });
-  // the earlier attempt's APPEND reached the provider, then the process died
-  await p.appendRaw(alice, 'Drafts', raw, ['\\Draft']);
+  const { id, uid } = store.messages.insert(drafts.id, {
+    raw,
+    analysis: analyzeMessage(raw),
+    flags: ['\\Draft'],
+  });
+  // the earlier attempt recorded its token, its APPEND reached the provider, then the process died
+  const { newUploadToken, withUploadToken } = await import('../../../app/sync/upload-token.ts');
+  const row = store.pending
+    .list(accountId)
+    .find((r) => r.change.kind === 'append' && r.change.mailboxId === drafts.id && r.change.uid === uid)!;
+  const token = newUploadToken();
+  store.pending.setAttempt(row.id, { kind: 'upload', token, remoteMailbox: 'Drafts' });
+  await p.appendRaw(alice, 'Drafts', withUploadToken(raw, token), ['\\Draft']);
   engine = local.engine();
   engine.start();
   await engine.whenSynced(30_000);
