@@ -12,11 +12,11 @@ import nodemailer, { type SendMailOptions } from 'nodemailer';
 import * as openpgp from 'openpgp';
 import { startProvider, type Provider } from './provider.ts';
 import { startFaultProxy, type FaultProxy } from './fault-proxy.ts';
+import { startDnsServer } from './dns-server.ts';
 import { cliAsync, serve, tempHome, type ServeHandle } from './cli.ts';
 
 export interface WorldOptions {
   user?: string;
-  postfix?: boolean;
   /** LOCKBRIDGE_POLL_SECONDS for serve (default 2: tests should not wait a minute). */
   pollSeconds?: number;
 }
@@ -59,17 +59,20 @@ const LOCAL = 'world-local-password';
 const PROVIDER_PW = 'world-provider-pw';
 
 export async function startWorld(o: WorldOptions = {}): Promise<World> {
-  const provider = await startProvider({ postfix: o.postfix ?? false });
+  const provider = await startProvider({ postfix: true }); // account add verifies the SMTP login too
   const user = o.user ?? 'me@example.test';
   await provider.addUser(user, PROVIDER_PW);
   const imapProxy = await startFaultProxy(provider.imapPort);
-  const smtpProxy = await startFaultProxy(provider.smtpPort || 1);
+  const smtpProxy = await startFaultProxy(provider.smtpPort);
+  // A resolver where the provider's domain exists (the recipient-domain check of outgoing mail).
+  const dns = await startDnsServer({}, { [provider.domain]: ['127.0.0.1'] });
   const h = tempHome('lb-world-');
   const env: Record<string, string> = {
     LOCKBRIDGE_PASSPHRASE: PASS,
     LOCKBRIDGE_LOCAL_PASSWORD: LOCAL,
     LOCKBRIDGE_PROVIDER_PASSWORD: PROVIDER_PW,
     LOCKBRIDGE_POLL_SECONDS: String(o.pollSeconds ?? 2),
+    LOCKBRIDGE_DNS_SERVERS: dns.address,
     ...(process.env.LB_WORLD_DEBUG ? { LOCKBRIDGE_LOG_LEVEL: 'debug' } : {}),
   };
   const must = async (args: string[]): Promise<string> => {
@@ -201,6 +204,7 @@ export async function startWorld(o: WorldOptions = {}): Promise<World> {
       await world.kill();
       await imapProxy.close();
       await smtpProxy.close();
+      await dns.close();
       await provider.close();
       h.cleanup();
     },
