@@ -133,7 +133,8 @@ test('build:main compiles the shell; compiled pure modules and the engine load u
   assert.throws(() => ipc.validateCall({ method: 'nope', args: [] }), /unknown method/);
   const tray = (await import(pathToFileURL(join(root, 'dist/main/tray.js')).href)) as typeof TrayModule;
   assert.equal(tray.trayState({ status: null }), 'locked');
-  const engine = (await import(pathToFileURL(join(root, 'dist/app/index.js')).href)) as Record<
+  // the main process takes the host from app/host.ts (app/index.ts no longer re-exports it)
+  const engine = (await import(pathToFileURL(join(root, 'dist/app/host.js')).href)) as Record<
     string,
     unknown
   >;
