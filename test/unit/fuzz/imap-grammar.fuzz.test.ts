@@ -82,6 +82,7 @@ describe('fuzz: IMAP grammar helpers', () => {
       }
       accepted++;
       assert.ok(isSequenceSet(s), `parsed but not recognised as a sequence set (${why(s)})`);
+      if (s === '$') continue; // SEARCHRES's saved result: no ranges of its own (tested in searchres-within)
       for (const [a, b] of ranges)
         for (const v of [a, b]) assert.ok(v === -1 || (v >= 1 && v <= 0xffffffff), why(s));
 
