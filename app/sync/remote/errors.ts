@@ -39,6 +39,7 @@ interface ErrLike {
   authenticationFailed?: boolean;
   responseText?: string;
   serverResponseCode?: string;
+  timeoutType?: string;
   cause?: unknown;
 }
 
@@ -113,7 +114,8 @@ export function classifyProviderError(
           : code || 'connection lost';
     return new ProviderError('unreachable', `cannot reach the provider at ${at}: ${why}`, { cause: err });
   }
-  if (/TIMEOUT/i.test(code) || /timed? ?out/i.test(msg))
+  // ETIMEDOUT is not /TIMEOUT/; nodemailer's greeting timeout says "Greeting never received"
+  if (/TIME(D)?OUT/i.test(code) || e.timeoutType || /timed? ?out/i.test(msg))
     return new ProviderError('timeout', `the provider at ${at} did not answer in time`, { cause: err });
   if (/OVERQUOTA|quota/i.test(`${msg} ${e.responseText ?? ''} ${e.serverResponseCode ?? ''}`))
     return new ProviderError('quota', `the provider mailbox at ${at} is over quota`, { cause: err });

@@ -67,7 +67,7 @@ test('verifySmtpLogin: a good login passes; each failure has its own one-line er
     /^cannot reach the provider at 127\.0\.0\.1:\d+ \(SMTP\): connection refused$/,
   );
   const timeout = await failure(() => verifySmtpLogin(smtp({ port: silentPort }), { timeoutMs: 2000 }));
-  assert.equal(timeout.kind, 'timeout');
+  assert.equal(timeout.kind, 'timeout', timeout.message);
   const wrongCa = await failure(() => verifySmtpLogin(smtp({ caPem: otherCa })));
   assert.equal(wrongCa.kind, 'tls');
   assert.match(wrongCa.message, /not signed by the CA given with --ca/);

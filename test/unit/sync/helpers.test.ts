@@ -50,6 +50,17 @@ test('provider errors are classified with clear messages', () => {
   assert.match(dns.message, /host not found/);
   const slow = classifyProviderError(Object.assign(new Error('Socket timeout'), { code: 'ETIMEOUT' }), at);
   assert.equal(slow.kind, 'timeout');
+  // nodemailer's greeting timeout: code ETIMEDOUT (not /TIMEOUT/), a message without "timeout"
+  const greeting = classifyProviderError(
+    Object.assign(new Error('Greeting never received'), {
+      code: 'ETIMEDOUT',
+      timeoutType: 'GREETING_TIMEOUT',
+    }),
+    at,
+  );
+  assert.equal(greeting.kind, 'timeout');
+  const sysTimeout = classifyProviderError(Object.assign(new Error('connect'), { code: 'ETIMEDOUT' }), at);
+  assert.equal(sysTimeout.kind, 'timeout');
   const plain = classifyProviderError(
     Object.assign(new Error('x'), { code: 'ERR_SSL_WRONG_VERSION_NUMBER' }),
     at,
