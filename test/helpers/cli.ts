@@ -90,7 +90,8 @@ export function serve(
         stderr: () => err,
         stop: (signal = 'SIGTERM') =>
           new Promise((res) => {
-            if (child.exitCode !== null) return res(child.exitCode);
+            // (exited already, by a code or a signal: 'exit' will not come again)
+            if (child.exitCode !== null || child.signalCode !== null) return res(child.exitCode);
             child.once('exit', (code) => res(code));
             child.kill(signal);
           }),
@@ -161,7 +162,7 @@ export function serveProcess(
     },
     stop: (signal = 'SIGTERM') =>
       new Promise((res) => {
-        if (child.exitCode !== null) return res(child.exitCode);
+        if (child.exitCode !== null || child.signalCode !== null) return res(child.exitCode);
         child.once('exit', (code) => res(code));
         child.kill(signal);
       }),

@@ -241,10 +241,28 @@ function bodyOf(raw: Buffer): string {
   return raw.subarray(i + 4).toString('latin1');
 }
 
+/** Waits until the bridge's first pass has mirrored the provider's folders (a client's APPEND to a
+ * folder the bridge does not know yet is refused with TRYCREATE, as it should be). */
+async function foldersMirrored(): Promise<void> {
+  const deadline = Date.now() + CONVERGE_MS;
+  for (;;) {
+    const c = await w.localClient();
+    try {
+      const names = new Set((await c.list()).map((m) => m.path));
+      if (FOLDERS.every((f) => names.has(f))) return;
+    } finally {
+      await c.logout().catch(() => {});
+    }
+    if (Date.now() > deadline) throw new Error("the bridge never mirrored the provider's folders");
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
 test(`two-sided randomized sync with faults and kills (seed ${SEED}, ${OPS} operations)`, async () => {
   const report = () => `seed ${SEED} (replay: LB_SEED=${SEED}); ${JSON.stringify(counts)}`;
   try {
     await w.start();
+    await foldersMirrored();
     for (let n = 0; n < OPS; n++) {
       counts.ops++;
       const actor: Actor = next(2) ? 'local' : 'provider';
