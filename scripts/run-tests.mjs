@@ -25,9 +25,18 @@ if (!files.length) {
   process.exit(1);
 }
 const concurrency = process.env.LOCKBRIDGE_TEST_CONCURRENCY ?? '2';
+// --test-force-exit: a test file whose tests are done ends even if a handle it leaked would keep it
+// alive (a leak must not turn into a CI timeout; the file's own tests still decide pass or fail).
 const res = spawnSync(
   process.execPath,
-  ['--test', `--test-concurrency=${concurrency}`, '--test-timeout=600000', '--test-reporter=spec', ...files],
+  [
+    '--test',
+    '--test-force-exit',
+    `--test-concurrency=${concurrency}`,
+    '--test-timeout=600000',
+    '--test-reporter=spec',
+    ...files,
+  ],
   { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_OPTIONS: '' } },
 );
 process.exit(res.status ?? 1);
