@@ -2,7 +2,7 @@
  * Mail waiting to go out (or that failed): the reason in plain words (and the provider's own
  * text), when it is tried next, and actions: retry now, cancel (after confirmation).
  */
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { OutboxItem } from '../../../app/control/contract.ts';
 import { useApp } from '../app-context.ts';
 import { Badge } from '../components/Badge.tsx';
@@ -21,6 +21,14 @@ export function OutboxPage() {
   const action = useAction();
   const [cancelling, setCancelling] = useState<OutboxItem | null>(null);
   const list = items.data ?? [];
+  // A copy being sent ends as sent, queued (to retry) or failed, and only a permanent failure is
+  // announced: look again until nothing is in flight, so the card gets its actions back.
+  const inFlight = list.some((o) => o.state === 'sending');
+  useEffect(() => {
+    if (!inFlight) return;
+    const t = setTimeout(() => void items.reload(), 1000);
+    return () => clearTimeout(t);
+  }, [inFlight, items.data]);
   const retry = async (o: OutboxItem) => {
     const ok = await action.run(async () => {
       await bridge.retryOutbox(o.id);
