@@ -21,6 +21,7 @@ import type {
   LogLine,
   OutboxItem,
   ProviderSuggestion,
+  RepairReport,
   ServingSettings,
   Settings,
   SyncProgress,
@@ -56,6 +57,8 @@ export interface BridgeRuntime {
   resumeSync(email: string): Promise<void>;
   /** Called after an account's provider password changed: a sync blocked on its login retries now. */
   credentialsChanged(email: string): void;
+  /** Re-checks the account's folders against the provider (the sync engine's repair). */
+  repairAccount(account: Account): Promise<Omit<RepairReport, 'email'>>;
   /** Called after an account is added/removed so sync starts/stops. */
   accountsChanged(): void;
   /** Called after the settings changed, so running engines pick them up. */
@@ -229,6 +232,13 @@ export class BridgeControl implements ControlApi {
     this.#d.store.accounts.update(a.id, { providerPassword: password });
     this.#d.logger.info({ account: a.email }, 'provider password changed; signing in again');
     this.#d.runtime.credentialsChanged(a.email);
+  }
+
+  async repairAccount(address: string): Promise<RepairReport> {
+    const a = this.#d.store.accounts.require(email.parse(address));
+    this.#d.logger.info({ account: a.email }, 'repair started');
+    const r = await this.#d.runtime.repairAccount(a);
+    return { email: a.email, folders: r.folders };
   }
 
   async removeAccount(address: string): Promise<void> {

@@ -204,6 +204,30 @@ export interface LogLine {
   fields?: Record<string, string>;
 }
 
+/** What `repairAccount` found and did in one folder (numbers of messages). */
+export interface FolderRepair {
+  folder: string;
+  /** Messages at the provider. */
+  provider: number;
+  /** Local copies whose stored bytes were checked. */
+  checked: number;
+  /** New at the provider (fetched as a normal sync does). */
+  fetched: number;
+  /** Missing locally: fetched again from the provider. */
+  refetched: number;
+  /** Damaged locally: written again from the provider. */
+  repaired: number;
+  /** Damaged and not restorable (no provider copy, or a local change of it still waits). */
+  unrepaired: number;
+  /** Dropped locally because the provider no longer has them (the normal sync's rule). */
+  dropped: number;
+}
+
+export interface RepairReport {
+  email: string;
+  folders: FolderRepair[];
+}
+
 /** Events pushed to every subscriber (renderer, tray, CLI `status --watch`). */
 export type BridgeEvent =
   | { type: 'status'; status: BridgeStatus }
@@ -238,6 +262,13 @@ export interface ControlApi {
    * account and all its local mail stay as they are.
    */
   setProviderPassword(email: string, password: string): Promise<void>;
+  /**
+   * Re-checks every folder of the account against the provider (UIDVALIDITY, every UID, the
+   * stored bytes of every local copy) and fetches again what is missing or damaged locally.
+   * Local flags, queued local changes and the UIDs of intact messages stay as they are; nothing
+   * is written at the provider.
+   */
+  repairAccount(email: string): Promise<RepairReport>;
   pauseSync(email: string): Promise<void>;
   resumeSync(email: string): Promise<void>;
 
@@ -296,6 +327,7 @@ export const CONTROL_METHODS: readonly ControlMethod[] = [
   'addAccount',
   'removeAccount',
   'setProviderPassword',
+  'repairAccount',
   'pauseSync',
   'resumeSync',
   'credentials',

@@ -240,6 +240,31 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
       sync?.credentialsChanged(email);
     },
 
+    async repairAccount(account: Account) {
+      if (deps.offline) throw new UserError('offline', 'cannot repair while offline (serve --offline)');
+      if (sync) return sync.repair(account.email);
+      // One-shot (no bridge runs): an engine that is never started repairs on its own connection.
+      const [{ createSyncEngine }, { createWorkerPool }, { createInboundProcessor }, { AutocryptService }] =
+        await Promise.all([
+          import('../sync/engine.ts'),
+          import('../crypto/worker-pool.ts'),
+          import('./adapters/inbound.ts'),
+          import('../keys/autocrypt/service.ts'),
+        ]);
+      const pool = createWorkerPool({});
+      try {
+        const autocrypt = new AutocryptService({ repo: deps.keyringRepo, keyring: deps.keyring, logger });
+        return await createSyncEngine({
+          store,
+          accountId: account.id,
+          logger: logger.child({ account: account.email }),
+          processInbound: createInboundProcessor({ keyring: deps.keyring, autocrypt, engine: pool, logger }),
+        }).repair();
+      } finally {
+        await pool.close();
+      }
+    },
+
     accountsChanged() {
       sync?.accountsChanged();
     },

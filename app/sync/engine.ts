@@ -19,6 +19,8 @@ import { SyncQueries } from './queries.ts';
 import { replayPending, type ReplayContext } from './replay.ts';
 import { connectProvider } from './remote/connect.ts';
 import { encryptFolderAtRest } from './encrypt-at-rest.ts';
+import { repairMailbox } from './repair.ts';
+import { UserError } from '../shared/errors.ts';
 import { endpointOf, type ProviderEndpoint } from './remote/endpoint.ts';
 import { PROBE_EVERY_MS, probe, SleepDetector } from './remote/liveness.ts';
 import { classifyProviderError, ProviderError } from './remote/errors.ts';
@@ -27,6 +29,7 @@ import type {
   EncryptForUpload,
   ProcessInbound,
   RemoteChangeSink,
+  RepairReport,
   SyncEvent,
   SyncListener,
   SyncStatus,
@@ -88,6 +91,13 @@ export interface SyncEngine {
    * nothing left to replay. Rejects after timeoutMs.
    */
   whenSynced(timeoutMs?: number): Promise<void>;
+  /**
+   * Re-checks every folder against the provider and fetches again what is missing or damaged
+   * locally (repair.ts). A running session does it between passes on its connection (never beside
+   * a replay); a paused or stopped engine opens a connection of its own. Writes nothing at the
+   * provider; rejects with a one-line reason when the provider cannot be reached.
+   */
+  repair(): Promise<RepairReport>;
 }
 
 export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
@@ -124,6 +134,7 @@ class Engine implements SyncEngine {
   #passSeq = 0;
   #waiters: Array<{ after: number; resolve: () => void }> = [];
   #atRestRetryAt = 0;
+  #repairs: Array<{ resolve: (r: RepairReport) => void; reject: (err: Error) => void }> = [];
   readonly #sleepDetector: SleepDetector;
 
   constructor(o: SyncEngineOptions) {
@@ -219,10 +230,12 @@ class Engine implements SyncEngine {
     this.#idleClient?.close();
     await this.#running;
     await this.#idleTask;
+    this.#failRepairs(new UserError('stopped', 'sync stopped before the repair could run'));
   }
 
   pause(): void {
     this.#paused = true;
+    this.#failRepairs(new UserError('paused', 'sync was paused before the repair could run; try again'));
     this.#main?.close();
     this.#wake();
   }
@@ -262,6 +275,67 @@ class Engine implements SyncEngine {
       this.#waiters.push(entry);
       this.kick();
     });
+  }
+
+  repair(): Promise<RepairReport> {
+    if (this.#o.offline)
+      return Promise.reject(new UserError('offline', 'cannot repair while offline (serve --offline)'));
+    if (!this.#stopped && !this.#paused && this.#connection === 'online' && this.#main?.usable)
+      return new Promise((resolve, reject) => {
+        this.#repairs.push({ resolve, reject });
+        this.#wake();
+      });
+    return this.#repairOnce();
+  }
+
+  /** Repair on a connection of its own (no session runs: paused, stopped, or not connected). */
+  async #repairOnce(): Promise<RepairReport> {
+    const account = this.#store.accounts.get(this.accountId);
+    if (!account) throw new UserError('not-found', 'the account no longer exists');
+    const ep = endpointOf(account);
+    let client: ImapFlow;
+    try {
+      client = await this.#connect(ep);
+    } catch (err) {
+      throw classifyProviderError(err, ep);
+    }
+    client.on('error', () => {});
+    try {
+      return await this.#repairWith(client);
+    } catch (err) {
+      throw classifyProviderError(err, ep);
+    } finally {
+      client.close();
+    }
+  }
+
+  async #repairWith(client: ImapFlow): Promise<RepairReport> {
+    const remote = await listRemoteFolders(client);
+    const folders = mirrorFolders(this.#store, this.#q, this.accountId, remote, this.#log);
+    // A repair asked for while paused still finishes each folder's backfill.
+    const ctx: SyncContext = { ...this.#ctx(), interrupted: () => this.#stopped };
+    const report: RepairReport = { folders: [] };
+    for (const f of folders)
+      report.folders.push(await this.#mutex.run(f.remote.path, () => repairMailbox(ctx, client, f)));
+    this.#log.info({ folders: report.folders.length }, 'repair complete');
+    return report;
+  }
+
+  /** Runs the repairs asked for, on the session's connection (between passes). */
+  async #runRepairs(client: ImapFlow, ep: ProviderEndpoint): Promise<void> {
+    const asked = this.#repairs.splice(0);
+    try {
+      const report = await this.#repairWith(client);
+      for (const r of asked) r.resolve(report);
+    } catch (err) {
+      const pe = classifyProviderError(err, ep);
+      for (const r of asked) r.reject(pe);
+      throw err;
+    }
+  }
+
+  #failRepairs(err: Error): void {
+    for (const r of this.#repairs.splice(0)) r.reject(err);
   }
 
   #wake(): void {
@@ -381,6 +455,7 @@ class Engine implements SyncEngine {
         if (this.#stopped) break;
         if (this.#paused) continue;
         const pe = classifyProviderError(err, ep);
+        this.#failRepairs(pe);
         this.#log.warn({ kind: pe.kind, err: pe.message }, 'provider connection problem');
         if (pe.kind === 'auth') {
           this.#authBlocked = true;
@@ -406,6 +481,7 @@ class Engine implements SyncEngine {
     let idleStarted = false;
     while (!this.#stopped && !this.#paused && client.usable) {
       this.#wakeFlag = false;
+      if (this.#repairs.length) await this.#runRepairs(client, ep);
       const seq = ++this.#passSeq;
       const t0 = Date.now();
       await replayPending(this.#replayCtx(), client);

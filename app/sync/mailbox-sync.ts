@@ -46,7 +46,7 @@ function num(v: bigint | number | undefined | null): number {
   return v === undefined || v === null ? 0 : Number(v);
 }
 
-function internalDateOf(m: FetchMessageObject): number {
+export function internalDateOf(m: FetchMessageObject): number {
   const d = m.internalDate;
   if (d instanceof Date) return d.getTime();
   if (typeof d === 'string') {
@@ -122,7 +122,7 @@ async function startBatch(
  * Runs batches in order with one batch of look-ahead: the next batch is fetched while the
  * previous one is still being decrypted, and commits stay strictly sequential (resumability).
  */
-async function runBatches(
+export async function runBatches(
   ctx: SyncContext,
   client: ImapFlow,
   f: MirroredFolder,

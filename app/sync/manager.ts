@@ -3,7 +3,8 @@
  * start / stop their engine). The composition root creates one manager and forwards its events.
  */
 import { createSyncEngine, type SyncEngine, type SyncEngineOptions } from './engine.ts';
-import type { RemoteChangeSink, SyncEvent, SyncStatus } from './types.ts';
+import { NotFoundError } from '../shared/errors.ts';
+import type { RemoteChangeSink, RepairReport, SyncEvent, SyncStatus } from './types.ts';
 
 export interface SyncManagerOptions extends Omit<SyncEngineOptions, 'accountId'> {
   /** Every engine event, with the account's address. */
@@ -22,6 +23,8 @@ export interface SyncManager {
   resume(email: string): void;
   /** The provider password of `email` changed: retry a login that failed. */
   credentialsChanged(email: string): void;
+  /** Re-checks the account's folders against the provider (SyncEngine.repair). */
+  repair(email: string): Promise<RepairReport>;
   readonly sink: RemoteChangeSink;
 }
 
@@ -84,6 +87,11 @@ export function createSyncManager(o: SyncManagerOptions): SyncManager {
     pause: (email) => byEmail(email)?.pause(),
     resume: (email) => byEmail(email)?.resume(),
     credentialsChanged: (email) => byEmail(email)?.credentialsChanged(),
+    async repair(email) {
+      const engine = byEmail(email);
+      if (!engine) throw new NotFoundError(`account ${email}`);
+      return engine.repair();
+    },
     sink: {
       enqueue(accountId, change) {
         o.store.pending.enqueue(accountId, change);

@@ -99,6 +99,21 @@ export class SyncQueries {
     );
   }
 
+  /**
+   * Remote UIDs of one remote mailbox whose local expunge still waits for the provider: not
+   * missing locally (repair must not fetch them back).
+   */
+  expungesWaiting(accountId: number, remoteMailbox: string, uidValidity: number): Set<number> {
+    const rows = this.#s
+      .prepare<number>(
+        `SELECT json_extract(payload, '$.remote.uid') FROM pending_changes WHERE account_id = ? AND kind = 'expunge'
+         AND json_extract(payload, '$.remote.remoteMailbox') = ? AND json_extract(payload, '$.remote.uidvalidity') = ?`,
+      )
+      .pluck()
+      .all(accountId, remoteMailbox, uidValidity) as unknown as number[];
+    return new Set(rows);
+  }
+
   /** Any queued change for this account at all? */
   pendingCount(accountId: number): number {
     return (

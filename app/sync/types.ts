@@ -77,6 +77,29 @@ export interface MailboxSyncState {
   modseq: number;
 }
 
+/** What `repair` found and did in one folder (counts of messages). */
+export interface FolderRepair {
+  folder: string;
+  /** Messages at the provider. */
+  provider: number;
+  /** Local copies of provider messages whose stored bytes were checked. */
+  checked: number;
+  /** New at the provider (the normal sync's part). */
+  fetched: number;
+  /** Provider messages missing locally, fetched again. */
+  refetched: number;
+  /** Local copies whose stored bytes were damaged, written again from the provider. */
+  repaired: number;
+  /** Damaged local copies that could not be restored (no provider copy, or a local change waits). */
+  unrepaired: number;
+  /** Local copies dropped because the provider no longer has them (as a normal sync does). */
+  dropped: number;
+}
+
+export interface RepairReport {
+  folders: FolderRepair[];
+}
+
 export interface SyncStatus {
   connection: ConnectionState;
   sync: SyncProgress;

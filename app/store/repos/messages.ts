@@ -563,6 +563,60 @@ export class MessagesRepo {
     return joinRaw(r.head, r.compression, r.body);
   }
 
+  /**
+   * Whether a blob's stored bytes are whole: they can be read and decoded, and their length and
+   * SHA-256 are the ones recorded at insert (repair finds local copies damaged behind our back).
+   */
+  intact(blobId: number): boolean {
+    const b = this.#s
+      .prepare<{ size: number; sha256: Buffer }>('SELECT size, sha256 FROM message_blobs WHERE id = ?')
+      .get(blobId);
+    if (!b) return false;
+    let raw: Buffer;
+    try {
+      raw = this.raw(blobId);
+    } catch {
+      return false;
+    }
+    return raw.length === b.size && createHash('sha256').update(raw).digest().equals(b.sha256);
+  }
+
+  /**
+   * Writes a damaged blob's bytes again, in place (every message sharing it keeps its UID): only
+   * with exactly the bytes recorded (same SHA-256), so what clients were served does not change;
+   * false (nothing written) for other bytes.
+   */
+  restoreRaw(blobId: number, raw: Buffer, a: MessageAnalysis): boolean {
+    const b = this.#s
+      .prepare<{ sha256: Buffer }>('SELECT sha256 FROM message_blobs WHERE id = ?')
+      .get(blobId);
+    if (!b) throw new NotFoundError(`message blob ${blobId}`);
+    if (!createHash('sha256').update(raw).digest().equals(b.sha256)) return false;
+    const split = headerEnd(raw, a);
+    const head = raw.subarray(0, split);
+    const body = raw.subarray(split);
+    const packed = this.#compress ? packBody(body) : { compression: 0, data: body };
+    this.#s.write(() => {
+      this.#s
+        .prepare(
+          `INSERT INTO message_raw (blob_id, compression, head, body) VALUES (?, ?, x'', ?)
+           ON CONFLICT(blob_id) DO UPDATE SET compression = excluded.compression, head = x'', body = excluded.body`,
+        )
+        .run(blobId, packed.compression, packed.data);
+      this.#s
+        .prepare(
+          'INSERT INTO message_heads (blob_id, head) VALUES (?, ?) ON CONFLICT(blob_id) DO UPDATE SET head = excluded.head',
+        )
+        .run(blobId, head);
+      this.#s
+        .prepare(
+          'INSERT INTO message_summaries (blob_id, head) VALUES (?, ?) ON CONFLICT(blob_id) DO UPDATE SET head = excluded.head',
+        )
+        .run(blobId, summaryHeader(head));
+    });
+    return true;
+  }
+
   /** The raw header block (through the blank line), read without touching the body. */
   header(blobId: number): Buffer {
     const r = this.#s

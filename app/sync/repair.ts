@@ -1,0 +1,129 @@
+/**
+ * Repair of one folder (Proton Bridge's "repair", done safely): the normal pass first
+ * (mailbox-sync.ts: UIDVALIDITY, new messages, flags, expunges — no other deletion rule), then
+ *   1. the provider's full UID list against the local mapping: a message of the synced range
+ *      missing locally (a row lost behind the engine's back) is fetched again through the normal
+ *      batch path (runBatches → commitBatch: own uploads adopted, nothing stored twice); a message
+ *      whose local expunge still waits for the provider is not missing;
+ *   2. every local copy's stored bytes against the length and SHA-256 recorded at insert: a
+ *      damaged one is fetched again and written back in place when the provider's message gives
+ *      the same bytes (the UID stays), else replaced by a new local message with its flags.
+ * Nothing is written at the provider (EXAMINE, UNSELECT); local flags and queued local changes are
+ * left as they are.
+ */
+import type { ImapFlow } from 'imapflow';
+import type { MirroredFolder } from './folders.ts';
+import { cleanFlags, prepareInbound, type PreparedMessage } from './inbound.ts';
+import { internalDateOf, listUids, runBatches, syncMailbox, type SyncContext } from './mailbox-sync.ts';
+import { leaveMailbox } from './remote/mailbox-ops.ts';
+import { batchBySize, toUidSet } from './uid-range.ts';
+import type { FolderRepair, MailboxSyncState } from './types.ts';
+
+export async function repairMailbox(
+  ctx: SyncContext,
+  client: ImapFlow,
+  f: MirroredFolder,
+): Promise<FolderRepair> {
+  const { store, q, accountId } = ctx;
+  const path = f.remote.path;
+  const out: FolderRepair = {
+    folder: f.local.name,
+    provider: 0,
+    checked: 0,
+    fetched: 0,
+    refetched: 0,
+    repaired: 0,
+    unrepaired: 0,
+    dropped: 0,
+  };
+  const before = q.mappedCount(accountId, path);
+  out.fetched = (await syncMailbox(ctx, client, f, { backfill: true })).fetched;
+  out.dropped = Math.max(0, before + out.fetched - q.mappedCount(accountId, path));
+
+  const lock = await client.getMailboxLock(path, { readOnly: true });
+  try {
+    const mb = client.mailbox;
+    if (!mb) throw new Error(`could not select ${path}`);
+    const uidValidity = Number(mb.uidValidity);
+    out.provider = mb.exists;
+    const state = store.syncState.get<MailboxSyncState>(accountId, path);
+    if (!state || state.uidValidity !== uidValidity) return out; // changed meanwhile: the next pass remaps
+
+    // 1. Missing locally within the synced range.
+    const remote = mb.exists ? await listUids(client, '1:*') : [];
+    const lo = state.initialDone ? 1 : state.lowSynced;
+    const mapped = q.mappedUids(accountId, path, uidValidity, lo, state.highSynced);
+    const waiting = q.expungesWaiting(accountId, path, uidValidity);
+    const missing = remote.filter(
+      (m) => m.uid >= lo && m.uid <= state.highSynced && !mapped.has(m.uid) && !waiting.has(m.uid),
+    );
+    out.refetched = await runBatches(
+      ctx,
+      client,
+      f,
+      uidValidity,
+      batchBySize(missing, ctx.batchMessages, ctx.batchBytes),
+      state,
+      () => () => {}, // the synced range stays as it is
+      false,
+    );
+
+    // 2. Damaged local copies.
+    const present = new Set(remote.map((m) => m.uid));
+    const locals = q.mappedIn(accountId, path).filter((m) => m.remoteUidValidity === uidValidity);
+    out.checked = locals.length;
+    const damaged = locals.filter((m) => !store.messages.intact(m.blobId));
+    const fetchable = damaged.filter((m) => present.has(m.remoteUid));
+    out.unrepaired = damaged.length - fetchable.length;
+    const fresh = new Map<number, PreparedMessage>();
+    if (fetchable.length)
+      for await (const m of client.fetch(
+        toUidSet(fetchable.map((d) => d.remoteUid)),
+        { uid: true, flags: true, internalDate: true, source: true },
+        { uid: true },
+      )) {
+        if (!m.source) continue;
+        fresh.set(
+          m.uid,
+          await prepareInbound(
+            { uid: m.uid, raw: m.source, flags: cleanFlags(m.flags), internalDate: internalDateOf(m) },
+            ctx.processInbound,
+            { accountId, email: ctx.email, remoteMailbox: path },
+            uidValidity,
+          ),
+        );
+      }
+    for (const d of fetchable) {
+      const p = fresh.get(d.remoteUid);
+      if (!p) {
+        out.unrepaired++;
+        continue;
+      }
+      if (store.messages.intact(d.blobId) || store.messages.restoreRaw(d.blobId, p.msg.raw, p.msg.analysis)) {
+        out.repaired++;
+        continue;
+      }
+      // The provider's message no longer gives the same bytes (e.g. the keyring changed): a new
+      // local message with the old one's flags, unless a local change of it still waits.
+      const local = store.messages.get(d.mailboxId, d.uid);
+      if (!local || q.hasPending(accountId, d.mailboxId, d.uid)) {
+        out.unrepaired++;
+        continue;
+      }
+      store.transaction(() => {
+        store.messages.remove(d.mailboxId, [d.uid], 'sync');
+        store.messages.insert(
+          d.mailboxId,
+          { ...p.msg, flags: local.flags, internalDate: local.internalDate },
+          'sync',
+        );
+      });
+      out.repaired++;
+    }
+    ctx.logger.info({ mailbox: path, ...out }, 'folder repaired');
+    return out;
+  } finally {
+    lock.release();
+    if (client.usable) await leaveMailbox(client).catch(() => {});
+  }
+}

@@ -1,0 +1,206 @@
+// Issue 17 item 6 (repair): a local copy damaged and a local row deleted behind the engine's back
+// (raw SQL on the store's own connection: no change event, no pending change); `repairAccount`
+// (the control API) re-checks every folder against real Dovecot and restores both from the
+// provider, keeps the UIDs and flags of untouched messages and the pending local changes (a flag
+// change and an expunge waiting for the provider: the expunged message is NOT fetched back), writes
+// nothing at the provider (its state compared before/after), and the pending changes are replayed
+// afterwards. An unknown account and an unreachable provider give one clear line.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { startProvider, type Provider } from '../../helpers/provider.ts';
+import { createBridge, initHome, type Bridge } from '../../../app/index.ts';
+import { LogRing } from '../../../app/config/logging.ts';
+import { silentLogger } from '../../../app/shared/logger.ts';
+import { until } from './setup.ts';
+
+const ME = 'me@example.test';
+let p: Provider;
+let bridge: Bridge;
+const home = mkdtempSync(join(tmpdir(), 'lb-repair-'));
+
+function mail(subject: string, bodyBytes: number): string {
+  const line = `${subject} body line with some words in it\r\n`;
+  return (
+    `From: a@example.test\r\nTo: ${ME}\r\nSubject: ${subject}\r\nMessage-ID: <${subject}@example.test>\r\n` +
+    `Date: Sat, 05 Dec 2026 10:00:00 +0000\r\n\r\n${line.repeat(Math.ceil(bodyBytes / line.length))}`
+  );
+}
+
+function inboxId(): number {
+  const id = bridge.store.accounts.getByEmail(ME)!.id;
+  return bridge.store.mailboxes.list(id).find((m) => m.name === 'INBOX')!.id;
+}
+
+/** uid → subject of the local INBOX. */
+function localBySubject(): Map<string, { uid: number; flags: string[]; raw: Buffer }> {
+  const mb = inboxId();
+  const out = new Map<string, { uid: number; flags: string[]; raw: Buffer }>();
+  for (const uid of bridge.store.messages.uids(mb)) {
+    const m = bridge.store.messages.get(mb, uid)!;
+    const subject = bridge.store.messages.headers(m.blobId)!.subject;
+    out.set(subject, { uid, flags: [...m.flags].sort(), raw: bridge.store.messages.rawByUid(mb, uid)! });
+  }
+  return out;
+}
+
+/** Every folder at the provider: uid, flags and a digest of the bytes (what "nothing written" compares). */
+async function providerState(): Promise<string> {
+  const c = await p.imapClient(ME);
+  const out: string[] = [];
+  try {
+    for (const f of (await c.list()).sort((a, b) => a.path.localeCompare(b.path))) {
+      const st = await c.status(f.path, { uidValidity: true, uidNext: true, messages: true });
+      if (!st) throw new Error(`no STATUS for ${f.path}`);
+      out.push(`${f.path} v${st.uidValidity} n${st.uidNext} m${st.messages}`);
+      if (!st.messages) continue;
+      const lock = await c.getMailboxLock(f.path, { readOnly: true });
+      try {
+        for await (const m of c.fetch('1:*', { uid: true, flags: true, source: true }))
+          out.push(
+            `  ${m.uid} [${[...(m.flags ?? [])].sort().join(' ')}] ${createHash('sha256').update(m.source!).digest('hex')}`,
+          );
+      } finally {
+        lock.release();
+      }
+    }
+  } finally {
+    await c.logout().catch(() => {});
+  }
+  return out.join('\n');
+}
+
+async function providerFlags(subject: string): Promise<string[] | null> {
+  const c = await p.imapClient(ME);
+  try {
+    const lock = await c.getMailboxLock('INBOX', { readOnly: true });
+    try {
+      for await (const m of c.fetch('1:*', { uid: true, flags: true, envelope: true }))
+        if (m.envelope?.subject === subject) return [...(m.flags ?? [])].sort();
+      return null;
+    } finally {
+      lock.release();
+    }
+  } finally {
+    await c.logout().catch(() => {});
+  }
+}
+
+before(async () => {
+  p = await startProvider();
+  await p.addUser(ME, 'pw');
+  await initHome({ home, passphrase: 'repair', localPassword: 'local-pw', logger: silentLogger });
+  bridge = await createBridge({ home, passphrase: 'repair', logger: silentLogger, logs: new LogRing() });
+  await bridge.serve({ imapPort: 0, smtpPort: 0, control: false });
+  await bridge.api.addAccount({
+    email: ME,
+    imap: { host: '127.0.0.1', port: p.imapPort },
+    smtp: { host: '127.0.0.1', port: p.smtpPort },
+    security: 'starttls',
+    password: 'pw',
+    caPem: p.caPem,
+  });
+});
+
+after(async () => {
+  await bridge?.close();
+  await p?.close();
+  rmSync(home, { recursive: true, force: true });
+});
+
+test('repair restores a damaged and a deleted local copy from the provider and changes nothing else', async () => {
+  // A: large (deflated body), B: small (LZ4 body), C: gets a pending flag change, D: a pending expunge.
+  for (const [s, n] of [
+    ['A-damaged', 20_000],
+    ['B-deleted', 600],
+    ['C-flagged', 800],
+    ['D-expunged', 700],
+    ['E-untouched', 9_000],
+  ] as const)
+    await p.deliver(mail(s, n), { via: 'lmtp' });
+  await until(() => localBySubject().size === 5, 60_000, 'five messages synced');
+  const original = localBySubject();
+
+  // Sync paused: the local changes stay queued while repair runs.
+  await bridge.api.pauseSync(ME);
+  const mb = inboxId();
+  bridge.store.messages.storeFlags(mb, [original.get('C-flagged')!.uid], 'add', ['\\Flagged']);
+  bridge.store.messages.storeFlags(mb, [original.get('D-expunged')!.uid], 'add', ['\\Deleted']);
+  bridge.store.messages.expunge(mb, [original.get('D-expunged')!.uid]);
+  const pendingBefore = bridge.store.pending.count(bridge.store.accounts.getByEmail(ME)!.id);
+  assert.ok(pendingBefore >= 2, `local changes queued (${pendingBefore})`);
+
+  // Behind the engine's back: A's stored body truncated, B's row deleted.
+  const sql = bridge.store.sql;
+  const a = bridge.store.messages.get(mb, original.get('A-damaged')!.uid)!;
+  sql
+    .prepare('UPDATE message_raw SET body = substr(body, 1, length(body) / 2) WHERE blob_id = ?')
+    .run(a.blobId);
+  sql
+    .prepare('DELETE FROM messages WHERE mailbox_id = ? AND uid = ?')
+    .run(mb, original.get('B-deleted')!.uid);
+  assert.throws(
+    () => assert.deepEqual(bridge.store.messages.rawByUid(mb, a.uid), original.get('A-damaged')!.raw),
+    'A is damaged',
+  );
+
+  const providerBefore = await providerState();
+  const report = await bridge.api.repairAccount(ME);
+  const inbox = report.folders.find((f) => f.folder === 'INBOX');
+  assert.ok(inbox, JSON.stringify(report));
+  assert.equal(inbox.refetched, 1, JSON.stringify(inbox));
+  assert.equal(inbox.repaired, 1, JSON.stringify(inbox));
+  assert.equal(inbox.unrepaired, 0, JSON.stringify(inbox));
+  assert.equal(inbox.provider, 5, 'D is still at the provider (its expunge waits)');
+
+  assert.equal(await providerState(), providerBefore, 'nothing written at the provider');
+  const now = localBySubject();
+  assert.deepEqual([...now.keys()].sort(), ['A-damaged', 'B-deleted', 'C-flagged', 'E-untouched']);
+  // A repaired in place: same UID, same bytes as before the damage.
+  assert.equal(now.get('A-damaged')!.uid, original.get('A-damaged')!.uid);
+  assert.ok(now.get('A-damaged')!.raw.equals(original.get('A-damaged')!.raw), 'A restored byte for byte');
+  // B back with the same bytes (a new UID: its old one is gone for clients).
+  assert.ok(now.get('B-deleted')!.raw.equals(original.get('B-deleted')!.raw), 'B restored byte for byte');
+  // C and E untouched: UID, flags (C's local \Flagged kept), bytes.
+  for (const s of ['C-flagged', 'E-untouched']) {
+    assert.equal(now.get(s)!.uid, original.get(s)!.uid, `${s} keeps its UID`);
+    assert.ok(now.get(s)!.raw.equals(original.get(s)!.raw));
+  }
+  assert.deepEqual(now.get('C-flagged')!.flags, ['\\Flagged']);
+  assert.equal(
+    bridge.store.pending.count(bridge.store.accounts.getByEmail(ME)!.id),
+    pendingBefore,
+    'pending local changes kept',
+  );
+
+  // Resumed: the kept changes reach the provider; no duplicate anywhere.
+  await bridge.api.resumeSync(ME);
+  await until(
+    async () => (await providerFlags('C-flagged'))?.includes('\\Flagged') === true,
+    60_000,
+    'C flagged',
+  );
+  await until(async () => (await providerFlags('D-expunged')) === null, 60_000, 'D expunged');
+  await until(() => localBySubject().size === 4, 60_000, 'four local');
+  const st = await p.mailboxStatus(ME, 'INBOX');
+  assert.equal(st.messages, 4, 'no duplicate at the provider');
+});
+
+test('repair: an unknown account and an unreachable provider give one clear line', async () => {
+  await assert.rejects(bridge.api.repairAccount('nobody@example.test'), /account nobody@example\.test/);
+  await bridge.api.pauseSync(ME);
+  await p.stopDovecot();
+  try {
+    await assert.rejects(bridge.api.repairAccount(ME), (err: Error) => {
+      assert.match(err.message, /127\.0\.0\.1:\d+/);
+      assert.doesNotMatch(err.message, /\n/);
+      return true;
+    });
+  } finally {
+    await p.startDovecot();
+    await bridge.api.resumeSync(ME);
+  }
+});
