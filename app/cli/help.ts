@@ -6,7 +6,8 @@ usage: lockbridge [--home DIR] <command> [options]
 
 commands:
   init                     create the encrypted store, local TLS certificate and local password
-  account add|list|remove|password  manage remote provider accounts
+  account add|list|remove|password|repair
+                           manage remote provider accounts
   keys generate|import|export|list|show
                            own OpenPGP keys and contacts' public keys
   import                   import .eml or mbox files into the local store
@@ -39,6 +40,7 @@ The passphrase comes from $LOCKBRIDGE_PASSPHRASE or a prompt. Refuses to overwri
        lockbridge account list [--json]
        lockbridge account remove E [--yes]
        lockbridge account password E [--password-file F]
+       lockbridge account repair E [--json]
 
 add     verifies the provider login, then saves the account (provider password from
         $LOCKBRIDGE_PROVIDER_PASSWORD or a prompt). --ca trusts a private CA (PEM file).
@@ -46,7 +48,12 @@ list    lists accounts
 remove  removes an account and deletes its local mail (asks, unless --yes)
 password  signs in again after the provider password changed: checks the new one (IMAP and
         SMTP), saves it and resumes sync; local mail is kept (password from --password-file,
-        $LOCKBRIDGE_PROVIDER_PASSWORD or a prompt)`,
+        $LOCKBRIDGE_PROVIDER_PASSWORD or a prompt)
+repair  re-checks every folder against the provider (UIDVALIDITY, every UID, the stored bytes
+        of every local copy) and fetches again what is missing or damaged locally; prints the
+        counts per folder. Local flags, changes waiting for the provider and the UIDs of intact
+        messages are kept; nothing is written at the provider. Through the running bridge, else
+        with the store opened here (needs the passphrase)`,
   keys: `usage: lockbridge keys generate E
        lockbridge keys import FILE [--passphrase-file F]
        lockbridge keys export E [--secret]

@@ -4,7 +4,7 @@ import { println, type CliContext } from '../context.ts';
 import { withApi } from '../session.ts';
 import { confirm, secretFrom } from '../prompt.ts';
 import { UsageError, UserError } from '../../shared/errors.ts';
-import type { SecurityMode } from '../../control/contract.ts';
+import type { FolderRepair, SecurityMode } from '../../control/contract.ts';
 
 const ADD =
   'lockbridge account add --email E --imap HOST:PORT --smtp HOST:PORT [--security starttls|tls|none] [--user U] [--ca FILE]';
@@ -95,6 +95,44 @@ async function password(ctx: CliContext, argv: string[]): Promise<number> {
   });
 }
 
+const REPAIR = 'lockbridge account repair E [--json]';
+
+/** One folder's line: what was checked, then what was done (only the non-zero counts). */
+function repairLine(f: FolderRepair): string {
+  const done = [
+    f.fetched ? `${f.fetched} new` : '',
+    f.refetched ? `${f.refetched} fetched again (missing)` : '',
+    f.repaired ? `${f.repaired} repaired (damaged)` : '',
+    f.dropped ? `${f.dropped} dropped (gone at the provider)` : '',
+    f.unrepaired
+      ? `${f.unrepaired} damaged and not repairable (no provider copy or a local change waits)`
+      : '',
+  ].filter(Boolean);
+  return `${f.folder}: ${f.provider} at the provider, ${f.checked} local copies checked; ${done.length ? done.join(', ') : 'nothing to repair'}`;
+}
+
+/** Re-checks every folder against the provider and fetches again what is missing or damaged. */
+async function repair(ctx: CliContext, argv: string[]): Promise<number> {
+  const p = parse(argv, { json: { type: 'boolean' } }, { min: 1, max: 1, usage: REPAIR });
+  const email = p.positionals[0] as string;
+  return withApi(ctx, async ({ api }) => {
+    const r = await api.repairAccount(email);
+    if (flag(p, 'json')) {
+      println(ctx.stdout, JSON.stringify(r));
+      return 0;
+    }
+    for (const f of r.folders) println(ctx.stdout, repairLine(f));
+    const sum = (k: 'refetched' | 'repaired' | 'unrepaired') => r.folders.reduce((n, f) => n + f[k], 0);
+    println(
+      ctx.stdout,
+      `Repaired ${r.email}: ${sum('refetched')} fetched again, ${sum('repaired')} repaired` +
+        (sum('unrepaired') ? `, ${sum('unrepaired')} not repairable` : '') +
+        ' (local flags and waiting changes kept; nothing changed at the provider).',
+    );
+    return 0;
+  });
+}
+
 async function list(ctx: CliContext, argv: string[]): Promise<number> {
   const p = parse(
     argv,
@@ -138,9 +176,10 @@ export async function runAccount(ctx: CliContext, argv: string[]): Promise<numbe
   if (sub === 'list') return list(ctx, rest);
   if (sub === 'remove') return remove(ctx, rest);
   if (sub === 'password') return password(ctx, rest);
+  if (sub === 'repair') return repair(ctx, rest);
   throw new UsageError(
     sub
-      ? `unknown account command '${sub}' (add, list, remove, password)`
-      : 'missing account command (add, list, remove, password)',
+      ? `unknown account command '${sub}' (add, list, remove, password, repair)`
+      : 'missing account command (add, list, remove, password, repair)',
   );
 }
