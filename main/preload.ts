@@ -38,6 +38,7 @@ const PRELOAD_METHODS: readonly (keyof ControlApi)[] = [
   'addAccount',
   'removeAccount',
   'setProviderPassword',
+  'repairAccount',
   'pauseSync',
   'resumeSync',
   'credentials',
