@@ -1006,6 +1006,39 @@ test('outbox page and the remove-account dialog (focus trap, Escape, focus retur
   assert.equal((await control<unknown[]>(controlPort, token, 'listAccounts')).length, 1, 'nothing removed');
 });
 
+test('repair an account: asks first, then says what was checked against the provider and what was repaired', async () => {
+  await go('Accounts');
+  const card = page.locator(`article[data-account="${EMAIL}"]`);
+  await card.getByRole('button', { name: 'Repair…' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Repair this account?' });
+  await dialog.waitFor();
+  assert.equal((await focused(page)).name, 'Not now', 'focus starts on the safe choice');
+  await assertAccessible(page, 'repair dialog');
+  await screenshot(page, 'repair-dialog');
+  await dialog.getByRole('button', { name: 'Not now' }).click();
+  await dialog.waitFor({ state: 'hidden' });
+  await card.getByRole('button', { name: 'Repair…' }).click();
+  await dialog.getByRole('button', { name: 'Repair now' }).click();
+  const result = card.getByTestId('repair-result');
+  await result.getByText(/^Repair finished: /).waitFor({ timeout: 120_000 });
+  const total = INBOX_COUNT + ARCHIVE_COUNT;
+  assert.match(
+    await result.innerText(),
+    new RegExp(
+      `^Repair finished: (\\d+) messages in \\d+ folders checked against the provider; nothing needed repair\\.$`,
+    ),
+  );
+  const checked = Number(/(\d+) messages/.exec(await result.innerText())![1]);
+  assert.ok(checked >= total, `every synced message checked (${checked} of at least ${total})`);
+  await assertAccessible(page, 'repair result');
+  await screenshot(page, 'repair-result');
+  // the same operation through the control API: an unknown account is one clear line
+  await assert.rejects(
+    control(controlPort, token, 'repairAccount', 'nobody@example.test'),
+    /account nobody@example\.test/,
+  );
+});
+
 test('after a restart without a passphrase: the unlock page (wrong, then right passphrase); settings persisted', async () => {
   assert.ok(serve);
   pageWatch.assertClean(); // (the restart below makes the page's polling fail for a moment)

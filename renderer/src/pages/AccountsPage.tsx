@@ -1,9 +1,9 @@
 /**
  * Accounts: connection state, overall and per-folder sync progress (live through events, with
- * polling as a fallback), last error, outbox counts, pause/resume and remove.
+ * polling as a fallback), last error, outbox counts, pause/resume, repair and remove.
  */
 import { useRef, useState } from 'react';
-import type { AccountInfo, AccountStatus } from '../../../app/control/contract.ts';
+import type { AccountInfo, AccountStatus, RepairReport } from '../../../app/control/contract.ts';
 import { useApp } from '../app-context.ts';
 import { Badge } from '../components/Badge.tsx';
 import { Dialog } from '../components/Dialog.tsx';
@@ -72,6 +72,93 @@ function SignInAgain({ email }: { email: string }) {
         Cancel
       </button>
     </form>
+  );
+}
+
+/** One line saying what a repair checked and did. */
+function repairSummary(r: RepairReport): string {
+  const sum = (k: 'checked' | 'refetched' | 'repaired' | 'unrepaired') =>
+    r.folders.reduce((n, f) => n + f[k], 0);
+  const done = [
+    sum('refetched') ? `${sum('refetched')} missing fetched again` : '',
+    sum('repaired') ? `${sum('repaired')} damaged repaired` : '',
+    sum('unrepaired') ? `${sum('unrepaired')} damaged and not repairable` : '',
+  ].filter(Boolean);
+  return (
+    `Repair finished: ${sum('checked')} messages in ${r.folders.length} folders checked against the provider; ` +
+    (done.length ? `${done.join(', ')}.` : 'nothing needed repair.')
+  );
+}
+
+/**
+ * Repair: asks first, then re-checks every folder against the provider and fetches again what is
+ * missing or damaged here (local flags and waiting changes are kept, nothing changes at the provider).
+ */
+function RepairAccount({ email }: { email: string }) {
+  const { bridge, refreshStatus } = useApp();
+  const action = useAction();
+  const [asking, setAsking] = useState(false);
+  const [result, setResult] = useState<RepairReport | null>(null);
+  const start = async () => {
+    setAsking(false);
+    setResult(null);
+    const r = await action.run(() => bridge.repairAccount(email));
+    if (r) {
+      setResult(r);
+      await refreshStatus();
+    }
+  };
+  const changed = result?.folders.filter((f) => f.refetched || f.repaired || f.unrepaired) ?? [];
+  return (
+    <>
+      <div className="actions">
+        <button
+          type="button"
+          onClick={() => {
+            action.clear();
+            setAsking(true);
+          }}
+          disabled={action.busy}
+        >
+          Repair…
+        </button>
+      </div>
+      <div role="status" data-testid="repair-result" className="small">
+        {action.busy ? <p>Repairing {email}: checking every folder against the provider…</p> : null}
+        {result ? (
+          <>
+            <p>{repairSummary(result)}</p>
+            {changed.length ? (
+              <ul>
+                {changed.map((f) => (
+                  <li key={f.folder}>
+                    {f.folder}: {f.refetched} fetched again, {f.repaired} repaired
+                    {f.unrepaired ? `, ${f.unrepaired} not repairable` : ''}
+                  </li>
+                ))}
+              </ul>
+            ) : null}
+          </>
+        ) : null}
+      </div>
+      <ErrorText message={action.error} />
+      <Dialog open={asking} title="Repair this account?" onClose={() => setAsking(false)}>
+        <p>
+          Lockbridge checks every folder of <strong>{email}</strong> against your provider and downloads again
+          any message that is missing or damaged on this computer. Your flags and changes still waiting for
+          the provider are kept, and nothing is changed at your provider. This can take a while for a large
+          mailbox.
+        </p>
+        <div className="actions">
+          <button type="button" data-autofocus onClick={() => setAsking(false)}>
+            Not now
+          </button>
+          <button type="button" className="primary" onClick={() => void start()}>
+            Repair now
+          </button>
+        </div>
+      </Dialog>
+    </>
   );
 }
 
@@ -175,6 +262,7 @@ function AccountCard({
           Remove…
         </button>
       </div>
+      <RepairAccount email={account.email} />
     </article>
   );
 }
