@@ -4,7 +4,8 @@
  * - parseHeaderBlock(buf, start, end) → { fields, headerEnd, bodyStart }: each field keeps its byte
  *   range (start of the name … end after its last line ending, folding included).
  * - fieldValue(buf, field, keepFolding?) → the unfolded raw value (CR/LF removed and outer
- *   whitespace trimmed; with keepFolding only the leading whitespace and final line break go; not RFC 2047-decoded).
+ *   whitespace trimmed; with keepFolding only the leading whitespace and final line break go; not RFC 2047-decoded),
+ *   at most MAX_FIELD_VALUE_BYTES of it.
  * - firstValue(buf, block, lowerName, keepFolding?) → the first such field's value or null.
  * - bytesToText(buf, start, end) → a string: UTF-8 when valid, else windows-1252 (8-bit headers).
  */
@@ -116,11 +117,31 @@ export function bytesToText(buf: Uint8Array, start: number, end: number): string
   }
 }
 
+/**
+ * Analysis (ENVELOPE, SEARCH/SORT keys, full-text, trust checks) reads at most this much of one
+ * field's value; the message itself is stored and served whole. Real fields are far smaller (a
+ * 1,000-recipient To is ~40 KB); a hostile 1 MB Subject of encoded words would otherwise cost
+ * 0.2-1 s of one thread per message (decode, display, index).
+ */
+export const MAX_FIELD_VALUE_BYTES = 64 * 1024;
+
+/** The end of a value cut to MAX_FIELD_VALUE_BYTES: at its last fold (line break) within the limit,
+ * so no encoded word or address is split, else at a UTF-8 character boundary. */
+function boundedEnd(buf: Uint8Array, s: number, e: number): number {
+  if (e - s <= MAX_FIELD_VALUE_BYTES) return e;
+  let cut = s + MAX_FIELD_VALUE_BYTES;
+  const fold = buf.subarray(s, cut).lastIndexOf(LF);
+  if (fold > 0) return s + fold + 1;
+  while (cut > s && ((buf[cut] as number) & 0xc0) === 0x80) cut--;
+  return cut;
+}
+
 /** Unfolded raw value: CR and LF removed, leading and trailing whitespace trimmed. */
 export function fieldValue(buf: Uint8Array, field: HeaderField, keepFolding = false): string {
   let s = field.valueStart;
   let e = field.end;
   while (s < e && (buf[s] === SP || buf[s] === TAB)) s++;
+  e = boundedEnd(buf, s, e);
   if (keepFolding) {
     while (e > s && (buf[e - 1] === LF || buf[e - 1] === CR)) e--;
     return bytesToText(buf, s, e);

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { analyzeMessage } from '../../../app/mime/analyze.ts';
 import { parseSection, resolveSection, resolveBinary } from '../../../app/mime/sections.ts';
+import { fieldValue, parseHeaderBlock } from '../../../app/mime/header-block.ts';
 import { fixture, fixtureNames } from './helpers.ts';
 
 /** Walks an IMAP structure string: checks literals and parenthesis balance; returns false if broken. */
@@ -138,4 +139,28 @@ test('mutated and truncated fixtures: no throw, consistent offsets, well-formed 
     }
   }
   assert.ok(n >= 2000);
+});
+
+test('analysis reads at most 64 KiB of one header field, cut at a fold (hostile 1 MB Subject / To)', () => {
+  const words = Array.from({ length: 40_000 }, (_, i) => ` =?UTF-8?B?w7bDpMO8?= w${i}`).join('\r\n');
+  const to = Array.from({ length: 40_000 }, (_, i) => ` u${i} <u${i}@example.test>,`).join('\r\n');
+  const oneLine = 'ä'.repeat(300_000); // no fold: cut at a character boundary, still valid UTF-8
+  const raw = Buffer.from(
+    `From: a@example.test\r\nTo:${to} z@z\r\nSubject:${words}\r\nX-Long: ${oneLine}\r\n\r\nbody\r\n`,
+  );
+  const a = analyzeMessage(raw);
+  const subject = a.headers.subject;
+  assert.ok(subject.startsWith('öäü w0 öäü w1'), subject.slice(0, 40));
+  assert.ok(subject.length > 10_000 && subject.length < 64 * 1024, String(subject.length));
+  assert.match(subject, /öäü w\d+$/, 'ends with a whole word (cut at a fold)');
+  assert.ok(!subject.includes('=?'), 'every encoded word kept is whole and decoded');
+  assert.match(a.headers.to, /^u0 <u0@example\.test>, u1 <u1@example\.test>/);
+  assert.ok(a.headers.to.length < 64 * 1024);
+  const block = parseHeaderBlock(raw, 0, raw.length);
+  const long = fieldValue(
+    raw,
+    block.fields.find((f) => f.lower === 'x-long')!,
+  );
+  assert.match(long, /^ä+$/, 'the one-line field is cut between characters (still UTF-8)');
+  assert.ok(long.length <= 32 * 1024);
 });
