@@ -104,7 +104,7 @@ async function startBatch(
         ctx.processInbound,
         { accountId: ctx.accountId, email: ctx.email, remoteMailbox: path },
         uidValidity,
-      );
+      ).then(async (p) => ({ ...p, msg: await ctx.store.messages.prepack(p.msg) }));
       job.catch(() => {}); // awaited below; never an unhandled rejection meanwhile
       jobs.push(job);
     }

@@ -440,8 +440,9 @@ class StoreImapAccount implements ImapAccount {
       }
       return { raw, analysis, flags: m.flags, internalDate: m.internalDate ?? Date.now() };
     });
+    const packed = await Promise.all(batch.map((m) => this.#store.messages.prepack(m)));
     return guard(() => {
-      const res = this.#store.as(origin, () => this.#store.messages.insertBatch(box.id, batch, 'local'));
+      const res = this.#store.as(origin, () => this.#store.messages.insertBatch(box.id, packed, 'local'));
       const uidValidity = this.#store.mailboxes.require(box.id).uidValidity;
       return { uidValidity, uids: res.map((r) => r.uid) };
     });

@@ -12,7 +12,7 @@ import { NotFoundError, UserError } from '../../shared/errors.ts';
 import type { FlagChange } from '../change-feed.ts';
 import { applyFlagOp, flagsToList, packFlags, joinKeywords, type FlagOp } from '../flags.ts';
 import type { StoreDb } from '../sql.ts';
-import { headerEnd, joinRaw, packBody, splitRaw, type PackedBody } from './raw-codec.ts';
+import { headerEnd, joinRaw, packBody, packBodyAsync, splitRaw, type PackedBody } from './raw-codec.ts';
 import type { Origin, PendingChangesRepo, RemoteRef } from './pending-changes.ts';
 
 export interface NewMessage {
@@ -185,6 +185,15 @@ export class MessagesRepo {
   /** Whether new message bodies are stored deflated. */
   get compressBodies(): boolean {
     return this.#compress;
+  }
+
+  /**
+   * The message with its body already packed (off the main thread when big), for a caller that
+   * inserts it next: insertBatch then only writes (it packs in its transaction otherwise).
+   */
+  async prepack(m: NewMessage): Promise<NewMessage> {
+    if (m.packedBody || !this.#compress) return m;
+    return { ...m, packedBody: await packBodyAsync(m.raw.subarray(headerEnd(m.raw, m.analysis))) };
   }
 
   // ---------------------------------------------------------------- writes

@@ -2,7 +2,8 @@
  * Raw MIME storage codec for message bodies (message_raw.compression):
  * 0 = stored as is, 1 = deflate-raw, 2 = LZ4 block with a length prefix (lz4-block.ts).
  */
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { deflateRaw, deflateRawSync, inflateRawSync } from 'node:zlib';
+import { promisify } from 'node:util';
 import type { MessageAnalysis } from '../../mime/types.ts';
 import { lz4Compress, lz4Decompress, lz4DecodedLength, lz4DecompressInto } from './lz4-block.ts';
 
@@ -72,13 +73,31 @@ export const LZ4_MAX_BODY = 4096;
 
 export function packBody(body: Buffer): PackedBody {
   if (body.length < 1024) return { compression: RAW_PLAIN, data: body };
-  const limit = body.length * 0.9;
   if (body.length < LZ4_MAX_BODY) {
     const lz = lz4Compress(body);
-    if (lz.length < limit && safeLz4(lz, body)) return { compression: RAW_LZ4, data: owned(lz) };
+    if (lz.length < body.length * 0.9 && safeLz4(lz, body)) return { compression: RAW_LZ4, data: owned(lz) };
   }
-  const z = deflateRawSync(body, { level: 1 });
-  return z.length < limit ? { compression: RAW_DEFLATE, data: z } : { compression: RAW_PLAIN, data: body };
+  return deflated(body, deflateRawSync(body, { level: 1 }));
+}
+
+const deflateRawAsync = promisify(deflateRaw);
+
+/** Bodies from this size on are packed off the main thread by packBodyAsync. */
+export const ASYNC_PACK_FROM = 64 * 1024;
+
+/**
+ * packBody for a body about to be stored from a request or a sync batch: a big body is deflated on
+ * libuv's thread pool (deflating 20 MB takes 0.6-1.7 s of a thread, which would freeze every client).
+ */
+export async function packBodyAsync(body: Buffer): Promise<PackedBody> {
+  if (body.length < ASYNC_PACK_FROM) return packBody(body);
+  return deflated(body, await deflateRawAsync(body, { level: 1, chunkSize: 1 << 20 }));
+}
+
+function deflated(body: Buffer, z: Buffer): PackedBody {
+  return z.length < body.length * 0.9
+    ? { compression: RAW_DEFLATE, data: z }
+    : { compression: RAW_PLAIN, data: body };
 }
 
 /** A copy with its own right-sized memory (not a slice of a bigger or pooled allocation). */

@@ -2,6 +2,7 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
 import { deflateRawSync } from 'node:zlib';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import {
   Lz4FormatError,
   lz4Compress,
@@ -16,6 +17,7 @@ import {
   decodeRaw,
   joinRaw,
   packBody,
+  packBodyAsync,
 } from '../../../app/store/repos/raw-codec.ts';
 import type { Store } from '../../../app/store/store.ts';
 import { fakeAnalysis, makeRaw, msg, newStore, tempDir } from './helpers.ts';
@@ -139,6 +141,31 @@ describe('raw body codec', () => {
       assert.ok(joinRaw(Buffer.alloc(0), c, data).equals(text), `codec ${c}, empty head`);
     }
     assert.throws(() => joinRaw(head, 7, text), /unknown raw compression 7/);
+  });
+});
+
+describe('packing a big body for a request', () => {
+  it('packBodyAsync packs like packBody, and a 24 MB attachment body leaves the event loop free meanwhile', async () => {
+    const r = rng(11);
+    for (const n of [0, 500, 3000, 70_000]) {
+      const b = sample(r, n, 20);
+      assert.deepEqual(await packBodyAsync(b), packBody(b), `n=${n}`);
+    }
+    // an attachment: base64 of incompressible bytes (deflate still saves ~25%)
+    const bin = Buffer.allocUnsafe(18 * 1024 * 1024);
+    for (let i = 0; i < bin.length; i += 4) bin.writeUInt32LE(r(), i);
+    const big = Buffer.from(bin.toString('base64'));
+    const h = monitorEventLoopDelay({ resolution: 10 });
+    h.enable();
+    await new Promise((res) => setTimeout(res, 50)); // the monitor is ticking
+    const packed = await packBodyAsync(big);
+    await new Promise((res) => setTimeout(res, 30)); // a blocked loop is recorded when it turns again
+    h.disable();
+    process.stdout.write(`# max loop delay while packing 24 MB: ${(h.max / 1e6).toFixed(0)} ms\n`);
+    assert.equal(packed.compression, RAW_DEFLATE);
+    assert.ok(decodeRaw(packed.compression, packed.data).equals(big));
+    // deflating it on this thread takes 0.3-1.7 s; on the thread pool the loop keeps turning
+    assert.ok(h.max / 1e6 <= 200, `event loop blocked ${(h.max / 1e6).toFixed(0)} ms while packing`);
   });
 });
 
