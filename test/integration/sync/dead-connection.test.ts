@@ -87,3 +87,22 @@ test('a black-holed provider connection is noticed, shown in status, and push re
   await w.provider.appendRaw(w.user, 'INBOX', mail('after the outage'));
   await waitFor('pushed mail', async () => (await localSubjects()).includes('after the outage'), 60_000);
 });
+
+test('SIGTERM while every provider connection is black-holed: serve still exits 0 (contract)', async () => {
+  if (!w.bridge) await w.start();
+  await waitFor('online', async () => (await w.accountStatus()).connection === 'online', 60_000);
+  const l = await w.localClient(); // a client mid-session too
+  await l.mailboxOpen('INBOX');
+  w.imapProxy.blackhole(true);
+  w.smtpProxy.blackhole(true);
+  try {
+    const t0 = Date.now();
+    const code = await w.bridge!.stop('SIGTERM');
+    process.stdout.write(`# serve exited ${String(code)} ${Date.now() - t0} ms after SIGTERM\n`);
+    assert.equal(code, 0);
+  } finally {
+    l.close();
+    w.imapProxy.blackhole(false);
+    w.smtpProxy.blackhole(false);
+  }
+});
