@@ -189,6 +189,44 @@ test('repair restores a damaged and a deleted local copy from the provider and c
   assert.equal(st.messages, 4, 'no duplicate at the provider');
 });
 
+test('repair: a damaged copy whose provider message no longer gives the recorded bytes becomes a new message with its flags', async () => {
+  await bridge.api.resumeSync(ME);
+  const mb = inboxId();
+  const e = localBySubject().get('E-untouched')!;
+  bridge.store.messages.storeFlags(mb, [e.uid], 'add', ['\\Seen']);
+  await until(
+    async () => (await providerFlags('E-untouched'))?.includes('\\Seen') === true,
+    60_000,
+    'E seen',
+  );
+  await until(
+    () => bridge.store.pending.count(bridge.store.accounts.getByEmail(ME)!.id) === 0,
+    60_000,
+    'nothing waits',
+  );
+  // The recorded digest no longer matches (as when the keyring changed the served form): the
+  // stored bytes count as damaged, and the provider's message cannot restore them in place.
+  const blobId = bridge.store.messages.get(mb, e.uid)!.blobId;
+  bridge.store.sql.prepare('UPDATE message_blobs SET sha256 = zeroblob(32) WHERE id = ?').run(blobId);
+  const providerBefore = await providerState();
+  const report = await bridge.api.repairAccount(ME);
+  const inbox = report.folders.find((f) => f.folder === 'INBOX')!;
+  assert.equal(inbox.repaired, 1, JSON.stringify(inbox));
+  assert.equal(inbox.refetched, 0, JSON.stringify(inbox));
+  const now = localBySubject().get('E-untouched')!;
+  assert.ok(now.uid > e.uid, 'a new UID: clients fetch the new bytes');
+  assert.ok(now.raw.equals(e.raw));
+  assert.deepEqual(now.flags, ['\\Seen'], 'flags kept');
+  assert.equal(localBySubject().size, 4, 'no duplicate');
+  assert.equal(await providerState(), providerBefore, 'nothing written at the provider');
+  const again = (await bridge.api.repairAccount(ME)).folders.find((f) => f.folder === 'INBOX')!;
+  assert.deepEqual(
+    [again.refetched, again.repaired, again.unrepaired],
+    [0, 0, 0],
+    'a second repair finds nothing',
+  );
+});
+
 test('repair: an unknown account and an unreachable provider give one clear line', async () => {
   await assert.rejects(bridge.api.repairAccount('nobody@example.test'), /account nobody@example\.test/);
   await bridge.api.pauseSync(ME);
