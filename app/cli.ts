@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<Runner>> = {
   account: async () => (await import('./cli/commands/account.ts')).runAccount,
   keys: async () => (await import('./cli/commands/keys.ts')).runKeys,
   import: async () => (await import('./cli/commands/import.ts')).runImport,
+  export: async () => (await import('./cli/commands/export.ts')).runExport,
   serve: async () => (await import('./cli/commands/serve.ts')).runServe,
   credentials: async () => (await import('./cli/commands/credentials.ts')).runCredentials,
   status: async () => (await import('./cli/commands/status.ts')).runStatus,

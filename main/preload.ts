@@ -55,6 +55,7 @@ const PRELOAD_METHODS: readonly (keyof ControlApi)[] = [
   'importSetupMessage',
   'exportWkd',
   'importMessages',
+  'exportMessages',
   'outbox',
   'retryOutbox',
   'cancelOutbox',

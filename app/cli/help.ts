@@ -11,6 +11,7 @@ commands:
   keys generate|import|export|list|show
                            own OpenPGP keys and contacts' public keys
   import                   import .eml or mbox files into the local store
+  export                   write an account's decrypted mail as .eml files or one mbox file
   serve                    run the bridge (IMAP and SMTP on 127.0.0.1)
   credentials              how a mail client connects (host, ports, user, local password)
   status                   accounts, sync progress, outbox, last errors
@@ -76,6 +77,17 @@ When a bridge is serving, the import goes through it, so connected clients see i
 On a terminal a progress line shows the count, rate and ETA (also through a serving bridge).
 A file that does not start with header fields (not mail) is refused; if nothing could be
 imported the command exits 1.`,
+  export: `usage: lockbridge export --account E [--mailbox NAME] DIR|FILE.mbox
+
+Writes the account's mail, decrypted, exactly as the local IMAP server serves it (CRLF line
+ends): every folder, or only --mailbox NAME. DIR gets a folder per mail folder (nested like
+the folders; characters that are unsafe in file names, and '.'/'..', percent-encoded) holding
+one <uid>.eml per message. A target ending in .mbox gets one mboxrd file: 'From ' separator
+lines with the message's date, lines starting with 'From ' or '>From ' quoted with one more
+'>', CRLF line ends kept (a message without a line break at its end gets a bare LF, which
+'lockbridge import' takes off again). The target must not exist or be empty: nothing is
+overwritten. Files are created readable by you only (0600). When a bridge is serving, the
+export goes through it. On a terminal a progress line shows the count, rate and ETA.`,
   serve: `usage: lockbridge serve [--imap-port N] [--smtp-port N] [--control-port N] [--offline] [--ui] [--json]
 
 Runs the bridge: IMAP (default 1143) and SMTP (default 1025) on 127.0.0.1, and the control API.

@@ -49,8 +49,10 @@ export class ProgressBar {
     const text = progressText({ done, bytes, totalBytes, elapsedMs: now - this.#started, label });
     process.stderr.write(`\r${text}\u001b[K`);
   }
+  /** Ends the progress line (once; again is a no-op, so a `finally` may call it too). */
   done(): void {
     if (this.#tty && this.#shown) process.stderr.write('\n');
+    this.#shown = false;
   }
   /** Seconds since the display was made. */
   get elapsed(): number {

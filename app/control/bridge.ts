@@ -4,7 +4,8 @@
  * Arguments are validated here (zod), since every transport delivers untrusted JSON.
  */
 import { statSync } from 'node:fs';
-import { resolve as resolvePath } from 'node:path';
+import { homedir } from 'node:os';
+import { isAbsolute, join as joinPath, resolve as resolvePath } from 'node:path';
 import { z } from 'zod';
 import type {
   AccountInfo,
@@ -14,6 +15,7 @@ import type {
   BridgeStatus,
   ClientCredentials,
   ControlApi,
+  ExportResult,
   ImportResult,
   KeyChangeWarning,
   KeySummary,
@@ -387,6 +389,29 @@ export class BridgeControl implements ControlApi {
       if (!st.isFile() && !st.isDirectory()) throw new UserError('not-a-file', `not a file or folder: ${p}`);
     }
     return this.#d.runtime.importFiles(account, box, paths);
+  }
+
+  async exportMessages(address: string, mailbox: string | null, target: string): Promise<ExportResult> {
+    const account = this.#d.store.accounts.require(email.parse(address));
+    const box = z
+      .string()
+      .min(1)
+      .max(1000)
+      .nullable()
+      .parse(mailbox ?? null);
+    let path = z.string().trim().min(1, 'give the folder or .mbox file to export to').max(4096).parse(target);
+    if (path === '~' || path.startsWith('~/')) path = joinPath(homedir(), path.slice(1));
+    if (!isAbsolute(path) || path.includes('\0'))
+      throw new UserError('invalid-argument', `the export target must be an absolute path: ${path}`);
+    const { exportMail } = await import('./export-mail.ts');
+    return exportMail({
+      store: this.#d.store,
+      account,
+      mailbox: box,
+      target: resolvePath(path),
+      logger: this.#d.logger.child({ module: 'export' }),
+      onProgress: (p) => this.#d.events.emit({ type: 'export-progress', email: account.email, ...p }),
+    });
   }
 
   async outbox(): Promise<OutboxItem[]> {

@@ -161,6 +161,16 @@ export interface ImportResult {
   errors: string[];
 }
 
+export interface ExportResult {
+  exported: number;
+  /** How many folders (mailboxes) were exported. */
+  folders: number;
+  bytes: number;
+  /** The absolute path written: a folder of `<folder>/<uid>.eml` files, or one mbox file. */
+  target: string;
+  format: 'eml' | 'mbox';
+}
+
 export interface OutboxItem {
   id: string;
   account: string;
@@ -236,6 +246,7 @@ export type BridgeEvent =
   | { type: 'key-change'; warning: KeyChangeWarning }
   | { type: 'send-failed'; email: string; id: string; reason: string }
   | { type: 'import-progress'; email: string; imported: number; bytes: number; totalBytes: number | null }
+  | { type: 'export-progress'; email: string; exported: number; bytes: number; totalBytes: number | null }
   | { type: 'log'; line: LogLine };
 
 export interface ControlApi {
@@ -298,6 +309,13 @@ export interface ControlApi {
   exportWkd(domain: string): Promise<Record<string, string>>;
 
   importMessages(email: string, mailbox: string, files: string[]): Promise<ImportResult>;
+  /**
+   * Writes the account's mail, decrypted (exactly the bytes the local IMAP server serves), to
+   * `target`, an absolute path on this machine (or `~/...`): a new or empty folder gets one
+   * `<folder>/<uid>.eml` per message, a name ending in `.mbox` one mboxrd file. `mailbox` null =
+   * every folder. Never overwrites (code 'target-not-empty'); progress as 'export-progress' events.
+   */
+  exportMessages(email: string, mailbox: string | null, target: string): Promise<ExportResult>;
   outbox(): Promise<OutboxItem[]>;
   /** Tries a queued or failed outbox item again now. */
   retryOutbox(id: string): Promise<void>;
@@ -344,6 +362,7 @@ export const CONTROL_METHODS: readonly ControlMethod[] = [
   'importSetupMessage',
   'exportWkd',
   'importMessages',
+  'exportMessages',
   'outbox',
   'retryOutbox',
   'cancelOutbox',

@@ -34,6 +34,7 @@ const METHODS: Record<keyof ControlApi, true> = {
   importSetupMessage: true,
   exportWkd: true,
   importMessages: true,
+  exportMessages: true,
   outbox: true,
   retryOutbox: true,
   cancelOutbox: true,

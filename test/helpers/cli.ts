@@ -29,9 +29,11 @@ export function cliAsync(
   args: string[],
   env: Record<string, string | undefined> = {},
   input?: string,
+  cwd?: string,
 ): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, ...args], {
+      cwd,
       env: { ...process.env, LOCKBRIDGE_PASSPHRASE: undefined, ...env } as NodeJS.ProcessEnv,
       stdio: ['pipe', 'pipe', 'pipe'],
     });

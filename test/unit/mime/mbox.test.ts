@@ -1,7 +1,7 @@
 // mbox splitting (chunked, mboxrd unquoting, CRLF/LF) and CRLF normalization.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MboxSplitter, splitMbox, MboxTooLargeError } from '../../../app/mime/mbox.ts';
+import { MboxSplitter, splitMbox, MboxTooLargeError, mboxrdEntry } from '../../../app/mime/mbox.ts';
 import { normalizeCrlf, hasBareLf } from '../../../app/mime/crlf.ts';
 
 const MBOX =
@@ -57,4 +57,34 @@ test('normalizeCrlf turns bare LF into CRLF and keeps CRLF', () => {
   assert.equal(normalizeCrlf(Buffer.from('\n\n')).toString(), '\r\n\r\n');
   assert.equal(hasBareLf(Buffer.from('a\r\nb')), false);
   assert.equal(hasBareLf(Buffer.from('a\nb')), true);
+});
+
+test('mboxrdEntry: what it writes splits back into exactly the same messages (quoting, no final line break)', () => {
+  const messages = [
+    'Subject: a\r\n\r\nFrom the start\r\n>From quoted\r\n>>From deeper\r\nFrom \r\n',
+    'Subject: no line break at the end\r\n\r\nlast line',
+    'From: x@example.test\r\nSubject: ends with an empty line\r\n\r\nbody\r\n\r\n',
+    'Subject: bare CR\r\n\r\nkeeps \r a bare CR\r\n',
+  ].map((s) => Buffer.from(s, 'latin1'));
+  const date = Date.UTC(2026, 11, 5, 9, 3, 7);
+  const file = Buffer.concat(
+    messages.flatMap((m, i) => mboxrdEntry(m, i ? 'x@example.test' : 'bad sender', date)),
+  );
+  const text = file.toString('latin1');
+  assert.match(text, /^From MAILER-DAEMON Sat Dec {2}5 09:03:07 2026\r\n/);
+  assert.match(text, /\r\nFrom x@example\.test Sat Dec {2}5 09:03:07 2026\r\n/);
+  assert.match(text, /\r\n>From the start\r\n>>From quoted\r\n>>>From deeper\r\n>From \r\n/);
+  for (const size of [1, 5, 1000, file.length]) {
+    const s = new MboxSplitter();
+    const got: Buffer[] = [];
+    for (let i = 0; i < file.length; i += size)
+      for (const m of s.push(file.subarray(i, i + size))) got.push(m.raw);
+    for (const m of s.end()) got.push(m.raw);
+    assert.deepEqual(
+      got.map((b) => b.toString('latin1')),
+      messages.map((b) => b.toString('latin1')),
+      `chunk ${size}`,
+    );
+  }
+  assert.equal(splitMbox(file)[1]?.separator, 'From x@example.test Sat Dec  5 09:03:07 2026');
 });
