@@ -11,7 +11,15 @@
 //   focus order with visible focus rings; axe-core on every page; screenshots of every page.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -1036,6 +1044,55 @@ test('repair an account: asks first, then says what was checked against the prov
   await assert.rejects(
     control(controlPort, token, 'repairAccount', 'nobody@example.test'),
     /account nobody@example\.test/,
+  );
+});
+
+test('export an account: a path typed, a refusal said in one line, then progress and a result line', async () => {
+  await go('Accounts');
+  const card = page.locator(`article[data-account="${EMAIL}"]`);
+  await card.getByRole('button', { name: 'Export…' }).click();
+  const field = card.getByLabel(`Export the decrypted mail of ${EMAIL} to`);
+  // a folder that is not empty is refused, and nothing in it is touched
+  const taken = join(scratch, 'taken');
+  mkdirSync(taken);
+  writeFileSync(join(taken, 'keep.txt'), 'mine');
+  await field.fill(taken);
+  await card.getByRole('button', { name: 'Export', exact: true }).click();
+  await card.getByText(/already exists and is not empty: nothing was written/).waitFor();
+  assert.deepEqual(readdirSync(taken), ['keep.txt']);
+  await assertAccessible(page, 'export refused');
+  await screenshot(page, 'export-refused');
+  const target = join(scratch, 'exported');
+  await field.fill(target);
+  await assertAccessible(page, 'export form');
+  await screenshot(page, 'export-form');
+  await card.getByRole('button', { name: 'Export', exact: true }).click();
+  const result = card.getByTestId('export-result');
+  await result.waitFor({ timeout: 120_000 });
+  const m =
+    /^Exported (\d+) messages from (\d+) folders \(.+\) to (.+) \(\.eml files, a folder per mail folder\)\.$/.exec(
+      await result.innerText(),
+    );
+  assert.ok(m, await result.innerText());
+  assert.equal(m[3], target);
+  const inbox = readdirSync(join(target, 'INBOX'));
+  const archive = readdirSync(join(target, 'Archive'));
+  assert.ok(
+    inbox.length >= INBOX_COUNT && archive.length === ARCHIVE_COUNT,
+    `${inbox.length} ${archive.length}`,
+  );
+  assert.ok(inbox.every((n) => /^\d+\.eml$/.test(n)));
+  assert.ok(Number(m[1]) >= INBOX_COUNT + ARCHIVE_COUNT);
+  await assertAccessible(page, 'export result');
+  await screenshot(page, 'export-result');
+  // the same operation through the control API: a relative path and an unknown account are refused
+  await assert.rejects(
+    control(controlPort, token, 'exportMessages', EMAIL, null, 'relative/dir'),
+    /must be an absolute path/,
+  );
+  await assert.rejects(
+    control(controlPort, token, 'exportMessages', 'nobody@example.test', null, join(scratch, 'none')),
+    /account nobody@example\.test not found/,
   );
 });
 

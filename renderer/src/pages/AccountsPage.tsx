@@ -1,6 +1,6 @@
 /**
  * Accounts: connection state, overall and per-folder sync progress (live through events, with
- * polling as a fallback), last error, outbox counts, pause/resume, repair and remove.
+ * polling as a fallback), last error, outbox counts, pause/resume, repair, export and remove.
  */
 import { useRef, useState } from 'react';
 import type { AccountInfo, AccountStatus, RepairReport } from '../../../app/control/contract.ts';
@@ -13,6 +13,7 @@ import { ProgressBar } from '../components/ProgressBar.tsx';
 import { formatBytes, formatEta } from '../format.ts';
 import { useAction } from '../hooks/useAction.ts';
 import { useLoad } from '../hooks/useLoad.ts';
+import { ExportAccount } from './ExportAccount.tsx';
 import { accountFailed, CONNECTION_LABEL, progressView, type ProgressMemo } from '../status-logic.ts';
 
 function connectionKind(a: AccountStatus): 'ok' | 'warn' | 'error' | 'neutral' {
@@ -263,6 +264,7 @@ function AccountCard({
         </button>
       </div>
       <RepairAccount email={account.email} />
+      <ExportAccount email={account.email} />
     </article>
   );
 }
