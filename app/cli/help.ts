@@ -85,9 +85,10 @@ the folders; characters that are unsafe in file names, and '.'/'..', percent-enc
 one <uid>.eml per message. A target ending in .mbox gets one mboxrd file: 'From ' separator
 lines with the message's date, lines starting with 'From ' or '>From ' quoted with one more
 '>', CRLF line ends kept (a message without a line break at its end gets a bare LF, which
-'lockbridge import' takes off again). The target must not exist or be empty: nothing is
-overwritten. Files are created readable by you only (0600). When a bridge is serving, the
-export goes through it. On a terminal a progress line shows the count, rate and ETA.`,
+'lockbridge import' takes off again). The target must not exist (its parent folder must) or
+be empty: nothing is overwritten. On a full disk an mbox keeps only whole messages. Files
+are created readable by you only (0600). When a bridge is serving, the export goes through
+it. On a terminal a progress line shows the count, rate and ETA.`,
   serve: `usage: lockbridge serve [--imap-port N] [--smtp-port N] [--control-port N] [--offline] [--ui] [--json]
 
 Runs the bridge: IMAP (default 1143) and SMTP (default 1025) on 127.0.0.1, and the control API.

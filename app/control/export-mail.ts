@@ -5,7 +5,7 @@
  * and one message at a time, so memory does not grow with the mailbox. Never overwrites: the
  * target must be new or empty; files are created 0600, folders 0700.
  */
-import { lstat, mkdir, open, readdir, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { ExportResult } from './contract.ts';
 import type { Store } from '../store/store.ts';
@@ -57,7 +57,10 @@ function fsError(err: unknown, target: string, done: number, total: number): Err
   if (isDiskFull(err)) return new UserError('disk-full', `the disk holding ${target} is full ${where}`);
   const code = (err as { code?: string }).code;
   if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')
-    return new UserError('target-not-writable', `cannot write to ${target}: permission denied`);
+    return new UserError(
+      'target-not-writable',
+      `cannot write to ${target}: ${code === 'EROFS' ? 'the file system is read-only' : 'permission denied'}`,
+    );
   return err instanceof Error ? err : new Error(String(err));
 }
 
@@ -68,22 +71,28 @@ function notEmpty(target: string): UserError {
   );
 }
 
+async function parentFolder(target: string): Promise<void> {
+  const parent = await stat(dirname(target)).catch(() => null);
+  if (!parent?.isDirectory())
+    throw new UserError('no-such-folder', `the folder ${dirname(target)} does not exist`);
+}
+
 /** Makes sure the target is new or empty, creates it; refuses anything else before a byte is written. */
 async function prepareTarget(target: string, mbox: boolean): Promise<FileHandle | null> {
-  const st = await lstat(target).catch((err: NodeJS.ErrnoException) => {
+  // an mbox is never written through a link; a folder may be one
+  const st = await (mbox ? lstat : stat)(target).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return null;
     throw err;
   });
   if (mbox) {
     if (st && !(st.isFile() && st.size === 0)) throw notEmpty(target);
-    const parent = await lstat(dirname(target)).catch(() => null);
-    if (!parent?.isDirectory())
-      throw new UserError('no-such-folder', `the folder ${dirname(target)} does not exist`);
+    await parentFolder(target);
     // 'wx' for a new file (never through a link someone put there meanwhile); an empty one is reused
     return open(target, st ? 'r+' : 'wx', 0o600);
   }
   if (!st) {
-    await mkdir(target, { recursive: true, mode: 0o700 });
+    await parentFolder(target);
+    await mkdir(target, { mode: 0o700 });
     return null;
   }
   if (!st.isDirectory())

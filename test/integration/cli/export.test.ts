@@ -6,6 +6,7 @@
 // bridge served it. Hostile folder names never lead a file outside DIR.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import {
   existsSync,
   lstatSync,
@@ -13,6 +14,8 @@ import {
   readdirSync,
   readFileSync,
   realpathSync,
+  rmSync,
+  statfsSync,
   writeFileSync,
 } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -20,6 +23,7 @@ import { ImapFlow } from 'imapflow';
 import { encryptMessage } from '../../../app/crypto/pgp-mime-encrypt.ts';
 import { openStore } from '../../../app/store/store.ts';
 import { analyzeMessage } from '../../../app/mime/analyze.ts';
+import { splitMbox } from '../../../app/mime/mbox.ts';
 import { silentLogger } from '../../../app/shared/logger.ts';
 import { startWorld, WORLD_PASSPHRASE, type World } from '../../helpers/bridge-world.ts';
 import { cliAsync, serve, tempHome } from '../../helpers/cli.ts';
@@ -157,6 +161,9 @@ test('export through the running bridge (DIR) and without one (FILE.mbox) round-
     !existsSync(join(out.dir, 'x')) && !existsSync(join(out.dir, 'y.mbox')),
     'nothing created on an error',
   );
+  const deep = await lb(['export', '--account', w.user, join(out.dir, 'missing', 'deeper')]);
+  assert.equal(deep.status, 1);
+  assert.match(deep.stderr, /^lockbridge export: the folder .*missing does not exist\n$/);
   writeFileSync(join(out.dir, 'a-file'), 'x');
   const file = await lb(['export', '--account', w.user, join(out.dir, 'a-file')]);
   assert.equal(file.status, 1);
@@ -298,3 +305,60 @@ test('hostile folder names never lead a file outside DIR', async () => {
     assert.match(msgs[0]!, new RegExp(`body in ${name.replace(/[\\.]/g, '\\$&')}`));
   }
 });
+
+test(
+  'a full disk, a read-only file system: one clear line each; an mbox keeps only whole messages',
+  { skip: process.getuid?.() === 0 ? false : 'needs root (mount)' },
+  async () => {
+    if (w.bridge) await w.stop();
+    const big = Array.from({ length: 3 }, (_, i) =>
+      Buffer.from(mail(`big ${i}`, `${`line ${i} ${'x'.repeat(70)}\r\n`.repeat(40)}`)),
+    );
+    const store = await openStore({ dir: w.home, passphrase: WORLD_PASSPHRASE, logger: silentLogger });
+    try {
+      const box = store.mailboxes.ensure(store.accounts.require(w.user).id, 'Big', { origin: 'sync' });
+      for (const raw of big) store.messages.insert(box.id, { raw, analysis: analyzeMessage(raw) }, 'sync');
+    } finally {
+      store.close();
+    }
+    const full = join(out.dir, 'full');
+    const ro = join(out.dir, 'ro');
+    mkdirSync(full);
+    mkdirSync(ro);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', full]);
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=64k', 'tmpfs', ro]);
+      try {
+        // one 4 KiB page left: the first message fits, the second does not
+        const st = statfsSync(full);
+        writeFileSync(join(full, 'filler'), Buffer.alloc(st.bavail * st.bsize - 4096));
+        const mbox = join(full, 'big.mbox');
+        const r = await lb(['export', '--account', w.user, '--mailbox', 'Big', mbox]);
+        assert.equal(r.status, 1);
+        assert.match(
+          r.stderr,
+          /^lockbridge export: the disk holding .*big\.mbox is full \(1 of 3 message\(s\) written; what was written is left in .*big\.mbox\)\n$/,
+        );
+        const left = splitMbox(readFileSync(mbox)).map((m) => m.raw.toString('latin1'));
+        assert.deepEqual(left, [big[0]!.toString('latin1')], 'only the whole first message is left');
+        rmSync(mbox);
+        const r2 = await lb(['export', '--account', w.user, '--mailbox', 'Big', join(full, 'dir')]);
+        assert.equal(r2.status, 1);
+        assert.match(
+          r2.stderr,
+          /^lockbridge export: the disk holding .*dir is full \(1 of 3 message\(s\) written/,
+        );
+        const r3 = await lb(['export', '--account', w.user, join(ro, 'dir')]);
+        assert.equal(r3.status, 1);
+        assert.match(
+          r3.stderr,
+          /^lockbridge export: cannot write to .*ro\/dir: the file system is read-only\n$/,
+        );
+      } finally {
+        execFileSync('umount', [ro]);
+      }
+    } finally {
+      execFileSync('umount', [full]);
+    }
+  },
+);
