@@ -595,16 +595,17 @@ export class MessagesRepo {
    * with exactly the bytes recorded (same SHA-256), so what clients were served does not change;
    * false (nothing written) for other bytes.
    */
-  restoreRaw(blobId: number, raw: Buffer, a: MessageAnalysis): boolean {
+  restoreRaw(blobId: number, m: NewMessage): boolean {
+    const raw = m.raw;
     const b = this.#s
       .prepare<{ sha256: Buffer }>('SELECT sha256 FROM message_blobs WHERE id = ?')
       .get(blobId);
     if (!b) throw new NotFoundError(`message blob ${blobId}`);
     if (!createHash('sha256').update(raw).digest().equals(b.sha256)) return false;
-    const split = headerEnd(raw, a);
+    const split = headerEnd(raw, m.analysis);
     const head = raw.subarray(0, split);
     const body = raw.subarray(split);
-    const packed = this.#compress ? packBody(body) : { compression: 0, data: body };
+    const packed = m.packedBody ?? (this.#compress ? packBody(body) : { compression: 0, data: body });
     this.#s.write(() => {
       this.#s
         .prepare(
