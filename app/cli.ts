@@ -22,6 +22,7 @@ const COMMANDS: Record<string, () => Promise<Runner>> = {
   credentials: async () => (await import('./cli/commands/credentials.ts')).runCredentials,
   status: async () => (await import('./cli/commands/status.ts')).runStatus,
   ui: async () => (await import('./cli/commands/ui.ts')).runUi,
+  report: async () => (await import('./cli/commands/report.ts')).runReport,
 };
 
 /** Splits off the global options (`--home DIR`, `--help`, `--version`) that may come before the command. */

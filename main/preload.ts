@@ -62,6 +62,7 @@ const PRELOAD_METHODS: readonly (keyof ControlApi)[] = [
   'getSettings',
   'updateSettings',
   'recentLogs',
+  'createReport',
 ];
 
 function buildPreloadBridge(ipc: PreloadIpc): PreloadBridge {

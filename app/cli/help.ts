@@ -16,6 +16,7 @@ commands:
   credentials              how a mail client connects (host, ports, user, local password)
   status                   accounts, sync progress, outbox, last errors
   ui                       print (--open: open) the running bridge's UI address
+  report                   write a bug-report bundle (redacted logs, states, store health)
 
 global options:
   --home DIR               data directory (default: $LOCKBRIDGE_HOME, else the OS convention)
@@ -106,6 +107,18 @@ Shows how a mail client connects: host, ports, security, username, local passwor
 Prints the UI address (with its access token) of the bridge serving this data directory
 (started with 'serve --ui'); --open opens it in the default browser. The token changes at every
 start; the port stays when you pin it with --control-port N or $LOCKBRIDGE_CONTROL_PORT.`,
+  report: `usage: lockbridge report --out FILE [--include-personal]
+
+Writes a bug-report bundle to FILE: one JSON file you can read before sending it. It holds the
+version, platform, settings, account states (as 'status --json'), the recent log lines with
+their account and error fields, and store health (integrity check, message and folder counts,
+pending changes). Addresses, subjects, personal folder names, provider host names and IP
+addresses are replaced by placeholders (the same value, the same placeholder), also inside log
+text; --include-personal keeps them. Secrets (passwords, the passphrase, the local password,
+the control token, keys) are never included.
+With a running bridge the report comes from it; otherwise the store is opened with
+$LOCKBRIDGE_PASSPHRASE or a passphrase asked at a terminal (Enter skips); without it the report
+has the version, platform and logs only, and says so.`,
   status: `usage: lockbridge status [--json]
 
 Per account: connection, sync progress, outbox length, last error.

@@ -24,6 +24,8 @@ import type {
   OutboxItem,
   ProviderSuggestion,
   RepairReport,
+  ReportBundle,
+  ReportOptions,
   ServingSettings,
   Settings,
   SyncProgress,
@@ -42,6 +44,7 @@ import { checkNewPassphrase, unlockMethods } from './unlock-info.ts';
 import { changePassphrase as rewrapPassphrase } from '../store/store.ts';
 import type { KeychainWrapper } from '../../native/keychain.ts';
 import { ConflictError } from '../shared/errors.ts';
+import { buildReport } from './report.ts';
 
 /** What the façade needs from the running engine parts that may be absent (CLI one-shot mode). */
 export interface BridgeRuntime {
@@ -472,6 +475,19 @@ export class BridgeControl implements ControlApi {
 
   async recentLogs(limit: number): Promise<LogLine[]> {
     return this.#d.logs.recent(z.number().int().min(1).max(5000).parse(limit));
+  }
+
+  async createReport(options: ReportOptions): Promise<ReportBundle> {
+    const { includePersonal } = z.object({ includePersonal: z.boolean() }).strict().parse(options);
+    const [status, settings] = await Promise.all([this.status(), this.getSettings()]);
+    const bundle = await buildReport({
+      home: this.#d.home,
+      includePersonal,
+      running: status.ports.imap !== null,
+      open: { store: this.#d.store, status, settings },
+    });
+    this.#d.logger.info({ redacted: bundle.redacted }, 'bug report created');
+    return bundle;
   }
 }
 

@@ -238,6 +238,20 @@ export interface RepairReport {
   folders: FolderRepair[];
 }
 
+export interface ReportOptions {
+  /** Keep addresses, subjects, folder names, provider hosts and IPs (secrets are never included). */
+  includePersonal: boolean;
+}
+
+/** A bug-report bundle: one JSON file (`content`) to save as `fileName`. */
+export interface ReportBundle {
+  fileName: string;
+  content: string;
+  redacted: boolean;
+  /** Parts left out, and why. */
+  missing: string[];
+}
+
 /** Events pushed to every subscriber (renderer, tray, CLI `status --watch`). */
 export type BridgeEvent =
   | { type: 'status'; status: BridgeStatus }
@@ -325,6 +339,12 @@ export interface ControlApi {
   getSettings(): Promise<Settings>;
   updateSettings(patch: Partial<Settings>): Promise<Settings>;
   recentLogs(limit: number): Promise<LogLine[]>;
+  /**
+   * A bug-report bundle: version, platform, settings, account states, recent logs with their
+   * account and error fields, store health. Redacted of personal data unless `includePersonal`;
+   * never holds a secret.
+   */
+  createReport(options: ReportOptions): Promise<ReportBundle>;
 }
 
 export type ControlMethod = keyof ControlApi;
@@ -369,4 +389,5 @@ export const CONTROL_METHODS: readonly ControlMethod[] = [
   'getSettings',
   'updateSettings',
   'recentLogs',
+  'createReport',
 ] as const;

@@ -41,6 +41,7 @@ const METHODS: Record<keyof ControlApi, true> = {
   getSettings: true,
   updateSettings: true,
   recentLogs: true,
+  createReport: true,
 };
 
 const UNREACHABLE = 'The bridge is not reachable. Is lockbridge still running?';
