@@ -22,8 +22,18 @@ const LOG_LINES = 2000;
 const LOG_BYTES = 8 * 1024 * 1024;
 /** A longer log line is cut (and then is no longer JSON: it is kept as redacted text). */
 const LINE_MAX = 16 * 1024;
-/** Lines redacted between two turns of the event loop. */
-const BATCH = 100;
+/** Work between two turns of the event loop, at most (ms). */
+const SLICE_MS = 20;
+
+/** Gives the event loop a turn when the current slice of work has run SLICE_MS. */
+function slicer(): () => Promise<void> {
+  let start = performance.now();
+  return async () => {
+    if (performance.now() - start < SLICE_MS) return;
+    await tick();
+    start = performance.now();
+  };
+}
 /** A log message or field longer than this (after redaction) is cut. */
 const TEXT_MAX = 2000;
 
@@ -102,12 +112,13 @@ function known(src: ReportSources, ambient: string[]): KnownString[] {
   return k;
 }
 
-/** The last `LOG_LINES` lines of the log files, oldest first (reads at most LOG_BYTES). */
+/** The last `LOG_LINES` lines of the log files, oldest first (reads at most LOG_BYTES, 1 MiB at a time). */
 async function tailLogs(home: string): Promise<string[]> {
   const base = pathsFor(home).logFile;
   const files = [base, `${base}.1`, `${base}.2`, `${base}.3`];
   const lines: string[] = [];
   let budget = LOG_BYTES;
+  const CHUNK = 1024 * 1024;
   for (const f of files) {
     if (lines.length >= LOG_LINES || budget <= 0) break;
     let fh;
@@ -117,15 +128,35 @@ async function tailLogs(home: string): Promise<string[]> {
       continue;
     }
     try {
-      const size = (await fh.stat()).size;
-      const len = Math.min(size, budget);
-      const buf = Buffer.alloc(len);
-      await fh.read(buf, 0, len, size - len);
-      budget -= len;
-      const text = buf.toString('utf8');
-      const parts = text.split('\n');
-      if (len < size) parts.shift(); // cut mid-line
-      const got = parts.filter((l) => l.trim() !== '');
+      let pos = (await fh.stat()).size;
+      // bytes of a line whose start is in the chunk not read yet
+      let carry = Buffer.alloc(0);
+      const got: string[] = [];
+      while (pos > 0 && budget > 0 && lines.length + got.length < LOG_LINES) {
+        const len = Math.min(pos, CHUNK, budget);
+        const buf = Buffer.alloc(len);
+        await fh.read(buf, 0, len, pos - len);
+        pos -= len;
+        budget -= len;
+        const joined = Buffer.concat([buf, carry]);
+        const first = joined.indexOf(10);
+        let whole: Buffer;
+        if (pos > 0 && budget > 0) {
+          // the bytes before the first line end belong to a line that starts further back
+          whole = first < 0 ? Buffer.alloc(0) : joined.subarray(first + 1);
+          carry = first < 0 ? joined : joined.subarray(0, first);
+        } else {
+          // the start of the file, or the budget ends mid-file (the cut first line is dropped)
+          whole = pos === 0 ? joined : first < 0 ? Buffer.alloc(0) : joined.subarray(first + 1);
+          carry = Buffer.alloc(0);
+        }
+        const part = whole
+          .toString('utf8')
+          .split('\n')
+          .filter((l) => l.trim() !== '');
+        got.unshift(...part);
+        await tick();
+      }
       lines.unshift(...got.slice(-(LOG_LINES - lines.length)));
     } finally {
       await fh.close();
@@ -186,9 +217,10 @@ export async function buildReport(src: ReportSources): Promise<ReportFile> {
 
   const rawLines = await tailLogs(src.home);
   const logs: LogLine[] = [];
+  const turn = slicer();
   for (let i = 0; i < rawLines.length; i++) {
     logs.push(logLine(rawLines[i]!, r));
-    if ((i + 1) % BATCH === 0) await tick();
+    await turn();
   }
 
   let settings: Record<string, unknown> | null = null;
@@ -286,7 +318,7 @@ export async function buildReport(src: ReportSources): Promise<ReportFile> {
   const parts = [`${last.known(head.slice(0, -2))},\n  "logs": [`];
   for (let i = 0; i < logs.length; i++) {
     parts.push(`${i ? ',' : ''}\n    ${last.known(JSON.stringify(logs[i]))}`);
-    if ((i + 1) % BATCH === 0) await tick();
+    await turn();
   }
   parts.push(`${logs.length ? '\n  ' : ''}]\n}\n`);
   const content = parts.join('');
