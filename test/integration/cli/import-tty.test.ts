@@ -1,10 +1,11 @@
 // `lockbridge import` as a person at a terminal sees it (tmux): a progress line with count,
 // rate and ETA both when the CLI opens the store itself and when the import runs inside a serving
 // bridge (its progress events streamed back), a closing summary; and a file that is not mail
-// (/etc/hostname) refused with a clear line instead of "1 message(s)".
+// (/etc/hostname) refused with a clear line instead of "1 message(s)". `lockbridge export` of what
+// was imported shows the same progress line.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import { writeFileSync, openSync, writeSync, closeSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startProvider, type Provider } from '../../helpers/provider.ts';
 import { CLI, cli, serve, tempHome, type ServeHandle } from '../../helpers/cli.ts';
@@ -97,6 +98,36 @@ test('through a serving bridge: its progress events are streamed to the terminal
   const end = await importInTmux(file, {});
   assert.doesNotMatch(end, /passphrase/i, 'no passphrase asked: the bridge does the import');
   assert.match(end, new RegExp(`Imported ${COUNT} message\\(s\\) into Imported`));
+});
+
+test('export through the serving bridge: the same progress line (count, rate, ETA), then a summary', async () => {
+  assert.ok(bridge, 'the bridge of the test before still serves');
+  const target = join(home.dir, '..', `exp-${process.pid}.mbox`);
+  const pane = tmuxRun(
+    [
+      process.execPath,
+      CLI,
+      '--home',
+      home.dir,
+      'export',
+      '--account',
+      EMAIL,
+      '--mailbox',
+      'Imported',
+      target,
+    ],
+    { NO_COLOR: '1' },
+  );
+  panes.push(pane);
+  const mid = await pane.waitFor(new RegExp(`${PROGRESS.source}|\\[exit \\d+\\]`));
+  assert.match(mid, PROGRESS, `a progress line with rate and ETA:\n${mid}`);
+  const end = await pane.waitFor(/\[exit \d+\]/, 300_000);
+  assert.match(end, /\[exit 0\]/, end);
+  assert.match(
+    end,
+    new RegExp(`Exported ${2 * COUNT} message\\(s\\) from 1 folder\\(s\\) to .*\\(mbox file\\) in [\\d.]+ s`),
+  );
+  rmSync(target);
 });
 
 test('a file that is not mail is refused with a clear line', () => {
