@@ -921,6 +921,40 @@ test('logs: recent lines then live ones with their fields, level and account fil
   await page.getByLabel('Show from level').selectOption('info');
 });
 
+test('logs: Create bug report downloads a redacted bundle; the opt-in keeps addresses, never secrets', async () => {
+  const box = page.getByRole('group', { name: 'Bug report' });
+  await box.waitFor();
+  const personal = page.getByLabel('Include personal data');
+  assert.equal(await personal.isChecked(), false, 'redacted by default');
+  const help = await page.locator(`#${await personal.getAttribute('aria-describedby')}`).innerText();
+  assert.match(help, /placeholders/);
+  const plain = await download(() => box.getByRole('button', { name: 'Create bug report' }).click());
+  assert.match(plain.name, /^lockbridge-report-\d{8}-\d{6}\.json$/);
+  const bundle = JSON.parse(plain.text) as {
+    redacted: boolean;
+    accounts: { email: string }[];
+    logs: unknown[];
+    store: { integrity: string[] };
+  };
+  assert.equal(bundle.redacted, true);
+  assert.match(bundle.accounts[0]!.email, /^<addr-\d+>$/);
+  assert.deepEqual(bundle.store.integrity, ['ok']);
+  assert.ok(bundle.logs.length > 0);
+  for (const m of [EMAIL, PROVIDER_PW, PASSPHRASE, token])
+    assert.ok(!plain.text.includes(m), `no '${m}' in the bundle`);
+  await box.getByText(/Saved lockbridge-report-.*Read it before you send it\./).waitFor();
+  await assertAccessible(page, 'logs-report');
+  await screenshot(page, 'logs-report');
+  await personal.check();
+  const withPersonal = await download(() => box.getByRole('button', { name: 'Create bug report' }).click());
+  assert.ok(withPersonal.text.includes(EMAIL), 'the opt-in keeps addresses');
+  for (const m of [PROVIDER_PW, PASSPHRASE, token])
+    assert.ok(!withPersonal.text.includes(m), `no '${m}' even with the opt-in`);
+  await box.getByText(/with your addresses, subjects and folder names/).waitFor();
+  await screenshot(page, 'logs-report-personal');
+  await personal.uncheck();
+});
+
 test('outbox: the reason in plain words, the next attempt, retry now, cancel with confirmation', async () => {
   // a message submitted through the bridge's SMTP while the provider's SMTP (Postfix) is down
   await provider.stopPostfix();

@@ -1,6 +1,7 @@
 /**
  * The bridge's recent log lines, then live ones, with their fields (account, error, ...); filter
- * by level and account; export what is shown. (The engine never logs secrets.)
+ * by level and account; export what is shown. (The engine never logs secrets.) A bug report (the
+ * engine's createReport bundle, redacted unless the user opts in) is saved as a file.
  */
 import { useId, useMemo, useState } from 'react';
 import type { LogLine } from '../../../app/control/contract.ts';
@@ -33,6 +34,26 @@ export function LogsPage() {
     const min = LEVELS.indexOf(minLevel);
     return all.filter((l) => LEVELS.indexOf(l.level) >= min && (account === '' || l.account === account));
   }, [initial.data, live, minLevel, account]);
+  const [personal, setPersonal] = useState(false);
+  const [reporting, setReporting] = useState(false);
+  const [reportNote, setReportNote] = useState<string | null>(null);
+  const [reportError, setReportError] = useState<string | null>(null);
+  const createReport = async () => {
+    setReporting(true);
+    setReportError(null);
+    setReportNote(null);
+    try {
+      const r = await bridge.createReport({ includePersonal: personal });
+      downloadText(r.fileName, r.content, 'application/json');
+      setReportNote(
+        `Saved ${r.fileName}${r.redacted ? ' (personal data replaced by placeholders)' : ' (with your addresses, subjects and folder names)'}. Read it before you send it.${r.missing.length ? ` Left out: ${r.missing.join('; ')}.` : ''}`,
+      );
+    } catch (err) {
+      setReportError(err instanceof Error ? err.message : String(err));
+    } finally {
+      setReporting(false);
+    }
+  };
   const exportLines = () =>
     downloadText(
       `lockbridge-logs-${new Date().toISOString().slice(0, 19).replace(/:/g, '')}.txt`,
@@ -78,6 +99,35 @@ export function LogsPage() {
         <button type="button" onClick={exportLines} disabled={lines.length === 0}>
           Export shown lines
         </button>
+      </div>
+      <div className="report-box" role="group" aria-labelledby={`${id}-report`}>
+        <h2 id={`${id}-report`}>Bug report</h2>
+        <p className="small">
+          One file with the version, platform, settings, account states, recent log lines and store health.
+          Passwords, the passphrase and keys are never in it.
+        </p>
+        <div className="field inline">
+          <input
+            id={`${id}-personal`}
+            type="checkbox"
+            checked={personal}
+            onChange={(e) => setPersonal(e.target.checked)}
+            aria-describedby={`${id}-personal-help`}
+          />
+          <label htmlFor={`${id}-personal`}>Include personal data</label>
+        </div>
+        <p id={`${id}-personal-help`} className="small muted">
+          Off: e-mail addresses, subjects, your own folder names, provider host names and IP addresses are
+          replaced by placeholders like &lt;addr-1&gt;. On: they are kept as they are, which can help find the
+          problem but tells the reader who you write with and about what.
+        </p>
+        <button type="button" onClick={() => void createReport()} disabled={reporting}>
+          {reporting ? 'Creating bug report…' : 'Create bug report'}
+        </button>
+        <p className="small" aria-live="polite">
+          {reportNote}
+        </p>
+        <ErrorText message={reportError} />
       </div>
       <ErrorText message={initial.error} />
       <p className="small" aria-live="polite">
