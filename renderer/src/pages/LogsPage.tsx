@@ -106,7 +106,7 @@ export function LogsPage() {
           One file with the version, platform, settings, account states, recent log lines and store health.
           Passwords, the passphrase and keys are never in it.
         </p>
-        <div className="field inline">
+        <div className="field checkbox">
           <input
             id={`${id}-personal`}
             type="checkbox"
