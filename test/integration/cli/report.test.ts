@@ -91,8 +91,9 @@ interface Bundle {
   } | null;
 }
 
+let reports = 0;
 function report(args: string[], e: Record<string, string | undefined>) {
-  const out = join(home.dir, '..', `report-${process.pid}-${Math.random().toString(36).slice(2)}.json`);
+  const out = join(home.dir, '..', `report-${process.pid}-${++reports}.json`);
   const r = cli(['--home', home.dir, 'report', '--out', out, ...args], e);
   assert.equal(r.status, 0, r.stderr);
   const raw = readFileSync(out, 'utf8');
