@@ -24,6 +24,7 @@ export function capabilityList(s: Session): string[] {
     'WITHIN',
     'SEARCHRES',
     'SORT',
+    'SORT=DISPLAY',
     'THREAD=ORDEREDSUBJECT',
     'THREAD=REFERENCES',
     'MULTIAPPEND',

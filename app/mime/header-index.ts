@@ -5,10 +5,12 @@
  *   ("Name <addr>, ..."); fromAddr/toAddr/ccAddr are the lowercase "mailbox@host" of the first
  *   address of each field (RFC 5256 SORT keys); references are the msg-ids of References in order.
  * - decodeAddressDisplay(value) → "Name <a@b>, group: x@y;" decoded display string.
+ * - displaySortValue(header, lowerName) → RFC 5957's DISPLAY value of a header block's field: the
+ *   decoded display name of its first mailbox, else that mailbox's "mailbox@host", else ''.
  * - parseMsgIds(value) → the <...> ids in a header value.
  */
 import type { HeaderIndex } from './types.ts';
-import { firstValue, type HeaderBlock } from './header-block.ts';
+import { firstValue, parseHeaderBlock, type HeaderBlock } from './header-block.ts';
 import { parseAddressList, formatAddress, type Mailbox, type AddressItem } from './address.ts';
 import { decodeEncodedWords } from './encoded-words.ts';
 import { parseRfc5322Date } from './date.ts';
@@ -44,6 +46,17 @@ function firstAddr(items: AddressItem[]): string {
         if (a) return a.toLowerCase();
       }
     }
+  }
+  return '';
+}
+
+export function displaySortValue(header: Uint8Array, lowerName: string): string {
+  const items = parseAddressList(firstValue(header, parseHeaderBlock(header, 0, header.length), lowerName));
+  for (const it of items) {
+    const m = it.kind === 'mailbox' ? it : it.members[0];
+    if (!m || (m.name === null && m.mailbox === null && m.host === null)) continue;
+    const name = m.name ? decodeEncodedWords(m.name).trim() : '';
+    return name || formatAddress(m);
   }
   return '';
 }

@@ -1,12 +1,16 @@
-/** SORT / UID SORT (RFC 5256 §3): ARRIVAL CC DATE FROM SIZE SUBJECT TO, each optionally REVERSE. */
+/**
+ * SORT / UID SORT (RFC 5256 §3): ARRIVAL CC DATE FROM SIZE SUBJECT TO, and DISPLAYFROM DISPLAYTO
+ * (RFC 5957 SORT=DISPLAY), each optionally REVERSE.
+ */
 import type { CommandSpec } from '../command.ts';
 import { SELECTED } from '../command.ts';
 import type { MessageRow } from '../backend.ts';
 import { ImapBadError } from '../errors.ts';
 import { parseKeys, skipCharset } from '../search/parse.ts';
 import { runSearch } from '../search/evaluate.ts';
+import { displaySortValue } from '../../mime/header-index.ts';
 
-const KEYS = new Set(['ARRIVAL', 'CC', 'DATE', 'FROM', 'SIZE', 'SUBJECT', 'TO']);
+const KEYS = new Set(['ARRIVAL', 'CC', 'DATE', 'FROM', 'SIZE', 'SUBJECT', 'TO', 'DISPLAYFROM', 'DISPLAYTO']);
 
 function value(row: MessageRow, k: string): string | number {
   const h = row.headers;
@@ -23,6 +27,11 @@ function value(row: MessageRow, k: string): string | number {
       return asciiCasemap(addrMailbox(h?.fromAddr ?? ''));
     case 'TO':
       return asciiCasemap(addrMailbox(h?.toAddr ?? ''));
+    // RFC 5957: the first address's decoded display name, else its addr-spec
+    case 'DISPLAYFROM':
+      return asciiCasemap(row.header ? displaySortValue(row.header, 'from') : '');
+    case 'DISPLAYTO':
+      return asciiCasemap(row.header ? displaySortValue(row.header, 'to') : '');
     default:
       return asciiCasemap(addrMailbox(h?.ccAddr ?? ''));
   }
@@ -63,10 +72,11 @@ export const sort: CommandSpec = {
     const tokens = args.rest();
     if (!tokens.length) throw new ImapBadError('Missing charset');
     const i = skipCharset([{ type: 'atom', value: 'CHARSET' }, ...tokens], 0) - 1;
+    const display = keys.some((k) => k.key.startsWith('DISPLAY'));
     const res = await runSearch(
       sel,
       parseKeys(tokens.slice(i)),
-      { headers: true },
+      display ? { headers: true, header: true, headerFields: ['FROM', 'TO'] } : { headers: true },
       () => session.state !== 'logout',
     );
     const rows = res.rows ?? new Map<number, MessageRow>();

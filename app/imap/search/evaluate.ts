@@ -321,7 +321,9 @@ export async function runSearch(
     );
     env.setSets.set(s, new Set(r));
   }
-  const wantRows = n.meta || n.headers || n.header || Boolean(extraWant.headers) || usesModseqFlag(prog);
+  // SORT reads its keys from the rows the search reads anyway
+  const keepRows = Boolean(extraWant.headers || extraWant.header);
+  const wantRows = n.meta || n.headers || n.header || keepRows || usesModseqFlag(prog);
   const out: number[] = [];
   let highest = 0;
   if (!wantRows) {
@@ -332,8 +334,13 @@ export async function runSearch(
     }
     return { uids: out, highestModseq: 0 };
   }
-  const want: FetchWant = { headers: n.headers || Boolean(extraWant.headers), header: n.header };
-  const rows = extraWant.headers ? new Map<number, MessageRow>() : undefined;
+  const want: FetchWant = {
+    headers: n.headers || Boolean(extraWant.headers),
+    header: n.header || Boolean(extraWant.header),
+  };
+  // the whole header block when the search reads it, else only the fields the caller asked for
+  if (!n.header && extraWant.headerFields) want.headerFields = extraWant.headerFields;
+  const rows = keepRows ? new Map<number, MessageRow>() : undefined;
   for (let i = 0; i < candidates.length; i += BATCH) {
     for (const row of sel.account.fetch(sel.id, candidates.slice(i, i + BATCH), want)) {
       if (test(prog, row.uid, row, env)) {

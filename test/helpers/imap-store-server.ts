@@ -1,0 +1,56 @@
+/**
+ * The local IMAP server over a real encrypted store (the control layer's ImapBackend adapter), for
+ * protocol tests that need what only the store does: its schema, persistence across a restart.
+ */
+import assert from 'node:assert/strict';
+import { createImapBackend } from '../../app/control/adapters/imap-backend.ts';
+import type { StoreImapBackend } from '../../app/control/adapters/imap-backend.ts';
+import { startImapServer } from '../../app/imap/server.ts';
+import type { ImapServerHandle } from '../../app/imap/server.ts';
+import { silentLogger } from '../../app/shared/logger.ts';
+import type { Store } from '../../app/store/store.ts';
+import { newStore, reopen } from '../unit/store/helpers.ts';
+import { ImapTestClient, PASS, USER } from './imap-transcript.ts';
+
+export interface StoreServer {
+  store: Store;
+  backend: StoreImapBackend;
+  server: ImapServerHandle;
+  /** Connect and log in as USER. */
+  login(): Promise<ImapTestClient>;
+  /** Stop the server and close the store (the data directory stays). */
+  close(): Promise<void>;
+}
+
+/** A server on the store in `dir`: created with USER's account, or reopened when `reopenStore`. */
+export async function startStoreServer(dir: string, reopenStore = false): Promise<StoreServer> {
+  const store = reopenStore ? await reopen(dir) : await newStore(dir);
+  if (!reopenStore) {
+    store.accounts.create({
+      email: USER,
+      imap: { host: 'imap.example.test', port: 993 },
+      smtp: { host: 'smtp.example.test', port: 465 },
+      security: 'tls',
+      providerPassword: 'provider',
+    });
+    store.credentials.set(PASS);
+  }
+  const backend = createImapBackend(store, { logger: silentLogger });
+  const server = await startImapServer({ backend, port: 0, allowPlaintextLogin: true });
+  return {
+    store,
+    backend,
+    server,
+    async login() {
+      const c = await ImapTestClient.connect(server.port);
+      const r = await c.cmd(`L LOGIN ${USER} ${PASS}`);
+      assert.match(r[r.length - 1]!, /^L OK /);
+      return c;
+    },
+    async close() {
+      await server.close();
+      backend.dispose();
+      store.close();
+    },
+  };
+}

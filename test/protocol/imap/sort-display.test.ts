@@ -1,0 +1,71 @@
+/**
+ * SORT=DISPLAY (RFC 5957), issue 15 item 16: DISPLAYFROM / DISPLAYTO sort by the first address's
+ * decoded display name, or its addr-spec when it has none (RFC 5957 §3), under i;ascii-casemap,
+ * ties in sequence order (RFC 5256). Over the reference backend and over the real store, whose
+ * rows give only the summary header fields.
+ */
+import { describe, it } from 'node:test';
+import { message, startTestServer } from '../../helpers/imap-transcript.ts';
+import type { ImapTestClient } from '../../helpers/imap-transcript.ts';
+import { startStoreServer } from '../../helpers/imap-store-server.ts';
+import { tempDir } from '../../unit/store/helpers.ts';
+
+const MESSAGES = [
+  { from: '"Zed Zulu" <aaa@example.test>', to: 'bob@example.test' },
+  { from: 'carol@example.test', to: '"Yolanda" <a@example.test>' },
+  { from: '=?utf-8?q?Alice_Q?= <zzz@example.test>', to: '"" <dave@example.test>' },
+  { from: 'bob <yyy@example.test>', to: 'undisclosed-recipients:;' },
+  { from: 'ALICE Q <b@example.test>', to: 'Team: "Xavier" <x@example.test>, y@example.test;' },
+];
+
+async function transcript(c: ImapTestClient): Promise<void> {
+  for (const m of MESSAGES) {
+    const raw = message(m);
+    await c.cmd(`a APPEND INBOX {${raw.length}+}\r\n${raw}`);
+  }
+  await c.cmd('s SELECT INBOX');
+  await c.expect('c CAPABILITY', [/^\* CAPABILITY .* SORT=DISPLAY( |$)/, 'c OK Capability completed.']);
+  // addr-mailbox (RFC 5256 FROM): aaa b carol yyy zzz
+  await c.expect('d1 SORT (FROM) UTF-8 ALL', ['* SORT 1 5 2 4 3', 'd1 OK Sort completed.']);
+  // display names: "ALICE Q" (decoded, twice: sequence order), "bob", carol's address, "Zed Zulu"
+  await c.expect('d2 SORT (DISPLAYFROM) UTF-8 ALL', ['* SORT 3 5 4 2 1', 'd2 OK Sort completed.']);
+  await c.expect('d3 SORT (REVERSE DISPLAYFROM) UTF-8 ALL', ['* SORT 1 2 4 3 5', 'd3 OK Sort completed.']);
+  // no mailbox at all sorts first; an empty display name gives the address; a group its first member
+  await c.expect('d4 SORT (DISPLAYTO) UTF-8 ALL', ['* SORT 4 1 3 5 2', 'd4 OK Sort completed.']);
+  await c.expect('d5 UID SORT (DISPLAYTO) UTF-8 NOT UID 1', ['* SORT 4 3 5 2', 'd5 OK UID Sort completed.']);
+  await c.expect('d6 SORT (DISPLAYFROM REVERSE ARRIVAL) UTF-8 ALL', [
+    '* SORT 5 3 4 2 1',
+    'd6 OK Sort completed.',
+  ]);
+  await c.expect('d7 SORT (DISPLAYFROM) UTF-8 HEADER Subject hello FROM example', [
+    '* SORT 3 5 4 2 1',
+    'd7 OK Sort completed.',
+  ]);
+  await c.expect('d8 SORT (DISPLAYCC) UTF-8 ALL', ['d8 BAD Invalid sort criterion']);
+}
+
+describe('SORT=DISPLAY', () => {
+  it('sorts by display name, else address (reference backend)', async () => {
+    const s = await startTestServer();
+    try {
+      const c = await s.login();
+      await transcript(c);
+      c.close();
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('sorts by display name, else address (encrypted store)', async () => {
+    const t = tempDir('lb-sort-display-');
+    const s = await startStoreServer(t.dir);
+    try {
+      const c = await s.login();
+      await transcript(c);
+      c.close();
+    } finally {
+      await s.close();
+      t.cleanup();
+    }
+  });
+});
