@@ -31,6 +31,7 @@ export function capabilityList(s: Session): string[] {
     'BINARY',
     'UTF8=ACCEPT',
     'STATUS=SIZE',
+    'PREVIEW',
   );
   if (s.config.offerCompress && !s.transport.compressed) caps.push('COMPRESS=DEFLATE');
   return caps;

@@ -4,6 +4,7 @@
  * Non-text attachments are skipped; the result is capped at TEXT_CAP characters.
  *
  * - extractText(raw, root) → string
+ * - bodyText(encoded, encoding, charset, contentType) → the text of one text/* body
  */
 import type { MimeNode } from './tree.ts';
 import { decodeTransfer } from './transfer-encoding.ts';
@@ -16,9 +17,26 @@ import { decodeEncodedWords } from './encoded-words.ts';
 export const TEXT_CAP = 1024 * 1024;
 
 export function partText(buf: Uint8Array, node: MimeNode): string {
-  const bytes = decodeTransfer(buf.subarray(node.bodyStart, node.bodyEnd), node.encoding);
-  const charset = paramValue(node.params, 'charset') ?? null;
-  if (node.contentType !== 'text/html') return decodeCharset(bytes, charset);
+  return bodyText(
+    buf.subarray(node.bodyStart, node.bodyEnd),
+    node.encoding,
+    paramValue(node.params, 'charset') ?? null,
+    node.contentType,
+  );
+}
+
+/**
+ * The text of a text/* body as written (`encoded`): transfer encoding and charset decoded, HTML
+ * reduced to text.
+ */
+export function bodyText(
+  encoded: Uint8Array,
+  encoding: string,
+  charset: string | null,
+  contentType: string,
+): string {
+  const bytes = decodeTransfer(encoded, encoding);
+  if (contentType !== 'text/html') return decodeCharset(bytes, charset);
   if (charset === null || asciiCompatibleCharset(normalizeCharset(charset))) {
     // strip tags on the bytes (native copies), then decode once
     const text = decodeCharset(stripHtmlBytes(bytes), charset);

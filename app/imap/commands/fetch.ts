@@ -1,5 +1,6 @@
 /**
- * FETCH / UID FETCH (RFC 3501 §6.4.5, §6.4.8; RFC 3516 BINARY; RFC 7162 MODSEQ, CHANGEDSINCE).
+ * FETCH / UID FETCH (RFC 3501 §6.4.5, §6.4.8; RFC 3516 BINARY; RFC 7162 MODSEQ, CHANGEDSINCE;
+ * RFC 8970 PREVIEW).
  * Reads rows in batches from the backend (one synchronous call per batch), writes big literals as
  * Buffers, and waits for the socket only between batches when it is full.
  */
@@ -20,13 +21,16 @@ import {
 import type { FieldMatcher } from '../fetch/section.ts';
 import { resolveBinary } from '../../mime/sections.ts';
 import { ImapBadError, ImapNoError } from '../errors.ts';
-import { flagList, internalDate } from '../format.ts';
+import { flagList, internalDate, stringValue } from '../format.ts';
+import { messagePreview } from '../../mime/preview.ts';
 import type { SelectedMailbox } from '../tracker.ts';
 import type { Session } from '../session.ts';
 
 /** Rows per backend call: metadata/headers are small; whole messages can be big (bounded memory). */
 const BATCH_META = 1024;
 const BATCH_RAW = 64;
+/** RFC 8970 §3.3: a preview is at most 256 characters. */
+const PREVIEW_CHARS = 256;
 
 function isSevenBit(b: Buffer): boolean {
   for (let i = 0; i < b.length; i++) {
@@ -182,6 +186,9 @@ function writeRow(w: ResponseWriter, seq: number, row: MessageRow, plans: Plan[]
         case 'MODSEQ':
           s += 'MODSEQ (' + row.modseq + ')';
           break;
+        case 'PREVIEW':
+          s += 'PREVIEW ' + stringValue(messagePreview(row.raw ?? EMPTY, row.parts ?? [], PREVIEW_CHARS));
+          break;
       }
     }
     if (seenAdded && !flagsWritten) s += ' FLAGS ' + flagList(row.flags);
@@ -240,6 +247,8 @@ export const fetch: CommandSpec = {
     for (const it of items) {
       if (it.kind === 'simple') {
         if (it.name === 'ENVELOPE' || it.name === 'BODYSTRUCTURE' || it.name === 'BODY') want.analysis = true;
+        // the preview is made from the stored (decrypted) message's text parts
+        if (it.name === 'PREVIEW') want.raw = want.analysis = true;
       } else if (headerOnlySection(it.section) && it.resp !== 'BINARY' && it.resp !== 'BINARY.SIZE') {
         want.header = true;
         if (fields && it.section.text === 'HEADER.FIELDS') fields.push(...it.section.fields);

@@ -1,10 +1,21 @@
-/** FETCH attribute parsing (RFC 3501 §6.4.5, RFC 3516 BINARY, RFC 7162 MODSEQ / CHANGEDSINCE). */
+/**
+ * FETCH attribute parsing (RFC 3501 §6.4.5, RFC 3516 BINARY, RFC 7162 MODSEQ / CHANGEDSINCE,
+ * RFC 8970 PREVIEW).
+ */
 import type { ImapToken } from '../wire/types.ts';
 import { ImapBadError } from '../errors.ts';
 import { parseNumber } from '../args.ts';
 
 export type SimpleItem =
-  'UID' | 'FLAGS' | 'INTERNALDATE' | 'RFC822.SIZE' | 'ENVELOPE' | 'BODYSTRUCTURE' | 'BODY' | 'MODSEQ';
+  | 'UID'
+  | 'FLAGS'
+  | 'INTERNALDATE'
+  | 'RFC822.SIZE'
+  | 'ENVELOPE'
+  | 'BODYSTRUCTURE'
+  | 'BODY'
+  | 'MODSEQ'
+  | 'PREVIEW';
 
 export interface SectionSpec {
   /** Part path, [] = whole message. */
@@ -50,6 +61,7 @@ const SIMPLE = new Set<string>([
   'BODYSTRUCTURE',
   'BODY',
   'MODSEQ',
+  'PREVIEW',
 ]);
 
 function whole(): SectionSpec {
@@ -88,6 +100,10 @@ export function parseSection(items: ImapToken[], binary: boolean): SectionSpec {
     label = `${spec} (${fields.join(' ')})`;
   } else if (items.length > 1) throw new ImapBadError('Invalid section');
   return { path, text, fields, label };
+}
+
+function isLazy(t: ImapToken | undefined): boolean {
+  return t?.type === 'atom' && t.value.toUpperCase() === 'LAZY';
 }
 
 function parseItem(tokens: ImapToken[], i: number, out: FetchItem[]): number {
@@ -135,6 +151,11 @@ function parseItem(tokens: ImapToken[], i: number, out: FetchItem[]): number {
     });
   } else if (SIMPLE.has(name)) out.push({ kind: 'simple', name: name as SimpleItem });
   else throw new ImapBadError(`Invalid fetch attribute ${name}`);
+  // RFC 8970 §4: `PREVIEW (LAZY)`. The preview is always made at once, so LAZY changes nothing.
+  if (name === 'PREVIEW' && next?.type === 'list' && isLazy(next.items[0])) {
+    if (!next.items.every(isLazy)) throw new ImapBadError('Invalid PREVIEW modifier');
+    return 2;
+  }
   return 1;
 }
 
