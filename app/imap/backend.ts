@@ -57,6 +57,8 @@ export interface MailboxStatus {
   messages: number;
   /** Messages without \Seen. */
   unseen: number;
+  /** Messages with \Deleted (STATUS DELETED, RFC 9051). */
+  deleted: number;
   uidNext: number;
   uidValidity: number;
   highestModseq: number;

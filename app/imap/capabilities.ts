@@ -2,7 +2,7 @@
 import type { Session } from './session.ts';
 
 export function capabilityList(s: Session): string[] {
-  const caps = ['IMAP4rev1', 'SASL-IR', 'LITERAL+', 'ID', 'ENABLE', 'IDLE'];
+  const caps = ['IMAP4rev1', 'IMAP4rev2', 'SASL-IR', 'LITERAL+', 'ID', 'ENABLE', 'IDLE'];
   if (s.state === 'notAuthenticated') {
     if (s.config.tlsAvailable && !s.transport.secure) caps.push('STARTTLS');
     if (s.loginAllowed) caps.push('AUTH=PLAIN');

@@ -3,6 +3,11 @@ import type { ImapToken } from './wire/types.ts';
 import { ImapBadError } from './errors.ts';
 
 export const SYSTEM_FLAGS = ['\\Answered', '\\Flagged', '\\Deleted', '\\Seen', '\\Draft'];
+/**
+ * Keywords RFC 9051 §2.3.2 defines; an IMAP4rev2 session finds them in FLAGS at SELECT (like every
+ * keyword they are accepted and kept: PERMANENTFLAGS has \*).
+ */
+export const REV2_KEYWORDS = ['$Forwarded', '$MDNSent', '$Junk', '$NotJunk', '$Phishing'];
 const CANON = new Map(SYSTEM_FLAGS.map((f) => [f.toLowerCase(), f]));
 
 /** One flag (system or keyword), canonical case for system flags. */

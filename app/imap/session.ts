@@ -86,8 +86,17 @@ export class Session {
     if (this.selected) this.w.line(`* OK [HIGHESTMODSEQ ${this.selected.highestModseq}] Highest`);
   }
 
+  /**
+   * ENABLE IMAP4rev2 ran (RFC 9051 Appendix A): rev2 semantics for the rest of the session — no
+   * \Recent, SEARCH answered with ESEARCH, UTF-8 mailbox names (see README.md in this folder).
+   */
+  get rev2(): boolean {
+    return this.enabled.has('IMAP4rev2');
+  }
+
+  /** Mailbox names travel as UTF-8 (RFC 6855 UTF8=ACCEPT, or IMAP4rev2 §5.1). */
   get utf8(): boolean {
-    return this.enabled.has('UTF8=ACCEPT');
+    return this.enabled.has('UTF8=ACCEPT') || this.rev2;
   }
 
   /** Login may happen on this connection now (TLS, or plaintext explicitly allowed). */

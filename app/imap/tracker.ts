@@ -44,7 +44,8 @@ export class SelectedMailbox {
   saved: number[] = [];
   /** UIDs that are \Recent in this session (RFC 3501 §2.3.2). */
   readonly recent = new Set<number>();
-  private readonly claims: RecentClaims;
+  /** Null in an IMAP4rev2 session: it has no \Recent, claims none and is told no RECENT. */
+  private claims: RecentClaims | null;
   private readonly recentKey: string;
 
   constructor(
@@ -52,7 +53,8 @@ export class SelectedMailbox {
     id: string,
     readOnly: boolean,
     origin: ChangeOrigin,
-    claims: RecentClaims,
+    claims: RecentClaims | null,
+    keywords: readonly string[] = [],
   ) {
     this.account = account;
     this.id = id;
@@ -75,7 +77,14 @@ export class SelectedMailbox {
     this.highestModseq = snap.highestModseq;
     this.uids = snap.uids;
     this.firstUnseenUid = snap.firstUnseenUid;
-    for (const u of claims.open(this.recentKey, snap.uids, !readOnly)) this.recent.add(u);
+    if (claims) for (const u of claims.open(this.recentKey, snap.uids, !readOnly)) this.recent.add(u);
+    for (const k of keywords) this.keywords.set(k.toLowerCase(), k);
+  }
+
+  /** The session switched to IMAP4rev2 (ENABLE while selected): no \Recent from now on. */
+  stopRecent(): void {
+    this.claims = null;
+    this.recent.clear();
   }
 
   /** Flags as this session shows them: with \Recent for its recent messages. */
@@ -133,9 +142,13 @@ export class SelectedMailbox {
     return this.flagUpdates.size > 0;
   }
 
+  /** Keywords announced so far (lower case → as first seen). */
+  private readonly keywords = new Map<string, string>();
+
   /**
    * RFC 3501 §7.2.6: a keyword must be in a FLAGS response before a FETCH carries it. Keywords are
-   * announced the first time this session is about to send one (SELECT lists the system flags).
+   * announced the first time this session is about to send one (SELECT lists the system flags, and
+   * in an IMAP4rev2 session the keywords of RFC 9051 §2.3.2).
    */
   announceKeywords(w: ResponseWriter, flags: readonly string[]): void {
     let added = false;
@@ -148,9 +161,6 @@ export class SelectedMailbox {
     }
     if (added) writeFlagsResponses(w, [...this.keywords.values()], this.readOnly);
   }
-
-  /** Keywords announced so far (lower case → as first seen). */
-  private readonly keywords = new Map<string, string>();
 
   /** Add new UIDs (ascending) at the end of the view, skipping any not above the last one. */
   private appendUids(add: readonly number[]): void {
@@ -250,10 +260,12 @@ export class SelectedMailbox {
       const before = this.uids.length;
       this.appendUids(added);
       if (this.uids.length !== before) {
-        const told = Array.from(this.uids.subarray(before));
-        for (const u of this.claims.claim(this.recentKey, told, !this.readOnly)) this.recent.add(u);
         w.line(`* ${this.uids.length} EXISTS`);
-        w.line(`* ${this.recent.size} RECENT`);
+        if (this.claims) {
+          const told = Array.from(this.uids.subarray(before));
+          for (const u of this.claims.claim(this.recentKey, told, !this.readOnly)) this.recent.add(u);
+          w.line(`* ${this.recent.size} RECENT`);
+        }
       }
     }
   }

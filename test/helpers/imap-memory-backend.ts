@@ -176,14 +176,17 @@ export class MemoryAccount implements ImapAccount {
   status(id: MailboxId): MailboxStatus {
     const b = this.box(id);
     let unseen = 0;
+    let deleted = 0;
     let size = 0;
     for (const m of b.messages) {
       if (!m.flags.includes('\\Seen')) unseen++;
+      if (m.flags.includes('\\Deleted')) deleted++;
       size += m.raw.length;
     }
     return {
       messages: b.messages.length,
       unseen,
+      deleted,
       uidNext: b.uidNext,
       uidValidity: b.uidValidity,
       highestModseq: b.highestModseq,

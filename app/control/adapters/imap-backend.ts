@@ -293,6 +293,7 @@ class StoreImapAccount implements ImapAccount {
       return {
         messages: s.messages,
         unseen: s.unseen,
+        deleted: s.deleted,
         uidNext: s.uidNext,
         uidValidity: s.uidValidity,
         highestModseq: s.highestModseq,

@@ -3,18 +3,21 @@ import type { CommandSpec } from '../command.ts';
 import { AUTHED } from '../command.ts';
 import { MailboxExistsError } from '../errors.ts';
 import { validateNewName } from '../mailbox-names.ts';
-import { ensureParents, mailboxArg } from './mailbox-arg.ts';
+import { ensureParents, mailboxArgAsSent, oldNameItem } from './mailbox-arg.ts';
+import { listOne } from './list.ts';
 
 export const create: CommandSpec = {
   name: 'CREATE',
   states: AUTHED,
-  handle({ session, args }) {
-    const raw = mailboxArg(session, args);
+  handle({ session, w, args }) {
+    const arg = mailboxArgAsSent(session, args);
     args.end();
-    const name = validateNewName(raw);
+    const name = validateNewName(arg.name);
     const account = session.requireAccount();
     if (name === 'INBOX' || account.getMailbox(name)) throw new MailboxExistsError();
     ensureParents(session, name);
-    account.createMailbox(name);
+    const info = account.createMailbox(name);
+    const oldName = oldNameItem(session, arg);
+    if (oldName) w.line(listOne(session, info, oldName));
   },
 };

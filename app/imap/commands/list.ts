@@ -7,6 +7,7 @@ import type { CommandContext, CommandSpec } from '../command.ts';
 import { AUTHED } from '../command.ts';
 import type { ImapToken } from '../wire/types.ts';
 import type { MailboxInfo } from '../backend.ts';
+import type { Session } from '../session.ts';
 import { ImapBadError, InvalidMailboxNameError } from '../errors.ts';
 import { tokenString } from '../args.ts';
 import { fromWire, listMatcher, toWire } from '../mailbox-names.ts';
@@ -137,11 +138,13 @@ function run(ctx: CommandContext, lsub: boolean): void {
       } else continue;
     }
     if (specialOnly && !e.info?.specialUse && !childInfo) continue;
-    if (!e.info) attrs.push(extended ? '\\NonExistent' : '\\Noselect');
+    // IMAP4rev2 folds LIST-EXTENDED in (RFC 9051 §7.3.1): \NonExistent in every LIST there.
+    if (!e.info) attrs.push(extended || (session.rev2 && !lsub) ? '\\NonExistent' : '\\Noselect');
     if (subscribedOnly && isSubscribed && !lsub) attrs.push('\\Subscribed');
     else if (ret.has('SUBSCRIBED') && isSubscribed) attrs.push('\\Subscribed');
-    // Plain LIST: children and special-use always (as Dovecot); extended: only when asked.
-    if (!lsub && (!extended || ret.has('CHILDREN')))
+    // Plain LIST: children and special-use always (as Dovecot); extended: only when asked, but
+    // always in IMAP4rev2 (RFC 9051 §6.3.9.5 lets a server give child information unasked).
+    if (!lsub && (!extended || ret.has('CHILDREN') || session.rev2))
       attrs.push(e.hasChildren ? '\\HasChildren' : '\\HasNoChildren');
     else if (!lsub && !e.info && e.hasChildren) attrs.push('\\HasChildren');
     if (e.info?.specialUse && (lsub || !extended || ret.has('SPECIAL-USE') || specialOnly))
@@ -150,6 +153,21 @@ function run(ctx: CommandContext, lsub: boolean): void {
     w.line(`* ${listCmd} (${attrs.join(' ')}) "/" ${toWire(name, utf8)}${ext}`);
     if (statusItems && e.info) w.line(statusLine(account, e.info, statusItems, utf8, session.config.recent));
   }
+}
+
+/**
+ * `* LIST` for one mailbox with the attributes a plain LIST gives it (children, special use), and
+ * `ext` (extended data items) after the name: SELECT, CREATE and RENAME in IMAP4rev2 sessions.
+ */
+export function listOne(session: Session, info: MailboxInfo, ext = ''): string {
+  const prefix = info.name + '/';
+  const children = session
+    .requireAccount()
+    .listMailboxes()
+    .some((b) => b.name.startsWith(prefix));
+  const attrs = [children ? '\\HasChildren' : '\\HasNoChildren'];
+  if (info.specialUse) attrs.push(info.specialUse);
+  return `* LIST (${attrs.join(' ')}) "/" ${toWire(info.name, session.utf8)}${ext}`;
 }
 
 export const list: CommandSpec = { name: 'LIST', states: AUTHED, handle: (ctx) => run(ctx, false) };

@@ -6,14 +6,16 @@ import type { CommandSpec } from '../command.ts';
 import { AUTHED } from '../command.ts';
 import { InvalidMailboxNameError, MailboxExistsError } from '../errors.ts';
 import { validateNewName } from '../mailbox-names.ts';
-import { ensureParents, findMailbox, mailboxArg } from './mailbox-arg.ts';
+import { ensureParents, findMailbox, mailboxArg, mailboxArgAsSent, oldNameItem } from './mailbox-arg.ts';
+import { listOne } from './list.ts';
 
 export const rename: CommandSpec = {
   name: 'RENAME',
   states: AUTHED,
-  handle({ session, args }) {
+  handle({ session, w, args }) {
     const from = mailboxArg(session, args);
-    const to = validateNewName(mailboxArg(session, args));
+    const toArg = mailboxArgAsSent(session, args);
+    const to = validateNewName(toArg.name);
     args.end();
     const account = session.requireAccount();
     const src = findMailbox(session, from);
@@ -24,9 +26,12 @@ export const rename: CommandSpec = {
       const dst = account.createMailbox(to);
       const snap = account.openMailbox(src.id);
       if (snap.uids.length) account.move(src.id, snap.uids, dst.id, session);
-      return;
+    } else {
+      account.renameMailbox(src.id, to);
+      if (session.selected?.id === src.id) session.selected.info = { ...session.selected.info, name: to };
     }
-    account.renameMailbox(src.id, to);
-    if (session.selected?.id === src.id) session.selected.info = { ...session.selected.info, name: to };
+    const oldName = oldNameItem(session, toArg);
+    const info = oldName ? account.getMailbox(to) : null;
+    if (oldName && info) w.line(listOne(session, info, oldName));
   },
 };

@@ -1,6 +1,6 @@
 /**
  * SEARCH / UID SEARCH (RFC 3501 §6.4.4) with CHARSET, MODSEQ (RFC 7162 §3.1.5) and ESEARCH
- * `RETURN (MIN MAX COUNT ALL)` (RFC 4731).
+ * `RETURN (MIN MAX COUNT ALL)` (RFC 4731); always ESEARCH in IMAP4rev2 sessions (RFC 9051 §6.4.4).
  */
 import type { CommandSpec } from '../command.ts';
 import { SELECTED } from '../command.ts';
@@ -52,6 +52,9 @@ export const search: CommandSpec = {
       }
       if (ret.size === 0) ret.add('ALL');
       i = 2;
+    } else if (session.rev2) {
+      // RFC 9051 §6.4.4: SEARCH answers ESEARCH, as if RETURN (ALL) was given.
+      ret = new Set(['ALL']);
     }
     const save = ret?.delete('SAVE') ?? false;
     i = skipCharset(tokens, i);

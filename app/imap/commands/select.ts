@@ -11,7 +11,9 @@ import { compressUids, inUidSet, parseSequenceSet, resolveSequenceSet } from '..
 import type { SeqRange } from '../sequence.ts';
 import { flagList } from '../format.ts';
 import { SelectedMailbox, writeFlagsResponses } from '../tracker.ts';
-import { findMailbox, mailboxArg } from './mailbox-arg.ts';
+import { findMailbox, mailboxArgAsSent, oldNameItem } from './mailbox-arg.ts';
+import { listOne } from './list.ts';
+import { REV2_KEYWORDS } from '../flags.ts';
 
 interface Qresync {
   uidValidity: number;
@@ -60,7 +62,7 @@ function resync(ctx: CommandContext, sel: SelectedMailbox, q: Qresync): void {
 
 function open(ctx: CommandContext, readOnly: boolean): Completion {
   const { session, w, args } = ctx;
-  const name = mailboxArg(session, args);
+  const arg = mailboxArgAsSent(session, args);
   const params = args.optionalList();
   args.end();
   let qresync: Qresync | null = null;
@@ -77,23 +79,24 @@ function open(ctx: CommandContext, readOnly: boolean): Completion {
       } else throw new ImapBadError('Unknown SELECT parameter');
     }
   }
-  // RFC 7162 §3.2.11: with QRESYNC enabled, an implicit close is announced.
-  if (session.selected && session.enabled.has('QRESYNC')) w.line('* OK [CLOSED] Previous mailbox closed.');
+  // RFC 7162 §3.2.11 and RFC 9051 §6.3.2: with QRESYNC enabled, or IMAP4rev2, an implicit close
+  // is announced.
+  const rev2 = session.rev2;
+  if (session.selected && (rev2 || session.enabled.has('QRESYNC')))
+    w.line('* OK [CLOSED] Previous mailbox closed.');
   session.deselect();
-  const info = findMailbox(session, name);
-  const sel = new SelectedMailbox(
-    session.requireAccount(),
-    info.id,
-    readOnly,
-    session,
-    session.config.recent,
-  );
+  const info = findMailbox(session, arg.name);
+  const keywords = rev2 ? REV2_KEYWORDS : [];
+  const recent = rev2 ? null : session.config.recent;
+  const sel = new SelectedMailbox(session.requireAccount(), info.id, readOnly, session, recent, keywords);
   session.selected = sel;
   session.state = 'selected';
-  writeFlagsResponses(w, [], readOnly);
+  writeFlagsResponses(w, keywords, readOnly);
   w.line(`* ${sel.exists} EXISTS`);
-  w.line(`* ${sel.recent.size} RECENT`);
-  if (sel.firstUnseenUid !== null) {
+  // IMAP4rev2 (RFC 9051 §6.3.2): no RECENT and no [UNSEEN], a LIST response instead.
+  if (rev2) w.line(listOne(session, info, oldNameItem(session, arg) ?? ''));
+  else w.line(`* ${sel.recent.size} RECENT`);
+  if (!rev2 && sel.firstUnseenUid !== null) {
     const seq = sel.seqOf(sel.firstUnseenUid);
     if (seq) w.line(`* OK [UNSEEN ${seq}] First unseen.`);
   }

@@ -1,11 +1,23 @@
-/** STATUS items (RFC 3501 §6.3.10, CONDSTORE HIGHESTMODSEQ, STATUS=SIZE), shared with LIST-STATUS. */
+/**
+ * STATUS items (RFC 3501 §6.3.10, CONDSTORE HIGHESTMODSEQ, STATUS=SIZE, RFC 9051 §6.3.11 DELETED),
+ * shared with LIST-STATUS.
+ */
 import { RecentClaims } from '../recent.ts';
 import type { ImapToken } from '../wire/types.ts';
 import type { ImapAccount, MailboxInfo } from '../backend.ts';
 import { ImapBadError } from '../errors.ts';
 import { toWire } from '../mailbox-names.ts';
 
-const ITEMS = new Set(['MESSAGES', 'RECENT', 'UIDNEXT', 'UIDVALIDITY', 'UNSEEN', 'HIGHESTMODSEQ', 'SIZE']);
+const ITEMS = new Set([
+  'MESSAGES',
+  'RECENT',
+  'UIDNEXT',
+  'UIDVALIDITY',
+  'UNSEEN',
+  'DELETED',
+  'HIGHESTMODSEQ',
+  'SIZE',
+]);
 
 export function parseStatusItems(tokens: ImapToken[]): string[] {
   if (!tokens.length) throw new ImapBadError('Empty status list');
@@ -36,6 +48,8 @@ export function statusLine(
         return `UIDVALIDITY ${st.uidValidity}`;
       case 'UNSEEN':
         return `UNSEEN ${st.unseen}`;
+      case 'DELETED':
+        return `DELETED ${st.deleted}`;
       case 'HIGHESTMODSEQ':
         return `HIGHESTMODSEQ ${st.highestModseq}`;
       default:

@@ -30,6 +30,8 @@ describe('imapflow client', () => {
     });
     await client.connect();
     try {
+      // imapflow enables IMAP4rev2 when offered: everything below runs with rev2 semantics.
+      assert.ok(client.enabled.has('IMAP4REV2'));
       const list = await client.list();
       const byName = new Map(list.map((m) => [m.path, m]));
       assert.equal(byName.get('Sent')?.specialUse, '\\Sent');

@@ -8,7 +8,7 @@ import { ImapTestClient, PASS, USER, startTestServer } from '../../helpers/imap-
 import type { TestServer } from '../../helpers/imap-transcript.ts';
 import type { Logger } from '../../../app/shared/logger.ts';
 
-const PRE_CAPS = 'IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE';
+const PRE_CAPS = 'IMAP4rev1 IMAP4rev2 SASL-IR LITERAL+ ID ENABLE IDLE';
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
 
 describe('IMAP session basics (plaintext allowed)', () => {

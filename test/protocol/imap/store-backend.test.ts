@@ -92,4 +92,16 @@ describe('IMAP over the encrypted store', () => {
     a.close();
     b.close();
   });
+
+  it('STATUS DELETED (IMAP4rev2) counts \\Deleted from the store', async () => {
+    const c = await login();
+    await c.cmd('c0 SELECT INBOX');
+    await c.cmd('c1 STORE 1:2 +FLAGS.SILENT (\\Deleted)');
+    await c.cmd('c2 STORE 2 -FLAGS.SILENT (\\Deleted)');
+    await c.expect('c3 STATUS INBOX (MESSAGES DELETED)', [
+      '* STATUS INBOX (MESSAGES 3 DELETED 1)',
+      'c3 OK Status completed.',
+    ]);
+    c.close();
+  });
 });
