@@ -110,6 +110,11 @@ export interface MessageRow {
   modseq: number;
   flags: string[];
   internalDate: number;
+  /**
+   * When the message was saved into this mailbox (ms since epoch; RFC 8514 SAVEDATE): the time of
+   * the append, copy or move in, or sync insert — a copy keeps `internalDate` but not this.
+   */
+  saveDate: number;
   /** RFC822.SIZE = byte length of `raw`; never changes. */
   size: number;
   envelope?: string;

@@ -32,6 +32,7 @@ export function capabilityList(s: Session): string[] {
     'UTF8=ACCEPT',
     'STATUS=SIZE',
     'PREVIEW',
+    'SAVEDATE',
   );
   if (s.config.offerCompress && !s.transport.compressed) caps.push('COMPRESS=DEFLATE');
   return caps;

@@ -39,6 +39,8 @@ interface MemMessage {
   modseq: number;
   flags: string[];
   internalDate: number;
+  /** When it was saved into its mailbox (SAVEDATE). */
+  savedAt: number;
   raw: Buffer;
   analysis: MessageAnalysis;
 }
@@ -226,6 +228,7 @@ export class MemoryAccount implements ImapAccount {
         modseq: m.modseq,
         flags: [...m.flags],
         internalDate: m.internalDate,
+        saveDate: m.savedAt,
         size: m.raw.length,
       };
       if (want.analysis) {
@@ -271,6 +274,7 @@ export class MemoryAccount implements ImapAccount {
       modseq: ++b.highestModseq,
       flags: [...lowerSet(flags).values()],
       internalDate,
+      savedAt: Date.now(),
       raw,
       analysis: analyzeMessage(raw),
     };

@@ -343,6 +343,7 @@ class StoreImapAccount implements ImapAccount {
           modseq: r.modseq,
           flags: r.flags,
           internalDate: r.internalDate,
+          saveDate: r.savedAt,
           size: r.size,
         };
         if (want.analysis) {

@@ -1,6 +1,6 @@
 /**
  * FETCH / UID FETCH (RFC 3501 §6.4.5, §6.4.8; RFC 3516 BINARY; RFC 7162 MODSEQ, CHANGEDSINCE;
- * RFC 8970 PREVIEW).
+ * RFC 8970 PREVIEW; RFC 8514 SAVEDATE).
  * Reads rows in batches from the backend (one synchronous call per batch), writes big literals as
  * Buffers, and waits for the socket only between batches when it is full.
  */
@@ -170,6 +170,9 @@ function writeRow(w: ResponseWriter, seq: number, row: MessageRow, plans: Plan[]
           break;
         case 'INTERNALDATE':
           s += 'INTERNALDATE ' + internalDate(row.internalDate);
+          break;
+        case 'SAVEDATE':
+          s += 'SAVEDATE ' + internalDate(row.saveDate);
           break;
         case 'RFC822.SIZE':
           s += 'RFC822.SIZE ' + row.size;

@@ -1,6 +1,6 @@
 /**
  * FETCH attribute parsing (RFC 3501 §6.4.5, RFC 3516 BINARY, RFC 7162 MODSEQ / CHANGEDSINCE,
- * RFC 8970 PREVIEW).
+ * RFC 8970 PREVIEW, RFC 8514 SAVEDATE).
  */
 import type { ImapToken } from '../wire/types.ts';
 import { ImapBadError } from '../errors.ts';
@@ -15,7 +15,8 @@ export type SimpleItem =
   | 'BODYSTRUCTURE'
   | 'BODY'
   | 'MODSEQ'
-  | 'PREVIEW';
+  | 'PREVIEW'
+  | 'SAVEDATE';
 
 export interface SectionSpec {
   /** Part path, [] = whole message. */
@@ -62,6 +63,7 @@ const SIMPLE = new Set<string>([
   'BODY',
   'MODSEQ',
   'PREVIEW',
+  'SAVEDATE',
 ]);
 
 function whole(): SectionSpec {

@@ -28,7 +28,7 @@ function needs(k: SearchKey, n: Needs): void {
       break;
     case 'date':
       n.meta = true;
-      if (k.sent) n.header = true;
+      if (k.of === 'sent') n.header = true;
       break;
     case 'addr':
       n.headers = true;
@@ -169,7 +169,11 @@ function test(k: SearchKey, uid: number, row: MessageRow | undefined, env: Env):
       return false;
     }
     case 'date':
-      return dateMatch(k.op, k.sent ? sentDay(row!) : dayOf(row!.internalDate), k.day);
+      return dateMatch(
+        k.op,
+        k.of === 'sent' ? sentDay(row!) : dayOf(k.of === 'saved' ? row!.saveDate : row!.internalDate),
+        k.day,
+      );
     case 'age':
       return k.older ? row!.internalDate < k.cutoff : row!.internalDate >= k.cutoff;
     case 'size':

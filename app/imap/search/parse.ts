@@ -1,4 +1,4 @@
-/** SEARCH key parsing (RFC 3501 §6.4.4, RFC 7162 MODSEQ). */
+/** SEARCH key parsing (RFC 3501 §6.4.4, RFC 7162 MODSEQ, RFC 8514 SAVED*). */
 import type { ImapToken } from '../wire/types.ts';
 import { ImapBadError, ImapNoError } from '../errors.ts';
 import { parseNumber, tokenString } from '../args.ts';
@@ -18,7 +18,8 @@ export type SearchKey =
   | { k: 'addr'; field: 'from' | 'to' | 'cc' | 'bcc' | 'subject'; value: string }
   | { k: 'header'; field: string; value: string }
   | { k: 'text'; field: 'body' | 'text'; value: string }
-  | { k: 'date'; sent: boolean; op: 'before' | 'on' | 'since'; day: number }
+  /** BEFORE/ON/SINCE on INTERNALDATE, SENT* on the Date header, SAVED* on the save date (RFC 8514). */
+  | { k: 'date'; of: 'internal' | 'sent' | 'saved'; op: 'before' | 'on' | 'since'; day: number }
   /** WITHIN (RFC 5032): INTERNALDATE older than, or within, `cutoff` (ms; now minus the interval). */
   | { k: 'age'; older: boolean; cutoff: number }
   | { k: 'size'; larger: boolean; n: number }
@@ -101,7 +102,7 @@ function key(c: Cursor): SearchKey {
     case 'BEFORE':
     case 'ON':
     case 'SINCE':
-      return { k: 'date', sent: false, op: name.toLowerCase() as 'on', day: parseDate(c.str()) };
+      return { k: 'date', of: 'internal', op: name.toLowerCase() as 'on', day: parseDate(c.str()) };
     case 'OLDER':
     case 'YOUNGER':
       return {
@@ -112,7 +113,14 @@ function key(c: Cursor): SearchKey {
     case 'SENTBEFORE':
     case 'SENTON':
     case 'SENTSINCE':
-      return { k: 'date', sent: true, op: name.slice(4).toLowerCase() as 'on', day: parseDate(c.str()) };
+      return { k: 'date', of: 'sent', op: name.slice(4).toLowerCase() as 'on', day: parseDate(c.str()) };
+    case 'SAVEDBEFORE':
+    case 'SAVEDON':
+    case 'SAVEDSINCE':
+      return { k: 'date', of: 'saved', op: name.slice(5).toLowerCase() as 'on', day: parseDate(c.str()) };
+    // RFC 8514 §4.3: every mailbox here keeps save dates
+    case 'SAVEDATESUPPORTED':
+      return { k: 'all' };
     case 'LARGER':
       return { k: 'size', larger: true, n: parseNumber(c.atom()) };
     case 'SMALLER':

@@ -44,6 +44,8 @@ export interface MessageMeta {
   internalDate: number;
   size: number;
   blobId: number;
+  /** When the message was saved into this mailbox (append, copy or move in, sync, import): SAVEDATE. */
+  savedAt: number;
 }
 
 export interface MessageDetail extends MessageMeta {
@@ -117,6 +119,7 @@ interface MetaRow {
   internal_date: number;
   size: number;
   blob_id: number;
+  saved_at: number;
 }
 
 interface DetailRow extends MetaRow {
@@ -126,7 +129,8 @@ interface DetailRow extends MetaRow {
   parts: string;
 }
 
-const META_COLS = 'm.id, m.uid, m.modseq, m.flags, m.keywords, m.internal_date, m.size, m.blob_id';
+const META_COLS =
+  'm.id, m.uid, m.modseq, m.flags, m.keywords, m.internal_date, m.size, m.blob_id, m.saved_at';
 const DETAIL_COLS = `${META_COLS}, b.envelope, b.body_structure, b.body, b.parts`;
 
 function metaFrom(r: MetaRow): MessageMeta {
@@ -138,6 +142,7 @@ function metaFrom(r: MetaRow): MessageMeta {
     internalDate: r.internal_date,
     size: r.size,
     blobId: r.blob_id,
+    savedAt: r.saved_at,
   };
 }
 
@@ -209,6 +214,7 @@ export class MessagesRepo {
       const mb = this.#mailbox(mailboxId);
       const modseq = mb.highestmodseq + 1;
       let uid = mb.uidnext;
+      const now = Date.now();
       const out: InsertResult[] = [];
       for (const m of msgs) {
         const blobId = this.#insertBlob(m.raw, m.analysis, m.sha256, m.packedBody);
@@ -217,9 +223,10 @@ export class MessagesRepo {
           uid,
           modseq,
           m.flags ?? [],
-          m.internalDate ?? Date.now(),
+          m.internalDate ?? now,
           m.raw.length,
           blobId,
+          now,
         );
         if (m.remote) this.#mapRemote(id, mb.account_id, m.remote);
         if (origin === 'local') this.#pending.enqueue(mb.account_id, { kind: 'append', mailboxId, uid });
@@ -246,14 +253,16 @@ export class MessagesRepo {
       if (rows.length === 0) return [];
       const modseq = dst.highestmodseq + 1;
       let uid = dst.uidnext;
+      // a copy keeps the internal date and is saved into the target now
+      const now = Date.now();
       const pairs: Array<[number, number]> = [];
       for (const r of rows) {
         this.#s
           .prepare(
-            `INSERT INTO messages (mailbox_id, uid, modseq, flags, keywords, internal_date, size, blob_id)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+            `INSERT INTO messages (mailbox_id, uid, modseq, flags, keywords, internal_date, size, blob_id, saved_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           )
-          .run(dstMailboxId, uid, modseq, r.flags, r.keywords, r.internal_date, r.size, r.blob_id);
+          .run(dstMailboxId, uid, modseq, r.flags, r.keywords, r.internal_date, r.size, r.blob_id, now);
         if (origin === 'local') {
           // Where the original is on the same provider, the provider copies it (same bytes).
           const source = src.account_id === dst.account_id ? this.#remoteOf(r.id) : null;
@@ -469,9 +478,9 @@ export class MessagesRepo {
   ): FetchedRow[] {
     if (uids.length === 0) return [];
     const sorted = isSortedUnique(uids) ? uids : [...new Set(uids)].sort((a, b) => a - b);
-    // Rows come as arrays (cheaper than objects); columns: META_COLS (0..7), then each group asked for.
+    // Rows come as arrays (cheaper than objects); columns: META_COLS (0..8), then each group asked for.
     let cols = META_COLS;
-    let at = 8;
+    let at = 9;
     const analysisAt = want.analysis ? at : -1;
     if (want.analysis) {
       cols += ', b.envelope, b.body_structure, b.body, b.parts';
@@ -536,6 +545,7 @@ export class MessagesRepo {
         internalDate: r[5] as number,
         size: r[6] as number,
         blobId: r[7] as number,
+        savedAt: r[8] as number,
       };
       if (analysisAt >= 0) {
         o.envelope = r[analysisAt] as string;
@@ -878,14 +888,25 @@ export class MessagesRepo {
     internalDate: number,
     size: number,
     blobId: number,
+    savedAt: number,
   ): number {
     const f = packFlags(flags);
     const res = this.#s
       .prepare(
-        `INSERT INTO messages (mailbox_id, uid, modseq, flags, keywords, internal_date, size, blob_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO messages (mailbox_id, uid, modseq, flags, keywords, internal_date, size, blob_id, saved_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(mailboxId, uid, modseq, f.bits, joinKeywords(f.keywords), Math.trunc(internalDate), size, blobId);
+      .run(
+        mailboxId,
+        uid,
+        modseq,
+        f.bits,
+        joinKeywords(f.keywords),
+        Math.trunc(internalDate),
+        size,
+        blobId,
+        savedAt,
+      );
     return Number(res.lastInsertRowid);
   }
 

@@ -54,6 +54,20 @@ function insertV1Message(s: Store, mailboxId: number, raw: Buffer, uid = 1): voi
   s.db.prepare('UPDATE mailboxes SET uidnext = ?, highestmodseq = 1 WHERE id = ?').run(uid + 1, mailboxId);
 }
 
+/**
+ * Messages inserted by today's code into a store whose schema predates save dates (migration 7):
+ * the column the code writes is there only for the insert.
+ */
+function insertBeforeSaveDates(
+  s: Store,
+  mailboxId: number,
+  msgs: Parameters<Store['messages']['insertBatch']>[1],
+): void {
+  s.db.exec('ALTER TABLE messages ADD COLUMN saved_at INTEGER NOT NULL DEFAULT 0');
+  s.messages.insertBatch(mailboxId, msgs, 'sync');
+  s.db.exec('ALTER TABLE messages DROP COLUMN saved_at');
+}
+
 describe('store migrations', () => {
   const t = tempDir();
   after(t.cleanup);
@@ -222,7 +236,7 @@ describe('migration 5: summary header blocks', () => {
       const raw = Buffer.from(h + '\r\nbody\r\n', 'latin1');
       return { raw, analysis: analyzeMessage(raw), flags: [] };
     });
-    s.messages.insertBatch(box.id, [...before, ...tricky], 'sync');
+    insertBeforeSaveDates(s, box.id, [...before, ...tricky]);
     // what a version-4 store holds: the same, less the summaries
     s.db.exec('DROP TABLE message_summaries');
     s.db.pragma('user_version = 4');
@@ -262,10 +276,10 @@ describe('migration 5: summary header blocks', () => {
     const a = s.mailboxes.create(acc.id, 'INBOX');
     const b = s.mailboxes.create(acc.id, 'Archive');
     const flagSets = [[], ['\\Seen'], ['\\Deleted'], ['\\Seen', '\\Deleted'], ['\\Flagged', 'custom']];
-    s.messages.insertBatch(
+    insertBeforeSaveDates(
+      s,
       a.id,
       Array.from({ length: 30 }, (_, i) => msg(`old ${i}`, 'x'.repeat(i * 7), flagSets[i % flagSets.length])),
-      'sync',
     );
     s.close();
 
@@ -325,6 +339,36 @@ describe('migration 5: summary header blocks', () => {
     up.mailboxes.delete(b.id);
     assert.deepEqual({ messages: up.mailboxes.status(a.id).messages }, { messages: slow(a.id).messages });
     assert.throws(() => up.mailboxes.status(b.id), /mailbox/);
+    up.close();
+  });
+});
+
+describe('migration 7: save dates', () => {
+  const t = tempDir();
+  after(t.cleanup);
+
+  it('gives messages stored before it their internal date; new rows, copies and moves the time they came in', async () => {
+    const dir = join(t.dir, 'saved');
+    const s = await newStore(dir, { migrations: MIGRATIONS.filter((m) => m.version <= 6) });
+    const acc = testAccount(s, 'd@example.org');
+    const box = s.mailboxes.create(acc.id, 'INBOX');
+    const old = Date.UTC(2020, 0, 1, 10);
+    insertBeforeSaveDates(s, box.id, [{ ...msg('old', 'body'), internalDate: old }]);
+    s.close();
+
+    const up = await reopen(dir, { migrations: MIGRATIONS });
+    assert.equal(schemaVersion(up.db), latestVersion(MIGRATIONS));
+    assert.equal(up.messages.get(box.id, 1)!.savedAt, old);
+    const before = Date.now();
+    const [added] = up.messages.insertBatch(box.id, [{ ...msg('new', 'body'), internalDate: old }], 'sync');
+    const other = up.mailboxes.create(acc.id, 'Other');
+    up.messages.copy(box.id, [1], other.id, 'sync');
+    up.messages.move(box.id, [added!.uid], other.id, 'sync');
+    const after = Date.now();
+    const rows = up.messages.fetchRows(other.id, [1, 2], {});
+    for (const r of [up.messages.get(box.id, 1)!, ...rows]) assert.equal(r.internalDate, old);
+    for (const r of rows) assert.ok(r.savedAt >= before && r.savedAt <= after, `saved at ${r.savedAt}`);
+    assert.equal(up.messages.get(box.id, 1)!.savedAt, old, 'the original keeps its save date');
     up.close();
   });
 });
