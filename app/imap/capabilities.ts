@@ -21,6 +21,7 @@ export function capabilityList(s: Session): string[] {
     'CONDSTORE',
     'QRESYNC',
     'ESEARCH',
+    'ESORT',
     'WITHIN',
     'SEARCHRES',
     'SORT',

@@ -1,12 +1,14 @@
 /**
  * SORT / UID SORT (RFC 5256 §3): ARRIVAL CC DATE FROM SIZE SUBJECT TO, and DISPLAYFROM DISPLAYTO
- * (RFC 5957 SORT=DISPLAY), each optionally REVERSE.
+ * (RFC 5957 SORT=DISPLAY), each optionally REVERSE; ESORT (RFC 5267 §3): `RETURN (MIN MAX COUNT
+ * ALL SAVE)` answered with ESEARCH in sort order; MODSEQ (RFC 7162 §3.1.5).
  */
 import type { CommandSpec } from '../command.ts';
 import { SELECTED } from '../command.ts';
 import type { MessageRow } from '../backend.ts';
 import { ImapBadError } from '../errors.ts';
-import { parseKeys, skipCharset } from '../search/parse.ts';
+import { parseKeys, skipCharset, usesModseq } from '../search/parse.ts';
+import { parseReturn, writeReturn } from '../search/results.ts';
 import { runSearch } from '../search/evaluate.ts';
 import { displaySortValue } from '../../mime/header-index.ts';
 
@@ -53,8 +55,14 @@ export const sort: CommandSpec = {
   states: SELECTED,
   uid: true,
   allowsExpunge: (uid) => uid,
-  async handle({ session, w, args, uid }) {
+  async handle({ session, w, args, uid, tag }) {
     const sel = session.requireSelected();
+    // ESORT (RFC 5267 §3): `SORT RETURN (options) (criteria) charset keys`.
+    const first = args.peek();
+    const ret =
+      first?.type === 'atom' && first.value.toUpperCase() === 'RETURN'
+        ? parseReturn([args.next(), args.next('RETURN options')])!.ret
+        : null;
     const crit = args.list('sort criteria');
     const keys: Array<{ key: string; reverse: boolean }> = [];
     let reverse = false;
@@ -73,9 +81,11 @@ export const sort: CommandSpec = {
     if (!tokens.length) throw new ImapBadError('Missing charset');
     const i = skipCharset([{ type: 'atom', value: 'CHARSET' }, ...tokens], 0) - 1;
     const display = keys.some((k) => k.key.startsWith('DISPLAY'));
+    const key = parseKeys(tokens.slice(i));
+    if (ret?.has('SAVE')) sel.saved = [];
     const res = await runSearch(
       sel,
-      parseKeys(tokens.slice(i)),
+      key,
       display ? { headers: true, header: true, headerFields: ['FROM', 'TO'] } : { headers: true },
       () => session.state !== 'logout',
     );
@@ -97,6 +107,23 @@ export const sort: CommandSpec = {
       }
       return a.seq - b.seq;
     });
-    w.line(`* SORT${list.map((x) => ' ' + (uid ? x.uid : x.seq)).join('')}`);
+    const modseq = usesModseq(key);
+    if (modseq) session.enableCondstore();
+    if (ret) {
+      writeReturn(
+        w,
+        sel,
+        tag,
+        uid,
+        list.map((x) => x.uid),
+        ret,
+        modseq,
+        res.highestModseq,
+      );
+      return;
+    }
+    // RFC 7162 §3.1.5: with a MODSEQ key, the highest mod-sequence of the matches follows.
+    const mod = modseq && list.length ? ` (MODSEQ ${res.highestModseq})` : '';
+    w.line(`* SORT${list.map((x) => ' ' + (uid ? x.uid : x.seq)).join('')}${mod}`);
   },
 };
