@@ -23,7 +23,7 @@ const APP_ALLOWED = {
 /**
  * Top-level files of app/: what each may import (layers, and other top-level files by name).
  * index.ts is the composition root, host.ts the control host around it, cli.ts the command.
- * A new top-level file must be added here. `import type` of app/control/contract.ts is allowed everywhere.
+ * A new top-level file must be added here.
  */
 const ROOT_ALLOWED = {
   'app/index.ts': ['shared', 'config', 'mime', 'crypto', 'keys', 'store', 'imap', 'smtp', 'sync', 'control'],
@@ -171,13 +171,10 @@ for (const file of walk(join(root, 'app'))) {
     if (!layer) {
       const allowedRoot = ROOT_ALLOWED[r] ?? [];
       const ok = tlayer === '(root)' ? allowedRoot.includes(target) : allowedRoot.includes(tlayer);
-      if (!ok && !(typeOnly && target.replace(/\.ts$/, '') === 'app/control/contract'))
-        problems.push(`${r}: ${r} may not import ${target} (allowed: ${allowedRoot.join(', ')})`);
+      if (!ok) problems.push(`${r}: ${r} may not import ${target} (allowed: ${allowedRoot.join(', ')})`);
       continue;
     }
     if (tlayer === layer) continue;
-    // The control contract is the shared vocabulary: its types may be imported from any layer.
-    if (typeOnly && target.replace(/\.ts$/, '') === 'app/control/contract') continue;
     const allowed = APP_ALLOWED[layer];
     if (!allowed) {
       problems.push(`${r}: unknown layer app/${layer} (add it to scripts/check-layering.mjs)`);
@@ -232,6 +229,68 @@ for (const dir of ['app', 'native', 'renderer']) {
     for (const { spec } of importsOf(file)) {
       if (spec === 'electron' && dir !== 'renderer')
         problems.push(`${rel(file)}: only main/ imports electron`);
+    }
+  }
+}
+
+// No import cycles inside app/ (type-only imports count too: a cycle means two modules own one job).
+{
+  const files = walk(join(root, 'app'));
+  const edges = new Map(
+    files.map((f) => [
+      f,
+      importsOf(f)
+        .filter(({ spec }) => spec.startsWith('.'))
+        .map(({ spec }) => resolveSpec(f, spec))
+        .filter((t) => t && t.startsWith(join(root, 'app') + sep)),
+    ]),
+  );
+  // Tarjan's strongly connected components, iterative (linear in modules + imports).
+  let next = 0;
+  const index = new Map();
+  const low = new Map();
+  const onStack = new Set();
+  const stack = [];
+  for (const start of files) {
+    if (index.has(start)) continue;
+    const work = [[start, 0]];
+    index.set(start, next);
+    low.set(start, next++);
+    stack.push(start);
+    onStack.add(start);
+    while (work.length) {
+      const top = work[work.length - 1];
+      const [v, i] = top;
+      const out = edges.get(v) ?? [];
+      if (i < out.length) {
+        top[1]++;
+        const w = out[i];
+        if (!index.has(w)) {
+          index.set(w, next);
+          low.set(w, next++);
+          stack.push(w);
+          onStack.add(w);
+          work.push([w, 0]);
+        } else if (onStack.has(w)) low.set(v, Math.min(low.get(v), index.get(w)));
+        continue;
+      }
+      work.pop();
+      if (work.length) {
+        const parent = work[work.length - 1][0];
+        low.set(parent, Math.min(low.get(parent), low.get(v)));
+      }
+      if (low.get(v) !== index.get(v)) continue;
+      const component = [];
+      let w;
+      do {
+        w = stack.pop();
+        onStack.delete(w);
+        component.push(rel(w));
+      } while (w !== v);
+      if (component.length > 1)
+        problems.push(
+          `import cycle: ${component.sort().join(' <-> ')} (move the shared part into its own module)`,
+        );
     }
   }
 }

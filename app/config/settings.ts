@@ -1,6 +1,32 @@
-/** Settings schema and defaults. Values are validated at every boundary (control API, CLI). */
+/**
+ * Settings: the schema is the one definition (the type is inferred from it), with defaults.
+ * Values are validated at every boundary (control API, CLI).
+ */
 import { z } from 'zod';
-import type { Settings } from '../control/contract.ts';
+
+const port = z.number().int().min(0).max(65535);
+
+const settingsSchema = z.object({
+  encryptPolicy: z.enum(['when-possible', 'always', 'never']),
+  sign: z.boolean(),
+  attachKey: z.boolean(),
+  encryptAtRest: z.boolean(),
+  uploadEncryptedToSelf: z.boolean(),
+  fileSentCopies: z.boolean(),
+  imapPort: port,
+  smtpPort: port,
+  /** How local clients reach the servers: STARTTLS on the plain ports, or implicit TLS. */
+  tlsMode: z.enum(['starttls', 'tls']),
+  allowPlaintextLoopback: z.boolean(),
+  /** Offer COMPRESS=DEFLATE (RFC 4978) on the local IMAP server (applies at the next start). */
+  imapCompress: z.boolean(),
+  startAtLogin: z.boolean(),
+  /** How long a send waits for WKD / keys.openpgp.org before going on without the key. */
+  keyLookupTimeoutMs: z.number().int().min(100).max(60000),
+});
+
+export type Settings = z.infer<typeof settingsSchema>;
+export type EncryptPolicy = Settings['encryptPolicy'];
 
 export const DEFAULT_SETTINGS: Settings = {
   encryptPolicy: 'when-possible',
@@ -18,26 +44,7 @@ export const DEFAULT_SETTINGS: Settings = {
   keyLookupTimeoutMs: 5000,
 };
 
-const port = z.number().int().min(0).max(65535);
-
-export const settingsPatchSchema = z
-  .object({
-    encryptPolicy: z.enum(['when-possible', 'always', 'never']),
-    sign: z.boolean(),
-    attachKey: z.boolean(),
-    encryptAtRest: z.boolean(),
-    uploadEncryptedToSelf: z.boolean(),
-    fileSentCopies: z.boolean(),
-    imapPort: port,
-    smtpPort: port,
-    tlsMode: z.enum(['starttls', 'tls']),
-    allowPlaintextLoopback: z.boolean(),
-    imapCompress: z.boolean(),
-    startAtLogin: z.boolean(),
-    keyLookupTimeoutMs: z.number().int().min(100).max(60000),
-  })
-  .partial()
-  .strict();
+export const settingsPatchSchema = settingsSchema.partial().strict();
 
 /** Where the settings live in the store's key/value table. */
 export const SETTINGS_KEY = 'bridge.settings';

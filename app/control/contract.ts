@@ -7,36 +7,21 @@
  * The renderer may only `import type` from this file.
  */
 
+// Types owned by the layer that produces them, re-exported here as the control vocabulary.
+export type { Settings, EncryptPolicy } from '../config/settings.ts';
+export type { LogLine } from '../config/logging.ts';
+export type { KeySource, KeyTrust, KeySummary, KeyChangeWarning } from '../keys/types.ts';
+export type { ConnectionState, FolderProgress, SyncProgress, FolderRepair } from '../sync/types.ts';
+import type { Settings } from '../config/settings.ts';
+import type { LogLine } from '../config/logging.ts';
+import type { KeyChangeWarning, KeySummary, KeyTrust } from '../keys/types.ts';
+import type { ConnectionState, SyncProgress, RepairReport as FolderRepairs } from '../sync/types.ts';
+
 export type SecurityMode = 'starttls' | 'tls' | 'none';
-export type EncryptPolicy = 'when-possible' | 'always' | 'never';
 
 export interface HostPort {
   host: string;
   port: number;
-}
-
-export type ConnectionState =
-  'offline' | 'connecting' | 'online' | 'auth-failed' | 'tls-failed' | 'error' | 'paused';
-
-export interface FolderProgress {
-  name: string;
-  total: number;
-  synced: number;
-}
-
-export interface SyncProgress {
-  phase: 'idle' | 'initial' | 'incremental';
-  messagesTotal: number;
-  messagesSynced: number;
-  bytesSynced: number;
-  /** Seconds, when an estimate exists. */
-  eta: number | null;
-  folders: FolderProgress[];
-  /**
-   * False until every folder's size is known (a new account, or before the first listing):
-   * totals and percentages are then incomplete and should be shown as indeterminate.
-   */
-  sizesKnown: boolean;
 }
 
 export interface AccountStatus {
@@ -124,37 +109,6 @@ export interface ClientCredentials {
   caPem: string;
 }
 
-export type KeySource = 'own' | 'manual' | 'autocrypt' | 'gossip' | 'attached' | 'wkd' | 'vks' | 'hkp';
-export type KeyTrust = 'unverified' | 'verified';
-
-export interface KeySummary {
-  email: string;
-  fingerprint: string;
-  own: boolean;
-  source: KeySource;
-  trust: KeyTrust;
-  created: string;
-  expires: string | null;
-  revoked: boolean;
-  /** Own keys only: true until the user exported the secret key or made a Setup Message. */
-  needsBackup?: boolean;
-  /**
-   * Contacts' keys only: 'active' = the key mail to this address is encrypted to; 'pending' = a
-   * different key seen later, not used until the user accepts the key change; 'superseded' = an
-   * earlier key, replaced.
-   */
-  use?: 'active' | 'pending' | 'superseded';
-}
-
-export interface KeyChangeWarning {
-  id: string;
-  email: string;
-  oldFingerprint: string;
-  newFingerprint: string;
-  source: KeySource;
-  seenAt: string;
-}
-
 export interface ImportResult {
   imported: number;
   skipped: number;
@@ -186,56 +140,9 @@ export interface OutboxItem {
   createdAt: string;
 }
 
-export interface Settings {
-  encryptPolicy: EncryptPolicy;
-  sign: boolean;
-  attachKey: boolean;
-  encryptAtRest: boolean;
-  uploadEncryptedToSelf: boolean;
-  fileSentCopies: boolean;
-  imapPort: number;
-  smtpPort: number;
-  tlsMode: 'starttls' | 'tls';
-  allowPlaintextLoopback: boolean;
-  /** Offer COMPRESS=DEFLATE (RFC 4978) on the local IMAP server (applies at the next start). */
-  imapCompress: boolean;
-  startAtLogin: boolean;
-  keyLookupTimeoutMs: number;
-}
-
-export interface LogLine {
-  time: string;
-  level: 'debug' | 'info' | 'warn' | 'error';
-  msg: string;
-  module?: string;
-  /** The account the line is about, when it names one. */
-  account?: string;
-  /** The event's other fields as text (error, port, mailbox, ...); never secrets or content. */
-  fields?: Record<string, string>;
-}
-
-/** What `repairAccount` found and did in one folder (numbers of messages). */
-export interface FolderRepair {
-  folder: string;
-  /** Messages at the provider. */
-  provider: number;
-  /** Local copies whose stored bytes were checked. */
-  checked: number;
-  /** New at the provider (fetched as a normal sync does). */
-  fetched: number;
-  /** Missing locally: fetched again from the provider. */
-  refetched: number;
-  /** Damaged locally: written again from the provider. */
-  repaired: number;
-  /** Damaged and not restorable (no provider copy, or a local change of it still waits). */
-  unrepaired: number;
-  /** Dropped locally because the provider no longer has them (the normal sync's rule). */
-  dropped: number;
-}
-
-export interface RepairReport {
+/** What `repairAccount` found and did, folder by folder. */
+export interface RepairReport extends FolderRepairs {
   email: string;
-  folders: FolderRepair[];
 }
 
 export interface ReportOptions {

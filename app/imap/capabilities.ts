@@ -1,7 +1,14 @@
 /** CAPABILITY lists, before and after login. */
-import type { Session } from './session.ts';
 
-export function capabilityList(s: Session): string[] {
+/** What the list depends on (a Session provides it). */
+export interface CapabilitySource {
+  readonly state: string;
+  readonly loginAllowed: boolean;
+  readonly config: { readonly tlsAvailable: boolean; readonly offerCompress: boolean };
+  readonly transport: { readonly secure: boolean; readonly compressed: boolean };
+}
+
+export function capabilityList(s: CapabilitySource): string[] {
   const caps = ['IMAP4rev1', 'IMAP4rev2', 'SASL-IR', 'LITERAL+', 'ID', 'ENABLE', 'IDLE'];
   if (s.state === 'notAuthenticated') {
     if (s.config.tlsAvailable && !s.transport.secure) caps.push('STARTTLS');

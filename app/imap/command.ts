@@ -1,9 +1,9 @@
 /** The shape of one IMAP command handler (one file per command under commands/). */
 import type { Args } from './args.ts';
-import type { Session } from './session.ts';
+import type { Session, SessionState } from './session.ts';
 import type { ResponseWriter } from './writer.ts';
 
-export type SessionState = 'notAuthenticated' | 'authenticated' | 'selected' | 'logout';
+export type { SessionState };
 
 export const ANY: readonly SessionState[] = ['notAuthenticated', 'authenticated', 'selected'];
 export const AUTHED: readonly SessionState[] = ['authenticated', 'selected'];

@@ -14,6 +14,7 @@ import type { LiteralBudget, WireLimits } from './wire/limits.ts';
 import { ResponseWriter } from './writer.ts';
 import type { OutputSink } from './writer.ts';
 import { Session } from './session.ts';
+import { execute } from './dispatcher.ts';
 import type { SessionConfig, Transport } from './session.ts';
 
 export interface ConnectionOptions {
@@ -180,7 +181,7 @@ export class Connection implements Transport {
           const wasAuthed = this.session.state !== 'notAuthenticated';
           // most commands finish synchronously: their reply goes out without a trip through the
           // microtask queue
-          const running = this.session.execute(ev.command);
+          const running = execute(this.session, ev.command);
           if (running) await running;
           if (!wasAuthed && this.session.state !== 'notAuthenticated' && !this.ended) {
             this.socket.setTimeout(this.options.idleTimeoutMs);

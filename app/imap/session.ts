@@ -1,22 +1,18 @@
 /**
- * One client's IMAP session: the RFC 3501 state machine (not authenticated → authenticated →
- * selected → logout) and the dispatcher. Each command lives in commands/<name>.ts; the dispatcher
- * checks the state, runs the handler, tells the client queued mailbox changes when the RFC allows,
- * and writes the tagged reply. Errors become NO/BAD in one place (error-map.ts).
+ * One client's IMAP session: the RFC 3501 state (not authenticated → authenticated → selected →
+ * logout), the login, the selected mailbox and what the client enabled. Commands run through
+ * dispatcher.ts; each lives in commands/<name>.ts.
  */
 import type { ImapAccount, ImapBackend } from './backend.ts';
-import type { CommandContext, CommandSpec, Completion, SessionState } from './command.ts';
-import type { ParsedCommand } from './wire/types.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { LoginThrottle } from './throttle.ts';
-import { Args } from './args.ts';
 import { ImapBadError } from './errors.ts';
-import { formatReply, mapError } from './error-map.ts';
-import { COMMANDS } from './commands/index.ts';
 import type { SelectedMailbox } from './tracker.ts';
 import type { ResponseWriter } from './writer.ts';
 import { capabilityList } from './capabilities.ts';
 import type { RecentClaims } from './recent.ts';
+
+export type SessionState = 'notAuthenticated' | 'authenticated' | 'selected' | 'logout';
 
 export interface SessionConfig {
   backend: ImapBackend;
@@ -112,82 +108,6 @@ export class Session {
     this.w.line(`* OK [CAPABILITY ${this.capabilities()}] Lockbridge ready.`);
   }
 
-  /**
-   * Called once per parsed command, strictly in order. A handler that answers synchronously (most
-   * do: SELECT, FETCH, STORE, SEARCH, ...) is finished before this returns, and nothing is
-   * returned; otherwise the promise of the command's end.
-   */
-  execute(cmd: ParsedCommand): Promise<void> | void {
-    const { tag } = cmd;
-    let name = cmd.command;
-    let args = cmd.args;
-    let uid = false;
-    if (name === 'UID') {
-      const sub = args[0];
-      if (!sub || sub.type !== 'atom') {
-        this.w.line(`${tag} BAD Missing UID command`);
-        return;
-      }
-      uid = true;
-      name = sub.value.toUpperCase();
-      args = args.slice(1);
-    }
-    const spec: CommandSpec | undefined = COMMANDS.get(name);
-    if (!spec || (uid && !spec.uid)) {
-      this.w.line(`${tag} BAD Unknown command${uid ? ' after UID' : ''}`);
-      return;
-    }
-    if (!spec.states.includes(this.state)) {
-      this.w.line(`${tag} BAD ${stateError(this.state, spec)}`);
-      return;
-    }
-    const ctx: CommandContext = { session: this, w: this.w, tag, args: new Args(args), uid, name };
-    let done: Completion | void | Promise<Completion | void>;
-    try {
-      done = spec.handle(ctx);
-    } catch (err) {
-      this.failed(ctx, spec, err);
-      return;
-    }
-    if (done instanceof Promise) {
-      return done.then(
-        (d) => this.completed(ctx, spec, d),
-        (err: unknown) => this.failed(ctx, spec, err),
-      );
-    }
-    this.completed(ctx, spec, done);
-  }
-
-  private completed(ctx: CommandContext, spec: CommandSpec, done: Completion | void): void {
-    if (this.state === 'logout' || done?.replied) return;
-    const { tag, uid, name } = ctx;
-    this.flushUpdates(spec.allowsExpunge ? spec.allowsExpunge(uid) : true);
-    const code = done?.code ? `[${done.code}] ` : '';
-    const text = done?.text ?? `${uid ? 'UID ' : ''}${titleCase(name)} completed.`;
-    this.w.line(`${tag} OK ${code}${text}`);
-    if (this.selected?.reset) this.endForReset();
-  }
-
-  private failed(ctx: CommandContext, spec: CommandSpec, err: unknown): void {
-    const reply = mapError(err);
-    const cut = !this.w.atLineStart;
-    // pino's err serializer keeps the stack
-    if (reply.internal || cut) this.logger.error({ err, command: ctx.name }, 'IMAP command failed');
-    if (cut) {
-      // A response was cut in the middle: the stream can no longer be trusted.
-      this.w.crlf();
-      this.w.line('* BYE Internal error, closing the connection.');
-      this.close();
-      return;
-    }
-    this.flushUpdates(spec.allowsExpunge ? spec.allowsExpunge(ctx.uid) : true);
-    this.w.line(formatReply(ctx.tag, reply));
-    if (this.closeAfterReply) {
-      this.w.line(`* BYE ${this.closeAfterReply}`);
-      this.close();
-    }
-  }
-
   /** Tell the client queued mailbox changes (untagged EXISTS / EXPUNGE / FETCH FLAGS). */
   flushUpdates(allowExpunge: boolean): void {
     const sel = this.selected;
@@ -235,16 +155,4 @@ export class Session {
     this.deselect();
     this.state = 'logout';
   }
-}
-
-function titleCase(s: string): string {
-  return s.charAt(0) + s.slice(1).toLowerCase();
-}
-
-function stateError(state: SessionState, spec: CommandSpec): string {
-  const name = spec.name;
-  if (state === 'notAuthenticated') return `${name} not allowed now: please log in first.`;
-  if (state === 'authenticated' && spec.states.includes('selected'))
-    return `${name} not allowed now: no mailbox selected.`;
-  return `${name} not allowed in this state.`;
 }

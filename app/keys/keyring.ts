@@ -4,7 +4,7 @@
  * import, summaries for the control API / CLI, and contact settings.
  */
 import type * as openpgp from 'openpgp';
-import type { KeyChangeWarning, KeySummary } from '../control/contract.ts';
+import type { KeyChangeWarning, KeySummary } from './types.ts';
 import { UserError } from '../shared/errors.ts';
 import { canonicalAddress } from './address.ts';
 import { ContactKeys, type RecordOutcome } from './contact-keys.ts';

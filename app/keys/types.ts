@@ -9,9 +9,36 @@
  * Conventions: e-mail addresses are canonical (see address.ts: lowercased, IDNA domain);
  * fingerprints are uppercase hex without spaces; times are ms since the epoch.
  */
-import type { KeySource, KeyTrust } from '../control/contract.ts';
+export type KeySource = 'own' | 'manual' | 'autocrypt' | 'gossip' | 'attached' | 'wkd' | 'vks' | 'hkp';
+export type KeyTrust = 'unverified' | 'verified';
 
-export type { KeySource, KeyTrust };
+export interface KeySummary {
+  email: string;
+  fingerprint: string;
+  own: boolean;
+  source: KeySource;
+  trust: KeyTrust;
+  created: string;
+  expires: string | null;
+  revoked: boolean;
+  /** Own keys only: true until the user exported the secret key or made a Setup Message. */
+  needsBackup?: boolean;
+  /**
+   * Contacts' keys only: 'active' = the key mail to this address is encrypted to; 'pending' = a
+   * different key seen later, not used until the user accepts the key change; 'superseded' = an
+   * earlier key, replaced.
+   */
+  use?: 'active' | 'pending' | 'superseded';
+}
+
+export interface KeyChangeWarning {
+  id: string;
+  email: string;
+  oldFingerprint: string;
+  newFingerprint: string;
+  source: KeySource;
+  seenAt: string;
+}
 
 export type PreferEncrypt = 'mutual' | 'nopreference';
 

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { ImapFlow, MessageStructureObject } from 'imapflow';
 import type { MirroredFolder } from './folders.ts';
-import type { SyncContext } from './mailbox-sync.ts';
+import type { SyncContext } from './context.ts';
 import { cleanFlags } from './inbound.ts';
 import type { EncryptForUpload } from './types.ts';
 import { ProviderError } from './remote/errors.ts';

@@ -9,32 +9,13 @@
  */
 import { leaveMailbox } from './remote/mailbox-ops.ts';
 import type { FetchMessageObject, ImapFlow } from 'imapflow';
-import type { Store } from '../store/store.ts';
 import { holdSmallCache } from '../store/cache-hold.ts';
-import type { Logger } from '../shared/logger.ts';
 import type { MirroredFolder } from './folders.ts';
 import { cleanFlags, commitBatch, prepareInbound, type FetchedMessage } from './inbound.ts';
-import type { ProgressTracker } from './progress.ts';
-import type { SyncQueries } from './queries.ts';
 import { remapAfterUidValidityChange } from './uid-remap.ts';
 import { batchBySize, toUidSet } from './uid-range.ts';
-import type { MailboxSyncState, ProcessInbound } from './types.ts';
-
-export interface SyncContext {
-  store: Store;
-  q: SyncQueries;
-  accountId: number;
-  email: string;
-  logger: Logger;
-  processInbound: ProcessInbound;
-  batchMessages: number;
-  batchBytes: number;
-  progress: ProgressTracker;
-  /** True when the engine wants the current work to stop at the next batch boundary. */
-  interrupted(): boolean;
-  /** Called after each committed batch of new local messages. */
-  onStored(mailbox: string, count: number, bytes: number): void;
-}
+import type { MailboxSyncState } from './types.ts';
+import type { SyncContext } from './context.ts';
 
 export interface MailboxPassResult {
   fetched: number;

@@ -14,7 +14,8 @@
 import type { ImapFlow } from 'imapflow';
 import type { MirroredFolder } from './folders.ts';
 import { cleanFlags, prepareInbound, type PreparedMessage } from './inbound.ts';
-import { internalDateOf, listUids, runBatches, syncMailbox, type SyncContext } from './mailbox-sync.ts';
+import { internalDateOf, listUids, runBatches, syncMailbox } from './mailbox-sync.ts';
+import type { SyncContext } from './context.ts';
 import { leaveMailbox } from './remote/mailbox-ops.ts';
 import { batchBySize, toUidSet } from './uid-range.ts';
 import type { FolderRepair, MailboxSyncState } from './types.ts';

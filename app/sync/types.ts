@@ -5,7 +5,7 @@
 import type { PendingChange } from '../store/repos/pending-changes.ts';
 
 export type { PendingChange } from '../store/repos/pending-changes.ts';
-/** Same shapes as app/control/contract.ts (sync may not import control; kept structurally equal). */
+/** The provider connection as the UI shows it (re-exported by app/control/contract.ts). */
 export type ConnectionState =
   'offline' | 'connecting' | 'online' | 'auth-failed' | 'tls-failed' | 'error' | 'paused';
 

@@ -8,7 +8,7 @@
 import type { ImapFlow } from 'imapflow';
 import { cleanFlags, commitBatch, prepareInbound, type PreparedMessage } from './inbound.ts';
 import type { MirroredFolder } from './folders.ts';
-import type { SyncContext } from './mailbox-sync.ts';
+import type { SyncContext } from './context.ts';
 import type { MappedMessage } from './queries.ts';
 import { batchBySize, toUidSet } from './uid-range.ts';
 import { messageIdKey } from './message-id.ts';

@@ -15,6 +15,7 @@ import { CommandReader } from '../../../app/imap/wire/command-reader.ts';
 import type { ReaderEvent } from '../../../app/imap/wire/types.ts';
 import { Session } from '../../../app/imap/session.ts';
 import type { SessionConfig, Transport } from '../../../app/imap/session.ts';
+import { execute } from '../../../app/imap/dispatcher.ts';
 import { RecentClaims } from '../../../app/imap/recent.ts';
 import { ResponseWriter } from '../../../app/imap/writer.ts';
 import type { OutputSink } from '../../../app/imap/writer.ts';
@@ -186,7 +187,7 @@ async function step(conn: FuzzConnection): Promise<StepResult> {
   const { tag, command, args } = ev.command;
   const t = performance.now();
   await withTimeout(
-    Promise.resolve(conn.session.execute(ev.command)),
+    Promise.resolve(execute(conn.session, ev.command)),
     COMMAND_TIMEOUT_MS,
     `${tag} ${command}`,
   );

@@ -107,6 +107,17 @@ describe('npm run layering', () => {
       plant: (d) => add(d, 'app/imap/flags.ts', "import { SyncManager } from '../sync/manager.ts';"),
       expect: /app\/imap may not import app\/sync/,
     },
+    {
+      name: 'a lower layer importing the control contract, even for types only',
+      plant: (d) =>
+        add(d, 'app/config/paths.ts', "import type { BridgeStatus } from '../control/contract.ts';"),
+      expect: /app\/config\/paths\.ts: app\/config may not import app\/control/,
+    },
+    {
+      name: 'an import cycle made of a type-only import',
+      plant: (d) => add(d, 'app/sync/progress.ts', "import type { SyncContext } from './context.ts';"),
+      expect: /import cycle: app\/sync\/context\.ts <-> app\/sync\/progress\.ts/,
+    },
   ];
 
   for (const c of cases)

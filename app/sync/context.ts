@@ -1,0 +1,22 @@
+/** What one sync pass over an account's mailboxes works with (built by the engine for each pass). */
+import type { Store } from '../store/store.ts';
+import type { Logger } from '../shared/logger.ts';
+import type { ProgressTracker } from './progress.ts';
+import type { SyncQueries } from './queries.ts';
+import type { ProcessInbound } from './types.ts';
+
+export interface SyncContext {
+  store: Store;
+  q: SyncQueries;
+  accountId: number;
+  email: string;
+  logger: Logger;
+  processInbound: ProcessInbound;
+  batchMessages: number;
+  batchBytes: number;
+  progress: ProgressTracker;
+  /** True when the engine wants the current work to stop at the next batch boundary. */
+  interrupted(): boolean;
+  /** Called after each committed batch of new local messages. */
+  onStored(mailbox: string, count: number, bytes: number): void;
+}
