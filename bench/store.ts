@@ -307,7 +307,9 @@ export async function run(opts: { smoke: boolean; log: (line: string) => void })
     ]);
     t0 = performance.now();
     let n = 0;
-    for (const d of store.messages.iterateDetail(box.id, uids)) n += d.envelope.length > 0 ? 1 : 0;
+    for (let i = 0; i < uids.length; i += 1000)
+      for (const d of store.messages.fetchRows(box.id, uids.slice(i, i + 1000), { analysis: true }))
+        n += d.envelope!.length > 0 ? 1 : 0;
     rows.push([
       'FETCH scan (ENVELOPE+BODYSTRUCTURE)',
       `${fmt((n / (performance.now() - t0)) * 1000)} msg/s`,
@@ -316,7 +318,7 @@ export async function run(opts: { smoke: boolean; log: (line: string) => void })
     t0 = performance.now();
     let bytes = 0;
     for (const uid of uids.slice(0, Math.min(uids.length, 5000)))
-      bytes += store.messages.rawByUid(box.id, uid)!.length;
+      bytes += store.messages.raw(store.messages.get(box.id, uid)!.blobId).length;
     const rawMs = performance.now() - t0;
     rows.push([
       'raw body reads',
@@ -325,7 +327,9 @@ export async function run(opts: { smoke: boolean; log: (line: string) => void })
     ]);
     t0 = performance.now();
     let h = 0;
-    for (const row of store.messages.iterateHeaders(box.id)) if (row.subject.includes('budget')) h++;
+    for (let i = 0; i < uids.length; i += 1000)
+      for (const row of store.messages.fetchRows(box.id, uids.slice(i, i + 1000), { headers: true }))
+        if (row.headers!.subject.includes('budget')) h++;
     rows.push([
       'header-index scan (SUBJECT)',
       `${fmt((uids.length / (performance.now() - t0)) * 1000)} msg/s`,

@@ -123,7 +123,7 @@ async function childMain(mode: string, home: string, accountId: number): Promise
   if (memTimer) clearInterval(memTimer);
   await engine.stop();
   let messages = 0;
-  for (const mb of store.mailboxes.list(accountId)) messages += store.messages.count(mb.id);
+  for (const mb of store.mailboxes.list(accountId)) messages += store.mailboxes.status(mb.id).messages;
   store.close();
   await pool?.close();
   clearInterval(sampler);

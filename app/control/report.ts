@@ -281,6 +281,7 @@ export async function buildReport(src: ReportSources): Promise<ReportFile> {
       messages: h.messages,
       pendingChanges: h.pendingChanges,
       outbox: h.outbox,
+      searchBacklog: h.searchBacklog,
       folders: h.folders.map((f) => ({
         account: emailOf.get(f.accountId) ?? String(f.accountId),
         name: f.specialUse ? f.name : r.field('folder', f.name),

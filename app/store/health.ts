@@ -19,6 +19,8 @@ export interface StoreHealth {
   folders: FolderCount[];
   pendingChanges: number;
   outbox: number;
+  /** Messages not yet in the full-text index (searches check them directly, at a cost). */
+  searchBacklog: number;
 }
 
 /** Runs the integrity check (the whole database is read: seconds for a large store) and counts. */
@@ -43,6 +45,7 @@ export function storeHealth(store: Store, maxErrors = 100): StoreHealth {
     folders,
     pendingChanges: one('SELECT count(*) AS n FROM pending_changes'),
     outbox: one('SELECT count(*) AS n FROM outbox'),
+    searchBacklog: store.messages.ftsBacklog(),
   };
 }
 

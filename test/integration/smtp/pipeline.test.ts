@@ -336,7 +336,7 @@ describe('outgoing pipeline: per-recipient encryption, Bcc copies, relay', () =>
     assert.match(row.lastError ?? '', /550.*User unknown/);
     const inbox = store.mailboxes.getByName(accountId, 'INBOX')!;
     const uids = store.messages.uids(inbox.id);
-    const notice = store.messages.rawByUid(inbox.id, uids[uids.length - 1]!)!.toString();
+    const notice = store.messages.raw(store.messages.get(inbox.id, uids.at(-1)!)!.blobId).toString();
     assert.match(notice, /^Subject: Undelivered: to a ghost\r$/m);
     assert.match(notice, /nobody@example\.net/);
     assert.match(notice, /User unknown/);
@@ -394,7 +394,7 @@ describe('outgoing pipeline: per-recipient encryption, Bcc copies, relay', () =>
 
   it('files a Sent copy only when the client does not append its own (fileSentCopies)', async () => {
     const box = sentMailbox(store, accountId);
-    const count = () => store.messages.count(box.id);
+    const count = () => store.mailboxes.status(box.id).messages;
     const t = client();
     // setting off: nothing filed
     await t.sendMail({
@@ -423,7 +423,7 @@ describe('outgoing pipeline: per-recipient encryption, Bcc copies, relay', () =>
     assert.equal(count(), n0 + 1);
     assert.ok(sentCopyExists(store, box.id, '<m-filed@example.org>'));
     const uids = store.messages.uids(box.id);
-    const filed = store.messages.rawByUid(box.id, uids[uids.length - 1]!)!.toString();
+    const filed = store.messages.raw(store.messages.get(box.id, uids.at(-1)!)!.blobId).toString();
     assert.match(filed, /^Bcc: dave@example\.com\r$/m);
     assert.match(filed, /^Subject: filed by lockbridge\r$/m);
     // the client appends its own copy within the grace period: no second copy

@@ -91,7 +91,7 @@ describe('a full disk under the data directory', { skip: isRoot ? false : 'needs
     assert.deepEqual([imap.status, imap.code, imap.internal], ['NO', 'OVERQUOTA', false]);
     assert.equal(replyFor(refused).code, 452);
     // Stored mail is still read, and the database is intact.
-    assert.equal(store.messages.count(inbox.id) >= 1, true);
+    assert.equal(store.mailboxes.status(inbox.id).messages >= 1, true);
     assert.equal(store.db.pragma('integrity_check', { simple: true }), 'ok');
 
     rmSync(filler);

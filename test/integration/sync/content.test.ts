@@ -101,7 +101,7 @@ function servedBySubject(subject: string): string {
 test('every kind of message is stored as the client must see it', async () => {
   await engine.whenSynced(120_000);
   const inbox = local.store.mailboxes.getByName(local.accountId, 'INBOX')!;
-  assert.equal(local.store.messages.count(inbox.id), 6);
+  assert.equal(local.store.mailboxes.status(inbox.id).messages, 6);
 
   const p1 = servedBySubject('plain one');
   assert.match(p1, /X-Lockbridge-Encryption: none/);

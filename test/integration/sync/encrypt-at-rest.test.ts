@@ -170,7 +170,7 @@ test('a full quota stops the conversion with a clear status and keeps every mess
     const plain = remote.filter((m) => !/multipart\/encrypted/i.test(m.raw));
     assert.ok(plain.length > 0, 'the quota should have stopped the conversion');
     const inbox = local.store.mailboxes.getByName(local.accountId, 'INBOX')!;
-    assert.equal(local.store.messages.count(inbox.id), 8);
+    assert.equal(local.store.mailboxes.status(inbox.id).messages, 8);
   } finally {
     await local.close();
     await p.close();

@@ -36,7 +36,7 @@ test('one engine per account; a new account starts syncing, a removed one stops'
       await until(() => m.engine('bob@example.test') !== null, 5000, 'bob engine');
       await m.engine('bob@example.test')!.whenSynced(30_000);
       const inbox = local.store.mailboxes.getByName(acc.id, 'INBOX')!;
-      assert.equal(local.store.messages.count(inbox.id), 1);
+      assert.equal(local.store.mailboxes.status(inbox.id).messages, 1);
       assert.ok(events.includes('bob@example.test:connection'));
       local.store.accounts.remove(acc.id);
       await until(() => m.engine('bob@example.test') === null, 5000, 'bob engine stopped');

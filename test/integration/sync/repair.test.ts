@@ -42,7 +42,7 @@ function localBySubject(): Map<string, { uid: number; flags: string[]; raw: Buff
   for (const uid of bridge.store.messages.uids(mb)) {
     const m = bridge.store.messages.get(mb, uid)!;
     const subject = bridge.store.messages.headers(m.blobId)!.subject;
-    out.set(subject, { uid, flags: [...m.flags].sort(), raw: bridge.store.messages.rawByUid(mb, uid)! });
+    out.set(subject, { uid, flags: [...m.flags].sort(), raw: bridge.store.messages.raw(m.blobId) });
   }
   return out;
 }
@@ -143,7 +143,11 @@ test('repair restores a damaged and a deleted local copy from the provider and c
     .prepare('DELETE FROM messages WHERE mailbox_id = ? AND uid = ?')
     .run(mb, original.get('B-deleted')!.uid);
   assert.throws(
-    () => assert.deepEqual(bridge.store.messages.rawByUid(mb, a.uid), original.get('A-damaged')!.raw),
+    () =>
+      assert.deepEqual(
+        bridge.store.messages.raw(bridge.store.messages.get(mb, a.uid)!.blobId),
+        original.get('A-damaged')!.raw,
+      ),
     'A is damaged',
   );
 

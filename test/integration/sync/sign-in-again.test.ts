@@ -28,7 +28,7 @@ async function connection(): Promise<string> {
 function localCount(): number {
   const id = bridge.store.accounts.getByEmail(ME)!.id;
   const inbox = bridge.store.mailboxes.list(id).find((m) => m.name === 'INBOX');
-  return inbox ? bridge.store.messages.count(inbox.id) : 0;
+  return inbox ? bridge.store.mailboxes.status(inbox.id).messages : 0;
 }
 
 before(async () => {

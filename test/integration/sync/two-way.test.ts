@@ -34,7 +34,7 @@ test('initial sync mirrors folders (special-use) and every message', async () =>
   await engine.whenSynced(60_000);
   const { store, accountId } = local;
   const inbox = store.mailboxes.getByName(accountId, 'INBOX')!;
-  assert.equal(store.messages.count(inbox.id), 120);
+  assert.equal(store.mailboxes.status(inbox.id).messages, 120);
   assert.equal(store.mailboxes.getByName(accountId, 'Sent')?.specialUse, '\\Sent');
   assert.equal(store.mailboxes.getByName(accountId, 'Trash')?.specialUse, '\\Trash');
   assert.deepEqual(localSubjects(store, accountId, 'Sent'), ['sent one']);
@@ -51,9 +51,9 @@ test('initial sync mirrors folders (special-use) and every message', async () =>
 test('IDLE push: mail delivered through Postfix reaches the local store quickly', async () => {
   const { store, accountId } = local;
   const inbox = store.mailboxes.getByName(accountId, 'INBOX')!;
-  const before = store.messages.count(inbox.id);
+  const before = store.mailboxes.status(inbox.id).messages;
   await p.deliver(msg(2000, { subject: 'pushed' }), { to: [alice] });
-  await until(() => store.messages.count(inbox.id) === before + 1, 120_000, 'the pushed message');
+  await until(() => store.mailboxes.status(inbox.id).messages === before + 1, 120_000, 'the pushed message');
   assert.ok(localSubjects(store, accountId, 'INBOX').includes('pushed'));
 });
 
@@ -196,7 +196,7 @@ test('an upload interrupted after APPEND is found by its token on retry, not upl
   await engine.whenSynced(30_000);
   assert.deepEqual(await remoteSubjects(p, alice, 'Drafts'), ['half uploaded']);
   assert.ok(store.remoteMap.forMessage(id));
-  assert.equal(store.messages.count(drafts.id), 1);
+  assert.equal(store.mailboxes.status(drafts.id).messages, 1);
 });
 
 test('deleted at the provider while flagged here: the message is kept and uploaded again', async () => {

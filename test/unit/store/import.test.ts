@@ -135,7 +135,10 @@ describe('import pipeline', () => {
     );
     assert.equal(raws[2]!.toString(), 'From: carol@example.org\r\nSubject: third\r\n\r\nLine\r\nbare lf\r\n');
     assert.equal(rows[1]!.internalDate, Date.UTC(2026, 10, 24, 11, 30, 5));
-    assert.equal(s.messages.getDetail(box.id, rows[0]!.uid)!.envelope.includes('"first"'), true);
+    assert.equal(
+      s.messages.fetchRows(box.id, [rows[0]!.uid], { analysis: true })[0]!.envelope!.includes('"first"'),
+      true,
+    );
     const last = seen[seen.length - 1]!;
     assert.equal(last.count, 3);
     assert.equal(last.bytes, last.totalBytes);
@@ -175,7 +178,7 @@ describe('import pipeline', () => {
     assert.deepEqual(res, { imported: 151, skipped: 0, errors: [] });
     const box = s.mailboxes.getByName(accountId, 'Many')!;
     const rows = s.messages.metaFor(box.id, s.messages.uids(box.id));
-    assert.ok(s.messages.getDetail(box.id, rows[0]!.uid)!.parts.length > 8000);
+    assert.ok(s.messages.fetchRows(box.id, [rows[0]!.uid], { analysis: true })[0]!.parts!.length > 8000);
     const raw = s.messages.raw(rows[150]!.blobId).toString();
     assert.equal(raw, `From: n149@example.org\r\nSubject: n149\r\n\r\n${'body line\r\n'.repeat(349)}`);
   });

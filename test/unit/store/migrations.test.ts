@@ -96,7 +96,7 @@ describe('store migrations', () => {
     assert.deepEqual(s2.db.prepare('SELECT nickname FROM accounts').get(), {
       nickname: 'nick-m@example.org',
     });
-    assert.equal(s2.messages.count(box.id), 1);
+    assert.equal(s2.mailboxes.status(box.id).messages, 1);
     s2.close();
   });
 

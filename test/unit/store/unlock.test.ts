@@ -47,7 +47,7 @@ describe('store unlocking', () => {
     assert.equal(statSync(dir).mode & 0o777, 0o700);
     assert.equal(statSync(join(dir, 'keywrap.json')).mode & 0o777, 0o600);
     const s2 = await reopen(dir);
-    assert.equal(s2.messages.count(inbox.id), 1);
+    assert.equal(s2.mailboxes.status(inbox.id).messages, 1);
     assert.equal(s2.db.pragma('page_size', { simple: true }), 16384);
     assert.equal(s2.db.pragma('journal_mode', { simple: true }), 'wal');
     assert.equal(s2.db.pragma('foreign_keys', { simple: true }), 1);

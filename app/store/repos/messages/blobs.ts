@@ -1,0 +1,196 @@
+/**
+ * The stored bytes of messages, written once and shared by copies: the analysis and header index
+ * (`message_blobs`), the header block (`message_heads`), the summary fields' lines
+ * (`message_summaries`) and the packed body (`message_raw`); reads by blob, integrity checks and
+ * lookups by content.
+ */
+import { createHash } from 'node:crypto';
+import { summaryHeader } from '../../../mime/header-fields.ts';
+import type { MessageAnalysis } from '../../../mime/types.ts';
+import { NotFoundError } from '../../../shared/errors.ts';
+import type { StoreDb } from '../../sql.ts';
+import { headerEnd, joinRaw, packBody, packBodyAsync, type PackedBody } from '../raw-codec.ts';
+import { HEADER_COLS, headersFrom, type HeaderDbRow, type HeaderFields, type NewMessage } from './rows.ts';
+
+export class MessageBlobs {
+  readonly #s: StoreDb;
+  readonly #compress: boolean;
+
+  constructor(s: StoreDb, compressBodies: boolean) {
+    this.#s = s;
+    this.#compress = compressBodies;
+  }
+
+  /** Whether new message bodies are stored deflated. */
+  get compressBodies(): boolean {
+    return this.#compress;
+  }
+
+  /**
+   * The message with its body already packed (off the main thread when big), for a caller that
+   * inserts it next: insertBatch then only writes (it packs in its transaction otherwise).
+   */
+  async prepack(m: NewMessage): Promise<NewMessage> {
+    if (m.packedBody || !this.#compress) return m;
+    return { ...m, packedBody: await packBodyAsync(m.raw.subarray(headerEnd(m.raw, m.analysis))) };
+  }
+
+  /** Stores a message's bytes and analysis (inside the caller's transaction); returns the blob id. */
+  insert(raw: Buffer, a: MessageAnalysis, sha256?: Buffer, prepacked?: PackedBody): number {
+    const h = a.headers;
+    const res = this.#s
+      .prepare(
+        `INSERT INTO message_blobs (size, sha256, envelope, body_structure, body, parts, subject, from_display,
+           to_display, cc_display, bcc_display, from_addr, to_addr, cc_addr, date, message_id, in_reply_to, refs, base_subject)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        raw.length,
+        sha256 ?? createHash('sha256').update(raw).digest(),
+        a.envelope,
+        a.bodyStructure,
+        a.body,
+        JSON.stringify(a.parts),
+        h.subject,
+        h.from,
+        h.to,
+        h.cc,
+        h.bcc,
+        h.fromAddr,
+        h.toAddr,
+        h.ccAddr,
+        h.date,
+        h.messageId,
+        h.inReplyTo,
+        JSON.stringify(h.references),
+        h.baseSubject,
+      );
+    const blobId = Number(res.lastInsertRowid);
+    const split = headerEnd(raw, a);
+    const body = raw.subarray(split);
+    const packed = prepacked ?? this.#pack(body);
+    // The header block lives in message_heads (dense pages for header-only FETCH, migration 4).
+    this.#s
+      .prepare("INSERT INTO message_raw (blob_id, compression, head, body) VALUES (?, ?, x'', ?)")
+      .run(blobId, packed.compression, packed.data);
+    const head = raw.subarray(0, split);
+    this.#s.prepare('INSERT INTO message_heads (blob_id, head) VALUES (?, ?)').run(blobId, head);
+    // The fields clients list folders with, apart (migration 5): a header sync reads only these.
+    this.#s
+      .prepare('INSERT INTO message_summaries (blob_id, head) VALUES (?, ?)')
+      .run(blobId, summaryHeader(head));
+    this.#s.prepare('INSERT INTO fts_queue (blob_id) VALUES (?)').run(blobId);
+    return blobId;
+  }
+
+  /** The raw bytes of a blob (exactly as served). */
+  raw(blobId: number): Buffer {
+    const r = this.#s
+      .prepare<{ compression: number; head: Buffer; body: Buffer }>(
+        'SELECT mr.compression, h.head, mr.body FROM message_raw mr JOIN message_heads h ON h.blob_id = mr.blob_id WHERE mr.blob_id = ?',
+      )
+      .get(blobId);
+    if (!r) throw new NotFoundError(`message blob ${blobId}`);
+    return joinRaw(r.head, r.compression, r.body);
+  }
+
+  /**
+   * Whether a blob's stored bytes are whole: they can be read and decoded, and their length and
+   * SHA-256 are the ones recorded at insert (repair finds local copies damaged behind our back).
+   */
+  intact(blobId: number): boolean {
+    const b = this.#s
+      .prepare<{ size: number; sha256: Buffer }>('SELECT size, sha256 FROM message_blobs WHERE id = ?')
+      .get(blobId);
+    if (!b) return false;
+    let raw: Buffer;
+    try {
+      raw = this.raw(blobId);
+    } catch {
+      return false;
+    }
+    return raw.length === b.size && createHash('sha256').update(raw).digest().equals(b.sha256);
+  }
+
+  /**
+   * Writes a damaged blob's bytes again, in place (every message sharing it keeps its UID): only
+   * with exactly the bytes recorded (same SHA-256), so what clients were served does not change;
+   * false (nothing written) for other bytes.
+   */
+  restoreRaw(blobId: number, m: NewMessage): boolean {
+    const raw = m.raw;
+    const b = this.#s
+      .prepare<{ sha256: Buffer }>('SELECT sha256 FROM message_blobs WHERE id = ?')
+      .get(blobId);
+    if (!b) throw new NotFoundError(`message blob ${blobId}`);
+    if (!createHash('sha256').update(raw).digest().equals(b.sha256)) return false;
+    const split = headerEnd(raw, m.analysis);
+    const head = raw.subarray(0, split);
+    const packed = m.packedBody ?? this.#pack(raw.subarray(split));
+    this.#s.write(() => {
+      this.#s
+        .prepare(
+          `INSERT INTO message_raw (blob_id, compression, head, body) VALUES (?, ?, x'', ?)
+           ON CONFLICT(blob_id) DO UPDATE SET compression = excluded.compression, head = x'', body = excluded.body`,
+        )
+        .run(blobId, packed.compression, packed.data);
+      this.#s
+        .prepare(
+          'INSERT INTO message_heads (blob_id, head) VALUES (?, ?) ON CONFLICT(blob_id) DO UPDATE SET head = excluded.head',
+        )
+        .run(blobId, head);
+      this.#s
+        .prepare(
+          'INSERT INTO message_summaries (blob_id, head) VALUES (?, ?) ON CONFLICT(blob_id) DO UPDATE SET head = excluded.head',
+        )
+        .run(blobId, summaryHeader(head));
+    });
+    return true;
+  }
+
+  /** The raw header block (through the blank line), read without touching the body. */
+  header(blobId: number): Buffer {
+    const r = this.#s
+      .prepare<{ head: Buffer }>('SELECT head FROM message_heads WHERE blob_id = ?')
+      .get(blobId);
+    if (!r) throw new NotFoundError(`message blob ${blobId}`);
+    return r.head;
+  }
+
+  /** The header index of a blob (subject, addresses, date, Message-ID, ...). */
+  headers(blobId: number): HeaderFields | null {
+    const r = this.#s
+      .prepare<HeaderDbRow>(`SELECT ${HEADER_COLS} FROM message_blobs b WHERE b.id = ?`)
+      .get(blobId);
+    return r ? headersFrom(r) : null;
+  }
+
+  /**
+   * Blobs of an account's messages whose Message-ID is `messageId` (`<...>`, as the header index
+   * keeps it), at most `limit` (the message_id index; e.g. "is this a reply to encrypted mail?").
+   */
+  blobsWithMessageId(accountId: number, messageId: string, limit: number): number[] {
+    return this.#s
+      .prepare<number>(
+        `SELECT DISTINCT b.id FROM message_blobs b JOIN messages m ON m.blob_id = b.id
+         JOIN mailboxes x ON x.id = m.mailbox_id WHERE b.message_id = ? AND x.account_id = ? LIMIT ?`,
+      )
+      .pluck()
+      .all(messageId, accountId, limit) as unknown as number[];
+  }
+
+  /** A message in the mailbox with exactly these bytes (by SHA-256), if any. */
+  findBySha256(mailboxId: number, sha256: Buffer): number | null {
+    return (
+      this.#s
+        .prepare<{ uid: number }>(
+          'SELECT m.uid FROM message_blobs b CROSS JOIN messages m ON m.blob_id = b.id WHERE b.sha256 = ? AND m.mailbox_id = ? LIMIT 1',
+        )
+        .get(sha256, mailboxId)?.uid ?? null
+    );
+  }
+
+  #pack(body: Buffer): PackedBody {
+    return this.#compress ? packBody(body) : { compression: 0, data: body };
+  }
+}

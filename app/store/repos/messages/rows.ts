@@ -1,0 +1,227 @@
+/**
+ * What the message repositories share: the row shapes and column lists of `messages` and the
+ * header index, their conversion to the public types, UID-list lookups, and the mailbox counters
+ * (UIDNEXT, HIGHESTMODSEQ) every write advances.
+ */
+import type { MessageAnalysis, MimePart } from '../../../mime/types.ts';
+import { UserError } from '../../../shared/errors.ts';
+import { flagsToList } from '../../flags.ts';
+import type { StoreDb } from '../../sql.ts';
+import type { RemoteRef } from '../pending-changes.ts';
+import type { PackedBody } from '../raw-codec.ts';
+
+export interface NewMessage {
+  /** Exactly the bytes served (CRLF line endings). */
+  raw: Buffer;
+  analysis: MessageAnalysis;
+  flags?: readonly string[];
+  /** ms since the epoch; default now */
+  internalDate?: number;
+  /** SHA-256 of raw, when the caller already computed it. */
+  sha256?: Buffer;
+  /** The body (raw after headerEnd) already packed by packBody (e.g. in an import worker). */
+  packedBody?: PackedBody;
+  /** For messages that came from the provider (sync). */
+  remote?: RemoteRef & { contentHash?: Buffer };
+}
+
+export interface MessageMeta {
+  id: number;
+  uid: number;
+  modseq: number;
+  flags: string[];
+  internalDate: number;
+  size: number;
+  blobId: number;
+  /** When the message was saved into this mailbox (append, copy or move in, sync, import): SAVEDATE. */
+  savedAt: number;
+}
+
+export interface HeaderFields {
+  subject: string;
+  from: string;
+  to: string;
+  cc: string;
+  bcc: string;
+  fromAddr: string;
+  toAddr: string;
+  ccAddr: string;
+  date: number | null;
+  messageId: string | null;
+  inReplyTo: string | null;
+  references: string[];
+  baseSubject: string;
+}
+
+export interface FetchedRow extends MessageMeta {
+  envelope?: string;
+  bodyStructure?: string;
+  body?: string;
+  parts?: MimePart[];
+  headers?: HeaderFields;
+  /**
+   * The raw header block (through the blank line); with `summary` (and neither `head` nor `raw`)
+   * the summary block instead: only the lines of SUMMARY_FIELDS (app/mime/header-fields.ts).
+   */
+  head?: Buffer;
+  /** The whole raw message (head || decoded body), when asked for with `raw`. */
+  raw?: Buffer;
+  /** Byte length of the header block within `raw` (= parts[''].bodyStart). */
+  headLength?: number;
+}
+
+export class MailboxGoneError extends UserError {
+  override name = 'MailboxGoneError';
+}
+
+export interface MetaRow {
+  id: number;
+  uid: number;
+  modseq: number;
+  flags: number;
+  keywords: string;
+  internal_date: number;
+  size: number;
+  blob_id: number;
+  saved_at: number;
+}
+
+export const META_COLS =
+  'm.id, m.uid, m.modseq, m.flags, m.keywords, m.internal_date, m.size, m.blob_id, m.saved_at';
+
+export function metaFrom(r: MetaRow): MessageMeta {
+  return {
+    id: r.id,
+    uid: r.uid,
+    modseq: r.modseq,
+    flags: flagsToList(r.flags, r.keywords),
+    internalDate: r.internal_date,
+    size: r.size,
+    blobId: r.blob_id,
+    savedAt: r.saved_at,
+  };
+}
+
+export interface HeaderDbRow {
+  subject: string;
+  from_display: string;
+  to_display: string;
+  cc_display: string;
+  bcc_display: string;
+  from_addr: string;
+  to_addr: string;
+  cc_addr: string;
+  date: number | null;
+  message_id: string | null;
+  in_reply_to: string | null;
+  refs: string;
+  base_subject: string;
+}
+
+export const HEADER_COLS =
+  'b.subject, b.from_display, b.to_display, b.cc_display, b.bcc_display, b.from_addr, b.to_addr, b.cc_addr, b.date, b.message_id, b.in_reply_to, b.refs, b.base_subject';
+
+export const HEADER_COL_COUNT = 13;
+
+/** headersFrom for an array row whose HEADER_COLS start at `i`. */
+export function headersFromArray(r: unknown[], i: number): HeaderFields {
+  return {
+    subject: r[i] as string,
+    from: r[i + 1] as string,
+    to: r[i + 2] as string,
+    cc: r[i + 3] as string,
+    bcc: r[i + 4] as string,
+    fromAddr: r[i + 5] as string,
+    toAddr: r[i + 6] as string,
+    ccAddr: r[i + 7] as string,
+    date: r[i + 8] as number | null,
+    messageId: r[i + 9] as string | null,
+    inReplyTo: r[i + 10] as string | null,
+    references: JSON.parse(r[i + 11] as string) as string[],
+    baseSubject: r[i + 12] as string,
+  };
+}
+
+export function headersFrom(r: HeaderDbRow): HeaderFields {
+  return {
+    subject: r.subject,
+    from: r.from_display,
+    to: r.to_display,
+    cc: r.cc_display,
+    bcc: r.bcc_display,
+    fromAddr: r.from_addr,
+    toAddr: r.to_addr,
+    ccAddr: r.cc_addr,
+    date: r.date,
+    messageId: r.message_id,
+    inReplyTo: r.in_reply_to,
+    references: JSON.parse(r.refs) as string[],
+    baseSubject: r.base_subject,
+  };
+}
+
+/** Is the list sorted, without duplicates, and contiguous? */
+export function contiguous(uids: readonly number[]): boolean {
+  if (uids.length === 0) return false;
+  for (let i = 1; i < uids.length; i++) if (uids[i] !== uids[i - 1]! + 1) return false;
+  return true;
+}
+
+/** The UIDs ascending, without duplicates (the list itself when it already is). */
+export function sortedUnique(uids: readonly number[]): readonly number[] {
+  for (let i = 1; i < uids.length; i++)
+    if (uids[i]! <= uids[i - 1]!) return [...new Set(uids)].sort((a, b) => a - b);
+  return uids;
+}
+
+/** Meta rows for the given UIDs (missing ones skipped), in UID order. */
+export function metaRows(s: StoreDb, mailboxId: number, uids: readonly number[]): MetaRow[] {
+  if (uids.length === 0) return [];
+  const sorted = sortedUnique(uids);
+  if (contiguous(sorted))
+    return s
+      .prepare<MetaRow>(
+        `SELECT ${META_COLS} FROM messages m WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? ORDER BY m.uid`,
+      )
+      .all(mailboxId, sorted[0], sorted[sorted.length - 1]);
+  return s
+    .prepare<MetaRow>(
+      `SELECT ${META_COLS} FROM json_each(?) j JOIN messages m ON m.mailbox_id = ? AND m.uid = j.value ORDER BY m.uid`,
+    )
+    .all(JSON.stringify(sorted), mailboxId);
+}
+
+export interface MailboxCounters {
+  id: number;
+  account_id: number;
+  uidnext: number;
+  highestmodseq: number;
+}
+
+/** The mailbox's account and counters; MailboxGoneError when it no longer exists. */
+export function mailboxCounters(s: StoreDb, id: number): MailboxCounters {
+  const r = s
+    .prepare<MailboxCounters>('SELECT id, account_id, uidnext, highestmodseq FROM mailboxes WHERE id = ?')
+    .get(id);
+  if (!r) throw new MailboxGoneError('mailbox-gone', `mailbox ${id} does not exist`);
+  return r;
+}
+
+/** Advances the mailbox's UIDNEXT and HIGHESTMODSEQ after a write. */
+export function bumpCounters(s: StoreDb, mailboxId: number, uidnext: number, modseq: number): void {
+  s.prepare('UPDATE mailboxes SET uidnext = ?, highestmodseq = ? WHERE id = ?').run(
+    uidnext,
+    modseq,
+    mailboxId,
+  );
+}
+
+/** Where a message lives on the provider, if it was uploaded or came from there. */
+export function remoteOf(s: StoreDb, messageId: number): RemoteRef | null {
+  const r = s
+    .prepare<{ remote_mailbox: string; remote_uidvalidity: number; remote_uid: number }>(
+      'SELECT remote_mailbox, remote_uidvalidity, remote_uid FROM remote_map WHERE message_id = ?',
+    )
+    .get(messageId);
+  return r ? { remoteMailbox: r.remote_mailbox, uidvalidity: r.remote_uidvalidity, uid: r.remote_uid } : null;
+}
