@@ -6,7 +6,7 @@
 import { closeSync, mkdirSync, openSync, renameSync, statSync, writeSync, chmodSync } from 'node:fs';
 import { dirname } from 'node:path';
 import pino from 'pino';
-import type { Logger } from '../shared/logger.ts';
+import type { Logger, LogLine } from '../shared/logger.ts';
 import { logFields, PrettyStream } from './log-format.ts';
 
 const REDACT = [
@@ -96,20 +96,6 @@ export class RotatingFile {
     closeSync(this.#fd);
   }
 }
-
-/** One line of the in-memory ring the UI's log view and bug reports read. */
-export interface LogLine {
-  time: string;
-  level: 'debug' | 'info' | 'warn' | 'error';
-  msg: string;
-  module?: string;
-  /** The account the line is about, when it names one. */
-  account?: string;
-  /** The event's other fields as text (error, port, mailbox, ...); never secrets or content. */
-  fields?: Record<string, string>;
-}
-
-/** What `repairAccount` found and did in one folder (numbers of messages). */
 
 const LEVELS: Record<number, LogLine['level']> = {
   20: 'debug',

@@ -9,13 +9,13 @@
 
 // Types owned by the layer that produces them, re-exported here as the control vocabulary.
 export type { Settings, EncryptPolicy } from '../config/settings.ts';
-export type { LogLine } from '../config/logging.ts';
+export type { LogLine } from '../shared/logger.ts';
 export type { KeySource, KeyTrust, KeySummary, KeyChangeWarning } from '../keys/types.ts';
-export type { ConnectionState, FolderProgress, SyncProgress, FolderRepair } from '../sync/types.ts';
+export type { ConnectionState, FolderProgress, SyncProgress, FolderRepair } from '../sync/progress-types.ts';
 import type { Settings } from '../config/settings.ts';
-import type { LogLine } from '../config/logging.ts';
+import type { LogLine } from '../shared/logger.ts';
 import type { KeyChangeWarning, KeySummary, KeyTrust } from '../keys/types.ts';
-import type { ConnectionState, SyncProgress, RepairReport as FolderRepairs } from '../sync/types.ts';
+import type { ConnectionState, SyncProgress, RepairReport as FolderRepairs } from '../sync/progress-types.ts';
 
 export type SecurityMode = 'starttls' | 'tls' | 'none';
 

@@ -19,3 +19,17 @@ export const silentLogger: Logger = {
     return silentLogger;
   },
 };
+
+/** One line of the in-memory ring the UI's log view and bug reports read. */
+export interface LogLine {
+  time: string;
+  level: 'debug' | 'info' | 'warn' | 'error';
+  msg: string;
+  module?: string;
+  /** The account the line is about, when it names one. */
+  account?: string;
+  /** The event's other fields as text (error, port, mailbox, ...); never secrets or content. */
+  fields?: Record<string, string>;
+}
+
+/** What `repairAccount` found and did in one folder (numbers of messages). */

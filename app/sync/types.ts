@@ -5,31 +5,14 @@
 import type { PendingChange } from '../store/repos/pending-changes.ts';
 
 export type { PendingChange } from '../store/repos/pending-changes.ts';
-/** The provider connection as the UI shows it (re-exported by app/control/contract.ts). */
-export type ConnectionState =
-  'offline' | 'connecting' | 'online' | 'auth-failed' | 'tls-failed' | 'error' | 'paused';
-
-export interface FolderProgress {
-  name: string;
-  total: number;
-  synced: number;
-}
-
-export interface SyncProgress {
-  phase: 'idle' | 'initial' | 'incremental';
-  messagesTotal: number;
-  messagesSynced: number;
-  bytesSynced: number;
-  /** Seconds, when an estimate exists. */
-  eta: number | null;
-  folders: FolderProgress[];
-  /**
-   * False until every folder's size is known (a new account, or before the first listing):
-   * totals and percentages are then incomplete and should be shown as indeterminate.
-   */
-  sizesKnown: boolean;
-}
-
+export type {
+  ConnectionState,
+  FolderProgress,
+  SyncProgress,
+  FolderRepair,
+  RepairReport,
+} from './progress-types.ts';
+import type { ConnectionState, SyncProgress } from './progress-types.ts';
 /** What processInbound makes of one message fetched from the provider. */
 export interface InboundResult {
   /** The exact bytes stored and served to local clients (CRLF, status headers fixed). */
@@ -75,29 +58,6 @@ export interface MailboxSyncState {
   initialDone: boolean;
   /** HIGHESTMODSEQ seen at the last complete pass (CONDSTORE), 0 when unknown. */
   modseq: number;
-}
-
-/** What `repair` found and did in one folder (counts of messages). */
-export interface FolderRepair {
-  folder: string;
-  /** Messages at the provider. */
-  provider: number;
-  /** Local copies of provider messages whose stored bytes were checked. */
-  checked: number;
-  /** New at the provider (the normal sync's part). */
-  fetched: number;
-  /** Provider messages missing locally, fetched again. */
-  refetched: number;
-  /** Local copies whose stored bytes were damaged, written again from the provider. */
-  repaired: number;
-  /** Damaged local copies that could not be restored (no provider copy, or a local change waits). */
-  unrepaired: number;
-  /** Local copies dropped because the provider no longer has them (as a normal sync does). */
-  dropped: number;
-}
-
-export interface RepairReport {
-  folders: FolderRepair[];
 }
 
 export interface SyncStatus {
