@@ -14,11 +14,10 @@ import { decryptPgp, verifyDetached } from './pgp-ops.ts';
 import { parseCleartext } from './cleartext.ts';
 import type { Structure } from './detect-structure.ts';
 import { detectStructure } from './detect-structure.ts';
-import { parseContentType } from './raw/content-type.ts';
-import { parseEntity } from './raw/headers.ts';
-import { toCRLF } from './raw/line-endings.ts';
-import { decodeTransfer } from './raw/transfer-encoding.ts';
-import { walkEntity } from './raw/walk.ts';
+import { mediaType } from '../mime/params.ts';
+import { parseEntity, walkEntity } from '../mime/entity.ts';
+import { normalizeCrlf } from '../mime/crlf.ts';
+import { decodeTransfer } from '../mime/transfer-encoding.ts';
 
 export type { HeaderField } from './protected-headers.ts';
 export type { SignatureStatus } from './signature-result.ts';
@@ -106,7 +105,7 @@ export async function decryptMessage(raw: Buffer, opts: DecryptOptions): Promise
     maxDecompressed: opts.maxDecompressedSize,
   };
   const structure = detectStructure(raw);
-  const msg = toCRLF(raw);
+  const msg = normalizeCrlf(raw);
   const outerFrom = parseEntity(msg).headers.find((h) => h.lname === 'from')?.value;
   switch (structure.kind) {
     case 'pgp-mime':
@@ -121,7 +120,7 @@ export async function decryptMessage(raw: Buffer, opts: DecryptOptions): Promise
     case 'pgp-mime-signed': {
       keys.attached = findAttachedKeys(msg);
       const sig = await verifySignedPart(structure.signedPart, structure.signature, keys);
-      const prot = readProtectedHeaders(toCRLF(structure.signedPart));
+      const prot = readProtectedHeaders(normalizeCrlf(structure.signedPart));
       const r = base('none', 'pgp-mime-signed', msg);
       if (prot.scheme) {
         r.headerProtection = prot.scheme;
@@ -171,7 +170,7 @@ async function decryptStructure(
   }
   // PGP/MIME: the plaintext is a MIME entity; an inner multipart/signed is the nested form (§1.4).
   let entity: Buffer = out.data;
-  const ct = parseContentType(parseEntity(entity).headers.find((h) => h.lname === 'content-type')?.value);
+  const ct = mediaType(parseEntity(entity).headers.find((h) => h.lname === 'content-type')?.value);
   if (ct.mime === 'multipart/signed' && ct.params['boundary']) {
     const nested = detectStructure(entity);
     if (nested.kind === 'pgp-mime-signed') {
@@ -180,7 +179,7 @@ async function decryptStructure(
       entity = nested.signedPart;
     }
   }
-  const prot = readProtectedHeaders(toCRLF(entity));
+  const prot = readProtectedHeaders(normalizeCrlf(entity));
   const r = base('encrypted', form, prot.entity);
   r.headerProtection = prot.scheme;
   r.innerHeaders = prot.fields;
@@ -206,7 +205,7 @@ async function verifySignedPart(
 ): Promise<SignatureOutcome> {
   const first = await withLookup(keys, (ver) => detachedOutcome(part, signature, ver));
   if (first.signature !== 'invalid') return first;
-  const crlf = toCRLF(part);
+  const crlf = normalizeCrlf(part);
   if (crlf === part) return first;
   const second = await withLookup(keys, (ver) => detachedOutcome(crlf, signature, ver));
   return second.signature === 'valid' ? second : first;
@@ -236,7 +235,7 @@ async function withLookup(
 }
 
 function inlineEntity(data: Buffer, charset: string): Buffer {
-  const text = toCRLF(data);
+  const text = normalizeCrlf(data);
   const eight = text.some((b) => b >= 0x80);
   return Buffer.concat([
     Buffer.from(

@@ -4,13 +4,12 @@
  * cleartext-signed text/plain, PGP/MIME signed (§1b), or plain. Encrypted parts nested below
  * other parts are reported but never decrypted.
  */
-import type { ContentType } from './raw/content-type.ts';
-import { parseContentType } from './raw/content-type.ts';
-import type { RawEntity } from './raw/headers.ts';
-import { parseEntity } from './raw/headers.ts';
-import { splitMultipart } from './raw/multipart.ts';
-import { decodeTransfer } from './raw/transfer-encoding.ts';
-import { walkEntity } from './raw/walk.ts';
+import type { MediaType } from '../mime/params.ts';
+import { mediaType } from '../mime/params.ts';
+import type { RawEntity } from '../mime/entity.ts';
+import { parseEntity, splitParts, walkEntity } from '../mime/entity.ts';
+import { decodeTransfer } from '../mime/transfer-encoding.ts';
+import { decodeCharset } from '../mime/charset.ts';
 
 export type Structure =
   | { kind: 'pgp-mime'; armored: string; exchange: boolean }
@@ -30,22 +29,17 @@ const END_MSG = '-----END PGP MESSAGE-----';
 const BEGIN_SIGNED = '-----BEGIN PGP SIGNED MESSAGE-----';
 const END_SIG = '-----END PGP SIGNATURE-----';
 
-function ctOf(e: RawEntity): ContentType {
-  return parseContentType(e.headers.find((h) => h.lname === 'content-type')?.value);
+function ctOf(e: RawEntity): MediaType {
+  return mediaType(e.headers.find((h) => h.lname === 'content-type')?.value);
 }
 function cteOf(e: RawEntity): string {
   return (e.headers.find((h) => h.lname === 'content-transfer-encoding')?.value ?? '7bit').toLowerCase();
 }
 function partsOf(e: RawEntity, boundary: string): RawEntity[] {
-  return splitMultipart(e.body, boundary).parts.map((r) => parseEntity(e.body.subarray(r.start, r.end)));
+  return splitParts(e.body, boundary).parts.map((r) => parseEntity(e.body.subarray(r.start, r.end)));
 }
 function decodedText(e: RawEntity, charset = 'utf-8'): string {
-  const bytes = decodeTransfer(e.body, cteOf(e));
-  try {
-    return new TextDecoder(charset).decode(bytes);
-  } catch {
-    return bytes.toString('utf8');
-  }
+  return decodeCharset(decodeTransfer(e.body, cteOf(e)), charset);
 }
 function isVersionPart(e: RawEntity): boolean {
   return ctOf(e).mime === 'application/pgp-encrypted' && /^\s*Version:\s*1\s*$/im.test(decodedText(e));
@@ -67,7 +61,7 @@ export function detectStructure(msg: Buffer, depth = 0): Structure {
     boundary &&
     depth < 3
   ) {
-    const split = splitMultipart(root.body, boundary);
+    const split = splitParts(root.body, boundary);
     const only = split.parts.length === 1 ? split.parts[0]! : null;
     if (only) {
       const inner = detectStructure(root.body.subarray(only.start, only.end), depth + 1);
@@ -115,7 +109,7 @@ export function detectStructure(msg: Buffer, depth = 0): Structure {
     boundary &&
     (ct.params['protocol'] ?? '').toLowerCase() === 'application/pgp-signature'
   ) {
-    const split = splitMultipart(root.body, boundary);
+    const split = splitParts(root.body, boundary);
     if (split.parts.length === 2) {
       const r1 = split.parts[0]!;
       const sigPart = parseEntity(root.body.subarray(split.parts[1]!.start, split.parts[1]!.end));

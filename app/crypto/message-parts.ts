@@ -2,10 +2,10 @@
  * Splitting a full message into its transport headers (everything that is not a content header)
  * and its content entity (Content-* headers + body) — the unit that gets signed or encrypted.
  */
-import type { RawHeader } from './raw/headers.ts';
-import { parseEntity } from './raw/headers.ts';
-import { rawField } from './raw/build.ts';
-import { toCRLF } from './raw/line-endings.ts';
+import type { RawHeader } from '../mime/entity.ts';
+import { parseEntity } from '../mime/entity.ts';
+import { rawField } from '../mime/build.ts';
+import { normalizeCrlf } from '../mime/crlf.ts';
 
 export interface SplitMessage {
   /** non-content header fields (From, To, Subject, Received, ...), in order */
@@ -15,7 +15,7 @@ export interface SplitMessage {
 }
 
 export function splitMessage(raw: Buffer): SplitMessage {
-  const msg = toCRLF(raw);
+  const msg = normalizeCrlf(raw);
   const ent = parseEntity(msg);
   const transport: RawHeader[] = [];
   const content: Buffer[] = [];

@@ -13,9 +13,9 @@ import { interopConfig } from './openpgp-config.ts';
 import { CryptoInputError, CryptoKeyError } from './errors.ts';
 import { splitMessage } from './message-parts.ts';
 import { buildProtectedPayload, OBSCURED_SUBJECT, PROTECTED_FIELDS } from './protected-headers.ts';
-import { foldField, freshBoundary, rawField } from './raw/build.ts';
-import { toCRLF } from './raw/line-endings.ts';
-import type { RawHeader } from './raw/headers.ts';
+import { foldField, freshBoundary, rawField } from '../mime/build.ts';
+import { normalizeCrlf } from '../mime/crlf.ts';
+import type { RawHeader } from '../mime/entity.ts';
 
 export interface EncryptOptions {
   /** Every recipient key of this copy, plus the sender's own key (so the Sent copy is readable). */
@@ -45,7 +45,7 @@ export async function encryptEntity(payload: Buffer, opts: EncryptOptions): Prom
   let armored: string;
   try {
     armored = await openpgp.encrypt({
-      message: await openpgp.createMessage({ binary: toCRLF(payload) }),
+      message: await openpgp.createMessage({ binary: normalizeCrlf(payload) }),
       encryptionKeys,
       signingKeys,
       format: 'armored',
@@ -55,7 +55,7 @@ export async function encryptEntity(payload: Buffer, opts: EncryptOptions): Prom
   } catch (err) {
     throw new CryptoKeyError(`cannot encrypt: ${(err as Error).message}`, { cause: err });
   }
-  const armor = toCRLF(Buffer.from(armored, 'utf8'));
+  const armor = normalizeCrlf(Buffer.from(armored, 'utf8'));
   const boundary = freshBoundary(armor);
   const body = Buffer.concat([
     Buffer.from(

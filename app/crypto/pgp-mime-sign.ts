@@ -12,9 +12,9 @@ import { CryptoInputError, CryptoKeyError } from './errors.ts';
 import { splitMessage } from './message-parts.ts';
 import { buildProtectedPayload, PROTECTED_FIELDS } from './protected-headers.ts';
 import { makeSevenBitSafe } from './seven-bit.ts';
-import { foldField, freshBoundary, rawField } from './raw/build.ts';
-import type { RawHeader } from './raw/headers.ts';
-import { toCRLF } from './raw/line-endings.ts';
+import { foldField, freshBoundary, rawField } from '../mime/build.ts';
+import type { RawHeader } from '../mime/entity.ts';
+import { normalizeCrlf } from '../mime/crlf.ts';
 
 export interface SignOptions {
   /** The sender's unlocked private key (the first usable one signs). */
@@ -38,7 +38,7 @@ export interface SignedEntity {
 export async function signEntity(entity: Buffer, opts: SignOptions): Promise<SignedEntity> {
   const signingKeys = await toPrivateKeys(opts.signingKeys);
   if (!signingKeys.length) throw new CryptoInputError('no signing key given');
-  const signed = makeSevenBitSafe(toCRLF(entity));
+  const signed = makeSevenBitSafe(normalizeCrlf(entity));
   let armored: string;
   try {
     armored = await openpgp.sign({
@@ -55,7 +55,7 @@ export async function signEntity(entity: Buffer, opts: SignOptions): Promise<Sig
   const sig = await openpgp.readSignature({ armoredSignature: armored });
   const hashes = sig.packets.map((p) => p.hashAlgorithm).filter((h): h is number => typeof h === 'number');
   const micalg = micalgFor(hashes[0] ?? openpgp.enums.hash.sha512);
-  const armor = toCRLF(Buffer.from(armored, 'utf8'));
+  const armor = normalizeCrlf(Buffer.from(armored, 'utf8'));
   const boundary = freshBoundary(signed, armor);
   const body = Buffer.concat([
     Buffer.from('This is an OpenPGP/MIME signed message (RFC 4880 and 3156)\r\n' + `--${boundary}\r\n`),

@@ -3,12 +3,11 @@
  * and reading both that and RFC 9788's `hp="cipher"|"clear"` form from a decrypted (or signed)
  * MIME entity, including removal of legacy display parts/elements.
  */
-import { parseContentType } from './raw/content-type.ts';
-import type { RawHeader } from './raw/headers.ts';
-import { parseEntity } from './raw/headers.ts';
-import { buildMultipartBody, foldField, freshBoundary, rawField } from './raw/build.ts';
-import { splitMultipart } from './raw/multipart.ts';
-import { decodeTransfer, encodeBase64Lines, encodeQuotedPrintable } from './raw/transfer-encoding.ts';
+import { mediaType } from '../mime/params.ts';
+import type { RawHeader } from '../mime/entity.ts';
+import { parseEntity, splitParts } from '../mime/entity.ts';
+import { buildMultipartBody, foldField, freshBoundary, rawField } from '../mime/build.ts';
+import { decodeTransfer, encodeBase64Lines, encodeQuotedPrintable } from '../mime/transfer-encoding.ts';
 
 /** Header fields copied into the protected payload, in Thunderbird's order (Subject first). */
 export const PROTECTED_FIELDS = [
@@ -101,7 +100,7 @@ const DROP_FROM_ENTITY = /^(content-|mime-version$)/;
 /** Read protected headers from the root of a (CRLF) cryptographic payload and clean it. */
 export function readProtectedHeaders(entity: Buffer): ProtectedRead {
   const ent = parseEntity(entity);
-  const ct = parseContentType(ent.headers.find((h) => h.lname === 'content-type')?.value);
+  const ct = mediaType(ent.headers.find((h) => h.lname === 'content-type')?.value);
   const hp = ct.params['hp']?.toLowerCase();
   const scheme =
     hp === 'cipher' || hp === 'clear'
@@ -146,13 +145,13 @@ function removeLegacyDisplay(
   headers: RawHeader[],
 ): Buffer {
   if (mime.startsWith('multipart/') && params['boundary']) {
-    const split = splitMultipart(body, params['boundary']);
+    const split = splitParts(body, params['boundary']);
     let changed = false;
     const parts: Buffer[] = [];
     for (const r of split.parts) {
       const part = body.subarray(r.start, r.end);
       const pe = parseEntity(part);
-      const pct = parseContentType(pe.headers.find((h) => h.lname === 'content-type')?.value);
+      const pct = mediaType(pe.headers.find((h) => h.lname === 'content-type')?.value);
       if (pct.mime === 'text/rfc822-headers' && pct.params['protected-headers']) {
         changed = true;
         continue;
@@ -174,9 +173,9 @@ function removeLegacyDisplay(
 function cleanLeaf(part: Buffer): Buffer {
   const pe = parseEntity(part);
   const ctH = pe.headers.find((h) => h.lname === 'content-type');
-  const pct = parseContentType(ctH?.value);
+  const pct = mediaType(ctH?.value);
   if (pct.mime === 'multipart/alternative' && pct.params['boundary']) {
-    const split = splitMultipart(pe.body, pct.params['boundary']);
+    const split = splitParts(pe.body, pct.params['boundary']);
     const kids = split.parts.map((r) => pe.body.subarray(r.start, r.end));
     const cleaned = kids.map(cleanLeaf);
     if (cleaned.every((c, i) => c === kids[i])) return part;

@@ -13,9 +13,9 @@
  */
 import type { DecryptResult } from './decrypt.ts';
 import { PROTECTED_FIELDS } from './protected-headers.ts';
-import { foldField, rawField } from './raw/build.ts';
-import { parseEntity } from './raw/headers.ts';
-import { toCRLF } from './raw/line-endings.ts';
+import { foldField, rawField } from '../mime/build.ts';
+import { parseEntity } from '../mime/entity.ts';
+import { normalizeCrlf } from '../mime/crlf.ts';
 
 export function statusHeaders(result: DecryptResult): string {
   let out = `X-Lockbridge-Encryption: ${result.status}\r\n`;
@@ -41,7 +41,7 @@ function oneLine(s: string): string {
 
 /** Build the served bytes for `raw` given its decryption result (CRLF output). */
 export function buildServedMessage(raw: Buffer, result: DecryptResult): Buffer {
-  const msg = toCRLF(raw);
+  const msg = normalizeCrlf(raw);
   const ent = parseEntity(msg);
   const fields = ent.headers.filter((h) => !h.lname.startsWith('x-lockbridge-'));
   const shown = result.shownHeaders;
@@ -63,7 +63,7 @@ export function buildServedMessage(raw: Buffer, result: DecryptResult): Buffer {
       (h) => !h.lname.startsWith('content-') && h.lname !== 'mime-version' && !replaced.has(h.lname),
     );
     // Only the entity's content headers travel; anything else inside it was not marked protected.
-    const entity = parseEntity(toCRLF(result.mime));
+    const entity = parseEntity(normalizeCrlf(result.mime));
     const content = entity.headers.filter((h) => h.lname.startsWith('content-'));
     return Buffer.concat([
       ...kept.map(rawField),

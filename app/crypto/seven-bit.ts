@@ -4,21 +4,20 @@
  * re-encoded as quoted-printable; base64 leaves are already safe. Multiparts and message/rfc822
  * are walked recursively; untouched entities keep their exact bytes. Input and output are CRLF.
  */
-import { parseContentType } from './raw/content-type.ts';
-import { parseEntity } from './raw/headers.ts';
-import { buildMultipartBody, rawField } from './raw/build.ts';
-import { splitMultipart } from './raw/multipart.ts';
-import { decodeTransfer, encodeQuotedPrintable } from './raw/transfer-encoding.ts';
+import { mediaType } from '../mime/params.ts';
+import { parseEntity, splitParts } from '../mime/entity.ts';
+import { buildMultipartBody, rawField } from '../mime/build.ts';
+import { decodeTransfer, encodeQuotedPrintable } from '../mime/transfer-encoding.ts';
 
 export function makeSevenBitSafe(entity: Buffer): Buffer {
   const ent = parseEntity(entity);
   const ctH = ent.headers.find((h) => h.lname === 'content-type');
-  const ct = parseContentType(ctH?.value);
+  const ct = mediaType(ctH?.value);
   const cteH = ent.headers.find((h) => h.lname === 'content-transfer-encoding');
   const cte = (cteH?.value ?? '7bit').toLowerCase();
 
   if (ct.mime.startsWith('multipart/') && ct.params['boundary']) {
-    const split = splitMultipart(ent.body, ct.params['boundary']);
+    const split = splitParts(ent.body, ct.params['boundary']);
     const parts = split.parts.map((r) => ent.body.subarray(r.start, r.end));
     const safe = parts.map(makeSevenBitSafe);
     if (safe.every((p, i) => p === parts[i]) && cte !== '8bit' && cte !== 'binary' && !unsafe(ent.body))

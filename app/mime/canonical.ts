@@ -10,6 +10,7 @@
 import { asBuffer, parseMimeTree, type MimeNode } from './tree.ts';
 import { findField } from './header-block.ts';
 import { normalizeCrlf } from './crlf.ts';
+import { encodeBase64Lines } from './transfer-encoding.ts';
 
 export function canonicalMessage(raw: Uint8Array): Buffer {
   // The MIME tree (offsets only, a few ms for 20 MB) finds binary parts exactly as they are read;
@@ -32,11 +33,11 @@ function reencodeBinary(buf: Buffer): Buffer {
   for (const n of leaves.sort((a, b) => a.headerStart - b.headerStart)) {
     const field = findField(n.header, 'content-transfer-encoding');
     if (!field) continue;
-    const b64 = buf.subarray(n.bodyStart, n.bodyEnd).toString('base64');
-    const lines: string[] = [];
-    for (let i = 0; i < b64.length; i += 76) lines.push(b64.slice(i, i + 76));
     pieces.push(buf.subarray(pos, field.start), Buffer.from('Content-Transfer-Encoding: base64\r\n'));
-    pieces.push(buf.subarray(field.end, n.bodyStart), Buffer.from(lines.join('\r\n')));
+    pieces.push(
+      buf.subarray(field.end, n.bodyStart),
+      encodeBase64Lines(buf.subarray(n.bodyStart, n.bodyEnd), false),
+    );
     pos = n.bodyEnd;
   }
   pieces.push(buf.subarray(pos));

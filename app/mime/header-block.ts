@@ -3,9 +3,9 @@
  *
  * - parseHeaderBlock(buf, start, end) → { fields, headerEnd, bodyStart }: each field keeps its byte
  *   range (start of the name … end after its last line ending, folding included).
- * - fieldValue(buf, field, keepFolding?) → the unfolded raw value (CR/LF removed and outer
+ * - fieldValue(buf, field, keepFolding?, maxBytes?) → the unfolded raw value (CR/LF removed and outer
  *   whitespace trimmed; with keepFolding only the leading whitespace and final line break go; not RFC 2047-decoded),
- *   at most MAX_FIELD_VALUE_BYTES of it.
+ *   at most maxBytes (MAX_FIELD_VALUE_BYTES for analysis; Infinity where the value is copied on, as crypto does).
  * - firstValue(buf, block, lowerName, keepFolding?) → the first such field's value or null.
  * - bytesToText(buf, start, end) → a string: UTF-8 when valid, else windows-1252 (8-bit headers).
  */
@@ -125,11 +125,11 @@ export function bytesToText(buf: Uint8Array, start: number, end: number): string
  */
 export const MAX_FIELD_VALUE_BYTES = 64 * 1024;
 
-/** The end of a value cut to MAX_FIELD_VALUE_BYTES: at its last fold (line break) within the limit,
+/** The end of a value cut to maxBytes: at its last fold (line break) within the limit,
  * so no encoded word or address is split, else at a UTF-8 character boundary. */
-function boundedEnd(buf: Uint8Array, s: number, e: number): number {
-  if (e - s <= MAX_FIELD_VALUE_BYTES) return e;
-  let cut = s + MAX_FIELD_VALUE_BYTES;
+function boundedEnd(buf: Uint8Array, s: number, e: number, maxBytes: number): number {
+  if (e - s <= maxBytes) return e;
+  let cut = s + maxBytes;
   const fold = buf.subarray(s, cut).lastIndexOf(LF);
   if (fold > 0) return s + fold + 1;
   while (cut > s && ((buf[cut] as number) & 0xc0) === 0x80) cut--;
@@ -137,11 +137,16 @@ function boundedEnd(buf: Uint8Array, s: number, e: number): number {
 }
 
 /** Unfolded raw value: CR and LF removed, leading and trailing whitespace trimmed. */
-export function fieldValue(buf: Uint8Array, field: HeaderField, keepFolding = false): string {
+export function fieldValue(
+  buf: Uint8Array,
+  field: HeaderField,
+  keepFolding = false,
+  maxBytes = MAX_FIELD_VALUE_BYTES,
+): string {
   let s = field.valueStart;
   let e = field.end;
   while (s < e && (buf[s] === SP || buf[s] === TAB)) s++;
-  e = boundedEnd(buf, s, e);
+  e = boundedEnd(buf, s, e, maxBytes);
   if (keepFolding) {
     while (e > s && (buf[e - 1] === LF || buf[e - 1] === CR)) e--;
     return bytesToText(buf, s, e);

@@ -1,13 +1,18 @@
 /**
  * MIME structured header values (RFC 2045 §5.1, RFC 2183, RFC 2231), parsed like Dovecot:
  *
- * - parseContentType(value) → { type, subtype, params } (type/subtype as written, or null if invalid)
+ * - parseContentType(value) → { type, subtype, params, wellFormed } (type/subtype as written, or null
+ *   if there is no type; wellFormed false when the subtype is missing or garbage was skipped)
  * - parseDisposition(value) → { value, params } | null
  * - parseParams(text, pos) → MimeParam[] in order; RFC 2231 continuations (name*0, name*1*) merged
  *   into `name` or, when any piece is extended, `name*` with the charset''%xx value kept encoded.
  * - decodeParamValue(params, name) → the decoded value of `name` / `name*` (for filenames).
  * - paramValue(params, name) → raw value (case-insensitive name) or undefined.
+ * - mediaType(value) → { mime, params } for code that acts on a Content-Type (crypto, submission
+ *   checks): lowercase 'type/subtype' ('text/plain' when missing or invalid, RFC 2045 §5.2) and every
+ *   parameter by lowercase name, RFC 2231 pieces joined and charset-decoded.
  */
+import { decodeCharset } from './charset.ts';
 
 export interface MimeParam {
   name: string;
@@ -18,6 +23,8 @@ export interface ContentType {
   type: string;
   subtype: string;
   params: MimeParam[];
+  /** RFC 2045 syntax throughout: a subtype, and nothing skipped between the parameters */
+  wellFormed: boolean;
 }
 
 const TSPECIALS = '()<>@,;:\\"/[]?=';
@@ -84,7 +91,8 @@ export function parseContentType(value: string | null): ContentType | null {
     pos = skipCfws(value, pos + 1);
     [subtype, pos] = readToken(value, pos);
   }
-  return { type, subtype, params: parseParams(value, pos) };
+  const { params, wellFormed } = readParams(value, pos);
+  return { type, subtype, params, wellFormed: wellFormed && subtype !== '' };
 }
 
 export function parseDisposition(value: string | null): { value: string; params: MimeParam[] } | null {
@@ -96,12 +104,18 @@ export function parseDisposition(value: string | null): { value: string; params:
 
 /** Parameters after the main value: `; name=value` ... (lenient: garbage between params is skipped). */
 export function parseParams(s: string, pos: number): MimeParam[] {
+  return readParams(s, pos).params;
+}
+
+function readParams(s: string, pos: number): { params: MimeParam[]; wellFormed: boolean } {
   const raw: MimeParam[] = [];
+  let wellFormed = true;
   while (pos < s.length) {
     pos = skipCfws(s, pos);
     if (pos >= s.length) break;
     if (s[pos] !== ';') {
       // garbage: skip to the next ';'
+      wellFormed = false;
       const next = s.indexOf(';', pos);
       if (next < 0) break;
       pos = next;
@@ -110,7 +124,11 @@ export function parseParams(s: string, pos: number): MimeParam[] {
     let name: string;
     [name, pos] = readToken(s, pos);
     pos = skipCfws(s, pos);
-    if (!name || s[pos] !== '=') continue;
+    if (!name && pos >= s.length) break; // a final ';'
+    if (!name || s[pos] !== '=') {
+      wellFormed = false;
+      continue;
+    }
     pos = skipCfws(s, pos + 1);
     let value: string;
     if (s[pos] === '"') [value, pos] = readQuoted(s, pos);
@@ -122,7 +140,7 @@ export function parseParams(s: string, pos: number): MimeParam[] {
     }
     raw.push({ name, value });
   }
-  return mergeRfc2231(raw);
+  return { params: mergeRfc2231(raw), wellFormed };
 }
 
 /** Merges RFC 2231 continuations: key*0=a key*1=b → key=ab; extended pieces → key*=charset''... */
@@ -191,4 +209,27 @@ export function decodeParamValue(
     return ext;
   }
   return paramValue(params, name);
+}
+
+export interface MediaType {
+  /** lowercase 'type/subtype' */
+  mime: string;
+  /** decoded values by lowercase name (a null-prototype object) */
+  params: Record<string, string>;
+}
+
+export function mediaType(value: string | null | undefined): MediaType {
+  const params: Record<string, string> = Object.create(null) as Record<string, string>;
+  if (value === null || value === undefined) {
+    params['charset'] = 'us-ascii';
+    return { mime: 'text/plain', params };
+  }
+  const ct = parseContentType(value);
+  const valid = ct !== null && ct.subtype !== '';
+  if (ct)
+    for (const p of ct.params) {
+      const name = p.name.toLowerCase().replace(/\*$/, '');
+      params[name] ??= decodeParamValue(ct.params, name, decodeCharset) ?? p.value;
+    }
+  return { mime: valid ? (ct.type + '/' + ct.subtype).toLowerCase() : 'text/plain', params };
 }

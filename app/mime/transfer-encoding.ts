@@ -1,14 +1,22 @@
 /**
- * Content-Transfer-Encoding decoders (RFC 2045 §6.7, §6.8), lenient, pure.
+ * Content-Transfer-Encoding codec (RFC 2045 §6.7, §6.8), lenient decoders, pure.
  *
  * - decodeBase64(bytes) → Buffer (ignores whitespace and garbage, tolerates missing padding).
  * - decodeQuotedPrintable(bytes) → Buffer (soft line breaks removed; bad escapes kept literally).
- * - decodeTransfer(bytes, encoding) → Buffer for base64 / quoted-printable, else the same bytes.
+ * - decodeTransfer(bytes, encoding) → Buffer for base64 / quoted-printable (any case, padded), else
+ *   the same bytes.
+ * - encodeQuotedPrintable(bytes) → Buffer: what signing needs (RFC 3156 §3): 76-column lines, CRLF,
+ *   trailing whitespace, a leading "From " and a leading "." encoded.
+ * - encodeBase64Lines(bytes, finalBreak?) → Buffer: base64 in 76-character CRLF lines.
  */
 import { asBuffer } from './tree.ts';
 
 export function decodeBase64(bytes: Uint8Array): Buffer {
-  return Buffer.from(asBuffer(bytes).toString('latin1'), 'base64');
+  const buf = asBuffer(bytes);
+  const text = buf.toString('latin1');
+  // Node also reads the URL-safe alphabet ('-', '_'); RFC 2045 §6.8 says to ignore them
+  if (buf.indexOf(0x2d) < 0 && buf.indexOf(0x5f) < 0) return Buffer.from(text, 'base64');
+  return Buffer.from(text.replace(/[-_]/g, ''), 'base64');
 }
 
 const HEX = new Int8Array(256).fill(-1);
@@ -72,8 +80,53 @@ export function decodeQuotedPrintable(bytes: Uint8Array): Buffer {
   return out.subarray(0, o);
 }
 
-export function decodeTransfer(bytes: Uint8Array, encoding: string): Buffer {
-  if (encoding === 'base64') return decodeBase64(bytes);
-  if (encoding === 'quoted-printable') return decodeQuotedPrintable(bytes);
+export function decodeTransfer(bytes: Uint8Array, encoding: string | null | undefined): Buffer {
+  const enc = encoding ? encoding.trim().toLowerCase() : '';
+  if (enc === 'base64') return decodeBase64(bytes);
+  if (enc === 'quoted-printable') return decodeQuotedPrintable(bytes);
   return asBuffer(bytes);
+}
+
+const HEX_DIGITS = '0123456789ABCDEF';
+
+/** Lines are kept as hard breaks (CRLF or LF in, CRLF out); a soft break keeps lines within 76 columns. */
+export function encodeQuotedPrintable(data: Uint8Array): Buffer {
+  const buf = asBuffer(data);
+  const out: string[] = [];
+  let start = 0;
+  for (;;) {
+    const nl = buf.indexOf(10, start);
+    const stop = nl < 0 ? buf.length : nl > start && buf[nl - 1] === 13 ? nl - 1 : nl;
+    out.push(encodeQpLine(buf, start, stop));
+    if (nl < 0) break;
+    start = nl + 1;
+  }
+  return Buffer.from(out.join('\r\n'), 'latin1');
+}
+
+function encodeQpLine(buf: Buffer, start: number, end: number): string {
+  let line = '';
+  let enc = '';
+  for (let i = start; i < end; i++) {
+    const c = buf[i] as number;
+    let piece: string;
+    const plain = (c >= 33 && c <= 126 && c !== 61) || ((c === 32 || c === 9) && i !== end - 1);
+    const leading =
+      i === start && (c === 46 || (c === 70 && buf.toString('latin1', start, start + 5) === 'From '));
+    if (plain && !leading) piece = String.fromCharCode(c);
+    else piece = '=' + HEX_DIGITS[c >> 4] + HEX_DIGITS[c & 15];
+    if (enc.length + piece.length > 75) {
+      line += enc + '=\r\n';
+      enc = '';
+    }
+    enc += piece;
+  }
+  return line + enc;
+}
+
+export function encodeBase64Lines(data: Uint8Array, finalBreak = true): Buffer {
+  const b64 = asBuffer(data).toString('base64');
+  const lines: string[] = [];
+  for (let i = 0; i < b64.length; i += 76) lines.push(b64.slice(i, i + 76));
+  return Buffer.from(lines.join('\r\n') + (finalBreak && lines.length ? '\r\n' : ''), 'latin1');
 }

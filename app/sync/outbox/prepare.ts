@@ -6,8 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { splitMessage } from '../../crypto/message-parts.ts';
-import { buildMultipartBody, foldField, freshBoundary, rawField } from '../../crypto/raw/build.ts';
-import type { RawHeader } from '../../crypto/raw/headers.ts';
+import { buildMultipartBody, foldField, freshBoundary, rawField } from '../../mime/build.ts';
+import type { RawHeader } from '../../mime/entity.ts';
 
 const DROP =
   /^(bcc|resent-bcc|x-lockbridge-.*|autocrypt-draft-state|autocrypt|autocrypt-gossip|x-mozilla-.*)$/;

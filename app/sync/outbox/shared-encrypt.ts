@@ -12,8 +12,8 @@ import * as openpgp from 'openpgp';
 import { interopConfig } from '../../crypto/openpgp-config.ts';
 import { splitMessage } from '../../crypto/message-parts.ts';
 import { buildProtectedPayload, OBSCURED_SUBJECT, PROTECTED_FIELDS } from '../../crypto/protected-headers.ts';
-import { foldField, freshBoundary, rawField } from '../../crypto/raw/build.ts';
-import { toCRLF } from '../../crypto/raw/line-endings.ts';
+import { foldField, freshBoundary, rawField } from '../../mime/build.ts';
+import { normalizeCrlf } from '../../mime/crlf.ts';
 
 export interface SharedEncryptInput {
   /** the prepared message (transport headers + content entity) */
@@ -34,7 +34,7 @@ export async function encryptShared(input: SharedEncryptInput): Promise<Buffer[]
   const all = dedupe(input.copies.flat());
   const sessionKey = await openpgp.generateSessionKey({ encryptionKeys: all, config: interopConfig });
   const encrypted = await openpgp.encrypt({
-    message: await openpgp.createMessage({ binary: toCRLF(payload) }),
+    message: await openpgp.createMessage({ binary: normalizeCrlf(payload) }),
     encryptionKeys: input.copies[0]!,
     signingKeys: input.signingKeys,
     sessionKey,
@@ -80,7 +80,7 @@ function dedupe(keys: openpgp.PublicKey[]): openpgp.PublicKey[] {
 }
 
 function frame(outer: Buffer, armoredText: string): Buffer {
-  const armor = toCRLF(Buffer.from(armoredText, 'utf8'));
+  const armor = normalizeCrlf(Buffer.from(armoredText, 'utf8'));
   const boundary = freshBoundary(armor);
   return Buffer.concat([
     outer,

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { decryptMessage } from '../../../app/crypto/decrypt.ts';
 import { buildServedMessage } from '../../../app/crypto/served-message.ts';
 import { createWorkerPool } from '../../../app/crypto/worker-pool.ts';
-import { parseEntity } from '../../../app/crypto/raw/headers.ts';
+import { parseEntity } from '../../../app/mime/entity.ts';
 import { GpgHome, statusTokens } from '../../helpers/crypto/gpg.ts';
 
 const dir = new URL('../../fixtures/pgp/', import.meta.url);

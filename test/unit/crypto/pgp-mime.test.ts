@@ -5,7 +5,7 @@ import { encryptMessage } from '../../../app/crypto/pgp-mime-encrypt.ts';
 import { signMessage } from '../../../app/crypto/pgp-mime-sign.ts';
 import { decryptMessage } from '../../../app/crypto/decrypt.ts';
 import { buildServedMessage } from '../../../app/crypto/served-message.ts';
-import { parseEntity } from '../../../app/crypto/raw/headers.ts';
+import { parseEntity } from '../../../app/mime/entity.ts';
 import type { TestKey } from '../../helpers/crypto/keys.ts';
 import { armoredOf, makeKey, plainMessage, wrapPgpMime } from '../../helpers/crypto/keys.ts';
 

@@ -1,19 +1,26 @@
-/** Small builders for header blocks and multipart bodies (CRLF, folded lines, random boundaries). */
+/**
+ * Writing header blocks and multipart bodies (CRLF throughout).
+ *
+ * - foldField(name, value) → `Name: value` folded at whitespace to keep lines within 78 characters
+ *   where possible, CRLF-terminated.
+ * - rawField(header) → the exact bytes of a parsed field (entity.ts), CRLF, with a final line break.
+ * - buildMultipartBody(boundary, parts) → the body of a multipart whose parts are full
+ *   entities (headers + blank line + body).
+ * - freshBoundary(...contents) → a Thunderbird-style boundary (12 dashes + 24 random alphanumerics)
+ *   that occurs in none of the contents.
+ */
 import { randomBytes } from 'node:crypto';
-import type { RawHeader } from './headers.ts';
-import { toCRLF } from './line-endings.ts';
+import { normalizeCrlf } from './crlf.ts';
+import type { RawHeader } from './entity.ts';
 
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
-/** Thunderbird-style boundary: 12 dashes + 24 random alphanumerics. */
-export function randomBoundary(): string {
-  const bytes = randomBytes(24);
+function randomBoundary(): string {
   let s = '------------';
-  for (const b of bytes) s += ALNUM[b % ALNUM.length];
+  for (const b of randomBytes(24)) s += ALNUM[b % ALNUM.length];
   return s;
 }
 
-/** `Name: value` folded at whitespace to keep lines under 78 characters where possible, CRLF. */
 export function foldField(name: string, value: string): string {
   const words = value.split(/(?<=\S)(?=[ \t])/);
   let line = name + ':';
@@ -29,24 +36,18 @@ export function foldField(name: string, value: string): string {
   return lines.join('\r\n') + '\r\n';
 }
 
-/** The exact raw bytes of a header field, CRLF-terminated. */
 export function rawField(h: RawHeader): Buffer {
-  const b = toCRLF(h.raw);
+  const b = normalizeCrlf(h.raw);
   return b[b.length - 1] === 0x0a ? b : Buffer.concat([b, Buffer.from('\r\n')]);
 }
 
-/** Build a multipart body: each part is a full entity (headers + blank line + body), CRLF. */
-export function buildMultipartBody(boundary: string, parts: Buffer[], preamble?: string): Buffer {
+export function buildMultipartBody(boundary: string, parts: Buffer[]): Buffer {
   const chunks: Buffer[] = [];
-  if (preamble) chunks.push(Buffer.from(preamble + '\r\n'));
-  for (const p of parts) {
-    chunks.push(Buffer.from(`--${boundary}\r\n`), p, Buffer.from('\r\n'));
-  }
+  for (const p of parts) chunks.push(Buffer.from(`--${boundary}\r\n`), p, Buffer.from('\r\n'));
   chunks.push(Buffer.from(`--${boundary}--\r\n`));
   return Buffer.concat(chunks);
 }
 
-/** A boundary that does not occur in any of the given contents. */
 export function freshBoundary(...contents: Buffer[]): string {
   for (;;) {
     const b = randomBoundary();
