@@ -29,6 +29,8 @@ export function capabilityList(s: CapabilitySource): string[] {
     'QRESYNC',
     'ESEARCH',
     'ESORT',
+    'CONTEXT=SEARCH',
+    'CONTEXT=SORT',
     'WITHIN',
     'SEARCHRES',
     'SORT',

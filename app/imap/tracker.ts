@@ -14,6 +14,7 @@ import { flagList } from './format.ts';
 import { compressUids } from './sequence.ts';
 import { SYSTEM_FLAGS } from './flags.ts';
 import { RecentClaims } from './recent.ts';
+import { UpdateContexts } from './search/contexts.ts';
 
 export class SelectedMailbox {
   readonly account: ImapAccount;
@@ -42,6 +43,10 @@ export class SelectedMailbox {
 
   /** The SEARCHRES result `$` (RFC 5182), as UIDs; empty at SELECT. */
   saved: number[] = [];
+  /** CONTEXT=SEARCH / CONTEXT=SORT results kept up to date (RFC 5267 §4.3); end with the selection. */
+  readonly contexts = new UpdateContexts();
+  /** Messages whose flags changed (any session) since the contexts last looked. */
+  private readonly contextDirty = new Set<number>();
   /** UIDs that are \Recent in this session (RFC 3501 §2.3.2). */
   readonly recent = new Set<number>();
   /** Null in an IMAP4rev2 session: it has no \Recent, claims none and is told no RECENT. */
@@ -109,6 +114,8 @@ export class SelectedMailbox {
       this.reset = c.reason;
     } else if (c.kind === 'flags') {
       if (c.highestModseq > this.highestModseq) this.highestModseq = c.highestModseq;
+      // also while a search that may leave a context runs: it is checked again at the next flush
+      for (const r of c.rows) this.contextDirty.add(r.uid);
       // Our own STORE answered already (or replaced what was queued, see `told`).
       if (c.origin === this.origin) return;
       // Only the newest state of each message is kept: what is told is never older than what was.
@@ -217,6 +224,14 @@ export class SelectedMailbox {
         );
       }
     }
+    if (this.contextDirty.size) {
+      const dirty = [...this.contextDirty];
+      this.contextDirty.clear();
+      if (this.contexts.size) {
+        const changed = dirty.filter((u) => this.seqOf(u) > 0).sort((a, b) => a - b);
+        if (changed.length) this.contexts.changed(w, this, changed);
+      }
+    }
   }
 
   /** With `vanished` (QRESYNC enabled), expunges are told as one `* VANISHED uids` (RFC 7162 §3.2.10). */
@@ -239,6 +254,8 @@ export class SelectedMailbox {
     }
     this.pending = keep;
     if (expunged.size) {
+      // RFC 5267 §4.3.4: REMOVEFROM before the expunge is told, while the numbers still hold.
+      if (this.contexts.size) this.contexts.expunging(w, this, expunged);
       // Descending order: each EXPUNGE renumbers only later messages.
       const gone: number[] = [];
       for (let seq = this.uids.length; seq >= 1; seq--) {
@@ -261,11 +278,13 @@ export class SelectedMailbox {
       this.appendUids(added);
       if (this.uids.length !== before) {
         w.line(`* ${this.uids.length} EXISTS`);
+        const told = Array.from(this.uids.subarray(before));
         if (this.claims) {
-          const told = Array.from(this.uids.subarray(before));
           for (const u of this.claims.claim(this.recentKey, told, !this.readOnly)) this.recent.add(u);
           w.line(`* ${this.recent.size} RECENT`);
         }
+        // RFC 5267 §4.3.3: ADDTO after the EXISTS that makes the numbers valid.
+        if (this.contexts.size) this.contexts.added(w, this, told);
       }
     }
   }

@@ -1,12 +1,13 @@
 /**
  * SEARCH / UID SEARCH (RFC 3501 §6.4.4) with CHARSET, MODSEQ (RFC 7162 §3.1.5) and ESEARCH
- * `RETURN (MIN MAX COUNT ALL)` (RFC 4731); always ESEARCH in IMAP4rev2 sessions (RFC 9051 §6.4.4).
+ * `RETURN (MIN MAX COUNT ALL)` (RFC 4731); always ESEARCH in IMAP4rev2 sessions (RFC 9051 §6.4.4);
+ * CONTEXT=SEARCH `RETURN (PARTIAL lo:hi UPDATE CONTEXT)` (RFC 5267 §4).
  */
 import type { CommandSpec } from '../command.ts';
 import { SELECTED } from '../command.ts';
 import { parseKeys, skipCharset, usesModseq } from '../search/parse.ts';
 import { runSearch } from '../search/evaluate.ts';
-import { parseReturn, writeReturn } from '../search/results.ts';
+import { keepUpdated, parseReturn, writeReturn } from '../search/results.ts';
 
 export const search: CommandSpec = {
   name: 'SEARCH',
@@ -18,16 +19,28 @@ export const search: CommandSpec = {
     const tokens = args.rest();
     const parsed = parseReturn(tokens);
     // RFC 9051 §6.4.4: in IMAP4rev2 SEARCH answers ESEARCH, as if RETURN (ALL) was given.
-    const ret = parsed?.ret ?? (session.rev2 ? new Set(['ALL']) : null);
+    const ret = parsed?.ret ?? (session.rev2 ? { opts: new Set(['ALL']), partial: null } : null);
     const key = parseKeys(tokens.slice(skipCharset(tokens, parsed?.next ?? 0)));
+    const update = ret?.opts.has('UPDATE') ?? false;
+    if (update) sel.contexts.checkTag(tag);
     // RFC 5182 §2.1: a SEARCH ... RETURN (SAVE) that fails leaves `$` empty (one that cannot be
     // parsed changes nothing, like Dovecot).
-    if (ret?.has('SAVE')) sel.saved = [];
+    if (ret?.opts.has('SAVE')) sel.saved = [];
     const res = await runSearch(sel, key, {}, () => session.state !== 'logout');
     const modseq = usesModseq(key);
     if (modseq) session.enableCondstore();
     if (ret) {
       writeReturn(w, sel, tag, uid, res.uids, ret, modseq, res.highestModseq);
+      if (update)
+        return keepUpdated(
+          w,
+          sel,
+          tag,
+          uid,
+          key,
+          null,
+          res.uids.map((u) => ({ uid: u, v: [] })),
+        );
       return;
     }
     const ids = uid ? res.uids : res.uids.map((u) => sel.seqOf(u));

@@ -3,8 +3,7 @@
  * (`searchText`); other keys are checked on rows read in batches — and no rows are read at all when
  * the program only needs UIDs, sequence numbers and text.
  */
-import type { FetchWant, MessageRow } from '../backend.ts';
-import type { SelectedMailbox } from '../tracker.ts';
+import type { FetchWant, ImapAccount, MessageRow } from '../backend.ts';
 import type { SearchKey } from './parse.ts';
 import { clampRanges, resolveSequenceSet } from '../sequence.ts';
 import { dayOf } from '../dates.ts';
@@ -272,30 +271,43 @@ function checkCost(key: SearchKey, textKeys: number, messages: number): void {
     throw new ImapNoError('LIMIT', 'Search too complex for this mailbox: use fewer BODY/TEXT keys');
 }
 
+type Found = SearchResult & { rows?: Map<number, MessageRow> };
+
+/** What a search reads of the selected mailbox (a `SelectedMailbox`). */
+export interface SearchView {
+  readonly account: ImapAccount;
+  readonly id: string;
+  /** The session's view: message n is `uids[n-1]`. */
+  readonly uids: Uint32Array;
+  /** \Recent in this session. */
+  readonly recent: Set<number>;
+  /** `$` (RFC 5182). */
+  readonly saved: number[];
+}
+
 /**
- * Runs a search in slices: the event loop gets a turn every ~20 ms of work (full-text lookups go
- * 256 UIDs at a time, rows are read 256 at a time). The selected view's UIDs do not change
- * meanwhile (other sessions' changes are queued for this one).
+ * The search among `candidates` (ascending UIDs of the view), as a generator that yields after
+ * each unit of work (256 UIDs of a full-text lookup, 256 rows, 1,024 checks) so that a driver can
+ * give the event loop a turn there.
  */
-export async function runSearch(
-  sel: SelectedMailbox,
+function* searchSteps(
+  sel: SearchView,
   key: SearchKey,
-  extraWant: FetchWant = {},
-  alive: () => boolean = () => true,
-): Promise<SearchResult & { rows?: Map<number, MessageRow> }> {
+  among: Uint32Array | number[],
+  extraWant: FetchWant,
+): Generator<void, Found> {
   const env: Env = { recent: sel.recent, textSets: new Map(), setSets: new Map() };
   const all = sel.uids;
-  const slicer = new Slicer(alive);
   const texts0: Extract<SearchKey, { k: 'text' }>[] = [];
   collectText(key, texts0);
-  checkCost(key, texts0.length, all.length);
+  checkCost(key, texts0.length, among.length);
   // flag conditions every match needs: answered by the backend's index scan when it can, so
   // SEARCH UNSEEN / DELETED / FLAGGED ... read no rows (10x faster on 100k messages)
-  let candidates: Uint32Array | number[] = all;
+  let candidates: Uint32Array | number[] = among;
   let prog = key;
   const split = sel.account.withFlags ? splitFlagKeys(key) : null;
   if (split && (split.has.length || split.lacks.length)) {
-    const narrowed = sel.account.withFlags!(sel.id, all, split.has, split.lacks);
+    const narrowed = sel.account.withFlags!(sel.id, among, split.has, split.lacks);
     if (narrowed) {
       candidates = narrowed;
       prog = split.rest;
@@ -310,7 +322,7 @@ export async function runSearch(
     for (let i = 0; i < candidates.length; i += BATCH) {
       const slice = candidates.slice(i, i + BATCH);
       for (const u of sel.account.searchText(sel.id, t.field, t.value, slice)) hits.add(u);
-      await slicer.breathe();
+      yield;
     }
     env.textSets.set(t, hits);
   }
@@ -334,7 +346,7 @@ export async function runSearch(
     for (let i = 0; i < candidates.length; i++) {
       const uid = candidates[i]!;
       if (test(prog, uid, undefined, env)) out.push(uid);
-      if ((i & 1023) === 1023) await slicer.breathe();
+      if ((i & 1023) === 1023) yield;
     }
     return { uids: out, highestModseq: 0 };
   }
@@ -353,9 +365,45 @@ export async function runSearch(
         rows?.set(row.uid, row);
       }
     }
-    await slicer.breathe();
+    yield;
   }
   return rows ? { uids: out, highestModseq: highest, rows } : { uids: out, highestModseq: highest };
+}
+
+/**
+ * Runs a search over the selected view in slices: the event loop gets a turn every ~20 ms of work.
+ * The selected view's UIDs do not change meanwhile (other sessions' changes are queued for this one).
+ */
+export async function runSearch(
+  sel: SearchView,
+  key: SearchKey,
+  extraWant: FetchWant = {},
+  alive: () => boolean = () => true,
+): Promise<Found> {
+  const slicer = new Slicer(alive);
+  const steps = searchSteps(sel, key, sel.uids, extraWant);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    await slicer.breathe();
+  }
+}
+
+/**
+ * The same search among a few messages of the view, at once: which of the messages a change
+ * touched match a CONTEXT=SEARCH / CONTEXT=SORT program now (`among` ascending).
+ */
+export function searchAmong(
+  sel: SearchView,
+  key: SearchKey,
+  among: number[],
+  extraWant: FetchWant = {},
+): Found {
+  const steps = searchSteps(sel, key, among, extraWant);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
 }
 
 function usesModseqFlag(k: SearchKey): boolean {

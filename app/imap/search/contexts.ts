@@ -1,0 +1,199 @@
+/**
+ * CONTEXT=SEARCH / CONTEXT=SORT updates (RFC 5267 §4.3): a SEARCH or SORT with `RETURN (UPDATE)`
+ * leaves a context on the selected mailbox — its program, its order and its current result — and
+ * every change the session is told of is followed by what it did to the result: untagged
+ * `ESEARCH (TAG "t") [UID] ADDTO (...)` / `REMOVEFROM (...)`, until CANCELUPDATE or the mailbox is
+ * closed.
+ *
+ * - Expunged members are removed BEFORE the EXPUNGE / VANISHED that announces them (their message
+ *   numbers are still valid then); new matches are added AFTER the EXISTS (§4.3.3, §4.3.4).
+ * - Messages whose flags (or mod-sequence) changed are searched again, at once, with the same
+ *   program (`searchAmong`); nothing else about a message changes while it is in the mailbox.
+ * - A SEARCH context is kept in mailbox order and says position 0; a SORT context is kept in the
+ *   requested order and says where each run of changed results sits (§4.3.2).
+ * - A program whose result changes without a mailbox change — message numbers, `$`, YOUNGER /
+ *   OLDER — gets no context: `* NO [NOUPDATE "t"]`, the rest of the answer as usual (§4.3.1). So
+ *   does a ninth context of one session.
+ */
+import type { SearchKey } from './parse.ts';
+import { searchAmong } from './evaluate.ts';
+import type { SearchView } from './evaluate.ts';
+import { sortComparator, sortEntry, sortWant } from './sort-order.ts';
+import type { SortEntry, SortKey } from './sort-order.ts';
+import { compressUids, isSaved } from '../sequence.ts';
+import { quoted } from '../format.ts';
+import { ImapBadError } from '../errors.ts';
+import type { ResponseWriter } from '../writer.ts';
+
+/** The selected mailbox as contexts see it: a `SelectedMailbox`. */
+interface View extends SearchView {
+  seqOf(uid: number): number;
+}
+
+/** Updating contexts one session may hold (RFC 5267 §4.3.1: at least one). */
+const MAX_CONTEXTS = 8;
+
+interface Context {
+  tag: string;
+  uid: boolean;
+  key: SearchKey;
+  /** SORT criteria; null for a SEARCH context (mailbox order). */
+  sort: SortKey[] | null;
+  /** The current result in result order. */
+  entries: SortEntry[];
+}
+
+/** Why a program cannot be kept up to date by looking at changed messages only, or null. */
+function changesByItself(k: SearchKey): string | null {
+  switch (k.k) {
+    case 'seq':
+      return 'message numbers';
+    case 'uid':
+      return isSaved(k.ranges) ? '$' : null;
+    case 'age':
+      return 'YOUNGER / OLDER';
+    case 'not':
+      return changesByItself(k.a);
+    case 'or':
+      return changesByItself(k.a) ?? changesByItself(k.b);
+    case 'and':
+      for (const i of k.items) {
+        const r = changesByItself(i);
+        if (r) return r;
+      }
+      return null;
+    default:
+      return null;
+  }
+}
+
+/**
+ * Which of `uids` (ascending) match the context's program now, with their sort values; 1,024 at a
+ * time, so that a big delivery stays within the search limits.
+ */
+function matching(sel: View, c: Context, uids: readonly number[]): SortEntry[] {
+  const out: SortEntry[] = [];
+  const want = c.sort ? sortWant(c.sort) : {};
+  for (let i = 0; i < uids.length; i += 1024) {
+    const found = searchAmong(sel, c.key, uids.slice(i, i + 1024), want);
+    for (const u of found.uids) out.push(sortEntry(u, found.rows?.get(u), c.sort ?? []));
+  }
+  return out;
+}
+
+/** `pos set pos set ...` for runs of consecutive entries (positions as the client applies them). */
+function runs(
+  list: readonly SortEntry[],
+  picked: (e: SortEntry) => boolean,
+  ids: (e: SortEntry) => number,
+  removing: boolean,
+): string {
+  const parts: string[] = [];
+  let done = 0;
+  for (let i = 0; i < list.length;) {
+    if (!picked(list[i]!)) {
+      i++;
+      continue;
+    }
+    const start = i;
+    const run: number[] = [];
+    while (i < list.length && picked(list[i]!)) run.push(ids(list[i++]!));
+    // removals shift later positions down by what was removed before
+    parts.push(`${start + 1 - (removing ? done : 0)} ${compressUids(run)}`);
+    done += run.length;
+  }
+  return parts.join(' ');
+}
+
+export class UpdateContexts {
+  readonly #byTag = new Map<string, Context>();
+
+  get size(): number {
+    return this.#byTag.size;
+  }
+
+  /** RFC 5267 §4.3: UPDATE under a tag whose context still runs is BAD. */
+  checkTag(tag: string): void {
+    if (this.#byTag.has(tag)) throw new ImapBadError('Tag reuse');
+  }
+
+  /**
+   * Keep a context for `tag` (`entries`: its result in result order, with the sort values for
+   * SORT); returns why it cannot, for `* NO [NOUPDATE]`, or null.
+   */
+  add(
+    tag: string,
+    uid: boolean,
+    key: SearchKey,
+    sort: SortKey[] | null,
+    entries: SortEntry[],
+  ): string | null {
+    const why = changesByItself(key);
+    if (why) return `No updates for a search by ${why}`;
+    if (this.#byTag.size >= MAX_CONTEXTS) return 'Too many contexts';
+    this.#byTag.set(tag, { tag, uid, key, sort, entries });
+    return null;
+  }
+
+  /** CANCELUPDATE (RFC 5267 §4.3.5). */
+  cancel(tag: string): void {
+    this.#byTag.delete(tag);
+  }
+
+  /** Before the expunge of `gone` is told: REMOVEFROM for the members among them. */
+  expunging(w: ResponseWriter, sel: View, gone: ReadonlySet<number>): void {
+    for (const c of this.#byTag.values()) {
+      if (!c.entries.some((e) => gone.has(e.uid))) continue;
+      this.#remove(w, sel, c, (e) => gone.has(e.uid));
+    }
+  }
+
+  /** After the EXISTS for `added` (ascending) was told: ADDTO for those that match. */
+  added(w: ResponseWriter, sel: View, added: number[]): void {
+    for (const c of this.#byTag.values()) {
+      const found = matching(sel, c, added);
+      if (found.length) this.#insert(w, sel, c, found);
+    }
+  }
+
+  /** The flags of `changed` (ascending, in the view) changed: search them again. */
+  changed(w: ResponseWriter, sel: View, changed: number[]): void {
+    for (const c of this.#byTag.values()) {
+      const found = matching(sel, c, changed);
+      const now = new Set(found.map((e) => e.uid));
+      const members = new Set(c.entries.map((e) => e.uid));
+      const leaving = new Set(changed.filter((u) => members.has(u) && !now.has(u)));
+      if (leaving.size) this.#remove(w, sel, c, (e) => leaving.has(e.uid));
+      const coming = found.filter((e) => !members.has(e.uid));
+      if (coming.length) this.#insert(w, sel, c, coming);
+    }
+  }
+
+  #ids(sel: View, c: Context): (e: SortEntry) => number {
+    return c.uid ? (e) => e.uid : (e) => sel.seqOf(e.uid);
+  }
+
+  #line(c: Context, item: string): string {
+    return `* ESEARCH (TAG ${quoted(c.tag)})${c.uid ? ' UID' : ''} ${item}`;
+  }
+
+  #remove(w: ResponseWriter, sel: View, c: Context, picked: (e: SortEntry) => boolean): void {
+    const ids = this.#ids(sel, c);
+    const pairs = c.sort
+      ? runs(c.entries, picked, ids, true)
+      : `0 ${compressUids(c.entries.filter(picked).map(ids))}`;
+    c.entries = c.entries.filter((e) => !picked(e));
+    w.line(this.#line(c, `REMOVEFROM (${pairs})`));
+  }
+
+  #insert(w: ResponseWriter, sel: View, c: Context, fresh: SortEntry[]): void {
+    const ids = this.#ids(sel, c);
+    const cmp = c.sort ? sortComparator(c.sort) : (a: SortEntry, b: SortEntry) => a.uid - b.uid;
+    const isNew = new Set(fresh.map((e) => e.uid));
+    c.entries = [...c.entries, ...fresh].sort(cmp);
+    const pairs = c.sort
+      ? runs(c.entries, (e) => isNew.has(e.uid), ids, false)
+      : `0 ${compressUids(fresh.sort(cmp).map(ids))}`;
+    w.line(this.#line(c, `ADDTO (${pairs})`));
+  }
+}
