@@ -51,6 +51,11 @@ export interface MailboxInfo {
   name: string;
   specialUse: SpecialUse | null;
   subscribed: boolean;
+  /**
+   * MAILBOXID (RFC 8474 objectid: 1-255 of A-Z a-z 0-9 _ -): kept through renames and restarts,
+   * never given to another mailbox (a mailbox deleted and created again gets a new one).
+   */
+  objectId: string;
 }
 
 export interface MailboxStatus {
@@ -103,6 +108,8 @@ export interface FetchWant {
   headerFields?: readonly string[];
   /** The whole raw message. */
   raw?: boolean;
+  /** The EMAILID (RFC 8474). */
+  emailId?: boolean;
 }
 
 export interface MessageRow {
@@ -124,6 +131,11 @@ export interface MessageRow {
   headers?: MessageHeaderIndex;
   header?: Buffer;
   raw?: Buffer;
+  /**
+   * EMAILID (RFC 8474 objectid): the same for the same message however often it is read, and for
+   * its copies and moved versions; never the id of another message.
+   */
+  emailId?: string;
 }
 
 export interface AppendInput {

@@ -43,6 +43,7 @@ export function capabilityList(s: CapabilitySource): string[] {
     'STATUS=SIZE',
     'PREVIEW',
     'SAVEDATE',
+    'OBJECTID',
   );
   if (s.config.offerCompress && !s.transport.compressed) caps.push('COMPRESS=DEFLATE');
   return caps;

@@ -3,6 +3,7 @@
  * rule documented in app/imap/backend.ts (synchronous change feed, modseq, UID rules), so it doubles
  * as the executable spec for the STORE adapter.
  */
+import { randomBytes } from 'node:crypto';
 import { analyzeMessage } from '../../app/mime/analyze.ts';
 import type { MessageAnalysis } from '../../app/mime/types.ts';
 import type {
@@ -41,6 +42,8 @@ interface MemMessage {
   internalDate: number;
   /** When it was saved into its mailbox (SAVEDATE). */
   savedAt: number;
+  /** EMAILID: kept by copies and moves. */
+  emailId: string;
   raw: Buffer;
   analysis: MessageAnalysis;
 }
@@ -65,6 +68,11 @@ export interface MemoryBackendOptions {
   defaultMailboxes?: Array<{ name: string; specialUse?: SpecialUse }>;
   /** Reject appends bigger than this. */
   maxMessageSize?: number;
+}
+
+/** A random RFC 8474 objectid, as the store makes them. */
+function objectId(prefix: string): string {
+  return prefix + randomBytes(12).toString('hex');
 }
 
 function lowerSet(flags: string[]): Map<string, string> {
@@ -118,7 +126,7 @@ export class MemoryAccount implements ImapAccount {
     if (this.getMailbox(name)) throw new MailboxExistsError(name);
     const id = `mb${this.nextId++}`;
     const subscribed = this.orphans.delete(name);
-    const info: MailboxInfo = { id, name, specialUse, subscribed };
+    const info: MailboxInfo = { id, name, specialUse, subscribed, objectId: objectId('F') };
     this.boxes.set(id, {
       info,
       uidValidity: this.backend.nextUidValidity(),
@@ -244,6 +252,7 @@ export class MemoryAccount implements ImapAccount {
         row.header = m.raw.subarray(0, end);
       }
       if (want.raw) row.raw = m.raw;
+      if (want.emailId) row.emailId = m.emailId;
       return row;
     });
   }
@@ -268,13 +277,20 @@ export class MemoryAccount implements ImapAccount {
     return out;
   }
 
-  private insert(b: MemMailbox, raw: Buffer, flags: string[], internalDate: number): MemMessage {
+  private insert(
+    b: MemMailbox,
+    raw: Buffer,
+    flags: string[],
+    internalDate: number,
+    emailId = objectId('M'),
+  ): MemMessage {
     const m: MemMessage = {
       uid: b.uidNext++,
       modseq: ++b.highestModseq,
       flags: [...lowerSet(flags).values()],
       internalDate,
       savedAt: Date.now(),
+      emailId,
       raw,
       analysis: analyzeMessage(raw),
     };
@@ -361,7 +377,7 @@ export class MemoryAccount implements ImapAccount {
     const dst = this.box(target);
     const pairs: Array<[number, number]> = [];
     for (const m of this.select(src, uids)) {
-      const n = this.insert(dst, m.raw, m.flags, m.internalDate);
+      const n = this.insert(dst, m.raw, m.flags, m.internalDate, m.emailId);
       pairs.push([m.uid, n.uid]);
     }
     if (pairs.length) {

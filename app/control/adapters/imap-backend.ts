@@ -100,6 +100,7 @@ function info(m: Mailbox): MailboxInfo {
     name: m.name,
     specialUse: m.specialUse as SpecialUse | null,
     subscribed: m.subscribed,
+    objectId: m.objectId,
   };
 }
 
@@ -336,6 +337,7 @@ class StoreImapAccount implements ImapAccount {
         head: (want.header ?? false) && !summary,
         summary,
         raw: want.raw ?? false,
+        emailId: want.emailId ?? false,
       });
       return rows.map((r) => {
         const out: MessageRow = {
@@ -354,6 +356,7 @@ class StoreImapAccount implements ImapAccount {
         }
         if (want.headers) out.headers = r.headers!;
         if (want.raw) out.raw = r.raw!;
+        if (want.emailId) out.emailId = r.emailId!;
         if (want.header) out.header = r.head!;
         return out;
       });

@@ -1,4 +1,7 @@
-/** CREATE (RFC 3501 §6.3.3), creating missing parents; USE (RFC 6154 CREATE-SPECIAL-USE) is not offered. */
+/**
+ * CREATE (RFC 3501 §6.3.3), creating missing parents, answered with the new mailbox's MAILBOXID
+ * (RFC 8474 §4.1); USE (RFC 6154 CREATE-SPECIAL-USE) is not offered.
+ */
 import type { CommandSpec } from '../command.ts';
 import { AUTHED } from '../command.ts';
 import { MailboxExistsError } from '../errors.ts';
@@ -19,5 +22,6 @@ export const create: CommandSpec = {
     const info = account.createMailbox(name);
     const oldName = oldNameItem(session, arg);
     if (oldName) w.line(listOne(session, info, oldName));
+    return { code: `MAILBOXID (${info.objectId})` };
   },
 };

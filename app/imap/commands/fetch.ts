@@ -1,6 +1,6 @@
 /**
  * FETCH / UID FETCH (RFC 3501 §6.4.5, §6.4.8; RFC 3516 BINARY; RFC 7162 MODSEQ, CHANGEDSINCE;
- * RFC 8970 PREVIEW; RFC 8514 SAVEDATE).
+ * RFC 8970 PREVIEW; RFC 8514 SAVEDATE; RFC 8474 EMAILID, THREADID).
  * Reads rows in batches from the backend (one synchronous call per batch), writes big literals as
  * Buffers, and waits for the socket only between batches when it is full.
  */
@@ -174,6 +174,13 @@ function writeRow(w: ResponseWriter, seq: number, row: MessageRow, plans: Plan[]
         case 'SAVEDATE':
           s += 'SAVEDATE ' + internalDate(row.saveDate);
           break;
+        case 'EMAILID':
+          s += 'EMAILID (' + row.emailId + ')';
+          break;
+        // RFC 8474 §5.2: messages are not threaded here, so no thread has an id
+        case 'THREADID':
+          s += 'THREADID NIL';
+          break;
         case 'RFC822.SIZE':
           s += 'RFC822.SIZE ' + row.size;
           break;
@@ -252,6 +259,7 @@ export const fetch: CommandSpec = {
         if (it.name === 'ENVELOPE' || it.name === 'BODYSTRUCTURE' || it.name === 'BODY') want.analysis = true;
         // the preview is made from the stored (decrypted) message's text parts
         if (it.name === 'PREVIEW') want.raw = want.analysis = true;
+        if (it.name === 'EMAILID') want.emailId = true;
       } else if (headerOnlySection(it.section) && it.resp !== 'BINARY' && it.resp !== 'BINARY.SIZE') {
         want.header = true;
         if (fields && it.section.text === 'HEADER.FIELDS') fields.push(...it.section.fields);

@@ -103,6 +103,7 @@ function open(ctx: CommandContext, readOnly: boolean): Completion {
   w.line(`* OK [UIDVALIDITY ${sel.uidValidity}] UIDs valid`);
   w.line(`* OK [UIDNEXT ${sel.uidNext}] Predicted next UID`);
   w.line(`* OK [HIGHESTMODSEQ ${sel.highestModseq}] Highest`);
+  w.line(`* OK [MAILBOXID (${sel.info.objectId})] Ok`);
   if (qresync && qresync.uidValidity === sel.uidValidity) resync(ctx, sel, qresync);
   return {
     code: readOnly ? 'READ-ONLY' : 'READ-WRITE',

@@ -1,5 +1,6 @@
 /**
- * STATUS items (RFC 3501 §6.3.10, CONDSTORE HIGHESTMODSEQ, STATUS=SIZE, RFC 9051 §6.3.11 DELETED),
+ * STATUS items (RFC 3501 §6.3.10, CONDSTORE HIGHESTMODSEQ, STATUS=SIZE, RFC 9051 §6.3.11 DELETED,
+ * RFC 8474 MAILBOXID),
  * shared with LIST-STATUS.
  */
 import { RecentClaims } from '../recent.ts';
@@ -17,6 +18,7 @@ const ITEMS = new Set([
   'DELETED',
   'HIGHESTMODSEQ',
   'SIZE',
+  'MAILBOXID',
 ]);
 
 export function parseStatusItems(tokens: ImapToken[]): string[] {
@@ -52,6 +54,8 @@ export function statusLine(
         return `DELETED ${st.deleted}`;
       case 'HIGHESTMODSEQ':
         return `HIGHESTMODSEQ ${st.highestModseq}`;
+      case 'MAILBOXID':
+        return `MAILBOXID (${info.objectId})`;
       default:
         return `SIZE ${st.size}`;
     }

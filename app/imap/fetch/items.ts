@@ -1,6 +1,6 @@
 /**
  * FETCH attribute parsing (RFC 3501 §6.4.5, RFC 3516 BINARY, RFC 7162 MODSEQ / CHANGEDSINCE,
- * RFC 8970 PREVIEW, RFC 8514 SAVEDATE).
+ * RFC 8970 PREVIEW, RFC 8514 SAVEDATE, RFC 8474 EMAILID / THREADID).
  */
 import type { ImapToken } from '../wire/types.ts';
 import { ImapBadError } from '../errors.ts';
@@ -16,7 +16,9 @@ export type SimpleItem =
   | 'BODY'
   | 'MODSEQ'
   | 'PREVIEW'
-  | 'SAVEDATE';
+  | 'SAVEDATE'
+  | 'EMAILID'
+  | 'THREADID';
 
 export interface SectionSpec {
   /** Part path, [] = whole message. */
@@ -64,6 +66,8 @@ const SIMPLE = new Set<string>([
   'MODSEQ',
   'PREVIEW',
   'SAVEDATE',
+  'EMAILID',
+  'THREADID',
 ]);
 
 function whole(): SectionSpec {

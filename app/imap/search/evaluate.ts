@@ -15,6 +15,7 @@ interface Needs {
   meta: boolean;
   headers: boolean;
   header: boolean;
+  emailId: boolean;
 }
 
 function needs(k: SearchKey, n: Needs): void {
@@ -34,6 +35,9 @@ function needs(k: SearchKey, n: Needs): void {
       break;
     case 'header':
       n.header = true;
+      break;
+    case 'emailid':
+      n.emailId = true;
       break;
     case 'not':
       needs(k.a, n);
@@ -179,6 +183,8 @@ function test(k: SearchKey, uid: number, row: MessageRow | undefined, env: Env):
       return k.larger ? row!.size > k.n : row!.size < k.n;
     case 'modseq':
       return row!.modseq >= k.n;
+    case 'emailid':
+      return row!.emailId === k.id;
     case 'not':
       return !test(k.a, uid, row, env);
     case 'or':
@@ -313,7 +319,7 @@ function* searchSteps(
       prog = split.rest;
     }
   }
-  const n: Needs = { meta: false, headers: false, header: false };
+  const n: Needs = { meta: false, headers: false, header: false, emailId: false };
   needs(prog, n);
   const texts: Extract<SearchKey, { k: 'text' }>[] = [];
   collectText(prog, texts);
@@ -339,7 +345,7 @@ function* searchSteps(
   }
   // SORT reads its keys from the rows the search reads anyway
   const keepRows = Boolean(extraWant.headers || extraWant.header);
-  const wantRows = n.meta || n.headers || n.header || keepRows || usesModseqFlag(prog);
+  const wantRows = n.meta || n.headers || n.header || n.emailId || keepRows || usesModseqFlag(prog);
   const out: number[] = [];
   let highest = 0;
   if (!wantRows) {
@@ -354,6 +360,7 @@ function* searchSteps(
     headers: n.headers || Boolean(extraWant.headers),
     header: n.header || Boolean(extraWant.header),
   };
+  if (n.emailId) want.emailId = true;
   // the whole header block when the search reads it, else only the fields the caller asked for
   if (!n.header && extraWant.headerFields) want.headerFields = extraWant.headerFields;
   const rows = keepRows ? new Map<number, MessageRow>() : undefined;

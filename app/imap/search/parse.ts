@@ -1,4 +1,4 @@
-/** SEARCH key parsing (RFC 3501 §6.4.4, RFC 7162 MODSEQ, RFC 8514 SAVED*). */
+/** SEARCH key parsing (RFC 3501 §6.4.4, RFC 7162 MODSEQ, RFC 8514 SAVED*, RFC 8474 EMAILID/THREADID). */
 import type { ImapToken } from '../wire/types.ts';
 import { ImapBadError, ImapNoError } from '../errors.ts';
 import { parseNumber, tokenString } from '../args.ts';
@@ -24,6 +24,8 @@ export type SearchKey =
   | { k: 'age'; older: boolean; cutoff: number }
   | { k: 'size'; larger: boolean; n: number }
   | { k: 'modseq'; n: number }
+  /** RFC 8474 §6: the message whose EMAILID is `id` (case-sensitive). */
+  | { k: 'emailid'; id: string }
   | { k: 'not'; a: SearchKey }
   | { k: 'or'; a: SearchKey; b: SearchKey }
   | { k: 'and'; items: SearchKey[] };
@@ -121,6 +123,12 @@ function key(c: Cursor): SearchKey {
     // RFC 8514 §4.3: every mailbox here keeps save dates
     case 'SAVEDATESUPPORTED':
       return { k: 'all' };
+    case 'EMAILID':
+      return { k: 'emailid', id: objectId(c.str()) };
+    // RFC 8474 §6: no message has a THREADID here (FETCH THREADID is NIL)
+    case 'THREADID':
+      objectId(c.str());
+      return { k: 'none' };
     case 'LARGER':
       return { k: 'size', larger: true, n: parseNumber(c.atom()) };
     case 'SMALLER':
@@ -148,6 +156,12 @@ function key(c: Cursor): SearchKey {
       if (isSequenceSet(t.value)) return { k: 'seq', ranges: parseSequenceSet(t.value) };
       throw new ImapBadError(`Unknown search key ${t.value}`);
   }
+}
+
+/** RFC 8474 §7: objectid = 1*255(ALPHA / DIGIT / "_" / "-"). */
+function objectId(s: string): string {
+  if (!/^[A-Za-z0-9_-]{1,255}$/.test(s)) throw new ImapBadError('Invalid object id');
+  return s;
 }
 
 export function parseKeys(tokens: ImapToken[]): SearchKey {

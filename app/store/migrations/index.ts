@@ -5,6 +5,7 @@ import { migration0004 } from './0004-message-heads.ts';
 import { migration0005 } from './0005-message-summaries.ts';
 import { migration0006 } from './0006-mailbox-counts.ts';
 import { migration0007 } from './0007-save-date.ts';
+import { migration0008 } from './0008-object-ids.ts';
 import type { Migration } from './types.ts';
 
 export type { Migration } from './types.ts';
@@ -18,4 +19,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0005,
   migration0006,
   migration0007,
+  migration0008,
 ];

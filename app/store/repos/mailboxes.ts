@@ -4,6 +4,7 @@
  */
 import { ConflictError, NotFoundError, UserError } from '../../shared/errors.ts';
 import type { StoreDb } from '../sql.ts';
+import { newObjectId } from '../object-ids.ts';
 import type { Origin, PendingChangesRepo } from './pending-changes.ts';
 
 export const DELIMITER = '/';
@@ -21,6 +22,8 @@ export interface Mailbox {
   highestModseq: number;
   remoteName: string | null;
   createdAt: number;
+  /** MAILBOXID (RFC 8474): random, kept through renames, never reused. */
+  objectId: string;
 }
 
 export interface MailboxStatus {
@@ -52,6 +55,7 @@ interface Row {
   highestmodseq: number;
   remote_name: string | null;
   created_at: number;
+  object_id: string;
 }
 
 function fromRow(r: Row): Mailbox {
@@ -67,6 +71,7 @@ function fromRow(r: Row): Mailbox {
     highestModseq: r.highestmodseq,
     remoteName: r.remote_name,
     createdAt: r.created_at,
+    objectId: r.object_id,
   };
 }
 
@@ -197,8 +202,8 @@ export class MailboxesRepo {
     const parent = pName === null ? null : this.ensure(accountId, pName, { origin: opts.origin ?? 'local' });
     const res = this.#s
       .prepare(
-        `INSERT INTO mailboxes (account_id, name, parent_id, special_use, subscribed, uidvalidity, remote_name, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO mailboxes (account_id, name, parent_id, special_use, subscribed, uidvalidity, remote_name, created_at, object_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         accountId,
@@ -209,6 +214,7 @@ export class MailboxesRepo {
         this.#nextUidValidity(),
         opts.remoteName ?? null,
         Date.now(),
+        newObjectId('F'),
       );
     const id = Number(res.lastInsertRowid);
     this.#s.emit({ type: 'mailbox-created', accountId, mailboxId: id, name });

@@ -60,9 +60,10 @@ describe('ImapBackend over the store', () => {
 
   it('manages mailboxes with the port errors', () => {
     const a = acc.createMailbox('Archive', '\\Archive');
+    assert.match(a.objectId, /^F[0-9a-f]{24}$/);
     assert.deepEqual(
-      { ...a, id: 'x' },
-      { id: 'x', name: 'Archive', specialUse: '\\Archive', subscribed: false },
+      { ...a, id: 'x', objectId: 'y' },
+      { id: 'x', name: 'Archive', specialUse: '\\Archive', subscribed: false, objectId: 'y' },
     );
     acc.setSubscribed(a.id, true);
     acc.createMailbox('Archive/2024');

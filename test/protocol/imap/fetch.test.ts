@@ -52,6 +52,7 @@ describe('FETCH', () => {
       '* OK [UIDVALIDITY 1000] UIDs valid',
       '* OK [UIDNEXT 4] Predicted next UID',
       '* OK [HIGHESTMODSEQ 4] Highest',
+      /^\* OK \[MAILBOXID \(F[0-9a-f]{24}\)\] Ok$/,
       's OK [READ-WRITE] Select completed.',
     ]);
   });
@@ -160,6 +161,7 @@ describe('FETCH', () => {
       /UIDVALIDITY/,
       /UIDNEXT/,
       /HIGHESTMODSEQ/,
+      /^\* OK \[MAILBOXID \(F[0-9a-f]{24}\)\] Ok$/,
       'g1 OK [READ-ONLY] Examine completed.',
     ]);
     await c.expect('g2 FETCH 1 (BODY[1.2])', [
@@ -178,6 +180,7 @@ describe('FETCH', () => {
       /UIDVALIDITY/,
       /UIDNEXT/,
       /HIGHESTMODSEQ/,
+      /^\* OK \[MAILBOXID \(F[0-9a-f]{24}\)\] Ok$/,
       'g5 OK [READ-WRITE] Select completed.',
     ]);
   });

@@ -48,6 +48,7 @@ describe('IMAP4rev2 (RFC 9051)', () => {
       /^\* OK \[UIDVALIDITY \d+\] UIDs valid$/,
       '* OK [UIDNEXT 3] Predicted next UID',
       /^\* OK \[HIGHESTMODSEQ \d+\] Highest$/,
+      /^\* OK \[MAILBOXID \(F[0-9a-f]{24}\)\] Ok$/,
       'A142 OK [READ-WRITE] Select completed.',
     ]);
     await c.expect('A143 EXAMINE Junk', [
@@ -59,6 +60,7 @@ describe('IMAP4rev2 (RFC 9051)', () => {
       /UIDVALIDITY/,
       /UIDNEXT/,
       /HIGHESTMODSEQ/,
+      /^\* OK \[MAILBOXID \(F[0-9a-f]{24}\)\] Ok$/,
       'A143 OK [READ-ONLY] Examine completed.',
     ]);
     c.close();
@@ -142,6 +144,7 @@ describe('IMAP4rev2 (RFC 9051)', () => {
       /UIDVALIDITY/,
       /UIDNEXT/,
       /HIGHESTMODSEQ/,
+      /^\* OK \[MAILBOXID \(F[0-9a-f]{24}\)\] Ok$/,
       /^r10 OK/,
     ]);
     await setup.expect('r11 FETCH 2 (FLAGS)', [
@@ -216,9 +219,9 @@ describe('IMAP4rev2 (RFC 9051)', () => {
     const c = await rev2();
     await c.expect('o1 CREATE "Entw&APw-rfe2"', [
       '* LIST (\\HasNoChildren) "/" "Entwürfe2" ("OLDNAME" (Entw&APw-rfe2))',
-      'o1 OK Create completed.',
+      /^o1 OK \[MAILBOXID \(F[0-9a-f]{24}\)\] Create completed\.$/,
     ]);
-    await c.expect('o2 CREATE "Ablage-ü"', ['o2 OK Create completed.']);
+    await c.expect('o2 CREATE "Ablage-ü"', [/^o2 OK \[MAILBOXID \(F[0-9a-f]{24}\)\] Create completed\.$/]);
     await c.expect('o3 LIST "" "Entw*"', [
       '* LIST (\\HasNoChildren) "/" "Entwürfe2"',
       'o3 OK List completed.',
@@ -235,6 +238,7 @@ describe('IMAP4rev2 (RFC 9051)', () => {
       /UIDVALIDITY/,
       /UIDNEXT/,
       /HIGHESTMODSEQ/,
+      /^\* OK \[MAILBOXID \(F[0-9a-f]{24}\)\] Ok$/,
       /^o5 OK \[READ-WRITE\]/,
     ]);
     await c.expect('o6 STATUS "Entwürfe2" (MESSAGES)', [

@@ -29,7 +29,9 @@ describe('mailbox commands', () => {
 
   it('CREATE with hierarchy, \\HasChildren, DELETE rules', async () => {
     const c = await s.login();
-    await c.expect('b1 CREATE Projects/2026/Q1', ['b1 OK Create completed.']);
+    await c.expect('b1 CREATE Projects/2026/Q1', [
+      /^b1 OK \[MAILBOXID \(F[0-9a-f]{24}\)\] Create completed\.$/,
+    ]);
     await c.expect('b2 LIST "" Projects*', [
       '* LIST (\\HasChildren) "/" Projects',
       '* LIST (\\HasChildren) "/" Projects/2026',
@@ -42,7 +44,7 @@ describe('mailbox commands', () => {
     ]);
     await c.expect('b4 CREATE Projects', ['b4 NO [ALREADYEXISTS] Mailbox already exists']);
     await c.expect('b5 CREATE inbox', ['b5 NO [ALREADYEXISTS] Mailbox already exists']);
-    await c.expect('b6 CREATE Trailing/', ['b6 OK Create completed.']);
+    await c.expect('b6 CREATE Trailing/', [/^b6 OK \[MAILBOXID \(F[0-9a-f]{24}\)\] Create completed\.$/]);
     await c.expect('b7 LIST "" Trailing', ['* LIST (\\HasNoChildren) "/" Trailing', 'b7 OK List completed.']);
     await c.expect('b8 DELETE Projects', ['b8 NO [INUSE] Mailbox has children, delete them first']);
     await c.expect('b9 DELETE INBOX', ["b9 NO [CANNOT] INBOX can't be deleted."]);
@@ -55,7 +57,7 @@ describe('mailbox commands', () => {
   it('RENAME moves children; RENAME INBOX moves its messages', async () => {
     s.account.deliver('INBOX', message({ subject: 'in inbox' }));
     const c = await s.login();
-    await c.expect('c1 CREATE Old/Child', ['c1 OK Create completed.']);
+    await c.expect('c1 CREATE Old/Child', [/^c1 OK \[MAILBOXID \(F[0-9a-f]{24}\)\] Create completed\.$/]);
     await c.expect('c2 RENAME Old New/Place', ['c2 OK Rename completed.']);
     await c.expect('c3 LIST "" New*', [
       '* LIST (\\HasChildren) "/" New',
@@ -77,8 +79,8 @@ describe('mailbox commands', () => {
 
   it('modified UTF-7 names round-trip; invalid encodings are refused; UTF8=ACCEPT uses raw UTF-8', async () => {
     const c = await s.login();
-    await c.expect('d1 CREATE Entw&APw-rfe', ['d1 OK Create completed.']);
-    await c.expect('d2 CREATE "A&-B"', ['d2 OK Create completed.']);
+    await c.expect('d1 CREATE Entw&APw-rfe', [/^d1 OK \[MAILBOXID \(F[0-9a-f]{24}\)\] Create completed\.$/]);
+    await c.expect('d2 CREATE "A&-B"', [/^d2 OK \[MAILBOXID \(F[0-9a-f]{24}\)\] Create completed\.$/]);
     await c.expect('d3 LIST "" Entw*', [
       '* LIST (\\HasNoChildren) "/" Entw&APw-rfe',
       'd3 OK List completed.',
@@ -94,14 +96,14 @@ describe('mailbox commands', () => {
     ]);
     await c.expect('d8 ENABLE UTF8=ACCEPT', ['* ENABLED UTF8=ACCEPT', 'd8 OK Enable completed.']);
     await c.expect('d9 LIST "" Entw*', ['* LIST (\\HasNoChildren) "/" "Entwürfe"', 'd9 OK List completed.']);
-    await c.expect('d10 CREATE "Ünïcödé"', ['d10 OK Create completed.']);
+    await c.expect('d10 CREATE "Ünïcödé"', [/^d10 OK \[MAILBOXID \(F[0-9a-f]{24}\)\] Create completed\.$/]);
     assert.ok(s.account.getMailbox('Ünïcödé'));
     c.close();
   });
 
   it('SUBSCRIBE / UNSUBSCRIBE / LSUB / LIST (SUBSCRIBED) RETURN (SPECIAL-USE) / LIST-STATUS', async () => {
     const c = await s.login();
-    await c.expect('e1 CREATE Lists', ['e1 OK Create completed.']);
+    await c.expect('e1 CREATE Lists', [/^e1 OK \[MAILBOXID \(F[0-9a-f]{24}\)\] Create completed\.$/]);
     await c.expect('e2 UNSUBSCRIBE Lists', ['e2 OK Unsubscribe completed.']);
     await c.expect('e3 LSUB "" Lists', ['e3 OK Lsub completed.']);
     await c.expect('e4 SUBSCRIBE Lists', ['e4 OK Subscribe completed.']);

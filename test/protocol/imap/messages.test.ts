@@ -26,6 +26,7 @@ describe('APPEND', () => {
       /UIDVALIDITY 1002/,
       /UIDNEXT 2/,
       /HIGHESTMODSEQ/,
+      /^\* OK \[MAILBOXID \(F[0-9a-f]{24}\)\] Ok$/,
       /^a2 OK/,
     ]);
     await c.expect('a3 FETCH 1 (FLAGS INTERNALDATE RFC822.SIZE)', [
@@ -47,6 +48,7 @@ describe('APPEND', () => {
       /UIDVALIDITY 1000/,
       /UIDNEXT 1/,
       /HIGHESTMODSEQ/,
+      /^\* OK \[MAILBOXID \(F[0-9a-f]{24}\)\] Ok$/,
       /^b0 OK/,
     ]);
     c.write(`b1 APPEND INBOX {${M1.length}}\r\n`);
@@ -179,6 +181,7 @@ describe('STORE, COPY, MOVE, EXPUNGE', () => {
       /UIDVALIDITY/,
       /UIDNEXT/,
       /HIGHESTMODSEQ/,
+      /^\* OK \[MAILBOXID \(F[0-9a-f]{24}\)\] Ok$/,
       /^d6 OK \[READ-ONLY\]/,
     ]);
     await c.expect('d7 EXPUNGE', ['d7 NO [READ-ONLY] Mailbox is read-only.']);

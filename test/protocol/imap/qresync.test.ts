@@ -47,6 +47,7 @@ describe('QRESYNC', () => {
       `* OK [UIDVALIDITY ${uv}] UIDs valid`,
       /UIDNEXT 7/,
       `* OK [HIGHESTMODSEQ ${after}] Highest`,
+      /^\* OK \[MAILBOXID \(F[0-9a-f]{24}\)\] Ok$/,
       '* VANISHED (EARLIER) 3,5',
       `* 2 FETCH (UID 2 FLAGS (\\Seen) MODSEQ (${hm + 1}))`,
       'a5 OK [READ-WRITE] Select completed.',

@@ -27,7 +27,7 @@ describe('RFC conformance (issue 15)', () => {
       '* 1 FETCH (FLAGS (NIL))',
       'n4 OK Store completed.',
     ]);
-    await c.expect('n5 CREATE NIL', ['n5 OK Create completed.']);
+    await c.expect('n5 CREATE NIL', [/^n5 OK \[MAILBOXID \(F[0-9a-f]{24}\)\] Create completed\.$/]);
     // A mailbox called NIL is sent quoted: a bare NIL would read as nil.
     await c.expect('n6 LIST "" NIL', ['* LIST (\\HasNoChildren) "/" "NIL"', 'n6 OK List completed.']);
     await c.expect('n7 STATUS NIL (MESSAGES)', ['* STATUS "NIL" (MESSAGES 0)', 'n7 OK Status completed.']);
@@ -126,6 +126,7 @@ describe('RFC conformance (issue 15)', () => {
       /UIDVALIDITY/,
       /UIDNEXT/,
       /HIGHESTMODSEQ/,
+      /^\* OK \[MAILBOXID \(F[0-9a-f]{24}\)\] Ok$/,
       /^r1 OK/,
     ]);
     s.account.deliver('Rec', message({ subject: 'new one' }));
@@ -152,6 +153,7 @@ describe('RFC conformance (issue 15)', () => {
       /UIDVALIDITY/,
       /UIDNEXT/,
       /HIGHESTMODSEQ/,
+      /^\* OK \[MAILBOXID \(F[0-9a-f]{24}\)\] Ok$/,
       /^r9 OK/,
     ]);
     await b.expect('r10 FETCH 3 (FLAGS)', ['* 3 FETCH (FLAGS (\\Recent))', 'r10 OK Fetch completed.']);
@@ -168,7 +170,7 @@ describe('RFC conformance (issue 15)', () => {
 
   it('item 5: CREATE does not subscribe, DELETE keeps the subscription, LSUB/LIST (SUBSCRIBED) list it', async () => {
     const c = await s.login();
-    await c.expect('u1 CREATE Sub5/child', ['u1 OK Create completed.']);
+    await c.expect('u1 CREATE Sub5/child', [/^u1 OK \[MAILBOXID \(F[0-9a-f]{24}\)\] Create completed\.$/]);
     const lsub = (r: string[]): string[] => r.filter((l) => l.includes('Sub5'));
     assert.deepEqual(lsub(await c.cmd('u2 LSUB "" *')), []);
     await c.expect('u3 SUBSCRIBE Sub5/child', ['u3 OK Subscribe completed.']);

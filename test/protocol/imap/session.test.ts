@@ -167,6 +167,7 @@ describe('IMAP over TLS', () => {
       /UIDVALIDITY 1000/,
       /UIDNEXT 1/,
       /HIGHESTMODSEQ/,
+      /^\* OK \[MAILBOXID \(F[0-9a-f]{24}\)\] Ok$/,
       't7 OK [READ-WRITE] Select completed.',
     ]);
     c.close();

@@ -52,6 +52,7 @@ describe('Thunderbird first-sync command sequence', () => {
       '* OK [UIDVALIDITY 1000] UIDs valid',
       '* OK [UIDNEXT 5] Predicted next UID',
       /^\* OK \[HIGHESTMODSEQ \d+\]/,
+      /^\* OK \[MAILBOXID \(F[0-9a-f]{24}\)\] Ok$/,
       '72 OK [READ-WRITE] Select completed.',
     ]);
     await c.expect('73 UID fetch 1:* (FLAGS)', [

@@ -54,18 +54,30 @@ function insertV1Message(s: Store, mailboxId: number, raw: Buffer, uid = 1): voi
   s.db.prepare('UPDATE mailboxes SET uidnext = ?, highestmodseq = 1 WHERE id = ?').run(uid + 1, mailboxId);
 }
 
+/** Columns today's code writes that a released step added later: [table, column, type]. */
+const LATER_COLUMNS: ReadonlyArray<[string, string, string]> = [
+  ['messages', 'saved_at', 'INTEGER NOT NULL DEFAULT 0'], // migration 7
+  ['mailboxes', 'object_id', 'TEXT'], // migration 8
+  ['message_blobs', 'email_id', 'TEXT'], // migration 8
+];
+
 /**
- * Messages inserted by today's code into a store whose schema predates save dates (migration 7):
- * the column the code writes is there only for the insert.
+ * Runs today's code (creating mailboxes, inserting messages) on a store whose schema is older:
+ * the later columns that code writes exist only meanwhile, so the store is left at its old schema
+ * and the steps that add them run on reopening.
  */
-function insertBeforeSaveDates(
-  s: Store,
-  mailboxId: number,
-  msgs: Parameters<Store['messages']['insertBatch']>[1],
-): void {
-  s.db.exec('ALTER TABLE messages ADD COLUMN saved_at INTEGER NOT NULL DEFAULT 0');
-  s.messages.insertBatch(mailboxId, msgs, 'sync');
-  s.db.exec('ALTER TABLE messages DROP COLUMN saved_at');
+function asBefore<T>(s: Store, fn: () => T): T {
+  const has = (table: string, column: string): boolean =>
+    (s.db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>).some(
+      (c) => c.name === column,
+    );
+  const added = LATER_COLUMNS.filter(([table, column]) => !has(table, column));
+  for (const [table, column, type] of added) s.db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+  try {
+    return fn();
+  } finally {
+    for (const [table, column] of added) s.db.exec(`ALTER TABLE ${table} DROP COLUMN ${column}`);
+  }
 }
 
 describe('store migrations', () => {
@@ -77,7 +89,7 @@ describe('store migrations', () => {
     const s = await newStore(dir, { migrations: V1 });
     assert.equal(schemaVersion(s.db), 1);
     const acc = testAccount(s, 'm@example.org');
-    const box = s.mailboxes.create(acc.id, 'INBOX');
+    const box = asBefore(s, () => s.mailboxes.create(acc.id, 'INBOX'));
     insertV1Message(s, box.id, msg('kept', 'data').raw);
     s.close();
 
@@ -171,7 +183,7 @@ describe('migration 4: header blocks in their own table', () => {
     const V3 = MIGRATIONS.filter((m) => m.version <= 3);
     const s = await newStore(dir, { migrations: V3 });
     const acc = testAccount(s, 'h@example.org');
-    const box = s.mailboxes.create(acc.id, 'INBOX');
+    const box = asBefore(s, () => s.mailboxes.create(acc.id, 'INBOX'));
     const old = msg('stored before the upgrade', 'old body line\r\n'.repeat(200)).raw;
     insertV1Message(s, box.id, old);
     s.close();
@@ -213,7 +225,7 @@ describe('migration 5: summary header blocks', () => {
   it('fills summaries for messages stored before it; new ones get theirs; both serve the summary fields', async () => {
     const s = await newStore(dir, { migrations: MIGRATIONS.filter((m) => m.version <= 5) });
     const acc = testAccount(s, 's@example.org');
-    const box = s.mailboxes.create(acc.id, 'INBOX');
+    const box = asBefore(s, () => s.mailboxes.create(acc.id, 'INBOX'));
     const withNoise = (subject: string): ReturnType<typeof msg> => {
       const m = msg(subject, 'body\r\n');
       const raw = Buffer.concat([
@@ -236,7 +248,7 @@ describe('migration 5: summary header blocks', () => {
       const raw = Buffer.from(h + '\r\nbody\r\n', 'latin1');
       return { raw, analysis: analyzeMessage(raw), flags: [] };
     });
-    insertBeforeSaveDates(s, box.id, [...before, ...tricky]);
+    asBefore(s, () => s.messages.insertBatch(box.id, [...before, ...tricky], 'sync'));
     // what a version-4 store holds: the same, less the summaries
     s.db.exec('DROP TABLE message_summaries');
     s.db.pragma('user_version = 4');
@@ -273,13 +285,17 @@ describe('migration 5: summary header blocks', () => {
     const d6 = join(t.dir, 'counts');
     const s = await newStore(d6, { migrations: MIGRATIONS.filter((m) => m.version <= 5) });
     const acc = testAccount(s, 'c@example.org');
-    const a = s.mailboxes.create(acc.id, 'INBOX');
-    const b = s.mailboxes.create(acc.id, 'Archive');
+    const a = asBefore(s, () => s.mailboxes.create(acc.id, 'INBOX'));
+    const b = asBefore(s, () => s.mailboxes.create(acc.id, 'Archive'));
     const flagSets = [[], ['\\Seen'], ['\\Deleted'], ['\\Seen', '\\Deleted'], ['\\Flagged', 'custom']];
-    insertBeforeSaveDates(
-      s,
-      a.id,
-      Array.from({ length: 30 }, (_, i) => msg(`old ${i}`, 'x'.repeat(i * 7), flagSets[i % flagSets.length])),
+    asBefore(s, () =>
+      s.messages.insertBatch(
+        a.id,
+        Array.from({ length: 30 }, (_, i) =>
+          msg(`old ${i}`, 'x'.repeat(i * 7), flagSets[i % flagSets.length]),
+        ),
+        'sync',
+      ),
     );
     s.close();
 
@@ -351,9 +367,9 @@ describe('migration 7: save dates', () => {
     const dir = join(t.dir, 'saved');
     const s = await newStore(dir, { migrations: MIGRATIONS.filter((m) => m.version <= 6) });
     const acc = testAccount(s, 'd@example.org');
-    const box = s.mailboxes.create(acc.id, 'INBOX');
+    const box = asBefore(s, () => s.mailboxes.create(acc.id, 'INBOX'));
     const old = Date.UTC(2020, 0, 1, 10);
-    insertBeforeSaveDates(s, box.id, [{ ...msg('old', 'body'), internalDate: old }]);
+    asBefore(s, () => s.messages.insertBatch(box.id, [{ ...msg('old', 'body'), internalDate: old }], 'sync'));
     s.close();
 
     const up = await reopen(dir, { migrations: MIGRATIONS });
@@ -369,6 +385,49 @@ describe('migration 7: save dates', () => {
     for (const r of [up.messages.get(box.id, 1)!, ...rows]) assert.equal(r.internalDate, old);
     for (const r of rows) assert.ok(r.savedAt >= before && r.savedAt <= after, `saved at ${r.savedAt}`);
     assert.equal(up.messages.get(box.id, 1)!.savedAt, old, 'the original keeps its save date');
+    up.close();
+  });
+});
+
+describe('migration 8: object ids', () => {
+  const t = tempDir();
+  after(t.cleanup);
+
+  it('gives every mailbox and stored message its own random id; copies share theirs; new ones get one', async () => {
+    const dir = join(t.dir, 'ids');
+    const s = await newStore(dir, { migrations: MIGRATIONS.filter((m) => m.version <= 7) });
+    const acc = testAccount(s, 'e@example.org');
+    const [a, b] = asBefore(s, () => {
+      const a = s.mailboxes.create(acc.id, 'INBOX');
+      const b = s.mailboxes.create(acc.id, 'Archive/2024');
+      s.messages.insertBatch(a.id, [msg('one', 'x'), msg('two', 'x'), msg('two', 'x')], 'sync');
+      s.messages.copy(a.id, [1, 2], b.id, 'sync');
+      return [a, b];
+    });
+    s.close();
+
+    const up = await reopen(dir, { migrations: MIGRATIONS });
+    assert.equal(schemaVersion(up.db), latestVersion(MIGRATIONS));
+    const boxes = up.mailboxes.list(acc.id);
+    assert.equal(boxes.length, 3, 'INBOX, Archive and Archive/2024');
+    for (const m of boxes) assert.match(m.objectId, /^F[0-9a-f]{24}$/);
+    assert.equal(new Set(boxes.map((m) => m.objectId)).size, 3);
+    const ids = (box: number, uids: number[]) =>
+      up.messages.fetchRows(box, uids, { emailId: true }).map((r) => r.emailId!);
+    const inInbox = ids(a!.id, [1, 2, 3]);
+    for (const id of inInbox) assert.match(id, /^M[0-9a-f]{24}$/);
+    assert.equal(new Set(inInbox).size, 3, 'the same bytes stored twice are two messages');
+    assert.deepEqual(ids(b!.id, [1, 2]), inInbox.slice(0, 2), 'a copy shares its original id');
+    // after the upgrade: new mailboxes and messages get ids, a move keeps the message's
+    const c = up.mailboxes.create(acc.id, 'New');
+    assert.ok(!boxes.some((m) => m.objectId === c.objectId));
+    const [added] = up.messages.insertBatch(a!.id, [msg('new', 'x')], 'sync');
+    const fresh = ids(a!.id, [added!.uid])[0]!;
+    assert.ok(!inInbox.includes(fresh));
+    up.messages.move(a!.id, [3, added!.uid], c.id, 'sync');
+    assert.deepEqual(ids(c.id, [1, 2]), [inInbox[2], fresh]);
+    up.mailboxes.rename(b!.id, 'Archive/2025');
+    assert.equal(up.mailboxes.get(b!.id)!.objectId, boxes.find((m) => m.id === b!.id)!.objectId);
     up.close();
   });
 });

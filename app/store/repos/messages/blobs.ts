@@ -9,6 +9,7 @@ import { summaryHeader } from '../../../mime/header-fields.ts';
 import type { MessageAnalysis } from '../../../mime/types.ts';
 import { NotFoundError } from '../../../shared/errors.ts';
 import type { StoreDb } from '../../sql.ts';
+import { newObjectId } from '../../object-ids.ts';
 import { headerEnd, joinRaw, packBody, packBodyAsync, type PackedBody } from '../raw-codec.ts';
 import { HEADER_COLS, headersFrom, type HeaderDbRow, type HeaderFields, type NewMessage } from './rows.ts';
 
@@ -41,8 +42,9 @@ export class MessageBlobs {
     const res = this.#s
       .prepare(
         `INSERT INTO message_blobs (size, sha256, envelope, body_structure, body, parts, subject, from_display,
-           to_display, cc_display, bcc_display, from_addr, to_addr, cc_addr, date, message_id, in_reply_to, refs, base_subject)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           to_display, cc_display, bcc_display, from_addr, to_addr, cc_addr, date, message_id, in_reply_to, refs, base_subject,
+           email_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         raw.length,
@@ -64,6 +66,7 @@ export class MessageBlobs {
         h.inReplyTo,
         JSON.stringify(h.references),
         h.baseSubject,
+        newObjectId('M'),
       );
     const blobId = Number(res.lastInsertRowid);
     const split = headerEnd(raw, a);

@@ -27,6 +27,8 @@ export interface FetchWant {
   head?: boolean;
   summary?: boolean;
   raw?: boolean;
+  /** The message's EMAILID. */
+  emailId?: boolean;
 }
 
 export class MessageReads {
@@ -79,7 +81,8 @@ export class MessageReads {
    * asked for: `analysis` = ENVELOPE/BODYSTRUCTURE/BODY/parts, `headers` = the header index,
    * `head` = the raw header block (without reading the body), `summary` = only the summary
    * fields' lines of it (enough for HEADER.FIELDS of those fields), `raw` = the whole raw message
-   * (read in the same query as the metadata: one statement per batch, not one per message).
+   * (read in the same query as the metadata: one statement per batch, not one per message),
+   * `emailId` = the message's EMAILID.
    */
   fetchRows(mailboxId: number, uids: readonly number[], want: FetchWant): FetchedRow[] {
     if (uids.length === 0) return [];
@@ -97,6 +100,8 @@ export class MessageReads {
       cols += ', ' + HEADER_COLS;
       at += HEADER_COL_COUNT;
     }
+    const emailIdAt = want.emailId ? at++ : -1;
+    if (want.emailId) cols += ', b.email_id';
     // Whole messages come as one blob, head || stored body (one Buffer per row, not two: creating
     // Buffers dominates this read); || on blobs copies their bytes as they are.
     // Header blocks (whole, or the summary's) come as one blob for the whole batch, with their
@@ -104,7 +109,8 @@ export class MessageReads {
     // the rows themselves, and the rows' statement does not join the header table at all.
     const heads = want.raw ? null : want.head ? 'message_heads' : want.summary ? 'message_summaries' : null;
     if (want.raw) cols += ', CAST(h.head || mr.body AS BLOB), length(h.head), mr.compression';
-    let join = want.analysis || want.headers ? ' JOIN message_blobs b ON b.id = m.blob_id' : '';
+    let join =
+      want.analysis || want.headers || want.emailId ? ' JOIN message_blobs b ON b.id = m.blob_id' : '';
     if (want.raw) join += ' JOIN message_heads h ON h.blob_id = m.blob_id';
     if (want.raw) join += ' JOIN message_raw mr ON mr.blob_id = m.blob_id';
     const byRange = contiguous(sorted);
@@ -160,6 +166,7 @@ export class MessageReads {
         o.parts = JSON.parse(r[analysisAt + 3] as string) as MimePart[];
       }
       if (headersAt >= 0) o.headers = headersFromArray(r, headersAt);
+      if (emailIdAt >= 0) o.emailId = r[emailIdAt] as string;
       if (want.raw) {
         const headLength = r[at + 1] as number;
         o.raw = splitRaw(r[at] as Buffer, headLength, r[at + 2] as number);

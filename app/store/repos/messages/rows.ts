@@ -68,6 +68,8 @@ export interface FetchedRow extends MessageMeta {
   raw?: Buffer;
   /** Byte length of the header block within `raw` (= parts[''].bodyStart). */
   headLength?: number;
+  /** EMAILID (RFC 8474), when asked for with `emailId`: random, shared by copies and moves. */
+  emailId?: string;
 }
 
 export class MailboxGoneError extends UserError {
