@@ -6,7 +6,8 @@
  *   address of each field (RFC 5256 SORT keys); references are the msg-ids of References in order.
  * - decodeAddressDisplay(value) → "Name <a@b>, group: x@y;" decoded display string.
  * - displaySortValue(header, lowerName) → RFC 5957's DISPLAY value of a header block's field: the
- *   decoded display name of its first mailbox, else that mailbox's "mailbox@host", else ''.
+ *   decoded display name of its first address (a group's is the group name), else that mailbox's
+ *   "mailbox@host", else ''.
  * - parseMsgIds(value) → the <...> ids in a header value.
  */
 import type { HeaderIndex } from './types.ts';
@@ -53,6 +54,8 @@ function firstAddr(items: AddressItem[]): string {
 export function displaySortValue(header: Uint8Array, lowerName: string): string {
   const items = parseAddressList(firstValue(header, parseHeaderBlock(header, 0, header.length), lowerName));
   for (const it of items) {
+    const group = it.kind === 'group' ? decodeEncodedWords(it.name).trim() : '';
+    if (group) return group;
     const m = it.kind === 'mailbox' ? it : it.members[0];
     if (!m || (m.name === null && m.mailbox === null && m.host === null)) continue;
     const name = m.name ? decodeEncodedWords(m.name).trim() : '';

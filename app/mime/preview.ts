@@ -1,7 +1,8 @@
 /**
  * A message's preview text (what IMAP PREVIEW, RFC 8970, sends): the text of its first displayable
  * text part — text/plain before text/html, attachments and encapsulated messages skipped — decoded
- * as full-text search decodes it (bodyText: transfer encoding, charset, HTML reduced to text), then
+ * as full-text search decodes it (bodyText: transfer encoding, charset, HTML reduced to text), quoted
+ * lines of plain text (`> ...`, the message replied to) left out as Dovecot leaves them out, then
  * every run of whitespace and control characters made one space, trimmed, and cut to `maxChars`
  * characters (code points: never half a surrogate pair). '' when there is no such text.
  *
@@ -40,9 +41,9 @@ export function messagePreview(raw: Uint8Array, parts: readonly MimePart[], maxC
   const p = choosePart(raw, parts);
   if (!p) return '';
   const end = Math.min(p.bodyEnd, p.bodyStart + SCAN_BYTES);
-  const text = bodyText(raw.subarray(p.bodyStart, end), p.encoding, p.charset ?? null, p.contentType)
-    .replace(/[\s\x00-\x1f\x7f]+/gu, ' ')
-    .trim();
+  let text = bodyText(raw.subarray(p.bodyStart, end), p.encoding, p.charset ?? null, p.contentType);
+  if (p.contentType === 'text/plain') text = text.replace(/^>.*$/gm, '');
+  text = text.replace(/[\s\x00-\x1f\x7f]+/gu, ' ').trim();
   if (text.length <= maxChars) return text;
   let out = '';
   let n = 0;

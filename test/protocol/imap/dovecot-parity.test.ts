@@ -75,6 +75,11 @@ const COMMANDS = [
   't2 SORT (REVERSE SIZE) UTF-8 ALL',
   't3 SORT (DATE) UTF-8 ALL',
   't4 THREAD ORDEREDSUBJECT UTF-8 ALL',
+  // SORT=DISPLAY (RFC 5957), PREVIEW (RFC 8970), SAVEDATE (RFC 8514): issue 15 item 16
+  't5 SORT (DISPLAYFROM) UTF-8 ALL',
+  't6 SORT (REVERSE DISPLAYTO) UTF-8 ALL',
+  'p1 FETCH 1:* (PREVIEW)',
+  'p2 SEARCH SAVEDATESUPPORTED',
 ];
 
 /** Commands whose tagged status (OK / NO / BAD) must be the same as Dovecot's. */

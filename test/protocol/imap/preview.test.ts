@@ -1,8 +1,8 @@
 /**
  * PREVIEW (RFC 8970), issue 15 item 16: FETCH PREVIEW and PREVIEW (LAZY) give at most 256
  * characters of the message's first displayable text part (text/plain before text/html; no
- * attachment, no forwarded message), decoded, without markup, whitespace collapsed; "" when there
- * is no text; \Seen is not set. Transcripts after the RFC's examples (§5), over the reference
+ * attachment, no forwarded message), decoded, without markup or quoted lines, whitespace collapsed;
+ * "" when there is no text; \Seen is not set. Messages 1-4 get Dovecot 2.3.19's previews. Transcripts after the RFC's examples (§5), over the reference
  * backend and over the encrypted store (which keeps the decrypted message).
  */
 import { describe, it } from 'node:test';
@@ -66,6 +66,8 @@ const MESSAGES = [
       '--m--',
     ].join('\r\n'),
   ),
+  // 7: a reply: the quoted lines are the other message
+  mime('text/plain', '> Will you come?\r\n>> Are you in?\r\nYes, at eight.\r\n> Bring wine\r\nSure.'),
 ];
 
 async function transcript(c: ImapTestClient): Promise<void> {
@@ -87,8 +89,9 @@ async function transcript(c: ImapTestClient): Promise<void> {
     `* 5 FETCH (PREVIEW {${255 + 4}}\r\n${'x'.repeat(255)}\u{1F600})`,
     'p3 OK Fetch completed.',
   ]);
-  await c.expect('p4 UID FETCH 6 PREVIEW (LAZY)', [
+  await c.expect('p4 UID FETCH 6:7 PREVIEW (LAZY)', [
     '* 6 FETCH (UID 6 PREVIEW "the body")',
+    '* 7 FETCH (UID 7 PREVIEW "Yes, at eight. Sure.")',
     'p4 OK UID Fetch completed.',
   ]);
   // PREVIEW is no body section: nothing became \Seen
