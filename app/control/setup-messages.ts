@@ -7,7 +7,7 @@
  * planted by someone else, never stops the right code from opening an older one.
  */
 import { analyzeMessage } from '../mime/analyze.ts';
-import { parseAddressList } from '../mime/address.ts';
+import { addressesOf } from '../mime/address.ts';
 import { firstValue, parseHeaderBlock } from '../mime/header-block.ts';
 import {
   createSetupMessage,
@@ -38,12 +38,7 @@ export async function sendSetupMessage(
 }
 
 function addresses(value: string | null): string[] {
-  const out: string[] = [];
-  for (const item of parseAddressList(value)) {
-    const boxes = item.kind === 'group' ? item.members : [item];
-    for (const m of boxes) if (m.mailbox && m.host) out.push(`${m.mailbox}@${m.host}`.toLowerCase());
-  }
-  return out;
+  return value === null ? [] : addressesOf(value).map((a) => a.toLowerCase());
 }
 
 /** A Setup Message the account sent to itself: its one From address is the account's, and so is a To address. */

@@ -15,7 +15,7 @@ import type { CryptoEngine } from '../../crypto/engine.ts';
 import { buildServedMessage } from '../../crypto/served-message.ts';
 import type { DecryptResult } from '../../crypto/decrypt.ts';
 import { parseHeaderBlock, firstValue, fieldValue } from '../../mime/header-block.ts';
-import { parseAddressList } from '../../mime/address.ts';
+import { addressesOf } from '../../mime/address.ts';
 import { parseContentType } from '../../mime/params.ts';
 import { parseRfc5322Date } from '../../mime/date.ts';
 import type { Keyring } from '../../keys/keyring.ts';
@@ -40,12 +40,7 @@ interface OuterFacts {
 }
 
 function addresses(value: string | null): string[] {
-  const out: string[] = [];
-  for (const item of parseAddressList(value)) {
-    const boxes = item.kind === 'group' ? item.members : [item];
-    for (const m of boxes) if (m.mailbox && m.host) out.push(`${m.mailbox}@${m.host}`.toLowerCase());
-  }
-  return out;
+  return value === null ? [] : addressesOf(value).map((a) => a.toLowerCase());
 }
 
 function outerFacts(raw: Buffer): OuterFacts {

@@ -19,7 +19,9 @@ import { addArmorHeaders } from '../own-keys.ts';
 import { INTEROP_CONFIG } from '../pgp-config.ts';
 import type { OwnKeyRecord, PreferEncrypt } from '../types.ts';
 import { generateSetupCode, normalizeSetupCode } from './setup-code.ts';
-import { readSimpleMime } from './setup-mime.ts';
+import { headerValue, parseEntity, walkEntity } from '../../mime/entity.ts';
+import { fieldValue, parseHeaderBlock } from '../../mime/header-block.ts';
+import { decodeTransfer } from '../../mime/transfer-encoding.ts';
 
 export interface CreatedSetupMessage {
   setupCode: string;
@@ -116,10 +118,11 @@ function buildSetupMime(addr: string, armored: string, date: Date): string {
 
 /** True when a raw message is an Autocrypt Setup Message (header `Autocrypt-Setup-Message: v1`). */
 export function isSetupMessage(raw: string | Uint8Array): boolean {
-  const text = typeof raw === 'string' ? raw : Buffer.from(raw.subarray(0, 64 * 1024)).toString('latin1');
-  const end = text.search(/\r?\n\r?\n/);
-  const head = (end < 0 ? text : text.slice(0, end)).replace(/\r?\n(?=[ \t])/g, '');
-  return /^autocrypt-setup-message:\s*v1\s*$/im.test(head);
+  const buf = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw;
+  const block = parseHeaderBlock(buf, 0, Math.min(buf.length, 64 * 1024));
+  return block.fields.some(
+    (f) => f.lower === 'autocrypt-setup-message' && fieldValue(buf, f).toLowerCase() === 'v1',
+  );
 }
 
 export interface ParsedSetupMessage {
@@ -135,18 +138,21 @@ export interface ParsedSetupMessage {
 export function parseSetupMessage(raw: string): ParsedSetupMessage {
   let text = raw;
   if (/^[\x21-\x39\x3b-\x7e]+:/.test(raw)) {
-    const { headers, parts } = readSimpleMime(raw);
-    const flag = headers.get('autocrypt-setup-message');
-    if (flag !== undefined && flag.trim().toLowerCase() !== 'v1') {
+    const buf = Buffer.from(raw, 'utf8');
+    const flag = headerValue(parseEntity(buf), 'autocrypt-setup-message');
+    if (flag !== undefined && flag.toLowerCase() !== 'v1') {
       throw new UserError(
         'bad-setup-message',
         `unsupported Autocrypt-Setup-Message version ${JSON.stringify(flag)}`,
       );
     }
-    const setupPart = parts.find((p) =>
-      (p.headers.get('content-type') ?? '').toLowerCase().startsWith('application/autocrypt-setup'),
-    );
-    text = setupPart ? setupPart.body : parts.map((p) => p.body).join('\n');
+    const leaves: { mime: string; text: string }[] = [];
+    walkEntity(buf, (n) => {
+      if (n.ct.mime.startsWith('multipart/') || n.ct.mime === 'message/rfc822') return;
+      leaves.push({ mime: n.ct.mime, text: decodeTransfer(n.entity.body, n.cte).toString('utf8') });
+    });
+    const setupPart = leaves.find((p) => p.mime === 'application/autocrypt-setup');
+    text = setupPart ? setupPart.text : leaves.map((p) => p.text).join('\n');
   }
   const m = /-----BEGIN PGP MESSAGE-----\r?\n([\s\S]*?)-----END PGP MESSAGE-----/.exec(text);
   if (!m)

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import * as openpgp from 'openpgp';
 import { formatAutocryptHeader, parseAutocryptHeader } from '../../../app/keys/autocrypt/header.ts';
 import { minimizeKey } from '../../../app/keys/autocrypt/minimize.ts';
-import { parseHeaders } from '../../../app/keys/autocrypt/setup-mime.ts';
+import { headerValue, parseEntity } from '../../../app/mime/entity.ts';
 import { makeKey } from './pgp-helpers.ts';
 
 const fixture = readFileSync(
@@ -13,8 +13,7 @@ const fixture = readFileSync(
 );
 
 test("the spec's example Autocrypt header parses into Alice's Ed25519/Cv25519 key", async () => {
-  const head = fixture.slice(0, fixture.indexOf('\n\n'));
-  const value = parseHeaders(head).get('autocrypt')!;
+  const value = headerValue(parseEntity(Buffer.from(fixture, 'utf8')), 'autocrypt')!;
   const r = parseAutocryptHeader(value);
   assert.ok(r.ok, r.ok ? '' : r.error);
   assert.equal(r.header.addr, 'alice@autocrypt.example');

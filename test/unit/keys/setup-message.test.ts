@@ -167,3 +167,37 @@ test('refuses a Setup Message with another version or without payload', () => {
   );
   assert.throws(() => parseSetupMessage('Subject: x\r\n\r\nnothing here'), /no encrypted key/);
 });
+
+test('finds the setup attachment at any depth, whatever comes before it (RFC 2045 Content-Type comments)', () => {
+  const spec = parseSetupMessage(specAsm);
+  const html = `<html><body><pre>\r\n${spec.armored.replace(/\n/g, '\r\n')}</pre></body></html>\r\n`;
+  const b64 = Buffer.from(html).toString('base64').replace(/.{76}/g, '$&\r\n');
+  const msg = [
+    'From: <a@x.org>',
+    'Autocrypt-Setup-Message: v1',
+    'Content-Type: multipart/mixed (wrapped by a forwarder); boundary="outer"',
+    '',
+    '--outer',
+    'Content-Type: text/plain',
+    '',
+    'not this one:',
+    '-----BEGIN PGP MESSAGE-----',
+    '',
+    'AAAA',
+    '-----END PGP MESSAGE-----',
+    '--outer',
+    'Content-Type: multipart/mixed; boundary="inner"',
+    '',
+    '--inner',
+    'Content-Type: application/autocrypt-setup',
+    'Content-Transfer-Encoding: base64',
+    '',
+    b64,
+    '--inner--',
+    '--outer--',
+    '',
+  ].join('\r\n');
+  const parsed = parseSetupMessage(msg);
+  assert.equal(parsed.armored.replace(/\r\n/g, '\n'), spec.armored.replace(/\r\n/g, '\n'));
+  assert.equal(parsed.passphraseBegin, spec.passphraseBegin);
+});
