@@ -3,8 +3,11 @@
  * (standards §1.3), combined form (§1.4: one OpenPGP message, signature inside), with the
  * protected-headers="v1" payload and the obscured outer Subject `...` (§2.1, §2.2).
  *
- * Only what the caller passes is included: the caller builds one input per copy (To+Cc copy,
- * one per Bcc recipient) and its key list. A Bcc header is never copied anywhere.
+ * - encryptMessage(raw, opts) → one copy for one key list.
+ * - encryptCopies(raw, opts) → one copy per key list (To+Cc copy, one per Bcc recipient), sharing
+ *   one signed and encrypted payload.
+ * The one place PGP/MIME encrypted framing is written. Only what the caller passes is included;
+ * a Bcc header is never copied anywhere.
  */
 import * as openpgp from 'openpgp';
 import type { KeyInput } from './keys-input.ts';
@@ -30,31 +33,15 @@ export interface EncryptOptions {
   date?: Date;
 }
 
-export interface EncryptedEntity {
+interface EncryptedEntity {
   /** the full Content-Type header value of the multipart/encrypted entity (folded as Thunderbird does) */
   contentType: string;
   /** the multipart/encrypted body, CRLF */
   body: Buffer;
 }
 
-/** Encrypt (and sign) an already built cryptographic payload (a full MIME entity). */
-export async function encryptEntity(payload: Buffer, opts: EncryptOptions): Promise<EncryptedEntity> {
-  const encryptionKeys = await toPublicKeys(opts.encryptionKeys);
-  if (!encryptionKeys.length) throw new CryptoInputError('no encryption keys given');
-  const signingKeys = await toPrivateKeys(opts.signingKeys);
-  let armored: string;
-  try {
-    armored = await openpgp.encrypt({
-      message: await openpgp.createMessage({ binary: normalizeCrlf(payload) }),
-      encryptionKeys,
-      signingKeys,
-      format: 'armored',
-      config: interopConfig,
-      ...(opts.date ? { date: opts.date } : {}),
-    });
-  } catch (err) {
-    throw new CryptoKeyError(`cannot encrypt: ${(err as Error).message}`, { cause: err });
-  }
+/** The armored OpenPGP message as RFC 3156 multipart/encrypted, in Thunderbird's layout. */
+function frameEncrypted(armored: string): EncryptedEntity {
   const armor = normalizeCrlf(Buffer.from(armored, 'utf8'));
   const boundary = freshBoundary(armor);
   const body = Buffer.concat([
@@ -81,30 +68,116 @@ export async function encryptEntity(payload: Buffer, opts: EncryptOptions): Prom
   };
 }
 
-/**
- * Encrypt+sign a full message (as the mail client submitted it, for one copy): returns the
- * message to send — transport headers (Subject obscured, Bcc dropped), MIME-Version and the
- * multipart/encrypted entity whose payload carries the protected headers.
- */
-export async function encryptMessage(raw: Buffer, opts: EncryptOptions): Promise<Buffer> {
+/** What every copy of a message shares: the header fields that travel, and the payload to encrypt. */
+function protectedParts(raw: Buffer, gossip: readonly string[]): { kept: RawHeader[]; payload: Buffer } {
   const { transport, entity } = splitMessage(raw);
   const kept = transport.filter((h) => h.lname !== 'bcc' && !h.lname.startsWith('x-lockbridge-'));
   const protectedFields = kept.filter((h) => (PROTECTED_FIELDS as readonly string[]).includes(h.lname));
-  const payload = buildProtectedPayload(entity, protectedFields, opts.gossip ?? []);
-  const enc = await encryptEntity(payload, opts);
-  const outer = outerHeaders(kept, opts.obscureSubject ?? true);
+  return { kept, payload: normalizeCrlf(buildProtectedPayload(entity, protectedFields, gossip)) };
+}
+
+/** Transport headers (Subject obscured, no gossip), MIME-Version and the multipart/encrypted entity. */
+function assemble(kept: RawHeader[], armored: string, obscure: boolean): Buffer {
+  const enc = frameEncrypted(armored);
   return Buffer.concat([
-    ...outer,
+    ...kept
+      .filter((h) => h.lname !== 'autocrypt-gossip')
+      .map((h) =>
+        obscure && h.lname === 'subject' ? Buffer.from(foldField('Subject', OBSCURED_SUBJECT)) : rawField(h),
+      ),
     Buffer.from('MIME-Version: 1.0\r\n'),
     Buffer.from(`Content-Type: ${enc.contentType}\r\n\r\n`),
     enc.body,
   ]);
 }
 
-function outerHeaders(fields: RawHeader[], obscure: boolean): Buffer[] {
-  return fields
-    .filter((h) => h.lname !== 'autocrypt-gossip')
-    .map((h) =>
-      obscure && h.lname === 'subject' ? Buffer.from(foldField('Subject', OBSCURED_SUBJECT)) : rawField(h),
-    );
+/**
+ * Encrypt+sign a full message (as the mail client submitted it, for one copy): returns the
+ * message to send — transport headers (Subject obscured, Bcc dropped), MIME-Version and the
+ * multipart/encrypted entity whose payload carries the protected headers.
+ */
+export async function encryptMessage(raw: Buffer, opts: EncryptOptions): Promise<Buffer> {
+  const { kept, payload } = protectedParts(raw, opts.gossip ?? []);
+  const encryptionKeys = await toPublicKeys(opts.encryptionKeys);
+  if (!encryptionKeys.length) throw new CryptoInputError('no encryption keys given');
+  const signingKeys = await toPrivateKeys(opts.signingKeys);
+  let armored: string;
+  try {
+    armored = await openpgp.encrypt({
+      message: await openpgp.createMessage({ binary: payload }),
+      encryptionKeys,
+      signingKeys,
+      format: 'armored',
+      config: interopConfig,
+      ...(opts.date ? { date: opts.date } : {}),
+    });
+  } catch (err) {
+    throw new CryptoKeyError(`cannot encrypt: ${(err as Error).message}`, { cause: err });
+  }
+  return assemble(kept, armored, opts.obscureSubject ?? true);
+}
+
+export interface CopiesOptions {
+  /** one key list per copy (its recipients, plus the sender's key when wanted) */
+  copies: readonly (readonly KeyInput[])[];
+  /** the sender's unlocked private key(s); empty = encrypt without signing */
+  signingKeys: readonly KeyInput[];
+  /** Autocrypt-Gossip values (visible recipients only, never Bcc) */
+  gossip?: readonly string[];
+}
+
+/**
+ * Encrypt-once for several copies of one message. The payload (protected headers + content, and
+ * the signature inside it) is the same for every copy, so it is signed and encrypted ONCE under
+ * one session key; each copy then gets only its own PKESK packets (its recipients' keys) in front
+ * of the shared SEIPD packet. A copy therefore names exactly its own recipients' keys and nothing
+ * about the other copies; the shared ciphertext reveals nothing a recipient could not read anyway.
+ * Returns one complete message per entry of `copies`, in order.
+ */
+export async function encryptCopies(raw: Buffer, opts: CopiesOptions): Promise<Buffer[]> {
+  if (!opts.copies.length) return [];
+  const { kept, payload } = protectedParts(raw, opts.gossip ?? []);
+  const keyLists = await Promise.all(opts.copies.map((c) => toPublicKeys(c)));
+  if (keyLists.some((k) => !k.length)) throw new CryptoInputError('no encryption keys given');
+  const all = new Map(keyLists.flat().map((k) => [k.getFingerprint(), k]));
+  const signingKeys = await toPrivateKeys(opts.signingKeys);
+  try {
+    const sessionKey = await openpgp.generateSessionKey({
+      encryptionKeys: [...all.values()],
+      config: interopConfig,
+    });
+    const encrypted = await openpgp.encrypt({
+      message: await openpgp.createMessage({ binary: payload }),
+      encryptionKeys: keyLists[0]!,
+      signingKeys,
+      sessionKey,
+      format: 'object',
+      config: interopConfig,
+    });
+    const isPkesk = (p: openpgp.AnyPacket) => p instanceof openpgp.PublicKeyEncryptedSessionKeyPacket;
+    const dataPackets = encrypted.packets.filter((p) => !isPkesk(p));
+    const out: Buffer[] = [];
+    for (const [i, keys] of keyLists.entries()) {
+      const pkesks =
+        i === 0
+          ? encrypted.packets.filter(isPkesk)
+          : [
+              ...(
+                await openpgp.encryptSessionKey({
+                  ...sessionKey,
+                  encryptionKeys: keys,
+                  format: 'object',
+                  config: interopConfig,
+                })
+              ).packets,
+            ];
+      const list = new openpgp.PacketList<openpgp.AnyPacket>();
+      list.push(...pkesks, ...dataPackets);
+      const armored = new openpgp.Message(list).armor({ ...openpgp.config, ...interopConfig });
+      out.push(assemble(kept, armored, true));
+    }
+    return out;
+  } catch (err) {
+    throw new CryptoKeyError(`cannot encrypt: ${(err as Error).message}`, { cause: err });
+  }
 }

@@ -1,14 +1,14 @@
 /**
  * Builds the upstream copies of one submission from its plan: PGP/MIME encrypted+signed,
  * signed-only, or plain; each with its own envelope. Encrypted copies share one signed+encrypted
- * payload and differ only in their PKESK packets (shared-encrypt.ts), so a copy names only its own
+ * payload and differ only in their PKESK packets (crypto's encryptCopies), so a copy names only its own
  * recipients' keys (+ the sender's). Signed and plain copies are identical bytes for everyone and
  * are built once.
  */
 import type * as openpgp from 'openpgp';
+import { encryptCopies } from '../../crypto/pgp-mime-encrypt.ts';
 import { signMessage } from '../../crypto/pgp-mime-sign.ts';
 import type { CopyPlan, Protection } from './plan.ts';
-import { encryptShared } from './shared-encrypt.ts';
 
 export interface SenderKeys {
   privateKey: openpgp.PrivateKey;
@@ -54,8 +54,7 @@ export async function buildCopies(input: BuildInput): Promise<BuiltCopy[]> {
       ? visibleEnc.recipients.map((r) => input.gossip!.get(r)).filter((g): g is string => Boolean(g))
       : [];
   const [encrypted, signed] = await Promise.all([
-    encryptShared({
-      base: input.base,
+    encryptCopies(input.base, {
       copies: keyLists,
       signingKeys: input.sender && input.sign ? [input.sender.privateKey] : [],
       gossip,

@@ -1,7 +1,7 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as openpgp from 'openpgp';
-import { encryptMessage } from '../../../app/crypto/pgp-mime-encrypt.ts';
+import { encryptCopies, encryptMessage } from '../../../app/crypto/pgp-mime-encrypt.ts';
 import { signMessage } from '../../../app/crypto/pgp-mime-sign.ts';
 import { decryptMessage } from '../../../app/crypto/decrypt.ts';
 import { buildServedMessage } from '../../../app/crypto/served-message.ts';
@@ -461,4 +461,45 @@ test('a validly signed part next to unsigned text gets no signature status (root
   const r = await decryptMessage(wrapped, { decryptionKeys: [], verificationKeys: [bob.publicKey] });
   assert.equal(r.signature, 'none');
   assert.match(buildServedMessage(wrapped, r).toString(), /X-Lockbridge-Signature: none\r\n/);
+});
+
+test('encryptCopies: one signed payload, each copy names only its own keys and is framed like encryptMessage', async () => {
+  const raw = plainMessage({ subject: 'Plan', body: 'Treffen um 12 Uhr.\r\n' });
+  const [forAlice, forCarol] = await encryptCopies(raw, {
+    copies: [
+      [alice.publicKey, bob.publicKey],
+      [carol.publicKey, bob.publicKey],
+    ],
+    signingKeys: [bob.privateKey],
+  });
+  const shape = (m: Buffer) =>
+    m
+      .toString()
+      .replace(/-{12}[A-Za-z0-9]{24}/g, 'B')
+      .replace(/-----BEGIN PGP MESSAGE[\s\S]*?END PGP MESSAGE-----/, 'P');
+  const single = await encryptMessage(raw, {
+    encryptionKeys: [alice.publicKey],
+    signingKeys: [bob.privateKey],
+  });
+  assert.equal(shape(forAlice!), shape(single));
+  for (const [copy, reader, outsider] of [
+    [forAlice!, alice, carol],
+    [forCarol!, carol, alice],
+  ] as const) {
+    const r = await decryptMessage(copy, {
+      decryptionKeys: [reader.privateKey],
+      verificationKeys: [bob.publicKey],
+    });
+    assert.equal(r.status, 'encrypted');
+    assert.equal(r.signature, 'valid');
+    const msg = await openpgp.readMessage({
+      armoredMessage: /-----BEGIN PGP MESSAGE[\s\S]*?END PGP MESSAGE-----/.exec(copy.toString())![0],
+    });
+    const named = msg.getEncryptionKeyIDs().map((k) => k.toHex());
+    assert.ok(
+      !named.includes(outsider.publicKey.getSubkeys()[0]!.getKeyID().toHex()),
+      'another copy’s key is named',
+    );
+    assert.ok(named.includes(reader.publicKey.getSubkeys()[0]!.getKeyID().toHex()));
+  }
 });
