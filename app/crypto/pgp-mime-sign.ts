@@ -15,6 +15,7 @@ import { makeSevenBitSafe } from './seven-bit.ts';
 import { foldField, freshBoundary, rawField } from '../mime/build.ts';
 import type { RawHeader } from '../mime/entity.ts';
 import { normalizeCrlf } from '../mime/crlf.ts';
+import { encodeWords } from '../mime/encoded-words.ts';
 
 export interface SignOptions {
   /** The sender's unlocked private key (the first usable one signs). */
@@ -80,17 +81,7 @@ export async function signEntity(entity: Buffer, opts: SignOptions): Promise<Sig
 /** Signed bytes must be 7-bit: a raw UTF-8 Subject is RFC 2047-encoded (other fields are left as given). */
 function sevenBitField(h: RawHeader): RawHeader {
   if (h.lname !== 'subject' || /^[\x00-\x7f]*$/.test(h.value)) return h;
-  const words: string[] = [];
-  let chunk = '';
-  for (const ch of h.value) {
-    if (Buffer.byteLength(chunk + ch) > 45) {
-      words.push(chunk);
-      chunk = '';
-    }
-    chunk += ch;
-  }
-  if (chunk) words.push(chunk);
-  const value = words.map((w) => `=?UTF-8?B?${Buffer.from(w, 'utf8').toString('base64')}?=`).join(' ');
+  const value = encodeWords(h.value);
   return { ...h, value, raw: Buffer.from(foldField(h.name, value)) };
 }
 

@@ -4,6 +4,9 @@
  * - decodeEncodedWords(value) → string: `=?charset?B|Q?text?=` decoded; whitespace between adjacent
  *   encoded words dropped; consecutive words in the same charset are joined at the byte level first
  *   (so multi-byte characters split across words survive); malformed words are left as-is.
+ * - encodeWords(text) → text as is when it is printable ASCII, else RFC 2047 B-encoded UTF-8 words of
+ *   at most 39 bytes each (64 characters encoded: a "Subject: " line stays within the 76 characters
+ *   of RFC 2047 §2), split between characters, space-separated.
  * Raw 8-bit header bytes are expected to be decoded to a string already (see header-block.ts).
  */
 import { decodeCharset } from './charset.ts';
@@ -60,4 +63,19 @@ export function decodeEncodedWords(value: string): string {
   flush();
   out += value.slice(last);
   return out;
+}
+
+export function encodeWords(text: string): string {
+  if (/^[\x20-\x7e]*$/.test(text)) return text;
+  const words: string[] = [];
+  let chunk = '';
+  for (const ch of text) {
+    if (Buffer.byteLength(chunk + ch) > 39) {
+      words.push(chunk);
+      chunk = '';
+    }
+    chunk += ch;
+  }
+  if (chunk) words.push(chunk);
+  return words.map((w) => `=?UTF-8?B?${Buffer.from(w, 'utf8').toString('base64')}?=`).join(' ');
 }

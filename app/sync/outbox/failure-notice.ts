@@ -4,6 +4,8 @@
  * message's Subject/Message-ID, so the user can act on it.
  */
 import { randomBytes } from 'node:crypto';
+import { foldField } from '../../mime/build.ts';
+import { encodeWords } from '../../mime/encoded-words.ts';
 
 export interface FailureNoticeInput {
   accountEmail: string;
@@ -15,10 +17,6 @@ export interface FailureNoticeInput {
   /** what happened to the other recipients, if some were accepted */
   acceptedRecipients?: string[];
   now?: Date;
-}
-
-function encodeWord(s: string): string {
-  return /^[\x20-\x7e]*$/.test(s) ? s : `=?UTF-8?B?${Buffer.from(s, 'utf8').toString('base64')}?=`;
 }
 
 export function buildFailureNotice(n: FailureNoticeInput): Buffer {
@@ -44,7 +42,7 @@ export function buildFailureNotice(n: FailureNoticeInput): Buffer {
   const head =
     `From: Lockbridge <mailer-daemon@${domain}>\r\n` +
     `To: ${n.accountEmail}\r\n` +
-    `Subject: ${encodeWord(`Undelivered: ${subj}`)}\r\n` +
+    foldField('Subject', encodeWords(`Undelivered: ${subj}`)) +
     `Date: ${now.toUTCString().replace('GMT', '+0000')}\r\n` +
     `Message-ID: <failure-${randomBytes(12).toString('hex')}@${domain}>\r\n` +
     (n.originalMessageId
