@@ -84,7 +84,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (err instanceof UserError) {
       process.stderr.write(`lockbridge ${command}: ${err.message}\n`);
-      return 1;
+      // stopped by Ctrl-C: the shell's convention for SIGINT
+      return err.code === 'cancelled' ? 130 : 1;
     }
     process.stderr.write(`lockbridge ${command}: unexpected error: ${errorMessage(err)}\n`);
     if (process.env.LOCKBRIDGE_DEBUG) process.stderr.write(`${(err as Error).stack ?? ''}\n`);

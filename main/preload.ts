@@ -56,6 +56,7 @@ const PRELOAD_METHODS: readonly (keyof ControlApi)[] = [
   'exportWkd',
   'importMessages',
   'exportMessages',
+  'cancelExport',
   'outbox',
   'retryOutbox',
   'cancelOutbox',

@@ -120,6 +120,8 @@ export interface BridgeControlDeps {
 
 export class BridgeControl implements ControlApi {
   readonly #d: BridgeControlDeps;
+  /** Running exports by account id: one at a time per account, each stoppable. */
+  readonly #exports = new Map<number, AbortController>();
 
   constructor(deps: BridgeControlDeps) {
     this.#d = deps;
@@ -406,15 +408,32 @@ export class BridgeControl implements ControlApi {
     if (path === '~' || path.startsWith('~/')) path = joinPath(homedir(), path.slice(1));
     if (!isAbsolute(path) || path.includes('\0'))
       throw new UserError('invalid-argument', `the export target must be an absolute path: ${path}`);
-    const { exportMail } = await import('./export-mail.ts');
-    return exportMail({
-      store: this.#d.store,
-      account,
-      mailbox: box,
-      target: resolvePath(path),
-      logger: this.#d.logger.child({ module: 'export' }),
-      onProgress: (p) => this.#d.events.emit({ type: 'export-progress', email: account.email, ...p }),
-    });
+    if (this.#exports.has(account.id))
+      throw new UserError('busy', `an export of ${account.email} is already running (stop it first)`);
+    const stop = new AbortController();
+    this.#exports.set(account.id, stop);
+    try {
+      const { exportMail } = await import('./export-mail.ts');
+      return await exportMail({
+        store: this.#d.store,
+        account,
+        mailbox: box,
+        target: resolvePath(path),
+        logger: this.#d.logger.child({ module: 'export' }),
+        signal: stop.signal,
+        onProgress: (p) => this.#d.events.emit({ type: 'export-progress', email: account.email, ...p }),
+      });
+    } finally {
+      this.#exports.delete(account.id);
+    }
+  }
+
+  async cancelExport(address: string): Promise<boolean> {
+    const account = this.#d.store.accounts.require(email.parse(address));
+    const running = this.#exports.get(account.id);
+    if (!running) return false;
+    running.abort();
+    return true;
   }
 
   async outbox(): Promise<OutboxItem[]> {

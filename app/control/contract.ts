@@ -168,6 +168,8 @@ export type BridgeEvent =
   | { type: 'send-failed'; email: string; id: string; reason: string }
   | { type: 'import-progress'; email: string; imported: number; bytes: number; totalBytes: number | null }
   | { type: 'export-progress'; email: string; exported: number; bytes: number; totalBytes: number | null }
+  /** A repair moves on: `folder` is being checked (null when all are), `done` of `total` folders finished. */
+  | { type: 'repair-progress'; email: string; folder: string | null; done: number; total: number }
   | { type: 'log'; line: LogLine };
 
 export interface ControlApi {
@@ -237,6 +239,12 @@ export interface ControlApi {
    * every folder. Never overwrites (code 'target-not-empty'); progress as 'export-progress' events.
    */
   exportMessages(email: string, mailbox: string | null, target: string): Promise<ExportResult>;
+  /**
+   * Stops the account's running export (resolves false when none runs). What was written stays
+   * where it is (an mbox keeps whole messages only); `exportMessages` then fails with code
+   * 'cancelled', saying how much was written.
+   */
+  cancelExport(email: string): Promise<boolean>;
   outbox(): Promise<OutboxItem[]>;
   /** Tries a queued or failed outbox item again now. */
   retryOutbox(id: string): Promise<void>;
@@ -290,6 +298,7 @@ export const CONTROL_METHODS: readonly ControlMethod[] = [
   'exportWkd',
   'importMessages',
   'exportMessages',
+  'cancelExport',
   'outbox',
   'retryOutbox',
   'cancelOutbox',

@@ -30,6 +30,8 @@ export interface ExportOptions {
   /** Absolute path: a folder, or a file whose name ends in `.mbox`. */
   target: string;
   logger: Logger;
+  /** Aborting stops the export between two messages (the call then fails with code 'cancelled'). */
+  signal?: AbortSignal;
   onProgress(p: ExportProgressEvent): void;
 }
 
@@ -170,6 +172,11 @@ export async function exportMail(o: ExportOptions): Promise<ExportResult> {
         if (page.length === 0) break;
         after = page[page.length - 1]!.uid;
         for (const m of page) {
+          if (o.signal?.aborted)
+            throw new UserError(
+              'cancelled',
+              `export stopped: ${exported} of ${total} message(s) written; what was written is left in ${target}`,
+            );
           let raw: Buffer;
           try {
             raw = store.messages.raw(m.blobId);
@@ -200,6 +207,8 @@ export async function exportMail(o: ExportOptions): Promise<ExportResult> {
   } catch (err) {
     // an mbox keeps only whole messages
     if (file) await file.truncate(fileEnd).catch(() => {});
+    if (err instanceof UserError && err.code === 'cancelled')
+      logger.info({ account: account.email, exported, total }, 'export stopped by the user');
     throw fsError(err, target, exported, total);
   } finally {
     await file?.close().catch(() => {});

@@ -26,6 +26,7 @@ import type { ImapServerHandle } from '../imap/server.ts';
 import type { RunningSmtpServer } from '../smtp/server.ts';
 import type { OutgoingMail } from './adapters/submission.ts';
 import type { SyncManager } from '../sync/manager.ts';
+import type { SyncEvent } from '../sync/types.ts';
 import { discoverProviderSettings, domainResolverFromEnv, type DiscoveryDeps } from './provider-discovery.ts';
 import { mergeSettings, SETTINGS_KEY } from '../config/settings.ts';
 
@@ -65,6 +66,13 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
   let engine: { close(): Promise<void> } | null = null;
   let renewTimer: NodeJS.Timeout | null = null;
   let serving: ServingSettings | null = null;
+  /** What the UI and the CLI hear of sync: progress, connection state, a repair's folders. */
+  const forwardSyncEvent = (email: string, ev: SyncEvent): void => {
+    if (ev.type === 'progress') deps.events.emit({ type: 'sync-progress', email, progress: ev.progress });
+    else if (ev.type === 'connection')
+      deps.events.emit({ type: 'connection', email, state: ev.state, error: ev.error });
+    else if (ev.type === 'repair-progress') deps.events.emit({ ...ev, email });
+  };
   /** Own keys close to expiry are extended (announced through Autocrypt on the next mail). */
   const renewOwnKeys = async (): Promise<void> => {
     try {
@@ -179,12 +187,7 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
         processInbound: createInboundProcessor({ keyring: deps.keyring, autocrypt, engine: pool, logger }),
         encryptForUpload: async (raw, ctx) =>
           currentSettings().uploadEncryptedToSelf ? encryptToSelf(raw, ctx) : raw,
-        onEvent: (email, ev) => {
-          if (ev.type === 'progress')
-            deps.events.emit({ type: 'sync-progress', email, progress: ev.progress });
-          else if (ev.type === 'connection')
-            deps.events.emit({ type: 'connection', email, state: ev.state, error: ev.error });
-        },
+        onEvent: forwardSyncEvent,
       });
       sync.start();
       void renewOwnKeys();
@@ -254,12 +257,14 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
       const pool = createWorkerPool({});
       try {
         const autocrypt = new AutocryptService({ repo: deps.keyringRepo, keyring: deps.keyring, logger });
-        return await createSyncEngine({
+        const engine = createSyncEngine({
           store,
           accountId: account.id,
           logger: logger.child({ account: account.email }),
           processInbound: createInboundProcessor({ keyring: deps.keyring, autocrypt, engine: pool, logger }),
-        }).repair();
+        });
+        engine.on((ev) => forwardSyncEvent(account.email, ev));
+        return await engine.repair();
       } finally {
         await pool.close();
       }

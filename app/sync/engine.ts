@@ -316,8 +316,12 @@ class Engine implements SyncEngine {
     // A repair asked for while paused still finishes each folder's backfill.
     const ctx: SyncContext = { ...this.#ctx(), interrupted: () => this.#stopped };
     const report: RepairReport = { folders: [] };
-    for (const f of folders)
+    const total = folders.length;
+    for (const f of folders) {
+      this.#emit({ type: 'repair-progress', folder: f.local.name, done: report.folders.length, total });
       report.folders.push(await this.#mutex.run(f.remote.path, () => repairMailbox(ctx, client, f)));
+    }
+    this.#emit({ type: 'repair-progress', folder: null, done: total, total });
     this.#log.info({ folders: report.folders.length }, 'repair complete');
     return report;
   }

@@ -76,6 +76,11 @@ export type SyncEvent =
   | { type: 'messages'; mailbox: string; count: number }
   /** One pass (initial or incremental) over every folder finished. */
   | { type: 'pass-complete'; durationMs: number }
+  /**
+   * A repair moves on: `folder` is being checked now (null once all are done) and `done` of
+   * `total` folders are finished.
+   */
+  | { type: 'repair-progress'; folder: string | null; done: number; total: number }
   /** A local change reached the provider (or was dropped with a reason). */
   | { type: 'replayed'; kind: PendingChange['kind']; ok: boolean; error?: string }
   | { type: 'encrypt-at-rest'; converted: number; remaining: number; error: string | null };

@@ -35,6 +35,7 @@ const METHODS: Record<keyof ControlApi, true> = {
   exportWkd: true,
   importMessages: true,
   exportMessages: true,
+  cancelExport: true,
   outbox: true,
   retryOutbox: true,
   cancelOutbox: true,

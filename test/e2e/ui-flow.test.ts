@@ -1119,6 +1119,25 @@ test('export an account: a path typed, a refusal said in one line, then progress
   assert.ok(Number(m[1]) >= INBOX_COUNT + ARCHIVE_COUNT);
   await assertAccessible(page, 'export result');
   await screenshot(page, 'export-result');
+  // one folder alone, chosen in the form
+  await card.getByRole('button', { name: 'Export…' }).click();
+  const one = join(scratch, 'exported-archive');
+  await field.fill(one);
+  await card.getByLabel('Folders').selectOption('Archive');
+  await assertAccessible(page, 'export one folder');
+  await screenshot(page, 'export-one-folder');
+  await card.getByRole('button', { name: 'Export', exact: true }).click();
+  await result
+    .getByText(
+      new RegExp(
+        `^Exported ${ARCHIVE_COUNT} messages from 1 folders .* to ${one.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} `,
+      ),
+    )
+    .waitFor({
+      timeout: 120_000,
+    });
+  assert.deepEqual(readdirSync(one), ['Archive']);
+  assert.equal(readdirSync(join(one, 'Archive')).length, ARCHIVE_COUNT);
   // the same operation through the control API: a relative path and an unknown account are refused
   await assert.rejects(
     control(controlPort, token, 'exportMessages', EMAIL, null, 'relative/dir'),

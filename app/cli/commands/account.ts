@@ -115,8 +115,20 @@ function repairLine(f: FolderRepair): string {
 async function repair(ctx: CliContext, argv: string[]): Promise<number> {
   const p = parse(argv, { json: { type: 'boolean' } }, { min: 1, max: 1, usage: REPAIR });
   const email = p.positionals[0] as string;
-  return withApi(ctx, async ({ api }) => {
-    const r = await api.repairAccount(email);
+  return withApi(ctx, async ({ api, onEvent }) => {
+    // on a terminal, which folder is being checked (a big account takes a while)
+    const tty = Boolean(process.stderr.isTTY);
+    let shown = false;
+    const off = await onEvent((e) => {
+      if (!tty || e.type !== 'repair-progress' || e.email.toLowerCase() !== email.toLowerCase()) return;
+      const where = e.folder === null ? 'all folders checked' : `checking ${e.folder}`;
+      process.stderr.write(`\rRepair: ${where} (${e.done} of ${e.total} folders done)\u001b[K`);
+      shown = true;
+    });
+    const r = await api.repairAccount(email).finally(() => {
+      off();
+      if (shown) process.stderr.write('\n');
+    });
     if (flag(p, 'json')) {
       println(ctx.stdout, JSON.stringify(r));
       return 0;

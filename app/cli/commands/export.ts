@@ -22,6 +22,10 @@ export async function runExport(ctx: CliContext, argv: string[]): Promise<number
       if (e.type === 'export-progress' && e.email === account)
         bar.update(e.exported, e.bytes, e.totalBytes, 'messages');
     });
+    // Ctrl-C stops the export where it runs (in a serving bridge too), then this command ends
+    // with the 'cancelled' line; a second Ctrl-C ends the command at once.
+    const stop = () => void s.api.cancelExport(account).catch(() => {});
+    process.once('SIGINT', stop);
     try {
       const res = await s.api.exportMessages(account, mailbox, target);
       bar.done();
@@ -34,6 +38,7 @@ export async function runExport(ctx: CliContext, argv: string[]): Promise<number
       );
       return 0;
     } finally {
+      process.off('SIGINT', stop);
       bar.done();
       off();
     }

@@ -12,6 +12,7 @@ import { PageHeading } from '../components/PageHeading.tsx';
 import { ProgressBar } from '../components/ProgressBar.tsx';
 import { formatBytes, formatEta } from '../format.ts';
 import { useAction } from '../hooks/useAction.ts';
+import { useBridgeEvent } from '../hooks/useBridgeEvent.ts';
 import { useLoad } from '../hooks/useLoad.ts';
 import { ExportAccount } from './ExportAccount.tsx';
 import { accountFailed, CONNECTION_LABEL, progressView, type ProgressMemo } from '../status-logic.ts';
@@ -100,10 +101,18 @@ function RepairAccount({ email }: { email: string }) {
   const action = useAction();
   const [asking, setAsking] = useState(false);
   const [result, setResult] = useState<RepairReport | null>(null);
+  const [progress, setProgress] = useState<{ folder: string | null; done: number; total: number } | null>(
+    null,
+  );
+  useBridgeEvent('repair-progress', (e) => {
+    if (e.email === email) setProgress({ folder: e.folder, done: e.done, total: e.total });
+  });
   const start = async () => {
     setAsking(false);
     setResult(null);
+    setProgress(null);
     const r = await action.run(() => bridge.repairAccount(email));
+    setProgress(null);
     if (r) {
       setResult(r);
       await refreshStatus();
@@ -125,7 +134,23 @@ function RepairAccount({ email }: { email: string }) {
         </button>
       </div>
       <div role="status" data-testid="repair-result" className="small">
-        {action.busy ? <p>Repairing {email}: checking every folder against the provider…</p> : null}
+        {action.busy ? (
+          <>
+            <p>
+              Repairing {email}:{' '}
+              {progress?.folder
+                ? `checking ${progress.folder} against the provider…`
+                : 'checking every folder against the provider…'}
+            </p>
+            <ProgressBar
+              label={`Repair of ${email}`}
+              done={progress?.done ?? 0}
+              total={progress?.total ?? 0}
+              percent={progress && progress.total > 0 ? undefined : null}
+              detail={progress ? `${progress.done} of ${progress.total} folders` : 'listing folders'}
+            />
+          </>
+        ) : null}
         {result ? (
           <>
             <p>{repairSummary(result)}</p>

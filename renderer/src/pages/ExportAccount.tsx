@@ -1,8 +1,8 @@
 /**
- * "Export…" on an account card: writes the account's decrypted mail to a folder (one .eml per
- * message, a folder per mail folder) or an .mbox file that the user names — a path on the computer
- * running Lockbridge (the UI may run in a browser, so it is typed, not picked) — with live progress
- * and a result line.
+ * "Export…" on an account card: writes the account's decrypted mail — every folder or the one
+ * chosen — to a folder (one .eml per message, a folder per mail folder) or an .mbox file that the
+ * user names — a path on the computer running Lockbridge (the UI may run in a browser, so it is
+ * typed, not picked) — with live progress, a Stop button and a result line.
  */
 import { useState } from 'react';
 import type { ExportResult } from '../../../app/control/contract.ts';
@@ -14,10 +14,14 @@ import { useAction } from '../hooks/useAction.ts';
 import { useBridgeEvent } from '../hooks/useBridgeEvent.ts';
 
 export function ExportAccount({ email }: { email: string }) {
-  const { bridge } = useApp();
+  const { bridge, status } = useApp();
   const action = useAction();
   const [open, setOpen] = useState(false);
   const [target, setTarget] = useState('');
+  /** '' = every folder. */
+  const [mailbox, setMailbox] = useState('');
+  const [stopping, setStopping] = useState(false);
+  const folders = status?.accounts.find((a) => a.email === email)?.sync.folders.map((f) => f.name) ?? [];
   const [progress, setProgress] = useState<{ exported: number; percent: number | null } | null>(null);
   const [result, setResult] = useState<ExportResult | null>(null);
   const fieldId = `export-${email.replace(/[^A-Za-z0-9]/g, '-')}`;
@@ -29,12 +33,18 @@ export function ExportAccount({ email }: { email: string }) {
   const submit = async () => {
     setResult(null);
     setProgress({ exported: 0, percent: null });
-    const res = await action.run(() => bridge.exportMessages(email, null, target.trim()));
+    setStopping(false);
+    const res = await action.run(() => bridge.exportMessages(email, mailbox || null, target.trim()));
     setProgress(null);
+    setStopping(false);
     if (res) {
       setResult(res);
       setOpen(false);
     }
+  };
+  const stop = async () => {
+    setStopping(true);
+    await bridge.cancelExport(email).catch(() => setStopping(false));
   };
   const resultLine = result ? (
     <p role="status" className="small" data-testid="export-result">
@@ -87,6 +97,22 @@ export function ExportAccount({ email }: { email: string }) {
           unencrypted.
         </p>
       </div>
+      <div className="field">
+        <label htmlFor={`${fieldId}-folder`}>Folders</label>
+        <select
+          id={`${fieldId}-folder`}
+          value={mailbox}
+          onChange={(e) => setMailbox(e.target.value)}
+          disabled={action.busy}
+        >
+          <option value="">All folders</option>
+          {folders.map((name) => (
+            <option key={name} value={name}>
+              {name}
+            </option>
+          ))}
+        </select>
+      </div>
       {progress ? (
         <ProgressBar
           label={`Export of ${email}`}
@@ -101,9 +127,15 @@ export function ExportAccount({ email }: { email: string }) {
         <button type="submit" className="primary" disabled={action.busy || target.trim() === ''}>
           {action.busy ? 'Exporting…' : 'Export'}
         </button>
-        <button type="button" onClick={() => setOpen(false)} disabled={action.busy}>
-          Cancel
-        </button>
+        {action.busy ? (
+          <button type="button" onClick={() => void stop()} disabled={stopping}>
+            {stopping ? 'Stopping…' : 'Stop export'}
+          </button>
+        ) : (
+          <button type="button" onClick={() => setOpen(false)}>
+            Cancel
+          </button>
+        )}
       </div>
     </form>
   );

@@ -152,9 +152,21 @@ test('repair restores a damaged and a deleted local copy from the provider and c
   );
 
   const providerBefore = await providerState();
+  const steps: Array<{ folder: string | null; done: number; total: number }> = [];
+  const off = bridge.events.subscribe((e) => {
+    if (e.type === 'repair-progress' && e.email === ME)
+      steps.push({ folder: e.folder, done: e.done, total: e.total });
+  });
   const report = await bridge.api.repairAccount(ME);
+  off();
   const inbox = report.folders.find((f) => f.folder === 'INBOX');
   assert.ok(inbox, JSON.stringify(report));
+  // Live progress, folder by folder, in the order the report lists them, then "all done".
+  const n = report.folders.length;
+  assert.deepEqual(steps, [
+    ...report.folders.map((f, i) => ({ folder: f.folder, done: i, total: n })),
+    { folder: null, done: n, total: n },
+  ]);
   assert.equal(inbox.refetched, 1, JSON.stringify(inbox));
   assert.equal(inbox.repaired, 1, JSON.stringify(inbox));
   assert.equal(inbox.unrepaired, 0, JSON.stringify(inbox));
