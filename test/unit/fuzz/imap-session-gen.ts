@@ -68,6 +68,11 @@ const FETCH_ITEMS = [
   'BOGUS',
   'X-GM-MSGID',
   'PREVIEW',
+  'PREVIEW (LAZY)',
+  'PREVIEW (FUZZY)',
+  'SAVEDATE',
+  'EMAILID',
+  'THREADID',
 ];
 const FETCH_MACROS = ['ALL', 'FAST', 'FULL'];
 const FLAGS = [
@@ -114,6 +119,11 @@ const SEARCH_KEYS = [
   'KEYWORD $Forwarded',
   'UNKEYWORD Custom',
   'MODSEQ 1',
+  'SAVEDSINCE 1-Jan-2020',
+  'SAVEDATESUPPORTED',
+  'EMAILID M0123abc',
+  'THREADID T1',
+  'EMAILID "a b"',
   'SINCE 32-Jan-2020',
   'BOGUS',
   'OR SEEN',
@@ -227,7 +237,7 @@ export function genCommandBody(r: Prng, authed: boolean): string {
         'LIST (BOGUS) "" *',
       ]);
     case 13:
-      return `STATUS ${box()} (${pickN(r, ['MESSAGES', 'UIDNEXT', 'UNSEEN', 'RECENT', 'UIDVALIDITY', 'HIGHESTMODSEQ', 'SIZE', 'BOGUS'], 4).join(' ')})`;
+      return `STATUS ${box()} (${pickN(r, ['MESSAGES', 'UIDNEXT', 'UNSEEN', 'RECENT', 'UIDVALIDITY', 'HIGHESTMODSEQ', 'SIZE', 'MAILBOXID', 'BOGUS'], 4).join(' ')})`;
     case 14:
     case 15: {
       const flags = r.chance(0.6) ? ` (${pickN(r, FLAGS, 3).join(' ')})` : '';
@@ -258,7 +268,7 @@ export function genCommandBody(r: Prng, authed: boolean): string {
     }
     case 22:
       return r.pick([
-        `${uid}SORT (${pickN(r, ['DATE', 'ARRIVAL', 'FROM', 'SUBJECT', 'SIZE', 'REVERSE', 'CC', 'TO', 'BOGUS'], 3).join(' ')}) UTF-8 ALL`,
+        `${uid}SORT (${pickN(r, ['DATE', 'ARRIVAL', 'FROM', 'SUBJECT', 'SIZE', 'REVERSE', 'CC', 'TO', 'DISPLAYFROM', 'DISPLAYTO', 'BOGUS'], 3).join(' ')}) UTF-8 ALL`,
         `${uid}THREAD ${r.pick(['REFERENCES', 'ORDEREDSUBJECT', 'BOGUS'])} UTF-8 ${r.pick(SEARCH_KEYS)}`,
       ]);
     default:
