@@ -284,7 +284,8 @@ describe('pre-authentication limits and connection slots (issue 14 items 9, 10)'
       const idle: ImapTestClient[] = [];
       for (let i = 0; i < 40; i++) idle.push(await ImapTestClient.connect(s.port));
       const c = await s.login();
-      await c.expect('s1 SELECT INBOX', [/.*/, /.*/, /.*/, /.*/, /.*/, /.*/, /.*/, /^s1 OK /]);
+      // served: how many untagged lines SELECT gives is no concern of this test, only its OK
+      assert.match((await c.cmd('s1 SELECT INBOX')).at(-1)!, /^s1 OK /);
       // the oldest idle ones were told why they were closed
       assert.equal(await idle[0]!.readLine(), '* BYE Too many unauthenticated connections.');
       // logged-in connections may use every slot; then a new one is refused
