@@ -19,6 +19,8 @@ export interface WorldOptions {
   user?: string;
   /** LOCKBRIDGE_POLL_SECONDS for serve (default 2: tests should not wait a minute). */
   pollSeconds?: number;
+  /** The data directory (made by the caller, e.g. on a small tmpfs); by default a new temp dir. */
+  home?: string;
 }
 
 export interface ProviderMessage {
@@ -66,7 +68,7 @@ export async function startWorld(o: WorldOptions = {}): Promise<World> {
   const smtpProxy = await startFaultProxy(provider.smtpPort);
   // A resolver where the provider's domain exists (the recipient-domain check of outgoing mail).
   const dns = await startDnsServer({}, { [provider.domain]: ['127.0.0.1'] });
-  const h = tempHome('lb-world-');
+  const h = o.home ? { dir: o.home, cleanup: () => {} } : tempHome('lb-world-');
   const env: Record<string, string> = {
     LOCKBRIDGE_PASSPHRASE: PASS,
     LOCKBRIDGE_LOCAL_PASSWORD: LOCAL,

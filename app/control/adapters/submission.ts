@@ -12,6 +12,7 @@
 import * as openpgp from 'openpgp';
 import type { Settings } from '../contract.ts';
 import type { Logger } from '../../shared/logger.ts';
+import { isDiskFull } from '../../shared/errors.ts';
 import type { Store } from '../../store/store.ts';
 import type { Keyring } from '../../keys/keyring.ts';
 import type { KeyringRepo, OwnKeyRecord } from '../../keys/types.ts';
@@ -254,7 +255,9 @@ export class SubmissionAdapter implements SubmissionPort {
         }),
       );
     } catch (err) {
-      this.#log.error({ err: (err as Error).message }, 'outbox enqueue failed');
+      this.#log.error({ err }, 'outbox enqueue failed');
+      // a full disk is said as such (SMTP 452, naming the disk), not as a vague temporary failure
+      if (isDiskFull(err)) throw err;
       throw new TemporarySubmissionError('could not store the message in the outbox');
     } finally {
       db.pragma(`synchronous = ${Number(previousSync) || 1}`);
