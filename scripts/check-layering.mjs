@@ -233,6 +233,41 @@ for (const dir of ['app', 'native', 'renderer']) {
   }
 }
 
+// The store owns its SQL: outside app/store nothing runs SQL or holds the database. The SQLite
+// bindings are imported only by native/sqlcipher.ts (which opens the database for the store); the
+// store's database module, its migrations and the opener only from app/store; no `.prepare(` or
+// `.pragma(` calls and no SQL statement text (upper-case keywords, as the store writes them).
+{
+  const SQLITE_PACKAGES = ['better-sqlite3', 'better-sqlite3-multiple-ciphers', 'sqlite', 'sqlite3'];
+  const OPENER = 'native/sqlcipher.ts';
+  const STORE_ONLY = [/^app\/store\/sql\.ts$/, /^app\/store\/migrations\//, /^native\/sqlcipher\.ts$/];
+  const CALL_RE = /\.(prepare|pragma)\s*[(<]/g;
+  const LITERAL_RE = /'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|`(?:[^`\\]|\\.)*`/g;
+  const SQL_RE =
+    /^[\s(]*(?:SELECT\b[\s\S]*\bFROM\b|INSERT\s+(?:OR\s+[A-Z]+\s+)?INTO\b|UPDATE\s+(?:OR\s+[A-Z]+\s+)?\w+\s+SET\b|DELETE\s+FROM\b|PRAGMA\s+\w|(?:CREATE|DROP)\s+(?:TEMP\s+|VIRTUAL\s+)?(?:TABLE|INDEX|TRIGGER|VIEW)\b|ALTER\s+TABLE\b|(?:BEGIN(?:\s+(?:IMMEDIATE|EXCLUSIVE|DEFERRED))?(?:\s+TRANSACTION)?|COMMIT|ROLLBACK|VACUUM|SAVEPOINT\s+\w+)\s*;?\s*$)/;
+  const outside = [...walk(join(root, 'app')), ...walk(join(root, 'main')), ...walk(join(root, 'native'))]
+    .map((f) => [f, rel(f)])
+    .filter(([, r]) => !r.startsWith('app/store/') && r !== OPENER && !r.endsWith('.d.ts'));
+  const lineOf = (src, i) => src.slice(0, i).split('\n').length;
+  for (const [file, r] of outside) {
+    for (const { spec } of importsOf(file)) {
+      const bare = spec.replace(/^node:/, '');
+      if (SQLITE_PACKAGES.includes(bare))
+        problems.push(`${r}: only ${OPENER} imports ${spec}; the store owns the database`);
+      if (!spec.startsWith('.')) continue;
+      const target = rel(resolve(dirname(file), spec));
+      if (STORE_ONLY.some((re) => re.test(target)))
+        problems.push(`${r}: only app/store may import ${target} (use a repository of store.<repo>)`);
+    }
+    const src = sourceOf(file);
+    for (const m of src.matchAll(CALL_RE))
+      problems.push(`${r}:${lineOf(src, m.index)}: .${m[1]}() outside app/store: the store owns its SQL`);
+    for (const m of src.matchAll(LITERAL_RE))
+      if (SQL_RE.test(m[0].slice(1, -1)))
+        problems.push(`${r}:${lineOf(src, m.index)}: SQL outside app/store: move it into a repository`);
+  }
+}
+
 // No import cycles inside app/ (type-only imports count too: a cycle means two modules own one job).
 {
   const files = walk(join(root, 'app'));

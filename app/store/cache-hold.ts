@@ -6,6 +6,7 @@
  * overlap; the cache is restored when the last one is released.
  */
 import { PAGE_SIZE } from '../../native/sqlcipher.ts';
+import { STORE_SQL } from './sql.ts';
 import type { Store } from './store.ts';
 
 export const WRITE_BURST_CACHE_KIB = 4096;
@@ -16,9 +17,9 @@ const holds = new WeakMap<Store, { count: number; restore: number }>();
 export function holdSmallCache(store: Store, kib = WRITE_BURST_CACHE_KIB): () => void {
   let hold = holds.get(store);
   if (!hold) {
-    const restore = store.db.pragma('cache_size', { simple: true }) as number;
+    const restore = store[STORE_SQL].db.pragma('cache_size', { simple: true }) as number;
     const current = restore < 0 ? -restore : (restore * PAGE_SIZE) / 1024;
-    if (current > kib) store.db.pragma(`cache_size = -${kib}`);
+    if (current > kib) store[STORE_SQL].db.pragma(`cache_size = -${kib}`);
     hold = { count: 0, restore };
     holds.set(store, hold);
   }
@@ -29,6 +30,6 @@ export function holdSmallCache(store: Store, kib = WRITE_BURST_CACHE_KIB): () =>
     released = true;
     if (--hold.count > 0) return;
     holds.delete(store);
-    if (!store.closed) store.db.pragma(`cache_size = ${hold.restore}`);
+    if (!store.closed) store[STORE_SQL].db.pragma(`cache_size = ${hold.restore}`);
   };
 }

@@ -6,6 +6,13 @@ import type { SqlDatabase, SqlStatement } from '../../native/sqlcipher.ts';
 import { DiskFullError, isDiskFull } from '../shared/errors.ts';
 import type { ChangeFeed, StoreEvent, StoreEventBody } from './change-feed.ts';
 
+/**
+ * The key under which a Store hands its StoreDb to app/store's own modules (health, cache hold,
+ * keyring). Nothing outside app/store imports this module, so the database and its raw handle
+ * stay inside the store (npm run layering checks it); tests reach them through test/helpers.
+ */
+export const STORE_SQL = Symbol('store sql');
+
 export class StoreDb {
   readonly db: SqlDatabase;
   readonly feed: ChangeFeed;

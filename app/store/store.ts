@@ -24,7 +24,7 @@ import { RemoteMapRepo } from './repos/remote-map.ts';
 import { SettingsRepo } from './repos/settings.ts';
 import { SyncStateRepo } from './repos/sync-state.ts';
 import { TlsRepo } from './repos/tls.ts';
-import { StoreDb } from './sql.ts';
+import { STORE_SQL, StoreDb } from './sql.ts';
 import { acquireDirLock, type DirLock } from './unlock/dir-lock.ts';
 import {
   DEFAULT_KDF,
@@ -61,8 +61,6 @@ export interface StoreOptions {
 
 export class Store {
   readonly dir: string;
-  readonly db: SqlDatabase;
-  readonly sql: StoreDb;
   readonly changes: ChangeFeed;
   readonly accounts: AccountsRepo;
   readonly mailboxes: MailboxesRepo;
@@ -74,6 +72,7 @@ export class Store {
   readonly settings: SettingsRepo;
   readonly credentials: CredentialsRepo;
   readonly tls: TlsRepo;
+  readonly #sql: StoreDb;
   readonly #key: Buffer;
   readonly #lock: DirLock | null;
   readonly #logger: Logger;
@@ -92,23 +91,22 @@ export class Store {
     compressBodies: boolean;
   }) {
     this.dir = init.dir;
-    this.db = init.db;
     this.#key = init.key;
     this.#lock = init.lock;
     this.#logger = init.logger;
     this.#kdf = init.kdf;
     this.changes = new ChangeFeed(init.logger);
-    this.sql = new StoreDb(init.db, this.changes, () => diskFullMessage(init.dir));
-    this.pending = new PendingChangesRepo(this.sql);
-    this.accounts = new AccountsRepo(this.sql);
-    this.mailboxes = new MailboxesRepo(this.sql, this.pending);
-    this.messages = new MessagesRepo(this.sql, this.pending, { compressBodies: init.compressBodies });
-    this.remoteMap = new RemoteMapRepo(this.sql);
-    this.outbox = new OutboxRepo(this.sql);
-    this.syncState = new SyncStateRepo(this.sql);
-    this.settings = new SettingsRepo(this.sql);
-    this.credentials = new CredentialsRepo(this.sql);
-    this.tls = new TlsRepo(this.sql);
+    this.#sql = new StoreDb(init.db, this.changes, () => diskFullMessage(init.dir));
+    this.pending = new PendingChangesRepo(this.#sql);
+    this.accounts = new AccountsRepo(this.#sql);
+    this.mailboxes = new MailboxesRepo(this.#sql, this.pending);
+    this.messages = new MessagesRepo(this.#sql, this.pending, { compressBodies: init.compressBodies });
+    this.remoteMap = new RemoteMapRepo(this.#sql);
+    this.outbox = new OutboxRepo(this.#sql);
+    this.syncState = new SyncStateRepo(this.#sql);
+    this.settings = new SettingsRepo(this.#sql);
+    this.credentials = new CredentialsRepo(this.#sql);
+    this.tls = new TlsRepo(this.#sql);
     this.#indexer = new FtsIndexer(this.messages, init.logger, init.ftsIndexing === 'background');
     if (init.ftsIndexing === 'background') {
       this.changes.on((e) => {
@@ -118,23 +116,28 @@ export class Store {
     }
   }
 
+  /** The database behind the repositories: for app/store's own modules only (see STORE_SQL). */
+  get [STORE_SQL](): StoreDb {
+    return this.#sql;
+  }
+
   /**
    * The sentence for the user while the last write failed because the disk is full; null again
    * after a write succeeds or once the disk has room (4 MiB free) again.
    */
   get diskFull(): string | null {
-    if (this.sql.diskFull && (freeBytes(this.dir) ?? 0) >= 4 * 1024 * 1024) this.sql.diskFull = null;
-    return this.sql.diskFull;
+    if (this.#sql.diskFull && (freeBytes(this.dir) ?? 0) >= 4 * 1024 * 1024) this.#sql.diskFull = null;
+    return this.#sql.diskFull;
   }
 
   /** Runs fn as one write transaction; change events are delivered after the commit. */
   transaction<T>(fn: () => T): T {
-    return this.sql.write(fn);
+    return this.#sql.write(fn);
   }
 
   /** Runs fn with `actor` attached to the change events it causes (so a session knows its own). */
   as<T>(actor: object | undefined, fn: () => T): T {
-    return this.sql.as(actor, fn);
+    return this.#sql.as(actor, fn);
   }
 
   /** Indexes the whole full-text backlog now (synchronously). Returns how many were indexed. */
@@ -178,7 +181,7 @@ export class Store {
     this.#closed = true;
     this.#indexer.stop();
     try {
-      this.db.close();
+      this.#sql.db.close();
     } finally {
       this.#key.fill(0);
       this.#lock?.release();

@@ -2,12 +2,10 @@
 import type { Store } from '../store/store.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { ProgressTracker } from './progress.ts';
-import type { SyncQueries } from './queries.ts';
 import type { ProcessInbound } from './types.ts';
 
 export interface SyncContext {
   store: Store;
-  q: SyncQueries;
   accountId: number;
   email: string;
   logger: Logger;

@@ -16,7 +16,6 @@ import { syncMailbox } from './mailbox-sync.ts';
 import type { SyncContext } from './context.ts';
 import { KeyedMutex } from '../shared/keyed-mutex.ts';
 import { ProgressTracker } from './progress.ts';
-import { SyncQueries } from './queries.ts';
 import { replayPending, type ReplayContext } from './replay.ts';
 import { connectProvider } from './remote/connect.ts';
 import { encryptFolderAtRest } from './encrypt-at-rest.ts';
@@ -111,7 +110,6 @@ class Engine implements SyncEngine {
   readonly #o: SyncEngineOptions;
   readonly #store: Store;
   readonly #log: Logger;
-  readonly #q: SyncQueries;
   readonly #progress = new ProgressTracker();
   readonly #listeners = new Set<SyncListener>();
   readonly #mutex = new KeyedMutex();
@@ -143,7 +141,6 @@ class Engine implements SyncEngine {
     this.accountId = o.accountId;
     this.#store = o.store;
     this.#log = o.logger.child({ module: 'sync', accountId: o.accountId });
-    this.#q = new SyncQueries(o.store.sql);
     this.#backoff = new Backoff(o.backoffBaseMs ?? 1000, o.backoffMaxMs ?? 30_000);
     this.#sleepDetector = new SleepDetector((sleptMs) => {
       // The machine slept: its connections are probably dead, and waiting to find out is slow.
@@ -197,7 +194,7 @@ class Engine implements SyncEngine {
       sync: this.#progress.snapshot(),
       lastError: this.#lastError,
       paused: this.#paused,
-      pending: this.#store.closed ? 0 : this.#q.pendingCount(this.accountId),
+      pending: this.#store.closed ? 0 : this.#store.pending.count(this.accountId),
     };
   }
 
@@ -209,7 +206,8 @@ class Engine implements SyncEngine {
       if (this.#kickTimer) return;
       this.#kickTimer = setTimeout(() => {
         this.#kickTimer = null;
-        if (!this.#stopped && !this.#store.closed && this.#q.pendingCount(this.accountId) > 0) this.kick();
+        if (!this.#stopped && !this.#store.closed && this.#store.pending.count(this.accountId) > 0)
+          this.kick();
       }, 20);
     });
     this.#sleepDetector.start();
@@ -312,7 +310,7 @@ class Engine implements SyncEngine {
 
   async #repairWith(client: ImapFlow): Promise<RepairReport> {
     const remote = await listRemoteFolders(client);
-    const folders = mirrorFolders(this.#store, this.#q, this.accountId, remote, this.#log);
+    const folders = mirrorFolders(this.#store, this.accountId, remote, this.#log);
     // A repair asked for while paused still finishes each folder's backfill.
     const ctx: SyncContext = { ...this.#ctx(), interrupted: () => this.#stopped };
     const report: RepairReport = { folders: [] };
@@ -387,7 +385,6 @@ class Engine implements SyncEngine {
     const account = this.#store.accounts.get(this.accountId);
     return {
       store: this.#store,
-      q: this.#q,
       accountId: this.accountId,
       email: account?.email ?? '',
       logger: this.#log,
@@ -409,7 +406,6 @@ class Engine implements SyncEngine {
     const account = this.#store.accounts.get(this.accountId);
     return {
       store: this.#store,
-      q: this.#q,
       accountId: this.accountId,
       email: account?.email ?? '',
       logger: this.#log,
@@ -493,7 +489,7 @@ class Engine implements SyncEngine {
       const remote = await listRemoteFolders(client);
       this.#delimiter =
         remote.find((f) => f.path.toUpperCase() === 'INBOX')?.delimiter ?? remote[0]?.delimiter ?? '/';
-      const folders = mirrorFolders(this.#store, this.#q, this.accountId, remote, this.#log);
+      const folders = mirrorFolders(this.#store, this.accountId, remote, this.#log);
       this.#inbox = folders.find((f) => f.remote.path.toUpperCase() === 'INBOX') ?? null;
       if (!idleStarted && (this.#o.idle ?? true) && this.#inbox) {
         idleStarted = true;
@@ -507,7 +503,7 @@ class Engine implements SyncEngine {
         folders.map((f) => ({
           name: f.local.name,
           total: f.remote.messages,
-          synced: this.#q.mappedCount(this.accountId, f.remote.path),
+          synced: this.#store.remoteMap.countIn(this.accountId, f.remote.path),
         })),
       );
       this.#progress.begin(initial ? 'initial' : 'incremental');
@@ -519,14 +515,14 @@ class Engine implements SyncEngine {
         const r = await this.#mutex.run(f.remote.path, () => syncMailbox(ctx, client, f, { backfill: true }));
         backfillLeft ||= r.backfillLeft;
         // Local changes made meanwhile go out between folders (the user is waiting for them).
-        if (this.#wakeFlag && this.#q.pendingCount(this.accountId) > 0)
+        if (this.#wakeFlag && this.#store.pending.count(this.accountId) > 0)
           await replayPending(this.#replayCtx(), client);
       }
       if (this.#stopped || this.#paused || !client.usable) break;
       await replayPending(this.#replayCtx(), client);
       this.#progress.phase = 'idle';
       this.#emitProgress(true);
-      const pending = this.#q.pendingCount(this.accountId);
+      const pending = this.#store.pending.count(this.accountId);
       this.#emit({ type: 'pass-complete', durationMs: Date.now() - t0 });
       this.#log.debug({ pass: seq, ms: Date.now() - t0, pending, backfillLeft }, 'pass complete');
       if (!backfillLeft && pending === 0 && !this.#atRestDue()) {

@@ -7,7 +7,6 @@ import type { ImapFlow } from 'imapflow';
 import type { Store } from '../store/store.ts';
 import type { Mailbox, SpecialUse } from '../store/repos/mailboxes.ts';
 import type { Logger } from '../shared/logger.ts';
-import type { SyncQueries } from './queries.ts';
 
 export interface RemoteFolder {
   /** The provider's path (UTF-8, provider delimiter). */
@@ -65,7 +64,6 @@ export interface MirroredFolder {
  */
 export function mirrorFolders(
   store: Store,
-  q: SyncQueries,
   accountId: number,
   remote: RemoteFolder[],
   logger: Logger,
@@ -96,7 +94,7 @@ export function mirrorFolders(
   // Remote folders that disappeared.
   for (const mb of store.mailboxes.list(accountId)) {
     if (seen.has(mb.id) || mb.remoteName === null || mb.name === 'INBOX') continue;
-    const unsynced = q.unmappedCount(mb.id);
+    const unsynced = store.remoteMap.localOnlyCount(mb.id);
     if (unsynced === 0 && store.mailboxes.children(mb.id).length === 0) {
       logger.info({ mailbox: mb.name }, 'folder removed at the provider; removing it locally');
       store.syncState.delete(accountId, mb.remoteName);

@@ -64,7 +64,13 @@ async function startBatch(
   const path = f.remote.path;
   const jobs: Array<Promise<Awaited<ReturnType<typeof prepareInbound>>>> = [];
   let bytes = 0;
-  const already = ctx.q.mappedUids(ctx.accountId, path, uidValidity, uids[0]!, uids[uids.length - 1]!);
+  const already = ctx.store.remoteMap.remoteUidsIn(
+    ctx.accountId,
+    path,
+    uidValidity,
+    uids[0]!,
+    uids[uids.length - 1]!,
+  );
   const wanted = uids.filter((u) => !already.has(u));
   if (wanted.length) {
     for await (const m of client.fetch(
@@ -200,7 +206,7 @@ export async function syncMailbox(
       num(st.highestModseq) === state.modseq &&
       (st.uidNext ?? 0) - 1 <= state.highSynced
     ) {
-      ctx.progress.setFolder(f.local.name, st.messages ?? 0, ctx.q.mappedCount(accountId, path));
+      ctx.progress.setFolder(f.local.name, st.messages ?? 0, ctx.store.remoteMap.countIn(accountId, path));
       return { fetched: 0, backfillLeft: false };
     }
   }
@@ -226,7 +232,7 @@ export async function syncMailbox(
       );
       state = await remapAfterUidValidityChange(ctx, client, f, uidValidity, uidNext);
     }
-    ctx.progress.setFolder(f.local.name, mb.exists, ctx.q.mappedCount(accountId, path));
+    ctx.progress.setFolder(f.local.name, mb.exists, ctx.store.remoteMap.countIn(accountId, path));
 
     // 2. New messages (ascending, committed per batch).
     if (opts.quick || uidNext - 1 > state.highSynced) {
@@ -298,7 +304,7 @@ export async function syncMailbox(
     // Only a pass on a fresh SELECT may advance the CONDSTORE mark.
     if (state.initialDone && condstore && !opts.quick) state.modseq = highestModseq;
     store.syncState.put(accountId, path, state);
-    ctx.progress.setFolder(f.local.name, mb.exists, ctx.q.mappedCount(accountId, path));
+    ctx.progress.setFolder(f.local.name, mb.exists, ctx.store.remoteMap.countIn(accountId, path));
     return { fetched, backfillLeft: !state.initialDone };
   } finally {
     lock.release();
@@ -328,7 +334,7 @@ async function reconcileFlags(
     for (const u of updates) {
       const map = ctx.store.remoteMap.find(ctx.accountId, path, uidValidity, u.uid);
       if (!map) continue;
-      if (ctx.q.hasPending(ctx.accountId, map.mailboxId, map.uid)) continue; // local change wins; replay pushes it
+      if (ctx.store.pending.hasLocalChange(ctx.accountId, map.mailboxId, map.uid)) continue; // local change wins; replay pushes it
       const cur = ctx.store.messages.get(map.mailboxId, map.uid);
       if (!cur) continue;
       if (sameFlags(cur.flags, u.flags)) continue;
@@ -352,7 +358,7 @@ async function reconcileExpunges(
   hi: number,
 ): Promise<void> {
   const path = f.remote.path;
-  const mapped = ctx.q.mappedUids(ctx.accountId, path, uidValidity, lo, hi);
+  const mapped = ctx.store.remoteMap.remoteUidsIn(ctx.accountId, path, uidValidity, lo, hi);
   if (!mapped.size) return;
   const present = new Set((await client.search({ uid: `${lo}:${hi}` }, { uid: true })) || []);
   const gone = [...mapped].filter((u) => !present.has(u));
@@ -366,7 +372,7 @@ async function reconcileExpunges(
     for (const ruid of gone) {
       const map = ctx.store.remoteMap.find(ctx.accountId, path, uidValidity, ruid);
       if (!map) continue;
-      if (ctx.q.hasPending(ctx.accountId, map.mailboxId, map.uid)) {
+      if (ctx.store.pending.hasLocalChange(ctx.accountId, map.mailboxId, map.uid)) {
         // Deleted at the provider while changed here: keep it and upload it again (no loss).
         ctx.store.remoteMap.unmap(map.messageId);
         ctx.store.pending.enqueue(ctx.accountId, { kind: 'append', mailboxId: map.mailboxId, uid: map.uid });

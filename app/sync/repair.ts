@@ -25,7 +25,7 @@ export async function repairMailbox(
   client: ImapFlow,
   f: MirroredFolder,
 ): Promise<FolderRepair> {
-  const { store, q, accountId } = ctx;
+  const { store, accountId } = ctx;
   const path = f.remote.path;
   const out: FolderRepair = {
     folder: f.local.name,
@@ -37,9 +37,9 @@ export async function repairMailbox(
     unrepaired: 0,
     dropped: 0,
   };
-  const before = q.mappedCount(accountId, path);
+  const before = store.remoteMap.countIn(accountId, path);
   out.fetched = (await syncMailbox(ctx, client, f, { backfill: true })).fetched;
-  out.dropped = Math.max(0, before + out.fetched - q.mappedCount(accountId, path));
+  out.dropped = Math.max(0, before + out.fetched - store.remoteMap.countIn(accountId, path));
 
   const lock = await client.getMailboxLock(path, { readOnly: true });
   try {
@@ -53,8 +53,8 @@ export async function repairMailbox(
     // 1. Missing locally within the synced range.
     const remote = mb.exists ? await listUids(client, '1:*') : [];
     const lo = state.initialDone ? 1 : state.lowSynced;
-    const mapped = q.mappedUids(accountId, path, uidValidity, lo, state.highSynced);
-    const waiting = q.expungesWaiting(accountId, path, uidValidity);
+    const mapped = store.remoteMap.remoteUidsIn(accountId, path, uidValidity, lo, state.highSynced);
+    const waiting = store.pending.expungesWaiting(accountId, path, uidValidity);
     const missing = remote.filter(
       (m) => m.uid >= lo && m.uid <= state.highSynced && !mapped.has(m.uid) && !waiting.has(m.uid),
     );
@@ -71,7 +71,9 @@ export async function repairMailbox(
 
     // 2. Damaged local copies.
     const present = new Set(remote.map((m) => m.uid));
-    const locals = q.mappedIn(accountId, path).filter((m) => m.remoteUidValidity === uidValidity);
+    const locals = store.remoteMap
+      .inRemoteMailbox(accountId, path)
+      .filter((m) => m.remoteUidValidity === uidValidity);
     out.checked = locals.length;
     const damaged: typeof locals = [];
     let slice = performance.now();
@@ -114,7 +116,7 @@ export async function repairMailbox(
       // The provider's message no longer gives the same bytes (e.g. the keyring changed): a new
       // local message with the old one's flags, unless a local change of it still waits.
       const local = store.messages.get(d.mailboxId, d.uid);
-      if (!local || q.hasPending(accountId, d.mailboxId, d.uid)) {
+      if (!local || store.pending.hasLocalChange(accountId, d.mailboxId, d.uid)) {
         out.unrepaired++;
         continue;
       }

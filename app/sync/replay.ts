@@ -17,7 +17,6 @@ import type { Store } from '../store/store.ts';
 import type { CopyIdentity, PendingAttempt, PendingRow, RemoteRef } from '../store/repos/pending-changes.ts';
 import type { Logger } from '../shared/logger.ts';
 import { remoteNameOf } from './folders.ts';
-import type { SyncQueries } from './queries.ts';
 import { toUidSet } from './uid-range.ts';
 import { findUploads, newUploadToken, withUploadToken } from './upload-token.ts';
 import { expungeUids, leaveMailbox } from './remote/mailbox-ops.ts';
@@ -28,7 +27,6 @@ export const MAX_ATTEMPTS = 8;
 
 export interface ReplayContext {
   store: Store;
-  q: SyncQueries;
   accountId: number;
   email: string;
   logger: Logger;
@@ -232,7 +230,7 @@ function pendingLocal(
   row: PendingRow,
 ): { id: number; blobId: number; internalDate: number; mailboxId: number; uid: number } | null {
   const c = row.change as { mailboxId: number; uid: number };
-  const m = ctx.q.message(c.mailboxId, c.uid);
+  const m = ctx.store.messages.get(c.mailboxId, c.uid);
   if (!m || ctx.store.remoteMap.forMessage(m.id)) return null;
   return { ...m, mailboxId: c.mailboxId, uid: c.uid };
 }
@@ -266,7 +264,7 @@ async function applyAppend(ctx: ReplayContext, client: ImapFlow, row: PendingRow
     // Gone locally (or already there). Expunged here after an attempt the provider may have
     // stored: that copy must not come back as new mail.
     const c = row.change as { mailboxId: number; uid: number };
-    if (prior && !ctx.q.message(c.mailboxId, c.uid)) await dropStrayUpload(ctx, client, prior);
+    if (prior && !ctx.store.messages.get(c.mailboxId, c.uid)) await dropStrayUpload(ctx, client, prior);
     return;
   }
   const remote = await remoteFolderFor(ctx, client, local.mailboxId);
@@ -531,7 +529,7 @@ async function applyFlags(ctx: ReplayContext, client: ImapFlow, group: PendingRo
   if (!first.remote) {
     // Not on the provider when it changed: the upload carries the flags of its moment, so a change
     // made after that (or while its reply was lost) goes to wherever it is now.
-    const m = ctx.q.message(first.mailboxId, first.uid);
+    const m = ctx.store.messages.get(first.mailboxId, first.uid);
     const map = m ? ctx.store.remoteMap.forMessage(m.id) : null;
     if (!map) return;
     const lock = await client.getMailboxLock(map.remoteMailbox).catch((err: unknown) => {
@@ -602,7 +600,7 @@ async function restoreMissing(
 ): Promise<void> {
   ctx.store.transaction(() => {
     for (const it of items) {
-      const m = ctx.q.message(it.mailboxId, it.uid);
+      const m = ctx.store.messages.get(it.mailboxId, it.uid);
       if (!m) continue;
       ctx.store.remoteMap.unmap(m.id);
       ctx.store.pending.enqueue(ctx.accountId, { kind: 'append', mailboxId: it.mailboxId, uid: it.uid });
@@ -671,13 +669,13 @@ async function applyRename(
   const newRemote = remoteNameOf(name, ctx.delimiter);
   try {
     await client.mailboxRename(oldRemote, newRemote);
-    ctx.q.renameRemote(accountId, oldRemote, newRemote, ctx.delimiter);
+    ctx.store.remoteMap.followRemoteRename(accountId, oldRemote, newRemote, ctx.delimiter);
   } catch (err) {
     if (!isItemLevel(err)) throw err;
     // Done before a crash (old name gone, new one there)? Then only the local records are behind.
     const names = new Set((await client.list()).map((f) => f.path));
     if (!names.has(oldRemote) && names.has(newRemote)) {
-      ctx.q.renameRemote(accountId, oldRemote, newRemote, ctx.delimiter);
+      ctx.store.remoteMap.followRemoteRename(accountId, oldRemote, newRemote, ctx.delimiter);
       return;
     }
     // Renamed (or deleted) at the provider too: create the new name and upload the messages again

@@ -9,7 +9,7 @@ import type { ImapFlow } from 'imapflow';
 import { cleanFlags, commitBatch, prepareInbound, type PreparedMessage } from './inbound.ts';
 import type { MirroredFolder } from './folders.ts';
 import type { SyncContext } from './context.ts';
-import type { MappedMessage } from './queries.ts';
+import type { MappedMessage } from '../store/repos/remote-map.ts';
 import { batchBySize, toUidSet } from './uid-range.ts';
 import { messageIdKey } from './message-id.ts';
 import type { MailboxSyncState } from './types.ts';
@@ -25,7 +25,7 @@ export async function remapAfterUidValidityChange(
 ): Promise<MailboxSyncState> {
   const { store, accountId } = ctx;
   const path = f.remote.path;
-  const locals = ctx.q.mappedIn(accountId, path);
+  const locals = ctx.store.remoteMap.inRemoteMailbox(accountId, path);
 
   // Remote side: UID, size, Message-ID.
   const remote: Array<{ uid: number; size: number; mid: string | null }> = [];

@@ -232,15 +232,12 @@ export class SubmissionAdapter implements SubmissionPort {
     const tStore = Date.now();
     const submission = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
     let ids: number[];
-    // The 250 promises durability: this one commit is fsynced (synchronous=FULL) even though the
-    // store otherwise runs WAL with synchronous=NORMAL.
-    const db = this.#d.store.db;
-    const previousSync = db.pragma('synchronous', { simple: true }) as number;
     try {
-      db.pragma('synchronous = FULL');
-      ids = this.#d.store.sql.write(() =>
+      // The 250 promises durability: this one commit is flushed to disk before it returns.
+      ids = this.#d.store.outbox.enqueueDurably(
+        acc.id,
         copies.map((c, i) => {
-          const env: OutboxCopyEnvelope = {
+          const envelope: OutboxCopyEnvelope = {
             from: c.envelope.from,
             to: c.envelope.to,
             submission,
@@ -251,7 +248,7 @@ export class SubmissionAdapter implements SubmissionPort {
             messageId: prepared.messageId,
             subject: prepared.subject,
           };
-          return this.#d.store.outbox.enqueue(acc.id, env, c.raw);
+          return { envelope, raw: c.raw };
         }),
       );
     } catch (err) {
@@ -259,8 +256,6 @@ export class SubmissionAdapter implements SubmissionPort {
       // a full disk is said as such (SMTP 452, naming the disk), not as a vague temporary failure
       if (isDiskFull(err)) throw err;
       throw new TemporarySubmissionError('could not store the message in the outbox');
-    } finally {
-      db.pragma(`synchronous = ${Number(previousSync) || 1}`);
     }
     this.#log.info(
       {

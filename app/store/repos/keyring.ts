@@ -3,7 +3,8 @@
  * for app/keys. It satisfies app/keys/types.ts `KeyringRepo` structurally: the store layer may
  * not import app/keys, so the record shapes are restated here and a test checks assignability.
  */
-import type { StoreDb } from '../sql.ts';
+import { STORE_SQL, type StoreDb } from '../sql.ts';
+import type { Store } from '../store.ts';
 
 type PreferEncrypt = 'mutual' | 'nopreference';
 type KeySource = 'own' | 'manual' | 'autocrypt' | 'gossip' | 'attached' | 'wkd' | 'vks' | 'hkp';
@@ -190,9 +191,8 @@ function peerFrom(r: PeerSql): AutocryptPeerRow {
 
 export class StoreKeyringRepo {
   readonly #s: StoreDb;
-  /** Takes the Store (or its StoreDb). */
-  constructor(s: StoreDb | { readonly sql: StoreDb }) {
-    this.#s = 'sql' in s ? s.sql : s;
+  constructor(store: Store) {
+    this.#s = store[STORE_SQL];
   }
 
   listOwnKeys(email?: string): OwnKeyRow[] {

@@ -157,6 +157,10 @@ export class MessagesRepo {
     return this.#blobs.blobsWithMessageId(accountId, messageId, limit);
   }
 
+  hasMessageId(mailboxId: number, messageId: string): boolean {
+    return this.#blobs.hasMessageId(mailboxId, messageId);
+  }
+
   findBySha256(mailboxId: number, sha256: Buffer): number | null {
     return this.#blobs.findBySha256(mailboxId, sha256);
   }

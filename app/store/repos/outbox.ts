@@ -71,6 +71,17 @@ export class OutboxRepo {
     });
   }
 
+  /**
+   * Queues every copy of one submission in one commit that is on disk before this returns (the
+   * SMTP 250 promises it; see StoreDb.writeDurably); returns their ids.
+   */
+  enqueueDurably(
+    accountId: number,
+    copies: ReadonlyArray<{ envelope: OutboxEnvelope; raw: Buffer }>,
+  ): number[] {
+    return this.#s.writeDurably(() => copies.map((c) => this.enqueue(accountId, c.envelope, c.raw)));
+  }
+
   get(id: number): OutboxRecord | null {
     const r = this.#s.prepare<Row>(`SELECT ${COLS} FROM outbox WHERE id = ?`).get(id);
     return r ? fromRow(r) : null;

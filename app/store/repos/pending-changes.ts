@@ -132,6 +132,33 @@ export class PendingChangesRepo {
     );
   }
 
+  /** Is a local flag change or upload still queued for this message? (Local changes win over remote ones.) */
+  hasLocalChange(accountId: number, mailboxId: number, uid: number): boolean {
+    return (
+      this.#s
+        .prepare(
+          `SELECT 1 FROM pending_changes WHERE account_id = ? AND kind IN ('flags', 'append')
+           AND json_extract(payload, '$.mailboxId') = ? AND json_extract(payload, '$.uid') = ? LIMIT 1`,
+        )
+        .get(accountId, mailboxId, uid) !== undefined
+    );
+  }
+
+  /**
+   * Remote UIDs of one remote mailbox whose local expunge still waits for the provider: not
+   * missing locally (repair must not fetch them back).
+   */
+  expungesWaiting(accountId: number, remoteMailbox: string, uidValidity: number): Set<number> {
+    const rows = this.#s
+      .prepare<number>(
+        `SELECT json_extract(payload, '$.remote.uid') FROM pending_changes WHERE account_id = ? AND kind = 'expunge'
+         AND json_extract(payload, '$.remote.remoteMailbox') = ? AND json_extract(payload, '$.remote.uidvalidity') = ?`,
+      )
+      .pluck()
+      .all(accountId, remoteMailbox, uidValidity) as unknown as number[];
+    return new Set(rows);
+  }
+
   /**
    * What waits for the provider: all changes, the uploads among them (messages to APPEND), when the
    * oldest was made, and the most recent error any of them met.

@@ -11,6 +11,18 @@ export interface RemoteMapping {
   contentHash: Buffer | null;
 }
 
+/** A mapping with what sync compares a provider message against (its Message-ID, the stored blob). */
+export interface MappedMessage {
+  messageId: number;
+  mailboxId: number;
+  uid: number;
+  remoteUidValidity: number;
+  remoteUid: number;
+  contentHash: Buffer | null;
+  messageIdHeader: string | null;
+  blobId: number;
+}
+
 interface Row {
   message_id: number;
   mailbox_id: number;
@@ -75,6 +87,96 @@ export class RemoteMapRepo {
       )
       .iterate(accountId, remoteMailbox);
     for (const r of it) yield fromRow(r);
+  }
+
+  /** Every local message mapped to a remote mailbox (any UIDVALIDITY), by remote UID. */
+  inRemoteMailbox(accountId: number, remoteMailbox: string): MappedMessage[] {
+    type MappedRow = Row & { mid: string | null; blob_id: number };
+    return this.#s
+      .prepare<MappedRow>(
+        `SELECT ${COLS}, b.message_id AS mid, m.blob_id
+         FROM remote_map r JOIN messages m ON m.id = r.message_id JOIN message_blobs b ON b.id = m.blob_id
+         WHERE r.account_id = ? AND r.remote_mailbox = ? ORDER BY r.remote_uid`,
+      )
+      .all(accountId, remoteMailbox)
+      .map((r: MappedRow) => ({
+        messageId: r.message_id,
+        mailboxId: r.mailbox_id,
+        uid: r.uid,
+        remoteUidValidity: r.remote_uidvalidity,
+        remoteUid: r.remote_uid,
+        contentHash: r.content_hash,
+        messageIdHeader: r.mid,
+        blobId: r.blob_id,
+      }));
+  }
+
+  /** Remote UIDs already mapped within [from, to] for one remote mailbox + UIDVALIDITY. */
+  remoteUidsIn(
+    accountId: number,
+    remoteMailbox: string,
+    uidValidity: number,
+    from: number,
+    to: number,
+  ): Set<number> {
+    const rows = this.#s
+      .prepare<number>(
+        `SELECT remote_uid FROM remote_map WHERE account_id = ? AND remote_mailbox = ? AND remote_uidvalidity = ?
+         AND remote_uid BETWEEN ? AND ?`,
+      )
+      .pluck()
+      .all(accountId, remoteMailbox, uidValidity, from, to) as unknown as number[];
+    return new Set(rows);
+  }
+
+  /** Number of local messages mapped to a remote mailbox. */
+  countIn(accountId: number, remoteMailbox: string): number {
+    return (
+      this.#s
+        .prepare<{ n: number }>(
+          'SELECT count(*) AS n FROM remote_map WHERE account_id = ? AND remote_mailbox = ?',
+        )
+        .get(accountId, remoteMailbox)?.n ?? 0
+    );
+  }
+
+  /** Local messages of a mailbox that are not (yet) on the provider. */
+  localOnlyCount(mailboxId: number): number {
+    return (
+      this.#s
+        .prepare<{ n: number }>(
+          'SELECT count(*) AS n FROM messages m LEFT JOIN remote_map r ON r.message_id = m.id WHERE m.mailbox_id = ? AND r.message_id IS NULL',
+        )
+        .get(mailboxId)?.n ?? 0
+    );
+  }
+
+  /**
+   * The provider renamed a mailbox (UIDs stay): the mappings, the sync state and the local
+   * mailboxes' remote names follow it, children included.
+   */
+  followRemoteRename(accountId: number, oldName: string, newName: string, delimiter: string): void {
+    this.#s.write(() => {
+      const prefix = oldName + delimiter;
+      this.#s
+        .prepare(
+          `UPDATE remote_map SET remote_mailbox = ? || substr(remote_mailbox, ?)
+           WHERE account_id = ? AND (remote_mailbox = ? OR substr(remote_mailbox, 1, ?) = ?)`,
+        )
+        .run(newName, oldName.length + 1, accountId, oldName, prefix.length, prefix);
+      this.#s
+        .prepare(
+          `UPDATE OR REPLACE sync_state SET remote_mailbox = ? || substr(remote_mailbox, ?)
+           WHERE account_id = ? AND (remote_mailbox = ? OR substr(remote_mailbox, 1, ?) = ?)`,
+        )
+        .run(newName, oldName.length + 1, accountId, oldName, prefix.length, prefix);
+      this.#s
+        .prepare(
+          `UPDATE mailboxes SET remote_name = ? || substr(remote_name, ?)
+           WHERE account_id = ? AND (remote_name = ? OR substr(remote_name, 1, ?) = ?)`,
+        )
+        .run(newName, oldName.length + 1, accountId, oldName, prefix.length, prefix);
+    });
   }
 
   /** Forgets a mapping (e.g. the remote UIDVALIDITY changed). */

@@ -5,7 +5,7 @@
  * With the setting on, every submission is scheduled here; after a grace period (the time a
  * client takes to APPEND right after the 250), the copy is filed into the account's \Sent mailbox
  * — unless a message with the same Message-ID is already there (the client did append it). The
- * store is the coordination point: `sentCopyExists()` is the same check the IMAP APPEND path can
+ * store is the coordination point: `store.messages.hasMessageId()` is the same check the IMAP APPEND path can
  * use to skip a client copy that Lockbridge already filed. Either way there is one copy, and the
  * sync uploads it to the provider (encrypted to self, per its setting).
  *
@@ -40,18 +40,6 @@ export function sentMailbox(store: Store, accountId: number): Mailbox {
     boxes.find((m) => m.name.toLowerCase() === 'sent') ??
     store.mailboxes.ensure(accountId, 'Sent', { specialUse: '\\Sent' })
   );
-}
-
-/** Is there a message with this Message-ID in the mailbox? (with or without angle brackets) */
-export function sentCopyExists(store: Store, mailboxId: number, messageId: string): boolean {
-  const bare = messageId.trim().replace(/^<|>$/g, '');
-  const row = store.sql
-    .prepare<{ one: number }>(
-      `SELECT 1 AS one FROM messages m JOIN message_blobs b ON b.id = m.blob_id
-        WHERE m.mailbox_id = ? AND b.message_id IN (?, ?) LIMIT 1`,
-    )
-    .get(mailboxId, bare, `<${bare}>`);
-  return row !== undefined;
 }
 
 /** Adds `Bcc: a, b` right after the From header block start (only for the sender's own copy). */
@@ -98,7 +86,7 @@ export class SentRecorder {
     this.#pending.delete(key);
     try {
       const sent = sentMailbox(this.#store, p.accountId);
-      if (sentCopyExists(this.#store, sent.id, p.messageId)) {
+      if (this.#store.messages.hasMessageId(sent.id, p.messageId)) {
         this.#log.debug({ mailbox: sent.id }, 'client filed its own Sent copy');
         return;
       }

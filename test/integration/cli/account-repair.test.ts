@@ -14,6 +14,7 @@ import { cliAsync } from '../../helpers/cli.ts';
 import { openStore } from '../../../app/store/store.ts';
 import { silentLogger } from '../../../app/shared/logger.ts';
 import { until } from '../sync/setup.ts';
+import { storeSql } from '../../helpers/store-db.ts';
 
 let w: World;
 
@@ -98,10 +99,10 @@ test('account repair through a running bridge restores a damaged and a deleted l
     const acct = store.accounts.getByEmail(w.user)!;
     const inbox = store.mailboxes.list(acct.id).find((m) => m.name === 'INBOX')!;
     const one = store.messages.get(inbox.id, original.get('one-damaged')!.uid)!;
-    store.sql
+    storeSql(store)
       .prepare('UPDATE message_raw SET body = substr(body, 1, length(body) / 3) WHERE blob_id = ?')
       .run(one.blobId);
-    store.sql
+    storeSql(store)
       .prepare('DELETE FROM messages WHERE mailbox_id = ? AND uid = ?')
       .run(inbox.id, original.get('two-deleted')!.uid);
   } finally {

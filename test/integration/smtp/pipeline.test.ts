@@ -18,7 +18,7 @@ import { silentLogger } from '../../../app/shared/logger.ts';
 import { startSmtpServer, type RunningSmtpServer } from '../../../app/smtp/server.ts';
 import { SubmissionAdapter, createOutgoingMail } from '../../../app/control/adapters/submission.ts';
 import { OutboxWorker, type OutboxCopyEnvelope } from '../../../app/sync/outbox/worker.ts';
-import { SentRecorder, sentMailbox, sentCopyExists } from '../../../app/sync/outbox/sent-recorder.ts';
+import { SentRecorder, sentMailbox } from '../../../app/sync/outbox/sent-recorder.ts';
 import { analyzeMessage } from '../../../app/mime/analyze.ts';
 import { Gpg, makeKey, type TestKey } from './pgp-tools.ts';
 import { SinkServer } from './sink-server.ts';
@@ -406,7 +406,7 @@ describe('outgoing pipeline: per-recipient encryption, Bcc copies, relay', () =>
     });
     // the submission has been answered, so a copy would already be scheduled: none is
     assert.equal(sent.pending, 0);
-    assert.equal(sentCopyExists(store, box.id, '<m-off@example.org>'), false);
+    assert.equal(store.messages.hasMessageId(box.id, '<m-off@example.org>'), false);
     settings = { ...settings, fileSentCopies: true };
     const n0 = count();
     // the client does not append: Lockbridge files one copy, with the Bcc for the sender's record
@@ -421,7 +421,7 @@ describe('outgoing pipeline: per-recipient encryption, Bcc copies, relay', () =>
     assert.equal(sent.pending, 1);
     await until(() => sent.pending === 0, 'the grace period ends and the copy is filed');
     assert.equal(count(), n0 + 1);
-    assert.ok(sentCopyExists(store, box.id, '<m-filed@example.org>'));
+    assert.ok(store.messages.hasMessageId(box.id, '<m-filed@example.org>'));
     const uids = store.messages.uids(box.id);
     const filed = store.messages.raw(store.messages.get(box.id, uids.at(-1)!)!.blobId).toString();
     assert.match(filed, /^Bcc: dave@example\.com\r$/m);
@@ -451,7 +451,7 @@ describe('outgoing pipeline: per-recipient encryption, Bcc copies, relay', () =>
       messageId: '<m-flush@example.org>',
     });
     sent.flush();
-    assert.ok(sentCopyExists(store, box.id, '<m-flush@example.org>'));
+    assert.ok(store.messages.hasMessageId(box.id, '<m-flush@example.org>'));
   });
 
   it('createOutgoingMail: a queued message is relayed at once (kick) and stop() is clean', async () => {

@@ -5,6 +5,7 @@ import { after, describe, it } from 'node:test';
 import { silentLogger } from '../../../app/shared/logger.ts';
 import { createStore, openStore } from '../../../app/store/store.ts';
 import { FAST_KDF, fakeAnalysis, makeRaw, tempDir } from '../../unit/store/helpers.ts';
+import { rawDb } from '../../helpers/store-db.ts';
 
 const WRITER = fileURLToPath(new URL('./crash-writer.ts', import.meta.url));
 const BATCH = 40;
@@ -73,9 +74,9 @@ describe('crash safety', () => {
         logger: silentLogger,
         ftsIndexing: 'manual',
       });
-      assert.equal(st.db.pragma('integrity_check', { simple: true }), 'ok');
+      assert.equal(rawDb(st).pragma('integrity_check', { simple: true }), 'ok');
       const counts = new Map<number, number>();
-      for (const r of st.db.prepare('SELECT subject FROM message_blobs').all() as Array<{
+      for (const r of rawDb(st).prepare('SELECT subject FROM message_blobs').all() as Array<{
         subject: string;
       }>) {
         const m = /^batch (\d+) #/.exec(r.subject);

@@ -14,6 +14,7 @@ import { DiskFullError } from '../../../app/shared/errors.ts';
 import { replyFor } from '../../../app/smtp/replies.ts';
 import type { Store } from '../../../app/store/store.ts';
 import { msg, newStore, tempDir, testAccount } from '../../unit/store/helpers.ts';
+import { rawDb } from '../../helpers/store-db.ts';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -92,7 +93,7 @@ describe('a full disk under the data directory', { skip: isRoot ? false : 'needs
     assert.equal(replyFor(refused).code, 452);
     // Stored mail is still read, and the database is intact.
     assert.equal(store.mailboxes.status(inbox.id).messages >= 1, true);
-    assert.equal(store.db.pragma('integrity_check', { simple: true }), 'ok');
+    assert.equal(rawDb(store).pragma('integrity_check', { simple: true }), 'ok');
 
     rmSync(filler);
     assert.equal(store.diskFull, null, 'clears once there is room again');
@@ -102,6 +103,6 @@ describe('a full disk under the data directory', { skip: isRoot ? false : 'needs
     const text = readFileSync(join(home, 'logs', 'lockbridge.log'), 'utf8');
     assert.match(text, /log lines were dropped: the disk was full/);
     assert.match(text, /"msg":"after"/);
-    assert.equal(store.db.pragma('integrity_check', { simple: true }), 'ok');
+    assert.equal(rawDb(store).pragma('integrity_check', { simple: true }), 'ok');
   });
 });

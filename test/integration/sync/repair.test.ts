@@ -16,6 +16,7 @@ import { createBridge, initHome, type Bridge } from '../../../app/index.ts';
 import { LogRing } from '../../../app/config/logging.ts';
 import { silentLogger } from '../../../app/shared/logger.ts';
 import { until } from './setup.ts';
+import { storeSql } from '../../helpers/store-db.ts';
 
 const ME = 'me@example.test';
 let p: Provider;
@@ -134,7 +135,7 @@ test('repair restores a damaged and a deleted local copy from the provider and c
   assert.ok(pendingBefore >= 2, `local changes queued (${pendingBefore})`);
 
   // Behind the engine's back: A's stored body truncated, B's row deleted.
-  const sql = bridge.store.sql;
+  const sql = storeSql(bridge.store);
   const a = bridge.store.messages.get(mb, original.get('A-damaged')!.uid)!;
   sql
     .prepare('UPDATE message_raw SET body = substr(body, 1, length(body) / 2) WHERE blob_id = ?')
@@ -223,7 +224,7 @@ test('repair: a damaged copy whose provider message no longer gives the recorded
   // The recorded digest no longer matches (as when the keyring changed the served form): the
   // stored bytes count as damaged, and the provider's message cannot restore them in place.
   const blobId = bridge.store.messages.get(mb, e.uid)!.blobId;
-  bridge.store.sql.prepare('UPDATE message_blobs SET sha256 = zeroblob(32) WHERE id = ?').run(blobId);
+  storeSql(bridge.store).prepare('UPDATE message_blobs SET sha256 = zeroblob(32) WHERE id = ?').run(blobId);
   const providerBefore = await providerState();
   const report = await bridge.api.repairAccount(ME);
   const inbox = report.folders.find((f) => f.folder === 'INBOX')!;

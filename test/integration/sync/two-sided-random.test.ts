@@ -15,6 +15,7 @@ import type { ImapFlow } from 'imapflow';
 import { openStore } from '../../../app/store/store.ts';
 import { silentLogger } from '../../../app/shared/logger.ts';
 import { startWorld, headerOf, WORLD_PASSPHRASE, type World } from '../../helpers/bridge-world.ts';
+import { rawDb } from '../../helpers/store-db.ts';
 
 // A fixed seed in CI (reproducible); the soak script passes a new one each round.
 const SEED = Number(process.env.LB_SEED ?? 7);
@@ -313,8 +314,8 @@ test(`two-sided randomized sync with faults and kills (seed ${SEED}, ${OPS} oper
       ftsIndexing: 'manual',
     });
     try {
-      assert.equal(st.db.pragma('integrity_check', { simple: true }), 'ok');
-      const bad = st.db
+      assert.equal(rawDb(st).pragma('integrity_check', { simple: true }), 'ok');
+      const bad = rawDb(st)
         .prepare(
           `SELECT b.name FROM mailboxes b WHERE b.uidnext <= coalesce((SELECT max(uid) FROM messages m WHERE m.mailbox_id = b.id), 0)
              OR b.highestmodseq < coalesce((SELECT max(modseq) FROM messages m WHERE m.mailbox_id = b.id), 0)`,
@@ -322,7 +323,7 @@ test(`two-sided randomized sync with faults and kills (seed ${SEED}, ${OPS} oper
         .all();
       assert.deepEqual(bad, [], 'UIDNEXT above every UID and HIGHESTMODSEQ at least every MODSEQ');
       assert.equal(
-        (st.db.prepare('SELECT count(*) AS n FROM pending_changes').get() as { n: number }).n,
+        (rawDb(st).prepare('SELECT count(*) AS n FROM pending_changes').get() as { n: number }).n,
         0,
         'nothing left to replay',
       );

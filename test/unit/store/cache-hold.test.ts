@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { holdSmallCache } from '../../../app/store/cache-hold.ts';
 import type { Store } from '../../../app/store/store.ts';
 import { newStore, tempDir } from './helpers.ts';
+import { rawDb } from '../../helpers/store-db.ts';
 
 describe('holdSmallCache (write bursts: import, sync batches)', () => {
   const t = tempDir();
@@ -17,7 +18,7 @@ describe('holdSmallCache (write bursts: import, sync batches)', () => {
   });
 
   it('shrinks the page cache while held, nested and overlapping, and restores it after the last', () => {
-    const cache = () => s.db.pragma('cache_size', { simple: true }) as number;
+    const cache = () => rawDb(s).pragma('cache_size', { simple: true }) as number;
     const before = cache();
     assert.ok(before < -4096, 'the default is bigger than the burst cache');
     const a = holdSmallCache(s);

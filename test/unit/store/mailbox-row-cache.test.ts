@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
 import type { Store } from '../../../app/store/store.ts';
 import { msg, newStore, tempDir, testAccount } from './helpers.ts';
+import { rawDb, storeSql } from '../../helpers/store-db.ts';
 
 /**
  * MailboxesRepo keeps the rows it read until the database changes (StoreDb.generation). Every
@@ -32,7 +33,10 @@ describe('mailbox rows read through the cache', () => {
     highestmodseq: number;
     remote_name: string | null;
   };
-  const direct = (sql: string, ...args: unknown[]) => s.db.prepare(sql).get(...args) as Direct | undefined;
+  const direct = (sql: string, ...args: unknown[]) =>
+    rawDb(s)
+      .prepare(sql)
+      .get(...args) as Direct | undefined;
   const shape = (m: ReturnType<Store['mailboxes']['get']>) =>
     m && {
       id: m.id,
@@ -128,7 +132,7 @@ describe('mailbox rows read through the cache', () => {
         else if (op === 'uidvalidity') s.mailboxes.resetUidValidity(id);
         else if (op === 'rollback') {
           assert.throws(() =>
-            s.sql.write(() => {
+            storeSql(s).write(() => {
               s.mailboxes.setSubscribed(id, !box.subscribed);
               s.messages.insert(id, msg(`gone ${step}`, 'x'));
               // inside the transaction, reads see its own changes
@@ -149,12 +153,13 @@ describe('mailbox rows read through the cache', () => {
 
   it('answers a repeated lookup without asking SQLite again, until something is written', () => {
     const box = s.mailboxes.create(accountId, 'Counted');
-    const real = s.sql.prepare.bind(s.sql);
+    const sql = storeSql(s);
+    const real = sql.prepare.bind(sql);
     let asked = 0;
-    s.sql.prepare = ((sql: string) => {
-      if (/^SELECT \* FROM mailboxes WHERE/.test(sql)) asked++;
-      return real(sql);
-    }) as typeof s.sql.prepare;
+    sql.prepare = ((text: string) => {
+      if (/^SELECT \* FROM mailboxes WHERE/.test(text)) asked++;
+      return real(text);
+    }) as typeof sql.prepare;
     try {
       for (let i = 0; i < 5; i++) {
         assert.equal(s.mailboxes.get(box.id)!.name, 'Counted');
@@ -165,7 +170,7 @@ describe('mailbox rows read through the cache', () => {
       assert.equal(s.mailboxes.get(box.id)!.subscribed, true);
       assert.equal(asked, 3 + 1, 'the write itself reads the row once, then the cache is filled anew');
     } finally {
-      s.sql.prepare = real;
+      sql.prepare = real;
     }
   });
 });

@@ -5,6 +5,7 @@ import type { Store } from '../../../app/store/store.ts';
 import { analyzeMessage } from '../../../app/mime/analyze.ts';
 import { summaryHeader } from '../../../app/mime/header-fields.ts';
 import { msg, newStore, tempDir, testAccount } from './helpers.ts';
+import { rawDb } from '../../helpers/store-db.ts';
 
 describe('store messages and mailboxes', () => {
   const t = tempDir();
@@ -125,7 +126,8 @@ describe('store messages and mailboxes', () => {
     const b = s.messages.get(arch.id, 2)!;
     assert.equal(a.blobId, b.blobId);
     assert.deepEqual(s.messages.raw(a.blobId), msgRawOf(s, inbox.id, 2));
-    const blobs = () => (s.db.prepare('SELECT count(*) AS n FROM message_blobs').get() as { n: number }).n;
+    const blobs = () =>
+      (rawDb(s).prepare('SELECT count(*) AS n FROM message_blobs').get() as { n: number }).n;
     const nBlobs = blobs();
     // expunge only \Deleted (uid 1)
     events.length = 0;
@@ -179,8 +181,8 @@ describe('store messages and mailboxes', () => {
   it('removes an account with all its mail', () => {
     s.accounts.remove(accountId);
     assert.equal(s.accounts.list().length, 0);
-    assert.equal((s.db.prepare('SELECT count(*) AS n FROM messages').get() as { n: number }).n, 0);
-    assert.equal((s.db.prepare('SELECT count(*) AS n FROM message_blobs').get() as { n: number }).n, 0);
+    assert.equal((rawDb(s).prepare('SELECT count(*) AS n FROM messages').get() as { n: number }).n, 0);
+    assert.equal((rawDb(s).prepare('SELECT count(*) AS n FROM message_blobs').get() as { n: number }).n, 0);
   });
 
   it('reads header and summary blocks of a batch byte-exactly: NUL and 8-bit bytes, gaps, inside a write', () => {
@@ -217,7 +219,7 @@ describe('store messages and mailboxes', () => {
     }
     assert.deepEqual(s.messages.fetchRows(box.id, [500, 501], { summary: true }), []);
     // a message whose header block is missing is refused, never served with its neighbours' bytes
-    s.db
+    rawDb(s)
       .prepare(
         'DELETE FROM message_summaries WHERE blob_id = (SELECT blob_id FROM messages WHERE mailbox_id = ? AND uid = 4)',
       )
@@ -232,7 +234,7 @@ describe('store messages and mailboxes', () => {
     assert.equal(meta.next().value?.uid, 1);
     meta.return(undefined);
     // inside a write transaction (nested read), and seeing that transaction's own rows
-    s.db.transaction(() => {
+    rawDb(s).transaction(() => {
       const m = odd(99);
       const [extra] = s.messages.insertBatch(box.id, [m]);
       const rows = s.messages.fetchRows(box.id, [1, extra!.uid], { summary: true });

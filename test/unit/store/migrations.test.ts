@@ -9,6 +9,7 @@ import type { Store } from '../../../app/store/store.ts';
 import { analyzeMessage } from '../../../app/mime/analyze.ts';
 import { filterHeader, summaryHeader } from '../../../app/mime/header-fields.ts';
 import { msg, newStore, reopen, tempDir, testAccount } from './helpers.ts';
+import { rawDb } from '../../helpers/store-db.ts';
 
 const V1 = MIGRATIONS.filter((m) => m.version === 1);
 const next = latestVersion(MIGRATIONS) + 1;
@@ -34,7 +35,7 @@ const broken: Migration = {
 /** A message as the v1 schema stored it (header block and body both in message_raw). */
 function insertV1Message(s: Store, mailboxId: number, raw: Buffer, uid = 1): void {
   const split = raw.indexOf('\r\n\r\n') + 4;
-  const blob = s.db
+  const blob = rawDb(s)
     .prepare(
       "INSERT INTO message_blobs (size, sha256, envelope, body_structure, body, parts) VALUES (?, x'00', 'NIL', 'NIL', 'NIL', ?)",
     )
@@ -43,15 +44,17 @@ function insertV1Message(s: Store, mailboxId: number, raw: Buffer, uid = 1): voi
       JSON.stringify([{ section: '', headerStart: 0, bodyStart: split, bodyEnd: raw.length }]),
     );
   const blobId = Number(blob.lastInsertRowid);
-  s.db
+  rawDb(s)
     .prepare('INSERT INTO message_raw (blob_id, compression, head, body) VALUES (?, 1, ?, ?)')
     .run(blobId, raw.subarray(0, split), deflateRawSync(raw.subarray(split)));
-  s.db
+  rawDb(s)
     .prepare(
       'INSERT INTO messages (mailbox_id, uid, modseq, flags, keywords, internal_date, size, blob_id) VALUES (?, ?, 1, 0, ?, 0, ?, ?)',
     )
     .run(mailboxId, uid, '', raw.length, blobId);
-  s.db.prepare('UPDATE mailboxes SET uidnext = ?, highestmodseq = 1 WHERE id = ?').run(uid + 1, mailboxId);
+  rawDb(s)
+    .prepare('UPDATE mailboxes SET uidnext = ?, highestmodseq = 1 WHERE id = ?')
+    .run(uid + 1, mailboxId);
 }
 
 /** Columns today's code writes that a released step added later: [table, column, type]. */
@@ -68,15 +71,16 @@ const LATER_COLUMNS: ReadonlyArray<[string, string, string]> = [
  */
 function asBefore<T>(s: Store, fn: () => T): T {
   const has = (table: string, column: string): boolean =>
-    (s.db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>).some(
+    (rawDb(s).prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>).some(
       (c) => c.name === column,
     );
   const added = LATER_COLUMNS.filter(([table, column]) => !has(table, column));
-  for (const [table, column, type] of added) s.db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+  for (const [table, column, type] of added)
+    rawDb(s).exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
   try {
     return fn();
   } finally {
-    for (const [table, column] of added) s.db.exec(`ALTER TABLE ${table} DROP COLUMN ${column}`);
+    for (const [table, column] of added) rawDb(s).exec(`ALTER TABLE ${table} DROP COLUMN ${column}`);
   }
 }
 
@@ -87,7 +91,7 @@ describe('store migrations', () => {
 
   it('migrates a v1 database forward, keeping its data', async () => {
     const s = await newStore(dir, { migrations: V1 });
-    assert.equal(schemaVersion(s.db), 1);
+    assert.equal(schemaVersion(rawDb(s)), 1);
     const acc = testAccount(s, 'm@example.org');
     const box = asBefore(s, () => s.mailboxes.create(acc.id, 'INBOX'));
     insertV1Message(s, box.id, msg('kept', 'data').raw);
@@ -96,16 +100,16 @@ describe('store migrations', () => {
     const migrations = [...MIGRATIONS, addColumn];
     await assert.rejects(reopen(dir, { migrations: [...MIGRATIONS, broken] }), /boom/);
     const mid = await reopen(dir, { migrations: MIGRATIONS });
-    assert.equal(schemaVersion(mid.db), latestVersion(MIGRATIONS));
+    assert.equal(schemaVersion(rawDb(mid)), latestVersion(MIGRATIONS));
     assert.deepEqual(
-      mid.db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'half_done'").get(),
+      rawDb(mid).prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'half_done'").get(),
       { n: 0 },
     );
     mid.close();
 
     const s2 = await reopen(dir, { migrations });
-    assert.equal(schemaVersion(s2.db), next);
-    assert.deepEqual(s2.db.prepare('SELECT nickname FROM accounts').get(), {
+    assert.equal(schemaVersion(rawDb(s2)), next);
+    assert.deepEqual(rawDb(s2).prepare('SELECT nickname FROM accounts').get(), {
       nickname: 'nick-m@example.org',
     });
     assert.equal(s2.mailboxes.status(box.id).messages, 1);
@@ -132,7 +136,7 @@ describe('store migrations', () => {
     });
     // the refusal released the lock and changed nothing: the newer version still opens
     const s = await reopen(dir, { migrations: [...MIGRATIONS, addColumn] });
-    assert.equal(schemaVersion(s.db), next);
+    assert.equal(schemaVersion(rawDb(s)), next);
     s.close();
   });
 });
@@ -147,7 +151,7 @@ describe('migration 3: outbox bytes in their own table', () => {
     const s = await newStore(dir, { migrations: V2 });
     const acc = testAccount(s, 'o@example.org');
     const raw = Buffer.from('Subject: queued before the upgrade\r\n\r\n' + 'x'.repeat(5000));
-    s.db
+    rawDb(s)
       .prepare(
         "INSERT INTO outbox (account_id, envelope, raw, state, next_attempt, created_at) VALUES (?, ?, ?, 'queued', 1, 1)",
       )
@@ -155,7 +159,7 @@ describe('migration 3: outbox bytes in their own table', () => {
     s.close();
 
     const up = await reopen(dir, { migrations: MIGRATIONS });
-    assert.equal(schemaVersion(up.db), latestVersion(MIGRATIONS));
+    assert.equal(schemaVersion(rawDb(up)), latestVersion(MIGRATIONS));
     const [item] = up.outbox.list();
     assert.ok(item);
     assert.equal(item.size, raw.length);
@@ -168,7 +172,7 @@ describe('migration 3: outbox bytes in their own table', () => {
     assert.equal(up.outbox.get(fresh)?.size, raw.length);
     up.accounts.remove(acc.id);
     assert.equal(up.outbox.list().length, 0);
-    const left = up.db.prepare('SELECT count(*) AS n FROM outbox_raw').get() as { n: number };
+    const left = rawDb(up).prepare('SELECT count(*) AS n FROM outbox_raw').get() as { n: number };
     assert.equal(left.n, 0, 'removing the account removes the queued bytes too');
     up.close();
   });
@@ -189,7 +193,7 @@ describe('migration 4: header blocks in their own table', () => {
     s.close();
 
     const up = await reopen(dir, { migrations: MIGRATIONS });
-    assert.equal(schemaVersion(up.db), latestVersion(MIGRATIONS));
+    assert.equal(schemaVersion(rawDb(up)), latestVersion(MIGRATIONS));
     const fresh = msg('stored after the upgrade', 'new body line\r\n'.repeat(100));
     const [added] = up.messages.insertBatch(box.id, [fresh], 'sync');
     const [row1, row2] = up.messages.fetchRows(box.id, [1, added!.uid], { raw: true, head: true });
@@ -210,7 +214,7 @@ describe('migration 4: header blocks in their own table', () => {
     up.messages.remove(box.id, [1, added!.uid], 'sync');
     up.messages.remove(other.id, [1, 2], 'sync');
     for (const table of ['message_heads', 'message_raw', 'message_blobs']) {
-      const n = up.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number };
+      const n = rawDb(up).prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number };
       assert.equal(n.n, 0, `${table} is empty once no message uses the blob`);
     }
     up.close();
@@ -250,17 +254,17 @@ describe('migration 5: summary header blocks', () => {
     });
     asBefore(s, () => s.messages.insertBatch(box.id, [...before, ...tricky], 'sync'));
     // what a version-4 store holds: the same, less the summaries
-    s.db.exec('DROP TABLE message_summaries');
-    s.db.pragma('user_version = 4');
+    rawDb(s).exec('DROP TABLE message_summaries');
+    rawDb(s).pragma('user_version = 4');
     s.close();
 
     const up = await reopen(dir, { migrations: MIGRATIONS });
-    assert.equal(schemaVersion(up.db), latestVersion(MIGRATIONS));
+    assert.equal(schemaVersion(rawDb(up)), latestVersion(MIGRATIONS));
     const [added] = up.messages.insertBatch(box.id, [withNoise('after')], 'sync');
-    const n = up.db.prepare('SELECT count(*) AS n FROM message_summaries').get() as { n: number };
+    const n = rawDb(up).prepare('SELECT count(*) AS n FROM message_summaries').get() as { n: number };
     assert.equal(n.n, 2505);
     // what the frozen migration wrote is, byte for byte, what the live code writes today
-    const rows = up.db
+    const rows = rawDb(up)
       .prepare(
         'SELECT h.head AS head, s.head AS summary FROM message_heads h JOIN message_summaries s USING (blob_id)',
       )
@@ -300,9 +304,9 @@ describe('migration 5: summary header blocks', () => {
     s.close();
 
     const up = await reopen(d6, { migrations: MIGRATIONS });
-    assert.equal(schemaVersion(up.db), latestVersion(MIGRATIONS));
+    assert.equal(schemaVersion(rawDb(up)), latestVersion(MIGRATIONS));
     const slow = (id: number) =>
-      up.db
+      rawDb(up)
         .prepare(
           `SELECT count(*) AS messages, coalesce(sum((flags & 1) = 0), 0) AS unseen,
                   coalesce(sum((flags & 8) != 0), 0) AS deleted, coalesce(sum(size), 0) AS size
@@ -373,7 +377,7 @@ describe('migration 7: save dates', () => {
     s.close();
 
     const up = await reopen(dir, { migrations: MIGRATIONS });
-    assert.equal(schemaVersion(up.db), latestVersion(MIGRATIONS));
+    assert.equal(schemaVersion(rawDb(up)), latestVersion(MIGRATIONS));
     assert.equal(up.messages.get(box.id, 1)!.savedAt, old);
     const before = Date.now();
     const [added] = up.messages.insertBatch(box.id, [{ ...msg('new', 'body'), internalDate: old }], 'sync');
@@ -407,7 +411,7 @@ describe('migration 8: object ids', () => {
     s.close();
 
     const up = await reopen(dir, { migrations: MIGRATIONS });
-    assert.equal(schemaVersion(up.db), latestVersion(MIGRATIONS));
+    assert.equal(schemaVersion(rawDb(up)), latestVersion(MIGRATIONS));
     const boxes = up.mailboxes.list(acc.id);
     assert.equal(boxes.length, 3, 'INBOX, Archive and Archive/2024');
     for (const m of boxes) assert.match(m.objectId, /^F[0-9a-f]{24}$/);

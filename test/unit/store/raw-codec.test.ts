@@ -21,6 +21,7 @@ import {
 } from '../../../app/store/repos/raw-codec.ts';
 import type { Store } from '../../../app/store/store.ts';
 import { fakeAnalysis, makeRaw, msg, newStore, tempDir } from './helpers.ts';
+import { rawDb } from '../../helpers/store-db.ts';
 
 /** Deterministic pseudo-random bytes (xorshift). */
 function rng(seed: number): () => number {
@@ -200,15 +201,15 @@ describe('stored bodies of every codec are served byte-exactly', () => {
     // as an older Lockbridge stored it: deflate
     const deflated = res[1]!;
     const blob = s.messages.get(box, deflated.uid)!.blobId;
-    const row = s.db
+    const row = rawDb(s)
       .prepare('SELECT head, body, compression FROM message_raw WHERE blob_id = ?')
       .get(blob) as { head: Buffer; body: Buffer; compression: number };
     assert.equal(row.compression, RAW_LZ4);
     const plainBody = decodeRaw(row.compression, row.body);
-    s.db
+    rawDb(s)
       .prepare('UPDATE message_raw SET compression = ?, body = ? WHERE blob_id = ?')
       .run(RAW_DEFLATE, deflateRawSync(plainBody), blob);
-    const codecs = s.db
+    const codecs = rawDb(s)
       .prepare('SELECT compression FROM message_raw ORDER BY blob_id')
       .pluck()
       .all() as number[];
@@ -240,7 +241,7 @@ describe('stored bodies of every codec are served byte-exactly', () => {
     );
     binRows.forEach((row, i) => assert.ok(row.raw!.equals(bins[i]!), `binary message ${i}`));
     assert.deepEqual(
-      s.db
+      rawDb(s)
         .prepare(
           'SELECT r.compression FROM messages m JOIN message_raw r ON r.blob_id = m.blob_id WHERE m.mailbox_id = ? AND m.uid >= ? ORDER BY m.uid',
         )

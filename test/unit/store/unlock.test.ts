@@ -9,6 +9,7 @@ import { changePassphrase, createStore } from '../../../app/store/store.ts';
 import { acquireDirLock } from '../../../app/store/unlock/dir-lock.ts';
 import type { KeychainWrapper } from '../../../native/keychain.ts';
 import { msg, newStore, reopen, storeOpts, tempDir } from './helpers.ts';
+import { rawDb } from '../../helpers/store-db.ts';
 
 /** Whether some connection (this process or another) holds the directory's lock. */
 function held(dir: string): boolean {
@@ -48,9 +49,9 @@ describe('store unlocking', () => {
     assert.equal(statSync(join(dir, 'keywrap.json')).mode & 0o777, 0o600);
     const s2 = await reopen(dir);
     assert.equal(s2.mailboxes.status(inbox.id).messages, 1);
-    assert.equal(s2.db.pragma('page_size', { simple: true }), 16384);
-    assert.equal(s2.db.pragma('journal_mode', { simple: true }), 'wal');
-    assert.equal(s2.db.pragma('foreign_keys', { simple: true }), 1);
+    assert.equal(rawDb(s2).pragma('page_size', { simple: true }), 16384);
+    assert.equal(rawDb(s2).pragma('journal_mode', { simple: true }), 'wal');
+    assert.equal(rawDb(s2).pragma('foreign_keys', { simple: true }), 1);
     // the file is not a plain SQLite database
     assert.notEqual(readFileSync(join(dir, 'store.db')).subarray(0, 15).toString(), 'SQLite format 3');
     s2.close();
@@ -81,7 +82,7 @@ describe('store unlocking', () => {
     );
   });
 
-  it('changes the passphrase by rewrapping only the key (store.db untouched)', async () => {
+  it('changes the passphrase by rewrapping only the key (rawDb(store) untouched)', async () => {
     const dir = join(t.dir, 'a');
     const dbBefore = readFileSync(join(dir, 'store.db'));
     const started = performance.now();

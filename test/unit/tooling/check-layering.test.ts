@@ -118,6 +118,49 @@ describe('npm run layering', () => {
       plant: (d) => add(d, 'app/sync/progress.ts', "import type { SyncContext } from './context.ts';"),
       expect: /import cycle: app\/sync\/context\.ts <-> app\/sync\/progress\.ts/,
     },
+    {
+      name: 'the SQLite binding imported outside the opener',
+      plant: (d) => add(d, 'app/sync/backoff.ts', "import Database from 'better-sqlite3-multiple-ciphers';"),
+      expect: /app\/sync\/backoff\.ts: only native\/sqlcipher\.ts imports better-sqlite3-multiple-ciphers/,
+    },
+    {
+      name: "the store's database handle taken outside app/store",
+      plant: (d) => add(d, 'app/control/errors.ts', "import { STORE_SQL } from '../store/sql.ts';"),
+      expect: /app\/control\/errors\.ts: only app\/store may import app\/store\/sql\.ts/,
+    },
+    {
+      name: 'a migration imported outside app/store',
+      plant: (d) =>
+        add(d, 'app/sync/backoff.ts', "import type { Migration } from '../store/migrations/types.ts';"),
+      expect: /app\/sync\/backoff\.ts: only app\/store may import app\/store\/migrations\/types\.ts/,
+    },
+    {
+      name: 'a statement prepared outside app/store',
+      plant: (d) =>
+        add(
+          d,
+          'app/sync/backoff.ts',
+          "export const n = (db: { prepare(q: string): { get(): unknown } }) =>\n  db.prepare('SELECT count(*) FROM messages').get();",
+        ),
+      expect:
+        /app\/sync\/backoff\.ts:\d+: \.prepare\(\) outside app\/store[\s\S]*app\/sync\/backoff\.ts:\d+: SQL outside app\/store/,
+    },
+    {
+      name: 'a pragma set outside app/store',
+      plant: (d) =>
+        add(
+          d,
+          'app/control/errors.ts',
+          "export const full = (db: { pragma(p: string): void }) => db.pragma('synchronous = FULL');",
+        ),
+      expect: /app\/control\/errors\.ts:\d+: \.pragma\(\) outside app\/store/,
+    },
+    {
+      name: 'SQL text outside app/store',
+      plant: (d) =>
+        add(d, 'main/index.ts', "export const q = `UPDATE outbox SET state = 'sent' WHERE id = ?`;"),
+      expect: /main\/index\.ts:\d+: SQL outside app\/store/,
+    },
   ];
 
   for (const c of cases)

@@ -182,6 +182,18 @@ export class MessageBlobs {
       .all(messageId, accountId, limit) as unknown as number[];
   }
 
+  /** Is there a message with this Message-ID in the mailbox? (given with or without angle brackets) */
+  hasMessageId(mailboxId: number, messageId: string): boolean {
+    const bare = messageId.trim().replace(/^<|>$/g, '');
+    const row = this.#s
+      .prepare<{ one: number }>(
+        `SELECT 1 AS one FROM messages m JOIN message_blobs b ON b.id = m.blob_id
+          WHERE m.mailbox_id = ? AND b.message_id IN (?, ?) LIMIT 1`,
+      )
+      .get(mailboxId, bare, `<${bare}>`);
+    return row !== undefined;
+  }
+
   /** A message in the mailbox with exactly these bytes (by SHA-256), if any. */
   findBySha256(mailboxId: number, sha256: Buffer): number | null {
     return (
