@@ -11,8 +11,8 @@
  *   program (`searchAmong`); nothing else about a message changes while it is in the mailbox.
  * - A SEARCH context is kept in mailbox order and says position 0; a SORT context is kept in the
  *   requested order and says where each run of changed results sits (§4.3.2).
- * - A program whose result changes without a mailbox change — message numbers, `$`, YOUNGER /
- *   OLDER — gets no context: `* NO [NOUPDATE "t"]`, the rest of the answer as usual (§4.3.1). So
+ * - A program whose result changes without a mailbox change — message numbers, `$`, a UID set
+ *   with `*`, YOUNGER / OLDER — gets no context: `* NO [NOUPDATE "t"]`, the rest of the answer as usual (§4.3.1). So
  *   does a ninth context of one session.
  */
 import type { SearchKey } from './parse.ts';
@@ -43,13 +43,19 @@ interface Context {
   entries: SortEntry[];
 }
 
+function movesWithStar([a, b]: [number, number]): boolean {
+  return (a < 0 || b < 0) && a !== 1 && b !== 1;
+}
+
 /** Why a program cannot be kept up to date by looking at changed messages only, or null. */
 function changesByItself(k: SearchKey): string | null {
   switch (k.k) {
     case 'seq':
       return 'message numbers';
     case 'uid':
-      return isSaved(k.ranges) ? '$' : null;
+      // `*` is the highest UID, which new and expunged messages move: `UID 5:*` names the last
+      // message alone while no UID reaches 5 (`1:*` is every message, whatever `*` is)
+      return isSaved(k.ranges) ? '$' : k.ranges.some(movesWithStar) ? 'UID *' : null;
     case 'age':
       return 'YOUNGER / OLDER';
     case 'not':

@@ -192,9 +192,18 @@ describe('CONTEXT=SEARCH / CONTEXT=SORT (RFC 5267)', () => {
       '* NO [NOUPDATE "B03"] No updates for a search by YOUNGER / OLDER',
       'B03 OK Completed, will not notify.',
     ]);
+    // `*` is the highest UID: a new message moves it, so `UID 100:*` (here UID 2, then 3) changes
+    // without any change to the messages it named (`UID 1:*`, every message, keeps a context)
+    await c.expect('B04 UID SEARCH RETURN (UPDATE ALL) UID 100:*', [
+      '* ESEARCH (TAG "B04") UID ALL 2',
+      '* NO [NOUPDATE "B04"] No updates for a search by UID *',
+      'B04 OK Completed, will not notify.',
+    ]);
+    s.account.deliver('Ctx6', message({ subject: 'd3', date: day(3) }));
+    await c.expect('B05 NOOP', ['* 3 EXISTS', '* 1 RECENT', 'B05 OK Noop completed.']);
     for (let i = 1; i <= 8; i++) await c.cmd(`K${i} SEARCH RETURN (UPDATE) ALL`);
     await c.expect('K9 UID SORT RETURN (UPDATE COUNT) (DATE) UTF-8 ALL', [
-      '* ESEARCH (TAG "K9") UID COUNT 2',
+      '* ESEARCH (TAG "K9") UID COUNT 3',
       '* NO [NOUPDATE "K9"] Too many contexts',
       'K9 OK Completed, will not notify.',
     ]);
