@@ -16,7 +16,7 @@ import { interopConfig } from './openpgp-config.ts';
 import { CryptoInputError, CryptoKeyError } from './errors.ts';
 import { splitMessage } from './message-parts.ts';
 import { buildProtectedPayload, OBSCURED_SUBJECT, PROTECTED_FIELDS } from './protected-headers.ts';
-import { foldField, freshBoundary, rawField } from '../mime/build.ts';
+import { buildMultipartBody, foldField, freshBoundary, rawField } from '../mime/build.ts';
 import { normalizeCrlf } from '../mime/crlf.ts';
 import type { RawHeader } from '../mime/entity.ts';
 
@@ -33,39 +33,30 @@ export interface EncryptOptions {
   date?: Date;
 }
 
-interface EncryptedEntity {
-  /** the full Content-Type header value of the multipart/encrypted entity (folded as Thunderbird does) */
-  contentType: string;
-  /** the multipart/encrypted body, CRLF */
-  body: Buffer;
-}
-
-/** The armored OpenPGP message as RFC 3156 multipart/encrypted, in Thunderbird's layout. */
-function frameEncrypted(armored: string): EncryptedEntity {
+/** The armored OpenPGP message as an RFC 3156 multipart/encrypted entity, in Thunderbird's layout. */
+function frameEncrypted(armored: string): Buffer {
   const armor = normalizeCrlf(Buffer.from(armored, 'utf8'));
   const boundary = freshBoundary(armor);
-  const body = Buffer.concat([
+  const version = Buffer.from(
+    'Content-Type: application/pgp-encrypted\r\n' +
+      'Content-Description: PGP/MIME version identification\r\n\r\n' +
+      'Version: 1\r\n',
+  );
+  const encrypted = Buffer.from(
+    'Content-Type: application/octet-stream; name="encrypted.asc"\r\n' +
+      'Content-Description: OpenPGP encrypted message\r\n' +
+      'Content-Disposition: inline; filename="encrypted.asc"\r\n\r\n',
+  );
+  return Buffer.concat([
     Buffer.from(
-      'This is an OpenPGP/MIME encrypted message (RFC 4880 and 3156)\r\n' +
-        `--${boundary}\r\n` +
-        'Content-Type: application/pgp-encrypted\r\n' +
-        'Content-Description: PGP/MIME version identification\r\n' +
-        '\r\n' +
-        'Version: 1\r\n' +
-        '\r\n' +
-        `--${boundary}\r\n` +
-        'Content-Type: application/octet-stream; name="encrypted.asc"\r\n' +
-        'Content-Description: OpenPGP encrypted message\r\n' +
-        'Content-Disposition: inline; filename="encrypted.asc"\r\n' +
-        '\r\n',
+      `Content-Type: multipart/encrypted;\r\n protocol="application/pgp-encrypted";\r\n boundary="${boundary}"\r\n\r\n`,
     ),
-    armor,
-    Buffer.from(`\r\n--${boundary}--\r\n`),
+    buildMultipartBody(
+      boundary,
+      [version, Buffer.concat([encrypted, armor])],
+      'This is an OpenPGP/MIME encrypted message (RFC 4880 and 3156)',
+    ),
   ]);
-  return {
-    contentType: `multipart/encrypted;\r\n protocol="application/pgp-encrypted";\r\n boundary="${boundary}"`,
-    body,
-  };
 }
 
 /** What every copy of a message shares: the header fields that travel, and the payload to encrypt. */
@@ -78,7 +69,6 @@ function protectedParts(raw: Buffer, gossip: readonly string[]): { kept: RawHead
 
 /** Transport headers (Subject obscured, no gossip), MIME-Version and the multipart/encrypted entity. */
 function assemble(kept: RawHeader[], armored: string, obscure: boolean): Buffer {
-  const enc = frameEncrypted(armored);
   return Buffer.concat([
     ...kept
       .filter((h) => h.lname !== 'autocrypt-gossip')
@@ -86,8 +76,7 @@ function assemble(kept: RawHeader[], armored: string, obscure: boolean): Buffer 
         obscure && h.lname === 'subject' ? Buffer.from(foldField('Subject', OBSCURED_SUBJECT)) : rawField(h),
       ),
     Buffer.from('MIME-Version: 1.0\r\n'),
-    Buffer.from(`Content-Type: ${enc.contentType}\r\n\r\n`),
-    enc.body,
+    frameEncrypted(armored),
   ]);
 }
 

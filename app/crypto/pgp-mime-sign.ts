@@ -12,7 +12,7 @@ import { CryptoInputError, CryptoKeyError } from './errors.ts';
 import { splitMessage } from './message-parts.ts';
 import { buildProtectedPayload, PROTECTED_FIELDS } from './protected-headers.ts';
 import { makeSevenBitSafe } from './seven-bit.ts';
-import { foldField, freshBoundary, rawField } from '../mime/build.ts';
+import { buildMultipartBody, foldField, freshBoundary, rawField } from '../mime/build.ts';
 import type { RawHeader } from '../mime/entity.ts';
 import { normalizeCrlf } from '../mime/crlf.ts';
 import { encodeWords } from '../mime/encoded-words.ts';
@@ -58,19 +58,16 @@ export async function signEntity(entity: Buffer, opts: SignOptions): Promise<Sig
   const micalg = micalgFor(hashes[0] ?? openpgp.enums.hash.sha512);
   const armor = normalizeCrlf(Buffer.from(armored, 'utf8'));
   const boundary = freshBoundary(signed, armor);
-  const body = Buffer.concat([
-    Buffer.from('This is an OpenPGP/MIME signed message (RFC 4880 and 3156)\r\n' + `--${boundary}\r\n`),
-    signed,
-    Buffer.from(
-      `\r\n--${boundary}\r\n` +
-        'Content-Type: application/pgp-signature; name="OpenPGP_signature.asc"\r\n' +
-        'Content-Description: OpenPGP digital signature\r\n' +
-        'Content-Disposition: attachment; filename="OpenPGP_signature.asc"\r\n' +
-        '\r\n',
-    ),
-    armor,
-    Buffer.from(`\r\n--${boundary}--\r\n`),
-  ]);
+  const sigHead = Buffer.from(
+    'Content-Type: application/pgp-signature; name="OpenPGP_signature.asc"\r\n' +
+      'Content-Description: OpenPGP digital signature\r\n' +
+      'Content-Disposition: attachment; filename="OpenPGP_signature.asc"\r\n\r\n',
+  );
+  const body = buildMultipartBody(
+    boundary,
+    [signed, Buffer.concat([sigHead, armor])],
+    'This is an OpenPGP/MIME signed message (RFC 4880 and 3156)',
+  );
   return {
     contentType: `multipart/signed; micalg=${micalg};\r\n protocol="application/pgp-signature";\r\n boundary="${boundary}"`,
     micalg,

@@ -4,7 +4,7 @@
  * - foldField(name, value) → `Name: value` folded at whitespace to keep lines within 78 characters
  *   where possible, CRLF-terminated.
  * - rawField(header) → the exact bytes of a parsed field (entity.ts), CRLF, with a final line break.
- * - buildMultipartBody(boundary, parts) → the body of a multipart whose parts are full
+ * - buildMultipartBody(boundary, parts, preamble?) → the body of a multipart whose parts are full
  *   entities (headers + blank line + body).
  * - freshBoundary(...contents) → a Thunderbird-style boundary (12 dashes + 24 random alphanumerics)
  *   that occurs in none of the contents.
@@ -41,8 +41,9 @@ export function rawField(h: RawHeader): Buffer {
   return b[b.length - 1] === 0x0a ? b : Buffer.concat([b, Buffer.from('\r\n')]);
 }
 
-export function buildMultipartBody(boundary: string, parts: Buffer[]): Buffer {
+export function buildMultipartBody(boundary: string, parts: Buffer[], preamble?: string): Buffer {
   const chunks: Buffer[] = [];
+  if (preamble) chunks.push(Buffer.from(preamble + '\r\n'));
   for (const p of parts) chunks.push(Buffer.from(`--${boundary}\r\n`), p, Buffer.from('\r\n'));
   chunks.push(Buffer.from(`--${boundary}--\r\n`));
   return Buffer.concat(chunks);
