@@ -95,20 +95,24 @@ test('a full disk under the data directory: refused writes with clear replies, r
   const c = await w.localClient();
   await until('the provider message stored locally', async () => {
     const st = await c.status('INBOX', { messages: true });
-    return (st.messages ?? 0) >= 1;
+    return st && (st.messages ?? 0) >= 1;
   });
 
   fillDisk();
 
   // IMAP: APPEND of new mail is refused with OVERQUOTA (a big one needs new database pages).
-  let refused: (Error & { serverResponseCode?: string; response?: string }) | null = null;
-  for (let i = 0; i < 10 && !refused; i++) {
-    try {
-      await c.append('INBOX', message(`refused ${i}`, noise(2 * 1024 * 1024, `refused ${i}`)));
-    } catch (err) {
-      refused = err as typeof refused;
+  type ImapError = Error & { serverResponseCode?: string; response?: string };
+  const appendUntilRefused = async (): Promise<ImapError | null> => {
+    for (let i = 0; i < 10; i++) {
+      try {
+        await c.append('INBOX', message(`refused ${i}`, noise(2 * 1024 * 1024, `refused ${i}`)));
+      } catch (err) {
+        return err as ImapError;
+      }
     }
-  }
+    return null;
+  };
+  const refused = await appendUntilRefused();
   assert.ok(refused, 'an APPEND on a full disk was refused');
   assert.match(`${refused.serverResponseCode ?? ''} ${refused.response ?? ''}`, /OVERQUOTA/, String(refused));
 
