@@ -114,6 +114,27 @@ export class Session {
     if (!sel) return;
     if (sel.reset) return;
     sel.flush(this.w, allowExpunge, this.condstore, this.enabled.has('QRESYNC'));
+    if (sel.contexts.behind) this.#contextsLater(sel);
+  }
+
+  #contextsScheduled = false;
+
+  /**
+   * CONTEXT=SEARCH updates not done within their slice (search/contexts.ts): go on after the event
+   * loop had a turn, between two lines of whatever else is written, until the backlog is done.
+   */
+  #contextsLater(sel: SelectedMailbox): void {
+    if (this.#contextsScheduled) return;
+    this.#contextsScheduled = true;
+    setImmediate(() => {
+      this.#contextsScheduled = false;
+      if (this.selected !== sel || this.state === 'logout' || sel.reset) return;
+      if (this.w.atLineStart) {
+        sel.contexts.catchUp(this.w, sel);
+        this.w.flush();
+      }
+      if (sel.contexts.behind) this.#contextsLater(sel);
+    });
   }
 
   endForReset(): void {

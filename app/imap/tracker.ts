@@ -228,8 +228,8 @@ export class SelectedMailbox {
       const dirty = [...this.contextDirty];
       this.contextDirty.clear();
       if (this.contexts.size) {
-        const changed = dirty.filter((u) => this.seqOf(u) > 0).sort((a, b) => a - b);
-        if (changed.length) this.contexts.changed(w, this, changed);
+        const changed = dirty.filter((u) => this.seqOf(u) > 0);
+        if (changed.length) this.contexts.recheck(w, this, changed);
       }
     }
   }
@@ -284,7 +284,7 @@ export class SelectedMailbox {
           w.line(`* ${this.recent.size} RECENT`);
         }
         // RFC 5267 §4.3.3: ADDTO after the EXISTS that makes the numbers valid.
-        if (this.contexts.size) this.contexts.added(w, this, told);
+        if (this.contexts.size) this.contexts.recheck(w, this, told);
       }
     }
   }

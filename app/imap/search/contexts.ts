@@ -7,8 +7,11 @@
  *
  * - Expunged members are removed BEFORE the EXPUNGE / VANISHED that announces them (their message
  *   numbers are still valid then); new matches are added AFTER the EXISTS (§4.3.3, §4.3.4).
- * - Messages whose flags (or mod-sequence) changed are searched again, at once, with the same
- *   program (`searchAmong`); nothing else about a message changes while it is in the mailbox.
+ * - New messages and messages whose flags (or mod-sequence) changed are searched again with the
+ *   same program (`searchAmong`); nothing else about a message changes while it is in the mailbox.
+ *   That is done in slices of about 20 ms (a BODY key reads and decodes each message again): what
+ *   is left waits in a backlog, and the session calls `catchUp` again once the event loop had a
+ *   turn (untagged ESEARCH may come at any time; numbers are taken when a line is written).
  * - A SEARCH context is kept in mailbox order and says position 0; a SORT context is kept in the
  *   requested order and says where each run of changed results sits (§4.3.2).
  * - A program whose result changes without a mailbox change — message numbers, `$`, a UID set
@@ -32,6 +35,9 @@ interface View extends SearchView {
 
 /** Updating contexts one session may hold (RFC 5267 §4.3.1: at least one). */
 const MAX_CONTEXTS = 8;
+/** Work on the backlog between two turns of the event loop, and the messages checked at a time. */
+const SLICE_MS = 20;
+const CHUNK = 32;
 
 interface Context {
   tag: string;
@@ -73,18 +79,10 @@ function changesByItself(k: SearchKey): string | null {
   }
 }
 
-/**
- * Which of `uids` (ascending) match the context's program now, with their sort values; 1,024 at a
- * time, so that a big delivery stays within the search limits.
- */
-function matching(sel: View, c: Context, uids: readonly number[]): SortEntry[] {
-  const out: SortEntry[] = [];
-  const want = c.sort ? sortWant(c.sort) : {};
-  for (let i = 0; i < uids.length; i += 1024) {
-    const found = searchAmong(sel, c.key, uids.slice(i, i + 1024), want);
-    for (const u of found.uids) out.push(sortEntry(u, found.rows?.get(u), c.sort ?? []));
-  }
-  return out;
+/** Which of `uids` (ascending, a chunk) match the context's program now, with their sort values. */
+function matching(sel: View, c: Context, uids: number[]): SortEntry[] {
+  const found = searchAmong(sel, c.key, uids, c.sort ? sortWant(c.sort) : {});
+  return found.uids.map((u) => sortEntry(u, found.rows?.get(u), c.sort ?? []));
 }
 
 /** `pos set pos set ...` for runs of consecutive entries (positions as the client applies them). */
@@ -113,6 +111,8 @@ function runs(
 
 export class UpdateContexts {
   readonly #byTag = new Map<string, Context>();
+  /** Messages of the view to search again (new, or their flags changed). */
+  readonly #backlog = new Set<number>();
 
   get size(): number {
     return this.#byTag.size;
@@ -144,6 +144,12 @@ export class UpdateContexts {
   /** CANCELUPDATE (RFC 5267 §4.3.5). */
   cancel(tag: string): void {
     this.#byTag.delete(tag);
+    if (this.#byTag.size === 0) this.#backlog.clear();
+  }
+
+  /** Messages are still to be searched again: call `catchUp` after the event loop had a turn. */
+  get behind(): boolean {
+    return this.#backlog.size > 0;
   }
 
   /** Before the expunge of `gone` is told: REMOVEFROM for the members among them. */
@@ -154,25 +160,39 @@ export class UpdateContexts {
     }
   }
 
-  /** After the EXISTS for `added` (ascending) was told: ADDTO for those that match. */
-  added(w: ResponseWriter, sel: View, added: number[]): void {
-    for (const c of this.#byTag.values()) {
-      const found = matching(sel, c, added);
-      if (found.length) this.#insert(w, sel, c, found);
+  /**
+   * `uids` are new (their EXISTS was told: ADDTO for those that match) or their flags changed
+   * (REMOVEFROM / ADDTO as they match now): search them again, for about 20 ms; see `behind`.
+   */
+  recheck(w: ResponseWriter, sel: View, uids: Iterable<number>): void {
+    for (const u of uids) this.#backlog.add(u);
+    this.catchUp(w, sel);
+  }
+
+  /** Search the backlog again, a chunk at a time, until it is done or ~20 ms have passed. */
+  catchUp(w: ResponseWriter, sel: View): void {
+    const started = performance.now();
+    const todo = [...this.#backlog].sort((a, b) => a - b);
+    for (let i = 0; i < todo.length && performance.now() - started < SLICE_MS; i += CHUNK) {
+      const chunk: number[] = [];
+      for (const u of todo.slice(i, i + CHUNK)) {
+        this.#backlog.delete(u);
+        // expunged and told meanwhile: no longer in any result
+        if (sel.seqOf(u) > 0) chunk.push(u);
+      }
+      if (chunk.length) for (const c of this.#byTag.values()) this.#update(w, sel, c, chunk);
     }
   }
 
-  /** The flags of `changed` (ascending, in the view) changed: search them again. */
-  changed(w: ResponseWriter, sel: View, changed: number[]): void {
-    for (const c of this.#byTag.values()) {
-      const found = matching(sel, c, changed);
-      const now = new Set(found.map((e) => e.uid));
-      const members = new Set(c.entries.map((e) => e.uid));
-      const leaving = new Set(changed.filter((u) => members.has(u) && !now.has(u)));
-      if (leaving.size) this.#remove(w, sel, c, (e) => leaving.has(e.uid));
-      const coming = found.filter((e) => !members.has(e.uid));
-      if (coming.length) this.#insert(w, sel, c, coming);
-    }
+  /** `chunk` (ascending, in the view) searched again for `c`: what left and what joined its result. */
+  #update(w: ResponseWriter, sel: View, c: Context, chunk: number[]): void {
+    const found = matching(sel, c, chunk);
+    const now = new Set(found.map((e) => e.uid));
+    const members = new Set(c.entries.map((e) => e.uid));
+    const leaving = new Set(chunk.filter((u) => members.has(u) && !now.has(u)));
+    if (leaving.size) this.#remove(w, sel, c, (e) => leaving.has(e.uid));
+    const coming = found.filter((e) => !members.has(e.uid));
+    if (coming.length) this.#insert(w, sel, c, coming);
   }
 
   #ids(sel: View, c: Context): (e: SortEntry) => number {
