@@ -100,7 +100,10 @@ export class Store {
     this.pending = new PendingChangesRepo(this.#sql);
     this.accounts = new AccountsRepo(this.#sql);
     this.mailboxes = new MailboxesRepo(this.#sql, this.pending);
-    this.messages = new MessagesRepo(this.#sql, this.pending, { compressBodies: init.compressBodies });
+    this.messages = new MessagesRepo(this.#sql, this.pending, {
+      compressBodies: init.compressBodies,
+      logger: init.logger,
+    });
     this.remoteMap = new RemoteMapRepo(this.#sql);
     this.outbox = new OutboxRepo(this.#sql);
     this.syncState = new SyncStateRepo(this.#sql);
@@ -108,6 +111,13 @@ export class Store {
     this.credentials = new CredentialsRepo(this.#sql);
     this.tls = new TlsRepo(this.#sql);
     this.#indexer = new FtsIndexer(this.messages, init.logger, init.ftsIndexing === 'background');
+    // Chunks of big bodies no message links any more (deleted, or left by a crash mid-write) are
+    // deleted in the background, one transaction per chunk.
+    this.changes.on((e) => {
+      if (e.type === 'messages-expunged' || e.type === 'mailbox-deleted' || e.type === 'account-removed')
+        this.messages.chunks.kick();
+    });
+    this.messages.chunks.kick();
     if (init.ftsIndexing === 'background') {
       this.changes.on((e) => {
         if (e.type === 'messages-added') this.#indexer.noteWrite();
@@ -180,6 +190,7 @@ export class Store {
     if (this.#closed) return;
     this.#closed = true;
     this.#indexer.stop();
+    this.messages.chunks.stop();
     try {
       this.#sql.db.close();
     } finally {

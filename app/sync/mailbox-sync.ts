@@ -98,8 +98,21 @@ async function startBatch(
   }
   return async () => {
     const prepared = await Promise.all(jobs);
-    advance(state);
-    const n = commitBatch(ctx.store, ctx.accountId, f.local.id, path, prepared, state);
+    // big bodies are written ahead in chunks (one short transaction each), then linked
+    const n = await ctx.store.messages.staged(
+      prepared.map((p) => p.msg),
+      (msgs) => {
+        advance(state);
+        return commitBatch(
+          ctx.store,
+          ctx.accountId,
+          f.local.id,
+          path,
+          prepared.map((p, i) => ({ ...p, msg: msgs[i]! })),
+          state,
+        );
+      },
+    );
     if (n) ctx.onStored(f.local.name, n, bytes);
     return n;
   };

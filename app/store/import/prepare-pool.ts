@@ -10,7 +10,13 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { fromWire, prepareMessage, type PrepareResult, type WireResult } from './prepare.ts';
+import {
+  fromWire,
+  prepareMessage,
+  prepareMessageAsync,
+  type PrepareResult,
+  type WireResult,
+} from './prepare.ts';
 
 /** The worker entry next to this file (.ts when run from source, .js once compiled for Electron). */
 const PREPARE_WORKER_URL = new URL(
@@ -81,8 +87,9 @@ export class PreparePool {
   run(raws: Buffer[]): Promise<PrepareResult[]> {
     if (this.#failed) return Promise.reject(this.#failed);
     // no workers, or a big message (beyond the workers' small heaps): prepare on this thread
-    if (this.#workers.length === 0 || raws.some((r) => r.length > INLINE_ABOVE) || !this.#fitsWorker(raws))
+    if (this.#workers.length === 0 || !this.#fitsWorker(raws))
       return Promise.resolve(raws.map((r) => prepareMessage(r, this.#compress)));
+    if (raws.some((r) => r.length > INLINE_ABOVE)) return this.#runHere(raws);
     const id = this.#next++;
     const w = this.#workers[this.#rr++ % this.#workers.length]!;
     // The caller hands the raws over: a Buffer that owns its whole ArrayBuffer (the splitter's) is
@@ -103,6 +110,13 @@ export class PreparePool {
       this.#pending.set(id, { resolve, reject });
       w.postMessage({ id, inputs, compress: this.#compress }, inputs);
     });
+  }
+
+  /** A group with a big message, on this thread: its bytes hashed and packed off the event loop. */
+  async #runHere(raws: readonly Buffer[]): Promise<PrepareResult[]> {
+    const out: PrepareResult[] = [];
+    for (const r of raws) out.push(await prepareMessageAsync(r, this.#compress));
+    return out;
   }
 
   #fitsWorker(raws: readonly Buffer[]): boolean {

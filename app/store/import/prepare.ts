@@ -3,17 +3,29 @@
  * worker thread: CRLF normalisation, SHA-256, MIME analysis and body packing.
  */
 import { createHash } from 'node:crypto';
+import { setImmediate as yieldLoop } from 'node:timers/promises';
 import { analyzeMessage } from '../../mime/analyze.ts';
 import { canonicalMessage } from '../../mime/canonical.ts';
 import type { MessageAnalysis } from '../../mime/types.ts';
-import { headerEnd, packBody, type PackedBody } from '../repos/raw-codec.ts';
+import {
+  CHUNKED_FROM,
+  headerEnd,
+  packBody,
+  packBodyAsync,
+  packSlices,
+  packSlicesAsync,
+  sha256Sliced,
+  type PackedBody,
+  type SlicedBody,
+} from '../repos/raw-codec.ts';
 
 export interface Prepared {
   raw: Buffer;
   sha256: Buffer;
   /** The analysis without `text` (the full-text indexer re-derives it later). */
   analysis: MessageAnalysis;
-  packedBody: PackedBody | undefined;
+  /** Packed whole, or cut into packed slices when big (stored in chunks: repos/messages/body-chunks.ts). */
+  packedBody: PackedBody | SlicedBody | undefined;
 }
 
 export type PrepareResult = { ok: true; value: Prepared } | { ok: false; error: string };
@@ -24,18 +36,62 @@ export function isBlank(input: Uint8Array): boolean {
 }
 
 export function prepareMessage(input: Buffer, compress: boolean): PrepareResult {
-  if (input.length === 0 || isBlank(input)) return { ok: false, error: 'empty message' };
-  let raw: Buffer;
-  let analysis: MessageAnalysis;
-  try {
-    raw = canonicalMessage(input);
-    analysis = { ...analyzeMessage(raw), text: '' };
-  } catch (err) {
-    return { ok: false, error: `cannot be parsed (${err instanceof Error ? err.message : String(err)})` };
-  }
+  const canonical = canonicalize(input);
+  if (!canonical.ok) return canonical;
+  const { raw } = canonical;
+  const analysis = analyze(raw);
+  if (!analysis.ok) return analysis;
   const sha256 = createHash('sha256').update(raw).digest();
-  const packedBody = compress ? packBody(raw.subarray(headerEnd(raw, analysis))) : undefined;
-  return { ok: true, value: { raw, sha256, analysis, packedBody } };
+  const body = raw.subarray(headerEnd(raw, analysis.value));
+  const packedBody =
+    body.length >= CHUNKED_FROM ? packSlices(body, compress) : compress ? packBody(body) : undefined;
+  return { ok: true, value: { raw, sha256, analysis: analysis.value, packedBody } };
+}
+
+/**
+ * prepareMessage on the event loop's thread (a message too big for the workers' heaps): the
+ * analysis in a turn of its own, the hashing and packing in slices and on the thread pool, as
+ * for an IMAP APPEND.
+ */
+export async function prepareMessageAsync(input: Buffer, compress: boolean): Promise<PrepareResult> {
+  const canonical = canonicalize(input);
+  if (!canonical.ok) return canonical;
+  const { raw } = canonical;
+  await yieldLoop();
+  const analysis = analyze(raw);
+  if (!analysis.ok) return analysis;
+  const sha256 = await sha256Sliced(raw);
+  const body = raw.subarray(headerEnd(raw, analysis.value));
+  const packedBody =
+    body.length >= CHUNKED_FROM
+      ? await packSlicesAsync(body, compress)
+      : compress
+        ? await packBodyAsync(body)
+        : undefined;
+  return { ok: true, value: { raw, sha256, analysis: analysis.value, packedBody } };
+}
+
+type Step<T> = { ok: true; value: T } | { ok: false; error: string };
+
+function canonicalize(input: Buffer): { ok: true; raw: Buffer } | { ok: false; error: string } {
+  if (input.length === 0 || isBlank(input)) return { ok: false, error: 'empty message' };
+  try {
+    return { ok: true, raw: canonicalMessage(input) };
+  } catch (err) {
+    return unparsable(err);
+  }
+}
+
+function analyze(raw: Buffer): Step<MessageAnalysis> {
+  try {
+    return { ok: true, value: { ...analyzeMessage(raw), text: '' } };
+  } catch (err) {
+    return unparsable(err);
+  }
+}
+
+function unparsable(err: unknown): { ok: false; error: string } {
+  return { ok: false, error: `cannot be parsed (${err instanceof Error ? err.message : String(err)})` };
 }
 
 /**
@@ -51,8 +107,13 @@ export type WireResult =
       raw: Span;
       sha256: Span;
       analysis: MessageAnalysis;
-      packed: { compression: number; data: Span } | null;
+      packed: WirePacked | { slices: WirePacked[] } | null;
     };
+
+interface WirePacked {
+  compression: number;
+  data: Span;
+}
 
 /**
  * Lays out a group's results for the trip back to the main thread: bytes already in a message's
@@ -74,7 +135,8 @@ export function toWire(
     const { raw, sha256, packedBody } = r.value;
     size += sha256.length;
     if (!inside(raw, inputs[i]!)) size += raw.length;
-    if (packedBody && !inside(packedBody.data, raw)) size += packedBody.data.length;
+    const packed = !packedBody ? [] : 'slices' in packedBody ? packedBody.slices : [packedBody];
+    for (const p of packed) if (!inside(p.data, raw)) size += p.data.length;
   });
   const out = Buffer.allocUnsafeSlow(size); // its own ArrayBuffer (transferable)
   let at = 0;
@@ -88,14 +150,18 @@ export function toWire(
     const { raw, sha256, analysis, packedBody } = r.value;
     const input = inputs[i]!;
     const rawSpan: Span = inside(raw, input) ? [0, raw.byteOffset - input.byteOffset, raw.length] : copy(raw);
-    let packed: { compression: number; data: Span } | null = null;
-    if (packedBody) {
-      const d = packedBody.data;
-      packed = {
-        compression: packedBody.compression,
+    const toSpan = (p: PackedBody): WirePacked => {
+      const d = p.data;
+      return {
+        compression: p.compression,
         data: inside(d, raw) ? [rawSpan[0], rawSpan[1] + (d.byteOffset - raw.byteOffset), d.length] : copy(d),
       };
-    }
+    };
+    const packed = !packedBody
+      ? null
+      : 'slices' in packedBody
+        ? { slices: packedBody.slices.map(toSpan) }
+        : toSpan(packedBody);
     return { ok: true, raw: rawSpan, sha256: copy(sha256), analysis, packed };
   });
   return { wire, output: out.buffer as ArrayBuffer };
@@ -112,13 +178,19 @@ export function fromWire(
     if (!w.ok) return w;
     const view = (s: Span) =>
       s[0] === 0 ? Buffer.from(inputs[i]!, s[1], s[2]) : out.subarray(s[1], s[1] + s[2]);
+    const unpack = (p: WirePacked): PackedBody => ({ compression: p.compression, data: view(p.data) });
+    const packed = w.packed;
     return {
       ok: true,
       value: {
         raw: view(w.raw),
         sha256: view(w.sha256),
         analysis: w.analysis,
-        packedBody: w.packed ? { compression: w.packed.compression, data: view(w.packed.data) } : undefined,
+        packedBody: !packed
+          ? undefined
+          : 'slices' in packed
+            ? { slices: packed.slices.map(unpack) }
+            : unpack(packed),
       },
     };
   });

@@ -6,6 +6,7 @@ import { migration0005 } from './0005-message-summaries.ts';
 import { migration0006 } from './0006-mailbox-counts.ts';
 import { migration0007 } from './0007-save-date.ts';
 import { migration0008 } from './0008-object-ids.ts';
+import { migration0009 } from './0009-body-chunks.ts';
 import type { Migration } from './types.ts';
 
 export type { Migration } from './types.ts';
@@ -20,4 +21,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0006,
   migration0007,
   migration0008,
+  migration0009,
 ];

@@ -5,9 +5,11 @@
  * blobs.ts (the stored bytes), full-text.ts (search and its index); rows.ts holds what they share.
  * This class is the one door callers use (`store.messages`); its methods hand over to those.
  */
+import type { Logger } from '../../shared/logger.ts';
 import type { FlagOp } from '../flags.ts';
 import type { StoreDb } from '../sql.ts';
 import { MessageBlobs } from './messages/blobs.ts';
+import { BodyChunks } from './messages/body-chunks.ts';
 import { MessageFlags, type StoreFlagsResult } from './messages/flags.ts';
 import { MessageFullText, type TextScope } from './messages/full-text.ts';
 import { MessageReads, type FetchWant } from './messages/reads.ts';
@@ -28,12 +30,19 @@ export class MessagesRepo {
   readonly #reads: MessageReads;
   readonly #blobs: MessageBlobs;
   readonly #fullText: MessageFullText;
+  /** Big bodies in chunks (messages/body-chunks.ts); the store runs their sweep. */
+  readonly chunks: BodyChunks;
 
-  constructor(s: StoreDb, pending: PendingChangesRepo, opts: { compressBodies?: boolean } = {}) {
-    this.#blobs = new MessageBlobs(s, opts.compressBodies ?? true);
+  constructor(
+    s: StoreDb,
+    pending: PendingChangesRepo,
+    opts: { compressBodies?: boolean; logger?: Logger } = {},
+  ) {
+    this.chunks = new BodyChunks(s, opts.logger);
+    this.#blobs = new MessageBlobs(s, opts.compressBodies ?? true, this.chunks);
     this.#writes = new MessageWrites(s, pending, this.#blobs);
     this.#flags = new MessageFlags(s, pending);
-    this.#reads = new MessageReads(s);
+    this.#reads = new MessageReads(s, this.chunks);
     this.#fullText = new MessageFullText(s, this.#blobs);
   }
 
@@ -131,6 +140,15 @@ export class MessagesRepo {
 
   prepack(m: NewMessage): Promise<NewMessage> {
     return this.#blobs.prepack(m);
+  }
+
+  /**
+   * Runs `fn`, which inserts prepacked messages (in its own transaction), with their big bodies
+   * already written, one chunk per transaction with the event loop free in between: the insert's
+   * transaction then only links them. Without it, an insert writes them in its transaction.
+   */
+  staged<M extends NewMessage, T>(msgs: readonly M[], fn: (msgs: M[]) => T): Promise<T> {
+    return this.chunks.staged(msgs, fn);
   }
 
   raw(blobId: number): Buffer {

@@ -2,12 +2,16 @@ import { strict as assert } from 'node:assert';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { silentLogger } from '../../../app/shared/logger.ts';
 import { importFiles, type ImportProgress } from '../../../app/store/import/importer.ts';
 import { MboxSplitter } from '../../../app/mime/mbox.ts';
 import { separatorDate } from '../../../app/store/import/separator-date.ts';
 import type { Store } from '../../../app/store/store.ts';
 import { newStore, tempDir } from './helpers.ts';
+import { base64Lines, randomBytesFrom } from '../../helpers/big-mail.ts';
+import { seeded } from '../../helpers/seeded.ts';
+import { rawDb } from '../../helpers/store-db.ts';
 
 const MBOX = [
   'From alice@example.org Mon Nov 23 10:00:00 2026',
@@ -181,6 +185,50 @@ describe('import pipeline', () => {
     assert.ok(s.messages.fetchRows(box.id, [rows[0]!.uid], { analysis: true })[0]!.parts!.length > 8000);
     const raw = s.messages.raw(rows[150]!.blobId).toString();
     assert.equal(raw, `From: n149@example.org\r\nSubject: n149\r\n\r\n${'body line\r\n'.repeat(349)}`);
+  });
+
+  it('imports a 20 MB message through the worker into chunks written ahead, byte-exact, the event loop free meanwhile', async () => {
+    const random = seeded();
+    await random.report(async () => {
+      const big = Buffer.concat([
+        Buffer.from(
+          'From: big@example.org\r\nSubject: scans\r\nMIME-Version: 1.0\r\n' +
+            'Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n',
+        ),
+        base64Lines(randomBytesFrom(random, 15 * 1024 * 1024)),
+      ]);
+      const file = join(t.dir, 'big.eml');
+      writeFileSync(file, big);
+      const h = monitorEventLoopDelay({ resolution: 10 });
+      h.enable();
+      let res: Awaited<ReturnType<typeof importFiles>>;
+      try {
+        await new Promise((r) => setTimeout(r, 50)); // the monitor is ticking
+        res = await importFiles({
+          store: s,
+          accountId,
+          mailbox: 'Big',
+          files: [file],
+          logger: silentLogger,
+          threads: 1,
+        });
+        await new Promise((r) => setTimeout(r, 30)); // a blocked loop is recorded when it turns again
+      } finally {
+        h.disable();
+      }
+      const ms = h.max / 1e6;
+      console.log(`# importing 20 MB: max event-loop delay ${ms.toFixed(0)} ms`);
+      assert.deepEqual(res, { imported: 1, skipped: 0, errors: [] });
+      const box = s.mailboxes.getByName(accountId, 'Big')!;
+      const [row] = s.messages.fetchRows(box.id, s.messages.uids(box.id), { raw: true });
+      assert.ok(row!.raw!.equals(big));
+      const chunks = rawDb(s)
+        .prepare('SELECT chunks FROM message_raw WHERE blob_id = ?')
+        .pluck()
+        .get(row!.blobId);
+      assert.equal(typeof chunks, 'number', 'stored in chunks');
+      assert.ok(ms <= 200, `event loop blocked ${ms.toFixed(0)} ms while importing`);
+    });
   });
 
   it('reports a missing file as a user error', async () => {

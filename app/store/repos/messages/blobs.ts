@@ -10,16 +10,27 @@ import type { MessageAnalysis } from '../../../mime/types.ts';
 import { NotFoundError } from '../../../shared/errors.ts';
 import type { StoreDb } from '../../sql.ts';
 import { newObjectId } from '../../object-ids.ts';
-import { headerEnd, joinRaw, packBody, packBodyAsync, type PackedBody } from '../raw-codec.ts';
+import {
+  CHUNKED_FROM,
+  headerEnd,
+  packBody,
+  packBodyAsync,
+  packSlicesAsync,
+  sha256Sliced,
+  type PackedBody,
+} from '../raw-codec.ts';
+import type { BodyChunks, StoredBody } from './body-chunks.ts';
 import { HEADER_COLS, headersFrom, type HeaderDbRow, type HeaderFields, type NewMessage } from './rows.ts';
 
 export class MessageBlobs {
   readonly #s: StoreDb;
   readonly #compress: boolean;
+  readonly #chunks: BodyChunks;
 
-  constructor(s: StoreDb, compressBodies: boolean) {
+  constructor(s: StoreDb, compressBodies: boolean, chunks: BodyChunks) {
     this.#s = s;
     this.#compress = compressBodies;
+    this.#chunks = chunks;
   }
 
   /** Whether new message bodies are stored deflated. */
@@ -29,15 +40,23 @@ export class MessageBlobs {
 
   /**
    * The message with its body already packed (off the main thread when big), for a caller that
-   * inserts it next: insertBatch then only writes (it packs in its transaction otherwise).
+   * inserts it next: insertBatch then only writes (it packs in its transaction otherwise). A body
+   * of CHUNKED_FROM bytes or more is cut into slices, for staged() to write ahead as chunks (and
+   * its SHA-256 taken in slices).
    */
   async prepack(m: NewMessage): Promise<NewMessage> {
-    if (m.packedBody || !this.#compress) return m;
-    return { ...m, packedBody: await packBodyAsync(m.raw.subarray(headerEnd(m.raw, m.analysis))) };
+    if (m.packedBody) return m;
+    const body = m.raw.subarray(headerEnd(m.raw, m.analysis));
+    if (body.length >= CHUNKED_FROM) {
+      const packedBody = await packSlicesAsync(body, this.#compress);
+      return { ...m, sha256: m.sha256 ?? (await sha256Sliced(m.raw)), packedBody };
+    }
+    if (!this.#compress) return m;
+    return { ...m, packedBody: await packBodyAsync(body) };
   }
 
   /** Stores a message's bytes and analysis (inside the caller's transaction); returns the blob id. */
-  insert(raw: Buffer, a: MessageAnalysis, sha256?: Buffer, prepacked?: PackedBody): number {
+  insert(raw: Buffer, a: MessageAnalysis, sha256?: Buffer, prepacked?: StoredBody): number {
     const h = a.headers;
     const res = this.#s
       .prepare(
@@ -71,11 +90,18 @@ export class MessageBlobs {
     const blobId = Number(res.lastInsertRowid);
     const split = headerEnd(raw, a);
     const body = raw.subarray(split);
-    const packed = prepacked ?? this.#pack(body);
+    const row = this.#chunks.rowFor(prepacked ?? this.#pack(body));
     // The header block lives in message_heads (dense pages for header-only FETCH, migration 4).
-    this.#s
-      .prepare("INSERT INTO message_raw (blob_id, compression, head, body) VALUES (?, ?, x'', ?)")
-      .run(blobId, packed.compression, packed.data);
+    if (row.chunks === null)
+      this.#s
+        .prepare("INSERT INTO message_raw (blob_id, compression, head, body) VALUES (?, ?, x'', ?)")
+        .run(blobId, row.compression, row.body);
+    else
+      this.#s
+        .prepare(
+          "INSERT INTO message_raw (blob_id, compression, head, body, chunks) VALUES (?, 0, x'', x'', ?)",
+        )
+        .run(blobId, row.chunks);
     const head = raw.subarray(0, split);
     this.#s.prepare('INSERT INTO message_heads (blob_id, head) VALUES (?, ?)').run(blobId, head);
     // The fields clients list folders with, apart (migration 5): a header sync reads only these.
@@ -89,12 +115,12 @@ export class MessageBlobs {
   /** The raw bytes of a blob (exactly as served). */
   raw(blobId: number): Buffer {
     const r = this.#s
-      .prepare<{ compression: number; head: Buffer; body: Buffer }>(
-        'SELECT mr.compression, h.head, mr.body FROM message_raw mr JOIN message_heads h ON h.blob_id = mr.blob_id WHERE mr.blob_id = ?',
+      .prepare<{ compression: number; head: Buffer; body: Buffer; chunks: number | null }>(
+        'SELECT mr.compression, h.head, mr.body, mr.chunks FROM message_raw mr JOIN message_heads h ON h.blob_id = mr.blob_id WHERE mr.blob_id = ?',
       )
       .get(blobId);
     if (!r) throw new NotFoundError(`message blob ${blobId}`);
-    return joinRaw(r.head, r.compression, r.body);
+    return this.#chunks.join(r.head, r);
   }
 
   /**
@@ -131,12 +157,14 @@ export class MessageBlobs {
     const head = raw.subarray(0, split);
     const packed = m.packedBody ?? this.#pack(raw.subarray(split));
     this.#s.write(() => {
+      const row = this.#chunks.rowFor(packed);
       this.#s
         .prepare(
-          `INSERT INTO message_raw (blob_id, compression, head, body) VALUES (?, ?, x'', ?)
-           ON CONFLICT(blob_id) DO UPDATE SET compression = excluded.compression, head = x'', body = excluded.body`,
+          `INSERT INTO message_raw (blob_id, compression, head, body, chunks) VALUES (?, ?, x'', ?, ?)
+           ON CONFLICT(blob_id) DO UPDATE SET compression = excluded.compression, head = x'', body = excluded.body,
+             chunks = excluded.chunks`,
         )
-        .run(blobId, packed.compression, packed.data);
+        .run(blobId, row.compression, row.body, row.chunks);
       this.#s
         .prepare(
           'INSERT INTO message_heads (blob_id, head) VALUES (?, ?) ON CONFLICT(blob_id) DO UPDATE SET head = excluded.head',

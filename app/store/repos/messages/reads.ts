@@ -5,7 +5,8 @@
 import type { MimePart } from '../../../mime/types.ts';
 import { flagsToList } from '../../flags.ts';
 import type { StoreDb } from '../../sql.ts';
-import { splitRaw } from '../raw-codec.ts';
+import { joinChunks, splitRaw } from '../raw-codec.ts';
+import type { BodyChunks } from './body-chunks.ts';
 import {
   contiguous,
   HEADER_COL_COUNT,
@@ -33,9 +34,11 @@ export interface FetchWant {
 
 export class MessageReads {
   readonly #s: StoreDb;
+  readonly #chunks: BodyChunks;
 
-  constructor(s: StoreDb) {
+  constructor(s: StoreDb, chunks: BodyChunks) {
     this.#s = s;
+    this.#chunks = chunks;
   }
 
   get(mailboxId: number, uid: number): MessageMeta | null {
@@ -108,7 +111,7 @@ export class MessageReads {
     // lengths as one list, from a second statement: one Buffer per row cost more than reading
     // the rows themselves, and the rows' statement does not join the header table at all.
     const heads = want.raw ? null : want.head ? 'message_heads' : want.summary ? 'message_summaries' : null;
-    if (want.raw) cols += ', CAST(h.head || mr.body AS BLOB), length(h.head), mr.compression';
+    if (want.raw) cols += ', CAST(h.head || mr.body AS BLOB), length(h.head), mr.compression, mr.chunks';
     let join =
       want.analysis || want.headers || want.emailId ? ' JOIN message_blobs b ON b.id = m.blob_id' : '';
     if (want.raw) join += ' JOIN message_heads h ON h.blob_id = m.blob_id';
@@ -169,7 +172,11 @@ export class MessageReads {
       if (emailIdAt >= 0) o.emailId = r[emailIdAt] as string;
       if (want.raw) {
         const headLength = r[at + 1] as number;
-        o.raw = splitRaw(r[at] as Buffer, headLength, r[at + 2] as number);
+        const chunks = r[at + 3] as number | null;
+        o.raw =
+          chunks === null
+            ? splitRaw(r[at] as Buffer, headLength, r[at + 2] as number)
+            : joinChunks((r[at] as Buffer).subarray(0, headLength), this.#chunks.read(chunks));
         o.headLength = headLength;
         if (want.head || want.summary) o.head = o.raw.subarray(0, headLength);
       } else if (block) {

@@ -8,7 +8,7 @@ import { UserError } from '../../../shared/errors.ts';
 import { flagsToList } from '../../flags.ts';
 import type { StoreDb } from '../../sql.ts';
 import type { RemoteRef } from '../pending-changes.ts';
-import type { PackedBody } from '../raw-codec.ts';
+import type { StoredBody } from './body-chunks.ts';
 
 export interface NewMessage {
   /** Exactly the bytes served (CRLF line endings). */
@@ -19,8 +19,11 @@ export interface NewMessage {
   internalDate?: number;
   /** SHA-256 of raw, when the caller already computed it. */
   sha256?: Buffer;
-  /** The body (raw after headerEnd) already packed by packBody (e.g. in an import worker). */
-  packedBody?: PackedBody;
+  /**
+   * The body (raw after headerEnd) already packed: by packBody (e.g. in an import worker), or by
+   * prepack (a big body in slices, written ahead as chunks by staged()).
+   */
+  packedBody?: StoredBody;
   /** For messages that came from the provider (sync). */
   remote?: RemoteRef & { contentHash?: Buffer };
 }
