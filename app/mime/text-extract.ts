@@ -26,6 +26,27 @@ export function partText(buf: Uint8Array, node: MimeNode): string {
 }
 
 /**
+ * partText when at most `wanted` characters of it are kept: a big part is decoded from its start,
+ * a prefix of its bytes growing 4x at a time, until that gives more than `wanted` characters (the
+ * whole of a 20 MB part took 0.2-1.5 s, on the event loop of an APPEND or of the full-text
+ * indexer). The same bytes give the same text: search, which derives it again, agrees with the
+ * index.
+ */
+function partTextUpTo(buf: Uint8Array, node: MimeNode, wanted: number): string {
+  const body = buf.subarray(node.bodyStart, node.bodyEnd);
+  const charset = paramValue(node.params, 'charset') ?? null;
+  for (let n = 2 * wanted + PREFIX_SLACK; n < body.length; n *= 4) {
+    const text = bodyText(body.subarray(0, n), node.encoding, charset, node.contentType);
+    // what the cut may garble (an escape, a character, a tag) is beyond the characters kept
+    if (text.length >= wanted + PREFIX_SLACK) return text;
+  }
+  return bodyText(body, node.encoding, charset, node.contentType);
+}
+
+/** Bytes beyond twice the characters wanted in a part's first prefix, and characters beyond them kept. */
+const PREFIX_SLACK = 4096;
+
+/**
  * The text of a text/* body as written (`encoded`): transfer encoding and charset decoded, HTML
  * reduced to text.
  */
@@ -77,7 +98,7 @@ export function extractText(buf: Uint8Array, root: MimeNode): string {
       return walk(m);
     }
     if (node.type.toLowerCase() !== 'text') return true;
-    return push(partText(buf, node) + '\n');
+    return push(partTextUpTo(buf, node, TEXT_CAP - len) + '\n');
   };
   walk(root);
   let text = out.join('');

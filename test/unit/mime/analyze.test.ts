@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { analyzeMessage } from '../../../app/mime/analyze.ts';
-import { TEXT_CAP } from '../../../app/mime/text-extract.ts';
+import { TEXT_CAP, bodyText } from '../../../app/mime/text-extract.ts';
 import { htmlToText } from '../../../app/mime/html-text.ts';
 import { crlf, fixture } from './helpers.ts';
 
@@ -63,6 +63,30 @@ test('text is capped at 1 MiB', () => {
   const big = 'word '.repeat(300_000);
   const a = analyzeMessage(crlf('Subject: big\n\n' + big));
   assert.equal(a.text.length, TEXT_CAP);
+});
+
+test('the text of a big part is the start of its whole text, in every transfer encoding (only a prefix is decoded)', () => {
+  const line = 'Ärger über <b>Zahlen</b> &amp; Wörter, Zeile für Zeile.\n';
+  const body = line.repeat(Math.ceil((6 * TEXT_CAP) / line.length));
+  const encoded: Record<string, string> = {
+    '8bit': body,
+    base64: Buffer.from(body)
+      .toString('base64')
+      .replace(/(.{76})/g, '$1\n'),
+    'quoted-printable': body.replace(/[^\n -<>-~]/gu, (c) =>
+      [...Buffer.from(c)].map((b) => '=' + b.toString(16).toUpperCase().padStart(2, '0')).join(''),
+    ),
+  };
+  for (const type of ['text/plain', 'text/html']) {
+    for (const [cte, text] of Object.entries(encoded)) {
+      const raw = crlf(
+        `Subject: big\nContent-Type: ${type}; charset=utf-8\nContent-Transfer-Encoding: ${cte}\n\n${text}`,
+      );
+      const part = raw.subarray(raw.indexOf('\r\n\r\n') + 4);
+      const whole = bodyText(part, cte, 'utf-8', type).slice(0, TEXT_CAP).replace(/\n+$/, '');
+      assert.ok(analyzeMessage(raw).text === whole, `${type} ${cte}`);
+    }
+  }
 });
 
 test('htmlToText: scripts, comments, entities', () => {
