@@ -11,6 +11,7 @@ import { parseKeys, skipCharset, usesModseq } from '../search/parse.ts';
 import { keepUpdated, parseReturn, writeReturn } from '../search/results.ts';
 import { runSearch } from '../search/evaluate.ts';
 import { parseSortCriteria, sortComparator, sortEntry, sortWant } from '../search/sort-order.ts';
+import type { SortEntry } from '../search/sort-order.ts';
 
 export const sort: CommandSpec = {
   name: 'SORT',
@@ -35,7 +36,18 @@ export const sort: CommandSpec = {
     if (ret?.opts.has('SAVE')) sel.saved = [];
     const res = await runSearch(sel, key, sortWant(keys), () => session.state !== 'logout');
     const rows = res.rows;
-    const list = res.uids.map((u) => sortEntry(u, rows?.get(u), keys));
+    // the sort values (a display name is parsed and decoded for each match) in ~20 ms slices
+    const list: SortEntry[] = [];
+    let slice = performance.now();
+    for (let i = 0; i < res.uids.length; i++) {
+      const u = res.uids[i]!;
+      list.push(sortEntry(u, rows?.get(u), keys));
+      if ((i & 255) === 255 && performance.now() - slice >= 20) {
+        await new Promise((r) => setImmediate(r));
+        if (session.state === 'logout') return;
+        slice = performance.now();
+      }
+    }
     list.sort(sortComparator(keys));
     const modseq = usesModseq(key);
     if (modseq) session.enableCondstore();

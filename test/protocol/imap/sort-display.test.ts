@@ -5,6 +5,8 @@
  * rows give only the summary header fields.
  */
 import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { message, startTestServer } from '../../helpers/imap-transcript.ts';
 import type { ImapTestClient } from '../../helpers/imap-transcript.ts';
 import { startStoreServer } from '../../helpers/imap-store-server.ts';
@@ -66,6 +68,36 @@ describe('SORT=DISPLAY', () => {
     } finally {
       await s.close();
       t.cleanup();
+    }
+  });
+
+  it('SORT (DISPLAYFROM) of 30,000 messages leaves the event loop free (issue 14: <= 200 ms)', async () => {
+    const s = await startTestServer();
+    try {
+      s.account.createMailbox('Big');
+      for (let i = 0; i < 30_000; i++) {
+        const from = `=?utf-8?q?J=C3=B6rg_${i % 977}?= <j${i}@example.test>`;
+        s.account.deliver('Big', message({ from, subject: `s${i}` }));
+      }
+      const c = await s.login();
+      await c.cmd('s SELECT Big', 60_000);
+      const h = monitorEventLoopDelay({ resolution: 10 });
+      h.enable();
+      let r: string[];
+      try {
+        r = await c.cmd('x SORT (DISPLAYFROM) UTF-8 ALL', 60_000);
+        await new Promise((res) => setTimeout(res, 30));
+      } finally {
+        h.disable();
+      }
+      assert.equal(r.at(-1), 'x OK Sort completed.');
+      // "Jörg 0" (messages 1, 978, ...) first
+      assert.match(r[0]!, /^\* SORT 1 978 1955 /);
+      const ms = h.max / 1e6;
+      assert.ok(ms <= 200, `event loop blocked ${ms.toFixed(0)} ms (bound 200 ms)`);
+      c.close();
+    } finally {
+      await s.close();
     }
   });
 });
