@@ -67,6 +67,7 @@ it('an UPDATE context with a BODY key while 5,000 messages arrive leaves the eve
       };
       for (const l of noop.slice(2, -1)) take(l);
       while (got.length < expected.length) take(await c.readLine(60_000));
+      await new Promise((r) => setTimeout(r, 30));
     } finally {
       h.disable();
     }
