@@ -34,6 +34,15 @@ export default tseslint.config(
         'error',
         { paths: ['electron', 'react', 'react-dom'], patterns: ['**/main/**', '**/renderer/**'] },
       ],
+      // One error-logging shape: log the Error itself as `err` (pino keeps its type, message and stack).
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            "Property[key.name='err'] > :matches(CallExpression[callee.name='String'], MemberExpression[property.name='message'], ConditionalExpression, TSAsExpression)",
+          message: 'log the error itself: { err } (its message and stack are kept), not a string made of it',
+        },
+      ],
     },
   },
 );

@@ -80,7 +80,7 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
       if (renewed.length)
         logger.info({ fingerprints: renewed.map((k) => k.fingerprint) }, 'renewed own keys close to expiry');
     } catch (err) {
-      logger.warn({ err: String(err) }, 'own key renewal failed; retrying tomorrow');
+      logger.warn({ err }, 'own key renewal failed; retrying tomorrow');
     }
   };
   // Settings are read live (a UI change applies to the next message); ports and TLS mode apply at

@@ -35,7 +35,7 @@ export function resolveDeps(o: KeyringOptions): KeyringDeps {
       try {
         onEvent(e);
       } catch (err) {
-        logger.warn({ err: String(err), event: e.type }, 'keyring event handler failed');
+        logger.warn({ err, event: e.type }, 'keyring event handler failed');
       }
     },
   };

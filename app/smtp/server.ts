@@ -232,7 +232,7 @@ export async function startSmtpServer(opts: SmtpServerOptions): Promise<RunningS
   };
 
   const server = new SMTPServer(serverOptions);
-  server.on('error', (err: Error) => log.warn({ err: err.message }, 'smtp connection error'));
+  server.on('error', (err: Error) => log.warn({ err }, 'smtp connection error'));
 
   await new Promise<void>((resolve, reject) => {
     const onError = (err: Error): void => reject(err);

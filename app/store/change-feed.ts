@@ -48,10 +48,7 @@ export class ChangeFeed {
       try {
         l(event);
       } catch (err) {
-        this.#logger.error(
-          { err: err instanceof Error ? err.message : String(err), event: event.type },
-          'store listener failed',
-        );
+        this.#logger.error({ err, event: event.type }, 'store listener failed');
       }
     }
   }

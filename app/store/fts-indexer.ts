@@ -52,10 +52,7 @@ export class FtsIndexer {
     try {
       n = this.#messages.indexBatch(BATCH, BATCH_BUDGET_MS);
     } catch (err) {
-      this.#logger.warn(
-        { err: err instanceof Error ? err.message : String(err) },
-        'full-text indexing failed; will retry',
-      );
+      this.#logger.warn({ err }, 'full-text indexing failed; will retry');
       this.#timer = setTimeout(() => this.#step(), 1000);
       this.#timer.unref();
       return;

@@ -169,7 +169,7 @@ class Engine implements SyncEngine {
       try {
         l(e);
       } catch (err) {
-        this.#log.error({ err: String(err) }, 'sync listener failed');
+        this.#log.error({ err }, 'sync listener failed');
       }
     }
   }
@@ -212,7 +212,7 @@ class Engine implements SyncEngine {
     });
     this.#sleepDetector.start();
     this.#running = this.#run().catch((err: unknown) => {
-      this.#log.error({ err: err instanceof Error ? err.message : String(err) }, 'sync engine crashed');
+      this.#log.error({ err }, 'sync engine crashed');
       this.#setConnection('error', err instanceof Error ? err.message : String(err));
     });
   }
@@ -457,7 +457,7 @@ class Engine implements SyncEngine {
         if (this.#paused) continue;
         const pe = classifyProviderError(err, ep);
         this.#failRepairs(pe);
-        this.#log.warn({ kind: pe.kind, err: pe.message }, 'provider connection problem');
+        this.#log.warn({ kind: pe.kind, err: pe }, 'provider connection problem');
         if (pe.kind === 'auth') {
           this.#authBlocked = true;
           this.#setConnection('auth-failed', pe.message);
@@ -577,7 +577,7 @@ class Engine implements SyncEngine {
       if (!(err instanceof ProviderError) || err.kind === 'unreachable' || err.kind === 'timeout') throw err;
       this.#atRestRetryAt = Date.now() + 10 * 60_000;
       this.#lastError = err.message;
-      this.#log.warn({ err: err.message }, 'encrypt at rest stopped');
+      this.#log.warn({ err }, 'encrypt at rest stopped');
       this.#emit({ type: 'encrypt-at-rest', converted: total, remaining: -1, error: err.message });
       this.#emit({ type: 'connection', state: this.#connection, error: err.message });
     }
@@ -625,7 +625,7 @@ class Engine implements SyncEngine {
         }
       } catch (err) {
         if (this.#stopped) break;
-        this.#log.debug({ err: err instanceof Error ? err.message : String(err) }, 'IDLE connection problem');
+        this.#log.debug({ err }, 'IDLE connection problem');
         await new Promise((r) => setTimeout(r, backoff.next()));
       } finally {
         c?.close();

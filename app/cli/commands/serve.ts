@@ -102,7 +102,7 @@ export async function runServe(ctx: CliContext, argv: string[]): Promise<number>
       force.unref();
       host
         .close()
-        .catch((err: unknown) => logging.logger.error({ err: String(err) }, 'error while closing'))
+        .catch((err: unknown) => logging.logger.error({ err }, 'error while closing'))
         .finally(() => {
           clearTimeout(force);
           logging.close();

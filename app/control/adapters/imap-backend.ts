@@ -185,7 +185,7 @@ class Watchers {
       try {
         w(change);
       } catch (err) {
-        this.#logger.error({ err: err instanceof Error ? err.message : String(err) }, 'IMAP watcher failed');
+        this.#logger.error({ err }, 'IMAP watcher failed');
       }
     }
   }

@@ -82,7 +82,7 @@ export function createInboundProcessor(deps: InboundDeps): ProcessInbound {
         ],
       });
     } catch (err) {
-      log.warn({ err: (err as Error).message }, 'inbound processing failed; serving the message as it came');
+      log.warn({ err }, 'inbound processing failed; serving the message as it came');
       result = {
         status: 'failed',
         reason: 'the message could not be processed',
@@ -119,7 +119,7 @@ export function createInboundProcessor(deps: InboundDeps): ProcessInbound {
         for (const armored of result.attachedKeys)
           await deps.keyring.importAttachedKey(sender, armored, now()).catch(() => null);
     } catch (err) {
-      log.debug({ err: (err as Error).message }, 'could not record keys from an incoming message');
+      log.debug({ err }, 'could not record keys from an incoming message');
     }
     return {
       served,

@@ -365,7 +365,7 @@ export class SubmissionAdapter implements SubmissionPort {
       }
       return formatAutocryptHeader({ addr: rec.email, preferEncrypt: rec.preferEncrypt, keydata: c.keydata });
     } catch (err) {
-      this.#log.warn({ err: (err as Error).message }, 'no Autocrypt header: own key cannot be minimized');
+      this.#log.warn({ err }, 'no Autocrypt header: own key cannot be minimized');
       return null;
     }
   }

@@ -275,7 +275,7 @@ export class KeyDiscovery {
     }
     this.#cache.set(addr, { at: now, found: true });
     const p = this.#network(addr, AbortSignal.timeout(this.#o.timeoutMs * 4))
-      .catch((err: unknown) => this.#o.logger.warn({ err: String(err) }, 'background key refresh failed'))
+      .catch((err: unknown) => this.#o.logger.warn({ err }, 'background key refresh failed'))
       .finally(() => this.#background.delete(p));
     this.#background.add(p);
   }

@@ -97,7 +97,7 @@ export class SentRecorder {
       });
       this.#log.info({ mailbox: sent.id }, 'Sent copy filed');
     } catch (err) {
-      this.#log.error({ err: (err as Error).message }, 'could not file the Sent copy');
+      this.#log.error({ err }, 'could not file the Sent copy');
     }
   }
 }

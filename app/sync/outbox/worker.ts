@@ -248,7 +248,7 @@ export class OutboxWorker {
         if (n === 0) break;
       }
     } catch (err) {
-      this.#log.error({ err: (err as Error).message }, 'outbox loop error');
+      this.#log.error({ err }, 'outbox loop error');
     }
   }
 
@@ -359,7 +359,7 @@ export class OutboxWorker {
       });
       this.#deliverNotice(account, raw);
     } catch (err) {
-      this.#log.error({ err: (err as Error).message }, 'could not file the failure notice');
+      this.#log.error({ err }, 'could not file the failure notice');
     }
   }
 

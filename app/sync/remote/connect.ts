@@ -47,10 +47,7 @@ export async function connectProvider(ep: ProviderEndpoint, opts: ConnectOptions
   const client = new ImapFlow(imapOptions(ep, opts));
   // imapflow re-emits socket errors; an unhandled 'error' event would crash the process.
   client.on('error', (err: unknown) => {
-    opts.logger?.debug(
-      { err: err instanceof Error ? err.message : String(err) },
-      'provider connection error',
-    );
+    opts.logger?.debug({ err }, 'provider connection error');
   });
   try {
     await client.connect();

@@ -182,10 +182,7 @@ export class BodyChunks {
     try {
       more = this.sweepStep();
     } catch (err) {
-      this.#logger.warn(
-        { err: err instanceof Error ? err.message : String(err) },
-        'deleting unused message chunks failed; will retry',
-      );
+      this.#logger.warn({ err }, 'deleting unused message chunks failed; will retry');
       this.kick(SWEEP_RETRY_MS);
       return;
     }
