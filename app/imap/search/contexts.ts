@@ -113,6 +113,9 @@ export class UpdateContexts {
   readonly #byTag = new Map<string, Context>();
   /** Messages of the view to search again (new, or their flags changed). */
   readonly #backlog = new Set<number>();
+  /** The backlog ascending, from `#next` on (sorted again only when messages were added to it). */
+  #queue: number[] = [];
+  #next = 0;
 
   get size(): number {
     return this.#byTag.size;
@@ -144,7 +147,10 @@ export class UpdateContexts {
   /** CANCELUPDATE (RFC 5267 §4.3.5). */
   cancel(tag: string): void {
     this.#byTag.delete(tag);
-    if (this.#byTag.size === 0) this.#backlog.clear();
+    if (this.#byTag.size === 0) {
+      this.#backlog.clear();
+      this.#queue = [];
+    }
   }
 
   /** Messages are still to be searched again: call `catchUp` after the event loop had a turn. */
@@ -165,21 +171,26 @@ export class UpdateContexts {
    * (REMOVEFROM / ADDTO as they match now): search them again, for about 20 ms; see `behind`.
    */
   recheck(w: ResponseWriter, sel: View, uids: Iterable<number>): void {
+    const before = this.#backlog.size;
     for (const u of uids) this.#backlog.add(u);
+    if (this.#backlog.size !== before) {
+      this.#queue = [...this.#backlog].sort((a, b) => a - b);
+      this.#next = 0;
+    }
     this.catchUp(w, sel);
   }
 
   /** Search the backlog again, a chunk at a time, until it is done or ~20 ms have passed. */
   catchUp(w: ResponseWriter, sel: View): void {
     const started = performance.now();
-    const todo = [...this.#backlog].sort((a, b) => a - b);
-    for (let i = 0; i < todo.length && performance.now() - started < SLICE_MS; i += CHUNK) {
+    while (this.#backlog.size && performance.now() - started < SLICE_MS) {
       const chunk: number[] = [];
-      for (const u of todo.slice(i, i + CHUNK)) {
-        this.#backlog.delete(u);
+      while (chunk.length < CHUNK && this.#next < this.#queue.length) {
+        const u = this.#queue[this.#next++]!;
         // expunged and told meanwhile: no longer in any result
-        if (sel.seqOf(u) > 0) chunk.push(u);
+        if (this.#backlog.delete(u) && sel.seqOf(u) > 0) chunk.push(u);
       }
+      if (this.#next >= this.#queue.length) this.#backlog.clear();
       if (chunk.length) for (const c of this.#byTag.values()) this.#update(w, sel, c, chunk);
     }
   }
