@@ -44,8 +44,11 @@ class Parser {
   s: string;
   pos = 0;
   lastComment: string | null = null;
-  constructor(s: string) {
+  /** An addr-spec followed by `<addr>` is a display name (see addressesOf). */
+  readonly angleWins: boolean;
+  constructor(s: string, angleWins = false) {
     this.s = s;
+    this.angleWins = angleWins;
   }
   peek(): string | undefined {
     return this.s[this.pos];
@@ -187,6 +190,10 @@ function mailbox(p: Parser, words: Word[]): Mailbox | null {
   // trailing comment as name
   const save = p.lastComment as string | null;
   p.cfws();
+  if (p.angleWins && p.peek() === '<') {
+    p.pos++;
+    return { name: host === null ? lp : `${lp ?? ''}@${host}`, ...angleAddr(p) };
+  }
   const name = (p.lastComment as string | null) ?? save;
   return { name: name && name.length > 0 ? name : null, route: null, mailbox: lp, host };
 }
@@ -231,8 +238,8 @@ export function parseAddressList(value: string | null): AddressItem[] {
  */
 const MAX_ADDRESSES = 1000;
 
-function parseAddressListUncached(value: string): AddressItem[] {
-  const p = new Parser(value);
+function parseAddressListUncached(value: string, angleWins = false): AddressItem[] {
+  const p = new Parser(value, angleWins);
   const out: AddressItem[] = [];
   let prevComma = false;
   let count = 0;
@@ -305,9 +312,15 @@ function addrSpec(m: Mailbox): string {
   return quoted + '@' + (m.host as string);
 }
 
+/**
+ * The addresses mail from / to this field goes to, for decisions (the sender's key, the From check
+ * of a submission, who is Bcc). Unlike ENVELOPE (Dovecot reads the addr-spec and ignores the
+ * rest), `a@x.org <b@y.org>` is b@y.org: a display name written unquoted, as mail clients, DMARC
+ * checks and the replying user read it.
+ */
 export function addressesOf(value: string): string[] {
   const out: string[] = [];
-  for (const item of parseAddressList(value))
+  for (const item of parseAddressListUncached(value, true))
     for (const m of item.kind === 'group' ? item.members : [item])
       if (m.mailbox && m.host) out.push(addrSpec(m));
   return out;

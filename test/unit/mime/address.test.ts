@@ -96,3 +96,15 @@ test('addressesOf: the addresses mail goes to, groups flattened, comments and en
   assert.deepEqual(addressesOf('a@x.org; b@y.org'), ['a@x.org', 'b@y.org']);
   assert.deepEqual(addressesOf('Undisclosed recipients:;'), []);
 });
+
+test('addressesOf: an unquoted display name that looks like an address is a name; the <address> is where mail goes', () => {
+  // Thunderbird, DMARC checks and nodemailer read <real@x.org>; deciding with alice@trusted.org
+  // would judge a sender by an address its recipient's mail client does not show as the sender
+  assert.deepEqual(addressesOf('alice@trusted.org <attacker@evil.org>'), ['attacker@evil.org']);
+  assert.deepEqual(addressesOf('a@x.org <real@x.org>, b@y.org'), ['real@x.org', 'b@y.org']);
+  assert.deepEqual(addressesOf('Team: a@x.org (c) <real@x.org>;'), ['real@x.org']);
+  // IMAP ENVELOPE keeps Dovecot's reading (the addr-spec; the rest is ignored)
+  assert.deepEqual(parseAddressList('a@x.org <real@x.org>'), [
+    { kind: 'mailbox', name: null, route: null, mailbox: 'a', host: 'x.org' },
+  ]);
+});

@@ -18,6 +18,15 @@ describe('message checks', () => {
     assert.deepEqual(r.headerFrom, ['a@x.org', 'b@y.org']);
   });
 
+  it('reads the From address in <...> after an unquoted name that looks like an address', () => {
+    // what the recipient's mail client shows and replies to (nodemailer's parser, used here before
+    // the one address parser, read it so too): the From check must judge that address
+    const r = checkMessage(Buffer.from('From: me@mine.org <other@x.org>\r\nSubject: s\r\n\r\nbody\r\n'), {
+      smtpUtf8: false,
+    });
+    assert.deepEqual(r.headerFrom, ['other@x.org']);
+  });
+
   it('accepts a header-only message and folded headers', () => {
     const r = checkMessage(Buffer.from('From: a@x.org\r\nSubject: one\r\n two\r\n'), { smtpUtf8: false });
     assert.deepEqual(r.headerFrom, ['a@x.org']);
