@@ -82,3 +82,23 @@ test('mail encrypted to someone else is served as it came, marked failed with a 
   assert.match(text, /^X-Lockbridge-Reason: .+/m);
   assert.match(text, /-----BEGIN PGP MESSAGE-----/);
 });
+
+test('an Autocrypt header names the From address mail clients show: "alice@… <mallory@…>" teaches nothing for alice', async () => {
+  const { keyring, process } = await setup();
+  const mallory = await openpgp.generateKey({
+    type: 'ecc',
+    curve: 'curve25519Legacy',
+    userIDs: [{ email: 'alice@example.test' }],
+    format: 'object',
+  });
+  const keydata = Buffer.from(mallory.publicKey.write()).toString('base64');
+  // sent from mallory's own domain (its DKIM and DMARC pass); the recipient's client shows and
+  // replies to mallory@evil.test, with "alice@example.test" as the display name
+  const raw = Buffer.from(
+    plain('hi', `Autocrypt: addr=alice@example.test; keydata=${keydata}\r\n`)
+      .toString()
+      .replace('From: Alice <alice@example.test>', 'From: alice@example.test <mallory@evil.test>'),
+  );
+  await process(raw, ctx);
+  assert.equal(await keyring.contacts.encryptionKeyFor('alice@example.test'), null);
+});
