@@ -45,6 +45,9 @@ export function callControl<M extends ControlMethod>(
         port: ep.port,
         method: 'POST',
         path: `/api/${method}`,
+        // A connection per call: reusing a kept-alive one races the server closing it when idle
+        // ("socket hang up"), and a loopback connect costs next to nothing.
+        agent: false,
         headers: {
           host: `127.0.0.1:${ep.port}`,
           authorization: `Bearer ${ep.token}`,

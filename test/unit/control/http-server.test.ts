@@ -1,6 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { startControlServer, type ControlServer } from '../../../app/control/http/server.ts';
 import { callControl } from '../../../app/control/http/client.ts';
 import type { BridgeEvent, ControlApi } from '../../../app/control/contract.ts';
@@ -147,5 +148,27 @@ test('a path with bad percent-encoding gets 400, not 500 (issue 14 item 15)', as
     assert.equal(res, 400);
   } finally {
     await withUi.close();
+  }
+});
+
+test('each control call uses a connection of its own (a kept-alive one the server is closing gives "socket hang up")', async () => {
+  // The server side closes idle kept-alive connections after 5 s; a client reusing one at that
+  // moment loses its request (seen in CI: a wrong-passphrase unlock answered "socket hang up").
+  let connections = 0;
+  const plain = createServer((_req, res) => {
+    res.setHeader('content-type', 'application/json');
+    res.end('{"result":[]}');
+  });
+  plain.on('connection', () => connections++);
+  await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
+  try {
+    const ep = { port: (plain.address() as AddressInfo).port, token: TOKEN };
+    await callControl(ep, 'listAccounts');
+    await callControl(ep, 'listAccounts');
+    await callControl(ep, 'listAccounts');
+    assert.equal(connections, 3);
+  } finally {
+    plain.closeAllConnections();
+    await new Promise((resolve) => plain.close(resolve));
   }
 });
