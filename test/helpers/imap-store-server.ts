@@ -9,8 +9,8 @@ import { startImapServer } from '../../app/imap/server.ts';
 import type { ImapServerHandle } from '../../app/imap/server.ts';
 import { silentLogger } from '../../app/shared/logger.ts';
 import type { Store } from '../../app/store/store.ts';
-import { newStore, reopen } from '../unit/store/helpers.ts';
-import { ImapTestClient, PASS, USER } from './imap-transcript.ts';
+import { newStore, reopen, tempDir } from '../unit/store/helpers.ts';
+import { ImapTestClient, PASS, USER, startTestServer } from './imap-transcript.ts';
 
 export interface StoreServer {
   store: Store;
@@ -53,4 +53,32 @@ export async function startStoreServer(dir: string, reopenStore = false): Promis
       store.close();
     },
   };
+}
+
+/** Runs `fn` with a logged-in client of the in-memory reference server (closed afterwards). */
+export async function onReferenceServer<T>(fn: (c: ImapTestClient) => Promise<T>): Promise<T> {
+  const s = await startTestServer();
+  try {
+    const c = await s.login();
+    const out = await fn(c);
+    c.close();
+    return out;
+  } finally {
+    await s.close();
+  }
+}
+
+/** Runs `fn` with a logged-in client of a server on a new encrypted store (removed afterwards). */
+export async function onNewStoreServer<T>(prefix: string, fn: (c: ImapTestClient) => Promise<T>): Promise<T> {
+  const t = tempDir(prefix);
+  const s = await startStoreServer(t.dir);
+  try {
+    const c = await s.login();
+    const out = await fn(c);
+    c.close();
+    return out;
+  } finally {
+    await s.close();
+    t.cleanup();
+  }
 }

@@ -7,9 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { message, startTestServer } from '../../helpers/imap-transcript.ts';
+import { message } from '../../helpers/imap-transcript.ts';
 import type { ImapTestClient } from '../../helpers/imap-transcript.ts';
-import { startStoreServer } from '../../helpers/imap-store-server.ts';
+import { startStoreServer, onReferenceServer } from '../../helpers/imap-store-server.ts';
 import { tempDir } from '../../unit/store/helpers.ts';
 
 const ID = '([A-Za-z0-9_-]{1,255})';
@@ -116,14 +116,7 @@ async function transcript(c: ImapTestClient): Promise<Seen> {
 
 describe('OBJECTID', () => {
   it('gives mailboxes and messages stable ids (reference backend)', async () => {
-    const s = await startTestServer();
-    try {
-      const c = await s.login();
-      await transcript(c);
-      c.close();
-    } finally {
-      await s.close();
-    }
+    await onReferenceServer(transcript);
   });
 
   it('gives mailboxes and messages stable ids, the same after a restart (encrypted store)', async () => {

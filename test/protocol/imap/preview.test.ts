@@ -6,10 +6,9 @@
  * backend and over the encrypted store (which keeps the decrypted message).
  */
 import { describe, it } from 'node:test';
-import { message, startTestServer } from '../../helpers/imap-transcript.ts';
+import { message } from '../../helpers/imap-transcript.ts';
 import type { ImapTestClient } from '../../helpers/imap-transcript.ts';
-import { startStoreServer } from '../../helpers/imap-store-server.ts';
-import { tempDir } from '../../unit/store/helpers.ts';
+import { onReferenceServer, onNewStoreServer } from '../../helpers/imap-store-server.ts';
 
 const mime = (contentType: string, body: string, headers: string[] = []): string =>
   message({ headers: ['MIME-Version: 1.0', `Content-Type: ${contentType}`, ...headers], body });
@@ -101,26 +100,10 @@ async function transcript(c: ImapTestClient): Promise<void> {
 
 describe('PREVIEW', () => {
   it('previews the first text part (reference backend)', async () => {
-    const s = await startTestServer();
-    try {
-      const c = await s.login();
-      await transcript(c);
-      c.close();
-    } finally {
-      await s.close();
-    }
+    await onReferenceServer(transcript);
   });
 
   it('previews the first text part (encrypted store)', async () => {
-    const t = tempDir('lb-preview-');
-    const s = await startStoreServer(t.dir);
-    try {
-      const c = await s.login();
-      await transcript(c);
-      c.close();
-    } finally {
-      await s.close();
-      t.cleanup();
-    }
+    await onNewStoreServer('lb-preview-', transcript);
   });
 });

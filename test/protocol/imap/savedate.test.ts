@@ -7,9 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { message, startTestServer } from '../../helpers/imap-transcript.ts';
+import { message } from '../../helpers/imap-transcript.ts';
 import type { ImapTestClient } from '../../helpers/imap-transcript.ts';
-import { startStoreServer } from '../../helpers/imap-store-server.ts';
+import { startStoreServer, onReferenceServer } from '../../helpers/imap-store-server.ts';
 import { tempDir } from '../../unit/store/helpers.ts';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -84,14 +84,7 @@ async function transcript(c: ImapTestClient): Promise<void> {
 
 describe('SAVEDATE', () => {
   it('is when the message came into the mailbox (reference backend)', async () => {
-    const s = await startTestServer();
-    try {
-      const c = await s.login();
-      await transcript(c);
-      c.close();
-    } finally {
-      await s.close();
-    }
+    await onReferenceServer(transcript);
   });
 
   it('is when the message came into the mailbox, and stays after a restart (encrypted store)', async () => {

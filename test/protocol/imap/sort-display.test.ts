@@ -9,8 +9,7 @@ import assert from 'node:assert/strict';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { message, startTestServer } from '../../helpers/imap-transcript.ts';
 import type { ImapTestClient } from '../../helpers/imap-transcript.ts';
-import { startStoreServer } from '../../helpers/imap-store-server.ts';
-import { tempDir } from '../../unit/store/helpers.ts';
+import { onReferenceServer, onNewStoreServer } from '../../helpers/imap-store-server.ts';
 
 const MESSAGES = [
   { from: '"Zed Zulu" <aaa@example.test>', to: 'bob@example.test' },
@@ -48,27 +47,11 @@ async function transcript(c: ImapTestClient): Promise<void> {
 
 describe('SORT=DISPLAY', () => {
   it('sorts by display name, else address (reference backend)', async () => {
-    const s = await startTestServer();
-    try {
-      const c = await s.login();
-      await transcript(c);
-      c.close();
-    } finally {
-      await s.close();
-    }
+    await onReferenceServer(transcript);
   });
 
   it('sorts by display name, else address (encrypted store)', async () => {
-    const t = tempDir('lb-sort-display-');
-    const s = await startStoreServer(t.dir);
-    try {
-      const c = await s.login();
-      await transcript(c);
-      c.close();
-    } finally {
-      await s.close();
-      t.cleanup();
-    }
+    await onNewStoreServer('lb-sort-display-', transcript);
   });
 
   it('SORT (DISPLAYFROM) of 30,000 messages leaves the event loop free (issue 14: <= 200 ms)', async () => {
