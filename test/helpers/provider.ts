@@ -194,17 +194,20 @@ async function waitPort(port: number, open: boolean, timeoutMs: number): Promise
   }
 }
 
+/** A process's command line ('' once it is gone). */
+function commandLine(pid: number | string): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'latin1');
+  } catch {
+    return '';
+  }
+}
+
 /** SIGKILLs every process whose title names this Dovecot instance (only the ones we started). */
 function killInstanceProcesses(instance: string): void {
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
-    let cmd: string;
-    try {
-      cmd = readFileSync(`/proc/${pid}/cmdline`, 'latin1');
-    } catch {
-      continue;
-    }
-    if (cmd.startsWith(`dovecot-${instance}/`)) {
+    if (commandLine(pid).startsWith(`dovecot-${instance}/`)) {
       try {
         process.kill(Number(pid), 'SIGKILL');
       } catch {
@@ -588,7 +591,10 @@ export async function startProvider(opts: ProviderOptions = {}): Promise<Provide
     if (!dovecotUp) return;
     dovecotUp = false;
     const pidFile = join(dir, 'dovecot-run', 'master.pid');
-    const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : 0;
+    const filed = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : 0;
+    // Only a master still running this config: a stale pid file's number may be another process's
+    // now (a test process of this very run, when a test had already killed the master).
+    const pid = filed && commandLine(filed).includes(conf) ? filed : 0;
     if (pid) {
       try {
         process.kill(pid, 'SIGTERM');
@@ -600,14 +606,8 @@ export async function startProvider(opts: ProviderOptions = {}): Promise<Provide
     }
     // wait for the master to exit (the listeners close with it)
     const deadline = Date.now() + 10000;
-    while (pid && Date.now() < deadline) {
-      try {
-        process.kill(pid, 0);
-      } catch {
-        break;
-      }
+    while (pid && commandLine(pid).includes(conf) && Date.now() < deadline)
       await new Promise((res) => setTimeout(res, 50));
-    }
     // Like a real outage: connections still served by the old processes end too.
     killInstanceProcesses(instance);
     await waitPort(imapPort, false, 5000);
