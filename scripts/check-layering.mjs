@@ -15,10 +15,26 @@ const APP_ALLOWED = {
   keys: ['shared', 'config', 'mime', 'crypto', 'store'],
   imap: ['shared', 'config', 'mime'],
   smtp: ['shared', 'config', 'mime'],
-  sync: ['shared', 'config', 'mime', 'crypto', 'keys', 'store'],
-  control: ['shared', 'config', 'mime', 'crypto', 'keys', 'store', 'imap', 'smtp', 'sync'],
+  // Outgoing mail, built in one place: prepare, plan per recipient, build and encrypt the copies,
+  // the Sent copy; it implements smtp's SubmissionPort and the outbox relay in sync reads what it queues.
+  outgoing: ['shared', 'config', 'mime', 'crypto', 'keys', 'store', 'smtp'],
+  sync: ['shared', 'config', 'mime', 'crypto', 'keys', 'store', 'outgoing'],
+  control: ['shared', 'config', 'mime', 'crypto', 'keys', 'store', 'imap', 'smtp', 'outgoing', 'sync'],
   // The headless command sits on top, beside app/index.ts (the composition root).
-  cli: ['shared', 'config', 'mime', 'crypto', 'keys', 'store', 'imap', 'smtp', 'sync', 'control', '(root)'],
+  cli: [
+    'shared',
+    'config',
+    'mime',
+    'crypto',
+    'keys',
+    'store',
+    'imap',
+    'smtp',
+    'outgoing',
+    'sync',
+    'control',
+    '(root)',
+  ],
 };
 /**
  * Top-level files of app/: what each may import (layers, and other top-level files by name).
@@ -26,7 +42,19 @@ const APP_ALLOWED = {
  * A new top-level file must be added here.
  */
 const ROOT_ALLOWED = {
-  'app/index.ts': ['shared', 'config', 'mime', 'crypto', 'keys', 'store', 'imap', 'smtp', 'sync', 'control'],
+  'app/index.ts': [
+    'shared',
+    'config',
+    'mime',
+    'crypto',
+    'keys',
+    'store',
+    'imap',
+    'smtp',
+    'outgoing',
+    'sync',
+    'control',
+  ],
   'app/host.ts': ['shared', 'config', 'control', 'store', 'app/index.ts'],
   'app/cli.ts': ['shared', 'config', 'cli'],
 };

@@ -30,14 +30,14 @@ import {
   SubmissionError,
   TemporarySubmissionError,
 } from '../../smtp/errors.ts';
-import { prepareMessage } from '../../sync/outbox/prepare.ts';
-import { canonical, classifyRecipients } from '../../sync/outbox/recipients.ts';
-import { groupCopies, type RecipientPlan } from '../../sync/outbox/plan.ts';
+import { prepareMessage } from '../../outgoing/prepare.ts';
+import { canonical, classifyRecipients } from '../../outgoing/recipients.ts';
+import { groupCopies, type RecipientPlan } from '../../outgoing/plan.ts';
 import { planRecipients, isRefusal, type RecipientKeyFacts } from '../../keys/policy.ts';
 import type { Recommendation } from '../../keys/autocrypt/recommend.ts';
 import { inspectKey } from '../../keys/key-info.ts';
 import type { KeySource, KeyTrust } from '../../keys/types.ts';
-import { buildCopies, type SenderKeys } from '../../sync/outbox/build.ts';
+import { buildCopies, type SenderKeys } from '../../outgoing/build.ts';
 import { OutboxWorker, type OutboxCopyEnvelope, type OutboxEvent } from '../../sync/outbox/worker.ts';
 import { SentRecorder, withBccHeader } from '../../sync/outbox/sent-recorder.ts';
 import { checkDomain } from '../../smtp/domain-check.ts';

@@ -5,9 +5,9 @@
  * header added, and the sender's public key attached when asked.
  */
 import { randomBytes } from 'node:crypto';
-import { splitMessage } from '../../crypto/message-parts.ts';
-import { buildMultipartBody, foldField, freshBoundary, rawField } from '../../mime/build.ts';
-import type { RawHeader } from '../../mime/entity.ts';
+import { splitMessage } from '../crypto/message-parts.ts';
+import { buildMultipartBody, foldField, freshBoundary, rawField } from '../mime/build.ts';
+import type { RawHeader } from '../mime/entity.ts';
 
 const DROP =
   /^(bcc|resent-bcc|x-lockbridge-.*|autocrypt-draft-state|autocrypt|autocrypt-gossip|x-mozilla-.*)$/;

@@ -2,8 +2,8 @@
  * Who gets what: the envelope (RCPT TO) is the truth; the header's To/Cc say which envelope
  * recipients are visible. Bcc = RCPT − (To ∪ Cc), compared after canonicalization (pure).
  */
-import { addressesOf } from '../../mime/address.ts';
-import { tryCanonicalAddress } from '../../keys/address.ts';
+import { addressesOf } from '../mime/address.ts';
+import { tryCanonicalAddress } from '../keys/address.ts';
 
 export interface RecipientSets {
   /** Envelope recipients named in To or Cc, canonical, in envelope order. */

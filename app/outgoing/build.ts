@@ -6,8 +6,8 @@
  * are built once.
  */
 import type * as openpgp from 'openpgp';
-import { encryptCopies } from '../../crypto/pgp-mime-encrypt.ts';
-import { signMessage } from '../../crypto/pgp-mime-sign.ts';
+import { encryptCopies } from '../crypto/pgp-mime-encrypt.ts';
+import { signMessage } from '../crypto/pgp-mime-sign.ts';
 import type { CopyPlan, Protection } from './plan.ts';
 
 export interface SenderKeys {

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { groupCopies, type RecipientPlan } from '../../../app/sync/outbox/plan.ts';
-import { classifyRecipients } from '../../../app/sync/outbox/recipients.ts';
+import { groupCopies, type RecipientPlan } from '../../../app/outgoing/plan.ts';
+import { classifyRecipients } from '../../../app/outgoing/recipients.ts';
 
 const enc = (address: string): RecipientPlan => ({ address, protection: 'encrypt' });
 const sig = (address: string): RecipientPlan => ({ address, protection: 'sign' });
