@@ -39,9 +39,9 @@ import { inspectKey } from '../../keys/key-info.ts';
 import type { KeySource, KeyTrust } from '../../keys/types.ts';
 import { buildCopies, type SenderKeys } from '../../outgoing/build.ts';
 import { OutboxWorker, type OutboxCopyEnvelope, type OutboxEvent } from '../../sync/outbox/worker.ts';
-import { SentRecorder, withBccHeader } from '../../sync/outbox/sent-recorder.ts';
+import { SentRecorder, withBccHeader } from '../../outgoing/sent-recorder.ts';
 import { checkDomain } from '../../smtp/domain-check.ts';
-import { repliesToEncrypted } from './reply-context.ts';
+import { repliesToEncrypted } from '../../outgoing/reply-context.ts';
 
 /**
  * Recipient key discovery (KEYS' `KeyDiscovery` satisfies this): keyring → Autocrypt → WKD → VKS.

@@ -18,7 +18,7 @@ import { silentLogger } from '../../../app/shared/logger.ts';
 import { startSmtpServer, type RunningSmtpServer } from '../../../app/smtp/server.ts';
 import { SubmissionAdapter, createOutgoingMail } from '../../../app/control/adapters/submission.ts';
 import { OutboxWorker, type OutboxCopyEnvelope } from '../../../app/sync/outbox/worker.ts';
-import { SentRecorder, sentMailbox } from '../../../app/sync/outbox/sent-recorder.ts';
+import { SentRecorder, sentMailbox } from '../../../app/outgoing/sent-recorder.ts';
 import { analyzeMessage } from '../../../app/mime/analyze.ts';
 import { Gpg, makeKey, type TestKey } from './pgp-tools.ts';
 import { SinkServer } from './sink-server.ts';

@@ -4,9 +4,9 @@
  * the message named by In-Reply-To (else the last References entry) among the account's stored
  * messages; it counts when the bridge decrypted it (its served `X-Lockbridge-Encryption: encrypted`).
  */
-import { firstValue, parseHeaderBlock } from '../../mime/header-block.ts';
-import { parseMsgIds } from '../../mime/header-index.ts';
-import type { Store } from '../../store/store.ts';
+import { firstValue, parseHeaderBlock } from '../mime/header-block.ts';
+import { parseMsgIds } from '../mime/header-index.ts';
+import type { Store } from '../store/store.ts';
 
 const ENCRYPTED = /^x-lockbridge-encryption:[ \t]*encrypted[ \t]*\r?$/im;
 

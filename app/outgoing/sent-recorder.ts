@@ -13,10 +13,10 @@
  * listing the Bcc recipients for the user's own record; it never leaves the local store in
  * plaintext unless the user turned uploadEncryptedToSelf off.
  */
-import type { Logger } from '../../shared/logger.ts';
-import type { Store } from '../../store/store.ts';
-import type { Mailbox } from '../../store/repos/mailboxes.ts';
-import { analyzeMessage } from '../../mime/analyze.ts';
+import type { Logger } from '../shared/logger.ts';
+import type { Store } from '../store/store.ts';
+import type { Mailbox } from '../store/repos/mailboxes.ts';
+import { analyzeMessage } from '../mime/analyze.ts';
 
 export interface SentRecorderOptions {
   store: Store;
