@@ -1,6 +1,6 @@
 /**
- * Typed submission errors. The SubmissionPort implementation (app/control/adapters/submission.ts)
- * and the server's own checks throw these; `replies.ts` maps them to SMTP replies in one place.
+ * Typed submission errors. The SubmissionPort implementation (the outgoing pipeline,
+ * app/outgoing/pipeline.ts) and the server's own checks throw these; `replies.ts` maps them to SMTP replies in one place.
  */
 
 /** Base class: a submission refused for a reason the user can act on. */

@@ -1,7 +1,7 @@
 /**
  * The port between the local SMTP submission server and the rest of the bridge. app/smtp defines
- * it and never imports keys, store or sync; app/control/adapters/submission.ts implements it
- * (keys discovery + policy, PGP/MIME building, the store's outbox).
+ * it and never imports keys, store or sync; app/control/adapters/submission.ts implements it (the
+ * local login, then app/outgoing's pipeline: keys discovery + policy, PGP/MIME building, the store's outbox).
  *
  * Errors: implementations throw the typed errors of `./errors.ts`; the server maps them to SMTP
  * replies in one place (`./replies.ts`). Any other error becomes `451 4.3.0` (try again later).

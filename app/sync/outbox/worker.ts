@@ -24,23 +24,11 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import { isIP } from 'node:net';
 import type { Logger } from '../../shared/logger.ts';
 import type { Store } from '../../store/store.ts';
-import type { OutboxEnvelope, OutboxRecord } from '../../store/repos/outbox.ts';
+import type { OutboxRecord } from '../../store/repos/outbox.ts';
 import type { Account } from '../../store/repos/accounts.ts';
 import { analyzeMessage } from '../../mime/analyze.ts';
 import { buildFailureNotice } from './failure-notice.ts';
-
-/** What the submission adapter stores as the envelope of each copy. */
-export interface OutboxCopyEnvelope extends OutboxEnvelope {
-  /** groups the copies of one submission */
-  submission: string;
-  copy: number;
-  copies: number;
-  kind: 'visible' | 'bcc';
-  protection: 'encrypt' | 'sign' | 'plain';
-  messageId: string;
-  /** raw Subject of the client's message (for notices; the copy itself may say `...`) */
-  subject: string;
-}
+import type { OutboxCopyEnvelope } from '../../outgoing/queued-copy.ts';
 
 export interface BackoffOptions {
   baseMs: number;

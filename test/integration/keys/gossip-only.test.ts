@@ -24,7 +24,7 @@ import { AutocryptService } from '../../../app/keys/autocrypt/service.ts';
 import { inlineEngine } from '../../../app/crypto/engine.ts';
 import { createInboundProcessor } from '../../../app/control/adapters/inbound.ts';
 import { analyzeMessage } from '../../../app/mime/analyze.ts';
-import type { OutboxCopyEnvelope } from '../../../app/sync/outbox/worker.ts';
+import type { OutboxCopyEnvelope } from '../../../app/outgoing/queued-copy.ts';
 import { GpgHome } from '../../helpers/crypto/gpg.ts';
 import { wrapPgpMime } from '../../helpers/crypto/keys.ts';
 
