@@ -174,7 +174,7 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
         import('../sync/manager.ts'),
         import('../crypto/worker-pool.ts'),
         import('./adapters/inbound.ts'),
-        import('./adapters/upload.ts'),
+        import('../outgoing/upload.ts'),
       ]);
       const pool = createWorkerPool({});
       engine = pool;

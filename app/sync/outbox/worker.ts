@@ -27,7 +27,7 @@ import type { Store } from '../../store/store.ts';
 import type { OutboxRecord } from '../../store/repos/outbox.ts';
 import type { Account } from '../../store/repos/accounts.ts';
 import { analyzeMessage } from '../../mime/analyze.ts';
-import { buildFailureNotice } from './failure-notice.ts';
+import { buildFailureNotice } from '../../outgoing/failure-notice.ts';
 import type { OutboxCopyEnvelope } from '../../outgoing/queued-copy.ts';
 
 export interface BackoffOptions {

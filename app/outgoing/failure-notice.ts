@@ -4,8 +4,8 @@
  * message's Subject/Message-ID, so the user can act on it.
  */
 import { randomBytes } from 'node:crypto';
-import { foldField } from '../../mime/build.ts';
-import { encodeWords } from '../../mime/encoded-words.ts';
+import { foldField } from '../mime/build.ts';
+import { encodeWords } from '../mime/encoded-words.ts';
 
 export interface FailureNoticeInput {
   accountEmail: string;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildFailureNotice } from '../../../app/sync/outbox/failure-notice.ts';
+import { buildFailureNotice } from '../../../app/outgoing/failure-notice.ts';
 import { parseEntity, headerValue } from '../../../app/mime/entity.ts';
 import { decodeEncodedWords } from '../../../app/mime/encoded-words.ts';
 

@@ -1,15 +1,15 @@
 /**
- * The `EncryptForUpload` hook: what Lockbridge uploads to the provider (Sent and Drafts copies,
+ * The copy for the user's own mailboxes at the provider (sync's `EncryptForUpload` hook, wired by
+ * app/control/runtime.ts): what Lockbridge uploads to the provider (Sent and Drafts copies,
  * imports, the encrypt-at-rest conversion) is encrypted to the user's own key and signed, so the
  * provider never sees it in plaintext. Messages that are already PGP/MIME encrypted go as they are.
  */
-import type { CryptoEngine } from '../../crypto/engine.ts';
-import { parseHeaderBlock, firstValue } from '../../mime/header-block.ts';
-import { parseContentType } from '../../mime/params.ts';
-import type { Keyring } from '../../keys/keyring.ts';
-import type { EncryptForUpload, InboundContext } from '../../sync/types.ts';
-import { UserError } from '../../shared/errors.ts';
-import { isSetupMessage } from '../../keys/autocrypt/setup-message.ts';
+import type { CryptoEngine } from '../crypto/engine.ts';
+import { parseHeaderBlock, firstValue } from '../mime/header-block.ts';
+import { parseContentType } from '../mime/params.ts';
+import type { Keyring } from '../keys/keyring.ts';
+import { UserError } from '../shared/errors.ts';
+import { isSetupMessage } from '../keys/autocrypt/setup-message.ts';
 
 /** Headers that only concern the local copy and must not travel to the provider. */
 const LOCAL_ONLY = /^(x-lockbridge-[a-z-]*|autocrypt-draft-state):/i;
@@ -31,8 +31,11 @@ export function stripLocalHeaders(raw: Buffer): Buffer {
   return Buffer.concat([...keep, raw.subarray(block.headerEnd)]);
 }
 
-export function createUploadEncryptor(deps: { keyring: Keyring; engine: CryptoEngine }): EncryptForUpload {
-  return async (raw: Buffer, ctx: InboundContext): Promise<Buffer> => {
+/** A copy for the account's own mailbox at the provider, as it is uploaded (sync's `EncryptForUpload`). */
+export type EncryptToSelf = (raw: Buffer, ctx: { email: string }) => Promise<Buffer>;
+
+export function createUploadEncryptor(deps: { keyring: Keyring; engine: CryptoEngine }): EncryptToSelf {
+  return async (raw, ctx) => {
     // Already ciphertext: PGP/MIME, or an Autocrypt Setup Message (encrypted to its setup code and
     // meant to be read by the user's other devices as it is).
     if (isPgpEncrypted(raw) || isSetupMessage(raw)) return raw;

@@ -6,7 +6,7 @@ import { Keyring } from '../../../app/keys/keyring.ts';
 import { InMemoryKeyringRepo } from '../../helpers/memory-keyring-repo.ts';
 import { inlineEngine } from '../../../app/crypto/engine.ts';
 import { decryptMessage } from '../../../app/crypto/decrypt.ts';
-import { createUploadEncryptor, isPgpEncrypted } from '../../../app/control/adapters/upload.ts';
+import { createUploadEncryptor, isPgpEncrypted } from '../../../app/outgoing/upload.ts';
 
 const ctx = { accountId: 1, email: 'me@example.test', remoteMailbox: 'Sent' };
 const raw = Buffer.from(
