@@ -296,6 +296,39 @@ for (const dir of ['app', 'native', 'renderer']) {
   }
 }
 
+// Outgoing mail is written in one place, app/outgoing (submissions, the Sent/Drafts copy uploaded
+// encrypted to self, the relay's failure notice). Outside it, app/mime (the MIME writer) and
+// app/crypto (the PGP/MIME framing), nothing imports the MIME writer or the PGP/MIME builders, or
+// calls a crypto engine's encryptMessage()/signMessage().
+{
+  const BUILDERS = ['app/mime/build.ts', 'app/crypto/pgp-mime-encrypt.ts', 'app/crypto/pgp-mime-sign.ts'];
+  const OWNERS = ['app/mime/', 'app/crypto/', 'app/outgoing/'];
+  const CALL_RE = /\.(encryptMessage|signMessage)\s*\(/g;
+  for (const file of [
+    ...walk(join(root, 'app')),
+    ...walk(join(root, 'main')),
+    ...walk(join(root, 'native')),
+  ]) {
+    const r = rel(file);
+    if (OWNERS.some((o) => r.startsWith(o))) continue;
+    for (const { spec, typeOnly } of importsOf(file)) {
+      if (typeOnly || !spec.startsWith('.')) continue;
+      const target = rel(resolveSpec(file, spec) ?? resolve(dirname(file), spec));
+      if (BUILDERS.includes(target))
+        problems.push(
+          `${r}: imports ${target}: outgoing mail is built in app/outgoing only (call it instead)`,
+        );
+    }
+    const src = sourceOf(file);
+    for (const m of src.matchAll(CALL_RE)) {
+      const line = src.slice(0, m.index).split('\n').length;
+      problems.push(
+        `${r}:${line}: .${m[1]}() outside app/outgoing: outgoing mail is built in app/outgoing only`,
+      );
+    }
+  }
+}
+
 // No import cycles inside app/ (type-only imports count too: a cycle means two modules own one job).
 {
   const files = walk(join(root, 'app'));

@@ -119,6 +119,36 @@ describe('npm run layering', () => {
       expect: /import cycle: app\/sync\/context\.ts <-> app\/sync\/progress\.ts/,
     },
     {
+      name: 'app/outgoing importing the relay above it',
+      plant: (d) =>
+        add(d, 'app/outgoing/plan.ts', "import { OutboxWorker } from '../sync/outbox/worker.ts';"),
+      expect: /app\/outgoing\/plan\.ts: app\/outgoing may not import app\/sync/,
+    },
+    {
+      name: 'the MIME writer imported outside app/outgoing (outgoing mail built elsewhere)',
+      plant: (d) =>
+        add(d, 'app/control/adapters/inbound.ts', "import { foldField } from '../../mime/build.ts';"),
+      expect:
+        /app\/control\/adapters\/inbound\.ts: imports app\/mime\/build\.ts: outgoing mail is built in app\/outgoing only/,
+    },
+    {
+      name: 'a PGP/MIME builder imported outside app/outgoing',
+      plant: (d) =>
+        add(d, 'app/sync/backoff.ts', "import { signMessage } from '../crypto/pgp-mime-sign.ts';"),
+      expect:
+        /app\/sync\/backoff\.ts: imports app\/crypto\/pgp-mime-sign\.ts: outgoing mail is built in app\/outgoing only/,
+    },
+    {
+      name: "a crypto engine's encryptMessage() called outside app/outgoing",
+      plant: (d) =>
+        add(
+          d,
+          'app/control/adapters/inbound.ts',
+          'export const seal = (e: { encryptMessage(r: Buffer): Promise<Buffer> }, r: Buffer) => e.encryptMessage(r);',
+        ),
+      expect: /app\/control\/adapters\/inbound\.ts:\d+: \.encryptMessage\(\) outside app\/outgoing/,
+    },
+    {
       name: 'the SQLite binding imported outside the opener',
       plant: (d) => add(d, 'app/sync/backoff.ts', "import Database from 'better-sqlite3-multiple-ciphers';"),
       expect: /app\/sync\/backoff\.ts: only native\/sqlcipher\.ts imports better-sqlite3-multiple-ciphers/,
