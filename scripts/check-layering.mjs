@@ -5,6 +5,20 @@ import { join, relative, dirname, resolve, sep } from 'node:path';
 
 const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
 
+/** The layers inside app/, bottom to top. */
+const LAYERS = [
+  'shared',
+  'config',
+  'mime',
+  'crypto',
+  'store',
+  'keys',
+  'imap',
+  'smtp',
+  'outgoing',
+  'sync',
+  'control',
+];
 /** Layers inside app/: a module may import only from the layers listed for it (and itself). */
 const APP_ALLOWED = {
   shared: [],
@@ -21,20 +35,7 @@ const APP_ALLOWED = {
   sync: ['shared', 'config', 'mime', 'crypto', 'keys', 'store', 'outgoing'],
   control: ['shared', 'config', 'mime', 'crypto', 'keys', 'store', 'imap', 'smtp', 'outgoing', 'sync'],
   // The headless command sits on top, beside app/index.ts (the composition root).
-  cli: [
-    'shared',
-    'config',
-    'mime',
-    'crypto',
-    'keys',
-    'store',
-    'imap',
-    'smtp',
-    'outgoing',
-    'sync',
-    'control',
-    '(root)',
-  ],
+  cli: [...LAYERS, '(root)'],
 };
 /**
  * Top-level files of app/: what each may import (layers, and other top-level files by name).
@@ -42,19 +43,7 @@ const APP_ALLOWED = {
  * A new top-level file must be added here.
  */
 const ROOT_ALLOWED = {
-  'app/index.ts': [
-    'shared',
-    'config',
-    'mime',
-    'crypto',
-    'keys',
-    'store',
-    'imap',
-    'smtp',
-    'outgoing',
-    'sync',
-    'control',
-  ],
+  'app/index.ts': LAYERS,
   'app/host.ts': ['shared', 'config', 'control', 'store', 'app/index.ts'],
   'app/cli.ts': ['shared', 'config', 'cli'],
 };
