@@ -4,7 +4,8 @@
  *
  * - parseRfc5322Date(value) → ms since epoch, or null if it cannot be understood;
  *   rfc5322WrittenDay(value) → the day as written (for SENTON and friends). Both accept
- *   asctime and ISO 8601 forms that broken software writes (asctime is read as UTC).
+ *   asctime and ISO 8601 forms that broken software writes (asctime is read as UTC);
+ * - formatRfc5322Date(date) → the value of a Date header the bridge writes (in UTC).
  */
 
 const MONTHS: Record<string, number> = {
@@ -57,6 +58,11 @@ function fallback(s: string): number | null {
     return Number.isFinite(ms) ? ms : null;
   }
   return null;
+}
+
+/** `Sun, 06 Dec 2026 01:20:34 +0000`: a Date header's value, in UTC. */
+export function formatRfc5322Date(date: Date): string {
+  return date.toUTCString().replace('GMT', '+0000');
 }
 
 export function parseRfc5322Date(value: string | null): number | null {

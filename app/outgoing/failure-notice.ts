@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { foldField } from '../mime/build.ts';
 import { encodeWords } from '../mime/encoded-words.ts';
+import { formatRfc5322Date } from '../mime/date.ts';
 
 export interface FailureNoticeInput {
   accountEmail: string;
@@ -43,7 +44,7 @@ export function buildFailureNotice(n: FailureNoticeInput): Buffer {
     `From: Lockbridge <mailer-daemon@${domain}>\r\n` +
     `To: ${n.accountEmail}\r\n` +
     foldField('Subject', encodeWords(`Undelivered: ${subj}`)) +
-    `Date: ${now.toUTCString().replace('GMT', '+0000')}\r\n` +
+    `Date: ${formatRfc5322Date(now)}\r\n` +
     `Message-ID: <failure-${randomBytes(12).toString('hex')}@${domain}>\r\n` +
     (n.originalMessageId
       ? `In-Reply-To: ${n.originalMessageId}\r\nReferences: ${n.originalMessageId}\r\n`

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { splitMessage } from '../crypto/message-parts.ts';
 import { buildMultipartBody, foldField, freshBoundary, rawField } from '../mime/build.ts';
 import type { RawHeader } from '../mime/entity.ts';
+import { formatRfc5322Date } from '../mime/date.ts';
 
 const DROP =
   /^(bcc|resent-bcc|x-lockbridge-.*|autocrypt-draft-state|autocrypt|autocrypt-gossip|x-mozilla-.*)$/;
@@ -53,8 +54,7 @@ export function prepareMessage(raw: Buffer, opts: PrepareOptions): PreparedMessa
     messageId = opts.messageId ?? `<${randomBytes(16).toString('hex')}@${opts.messageIdDomain}>`;
     kept.push(Buffer.from(`Message-ID: ${messageId}\r\n`));
   }
-  if (!hasDate)
-    kept.push(Buffer.from(`Date: ${(opts.now ?? new Date()).toUTCString().replace('GMT', '+0000')}\r\n`));
+  if (!hasDate) kept.push(Buffer.from(`Date: ${formatRfc5322Date(opts.now ?? new Date())}\r\n`));
   if (opts.autocryptField) kept.push(Buffer.from(opts.autocryptField + '\r\n'));
   const content = opts.attachKey ? withKeyAttachment(entity, opts.attachKey) : entity;
   const base = Buffer.concat([...kept, Buffer.from('MIME-Version: 1.0\r\n'), content]);

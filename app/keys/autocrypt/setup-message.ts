@@ -22,6 +22,7 @@ import { generateSetupCode, normalizeSetupCode } from './setup-code.ts';
 import { headerValue, parseEntity, walkEntity } from '../../mime/entity.ts';
 import { fieldValue, parseHeaderBlock } from '../../mime/header-block.ts';
 import { decodeTransfer } from '../../mime/transfer-encoding.ts';
+import { formatRfc5322Date } from '../../mime/date.ts';
 
 export interface CreatedSetupMessage {
   setupCode: string;
@@ -80,7 +81,7 @@ function buildSetupMime(addr: string, armored: string, date: Date): string {
     `From: <${addr}>`,
     `To: <${addr}>`,
     'Subject: Autocrypt Setup Message',
-    `Date: ${date.toUTCString().replace('GMT', '+0000')}`,
+    `Date: ${formatRfc5322Date(date)}`,
     `Message-ID: <${randomBytes(16).toString('hex')}@${domain}>`,
     'MIME-Version: 1.0',
     'Autocrypt-Setup-Message: v1',

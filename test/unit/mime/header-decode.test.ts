@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeEncodedWords } from '../../../app/mime/encoded-words.ts';
 import { decodeCharset, normalizeCharset } from '../../../app/mime/charset.ts';
-import { parseRfc5322Date } from '../../../app/mime/date.ts';
+import { formatRfc5322Date, parseRfc5322Date } from '../../../app/mime/date.ts';
 import { baseSubject, isReplyOrForward } from '../../../app/mime/base-subject.ts';
 import { imapString, imapNString, imapNStringNoLf } from '../../../app/mime/imap-string.ts';
 import { imapStringForHumans } from '../../../app/mime/envelope.ts';
@@ -50,6 +50,10 @@ test('dates: RFC 5322 and obsolete forms', () => {
   assert.equal(parseRfc5322Date('Tue Nov 23 10:00:00 2026'), Date.UTC(2026, 10, 23, 10, 0, 0));
   assert.equal(parseRfc5322Date('2026-11-23T10:00:00+01:00'), Date.UTC(2026, 10, 23, 9, 0, 0));
   assert.equal(parseRfc5322Date('not a date'), null);
+  // what the bridge writes reads back as the same instant
+  const written = new Date(Date.UTC(2026, 11, 6, 1, 20, 34));
+  assert.equal(formatRfc5322Date(written), 'Sun, 06 Dec 2026 01:20:34 +0000');
+  assert.equal(parseRfc5322Date(formatRfc5322Date(written)), written.getTime());
   assert.equal(parseRfc5322Date(null), null);
   assert.equal(parseRfc5322Date('32 Jan 2026 10:00 +0000'), null);
 });
