@@ -10,8 +10,16 @@ import { buildMultipartBody, foldField, freshBoundary, rawField } from '../mime/
 import type { RawHeader } from '../mime/entity.ts';
 import { formatRfc5322Date } from '../mime/date.ts';
 
-const DROP =
-  /^(bcc|resent-bcc|x-lockbridge-.*|autocrypt-draft-state|autocrypt|autocrypt-gossip|x-mozilla-.*)$/;
+/** Fields that concern only the local copy (status, upload token, draft state): no copy that leaves has them. */
+const LOCAL_ONLY = /^(x-lockbridge-.*|autocrypt-draft-state)$/;
+
+/** Whether a field (lowercase name) is local only; the Sent/Drafts upload (./upload.ts) drops these too. */
+export function isLocalOnlyField(lowerName: string): boolean {
+  return LOCAL_ONLY.test(lowerName);
+}
+
+/** What a recipient never sees: Bcc, the client's own Autocrypt fields, a client's private fields. */
+const NOT_SENT = /^(bcc|resent-bcc|autocrypt|autocrypt-gossip|x-mozilla-.*)$/;
 
 export interface PrepareOptions {
   /** The complete `Autocrypt: ...` field (folded, no final CRLF), or null. */
@@ -43,7 +51,7 @@ export function prepareMessage(raw: Buffer, opts: PrepareOptions): PreparedMessa
   const toCc: string[] = [];
   let subject = '';
   for (const h of transport) {
-    if (DROP.test(h.lname)) continue;
+    if (isLocalOnlyField(h.lname) || NOT_SENT.test(h.lname)) continue;
     if (h.lname === 'message-id') messageId = h.value.trim();
     if (h.lname === 'date') hasDate = true;
     if (h.lname === 'subject') subject = h.value;

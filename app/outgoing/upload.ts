@@ -10,9 +10,7 @@ import { parseContentType } from '../mime/params.ts';
 import type { Keyring } from '../keys/keyring.ts';
 import { UserError } from '../shared/errors.ts';
 import { isSetupMessage } from '../keys/autocrypt/setup-message.ts';
-
-/** Headers that only concern the local copy and must not travel to the provider. */
-const LOCAL_ONLY = /^(x-lockbridge-[a-z-]*|autocrypt-draft-state):/i;
+import { isLocalOnlyField } from './prepare.ts';
 
 export function isPgpEncrypted(raw: Buffer): boolean {
   const block = parseHeaderBlock(raw, 0, raw.length);
@@ -20,14 +18,11 @@ export function isPgpEncrypted(raw: Buffer): boolean {
   return ct !== null && `${ct.type}/${ct.subtype}`.toLowerCase() === 'multipart/encrypted';
 }
 
-/** Removes the local status headers (X-Lockbridge-*) from the top-level header. */
+/** Removes the local-only fields (X-Lockbridge-*, Autocrypt-Draft-State) from the top-level header. */
 export function stripLocalHeaders(raw: Buffer): Buffer {
   const block = parseHeaderBlock(raw, 0, raw.length);
   const keep: Buffer[] = [];
-  for (const f of block.fields) {
-    const line = raw.subarray(f.start, f.end);
-    if (!LOCAL_ONLY.test(line.toString('latin1', 0, Math.min(line.length, 40)))) keep.push(line);
-  }
+  for (const f of block.fields) if (!isLocalOnlyField(f.lower)) keep.push(raw.subarray(f.start, f.end));
   return Buffer.concat([...keep, raw.subarray(block.headerEnd)]);
 }
 

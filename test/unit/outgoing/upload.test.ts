@@ -6,7 +6,8 @@ import { Keyring } from '../../../app/keys/keyring.ts';
 import { InMemoryKeyringRepo } from '../../helpers/memory-keyring-repo.ts';
 import { inlineEngine } from '../../../app/crypto/engine.ts';
 import { decryptMessage } from '../../../app/crypto/decrypt.ts';
-import { createUploadEncryptor, isPgpEncrypted } from '../../../app/outgoing/upload.ts';
+import { createUploadEncryptor, isPgpEncrypted, stripLocalHeaders } from '../../../app/outgoing/upload.ts';
+import { prepareMessage } from '../../../app/outgoing/prepare.ts';
 
 const ctx = { accountId: 1, email: 'me@example.test', remoteMailbox: 'Sent' };
 const raw = Buffer.from(
@@ -37,4 +38,16 @@ test('without an own key the upload is refused (never silently plaintext)', asyn
   const keyring = new Keyring({ repo: new InMemoryKeyringRepo() });
   const encrypt = createUploadEncryptor({ keyring, engine: inlineEngine });
   await assert.rejects(encrypt(raw, ctx), /no own key/);
+});
+
+test('the upload drops the same local-only fields as a submission (X-Lockbridge-*, Autocrypt-Draft-State)', () => {
+  const local = Buffer.from(
+    'From: me@example.test\r\nX-Lockbridge-Encryption: none\r\nAutocrypt-Draft-State: encrypt=yes\r\n' +
+      'X-Lockbridge-Upload2 : t\r\nBcc: eve@example.test\r\nContent-Type: text/plain\r\n\r\nbody\r\n',
+  );
+  const up = stripLocalHeaders(local).toString();
+  const sent = prepareMessage(local, { messageIdDomain: 'example.test' }).base.toString();
+  for (const out of [up, sent]) assert.doesNotMatch(out, /x-lockbridge-|autocrypt-draft-state/i);
+  assert.match(up, /^Bcc: eve@example\.test\r$/m, "the user's own copy keeps its Bcc");
+  assert.doesNotMatch(sent, /^Bcc:/im);
 });
