@@ -1,10 +1,10 @@
 // The test command: runs every test/**/*.test.ts (or those under the paths given) with Node's
-// test runner under Node 24's native TypeScript support, then checks the run's ledger
-// (scripts/test-ledger.mjs): every file ended, and reported every test it registered.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// test runner under Node 24's native TypeScript support, a process per file, and fails the run
+// unless every file ended and reported every test it registered.
+import { readdirSync, statSync } from 'node:fs';
 import { join, resolve, dirname, relative } from 'node:path';
+import { run } from 'node:test';
+import { spec } from 'node:test/reporters';
 
 const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
 const args = process.argv.slice(2);
@@ -21,93 +21,76 @@ function collect(p, out) {
   return out;
 }
 
-const files = roots.flatMap((r) => collect(resolve(root, r), [])).map((f) => relative(root, f));
+const files = roots.flatMap((r) => collect(resolve(root, r), []));
 if (!files.length) {
   console.error('run-tests: no test files found under ' + roots.join(', '));
   process.exit(1);
 }
-const concurrency = process.env.LOCKBRIDGE_TEST_CONCURRENCY ?? '2';
-// A whole run that outlives this is stopped, naming the files still running (a leaked handle
-// keeps a test process alive; the run must end with a name, not at CI's time limit).
-const watchdogMin = Number(process.env.LOCKBRIDGE_TEST_WATCHDOG_MIN ?? '40');
-const ledgerDir = mkdtempSync(join(tmpdir(), 'lockbridge-tests-'));
-const ledgerPath = join(ledgerDir, 'ledger.jsonl');
+// Blocking writes: what this process reports is all written before it exits.
+for (const s of [process.stdout, process.stderr]) s._handle?.setBlocking?.(true);
 
-// No --test-force-exit: with it a test process calls process.exit() as soon as its last test ends,
-// and whatever of its report still sat in the stdout pipe was lost — CI passed with tests missing.
-const child = spawn(
-  process.execPath,
-  [
-    '--test',
-    `--test-concurrency=${concurrency}`,
-    '--test-timeout=600000',
-    '--test-reporter=spec',
-    '--test-reporter-destination=stdout',
-    `--test-reporter=${join(root, 'scripts', 'test-ledger.mjs')}`,
-    `--test-reporter-destination=${ledgerPath}`,
-    ...files,
-  ],
-  { cwd: root, stdio: 'inherit', detached: true, env: { ...process.env, NODE_OPTIONS: '' } },
-);
+// A whole run that outlives this is stopped, naming the files still running.
+const watchdogMin = Number(process.env.LOCKBRIDGE_TEST_WATCHDOG_MIN ?? '40');
+const stop = new AbortController();
 let timedOut = false;
 const watchdog = setTimeout(() => {
   timedOut = true;
   console.error(`\nrun-tests: the run did not end within ${watchdogMin} min; stopping it`);
-  try {
-    process.kill(-child.pid, 'SIGKILL');
-  } catch {
-    /* already gone */
-  }
+  stop.abort();
 }, watchdogMin * 60_000);
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, () => {
-    try {
-      process.kill(-child.pid, sig);
-    } catch {
-      /* already gone */
-    }
-  });
-}
-const status = await new Promise((res) => child.on('exit', (code, signal) => res(signal ? 1 : (code ?? 1))));
+
+// forceExit: a test file whose tests are done ends even if a handle it leaked would keep it alive
+// (Node's exit-time cleanup has also been seen spinning forever); test-preload.mjs makes that
+// exit lose nothing of the file's report.
+const stream = run({
+  files,
+  cwd: root,
+  concurrency: Number(process.env.LOCKBRIDGE_TEST_CONCURRENCY ?? '2'),
+  timeout: 600_000,
+  forceExit: true,
+  signal: stop.signal,
+  execArgv: ['--import', join(root, 'scripts', 'test-preload.mjs')],
+  env: { ...process.env, NODE_OPTIONS: '' },
+});
+
+// Per file: did it start and end, which tests did its own process register and report.
+// Events from a file's own process carry `entryFile`; the runner's per-file events do not.
+const perFile = new Map(
+  files.map((f) => [f, { started: false, ended: false, enq: new Set(), done: new Set() }]),
+);
+let failed = false;
+stream.on('test:fail', (d) => {
+  if (!d.todo) failed = true;
+});
+stream.on('test:dequeue', (d) => {
+  if (d.entryFile === undefined && perFile.has(d.file)) perFile.get(d.file).started = true;
+});
+stream.on('test:enqueue', (d) => {
+  if (d.entryFile !== undefined) perFile.get(d.entryFile)?.enq.add(d.testId);
+});
+stream.on('test:complete', (d) => {
+  const f = perFile.get(d.entryFile ?? d.file);
+  if (!f) return;
+  if (d.entryFile === undefined) f.ended = true;
+  else f.done.add(d.testId);
+});
+
+stream.compose(spec).pipe(process.stdout);
+await new Promise((res) => stream.once('end', res).once('close', res));
 clearTimeout(watchdog);
 
-const problems = checkLedger();
-rmSync(ledgerDir, { recursive: true, force: true });
+const problems = [];
+for (const [file, f] of perFile) {
+  const name = relative(root, file);
+  if (!f.started) problems.push(`${name}: never started`);
+  else if (!f.ended) problems.push(`${name}: still running`);
+  else if (f.done.size < f.enq.size)
+    problems.push(
+      `${name}: reported ${f.done.size} of the ${f.enq.size} tests it registered (its process ended early)`,
+    );
+}
 if (problems.length) {
   console.error('\nrun-tests: the run is incomplete:');
   for (const p of problems) console.error('  ' + p);
 }
-process.exit(status !== 0 || timedOut || problems.length ? 1 : 0);
-
-function checkLedger() {
-  let text;
-  try {
-    text = readFileSync(ledgerPath, 'utf8');
-  } catch {
-    return ['no ledger was written'];
-  }
-  const perFile = new Map(
-    files.map((f) => [resolve(root, f), { started: false, ended: false, enq: new Set(), done: new Set() }]),
-  );
-  for (const l of text.split('\n')) {
-    if (!l) continue;
-    const ev = JSON.parse(l);
-    const f = perFile.get(ev.file);
-    if (!f) continue;
-    if (ev.e === 'start') f.started = true;
-    else if (ev.e === 'end') f.ended = true;
-    else if (ev.e === 'enq') f.enq.add(ev.id);
-    else if (ev.e === 'done') f.done.add(ev.id);
-  }
-  const out = [];
-  for (const [file, f] of perFile) {
-    const name = relative(root, file);
-    if (!f.started) out.push(`${name}: never started`);
-    else if (!f.ended) out.push(`${name}: still running`);
-    else if (f.done.size < f.enq.size)
-      out.push(
-        `${name}: reported ${f.done.size} of the ${f.enq.size} tests it registered (its process ended early)`,
-      );
-  }
-  return out;
-}
+process.exit(failed || timedOut || problems.length ? 1 : 0);
