@@ -60,6 +60,7 @@ const PRELOAD_METHODS: readonly (keyof ControlApi)[] = [
   'outbox',
   'retryOutbox',
   'cancelOutbox',
+  'sendOutboxUnencrypted',
   'getSettings',
   'updateSettings',
   'recentLogs',

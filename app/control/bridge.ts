@@ -45,6 +45,8 @@ import { changePassphrase as rewrapPassphrase } from '../store/store.ts';
 import type { KeychainWrapper } from '../../native/keychain.ts';
 import { ConflictError } from '../shared/errors.ts';
 import { buildReport } from './report.ts';
+import { refusedRecipients } from '../outgoing/plan.ts';
+import { encryptionRequired } from '../keys/policy.ts';
 
 /** What the façade needs from the running engine parts that may be absent (CLI one-shot mode). */
 export interface BridgeRuntime {
@@ -53,6 +55,11 @@ export interface BridgeRuntime {
   serving?(): ServingSettings | null;
   /** Wakes the outbox relay (a retry the user asked for). */
   kickOutbox?(): void;
+  /**
+   * Puts a refused message kept in the outbox through the outgoing pipeline again (absent in
+   * one-shot mode); see SubmissionAdapter.resend.
+   */
+  resendOutbox?(id: number, o: { withoutEncryption: boolean }): Promise<void>;
   offline: boolean;
   /** Verifies a provider login before an account is saved; throws a UserError saying what failed. */
   verifyProviderLogin(input: AccountInput): Promise<void>;
@@ -439,6 +446,7 @@ export class BridgeControl implements ControlApi {
   async outbox(): Promise<OutboxItem[]> {
     const { store } = this.#d;
     const byId = new Map(store.accounts.list().map((a) => [a.id, a.email]));
+    const policy = (await this.getSettings()).encryptPolicy;
     return store.outbox.list().map((o) => ({
       id: String(o.id),
       account: byId.get(o.accountId) ?? '',
@@ -447,15 +455,51 @@ export class BridgeControl implements ControlApi {
       state: o.state,
       attempts: o.attempts,
       lastError: o.lastError,
-      reason: plainSendError(o.lastError),
+      reason: refusedRecipients(o.envelope)
+        ? 'Not sent: it could not be encrypted to every recipient, and your policy requires encryption.'
+        : plainSendError(o.lastError),
       nextAttempt: o.state === 'queued' && o.attempts > 0 ? new Date(o.nextAttempt).toISOString() : null,
       createdAt: new Date(o.createdAt).toISOString(),
+      unencrypted: this.#unencrypted(o.envelope, policy),
     }));
+  }
+
+  /** May a refused message be sent without encryption now (the policy as it is now)? */
+  #unencrypted(
+    envelope: Record<string, unknown>,
+    policy: Settings['encryptPolicy'],
+  ): OutboxItem['unencrypted'] {
+    const refused = refusedRecipients(envelope);
+    if (!refused) return null;
+    const required = refused
+      .map((r) => r.address)
+      .filter((a) => encryptionRequired(policy, this.#d.keyring.getContact(a)?.encrypt));
+    return required.length
+      ? {
+          allowed: false,
+          why: `Your encryption policy requires encryption to ${required.join(', ')}, so it cannot be sent without encryption. Add their key and retry, or change the policy in Settings.`,
+        }
+      : { allowed: true, why: 'Your encryption policy allows sending it without encryption.' };
+  }
+
+  async sendOutboxUnencrypted(id: string): Promise<void> {
+    const item = this.#outboxItem(id);
+    if (!this.#d.runtime.resendOutbox)
+      throw new UserError('not-running', 'the bridge is not running: start it with lockbridge serve');
+    await this.#d.runtime.resendOutbox(item.id, { withoutEncryption: true });
+    this.#d.logger.info({ outboxId: item.id }, 'refused message sent without encryption by the user');
   }
 
   async retryOutbox(id: string): Promise<void> {
     const item = this.#outboxItem(id);
     if (item.state === 'sending' || item.state === 'sent') return;
+    if (refusedRecipients(item.envelope)) {
+      // never relayed as kept: it goes through the pipeline again (a key found since encrypts it)
+      if (!this.#d.runtime.resendOutbox)
+        throw new UserError('not-running', 'the bridge is not running: start it with lockbridge serve');
+      await this.#d.runtime.resendOutbox(item.id, { withoutEncryption: false });
+      return;
+    }
     this.#d.store.outbox.setState(item.id, 'queued', { nextAttempt: Date.now() });
     this.#d.runtime.kickOutbox?.();
   }

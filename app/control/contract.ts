@@ -138,6 +138,12 @@ export interface OutboxItem {
   /** When a queued item is tried next (ISO), null when it is not waiting for a retry. */
   nextAttempt: string | null;
   createdAt: string;
+  /**
+   * For a message refused because it could not be encrypted (policy 'always', a key missing):
+   * whether `sendOutboxUnencrypted` may send it without encryption now, and why not. Null for
+   * every other item.
+   */
+  unencrypted: { allowed: boolean; why: string } | null;
 }
 
 /** What `repairAccount` found and did, folder by folder. */
@@ -250,6 +256,13 @@ export interface ControlApi {
   retryOutbox(id: string): Promise<void>;
   /** Removes an outbox item that is not being sent right now (it is never sent). */
   cancelOutbox(id: string): Promise<void>;
+  /**
+   * Sends a message that was refused because it could not be encrypted, without encryption to the
+   * recipients it could not be encrypted to (signed when signing is on), through the one outgoing
+   * path; its Sent copy is filed. Refused with code 'encryption-required' while the policy (the
+   * account's, or a contact's own setting) requires encryption to one of them.
+   */
+  sendOutboxUnencrypted(id: string): Promise<void>;
 
   getSettings(): Promise<Settings>;
   updateSettings(patch: Partial<Settings>): Promise<Settings>;
@@ -302,6 +315,7 @@ export const CONTROL_METHODS: readonly ControlMethod[] = [
   'outbox',
   'retryOutbox',
   'cancelOutbox',
+  'sendOutboxUnencrypted',
   'getSettings',
   'updateSettings',
   'recentLogs',

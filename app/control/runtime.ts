@@ -93,6 +93,10 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
     ports: () => ({ imap: imap?.port ?? null, smtp: smtp?.port ?? null, control: deps.ports().control }),
     serving: () => (imap ? serving : null),
     kickOutbox: () => outgoing?.worker.kick(),
+    async resendOutbox(id, o) {
+      if (!outgoing) throw new UserError('not-running', 'the bridge is not serving: outgoing mail is stopped');
+      await outgoing.adapter.resend(id, o);
+    },
 
     async start(opts) {
       serving = {
@@ -142,6 +146,10 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
         settings: currentSettings,
         offline: deps.offline,
         ...(deps.offline || !resolver ? {} : { domainCheck: (d: string) => checkDomain(d, { resolver }) }),
+        onRefused: (accountId, id, reason) => {
+          const email = store.accounts.get(accountId)?.email ?? '';
+          deps.events.emit({ type: 'send-failed', email, id: String(id), reason });
+        },
         onEvent: (e) => {
           if (e.type !== 'failed') return;
           const email = store.accounts.get(e.accountId)?.email ?? '';

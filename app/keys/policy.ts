@@ -209,3 +209,11 @@ export function planRecipients(input: PolicyInput): PolicyResult {
   }));
   return { recipients, refused: recipients.some((r) => isRefusal(r.plan)) };
 }
+
+/**
+ * Does the policy require encryption to this recipient (contact override, else the account
+ * setting)? Then a message to them is never sent unencrypted, not even when the user asks.
+ */
+export function encryptionRequired(account: EncryptSetting, contact?: EncryptSetting | null): boolean {
+  return (contact ?? account) === 'always';
+}

@@ -9,13 +9,17 @@
  *   copy → resolve.
  *
  * A refusal (policy requires encryption, a key is missing) throws EncryptionRequiredError and
- * queues nothing. The SMTP server replies 250 only after submit() resolved, i.e. after COMMIT.
+ * queues nothing for sending; the refused message is kept in the outbox as a 'failed' item (with
+ * the refused recipients and why) so that the user can act on it there: `resend()` puts it through
+ * this same pipeline again — as it is (a key found since, a changed policy), or without encryption
+ * to the refused recipients when the policy allows that. The SMTP server replies 250 only after
+ * submit() resolved, i.e. after COMMIT.
  * The outbox relay (app/sync/outbox) sends what is queued.
  */
 import * as openpgp from 'openpgp';
 import type { Settings } from '../config/settings.ts';
 import type { Logger } from '../shared/logger.ts';
-import { isDiskFull } from '../shared/errors.ts';
+import { isDiskFull, NotFoundError, UserError } from '../shared/errors.ts';
 import type { Store } from '../store/store.ts';
 import type { Keyring } from '../keys/keyring.ts';
 import type { KeyringRepo, OwnKeyRecord } from '../keys/types.ts';
@@ -30,8 +34,8 @@ import {
 } from '../smtp/errors.ts';
 import { prepareMessage } from './prepare.ts';
 import { canonical, classifyRecipients } from './recipients.ts';
-import { groupCopies, type RecipientPlan } from './plan.ts';
-import { planRecipients, isRefusal, type RecipientKeyFacts } from '../keys/policy.ts';
+import { groupCopies, refusedRecipients, type RecipientPlan, type RefusedEnvelope } from './plan.ts';
+import { encryptionRequired, planRecipients, isRefusal, type RecipientKeyFacts } from '../keys/policy.ts';
 import type { Recommendation } from '../keys/autocrypt/recommend.ts';
 import { inspectKey } from '../keys/key-info.ts';
 import type { KeySource, KeyTrust } from '../keys/types.ts';
@@ -93,7 +97,19 @@ export interface OutgoingPipelineDeps {
   sentRecorder?: SentRecorder;
   /** Called after every successful enqueue (wakes the relay worker). */
   onQueued?: (accountId: number) => void;
+  /** Called when a refused submission was kept in the outbox as a failed item. */
+  onRefused?: (accountId: number, outboxId: number, reason: string) => void;
   now?: () => number;
+}
+
+/** How a message kept in the outbox is put through the pipeline again (see `resend`). */
+interface SubmitOptions {
+  /** Canonical addresses sent to without encryption (as if their contact setting were 'never'). */
+  unencryptedFor?: ReadonlySet<string>;
+  /** The outbox item this submission replaces (removed in the commit that queues the copies). */
+  replaces?: number;
+  /** File the Sent copy whatever fileSentCopies says (the client's own send failed: it filed none). */
+  fileSentCopy?: boolean;
 }
 
 interface CachedAutocrypt {
@@ -139,7 +155,7 @@ export class OutgoingPipeline implements Omit<SubmissionPort, 'authenticate'> {
       : { ok: true };
   }
 
-  async submit(req: SubmissionRequest): Promise<{ queuedId: string }> {
+  async submit(req: SubmissionRequest, opts: SubmitOptions = {}): Promise<{ queuedId: string }> {
     const started = Date.now();
     const acc = this.#d.store.accounts.get(Number(req.account));
     if (!acc) throw new SubmissionError('the account no longer exists');
@@ -168,16 +184,24 @@ export class OutgoingPipeline implements Omit<SubmissionPort, 'authenticate'> {
       sets.visible,
       sets.bcc,
       found,
+      opts.unencryptedFor ?? new Set(),
     );
     const plan = groupCopies(plans.visible, plans.bcc);
     if (!plan.ok) {
       this.#log.info({ refused: plan.refused.length }, 'submission refused: encryption required');
-      throw new EncryptionRequiredError(
-        plan.refused.map((r) => ({
-          address: sets.envelopeForm.get(r.address) ?? r.address,
-          reason: r.reason,
-        })),
+      const refused = plan.refused.map((r) => ({
+        address: sets.envelopeForm.get(r.address) ?? r.address,
+        reason: r.reason,
+      }));
+      const error = new EncryptionRequiredError(refused);
+      this.#keepRefused(
+        acc.id,
+        req,
+        { refused, messageId: prepared.messageId, subject: prepared.subject },
+        error,
+        opts.replaces,
       );
+      throw error;
     }
     if (plans.attachKey && own) {
       // the sender's key goes inside every copy (one shared payload); same Message-ID as before
@@ -239,6 +263,7 @@ export class OutgoingPipeline implements Omit<SubmissionPort, 'authenticate'> {
           };
           return { envelope, raw: c.raw };
         }),
+        opts.replaces === undefined ? {} : { replaces: opts.replaces },
       );
     } catch (err) {
       this.#log.error({ err }, 'outbox enqueue failed');
@@ -256,12 +281,89 @@ export class OutgoingPipeline implements Omit<SubmissionPort, 'authenticate'> {
       },
       'submission queued',
     );
-    if (settings.fileSentCopies && this.#d.sentRecorder) {
+    if ((settings.fileSentCopies || opts.fileSentCopy) && this.#d.sentRecorder) {
       const bcc = sets.bcc.map((a) => sets.envelopeForm.get(a) ?? a);
       this.#d.sentRecorder.schedule(acc.id, prepared.messageId, withBccHeader(prepared.base, bcc));
     }
     this.#d.onQueued?.(acc.id);
     return { queuedId: String(ids[0]) };
+  }
+
+  /**
+   * Sends a refused message kept in the outbox again, through this same pipeline (its keys looked
+   * up again, the policy applied now), replacing the outbox item in the commit that queues its
+   * copies. `withoutEncryption`: the recipients refused before get no encryption (signed when
+   * signing is on) — refused with code 'encryption-required' when the policy (the account's, or
+   * the contact's own) requires encryption to any of them. Refused again: the item stays, with the
+   * new reason, and the EncryptionRequiredError is thrown.
+   */
+  async resend(id: number, o: { withoutEncryption: boolean }): Promise<{ queuedId: string }> {
+    const item = this.#d.store.outbox.get(id);
+    const raw = item ? this.#d.store.outbox.raw(id) : null;
+    if (!item || !raw) throw new NotFoundError('that outbox message');
+    const refused = refusedRecipients(item.envelope);
+    if (!refused) throw new UserError('not-refused', 'this message was not refused by the encryption policy');
+    const unencryptedFor = new Set<string>();
+    if (o.withoutEncryption) {
+      const policy = this.#d.settings().encryptPolicy;
+      const required = refused
+        .map((r) => r.address)
+        .filter((a) => encryptionRequired(policy, this.#d.keyring.getContact(canonical(a))?.encrypt));
+      if (required.length)
+        throw new UserError(
+          'encryption-required',
+          `your encryption policy requires encryption to ${required.join(', ')}: the message was not sent ` +
+            '(change the policy in Settings, or add their key and retry)',
+        );
+      for (const r of refused) unencryptedFor.add(canonical(r.address));
+    }
+    this.#log.info(
+      { outboxId: id, withoutEncryption: o.withoutEncryption, recipients: item.envelope.to.length },
+      'refused message sent again from the outbox',
+    );
+    try {
+      return await this.submit(
+        {
+          account: String(item.accountId),
+          envelope: { mailFrom: item.envelope.from, rcptTo: item.envelope.to },
+          raw,
+          smtpUtf8: item.envelope.smtpUtf8 === true,
+        },
+        { unencryptedFor, replaces: id, fileSentCopy: true },
+      );
+    } catch (err) {
+      // said to the user as the SMTP client would have heard it, in one line
+      if (err instanceof EncryptionRequiredError) throw new UserError('encryption-required', err.message);
+      if (err instanceof SubmissionError) throw new UserError('not-sent', err.message);
+      throw err;
+    }
+  }
+
+  /** A refused submission is kept as a 'failed' outbox item (a resend updates its reason instead). */
+  #keepRefused(
+    accountId: number,
+    req: SubmissionRequest,
+    what: { refused: { address: string; reason: string }[]; messageId: string; subject: string },
+    error: Error,
+    replaces: number | undefined,
+  ): void {
+    try {
+      if (replaces !== undefined) {
+        this.#d.store.outbox.setState(replaces, 'failed', { error: error.message });
+        return;
+      }
+      const envelope: RefusedEnvelope = {
+        from: req.envelope.mailFrom,
+        to: [...req.envelope.rcptTo],
+        smtpUtf8: req.smtpUtf8,
+        ...what,
+      };
+      const id = this.#d.store.outbox.recordRefused(accountId, envelope, req.raw, error.message);
+      this.#d.onRefused?.(accountId, id, error.message);
+    } catch (err) {
+      // the client hears the refusal either way; only the outbox entry is missing
+      this.#log.error({ err }, 'could not keep the refused message in the outbox');
+    }
   }
 
   /**
@@ -279,6 +381,7 @@ export class OutgoingPipeline implements Omit<SubmissionPort, 'authenticate'> {
     visible: string[],
     bcc: string[],
     found: Map<string, FoundKey>,
+    unencryptedFor: ReadonlySet<string>,
   ): Promise<{ visible: RecipientPlan[]; bcc: RecipientPlan[]; attachKey: boolean }> {
     const { sender, hasOwnKey, replyToEncrypted } = msg;
     const now = this.#d.now?.() ?? Date.now();
@@ -315,7 +418,11 @@ export class OutgoingPipeline implements Omit<SubmissionPort, 'authenticate'> {
               ...(f?.looked ?? ['keyring']),
               ...(f?.problem?.includes('timed out') ? ['(timed out)'] : []),
             ],
-            contact: c ? { encrypt: c.encrypt, sign: c.sign, attachKey: c.attachKey } : null,
+            contact: unencryptedFor.has(addr)
+              ? { encrypt: 'never', sign: c?.sign ?? null, attachKey: c?.attachKey ?? null }
+              : c
+                ? { encrypt: c.encrypt, sign: c.sign, attachKey: c.attachKey }
+                : null,
           },
         ],
       }).recipients[0]!;

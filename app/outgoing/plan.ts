@@ -37,3 +37,30 @@ export function groupCopies(vis: readonly RecipientPlan[], hidden: readonly Reci
     if ('protection' in p) copies.push({ kind: 'bcc', protection: p.protection, recipients: [p.address] });
   return { ok: true, copies };
 }
+
+/**
+ * A submission the policy refused is kept in the outbox as a 'failed' item holding the client's
+ * message as submitted (never relayed as it is: only sent again through the submission pipeline).
+ * Its envelope carries the refused recipients and why.
+ */
+export interface RefusedEnvelope {
+  from: string;
+  to: string[];
+  smtpUtf8: boolean;
+  refused: { address: string; reason: string }[];
+  messageId: string;
+  subject: string;
+  [extra: string]: unknown;
+}
+
+/** The refused recipients of a kept refused submission; null for an ordinary outbox copy. */
+export function refusedRecipients(envelope: {
+  [k: string]: unknown;
+}): { address: string; reason: string }[] | null {
+  const r = envelope['refused'];
+  if (!Array.isArray(r)) return null;
+  return r.filter(
+    (x): x is { address: string; reason: string } =>
+      typeof x === 'object' && x !== null && typeof x.address === 'string' && typeof x.reason === 'string',
+  );
+}

@@ -39,6 +39,7 @@ const METHODS: Record<keyof ControlApi, true> = {
   outbox: true,
   retryOutbox: true,
   cancelOutbox: true,
+  sendOutboxUnencrypted: true,
   getSettings: true,
   updateSettings: true,
   recentLogs: true,

@@ -47,6 +47,11 @@ export class SubmissionAdapter implements SubmissionPort {
   submit(req: SubmissionRequest): Promise<{ queuedId: string }> {
     return this.#outgoing.submit(req);
   }
+
+  /** Sends a refused message kept in the outbox again (see OutgoingPipeline.resend). */
+  resend(id: number, o: { withoutEncryption: boolean }): Promise<{ queuedId: string }> {
+    return this.#outgoing.resend(id, o);
+  }
 }
 
 /** Everything the runtime needs for outgoing mail, wired together. */

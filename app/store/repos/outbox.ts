@@ -78,8 +78,35 @@ export class OutboxRepo {
   enqueueDurably(
     accountId: number,
     copies: ReadonlyArray<{ envelope: OutboxEnvelope; raw: Buffer }>,
+    opts: { replaces?: number } = {},
   ): number[] {
-    return this.#s.writeDurably(() => copies.map((c) => this.enqueue(accountId, c.envelope, c.raw)));
+    return this.#s.writeDurably(() => {
+      const ids = copies.map((c) => this.enqueue(accountId, c.envelope, c.raw));
+      // a message sent again from the outbox: its old item goes in the same commit as the new
+      // copies (removed after them, so that no new copy takes over its id)
+      if (opts.replaces !== undefined) this.remove(opts.replaces);
+      return ids;
+    });
+  }
+
+  /**
+   * Keeps a submission that was refused (e.g. encryption required and a key missing) as a
+   * 'failed' item with its reason, so the user can act on it in the outbox. Never relayed: the
+   * relay takes 'queued' items only, and such an item is only ever sent again through the
+   * submission pipeline (which replaces it).
+   */
+  recordRefused(accountId: number, envelope: OutboxEnvelope, raw: Buffer, error: string): number {
+    return this.#s.write(() => {
+      const now = Date.now();
+      const res = this.#s
+        .prepare(
+          "INSERT INTO outbox (account_id, envelope, size, state, next_attempt, created_at, last_error) VALUES (?, ?, ?, 'failed', ?, ?, ?)",
+        )
+        .run(accountId, JSON.stringify(envelope), raw.length, now, now, error);
+      const id = Number(res.lastInsertRowid);
+      this.#s.prepare('INSERT INTO outbox_raw (id, raw) VALUES (?, ?)').run(id, raw);
+      return id;
+    });
   }
 
   get(id: number): OutboxRecord | null {

@@ -268,7 +268,7 @@ describe('outgoing pipeline: per-recipient encryption, Bcc copies, relay', () =>
     t.close();
   });
 
-  it('require-encryption: 550 naming the keyless recipient, nothing queued or relayed', async () => {
+  it('require-encryption: 550 naming the keyless recipient, nothing queued or relayed (the refusal is kept as a failed outbox item)', async () => {
     settings = { ...settings, encryptPolicy: 'always' };
     const before = store.outbox.list(accountId).length;
     const t = client();
@@ -290,9 +290,16 @@ describe('outgoing pipeline: per-recipient encryption, Bcc copies, relay', () =>
       },
     );
     t.close();
-    assert.equal(store.outbox.list(accountId).length, before);
+    // kept for the user to act on (Outbox), never relayed as it is
+    const kept = store.outbox.list(accountId).slice(before);
+    assert.deepEqual(
+      kept.map((o) => [o.state, (o.envelope['refused'] as { address: string }[]).map((r) => r.address)]),
+      [['failed', ['carol@example.net']]],
+    );
+    assert.match(kept[0]!.lastError ?? '', /no OpenPGP key found for carol@example\.net/);
     assert.equal(await worker.runOnce(), 0);
     assert.equal(sink.received.length, 0);
+    store.outbox.remove(kept[0]!.id);
   });
 
   it('retries 4xx with backoff and delivers exactly once; 5xx fails with an Inbox notice', async () => {
