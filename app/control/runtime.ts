@@ -94,7 +94,8 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
     serving: () => (imap ? serving : null),
     kickOutbox: () => outgoing?.worker.kick(),
     async resendOutbox(id, o) {
-      if (!outgoing) throw new UserError('not-running', 'the bridge is not serving: outgoing mail is stopped');
+      if (!outgoing)
+        throw new UserError('not-running', 'the bridge is not serving: outgoing mail is stopped');
       await outgoing.adapter.resend(id, o);
     },
 

@@ -125,6 +125,8 @@ before(async () => {
       'imap.guessed.test': ['192.0.2.20'],
       'smtp.guessed.test': ['192.0.2.21'],
       'outside.test': ['192.0.2.30'],
+      // the provider's own domain, for the recipient-domain check of mail to its users
+      'example.test': ['192.0.2.31'],
     },
   );
   serveEnv.LOCKBRIDGE_DNS_SERVERS = dns.address;
@@ -1019,6 +1021,134 @@ async function outboxActions(): Promise<void> {
   await dialog.getByRole('button', { name: 'Remove from the outbox' }).click();
   await page.getByText('The outbox is empty').waitFor();
   assert.deepEqual(await control<unknown[]>(controlPort, token, 'outbox'), []);
+}
+
+test('outbox: a message refused for want of a key offers "send without encryption" only while the policy allows it', async () => {
+  const PLAIN = 'plain@example.test';
+  await provider.addUser(PLAIN, 'pw-plain');
+  const prev = await control<Settings>(controlPort, token, 'getSettings');
+  try {
+    await unencryptedFromOutbox(PLAIN);
+  } finally {
+    await control(controlPort, token, 'updateSettings', {
+      encryptPolicy: prev.encryptPolicy,
+      sign: prev.sign,
+    });
+    // the item (sent, or kept after a failure) leaves the list for the next test
+    for (const o of await control<{ id: string }[]>(controlPort, token, 'outbox'))
+      await control(controlPort, token, 'cancelOutbox', o.id);
+  }
+  await page.getByRole('button', { name: 'Refresh' }).click();
+  await page.getByText('The outbox is empty').waitFor();
+});
+
+async function unencryptedFromOutbox(PLAIN: string): Promise<void> {
+  // signing on: what goes without encryption is still signed
+  await control(controlPort, token, 'updateSettings', { encryptPolicy: 'always', sign: true });
+  const creds = await control<{ password: string; caPem: string }>(controlPort, token, 'credentials');
+  const st = await control<{ ports: { smtp: number } }>(controlPort, token, 'status');
+  const transport = nodemailer.createTransport({
+    host: '127.0.0.1',
+    port: st.ports.smtp,
+    secure: false,
+    requireTLS: true,
+    tls: { ca: [creds.caPem], servername: 'localhost' },
+    auth: { user: EMAIL, pass: creds.password },
+  });
+  await assert.rejects(
+    transport.sendMail({
+      from: EMAIL,
+      to: PLAIN,
+      subject: 'no key for this one',
+      text: 'readable on the way\n',
+      messageId: '<unencrypted-e2e@example.test>',
+    }),
+    (err: Error & { responseCode?: number }) => err.responseCode === 550,
+  );
+  transport.close();
+  type Item = { id: string; state: string; unencrypted: { allowed: boolean } | null };
+  const [kept] = await control<Item[]>(controlPort, token, 'outbox');
+  assert.deepEqual([kept?.state, kept?.unencrypted?.allowed], ['failed', false]);
+  await go('Outbox');
+  const card = page.locator('li[data-outbox]').filter({ hasText: 'no key for this one' });
+  await card
+    .getByTestId('outbox-reason')
+    .getByText('Not sent: it could not be encrypted to every recipient, and your policy requires encryption.')
+    .waitFor();
+  assert.match(
+    await card.getByTestId('outbox-unencrypted-why').innerText(),
+    /^Your encryption policy requires encryption to plain@example\.test, so it cannot be sent without encryption\./,
+  );
+  assert.equal(await card.getByRole('button', { name: 'Send without encryption…' }).count(), 0);
+  await assertAccessible(page, 'outbox (refused, policy requires encryption)');
+  await screenshot(page, 'outbox-unencrypted-refused');
+  // the engine refuses too, with a clear error
+  await assert.rejects(
+    control(controlPort, token, 'sendOutboxUnencrypted', kept!.id),
+    (err: Error & { code?: string }) =>
+      err.code === 'encryption-required' && /requires encryption to plain@example\.test/.test(err.message),
+  );
+  // the policy now allows it: the action is offered, asks first, then sends once
+  await control(controlPort, token, 'updateSettings', { encryptPolicy: 'when-possible' });
+  await page.getByRole('button', { name: 'Refresh' }).click();
+  const sendPlain = card.getByRole('button', { name: 'Send without encryption…' });
+  await sendPlain.waitFor();
+  assert.equal(await card.getByTestId('outbox-unencrypted-why').count(), 0);
+  await sendPlain.click();
+  const dialog = page.getByRole('alertdialog', { name: 'Send without encryption?' });
+  await dialog.waitFor();
+  assert.equal((await focused(page)).name, 'Keep it in the outbox', 'focus starts on the safe choice');
+  await assertAccessible(page, 'send without encryption dialog');
+  await screenshot(page, 'outbox-unencrypted-dialog');
+  await dialog.getByRole('button', { name: 'Keep it in the outbox' }).click();
+  await dialog.waitFor({ state: 'hidden' });
+  assert.deepEqual(
+    (await control<Item[]>(controlPort, token, 'outbox')).map((o) => o.id),
+    [kept!.id],
+    'kept, nothing sent',
+  );
+  await sendPlain.click();
+  await dialog.getByRole('button', { name: 'Send without encryption' }).click();
+  await dialog.waitFor({ state: 'hidden' });
+  await page.getByText('"no key for this one" is being sent without encryption.').waitFor();
+  for (let i = 0; ; i++) {
+    const items = await control<Item[]>(controlPort, token, 'outbox');
+    if (items.length === 1 && items[0]!.state === 'sent') break;
+    assert.ok(i < 600, `sent: ${JSON.stringify(items)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await page.getByRole('button', { name: 'Refresh' }).click();
+  await page
+    .locator('li[data-outbox]')
+    .filter({ hasText: 'no key for this one' })
+    .getByText('sent')
+    .first()
+    .waitFor();
+  await assertAccessible(page, 'outbox (sent without encryption)');
+  await screenshot(page, 'outbox-unencrypted-sent');
+  // at the provider: exactly one copy, signed, not encrypted
+  const c = await provider.imapClient(PLAIN);
+  const got: string[] = [];
+  try {
+    for (let i = 0; got.length === 0; i++) {
+      assert.ok(i < 300, 'delivered at the provider');
+      const lock = await c.getMailboxLock('INBOX');
+      try {
+        const status = await c.status('INBOX', { messages: true });
+        if (status && status.messages)
+          for await (const m of c.fetch('1:*', { source: true })) got.push(String(m.source));
+      } finally {
+        lock.release();
+      }
+      if (!got.length) await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    await c.logout().catch(() => {});
+  }
+  assert.equal(got.length, 1, 'exactly one copy');
+  assert.doesNotMatch(got[0]!, /BEGIN PGP MESSAGE/);
+  assert.match(got[0]!, /Content-Type: multipart\/signed;/);
+  assert.match(got[0]!, /readable on the way/);
 }
 
 test('outbox page and the remove-account dialog (focus trap, Escape, focus returns)', async () => {

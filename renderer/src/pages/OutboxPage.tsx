@@ -1,6 +1,8 @@
 /**
  * Mail waiting to go out (or that failed): the reason in plain words (and the provider's own
- * text), when it is tried next, and actions: retry now, cancel (after confirmation).
+ * text), when it is tried next, and actions: retry now, cancel (after confirmation), and for a
+ * message refused because it could not be encrypted, "send without encryption" (after
+ * confirmation) — offered only while the encryption policy allows it, else the page says why not.
  */
 import { useEffect, useState } from 'react';
 import type { OutboxItem } from '../../../app/control/contract.ts';
@@ -20,6 +22,7 @@ export function OutboxPage() {
   useBridgeEvent('send-failed', () => void items.reload());
   const action = useAction();
   const [cancelling, setCancelling] = useState<OutboxItem | null>(null);
+  const [unencrypting, setUnencrypting] = useState<OutboxItem | null>(null);
   const list = items.data ?? [];
   // A copy being sent ends as sent, queued (to retry) or failed, and only a permanent failure is
   // announced: look again until nothing is in flight, so the card gets its actions back.
@@ -51,6 +54,18 @@ export function OutboxPage() {
     toast(`"${o.subject || '(no subject)'}" was removed from the outbox; it will not be sent.`, 'success');
     await items.reload();
   };
+  const confirmUnencrypted = async () => {
+    if (!unencrypting) return;
+    const o = unencrypting;
+    const ok = await action.run(async () => {
+      await bridge.sendOutboxUnencrypted(o.id);
+      return true;
+    });
+    if (!ok) return;
+    setUnencrypting(null);
+    toast(`"${o.subject || '(no subject)'}" is being sent without encryption.`, 'success');
+    await items.reload();
+  };
   return (
     <section>
       <PageHeading>Outbox</PageHeading>
@@ -59,7 +74,7 @@ export function OutboxPage() {
           Refresh
         </button>
       </div>
-      <ErrorText message={items.error ?? (cancelling ? null : action.error)} />
+      <ErrorText message={items.error ?? (cancelling || unencrypting ? null : action.error)} />
       {list.length === 0 ? (
         <p>{items.loading ? 'Loading…' : 'The outbox is empty: everything was sent.'}</p>
       ) : (
@@ -83,7 +98,7 @@ export function OutboxPage() {
               ) : null}
               {o.reason && o.lastError ? (
                 <p className="small muted" data-testid="outbox-detail">
-                  The server said: {o.lastError}
+                  {o.unencrypted ? 'In detail' : 'The server said'}: {o.lastError}
                 </p>
               ) : null}
               {o.nextAttempt ? (
@@ -91,11 +106,27 @@ export function OutboxPage() {
                   Next attempt {formatTime(o.nextAttempt)} UTC.
                 </p>
               ) : null}
+              {o.unencrypted && !o.unencrypted.allowed ? (
+                <p className="small" data-testid="outbox-unencrypted-why">
+                  {o.unencrypted.why}
+                </p>
+              ) : null}
               {o.state === 'queued' || o.state === 'failed' ? (
                 <div className="actions">
                   <button type="button" disabled={action.busy} onClick={() => void retry(o)}>
                     Retry now
                   </button>
+                  {o.unencrypted?.allowed ? (
+                    <button
+                      type="button"
+                      onClick={() => {
+                        action.clear();
+                        setUnencrypting(o);
+                      }}
+                    >
+                      Send without encryption…
+                    </button>
+                  ) : null}
                   <button
                     type="button"
                     className="danger"
@@ -134,6 +165,32 @@ export function OutboxPage() {
             onClick={() => void confirmCancel()}
           >
             Remove from the outbox
+          </button>
+        </div>
+      </Dialog>
+      <Dialog
+        open={unencrypting !== null}
+        title="Send without encryption?"
+        role="alertdialog"
+        onClose={() => setUnencrypting(null)}
+      >
+        <p>
+          Send <strong>{unencrypting?.subject || '(no subject)'}</strong> to{' '}
+          {unencrypting?.recipients.join(', ')} without encryption? Anyone who handles the message on its way
+          (mail servers, their operators) can read it. It is still signed with your key when signing is on.
+        </p>
+        <ErrorText message={action.error} />
+        <div className="actions">
+          <button type="button" data-autofocus onClick={() => setUnencrypting(null)}>
+            Keep it in the outbox
+          </button>
+          <button
+            type="button"
+            className="danger"
+            disabled={action.busy}
+            onClick={() => void confirmUnencrypted()}
+          >
+            Send without encryption
           </button>
         </div>
       </Dialog>

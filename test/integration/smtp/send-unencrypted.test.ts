@@ -128,6 +128,17 @@ describe('outbox: send a refused message without encryption', () => {
     assert.equal(item.state, 'failed');
     assert.match(item.lastError ?? '', /no OpenPGP key found for dan@example\.test.*requires encryption/);
     assert.equal(await outgoing.worker.runOnce(), 0, 'a kept refusal is never relayed');
+    // "Retry now" puts it through the pipeline again as it is: still no key, still refused, and
+    // the kept item stays the only one (it is never relayed as kept)
+    await assert.rejects(
+      outgoing.adapter.resend(item.id, { withoutEncryption: false }),
+      (err: Error & { code?: string }) =>
+        err.code === 'encryption-required' && /<dan@example\.test>/.test(err.message),
+    );
+    assert.deepEqual(
+      store.outbox.list(accountId).map((o) => [o.id, o.state]),
+      [[item.id, 'failed']],
+    );
     // the account's policy requires encryption: refused, with a clear reason; the item stays
     await assert.rejects(
       outgoing.adapter.resend(item.id, { withoutEncryption: true }),
