@@ -52,6 +52,8 @@ const PASSPHRASE = 'browser first run';
 const BOB = 'bob@outside.test';
 const INBOX_COUNT = 12;
 const ARCHIVE_COUNT = 5;
+/** The big folder of the Stop-export and repair-progress test. */
+const BULK_COUNT = 5000;
 
 const home = tempHome('lb-ui-');
 const scratch = mkdtempSync(join(tmpdir(), 'lb-ui-files-'));
@@ -69,6 +71,14 @@ function message(i: number, box: string): Buffer {
   return Buffer.from(
     `From: Sender ${i} <sender${i}@outside.test>\r\nTo: ${EMAIL}\r\nSubject: ${box} message ${i}\r\n` +
       `Date: Mon, 2 Mar 2026 10:${String(i).padStart(2, '0')}:00 +0000\r\nMessage-ID: <${box}-${i}@outside.test>\r\n` +
+      `Content-Type: text/plain; charset=utf-8\r\n\r\nbody ${i}\r\n`,
+  );
+}
+
+function bulkMessage(i: number): Buffer {
+  return Buffer.from(
+    `From: Sender <bulk@outside.test>\r\nTo: ${EMAIL}\r\nSubject: bulk message ${i}\r\n` +
+      `Date: Tue, 3 Mar 2026 10:00:00 +0000\r\nMessage-ID: <bulk-${i}@outside.test>\r\n` +
       `Content-Type: text/plain; charset=utf-8\r\n\r\nbody ${i}\r\n`,
   );
 }
@@ -1277,6 +1287,104 @@ test('export an account: a path typed, a refusal said in one line, then progress
     control(controlPort, token, 'exportMessages', 'nobody@example.test', null, join(scratch, 'none')),
     /account nobody@example\.test not found/,
   );
+});
+
+test('a big folder: the repair bar goes folder by folder while it runs; Stop export stops a running export, leaving whole files', async () => {
+  // A folder big enough that the repair (which reads every body) and the export (a file per
+  // message) run long enough to be watched and stopped — no test hook holds them (there is no such
+  // seam). Measured: Stop landed after 136 of 5,022 messages.
+  await provider.bulkLoad(
+    EMAIL,
+    'Bulk',
+    Array.from({ length: BULK_COUNT }, (_, i) => bulkMessage(i)),
+  );
+  await go('Accounts');
+  const card = page.locator(`article[data-account="${EMAIL}"]`);
+  // every state the repair status shows, recorded as it changes (the assertions below read it)
+  await page.evaluate(() => {
+    const seen: Array<number | string> = [];
+    const g = globalThis as unknown as PageGlobals;
+    g.__seen = seen;
+    new g.MutationObserver(() => {
+      const el = g.document.querySelector('[data-testid="repair-result"]');
+      const text = (el?.textContent ?? '').replace(/\s+/g, ' ').trim();
+      if (text && seen[seen.length - 1] !== text) seen.push(text);
+    }).observe(g.document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+  });
+  await card.getByRole('button', { name: 'Repair…' }).click();
+  await page
+    .getByRole('dialog', { name: 'Repair this account?' })
+    .getByRole('button', { name: 'Repair now' })
+    .click();
+  const result = card.getByTestId('repair-result');
+  // checking the big folder (every body read, its UIDs against the provider's) shows while it runs
+  await result.getByText('checking Bulk against the provider…').waitFor({ timeout: 120_000 });
+  await screenshot(page, 'repair-running');
+  await assertAccessible(page, 'repair running');
+  await result.getByText(/^Repair finished: /).waitFor({ timeout: 300_000 });
+  const seen = (await page.evaluate(() => (globalThis as unknown as PageGlobals).__seen ?? [])) as string[];
+  const running = seen
+    .map((t) => /checking (\S+) against the provider….*?(\d+) of (\d+) folders/.exec(t))
+    .filter((m): m is RegExpExecArray => m !== null);
+  assert.ok(
+    running.some((m) => m[1] === 'Bulk'),
+    `the bar named the folder being checked: ${seen.join(' → ')}`,
+  );
+  const done = running.map((m) => Number(m[2]));
+  assert.deepEqual(
+    [...done].sort((x, y) => x - y),
+    done,
+    `folders done never go back: ${seen.join(' → ')}`,
+  );
+  assert.ok(
+    running.every((m) => Number(m[3]) === Number(running[0]![3]) && Number(m[2]) < Number(m[3])),
+    `k of n folders, n fixed: ${seen.join(' → ')}`,
+  );
+  await assertAccessible(page, 'repair result (big folder)');
+
+  // export every folder, then stop it while it runs
+  await card.getByRole('button', { name: 'Export…' }).click();
+  const target = join(scratch, 'exported-stopped');
+  await card.getByLabel(`Export the decrypted mail of ${EMAIL} to`).fill(target);
+  await card.getByLabel('Folders').selectOption('');
+  await screenshot(page, 'export-big-form');
+  await card.getByRole('button', { name: 'Export', exact: true }).click();
+  const bar = card.getByRole('progressbar', { name: `Export of ${EMAIL}` });
+  // running: the bar counts written messages (its first report comes after 200 ms of writing)
+  await card.getByText(/^[1-9]\d* messages · \d+ %$/).waitFor({ timeout: 120_000 });
+  await bar.waitFor();
+  await card.getByRole('button', { name: 'Stop export' }).click();
+  await screenshot(page, 'export-stopping');
+  const stopped = await card
+    .getByRole('alert')
+    .filter({ hasText: 'export stopped' })
+    .innerText({ timeout: 120_000 });
+  const m = /export stopped: (\d+) of (\d+) message\(s\) written; what was written is left in (.+)$/.exec(
+    stopped.trim(),
+  );
+  assert.ok(m, stopped);
+  const [written, total] = [Number(m[1]), Number(m[2])];
+  assert.ok(total >= BULK_COUNT, `the big folder is exported too: ${total} messages in all`);
+  assert.ok(written > 0 && written < total, `stopped part way: ${written} of ${total}`);
+  assert.equal(m[3], target);
+  await card.getByRole('button', { name: 'Export', exact: true }).waitFor();
+  await assertAccessible(page, 'export stopped');
+  await screenshot(page, 'export-stopped');
+  // what was written: exactly the count said, every file a whole message
+  let files = 0;
+  for (const folder of readdirSync(target)) {
+    for (const name of readdirSync(join(target, folder))) {
+      assert.match(name, /^\d+\.eml$/);
+      files++;
+      const text = readFileSync(join(target, folder, name), 'latin1');
+      assert.ok(text.endsWith('\r\n'), `${folder}/${name} ends a line`);
+      const id = /^Message-ID: <(inbox|archive|bulk)-(\d+)@outside\.test>\r$/m.exec(text);
+      if (id) assert.ok(text.endsWith(`\r\n\r\nbody ${id[2]}\r\n`), `${folder}/${name} is whole`);
+    }
+  }
+  assert.equal(files, written, 'as many files as the stop message says');
+  // nothing runs any more: a second stop finds no export
+  assert.equal(await control<boolean>(controlPort, token, 'cancelExport', EMAIL), false);
 });
 
 test('after a restart without a passphrase: the unlock page (wrong, then right passphrase); settings persisted', async () => {
