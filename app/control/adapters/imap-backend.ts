@@ -4,6 +4,7 @@
  * in one query per batch. The store's change feed (from ANY writer: IMAP sessions, import, sync)
  * is fanned out to per-mailbox watchers synchronously after each commit.
  */
+import { localLogin } from './local-auth.ts';
 import { setImmediate as yieldLoop } from 'node:timers/promises';
 import type {
   AppendInput,
@@ -534,9 +535,8 @@ export function createImapBackend(store: Store, opts: ImapBackendOptions): Store
   return {
     async authenticate(username: string, password: string): Promise<ImapAccount | null> {
       if (store.closed) throw new BackendUnavailableError();
-      const account = store.accounts.getByEmail(username);
-      const ok = store.credentials.verify(password);
-      if (!account || !ok) return null;
+      const account = localLogin(store, username, password);
+      if (!account) return null;
       // every account has an INBOX (it exists on every provider: not queued for upload)
       guard(() => store.mailboxes.ensure(account.id, 'INBOX', { origin: 'sync' }));
       return new StoreImapAccount(store, account.id, account.email, watchers, maxSize, views);

@@ -11,6 +11,7 @@ import type {
   SubmissionPort,
   SubmissionRequest,
 } from '../../smtp/submission-port.ts';
+import { localLogin } from './local-auth.ts';
 import { checkDomain } from '../../smtp/domain-check.ts';
 import { OutgoingPipeline, type OutgoingPipelineDeps } from '../../outgoing/pipeline.ts';
 import { SentRecorder } from '../../outgoing/sent-recorder.ts';
@@ -28,12 +29,8 @@ export class SubmissionAdapter implements SubmissionPort {
   }
 
   async authenticate(username: string, password: string): Promise<AccountId | null> {
-    const account = this.#store.accounts.getByEmail(username.trim());
-    if (!account) return null;
-    const creds = this.#store.credentials;
-    const ok =
-      creds.verify(password) || (creds.get(account.email) !== null && creds.verify(password, account.email));
-    return ok ? String(account.id) : null;
+    const account = localLogin(this.#store, username, password);
+    return account ? String(account.id) : null;
   }
 
   checkSender(account: AccountId, mailFrom: string, headerFrom: string[]): Promise<CheckResult> {
