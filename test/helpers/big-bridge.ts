@@ -1,0 +1,191 @@
+/**
+ * A real bridge (store, IMAP server; offline) for the big-mail responsiveness tests of issue 14,
+ * a probe client that keeps doing LOGIN + SELECT + FETCH while a big request runs, and a raw
+ * reader for a 20 MB literal (the transcript client decodes literals as text and copies its
+ * whole buffer per packet: too slow for 20 MB).
+ */
+import assert from 'node:assert/strict';
+import { connect as netConnect } from 'node:net';
+import { createBridge, initHome } from '../../app/index.ts';
+import type { Bridge } from '../../app/index.ts';
+import { LogRing } from '../../app/config/logging.ts';
+import { silentLogger } from '../../app/shared/logger.ts';
+import { ImapTestClient, message } from './imap-transcript.ts';
+import { tempHome } from './cli.ts';
+import { base64Lines, randomBytesFrom } from './big-mail.ts';
+import { measureLoop } from './event-loop.ts';
+import type { Seeded } from './seeded.ts';
+
+export const ME = 'me@example.test';
+const PASSPHRASE = 'big mail passphrase';
+const LOCAL = 'big-mail-local-password';
+
+/** A ~20 MB message: a short text part and a base64 attachment of 15 MiB seeded random bytes (CRLF). */
+export function bigMessage(random: Seeded, attachment?: Buffer): { raw: Buffer; attachment: Buffer } {
+  const head = [
+    'From: Bob <bob@example.test>',
+    `To: ${ME}`,
+    'Subject: twenty megabytes',
+    'Date: Mon, 23 Nov 2026 09:36:13 +0000',
+    'Message-ID: <big@example.test>',
+    'MIME-Version: 1.0',
+    'Content-Type: multipart/mixed; boundary="b1"',
+    '',
+    '--b1',
+    'Content-Type: text/plain; charset=utf-8',
+    '',
+    'The scans are attached.',
+    '--b1',
+    'Content-Type: application/octet-stream; name="scans.bin"',
+    'Content-Disposition: attachment; filename="scans.bin"',
+    'Content-Transfer-Encoding: base64',
+    '',
+    '',
+  ].join('\r\n');
+  const bin = attachment ?? randomBytesFrom(random, 15 * 1024 * 1024);
+  return {
+    raw: Buffer.concat([Buffer.from(head), base64Lines(bin), Buffer.from('--b1--\r\n')]),
+    attachment: bin,
+  };
+}
+
+/** A ~20 MB text/html message in quoted-printable: the text search reads. */
+export function bigHtmlMessage(): Buffer {
+  const line = '<p>Quarterly numbers =E2=80=93 line after line, <b>again</b> and again.</p>=\r\n';
+  return Buffer.from(
+    [
+      'From: Bob <bob@example.test>',
+      `To: ${ME}`,
+      'Subject: a long newsletter',
+      'Message-ID: <html@example.test>',
+      'MIME-Version: 1.0',
+      'Content-Type: text/html; charset=utf-8',
+      'Content-Transfer-Encoding: quoted-printable',
+      '',
+      line.repeat(Math.ceil((20 * 1024 * 1024) / line.length)),
+    ].join('\r\n'),
+  );
+}
+
+export interface BigBridge {
+  bridge: Bridge;
+  imap: number;
+  login(): Promise<ImapTestClient>;
+  /**
+   * Runs `work` while another client keeps doing LOGIN + SELECT + FETCH (at least once); returns
+   * its result, the event loop's longest delay meanwhile, and how many probe sessions ran.
+   */
+  whileProbing<T>(work: () => Promise<T>): Promise<{ value: T; maxMs: number; probes: number }>;
+  /** Runs `command` on a fresh connection (after LOGIN, SELECT INBOX); the first literal of its answer. */
+  fetchLiteral(command: string): Promise<Buffer>;
+  close(): Promise<void>;
+}
+
+/** Starts the bridge with one account and one small message in INBOX (UID 1, Subject: small). */
+export async function startBigBridge(prefix: string): Promise<BigBridge> {
+  const home = tempHome(prefix);
+  await initHome({ home: home.dir, passphrase: PASSPHRASE, localPassword: LOCAL, logger: silentLogger });
+  const bridge = await createBridge({
+    home: home.dir,
+    passphrase: PASSPHRASE,
+    logger: silentLogger,
+    logs: new LogRing(),
+    offline: true,
+  });
+  bridge.store.accounts.create({
+    email: ME,
+    imap: { host: '127.0.0.1', port: 1 },
+    smtp: { host: '127.0.0.1', port: 1 },
+    security: 'starttls',
+    username: ME,
+    providerPassword: 'x',
+    caPem: null,
+  });
+  await bridge.api.updateSettings({ allowPlaintextLoopback: true });
+  const imap = (await bridge.serve({ imapPort: 0, smtpPort: 0, control: false })).imap;
+  const login = async (): Promise<ImapTestClient> => {
+    const c = await ImapTestClient.connect(imap);
+    const r = await c.cmd(`l LOGIN ${ME} ${LOCAL}`, 30_000);
+    assert.match(r.at(-1)!, /^l OK /);
+    return c;
+  };
+  const c = await login();
+  const small = message({ subject: 'small', messageId: '<small@x>' });
+  c.write(`s APPEND INBOX {${Buffer.byteLength(small)}+}\r\n${small}\r\n`);
+  assert.match((await c.until('s', 30_000)).at(-1)!, /^s OK /);
+  c.close();
+
+  const probe = async (): Promise<void> => {
+    const p = await login();
+    const sel = await p.cmd('p1 SELECT INBOX', 30_000);
+    assert.match(sel.at(-1)!, /^p1 OK /);
+    const f = await p.cmd('p2 FETCH 1 (BODY.PEEK[HEADER.FIELDS (SUBJECT)])', 30_000);
+    assert.match(f[0]!, /^\* 1 FETCH \(BODY\[HEADER\.FIELDS \(SUBJECT\)\] \{\d+\}\r\nSubject: small/);
+    p.close();
+  };
+
+  return {
+    bridge,
+    imap,
+    login,
+    async whileProbing(work) {
+      let probes = 0;
+      const { value, maxMs } = await measureLoop(async () => {
+        let done = false;
+        const working = work().finally(() => (done = true));
+        const probing = (async () => {
+          do {
+            await probe();
+            probes++;
+          } while (!done);
+        })();
+        const [value] = await Promise.all([working, probing]);
+        return value;
+      });
+      return { value, maxMs, probes };
+    },
+    fetchLiteral: (command) => fetchLiteral(imap, command),
+    async close() {
+      await bridge.close();
+      home.cleanup();
+    },
+  };
+}
+
+function fetchLiteral(port: number, command: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const s = netConnect({ port, host: '127.0.0.1' });
+    let head = Buffer.alloc(0); // text before the literal
+    let sent = false;
+    let literal: { n: number; parts: Buffer[]; have: number } | null = null;
+    s.on('error', reject);
+    s.on('data', (d: Buffer) => {
+      if (literal) {
+        literal.parts.push(d);
+        literal.have += d.length;
+      } else {
+        head = Buffer.concat([head, d]);
+        if (!sent) {
+          const i = head.indexOf('\r\nx OK ');
+          if (i < 0 || head.indexOf('\r\n', i + 2) < 0) return;
+          sent = true;
+          head = head.subarray(head.indexOf('\r\n', i + 2) + 2);
+          s.write(`${command}\r\n`);
+        }
+        const text = head.toString('latin1');
+        const m = /\{(\d+)\}\r\n/.exec(text);
+        if (!m) {
+          if (/^f (NO|BAD) /m.test(text)) reject(new Error(text));
+          return;
+        }
+        const rest = head.subarray(m.index + m[0].length);
+        literal = { n: Number(m[1]), parts: [rest], have: rest.length };
+      }
+      if (literal.have >= literal.n) {
+        s.destroy();
+        resolve(Buffer.concat(literal.parts).subarray(0, literal.n));
+      }
+    });
+    s.write(`l LOGIN ${ME} ${LOCAL}\r\nx SELECT INBOX\r\n`);
+  });
+}
