@@ -106,7 +106,7 @@ export interface FetchWant {
    * continuation lines), in their original order and bytes.
    */
   headerFields?: readonly string[];
-  /** The whole raw message. */
+  /** The whole raw message (`raw`, or `rawSource` for a big message). */
   raw?: boolean;
   /** The EMAILID (RFC 8474). */
   emailId?: boolean;
@@ -132,10 +132,32 @@ export interface MessageRow {
   header?: Buffer;
   raw?: Buffer;
   /**
+   * Instead of `raw`, for a big message (the backend decides which): its bytes, read a piece at a
+   * time with the event loop free in between; `header` then holds its header block.
+   */
+  rawSource?: RawSource;
+  /**
    * EMAILID (RFC 8474 objectid): the same for the same message however often it is read, and for
    * its copies and moved versions; never the id of another message.
    */
   emailId?: string;
+}
+
+/** See ImapAccount.searchText. */
+export interface TextSearchBudget {
+  ms: number;
+  /** Set by the backend when it stopped early: the last UID it checked. */
+  through?: number;
+}
+
+/** The bytes of a big message, read a piece at a time (see MessageRow.rawSource). */
+export interface RawSource {
+  /** Byte length of the message (RFC822.SIZE). */
+  readonly size: number;
+  /** The bytes [start, end) of the message, in pieces. */
+  read(start?: number, end?: number): AsyncIterable<Buffer>;
+  /** The whole message in one Buffer. */
+  whole(): Promise<Buffer>;
 }
 
 export interface AppendInput {
@@ -254,8 +276,17 @@ export interface ImapAccount {
    * UIDs (ascending) among `within` (all messages when omitted) whose `field` contains `needle`
    * as a case-insensitive substring (after decoding RFC 2047 / transfer encodings / charsets).
    * The store answers this from its full-text index with an exact post-check.
+   * With `budget`, the backend may stop once it has worked `budget.ms` (a 20 MB message takes tens
+   * of ms to check): it then sets `budget.through` to the last UID of `within` it checked, and
+   * answers for the UIDs up to it only; the caller asks again for the rest.
    */
-  searchText(id: MailboxId, field: TextSearchField, needle: string, within?: ArrayLike<number>): number[];
+  searchText(
+    id: MailboxId,
+    field: TextSearchField,
+    needle: string,
+    within?: ArrayLike<number>,
+    budget?: TextSearchBudget,
+  ): number[];
   /**
    * Optional fast path for SEARCH on flags: the UIDs among `uids` (ascending) whose flags include
    * every flag of `has` and none of `lacks`, ascending; null when the backend cannot answer for

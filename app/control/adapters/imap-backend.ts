@@ -24,6 +24,7 @@ import type {
   MessageRow,
   SpecialUse,
   StoreFlagsResult,
+  TextSearchBudget,
   TextSearchField,
 } from '../../imap/backend.ts';
 import {
@@ -339,6 +340,7 @@ class StoreImapAccount implements ImapAccount {
         head: (want.header ?? false) && !summary,
         summary,
         raw: want.raw ?? false,
+        lazy: true,
         emailId: want.emailId ?? false,
       });
       return rows.map((r) => {
@@ -357,7 +359,10 @@ class StoreImapAccount implements ImapAccount {
           out.parts = r.parts!;
         }
         if (want.headers) out.headers = r.headers!;
-        if (want.raw) out.raw = r.raw!;
+        if (r.lazyRaw) {
+          out.rawSource = r.lazyRaw;
+          out.header = r.lazyRaw.head;
+        } else if (want.raw) out.raw = r.raw!;
         if (want.emailId) out.emailId = r.emailId!;
         if (want.header) out.header = r.head!;
         return out;
@@ -365,7 +370,13 @@ class StoreImapAccount implements ImapAccount {
     });
   }
 
-  searchText(id: MailboxId, field: TextSearchField, needle: string, within?: ArrayLike<number>): number[] {
+  searchText(
+    id: MailboxId,
+    field: TextSearchField,
+    needle: string,
+    within?: ArrayLike<number>,
+    budget?: TextSearchBudget,
+  ): number[] {
     return guard(() => {
       // the IMAP server searches in slices of a few hundred UIDs: only their range is checked
       let range: [number, number] | undefined;
@@ -380,12 +391,15 @@ class StoreImapAccount implements ImapAccount {
         }
         range = [lo, hi];
       }
-      const hits = this.#store.messages.searchText(
+      const found = this.#store.messages.searchTextWithin(
         this.#box(id).id,
         needle,
         field === 'body' ? 'body' : 'text',
-        range,
+        range ?? [0, 0xffffffff],
+        budget?.ms,
       );
+      const hits = found.uids;
+      if (budget && range && found.through < range[1]) budget.through = found.through;
       if (!within) return hits;
       const allowed = new Set(toArray(within));
       return hits.filter((u) => allowed.has(u));

@@ -66,14 +66,7 @@ export function sectionBytes(
     if (spec.text === 'HEADER.FIELDS.NOT') return filterHeader(hdr, fieldMatcher(spec), true);
     return raw.subarray(rootBodyStart(raw, parts)); // TEXT
   }
-  const ps = parts ?? [];
-  const id = spec.path.join('.');
-  let p = findPart(ps, id);
-  if (!p) {
-    // BODY[1] of a non-multipart message is its body (RFC 3501 §6.4.5).
-    const root = findPart(ps, '');
-    if (id === '1' && root && !root.contentType.startsWith('multipart/')) p = { ...root, section: '1' };
-  }
+  const p = numberedPart(spec, parts);
   if (!p) return EMPTY;
   if (spec.text === '') return raw.subarray(p.bodyStart, p.bodyEnd);
   if (spec.text === 'MIME') return raw.subarray(p.headerStart, p.bodyStart);
@@ -86,6 +79,49 @@ export function sectionBytes(
   if (spec.text === 'HEADER.FIELDS') return filterHeader(hdr, fieldMatcher(spec), false);
   if (spec.text === 'HEADER.FIELDS.NOT') return filterHeader(hdr, fieldMatcher(spec), true);
   return raw.subarray(hEnd, p.bodyEnd);
+}
+
+/** The part a numbered section names (undefined when there is none). */
+function numberedPart(
+  spec: SectionSpec,
+  parts: MessagePartOffsets[] | undefined,
+): MessagePartOffsets | undefined {
+  const ps = parts ?? [];
+  const id = spec.path.join('.');
+  const p = findPart(ps, id);
+  if (p) return p;
+  // BODY[1] of a non-multipart message is its body (RFC 3501 §6.4.5).
+  const root = findPart(ps, '');
+  if (id === '1' && root && !root.contentType.startsWith('multipart/')) return { ...root, section: '1' };
+  return undefined;
+}
+
+/**
+ * The bytes sectionBytes gives for a section that is not header-only, as a range [start, end) of
+ * the raw message, known without reading it (a message read a piece at a time: FETCH of a 20 MB
+ * message); null when finding it needs the bytes (HEADER / TEXT of an encapsulated message).
+ * `headLength` is the length of the message's header block.
+ */
+export function sectionRange(
+  spec: SectionSpec,
+  size: number,
+  parts: MessagePartOffsets[] | undefined,
+  headLength: number,
+): [number, number] | null {
+  if (spec.path.length === 0) {
+    if (spec.text === '') return [0, size];
+    if (spec.text === 'TEXT') {
+      const root = parts ? findPart(parts, '') : undefined;
+      return [root && root.bodyStart > 0 ? root.bodyStart : headLength, size];
+    }
+    return null;
+  }
+  const p = numberedPart(spec, parts);
+  if (!p) return [0, 0];
+  if (spec.text === '') return [p.bodyStart, p.bodyEnd];
+  if (spec.text === 'MIME') return [p.headerStart, p.bodyStart];
+  if (p.contentType !== 'message/rfc822' && p.contentType !== 'message/global') return [0, 0];
+  return null;
 }
 
 /** The header block of the whole message: `headerOnly` when the row carries it, else cut from `raw`. */

@@ -3,7 +3,7 @@
  * (`searchText`); other keys are checked on rows read in batches — and no rows are read at all when
  * the program only needs UIDs, sequence numbers and text.
  */
-import type { FetchWant, ImapAccount, MessageRow } from '../backend.ts';
+import type { FetchWant, ImapAccount, MessageRow, TextSearchBudget } from '../backend.ts';
 import type { SearchKey } from './parse.ts';
 import { clampRanges, resolveSequenceSet } from '../sequence.ts';
 import { dayOf } from '../dates.ts';
@@ -325,9 +325,18 @@ function* searchSteps(
   collectText(prog, texts);
   for (const t of texts) {
     const hits = new Set<number>();
-    for (let i = 0; i < candidates.length; i += BATCH) {
+    for (let i = 0; i < candidates.length;) {
       const slice = candidates.slice(i, i + BATCH);
-      for (const u of sel.account.searchText(sel.id, t.field, t.value, slice)) hits.add(u);
+      const budget: TextSearchBudget = { ms: SLICE_MS };
+      for (const u of sel.account.searchText(sel.id, t.field, t.value, slice, budget)) hits.add(u);
+      // the backend stopped after the message that used the budget up (big messages one by one)
+      let done = slice.length;
+      if (budget.through !== undefined) {
+        done = 0;
+        while (done < slice.length && slice[done]! <= budget.through) done++;
+        done = Math.max(done, 1);
+      }
+      i += done;
       yield;
     }
     env.textSets.set(t, hits);

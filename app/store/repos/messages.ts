@@ -191,7 +191,22 @@ export class MessagesRepo {
     scope: TextScope = 'text',
     uidRange: readonly [number, number] = [0, 0xffffffff],
   ): number[] {
-    return this.#fullText.searchText(mailboxId, needle, scope, uidRange);
+    return this.#fullText.searchText(mailboxId, needle, scope, uidRange).uids;
+  }
+
+  /**
+   * searchText that may stop once it has worked `budgetMs` (after the message that used it up):
+   * `through` is the last UID it checked (uidRange's end when it did not stop); `uids` are the
+   * matches up to it.
+   */
+  searchTextWithin(
+    mailboxId: number,
+    needle: string,
+    scope: TextScope,
+    uidRange: readonly [number, number],
+    budgetMs = Infinity,
+  ): { uids: number[]; through: number } {
+    return this.#fullText.searchText(mailboxId, needle, scope, uidRange, budgetMs);
   }
 
   indexBatch(limit = 200, budgetMs = Infinity): number {

@@ -153,6 +153,40 @@ describe('big bodies in chunks', () => {
       assert.equal(count(s, 'SELECT count(*) FROM body_chunks'), before, 'the damaged body is gone');
     }));
 
+  it('a chunked body is read a range at a time, only the chunks the range covers', () =>
+    random.report(async () => {
+      const raw = bigRaw('ranges', 3 * CHUNKED_FROM);
+      const m = await s.messages.prepack({ raw, analysis: fakeAnalysis(raw) });
+      const [res] = await s.messages.staged([m], (msgs) => s.messages.insertBatch(box, msgs, 'sync'));
+      const [row] = s.messages.fetchRows(box, [res!.uid], { raw: true, lazy: true });
+      assert.equal(row!.raw, undefined, 'not read');
+      const src = row!.lazyRaw!;
+      const read = async (a: number, b: number): Promise<Buffer> => {
+        const pieces: Buffer[] = [];
+        for await (const p of src.read(a, b)) pieces.push(p);
+        return Buffer.concat(pieces);
+      };
+      assert.ok((await src.whole()).equals(raw));
+      const head = raw.indexOf('\r\n\r\n') + 4;
+      for (const [a, b] of [
+        [0, 10],
+        [head - 3, head + 5],
+        [head + CHUNK_SIZE - 2, head + CHUNK_SIZE + 2],
+        [raw.length - 100, raw.length + 100],
+        [raw.length, raw.length + 1],
+      ] as const)
+        assert.ok((await read(a, b)).equals(raw.subarray(a, b)), `[${a}, ${b})`);
+      // a range past the first chunks never reads them: damaged ones do not matter to it
+      rawDb(s)
+        .prepare(
+          'DELETE FROM body_chunks WHERE seq < 2 AND body_id = (SELECT chunks FROM message_raw WHERE blob_id = ?)',
+        )
+        .run(row!.blobId);
+      const a = head + 2 * CHUNK_SIZE + 7;
+      assert.ok((await read(a, a + CHUNK_SIZE)).equals(raw.subarray(a, a + CHUNK_SIZE)));
+      await assert.rejects(read(0, raw.length), /chunk 0 of message body \d+ is missing/);
+    }));
+
   function newStoreWithoutCompression(): Promise<Store> {
     return newStore(join(t.dir, 'plain'), { compressBodies: false });
   }

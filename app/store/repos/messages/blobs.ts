@@ -11,8 +11,10 @@ import { NotFoundError } from '../../../shared/errors.ts';
 import type { StoreDb } from '../../sql.ts';
 import { newObjectId } from '../../object-ids.ts';
 import {
+  CHUNK_SIZE,
   CHUNKED_FROM,
   headerEnd,
+  joinChunks,
   packBody,
   packBodyAsync,
   packSlicesAsync,
@@ -121,6 +123,22 @@ export class MessageBlobs {
       .get(blobId);
     if (!r) throw new NotFoundError(`message blob ${blobId}`);
     return this.#chunks.join(r.head, r);
+  }
+
+  /**
+   * At least the first `n` bytes of a blob (all of it when shorter; a body stored inline is read
+   * whole), reading only the chunks they need: the full-text document of a 20 MB message.
+   */
+  rawPrefix(blobId: number, n: number): Buffer {
+    const r = this.#s
+      .prepare<{ compression: number; head: Buffer; body: Buffer; chunks: number | null }>(
+        'SELECT mr.compression, h.head, mr.body, mr.chunks FROM message_raw mr JOIN message_heads h ON h.blob_id = mr.blob_id WHERE mr.blob_id = ?',
+      )
+      .get(blobId);
+    if (!r) throw new NotFoundError(`message blob ${blobId}`);
+    if (r.chunks === null) return this.#chunks.join(r.head, r);
+    const want = Math.ceil(Math.max(0, n - r.head.length) / CHUNK_SIZE);
+    return joinChunks(r.head, this.#chunks.readFirst(r.chunks, want));
   }
 
   /**

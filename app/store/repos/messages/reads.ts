@@ -28,6 +28,8 @@ export interface FetchWant {
   head?: boolean;
   summary?: boolean;
   raw?: boolean;
+  /** With `raw`: a body stored in chunks comes as `lazyRaw`, to be read a chunk at a time. */
+  lazy?: boolean;
   /** The message's EMAILID. */
   emailId?: boolean;
 }
@@ -85,7 +87,8 @@ export class MessageReads {
    * `head` = the raw header block (without reading the body), `summary` = only the summary
    * fields' lines of it (enough for HEADER.FIELDS of those fields), `raw` = the whole raw message
    * (read in the same query as the metadata: one statement per batch, not one per message),
-   * `emailId` = the message's EMAILID.
+   * `emailId` = the message's EMAILID. With `lazy`, a body stored in chunks is not read: the row
+   * carries `lazyRaw` instead of `raw` (FETCH of a 20 MB message reads it a chunk at a time).
    */
   fetchRows(mailboxId: number, uids: readonly number[], want: FetchWant): FetchedRow[] {
     if (uids.length === 0) return [];
@@ -173,11 +176,18 @@ export class MessageReads {
       if (want.raw) {
         const headLength = r[at + 1] as number;
         const chunks = r[at + 3] as number | null;
+        o.headLength = headLength;
+        if (chunks !== null && want.lazy) {
+          const head = (r[at] as Buffer).subarray(0, headLength);
+          o.lazyRaw = this.#chunks.lazy(chunks, head, o.size);
+          if (want.head || want.summary) o.head = head;
+          out[i] = o;
+          continue;
+        }
         o.raw =
           chunks === null
             ? splitRaw(r[at] as Buffer, headLength, r[at + 2] as number)
             : joinChunks((r[at] as Buffer).subarray(0, headLength), this.#chunks.read(chunks));
-        o.headLength = headLength;
         if (want.head || want.summary) o.head = o.raw.subarray(0, headLength);
       } else if (block) {
         const len = Number(lengths![i]);

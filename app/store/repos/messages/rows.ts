@@ -8,7 +8,7 @@ import { UserError } from '../../../shared/errors.ts';
 import { flagsToList } from '../../flags.ts';
 import type { StoreDb } from '../../sql.ts';
 import type { RemoteRef } from '../pending-changes.ts';
-import type { StoredBody } from './body-chunks.ts';
+import type { ChunkedRaw, StoredBody } from './body-chunks.ts';
 
 export interface NewMessage {
   /** Exactly the bytes served (CRLF line endings). */
@@ -69,6 +69,8 @@ export interface FetchedRow extends MessageMeta {
   head?: Buffer;
   /** The whole raw message (head || decoded body), when asked for with `raw`. */
   raw?: Buffer;
+  /** Instead of `raw` (with FetchWant.lazy), a message whose body is in chunks. */
+  lazyRaw?: ChunkedRaw;
   /** Byte length of the header block within `raw` (= parts[''].bodyStart). */
   headLength?: number;
   /** EMAILID (RFC 8474), when asked for with `emailId`: random, shared by copies and moves. */
