@@ -78,7 +78,7 @@ export async function repairMailbox(
     const damaged: typeof locals = [];
     let slice = performance.now();
     for (const m of locals) {
-      if (!store.messages.intact(m.blobId)) damaged.push(m);
+      if (!(await store.messages.intact(m.blobId))) damaged.push(m);
       // Reading every body is long for a big folder: the servers get a turn every 20 ms.
       if (performance.now() - slice > 20) {
         await new Promise((r) => setImmediate(r));
@@ -109,7 +109,7 @@ export async function repairMailbox(
         out.unrepaired++;
         continue;
       }
-      if (store.messages.intact(d.blobId) || store.messages.restoreRaw(d.blobId, p.msg)) {
+      if ((await store.messages.intact(d.blobId)) || (await store.messages.restoreRaw(d.blobId, p.msg))) {
         out.repaired++;
         continue;
       }
@@ -120,14 +120,17 @@ export async function repairMailbox(
         out.unrepaired++;
         continue;
       }
-      store.transaction(() => {
-        store.messages.remove(d.mailboxId, [d.uid], 'sync');
-        store.messages.insert(
-          d.mailboxId,
-          { ...p.msg, flags: local.flags, internalDate: local.internalDate },
-          'sync',
-        );
-      });
+      // a big body is written ahead in chunks (staged): the transaction only links it
+      await store.messages.staged([p.msg], ([msg]) =>
+        store.transaction(() => {
+          store.messages.remove(d.mailboxId, [d.uid], 'sync');
+          store.messages.insert(
+            d.mailboxId,
+            { ...msg!, flags: local.flags, internalDate: local.internalDate },
+            'sync',
+          );
+        }),
+      );
       out.repaired++;
     }
     ctx.logger.info({ mailbox: path, ...out }, 'folder repaired');

@@ -163,11 +163,11 @@ export class MessagesRepo {
     return this.#blobs.headers(blobId);
   }
 
-  intact(blobId: number): boolean {
+  intact(blobId: number): Promise<boolean> {
     return this.#blobs.intact(blobId);
   }
 
-  restoreRaw(blobId: number, m: NewMessage): boolean {
+  restoreRaw(blobId: number, m: NewMessage): Promise<boolean> {
     return this.#blobs.restoreRaw(blobId, m);
   }
 

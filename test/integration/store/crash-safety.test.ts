@@ -191,7 +191,7 @@ describe('crash safety of big messages (bodies written ahead in chunks)', () => 
           assert.ok(!present.has(k), `message ${k} stored twice`);
           present.set(k, m.blobId);
           // whole, byte for byte: the SHA-256 recorded at insert matches what is served
-          assert.ok(st.messages.intact(m.blobId), `message ${k} is damaged`);
+          assert.ok(await st.messages.intact(m.blobId), `message ${k} is damaged`);
         }
         for (const k of acked) assert.ok(present.has(k), `acknowledged message ${k} lost`);
         for (const k of present.keys())

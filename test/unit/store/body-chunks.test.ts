@@ -80,7 +80,7 @@ describe('big bodies in chunks', () => {
       const [row] = s.messages.fetchRows(box, [res!.uid], { raw: true, head: true });
       assert.ok(row!.raw!.equals(raw));
       assert.equal(row!.head!.toString(), raw.subarray(0, raw.indexOf('\r\n\r\n') + 4).toString());
-      assert.ok(s.messages.intact(row!.blobId));
+      assert.ok(await s.messages.intact(row!.blobId));
 
       const copyUid = s.messages.copy(box, [res!.uid], other, 'local')[0]![1];
       s.messages.remove(box, [res!.uid], 'local');
@@ -142,15 +142,44 @@ describe('big bodies in chunks', () => {
           "UPDATE body_chunks SET data = x'00' WHERE seq = 3 AND body_id = (SELECT chunks FROM message_raw WHERE blob_id = ?)",
         )
         .run(blob);
-      assert.equal(s.messages.intact(blob), false);
+      assert.equal(await s.messages.intact(blob), false);
       assert.equal(
-        s.messages.restoreRaw(blob, await s.messages.prepack({ raw, analysis: fakeAnalysis(raw) })),
+        await s.messages.restoreRaw(blob, await s.messages.prepack({ raw, analysis: fakeAnalysis(raw) })),
         true,
       );
-      assert.ok(s.messages.intact(blob));
+      assert.ok(await s.messages.intact(blob));
       assert.ok(rawOf(s, box, res!.uid).equals(raw));
       sweep(s);
       assert.equal(count(s, 'SELECT count(*) FROM body_chunks'), before, 'the damaged body is gone');
+    }));
+
+  it('restoreRaw of a message not prepacked (repair) writes its body in chunks, never as one row', () =>
+    random.report(async () => {
+      const raw = bigRaw('restore-unpacked', 2 * CHUNKED_FROM);
+      const m = await s.messages.prepack({ raw, analysis: fakeAnalysis(raw) });
+      const [res] = await s.messages.staged([m], (msgs) => s.messages.insertBatch(box, msgs, 'sync'));
+      const blob = s.messages.get(box, res!.uid)!.blobId;
+      rawDb(s)
+        .prepare(
+          "UPDATE body_chunks SET data = x'00' WHERE seq = 1 AND body_id = (SELECT chunks FROM message_raw WHERE blob_id = ?)",
+        )
+        .run(blob);
+      assert.equal(await s.messages.intact(blob), false);
+      assert.equal(await s.messages.restoreRaw(blob, { raw, analysis: fakeAnalysis(raw) }), true);
+      assert.notEqual(count(s, `SELECT chunks FROM message_raw WHERE blob_id = ${blob}`), 0, 'in chunks');
+      assert.equal(count(s, `SELECT length(body) FROM message_raw WHERE blob_id = ${blob}`), 0);
+      assert.ok(await s.messages.intact(blob));
+      assert.ok(rawOf(s, box, res!.uid).equals(raw));
+    }));
+
+  it('a big message inserted without prepack is still stored in chunks', () =>
+    random.report(async () => {
+      const raw = bigRaw('unprepacked', 2 * CHUNKED_FROM);
+      const res = s.messages.insert(box, { raw, analysis: fakeAnalysis(raw) }, 'sync');
+      const blob = s.messages.get(box, res.uid)!.blobId;
+      assert.notEqual(count(s, `SELECT chunks FROM message_raw WHERE blob_id = ${blob}`), 0, 'in chunks');
+      assert.ok(rawOf(s, box, res.uid).equals(raw));
+      assert.ok(await s.messages.intact(blob));
     }));
 
   it('a chunked body is read a range at a time, only the chunks the range covers', () =>
