@@ -53,6 +53,8 @@ export class SentRecorder {
   readonly #log: Logger;
   readonly #graceMs: number;
   readonly #pending = new Map<string, Pending>();
+  /** Copies being filed (packed and written): flush() waits for them. */
+  readonly #filing = new Set<Promise<void>>();
 
   constructor(opts: SentRecorderOptions) {
     this.#store = opts.store;
@@ -64,38 +66,56 @@ export class SentRecorder {
   schedule(accountId: number, messageId: string, raw: Buffer): void {
     const key = `${accountId} ${messageId}`;
     if (this.#pending.has(key)) return;
-    const timer = setTimeout(() => this.#file(key), this.#graceMs);
+    const timer = setTimeout(() => void this.#file(key), this.#graceMs);
     timer.unref?.();
     this.#pending.set(key, { accountId, messageId, raw, timer });
   }
 
-  /** Number of copies waiting for their grace period. */
+  /** Number of copies waiting for their grace period or being filed. */
   get pending(): number {
-    return this.#pending.size;
+    return this.#pending.size + this.#filing.size;
   }
 
   /** Files everything pending now (shutdown): nothing scheduled is lost. */
-  flush(): void {
-    for (const key of [...this.#pending.keys()]) this.#file(key);
+  async flush(): Promise<void> {
+    for (const key of [...this.#pending.keys()]) void this.#file(key);
+    await Promise.all([...this.#filing]);
   }
 
-  #file(key: string): void {
+  #file(key: string): Promise<void> {
     const p = this.#pending.get(key);
-    if (!p) return;
+    if (!p) return Promise.resolve();
     clearTimeout(p.timer);
     this.#pending.delete(key);
+    const filing = this.#fileCopy(p).finally(() => this.#filing.delete(filing));
+    this.#filing.add(filing);
+    return filing;
+  }
+
+  /**
+   * Files the copy unless the client filed its own: a big one is packed on the thread pool and
+   * written ahead in chunks (prepack + staged, as an APPEND), not deflated whole in one turn.
+   */
+  async #fileCopy(p: Pending): Promise<void> {
     try {
       const sent = sentMailbox(this.#store, p.accountId);
       if (this.#store.messages.hasMessageId(sent.id, p.messageId)) {
         this.#log.debug({ mailbox: sent.id }, 'client filed its own Sent copy');
         return;
       }
-      this.#store.messages.insert(sent.id, {
+      const msg = await this.#store.messages.prepack({
         raw: p.raw,
         analysis: analyzeMessage(p.raw),
         flags: ['\\Seen'],
       });
-      this.#log.info({ mailbox: sent.id }, 'Sent copy filed');
+      const filed = await this.#store.messages.staged([msg], ([m]) => {
+        // the client's own copy may have come while the body was written
+        if (this.#store.messages.hasMessageId(sent.id, p.messageId)) return false;
+        this.#store.messages.insert(sent.id, m!);
+        return true;
+      });
+      if (filed) this.#log.info({ mailbox: sent.id }, 'Sent copy filed');
+      else this.#log.debug({ mailbox: sent.id }, 'client filed its own Sent copy');
     } catch (err) {
       this.#log.error({ err }, 'could not file the Sent copy');
     }

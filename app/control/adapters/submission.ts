@@ -93,7 +93,7 @@ export function createOutgoingMail(o: OutgoingMailOptions): OutgoingMail {
     },
     async stop() {
       await worker.stop();
-      sentRecorder.flush();
+      await sentRecorder.flush();
     },
   };
 }

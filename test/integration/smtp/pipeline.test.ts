@@ -458,7 +458,7 @@ describe('outgoing pipeline: per-recipient encryption, Bcc copies, relay', () =>
       text: 'x',
       messageId: '<m-flush@example.org>',
     });
-    sent.flush();
+    await sent.flush();
     assert.ok(store.messages.hasMessageId(box.id, '<m-flush@example.org>'));
   });
 
