@@ -179,7 +179,7 @@ export async function exportMail(o: ExportOptions): Promise<ExportResult> {
             );
           let raw: Buffer;
           try {
-            raw = store.messages.raw(m.blobId);
+            raw = await store.messages.rawAsync(m.blobId);
           } catch (err) {
             if (err instanceof NotFoundError) continue; // expunged meanwhile
             throw err;

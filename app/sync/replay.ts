@@ -246,7 +246,8 @@ function mapTo(
   uidvalidity: number,
   uid: number,
 ): void {
-  const hash = createHash('sha256').update(ctx.store.messages.raw(local.blobId)).digest();
+  // the SHA-256 of the served bytes, recorded at insert (not the 20 MB of a big message read again)
+  const hash = ctx.store.messages.sha256(local.blobId);
   ctx.store.messages.setRemote(local.id, ctx.accountId, {
     remoteMailbox,
     uidvalidity,
@@ -296,7 +297,7 @@ async function applyAppend(ctx: ReplayContext, client: ImapFlow, row: PendingRow
 
   let upload: Buffer;
   try {
-    upload = await ctx.encryptForUpload(store.messages.raw(local.blobId), {
+    upload = await ctx.encryptForUpload(await store.messages.rawAsync(local.blobId), {
       accountId,
       email: ctx.email,
       remoteMailbox: remote,

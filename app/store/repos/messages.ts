@@ -155,6 +155,16 @@ export class MessagesRepo {
     return this.#blobs.raw(blobId);
   }
 
+  /** raw() read a chunk per turn of the event loop when the body is big. */
+  rawAsync(blobId: number): Promise<Buffer> {
+    return this.#blobs.rawAsync(blobId);
+  }
+
+  /** The SHA-256 of the served bytes, recorded at insert. */
+  sha256(blobId: number): Buffer {
+    return this.#blobs.sha256(blobId);
+  }
+
   header(blobId: number): Buffer {
     return this.#blobs.header(blobId);
   }

@@ -133,6 +133,30 @@ export class MessageBlobs {
   }
 
   /**
+   * raw() for a caller that can wait: a body in chunks is read a chunk per turn of the event loop
+   * (an upload or an export of a 20 MB message).
+   */
+  async rawAsync(blobId: number): Promise<Buffer> {
+    const r = this.#s
+      .prepare<{ head: Buffer; chunks: number | null; size: number }>(
+        'SELECT h.head, mr.chunks, b.size FROM message_raw mr JOIN message_heads h ON h.blob_id = mr.blob_id JOIN message_blobs b ON b.id = mr.blob_id WHERE mr.blob_id = ?',
+      )
+      .get(blobId);
+    if (!r) throw new NotFoundError(`message blob ${blobId}`);
+    if (r.chunks === null) return this.raw(blobId);
+    return this.#chunks.lazy(r.chunks, r.head, r.size).whole();
+  }
+
+  /** The SHA-256 of a blob's bytes, as recorded at insert. */
+  sha256(blobId: number): Buffer {
+    const r = this.#s
+      .prepare<{ sha256: Buffer }>('SELECT sha256 FROM message_blobs WHERE id = ?')
+      .get(blobId);
+    if (!r) throw new NotFoundError(`message blob ${blobId}`);
+    return r.sha256;
+  }
+
+  /**
    * At least the first `n` bytes of a blob (all of it when shorter; a body stored inline is read
    * whole), reading only the chunks they need: the full-text document of a 20 MB message.
    */
@@ -166,7 +190,7 @@ export class MessageBlobs {
       .get(blobId);
     if (!r) return false;
     const h = createHash('sha256');
-    let n = 0;
+    let n: number;
     if (r.chunks === null) {
       let raw: Buffer;
       try {
