@@ -5,10 +5,10 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { ImapTestClient, PASS, USER, message, startTestServer } from '../../helpers/imap-transcript.ts';
 import type { TestServer } from '../../helpers/imap-transcript.ts';
 import type { Logger } from '../../../app/shared/logger.ts';
+import { assertLoop, loopDelay } from '../../helpers/event-loop.ts';
 
 interface LogEntry {
   level: string;
@@ -32,32 +32,10 @@ function captureLogger(out: LogEntry[]): Logger {
   return l;
 }
 
-const LOOP_BOUND_MS = 200;
-
-/** Runs `work` and returns the event loop's longest delay meanwhile, in ms. */
-async function loopDelay(work: () => Promise<void>): Promise<number> {
-  const h = monitorEventLoopDelay({ resolution: 10 });
-  h.enable();
-  try {
-    await work();
-    await new Promise((r) => setTimeout(r, 30));
-  } finally {
-    h.disable();
-  }
-  return h.max / 1e6;
-}
-
 /** Sends a line and returns the first line of the answer. */
 async function first(c: ImapTestClient, line: string): Promise<string> {
   c.write(line + '\r\n');
   return c.readLine();
-}
-
-function assertLoop(ms: number, what: string): void {
-  assert.ok(
-    ms <= LOOP_BOUND_MS,
-    `${what}: event loop blocked ${ms.toFixed(0)} ms (bound ${LOOP_BOUND_MS} ms)`,
-  );
 }
 
 describe('hostile requests (issue 14)', () => {
