@@ -194,7 +194,7 @@ describe('outbox: send a refused message without encryption', () => {
     const v = gpg.verifySigned(got[0]!);
     assert.ok(v.ok, v.stderr);
     // the client's own send failed, so it filed no Sent copy: the bridge files one
-    outgoing.sentRecorder.flush();
+    await outgoing.sentRecorder.flush();
     const sent = sentMailbox(store, accountId);
     assert.ok(store.messages.hasMessageId(sent.id, '<plain-1@example.test>'), 'Sent copy filed');
   });

@@ -1,11 +1,11 @@
 /**
- * Sent copies filed by the bridge (app/sync/outbox/sent-recorder.ts): a big copy is written as an
+ * Sent copies filed by the bridge (app/outgoing/sent-recorder.ts): a big copy is written as an
  * APPEND's is (packed on the thread pool, its body in chunks written ahead), not deflated whole
  * and stored as one row in one turn of the event loop (issue 14).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { SentRecorder, sentMailbox } from '../../../app/sync/outbox/sent-recorder.ts';
+import { SentRecorder, sentMailbox } from '../../../app/outgoing/sent-recorder.ts';
 import { silentLogger } from '../../../app/shared/logger.ts';
 import type { Store } from '../../../app/store/store.ts';
 import { rawDb } from '../../helpers/store-db.ts';
