@@ -18,7 +18,7 @@
 import type { MimePart } from './types.ts';
 import { parseHeaderBlock } from './header-block.ts';
 import { asBuffer } from './tree.ts';
-import { decodeTransfer } from './transfer-encoding.ts';
+import { decodeBase64Sliced, decodeTransfer } from './transfer-encoding.ts';
 
 export type SectionText = '' | 'HEADER' | 'TEXT' | 'MIME' | 'HEADER.FIELDS' | 'HEADER.FIELDS.NOT';
 
@@ -183,16 +183,47 @@ export type BinaryResult = { ok: true; data: Buffer } | { ok: false; reason: 'no
 const KNOWN_CTE = new Set(['7bit', '8bit', 'binary', 'base64', 'quoted-printable']);
 
 /** Decoded content for BINARY[part] (RFC 3516); part '' is the whole message with its leaves decoded. */
-export function resolveBinary(raw: Uint8Array, parts: MimePart[], part: string): BinaryResult {
+export function resolveBinary(
+  raw: Uint8Array,
+  parts: MimePart[],
+  part: string,
+  decoded?: ReadonlyMap<string, Buffer>,
+): BinaryResult {
   const buf = asBuffer(raw);
-  if (part === '') return { ok: true, data: binaryDecodeRange(buf, parts, '', 0, buf.length) };
+  const decode = (p: MimePart): Buffer =>
+    decoded?.get(p.section) ?? decodeTransfer(buf.subarray(p.bodyStart, p.bodyEnd), p.encoding);
+  if (part === '') return { ok: true, data: binaryDecodeRange(buf, parts, '', 0, buf.length, decode) };
   const p = findPart(parts, part);
   if (!p) return { ok: false, reason: 'no-part' };
   if (!KNOWN_CTE.has(p.encoding)) return { ok: false, reason: 'unknown-cte' };
-  const body = buf.subarray(p.bodyStart, p.bodyEnd);
   if (isComposite(p))
-    return { ok: true, data: binaryDecodeRange(buf, parts, p.section + '.', p.bodyStart, p.bodyEnd) };
-  return { ok: true, data: decodeTransfer(body, p.encoding) };
+    return {
+      ok: true,
+      data: binaryDecodeRange(buf, parts, p.section + '.', p.bodyStart, p.bodyEnd, decode),
+    };
+  return { ok: true, data: decode(p) };
+}
+
+/**
+ * The base64 leaves of BINARY[part] bigger than `from` bytes, decoded a piece at a time with
+ * `yieldLoop` between pieces, for resolveBinary's `decoded` (BINARY of a 20 MB message).
+ */
+export async function decodeBigLeaves(
+  raw: Uint8Array,
+  parts: MimePart[],
+  part: string,
+  from: number,
+  yieldLoop: () => Promise<unknown>,
+): Promise<Map<string, Buffer>> {
+  const buf = asBuffer(raw);
+  const out = new Map<string, Buffer>();
+  for (const p of parts) {
+    if (p.section === '' || isComposite(p) || p.encoding !== 'base64' || p.bodyEnd - p.bodyStart < from)
+      continue;
+    if (part !== '' && p.section !== part && !p.section.startsWith(part + '.')) continue;
+    out.set(p.section, await decodeBase64Sliced(buf.subarray(p.bodyStart, p.bodyEnd), yieldLoop));
+  }
+  return out;
 }
 
 function isComposite(p: MimePart): boolean {
@@ -209,6 +240,7 @@ function binaryDecodeRange(
   prefix: string,
   start: number,
   end: number,
+  decode: (leaf: MimePart) => Buffer,
 ): Buffer {
   const leaves = parts
     .filter(
@@ -231,7 +263,7 @@ function binaryDecodeRange(
     // like Dovecot: the old field goes, the new one ends the header
     chunks.push(buf.subarray(pos, f.start), buf.subarray(f.end, block.headerEnd), BINARY_FIELD);
     chunks.push(buf.subarray(block.headerEnd, leaf.bodyStart));
-    chunks.push(decodeTransfer(buf.subarray(leaf.bodyStart, leaf.bodyEnd), leaf.encoding));
+    chunks.push(decode(leaf));
     pos = leaf.bodyEnd;
   }
   chunks.push(buf.subarray(pos, end));

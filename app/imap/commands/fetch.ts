@@ -21,7 +21,8 @@ import {
   sectionRange,
 } from '../fetch/section.ts';
 import type { FieldMatcher } from '../fetch/section.ts';
-import { resolveBinary } from '../../mime/sections.ts';
+import { decodeBigLeaves, resolveBinary } from '../../mime/sections.ts';
+import { setImmediate as yieldLoop } from 'node:timers/promises';
 import { ImapBadError, ImapNoError } from '../errors.ts';
 import { flagList, internalDate, stringValue } from '../format.ts';
 import { messagePreview } from '../../mime/preview.ts';
@@ -31,6 +32,8 @@ import type { Session } from '../session.ts';
 /** Rows per backend call: metadata/headers are small; whole messages can be big (bounded memory). */
 const BATCH_META = 1024;
 const BATCH_RAW = 64;
+/** Base64 parts of a big message from this size on are decoded a piece at a time for BINARY. */
+const BIG_LEAF = 1 << 20;
 /** RFC 8970 §3.3: a preview is at most 256 characters. */
 const PREVIEW_CHARS = 256;
 
@@ -52,7 +55,11 @@ function sectionName(it: SectionItem): string {
  * The bytes of every section item of a row except direct HEADER.FIELDS, resolved before anything
  * of the row is written: a failure here becomes a tagged NO, never a cut FETCH response.
  */
-function rowData(plans: Plan[], row: MessageRow): Map<SectionItem, Buffer> | null {
+function rowData(
+  plans: Plan[],
+  row: MessageRow,
+  decoded?: ReadonlyMap<string, Buffer>,
+): Map<SectionItem, Buffer> | null {
   let out: Map<SectionItem, Buffer> | null = null;
   for (const p of plans) {
     if (p.kind !== 'section' || p.fields !== null) continue;
@@ -60,7 +67,12 @@ function rowData(plans: Plan[], row: MessageRow): Map<SectionItem, Buffer> | nul
     let data: Buffer;
     if (it.resp === 'BINARY' || it.resp === 'BINARY.SIZE') {
       // RFC 3516: decoded content; composite parts come back with every encoded leaf decoded.
-      const res = resolveBinary(row.raw ?? Buffer.alloc(0), row.parts ?? [], it.section.path.join('.'));
+      const res = resolveBinary(
+        row.raw ?? Buffer.alloc(0),
+        row.parts ?? [],
+        it.section.path.join('.'),
+        decoded,
+      );
       if (!res.ok && res.reason === 'unknown-cte') {
         throw new ImapNoError('UNKNOWN-CTE', 'Unknown content-transfer-encoding');
       }
@@ -178,8 +190,15 @@ function simpleItem(name: SimpleName, row: MessageRow): string {
  * and at the end; if anything fails half-way, what was formatted so far is written before the
  * error propagates, so the session sees a cut line and ends with BYE (never a stray NO).
  */
-function writeRow(w: ResponseWriter, seq: number, row: MessageRow, plans: Plan[], seenAdded: boolean): void {
-  const data = rowData(plans, row) ?? NO_DATA;
+function writeRow(
+  w: ResponseWriter,
+  seq: number,
+  row: MessageRow,
+  plans: Plan[],
+  seenAdded: boolean,
+  decoded?: ReadonlyMap<string, Buffer>,
+): void {
+  const data = rowData(plans, row, decoded) ?? NO_DATA;
   let s = '* ' + seq + ' FETCH (';
   try {
     let first = true;
@@ -370,9 +389,24 @@ export const fetch: CommandSpec = {
           await writeStreamed(w, seq, shown, plans, seen, src);
           continue;
         }
-        // a big message whose sections need it whole: read a piece at a time, then as any other
-        if (src) shown.raw = await src.whole();
-        writeRow(w, seq, shown, plans, seen);
+        // a big message whose sections need it whole: read a piece at a time (and its big base64
+        // parts decoded a piece at a time for BINARY), then as any other
+        let decoded: Map<string, Buffer> | undefined;
+        if (src) {
+          shown.raw = await src.whole();
+          for (const p of plans) {
+            if (p.kind !== 'section' || (p.it.resp !== 'BINARY' && p.it.resp !== 'BINARY.SIZE')) continue;
+            const leaves = await decodeBigLeaves(
+              shown.raw,
+              shown.parts ?? [],
+              p.it.section.path.join('.'),
+              BIG_LEAF,
+              yieldLoop,
+            );
+            for (const [k, v] of leaves) (decoded ??= new Map()).set(k, v);
+          }
+        }
+        writeRow(w, seq, shown, plans, seen, decoded);
       }
       if (w.needsDrain) await w.drain();
     }
