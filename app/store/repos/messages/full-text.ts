@@ -11,12 +11,12 @@ import type { MessageBlobs } from './blobs.ts';
 export type TextScope = 'text' | 'body' | 'headers';
 
 /**
- * Full-text search (index and exact check alike) reads the first 4 MiB of a message: its header,
+ * Full-text search (index and exact check alike) reads the first 1 MiB of a message: its header,
  * and the text of the text parts that start in them (of which mime/text-extract keeps at most
- * 1 MiB of characters). Mail puts its text first and attachments after it; a text part after 4 MiB
+ * 256 KiB of characters). Mail puts its text first and attachments after it; a text part after 1 MiB
  * of attachments is not searched.
  */
-export const FTS_BYTES = 4 * 1024 * 1024;
+export const FTS_BYTES = 1024 * 1024;
 
 export class MessageFullText {
   readonly #s: StoreDb;
