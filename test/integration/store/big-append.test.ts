@@ -48,7 +48,7 @@ describe('a 20 MB APPEND leaves the bridge responsive (issue 14)', () => {
         `(${(big.length / 1048576 / (appendMs / 1000)).toFixed(1)} MiB/s), ${r.probes} probe sessions meanwhile`,
     );
     assert.match(r.value.at(-1)!, new RegExp(`^big OK \\[APPENDUID \\d+ ${uid}\\] `));
-    const back = await b.fetchLiteral(`f UID FETCH ${uid} (BODY.PEEK[])`);
+    const back = Buffer.concat(await b.fetchLiteral(`f UID FETCH ${uid} (BODY.PEEK[])`));
     assert.equal(back.length, big.length);
     assert.ok(back.equals(big), 'the message comes back byte-exact');
     return ms;
