@@ -27,13 +27,6 @@ describe('a stored 20 MB message is fetched and searched with the bridge respons
     await b?.close();
   });
 
-  async function append(c: Awaited<ReturnType<BigBridge['login']>>, raw: Buffer, uid: number): Promise<void> {
-    c.write(`a APPEND INBOX {${raw.length}+}\r\n`);
-    c.write(raw);
-    c.write('\r\n');
-    assert.match((await c.until('a', 120_000)).at(-1)!, new RegExp(`^a OK \\[APPENDUID \\d+ ${uid}\\] `));
-  }
-
   it('full-text indexing of two 20 MB messages (attachment; quoted-printable HTML)', () =>
     random.report(async () => {
       const c = await b.login();
