@@ -52,7 +52,7 @@ const RARE = 'xylophonic';
 const TB_FIELDS =
   'From To Cc Bcc Subject Date Message-ID Priority X-Priority References Newsgroups In-Reply-To Content-Type Reply-To';
 
-function makeMessage(i: number): Buffer {
+export function makeMessage(i: number): Buffer {
   const words = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'juliet'];
   const body: string[] = [];
   const lines = 20 + (i % 40);
