@@ -80,6 +80,8 @@ async function replayAll(ctx: ReplayContext, client: ImapFlow): Promise<number> 
           ctx.emit({ type: 'replayed', kind: r.change.kind, ok: true });
         }
         done += group.length;
+        // a rename rewrote the provider names queued behind it: read them again
+        if (group[0]!.change.kind === 'mailbox-rename') break;
       } catch (err) {
         if (!isItemLevel(err)) throw err;
         const msg = err instanceof Error ? err.message : String(err);
@@ -654,6 +656,14 @@ async function applyExpunge(ctx: ReplayContext, client: ImapFlow, group: Pending
   }
 }
 
+/** The local records of a provider folder renamed by us: mappings and queued changes alike. */
+function followRename(ctx: ReplayContext, oldRemote: string, newRemote: string): void {
+  ctx.store.transaction(() => {
+    ctx.store.remoteMap.followRemoteRename(ctx.accountId, oldRemote, newRemote, ctx.delimiter);
+    ctx.store.pending.followRemoteRename(ctx.accountId, oldRemote, newRemote, ctx.delimiter);
+  });
+}
+
 async function applyRename(
   ctx: ReplayContext,
   client: ImapFlow,
@@ -670,13 +680,13 @@ async function applyRename(
   const newRemote = remoteNameOf(name, ctx.delimiter);
   try {
     await client.mailboxRename(oldRemote, newRemote);
-    ctx.store.remoteMap.followRemoteRename(accountId, oldRemote, newRemote, ctx.delimiter);
+    followRename(ctx, oldRemote, newRemote);
   } catch (err) {
     if (!isItemLevel(err)) throw err;
     // Done before a crash (old name gone, new one there)? Then only the local records are behind.
     const names = new Set((await client.list()).map((f) => f.path));
     if (!names.has(oldRemote) && names.has(newRemote)) {
-      ctx.store.remoteMap.followRemoteRename(accountId, oldRemote, newRemote, ctx.delimiter);
+      followRename(ctx, oldRemote, newRemote);
       return;
     }
     // Renamed (or deleted) at the provider too: create the new name and upload the messages again

@@ -124,6 +124,35 @@ export class PendingChangesRepo {
       .map((r: Row) => toPending(r));
   }
 
+  /**
+   * After the provider folder `oldName` (and its children) became `newName`: queued changes that
+   * recorded a provider name under the old one point at the new one (a delete queued after a
+   * rename must not hit the old name, find nothing and count as done).
+   */
+  followRemoteRename(accountId: number, oldName: string, newName: string, delimiter: string): void {
+    const moved = (n: string): string =>
+      n === oldName ? newName : n.startsWith(oldName + delimiter) ? newName + n.slice(oldName.length) : n;
+    this.#s.write(() => {
+      const update = this.#s.prepare('UPDATE pending_changes SET payload = ? WHERE id = ?');
+      for (const r of this.#s
+        .prepare<{ id: number; payload: string }>(
+          'SELECT id, payload FROM pending_changes WHERE account_id = ?',
+        )
+        .all(accountId)) {
+        const p = JSON.parse(r.payload) as PendingChange & { attempt?: PendingAttempt };
+        const before = JSON.stringify(p);
+        if (p.kind === 'mailbox-delete' && p.remoteName !== null) p.remoteName = moved(p.remoteName);
+        if ((p.kind === 'flags' || p.kind === 'expunge') && p.remote)
+          p.remote.remoteMailbox = moved(p.remote.remoteMailbox);
+        if (p.kind === 'append' && p.source) p.source.remoteMailbox = moved(p.source.remoteMailbox);
+        if (p.attempt?.kind === 'upload') p.attempt.remoteMailbox = moved(p.attempt.remoteMailbox);
+        if (p.attempt?.kind === 'copy') p.attempt.target = moved(p.attempt.target);
+        const after = JSON.stringify(p);
+        if (after !== before) update.run(after, r.id);
+      }
+    });
+  }
+
   count(accountId: number): number {
     return (
       this.#s

@@ -13,7 +13,7 @@ let engine: SyncEngine;
 before(async () => {
   p = await startProvider({ postfix: false });
   await p.addUser(alice, 'pw');
-  for (const box of ['Projects', 'Clash']) {
+  for (const box of ['Projects', 'Clash', 'Doomed', 'Kept']) {
     await p.doveadm('mailbox', 'create', '-u', alice, box);
     await p.appendRaw(alice, box, msg(1, { subject: `${box} one` }));
     await p.appendRaw(alice, box, msg(2, { subject: `${box} two` }));
@@ -49,6 +49,36 @@ test('a local rename keeps the provider messages (RENAME, no re-upload)', async 
   assert.deepEqual(await remoteSubjects(p, alice, 'Work/Projects'), ['Projects one', 'Projects two']);
   assert.deepEqual(localSubjects(store, accountId, 'Work/Projects'), ['Projects one', 'Projects two']);
   assert.equal(store.pending.count(accountId), 0);
+});
+
+test('changes queued after a local rename reach the renamed folder (delete, expunge, flags)', async () => {
+  // Queued while offline, replayed in order: the rename first, then changes that recorded the
+  // folder's provider name before the rename was replayed. A delete used to hit the old name
+  // (NONEXISTENT, taken as done) and the folder came back; an expunge left the message there.
+  const { store, accountId } = local;
+  await engine.stop();
+  const doomed = store.mailboxes.getByName(accountId, 'Doomed')!;
+  store.mailboxes.rename(doomed.id, 'Doomed-renamed');
+  store.mailboxes.delete(doomed.id);
+  const kept = store.mailboxes.getByName(accountId, 'Kept')!;
+  store.mailboxes.rename(kept.id, 'Kept-renamed');
+  const [first, second] = store.messages.uids(kept.id);
+  store.messages.storeFlags(kept.id, [first!], 'add', ['\\Deleted']);
+  store.messages.expunge(kept.id, [first!]);
+  store.messages.storeFlags(kept.id, [second!], 'add', ['\\Flagged']);
+  engine.start();
+  await engine.whenSynced(30_000);
+  const folders = await remoteFolders();
+  assert.ok(!folders.some((f) => f.startsWith('Doomed')), folders.join(','));
+  assert.ok(folders.includes('Kept-renamed') && !folders.includes('Kept'), folders.join(','));
+  assert.deepEqual(await remoteSubjects(p, alice, 'Kept-renamed'), ['Kept two']);
+  const out = await p.doveadm('fetch', '-u', alice, 'flags', 'mailbox', 'Kept-renamed', 'all');
+  assert.match(out, /\\Flagged/);
+  assert.equal(store.pending.count(accountId), 0);
+  assert.ok(
+    !store.mailboxes.getByName(accountId, 'Doomed-renamed') &&
+      !store.mailboxes.getByName(accountId, 'Doomed'),
+  );
 });
 
 test('renamed on both sides: both names exist afterwards and no message is lost', async () => {
