@@ -1,9 +1,10 @@
 // Issue 13, "must show": a seeded, randomized, two-sided sync run against real Dovecot. A mail
 // client at the bridge and another device directly at the provider act at the same time (append
 // with and without Message-ID, flag, mark \Deleted without expunging, expunge, copy, move, delete to
-// Trash), while the proxy between the bridge and Dovecot resets connections and swallows single
-// replies (OK [APPENDUID], OK [COPYUID]) and the bridge is SIGKILLed and restarted. Each actor works
-// on the messages it made (so the expected end state is known exactly). After it settles:
+// Trash, create, rename and delete folders), while the proxy between the bridge and Dovecot resets
+// connections, black-holes them and swallows single replies (OK [APPENDUID], OK [COPYUID]) and the
+// bridge is SIGKILLed and restarted. Each actor works on the messages and folders it made (so the
+// expected end state is known exactly). After it settles:
 //  (1) nothing vanished that no client expunged, (2) nothing is duplicated on either side,
 //  (3) both sides converge to the model (messages, flags, folders) within CONVERGE_MS,
 //  (4) every body is byte-exact (own uploads decrypted), (5) PRAGMA integrity_check and the store's
@@ -56,7 +57,18 @@ interface Msg {
 const model = new Map<string, Msg>(); // key: folder + NUL + subject
 const bodies = new Map<string, string>(); // subject → body text
 const key = (folder: string, subject: string) => `${folder}\u0000${subject}`;
-const counts = { ops: 0, resets: 0, swallows: 0, kills: 0, byOp: {} as Record<string, number> };
+/** Folder operations and faults in order, for the failure report. */
+const trace: string[] = [];
+/** The folders each actor made (beside FOLDERS): name → its maker. */
+const ownFolders = new Map<string, Actor>();
+const counts = {
+  ops: 0,
+  resets: 0,
+  swallows: 0,
+  blackholes: 0,
+  kills: 0,
+  byOp: {} as Record<string, number>,
+};
 
 function newMail(subject: string, withId: boolean): Buffer {
   const body = `body of ${subject}\r\nline two ${'x'.repeat(next(200))}\r\n`;
@@ -91,8 +103,51 @@ function owned(actor: Actor): Msg[] {
   return [...model.values()].filter((m) => m.owner === actor);
 }
 
+function foldersOf(actor: Actor): string[] {
+  return [...ownFolders].filter(([, a]) => a === actor).map(([f]) => f);
+}
+
+/** Every folder the test knows of now: the fixed ones and those the actors made. */
+function allFolders(): string[] {
+  return [...FOLDERS, ...[...ownFolders.keys()].sort()];
+}
+
+/** Folder operations: make one, rename one (its messages go with it), delete one (and its mail). */
+async function folderOp(c: ImapFlow, actor: Actor, n: number): Promise<void> {
+  const mine = foldersOf(actor);
+  const op = mine.length === 0 ? 'create' : pick(['create', 'rename', 'rename', 'delete'] as const);
+  counts.byOp[`${actor}:folder-${op}`] = (counts.byOp[`${actor}:folder-${op}`] ?? 0) + 1;
+  if (op === 'create') {
+    if (mine.length >= 3) return;
+    const name = `r${SEED}-${actor}-${n}`;
+    await c.mailboxCreate(name);
+    trace.push(`${n} ${actor} create ${name}`);
+    ownFolders.set(name, actor);
+    return;
+  }
+  const from = pick(mine);
+  const inIt = [...model.values()].filter((m) => m.folder === from);
+  if (op === 'rename') {
+    const to = `r${SEED}-${actor}-${n}`;
+    await c.mailboxRename(from, to);
+    trace.push(`${n} ${actor} rename ${from} ${to}`);
+    ownFolders.delete(from);
+    ownFolders.set(to, actor);
+    for (const m of inIt) {
+      model.delete(key(from, m.subject));
+      model.set(key(to, m.subject), { ...m, folder: to });
+    }
+    return;
+  }
+  await c.mailboxDelete(from);
+  trace.push(`${n} ${actor} delete ${from}`);
+  ownFolders.delete(from);
+  for (const m of inIt) model.delete(key(from, m.subject));
+}
+
 async function act(actor: Actor, n: number): Promise<void> {
   const c = actor === 'local' ? await localC() : await remoteC();
+  if (next(8) === 0) return await folderOp(c, actor, n);
   const mine = owned(actor);
   const op =
     mine.length < 3
@@ -100,7 +155,7 @@ async function act(actor: Actor, n: number): Promise<void> {
       : pick(['append', 'flag', 'flag', 'mark', 'expunge', 'copy', 'move', 'trash'] as const);
   counts.byOp[`${actor}:${op}`] = (counts.byOp[`${actor}:${op}`] ?? 0) + 1;
   if (op === 'append') {
-    const folder = pick(['INBOX', 'INBOX', 'Archive'] as const);
+    const folder = pick(['INBOX', 'INBOX', 'Archive', ...foldersOf(actor)]);
     const subject = `r${SEED} ${actor} ${n}`;
     const flags = next(2) ? ['\\Seen'] : [];
     await c.append(folder, newMail(subject, next(2) === 0), flags);
@@ -133,7 +188,9 @@ async function act(actor: Actor, n: number): Promise<void> {
       return;
     case 'copy':
     case 'move': {
-      const to = pick(FOLDERS.filter((f) => f !== m.folder && !model.has(key(f, m.subject))));
+      const to = pick(
+        [...FOLDERS, ...foldersOf(actor)].filter((f) => f !== m.folder && !model.has(key(f, m.subject))),
+      );
       if (!to) return;
       if (op === 'copy') await c.messageCopy(set, to, { uid: true });
       else await c.messageMove(set, to, { uid: true });
@@ -158,16 +215,29 @@ async function act(actor: Actor, n: number): Promise<void> {
   }
 }
 
+/** Operations left before a black-hole ends (0: none on). */
+let blackholeOff = 0;
+
 async function fault(): Promise<void> {
-  const f = next(10);
+  const f = next(12);
   if (f === 0) {
     counts.resets++;
+    trace.push('reset');
     w.imapProxy.resetAll();
   } else if (f === 1) {
     counts.swallows++;
+    trace.push('swallow');
     void w.imapProxy.swallowNext(next(2) ? /^\S+ OK \[APPENDUID / : /^(\*|\S+) OK \[COPYUID /);
   } else if (f === 2) {
+    // the network goes quiet without a reset for a while (sleep, a Wi-Fi change): connections
+    // open then stay dead until the bridge notices; the next operations go on meanwhile
+    counts.blackholes++;
+    trace.push('blackhole');
+    w.imapProxy.blackhole(true);
+    blackholeOff = next(3) + 1;
+  } else if (f === 3) {
     counts.kills++;
+    trace.push('kill');
     local?.close();
     local = null;
     await w.kill();
@@ -186,12 +256,22 @@ function line(subject: string, flags: Iterable<string>): string {
     .join(' ')}`;
 }
 
+const FOLDER_LIST = '(folders)';
+
 function modelView(): View {
-  const v: View = {};
-  for (const f of FOLDERS) v[f] = [];
+  const v: View = { [FOLDER_LIST]: [...ownFolders.keys()].sort() };
+  for (const f of allFolders()) v[f] = [];
   for (const m of model.values()) v[m.folder]!.push(line(m.subject, m.flags));
-  for (const f of FOLDERS) v[f]!.sort();
+  for (const f of allFolders()) v[f]!.sort();
   return v;
+}
+
+/** The actors' folders that `c` lists. */
+async function ownFolderList(c: ImapFlow): Promise<string[]> {
+  return (await c.list())
+    .map((m) => m.path)
+    .filter((p) => p.startsWith(`r${SEED}-`))
+    .sort();
 }
 
 async function localView(): Promise<{ view: View; bodies: Map<string, Buffer> }> {
@@ -199,7 +279,8 @@ async function localView(): Promise<{ view: View; bodies: Map<string, Buffer> }>
   const view: View = {};
   const got = new Map<string, Buffer>();
   try {
-    for (const f of FOLDERS) {
+    view[FOLDER_LIST] = await ownFolderList(c);
+    for (const f of [...FOLDERS, ...view[FOLDER_LIST]]) {
       view[f] = [];
       const lock = await c.getMailboxLock(f, { readOnly: true });
       try {
@@ -224,7 +305,13 @@ async function localView(): Promise<{ view: View; bodies: Map<string, Buffer> }>
 async function providerView(): Promise<{ view: View; bodies: Map<string, Buffer> }> {
   const view: View = {};
   const got = new Map<string, Buffer>();
-  for (const f of FOLDERS) {
+  const c = await w.providerClient();
+  try {
+    view[FOLDER_LIST] = await ownFolderList(c);
+  } finally {
+    await c.logout().catch(() => {});
+  }
+  for (const f of [...FOLDERS, ...view[FOLDER_LIST]]) {
     view[f] = [];
     for (const m of await w.providerMessages(f)) {
       const subject = headerOf(m.plain, 'subject') ?? '';
@@ -268,9 +355,14 @@ test(`two-sided randomized sync with faults and kills (seed ${SEED}, ${OPS} oper
       counts.ops++;
       const actor: Actor = next(2) ? 'local' : 'provider';
       await act(actor, n);
+      if (blackholeOff > 0 && --blackholeOff === 0) {
+        w.imapProxy.blackhole(false);
+        trace.push('network back');
+      }
       if (next(3) === 0) await fault();
     }
     // Settle: no new faults; the bridge runs.
+    w.imapProxy.blackhole(false);
     w.imapProxy.onServerLine(null);
     if (!w.bridge) await w.start();
     const want = modelView();
@@ -332,6 +424,6 @@ test(`two-sided randomized sync with faults and kills (seed ${SEED}, ${OPS} oper
     }
     process.stdout.write(`# ${report()}\n`);
   } catch (err) {
-    throw new Error(`${report()}: ${String(err)}`, { cause: err });
+    throw new Error(`${report()}\ntrace: ${trace.join(', ')}\n${String(err)}`, { cause: err });
   }
 });
