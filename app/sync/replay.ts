@@ -692,7 +692,7 @@ async function applyRename(
     // Renamed (or deleted) at the provider too: create the new name and upload the messages again
     // (uploads adopt copies already there by Message-ID).
     ctx.logger.warn(
-      { from: oldRemote, to: newRemote },
+      { from: oldRemote, to: newRemote, err },
       'rename conflict at the provider; re-creating the folder',
     );
     await client.mailboxCreate(newRemote);
