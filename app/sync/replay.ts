@@ -471,8 +471,15 @@ async function applyCopy(
   // 2. Copy (or move) what is left, from the sources the provider still has.
   const moving = expunges.length > 0;
   const upload: PendingRow[] = [];
-  if (todo.size) {
-    const lock = await client.getMailboxLock(src.remoteMailbox, { readOnly: !moving });
+  // A source folder the provider no longer has (deleted or renamed there): upload the local copies.
+  const lock = todo.size
+    ? await client.getMailboxLock(src.remoteMailbox, { readOnly: !moving }).catch((err: unknown) => {
+        if (isItemLevel(err)) return null;
+        throw err;
+      })
+    : null;
+  if (todo.size && !lock) upload.push(...todo.keys());
+  if (lock) {
     try {
       const valid = Number(client.mailbox && client.mailbox.uidValidity) === src.uidvalidity;
       const rows = [...todo.keys()];

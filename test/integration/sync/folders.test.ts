@@ -13,7 +13,7 @@ let engine: SyncEngine;
 before(async () => {
   p = await startProvider({ postfix: false });
   await p.addUser(alice, 'pw');
-  for (const box of ['Projects', 'Clash', 'Doomed', 'Kept']) {
+  for (const box of ['Projects', 'Clash', 'Doomed', 'Kept', 'Source']) {
     await p.doveadm('mailbox', 'create', '-u', alice, box);
     await p.appendRaw(alice, box, msg(1, { subject: `${box} one` }));
     await p.appendRaw(alice, box, msg(2, { subject: `${box} two` }));
@@ -79,6 +79,23 @@ test('changes queued after a local rename reach the renamed folder (delete, expu
     !store.mailboxes.getByName(accountId, 'Doomed-renamed') &&
       !store.mailboxes.getByName(accountId, 'Doomed'),
   );
+});
+
+test('a copy whose source folder is gone at the provider is uploaded from the local copy', async () => {
+  // Copied here while offline; meanwhile another device deleted the source folder. The queued
+  // COPY used to fail on SELECT forever (retried, then dropped: the copy never reached the provider).
+  const { store, accountId } = local;
+  await engine.stop();
+  const src = store.mailboxes.getByName(accountId, 'Source')!;
+  const inbox = store.mailboxes.getByName(accountId, 'INBOX')!;
+  store.messages.copy(src.id, [store.messages.uids(src.id)[0]!], inbox.id);
+  store.messages.move(src.id, [store.messages.uids(src.id)[1]!], inbox.id);
+  await p.doveadm('mailbox', 'delete', '-u', alice, 'Source');
+  engine.start();
+  await engine.whenSynced(30_000);
+  const subjects = await remoteSubjects(p, alice, 'INBOX');
+  assert.ok(subjects.includes('Source one') && subjects.includes('Source two'), subjects.join(','));
+  assert.equal(store.pending.count(accountId), 0);
 });
 
 test('renamed on both sides: both names exist afterwards and no message is lost', async () => {
