@@ -56,7 +56,10 @@ const SECRET_AFTER_WORD =
   /\b(password|passphrase|passwd|token|secret|apikey|api_key|authorization)(["']?[ \t]{0,4}[=:][ \t]{0,4}["']?)([^\s"'&,;)]+)/gi;
 const BEARER = /\b(Bearer|Basic)( )([A-Za-z0-9._~+/=-]+)/g;
 const IPV4 = /\b(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\b/g;
-const IPV6 = /\b(?:[0-9a-f]{1,4}:){4,7}[0-9a-f]{1,4}\b/gi;
+// Full (eight groups) or compressed ('::') IPv6, not inside a longer word; bounded repeats only,
+// so linear time. Loopback, unspecified and one-group forms ('d::' in 'std::vector') are kept.
+const IPV6 =
+  /(?<![\w:.])(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}(?::[0-9a-f]{1,4}){0,6})?::(?:[0-9a-f]{1,4}(?::[0-9a-f]{1,4}){0,6})?)(?![\w:])/gi;
 
 const LOCAL_CHAR = /[A-Za-z0-9._%+\-=]/;
 const DOMAIN_CHAR = /[A-Za-z0-9.-]/;
@@ -200,7 +203,9 @@ export class Redactor {
         ? m
         : this.placeholder('ip', m),
     );
-    out = out.replace(IPV6, (m) => this.placeholder('ip', m));
+    out = out.replace(IPV6, (m) =>
+      (m.match(/[0-9a-f]+/gi)?.length ?? 0) < 2 ? m : this.placeholder('ip', m),
+    );
     return out;
   }
 

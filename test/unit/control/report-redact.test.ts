@@ -28,6 +28,14 @@ test('placeholders are stable, case-insensitive, and found inside text', () => {
     'connect <ip-1>:993 and 127.0.0.1:1143',
   );
   assert.equal(
+    r.text(
+      'from 2001:db8:85a3::8a2e:370:7334, fe80::1c2:3 and 2001:0db8:0000:0000:0000:ff00:0042:8329 via ::1',
+    ),
+    'from <ip-2>, <ip-3> and <ip-4> via ::1',
+    'compressed IPv6 too (it passed through before)',
+  );
+  assert.equal(r.text('std::vector at 12:30:45, a::b'), 'std::vector at 12:30:45, <ip-5>');
+  assert.equal(
     r.text('url http://h/#token=abc.def&x=1 Bearer xyz password: s3cr'),
     'url http://h/#token=<secret>&x=1 Bearer <secret> password: <secret>',
   );
