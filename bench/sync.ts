@@ -18,6 +18,7 @@ import { startProvider, type Provider } from '../test/helpers/provider.ts';
 import { createStore, openStore, type Store } from '../app/store/store.ts';
 import { silentLogger } from '../app/shared/logger.ts';
 import { createSyncEngine } from '../app/sync/engine.ts';
+import { connectProvider } from '../app/sync/remote/connect.ts';
 import type { ProcessInbound } from '../app/sync/types.ts';
 import { createWorkerPool } from '../app/crypto/worker-pool.ts';
 import { buildServedMessage } from '../app/crypto/served-message.ts';
@@ -100,6 +101,7 @@ async function childMain(mode: string, home: string, accountId: number): Promise
     store,
     accountId,
     logger: silentLogger,
+    connect: connectProvider,
     idle: false,
     ...(process.env.LB_BENCH_SYNC_BATCH ? { batchMessages: Number(process.env.LB_BENCH_SYNC_BATCH) } : {}),
     ...(processInbound ? { processInbound } : {}),
@@ -171,7 +173,7 @@ async function pushLatency(
   store.credentials.set('local-pw');
   const backend = createImapBackend(store, { logger: silentLogger });
   const server = await startImapServer({ backend, logger: silentLogger, port: 0, allowPlaintextLogin: true });
-  const engine = createSyncEngine({ store, accountId, logger: silentLogger });
+  const engine = createSyncEngine({ store, accountId, logger: silentLogger, connect: connectProvider });
   engine.start();
   await engine.whenSynced(60_000);
   const lbClient = new ImapFlow({

@@ -318,6 +318,25 @@ for (const dir of ['app', 'native', 'renderer']) {
   }
 }
 
+// Sync talks to the provider through RemoteMailbox (app/sync/remote/remote-mailbox.ts): imapflow
+// sits behind it in the adapter and the connector, and nothing else imports it (type-only too).
+{
+  const IMAPFLOW_OWNERS = ['app/sync/remote/connect.ts', 'app/sync/remote/imapflow-mailbox.ts'];
+  for (const file of [
+    ...walk(join(root, 'app')),
+    ...walk(join(root, 'main')),
+    ...walk(join(root, 'native')),
+  ]) {
+    const r = rel(file);
+    if (IMAPFLOW_OWNERS.includes(r)) continue;
+    for (const { spec } of importsOf(file))
+      if (spec === 'imapflow' || spec.startsWith('imapflow/'))
+        problems.push(
+          `${r}: imports imapflow: sync talks to the provider through RemoteMailbox (only ${IMAPFLOW_OWNERS.join(' and ')} import imapflow)`,
+        );
+  }
+}
+
 // No import cycles inside app/ (type-only imports count too: a cycle means two modules own one job).
 {
   const files = walk(join(root, 'app'));

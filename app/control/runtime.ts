@@ -179,11 +179,13 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
         { createWorkerPool },
         { createInboundProcessor },
         { createUploadEncryptor },
+        { connectProvider },
       ] = await Promise.all([
         import('../sync/manager.ts'),
         import('../crypto/worker-pool.ts'),
         import('./adapters/inbound.ts'),
         import('../outgoing/upload.ts'),
+        import('../sync/remote/connect.ts'),
       ]);
       const pool = createWorkerPool({});
       engine = pool;
@@ -191,6 +193,7 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
       sync = createSyncManager({
         store,
         logger,
+        connect: connectProvider,
         offline: deps.offline,
         ...(deps.pollIntervalMs ? { pollIntervalMs: deps.pollIntervalMs } : {}),
         processInbound: createInboundProcessor({ keyring: deps.keyring, autocrypt, engine: pool, logger }),
@@ -256,13 +259,19 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
       if (deps.offline) throw new UserError('offline', 'cannot repair while offline (serve --offline)');
       if (sync) return sync.repair(account.email);
       // One-shot (no bridge runs): an engine that is never started repairs on its own connection.
-      const [{ createSyncEngine }, { createWorkerPool }, { createInboundProcessor }, { AutocryptService }] =
-        await Promise.all([
-          import('../sync/engine.ts'),
-          import('../crypto/worker-pool.ts'),
-          import('./adapters/inbound.ts'),
-          import('../keys/autocrypt/service.ts'),
-        ]);
+      const [
+        { createSyncEngine },
+        { connectProvider },
+        { createWorkerPool },
+        { createInboundProcessor },
+        { AutocryptService },
+      ] = await Promise.all([
+        import('../sync/engine.ts'),
+        import('../sync/remote/connect.ts'),
+        import('../crypto/worker-pool.ts'),
+        import('./adapters/inbound.ts'),
+        import('../keys/autocrypt/service.ts'),
+      ]);
       const pool = createWorkerPool({});
       try {
         const autocrypt = new AutocryptService({ repo: deps.keyringRepo, keyring: deps.keyring, logger });
@@ -270,6 +279,7 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
           store,
           accountId: account.id,
           logger: logger.child({ account: account.email }),
+          connect: connectProvider,
           processInbound: createInboundProcessor({ keyring: deps.keyring, autocrypt, engine: pool, logger }),
         });
         engine.on((ev) => forwardSyncEvent(account.email, ev));

@@ -7,20 +7,20 @@
  * and leaves every original in place; local UIDs and bytes never change.
  */
 import { createHash } from 'node:crypto';
-import type { ImapFlow, MessageStructureObject } from 'imapflow';
 import type { MirroredFolder } from './folders.ts';
 import type { SyncContext } from './context.ts';
 import { cleanFlags } from './inbound.ts';
 import type { EncryptForUpload } from './types.ts';
 import { ProviderError } from './remote/errors.ts';
+import type { RemoteMailbox } from './remote/remote-mailbox.ts';
 
 export interface ConversionResult {
   converted: number;
   remaining: number;
 }
 
-function isEncrypted(bs: MessageStructureObject | undefined): boolean {
-  return (bs?.type ?? '').toLowerCase() === 'multipart/encrypted';
+function isEncrypted(contentType: string | undefined): boolean {
+  return (contentType ?? '').toLowerCase() === 'multipart/encrypted';
 }
 
 function sha(b: Buffer): string {
@@ -35,21 +35,22 @@ function errText(err: unknown): string {
 /** Converts the plaintext messages of one folder; throws ProviderError('quota'|'protocol') and stops on failure. */
 export async function encryptFolderAtRest(
   ctx: SyncContext,
-  client: ImapFlow,
+  client: RemoteMailbox,
   f: MirroredFolder,
   encrypt: EncryptForUpload,
   onProgress: (r: ConversionResult) => void,
 ): Promise<ConversionResult> {
   const { store, accountId } = ctx;
   const path = f.remote.path;
-  const lock = await client.getMailboxLock(path);
+  const lock = await client.lock(path);
   let converted = 0;
   try {
-    const uidValidity = Number(client.mailbox && client.mailbox.uidValidity);
-    if (!client.mailbox || !client.mailbox.exists) return { converted: 0, remaining: 0 };
+    const mb = client.selected;
+    const uidValidity = mb?.uidValidity ?? 0;
+    if (!mb || !mb.exists) return { converted: 0, remaining: 0 };
     const plain: number[] = [];
-    for await (const m of client.fetch('1:*', { uid: true, bodyStructure: true }, { uid: true }))
-      if (!isEncrypted(m.bodyStructure)) plain.push(m.uid);
+    for await (const m of client.fetch('1:*', { contentType: true }))
+      if (!isEncrypted(m.contentType)) plain.push(m.uid);
     let remaining = plain.length;
     for (const uid of plain) {
       if (ctx.interrupted()) break;
@@ -59,11 +60,7 @@ export async function encryptFolderAtRest(
         continue;
       }
       let original: { raw: Buffer; flags: string[]; date: Date | undefined } | null = null;
-      for await (const m of client.fetch(
-        String(uid),
-        { uid: true, source: true, flags: true, internalDate: true },
-        { uid: true },
-      ))
+      for await (const m of client.fetch(String(uid), { source: true, flags: true, internalDate: true }))
         if (m.source)
           original = {
             raw: m.source,
@@ -97,10 +94,9 @@ export async function encryptFolderAtRest(
         );
       // Verify the copy byte for byte before anything is deleted.
       let back: Buffer | undefined;
-      for await (const m of client.fetch(String(res.uid), { uid: true, source: true }, { uid: true }))
-        back = m.source;
+      for await (const m of client.fetch(String(res.uid), { source: true })) back = m.source;
       if (!back || sha(back) !== sha(upload)) {
-        await client.messageDelete(String(res.uid), { uid: true }).catch(() => false);
+        await client.deleteMessages(String(res.uid)).catch(() => false);
         throw new ProviderError(
           'protocol',
           `encrypt at rest stopped: the encrypted copy in ${path} did not read back intact`,
@@ -112,7 +108,7 @@ export async function encryptFolderAtRest(
         uid: res.uid,
         ...(map.contentHash ? { contentHash: map.contentHash } : {}),
       });
-      const deleted = await client.messageDelete(String(uid), { uid: true });
+      const deleted = await client.deleteMessages(String(uid));
       if (!deleted)
         throw new ProviderError('protocol', `encrypt at rest: could not delete the original in ${path}`);
       converted++;
@@ -122,6 +118,6 @@ export async function encryptFolderAtRest(
     return { converted, remaining };
   } finally {
     lock.release();
-    if (client.usable) await client.mailboxClose().catch(() => {});
+    if (client.usable) await client.closeMailbox().catch(() => {});
   }
 }

@@ -3,10 +3,12 @@
  * folder list, sync every folder — INBOX first, initial sync newest first and resumable), one
  * IDLE connection on INBOX for push, polling for the other folders, reconnects with backoff.
  *
- *   const engine = createSyncEngine({ store, accountId, logger, processInbound, encryptForUpload });
+ *   const engine = createSyncEngine({ store, accountId, logger, connect, processInbound, encryptForUpload });
+ *
+ * It talks to the provider only through RemoteMailbox (remote/remote-mailbox.ts); `connect` makes
+ * those connections (the product passes remote/connect.ts's connectProvider).
  *   engine.on((e) => ...); engine.start(); ... await engine.stop();
  */
-import type { ImapFlow } from 'imapflow';
 import type { Store } from '../store/store.ts';
 import type { Logger } from '../shared/logger.ts';
 import { Backoff } from './backoff.ts';
@@ -17,13 +19,13 @@ import type { SyncContext } from './context.ts';
 import { KeyedMutex } from '../shared/keyed-mutex.ts';
 import { ProgressTracker } from './progress.ts';
 import { replayPending, type ReplayContext } from './replay.ts';
-import { connectProvider } from './remote/connect.ts';
 import { encryptFolderAtRest } from './encrypt-at-rest.ts';
 import { repairMailbox } from './repair.ts';
 import { UserError } from '../shared/errors.ts';
 import { endpointOf, type ProviderEndpoint } from './remote/endpoint.ts';
 import { PROBE_EVERY_MS, probe, SleepDetector } from './remote/liveness.ts';
 import { classifyProviderError, ProviderError } from './remote/errors.ts';
+import type { RemoteConnector, RemoteMailbox } from './remote/remote-mailbox.ts';
 import type {
   ConnectionState,
   EncryptForUpload,
@@ -39,6 +41,8 @@ export interface SyncEngineOptions {
   store: Store;
   accountId: number;
   logger: Logger;
+  /** Opens a logged-in provider connection (the product: connectProvider from remote/connect.ts). */
+  connect: RemoteConnector;
   /** Decrypt/verify + build the served message (default: store as it came). */
   processInbound?: ProcessInbound;
   /** Encrypt what is uploaded (default: upload as is). */
@@ -67,8 +71,6 @@ export interface SyncEngineOptions {
    * Needs encryptForUpload.
    */
   encryptAtRest?: boolean;
-  /** Replace the connection factory (tests). */
-  connect?: (ep: ProviderEndpoint) => Promise<ImapFlow>;
 }
 
 export interface SyncEngine {
@@ -122,8 +124,8 @@ class Engine implements SyncEngine {
   #running: Promise<void> | null = null;
   #wakeFlag = false;
   #wakeFn: (() => void) | null = null;
-  #main: ImapFlow | null = null;
-  #idleClient: ImapFlow | null = null;
+  #main: RemoteMailbox | null = null;
+  #idleClient: RemoteMailbox | null = null;
   #idleTask: Promise<void> | null = null;
   #delimiter = '/';
   #inbox: MirroredFolder | null = null;
@@ -292,7 +294,7 @@ class Engine implements SyncEngine {
     const account = this.#store.accounts.get(this.accountId);
     if (!account) throw new UserError('not-found', 'the account no longer exists');
     const ep = endpointOf(account);
-    let client: ImapFlow;
+    let client: RemoteMailbox;
     try {
       client = await this.#connect(ep);
     } catch (err) {
@@ -308,7 +310,7 @@ class Engine implements SyncEngine {
     }
   }
 
-  async #repairWith(client: ImapFlow): Promise<RepairReport> {
+  async #repairWith(client: RemoteMailbox): Promise<RepairReport> {
     const remote = await listRemoteFolders(client);
     const folders = mirrorFolders(this.#store, this.accountId, remote, this.#log);
     // A repair asked for while paused still finishes each folder's backfill.
@@ -325,7 +327,7 @@ class Engine implements SyncEngine {
   }
 
   /** Runs the repairs asked for, on the session's connection (between passes). */
-  async #runRepairs(client: ImapFlow, ep: ProviderEndpoint): Promise<void> {
+  async #runRepairs(client: RemoteMailbox, ep: ProviderEndpoint): Promise<void> {
     const asked = this.#repairs.splice(0);
     try {
       const report = await this.#repairWith(client);
@@ -371,7 +373,7 @@ class Engine implements SyncEngine {
   }
 
   /** Waits `ms` (or a wake-up) between passes, probing the quiet connection all the while. */
-  async #quietWait(client: ImapFlow, ms: number): Promise<void> {
+  async #quietWait(client: RemoteMailbox, ms: number): Promise<void> {
     const until = performance.now() + ms;
     while (!this.#stopped && !this.#paused && client.usable) {
       const left = until - performance.now();
@@ -415,9 +417,8 @@ class Engine implements SyncEngine {
     };
   }
 
-  async #connect(ep: ProviderEndpoint): Promise<ImapFlow> {
-    if (this.#o.connect) return await this.#o.connect(ep);
-    return await connectProvider(ep, { logger: this.#log });
+  async #connect(ep: ProviderEndpoint): Promise<RemoteMailbox> {
+    return await this.#o.connect(ep, { logger: this.#log });
   }
 
   async #run(): Promise<void> {
@@ -477,7 +478,7 @@ class Engine implements SyncEngine {
   }
 
   /** Runs passes on a connected client until it drops or the engine stops. */
-  async #session(client: ImapFlow, ep: ProviderEndpoint): Promise<void> {
+  async #session(client: RemoteMailbox, ep: ProviderEndpoint): Promise<void> {
     const poll = this.#o.pollIntervalMs ?? 60_000;
     let idleStarted = false;
     while (!this.#stopped && !this.#paused && client.usable) {
@@ -550,7 +551,7 @@ class Engine implements SyncEngine {
   #atRestClean = false;
 
   /** Runs the at-rest conversion over every folder; a failure stops it with a clear status. */
-  async #encryptAtRest(client: ImapFlow, folders: MirroredFolder[], ctx: SyncContext): Promise<void> {
+  async #encryptAtRest(client: RemoteMailbox, folders: MirroredFolder[], ctx: SyncContext): Promise<void> {
     if (!this.#atRestDue()) return;
     const encrypt = this.#o.encryptForUpload as EncryptForUpload;
     let total = 0;
@@ -587,7 +588,7 @@ class Engine implements SyncEngine {
   async #idleLoop(ep: ProviderEndpoint): Promise<void> {
     const backoff = new Backoff(1000, 30_000);
     while (!this.#stopped && !this.#paused && this.#main?.usable) {
-      let c: ImapFlow | null = null;
+      let c: RemoteMailbox | null = null;
       try {
         c = await this.#connect(ep);
         this.#idleClient = c;
@@ -598,10 +599,8 @@ class Engine implements SyncEngine {
           // Any command ends IDLE; the loop below then syncs.
           client.noop().catch(() => {});
         };
-        client.on('exists', onChange);
-        client.on('expunge', onChange);
-        client.on('flags', onChange);
-        await client.mailboxOpen('INBOX', { readOnly: true });
+        client.on('change', onChange);
+        await client.open('INBOX', { readOnly: true });
         backoff.reset();
         changed = true; // catch up on anything that arrived before IDLE started
         while (!this.#stopped && client.usable && this.#main?.usable) {

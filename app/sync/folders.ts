@@ -3,10 +3,10 @@
  * SPECIAL-USE attributes kept), and orders them for syncing: INBOX first, then the special-use
  * folders, then the rest.
  */
-import type { ImapFlow } from 'imapflow';
 import type { Store } from '../store/store.ts';
 import type { Mailbox, SpecialUse } from '../store/repos/mailboxes.ts';
 import type { Logger } from '../shared/logger.ts';
+import type { RemoteMailbox } from './remote/remote-mailbox.ts';
 
 export interface RemoteFolder {
   /** The provider's path (UTF-8, provider delimiter). */
@@ -22,16 +22,16 @@ export interface RemoteFolder {
 const SPECIAL = new Set(['\\Sent', '\\Drafts', '\\Trash', '\\Junk', '\\Archive', '\\All', '\\Flagged']);
 const ORDER = ['\\Sent', '\\Drafts', '\\Archive', '\\Junk', '\\Trash', '\\All', '\\Flagged'];
 
-export async function listRemoteFolders(client: ImapFlow): Promise<RemoteFolder[]> {
+export async function listRemoteFolders(client: RemoteMailbox): Promise<RemoteFolder[]> {
   // the counts let progress show the whole sync's size before the first folder is fetched
-  const list = await client.list({ statusQuery: { messages: true } });
+  const list = await client.list({ counts: true });
   return list.map((m) => ({
     path: m.path,
     delimiter: m.delimiter || '/',
     specialUse: m.specialUse && SPECIAL.has(m.specialUse) ? (m.specialUse as SpecialUse) : null,
     subscribed: m.subscribed !== false,
     selectable: !(m.flags?.has('\\Noselect') || m.flags?.has('\\NonExistent')),
-    messages: typeof m.status?.messages === 'number' ? m.status.messages : null,
+    messages: typeof m.messages === 'number' ? m.messages : null,
   }));
 }
 

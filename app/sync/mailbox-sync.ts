@@ -8,7 +8,7 @@
  *      committed together with the sync state (resumable, no duplicates).
  */
 import { leaveMailbox } from './remote/mailbox-ops.ts';
-import type { FetchMessageObject, ImapFlow } from 'imapflow';
+import type { RemoteMailbox, RemoteMessage } from './remote/remote-mailbox.ts';
 import { holdSmallCache } from '../store/cache-hold.ts';
 import type { MirroredFolder } from './folders.ts';
 import { cleanFlags, commitBatch, prepareInbound, type FetchedMessage } from './inbound.ts';
@@ -23,11 +23,11 @@ export interface MailboxPassResult {
   backfillLeft: boolean;
 }
 
-function num(v: bigint | number | undefined | null): number {
-  return v === undefined || v === null ? 0 : Number(v);
+function num(v: number | undefined): number {
+  return v ?? 0;
 }
 
-export function internalDateOf(m: FetchMessageObject): number {
+export function internalDateOf(m: RemoteMessage): number {
   const d = m.internalDate;
   if (d instanceof Date) return d.getTime();
   if (typeof d === 'string') {
@@ -39,12 +39,11 @@ export function internalDateOf(m: FetchMessageObject): number {
 
 /** (uid, size) of every message in a UID range, ascending. */
 export async function listUids(
-  client: ImapFlow,
+  client: RemoteMailbox,
   range: string,
 ): Promise<Array<{ uid: number; size: number }>> {
   const out: Array<{ uid: number; size: number }> = [];
-  for await (const m of client.fetch(range, { uid: true, size: true }, { uid: true }))
-    out.push({ uid: m.uid, size: m.size ?? 0 });
+  for await (const m of client.fetch(range, { size: true })) out.push({ uid: m.uid, size: m.size ?? 0 });
   return out.sort((a, b) => a.uid - b.uid);
 }
 
@@ -54,7 +53,7 @@ export async function listUids(
  */
 async function startBatch(
   ctx: SyncContext,
-  client: ImapFlow,
+  client: RemoteMailbox,
   f: MirroredFolder,
   uidValidity: number,
   uids: number[],
@@ -73,11 +72,7 @@ async function startBatch(
   );
   const wanted = uids.filter((u) => !already.has(u));
   if (wanted.length) {
-    for await (const m of client.fetch(
-      toUidSet(wanted),
-      { uid: true, flags: true, internalDate: true, source: true },
-      { uid: true },
-    )) {
+    for await (const m of client.fetch(toUidSet(wanted), { flags: true, internalDate: true, source: true })) {
       if (!m.source || already.has(m.uid)) continue;
       bytes += m.source.length;
       const fm: FetchedMessage = {
@@ -124,7 +119,7 @@ async function startBatch(
  */
 export async function runBatches(
   ctx: SyncContext,
-  client: ImapFlow,
+  client: RemoteMailbox,
   f: MirroredFolder,
   uidValidity: number,
   batches: Array<Array<{ uid: number }>>,
@@ -143,7 +138,7 @@ export async function runBatches(
 
 async function runBatchesHeld(
   ctx: SyncContext,
-  client: ImapFlow,
+  client: RemoteMailbox,
   f: MirroredFolder,
   uidValidity: number,
   batches: Array<Array<{ uid: number }>>,
@@ -197,7 +192,7 @@ export function freshState(uidValidity: number, uidNext: number): MailboxSyncSta
 
 export async function syncMailbox(
   ctx: SyncContext,
-  client: ImapFlow,
+  client: RemoteMailbox,
   f: MirroredFolder,
   opts: { backfill: boolean; quick?: boolean },
 ): Promise<MailboxPassResult> {
@@ -225,14 +220,14 @@ export async function syncMailbox(
   }
 
   // EXAMINE: a pass only reads, and a read-only mailbox can never be expunged by leaving it.
-  const lock = await client.getMailboxLock(path, { readOnly: true });
+  const lock = await client.lock(path, { readOnly: true });
   let fetched = 0;
   try {
-    const mb = client.mailbox;
+    const mb = client.selected;
     if (!mb) throw new Error(`could not select ${path}`);
-    const uidValidity = num(mb.uidValidity);
+    const uidValidity = mb.uidValidity;
     const uidNext = mb.uidNext;
-    const highestModseq = num(mb.highestModseq);
+    const highestModseq = mb.highestModseq;
     const condstore = highestModseq > 0;
 
     if (!state) {
@@ -330,7 +325,7 @@ export async function syncMailbox(
 
 async function reconcileFlags(
   ctx: SyncContext,
-  client: ImapFlow,
+  client: RemoteMailbox,
   f: MirroredFolder,
   uidValidity: number,
   lo: number,
@@ -339,8 +334,8 @@ async function reconcileFlags(
 ): Promise<void> {
   const path = f.remote.path;
   const updates: Array<{ uid: number; flags: string[] }> = [];
-  const q = changedSince > 0 ? { uid: true, changedSince: BigInt(changedSince) } : { uid: true };
-  for await (const m of client.fetch(`${lo}:${hi}`, { uid: true, flags: true }, q))
+  const q = changedSince > 0 ? { changedSince } : {};
+  for await (const m of client.fetch(`${lo}:${hi}`, { flags: true }, q))
     updates.push({ uid: m.uid, flags: cleanFlags(m.flags) });
   if (!updates.length) return;
   ctx.store.transaction(() => {
@@ -364,7 +359,7 @@ function sameFlags(a: readonly string[], b: readonly string[]): boolean {
 
 async function reconcileExpunges(
   ctx: SyncContext,
-  client: ImapFlow,
+  client: RemoteMailbox,
   f: MirroredFolder,
   uidValidity: number,
   lo: number,
@@ -373,7 +368,7 @@ async function reconcileExpunges(
   const path = f.remote.path;
   const mapped = ctx.store.remoteMap.remoteUidsIn(ctx.accountId, path, uidValidity, lo, hi);
   if (!mapped.size) return;
-  const present = new Set((await client.search({ uid: `${lo}:${hi}` }, { uid: true })) || []);
+  const present = new Set(await client.search({ uid: `${lo}:${hi}` }));
   const gone = [...mapped].filter((u) => !present.has(u));
   ctx.logger.debug(
     { mailbox: path, lo, hi, mapped: mapped.size, present: present.size, gone: gone.length },

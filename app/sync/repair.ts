@@ -11,18 +11,18 @@
  * Nothing is written at the provider (EXAMINE, UNSELECT); local flags and queued local changes are
  * left as they are.
  */
-import type { ImapFlow } from 'imapflow';
 import type { MirroredFolder } from './folders.ts';
 import { cleanFlags, prepareInbound, type PreparedMessage } from './inbound.ts';
 import { internalDateOf, listUids, runBatches, syncMailbox } from './mailbox-sync.ts';
 import type { SyncContext } from './context.ts';
 import { leaveMailbox } from './remote/mailbox-ops.ts';
+import type { RemoteMailbox } from './remote/remote-mailbox.ts';
 import { batchBySize, toUidSet } from './uid-range.ts';
 import type { FolderRepair, MailboxSyncState } from './types.ts';
 
 export async function repairMailbox(
   ctx: SyncContext,
-  client: ImapFlow,
+  client: RemoteMailbox,
   f: MirroredFolder,
 ): Promise<FolderRepair> {
   const { store, accountId } = ctx;
@@ -41,11 +41,11 @@ export async function repairMailbox(
   out.fetched = (await syncMailbox(ctx, client, f, { backfill: true })).fetched;
   out.dropped = Math.max(0, before + out.fetched - store.remoteMap.countIn(accountId, path));
 
-  const lock = await client.getMailboxLock(path, { readOnly: true });
+  const lock = await client.lock(path, { readOnly: true });
   try {
-    const mb = client.mailbox;
+    const mb = client.selected;
     if (!mb) throw new Error(`could not select ${path}`);
-    const uidValidity = Number(mb.uidValidity);
+    const uidValidity = mb.uidValidity;
     out.provider = mb.exists;
     const state = store.syncState.get<MailboxSyncState>(accountId, path);
     if (!state || state.uidValidity !== uidValidity) return out; // changed meanwhile: the next pass remaps
@@ -89,11 +89,11 @@ export async function repairMailbox(
     out.unrepaired = damaged.length - fetchable.length;
     const fresh = new Map<number, PreparedMessage>();
     if (fetchable.length)
-      for await (const m of client.fetch(
-        toUidSet(fetchable.map((d) => d.remoteUid)),
-        { uid: true, flags: true, internalDate: true, source: true },
-        { uid: true },
-      )) {
+      for await (const m of client.fetch(toUidSet(fetchable.map((d) => d.remoteUid)), {
+        flags: true,
+        internalDate: true,
+        source: true,
+      })) {
         if (!m.source) continue;
         const prepared = await prepareInbound(
           { uid: m.uid, raw: m.source, flags: cleanFlags(m.flags), internalDate: internalDateOf(m) },

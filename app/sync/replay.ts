@@ -12,7 +12,6 @@
  *    MAX_ATTEMPTS, dropped with a logged reason (the local state is unaffected).
  */
 import { createHash } from 'node:crypto';
-import type { ImapFlow } from 'imapflow';
 import type { Store } from '../store/store.ts';
 import type { CopyIdentity, PendingAttempt, PendingRow, RemoteRef } from '../store/repos/pending-changes.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -22,6 +21,7 @@ import { findUploads, newUploadToken, withUploadToken } from './upload-token.ts'
 import { expungeUids, leaveMailbox } from './remote/mailbox-ops.ts';
 import type { EncryptForUpload, SyncEvent } from './types.ts';
 import { ProviderError } from './remote/errors.ts';
+import type { RemoteMailbox } from './remote/remote-mailbox.ts';
 
 export const MAX_ATTEMPTS = 8;
 
@@ -46,7 +46,7 @@ class ItemError extends Error {
   }
 }
 
-function ensureUsable(client: ImapFlow): void {
+function ensureUsable(client: RemoteMailbox): void {
   if (!client.usable) throw new ProviderError('unreachable', 'the provider connection was lost');
 }
 
@@ -56,7 +56,7 @@ function isItemLevel(err: unknown): boolean {
 }
 
 /** Replays everything due; returns how many changes were completed. Throws on connection loss. */
-export async function replayPending(ctx: ReplayContext, client: ImapFlow): Promise<number> {
+export async function replayPending(ctx: ReplayContext, client: RemoteMailbox): Promise<number> {
   try {
     return await replayAll(ctx, client);
   } finally {
@@ -65,7 +65,7 @@ export async function replayPending(ctx: ReplayContext, client: ImapFlow): Promi
   }
 }
 
-async function replayAll(ctx: ReplayContext, client: ImapFlow): Promise<number> {
+async function replayAll(ctx: ReplayContext, client: RemoteMailbox): Promise<number> {
   let done = 0;
   for (;;) {
     const rows = ctx.store.pending.list(ctx.accountId, 200);
@@ -162,7 +162,7 @@ function takeGroup(rows: PendingRow[], i: number): PendingRow[] {
   return [first];
 }
 
-async function applyGroup(ctx: ReplayContext, client: ImapFlow, group: PendingRow[]): Promise<void> {
+async function applyGroup(ctx: ReplayContext, client: RemoteMailbox, group: PendingRow[]): Promise<void> {
   ensureUsable(client);
   const c = group[0]!.change;
   switch (c.kind) {
@@ -180,7 +180,7 @@ async function applyGroup(ctx: ReplayContext, client: ImapFlow, group: PendingRo
       return await applyExpunge(ctx, client, group);
     case 'mailbox-create': {
       const remote = remoteNameOf(c.name, ctx.delimiter);
-      await client.mailboxCreate(remote);
+      await client.createFolder(remote);
       if (ctx.store.mailboxes.get(c.mailboxId)) ctx.store.mailboxes.setRemoteName(c.mailboxId, remote);
       return;
     }
@@ -189,7 +189,7 @@ async function applyGroup(ctx: ReplayContext, client: ImapFlow, group: PendingRo
     case 'mailbox-delete': {
       const remote = c.remoteName ?? remoteNameOf(c.name, ctx.delimiter);
       try {
-        await client.mailboxDelete(remote);
+        await client.deleteFolder(remote);
       } catch (err) {
         if (!/NONEXISTENT|does not exist|doesn't exist/i.test(errText(err))) throw err;
       }
@@ -199,8 +199,8 @@ async function applyGroup(ctx: ReplayContext, client: ImapFlow, group: PendingRo
     case 'mailbox-subscribe': {
       const mb = ctx.store.mailboxes.get(c.mailboxId);
       const remote = mb?.remoteName ?? remoteNameOf(c.name, ctx.delimiter);
-      if (c.subscribed) await client.mailboxSubscribe(remote);
-      else await client.mailboxUnsubscribe(remote);
+      if (c.subscribed) await client.subscribe(remote);
+      else await client.unsubscribe(remote);
       return;
     }
   }
@@ -214,14 +214,14 @@ function errText(err: unknown): string {
 /** The local mailbox's provider name, creating the folder there when it has none yet. */
 async function remoteFolderFor(
   ctx: ReplayContext,
-  client: ImapFlow,
+  client: RemoteMailbox,
   mailboxId: number,
 ): Promise<string | null> {
   const mb = ctx.store.mailboxes.get(mailboxId);
   if (!mb) return null;
   if (mb.remoteName) return mb.remoteName;
   const remote = remoteNameOf(mb.name, ctx.delimiter);
-  await client.mailboxCreate(remote);
+  await client.createFolder(remote);
   ctx.store.mailboxes.setRemoteName(mb.id, remote);
   return remote;
 }
@@ -259,7 +259,7 @@ function mapTo(
 }
 
 /** Puts one local message at the provider as a new upload (idempotent: see upload-token.ts). */
-async function applyAppend(ctx: ReplayContext, client: ImapFlow, row: PendingRow): Promise<void> {
+async function applyAppend(ctx: ReplayContext, client: RemoteMailbox, row: PendingRow): Promise<void> {
   const { store, accountId } = ctx;
   const prior = row.attempt?.kind === 'upload' ? row.attempt : null;
   const local = pendingLocal(ctx, row);
@@ -276,9 +276,9 @@ async function applyAppend(ctx: ReplayContext, client: ImapFlow, row: PendingRow
   // An earlier attempt may have been stored by the provider without us hearing the reply.
   if (prior) {
     let adopted: number | null = null;
-    const lock = await client.getMailboxLock(prior.remoteMailbox, { readOnly: true });
+    const lock = await client.lock(prior.remoteMailbox, { readOnly: true });
     try {
-      const uidValidity = Number(client.mailbox && client.mailbox.uidValidity);
+      const uidValidity = client.selected?.uidValidity ?? 0;
       const found = (await findUploads(client, prior.token)).filter(
         (u) => !store.remoteMap.find(accountId, prior.remoteMailbox, uidValidity, u),
       );
@@ -287,7 +287,7 @@ async function applyAppend(ctx: ReplayContext, client: ImapFlow, row: PendingRow
         mapTo(ctx, local, prior.remoteMailbox, uidValidity, adopted);
       }
     } finally {
-      lock.release(); // before setFlagsIn takes its own: imapflow's mailbox locks do not nest
+      lock.release(); // before setFlagsIn takes its own: mailbox locks do not nest
     }
     if (adopted !== null) {
       ctx.logger.info({ mailbox: prior.remoteMailbox }, 'an earlier upload had arrived; not uploading again');
@@ -335,9 +335,9 @@ async function applyAppend(ctx: ReplayContext, client: ImapFlow, row: PendingRow
     return;
   }
   // No APPENDUID (no UIDPLUS): find it by its token.
-  const lock = await client.getMailboxLock(remote, { readOnly: true });
+  const lock = await client.lock(remote, { readOnly: true });
   try {
-    const uidValidity = Number(client.mailbox && client.mailbox.uidValidity);
+    const uidValidity = client.selected?.uidValidity ?? 0;
     const [uid] = await findUploads(client, token);
     if (uid && !store.remoteMap.forMessage(local.id)) mapTo(ctx, local, remote, uidValidity, uid);
   } finally {
@@ -347,16 +347,16 @@ async function applyAppend(ctx: ReplayContext, client: ImapFlow, row: PendingRow
 
 async function dropStrayUpload(
   ctx: ReplayContext,
-  client: ImapFlow,
+  client: RemoteMailbox,
   prior: Extract<PendingAttempt, { kind: 'upload' }>,
 ): Promise<void> {
-  const lock = await client.getMailboxLock(prior.remoteMailbox).catch((err: unknown) => {
+  const lock = await client.lock(prior.remoteMailbox).catch((err: unknown) => {
     if (isItemLevel(err)) return null;
     throw err;
   });
   if (!lock) return;
   try {
-    const uidValidity = Number(client.mailbox && client.mailbox.uidValidity);
+    const uidValidity = client.selected?.uidValidity ?? 0;
     const stray = (await findUploads(client, prior.token)).filter(
       (u) => !ctx.store.remoteMap.find(ctx.accountId, prior.remoteMailbox, uidValidity, u),
     );
@@ -366,10 +366,15 @@ async function dropStrayUpload(
   }
 }
 
-async function setFlagsIn(client: ImapFlow, remote: string, uids: number[], flags: string[]): Promise<void> {
-  const lock = await client.getMailboxLock(remote);
+async function setFlagsIn(
+  client: RemoteMailbox,
+  remote: string,
+  uids: number[],
+  flags: string[],
+): Promise<void> {
+  const lock = await client.lock(remote);
   try {
-    const ok = await client.messageFlagsSet(toUidSet(uids), flags, { uid: true });
+    const ok = await client.setFlags(toUidSet(uids), flags);
     if (!ok) {
       ensureUsable(client);
       throw new ItemError(`STORE in ${remote} failed`);
@@ -385,13 +390,9 @@ interface Identified {
 }
 
 /** Size, internal date and header digest of messages in the selected mailbox. */
-async function identities(client: ImapFlow, range: string): Promise<Identified[]> {
+async function identities(client: RemoteMailbox, range: string): Promise<Identified[]> {
   const out: Identified[] = [];
-  for await (const m of client.fetch(
-    range,
-    { uid: true, size: true, internalDate: true, headers: true },
-    { uid: true },
-  ))
+  for await (const m of client.fetch(range, { size: true, internalDate: true, headers: true }))
     out.push({
       uid: m.uid,
       identity: {
@@ -418,7 +419,7 @@ function sameIdentity(a: CopyIdentity, b: CopyIdentity): boolean {
  */
 async function applyCopy(
   ctx: ReplayContext,
-  client: ImapFlow,
+  client: RemoteMailbox,
   appends: PendingRow[],
   expunges: PendingRow[],
 ): Promise<void> {
@@ -440,9 +441,9 @@ async function applyCopy(
   const recovering = [...todo.keys()].filter((a) => a.attempt?.kind === 'copy');
   if (recovering.length) {
     const att = recovering[0]!.attempt as Extract<PendingAttempt, { kind: 'copy' }>;
-    const lock = await client.getMailboxLock(att.target, { readOnly: true });
+    const lock = await client.lock(att.target, { readOnly: true });
     try {
-      const uidValidity = Number(client.mailbox && client.mailbox.uidValidity);
+      const uidValidity = client.selected?.uidValidity ?? 0;
       if (uidValidity === att.uidValidity) {
         const fresh = (await identities(client, `${att.uidNext}:*`)).filter(
           (x) => x.uid >= att.uidNext && !store.remoteMap.find(accountId, att.target, uidValidity, x.uid),
@@ -473,7 +474,7 @@ async function applyCopy(
   const upload: PendingRow[] = [];
   // A source folder the provider no longer has (deleted or renamed there): upload the local copies.
   const lock = todo.size
-    ? await client.getMailboxLock(src.remoteMailbox, { readOnly: !moving }).catch((err: unknown) => {
+    ? await client.lock(src.remoteMailbox, { readOnly: !moving }).catch((err: unknown) => {
         if (isItemLevel(err)) return null;
         throw err;
       })
@@ -481,7 +482,7 @@ async function applyCopy(
   if (todo.size && !lock) upload.push(...todo.keys());
   if (lock) {
     try {
-      const valid = Number(client.mailbox && client.mailbox.uidValidity) === src.uidvalidity;
+      const valid = (client.selected?.uidValidity ?? 0) === src.uidvalidity;
       const rows = [...todo.keys()];
       const srcUid = (a: PendingRow) => (a.change as { source: RemoteRef }).source.uid;
       const present = valid ? await identities(client, toUidSet(rows.map(srcUid))) : [];
@@ -505,9 +506,9 @@ async function applyCopy(
         const uids = copyable.map(srcUid);
         const set = toUidSet(uids);
         const res =
-          moving && client.capabilities.has('MOVE')
-            ? await client.messageMove(set, target, { uid: true })
-            : await client.messageCopy(set, target, { uid: true });
+          moving && client.hasCapability('MOVE')
+            ? await client.move(set, target)
+            : await client.copy(set, target);
         if (!res) {
           ensureUsable(client);
           throw new ItemError(`${moving ? 'MOVE' : 'COPY'} to ${target} failed`);
@@ -529,7 +530,7 @@ async function applyCopy(
   await applyExpunge(ctx, client, expunges);
 }
 
-async function applyFlags(ctx: ReplayContext, client: ImapFlow, group: PendingRow[]): Promise<void> {
+async function applyFlags(ctx: ReplayContext, client: RemoteMailbox, group: PendingRow[]): Promise<void> {
   const first = group[0]!.change as {
     remote: RemoteRef | null;
     mailboxId: number;
@@ -542,22 +543,22 @@ async function applyFlags(ctx: ReplayContext, client: ImapFlow, group: PendingRo
     const m = ctx.store.messages.get(first.mailboxId, first.uid);
     const map = m ? ctx.store.remoteMap.forMessage(m.id) : null;
     if (!map) return;
-    const lock = await client.getMailboxLock(map.remoteMailbox).catch((err: unknown) => {
+    const lock = await client.lock(map.remoteMailbox).catch((err: unknown) => {
       if (isItemLevel(err)) return null;
       throw err;
     });
     if (!lock) return;
     try {
-      if (Number(client.mailbox && client.mailbox.uidValidity) !== map.remoteUidValidity) return;
+      if ((client.selected?.uidValidity ?? 0) !== map.remoteUidValidity) return;
       const flags = localFlags(ctx, first.mailboxId, first.uid);
-      if (!(await client.messageFlagsSet(String(map.remoteUid), flags, { uid: true }))) ensureUsable(client);
+      if (!(await client.setFlags(String(map.remoteUid), flags))) ensureUsable(client);
     } finally {
       lock.release();
     }
     return;
   }
   const { remoteMailbox, uidvalidity } = first.remote;
-  const lock = await client.getMailboxLock(remoteMailbox).catch((err: unknown) => {
+  const lock = await client.lock(remoteMailbox).catch((err: unknown) => {
     if (isItemLevel(err)) return null;
     throw err;
   });
@@ -570,7 +571,7 @@ async function applyFlags(ctx: ReplayContext, client: ImapFlow, group: PendingRo
     return;
   }
   try {
-    if (Number(client.mailbox && client.mailbox.uidValidity) !== uidvalidity) return; // remap will reconcile
+    if ((client.selected?.uidValidity ?? 0) !== uidvalidity) return; // remap will reconcile
     // Last write wins per message; one STORE per distinct flag set.
     const latest = new Map<number, { flags: string[]; mailboxId: number; uid: number }>();
     for (const r of group) {
@@ -587,16 +588,14 @@ async function applyFlags(ctx: ReplayContext, client: ImapFlow, group: PendingRo
       bySet.set(k, [...(bySet.get(k) ?? []), ruid]);
     }
     for (const [k, uids] of bySet) {
-      const ok = await client.messageFlagsSet(toUidSet(uids), k ? k.split(' ') : [], { uid: true });
+      const ok = await client.setFlags(toUidSet(uids), k ? k.split(' ') : []);
       if (!ok) {
         ensureUsable(client);
         throw new ItemError(`STORE in ${remoteMailbox} failed`);
       }
     }
     // Deleted there while changed here → keep it: upload it again.
-    const present = new Set(
-      (await client.search({ uid: toUidSet([...latest.keys()]) }, { uid: true })) || [],
-    );
+    const present = new Set(await client.search({ uid: toUidSet([...latest.keys()]) }));
     const missing = [...latest.entries()].filter(([ruid]) => !present.has(ruid)).map(([, v]) => v);
     if (missing.length) await restoreMissing(ctx, missing);
   } finally {
@@ -622,7 +621,7 @@ async function restoreMissing(
   });
 }
 
-async function applyExpunge(ctx: ReplayContext, client: ImapFlow, group: PendingRow[]): Promise<void> {
+async function applyExpunge(ctx: ReplayContext, client: RemoteMailbox, group: PendingRow[]): Promise<void> {
   const refs = group
     .map((g) => (g.change as { remote: RemoteRef | null }).remote)
     .filter((r): r is RemoteRef => r !== null);
@@ -635,17 +634,17 @@ async function applyExpunge(ctx: ReplayContext, client: ImapFlow, group: Pending
     ]);
   for (const list of byBox.values()) {
     const { remoteMailbox, uidvalidity } = list[0]!;
-    const lock = await client.getMailboxLock(remoteMailbox).catch((err: unknown) => {
+    const lock = await client.lock(remoteMailbox).catch((err: unknown) => {
       if (isItemLevel(err)) return null; // folder gone: nothing to delete
       throw err;
     });
     if (!lock) continue;
     try {
-      if (Number(client.mailbox && client.mailbox.uidValidity) !== uidvalidity) continue;
+      if ((client.selected?.uidValidity ?? 0) !== uidvalidity) continue;
       // Only those still there (a lost reply may have done it already); exactly those, never a
       // message another device marked \Deleted.
       const wanted = list.map((r) => r.uid);
-      const present = (await client.search({ uid: toUidSet(wanted) }, { uid: true })) || [];
+      const present = await client.search({ uid: toUidSet(wanted) });
       if (!present.length) continue;
       const res = await expungeUids(client, present);
       if (res === 'failed') {
@@ -673,7 +672,7 @@ function followRename(ctx: ReplayContext, oldRemote: string, newRemote: string):
 
 async function applyRename(
   ctx: ReplayContext,
-  client: ImapFlow,
+  client: RemoteMailbox,
   mailboxId: number,
   oldName: string,
   name: string,
@@ -686,7 +685,7 @@ async function applyRename(
       : remoteNameOf(oldName, ctx.delimiter);
   const newRemote = remoteNameOf(name, ctx.delimiter);
   try {
-    await client.mailboxRename(oldRemote, newRemote);
+    await client.renameFolder(oldRemote, newRemote);
     followRename(ctx, oldRemote, newRemote);
   } catch (err) {
     if (!isItemLevel(err)) throw err;
@@ -702,7 +701,7 @@ async function applyRename(
       { from: oldRemote, to: newRemote, err },
       'rename conflict at the provider; re-creating the folder',
     );
-    await client.mailboxCreate(newRemote);
+    await client.createFolder(newRemote);
     if (!mb) return;
     store.transaction(() => {
       store.mailboxes.setRemoteName(mb.id, newRemote);

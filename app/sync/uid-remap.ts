@@ -5,7 +5,6 @@
  * locally (the message is downloaded and processed again to compute it). Only the remote_map rows
  * change. Unmatched remote messages are new; unmatched local ones are uploaded again (never lost).
  */
-import type { ImapFlow } from 'imapflow';
 import { cleanFlags, commitBatch, prepareInbound, type PreparedMessage } from './inbound.ts';
 import type { MirroredFolder } from './folders.ts';
 import type { SyncContext } from './context.ts';
@@ -13,12 +12,13 @@ import type { MappedMessage } from '../store/repos/remote-map.ts';
 import { batchBySize, toUidSet } from './uid-range.ts';
 import { messageIdKey } from './message-id.ts';
 import type { MailboxSyncState } from './types.ts';
+import type { RemoteMailbox } from './remote/remote-mailbox.ts';
 
 const normId = messageIdKey;
 
 export async function remapAfterUidValidityChange(
   ctx: SyncContext,
-  client: ImapFlow,
+  client: RemoteMailbox,
   f: MirroredFolder,
   uidValidity: number,
   uidNext: number,
@@ -29,8 +29,8 @@ export async function remapAfterUidValidityChange(
 
   // Remote side: UID, size, Message-ID.
   const remote: Array<{ uid: number; size: number; mid: string | null }> = [];
-  for await (const m of client.fetch('1:*', { uid: true, size: true, envelope: true }, { uid: true }))
-    remote.push({ uid: m.uid, size: m.size ?? 0, mid: normId(m.envelope?.messageId) });
+  for await (const m of client.fetch('1:*', { size: true, messageId: true }))
+    remote.push({ uid: m.uid, size: m.size ?? 0, mid: normId(m.messageId) });
 
   const count = (ids: Array<string | null>) => {
     const c = new Map<string, number>();
@@ -66,11 +66,11 @@ export async function remapAfterUidValidityChange(
   const newcomers: PreparedMessage[] = [];
   for (const batch of batchBySize(unmatchedRemote, ctx.batchMessages, ctx.batchBytes)) {
     const jobs: Array<Promise<PreparedMessage>> = [];
-    for await (const m of client.fetch(
-      toUidSet(batch.map((b) => b.uid)),
-      { uid: true, flags: true, internalDate: true, source: true },
-      { uid: true },
-    )) {
+    for await (const m of client.fetch(toUidSet(batch.map((b) => b.uid)), {
+      flags: true,
+      internalDate: true,
+      source: true,
+    })) {
       if (!m.source) continue;
       const date = m.internalDate instanceof Date ? m.internalDate.getTime() : Date.now();
       jobs.push(

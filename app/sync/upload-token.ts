@@ -7,7 +7,7 @@
  * Message-ID; and a sync pass that meets the copy first maps it to the local message it came from.
  */
 import { randomBytes } from 'node:crypto';
-import type { ImapFlow } from 'imapflow';
+import type { RemoteMailbox } from './remote/remote-mailbox.ts';
 
 export const UPLOAD_HEADER = 'X-Lockbridge-Upload';
 
@@ -33,7 +33,7 @@ export function uploadTokenOf(raw: Buffer): string | null {
 }
 
 /** UIDs in the selected mailbox that carry this token (ascending). */
-export async function findUploads(client: ImapFlow, token: string): Promise<number[]> {
-  const found = (await client.search({ header: { [UPLOAD_HEADER]: token } }, { uid: true })) || [];
+export async function findUploads(client: RemoteMailbox, token: string): Promise<number[]> {
+  const found = await client.search({ header: { [UPLOAD_HEADER]: token } });
   return [...found].sort((a, b) => a - b);
 }

@@ -1,14 +1,17 @@
 /**
- * The imapflow connection factory: certificate verification always on (a private CA is added to
- * the system roots, never replaces the check), STARTTLS required when asked for (no silent
- * plaintext), connect errors classified into ProviderError.
+ * The real provider connector (the composition root hands it to the sync engine): imapflow behind
+ * RemoteMailbox, certificate verification always on (a private CA is added to the system roots,
+ * never replaces the check), STARTTLS required when asked for (no silent plaintext), connect
+ * errors classified into ProviderError.
  */
 import { rootCertificates } from 'node:tls';
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import type { Logger } from '../../shared/logger.ts';
 import type { ProviderEndpoint } from './endpoint.ts';
 import { classifyProviderError } from './errors.ts';
+import { ImapflowMailbox } from './imapflow-mailbox.ts';
 import { SOCKET_TIMEOUT_MS } from './liveness.ts';
+import type { RemoteMailbox } from './remote-mailbox.ts';
 
 export interface ConnectOptions {
   logger?: Logger;
@@ -43,7 +46,10 @@ export function imapOptions(ep: ProviderEndpoint, opts: ConnectOptions = {}): Im
 }
 
 /** Connects and logs in; throws ProviderError. The caller owns the client (logout/close). */
-export async function connectProvider(ep: ProviderEndpoint, opts: ConnectOptions = {}): Promise<ImapFlow> {
+export async function connectProvider(
+  ep: ProviderEndpoint,
+  opts: ConnectOptions = {},
+): Promise<RemoteMailbox> {
   const client = new ImapFlow(imapOptions(ep, opts));
   // imapflow re-emits socket errors; an unhandled 'error' event would crash the process.
   client.on('error', (err: unknown) => {
@@ -55,5 +61,5 @@ export async function connectProvider(ep: ProviderEndpoint, opts: ConnectOptions
     client.close();
     throw classifyProviderError(err, ep);
   }
-  return client;
+  return new ImapflowMailbox(client);
 }

@@ -1,16 +1,16 @@
 /**
  * Noticing a provider connection that died silently. A lost NAT mapping, a Wi-Fi change or a
- * laptop asleep leave a TCP connection that neither answers nor resets; imapflow would wait for its
+ * laptop asleep leave a TCP connection that neither answers nor resets; the IMAP client would wait for its
  * socket timeout (minutes). Instead:
  *  - every quiet connection is probed (NOOP, or the DONE that ends an IDLE) at least every
  *    PROBE_EVERY_MS, and a probe unanswered within PROBE_DEADLINE_MS closes it: a dead connection is
  *    known within PROBE_EVERY_MS + PROBE_DEADLINE_MS (35 s);
- *  - a command in flight with no byte for SOCKET_TIMEOUT_MS fails (imapflow's socket timeout);
+ *  - a command in flight with no byte for SOCKET_TIMEOUT_MS fails (the connection's socket timeout, set in connect.ts);
  *  - a jump of the wall clock ahead of the monotonic clock (the machine slept: the monotonic clock
  *    stops during suspend) drops every connection at once rather than trusting them.
  */
-import type { ImapFlow } from 'imapflow';
 import { ProviderError } from './errors.ts';
+import type { RemoteMailbox } from './remote-mailbox.ts';
 
 export const PROBE_EVERY_MS = 20_000;
 export const PROBE_DEADLINE_MS = 15_000;
@@ -18,7 +18,7 @@ export const SOCKET_TIMEOUT_MS = 50_000;
 
 /** Resolves with `work`, or closes the client and throws when it takes longer than `ms`. */
 export async function withDeadline<T>(
-  client: ImapFlow,
+  client: Pick<RemoteMailbox, 'close'>,
   work: Promise<T>,
   ms: number,
   what: string,
@@ -44,7 +44,7 @@ export async function withDeadline<T>(
 }
 
 /** A NOOP that must be answered within PROBE_DEADLINE_MS. */
-export async function probe(client: ImapFlow): Promise<void> {
+export async function probe(client: RemoteMailbox): Promise<void> {
   await withDeadline(client, client.noop(), PROBE_DEADLINE_MS, 'NOOP');
 }
 

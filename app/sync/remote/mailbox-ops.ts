@@ -8,23 +8,18 @@
  *  - messages are removed with UID EXPUNGE (UIDPLUS, RFC 4315); without UIDPLUS a plain EXPUNGE is
  *    sent only when no other message of the mailbox carries \Deleted, otherwise ours stay marked.
  */
-import type { ImapFlow } from 'imapflow';
 import { toUidSet } from '../uid-range.ts';
-
-/** imapflow's command runner: its public mailboxClose() can only send CLOSE, this can UNSELECT. */
-interface Runner {
-  run(command: 'CLOSE', options: { unselect: true }): Promise<boolean | undefined>;
-}
+import type { RemoteMailbox } from './remote-mailbox.ts';
 
 /** Leaves the selected mailbox without expunging anything. */
-export async function leaveMailbox(client: ImapFlow): Promise<void> {
-  if (!client.usable || !client.mailbox) return;
-  if (client.capabilities.has('UNSELECT')) {
-    await (client as unknown as Runner).run('CLOSE', { unselect: true });
+export async function leaveMailbox(client: RemoteMailbox): Promise<void> {
+  const mb = client.selected;
+  if (!client.usable || !mb) return;
+  if (client.hasCapability('UNSELECT')) {
+    await client.unselect();
     return;
   }
-  if (client.mailbox.path.toUpperCase() !== 'INBOX' || !client.mailbox.readOnly)
-    await client.mailboxOpen('INBOX', { readOnly: true });
+  if (mb.path.toUpperCase() !== 'INBOX' || !mb.readOnly) await client.open('INBOX', { readOnly: true });
 }
 
 export type ExpungeResult = 'expunged' | 'kept-marked' | 'failed';
@@ -34,14 +29,13 @@ export type ExpungeResult = 'expunged' | 'kept-marked' | 'failed';
  * has no UIDPLUS and other messages carry \Deleted, so ours were only marked (a later pass retries
  * when the other marks are gone; nothing of anyone else's is expunged).
  */
-export async function expungeUids(client: ImapFlow, uids: readonly number[]): Promise<ExpungeResult> {
+export async function expungeUids(client: RemoteMailbox, uids: readonly number[]): Promise<ExpungeResult> {
   if (!uids.length) return 'expunged';
   const set = toUidSet(uids);
-  if (client.capabilities.has('UIDPLUS'))
-    return (await client.messageDelete(set, { uid: true })) ? 'expunged' : 'failed';
-  if (!(await client.messageFlagsAdd(set, ['\\Deleted'], { uid: true }))) return 'failed';
+  if (client.hasCapability('UIDPLUS')) return (await client.deleteMessages(set)) ? 'expunged' : 'failed';
+  if (!(await client.addFlags(set, ['\\Deleted']))) return 'failed';
   const ours = new Set(uids);
-  const marked = (await client.search({ deleted: true }, { uid: true })) || [];
+  const marked = await client.search({ deleted: true });
   if (marked.some((u) => !ours.has(u))) return 'kept-marked';
-  return (await client.messageDelete(set, { uid: true })) ? 'expunged' : 'failed';
+  return (await client.deleteMessages(set)) ? 'expunged' : 'failed';
 }

@@ -28,7 +28,7 @@ export async function verifyProviderLogin(
   try {
     const list = await client.list();
     return {
-      capabilities: [...client.capabilities.keys()],
+      capabilities: client.capabilityNames(),
       folders: list.map((m) => ({ path: m.path, specialUse: m.specialUse ?? null })),
     };
   } finally {

@@ -3,6 +3,7 @@
 import { openStore } from '../../../app/store/store.ts';
 import { silentLogger } from '../../../app/shared/logger.ts';
 import { createSyncEngine } from '../../../app/sync/engine.ts';
+import { connectProvider } from '../../../app/sync/remote/connect.ts';
 
 const [dir, accountId] = process.argv.slice(2);
 const store = await openStore({ dir: dir!, passphrase: 'test', logger: silentLogger, ftsIndexing: 'manual' });
@@ -10,6 +11,7 @@ const engine = createSyncEngine({
   store,
   accountId: Number(accountId),
   logger: silentLogger,
+  connect: connectProvider,
   batchMessages: 20,
   idle: false,
   pollIntervalMs: 200,

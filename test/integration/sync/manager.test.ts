@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { startProvider } from '../../helpers/provider.ts';
 import { localFor, msg, testLogger, until } from './setup.ts';
 import { createSyncManager } from '../../../app/sync/manager.ts';
+import { connectProvider } from '../../../app/sync/remote/connect.ts';
 
 test('one engine per account; a new account starts syncing, a removed one stops', async () => {
   const p = await startProvider({ postfix: false });
@@ -17,6 +18,7 @@ test('one engine per account; a new account starts syncing, a removed one stops'
     const m = createSyncManager({
       store: local.store,
       logger: testLogger,
+      connect: connectProvider,
       pollIntervalMs: 300,
       onEvent: (email, e) => events.push(`${email}:${e.type}`),
     });

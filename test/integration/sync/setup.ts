@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { createStore, type Store } from '../../../app/store/store.ts';
 import { silentLogger, type Logger } from '../../../app/shared/logger.ts';
 import { createSyncEngine, type SyncEngine, type SyncEngineOptions } from '../../../app/sync/engine.ts';
+import { connectProvider } from '../../../app/sync/remote/connect.ts';
 import type { Provider } from '../../helpers/provider.ts';
 
 /** LB_SYNC_DEBUG=1 prints the engine's log lines (debugging a failing test). */
@@ -60,6 +61,7 @@ export async function localFor(p: Provider, email: string, dir?: string): Promis
         store,
         accountId: account.id,
         logger: testLogger,
+        connect: connectProvider,
         pollIntervalMs: 500,
         batchMessages: 50,
         ...opts,

@@ -191,6 +191,16 @@ describe('npm run layering', () => {
         add(d, 'main/index.ts', "export const q = `UPDATE outbox SET state = 'sent' WHERE id = ?`;"),
       expect: /main\/index\.ts:\d+: SQL outside app\/store/,
     },
+    {
+      name: 'a sync module talking to imapflow instead of RemoteMailbox',
+      plant: (d) => add(d, 'app/sync/replay.ts', "import type { ImapFlow } from 'imapflow';"),
+      expect: /app\/sync\/replay\.ts: imports imapflow: sync talks to the provider through RemoteMailbox/,
+    },
+    {
+      name: 'imapflow used outside app/sync',
+      plant: (d) => add(d, 'app/control/errors.ts', "import { ImapFlow } from 'imapflow';"),
+      expect: /app\/control\/errors\.ts: imports imapflow: sync talks to the provider through RemoteMailbox/,
+    },
   ];
 
   for (const c of cases)
