@@ -4,7 +4,8 @@
  * Per message: download the provider's original bytes → encrypt → APPEND (same flags and date) →
  * read the copy back and compare → point the local message's mapping at the copy → only then
  * delete the original. A failed APPEND or a full quota stops the conversion with a clear error
- * and leaves every original in place; local UIDs and bytes never change.
+ * and leaves every original in place; local UIDs and bytes never change. The folder is left with
+ * UNSELECT (remote/mailbox-ops.ts): a message another device only marked \Deleted stays.
  */
 import { createHash } from 'node:crypto';
 import type { MirroredFolder } from './folders.ts';
@@ -12,6 +13,7 @@ import type { SyncContext } from './context.ts';
 import { cleanFlags } from './inbound.ts';
 import type { EncryptForUpload } from './types.ts';
 import { ProviderError } from './remote/errors.ts';
+import { leaveMailbox } from './remote/mailbox-ops.ts';
 import type { RemoteMailbox } from './remote/remote-mailbox.ts';
 
 export interface ConversionResult {
@@ -118,6 +120,7 @@ export async function encryptFolderAtRest(
     return { converted, remaining };
   } finally {
     lock.release();
-    if (client.usable) await client.closeMailbox().catch(() => {});
+    // UNSELECT, never CLOSE: CLOSE would expunge what another device only marked \Deleted.
+    if (client.usable) await leaveMailbox(client).catch(() => {});
   }
 }

@@ -136,10 +136,6 @@ export class ImapflowMailbox implements RemoteMailbox {
     await (this.#c as unknown as Runner).run('CLOSE', { unselect: true });
   }
 
-  async closeMailbox(): Promise<void> {
-    await this.#c.mailboxClose();
-  }
-
   async *fetch(
     range: string,
     fields: FetchFields,

@@ -112,10 +112,11 @@ export interface RemoteMailbox {
   lock(path: string, opts?: { readOnly?: boolean }): Promise<MailboxLock>;
   /** Selects `path` with no lock (the IDLE connection, leaving a mailbox without UNSELECT). */
   open(path: string, opts: { readOnly: boolean }): Promise<void>;
-  /** UNSELECT (RFC 3691): leaves the selected mailbox, expunging nothing. */
+  /**
+   * UNSELECT (RFC 3691): leaves the selected mailbox, expunging nothing. There is no CLOSE: it
+   * expunges every \Deleted message of a read-write mailbox (see mailbox-ops.ts leaveMailbox).
+   */
   unselect(): Promise<void>;
-  /** CLOSE: leaves the selected mailbox and expunges every \Deleted message of a read-write one. */
-  closeMailbox(): Promise<void>;
 
   fetch(range: string, fields: FetchFields, opts?: { changedSince?: number }): AsyncIterable<RemoteMessage>;
   /** UID SEARCH in the selected mailbox (ascending as the provider answers; [] when it refuses). */

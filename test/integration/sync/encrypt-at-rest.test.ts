@@ -176,3 +176,44 @@ test('a full quota stops the conversion with a clear status and keeps every mess
     await p.close();
   }
 });
+
+test('a message another device only marked \\Deleted is still at the provider after the conversion', async () => {
+  const p = await startProvider({ postfix: false });
+  await p.addUser(alice, 'pw');
+  const local = await localFor(p, alice);
+  try {
+    await p.deliver(msg(1, { subject: 'plain one' }), { to: [alice], via: 'lmtp' });
+    // already PGP/MIME (left as it is by the conversion) and marked \Deleted by the phone, which
+    // may still undo that: only the device that marked it may expunge it
+    const pre = await encryptMessage(Buffer.from(msg(2, { subject: 'marked' })), {
+      encryptionKeys: [alicePub],
+      signingKeys: [],
+    });
+    await p.appendRaw(alice, 'INBOX', pre, ['\\Deleted']);
+    // a plaintext message marked \Deleted too: its encrypted copy keeps the mark, and stays
+    await p.appendRaw(alice, 'INBOX', msg(3, { subject: 'plain marked' }), ['\\Deleted']);
+
+    const engine = local.engine({ processInbound, encryptForUpload, encryptAtRest: true });
+    const converted: number[] = [];
+    engine.on((e) => {
+      if (e.type === 'encrypt-at-rest' && e.remaining === 0) converted.push(e.converted);
+    });
+    engine.start();
+    await engine.whenSynced(120_000);
+    assert.ok(converted.includes(2), JSON.stringify(converted));
+
+    const c = await p.imapClient(alice);
+    try {
+      await c.mailboxOpen('INBOX', { readOnly: true });
+      const all = (await c.search({ all: true }, { uid: true })) || [];
+      const marked = (await c.search({ deleted: true }, { uid: true })) || [];
+      assert.equal(all.length, 3, 'every message is still at the provider');
+      assert.equal(marked.length, 2, 'both marked messages keep their mark');
+    } finally {
+      await c.logout();
+    }
+  } finally {
+    await local.close();
+    await p.close();
+  }
+});
