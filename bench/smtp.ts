@@ -22,8 +22,7 @@ import { InMemoryKeyringRepo } from '../test/helpers/memory-keyring-repo.ts';
 import { DEFAULT_SETTINGS } from '../app/config/settings.ts';
 import { silentLogger, type Logger } from '../app/shared/logger.ts';
 import { startSmtpServer } from '../app/smtp/server.ts';
-import { SubmissionAdapter } from '../app/control/adapters/submission.ts';
-import { OutboxWorker } from '../app/sync/outbox/worker.ts';
+import { createOutgoingMail } from '../app/control/adapters/submission.ts';
 
 const ALICE = 'alice@bench.test';
 
@@ -130,15 +129,19 @@ export async function run(opts: { smoke: boolean; log: (line: string) => void })
       await keyring.importKeys(publicKey, { source: 'manual' });
       rcpts.push(email);
     }
-    const adapter = new SubmissionAdapter({
+    // The product's assembly; the relay is not started: the bench drains it with runOnce() below.
+    const outgoing = createOutgoingMail({
       store,
       keyring,
       keyringRepo: repo,
       settings: () => DEFAULT_SETTINGS,
       logger: process.env.LB_BENCH_DEBUG ? debugLogger : silentLogger,
+      checkDomains: false, // bench.test is not in DNS
+      relay: { pollMs: 1e9 },
     });
+    const { worker } = outgoing;
     const smtp = await startSmtpServer({
-      submission: adapter,
+      submission: outgoing.adapter,
       logger: silentLogger,
       port: 0,
       maxMessageSize: 50 * 1024 * 1024,
@@ -158,7 +161,6 @@ export async function run(opts: { smoke: boolean; log: (line: string) => void })
       pool: true,
       maxConnections: 1,
     });
-    const worker = new OutboxWorker({ store, logger: silentLogger, pollMs: 1e9 });
 
     const cases: { label: string; size: number; to: number; bcc: number }[] = smoke
       ? [
@@ -244,7 +246,7 @@ export async function run(opts: { smoke: boolean; log: (line: string) => void })
       throw new Error(`relay delivered ${sink.count()} of ${queued.length}`);
     client.close();
     refClient.close();
-    await worker.stop();
+    await outgoing.stop();
     await smtp.close();
   } finally {
     store.close();

@@ -15,11 +15,12 @@ import { localLogin } from './local-auth.ts';
 import { checkDomain } from '../../smtp/domain-check.ts';
 import { OutgoingPipeline, type OutgoingPipelineDeps } from '../../outgoing/pipeline.ts';
 import { SentRecorder } from '../../outgoing/sent-recorder.ts';
-import { OutboxWorker, type OutboxEvent } from '../../sync/outbox/worker.ts';
+import { OutboxWorker, type OutboxEvent, type OutboxWorkerOptions } from '../../sync/outbox/worker.ts';
 
-export type SubmissionAdapterDeps = OutgoingPipelineDeps;
+type SubmissionAdapterDeps = OutgoingPipelineDeps;
 
-export class SubmissionAdapter implements SubmissionPort {
+/** Built only by createOutgoingMail (below): the product and the tests run the same assembly. */
+class SubmissionAdapter implements SubmissionPort {
   readonly #store: Store;
   readonly #outgoing: OutgoingPipeline;
 
@@ -68,15 +69,24 @@ export interface OutgoingMailOptions extends Omit<SubmissionAdapterDeps, 'sentRe
   onEvent?: (e: OutboxEvent) => void;
   /** Recipient domains are checked in DNS unless false (default true when online). */
   checkDomains?: boolean;
+  /** The relay's retry backoff and idle poll (tests and benchmarks; defaults in worker.ts). */
+  relay?: Pick<OutboxWorkerOptions, 'backoff' | 'pollMs'>;
+  /** How long the Sent recorder waits for the client's own copy (default 20 s). */
+  sentGraceMs?: number;
 }
 
 export function createOutgoingMail(o: OutgoingMailOptions): OutgoingMail {
   const worker = new OutboxWorker({
     store: o.store,
     logger: o.logger,
+    ...o.relay,
     ...(o.onEvent ? { onEvent: o.onEvent } : {}),
   });
-  const sentRecorder = new SentRecorder({ store: o.store, logger: o.logger });
+  const sentRecorder = new SentRecorder({
+    store: o.store,
+    logger: o.logger,
+    ...(o.sentGraceMs === undefined ? {} : { graceMs: o.sentGraceMs }),
+  });
   const checkDomains = o.checkDomains ?? !o.offline;
   const adapter = new SubmissionAdapter({
     ...o,

@@ -1,7 +1,7 @@
 /**
  * The outgoing pipeline end to end on the real store (SQLCipher), real crypto and real gpg, with a
- * recording SMTP server standing in for the provider: local SMTP → SubmissionAdapter → outbox →
- * OutboxWorker → provider.
+ * recording SMTP server standing in for the provider: local SMTP → the product's assembly
+ * (createOutgoingMail: pipeline, Sent recorder) → outbox → OutboxWorker → provider.
  */
 import { describe, it, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,10 +16,10 @@ import { DEFAULT_SETTINGS } from '../../../app/config/settings.ts';
 import type { Settings } from '../../../app/control/contract.ts';
 import { silentLogger } from '../../../app/shared/logger.ts';
 import { startSmtpServer, type RunningSmtpServer } from '../../../app/smtp/server.ts';
-import { SubmissionAdapter, createOutgoingMail } from '../../../app/control/adapters/submission.ts';
+import { createOutgoingMail, type OutgoingMail } from '../../../app/control/adapters/submission.ts';
 import { OutboxWorker } from '../../../app/sync/outbox/worker.ts';
 import type { OutboxCopyEnvelope } from '../../../app/outgoing/queued-copy.ts';
-import { SentRecorder, sentMailbox } from '../../../app/outgoing/sent-recorder.ts';
+import { type SentRecorder, sentMailbox } from '../../../app/outgoing/sent-recorder.ts';
 import { analyzeMessage } from '../../../app/mime/analyze.ts';
 import { Gpg, makeKey, type TestKey } from './pgp-tools.ts';
 import { SinkServer } from './sink-server.ts';
@@ -49,6 +49,7 @@ describe('outgoing pipeline: per-recipient encryption, Bcc copies, relay', () =>
   let aliceFpr: string;
   let accountId: number;
   let sent: SentRecorder;
+  let outgoing: OutgoingMail;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'lb-smtp-pipe-'));
@@ -96,27 +97,24 @@ describe('outgoing pipeline: per-recipient encryption, Bcc copies, relay', () =>
     for (const k of [bob, dave, frank]) gpg.importKey(k.armoredSecret);
     gpg.importKey(own.armoredPublic);
     settings = { ...DEFAULT_SETTINGS, keyLookupTimeoutMs: 2000 };
-    worker = new OutboxWorker({
-      store,
-      logger: silentLogger,
-      backoff: { baseMs: 50, maxMs: 200 },
-      pollMs: 100000,
-    });
-    sent = new SentRecorder({ store, logger: silentLogger, graceMs: 150 });
-    const adapter = new SubmissionAdapter({
+    // The relay is not started: each test runs it with worker.runOnce().
+    outgoing = createOutgoingMail({
       store,
       keyring,
       keyringRepo: repo,
-      sentRecorder: sent,
       domainCheck: async (d) => (d === 'no-such-domain.example' ? 'missing' : 'unknown'),
       settings: () => settings,
       logger: silentLogger,
+      relay: { backoff: { baseMs: 50, maxMs: 200 }, pollMs: 100000 },
+      sentGraceMs: 150,
     });
-    smtp = await startSmtpServer({ submission: adapter, logger: silentLogger, port: 0 });
+    worker = outgoing.worker;
+    sent = outgoing.sentRecorder;
+    smtp = await startSmtpServer({ submission: outgoing.adapter, logger: silentLogger, port: 0 });
   });
 
   after(async () => {
-    await worker.stop();
+    await outgoing.stop();
     await smtp.close();
     await sink.close();
     store.close();

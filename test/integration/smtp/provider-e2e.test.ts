@@ -1,6 +1,6 @@
 /**
  * End to end with the real provider (Postfix + Dovecot, test/helpers/provider.ts) and a real
- * loopback HTTPS WKD server: local SMTP → SubmissionAdapter (KEYS' KeyDiscovery) → outbox →
+ * loopback HTTPS WKD server: local SMTP → createOutgoingMail (KEYS' KeyDiscovery) → outbox →
  * OutboxWorker → Postfix (STARTTLS, SASL AUTH, private CA) → Dovecot; what arrives is checked with
  * real gpg.
  */
@@ -23,8 +23,8 @@ import { DEFAULT_SETTINGS } from '../../../app/config/settings.ts';
 import type { Settings } from '../../../app/control/contract.ts';
 import { silentLogger } from '../../../app/shared/logger.ts';
 import { startSmtpServer, type RunningSmtpServer } from '../../../app/smtp/server.ts';
-import { SubmissionAdapter } from '../../../app/control/adapters/submission.ts';
-import { OutboxWorker } from '../../../app/sync/outbox/worker.ts';
+import { createOutgoingMail, type OutgoingMail } from '../../../app/control/adapters/submission.ts';
+import type { OutboxWorker } from '../../../app/sync/outbox/worker.ts';
 import { Gpg, makeKey, type TestKey } from './pgp-tools.ts';
 
 const D = 'example.test';
@@ -70,6 +70,7 @@ describe('SMTP e2e with Postfix + Dovecot + WKD', () => {
   let store: Store;
   let smtp: RunningSmtpServer;
   let worker: OutboxWorker;
+  let outgoing: OutgoingMail | undefined;
   let settings: Settings;
   let gpg: Gpg;
   let bob: TestKey, carol: TestKey, erin: TestKey;
@@ -128,28 +129,23 @@ describe('SMTP e2e with Postfix + Dovecot + WKD', () => {
     for (const k of [bob, carol, erin]) gpg.importKey(k.armoredSecret);
     gpg.importKey(own.armoredPublic);
     settings = { ...DEFAULT_SETTINGS, keyLookupTimeoutMs: 4000 };
-    worker = new OutboxWorker({
+    // The product's assembly; the relay is not started: each test runs it with worker.runOnce().
+    outgoing = createOutgoingMail({
       store,
+      keyring,
+      keyringRepo: repo,
+      discovery,
+      settings: () => settings,
       logger: silentLogger,
-      backoff: { baseMs: 100, maxMs: 300 },
-      pollMs: 100000,
+      checkDomains: false, // example.test is not in DNS
+      relay: { backoff: { baseMs: 100, maxMs: 300 }, pollMs: 100000 },
     });
-    smtp = await startSmtpServer({
-      submission: new SubmissionAdapter({
-        store,
-        keyring,
-        keyringRepo: repo,
-        discovery,
-        settings: () => settings,
-        logger: silentLogger,
-      }),
-      logger: silentLogger,
-      port: 0,
-    });
+    worker = outgoing.worker;
+    smtp = await startSmtpServer({ submission: outgoing.adapter, logger: silentLogger, port: 0 });
   });
 
   after(async () => {
-    await worker?.stop();
+    await outgoing?.stop();
     await smtp?.close();
     store?.close();
     await wkd?.close();

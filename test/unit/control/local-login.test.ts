@@ -6,7 +6,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createImapBackend } from '../../../app/control/adapters/imap-backend.ts';
-import { SubmissionAdapter } from '../../../app/control/adapters/submission.ts';
+import { createOutgoingMail } from '../../../app/control/adapters/submission.ts';
 import { DEFAULT_SETTINGS } from '../../../app/config/settings.ts';
 import { silentLogger } from '../../../app/shared/logger.ts';
 import { newStore, tempDir } from '../store/helpers.ts';
@@ -29,12 +29,13 @@ test('IMAP and SMTP take the same local logins', async () => {
   store.credentials.set('a-row-for-bob-alone', 'bob@example.test');
   const imap = createImapBackend(store, { logger: silentLogger });
   after(() => imap.dispose());
-  const smtp = new SubmissionAdapter({
+  const smtp = createOutgoingMail({
     store,
     keyring: {} as never, // a login never reaches the keyring
     settings: () => DEFAULT_SETTINGS,
     logger: silentLogger,
-  });
+    checkDomains: false,
+  }).adapter;
   const cases: Array<[string, string, string | null]> = [
     ['alice@example.test', 'the-local-password', 'alice@example.test'],
     ['bob@example.test', 'the-local-password', 'bob@example.test'],
