@@ -30,7 +30,7 @@ import type { BenchOptions } from './index.ts';
 import { startImapServer } from '../app/imap/server.ts';
 import { createImapBackend } from '../app/control/adapters/imap-backend.ts';
 import { silentLogger } from '../app/shared/logger.ts';
-import { newStore, reopen } from '../test/unit/store/helpers.ts';
+import { addLocalAccount, newStore, reopen } from '../test/unit/store/helpers.ts';
 
 const SELF = fileURLToPath(import.meta.url);
 const USER = 'alice@example.test';
@@ -461,14 +461,7 @@ async function child(): Promise<void> {
     // not imported at the top: the server process loads only what the bridge loads
     const { makeMessage } = await import('./imap.ts');
     const store = await newStore(storeDir!);
-    store.accounts.create({
-      email: USER,
-      imap: { host: 'imap.example.test', port: 993 },
-      smtp: { host: 'smtp.example.test', port: 465 },
-      security: 'tls',
-      providerPassword: 'provider',
-    });
-    store.credentials.set(PASS);
+    addLocalAccount(store, USER, PASS);
     const sb = createImapBackend(store, { logger: silentLogger });
     const acc = (await sb.authenticate(USER, PASS))!;
     const load = async (box: string, count: number, offset: number): Promise<void> => {

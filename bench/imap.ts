@@ -38,7 +38,7 @@ import { MemoryImapBackend } from '../test/helpers/imap-memory-backend.ts';
 import type { ImapBackend } from '../app/imap/backend.ts';
 import { createImapBackend } from '../app/control/adapters/imap-backend.ts';
 import { silentLogger } from '../app/shared/logger.ts';
-import { newStore, reopen } from '../test/unit/store/helpers.ts';
+import { addLocalAccount, newStore, reopen } from '../test/unit/store/helpers.ts';
 import { startDovecot } from '../test/helpers/imap-dovecot.ts';
 
 interface Opts {
@@ -505,14 +505,7 @@ async function child(n: number, big: number): Promise<void> {
     if (process.argv[6] === 'load') {
       // Phase 1 (own process): fill the store, then exit, so the server's RSS is its own.
       const store = await newStore(dir);
-      store.accounts.create({
-        email: USER,
-        imap: { host: 'imap.example.test', port: 993 },
-        smtp: { host: 'smtp.example.test', port: 465 },
-        security: 'tls',
-        providerPassword: 'provider',
-      });
-      store.credentials.set(PASS);
+      addLocalAccount(store, USER, PASS);
       const sb = createImapBackend(store, { logger: silentLogger });
       const acc = (await sb.authenticate(USER, PASS))!;
       const load = async (box: string, count: number): Promise<void> => {

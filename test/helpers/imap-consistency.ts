@@ -17,7 +17,7 @@ import { startImapServer } from '../../app/imap/server.ts';
 import type { ImapServerHandle } from '../../app/imap/server.ts';
 import { createImapBackend } from '../../app/control/adapters/imap-backend.ts';
 import { silentLogger } from '../../app/shared/logger.ts';
-import { newStore, tempDir } from '../unit/store/helpers.ts';
+import { addLocalAccount, newStore, tempDir } from '../unit/store/helpers.ts';
 
 export interface ConsistencyOptions {
   port: number;
@@ -483,14 +483,7 @@ export async function consistencyOverStore(opts: {
   let server: ImapServerHandle | null = null;
   const backend = createImapBackend(store, { logger: silentLogger });
   try {
-    store.accounts.create({
-      email: USER,
-      imap: { host: 'imap.example.test', port: 993 },
-      smtp: { host: 'smtp.example.test', port: 465 },
-      security: 'tls',
-      providerPassword: 'provider',
-    });
-    store.credentials.set(PASS);
+    addLocalAccount(store, USER, PASS);
     server = await startImapServer({
       backend,
       port: 0,

@@ -9,7 +9,7 @@ import { startImapServer } from '../../app/imap/server.ts';
 import type { ImapServerHandle } from '../../app/imap/server.ts';
 import { silentLogger } from '../../app/shared/logger.ts';
 import type { Store } from '../../app/store/store.ts';
-import { newStore, reopen, tempDir } from '../unit/store/helpers.ts';
+import { addLocalAccount, newStore, reopen, tempDir } from '../unit/store/helpers.ts';
 import { ImapTestClient, PASS, USER, startTestServer } from './imap-transcript.ts';
 
 export interface StoreServer {
@@ -26,14 +26,7 @@ export interface StoreServer {
 export async function startStoreServer(dir: string, reopenStore = false): Promise<StoreServer> {
   const store = reopenStore ? await reopen(dir) : await newStore(dir);
   if (!reopenStore) {
-    store.accounts.create({
-      email: USER,
-      imap: { host: 'imap.example.test', port: 993 },
-      smtp: { host: 'smtp.example.test', port: 465 },
-      security: 'tls',
-      providerPassword: 'provider',
-    });
-    store.credentials.set(PASS);
+    addLocalAccount(store, USER, PASS);
   }
   const backend = createImapBackend(store, { logger: silentLogger });
   const server = await startImapServer({ backend, port: 0, allowPlaintextLogin: true });

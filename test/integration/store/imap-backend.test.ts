@@ -14,7 +14,7 @@ import { silentLogger } from '../../../app/shared/logger.ts';
 import { importFiles } from '../../../app/store/import/importer.ts';
 import type { Store } from '../../../app/store/store.ts';
 import { ImapTestClient, message } from '../../helpers/imap-transcript.ts';
-import { msg, newStore, tempDir } from '../../unit/store/helpers.ts';
+import { addLocalAccount, msg, newStore, tempDir } from '../../unit/store/helpers.ts';
 
 /** A plaintext-login IMAP server on a free port over `b`. */
 function serve(b: ImapBackend): Promise<ImapServerHandle> {
@@ -31,14 +31,7 @@ describe('ImapBackend over the store', () => {
   let acc: ImapAccount;
   before(async () => {
     store = await newStore(t.dir);
-    store.accounts.create({
-      email: USER,
-      imap: { host: 'imap.example.test', port: 993 },
-      smtp: { host: 'smtp.example.test', port: 465 },
-      security: 'tls',
-      providerPassword: 'provider',
-    });
-    store.credentials.set(PASS);
+    addLocalAccount(store, USER, PASS);
     backend = createImapBackend(store, { logger: silentLogger, maxMessageSize: 10_000 });
     acc = (await backend.authenticate(USER, PASS))!;
   });

@@ -16,7 +16,7 @@ import { createImapBackend } from '../../../app/control/adapters/imap-backend.ts
 import type { StoreImapBackend } from '../../../app/control/adapters/imap-backend.ts';
 import { silentLogger } from '../../../app/shared/logger.ts';
 import type { Store } from '../../../app/store/store.ts';
-import { newStore, tempDir } from '../../unit/store/helpers.ts';
+import { addLocalAccount, newStore, tempDir } from '../../unit/store/helpers.ts';
 import type { DovecotHandle } from '../../helpers/imap-dovecot.ts';
 
 const FIX = join(import.meta.dirname, 'fixtures');
@@ -156,14 +156,7 @@ describe('parity with Dovecot', () => {
     dovecot = await startDovecot({ user: USER, password: PASS });
     lb = await startTestServer();
     store = await newStore(t.dir, { ftsIndexing: 'background' });
-    store.accounts.create({
-      email: USER,
-      imap: { host: 'imap.example.test', port: 993 },
-      smtp: { host: 'smtp.example.test', port: 465 },
-      security: 'tls',
-      providerPassword: 'provider',
-    });
-    store.credentials.set(PASS);
+    addLocalAccount(store, USER, PASS);
     storeBackend = createImapBackend(store, { logger: silentLogger });
     storeServer = await startImapServer({ backend: storeBackend, port: 0, allowPlaintextLogin: true });
     want = await session(dovecot.port, COMMANDS);

@@ -11,7 +11,7 @@ import { createImapBackend } from '../../../app/control/adapters/imap-backend.ts
 import type { StoreImapBackend } from '../../../app/control/adapters/imap-backend.ts';
 import { silentLogger } from '../../../app/shared/logger.ts';
 import type { Store } from '../../../app/store/store.ts';
-import { newStore, tempDir } from '../../unit/store/helpers.ts';
+import { addLocalAccount, newStore, tempDir } from '../../unit/store/helpers.ts';
 import { ImapTestClient, PASS, USER, message } from '../../helpers/imap-transcript.ts';
 
 describe('IMAP over the encrypted store', () => {
@@ -27,14 +27,7 @@ describe('IMAP over the encrypted store', () => {
   };
   before(async () => {
     store = await newStore(t.dir);
-    store.accounts.create({
-      email: USER,
-      imap: { host: 'imap.example.test', port: 993 },
-      smtp: { host: 'smtp.example.test', port: 465 },
-      security: 'tls',
-      providerPassword: 'provider',
-    });
-    store.credentials.set(PASS);
+    addLocalAccount(store, USER, PASS);
     backend = createImapBackend(store, { logger: silentLogger });
     server = await startImapServer({ backend, port: 0, allowPlaintextLogin: true });
     const acc = (await backend.authenticate(USER, PASS))!;

@@ -12,7 +12,7 @@ import { createImapBackend } from '../../../app/control/adapters/imap-backend.ts
 import type { StoreImapBackend } from '../../../app/control/adapters/imap-backend.ts';
 import { silentLogger } from '../../../app/shared/logger.ts';
 import type { Store } from '../../../app/store/store.ts';
-import { newStore, tempDir } from '../../unit/store/helpers.ts';
+import { addLocalAccount, newStore, tempDir } from '../../unit/store/helpers.ts';
 import { ImapTestClient, PASS, USER } from '../../helpers/imap-transcript.ts';
 import { importFiles } from '../../../app/store/import/importer.ts';
 import { writeFileSync } from 'node:fs';
@@ -27,14 +27,7 @@ describe('stored form of appended and imported messages (real store)', () => {
   let c: ImapTestClient;
   before(async () => {
     store = await newStore(t.dir);
-    store.accounts.create({
-      email: USER,
-      imap: { host: 'imap.example.test', port: 993 },
-      smtp: { host: 'smtp.example.test', port: 465 },
-      security: 'tls',
-      providerPassword: 'provider',
-    });
-    store.credentials.set(PASS);
+    addLocalAccount(store, USER, PASS);
     backend = createImapBackend(store, { logger: silentLogger });
     server = await startImapServer({ backend, port: 0, allowPlaintextLogin: true });
     c = await ImapTestClient.connect(server.port);

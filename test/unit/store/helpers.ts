@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { MessageAnalysis } from '../../../app/mime/types.ts';
 import { silentLogger } from '../../../app/shared/logger.ts';
 import { createStore, openStore, type Store, type StoreOptions } from '../../../app/store/store.ts';
+import type { Account } from '../../../app/store/repos/accounts.ts';
 
 export const FAST_KDF = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
 
@@ -33,6 +34,22 @@ export async function newStore(dir: string, extra: Partial<StoreOptions> = {}): 
 
 export async function reopen(dir: string, extra: Partial<StoreOptions> = {}): Promise<Store> {
   return openStore(storeOpts(dir, extra));
+}
+
+/**
+ * The one local account the IMAP/SMTP tests log in as: `email` with a placeholder provider, and
+ * `password` as the local password.
+ */
+export function addLocalAccount(store: Store, email: string, password: string): Account {
+  const account = store.accounts.create({
+    email,
+    imap: { host: 'imap.example.test', port: 993 },
+    smtp: { host: 'smtp.example.test', port: 465 },
+    security: 'tls',
+    providerPassword: 'provider',
+  });
+  store.credentials.set(password);
+  return account;
 }
 
 /** A raw CRLF message. */
