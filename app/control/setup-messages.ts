@@ -9,12 +9,8 @@
 import { analyzeMessage } from '../mime/analyze.ts';
 import { addressesOf } from '../mime/address.ts';
 import { firstValue, parseHeaderBlock } from '../mime/header-block.ts';
-import {
-  createSetupMessage,
-  importSetupMessage,
-  isSetupMessage,
-  parseSetupMessage,
-} from '../keys/autocrypt/setup-message.ts';
+import { importSetupMessage, isSetupMessage, parseSetupMessage } from '../keys/autocrypt/setup-message.ts';
+import { createSetupMessage } from '../outgoing/setup-message.ts';
 import type { Keyring } from '../keys/keyring.ts';
 import type { Store } from '../store/store.ts';
 import { NotFoundError, UserError } from '../shared/errors.ts';

@@ -1,15 +1,13 @@
 /**
- * Autocrypt Setup Message (standards §3f): create one for the user's own mailbox, and import one
- * on another device.
+ * Autocrypt Setup Message (standards §3f): the encrypted payload of a new one (the message around
+ * it is written by app/outgoing/setup-message.ts), and the import of one on another device.
  *
  * Payload: the armored secret key (with `Autocrypt-Prefer-Encrypt`), symmetrically encrypted to
  * the Setup Code as SKESK v4 + SEIPD v1 with iterated+salted S2K and AES-256 (never Argon2/AEAD,
  * so GnuPG 2.2 and RNP can read it), armored with `Passphrase-Format: numeric9x4` and
- * `Passphrase-Begin`. The MIME: multipart/mixed with `Autocrypt-Setup-Message: v1`, a text part
- * and an application/autocrypt-setup attachment. The code is returned to the caller to show to
- * the user; it never goes into any message.
+ * `Passphrase-Begin`. The code is returned to the caller to show to the user; it never goes into
+ * any message.
  */
-import { randomBytes } from 'node:crypto';
 import * as openpgp from 'openpgp';
 import { UserError } from '../../shared/errors.ts';
 import { canonicalAddress } from '../address.ts';
@@ -22,16 +20,6 @@ import { generateSetupCode, normalizeSetupCode } from './setup-code.ts';
 import { headerValue, parseEntity, walkEntity } from '../../mime/entity.ts';
 import { fieldValue, parseHeaderBlock } from '../../mime/header-block.ts';
 import { decodeTransfer } from '../../mime/transfer-encoding.ts';
-import { formatRfc5322Date } from '../../mime/date.ts';
-
-export interface CreatedSetupMessage {
-  setupCode: string;
-  /** The whole RFC 5322 message (CRLF line ends), ready to APPEND to the user's mailbox. */
-  raw: string;
-  /** The armored encrypted payload alone. */
-  armored: string;
-  fingerprint: string;
-}
 
 const ASM_CONFIG: openpgp.PartialConfig = {
   ...INTEROP_CONFIG,
@@ -55,66 +43,25 @@ export async function encryptSetupPayload(armoredSecretKey: string, setupCode: s
   });
 }
 
-export async function createSetupMessage(
+/**
+ * The payload of a new Setup Message for the active own key of `email`: the secret key (with
+ * `Autocrypt-Prefer-Encrypt`) encrypted to a fresh Setup Code. Marks the key backed up.
+ * app/outgoing/setup-message.ts writes the message around it.
+ */
+export async function createSetupPayload(
   keyring: Keyring,
   email: string,
-  opts: { now?: number } = {},
-): Promise<CreatedSetupMessage> {
-  const addr = canonicalAddress(email);
-  const rec = keyring.own.active(addr);
-  if (!rec) throw new UserError('no-own-key', `no own key for ${addr}: generate or import one first`);
+): Promise<{ address: string; setupCode: string; armored: string; fingerprint: string }> {
+  const address = canonicalAddress(email);
+  const rec = keyring.own.active(address);
+  if (!rec) throw new UserError('no-own-key', `no own key for ${address}: generate or import one first`);
   const setupCode = generateSetupCode();
   const keyArmored = await keyring.own.armoredSecret(rec, undefined, {
     'Autocrypt-Prefer-Encrypt': rec.preferEncrypt,
   });
   const armored = await encryptSetupPayload(keyArmored, setupCode);
-  const now = new Date(opts.now ?? keyring.now());
-  const raw = buildSetupMime(addr, armored, now);
   keyring.own.markBackedUp([rec.fingerprint]);
-  return { setupCode, raw, armored, fingerprint: rec.fingerprint };
-}
-
-function buildSetupMime(addr: string, armored: string, date: Date): string {
-  const boundary = `ASM-${randomBytes(12).toString('hex')}`;
-  const domain = addr.slice(addr.lastIndexOf('@') + 1);
-  const lines = [
-    `From: <${addr}>`,
-    `To: <${addr}>`,
-    'Subject: Autocrypt Setup Message',
-    `Date: ${formatRfc5322Date(date)}`,
-    `Message-ID: <${randomBytes(16).toString('hex')}@${domain}>`,
-    'MIME-Version: 1.0',
-    'Autocrypt-Setup-Message: v1',
-    `Content-Type: multipart/mixed; boundary="${boundary}"`,
-    '',
-    `--${boundary}`,
-    'Content-Type: text/plain; charset=utf-8',
-    'Content-Transfer-Encoding: 7bit',
-    '',
-    'This message contains your secret OpenPGP key, encrypted with a Setup Code',
-    'that was shown on the device that made it (the code is never sent by mail).',
-    '',
-    'To use the key on another device, open this message in an Autocrypt-capable',
-    'mail program (or Lockbridge) there and enter the Setup Code. Keep this message',
-    'as a backup of your key, and keep the Setup Code somewhere safe.',
-    '',
-    `--${boundary}`,
-    'Content-Type: application/autocrypt-setup',
-    'Content-Disposition: attachment; filename="autocrypt-setup-message.html"',
-    'Content-Transfer-Encoding: 7bit',
-    '',
-    '<html><body>',
-    '<p>This is the Autocrypt Setup File used to transfer your secret key between',
-    'clients. Decrypt it with the Setup Code shown on the device that made it, and',
-    'import the contained key.</p>',
-    '<pre>',
-    ...armored.trimEnd().split(/\r?\n/),
-    '</pre></body></html>',
-    '',
-    `--${boundary}--`,
-    '',
-  ];
-  return lines.join('\r\n');
+  return { address, setupCode, armored, fingerprint: rec.fingerprint };
 }
 
 /** True when a raw message is an Autocrypt Setup Message (header `Autocrypt-Setup-Message: v1`). */

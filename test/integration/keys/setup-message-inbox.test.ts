@@ -14,7 +14,7 @@ import { createStore, type Store } from '../../../app/store/store.ts';
 import { StoreKeyringRepo } from '../../../app/store/repos/keyring.ts';
 import { Keyring } from '../../../app/keys/keyring.ts';
 import { InMemoryKeyringRepo } from '../../helpers/memory-keyring-repo.ts';
-import { createSetupMessage } from '../../../app/keys/autocrypt/setup-message.ts';
+import { createSetupMessage } from '../../../app/outgoing/setup-message.ts';
 import { importSetupMessageFromInbox } from '../../../app/control/setup-messages.ts';
 import { analyzeMessage } from '../../../app/mime/analyze.ts';
 import { UserError } from '../../../app/shared/errors.ts';

@@ -7,11 +7,11 @@ import { join } from 'node:path';
 import * as openpgp from 'openpgp';
 import { generateSetupCode, normalizeSetupCode } from '../../../app/keys/autocrypt/setup-code.ts';
 import {
-  createSetupMessage,
   decryptSetupPayload,
   importSetupMessage,
   parseSetupMessage,
 } from '../../../app/keys/autocrypt/setup-message.ts';
+import { createSetupMessage } from '../../../app/outgoing/setup-message.ts';
 import { Keyring } from '../../../app/keys/keyring.ts';
 import { InMemoryKeyringRepo } from '../../helpers/memory-keyring-repo.ts';
 
