@@ -112,6 +112,7 @@ export class Bridge {
     const repo = new StoreKeyringRepo(store);
     this.keyring = new Keyring({
       repo,
+      smimeRepo: store.smime,
       logger: opts.logger.child({ module: 'keys' }),
       onEvent: (e) => {
         if (e.type === 'key-change') this.events.emit({ type: 'key-change', warning: toWarning(e.change) });

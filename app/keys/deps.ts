@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '../shared/logger.ts';
 import { silentLogger } from '../shared/logger.ts';
 import type { KeyringEvent, KeyringRepo } from './types.ts';
+import type { SmimeRepo } from '../store/repos/smime.ts';
 
 export interface KeyringOptions {
   repo: KeyringRepo;
@@ -12,6 +13,8 @@ export interface KeyringOptions {
   /** Receives key-change warnings etc. (the control layer forwards them as BridgeEvents). */
   onEvent?: (e: KeyringEvent) => void;
   newId?: () => string;
+  /** S/MIME certificate storage (keyring.smime); without it the keyring has no S/MIME part. */
+  smimeRepo?: SmimeRepo;
 }
 
 export interface KeyringDeps {

@@ -12,6 +12,7 @@ import { type KeyringDeps, type KeyringOptions, resolveDeps } from './deps.ts';
 import { keyEmails, readAnyKeys } from './key-info.ts';
 import { OwnKeys, unlockSecretKey } from './own-keys.ts';
 import { SignerKeys } from './signer-keys.ts';
+import { SmimeCertificates } from './smime.ts';
 import type { ContactRecord, KeyChangeRecord, KeySource, OwnKeyRecord } from './types.ts';
 
 export interface ImportedKey {
@@ -29,6 +30,8 @@ export class Keyring {
   readonly contacts: ContactKeys;
   /** Signers' keys by key ID (whole keyring) and attached to a message. */
   readonly signers: SignerKeys;
+  /** S/MIME certificates (own with keys, correspondents', trust anchors); null without a repo. */
+  readonly smime: SmimeCertificates | null;
   readonly #d: KeyringDeps;
 
   constructor(opts: KeyringOptions) {
@@ -36,6 +39,7 @@ export class Keyring {
     this.own = new OwnKeys(this.#d);
     this.contacts = new ContactKeys(this.#d);
     this.signers = new SignerKeys(this.#d.repo);
+    this.smime = opts.smimeRepo ? new SmimeCertificates({ repo: opts.smimeRepo, now: this.#d.now }) : null;
   }
 
   now(): number {

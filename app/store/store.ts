@@ -24,6 +24,7 @@ import { RemoteMapRepo } from './repos/remote-map.ts';
 import { SettingsRepo } from './repos/settings.ts';
 import { SyncStateRepo } from './repos/sync-state.ts';
 import { TlsRepo } from './repos/tls.ts';
+import { SmimeRepo } from './repos/smime.ts';
 import { STORE_SQL, StoreDb } from './sql.ts';
 import { acquireDirLock, type DirLock } from './unlock/dir-lock.ts';
 import {
@@ -72,6 +73,8 @@ export class Store {
   readonly settings: SettingsRepo;
   readonly credentials: CredentialsRepo;
   readonly tls: TlsRepo;
+  /** S/MIME certificates and the user's own certificates with their keys (issue 19) */
+  readonly smime: SmimeRepo;
   readonly #sql: StoreDb;
   readonly #key: Buffer;
   readonly #lock: DirLock | null;
@@ -110,6 +113,7 @@ export class Store {
     this.settings = new SettingsRepo(this.#sql);
     this.credentials = new CredentialsRepo(this.#sql);
     this.tls = new TlsRepo(this.#sql);
+    this.smime = new SmimeRepo(this.#sql);
     this.#indexer = new FtsIndexer(this.messages, init.logger, init.ftsIndexing === 'background');
     // Chunks of big bodies no message links any more (deleted, or left by a crash mid-write) are
     // deleted in the background, one transaction per chunk.

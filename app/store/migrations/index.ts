@@ -7,6 +7,7 @@ import { migration0006 } from './0006-mailbox-counts.ts';
 import { migration0007 } from './0007-save-date.ts';
 import { migration0008 } from './0008-object-ids.ts';
 import { migration0009 } from './0009-body-chunks.ts';
+import { migration0010 } from './0010-smime.ts';
 import type { Migration } from './types.ts';
 
 export type { Migration } from './types.ts';
@@ -22,4 +23,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0007,
   migration0008,
   migration0009,
+  migration0010,
 ];

@@ -1,0 +1,224 @@
+/**
+ * S/MIME certificates (issue 19) over the store's SmimeRepo: the user's own certificates with their
+ * private keys (PKCS#12 import), correspondents' certificates (imported, or learned from their
+ * signed mail), and the trust anchors (certificates the user trusts, plus the system's roots).
+ * `material(sender)` is what app/crypto needs to read one message.
+ */
+import { rootCertificates } from 'node:tls';
+import { UserError } from '../shared/errors.ts';
+import { certFacts, type CertFacts, type SmimeIdentity, type SmimeMaterial } from '../crypto/smime.ts';
+import { Pkcs12Error, readPkcs12 } from '../crypto/pkcs12.ts';
+import type { SmimeCertRow, SmimeCertSource, SmimeIdentityRow, SmimeRepo } from '../store/repos/smime.ts';
+
+export interface SmimeOptions {
+  repo: SmimeRepo;
+  now?: () => number;
+  /** Use the system's (Node's Mozilla) root certificates as trust anchors too (default true). */
+  systemRoots?: boolean;
+}
+
+export interface ImportedIdentity {
+  fingerprint: string;
+  emails: string[];
+  subject: string;
+  notAfter: string;
+  /** certificates of the chain stored beside it */
+  chain: number;
+}
+
+export interface CertificateSummary {
+  fingerprint: string;
+  subject: string;
+  emails: string[];
+  notAfter: string;
+  expired: boolean;
+  isCa: boolean;
+  trusted: boolean;
+  source: SmimeCertSource;
+}
+
+const PEM_CERT = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+?)-----END CERTIFICATE-----/g;
+
+/** DER certificates from PEM text (any number) or one DER certificate. */
+export function certificatesIn(input: string | Uint8Array): Uint8Array[] {
+  const text = typeof input === 'string' ? input : Buffer.from(input).toString('latin1');
+  const pems = [...text.matchAll(PEM_CERT)].map(
+    (m) => new Uint8Array(Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64')),
+  );
+  if (pems.length) return pems;
+  if (typeof input !== 'string') return [input];
+  throw new UserError('bad-certificate', 'no certificate found (PEM or DER expected)');
+}
+
+let systemRootsDer: Uint8Array[] | null = null;
+function systemRoots(): Uint8Array[] {
+  systemRootsDer ??= rootCertificates.flatMap((pem) => certificatesIn(pem));
+  return systemRootsDer;
+}
+
+export class SmimeCertificates {
+  readonly #repo: SmimeRepo;
+  readonly #now: () => number;
+  readonly #systemRoots: boolean;
+
+  constructor(o: SmimeOptions) {
+    this.#repo = o.repo;
+    this.#now = o.now ?? Date.now;
+    this.#systemRoots = o.systemRoots ?? true;
+  }
+
+  /**
+   * Imports the user's certificate and private key from PKCS#12 bytes; the other certificates of
+   * the file (its chain) are kept too, trusted as anchors only when `trustChain` says so.
+   */
+  async importPkcs12(
+    bytes: Uint8Array,
+    passphrase: string,
+    opts: { trustChain?: boolean } = {},
+  ): Promise<ImportedIdentity> {
+    let p12;
+    try {
+      p12 = await readPkcs12(bytes, passphrase);
+    } catch (err) {
+      if (err instanceof Pkcs12Error) throw new UserError(err.code, err.message);
+      throw err;
+    }
+    const facts = safeFacts(p12.certificate);
+    const now = this.#now();
+    this.#repo.putIdentity({
+      fingerprint: facts.fingerprint,
+      certDer: p12.certificate,
+      keyPkcs8: p12.privateKey,
+      emails: facts.emails,
+      subject: facts.subject,
+      notAfter: facts.notAfter,
+      createdAt: now,
+    });
+    for (const der of p12.chain) this.#put(der, 'own-chain', opts.trustChain === true, now);
+    return {
+      fingerprint: facts.fingerprint,
+      emails: facts.emails,
+      subject: facts.subject,
+      notAfter: new Date(facts.notAfter).toISOString(),
+      chain: p12.chain.length,
+    };
+  }
+
+  /** Imports certificates (PEM, or one DER): a correspondent's, or a CA to trust (`trusted`). */
+  importCertificates(input: string | Uint8Array, opts: { trusted?: boolean } = {}): CertificateSummary[] {
+    const now = this.#now();
+    return certificatesIn(input).map((der) => {
+      const f = this.#put(der, 'imported', opts.trusted === true, now);
+      return summary(f, { trusted: opts.trusted === true, source: 'imported' }, now);
+    });
+  }
+
+  setTrusted(fingerprint: string, trusted: boolean): void {
+    if (!this.#repo.setTrusted(fingerprint.toUpperCase(), trusted))
+      throw new UserError('not-found', `certificate ${fingerprint} not found`);
+  }
+
+  /**
+   * Learns the signer certificate of a validly signed S/MIME message for the sender's address —
+   * only when the certificate names that address (a certificate is never filed under another).
+   */
+  learn(sender: string, certificateB64: string): boolean {
+    const der = new Uint8Array(Buffer.from(certificateB64, 'base64'));
+    const facts = safeFacts(der);
+    if (!facts.emails.includes(sender.toLowerCase())) return false;
+    this.#repo.putCertificate({
+      ...row(facts, der, 'learned', false),
+      emails: [sender.toLowerCase()],
+      seenAt: this.#now(),
+    });
+    return true;
+  }
+
+  identities(): SmimeIdentityRow[] {
+    return this.#repo.identities();
+  }
+
+  /** What app/crypto needs to read a message from `sender` (null: unknown or several senders). */
+  material(sender: string | null, opts: { systemRoots?: boolean } = {}): SmimeMaterial {
+    const identities: SmimeIdentity[] = this.#repo
+      .identities()
+      .map((i) => ({ certificate: i.certDer, privateKey: i.keyPkcs8 }));
+    const known = sender ? this.#repo.certificatesFor(sender) : [];
+    const anchors = this.#repo.trustAnchors().map((c) => c.certDer);
+    return {
+      identities,
+      knownCertificates: known.map((c) => c.certDer),
+      trustAnchors:
+        this.#systemRoots && opts.systemRoots !== false ? [...anchors, ...systemRoots()] : anchors,
+      firstContact: Boolean(sender) && known.length === 0,
+      now: this.#now(),
+    };
+  }
+
+  list(): { own: CertificateSummary[]; certificates: CertificateSummary[] } {
+    const now = this.#now();
+    return {
+      own: this.#repo.identities().map((i) => ({
+        fingerprint: i.fingerprint,
+        subject: i.subject,
+        emails: i.emails,
+        notAfter: new Date(i.notAfter).toISOString(),
+        expired: i.notAfter < now,
+        isCa: false,
+        trusted: false,
+        source: 'imported' as const,
+      })),
+      certificates: this.#repo.allCertificates().map((c) => summary(safeFacts(c.certDer), c, now, c.emails)),
+    };
+  }
+
+  #put(der: Uint8Array, source: SmimeCertSource, trusted: boolean, now: number): CertFacts {
+    const facts = safeFacts(der);
+    this.#repo.putCertificate({ ...row(facts, der, source, trusted), seenAt: now });
+    return facts;
+  }
+}
+
+function safeFacts(der: Uint8Array): CertFacts {
+  try {
+    return certFacts(der);
+  } catch {
+    throw new UserError('bad-certificate', 'not an X.509 certificate');
+  }
+}
+
+function row(
+  f: CertFacts,
+  der: Uint8Array,
+  source: SmimeCertSource,
+  trusted: boolean,
+): Omit<SmimeCertRow, 'firstSeen' | 'lastSeen'> {
+  return {
+    fingerprint: f.fingerprint,
+    certDer: der,
+    subject: f.subject,
+    isCa: f.isCa,
+    trusted,
+    source,
+    notAfter: f.notAfter,
+    emails: f.emails,
+  };
+}
+
+function summary(
+  f: CertFacts,
+  c: { trusted: boolean; source: SmimeCertSource },
+  now: number,
+  emails: string[] = f.emails,
+): CertificateSummary {
+  return {
+    fingerprint: f.fingerprint,
+    subject: f.subject,
+    emails,
+    notAfter: new Date(f.notAfter).toISOString(),
+    expired: f.notAfter < now,
+    isCa: f.isCa,
+    trusted: c.trusted,
+    source: c.source,
+  };
+}

@@ -1,0 +1,101 @@
+/**
+ * Issue 19 step 1: S/MIME certificates in the encrypted store. The user's certificate and private
+ * key come from a PKCS#12 file made by `openssl pkcs12 -export` (OpenSSL 3 defaults: PBES2 with
+ * AES-256-CBC, SHA-256 MAC); a wrong passphrase imports nothing; the identity, its chain and
+ * correspondents' certificates survive closing and reopening the store; certificates are filed by
+ * the addresses they name and trust anchors are the ones the user trusts.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { createStore, openStore, type Store } from '../../../app/store/store.ts';
+import { SmimeCertificates } from '../../../app/keys/smime.ts';
+import { certFacts } from '../../../app/crypto/smime.ts';
+import { silentLogger } from '../../../app/shared/logger.ts';
+import { OpensslCa, type OsslUser } from '../../helpers/crypto/openssl.ts';
+
+const KDF = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
+let dir: string;
+let ca: OpensslCa;
+let me: OsslUser;
+let meEc: OsslUser;
+let bob: OsslUser;
+
+const fpr = (der: Uint8Array) => createHash('sha256').update(der).digest('hex').toUpperCase();
+
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'lb-smime-store-'));
+  ca = new OpensslCa();
+  me = ca.user('me@example.test', 'rsa');
+  meEc = ca.user('me@example.test', 'ec');
+  bob = ca.user('bob@example.test', 'ec');
+});
+after(() => {
+  ca.dispose();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('PKCS#12 import (RSA and EC), certificates by address and trust; all of it kept in the encrypted store', async () => {
+  let store: Store = await createStore({
+    dir,
+    passphrase: 'pw',
+    logger: silentLogger,
+    kdf: KDF,
+    ftsIndexing: 'manual',
+  });
+  const smime = new SmimeCertificates({ repo: store.smime, systemRoots: false });
+
+  await assert.rejects(smime.importPkcs12(ca.pkcs12(me, 'right'), 'wrong'), { code: 'bad-passphrase' });
+  await assert.rejects(smime.importPkcs12(Buffer.from('not a p12'), 'x'), { code: 'malformed' });
+  assert.equal(smime.identities().length, 0);
+
+  const rsa = await smime.importPkcs12(ca.pkcs12(me, 'right'), 'right');
+  assert.equal(rsa.fingerprint, fpr(me.certDer));
+  assert.deepEqual(rsa.emails, ['me@example.test']);
+  assert.equal(rsa.chain, 1); // the CA came along
+  const ec = await smime.importPkcs12(ca.pkcs12(meEc, 'ec pass'), 'ec pass');
+  assert.equal(ec.fingerprint, fpr(meEc.certDer));
+
+  // the chain's CA is held but not trusted until the user says so
+  const caDer = Buffer.from(ca.caPem.replace(/-----[^-]+-----|\s+/g, ''), 'base64');
+  const caFpr = fpr(caDer);
+  assert.equal(certFacts(caDer).fingerprint, caFpr);
+  assert.equal(smime.material(null).trustAnchors!.length, 0);
+  const [imported] = smime.importCertificates(ca.caPem, { trusted: true });
+  assert.equal(imported!.fingerprint, caFpr);
+  assert.equal(imported!.isCa, true);
+  assert.equal(smime.material(null).trustAnchors!.length, 1);
+
+  // a correspondent's certificate, learnt for the address it names only
+  assert.equal(smime.learn('carol@example.test', bob.certDer.toString('base64')), false);
+  assert.equal(smime.learn('Bob@Example.test', bob.certDer.toString('base64')), true);
+  const forBob = smime.material('bob@example.test');
+  assert.equal(forBob.knownCertificates!.length, 1);
+  assert.equal(forBob.firstContact, false);
+  assert.equal(forBob.identities.length, 2);
+  assert.equal(smime.material('carol@example.test').firstContact, true);
+  store.close();
+
+  // reopened: identities with their keys, the CA (trusted) and bob's certificate are all there
+  store = await openStore({ dir, passphrase: 'pw', logger: silentLogger });
+  const again = new SmimeCertificates({ repo: store.smime, systemRoots: false });
+  const ids = again.identities();
+  assert.deepEqual(ids.map((i) => i.fingerprint).sort(), [fpr(me.certDer), fpr(meEc.certDer)].sort());
+  assert.ok(ids.every((i) => i.keyPkcs8.length > 0));
+  const list = again.list();
+  assert.equal(list.own.length, 2);
+  assert.deepEqual(
+    list.certificates.map((c) => [c.fingerprint, c.trusted, c.source]).sort(),
+    [
+      [caFpr, true, 'own-chain'],
+      [fpr(bob.certDer), false, 'learned'],
+    ].sort(),
+  );
+  again.setTrusted(caFpr, false);
+  assert.equal(again.material(null).trustAnchors!.length, 0);
+  assert.throws(() => again.setTrusted('00', true), { code: 'not-found' });
+  store.close();
+});
