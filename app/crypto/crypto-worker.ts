@@ -28,6 +28,7 @@ async function handle(job: JobRequest): Promise<void> {
         decryptionKeys: job.decryptionKeys,
         verificationKeys: job.verificationKeys,
         ...(job.maxDecompressedSize !== undefined ? { maxDecompressedSize: job.maxDecompressedSize } : {}),
+        ...(job.smime ? { smime: job.smime } : {}),
         ...(job.canLookup
           ? {
               lookupVerificationKeys: (keyIds: string[], attached: string[]) =>

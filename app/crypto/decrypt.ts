@@ -18,6 +18,8 @@ import { mediaType } from '../mime/params.ts';
 import { parseEntity, walkEntity } from '../mime/entity.ts';
 import { normalizeCrlf } from '../mime/crlf.ts';
 import { decodeTransfer } from '../mime/transfer-encoding.ts';
+import type { SmimeMaterial, SmimeSignature, SmimeTrust } from './smime.ts';
+import { cmsKind, openEnveloped, verifySigned } from './smime.ts';
 
 export type { HeaderField } from './protected-headers.ts';
 export type { SignatureStatus } from './signature-result.ts';
@@ -35,10 +37,35 @@ export interface DecryptOptions {
   lookupVerificationKeys?: (keyIds: string[], attachedKeys: string[]) => Promise<readonly KeyInput[]>;
   /** Decompression bound in bytes (default MAX_DECOMPRESSED_BYTES). */
   maxDecompressedSize?: number;
+  /** S/MIME: the user's certificates with keys, the sender's known certificates, trust anchors. */
+  smime?: SmimeMaterial;
 }
 
 export type MessageForm =
-  'pgp-mime' | 'pgp-mime-exchange' | 'inline' | 'cleartext-signed' | 'pgp-mime-signed' | 'plain';
+  | 'pgp-mime'
+  | 'pgp-mime-exchange'
+  | 'inline'
+  | 'cleartext-signed'
+  | 'pgp-mime-signed'
+  | 'smime-enveloped'
+  | 'smime-auth-enveloped'
+  | 'smime-signed-opaque'
+  | 'smime-signed'
+  | 'plain';
+
+/** What S/MIME reading adds to a result (DecryptResult.smime). */
+export interface SmimeFacts {
+  /** the signer certificate, base64 DER (to learn it) */
+  signerCertificate?: string;
+  /** when the signer certificate expires (ms) */
+  notAfter?: number;
+  /** the signer certificate has expired (the signature is then invalid) */
+  expired?: boolean;
+  /** how the signer certificate is trusted: a path to a trust anchor, a known certificate, first contact */
+  trust?: SmimeTrust;
+  /** the content cipher (e.g. aes-256-gcm) */
+  cipher?: string;
+}
 
 export interface DecryptResult {
   status: 'encrypted' | 'none' | 'failed';
@@ -83,6 +110,15 @@ export interface DecryptResult {
   attachedKeys: string[];
   /** things worth logging that do not change the outcome (e.g. a micalg mismatch); no content */
   warnings: string[];
+  /** which standard the message uses (absent for plain mail) */
+  standard?: 'openpgp' | 'smime';
+  /** S/MIME signer certificate and cipher facts */
+  smime?: SmimeFacts;
+  /**
+   * a signed-only message whose content was unwrapped from its signature (opaque S/MIME
+   * signed-data): `mime` is served like a decrypted entity
+   */
+  unwrapped?: boolean;
 }
 
 interface Keys {
@@ -131,6 +167,9 @@ export async function decryptMessage(raw: Buffer, opts: DecryptOptions): Promise
         r.warnings.push(`micalg ${structure.micalg} differs from the signature's hash (${sig.micalg})`);
       return finish(r, sig, outerFrom);
     }
+    case 'smime':
+    case 'smime-signed':
+      return readSmime(msg, structure, opts.smime ?? { identities: [] }, outerFrom);
     case 'plain': {
       const r = base('none', 'plain', msg);
       if (structure.nestedEncrypted)
@@ -186,6 +225,122 @@ async function decryptStructure(
   r.gossip = prot.gossip;
   r.attachedKeys = keys.attached;
   return finish(r, sig, outerFrom);
+}
+
+/**
+ * S/MIME (RFC 8551): unwrap enveloped / authEnveloped / opaque signed layers and verify
+ * multipart/signed ones, outermost first (triple-wrapped sign-encrypt-sign included, at most four
+ * layers); a second encryption layer is left as it is. The signature reported is the first valid
+ * one met, else the first one.
+ */
+async function readSmime(
+  msg: Buffer,
+  first: Extract<Structure, { kind: 'smime' | 'smime-signed' }>,
+  m: SmimeMaterial,
+  outerFrom: string | undefined,
+): Promise<DecryptResult> {
+  const fromAddr = addressOf(outerFrom);
+  let s: Structure = first;
+  let entity = msg;
+  let encrypted: { auth: boolean; cipher: string } | null = null;
+  let opaque = false;
+  let sig: SmimeSignature | null = null;
+  let micalgNote: string | null = null;
+  const formNow = (): MessageForm =>
+    encrypted
+      ? encrypted.auth
+        ? 'smime-auth-enveloped'
+        : 'smime-enveloped'
+      : opaque
+        ? 'smime-signed-opaque'
+        : 'smime-signed';
+  const pick = (next: SmimeSignature) => {
+    if (!sig || (sig.signature !== 'valid' && next.signature === 'valid')) sig = next;
+  };
+  for (let depth = 0; depth < 4; depth++) {
+    if (s.kind === 'smime') {
+      let kind;
+      try {
+        kind = cmsKind(s.der);
+      } catch (err) {
+        return smimeFailed((err as Error).message, formNow(), encrypted);
+      }
+      if (kind === 'enveloped' || kind === 'auth-enveloped') {
+        if (encrypted) break;
+        const out = await openEnveloped(s.der, m.identities);
+        if (!out.ok)
+          return smimeFailed(
+            out.reason,
+            kind === 'auth-enveloped' ? 'smime-auth-enveloped' : 'smime-enveloped',
+            null,
+          );
+        encrypted = { auth: out.auth, cipher: out.cipher };
+        entity = normalizeCrlf(out.data);
+      } else if (kind === 'signed') {
+        const v = await verifySigned(s.der, null, m, fromAddr);
+        if (!v.content)
+          return smimeFailed(v.sig.detail ?? 'unreadable signed-data', 'smime-signed-opaque', encrypted);
+        pick(v.sig);
+        opaque = true;
+        entity = normalizeCrlf(v.content);
+      } else return smimeFailed(`unsupported S/MIME content (${kind})`, formNow(), encrypted);
+    } else if (s.kind === 'smime-signed') {
+      let v = await verifySigned(s.der, s.signedPart, m, fromAddr);
+      if (v.sig.signature === 'invalid' && !v.sig.expired) {
+        const crlf = normalizeCrlf(s.signedPart);
+        if (crlf !== s.signedPart) {
+          const again = await verifySigned(s.der, crlf, m, fromAddr);
+          if (again.sig.signature === 'valid') v = again;
+        }
+      }
+      pick(v.sig);
+      if (s.micalg && !/^(sha-?(1|224|256|384|512))$/i.test(s.micalg))
+        micalgNote = `unusual micalg ${s.micalg}`;
+      entity = s.signedPart;
+    } else break;
+    s = detectStructure(entity);
+  }
+  const unwrapped = !encrypted && opaque;
+  const prot = readProtectedHeaders(normalizeCrlf(entity));
+  const r = base(encrypted ? 'encrypted' : 'none', formNow(), encrypted || unwrapped ? prot.entity : msg);
+  r.standard = 'smime';
+  if (unwrapped) r.unwrapped = true;
+  if (prot.scheme) {
+    r.headerProtection = prot.scheme;
+    r.innerHeaders = prot.fields;
+  }
+  if (encrypted) r.gossip = prot.gossip;
+  if (micalgNote) r.warnings.push(micalgNote);
+  const facts: SmimeFacts = encrypted ? { cipher: encrypted.cipher } : {};
+  const got = sig as SmimeSignature | null;
+  let outcome: SignatureOutcome = NO_SIGNATURE;
+  if (got) {
+    outcome = {
+      signature: got.signature,
+      signerKeyIds: got.signerFingerprint ? [got.signerFingerprint] : [],
+      signerAddresses: got.signerAddresses,
+      ...(got.signerFingerprint ? { signerFingerprint: got.signerFingerprint } : {}),
+      ...(got.detail ? { detail: got.detail } : {}),
+    };
+    if (got.signerCertificate)
+      facts.signerCertificate = Buffer.from(got.signerCertificate).toString('base64');
+    if (got.notAfter !== undefined) facts.notAfter = got.notAfter;
+    if (got.expired) facts.expired = true;
+    if (got.trust) facts.trust = got.trust;
+  }
+  r.smime = facts;
+  return finish(r, outcome, outerFrom);
+}
+
+function smimeFailed(
+  reason: string,
+  form: MessageForm,
+  encrypted: { auth: boolean; cipher: string } | null,
+): DecryptResult {
+  const r = failed(reason, form);
+  r.standard = 'smime';
+  if (encrypted) r.smime = { cipher: encrypted.cipher };
+  return r;
 }
 
 /** The caller's key lookup, asked at most once per message; the new keys join `keys.ver`. */
@@ -262,6 +417,9 @@ function base(status: DecryptResult['status'], form: MessageForm, mime: Buffer):
     gossip: [],
     attachedKeys: [],
     warnings: [],
+    ...(form === 'plain'
+      ? {}
+      : { standard: form.startsWith('smime') ? ('smime' as const) : ('openpgp' as const) }),
   };
 }
 

@@ -22,6 +22,8 @@ export type Structure =
       signature: string | Uint8Array;
       micalg: string | undefined;
     }
+  | { kind: 'smime'; der: Buffer }
+  | { kind: 'smime-signed'; signedPart: Buffer; der: Buffer; micalg: string | undefined }
   | { kind: 'plain'; nestedEncrypted: boolean };
 
 const BEGIN_MSG = '-----BEGIN PGP MESSAGE-----';
@@ -66,6 +68,33 @@ export function detectStructure(msg: Buffer, depth = 0): Structure {
     if (only) {
       const inner = detectStructure(root.body.subarray(only.start, only.end), depth + 1);
       if (inner.kind !== 'plain') return inner;
+    }
+  }
+
+  // S/MIME (RFC 8551 §3.2): application/pkcs7-mime (enveloped, authEnveloped or opaque signed;
+  // smime-type is only a hint, the CMS content type decides), the x- form older clients write, and
+  // Outlook's octet-stream named *.p7m.
+  if (
+    ct.mime === 'application/pkcs7-mime' ||
+    ct.mime === 'application/x-pkcs7-mime' ||
+    (ct.mime === 'application/octet-stream' && /\.p7m$/i.test(ct.params['name'] ?? ''))
+  )
+    return { kind: 'smime', der: decodeTransfer(root.body, cteOf(root)) };
+  if (
+    ct.mime === 'multipart/signed' &&
+    boundary &&
+    /^application\/(x-)?pkcs7-signature$/.test((ct.params['protocol'] ?? '').toLowerCase())
+  ) {
+    const split = splitParts(root.body, boundary);
+    if (split.parts.length === 2) {
+      const r1 = split.parts[0]!;
+      const sigPart = parseEntity(root.body.subarray(split.parts[1]!.start, split.parts[1]!.end));
+      return {
+        kind: 'smime-signed',
+        signedPart: root.body.subarray(r1.start, r1.end),
+        der: decodeTransfer(sigPart.body, cteOf(sigPart)),
+        micalg: ct.params['micalg'],
+      };
     }
   }
 

@@ -10,6 +10,11 @@
  *     ...; from-mismatch=yes                      (no User ID of the signer's key is the From address shown)
  *     ...; protected-from-mismatch=<addr>         (the signed protected From <addr> is not the outer
  *                                                  From; the outer one is shown)
+ *     S/MIME: signer=<SHA-256 fingerprint of the signer certificate>, keyid=<the same> for an
+ *     untrusted certificate; then `; trust=ca|known|first-contact` (a path to a trust anchor, a
+ *     certificate the user holds for the sender, the first certificate seen for the From address)
+ *     and `; expires=YYYY-MM-DD`, or `; expired=YYYY-MM-DD` (the signature is then invalid)
+ *   X-Lockbridge-Standard: openpgp | smime         (absent for plain mail)
  */
 import type { DecryptResult } from './decrypt.ts';
 import { PROTECTED_FIELDS } from './protected-headers.ts';
@@ -28,7 +33,14 @@ export function statusHeaders(result: DecryptResult): string {
   if (result.signerMismatch) sig += '; from-mismatch=yes';
   if (result.protectedFromMismatch)
     sig += `; protected-from-mismatch=${result.protectedFromMismatch.replace(/[^\x21-\x7e]|[;"\\]/g, '?')}`;
+  const cert = result.smime;
+  if (cert && result.signature !== 'none') {
+    if (cert.trust && result.signature === 'valid') sig += `; trust=${cert.trust}`;
+    if (cert.notAfter !== undefined)
+      sig += `; ${cert.expired ? 'expired' : 'expires'}=${new Date(cert.notAfter).toISOString().slice(0, 10)}`;
+  }
   out += `X-Lockbridge-Signature: ${sig}\r\n`;
+  if (result.standard) out += `X-Lockbridge-Standard: ${result.standard}\r\n`;
   return out;
 }
 
@@ -58,11 +70,12 @@ export function buildServedMessage(raw: Buffer, result: DecryptResult): Buffer {
     .join('');
   const status = statusHeaders(result);
 
-  if (result.status === 'encrypted') {
+  if (result.status === 'encrypted' || result.unwrapped) {
     const kept = fields.filter(
       (h) => !h.lname.startsWith('content-') && h.lname !== 'mime-version' && !replaced.has(h.lname),
     );
-    // Only the entity's content headers travel; anything else inside it was not marked protected.
+    // Only the entity's content headers travel (an opaque S/MIME signature's content is served
+    // unwrapped, like a decrypted entity); anything else inside it was not marked protected.
     const entity = parseEntity(normalizeCrlf(result.mime));
     const content = entity.headers.filter((h) => h.lname.startsWith('content-'));
     return Buffer.concat([

@@ -179,6 +179,7 @@ export function createWorkerPool(opts: WorkerPoolOptions = {}): CryptoEngine {
         decryptionKeys: b.decryptionKeys,
         verificationKeys: b.verificationKeys,
         ...(b.maxDecompressedSize !== undefined ? { maxDecompressedSize: b.maxDecompressedSize } : {}),
+        ...(b.smime ? { smime: b.smime } : {}),
         ...(b.canLookup && job.lookup ? { lookupVerificationKeys: job.lookup } : {}),
       });
       return { id: job.id, kind: 'done', decrypt: r };
@@ -218,6 +219,7 @@ export function createWorkerPool(opts: WorkerPoolOptions = {}): CryptoEngine {
           verificationKeys: wire(o.verificationKeys),
           canLookup: Boolean(o.lookupVerificationKeys),
           ...(o.maxDecompressedSize !== undefined ? { maxDecompressedSize: o.maxDecompressedSize } : {}),
+          ...(o.smime ? { smime: o.smime } : {}),
         },
         o.lookupVerificationKeys,
       );

@@ -1,5 +1,6 @@
 /** Messages between worker-pool.ts and crypto-worker.ts (structured-clone safe: no key objects). */
 import type { DecryptResult } from './decrypt.ts';
+import type { SmimeMaterial } from './smime.ts';
 
 export type WireKey = string | Uint8Array;
 
@@ -12,6 +13,7 @@ export type JobRequest =
       verificationKeys: WireKey[];
       canLookup: boolean;
       maxDecompressedSize?: number;
+      smime?: SmimeMaterial;
     }
   | {
       id: number;

@@ -9,6 +9,10 @@
  * The signer's key: the From address's keys first; when none made the signature, the whole
  * keyring by key ID (own keys included) and a key attached to the message that the keyring would
  * take as the sender's (keys/signer-keys.ts).
+ *
+ * S/MIME (issue 19): the user's certificates with keys, the certificates held for the sender and
+ * the trust anchors go along (the system roots only for shapes that can carry a signature); the
+ * signer certificate of a validly signed message is learnt for the sender's address.
  */
 import type * as openpgp from 'openpgp';
 import type { CryptoEngine } from '../../crypto/engine.ts';
@@ -56,10 +60,14 @@ function outerFacts(raw: Buffer): OuterFacts {
   };
 }
 
+/** Outer Content-Types an S/MIME signature can come in (directly or as the sole part of a wrapper). */
+const SIGNED_SHAPES = /pkcs7|^multipart\/(signed|mixed)$|^application\/octet-stream$/;
+
 export function createInboundProcessor(deps: InboundDeps): ProcessInbound {
   const log = deps.logger.child({ module: 'inbound' });
   const now = deps.now ?? Date.now;
   let cachedKeys: { at: number; keys: openpgp.PrivateKey[] } | null = null;
+  const smime = deps.keyring.smime;
 
   const privateKeys = async (): Promise<openpgp.PrivateKey[]> => {
     // Own keys change rarely; re-read them at most every 10 s (a new or imported key shows up quickly).
@@ -80,6 +88,9 @@ export function createInboundProcessor(deps: InboundDeps): ProcessInbound {
           ...(await deps.keyring.signers.byKeyIds(keyIds)),
           ...(sender ? await deps.keyring.signers.attachedFor(sender, attached, keyIds) : []),
         ],
+        ...(smime
+          ? { smime: smime.material(sender, { systemRoots: SIGNED_SHAPES.test(facts.contentType) }) }
+          : {}),
       });
     } catch (err) {
       log.warn({ err }, 'inbound processing failed; serving the message as it came');
@@ -118,6 +129,9 @@ export function createInboundProcessor(deps: InboundDeps): ProcessInbound {
       if (sender)
         for (const armored of result.attachedKeys)
           await deps.keyring.importAttachedKey(sender, armored, now()).catch(() => null);
+      const cert = result.smime?.signerCertificate;
+      if (smime && sender && cert && result.signature === 'valid' && !result.signerMismatch)
+        smime.learn(sender, cert);
     } catch (err) {
       log.debug({ err }, 'could not record keys from an incoming message');
     }
