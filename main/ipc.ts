@@ -7,7 +7,7 @@
  * ControlError unless it comes from the app's own page in the app's own window, names a ControlApi
  * method, and carries a small array of plain JSON values.
  */
-import type { BridgeEvent, ControlApi, ControlError } from '../app/control/contract.ts';
+import type { BridgeEvent, ControlApi, ControlError, ControlErrorCode } from '../app/control/contract.ts';
 import { CONTROL_METHODS } from '../app/control/contract.ts';
 
 export const CALL_CHANNEL = 'bridge:call';
@@ -30,8 +30,8 @@ const METHODS: ReadonlySet<string> = new Set(CONTROL_METHODS);
 
 export class IpcRefusal extends Error {
   override name = 'IpcRefusal';
-  readonly code: string;
-  constructor(code: string, message: string) {
+  readonly code: ControlErrorCode;
+  constructor(code: ControlErrorCode, message: string) {
     super(message);
     this.code = code;
   }

@@ -10,10 +10,12 @@
 // Types owned by the layer that produces them, re-exported here as the control vocabulary.
 export type { Settings, EncryptPolicy } from '../config/settings.ts';
 export type { LogLine } from '../shared/logger.ts';
+export type { ErrorCode } from '../shared/errors.ts';
 export type { KeySource, KeyTrust, KeySummary, KeyChangeWarning } from '../keys/types.ts';
 export type { ConnectionState, FolderProgress, SyncProgress, FolderRepair } from '../sync/progress-types.ts';
 import type { Settings } from '../config/settings.ts';
 import type { LogLine } from '../shared/logger.ts';
+import type { ErrorCode } from '../shared/errors.ts';
 import type { KeyChangeWarning, KeySummary, KeyTrust } from '../keys/types.ts';
 import type { ConnectionState, SyncProgress, RepairReport as FolderRepairs } from '../sync/progress-types.ts';
 
@@ -277,8 +279,25 @@ export interface ControlApi {
 
 export type ControlMethod = keyof ControlApi;
 
+/**
+ * A UserError's code, or one of the transports' own (HTTP control server, Electron IPC): 'internal'
+ * (an unexpected error, logged), 'unauthorized' (no or a wrong control token), and a malformed or
+ * refused call.
+ */
+export type ControlErrorCode =
+  | ErrorCode
+  | 'internal'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'forbidden-host'
+  | 'bad-request'
+  | 'method-not-allowed'
+  | 'unknown-method'
+  | 'invalid-call'
+  | 'too-large';
+
 export interface ControlError {
-  code: string;
+  code: ControlErrorCode;
   message: string;
 }
 

@@ -13,7 +13,7 @@ import type { SignOptions } from './pgp-mime-sign.ts';
 import type { KeyInput } from './keys-input.ts';
 import { keyToTransfer } from './keys-input.ts';
 import { CryptoInputError, CryptoKeyError } from './errors.ts';
-import { UserError } from '../shared/errors.ts';
+import { isErrorCode, UserError } from '../shared/errors.ts';
 import type { JobRequest, LookupReply, WireKey, WorkerMessage } from './worker-protocol.ts';
 
 export interface WorkerPoolOptions {
@@ -82,7 +82,7 @@ function copyIn(raw: Buffer): Uint8Array {
 function rebuildError(m: { name: string; code?: string; message: string }): Error {
   if (m.name === 'CryptoKeyError') return new CryptoKeyError(m.message);
   if (m.name === 'CryptoInputError') return new CryptoInputError(m.message);
-  if (m.code) return new UserError(m.code, m.message);
+  if (isErrorCode(m.code)) return new UserError(m.code, m.message);
   return new Error(m.message);
 }
 

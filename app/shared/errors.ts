@@ -3,11 +3,115 @@
  * these to their own replies in one place each; nothing else formats errors for users.
  */
 
+/**
+ * Every code a UserError carries: the CLI, the control API (HTTP, IPC) and the UI tell errors
+ * apart by it, so a code is one of these and a new one is added here.
+ */
+export const ERROR_CODES = [
+  // usage and arguments (CLI, control API)
+  'usage',
+  'invalid-argument',
+  'cancelled',
+  'not-confirmed',
+  'no-ui',
+  // objects asked for, and state conflicts
+  'not-found',
+  'account-exists',
+  'already-initialized',
+  'not-initialized',
+  'not-running',
+  'busy',
+  'closing',
+  'control',
+  'unavailable',
+  'offline',
+  'paused',
+  'stopped',
+  'port-in-use',
+  // files (import, export, certificates)
+  'no-such-file',
+  'not-a-file',
+  'no-such-folder',
+  'target-not-a-folder',
+  'target-not-empty',
+  'target-not-writable',
+  'open-failed',
+  'write-failed',
+  'import-missing-file',
+  'nothing-imported',
+  'bad-ca',
+  'disk-full',
+  // the store: creating, unlocking, the keychain, schema
+  'no-store',
+  'store-exists',
+  'locked',
+  'passphrase-required',
+  'passphrase-empty',
+  'wrong-passphrase',
+  'weak-passphrase',
+  'weak-password',
+  'empty-secret',
+  'no-secret',
+  'no-credentials',
+  'mismatch',
+  'store-key-mismatch',
+  'keychain-failed',
+  'keychain-required',
+  'keychain-unavailable',
+  'keywrap-corrupt',
+  'no-keychain-wrap',
+  'no-passphrase-wrap',
+  'schema-too-new',
+  // mailboxes
+  'unknown-mailbox',
+  'bad-mailbox-name',
+  'mailbox-exists',
+  'mailbox-gone',
+  'mailbox-has-children',
+  'mailbox-rename-into-self',
+  'inbox-delete',
+  'inbox-rename',
+  'mutf7',
+  // keys and crypto
+  'bad-key',
+  'key-exists',
+  'bad-passphrase',
+  'bad-address',
+  'no-own-key',
+  'already-resolved',
+  'bad-setup-code',
+  'bad-setup-message',
+  'crypto-key',
+  'crypto-input',
+  // outgoing mail
+  'encryption-required',
+  'not-refused',
+  'not-sent',
+  'outbox-busy',
+  // the provider (sync/remote/errors.ts ProviderError: 'provider-' and its kind)
+  'provider-auth',
+  'provider-tls',
+  'provider-unreachable',
+  'provider-timeout',
+  'provider-protocol',
+  'provider-quota',
+  'provider-local-disk',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+const KNOWN_CODES: ReadonlySet<string> = new Set(ERROR_CODES);
+
+/** True for a code of ERROR_CODES (a code read from a worker or the wire is checked with this). */
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && KNOWN_CODES.has(code);
+}
+
 /** A problem the user can act on: shown as a one-line message (CLI exit 1, NO reply, UI message). */
 export class UserError extends Error {
   override name = 'UserError';
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
   }

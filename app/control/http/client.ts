@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import type { BridgeEvent, ControlApi, ControlError, ControlMethod } from '../contract.ts';
-import { UserError } from '../../shared/errors.ts';
+import { isErrorCode, UserError } from '../../shared/errors.ts';
 import type { Paths } from '../../config/paths.ts';
 
 export interface ControlEndpoint {
@@ -68,7 +68,14 @@ export function callControl<M extends ControlMethod>(
             );
             return;
           }
-          if (parsed.error) reject(new UserError(parsed.error.code, parsed.error.message));
+          // a code of the transport ('unauthorized', 'internal', …) is the control connection's problem
+          if (parsed.error)
+            reject(
+              new UserError(
+                isErrorCode(parsed.error.code) ? parsed.error.code : 'control',
+                parsed.error.message,
+              ),
+            );
           else resolve(parsed.result);
         });
       },

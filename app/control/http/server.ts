@@ -14,7 +14,7 @@ import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import { timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import type { BridgeEvent, ControlApi, ControlError, ControlMethod } from '../contract.ts';
+import type { BridgeEvent, ControlApi, ControlError, ControlErrorCode, ControlMethod } from '../contract.ts';
 import { CONTROL_METHODS } from '../contract.ts';
 import { toControlError } from '../errors.ts';
 import type { Logger } from '../../shared/logger.ts';
@@ -62,7 +62,7 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(data);
 }
 
-function sendError(res: ServerResponse, status: number, code: string, message: string): void {
+function sendError(res: ServerResponse, status: number, code: ControlErrorCode, message: string): void {
   const error: ControlError = { code, message };
   sendJson(res, status, { error });
 }

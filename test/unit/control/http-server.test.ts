@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { startControlServer, type ControlServer } from '../../../app/control/http/server.ts';
 import { callControl } from '../../../app/control/http/client.ts';
 import type { BridgeEvent, ControlApi } from '../../../app/control/contract.ts';
-import { NotFoundError } from '../../../app/shared/errors.ts';
+import { NotFoundError, UserError } from '../../../app/shared/errors.ts';
 import { silentLogger } from '../../../app/shared/logger.ts';
 
 const TOKEN = 'a'.repeat(43);
@@ -88,6 +88,18 @@ test('typed errors travel as { code, message }', async () => {
   await assert.rejects(
     callControl({ port: server.port, token: TOKEN }, 'removeAccount', 'nobody@example.test'),
     /account nobody@example.test not found/,
+  );
+});
+
+test("the client keeps a UserError's code; a code of the transport becomes 'control'", async () => {
+  await assert.rejects(
+    callControl({ port: server.port, token: TOKEN }, 'removeAccount', 'nobody@example.test'),
+    (err: unknown) => err instanceof UserError && err.code === 'not-found',
+  );
+  await assert.rejects(
+    callControl({ port: server.port, token: 'b'.repeat(43) }, 'listAccounts'),
+    (err: unknown) =>
+      err instanceof UserError && err.code === 'control' && /wrong control token/.test(err.message),
   );
 });
 
