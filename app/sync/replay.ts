@@ -74,6 +74,7 @@ async function replayAll(ctx: ReplayContext, client: RemoteMailbox): Promise<num
     while (i < rows.length) {
       const group = takeGroup(rows, i);
       try {
+        ctx.logger.debug({ changes: group.map((r) => ({ id: r.id, ...r.change })) }, 'replaying');
         await applyGroup(ctx, client, group);
         for (const r of group) {
           ctx.store.pending.done(r.id);

@@ -3,9 +3,10 @@
  * proxies between the bridge and the provider's IMAP and SMTP, the real `lockbridge` CLI set up
  * the way a user does it (init, account add through the proxies), `serve` as a child process that
  * can be SIGKILLed and restarted, IMAP clients at the bridge and directly at the provider.
- * LB_WORLD_DEBUG=1 prints the bridge's log after each run.
+ * LB_WORLD_DEBUG=1 runs the bridge with debug logging and prints its log after each run;
+ * LB_WORLD_LOG=FILE appends every run's log to FILE instead (a long run's stderr is cut).
  */
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
@@ -14,6 +15,12 @@ import { startProvider, type Provider } from './provider.ts';
 import { startFaultProxy, type FaultProxy } from './fault-proxy.ts';
 import { startDnsServer } from './dns-server.ts';
 import { cliAsync, serve, tempHome, type ServeHandle } from './cli.ts';
+
+function debugLog(how: string, log: string): void {
+  const file = process.env.LB_WORLD_LOG;
+  if (file) appendFileSync(file, `===== bridge run ${how} at ${new Date().toISOString()}\n${log}`);
+  else if (process.env.LB_WORLD_DEBUG) process.stderr.write(log);
+}
 
 export interface WorldOptions {
   user?: string;
@@ -127,14 +134,14 @@ export async function startWorld(o: WorldOptions = {}): Promise<World> {
     },
     async kill() {
       if (bridge) {
-        if (process.env.LB_WORLD_DEBUG) process.stderr.write(bridge.stderr());
+        debugLog('killed', bridge.stderr());
         await bridge.stop('SIGKILL');
       }
       bridge = null;
     },
     async stop() {
       if (bridge) {
-        if (process.env.LB_WORLD_DEBUG) process.stderr.write(bridge.stderr());
+        debugLog('stopped', bridge.stderr());
         await bridge.stop('SIGTERM');
       }
       bridge = null;
