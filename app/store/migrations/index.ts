@@ -8,6 +8,7 @@ import { migration0007 } from './0007-save-date.ts';
 import { migration0008 } from './0008-object-ids.ts';
 import { migration0009 } from './0009-body-chunks.ts';
 import { migration0010 } from './0010-smime.ts';
+import { migration0011 } from './0011-mailbox-ids.ts';
 import type { Migration } from './types.ts';
 
 export type { Migration } from './types.ts';
@@ -24,4 +25,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0008,
   migration0009,
   migration0010,
+  migration0011,
 ];

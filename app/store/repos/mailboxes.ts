@@ -200,12 +200,16 @@ export class MailboxesRepo {
   #insert(accountId: number, name: string, opts: CreateMailboxOptions): Mailbox {
     const pName = parentName(name);
     const parent = pName === null ? null : this.ensure(accountId, pName, { origin: opts.origin ?? 'local' });
-    const res = this.#s
+    // a fresh id, never one a deleted mailbox had (migration 0011)
+    const id = Number(this.#s.prepare('INSERT INTO mailbox_ids DEFAULT VALUES').run().lastInsertRowid);
+    this.#s.prepare('DELETE FROM mailbox_ids WHERE id = ?').run(id);
+    this.#s
       .prepare(
-        `INSERT INTO mailboxes (account_id, name, parent_id, special_use, subscribed, uidvalidity, remote_name, created_at, object_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO mailboxes (id, account_id, name, parent_id, special_use, subscribed, uidvalidity, remote_name, created_at, object_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
+        id,
         accountId,
         name,
         parent?.id ?? null,
@@ -216,7 +220,6 @@ export class MailboxesRepo {
         Date.now(),
         newObjectId('F'),
       );
-    const id = Number(res.lastInsertRowid);
     this.#s.emit({ type: 'mailbox-created', accountId, mailboxId: id, name });
     if ((opts.origin ?? 'local') === 'local')
       this.#pending.enqueue(accountId, { kind: 'mailbox-create', mailboxId: id, name });

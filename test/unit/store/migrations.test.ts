@@ -63,6 +63,8 @@ const LATER_COLUMNS: ReadonlyArray<[string, string, string]> = [
   ['mailboxes', 'object_id', 'TEXT'], // migration 8
   ['message_blobs', 'email_id', 'TEXT'], // migration 8
 ];
+/** Tables today's code uses that a released step added later: [table, the step that adds it]. */
+const LATER_TABLES: ReadonlyArray<[string, number]> = [['mailbox_ids', 11]];
 
 /**
  * Runs today's code (creating mailboxes, inserting messages) on a store whose schema is older:
@@ -77,10 +79,15 @@ function asBefore<T>(s: Store, fn: () => T): T {
   const added = LATER_COLUMNS.filter(([table, column]) => !has(table, column));
   for (const [table, column, type] of added)
     rawDb(s).exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+  const exists = (table: string): boolean =>
+    rawDb(s).prepare('SELECT 1 FROM sqlite_master WHERE name = ?').get(table) !== undefined;
+  const tables = LATER_TABLES.filter(([table]) => !exists(table));
+  for (const [, version] of tables) MIGRATIONS.find((m) => m.version === version)!.up(rawDb(s));
   try {
     return fn();
   } finally {
     for (const [table, column] of added) rawDb(s).exec(`ALTER TABLE ${table} DROP COLUMN ${column}`);
+    for (const [table] of tables) rawDb(s).exec(`DROP TABLE ${table}`);
   }
 }
 
