@@ -513,6 +513,8 @@ class Engine implements SyncEngine {
       const ctx = this.#ctx();
       for (const f of folders) {
         if (this.#stopped || this.#paused || !client.usable) break;
+        // a replay between folders may have renamed or deleted this one: the next pass lists again
+        if (this.#store.mailboxes.get(f.local.id)?.remoteName !== f.remote.path) continue;
         const r = await this.#mutex.run(f.remote.path, () => syncMailbox(ctx, client, f, { backfill: true }));
         backfillLeft ||= r.backfillLeft;
         // Local changes made meanwhile go out between folders (the user is waiting for them).

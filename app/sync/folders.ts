@@ -70,20 +70,24 @@ export function mirrorFolders(
 ): MirroredFolder[] {
   const out: MirroredFolder[] = [];
   const seen = new Set<number>();
+  const held = heldByQueue(store, accountId, remote);
   const sorted = [...remote].sort((a, b) => rank(a) - rank(b) || a.path.localeCompare(b.path));
   for (const f of sorted) {
     let local = store.mailboxes.getByRemoteName(accountId, f.path);
     if (!local) {
+      if (held.covers(f.path)) continue;
       const name = localNameOf(f);
       local = store.mailboxes.getByName(accountId, name);
       if (local) store.mailboxes.setRemoteName(local.id, f.path);
-      else
+      else {
+        logger.debug({ remote: f.path }, 'new folder at the provider');
         local = store.mailboxes.create(accountId, name, {
           specialUse: f.specialUse,
           subscribed: f.subscribed,
           remoteName: f.path,
           origin: 'sync',
         });
+      }
       local = store.mailboxes.require(local.id);
     }
     if (f.specialUse && local.specialUse !== f.specialUse)
@@ -93,7 +97,8 @@ export function mirrorFolders(
   }
   // Remote folders that disappeared.
   for (const mb of store.mailboxes.list(accountId)) {
-    if (seen.has(mb.id) || mb.remoteName === null || mb.name === 'INBOX') continue;
+    if (seen.has(mb.id) || mb.remoteName === null || mb.name === 'INBOX' || held.mailboxes.has(mb.id))
+      continue;
     const unsynced = store.remoteMap.localOnlyCount(mb.id);
     if (unsynced === 0 && store.mailboxes.children(mb.id).length === 0) {
       logger.info({ mailbox: mb.name }, 'folder removed at the provider; removing it locally');
@@ -112,4 +117,34 @@ export function mirrorFolders(
     }
   }
   return out;
+}
+
+/**
+ * What queued local folder changes will act on: the provider names they touch (with their
+ * children) and the local mailboxes they are about. The provider's list shows it as it was before
+ * those changes reach it (a replay stopped at a refused change, a RENAME or CREATE whose reply was
+ * lost, a client's change made while the pass listed), so a held name is not mirrored as a new
+ * folder, and a held mailbox missing from the list is not taken for one deleted at the provider.
+ */
+function heldByQueue(
+  store: Store,
+  accountId: number,
+  remote: RemoteFolder[],
+): { covers(path: string): boolean; mailboxes: Set<number> } {
+  const delimiter =
+    remote.find((f) => f.path.toUpperCase() === 'INBOX')?.delimiter ?? remote[0]?.delimiter ?? '/';
+  const names = new Set<string>();
+  const mailboxes = new Set<number>();
+  for (const c of store.pending.folderChanges(accountId)) {
+    mailboxes.add(c.mailboxId);
+    const remoteName = store.mailboxes.get(c.mailboxId)?.remoteName;
+    if (remoteName) names.add(remoteName);
+    names.add(remoteNameOf(c.name, delimiter));
+    if (c.kind === 'mailbox-rename') names.add(remoteNameOf(c.oldName, delimiter));
+    if (c.kind === 'mailbox-delete' && c.remoteName) names.add(c.remoteName);
+  }
+  return {
+    covers: (path) => [...names].some((n) => path === n || path.startsWith(n + delimiter)),
+    mailboxes,
+  };
 }

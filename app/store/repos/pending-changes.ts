@@ -26,6 +26,11 @@ export type PendingChange =
   | { kind: 'flags'; mailboxId: number; uid: number; flags: string[]; remote: RemoteRef | null }
   | { kind: 'expunge'; mailboxId: number; uid: number; remote: RemoteRef | null };
 
+export type FolderChange = Extract<
+  PendingChange,
+  { kind: 'mailbox-create' | 'mailbox-rename' | 'mailbox-delete' }
+>;
+
 export type Origin = 'local' | 'sync';
 
 /** One message's identity at the provider, to find a copy whose COPY/MOVE reply was lost. */
@@ -151,6 +156,17 @@ export class PendingChangesRepo {
         if (after !== before) update.run(after, r.id);
       }
     });
+  }
+
+  /** The queued folder creations, renames and deletions, oldest first. */
+  folderChanges(accountId: number): FolderChange[] {
+    return this.#s
+      .prepare<{ payload: string }>(
+        `SELECT payload FROM pending_changes WHERE account_id = ?
+           AND kind IN ('mailbox-create', 'mailbox-rename', 'mailbox-delete') ORDER BY id`,
+      )
+      .all(accountId)
+      .map((r: { payload: string }) => JSON.parse(r.payload) as FolderChange);
   }
 
   count(accountId: number): number {
