@@ -81,6 +81,9 @@ export function mirrorFolders(
       if (local) store.mailboxes.setRemoteName(local.id, f.path);
       else {
         logger.debug({ remote: f.path }, 'new folder at the provider');
+        // a sync state left for that name (a folder given up in a rename conflict) describes
+        // another mailbox: the new one starts empty and fetches everything
+        store.syncState.delete(accountId, f.path);
         local = store.mailboxes.create(accountId, name, {
           specialUse: f.specialUse,
           subscribed: f.subscribed,

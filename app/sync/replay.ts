@@ -706,7 +706,8 @@ async function applyRename(
     if (!mb) return;
     store.transaction(() => {
       store.mailboxes.setRemoteName(mb.id, newRemote);
-      for (const meta of store.messages.iterateMeta(mb.id)) {
+      // read them all first: SQLite cannot write while a read of the same connection is open
+      for (const meta of [...store.messages.iterateMeta(mb.id)]) {
         store.remoteMap.unmap(meta.id);
         store.pending.enqueue(accountId, { kind: 'append', mailboxId: mb.id, uid: meta.uid });
       }

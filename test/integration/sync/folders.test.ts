@@ -13,7 +13,7 @@ let engine: SyncEngine;
 before(async () => {
   p = await startProvider({ postfix: false });
   await p.addUser(alice, 'pw');
-  for (const box of ['Projects', 'Clash', 'Doomed', 'Kept', 'Source']) {
+  for (const box of ['Projects', 'Clash', 'Doomed', 'Kept', 'Source', 'Twin']) {
     await p.doveadm('mailbox', 'create', '-u', alice, box);
     await p.appendRaw(alice, box, msg(1, { subject: `${box} one` }));
     await p.appendRaw(alice, box, msg(2, { subject: `${box} two` }));
@@ -117,6 +117,28 @@ test('renamed on both sides: both names exist afterwards and no message is lost'
     assert.deepEqual(await remoteSubjects(p, alice, box), ['Clash one', 'Clash two'], box);
     assert.deepEqual(localSubjects(store, accountId, box), ['Clash one', 'Clash two'], box);
   }
+});
+
+test('renamed here to a name another device made there: merged into it, nothing lost, no loop', async () => {
+  // RENAME Twin Twin-b fails (ALREADYEXISTS) while both names exist at the provider: the folder
+  // takes the provider's Twin-b and its messages are uploaded there. The re-upload used to write
+  // while it read the folder's messages ("database connection is busy"), so the replay failed and
+  // was retried forever.
+  const { store, accountId } = local;
+  await engine.stop();
+  await p.doveadm('mailbox', 'create', '-u', alice, 'Twin-b');
+  await p.appendRaw(alice, 'Twin-b', msg(3, { subject: 'Twin-b there' }));
+  store.mailboxes.rename(store.mailboxes.getByName(accountId, 'Twin')!.id, 'Twin-b');
+  engine = local.engine();
+  engine.start();
+  await engine.whenSynced(30_000);
+  await engine.whenSynced(30_000); // the next pass brings what the provider's Twin-b held
+  assert.equal(store.pending.count(accountId), 0);
+  const there = await remoteSubjects(p, alice, 'Twin-b');
+  assert.deepEqual(there, ['Twin one', 'Twin two', 'Twin-b there']);
+  assert.deepEqual(localSubjects(store, accountId, 'Twin-b'), there);
+  assert.deepEqual(await remoteSubjects(p, alice, 'Twin'), ['Twin one', 'Twin two']);
+  assert.deepEqual(localSubjects(store, accountId, 'Twin'), ['Twin one', 'Twin two']);
 });
 
 test('folders created and deleted at the provider appear and disappear locally', async () => {
