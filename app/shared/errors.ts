@@ -83,6 +83,11 @@ export const ERROR_CODES = [
   'bad-setup-message',
   'crypto-key',
   'crypto-input',
+  // S/MIME certificates and PKCS#12 files (crypto/pkcs12.ts Pkcs12ErrorCode)
+  'bad-certificate',
+  'malformed',
+  'unsupported',
+  'no-key',
   // outgoing mail
   'encryption-required',
   'not-refused',
