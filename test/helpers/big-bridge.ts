@@ -5,7 +5,7 @@
  * whole buffer per packet: too slow for 20 MB).
  */
 import assert from 'node:assert/strict';
-import { connect as netConnect } from 'node:net';
+import { connect as netConnect, Socket } from 'node:net';
 import { createBridge, initHome } from '../../app/index.ts';
 import type { Bridge } from '../../app/index.ts';
 import { LogRing } from '../../app/config/logging.ts';
@@ -73,9 +73,13 @@ export interface BigBridge {
   login(): Promise<ImapTestClient>;
   /**
    * Runs `work` while another client keeps doing LOGIN + SELECT + FETCH (at least once); returns
-   * its result, the event loop's longest delay meanwhile, and how many probe sessions ran.
+   * its result, the event loop's longest delay meanwhile, how many probe sessions ran, and the
+   * most bytes the bridge handed its IMAP sockets in one turn of the event loop (`turnBytes`: a
+   * measure of the work done at once that does not depend on the machine's load).
    */
-  whileProbing<T>(work: () => Promise<T>): Promise<{ value: T; maxMs: number; probes: number }>;
+  whileProbing<T>(
+    work: () => Promise<T>,
+  ): Promise<{ value: T; maxMs: number; probes: number; turnBytes: number }>;
   /**
    * Runs `command` on a fresh connection (after LOGIN, SELECT INBOX); the first literal of its
    * answer, as the pieces it came in (joining 20 MB at once is work of this process, the client,
@@ -134,6 +138,7 @@ export async function startBigBridge(prefix: string): Promise<BigBridge> {
     login,
     async whileProbing(work) {
       let probes = 0;
+      const turns = watchTurnWrites(imap);
       const { value, maxMs } = await measureLoop(async () => {
         let done = false;
         const working = work().finally(() => (done = true));
@@ -145,13 +150,44 @@ export async function startBigBridge(prefix: string): Promise<BigBridge> {
         })();
         const [value] = await Promise.all([working, probing]);
         return value;
-      });
-      return { value, maxMs, probes };
+      }).finally(() => turns.stop());
+      return { value, maxMs, probes, turnBytes: turns.max() };
     },
     fetchLiteral: (command) => fetchLiteral(imap, command),
     async close() {
       await bridge.close();
       home.cleanup();
+    },
+  };
+}
+
+/**
+ * Counts the bytes written to the server's sockets (local port `port`) per turn of the event loop
+ * (a turn ends at the next check phase: setImmediate); max() is the most in one turn. The bridge
+ * runs in this process, so its socket writes go through Socket.prototype.write, wrapped here
+ * until stop().
+ */
+function watchTurnWrites(port: number): { max(): number; stop(): void } {
+  const write = Socket.prototype.write;
+  let turn = 0;
+  let max = 0;
+  let ending: NodeJS.Immediate | null = null;
+  Socket.prototype.write = function (this: Socket, chunk: unknown, ...rest: unknown[]): boolean {
+    if (this.localPort === port && (typeof chunk === 'string' || chunk instanceof Uint8Array)) {
+      turn += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+      max = Math.max(max, turn);
+      ending ??= setImmediate(() => {
+        turn = 0;
+        ending = null;
+      });
+    }
+    return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
+  } as typeof write;
+  return {
+    max: () => max,
+    stop() {
+      Socket.prototype.write = write;
+      if (ending) clearImmediate(ending);
     },
   };
 }
