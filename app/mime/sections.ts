@@ -11,7 +11,9 @@
  * - resolveBinary(raw, parts, part) → { ok: true, data } decoded content (base64/QP → bytes) of a
  *   part for BINARY[part] / BINARY.SIZE[part] (a multipart / message part comes back with every
  *   encoded leaf below it decoded and marked "binary", like Dovecot), or { ok: false, reason: 'no-part' | 'unknown-cte' }
- *   (→ NO [UNKNOWN-CTE] per RFC 3516).
+ *   (→ NO [UNKNOWN-CTE] per RFC 3516). binaryPieces(raw, parts, part, decoded?) gives the same
+ *   content as the pieces it is made of (FETCH of a big message); decodeBigLeaves decodes its big
+ *   leaves a piece per turn of the event loop.
  * - filterHeaderFields(raw, start, end, names, exclude) → Buffer
  * - findPart(parts, section) → MimePart | undefined
  */
@@ -179,34 +181,46 @@ export function resolveSection(raw: Uint8Array, parts: MimePart[], section: Sect
 }
 
 export type BinaryResult = { ok: true; data: Buffer } | { ok: false; reason: 'no-part' | 'unknown-cte' };
+export type BinaryPieces = { ok: true; pieces: Buffer[] } | { ok: false; reason: 'no-part' | 'unknown-cte' };
 
 const KNOWN_CTE = new Set(['7bit', '8bit', 'binary', 'base64', 'quoted-printable']);
 
 /** Decoded content for BINARY[part] (RFC 3516); part '' is the whole message with its leaves decoded. */
-export function resolveBinary(
+export function resolveBinary(raw: Uint8Array, parts: MimePart[], part: string): BinaryResult {
+  const r = binaryPieces(raw, parts, part);
+  if (!r.ok) return r;
+  return { ok: true, data: r.pieces.length === 1 ? r.pieces[0]! : Buffer.concat(r.pieces) };
+}
+
+/**
+ * resolveBinary's content as the pieces it is made of, in order, not joined: subarrays of `raw`
+ * and decoded leaves (`decoded` holds leaves already decoded, in pieces, by section: see
+ * decodeBigLeaves). FETCH sends a big one a piece per turn of the event loop.
+ */
+export function binaryPieces(
   raw: Uint8Array,
   parts: MimePart[],
   part: string,
-  decoded?: ReadonlyMap<string, Buffer>,
-): BinaryResult {
+  decoded?: ReadonlyMap<string, Buffer[]>,
+): BinaryPieces {
   const buf = asBuffer(raw);
-  const decode = (p: MimePart): Buffer =>
-    decoded?.get(p.section) ?? decodeTransfer(buf.subarray(p.bodyStart, p.bodyEnd), p.encoding);
-  if (part === '') return { ok: true, data: binaryDecodeRange(buf, parts, '', 0, buf.length, decode) };
+  const decode = (p: MimePart): Buffer[] =>
+    decoded?.get(p.section) ?? [decodeTransfer(buf.subarray(p.bodyStart, p.bodyEnd), p.encoding)];
+  if (part === '') return { ok: true, pieces: binaryDecodeRange(buf, parts, '', 0, buf.length, decode) };
   const p = findPart(parts, part);
   if (!p) return { ok: false, reason: 'no-part' };
   if (!KNOWN_CTE.has(p.encoding)) return { ok: false, reason: 'unknown-cte' };
   if (isComposite(p))
     return {
       ok: true,
-      data: binaryDecodeRange(buf, parts, p.section + '.', p.bodyStart, p.bodyEnd, decode),
+      pieces: binaryDecodeRange(buf, parts, p.section + '.', p.bodyStart, p.bodyEnd, decode),
     };
-  return { ok: true, data: decode(p) };
+  return { ok: true, pieces: decode(p) };
 }
 
 /**
  * The base64 leaves of BINARY[part] bigger than `from` bytes, decoded a piece at a time with
- * `yieldLoop` between pieces, for resolveBinary's `decoded` (BINARY of a 20 MB message).
+ * `yieldLoop` between pieces, for binaryPieces' `decoded` (BINARY of a 20 MB message).
  */
 export async function decodeBigLeaves(
   raw: Uint8Array,
@@ -214,9 +228,9 @@ export async function decodeBigLeaves(
   part: string,
   from: number,
   yieldLoop: () => Promise<unknown>,
-): Promise<Map<string, Buffer>> {
+): Promise<Map<string, Buffer[]>> {
   const buf = asBuffer(raw);
-  const out = new Map<string, Buffer>();
+  const out = new Map<string, Buffer[]>();
   for (const p of parts) {
     if (p.section === '' || isComposite(p) || p.encoding !== 'base64' || p.bodyEnd - p.bodyStart < from)
       continue;
@@ -232,7 +246,7 @@ function isComposite(p: MimePart): boolean {
 
 /**
  * BINARY of the whole message or of a multipart / message/rfc822 part, like Dovecot: the part's bytes with every
- * base64/QP leaf below it decoded and its Content-Transfer-Encoding rewritten to "binary".
+ * base64/QP leaf below it decoded and its Content-Transfer-Encoding rewritten to "binary"; in pieces.
  */
 function binaryDecodeRange(
   buf: Buffer,
@@ -240,8 +254,8 @@ function binaryDecodeRange(
   prefix: string,
   start: number,
   end: number,
-  decode: (leaf: MimePart) => Buffer,
-): Buffer {
+  decode: (leaf: MimePart) => Buffer[],
+): Buffer[] {
   const leaves = parts
     .filter(
       (x) =>
@@ -252,7 +266,7 @@ function binaryDecodeRange(
         x.headerStart >= start,
     )
     .sort((a, b) => a.headerStart - b.headerStart);
-  if (leaves.length === 0) return buf.subarray(start, end);
+  if (leaves.length === 0) return [buf.subarray(start, end)];
   const chunks: Buffer[] = [];
   let pos = start;
   for (const leaf of leaves) {
@@ -263,11 +277,11 @@ function binaryDecodeRange(
     // like Dovecot: the old field goes, the new one ends the header
     chunks.push(buf.subarray(pos, f.start), buf.subarray(f.end, block.headerEnd), BINARY_FIELD);
     chunks.push(buf.subarray(block.headerEnd, leaf.bodyStart));
-    chunks.push(decode(leaf));
+    chunks.push(...decode(leaf));
     pos = leaf.bodyEnd;
   }
   chunks.push(buf.subarray(pos, end));
-  return Buffer.concat(chunks);
+  return chunks;
 }
 
 const BINARY_FIELD = Buffer.from('Content-Transfer-Encoding: binary\r\n');

@@ -25,15 +25,17 @@ for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+
 
 /**
  * decodeBase64 of a big body in pieces of about `piece` bytes, a turn of the event loop between
- * two (decoding 20 MB at once held the loop 50-300 ms). Pieces end at a line end after a multiple
- * of 4 base64 characters, so they decode to the same bytes as the whole; a body with anything but
- * the alphabet, line ends and final padding is decoded whole, as decodeBase64 does.
+ * two (decoding 20 MB at once held the loop 50-300 ms); the decoded pieces in order (joined, they
+ * are what decodeBase64 gives; joining 15 MB is itself a long turn). Pieces end at a line end
+ * after a multiple of 4 base64 characters, so they decode to the same bytes as the whole; a body
+ * with anything but the alphabet, line ends and final padding is decoded whole, as decodeBase64
+ * does.
  */
 export async function decodeBase64Sliced(
   bytes: Uint8Array,
   yieldLoop: () => Promise<unknown>,
   piece = 1 << 20,
-): Promise<Buffer> {
+): Promise<Buffer[]> {
   const buf = asBuffer(bytes);
   const out: Buffer[] = [];
   let start = 0;
@@ -43,12 +45,12 @@ export async function decodeBase64Sliced(
   for (let i = 0; i < buf.length; i++) {
     const c = buf[i]!;
     if (B64[c] === 1) {
-      if (padded) return decodeBase64(buf);
+      if (padded) return [decodeBase64(buf)];
       chars++;
     } else if (c === 0x0a) {
       if (chars % 4 === 0) cut = i + 1;
     } else if (c === 0x3d) padded = true;
-    else if (c !== 0x0d) return decodeBase64(buf);
+    else if (c !== 0x0d) return [decodeBase64(buf)];
     if (i - start >= piece && cut > start) {
       out.push(Buffer.from(buf.toString('latin1', start, cut), 'base64'));
       start = cut;
@@ -58,7 +60,7 @@ export async function decodeBase64Sliced(
     }
   }
   out.push(Buffer.from(buf.toString('latin1', start), 'base64'));
-  return out.length === 1 ? out[0]! : Buffer.concat(out);
+  return out;
 }
 
 const HEX = new Int8Array(256).fill(-1);
