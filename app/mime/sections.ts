@@ -20,7 +20,7 @@
 import type { MimePart } from './types.ts';
 import { parseHeaderBlock } from './header-block.ts';
 import { asBuffer } from './tree.ts';
-import { decodeBase64Sliced, decodeTransfer } from './transfer-encoding.ts';
+import { decodeBase64Sliced, decodeQuotedPrintableSliced, decodeTransfer } from './transfer-encoding.ts';
 
 export type SectionText = '' | 'HEADER' | 'TEXT' | 'MIME' | 'HEADER.FIELDS' | 'HEADER.FIELDS.NOT';
 
@@ -219,7 +219,7 @@ export function binaryPieces(
 }
 
 /**
- * The base64 leaves of BINARY[part] bigger than `from` bytes, decoded a piece at a time with
+ * The base64 and quoted-printable leaves of BINARY[part] bigger than `from` bytes, decoded a piece at a time with
  * `yieldLoop` between pieces, for binaryPieces' `decoded` (BINARY of a 20 MB message).
  */
 export async function decodeBigLeaves(
@@ -232,10 +232,15 @@ export async function decodeBigLeaves(
   const buf = asBuffer(raw);
   const out = new Map<string, Buffer[]>();
   for (const p of parts) {
-    if (p.section === '' || isComposite(p) || p.encoding !== 'base64' || p.bodyEnd - p.bodyStart < from)
-      continue;
+    const sliced =
+      p.encoding === 'base64'
+        ? decodeBase64Sliced
+        : p.encoding === 'quoted-printable'
+          ? decodeQuotedPrintableSliced
+          : null;
+    if (p.section === '' || isComposite(p) || !sliced || p.bodyEnd - p.bodyStart < from) continue;
     if (part !== '' && p.section !== part && !p.section.startsWith(part + '.')) continue;
-    out.set(p.section, await decodeBase64Sliced(buf.subarray(p.bodyStart, p.bodyEnd), yieldLoop));
+    out.set(p.section, await sliced(buf.subarray(p.bodyStart, p.bodyEnd), yieldLoop));
   }
   return out;
 }

@@ -5,6 +5,7 @@ import {
   decodeQuotedPrintable,
   decodeBase64,
   decodeBase64Sliced,
+  decodeQuotedPrintableSliced,
   decodeTransfer,
 } from '../../../app/mime/transfer-encoding.ts';
 import { seeded } from '../../helpers/seeded.ts';
@@ -63,5 +64,43 @@ test('decodeBase64Sliced gives the bytes decodeBase64 gives, in pieces (BINARY o
     // anything but the alphabet and line ends: decoded whole, as decodeBase64 does
     const odd = Buffer.from('SGVs bG8-_\r\nV29y\tbGQ=\r\n'.repeat(2000));
     assert.ok(Buffer.concat(await decodeBase64Sliced(odd, tick, 100)).equals(decodeBase64(odd)));
+  });
+});
+
+test('decodeQuotedPrintableSliced gives the bytes decodeQuotedPrintable gives, in pieces', async () => {
+  const random = seeded();
+  await random.report(async () => {
+    const yields = { n: 0 };
+    const tick = async () => void yields.n++;
+    // escapes, bad escapes, soft breaks (with padding), transport padding, CRLF / LF / bare CR
+    const atoms = [
+      'a',
+      'b',
+      ' ',
+      '\t',
+      '=3D',
+      '=E2=80=93',
+      '=',
+      '=4',
+      '=ZZ',
+      '=\r\n',
+      '= \r\n',
+      '=\n',
+      '\r\n',
+      '\n',
+      '\r',
+      '  \r\n',
+      '\t\n',
+    ];
+    for (let round = 0; round < 40; round++) {
+      let text = '';
+      while (text.length < 20_000) text += atoms[random.int(atoms.length)];
+      if (random.int(2)) text += ['=', ' ', '=4', '  ', '\r'][random.int(5)];
+      const enc = Buffer.from(text, 'latin1');
+      const before = yields.n;
+      const pieces = await decodeQuotedPrintableSliced(enc, tick, 1 + random.int(2000));
+      assert.ok(Buffer.concat(pieces).equals(decodeQuotedPrintable(enc)), `round ${round}`);
+      assert.ok(yields.n > before, 'it yields between pieces');
+    }
   });
 });
