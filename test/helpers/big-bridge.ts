@@ -49,6 +49,22 @@ export function bigMessage(random: Seeded, attachment?: Buffer): { raw: Buffer; 
   };
 }
 
+/** A ~900 KB message (under the store's 1 MiB for chunked bodies): an attachment of seeded bytes. */
+export function mediumMessage(random: Seeded, n: number): Buffer {
+  const head = [
+    'From: Bob <bob@example.test>',
+    `To: ${ME}`,
+    `Subject: scan ${n}`,
+    `Message-ID: <medium-${n}@example.test>`,
+    'MIME-Version: 1.0',
+    'Content-Type: application/octet-stream; name="scan.bin"',
+    'Content-Transfer-Encoding: base64',
+    '',
+    '',
+  ].join('\r\n');
+  return Buffer.concat([Buffer.from(head), base64Lines(randomBytesFrom(random, 660_000))]);
+}
+
 /** A ~20 MB text/html message in quoted-printable: the text search reads. */
 export function bigHtmlMessage(): Buffer {
   const line = '<p>Quarterly numbers =E2=80=93 line after line, <b>again</b> and again.</p>=\r\n';
@@ -86,6 +102,11 @@ export interface BigBridge {
    * that a measurement of the bridge's event loop must not include: up to 230 ms seen under load).
    */
   fetchLiteral(command: string): Promise<Buffer[]>;
+  /**
+   * Runs `command` (tag `f`) on a fresh connection after LOGIN and SELECT `mailbox`; its whole
+   * answer through the tagged line, as the pieces it came in (see fetchLiteral).
+   */
+  fetchAnswer(command: string, mailbox: string): Promise<Buffer[]>;
   close(): Promise<void>;
 }
 
@@ -154,6 +175,7 @@ export async function startBigBridge(prefix: string): Promise<BigBridge> {
       return { value, maxMs, probes, turnBytes: turns.max() };
     },
     fetchLiteral: (command) => fetchLiteral(imap, command),
+    fetchAnswer: (command, mailbox) => fetchAnswer(imap, command, mailbox),
     async close() {
       await bridge.close();
       home.cleanup();
@@ -190,6 +212,35 @@ function watchTurnWrites(port: number): { max(): number; stop(): void } {
       if (ending) clearImmediate(ending);
     },
   };
+}
+
+function fetchAnswer(port: number, command: string, mailbox: string): Promise<Buffer[]> {
+  return new Promise((resolve, reject) => {
+    const s = netConnect({ port, host: '127.0.0.1' });
+    let head = Buffer.alloc(0); // the answers to LOGIN and SELECT
+    const parts: Buffer[] = [];
+    let tail = ''; // the last bytes received, for the tagged line
+    s.on('error', reject);
+    s.on('data', (d: Buffer) => {
+      if (!parts.length && !tail) {
+        head = Buffer.concat([head, d]);
+        const i = head.indexOf('\r\nx OK ');
+        if (i < 0 || head.indexOf('\r\n', i + 2) < 0) return;
+        d = head.subarray(head.indexOf('\r\n', i + 2) + 2);
+        tail = '\r\n';
+        s.write(`${command}\r\n`);
+        if (!d.length) return;
+      }
+      parts.push(d);
+      tail = (tail + d.subarray(-300).toString('latin1')).slice(-300);
+      const m = /\r\nf (OK|NO|BAD) [^\r\n]*\r\n$/.exec(tail);
+      if (!m) return;
+      s.destroy();
+      if (m[1] === 'OK') resolve(parts);
+      else reject(new Error(m[0]));
+    });
+    s.write(`l LOGIN ${ME} ${LOCAL}\r\nx SELECT ${mailbox}\r\n`);
+  });
 }
 
 function fetchLiteral(port: number, command: string): Promise<Buffer[]> {

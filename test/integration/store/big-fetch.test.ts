@@ -11,11 +11,20 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { assertLoop } from '../../helpers/event-loop.ts';
-import { bigHtmlMessage, bigMessage, startBigBridge, type BigBridge } from '../../helpers/big-bridge.ts';
+import {
+  bigHtmlMessage,
+  bigMessage,
+  mediumMessage,
+  startBigBridge,
+  type BigBridge,
+} from '../../helpers/big-bridge.ts';
 import { seeded } from '../../helpers/seeded.ts';
 import { decodeQuotedPrintable } from '../../../app/mime/transfer-encoding.ts';
 
-/** The most bytes a FETCH may hand the socket in one turn (pieces are 256 KiB; the literal is 15-21 MB). */
+/**
+ * The most bytes a FETCH may hand the socket in one turn: a literal goes in pieces of 256 KiB (the
+ * big ones are 15-21 MB), small messages in groups of about 1 MiB (40 x 900 KB: 36 MB at once).
+ */
 const TURN_BYTES = 1024 * 1024;
 
 describe('a stored 20 MB message is fetched and searched with the bridge responsive (issue 14)', () => {
@@ -128,5 +137,42 @@ describe('a stored 20 MB message is fetched and searched with the bridge respons
     assert.ok(got.equals(want), 'byte-exact');
     assertLoop(r.maxMs, 'BINARY.PEEK[]');
     assert.ok(r.turnBytes <= TURN_BYTES, `BINARY.PEEK[]: ${r.turnBytes} bytes written in one turn`);
+  });
+
+  it('FETCH 1:* (BODY.PEEK[]) of 40 messages of 900 KB: a few at a time, with turns in between', async () => {
+    // under 1 MiB each, so stored whole and read with the others of a batch (64 rows)
+    const medium = Array.from({ length: 40 }, (_, i) => mediumMessage(random, i));
+    const c = await b.login();
+    await c.cmd('c CREATE scans', 30_000);
+    c.write('a APPEND scans');
+    for (const m of medium) {
+      c.write(` {${m.length}+}\r\n`);
+      c.write(m);
+    }
+    c.write('\r\n');
+    assert.match((await c.until('a', 120_000)).at(-1)!, /^a OK /);
+    c.close();
+    while (b.bridge.store.messages.ftsBacklog() > 0) await sleep(20);
+    const r = await b.whileProbing(() => b.fetchAnswer('f FETCH 1:* (BODY.PEEK[])', 'scans'));
+    console.log(
+      `# FETCH 1:* of 40 x 900 KB: max event-loop delay ${r.maxMs.toFixed(0)} ms, ${r.probes} probes, at most ${r.turnBytes} bytes written in one turn`,
+    );
+    const got = Buffer.concat(r.value);
+    let at = 0;
+    for (let i = 0; i < medium.length; i++) {
+      const head = `* ${i + 1} FETCH (BODY[] {${medium[i]!.length}}\r\n`;
+      assert.equal(got.toString('latin1', at, at + head.length), head);
+      at += head.length;
+      assert.ok(got.subarray(at, at + medium[i]!.length).equals(medium[i]!), `message ${i + 1} byte-exact`);
+      at += medium[i]!.length;
+      assert.equal(got.toString('latin1', at, at + 3), ')\r\n');
+      at += 3;
+    }
+    assert.match(got.toString('latin1', at), /^f OK /);
+    assertLoop(r.maxMs, 'FETCH 1:* of 40 x 900 KB');
+    assert.ok(
+      r.turnBytes <= TURN_BYTES,
+      `FETCH 1:* of 40 x 900 KB: ${r.turnBytes} bytes written in one turn`,
+    );
   });
 });
