@@ -89,13 +89,14 @@ export interface BigBridge {
   login(): Promise<ImapTestClient>;
   /**
    * Runs `work` while another client keeps doing LOGIN + SELECT + FETCH (at least once); returns
-   * its result, the event loop's longest delay meanwhile, how many probe sessions ran, and the
-   * most bytes the bridge handed its IMAP sockets in one turn of the event loop (`turnBytes`: a
-   * measure of the work done at once that does not depend on the machine's load).
+   * its result, the event loop's longest delay meanwhile, how many probe sessions ran, the most
+   * CPU time of one turn (`cpuMs`, see measureLoop) and the most bytes the bridge handed its IMAP
+   * sockets in one turn of the event loop (`turnBytes`): measures of the work done at once that
+   * hardly or not at all depend on the machine's load.
    */
   whileProbing<T>(
     work: () => Promise<T>,
-  ): Promise<{ value: T; maxMs: number; probes: number; turnBytes: number }>;
+  ): Promise<{ value: T; maxMs: number; cpuMs: number; probes: number; turnBytes: number }>;
   /**
    * Runs `command` on a fresh connection (after LOGIN, SELECT INBOX); the first literal of its
    * answer, as the pieces it came in (joining 20 MB at once is work of this process, the client,
@@ -160,7 +161,7 @@ export async function startBigBridge(prefix: string): Promise<BigBridge> {
     async whileProbing(work) {
       let probes = 0;
       const turns = watchTurnWrites(imap);
-      const { value, maxMs } = await measureLoop(async () => {
+      const { value, maxMs, cpuMs } = await measureLoop(async () => {
         let done = false;
         const working = work().finally(() => (done = true));
         const probing = (async () => {
@@ -172,7 +173,7 @@ export async function startBigBridge(prefix: string): Promise<BigBridge> {
         const [value] = await Promise.all([working, probing]);
         return value;
       }).finally(() => turns.stop());
-      return { value, maxMs, probes, turnBytes: turns.max() };
+      return { value, maxMs, cpuMs, probes, turnBytes: turns.max() };
     },
     fetchLiteral: (command) => fetchLiteral(imap, command),
     fetchAnswer: (command, mailbox) => fetchAnswer(imap, command, mailbox),
