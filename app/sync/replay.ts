@@ -573,12 +573,14 @@ async function applyFlags(ctx: ReplayContext, client: RemoteMailbox, group: Pend
   }
   try {
     if ((client.selected?.uidValidity ?? 0) !== uidvalidity) return; // remap will reconcile
-    // Last write wins per message; one STORE per distinct flag set.
+    // The message's flags as they are now (a change retried after a newer one went through must
+    // not undo it); the recorded ones only for a message no longer here. One STORE per flag set.
     const latest = new Map<number, { flags: string[]; mailboxId: number; uid: number }>();
     for (const r of group) {
       const c = r.change as { remote: RemoteRef; flags: string[]; mailboxId: number; uid: number };
+      const now = ctx.store.messages.get(c.mailboxId, c.uid) ? localFlags(ctx, c.mailboxId, c.uid) : null;
       latest.set(c.remote.uid, {
-        flags: c.flags.filter((f) => f !== '\\Recent'),
+        flags: now ?? c.flags.filter((f) => f !== '\\Recent'),
         mailboxId: c.mailboxId,
         uid: c.uid,
       });

@@ -3,7 +3,7 @@
  * plays the network that lies. It can reset every connection, black-hole them (bytes vanish, no
  * reset: a lost NAT mapping, a laptop asleep), and swallow one reply the server sends (forward
  * everything before the matching line, then cut the connection: the server acted, the client never
- * hears of it). Client lines can be watched (e.g. to SIGKILL the bridge at its k-th MAIL FROM).
+ * hears of it), or refuse one command (answer it NO without the server seeing it). Client lines can be watched (e.g. to SIGKILL the bridge at its k-th MAIL FROM).
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
 
@@ -18,6 +18,11 @@ export interface FaultProxy {
   blackhole(on: boolean): void;
   /** The next server line matching `pattern` is not delivered: the connection is cut just before it. */
   swallowNext(pattern: RegExp): Promise<string>;
+  /**
+   * The next client command matching `pattern` never reaches the server: the proxy answers it with
+   * `<tag> NO <text>` (a provider refusing one command). Resolves with the refused line.
+   */
+  refuseNext(pattern: RegExp, text: string): Promise<string>;
   /** Calls `fn` with every complete line a client sends (before it is forwarded). */
   onClientLine(fn: ((line: string) => void) | null): void;
   /** Calls `fn` with every complete line the server sends (after it is forwarded). */
@@ -33,12 +38,15 @@ interface Pair {
   dead: boolean;
   serverBuf: Buffer;
   clientBuf: Buffer;
+  /** client bytes held back while a refusal is armed (forwarded line by line) */
+  heldBuf: Buffer;
 }
 
 export async function startFaultProxy(targetPort: number, targetHost = '127.0.0.1'): Promise<FaultProxy> {
   const pairs = new Set<Pair>();
   let holing = false;
   const swallows: Array<{ pattern: RegExp; resolve: (line: string) => void }> = [];
+  const refusals: Array<{ pattern: RegExp; text: string; resolve: (line: string) => void }> = [];
   let clientHook: ((line: string) => void) | null = null;
   let serverHook: ((line: string) => void) | null = null;
   const stats = { connections: 0, resets: 0, swallowed: 0, blackholed: 0 };
@@ -58,6 +66,7 @@ export async function startFaultProxy(targetPort: number, targetHost = '127.0.0.
       dead: holing,
       serverBuf: Buffer.alloc(0),
       clientBuf: Buffer.alloc(0),
+      heldBuf: Buffer.alloc(0),
     };
     pairs.add(p);
     upstream.on('data', (d: Buffer) => {
@@ -100,7 +109,31 @@ export async function startFaultProxy(targetPort: number, targetHost = '127.0.0.
           clientHook(line);
         }
       }
-      if (!p.dead) upstream.write(d);
+      if (p.dead) return;
+      if (!refusals.length && !p.heldBuf.length) {
+        upstream.write(d);
+        return;
+      }
+      // A refusal is armed: forward whole lines, answering a matching command here instead.
+      p.heldBuf = Buffer.concat([p.heldBuf, d]);
+      let nl;
+      while ((nl = p.heldBuf.indexOf('\n')) >= 0) {
+        const raw = p.heldBuf.subarray(0, nl + 1);
+        p.heldBuf = p.heldBuf.subarray(nl + 1);
+        const line = raw.toString('latin1').trimEnd();
+        const k = refusals.findIndex((r) => r.pattern.test(line));
+        if (k < 0) {
+          upstream.write(raw);
+          continue;
+        }
+        const [r] = refusals.splice(k, 1);
+        client.write(`${line.split(' ')[0]} NO ${r!.text}\r\n`);
+        r!.resolve(line);
+      }
+      if (!refusals.length && p.heldBuf.length) {
+        upstream.write(p.heldBuf);
+        p.heldBuf = Buffer.alloc(0);
+      }
     });
     const end = (): void => {
       pairs.delete(p);
@@ -136,6 +169,9 @@ export async function startFaultProxy(targetPort: number, targetHost = '127.0.0.
     },
     swallowNext(pattern) {
       return new Promise((resolve) => swallows.push({ pattern, resolve }));
+    },
+    refuseNext(pattern, text) {
+      return new Promise((resolve) => refusals.push({ pattern, text, resolve }));
     },
     onClientLine(fn) {
       clientHook = fn;

@@ -277,3 +277,36 @@ test('SIGKILL right after the provider stored an upload, in bursts: every messag
     throw new Error(`seed ${seed} (LB_SEED=${seed} to replay): ${String(err)}`, { cause: err });
   }
 });
+
+test('a flag change the provider refused, retried after a newer one went through, does not undo it', async () => {
+  // The first STORE is refused (NO) and waits for its retry; the client's next flag change goes
+  // out meanwhile. The retry used to send the flags of its own moment, so the provider — and then,
+  // synced back, the client — lost the newer flag.
+  if (!w.bridge) await w.start();
+  await w.provider.appendRaw(w.user, 'INBOX', mail('flag me'));
+  const l = await w.localClient();
+  try {
+    await l.mailboxOpen('INBOX');
+    const found = await waitFor('the message at the bridge', async () => {
+      const u = (await l.search({ header: { subject: 'flag me' } }, { uid: true })) || [];
+      return u.length === 1 ? u[0] : null;
+    });
+    const refused = w.imapProxy.refuseNext(/^\S+ UID STORE /, '[SERVERBUG] refused once for this test');
+    await l.messageFlagsAdd(String(found), ['\\Flagged'], { uid: true });
+    await refused;
+    await l.messageFlagsAdd(String(found), ['\\Answered'], { uid: true });
+  } finally {
+    await l.logout().catch(() => {});
+  }
+  // both changes have reached the provider (the refused one after its backoff)
+  await waitFor('nothing left to replay', async () => {
+    const s = (await w.accountStatus()) as { pending?: { changes: number } };
+    return s.pending?.changes === 0;
+  });
+  const [m] = (await w.providerMessages('INBOX')).filter((x) => headerOf(x.plain, 'subject') === 'flag me');
+  assert.ok(m, 'the message is at the provider');
+  assert.ok(
+    m.flags.includes('\\Flagged') && m.flags.includes('\\Answered'),
+    `provider flags: ${m.flags.join(' ')}`,
+  );
+});
