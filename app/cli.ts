@@ -16,6 +16,7 @@ const COMMANDS: Record<string, () => Promise<Runner>> = {
   init: async () => (await import('./cli/commands/init.ts')).runInit,
   account: async () => (await import('./cli/commands/account.ts')).runAccount,
   keys: async () => (await import('./cli/commands/keys.ts')).runKeys,
+  certs: async () => (await import('./cli/commands/certs.ts')).runCerts,
   import: async () => (await import('./cli/commands/import.ts')).runImport,
   export: async () => (await import('./cli/commands/export.ts')).runExport,
   serve: async () => (await import('./cli/commands/serve.ts')).runServe,

@@ -10,6 +10,8 @@ commands:
                            manage remote provider accounts
   keys generate|import|export|list|show
                            own OpenPGP keys and contacts' public keys
+  certs import|list|trust|distrust
+                           S/MIME certificates: yours (PKCS#12), correspondents', trusted CAs
   import                   import .eml or mbox files into the local store
   export                   write an account's decrypted mail as .eml files or one mbox file
   serve                    run the bridge (IMAP and SMTP on 127.0.0.1)
@@ -71,6 +73,16 @@ export    prints the armored public key of E (with --secret: the secret key too;
           counts as your backup)
 list      own keys and contacts' keys with source and trust
 show      details of the keys for E`,
+  certs: `usage: lockbridge certs import FILE [--passphrase-file F] [--trusted]
+       lockbridge certs list [--json]
+       lockbridge certs trust|distrust FINGERPRINT
+
+import    a PKCS#12 file (.p12/.pfx: your certificate and private key; its passphrase from the
+          first line of --passphrase-file F, or asked on the terminal) is kept under the store's
+          encryption; PEM or DER certificates are kept as correspondents' certificates, or as
+          trust anchors with --trusted (with a PKCS#12: its chain is trusted)
+list      your certificates and the others held, with addresses, expiry and trust
+trust     makes a held certificate (by its SHA-256 fingerprint) a trust anchor; distrust undoes it`,
   import: `usage: lockbridge import --account E [--mailbox NAME] FILE...
 
 Imports .eml files or mbox files into the local store (default mailbox INBOX), streamed.

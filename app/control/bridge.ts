@@ -13,6 +13,7 @@ import type {
   AccountStatus,
   BridgeEvent,
   BridgeStatus,
+  CertificateList,
   ClientCredentials,
   ControlApi,
   ExportResult,
@@ -33,6 +34,7 @@ import type {
 import type { Store } from '../store/store.ts';
 import type { Account } from '../store/repos/accounts.ts';
 import type { Keyring } from '../keys/keyring.ts';
+import type { SmimeCertificates } from '../keys/smime.ts';
 import { mergeSettings, SETTINGS_KEY } from '../config/settings.ts';
 import { NotFoundError, UserError } from '../shared/errors.ts';
 import type { EventHub } from '../shared/event-hub.ts';
@@ -324,6 +326,41 @@ export class BridgeControl implements ControlApi {
     const imported = await this.#d.keyring.importKeys(text, pass ? { passphrase: pass } : {});
     const fprs = new Set(imported.map((i) => i.fingerprint));
     return this.#d.keyring.listKeys().filter((k) => fprs.has(k.fingerprint));
+  }
+
+  #smime(): SmimeCertificates {
+    const smime = this.#d.keyring.smime;
+    if (!smime) throw new UserError('unavailable', 'S/MIME certificates are not available');
+    return smime;
+  }
+
+  async listCertificates(): Promise<CertificateList> {
+    return this.#smime().list();
+  }
+
+  async importCertificates(
+    dataBase64: string,
+    options?: { passphrase?: string; trusted?: boolean },
+  ): Promise<CertificateList> {
+    const data = z.string().min(1).max(20_000_000).parse(dataBase64);
+    const o = z
+      .object({ passphrase: z.string().max(4096).optional(), trusted: z.boolean().optional() })
+      .optional()
+      .parse(options ?? undefined);
+    const bytes = new Uint8Array(Buffer.from(data, 'base64'));
+    if (!bytes.length) throw new UserError('invalid-argument', 'no file contents');
+    return this.#smime().importFile(bytes, {
+      ...(o?.passphrase !== undefined ? { passphrase: o.passphrase } : {}),
+      ...(o?.trusted !== undefined ? { trusted: o.trusted } : {}),
+    });
+  }
+
+  async setCertificateTrust(fingerprint: string, trusted: boolean): Promise<void> {
+    const fpr = z
+      .string()
+      .regex(/^[0-9A-Fa-f]{64}$/)
+      .parse(fingerprint);
+    this.#smime().setTrusted(fpr, z.boolean().parse(trusted));
   }
 
   async exportKey(address: string, secret: boolean): Promise<string> {

@@ -13,6 +13,8 @@ export type { LogLine } from '../shared/logger.ts';
 export type { ErrorCode } from '../shared/errors.ts';
 export type { KeySource, KeyTrust, KeySummary, KeyChangeWarning } from '../keys/types.ts';
 export type { ConnectionState, FolderProgress, SyncProgress, FolderRepair } from '../sync/progress-types.ts';
+export type { CertificateSummary } from '../keys/types.ts';
+import type { CertificateSummary } from '../keys/types.ts';
 import type { Settings } from '../config/settings.ts';
 import type { LogLine } from '../shared/logger.ts';
 import type { ErrorCode } from '../shared/errors.ts';
@@ -239,6 +241,21 @@ export interface ControlApi {
   /** The `.well-known/openpgpkey` tree for a domain, as path → base64 file contents. */
   exportWkd(domain: string): Promise<Record<string, string>>;
 
+  /** S/MIME: the user's own certificates (with keys) and every other certificate held (issue 19). */
+  listCertificates(): Promise<CertificateList>;
+  /**
+   * Imports an S/MIME file given as base64: PEM or DER certificates (a correspondent's, or a CA the
+   * user trusts with `trusted`), or a PKCS#12 (.p12/.pfx) with the user's certificate and private
+   * key (code 'passphrase-required' without the passphrase it needs, 'bad-passphrase' when wrong;
+   * `trusted` then trusts the chain it carries). Returns what was imported.
+   */
+  importCertificates(
+    dataBase64: string,
+    options?: { passphrase?: string; trusted?: boolean },
+  ): Promise<CertificateList>;
+  /** Makes a held certificate a trust anchor for S/MIME signatures, or no longer one. */
+  setCertificateTrust(fingerprint: string, trusted: boolean): Promise<void>;
+
   importMessages(email: string, mailbox: string, files: string[]): Promise<ImportResult>;
   /**
    * Writes the account's mail, decrypted (exactly the bytes the local IMAP server serves), to
@@ -275,6 +292,11 @@ export interface ControlApi {
    * never holds a secret.
    */
   createReport(options: ReportOptions): Promise<ReportBundle>;
+}
+
+export interface CertificateList {
+  own: CertificateSummary[];
+  certificates: CertificateSummary[];
 }
 
 export type ControlMethod = keyof ControlApi;
@@ -328,6 +350,9 @@ export const CONTROL_METHODS: readonly ControlMethod[] = [
   'sendSetupMessage',
   'importSetupMessage',
   'exportWkd',
+  'listCertificates',
+  'importCertificates',
+  'setCertificateTrust',
   'importMessages',
   'exportMessages',
   'cancelExport',

@@ -9,6 +9,9 @@ import { UserError } from '../shared/errors.ts';
 import { certFacts, type CertFacts, type SmimeIdentity, type SmimeMaterial } from '../crypto/smime.ts';
 import { Pkcs12Error, readPkcs12 } from '../crypto/pkcs12.ts';
 import type { SmimeCertRow, SmimeCertSource, SmimeIdentityRow, SmimeRepo } from '../store/repos/smime.ts';
+import type { CertificateSummary } from './types.ts';
+
+export type { CertificateSummary } from './types.ts';
 
 export interface SmimeOptions {
   repo: SmimeRepo;
@@ -24,17 +27,6 @@ export interface ImportedIdentity {
   notAfter: string;
   /** certificates of the chain stored beside it */
   chain: number;
-}
-
-export interface CertificateSummary {
-  fingerprint: string;
-  subject: string;
-  emails: string[];
-  notAfter: string;
-  expired: boolean;
-  isCa: boolean;
-  trusted: boolean;
-  source: SmimeCertSource;
 }
 
 const PEM_CERT = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+?)-----END CERTIFICATE-----/g;
@@ -107,10 +99,44 @@ export class SmimeCertificates {
   /** Imports certificates (PEM, or one DER): a correspondent's, or a CA to trust (`trusted`). */
   importCertificates(input: string | Uint8Array, opts: { trusted?: boolean } = {}): CertificateSummary[] {
     const now = this.#now();
-    return certificatesIn(input).map((der) => {
-      const f = this.#put(der, 'imported', opts.trusted === true, now);
-      return summary(f, { trusted: opts.trusted === true, source: 'imported' }, now);
-    });
+    const fprs = new Set(
+      certificatesIn(input).map((der) => this.#put(der, 'imported', opts.trusted === true, now).fingerprint),
+    );
+    // as now held (a certificate held before keeps its source; trust is only raised here)
+    return this.list().certificates.filter((c) => fprs.has(c.fingerprint));
+  }
+
+  /**
+   * Imports what a file holds: PEM or DER certificates (a correspondent's, or a CA when `trusted`),
+   * else a PKCS#12 with the user's certificate and key (code 'passphrase-required' when it needs a
+   * passphrase that was not given, 'bad-passphrase' when it is wrong).
+   */
+  async importFile(
+    bytes: Uint8Array,
+    opts: { passphrase?: string; trusted?: boolean } = {},
+  ): Promise<{ own: CertificateSummary[]; certificates: CertificateSummary[] }> {
+    const text = Buffer.from(bytes).toString('latin1');
+    if (text.includes('-----BEGIN CERTIFICATE-----'))
+      return { own: [], certificates: this.importCertificates(text, { trusted: opts.trusted === true }) };
+    let isCert = false;
+    try {
+      certFacts(bytes);
+      isCert = true;
+    } catch {
+      // not one DER certificate: PKCS#12 then
+    }
+    if (isCert)
+      return { own: [], certificates: this.importCertificates(bytes, { trusted: opts.trusted === true }) };
+    let id: ImportedIdentity;
+    try {
+      id = await this.importPkcs12(bytes, opts.passphrase ?? '', { trustChain: opts.trusted === true });
+    } catch (err) {
+      if (opts.passphrase === undefined && err instanceof UserError && err.code === 'bad-passphrase')
+        throw new UserError('passphrase-required', 'the PKCS#12 file is protected by a passphrase');
+      throw err;
+    }
+    const own = this.list().own.filter((o) => o.fingerprint === id.fingerprint);
+    return { own, certificates: [] };
   }
 
   setTrusted(fingerprint: string, trusted: boolean): void {

@@ -160,3 +160,15 @@ export type KeyringEvent =
       action: 'generated' | 'imported' | 'renewed' | 'rotated';
     }
   | { type: 'backup-needed'; email: string; fingerprint: string };
+
+/** An S/MIME certificate as the control API shows it (keys/smime.ts). */
+export interface CertificateSummary {
+  fingerprint: string;
+  subject: string;
+  emails: string[];
+  notAfter: string;
+  expired: boolean;
+  isCa: boolean;
+  trusted: boolean;
+  source: 'imported' | 'learned' | 'own-chain';
+}
