@@ -110,6 +110,8 @@ export interface FetchWant {
   raw?: boolean;
   /** The EMAILID (RFC 8474). */
   emailId?: boolean;
+  /** The THREADID (RFC 8474). */
+  threadId?: boolean;
 }
 
 export interface MessageRow {
@@ -141,6 +143,11 @@ export interface MessageRow {
    * its copies and moved versions; never the id of another message.
    */
   emailId?: string;
+  /**
+   * THREADID (RFC 8474 objectid): shared by the messages of one conversation, in every mailbox, and
+   * never changed; absent (NIL) where the backend does not thread.
+   */
+  threadId?: string;
 }
 
 /** See ImapAccount.searchText. */

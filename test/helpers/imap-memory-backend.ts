@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { analyzeMessage } from '../../app/mime/analyze.ts';
+import { assignThreadId, type ThreadIndex } from '../../app/store/thread-ids.ts';
 import type { MessageAnalysis } from '../../app/mime/types.ts';
 import type {
   AppendInput,
@@ -44,6 +45,8 @@ interface MemMessage {
   savedAt: number;
   /** EMAILID: kept by copies and moves. */
   emailId: string;
+  /** THREADID: as the store threads (app/store/thread-ids.ts), per account; kept by copies and moves. */
+  threadId: string;
   raw: Buffer;
   analysis: MessageAnalysis;
 }
@@ -93,6 +96,14 @@ export class MemoryAccount implements ImapAccount {
   readonly boxes = new Map<MailboxId, MemMailbox>();
   private nextId = 1;
   private readonly backend: MemoryImapBackend;
+  /** Message-ID → THREADID, as the store's message_threads. */
+  private readonly threads = new Map<string, string>();
+  private readonly threadIndex: ThreadIndex = {
+    find: (id) => this.threads.get(id),
+    record: (id, thread) => {
+      if (!this.threads.has(id)) this.threads.set(id, thread);
+    },
+  };
 
   constructor(backend: MemoryImapBackend, username: string) {
     this.backend = backend;
@@ -253,6 +264,7 @@ export class MemoryAccount implements ImapAccount {
       }
       if (want.raw) row.raw = m.raw;
       if (want.emailId) row.emailId = m.emailId;
+      if (want.threadId) row.threadId = m.threadId;
       return row;
     });
   }
@@ -283,7 +295,9 @@ export class MemoryAccount implements ImapAccount {
     flags: string[],
     internalDate: number,
     emailId = objectId('M'),
+    threadId?: string,
   ): MemMessage {
+    const analysis = analyzeMessage(raw);
     const m: MemMessage = {
       uid: b.uidNext++,
       modseq: ++b.highestModseq,
@@ -291,8 +305,9 @@ export class MemoryAccount implements ImapAccount {
       internalDate,
       savedAt: Date.now(),
       emailId,
+      threadId: threadId ?? assignThreadId(this.threadIndex, analysis.headers),
       raw,
-      analysis: analyzeMessage(raw),
+      analysis,
     };
     b.messages.push(m);
     return m;
@@ -377,7 +392,7 @@ export class MemoryAccount implements ImapAccount {
     const dst = this.box(target);
     const pairs: Array<[number, number]> = [];
     for (const m of this.select(src, uids)) {
-      const n = this.insert(dst, m.raw, m.flags, m.internalDate, m.emailId);
+      const n = this.insert(dst, m.raw, m.flags, m.internalDate, m.emailId, m.threadId);
       pairs.push([m.uid, n.uid]);
     }
     if (pairs.length) {

@@ -342,6 +342,7 @@ class StoreImapAccount implements ImapAccount {
         raw: want.raw ?? false,
         lazy: true,
         emailId: want.emailId ?? false,
+        threadId: want.threadId ?? false,
       });
       return rows.map((r) => {
         const out: MessageRow = {
@@ -364,6 +365,7 @@ class StoreImapAccount implements ImapAccount {
           out.header = r.lazyRaw.head;
         } else if (want.raw) out.raw = r.raw!;
         if (want.emailId) out.emailId = r.emailId!;
+        if (want.threadId) out.threadId = r.threadId!;
         if (want.header) out.header = r.head!;
         return out;
       });

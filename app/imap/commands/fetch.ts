@@ -256,9 +256,9 @@ function simpleItem(name: SimpleName, row: MessageRow): string {
       return 'SAVEDATE ' + internalDate(row.saveDate);
     case 'EMAILID':
       return 'EMAILID (' + row.emailId + ')';
-    // RFC 8474 §5.2: messages are not threaded here, so no thread has an id
+    // RFC 8474 §5.2: NIL from a backend that does not thread
     case 'THREADID':
-      return 'THREADID NIL';
+      return row.threadId === undefined ? 'THREADID NIL' : 'THREADID (' + row.threadId + ')';
     case 'RFC822.SIZE':
       return 'RFC822.SIZE ' + row.size;
     case 'ENVELOPE':
@@ -438,6 +438,7 @@ export const fetch: CommandSpec = {
         // the preview is made from the stored (decrypted) message's text parts
         if (it.name === 'PREVIEW') want.raw = want.analysis = true;
         if (it.name === 'EMAILID') want.emailId = true;
+        if (it.name === 'THREADID') want.threadId = true;
       } else if (headerOnlySection(it.section) && it.resp !== 'BINARY' && it.resp !== 'BINARY.SIZE') {
         want.header = true;
         if (fields && it.section.text === 'HEADER.FIELDS') fields.push(...it.section.fields);

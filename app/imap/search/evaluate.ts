@@ -16,6 +16,7 @@ interface Needs {
   headers: boolean;
   header: boolean;
   emailId: boolean;
+  threadId: boolean;
 }
 
 function needs(k: SearchKey, n: Needs): void {
@@ -38,6 +39,9 @@ function needs(k: SearchKey, n: Needs): void {
       break;
     case 'emailid':
       n.emailId = true;
+      break;
+    case 'threadid':
+      n.threadId = true;
       break;
     case 'not':
       needs(k.a, n);
@@ -185,6 +189,8 @@ function test(k: SearchKey, uid: number, row: MessageRow | undefined, env: Env):
       return row!.modseq >= k.n;
     case 'emailid':
       return row!.emailId === k.id;
+    case 'threadid':
+      return row!.threadId === k.id;
     case 'not':
       return !test(k.a, uid, row, env);
     case 'or':
@@ -319,7 +325,7 @@ function* searchSteps(
       prog = split.rest;
     }
   }
-  const n: Needs = { meta: false, headers: false, header: false, emailId: false };
+  const n: Needs = { meta: false, headers: false, header: false, emailId: false, threadId: false };
   needs(prog, n);
   const texts: Extract<SearchKey, { k: 'text' }>[] = [];
   collectText(prog, texts);
@@ -354,7 +360,8 @@ function* searchSteps(
   }
   // SORT reads its keys from the rows the search reads anyway
   const keepRows = Boolean(extraWant.headers || extraWant.header);
-  const wantRows = n.meta || n.headers || n.header || n.emailId || keepRows || usesModseqFlag(prog);
+  const wantRows =
+    n.meta || n.headers || n.header || n.emailId || n.threadId || keepRows || usesModseqFlag(prog);
   const out: number[] = [];
   let highest = 0;
   if (!wantRows) {
@@ -370,6 +377,7 @@ function* searchSteps(
     header: n.header || Boolean(extraWant.header),
   };
   if (n.emailId) want.emailId = true;
+  if (n.threadId) want.threadId = true;
   // the whole header block when the search reads it, else only the fields the caller asked for
   if (!n.header && extraWant.headerFields) want.headerFields = extraWant.headerFields;
   const rows = keepRows ? new Map<number, MessageRow>() : undefined;

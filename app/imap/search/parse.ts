@@ -26,6 +26,8 @@ export type SearchKey =
   | { k: 'modseq'; n: number }
   /** RFC 8474 §6: the message whose EMAILID is `id` (case-sensitive). */
   | { k: 'emailid'; id: string }
+  /** RFC 8474 §6: the messages whose THREADID is `id` (case-sensitive). */
+  | { k: 'threadid'; id: string }
   | { k: 'not'; a: SearchKey }
   | { k: 'or'; a: SearchKey; b: SearchKey }
   | { k: 'and'; items: SearchKey[] };
@@ -125,10 +127,8 @@ function key(c: Cursor): SearchKey {
       return { k: 'all' };
     case 'EMAILID':
       return { k: 'emailid', id: objectId(c.str()) };
-    // RFC 8474 §6: no message has a THREADID here (FETCH THREADID is NIL)
     case 'THREADID':
-      objectId(c.str());
-      return { k: 'none' };
+      return { k: 'threadid', id: objectId(c.str()) };
     case 'LARGER':
       return { k: 'size', larger: true, n: parseNumber(c.atom()) };
     case 'SMALLER':

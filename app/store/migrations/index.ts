@@ -9,6 +9,7 @@ import { migration0008 } from './0008-object-ids.ts';
 import { migration0009 } from './0009-body-chunks.ts';
 import { migration0010 } from './0010-smime.ts';
 import { migration0011 } from './0011-mailbox-ids.ts';
+import { migration0012 } from './0012-thread-ids.ts';
 import type { Migration } from './types.ts';
 
 export type { Migration } from './types.ts';
@@ -26,4 +27,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0009,
   migration0010,
   migration0011,
+  migration0012,
 ];

@@ -62,9 +62,16 @@ const LATER_COLUMNS: ReadonlyArray<[string, string, string]> = [
   ['messages', 'saved_at', 'INTEGER NOT NULL DEFAULT 0'], // migration 7
   ['mailboxes', 'object_id', 'TEXT'], // migration 8
   ['message_blobs', 'email_id', 'TEXT'], // migration 8
+  ['message_blobs', 'thread_id', 'TEXT'], // migration 12
 ];
-/** Tables today's code uses that a released step added later: [table, the step that adds it]. */
-const LATER_TABLES: ReadonlyArray<[string, number]> = [['mailbox_ids', 11]];
+/**
+ * Tables today's code uses that a released step added later: [table, the step that adds it, or
+ * the table's definition where that step also adds columns (they are in LATER_COLUMNS)].
+ */
+const LATER_TABLES: ReadonlyArray<[string, number | string]> = [
+  ['mailbox_ids', 11],
+  ['message_threads', '(message_id TEXT PRIMARY KEY, thread_id TEXT NOT NULL) STRICT, WITHOUT ROWID'], // 12
+];
 
 /**
  * Runs today's code (creating mailboxes, inserting messages) on a store whose schema is older:
@@ -82,7 +89,9 @@ function asBefore<T>(s: Store, fn: () => T): T {
   const exists = (table: string): boolean =>
     rawDb(s).prepare('SELECT 1 FROM sqlite_master WHERE name = ?').get(table) !== undefined;
   const tables = LATER_TABLES.filter(([table]) => !exists(table));
-  for (const [, version] of tables) MIGRATIONS.find((m) => m.version === version)!.up(rawDb(s));
+  for (const [table, step] of tables)
+    if (typeof step === 'number') MIGRATIONS.find((m) => m.version === step)!.up(rawDb(s));
+    else rawDb(s).exec(`CREATE TABLE ${table} ${step}`);
   try {
     return fn();
   } finally {
@@ -439,6 +448,81 @@ describe('migration 8: object ids', () => {
     assert.deepEqual(ids(c.id, [1, 2]), [inInbox[2], fresh]);
     up.mailboxes.rename(b!.id, 'Archive/2025');
     assert.equal(up.mailboxes.get(b!.id)!.objectId, boxes.find((m) => m.id === b!.id)!.objectId);
+    up.close();
+  });
+});
+
+describe('migration 12: thread ids', () => {
+  const t = tempDir();
+  after(t.cleanup);
+
+  /** Message-ID <id@example.org>, replying to `parents` (References in order, In-Reply-To the last). */
+  const threaded = (id: string, parents: string[], inReplyToOnly = false) => {
+    const refs = parents.map((p) => `<${p}@example.org>`);
+    const raw = Buffer.from(
+      [
+        'From: Alice <alice@example.org>',
+        `Subject: ${parents.length ? 'Re: ' : ''}plans`,
+        `Message-ID: <${id}@example.org>`,
+        ...(refs.length ? [`In-Reply-To: ${refs[refs.length - 1]}`] : []),
+        ...(refs.length && !inReplyToOnly ? [`References: ${refs.join(' ')}`] : []),
+        '',
+        id,
+        '',
+      ].join('\r\n'),
+    );
+    return { raw, analysis: analyzeMessage(raw), flags: [] };
+  };
+
+  it('threads the messages stored before it by their headers, in every mailbox; new ones join their thread', async () => {
+    const dir = join(t.dir, 'threads');
+    const s = await newStore(dir, { migrations: MIGRATIONS.filter((m) => m.version <= 11) });
+    const acc = testAccount(s, 't@example.org');
+    const [inbox, sent] = asBefore(s, () => {
+      const inbox = s.mailboxes.create(acc.id, 'INBOX');
+      const sent = s.mailboxes.create(acc.id, 'Sent');
+      s.messages.insertBatch(
+        inbox.id,
+        [
+          threaded('root', []),
+          threaded('other', []),
+          // a reply stored before the message it answers
+          threaded('late-reply', ['late-root']),
+          threaded('late-root', []),
+        ],
+        'sync',
+      );
+      s.messages.insertBatch(
+        sent.id,
+        [threaded('reply', ['root']), threaded('reply2', ['reply'], true)],
+        'sync',
+      );
+      s.messages.copy(inbox.id, [2], sent.id, 'sync');
+      return [inbox, sent];
+    });
+    s.close();
+
+    const up = await reopen(dir, { migrations: MIGRATIONS });
+    assert.equal(schemaVersion(rawDb(up)), latestVersion(MIGRATIONS));
+    const threads = (box: number, uids: number[]) =>
+      up.messages.fetchRows(box, uids, { threadId: true }).map((r) => r.threadId!);
+    const [root, other, lateReply, lateRoot] = threads(inbox!.id, [1, 2, 3, 4]);
+    const [reply, reply2, copy] = threads(sent!.id, [1, 2, 3]);
+    for (const id of [root, other, lateReply, lateRoot]) assert.match(id!, /^T[0-9a-f]{24}$/);
+    assert.equal(reply, root, 'a reply in another mailbox');
+    assert.equal(reply2, root, 'In-Reply-To alone');
+    assert.equal(lateRoot, lateReply, 'a parent stored after its reply');
+    assert.equal(copy, other, 'a copy shares its thread');
+    assert.equal(new Set([root, other, lateRoot]).size, 3);
+    // after the upgrade: a new reply joins the thread it answers, a new message starts its own
+    up.messages.insertBatch(
+      inbox!.id,
+      [threaded('new-reply', ['root', 'reply']), threaded('new', [])],
+      'sync',
+    );
+    const [newReply, fresh] = threads(inbox!.id, [5, 6]);
+    assert.equal(newReply, root);
+    assert.ok(![root, other, lateRoot].includes(fresh));
     up.close();
   });
 });

@@ -11,6 +11,7 @@ import type { MessageAnalysis } from '../../../mime/types.ts';
 import { NotFoundError } from '../../../shared/errors.ts';
 import type { StoreDb } from '../../sql.ts';
 import { newObjectId } from '../../object-ids.ts';
+import { assignThreadId, sqlThreadIndex } from '../../thread-ids.ts';
 import {
   CHUNK_SIZE,
   CHUNKED_FROM,
@@ -67,8 +68,8 @@ export class MessageBlobs {
       .prepare(
         `INSERT INTO message_blobs (size, sha256, envelope, body_structure, body, parts, subject, from_display,
            to_display, cc_display, bcc_display, from_addr, to_addr, cc_addr, date, message_id, in_reply_to, refs, base_subject,
-           email_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           email_id, thread_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         raw.length,
@@ -91,6 +92,10 @@ export class MessageBlobs {
         JSON.stringify(h.references),
         h.baseSubject,
         newObjectId('M'),
+        assignThreadId(
+          sqlThreadIndex((sql) => this.#s.prepare(sql)),
+          h,
+        ),
       );
     const blobId = Number(res.lastInsertRowid);
     const split = headerEnd(raw, a);

@@ -32,6 +32,8 @@ export interface FetchWant {
   lazy?: boolean;
   /** The message's EMAILID. */
   emailId?: boolean;
+  /** The message's THREADID. */
+  threadId?: boolean;
 }
 
 export class MessageReads {
@@ -87,7 +89,7 @@ export class MessageReads {
    * `head` = the raw header block (without reading the body), `summary` = only the summary
    * fields' lines of it (enough for HEADER.FIELDS of those fields), `raw` = the whole raw message
    * (read in the same query as the metadata: one statement per batch, not one per message),
-   * `emailId` = the message's EMAILID. With `lazy`, a body stored in chunks is not read: the row
+   * `emailId` / `threadId` = the message's EMAILID / THREADID. With `lazy`, a body stored in chunks is not read: the row
    * carries `lazyRaw` instead of `raw` (FETCH of a 20 MB message reads it a chunk at a time).
    */
   fetchRows(mailboxId: number, uids: readonly number[], want: FetchWant): FetchedRow[] {
@@ -108,6 +110,8 @@ export class MessageReads {
     }
     const emailIdAt = want.emailId ? at++ : -1;
     if (want.emailId) cols += ', b.email_id';
+    const threadIdAt = want.threadId ? at++ : -1;
+    if (want.threadId) cols += ', b.thread_id';
     // Whole messages come as one blob, head || stored body (one Buffer per row, not two: creating
     // Buffers dominates this read); || on blobs copies their bytes as they are.
     // Header blocks (whole, or the summary's) come as one blob for the whole batch, with their
@@ -116,7 +120,9 @@ export class MessageReads {
     const heads = want.raw ? null : want.head ? 'message_heads' : want.summary ? 'message_summaries' : null;
     if (want.raw) cols += ', CAST(h.head || mr.body AS BLOB), length(h.head), mr.compression, mr.chunks';
     let join =
-      want.analysis || want.headers || want.emailId ? ' JOIN message_blobs b ON b.id = m.blob_id' : '';
+      want.analysis || want.headers || want.emailId || want.threadId
+        ? ' JOIN message_blobs b ON b.id = m.blob_id'
+        : '';
     if (want.raw) join += ' JOIN message_heads h ON h.blob_id = m.blob_id';
     if (want.raw) join += ' JOIN message_raw mr ON mr.blob_id = m.blob_id';
     const byRange = contiguous(sorted);
@@ -173,6 +179,7 @@ export class MessageReads {
       }
       if (headersAt >= 0) o.headers = headersFromArray(r, headersAt);
       if (emailIdAt >= 0) o.emailId = r[emailIdAt] as string;
+      if (threadIdAt >= 0) o.threadId = r[threadIdAt] as string;
       if (want.raw) {
         const headLength = r[at + 1] as number;
         const chunks = r[at + 3] as number | null;

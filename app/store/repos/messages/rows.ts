@@ -75,6 +75,8 @@ export interface FetchedRow extends MessageMeta {
   headLength?: number;
   /** EMAILID (RFC 8474), when asked for with `emailId`: random, shared by copies and moves. */
   emailId?: string;
+  /** THREADID (RFC 8474), when asked for with `threadId`: shared by a conversation (thread-ids.ts). */
+  threadId?: string;
 }
 
 export class MailboxGoneError extends UserError {
