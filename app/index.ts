@@ -17,6 +17,8 @@ import { Keyring, toWarning } from './keys/keyring.ts';
 import { StoreKeyringRepo } from './store/repos/keyring.ts';
 import { KeyDiscovery, type DiscoveryOptions } from './keys/discovery/discover.ts';
 import type { KeychainWrapper } from '../native/keychain.ts';
+import { loadMallocTrim } from '../native/malloc-trim.ts';
+import { startIdleRelease } from './shared/idle-release.ts';
 import { EventHub } from './shared/event-hub.ts';
 import type { Logger } from './shared/logger.ts';
 import type { DiscoveryDeps } from './control/provider-discovery.ts';
@@ -102,6 +104,7 @@ export class Bridge {
   readonly #logger: Logger;
   readonly #runtime: EngineRuntime;
   #control: ControlServer | null = null;
+  #stopRelease: (() => void) | null = null;
   #closed = false;
 
   constructor(opts: BridgeOptions, store: Store) {
@@ -167,6 +170,10 @@ export class Bridge {
       tls,
       settings,
     });
+    // free memory back to the OS when the bridge goes quiet after work (native/malloc-trim.ts)
+    const release = await loadMallocTrim();
+    if (release && !this.#stopRelease)
+      this.#stopRelease = startIdleRelease({ release, logger: this.#logger.child({ module: 'memory' }) });
     if (opts.control === false) return { imap: ports.imap, smtp: ports.smtp, control: 0 };
     const token = randomBytes(32).toString('base64url');
     this.#control = await startControlServer({
@@ -187,6 +194,7 @@ export class Bridge {
     if (this.#closed) return;
     this.#closed = true;
     this.#offLogs?.();
+    this.#stopRelease?.();
     await this.#runtime.stop();
     if (this.#control) {
       await this.#control.close();

@@ -9,6 +9,9 @@
  * (same seed) goes again in the same server process. Before the runs, a warm-up (the same mix for
  * a tenth of a run, at most 60 s) fills what a serving bridge holds anyway (SQLite's page cache,
  * compiled code); the RSS after it is "before". The cold start's RSS is printed next to it.
+ * The server hands free memory back to the OS once it goes quiet after work, as Bridge.serve
+ * does (app/shared/idle-release.ts + native/malloc-trim.ts: ~10-15 s after the clients leave, so
+ * within the 30 s idle); the table counts those releases. LB_BENCH_MEM_RELEASE=0 measures without.
  *
  * Targets: peak RSS ≤ 180 MB during each run; RSS after the clients left and a GC ≤ 1.10 × the RSS
  * before the first run; the second run's "after" ≤ 1.10 × the first's (no growth).
@@ -30,6 +33,8 @@ import type { BenchOptions } from './index.ts';
 import { startImapServer } from '../app/imap/server.ts';
 import { createImapBackend } from '../app/control/adapters/imap-backend.ts';
 import { silentLogger } from '../app/shared/logger.ts';
+import { startIdleRelease } from '../app/shared/idle-release.ts';
+import { loadMallocTrim } from '../native/malloc-trim.ts';
 import { addLocalAccount, newStore, reopen } from '../test/unit/store/helpers.ts';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -63,6 +68,8 @@ interface MemReport {
   external: number;
   arrayBuffers: number;
   connections: number;
+  /** times the server handed free memory back to the OS after going quiet (as serve does) */
+  releases: number;
 }
 
 // ------------------------------------------------------------------ client
@@ -385,7 +392,7 @@ export async function run(o: BenchOptions): Promise<void> {
   };
   const mb = (b: number): string => (b / MB).toFixed(0);
   const breakdown = (m: MemReport): string =>
-    `anon ${mb(m.anon)}, file ${mb(m.file)}; heap ${mb(m.heapUsed)}/${mb(m.heapTotal)}, external ${mb(m.external)} (ArrayBuffers ${mb(m.arrayBuffers)})`;
+    `anon ${mb(m.anon)}, file ${mb(m.file)}; heap ${mb(m.heapUsed)}/${mb(m.heapTotal)}, external ${mb(m.external)} (ArrayBuffers ${mb(m.arrayBuffers)}); ${m.releases} releases`;
 
   o.log(
     `seed ${seed} (LB_BENCH_MEM_SEED replays it); ${CLIENTS} clients ${starttls ? 'over STARTTLS' : 'in plaintext'}, ` +
@@ -494,6 +501,16 @@ async function child(): Promise<void> {
       key: readFileSync(join(tlsDir, 'key.pem'), 'utf8'),
     },
   });
+  // as Bridge.serve does (app/index.ts); LB_BENCH_MEM_RELEASE=0 measures without it
+  let releases = 0;
+  const trim = process.env.LB_BENCH_MEM_RELEASE === '0' ? null : await loadMallocTrim();
+  if (trim)
+    startIdleRelease({
+      release: () => {
+        releases++;
+        trim();
+      },
+    });
   const status = (field: string): number =>
     Number(
       new RegExp(`^${field}:\\s*(\\d+) kB`, 'm').exec(readFileSync('/proc/self/status', 'latin1'))?.[1],
@@ -510,6 +527,7 @@ async function child(): Promise<void> {
       external: m.external,
       arrayBuffers: m.arrayBuffers,
       connections: server.connections,
+      releases,
     };
   };
   const gc = (globalThis as { gc?: () => void }).gc!;

@@ -228,6 +228,9 @@ test('electron-builder --dir packs the app offline with a stand-in Electron', { 
       true,
       'and marked unpacked in the asar',
     );
+    // the malloc_trim seam's FFI binding (koffi): its binary for the target is unpacked too
+    const koffi = 'node_modules/@koromix/koffi-linux-x64/linux_x64/koffi.node';
+    assert.ok(existsSync(join(resources, 'app.asar.unpacked', koffi)), 'koffi’s binary is unpacked');
     assert.ok(
       !existsSync(
         join(
