@@ -6,23 +6,23 @@ import type { ImapToken } from './wire/types.ts';
 import { ImapBadError } from './errors.ts';
 
 export class Args {
-  private readonly tokens: ImapToken[];
-  private i = 0;
+  readonly #tokens: ImapToken[];
+  #i = 0;
 
   constructor(tokens: ImapToken[]) {
-    this.tokens = tokens;
+    this.#tokens = tokens;
   }
 
   get remaining(): number {
-    return this.tokens.length - this.i;
+    return this.#tokens.length - this.#i;
   }
 
   peek(): ImapToken | undefined {
-    return this.tokens[this.i];
+    return this.#tokens[this.#i];
   }
 
   next(what = 'argument'): ImapToken {
-    const t = this.tokens[this.i++];
+    const t = this.#tokens[this.#i++];
     if (!t) throw new ImapBadError(`Missing ${what}`);
     return t;
   }
@@ -31,7 +31,7 @@ export class Args {
   optionalList(): ImapToken[] | undefined {
     const t = this.peek();
     if (t && t.type === 'list') {
-      this.i++;
+      this.#i++;
       return t.items;
     }
     return undefined;
@@ -68,13 +68,13 @@ export class Args {
 
   /** All remaining tokens (consumed). */
   rest(): ImapToken[] {
-    const r = this.tokens.slice(this.i);
-    this.i = this.tokens.length;
+    const r = this.#tokens.slice(this.#i);
+    this.#i = this.#tokens.length;
     return r;
   }
 
   end(): void {
-    if (this.i < this.tokens.length) throw new ImapBadError('Unexpected extra arguments');
+    if (this.#i < this.#tokens.length) throw new ImapBadError('Unexpected extra arguments');
   }
 }
 

@@ -31,171 +31,171 @@ export interface ConnectionOptions {
 }
 
 class SocketSink implements OutputSink {
-  private readonly socket: Socket;
+  readonly #socket: Socket;
   constructor(socket: Socket) {
-    this.socket = socket;
+    this.#socket = socket;
   }
   write(chunk: Buffer | string): boolean {
-    return this.socket.write(chunk);
+    return this.#socket.write(chunk);
   }
   waitDrain(): Promise<void> {
     return new Promise((resolve) => {
       const done = (): void => {
-        this.socket.off('drain', done);
-        this.socket.off('close', done);
+        this.#socket.off('drain', done);
+        this.#socket.off('close', done);
         resolve();
       };
-      this.socket.on('drain', done);
-      this.socket.on('close', done);
+      this.#socket.on('drain', done);
+      this.#socket.on('close', done);
     });
   }
   get closed(): boolean {
-    return this.socket.destroyed || !this.socket.writable;
+    return this.#socket.destroyed || !this.#socket.writable;
   }
 }
 
 class DeflateSink implements OutputSink {
-  private readonly deflate: DeflateRaw;
-  private readonly socket: Socket;
+  readonly #deflate: DeflateRaw;
+  readonly #socket: Socket;
   constructor(deflate: DeflateRaw, socket: Socket) {
-    this.deflate = deflate;
-    this.socket = socket;
+    this.#deflate = deflate;
+    this.#socket = socket;
   }
   write(chunk: Buffer | string): boolean {
-    return this.deflate.write(chunk);
+    return this.#deflate.write(chunk);
   }
   afterFlush(): void {
-    this.deflate.flush(zc.Z_SYNC_FLUSH);
+    this.#deflate.flush(zc.Z_SYNC_FLUSH);
   }
   waitDrain(): Promise<void> {
     return new Promise((resolve) => {
       const done = (): void => {
-        this.deflate.off('drain', done);
-        this.socket.off('close', done);
+        this.#deflate.off('drain', done);
+        this.#socket.off('close', done);
         resolve();
       };
-      this.deflate.on('drain', done);
-      this.socket.on('close', done);
+      this.#deflate.on('drain', done);
+      this.#socket.on('close', done);
     });
   }
   get closed(): boolean {
-    return this.socket.destroyed || !this.socket.writable;
+    return this.#socket.destroyed || !this.#socket.writable;
   }
 }
 
 export class Connection implements Transport {
-  private socket: Socket;
-  private readonly reader: CommandReader;
+  #socket: Socket;
+  readonly #reader: CommandReader;
   readonly writer: ResponseWriter;
   readonly session: Session;
-  private readonly options: ConnectionOptions;
-  private queue: ReaderEvent[] = [];
-  private running = false;
-  private rawLineWaiter: ((line: string | null) => void) | null = null;
-  private inflate: InflateRaw | null = null;
-  private deflate: DeflateRaw | null = null;
-  private ended = false;
+  readonly #options: ConnectionOptions;
+  #queue: ReaderEvent[] = [];
+  #running = false;
+  #rawLineWaiter: ((line: string | null) => void) | null = null;
+  #inflate: InflateRaw | null = null;
+  #deflate: DeflateRaw | null = null;
+  #ended = false;
   secure = false;
   compressed = false;
   readonly remoteAddress: string;
-  private readonly onClosed: () => void;
-  private readonly authTimer: NodeJS.Timeout;
+  readonly #onClosed: () => void;
+  readonly #authTimer: NodeJS.Timeout;
 
   constructor(socket: Socket, config: SessionConfig, options: ConnectionOptions, onClosed: () => void) {
-    this.options = options;
-    this.onClosed = onClosed;
+    this.#options = options;
+    this.#onClosed = onClosed;
     this.remoteAddress = socket.remoteAddress ?? '';
-    this.reader = new CommandReader(
+    this.#reader = new CommandReader(
       tighterLimits(options.wireLimits, PRE_AUTH_WIRE_LIMITS),
       options.literalBudget ? { budget: options.literalBudget } : undefined,
     );
-    this.authTimer = setTimeout(() => {
+    this.#authTimer = setTimeout(() => {
       if (this.session.state !== 'notAuthenticated') return;
       this.writer.line('* BYE Authentication timed out.');
       this.close();
     }, options.authDeadlineMs);
-    this.authTimer.unref();
+    this.#authTimer.unref();
     if (options.implicitTls && options.secureContext) {
       socket = new TLSSocket(socket, { isServer: true, secureContext: options.secureContext });
       this.secure = true;
     }
-    this.socket = socket;
+    this.#socket = socket;
     this.writer = new ResponseWriter(new SocketSink(socket));
     this.session = new Session(config, this.writer, this);
-    this.attach(socket);
+    this.#attach(socket);
     socket.setNoDelay(true);
     socket.setTimeout(options.preAuthTimeoutMs);
     this.session.greeting();
     this.writer.flush();
   }
 
-  private readonly onData = (chunk: Buffer): void => {
-    if (this.inflate) this.inflate.write(chunk);
-    else this.feed(chunk);
+  readonly #onData = (chunk: Buffer): void => {
+    if (this.#inflate) this.#inflate.write(chunk);
+    else this.#feed(chunk);
   };
-  private readonly onTimeout = (): void => {
+  readonly #onTimeout = (): void => {
     this.writer.line('* BYE Disconnected for inactivity.');
     this.close();
   };
-  private readonly onClose = (): void => this.finish();
-  private readonly onError = (): void => this.finish();
+  readonly #onClose = (): void => this.#finish();
+  readonly #onError = (): void => this.#finish();
 
-  private attach(s: Socket): void {
-    s.on('data', this.onData);
-    s.on('timeout', this.onTimeout);
-    s.on('close', this.onClose);
-    s.on('error', this.onError);
+  #attach(s: Socket): void {
+    s.on('data', this.#onData);
+    s.on('timeout', this.#onTimeout);
+    s.on('close', this.#onClose);
+    s.on('error', this.#onError);
   }
 
-  private detach(s: Socket): void {
-    s.off('data', this.onData);
-    s.off('timeout', this.onTimeout);
-    s.off('close', this.onClose);
-    s.off('error', this.onError);
+  #detach(s: Socket): void {
+    s.off('data', this.#onData);
+    s.off('timeout', this.#onTimeout);
+    s.off('close', this.#onClose);
+    s.off('error', this.#onError);
   }
 
-  private feed(chunk: Buffer): void {
-    if (this.ended) return;
-    this.take(this.reader.push(chunk));
+  #feed(chunk: Buffer): void {
+    if (this.#ended) return;
+    this.#take(this.#reader.push(chunk));
   }
 
-  private take(events: ReaderEvent[]): void {
+  #take(events: ReaderEvent[]): void {
     for (const ev of events) {
-      if (ev.kind === 'line' && this.rawLineWaiter) {
-        const w = this.rawLineWaiter;
-        this.rawLineWaiter = null;
+      if (ev.kind === 'line' && this.#rawLineWaiter) {
+        const w = this.#rawLineWaiter;
+        this.#rawLineWaiter = null;
         w(ev.line);
-      } else this.queue.push(ev);
+      } else this.#queue.push(ev);
     }
-    if (this.queue.length > 64) this.socket.pause();
-    void this.pump();
+    if (this.#queue.length > 64) this.#socket.pause();
+    void this.#pump();
   }
 
-  private async pump(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
+  async #pump(): Promise<void> {
+    if (this.#running) return;
+    this.#running = true;
     try {
-      while (this.queue.length && !this.ended) {
-        const ev = this.queue.shift()!;
+      while (this.#queue.length && !this.#ended) {
+        const ev = this.#queue.shift()!;
         if (ev.kind === 'command') {
           const wasAuthed = this.session.state !== 'notAuthenticated';
           // most commands finish synchronously: their reply goes out without a trip through the
           // microtask queue
           const running = execute(this.session, ev.command);
           if (running) await running;
-          if (!wasAuthed && this.session.state !== 'notAuthenticated' && !this.ended) {
-            this.socket.setTimeout(this.options.idleTimeoutMs);
-            clearTimeout(this.authTimer);
-            this.reader.setLimits(this.options.wireLimits);
+          if (!wasAuthed && this.session.state !== 'notAuthenticated' && !this.#ended) {
+            this.#socket.setTimeout(this.#options.idleTimeoutMs);
+            clearTimeout(this.#authTimer);
+            this.#reader.setLimits(this.#options.wireLimits);
           }
-          if (this.ended) break;
+          if (this.#ended) break;
           this.writer.flush();
           if (this.writer.needsDrain) await this.writer.drain();
           // Resume only once the command that paused the reader (the last one of its batch:
           // STARTTLS, IDLE, AUTHENTICATE, COMPRESS) has run; bytes pipelined after it must not be
           // parsed before, e.g. a plaintext LOGIN must never run after the TLS upgrade.
-          if (this.reader.paused && this.queue.length === 0) {
-            this.take(this.reader.resume());
+          if (this.#reader.paused && this.#queue.length === 0) {
+            this.#take(this.#reader.resume());
           }
         } else if (ev.kind === 'continue') {
           this.writer.line('+ Ready for literal data');
@@ -214,95 +214,95 @@ export class Connection implements Transport {
           this.writer.flush();
         } else if (ev.kind === 'line') {
           // A raw line nobody waits for (should not happen): ignore and go on.
-          if (this.reader.paused && this.queue.length === 0) this.take(this.reader.resume());
+          if (this.#reader.paused && this.#queue.length === 0) this.#take(this.#reader.resume());
         }
       }
     } catch (err) {
       this.session.logger.error({ err }, 'IMAP connection failed');
       this.close();
     } finally {
-      this.running = false;
+      this.#running = false;
       this.writer.flush();
-      if (this.queue.length <= 64 && !this.ended) this.socket.resume();
+      if (this.#queue.length <= 64 && !this.#ended) this.#socket.resume();
     }
   }
 
-  private timeoutNow(): number {
+  #timeoutNow(): number {
     return this.session.state === 'notAuthenticated'
-      ? this.options.preAuthTimeoutMs
-      : this.options.idleTimeoutMs;
+      ? this.#options.preAuthTimeoutMs
+      : this.#options.idleTimeoutMs;
   }
 
   readRawLine(): Promise<string | null> {
-    if (this.ended) return Promise.resolve(null);
+    if (this.#ended) return Promise.resolve(null);
     return new Promise((resolve) => {
-      this.rawLineWaiter = resolve;
-      this.reader.expectRawLine();
-      this.take(this.reader.resume());
+      this.#rawLineWaiter = resolve;
+      this.#reader.expectRawLine();
+      this.#take(this.#reader.resume());
     });
   }
 
   /** Abort a pending raw-line read (e.g. IDLE ended by the server). */
   cancelRawLine(): void {
-    if (this.rawLineWaiter) {
-      const w = this.rawLineWaiter;
-      this.rawLineWaiter = null;
-      this.reader.cancelRawLine();
+    if (this.#rawLineWaiter) {
+      const w = this.#rawLineWaiter;
+      this.#rawLineWaiter = null;
+      this.#reader.cancelRawLine();
       w(null);
     }
   }
 
   async startTls(): Promise<void> {
-    const ctx = this.options.secureContext;
+    const ctx = this.#options.secureContext;
     if (!ctx) throw new Error('no TLS context');
     this.writer.flush();
-    this.reader.discardBuffered();
-    const plain = this.socket;
-    this.detach(plain);
+    this.#reader.discardBuffered();
+    const plain = this.#socket;
+    this.#detach(plain);
     const tlsSocket = new TLSSocket(plain, { isServer: true, secureContext: ctx });
-    this.socket = tlsSocket;
+    this.#socket = tlsSocket;
     this.secure = true;
     this.writer.setSink(new SocketSink(tlsSocket));
-    this.attach(tlsSocket);
-    tlsSocket.setTimeout(this.timeoutNow());
+    this.#attach(tlsSocket);
+    tlsSocket.setTimeout(this.#timeoutNow());
     plain.setTimeout(0);
   }
 
   startCompression(): void {
     this.writer.flush();
-    const pendingCompressed = this.reader.takeBuffered();
+    const pendingCompressed = this.#reader.takeBuffered();
     const inflate = createInflateRaw();
     const deflate = createDeflateRaw({ level: 6 });
-    inflate.on('data', (d: Buffer) => this.feed(d));
+    inflate.on('data', (d: Buffer) => this.#feed(d));
     inflate.on('error', () => this.close());
     deflate.on('data', (d: Buffer) => {
-      if (!this.socket.destroyed) this.socket.write(d);
+      if (!this.#socket.destroyed) this.#socket.write(d);
     });
     deflate.on('error', () => this.close());
-    this.inflate = inflate;
-    this.deflate = deflate;
+    this.#inflate = inflate;
+    this.#deflate = deflate;
     this.compressed = true;
-    this.writer.setSink(new DeflateSink(deflate, this.socket));
+    this.writer.setSink(new DeflateSink(deflate, this.#socket));
     if (pendingCompressed.length) inflate.write(pendingCompressed);
   }
 
   close(): void {
-    if (this.ended) return;
+    if (this.#ended) return;
     this.writer.flush();
-    this.ended = true;
+    this.#ended = true;
     this.cancelRawLine();
-    const s = this.socket;
-    if (this.deflate) {
-      this.deflate.end(() => s.end());
+    const s = this.#socket;
+    if (this.#deflate) {
+      this.#deflate.end(() => s.end());
     } else s.end();
     setTimeout(() => s.destroy(), 2000).unref();
-    this.release();
-    this.onClosed();
+    this.#release();
+    this.#onClosed();
   }
 
-  private release(): void {
-    clearTimeout(this.authTimer);
-    this.reader.dispose();
+  #release(): void {
+    clearTimeout(this.#authTimer);
+    this.#reader.dispose();
     this.session.dispose();
   }
 
@@ -310,19 +310,19 @@ export class Connection implements Transport {
     return this.session.state !== 'notAuthenticated';
   }
 
-  private finish(): void {
-    if (!this.ended) {
-      this.ended = true;
+  #finish(): void {
+    if (!this.#ended) {
+      this.#ended = true;
       this.cancelRawLine();
-      this.release();
-      this.onClosed();
+      this.#release();
+      this.#onClosed();
     }
-    this.socket.destroy();
+    this.#socket.destroy();
   }
 
   /** Server shutdown (or eviction of an unauthenticated connection): say goodbye and close. */
   shutdown(reason = 'Server shutting down.'): void {
-    if (this.ended) return;
+    if (this.#ended) return;
     this.writer.line(`* BYE ${reason}`);
     this.close();
   }

@@ -32,32 +32,32 @@ export class LoginThrottle {
   readonly baseDelayMs: number;
   readonly maxDelayMs: number;
   readonly maxPerConnection: number;
-  private readonly globalLimit: number;
-  private readonly windowMs: number;
-  private readonly now: () => number;
-  private failures: number[] = [];
-  private throttling = false;
+  readonly #globalLimit: number;
+  readonly #windowMs: number;
+  readonly #now: () => number;
+  #failures: number[] = [];
+  #throttling = false;
 
   constructor(o: ThrottleOptions = {}) {
     this.baseDelayMs = o.baseDelayMs ?? 250;
     this.maxDelayMs = o.maxDelayMs ?? 4000;
     this.maxPerConnection = o.maxPerConnection ?? 5;
-    this.globalLimit = o.globalLimit ?? 20;
-    this.windowMs = o.windowMs ?? 60_000;
-    this.now = o.now ?? Date.now;
+    this.#globalLimit = o.globalLimit ?? 20;
+    this.#windowMs = o.windowMs ?? 60_000;
+    this.#now = o.now ?? Date.now;
   }
 
   /** Record one failure (`connectionFailures` on its connection, this one included). */
   fail(connectionFailures: number): FailureVerdict {
-    const t = this.now();
-    while (this.failures.length && this.failures[0]! <= t - this.windowMs) this.failures.shift();
+    const t = this.#now();
+    while (this.#failures.length && this.#failures[0]! <= t - this.#windowMs) this.#failures.shift();
     // the list is bounded: beyond the limit only the count matters
-    if (this.failures.length <= this.globalLimit) this.failures.push(t);
-    else this.failures[this.failures.length - 1] = t;
-    const recent = this.failures.length;
-    const over = recent > this.globalLimit;
-    const started = over && !this.throttling;
-    this.throttling = over;
+    if (this.#failures.length <= this.#globalLimit) this.#failures.push(t);
+    else this.#failures[this.#failures.length - 1] = t;
+    const recent = this.#failures.length;
+    const over = recent > this.#globalLimit;
+    const started = over && !this.#throttling;
+    this.#throttling = over;
     const own = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** Math.max(0, connectionFailures - 1));
     return {
       delayMs: over ? this.maxDelayMs : own,

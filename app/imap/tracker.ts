@@ -33,25 +33,25 @@ export class SelectedMailbox {
   #own: Uint32Array | null = null;
   /** The mailbox was deleted or renumbered: the session must end. */
   reset: 'deleted' | 'uidvalidity' | null = null;
-  private pending: MailboxChange[] = [];
-  private readonly origin: ChangeOrigin;
-  private unwatch: () => void;
+  #pending: MailboxChange[] = [];
+  readonly #origin: ChangeOrigin;
+  #unwatch: () => void;
   /** Called whenever a change is queued (IDLE pushes at once). */
   onChange: (() => void) | null = null;
   /** Flags changed by others, not yet told: uid → the newest {flags, modseq}. */
-  private readonly flagUpdates = new Map<number, { flags: string[]; modseq: number }>();
+  readonly #flagUpdates = new Map<number, { flags: string[]; modseq: number }>();
 
   /** The SEARCHRES result `$` (RFC 5182), as UIDs; empty at SELECT. */
   saved: number[] = [];
   /** CONTEXT=SEARCH / CONTEXT=SORT results kept up to date (RFC 5267 §4.3); end with the selection. */
   readonly contexts = new UpdateContexts();
   /** Messages whose flags changed (any session) since the contexts last looked. */
-  private readonly contextDirty = new Set<number>();
+  readonly #contextDirty = new Set<number>();
   /** UIDs that are \Recent in this session (RFC 3501 §2.3.2). */
   readonly recent = new Set<number>();
   /** Null in an IMAP4rev2 session: it has no \Recent, claims none and is told no RECENT. */
-  private claims: RecentClaims | null;
-  private readonly recentKey: string;
+  #claims: RecentClaims | null;
+  readonly #recentKey: string;
 
   constructor(
     account: ImapAccount,
@@ -64,16 +64,16 @@ export class SelectedMailbox {
     this.account = account;
     this.id = id;
     this.readOnly = readOnly;
-    this.origin = origin;
-    this.claims = claims;
-    this.recentKey = RecentClaims.key(account.username, id);
+    this.#origin = origin;
+    this.#claims = claims;
+    this.#recentKey = RecentClaims.key(account.username, id);
     // watch + open in the same tick: consistent (backend contract).
-    this.unwatch = account.watch(id, (c) => this.queue(c));
+    this.#unwatch = account.watch(id, (c) => this.#queue(c));
     let snap: MailboxSnapshot;
     try {
       snap = account.openMailbox(id);
     } catch (err) {
-      this.unwatch();
+      this.#unwatch();
       throw err;
     }
     this.info = snap.info;
@@ -82,13 +82,13 @@ export class SelectedMailbox {
     this.highestModseq = snap.highestModseq;
     this.uids = snap.uids;
     this.firstUnseenUid = snap.firstUnseenUid;
-    if (claims) for (const u of claims.open(this.recentKey, snap.uids, !readOnly)) this.recent.add(u);
-    for (const k of keywords) this.keywords.set(k.toLowerCase(), k);
+    if (claims) for (const u of claims.open(this.#recentKey, snap.uids, !readOnly)) this.recent.add(u);
+    for (const k of keywords) this.#keywords.set(k.toLowerCase(), k);
   }
 
   /** The session switched to IMAP4rev2 (ENABLE while selected): no \Recent from now on. */
   stopRecent(): void {
-    this.claims = null;
+    this.#claims = null;
     this.recent.clear();
   }
 
@@ -100,8 +100,8 @@ export class SelectedMailbox {
   readonly firstUnseenUid: number | null;
 
   close(): void {
-    this.unwatch();
-    this.unwatch = () => {};
+    this.#unwatch();
+    this.#unwatch = () => {};
     this.onChange = null;
   }
 
@@ -109,26 +109,26 @@ export class SelectedMailbox {
     return this.uids.length;
   }
 
-  private queue(c: MailboxChange): void {
+  #queue(c: MailboxChange): void {
     if (c.kind === 'reset') {
       this.reset = c.reason;
     } else if (c.kind === 'flags') {
       if (c.highestModseq > this.highestModseq) this.highestModseq = c.highestModseq;
       // also while a search that may leave a context runs: it is checked again at the next flush
-      for (const r of c.rows) this.contextDirty.add(r.uid);
+      for (const r of c.rows) this.#contextDirty.add(r.uid);
       // Our own STORE answered already (or replaced what was queued, see `told`).
-      if (c.origin === this.origin) return;
+      if (c.origin === this.#origin) return;
       // Only the newest state of each message is kept: what is told is never older than what was.
       for (const r of c.rows) {
-        const q = this.flagUpdates.get(r.uid);
-        if (!q || q.modseq < r.modseq) this.flagUpdates.set(r.uid, { flags: r.flags, modseq: r.modseq });
+        const q = this.#flagUpdates.get(r.uid);
+        if (!q || q.modseq < r.modseq) this.#flagUpdates.set(r.uid, { flags: r.flags, modseq: r.modseq });
       }
-    } else this.pending.push(c);
+    } else this.#pending.push(c);
     this.onChange?.();
   }
 
   get hasPending(): boolean {
-    return this.pending.length > 0 || this.flagUpdates.size > 0 || this.reset !== null;
+    return this.#pending.length > 0 || this.#flagUpdates.size > 0 || this.reset !== null;
   }
 
   /**
@@ -138,19 +138,19 @@ export class SelectedMailbox {
    * the current state so that what it hears last is true.
    */
   told(uid: number, flags: string[], modseq: number, silent: boolean): void {
-    const q = this.flagUpdates.get(uid);
+    const q = this.#flagUpdates.get(uid);
     if (!q || q.modseq > modseq) return;
-    if (silent) this.flagUpdates.set(uid, { flags, modseq });
-    else this.flagUpdates.delete(uid);
+    if (silent) this.#flagUpdates.set(uid, { flags, modseq });
+    else this.#flagUpdates.delete(uid);
   }
 
   /** True when queued flag updates exist (FETCH then checks each row it writes). */
   get hasFlagUpdates(): boolean {
-    return this.flagUpdates.size > 0;
+    return this.#flagUpdates.size > 0;
   }
 
   /** Keywords announced so far (lower case → as first seen). */
-  private readonly keywords = new Map<string, string>();
+  readonly #keywords = new Map<string, string>();
 
   /**
    * RFC 3501 §7.2.6: a keyword must be in a FLAGS response before a FETCH carries it. Keywords are
@@ -162,15 +162,15 @@ export class SelectedMailbox {
     for (const f of flags) {
       if (f.startsWith('\\')) continue;
       const k = f.toLowerCase();
-      if (this.keywords.has(k)) continue;
-      this.keywords.set(k, f);
+      if (this.#keywords.has(k)) continue;
+      this.#keywords.set(k, f);
       added = true;
     }
-    if (added) writeFlagsResponses(w, [...this.keywords.values()], this.readOnly);
+    if (added) writeFlagsResponses(w, [...this.#keywords.values()], this.readOnly);
   }
 
   /** Add new UIDs (ascending) at the end of the view, skipping any not above the last one. */
-  private appendUids(add: readonly number[]): void {
+  #appendUids(add: readonly number[]): void {
     const n = this.uids.length;
     let last = n ? this.uids[n - 1]! : 0;
     let buf = this.#own;
@@ -211,10 +211,10 @@ export class SelectedMailbox {
    * message the client was told exists).
    */
   flush(w: ResponseWriter, allowExpunge: boolean, condstore: boolean, vanished = false): void {
-    if (this.pending.length) this.flushMembership(w, allowExpunge, vanished);
-    if (this.flagUpdates.size) {
-      const updates = [...this.flagUpdates];
-      this.flagUpdates.clear();
+    if (this.#pending.length) this.#flushMembership(w, allowExpunge, vanished);
+    if (this.#flagUpdates.size) {
+      const updates = [...this.#flagUpdates];
+      this.#flagUpdates.clear();
       for (const [uid, f] of updates) {
         const seq = this.seqOf(uid);
         if (!seq) continue;
@@ -224,9 +224,9 @@ export class SelectedMailbox {
         );
       }
     }
-    if (this.contextDirty.size) {
-      const dirty = [...this.contextDirty];
-      this.contextDirty.clear();
+    if (this.#contextDirty.size) {
+      const dirty = [...this.#contextDirty];
+      this.#contextDirty.clear();
       if (this.contexts.size) {
         const changed = dirty.filter((u) => this.seqOf(u) > 0);
         if (changed.length) this.contexts.recheck(w, this, changed);
@@ -235,13 +235,13 @@ export class SelectedMailbox {
   }
 
   /** With `vanished` (QRESYNC enabled), expunges are told as one `* VANISHED uids` (RFC 7162 §3.2.10). */
-  private flushMembership(w: ResponseWriter, allowExpunge: boolean, vanished: boolean): void {
+  #flushMembership(w: ResponseWriter, allowExpunge: boolean, vanished: boolean): void {
     const keep: MailboxChange[] = [];
     const gone = new Set<number>();
-    for (const c of this.pending) if (c.kind === 'expunge') for (const u of c.uids) gone.add(u);
+    for (const c of this.#pending) if (c.kind === 'expunge') for (const u of c.uids) gone.add(u);
     const expunged = new Set<number>();
     const added: number[] = [];
-    for (const c of this.pending) {
+    for (const c of this.#pending) {
       if (c.kind === 'expunge') {
         if (allowExpunge) {
           for (const u of c.uids) expunged.add(u);
@@ -252,7 +252,7 @@ export class SelectedMailbox {
         if (c.uidNext > this.uidNext) this.uidNext = c.uidNext;
       }
     }
-    this.pending = keep;
+    this.#pending = keep;
     if (expunged.size) {
       // RFC 5267 §4.3.4: REMOVEFROM before the expunge is told, while the numbers still hold.
       if (this.contexts.size) this.contexts.expunging(w, this, expunged);
@@ -262,7 +262,7 @@ export class SelectedMailbox {
         const uid = this.uids[seq - 1]!;
         if (expunged.has(uid)) {
           if (!vanished) w.line(`* ${seq} EXPUNGE`);
-          this.flagUpdates.delete(uid);
+          this.#flagUpdates.delete(uid);
           this.recent.delete(uid);
           gone.push(uid);
         }
@@ -275,12 +275,12 @@ export class SelectedMailbox {
     }
     if (added.length) {
       const before = this.uids.length;
-      this.appendUids(added);
+      this.#appendUids(added);
       if (this.uids.length !== before) {
         w.line(`* ${this.uids.length} EXISTS`);
         const told = Array.from(this.uids.subarray(before));
-        if (this.claims) {
-          for (const u of this.claims.claim(this.recentKey, told, !this.readOnly)) this.recent.add(u);
+        if (this.#claims) {
+          for (const u of this.#claims.claim(this.#recentKey, told, !this.readOnly)) this.recent.add(u);
           w.line(`* ${this.recent.size} RECENT`);
         }
         // RFC 5267 §4.3.3: ADDTO after the EXISTS that makes the numbers valid.

@@ -23,34 +23,34 @@ const SMALL_FLUSH = 4 * 1024;
 const CRLF = Buffer.from('\r\n');
 
 export class ResponseWriter {
-  private sink: OutputSink;
+  #sink: OutputSink;
   /** Sealed chunks and big buffers, in order, not yet given to the sink. */
-  private parts: Buffer[] = [];
-  private pending = 0;
+  #parts: Buffer[] = [];
+  #pending = 0;
   /** The chunk being filled (bytes [0, pos)); allocated on first use. */
-  private buf: Buffer | null = null;
-  private pos = 0;
-  private str = '';
-  private blocked = false;
+  #buf: Buffer | null = null;
+  #pos = 0;
+  #str = '';
+  #blocked = false;
   /** The last byte written ends a line (a reply can start here). */
-  private lineStart = true;
+  #lineStart = true;
 
   constructor(sink: OutputSink) {
-    this.sink = sink;
+    this.#sink = sink;
   }
 
   /** Switch the output (after STARTTLS / COMPRESS). Flushes first. */
   setSink(sink: OutputSink): void {
     this.flush();
-    this.sink = sink;
+    this.#sink = sink;
   }
 
   /** Append text (must be already-valid protocol text; UTF-8 encoded). */
   text(s: string): void {
     if (s.length === 0) return;
-    this.lineStart = s.charCodeAt(s.length - 1) === 0x0a;
-    this.str += s;
-    if (this.str.length > 8192) this.commitStr();
+    this.#lineStart = s.charCodeAt(s.length - 1) === 0x0a;
+    this.#str += s;
+    if (this.#str.length > 8192) this.#commitStr();
   }
 
   /** One complete response line (CRLF added). */
@@ -66,22 +66,22 @@ export class ResponseWriter {
 
   /** The bytes [start, end) of `b` (copied, unless large: then `b` must not change afterwards). */
   copy(b: Buffer, start: number, end: number): void {
-    this.commitStr();
+    this.#commitStr();
     const len = end - start;
     if (len <= 0) return;
-    this.lineStart = b[end - 1] === 0x0a;
+    this.#lineStart = b[end - 1] === 0x0a;
     if (len > COPY_MAX) {
-      this.seal();
-      this.queue(start === 0 && end === b.length ? b : b.subarray(start, end));
+      this.#seal();
+      this.#queue(start === 0 && end === b.length ? b : b.subarray(start, end));
       return;
     }
-    let buf = this.buf;
-    if (buf === null || len > CHUNK - this.pos) {
-      this.seal();
-      buf = this.chunk();
+    let buf = this.#buf;
+    if (buf === null || len > CHUNK - this.#pos) {
+      this.#seal();
+      buf = this.#chunk();
     }
-    b.copy(buf, this.pos, start, end);
-    this.pos += len;
+    b.copy(buf, this.#pos, start, end);
+    this.#pos += len;
   }
 
   /** `{n}\r\n` followed by the bytes. */
@@ -94,80 +94,80 @@ export class ResponseWriter {
     this.copy(CRLF, 0, 2);
   }
 
-  private chunk(): Buffer {
-    if (this.buf === null) {
-      this.buf = Buffer.allocUnsafe(CHUNK);
-      this.pos = 0;
+  #chunk(): Buffer {
+    if (this.#buf === null) {
+      this.#buf = Buffer.allocUnsafe(CHUNK);
+      this.#pos = 0;
     }
-    return this.buf;
+    return this.#buf;
   }
 
   /** Moves the filled part of the current chunk to the queue (the chunk then belongs to the sink). */
-  private seal(): void {
-    if (this.buf === null || this.pos === 0) return;
-    const filled = this.buf.subarray(0, this.pos);
-    this.buf = null;
-    this.pos = 0;
-    this.queue(filled);
+  #seal(): void {
+    if (this.#buf === null || this.#pos === 0) return;
+    const filled = this.#buf.subarray(0, this.#pos);
+    this.#buf = null;
+    this.#pos = 0;
+    this.#queue(filled);
   }
 
-  private queue(b: Buffer): void {
-    this.parts.push(b);
-    this.pending += b.length;
-    if (this.pending >= CHUNK / 2) this.flush();
+  #queue(b: Buffer): void {
+    this.#parts.push(b);
+    this.#pending += b.length;
+    if (this.#pending >= CHUNK / 2) this.flush();
   }
 
-  private commitStr(): void {
-    const str = this.str;
+  #commitStr(): void {
+    const str = this.#str;
     if (!str) return;
-    this.str = '';
+    this.#str = '';
     // UTF-8 needs at most 3 bytes per UTF-16 unit.
     if (str.length * 3 > CHUNK) {
-      this.seal();
-      this.queue(Buffer.from(str, 'utf8'));
+      this.#seal();
+      this.#queue(Buffer.from(str, 'utf8'));
       return;
     }
-    let buf = this.buf;
-    if (buf === null || str.length * 3 > CHUNK - this.pos) {
-      this.seal();
-      buf = this.chunk();
+    let buf = this.#buf;
+    if (buf === null || str.length * 3 > CHUNK - this.#pos) {
+      this.#seal();
+      buf = this.#chunk();
     }
-    this.pos += buf.write(str, this.pos, 'utf8');
+    this.#pos += buf.write(str, this.#pos, 'utf8');
   }
 
   /** Write everything buffered to the sink. */
   flush(): void {
-    if (this.pos === 0 && this.parts.length === 0 && this.str.length < SMALL_FLUSH && this.str) {
+    if (this.#pos === 0 && this.#parts.length === 0 && this.#str.length < SMALL_FLUSH && this.#str) {
       // A short reply and nothing before it (most replies): the sink encodes the text itself,
       // with no copy through the chunk.
-      const str = this.str;
-      this.str = '';
-      this.write([str]);
+      const str = this.#str;
+      this.#str = '';
+      this.#write([str]);
       return;
     }
-    this.commitStr();
-    if (this.pending === 0 && this.parts.length === 0) {
-      if (this.buf === null || this.pos === 0) return;
-      if (this.pos < SMALL_FLUSH) {
+    this.#commitStr();
+    if (this.#pending === 0 && this.#parts.length === 0) {
+      if (this.#buf === null || this.#pos === 0) return;
+      if (this.#pos < SMALL_FLUSH) {
         // A short reply: hand over a copy and keep the chunk for the next one.
-        const b = Buffer.from(this.buf.subarray(0, this.pos));
-        this.pos = 0;
-        this.write([b]);
+        const b = Buffer.from(this.#buf.subarray(0, this.#pos));
+        this.#pos = 0;
+        this.#write([b]);
         return;
       }
     }
-    this.seal();
-    if (this.pending === 0) return;
-    const parts = this.parts;
-    this.parts = [];
-    this.pending = 0;
-    this.write(parts);
+    this.#seal();
+    if (this.#pending === 0) return;
+    const parts = this.#parts;
+    this.#parts = [];
+    this.#pending = 0;
+    this.#write(parts);
   }
 
-  private write(parts: Array<Buffer | string>): void {
-    if (this.sink.closed) return;
+  #write(parts: Array<Buffer | string>): void {
+    if (this.#sink.closed) return;
     let ok = true;
-    if (parts.length === 1) ok = this.sink.write(parts[0]!);
+    if (parts.length === 1) ok = this.#sink.write(parts[0]!);
     else {
       // Coalesce small parts; write big ones on their own.
       let group: Buffer[] = [];
@@ -175,38 +175,38 @@ export class ResponseWriter {
       for (const p of parts as Buffer[]) {
         if (p.length >= CHUNK / 2) {
           if (group.length)
-            ok = this.sink.write(group.length === 1 ? group[0]! : Buffer.concat(group, groupLen)) && ok;
+            ok = this.#sink.write(group.length === 1 ? group[0]! : Buffer.concat(group, groupLen)) && ok;
           group = [];
           groupLen = 0;
-          ok = this.sink.write(p) && ok;
+          ok = this.#sink.write(p) && ok;
         } else {
           group.push(p);
           groupLen += p.length;
         }
       }
       if (group.length)
-        ok = this.sink.write(group.length === 1 ? group[0]! : Buffer.concat(group, groupLen)) && ok;
+        ok = this.#sink.write(group.length === 1 ? group[0]! : Buffer.concat(group, groupLen)) && ok;
     }
-    this.sink.afterFlush?.();
-    if (!ok) this.blocked = true;
+    this.#sink.afterFlush?.();
+    if (!ok) this.#blocked = true;
   }
 
   /** False while a response line is half written (e.g. a command failed mid-FETCH). */
   get atLineStart(): boolean {
-    return this.lineStart;
+    return this.#lineStart;
   }
 
   /** True if the sink asked us to wait. */
   get needsDrain(): boolean {
-    return this.blocked;
+    return this.#blocked;
   }
 
   /** Flush, then wait for the sink to drain if it is full. */
   async drain(): Promise<void> {
     this.flush();
-    if (this.blocked) {
-      this.blocked = false;
-      if (!this.sink.closed) await this.sink.waitDrain();
+    if (this.#blocked) {
+      this.#blocked = false;
+      if (!this.#sink.closed) await this.#sink.waitDrain();
     }
   }
 }

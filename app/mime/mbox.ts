@@ -72,84 +72,84 @@ function isQuotedFrom(line: Buffer): boolean {
 }
 
 export class MboxSplitter {
-  private carry: Buffer = Buffer.alloc(0);
-  private lines: Buffer[] = [];
-  private size = 0;
-  private separator: string | null = null;
-  private prevEmpty = true; // start of input counts as "after an empty line"
-  private readonly max: number;
+  #carry: Buffer = Buffer.alloc(0);
+  #lines: Buffer[] = [];
+  #size = 0;
+  #separator: string | null = null;
+  #prevEmpty = true; // start of input counts as "after an empty line"
+  readonly #max: number;
 
   constructor(options?: { maxMessageBytes?: number }) {
-    this.max = options?.maxMessageBytes ?? 512 * 1024 * 1024;
+    this.#max = options?.maxMessageBytes ?? 512 * 1024 * 1024;
   }
 
   push(chunk: Uint8Array): MboxMessage[] {
     const out: MboxMessage[] = [];
     const buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     let pos = 0;
-    if (this.carry.length > 0) {
+    if (this.#carry.length > 0) {
       // Only the line cut at the previous chunk's end is joined (not carry + the whole chunk:
       // a chunk-sized copy per chunk is most of an import's garbage).
       const nl = buf.indexOf(10);
       if (nl < 0) {
-        this.carry = Buffer.concat([this.carry, buf]);
-        if (this.size + this.carry.length > this.max)
+        this.#carry = Buffer.concat([this.#carry, buf]);
+        if (this.#size + this.#carry.length > this.#max)
           throw new MboxTooLargeError('mbox message exceeds the size limit');
         return out;
       }
-      const first = Buffer.concat([this.carry, buf.subarray(0, nl + 1)]);
-      this.carry = Buffer.alloc(0);
-      this.line(first, out);
+      const first = Buffer.concat([this.#carry, buf.subarray(0, nl + 1)]);
+      this.#carry = Buffer.alloc(0);
+      this.#line(first, out);
       pos = nl + 1;
     }
     for (;;) {
       const nl = buf.indexOf(10, pos);
       if (nl < 0) break;
-      this.line(buf.subarray(pos, nl + 1), out);
+      this.#line(buf.subarray(pos, nl + 1), out);
       pos = nl + 1;
     }
-    this.carry = Buffer.from(buf.subarray(pos)); // copy: do not pin the whole chunk
-    if (this.size + this.carry.length > this.max)
+    this.#carry = Buffer.from(buf.subarray(pos)); // copy: do not pin the whole chunk
+    if (this.#size + this.#carry.length > this.#max)
       throw new MboxTooLargeError('mbox message exceeds the size limit');
     return out;
   }
 
   end(): MboxMessage[] {
     const out: MboxMessage[] = [];
-    if (this.carry.length > 0) {
-      this.line(this.carry, out);
-      this.carry = Buffer.alloc(0);
+    if (this.#carry.length > 0) {
+      this.#line(this.#carry, out);
+      this.#carry = Buffer.alloc(0);
     }
-    this.finish(out, true);
+    this.#finish(out, true);
     return out;
   }
 
-  private line(line: Buffer, out: MboxMessage[]): void {
-    if (isFromLine(line) && (this.prevEmpty || SEPARATOR_RE.test(line.toString('latin1')))) {
-      this.finish(out, false);
-      this.separator = line.toString('latin1').replace(/\r?\n$/, '');
-      this.prevEmpty = false;
+  #line(line: Buffer, out: MboxMessage[]): void {
+    if (isFromLine(line) && (this.#prevEmpty || SEPARATOR_RE.test(line.toString('latin1')))) {
+      this.#finish(out, false);
+      this.#separator = line.toString('latin1').replace(/\r?\n$/, '');
+      this.#prevEmpty = false;
       return;
     }
-    this.prevEmpty = isEmptyLine(line);
+    this.#prevEmpty = isEmptyLine(line);
     const data = isQuotedFrom(line) ? line.subarray(1) : line;
-    this.lines.push(data);
-    this.size += data.length;
-    if (this.size > this.max) throw new MboxTooLargeError('mbox message exceeds the size limit');
+    this.#lines.push(data);
+    this.#size += data.length;
+    if (this.#size > this.#max) throw new MboxTooLargeError('mbox message exceeds the size limit');
   }
 
-  private finish(out: MboxMessage[], _eof: boolean): void {
-    const lines = this.lines;
+  #finish(out: MboxMessage[], _eof: boolean): void {
+    const lines = this.#lines;
     if (lines.length > 0 && isEmptyLine(lines[lines.length - 1] as Buffer)) lines.pop();
     const last = lines.length - 1;
     if (last > 0 && endsInBareLf(lines[last] as Buffer) && !lines.some((l, i) => i < last && endsInBareLf(l)))
       lines[last] = (lines[last] as Buffer).subarray(0, -1);
-    const sep = this.separator;
+    const sep = this.#separator;
     if (sep !== null || lines.some((l) => !isEmptyLine(l) && l.toString('latin1').trim() !== '')) {
       if (sep !== null || lines.length > 0) out.push({ raw: Buffer.concat(lines), separator: sep ?? '' });
     }
-    this.lines = [];
-    this.size = 0;
+    this.#lines = [];
+    this.#size = 0;
   }
 }
 

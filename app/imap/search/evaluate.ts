@@ -245,17 +245,17 @@ const SLICE_MS = 20;
 const BATCH = 256;
 
 class Slicer {
-  private last = performance.now();
-  private readonly alive: () => boolean;
+  #last = performance.now();
+  readonly #alive: () => boolean;
   constructor(alive: () => boolean) {
-    this.alive = alive;
+    this.#alive = alive;
   }
   async breathe(): Promise<void> {
-    if (performance.now() - this.last < SLICE_MS) return;
+    if (performance.now() - this.#last < SLICE_MS) return;
     await new Promise((r) => setImmediate(r));
-    this.last = performance.now();
+    this.#last = performance.now();
     // the client went away meanwhile: stop working for it
-    if (!this.alive()) throw new ImapNoError(null, 'Connection closed during the search');
+    if (!this.#alive()) throw new ImapNoError(null, 'Connection closed during the search');
   }
 }
 

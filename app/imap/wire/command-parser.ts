@@ -73,23 +73,23 @@ export function peekTag(line: Uint8Array, end: number = line.length): string | n
 export class CommandParser {
   tag: string | null = null;
   command: string | null = null;
-  private readonly maxDepth: number;
-  private readonly args: ImapToken[] = [];
-  private readonly stack: Frame[] = [];
-  private sectionDepth = 0;
-  private needSep = false;
+  readonly #maxDepth: number;
+  readonly #args: ImapToken[] = [];
+  readonly #stack: Frame[] = [];
+  #sectionDepth = 0;
+  #needSep = false;
 
   constructor(maxDepth: number) {
-    this.maxDepth = maxDepth;
-    this.stack.push({ kind: 'root', items: this.args });
+    this.#maxDepth = maxDepth;
+    this.#stack.push({ kind: 'root', items: this.#args });
   }
 
   /** Parses one segment (a line without its CRLF/LF). The first call parses tag and command name. */
   feedLine(line: Buffer): SegmentResult {
     try {
       let p = 0;
-      if (this.command === null) p = this.parseHead(line);
-      return this.parseArgs(line, p);
+      if (this.command === null) p = this.#parseHead(line);
+      return this.#parseArgs(line, p);
     } catch (err) {
       if (err instanceof ParseError) return { kind: 'error', message: err.message, fatal: err.fatal };
       throw err;
@@ -101,15 +101,15 @@ export class CommandParser {
     const tok: ImapToken = literal8
       ? { type: 'string', value, literal: true, literal8: true }
       : { type: 'string', value, literal: true };
-    this.top().items.push(tok);
-    this.needSep = true;
+    this.#top().items.push(tok);
+    this.#needSep = true;
   }
 
-  private top(): Frame {
-    return this.stack[this.stack.length - 1] as Frame;
+  #top(): Frame {
+    return this.#stack[this.#stack.length - 1] as Frame;
   }
 
-  private parseHead(line: Buffer): number {
+  #parseHead(line: Buffer): number {
     const end = line.length;
     let i = 0;
     while (i < end && TAG_CHAR[line[i] as number]) i++;
@@ -139,42 +139,42 @@ export class CommandParser {
       const subStart = i;
       while (i < end && COMMAND_CHAR[line[i] as number]) i++;
       if (i === subStart || (i < end && line[i] !== SP)) throw new ParseError('Invalid command after UID');
-      this.args.push({ type: 'atom', value: line.toString('latin1', subStart, i).toUpperCase() });
+      this.#args.push({ type: 'atom', value: line.toString('latin1', subStart, i).toUpperCase() });
     }
     return i;
   }
 
-  private parseArgs(line: Buffer, start: number): SegmentResult {
+  #parseArgs(line: Buffer, start: number): SegmentResult {
     const end = line.length;
     let p = start;
     while (p < end) {
       const c = line[p] as number;
       if (c === SP) {
         p++;
-        this.needSep = false;
+        this.#needSep = false;
         continue;
       }
       if (c === RPAREN) {
-        if (this.top().kind !== 'list') throw new ParseError("Unexpected ')'");
-        this.stack.pop();
+        if (this.#top().kind !== 'list') throw new ParseError("Unexpected ')'");
+        this.#stack.pop();
         p++;
-        this.needSep = true;
+        this.#needSep = true;
         continue;
       }
-      if (c === RBRACKET && this.sectionDepth > 0) {
-        if (this.top().kind !== 'section') throw new ParseError("Unexpected ']'");
-        this.stack.pop();
-        this.sectionDepth--;
+      if (c === RBRACKET && this.#sectionDepth > 0) {
+        if (this.#top().kind !== 'section') throw new ParseError("Unexpected ']'");
+        this.#stack.pop();
+        this.#sectionDepth--;
         p++;
-        this.needSep = true;
-        if (line[p] === LT) p = this.parsePartial(line, p);
+        this.#needSep = true;
+        if (line[p] === LT) p = this.#parsePartial(line, p);
         continue;
       }
-      if (this.needSep) throw new ParseError('Missing space between arguments');
+      if (this.#needSep) throw new ParseError('Missing space between arguments');
       if (c === DQUOTE) {
-        p = this.parseQuoted(line, p);
+        p = this.#parseQuoted(line, p);
       } else if (c === LPAREN) {
-        this.open('list');
+        this.#open('list');
         p++;
       } else if (c === LBRACE || (c === TILDE && line[p + 1] === LBRACE)) {
         const marker = trailingLiteral(line);
@@ -182,7 +182,7 @@ export class CommandParser {
           throw new ParseError('Invalid literal, or literal not at the end of the line');
         return { kind: 'literal', marker };
       } else if (ATOM_CHAR[c] || c === LBRACKET || c === RBRACKET) {
-        p = this.parseAtom(line, p);
+        p = this.#parseAtom(line, p);
       } else if (c === 0x0d) {
         throw new ParseError('CR without LF');
       } else if (c >= 0x80) {
@@ -191,25 +191,25 @@ export class CommandParser {
         throw new ParseError(`Unexpected character 0x${c.toString(16).padStart(2, '0')}`);
       }
     }
-    const top = this.top();
+    const top = this.#top();
     if (top.kind === 'list') throw new ParseError("Missing ')'");
     if (top.kind === 'section') throw new ParseError("Missing ']'");
     return {
       kind: 'done',
-      command: { tag: this.tag as string, command: this.command as string, args: this.args },
+      command: { tag: this.tag as string, command: this.command as string, args: this.#args },
     };
   }
 
-  private open(kind: 'list' | 'section'): void {
-    if (this.stack.length > this.maxDepth) throw new ParseError('Too deeply nested');
+  #open(kind: 'list' | 'section'): void {
+    if (this.#stack.length > this.#maxDepth) throw new ParseError('Too deeply nested');
     const items: ImapToken[] = [];
-    this.top().items.push(kind === 'list' ? { type: 'list', items } : { type: 'section', items });
-    this.stack.push({ kind, items });
-    if (kind === 'section') this.sectionDepth++;
-    this.needSep = false;
+    this.#top().items.push(kind === 'list' ? { type: 'list', items } : { type: 'section', items });
+    this.#stack.push({ kind, items });
+    if (kind === 'section') this.#sectionDepth++;
+    this.#needSep = false;
   }
 
-  private parseAtom(line: Buffer, start: number): number {
+  #parseAtom(line: Buffer, start: number): number {
     const end = line.length;
     let q = start;
     while (q < end) {
@@ -223,24 +223,24 @@ export class CommandParser {
           n <= SECTION_ATOM_MAX &&
           SECTION_ATOMS.has(line.toString('latin1', start, q).toUpperCase())
         ) {
-          this.top().items.push({ type: 'atom', value: line.toString('latin1', start, q) });
-          this.open('section');
+          this.#top().items.push({ type: 'atom', value: line.toString('latin1', start, q) });
+          this.#open('section');
           return q + 1;
         }
         q++;
-      } else if (b === RBRACKET && this.sectionDepth === 0) {
+      } else if (b === RBRACKET && this.#sectionDepth === 0) {
         q++;
       } else break;
     }
     const value = line.toString('latin1', start, q);
-    this.top().items.push(
+    this.#top().items.push(
       value.length === 3 && value.toUpperCase() === 'NIL' ? { type: 'nil' } : { type: 'atom', value },
     );
-    this.needSep = true;
+    this.#needSep = true;
     return q;
   }
 
-  private parseQuoted(line: Buffer, start: number): number {
+  #parseQuoted(line: Buffer, start: number): number {
     const end = line.length;
     let q = start + 1;
     let escapes = 0;
@@ -270,13 +270,13 @@ export class CommandParser {
         value[o++] = b;
       }
     }
-    this.top().items.push({ type: 'string', value, literal: false });
-    this.needSep = true;
+    this.#top().items.push({ type: 'string', value, literal: false });
+    this.#needSep = true;
     return q + 1;
   }
 
   /** `<start>` or `<start.length>` right after a section's ']'. */
-  private parsePartial(line: Buffer, p: number): number {
+  #parsePartial(line: Buffer, p: number): number {
     let q = p + 1;
     const a = readNumber(line, q);
     if (!a) throw new ParseError('Invalid partial range');
@@ -289,12 +289,12 @@ export class CommandParser {
       q = b.end;
     }
     if (line[q] !== GT) throw new ParseError('Invalid partial range');
-    this.top().items.push(
+    this.#top().items.push(
       length === undefined
         ? { type: 'partial', start: a.value }
         : { type: 'partial', start: a.value, length },
     );
-    this.needSep = true;
+    this.#needSep = true;
     return q + 1;
   }
 }
