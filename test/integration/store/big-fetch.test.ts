@@ -20,6 +20,9 @@ import {
 } from '../../helpers/big-bridge.ts';
 import { seeded } from '../../helpers/seeded.ts';
 import { decodeQuotedPrintable } from '../../../app/mime/transfer-encoding.ts';
+import { analyzeMessage } from '../../../app/mime/analyze.ts';
+import { messagePreview } from '../../../app/mime/preview.ts';
+import { stringValue } from '../../../app/imap/format.ts';
 
 /**
  * The most bytes a FETCH may hand the socket in one turn: a literal goes in pieces of 256 KiB (the
@@ -149,6 +152,19 @@ describe('a stored 20 MB message is fetched and searched with the bridge respons
     assert.equal(got.length, want.length);
     assert.ok(got.equals(want), 'byte-exact');
     assertTurns('BINARY.PEEK[]', r);
+  });
+
+  it('PREVIEW of the two 20 MB messages', async () => {
+    const r = await b.whileProbing(() => b.fetchAnswer('f UID FETCH 2:3 (PREVIEW)', 'INBOX'));
+    const got = Buffer.concat(r.value).toString('utf8');
+    // the previews of the messages in memory (the HTML one: 256 characters of its text)
+    const preview = (raw: Buffer): string => messagePreview(raw, analyzeMessage(raw).parts, 256);
+    const html1 = preview(html);
+    assert.equal(preview(big), 'The scans are attached.');
+    assert.equal([...html1].length, 256);
+    assert.ok(got.includes(`* 2 FETCH (UID 2 PREVIEW ${stringValue(preview(big))})`), got);
+    assert.ok(got.includes(`* 3 FETCH (UID 3 PREVIEW ${stringValue(html1)})`), got);
+    assertTurns('UID FETCH 2:3 (PREVIEW)', r);
   });
 
   it('FETCH 1:* (BODY.PEEK[]) of 40 messages of 900 KB: a few at a time, with turns in between', async () => {
