@@ -87,13 +87,20 @@ export class PendingChangesRepo {
     return Number(res.lastInsertRowid);
   }
 
-  /** Oldest first; only those due at `now`. */
+  /**
+   * Oldest first; only those due at `now`, and none queued after a folder change that is not due
+   * yet (later changes name the folder as that change leaves it: a second rename overtaking the
+   * first made the retry rename the folder back).
+   */
   list(accountId: number, limit = 500, now = Date.now()): PendingRow[] {
     return this.#s
       .prepare<Row>(
-        'SELECT * FROM pending_changes WHERE account_id = ? AND next_attempt <= ? ORDER BY id LIMIT ?',
+        `SELECT * FROM pending_changes WHERE account_id = ? AND next_attempt <= ?
+           AND id < coalesce((SELECT min(id) FROM pending_changes WHERE account_id = ? AND next_attempt > ?
+             AND kind IN ('mailbox-create', 'mailbox-rename', 'mailbox-delete')), 9007199254740991)
+         ORDER BY id LIMIT ?`,
       )
-      .all(accountId, now, limit)
+      .all(accountId, now, accountId, now, limit)
       .map((r: Row) => toPending(r));
   }
 
