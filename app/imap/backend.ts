@@ -25,7 +25,11 @@
  *   the FETCH loop has no per-message Promise overhead.
  * - Errors: implementations throw the typed errors of `app/imap/errors.ts` (`MailboxNotFoundError`,
  *   `MailboxExistsError`, `InvalidMailboxNameError`, `MailboxHasChildrenError`,
- *   `MessageRejectedError`, `BackendUnavailableError`); anything else becomes `NO [SERVERBUG]` (RFC 5530).
+ *   `MessageRejectedError`, `BackendUnavailableError`), each a NO with its RFC 5530 code. The
+ *   shared errors are mapped too (`error-map.ts`, the one place): a full disk → `NO [OVERQUOTA]`,
+ *   `NotFoundError` → `[NONEXISTENT]`, `ConflictError` → `[INUSE]`, `UnlockError` →
+ *   `[UNAVAILABLE]`, any other `UserError` → `[CANNOT]`; anything else is a bug: `NO [SERVERBUG]`,
+ *   logged.
  *   A failing call must change nothing (all-or-nothing, one transaction).
  * - Change feed: every committed change to a mailbox, from ANY path (this or another IMAP session,
  *   an import, upstream sync), is reported to that mailbox's watchers synchronously, after the commit

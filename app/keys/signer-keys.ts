@@ -1,5 +1,5 @@
 /**
- * Finding the key that made a signature (issue 14 item 2): by its issuer key ID in the whole
+ * Finding the key that made a signature: by its issuer key ID in the whole
  * keyring — own keys (their public part) and every contact key the user has not rejected, under
  * whatever address it is stored — and, for a key attached to the message, only when the keyring
  * would take it as the sender's key.

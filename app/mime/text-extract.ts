@@ -17,7 +17,7 @@ import { decodeEncodedWords } from './encoded-words.ts';
 /**
  * Characters of text kept per message for full-text search: 256 KiB, some 40,000 words, more than
  * the text of nearly any mail; deriving and checking 1 MiB of it took 90-200 ms per message, in
- * one turn of the event loop (issue 14).
+ * one turn of the event loop.
  */
 export const TEXT_CAP = 256 * 1024;
 

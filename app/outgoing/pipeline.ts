@@ -3,7 +3,7 @@
  * local login): the one path every submitted message takes.
  *
  *   parse once (prepareMessage) → Bcc = RCPT − (To ∪ Cc) → find every recipient's key (in
- *   parallel, bounded by settings.keyLookupTimeoutMs) → plan per recipient (KEYS' policy) →
+ *   parallel, bounded by settings.keyLookupTimeoutMs) → plan per recipient (app/keys' policy) →
  *   group into copies (groupCopies) →
  *   build the copies (buildCopies) → enqueue every copy in ONE transaction → schedule the Sent
  *   copy → resolve.
@@ -45,7 +45,7 @@ import { type SentRecorder, withBccHeader } from './sent-recorder.ts';
 import { repliesToEncrypted } from './reply-context.ts';
 
 /**
- * Recipient key discovery (KEYS' `KeyDiscovery` satisfies this): keyring → Autocrypt → WKD → VKS.
+ * Recipient key discovery (app/keys' `KeyDiscovery` satisfies this): keyring → Autocrypt → WKD → VKS.
  * It records what it finds in the keyring itself and honours the abort signal.
  */
 export interface RecipientKeyDiscovery {
@@ -61,7 +61,7 @@ export interface RecipientKeyDiscovery {
   }>;
 }
 
-/** Autocrypt recommendation per recipient (KEYS' AutocryptService satisfies this). */
+/** Autocrypt recommendation per recipient (app/keys' AutocryptService satisfies this). */
 export interface AutocryptRecommender {
   recommend(
     email: string,
@@ -82,9 +82,9 @@ export interface OutgoingPipelineDeps {
   keyring: Keyring;
   /** For Autocrypt peer state (keys seen in Autocrypt headers / gossip). */
   keyringRepo?: KeyringRepo;
-  /** Full discovery (KEYS' KeyDiscovery); without it only the keyring and Autocrypt peers are used. */
+  /** Full discovery (app/keys' KeyDiscovery); without it only the keyring and Autocrypt peers are used. */
   discovery?: RecipientKeyDiscovery;
-  /** Autocrypt recommendations (KEYS' AutocryptService); without it keys are judged alone. */
+  /** Autocrypt recommendations (app/keys' AutocryptService); without it keys are judged alone. */
   autocrypt?: AutocryptRecommender;
   settings: () => Settings;
   logger: Logger;
@@ -367,10 +367,10 @@ export class OutgoingPipeline implements Omit<SubmissionPort, 'authenticate'> {
   }
 
   /**
-   * KEYS' sending policy (app/keys/policy.ts), applied to each recipient on its own: its
+   * The sending policy (app/keys/policy.ts), applied to each recipient on its own: its
    * per-recipient judgement (key expiry/revocation, Autocrypt 'discourage', contact overrides,
    * no own key) decides encrypt / sign / plain / refuse. Its To/Cc "no mixing" downgrade is NOT
-   * applied: issue 6 asks for per-recipient copies (keyed recipients encrypted, keyless ones
+   * applied: each recipient gets the copy it can read (keyed recipients encrypted, keyless ones
    * signed), which groupCopies() builds without one copy ever naming another copy's keys.
    * A key known from Autocrypt or gossip is judged by the Autocrypt Level 1 recommendation, which
    * is 'encrypt' for a reply to encrypted mail (README "Encryption: when Lockbridge encrypts").

@@ -1,5 +1,5 @@
 /**
- * From per-recipient plans (KEYS' sending policy, app/keys/policy.ts, applied to each recipient)
+ * From per-recipient plans (the sending policy of app/keys/policy.ts, applied to each recipient)
  * to the copies that go upstream (pure, table-tested):
  *  - any refusal refuses the whole message (nothing is queued);
  *  - visible (To/Cc) recipients are grouped by protection — one encrypted copy for all of them

@@ -1,6 +1,6 @@
 /**
- * Hands free memory back to the OS once the process goes quiet after work (issue 15: "back within
- * 10 % of its level before the run after clients leave"). The bridge's allocator keeps what a
+ * Hands free memory back to the OS once the process goes quiet after work (the goal: RSS back
+ * within 10 % of its level before the run after clients leave). The bridge's allocator keeps what a
  * burst of work freed (native/malloc-trim.ts says how much and why); releasing it while work goes
  * on would only make the next allocations fault the pages in again, so it is released once per
  * burst, after the event loop has been quiet for a while.

@@ -2,7 +2,7 @@
  * A smaller SQLite page cache for the duration of a write burst (an import, a sync's batches).
  * The pages such a burst writes are not read again, so a small cache costs nothing measurable,
  * while the store's default (16 MiB, native/sqlcipher.ts) fills up with them: ~12 MB of peak RSS
- * (issue 2: < 200 MB importing 100k messages; issue 5: <= 300 MB syncing). Holds nest and may
+ * (the goals: < 200 MB importing 100k messages, <= 300 MB syncing). Holds nest and may
  * overlap; the cache is restored when the last one is released.
  */
 import { PAGE_SIZE } from '../../native/sqlcipher.ts';

@@ -57,7 +57,7 @@ export interface SyncEngineOptions {
    * Messages per fetch batch (default 50) and bytes per batch (default 8 MiB). Two batches are in
    * flight (one fetched while the previous one is decrypted), each held ~3 times over (as fetched,
    * the copy a crypto worker gets, the served message), so these bound a sync's working set:
-   * ~50 MB of message bytes at worst (issue 5: peak RSS <= 300 MB). Measured on 10k 20 KB PGP
+   * ~50 MB of message bytes at worst (the goal: peak RSS <= 300 MB while syncing). Measured on 10k 20 KB PGP
    * messages: 50 instead of 100 per batch, ~15 MB less peak RSS at the same speed.
    */
   batchMessages?: number;
