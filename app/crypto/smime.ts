@@ -316,6 +316,19 @@ export function parseCertificate(der: Uint8Array): pkijs.Certificate {
   return pkijs.Certificate.fromBER(toArrayBuffer(der));
 }
 
+/** Parsed trust anchors by SHA-256 of their DER (the same anchors come with every message). */
+const anchorCache = new Map<string, pkijs.Certificate>();
+function parseCached(der: Uint8Array): pkijs.Certificate {
+  const key = createHash('sha256').update(der).digest('base64');
+  let cert = anchorCache.get(key);
+  if (!cert) {
+    if (anchorCache.size >= 2000) anchorCache.clear();
+    cert = parseCertificate(der);
+    anchorCache.set(key, cert);
+  }
+  return cert;
+}
+
 /** Facts about a certificate: SHA-256 fingerprint, email addresses (SAN, else subject), validity. */
 export interface CertFacts {
   fingerprint: string;
@@ -467,7 +480,12 @@ export async function verifySigned(
     };
 
   let trust: SmimeTrust | null = null;
-  const anchors = (m.trustAnchors ?? []).map((c) => parseCertificate(c));
+  // Only anchors that issued a certificate at hand can end the path: with the ~120 system roots
+  // given to the chain engine every signed message took ~300 ms more (parsed once, cached, filtered).
+  const issuers = [signerCert, ...messageCerts].map((c) => c.issuer);
+  const anchors = (m.trustAnchors ?? [])
+    .map((c) => parseCached(c))
+    .filter((a) => issuers.some((i) => i.isEqual(a.subject)));
   if (anchors.length) {
     try {
       const chain = new pkijs.CertificateChainValidationEngine({
