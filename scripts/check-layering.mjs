@@ -12,6 +12,7 @@ const LAYERS = [
   'mime',
   'crypto',
   'store',
+  'oauth',
   'keys',
   'imap',
   'smtp',
@@ -26,14 +27,28 @@ const APP_ALLOWED = {
   mime: ['shared'],
   crypto: ['shared', 'mime'],
   store: ['shared', 'config', 'mime'],
+  // OAuth 2.0 sign-in (issue 18): PKCE, profiles, the loopback redirect, the token endpoint.
+  oauth: ['shared', 'config'],
   keys: ['shared', 'config', 'mime', 'crypto', 'store'],
   imap: ['shared', 'config', 'mime'],
   smtp: ['shared', 'config', 'mime'],
   // Outgoing mail, built in one place: prepare, plan per recipient, build and encrypt the copies,
   // the Sent copy; it implements smtp's SubmissionPort and the outbox relay in sync reads what it queues.
   outgoing: ['shared', 'config', 'mime', 'crypto', 'keys', 'store', 'smtp'],
-  sync: ['shared', 'config', 'mime', 'crypto', 'keys', 'store', 'outgoing'],
-  control: ['shared', 'config', 'mime', 'crypto', 'keys', 'store', 'imap', 'smtp', 'outgoing', 'sync'],
+  sync: ['shared', 'config', 'mime', 'crypto', 'keys', 'store', 'oauth', 'outgoing'],
+  control: [
+    'shared',
+    'config',
+    'mime',
+    'crypto',
+    'keys',
+    'store',
+    'oauth',
+    'imap',
+    'smtp',
+    'outgoing',
+    'sync',
+  ],
   // The headless command sits on top, beside app/index.ts (the composition root).
   cli: [...LAYERS, '(root)'],
 };
@@ -49,7 +64,7 @@ const ROOT_ALLOWED = {
 };
 /** Which layers may import native/ (the SQLCipher binding and the OS keychain); others only `import type`. */
 const NATIVE_ALLOWED = ['store', '(root)'];
-const NO_IO_DIRS = ['app/mime', 'app/crypto', 'app/imap/wire'];
+const NO_IO_DIRS = ['app/mime', 'app/crypto', 'app/imap/wire', 'app/oauth/core'];
 const IO_MODULES = [
   'fs',
   'net',

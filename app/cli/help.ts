@@ -30,6 +30,7 @@ environment:
   LOCKBRIDGE_PROVIDER_PASSWORD   the provider password for 'account add' (else a prompt)
   LOCKBRIDGE_LOCAL_PASSWORD      a fixed local password for 'init' (scripted setups)
   LOCKBRIDGE_CONTROL_PORT        the control (and UI) port 'serve' uses when --control-port is not given
+  LOCKBRIDGE_OAUTH_<P>_CLIENT_ID the OAuth client id for profile P (GOOGLE, MICROSOFT, ...), _CLIENT_SECRET its secret
 
 exit codes: 0 success, 1 error (one line on stderr), 2 bad usage`;
 
@@ -41,6 +42,9 @@ Creates the encrypted store in the data directory, a local CA and server certifi
 The passphrase comes from $LOCKBRIDGE_PASSPHRASE or a prompt. Refuses to overwrite a store.`,
   account: `usage: lockbridge account add --email E --imap HOST:PORT --smtp HOST:PORT
                               [--security starttls|tls|none] [--user U] [--ca FILE]
+       lockbridge account add --email E --oauth auto|google|microsoft|yahoo|aol|fastmail|oidc
+                              [--issuer URL] [--client-id ID] [--client-secret-file F] [--scope S]...
+                              [--imap HOST:PORT --smtp HOST:PORT --security S] [--ca FILE]
        lockbridge account list [--json]
        lockbridge account remove E [--yes]
        lockbridge account password E [--password-file F]
@@ -48,6 +52,11 @@ The passphrase comes from $LOCKBRIDGE_PASSPHRASE or a prompt. Refuses to overwri
 
 add     verifies the provider login, then saves the account (provider password from
         $LOCKBRIDGE_PROVIDER_PASSWORD or a prompt). --ca trusts a private CA (PEM file).
+        With --oauth it signs in with OAuth 2.0 instead (XOAUTH2/OAUTHBEARER): prints an address
+        to open in a browser, waits for the redirect on 127.0.0.1 (on a terminal you may paste
+        the address the browser ended on instead), keeps the tokens in the encrypted store. The
+        client id comes from --client-id or $LOCKBRIDGE_OAUTH_<PROFILE>_CLIENT_ID (and
+        _CLIENT_SECRET); 'oidc' discovers the endpoints of --issuer and needs --scope.
 list    lists accounts
 remove  removes an account and deletes its local mail (asks, unless --yes)
 password  signs in again after the provider password changed: checks the new one (IMAP and

@@ -26,6 +26,15 @@ const REDACT = [
   '*.key',
   '*.raw',
   '*.body',
+  // OAuth (issue 18): tokens are never logged; these catch one passed by mistake.
+  'accessToken',
+  'refreshToken',
+  'clientSecret',
+  'oauth',
+  '*.accessToken',
+  '*.refreshToken',
+  '*.clientSecret',
+  '*.oauth',
 ];
 
 /** An append-only log file that rotates to `.1`, `.2`, ... when it passes `maxBytes`. */

@@ -94,6 +94,22 @@ const hostPort = z.object({
   host: z.string().trim().min(1).max(253),
   port: z.number().int().min(1).max(65535),
 });
+const secretText = z.string().min(1).max(16384);
+const oauthCredential = z
+  .object({
+    profile: z.string().min(1).max(64),
+    issuer: z.string().url().max(2048),
+    authorizationEndpoint: z.string().url().max(2048),
+    tokenEndpoint: z.string().url().max(2048),
+    clientId: z.string().min(1).max(1024),
+    clientSecret: z.string().max(4096).nullable(),
+    scopes: z.array(z.string().max(1024)).max(64),
+    refreshToken: secretText,
+    accessToken: secretText,
+    expiresAt: z.number().int().nonnegative(),
+    issuedAt: z.number().int().nonnegative().optional(),
+  })
+  .strict();
 const accountInput = z
   .object({
     email,
@@ -101,10 +117,15 @@ const accountInput = z
     smtp: hostPort,
     security: z.enum(['starttls', 'tls', 'none']),
     username: z.string().max(320).optional(),
-    password: z.string().min(1, 'the provider password must not be empty').max(4096),
+    password: z.string().max(4096).optional(),
+    oauth: oauthCredential.optional(),
     caPem: z.string().max(65536).optional(),
   })
-  .strict();
+  .strict()
+  .refine((a) => (a.oauth ? !a.password : !!a.password), {
+    message: 'the provider password must not be empty (or sign in with OAuth instead)',
+    path: ['password'],
+  });
 
 const EMPTY_PROGRESS: SyncProgress = {
   phase: 'idle',
@@ -221,7 +242,8 @@ export class BridgeControl implements ControlApi {
       smtp: a.smtp,
       security: a.security,
       username: a.username || a.email,
-      providerPassword: a.password,
+      providerPassword: a.oauth ? '' : (a.password ?? ''),
+      oauth: a.oauth ?? null,
       caPem: a.caPem ?? null,
       settings: { encryptAtRest: (await this.getSettings()).encryptAtRest },
     });
@@ -599,6 +621,10 @@ export function accountInfo(a: Account): AccountInfo {
     security: a.security,
     username: a.username,
     createdAt: new Date(a.createdAt).toISOString(),
+    auth: a.oauth ? 'oauth' : 'password',
+    ...(a.oauth
+      ? { oauthProfile: a.oauth.profile, oauthExpiresAt: new Date(a.oauth.expiresAt).toISOString() }
+      : {}),
   };
 }
 

@@ -11,6 +11,7 @@
 export type { Settings, EncryptPolicy } from '../config/settings.ts';
 export type { LogLine } from '../shared/logger.ts';
 export type { ErrorCode } from '../shared/errors.ts';
+export type { OAuthCredential } from '../shared/oauth-credential.ts';
 export type { KeySource, KeyTrust, KeySummary, KeyChangeWarning } from '../keys/types.ts';
 export type { ConnectionState, FolderProgress, SyncProgress, FolderRepair } from '../sync/progress-types.ts';
 export type { CertificateSummary } from '../keys/types.ts';
@@ -18,6 +19,7 @@ import type { CertificateSummary } from '../keys/types.ts';
 import type { Settings } from '../config/settings.ts';
 import type { LogLine } from '../shared/logger.ts';
 import type { ErrorCode } from '../shared/errors.ts';
+import type { OAuthCredential } from '../shared/oauth-credential.ts';
 import type { KeyChangeWarning, KeySummary, KeyTrust } from '../keys/types.ts';
 import type { ConnectionState, SyncProgress, RepairReport as FolderRepairs } from '../sync/progress-types.ts';
 
@@ -82,6 +84,11 @@ export interface AccountInfo {
   security: SecurityMode;
   username: string;
   createdAt: string;
+  /** How it signs in to the provider: a password, or OAuth 2.0 (issue 18). */
+  auth?: 'password' | 'oauth';
+  /** OAuth: the profile ('google', 'microsoft', ..., 'custom') and when the access token expires. */
+  oauthProfile?: string;
+  oauthExpiresAt?: string;
 }
 
 export interface AccountInput {
@@ -90,7 +97,13 @@ export interface AccountInput {
   smtp: HostPort;
   security: SecurityMode;
   username?: string;
-  password: string;
+  /** The provider password; '' (or absent) when `oauth` is given. */
+  password?: string;
+  /**
+   * OAuth 2.0 sign-in (issue 18) instead of a password: what the authorization-code flow got
+   * (endpoints, client, tokens). Kept only inside the encrypted store.
+   */
+  oauth?: OAuthCredential;
   /** PEM of a private CA that signs the provider's certificate. */
   caPem?: string;
 }

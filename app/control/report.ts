@@ -10,6 +10,7 @@ import { arch, homedir, platform, release } from 'node:os';
 import { setImmediate as tick } from 'node:timers/promises';
 import type { BridgeStatus, LogLine, Settings } from './contract.ts';
 import type { Store } from '../store/store.ts';
+import type { Account } from '../store/repos/accounts.ts';
 import { recentSubjects, storeHealth } from '../store/health.ts';
 import { pathsFor } from '../config/paths.ts';
 import { VERSION } from '../shared/version.ts';
@@ -87,6 +88,12 @@ async function ambientSecrets(home: string): Promise<string[]> {
   return out;
 }
 
+/** An OAuth account's tokens and client secret (issue 18): never in a report. */
+function oauthSecrets(a: Account): string[] {
+  const o = a.oauth;
+  return o ? [o.refreshToken, o.accessToken, ...(o.clientSecret ? [o.clientSecret] : [])] : [];
+}
+
 function known(src: ReportSources, ambient: string[]): KnownString[] {
   const k: KnownString[] = [...ambient, ...(src.secrets ?? [])].map((value) => ({ kind: 'secret', value }));
   const s = src.open?.store;
@@ -94,6 +101,7 @@ function known(src: ReportSources, ambient: string[]): KnownString[] {
   const loopbackOrIp = (h: string) => /^(?:localhost|[\d.]+|\[?[0-9a-f:]+\]?)$/i.test(h);
   for (const a of s.accounts.list()) {
     k.push({ kind: 'secret', value: a.providerPassword });
+    for (const t of oauthSecrets(a)) k.push({ kind: 'secret', value: t });
     k.push({ kind: 'addr', value: a.email }, { kind: 'addr', value: a.username });
     if (a.displayName) k.push({ kind: 'addr', value: a.displayName });
     for (const h of [a.imap.host, a.smtp.host]) if (!loopbackOrIp(h)) k.push({ kind: 'host', value: h });
@@ -334,7 +342,7 @@ export async function buildReport(src: ReportSources): Promise<ReportFile> {
 function secretsPass(extra: string[], store: Store | undefined): Redactor {
   const secrets = [...extra];
   if (store) {
-    for (const a of store.accounts.list()) secrets.push(a.providerPassword);
+    for (const a of store.accounts.list()) secrets.push(a.providerPassword, ...oauthSecrets(a));
     const local = store.credentials.get();
     if (local) secrets.push(local);
   }

@@ -16,6 +16,7 @@ import type { BridgeRuntime } from './bridge.ts';
 import type { ServingTls } from './tls-material.ts';
 import type { Store } from '../store/store.ts';
 import type { Account } from '../store/repos/accounts.ts';
+import { OAuthTokens } from '../oauth/tokens.ts';
 import type { Keyring } from '../keys/keyring.ts';
 import type { KeyringRepo } from '../keys/types.ts';
 import type { KeyDiscovery } from '../keys/discovery/discover.ts';
@@ -59,6 +60,14 @@ export interface EngineRuntime extends BridgeRuntime {
 
 export function createRuntime(deps: RuntimeDeps): EngineRuntime {
   const { store, logger } = deps;
+  // The one source of OAuth access tokens (sync, IDLE, repair and the outbox relay share it).
+  const tokens = new OAuthTokens({
+    seam: {
+      read: (id) => store.accounts.get(id)?.oauth ?? null,
+      write: (id, c) => void store.accounts.update(id, { oauth: c }),
+    },
+    logger: logger.child({ module: 'oauth' }),
+  });
   let imap: ImapServerHandle | null = null;
   let smtp: RunningSmtpServer | null = null;
   let outgoing: OutgoingMail | null = null;
@@ -146,6 +155,7 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
         logger: logger.child({ module: 'submission' }),
         settings: currentSettings,
         offline: deps.offline,
+        tokens,
         ...(deps.offline || !resolver ? {} : { domainCheck: (d: string) => checkDomain(d, { resolver }) }),
         onRefused: (accountId, id, reason) => {
           const email = store.accounts.get(accountId)?.email ?? '';
@@ -200,6 +210,7 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
         encryptForUpload: async (raw, ctx) =>
           currentSettings().uploadEncryptedToSelf ? encryptToSelf(raw, ctx) : raw,
         onEvent: forwardSyncEvent,
+        tokens,
       });
       sync.start();
       void renewOwnKeys();
@@ -227,8 +238,10 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
       const login = {
         security: input.security,
         username: input.username || input.email,
-        password: input.password,
+        password: input.password ?? '',
         caPem: input.caPem ?? null,
+        // OAuth (issue 18): the access token the sign-in just got is checked at IMAP and SMTP
+        ...(input.oauth ? { oauth: true, accessToken: input.oauth.accessToken } : {}),
       };
       await verifyProviderLogin(
         { ...login, host: input.imap.host, port: input.imap.port },
@@ -281,6 +294,7 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
           logger: logger.child({ account: account.email }),
           connect: connectProvider,
           processInbound: createInboundProcessor({ keyring: deps.keyring, autocrypt, engine: pool, logger }),
+          tokens,
         });
         engine.on((ev) => forwardSyncEvent(account.email, ev));
         return await engine.repair();

@@ -101,6 +101,17 @@ export const ERROR_CODES = [
   'provider-protocol',
   'provider-quota',
   'provider-local-disk',
+  // OAuth 2.0 sign-in (issue 18, app/oauth)
+  'oauth-redirect-refused',
+  'oauth-denied',
+  'oauth-sign-in-again',
+  'oauth-unavailable',
+  'oauth-insecure',
+  'oauth-no-refresh-token',
+  'oauth-discovery',
+  'oauth-no-client',
+  'oauth-timeout',
+  'not-oauth',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

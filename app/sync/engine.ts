@@ -26,6 +26,7 @@ import { endpointOf, type ProviderEndpoint } from './remote/endpoint.ts';
 import { PROBE_EVERY_MS, probe, SleepDetector } from './remote/liveness.ts';
 import { classifyProviderError, ProviderError } from './remote/errors.ts';
 import type { RemoteConnector, RemoteMailbox } from './remote/remote-mailbox.ts';
+import type { AccessTokens } from './remote/access-tokens.ts';
 import type {
   ConnectionState,
   EncryptForUpload,
@@ -71,6 +72,8 @@ export interface SyncEngineOptions {
    * Needs encryptForUpload.
    */
   encryptAtRest?: boolean;
+  /** Access tokens of OAuth accounts (issue 18); needed only when the account signs in with OAuth. */
+  tokens?: AccessTokens;
 }
 
 export interface SyncEngine {
@@ -418,7 +421,22 @@ class Engine implements SyncEngine {
   }
 
   async #connect(ep: ProviderEndpoint): Promise<RemoteMailbox> {
-    return await this.#o.connect(ep, { logger: this.#log });
+    const open = (e: ProviderEndpoint) => this.#o.connect(e, { logger: this.#log });
+    if (!ep.oauth) return await open(ep);
+    // OAuth: a token fresh for every connection; one the server rejects is refreshed and tried
+    // once more, then the account needs signing in again (classifyProviderError says so).
+    const tokens = this.#o.tokens;
+    if (!tokens) throw new ProviderError('auth', 'sign in again: no OAuth token service is running');
+    const first = { ...ep, accessToken: await tokens.accessToken(this.accountId) };
+    try {
+      return await open(first);
+    } catch (err) {
+      const pe = classifyProviderError(err, first);
+      if (pe.kind !== 'auth') throw pe;
+      this.#log.info({}, 'the provider rejected the access token; refreshing it once');
+      const again = await tokens.accessToken(this.accountId, { rejected: first.accessToken });
+      return await open({ ...ep, accessToken: again });
+    }
   }
 
   async #run(): Promise<void> {

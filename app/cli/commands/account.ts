@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { flag, hostPort, parse, requireStr, str } from '../args.ts';
+import { flag, hostPort, parse, requireStr, str, type Parsed } from '../args.ts';
+import { oauthSignIn } from '../oauth-signin.ts';
 import { println, type CliContext } from '../context.ts';
 import { withApi } from '../session.ts';
 import { confirm, secretFrom } from '../prompt.ts';
@@ -7,7 +8,8 @@ import { UsageError, UserError } from '../../shared/errors.ts';
 import type { FolderRepair, SecurityMode } from '../../control/contract.ts';
 
 const ADD =
-  'lockbridge account add --email E --imap HOST:PORT --smtp HOST:PORT [--security starttls|tls|none] [--user U] [--ca FILE]';
+  'lockbridge account add --email E --imap HOST:PORT --smtp HOST:PORT [--security starttls|tls|none] [--user U] [--ca FILE]\n' +
+  '       lockbridge account add --email E --oauth auto|google|microsoft|yahoo|aol|fastmail|oidc [--issuer URL] [--client-id ID] [--client-secret-file F] [--scope S]... [--imap HOST:PORT --smtp HOST:PORT --security S] [--ca FILE]';
 
 function readCa(path: string): string {
   let text: string;
@@ -31,12 +33,18 @@ async function add(ctx: CliContext, argv: string[]): Promise<number> {
       security: { type: 'string' },
       user: { type: 'string' },
       ca: { type: 'string' },
+      oauth: { type: 'string' },
+      issuer: { type: 'string' },
+      'client-id': { type: 'string' },
+      'client-secret-file': { type: 'string' },
+      scope: { type: 'string', multiple: true },
     },
     { min: 0, max: 0, usage: ADD },
   );
   const email = requireStr(p, 'email', ADD);
   if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email))
     throw new UsageError(`--email must be an e-mail address, got '${email}'`);
+  if (str(p, 'oauth') !== undefined) return addOAuth(ctx, p, email);
   const imap = hostPort(requireStr(p, 'imap', ADD), 'imap');
   const smtp = hostPort(requireStr(p, 'smtp', ADD), 'smtp');
   const security = (str(p, 'security') ?? 'tls') as SecurityMode;
@@ -60,6 +68,49 @@ async function add(ctx: CliContext, argv: string[]): Promise<number> {
       ...(caPem ? { caPem } : {}),
     });
     println(ctx.stdout, `Added ${info.email} (login verified at ${info.imap.host}:${info.imap.port}).`);
+    return 0;
+  });
+}
+
+/** The OAuth 2.0 sign-in (issue 18): the browser flow first, then the account is verified and saved. */
+async function addOAuth(ctx: CliContext, p: Parsed, email: string): Promise<number> {
+  // `--oauth auto` (or an empty value): the profile of the address's domain
+  const named = str(p, 'oauth');
+  const profile = named && named !== 'auto' ? named : undefined;
+  const signIn = await oauthSignIn({
+    email,
+    profile,
+    issuer: str(p, 'issuer'),
+    clientId: str(p, 'client-id'),
+    clientSecretFile: str(p, 'client-secret-file'),
+    scopes: (p.values.scope as string[] | undefined) ?? [],
+    stdout: ctx.stdout,
+  });
+  const imapArg = str(p, 'imap');
+  const smtpArg = str(p, 'smtp');
+  const imap = imapArg ? hostPort(imapArg, 'imap') : signIn.imap;
+  const smtp = smtpArg ? hostPort(smtpArg, 'smtp') : signIn.smtp;
+  if (!imap || !smtp)
+    throw new UsageError('this provider has no profile: give --imap HOST:PORT and --smtp HOST:PORT');
+  const security = (str(p, 'security') ?? signIn.imap?.security ?? 'tls') as SecurityMode;
+  if (!['starttls', 'tls', 'none'].includes(security))
+    throw new UsageError(`--security must be starttls, tls or none, got '${security}'`);
+  const caPem = str(p, 'ca') !== undefined ? readCa(str(p, 'ca') as string) : undefined;
+  return withApi(ctx, async ({ api }) => {
+    const user = str(p, 'user');
+    const info = await api.addAccount({
+      email,
+      imap: { host: imap.host, port: imap.port },
+      smtp: { host: smtp.host, port: smtp.port },
+      security,
+      oauth: signIn.credential,
+      ...(user ? { username: user } : {}),
+      ...(caPem ? { caPem } : {}),
+    });
+    println(
+      ctx.stdout,
+      `Added ${info.email}, signed in with OAuth (${signIn.credential.profile}; verified at ${info.imap.host}:${info.imap.port} and ${info.smtp.host}:${info.smtp.port}).`,
+    );
     return 0;
   });
 }

@@ -16,6 +16,7 @@ import { checkDomain } from '../../smtp/domain-check.ts';
 import { OutgoingPipeline, type OutgoingPipelineDeps } from '../../outgoing/pipeline.ts';
 import { SentRecorder } from '../../outgoing/sent-recorder.ts';
 import { OutboxWorker, type OutboxEvent, type OutboxWorkerOptions } from '../../sync/outbox/worker.ts';
+import type { AccessTokens } from '../../sync/remote/access-tokens.ts';
 
 type SubmissionAdapterDeps = OutgoingPipelineDeps;
 
@@ -73,6 +74,8 @@ export interface OutgoingMailOptions extends Omit<SubmissionAdapterDeps, 'sentRe
   relay?: Pick<OutboxWorkerOptions, 'backoff' | 'pollMs'>;
   /** How long the Sent recorder waits for the client's own copy (default 20 s). */
   sentGraceMs?: number;
+  /** Access tokens of OAuth accounts (issue 18). */
+  tokens?: AccessTokens;
 }
 
 export function createOutgoingMail(o: OutgoingMailOptions): OutgoingMail {
@@ -81,6 +84,7 @@ export function createOutgoingMail(o: OutgoingMailOptions): OutgoingMail {
     logger: o.logger,
     ...o.relay,
     ...(o.onEvent ? { onEvent: o.onEvent } : {}),
+    ...(o.tokens ? { tokens: o.tokens } : {}),
   });
   const sentRecorder = new SentRecorder({
     store: o.store,

@@ -10,6 +10,7 @@ import { migration0009 } from './0009-body-chunks.ts';
 import { migration0010 } from './0010-smime.ts';
 import { migration0011 } from './0011-mailbox-ids.ts';
 import { migration0012 } from './0012-thread-ids.ts';
+import { migration0013 } from './0013-account-oauth.ts';
 import type { Migration } from './types.ts';
 
 export type { Migration } from './types.ts';
@@ -28,4 +29,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0010,
   migration0011,
   migration0012,
+  migration0013,
 ];

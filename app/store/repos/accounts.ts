@@ -1,6 +1,9 @@
 /** Remote provider accounts. */
 import { ConflictError, NotFoundError } from '../../shared/errors.ts';
+import type { OAuthCredential } from '../../shared/oauth-credential.ts';
 import type { StoreDb } from '../sql.ts';
+
+export type { OAuthCredential } from '../../shared/oauth-credential.ts';
 
 export type Security = 'starttls' | 'tls' | 'none';
 
@@ -14,7 +17,10 @@ export interface Account {
   /** null = same as `security` */
   smtpSecurity: Security | null;
   username: string;
+  /** '' for an account that signs in with OAuth. */
   providerPassword: string;
+  /** The OAuth 2.0 sign-in (issue 18); null for a password account. */
+  oauth: OAuthCredential | null;
   caPem: string | null;
   settings: Record<string, unknown>;
   createdAt: number;
@@ -29,6 +35,7 @@ export interface NewAccount {
   smtpSecurity?: Security | null;
   username?: string;
   providerPassword: string;
+  oauth?: OAuthCredential | null;
   caPem?: string | null;
   settings?: Record<string, unknown>;
 }
@@ -47,6 +54,7 @@ interface Row {
   smtp_security: Security | null;
   username: string;
   provider_password: string;
+  oauth: string | null;
   ca_pem: string | null;
   settings: string;
   created_at: number;
@@ -63,6 +71,7 @@ function fromRow(r: Row): Account {
     smtpSecurity: r.smtp_security,
     username: r.username,
     providerPassword: r.provider_password,
+    oauth: r.oauth ? (JSON.parse(r.oauth) as OAuthCredential) : null,
     caPem: r.ca_pem,
     settings: JSON.parse(r.settings) as Record<string, unknown>,
     createdAt: r.created_at,
@@ -82,8 +91,8 @@ export class AccountsRepo {
       const res = this.#s
         .prepare(
           `INSERT INTO accounts (email, display_name, imap_host, imap_port, smtp_host, smtp_port, security,
-             smtp_security, username, provider_password, ca_pem, settings, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             smtp_security, username, provider_password, oauth, ca_pem, settings, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           a.email,
@@ -96,6 +105,7 @@ export class AccountsRepo {
           a.smtpSecurity ?? null,
           a.username ?? a.email,
           a.providerPassword,
+          a.oauth ? JSON.stringify(a.oauth) : null,
           a.caPem ?? null,
           JSON.stringify(a.settings ?? {}),
           Date.now(),
@@ -130,10 +140,11 @@ export class AccountsRepo {
     return this.#s.write(() => {
       const cur = this.get(id);
       if (!cur) throw new NotFoundError(`account ${id}`);
+      const oauth = p.oauth !== undefined ? p.oauth : cur.oauth;
       this.#s
         .prepare(
           `UPDATE accounts SET display_name = ?, imap_host = ?, imap_port = ?, smtp_host = ?, smtp_port = ?,
-             security = ?, smtp_security = ?, username = ?, provider_password = ?, ca_pem = ?, settings = ?
+             security = ?, smtp_security = ?, username = ?, provider_password = ?, oauth = ?, ca_pem = ?, settings = ?
            WHERE id = ?`,
         )
         .run(
@@ -146,6 +157,7 @@ export class AccountsRepo {
           p.smtpSecurity !== undefined ? p.smtpSecurity : cur.smtpSecurity,
           p.username ?? cur.username,
           p.providerPassword ?? cur.providerPassword,
+          oauth ? JSON.stringify(oauth) : null,
           p.caPem !== undefined ? p.caPem : cur.caPem,
           JSON.stringify(p.settings ?? cur.settings),
           id,

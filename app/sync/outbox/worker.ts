@@ -29,6 +29,7 @@ import type { Account } from '../../store/repos/accounts.ts';
 import { analyzeMessage } from '../../mime/analyze.ts';
 import { buildFailureNotice } from '../../outgoing/failure-notice.ts';
 import type { OutboxCopyEnvelope } from '../../outgoing/queued-copy.ts';
+import type { AccessTokens } from '../remote/access-tokens.ts';
 
 export interface BackoffOptions {
   baseMs: number;
@@ -64,6 +65,8 @@ export interface OutboxWorkerOptions {
   sentRetentionMs?: number;
   /** stop() waits this long for the copy in flight, then aborts it (it is retried later). */
   stopTimeoutMs?: number;
+  /** Access tokens of OAuth accounts (issue 18): SMTP signs in with XOAUTH2. */
+  tokens?: AccessTokens;
 }
 
 export interface OutboxStatus {
@@ -107,6 +110,7 @@ export class OutboxWorker {
   readonly #onEvent: (e: OutboxEvent) => void;
   readonly #sentRetentionMs: number;
   readonly #stopTimeoutMs: number;
+  readonly #tokens: AccessTokens | null;
   #transport: Transporter | null = null;
   #abort: AbortController | null = null;
   #timer: NodeJS.Timeout | null = null;
@@ -126,6 +130,7 @@ export class OutboxWorker {
     this.#onEvent = opts.onEvent ?? (() => {});
     this.#sentRetentionMs = opts.sentRetentionMs ?? 24 * 3600_000;
     this.#stopTimeoutMs = opts.stopTimeoutMs ?? 3_000;
+    this.#tokens = opts.tokens ?? null;
   }
 
   /** Recovers interrupted items (at-least-once, see above) and starts the loop. */
@@ -246,6 +251,29 @@ export class OutboxWorker {
     this.#timer.unref?.();
   }
 
+  /**
+   * nodemailer's token callback: a usable token, and after the server rejected one (`renew`) a
+   * refreshed one — nodemailer asks once more, then fails with EAUTH ("sign in again").
+   */
+  #provision(
+    accountId: number,
+  ): (user: string, renew: boolean, cb: (err: Error | null, token?: string) => void) => void {
+    let last: string | undefined;
+    return (_user, renew, cb) => {
+      if (!this.#tokens) {
+        cb(new Error('sign in again: no OAuth token service is running'));
+        return;
+      }
+      this.#tokens.accessToken(accountId, renew && last ? { rejected: last } : {}).then(
+        (t) => {
+          last = t;
+          cb(null, t);
+        },
+        (err: Error) => cb(err),
+      );
+    };
+  }
+
   #transportFor(account: Account): Transporter {
     const security = account.smtpSecurity ?? account.security;
     return nodemailer.createTransport({
@@ -254,7 +282,9 @@ export class OutboxWorker {
       secure: security === 'tls',
       requireTLS: security === 'starttls',
       ignoreTLS: security === 'none',
-      auth: { user: account.username, pass: account.providerPassword },
+      auth: account.oauth
+        ? { type: 'OAuth2' as const, user: account.username, provisionCallback: this.#provision(account.id) }
+        : { user: account.username, pass: account.providerPassword },
       tls: {
         rejectUnauthorized: true,
         ...(isIP(account.smtp.host) ? {} : { servername: account.smtp.host }),
@@ -295,7 +325,8 @@ export class OutboxWorker {
       info = (await transport.sendMail(mail as Parameters<Transporter['sendMail']>[0])) as typeof info;
     } catch (e) {
       const err = e as SmtpLikeError;
-      const reason = describe(err);
+      const reason =
+        account.oauth && err.code === 'EAUTH' ? `sign in again: ${describe(err)}` : describe(err);
       if (isPermanent(err)) {
         this.#fail(account, item, env, reason);
       } else {

@@ -32,7 +32,10 @@ export function imapOptions(ep: ProviderEndpoint, opts: ConnectOptions = {}): Im
     secure: ep.security === 'tls',
     doSTARTTLS: ep.security === 'starttls' ? true : ep.security === 'none' ? false : undefined,
     tls,
-    auth: { user: ep.username, pass: ep.password },
+    // imapflow picks OAUTHBEARER when the server offers it, else XOAUTH2
+    auth: ep.accessToken
+      ? { user: ep.username, accessToken: ep.accessToken }
+      : { user: ep.username, pass: ep.password },
     logger: false,
     emitLogs: false,
     disableAutoIdle: true,

@@ -9,6 +9,12 @@ export interface ProviderEndpoint {
   security: Security;
   username: string;
   password: string;
+  /**
+   * OAuth 2.0 (issue 18): the account signs in with a bearer token (XOAUTH2 / OAUTHBEARER, as the
+   * server advertises) — `accessToken` once the connection is about to be made.
+   */
+  oauth?: boolean;
+  accessToken?: string;
   /** PEM of a private CA (trusted in addition to the system roots). */
   caPem?: string | null;
 }
@@ -20,6 +26,7 @@ export function endpointOf(account: Account): ProviderEndpoint {
     security: account.security,
     username: account.username,
     password: account.providerPassword,
+    oauth: account.oauth !== null,
     caPem: account.caPem,
   };
 }

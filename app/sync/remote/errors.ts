@@ -3,6 +3,7 @@
  * line show `message` as-is. `kind` drives the engine's retry policy.
  */
 import { DiskFullError, isDiskFull, UserError } from '../../shared/errors.ts';
+import { OAuthSignInRequired, OAuthUnavailable } from '../../oauth/token-client.ts';
 
 /** 'local-disk': not the provider's fault: the local disk is full (retried like a lost connection). */
 export type ProviderErrorKind =
@@ -46,9 +47,12 @@ interface ErrLike {
 /** Maps whatever imapflow / net / tls threw to a ProviderError (idempotent). */
 export function classifyProviderError(
   err: unknown,
-  where: { host: string; port: number; caPem?: string | null; protocol?: 'IMAP' | 'SMTP' },
+  where: { host: string; port: number; caPem?: string | null; protocol?: 'IMAP' | 'SMTP'; oauth?: boolean },
 ): ProviderError {
   if (err instanceof ProviderError) return err;
+  // OAuth (issue 18): a grant the provider no longer honours is a sign-in to redo, not a password
+  if (err instanceof OAuthSignInRequired) return new ProviderError('auth', err.message, { cause: err });
+  if (err instanceof OAuthUnavailable) return new ProviderError('unreachable', err.message, { cause: err });
   if (isDiskFull(err))
     return new ProviderError(
       'local-disk',
@@ -76,9 +80,13 @@ export function classifyProviderError(
     e.serverResponseCode === 'AUTHENTICATIONFAILED' ||
     /AUTHENTICATIONFAILED|authentication failed|invalid credentials/i.test(`${msg} ${e.responseText ?? ''}`)
   )
-    return new ProviderError('auth', `the provider at ${at} rejected the username or password`, {
-      cause: err,
-    });
+    return new ProviderError(
+      'auth',
+      where.oauth
+        ? `sign in again: the provider at ${at} rejected the sign-in (its access token, also after a refresh)`
+        : `the provider at ${at} rejected the username or password`,
+      { cause: err },
+    );
   if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number/i.test(msg))
     return new ProviderError(
       'tls',

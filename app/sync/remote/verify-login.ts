@@ -52,7 +52,9 @@ export async function verifySmtpLogin(
     secure: ep.security === 'tls',
     requireTLS: ep.security === 'starttls',
     ignoreTLS: ep.security === 'none',
-    auth: { user: ep.username, pass: ep.password },
+    auth: ep.accessToken
+      ? { type: 'OAuth2' as const, user: ep.username, accessToken: ep.accessToken }
+      : { user: ep.username, pass: ep.password },
     tls: {
       rejectUnauthorized: true,
       ...(isIP(ep.host) ? {} : { servername: ep.host }),

@@ -63,6 +63,7 @@ const LATER_COLUMNS: ReadonlyArray<[string, string, string]> = [
   ['mailboxes', 'object_id', 'TEXT'], // migration 8
   ['message_blobs', 'email_id', 'TEXT'], // migration 8
   ['message_blobs', 'thread_id', 'TEXT'], // migration 12
+  ['accounts', 'oauth', 'TEXT'], // migration 13
 ];
 /**
  * Tables today's code uses that a released step added later: [table, the step that adds it, or
@@ -108,7 +109,7 @@ describe('store migrations', () => {
   it('migrates a v1 database forward, keeping its data', async () => {
     const s = await newStore(dir, { migrations: V1 });
     assert.equal(schemaVersion(rawDb(s)), 1);
-    const acc = testAccount(s, 'm@example.org');
+    const acc = asBefore(s, () => testAccount(s, 'm@example.org'));
     const box = asBefore(s, () => s.mailboxes.create(acc.id, 'INBOX'));
     insertV1Message(s, box.id, msg('kept', 'data').raw);
     s.close();
@@ -165,7 +166,7 @@ describe('migration 3: outbox bytes in their own table', () => {
   it('moves queued messages over intact; state changes and account removal still work', async () => {
     const V2 = MIGRATIONS.filter((m) => m.version <= 2);
     const s = await newStore(dir, { migrations: V2 });
-    const acc = testAccount(s, 'o@example.org');
+    const acc = asBefore(s, () => testAccount(s, 'o@example.org'));
     const raw = Buffer.from('Subject: queued before the upgrade\r\n\r\n' + 'x'.repeat(5000));
     rawDb(s)
       .prepare(
@@ -202,7 +203,7 @@ describe('migration 4: header blocks in their own table', () => {
   it('serves messages stored before the upgrade byte-exactly; new and copied ones too; expunge cleans up', async () => {
     const V3 = MIGRATIONS.filter((m) => m.version <= 3);
     const s = await newStore(dir, { migrations: V3 });
-    const acc = testAccount(s, 'h@example.org');
+    const acc = asBefore(s, () => testAccount(s, 'h@example.org'));
     const box = asBefore(s, () => s.mailboxes.create(acc.id, 'INBOX'));
     const old = msg('stored before the upgrade', 'old body line\r\n'.repeat(200)).raw;
     insertV1Message(s, box.id, old);
@@ -244,7 +245,7 @@ describe('migration 5: summary header blocks', () => {
 
   it('fills summaries for messages stored before it; new ones get theirs; both serve the summary fields', async () => {
     const s = await newStore(dir, { migrations: MIGRATIONS.filter((m) => m.version <= 5) });
-    const acc = testAccount(s, 's@example.org');
+    const acc = asBefore(s, () => testAccount(s, 's@example.org'));
     const box = asBefore(s, () => s.mailboxes.create(acc.id, 'INBOX'));
     const withNoise = (subject: string): ReturnType<typeof msg> => {
       const m = msg(subject, 'body\r\n');
@@ -304,7 +305,7 @@ describe('migration 5: summary header blocks', () => {
   it('keeps mailbox counts (migration 6): filled for existing mail, then right after every kind of change', async () => {
     const d6 = join(t.dir, 'counts');
     const s = await newStore(d6, { migrations: MIGRATIONS.filter((m) => m.version <= 5) });
-    const acc = testAccount(s, 'c@example.org');
+    const acc = asBefore(s, () => testAccount(s, 'c@example.org'));
     const a = asBefore(s, () => s.mailboxes.create(acc.id, 'INBOX'));
     const b = asBefore(s, () => s.mailboxes.create(acc.id, 'Archive'));
     const flagSets = [[], ['\\Seen'], ['\\Deleted'], ['\\Seen', '\\Deleted'], ['\\Flagged', 'custom']];
@@ -386,7 +387,7 @@ describe('migration 7: save dates', () => {
   it('gives messages stored before it their internal date; new rows, copies and moves the time they came in', async () => {
     const dir = join(t.dir, 'saved');
     const s = await newStore(dir, { migrations: MIGRATIONS.filter((m) => m.version <= 6) });
-    const acc = testAccount(s, 'd@example.org');
+    const acc = asBefore(s, () => testAccount(s, 'd@example.org'));
     const box = asBefore(s, () => s.mailboxes.create(acc.id, 'INBOX'));
     const old = Date.UTC(2020, 0, 1, 10);
     asBefore(s, () => s.messages.insertBatch(box.id, [{ ...msg('old', 'body'), internalDate: old }], 'sync'));
@@ -416,7 +417,7 @@ describe('migration 8: object ids', () => {
   it('gives every mailbox and stored message its own random id; copies share theirs; new ones get one', async () => {
     const dir = join(t.dir, 'ids');
     const s = await newStore(dir, { migrations: MIGRATIONS.filter((m) => m.version <= 7) });
-    const acc = testAccount(s, 'e@example.org');
+    const acc = asBefore(s, () => testAccount(s, 'e@example.org'));
     const [a, b] = asBefore(s, () => {
       const a = s.mailboxes.create(acc.id, 'INBOX');
       const b = s.mailboxes.create(acc.id, 'Archive/2024');
@@ -477,7 +478,7 @@ describe('migration 12: thread ids', () => {
   it('threads the messages stored before it by their headers, in every mailbox; new ones join their thread', async () => {
     const dir = join(t.dir, 'threads');
     const s = await newStore(dir, { migrations: MIGRATIONS.filter((m) => m.version <= 11) });
-    const acc = testAccount(s, 't@example.org');
+    const acc = asBefore(s, () => testAccount(s, 't@example.org'));
     const [inbox, sent] = asBefore(s, () => {
       const inbox = s.mailboxes.create(acc.id, 'INBOX');
       const sent = s.mailboxes.create(acc.id, 'Sent');
