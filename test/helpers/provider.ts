@@ -41,6 +41,13 @@ export interface ProviderOptions {
   quota?: string;
   /** Keep the temp dir after close (debugging). */
   keep?: boolean;
+  /**
+   * OAuth 2.0 (issue 18): Dovecot also takes bearer tokens (XOAUTH2 and OAUTHBEARER, for IMAP and —
+   * through its SASL listener — Postfix), validated by its `oauth2` passdb at this RFC 7662
+   * introspection endpoint (POST; put the introspecting client's id:secret in the URL's userinfo).
+   * `usernameAttribute`: the introspection field that must equal the login name (default 'sub').
+   */
+  oauth2?: { introspectionUrl: string; usernameAttribute?: string };
 }
 
 export interface DeliverOptions {
@@ -289,6 +296,7 @@ function dovecotConf(p: {
   mailGroup: string;
   root: boolean;
   quota?: string | undefined;
+  oauth2?: { introspectionUrl: string; usernameAttribute?: string } | undefined;
 }): string {
   const d = p.dir;
   const unpriv = p.root
@@ -307,13 +315,23 @@ ssl_cert = <${d}/server.pem
 ssl_key = <${d}/server.key
 ssl_dh = </usr/share/dovecot/dh.pem
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login${p.oauth2 ? ' xoauth2 oauthbearer' : ''}
 mail_location = maildir:~/Maildir
 mail_max_userip_connections = 500
 first_valid_uid = 1
 passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%u ${d}/users
+${p.oauth2 ? '  mechanisms = plain login none\n' : ''}}
+${
+  p.oauth2
+    ? `passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = ${d}/dovecot-oauth2.conf.ext
+}
+`
+    : ''
 }
 userdb {
   driver = static
@@ -568,8 +586,24 @@ export async function startProvider(opts: ProviderOptions = {}): Promise<Provide
       mailGroup,
       root,
       quota: opts.quota,
+      oauth2: opts.oauth2,
     }),
   );
+  if (opts.oauth2) {
+    // Dovecot 2.3's oauth2 passdb: every login asks the introspection endpoint (no cache), so a
+    // revoked token stops working at the next connection.
+    writeFileSync(
+      join(dir, 'dovecot-oauth2.conf.ext'),
+      `introspection_mode = post
+introspection_url = ${opts.oauth2.introspectionUrl}
+username_attribute = ${opts.oauth2.usernameAttribute ?? 'sub'}
+active_attribute = active
+active_value = true
+force_introspection = yes
+`,
+    );
+    chmodSync(join(dir, 'dovecot-oauth2.conf.ext'), 0o644);
+  }
   const passwords = new Map<string, string>();
   let usersMtime = Math.floor(Date.now() / 1000);
 
