@@ -329,7 +329,12 @@ async function readSmime(
     if (got.trust) facts.trust = got.trust;
   }
   r.smime = facts;
-  return finish(r, outcome, outerFrom);
+  const done = finish(r, outcome, outerFrom);
+  // CBC enveloped-data has no integrity check (RFC 8551 §2.7, the EFAIL gadgets): say so unless a
+  // valid signature covers the content.
+  if (encrypted && !encrypted.auth && done.signature !== 'valid')
+    done.reason = `not integrity-protected (${encrypted.cipher} without a valid signature): the content may have been altered`;
+  return done;
 }
 
 function smimeFailed(

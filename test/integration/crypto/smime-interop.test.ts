@@ -119,6 +119,10 @@ for (const [label, user, cipher, form] of [
     assert.ok(s.text.includes(`secret for ${label}`));
     assert.doesNotMatch(s.text, /pkcs7-mime|smime\.p7m/);
     assert.equal(s.head.get('from'), 'Bob <bob@example.test>');
+    // CBC has no MAC: without a valid signature the user is told the content may be altered
+    if (form === 'enveloped')
+      assert.match(s.head.get('x-lockbridge-reason')!, /^not integrity-protected \(aes-/);
+    else assert.equal(s.head.get('x-lockbridge-reason'), undefined);
   });
 }
 
