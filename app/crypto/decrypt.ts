@@ -119,6 +119,8 @@ export interface DecryptResult {
    * signed-data): `mime` is served like a decrypted entity
    */
   unwrapped?: boolean;
+  /** internal: the S/MIME layer holds OpenPGP (decryptMessage reads it next; never returned) */
+  innerOpenPgp?: boolean;
 }
 
 interface Keys {
@@ -168,8 +170,10 @@ export async function decryptMessage(raw: Buffer, opts: DecryptOptions): Promise
       return finish(r, sig, outerFrom);
     }
     case 'smime':
-    case 'smime-signed':
-      return readSmime(msg, structure, opts.smime ?? { identities: [] }, outerFrom);
+    case 'smime-signed': {
+      const r = await readSmime(msg, structure, opts.smime ?? { identities: [] }, outerFrom);
+      return r.innerOpenPgp ? openPgpInside(r, opts, outerFrom) : r;
+    }
     case 'plain': {
       const r = base('none', 'plain', msg);
       if (structure.nestedEncrypted)
@@ -225,6 +229,51 @@ async function decryptStructure(
   r.gossip = prot.gossip;
   r.attachedKeys = keys.attached;
   return finish(r, sig, outerFrom);
+}
+
+/**
+ * OpenPGP inside S/MIME (an S/MIME-encrypted or opaque-signed entity holding PGP/MIME or inline
+ * PGP): the inner layer is read as a message of its own (with the outer From, for the signer
+ * check) and the two results joined: encrypted when either layer was, the inner layer's entity and
+ * its signature unless only the S/MIME one is valid.
+ */
+async function openPgpInside(
+  outer: DecryptResult,
+  opts: DecryptOptions,
+  outerFrom: string | undefined,
+): Promise<DecryptResult> {
+  delete outer.innerOpenPgp;
+  const from = outerFrom ? Buffer.from(`From: ${outerFrom.replace(/[\r\n]+/g, ' ')}\r\n`) : Buffer.alloc(0);
+  const { smime: _omit, ...rest } = opts;
+  const inner = await decryptMessage(Buffer.concat([from, outer.mime]), rest);
+  if (inner.status === 'failed') return { ...inner, standard: 'smime', smime: outer.smime ?? {} };
+  const useOuterSig = outer.signature === 'valid' && inner.signature !== 'valid';
+  const joined: DecryptResult = {
+    ...inner,
+    status: outer.status === 'encrypted' || inner.status === 'encrypted' ? 'encrypted' : 'none',
+    standard: 'smime',
+    warnings: [...outer.warnings, ...inner.warnings, `OpenPGP inside S/MIME (${inner.form})`],
+  };
+  // an inner layer that was only signed is served as the S/MIME layer's entity
+  if (inner.status !== 'encrypted') {
+    joined.mime = outer.mime;
+    if (outer.unwrapped) joined.unwrapped = true;
+  }
+  if (outer.smime) joined.smime = outer.smime;
+  if (useOuterSig) {
+    joined.signature = outer.signature;
+    joined.signerKeyIds = outer.signerKeyIds;
+    joined.signerAddresses = outer.signerAddresses;
+    joined.signerMismatch = outer.signerMismatch;
+    if (outer.signerFingerprint) joined.signerFingerprint = outer.signerFingerprint;
+  } else if (joined.smime) {
+    // the signature shown is the OpenPGP one: no certificate facts with it
+    joined.smime = joined.smime.cipher ? { cipher: joined.smime.cipher } : {};
+  }
+  // the CBC note stands unless the OpenPGP layer (SEIPD/MDC) or a valid signature protects the content
+  if (outer.reason && inner.status !== 'encrypted' && joined.signature !== 'valid')
+    joined.reason = outer.reason;
+  return joined;
 }
 
 /**
@@ -301,6 +350,12 @@ async function readSmime(
     s = detectStructure(entity);
   }
   const unwrapped = !encrypted && opaque;
+  const innerOpenPgp =
+    (encrypted !== null || unwrapped) &&
+    (s.kind === 'pgp-mime' ||
+      s.kind === 'inline-encrypted' ||
+      s.kind === 'pgp-mime-signed' ||
+      s.kind === 'inline-signed');
   const prot = readProtectedHeaders(normalizeCrlf(entity));
   const r = base(encrypted ? 'encrypted' : 'none', formNow(), encrypted || unwrapped ? prot.entity : msg);
   r.standard = 'smime';
@@ -329,6 +384,7 @@ async function readSmime(
     if (got.trust) facts.trust = got.trust;
   }
   r.smime = facts;
+  if (innerOpenPgp) r.innerOpenPgp = true;
   const done = finish(r, outcome, outerFrom);
   // CBC enveloped-data has no integrity check (RFC 8551 §2.7, the EFAIL gadgets): say so unless a
   // valid signature covers the content.

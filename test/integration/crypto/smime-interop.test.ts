@@ -20,6 +20,7 @@ import { AutocryptService } from '../../../app/keys/autocrypt/service.ts';
 import { createWorkerPool } from '../../../app/crypto/worker-pool.ts';
 import type { CryptoEngine } from '../../../app/crypto/engine.ts';
 import { createInboundProcessor } from '../../../app/control/adapters/inbound.ts';
+import { encryptMessage } from '../../../app/crypto/pgp-mime-encrypt.ts';
 import type { ProcessInbound } from '../../../app/sync/types.ts';
 import { silentLogger } from '../../../app/shared/logger.ts';
 import { OpensslCa, type OsslUser } from '../../helpers/crypto/openssl.ts';
@@ -84,8 +85,11 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function serve(raw: Buffer): Promise<{ head: Map<string, string>; text: string }> {
-  const r = await processInbound(raw, ctx);
+async function serve(
+  raw: Buffer,
+  via = processInbound,
+): Promise<{ head: Map<string, string>; text: string }> {
+  const r = await via(raw, ctx);
   const text = r.served.toString('utf8');
   const head = new Map<string, string>();
   for (const line of text
@@ -295,4 +299,30 @@ test('garbage, truncated and not-for-us CMS: failed with a reason, the message k
   );
   assert.equal(next.head.get('x-lockbridge-encryption'), 'encrypted');
   assert.ok(next.text.includes('still reading'));
+});
+
+test("OpenPGP inside S/MIME: a PGP/MIME message (encrypted and signed with the user's own key) in openssl enveloped-data is read through both layers", async () => {
+  const own = await keyring.own.generate(ME);
+  const pub = keyring.own.exportPublic(ME);
+  const priv = (await keyring.own.allPrivateKeys())[0]!;
+  const pgp = await encryptMessage(
+    Buffer.from(`${outer(ME, 'pgp inside')}Content-Type: text/plain\r\n\r\npgp inside smime body\r\n`),
+    { encryptionKeys: [pub], signingKeys: [priv] },
+  );
+  const raw = ca.cms(['-encrypt', '-aes-256-gcm', meEc.certPath], pgp, outer(ME, 'pgp inside smime'));
+  // a new processor: the first one holds the own OpenPGP keys it read (none then) for 10 s
+  const repo = new StoreKeyringRepo(store);
+  const fresh = createInboundProcessor({
+    keyring,
+    autocrypt: new AutocryptService({ repo, keyring }),
+    engine,
+    logger: silentLogger,
+  });
+  const s = await serve(raw, fresh);
+  assert.equal(s.head.get('x-lockbridge-reason'), undefined);
+  assert.equal(s.head.get('x-lockbridge-encryption'), 'encrypted');
+  assert.equal(s.head.get('x-lockbridge-standard'), 'smime');
+  assert.equal(s.head.get('x-lockbridge-signature'), `valid; signer=${own.fingerprint.toUpperCase()}`);
+  assert.ok(s.text.includes('pgp inside smime body'));
+  assert.doesNotMatch(s.text, /BEGIN PGP MESSAGE/);
 });
