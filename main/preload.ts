@@ -38,6 +38,7 @@ const PRELOAD_METHODS: readonly (keyof ControlApi)[] = [
   'addAccount',
   'removeAccount',
   'setProviderPassword',
+  'setProviderOAuth',
   'repairAccount',
   'pauseSync',
   'resumeSync',

@@ -6,7 +6,7 @@ usage: lockbridge [--home DIR] <command> [options]
 
 commands:
   init                     create the encrypted store, local TLS certificate and local password
-  account add|list|remove|password|repair
+  account add|list|remove|password|signin|repair
                            manage remote provider accounts
   keys generate|import|export|list|show
                            own OpenPGP keys and contacts' public keys
@@ -48,6 +48,7 @@ The passphrase comes from $LOCKBRIDGE_PASSPHRASE or a prompt. Refuses to overwri
        lockbridge account list [--json]
        lockbridge account remove E [--yes]
        lockbridge account password E [--password-file F]
+       lockbridge account signin E [--oauth PROFILE] [--issuer URL] [--client-id ID] [--scope S]...
        lockbridge account repair E [--json]
 
 add     verifies the provider login, then saves the account (provider password from
@@ -62,6 +63,9 @@ remove  removes an account and deletes its local mail (asks, unless --yes)
 password  signs in again after the provider password changed: checks the new one (IMAP and
         SMTP), saves it and resumes sync; local mail is kept (password from --password-file,
         $LOCKBRIDGE_PROVIDER_PASSWORD or a prompt)
+signin  signs an OAuth account in again ("sign in again" in status): the browser flow of add
+        --oauth, with the account's profile, issuer, client id and scopes unless given; the new
+        token is checked at IMAP and SMTP, local mail is kept, sync resumes at once
 repair  re-checks every folder against the provider (UIDVALIDITY, every UID, the stored bytes
         of every local copy) and fetches again what is missing or damaged locally; prints the
         counts per folder. Local flags, changes waiting for the provider and the UIDs of intact

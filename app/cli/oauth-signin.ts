@@ -131,7 +131,9 @@ export async function oauthSignIn(o: OAuthSignInOptions): Promise<OAuthSignIn> {
         tokenEndpoint: client.tokenEndpoint,
         clientId: client.clientId,
         clientSecret: client.clientSecret,
-        scopes: t.scopes ?? scopes,
+        // what was asked for (a provider may answer with fewer, e.g. without offline_access); a
+        // new sign-in asks for the same again
+        scopes,
         refreshToken: t.refreshToken,
         accessToken: t.accessToken,
         expiresAt: t.expiresAt,

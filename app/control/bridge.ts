@@ -10,6 +10,7 @@ import { z } from 'zod';
 import type {
   AccountInfo,
   AccountInput,
+  OAuthCredential,
   AccountStatus,
   BridgeEvent,
   BridgeStatus,
@@ -269,6 +270,23 @@ export class BridgeControl implements ControlApi {
     });
     this.#d.store.accounts.update(a.id, { providerPassword: password });
     this.#d.logger.info({ account: a.email }, 'provider password changed; signing in again');
+    this.#d.runtime.credentialsChanged(a.email);
+  }
+
+  async setProviderOAuth(address: string, oauth: OAuthCredential): Promise<void> {
+    const a = this.#d.store.accounts.require(email.parse(address));
+    const credential = oauthCredential.parse(oauth);
+    await this.#d.runtime.verifyProviderLogin({
+      email: a.email,
+      imap: a.imap,
+      smtp: a.smtp,
+      security: a.security,
+      username: a.username,
+      oauth: credential,
+      ...(a.caPem ? { caPem: a.caPem } : {}),
+    });
+    this.#d.store.accounts.update(a.id, { oauth: credential, providerPassword: '' });
+    this.#d.logger.info({ account: a.email }, 'signed in again with OAuth; sync resumes');
     this.#d.runtime.credentialsChanged(a.email);
   }
 
@@ -623,7 +641,13 @@ export function accountInfo(a: Account): AccountInfo {
     createdAt: new Date(a.createdAt).toISOString(),
     auth: a.oauth ? 'oauth' : 'password',
     ...(a.oauth
-      ? { oauthProfile: a.oauth.profile, oauthExpiresAt: new Date(a.oauth.expiresAt).toISOString() }
+      ? {
+          oauthProfile: a.oauth.profile,
+          oauthExpiresAt: new Date(a.oauth.expiresAt).toISOString(),
+          oauthIssuer: a.oauth.issuer,
+          oauthClientId: a.oauth.clientId,
+          oauthScopes: a.oauth.scopes,
+        }
       : {}),
   };
 }

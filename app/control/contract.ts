@@ -89,6 +89,10 @@ export interface AccountInfo {
   /** OAuth: the profile ('google', 'microsoft', ..., 'custom') and when the access token expires. */
   oauthProfile?: string;
   oauthExpiresAt?: string;
+  /** OAuth: the issuer, client id and scopes it signed in with (not secrets; for signing in again). */
+  oauthIssuer?: string;
+  oauthClientId?: string;
+  oauthScopes?: string[];
 }
 
 export interface AccountInput {
@@ -220,6 +224,13 @@ export interface ControlApi {
    */
   setProviderPassword(email: string, password: string): Promise<void>;
   /**
+   * Signs an OAuth account in again (issue 18: the grant was revoked or expired — status says
+   * "sign in again"): takes what a new authorization-code flow got, checks the access token at
+   * the provider (IMAP and SMTP), saves it and resumes sync at once; local mail stays. Also turns
+   * a password account into an OAuth one.
+   */
+  setProviderOAuth(email: string, oauth: OAuthCredential): Promise<void>;
+  /**
    * Re-checks every folder of the account against the provider (UIDVALIDITY, every UID, the
    * stored bytes of every local copy) and fetches again what is missing or damaged locally.
    * Local flags, queued local changes and the UIDs of intact messages stay as they are; nothing
@@ -347,6 +358,7 @@ export const CONTROL_METHODS: readonly ControlMethod[] = [
   'addAccount',
   'removeAccount',
   'setProviderPassword',
+  'setProviderOAuth',
   'repairAccount',
   'pauseSync',
   'resumeSync',

@@ -17,6 +17,7 @@ const METHODS: Record<keyof ControlApi, true> = {
   addAccount: true,
   removeAccount: true,
   setProviderPassword: true,
+  setProviderOAuth: true,
   repairAccount: true,
   pauseSync: true,
   resumeSync: true,

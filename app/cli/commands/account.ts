@@ -115,6 +115,47 @@ async function addOAuth(ctx: CliContext, p: Parsed, email: string): Promise<numb
   });
 }
 
+const SIGNIN =
+  'lockbridge account signin E [--oauth PROFILE] [--issuer URL] [--client-id ID] [--client-secret-file F] [--scope S]...';
+
+/**
+ * Signs an OAuth account in again (issue 18: "sign in again" in status) — the same browser flow
+ * as add, with the profile, issuer, client id and scopes the account used unless given; the
+ * account and its local mail stay, sync resumes at once.
+ */
+async function signin(ctx: CliContext, argv: string[]): Promise<number> {
+  const p = parse(
+    argv,
+    {
+      oauth: { type: 'string' },
+      issuer: { type: 'string' },
+      'client-id': { type: 'string' },
+      'client-secret-file': { type: 'string' },
+      scope: { type: 'string', multiple: true },
+    },
+    { min: 1, max: 1, usage: SIGNIN },
+  );
+  const email = p.positionals[0] as string;
+  return withApi(ctx, async ({ api }) => {
+    const info = (await api.listAccounts()).find((a) => a.email.toLowerCase() === email.toLowerCase());
+    if (!info) throw new UserError('not-found', `account ${email} not found`);
+    const scopes = (p.values.scope as string[] | undefined) ?? [];
+    const profile = str(p, 'oauth') ?? info.oauthProfile;
+    const signIn = await oauthSignIn({
+      email: info.email,
+      profile: profile && profile !== 'auto' ? profile : undefined,
+      issuer: str(p, 'issuer') ?? info.oauthIssuer,
+      clientId: str(p, 'client-id') ?? info.oauthClientId,
+      clientSecretFile: str(p, 'client-secret-file'),
+      scopes: scopes.length ? scopes : info.oauthScopes,
+      stdout: ctx.stdout,
+    });
+    await api.setProviderOAuth(info.email, signIn.credential);
+    println(ctx.stdout, `Signed in again as ${info.email}; sync resumes now (local mail kept).`);
+    return 0;
+  });
+}
+
 const PASSWORD = 'lockbridge account password E [--password-file F]';
 
 /** Signs in again with a new provider password (from --password-file's first line, the env, or a prompt). */
@@ -239,10 +280,11 @@ export async function runAccount(ctx: CliContext, argv: string[]): Promise<numbe
   if (sub === 'list') return list(ctx, rest);
   if (sub === 'remove') return remove(ctx, rest);
   if (sub === 'password') return password(ctx, rest);
+  if (sub === 'signin') return signin(ctx, rest);
   if (sub === 'repair') return repair(ctx, rest);
   throw new UsageError(
     sub
-      ? `unknown account command '${sub}' (add, list, remove, password, repair)`
-      : 'missing account command (add, list, remove, password, repair)',
+      ? `unknown account command '${sub}' (add, list, remove, password, signin, repair)`
+      : 'missing account command (add, list, remove, password, signin, repair)',
   );
 }

@@ -119,10 +119,16 @@ async function deliver(subject: string): Promise<void> {
   );
 }
 
-/** Dovecot restarted: every provider connection of the bridge must be made (and signed in) again. */
+/**
+ * The provider restarted: every provider connection of the bridge must be made (and signed in)
+ * again. Postfix restarts with Dovecot: its smtpd processes keep their SASL connection to Dovecot's
+ * auth service across sessions, and the first AUTH after a Dovecot restart fails on the dead one.
+ */
 async function restartDovecot(): Promise<void> {
+  await provider.stopPostfix();
   await provider.stopDovecot();
   await provider.startDovecot();
+  await provider.startPostfix();
 }
 
 test('account add --oauth: the printed URL, the browser sign-in, the loopback redirect; verified at IMAP (and SMTP)', async () => {
@@ -264,6 +270,42 @@ test('a revoked grant shows "sign in again" in status; local mail is kept', asyn
   const text = cli(['--home', home.dir, 'status'], {}).stdout;
   assert.match(text, /auth-failed/);
   assert.match(text, /sign in again/);
+  const subjects = await localSubjects();
+  for (const s of ['before serve', 'sent with a token', 'after expiry', 'after a rejected token'])
+    assert.ok(subjects.includes(s), `${s} kept`);
+});
+
+test('account signin: signed in again through the running bridge, sync goes on, local mail kept', async () => {
+  const child = spawn(process.execPath, [CLI, '--home', home.dir, 'account', 'signin', USER], {
+    env: { ...process.env, LOCKBRIDGE_PASSPHRASE: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /^(http:\/\/127\.0\.0\.1:\d+\/auth\?\S+)$/m.exec(out);
+      if (m) resolve(m[1] as string);
+    });
+    void exited.then((code) =>
+      reject(new Error(`account signin exited ${code} before printing a URL: ${err}`)),
+    );
+  });
+  // the account's own issuer, client and scopes were used
+  assert.equal(new URL(url).searchParams.get('client_id'), as.clientId);
+  assert.equal(new URL(url).searchParams.get('scope'), 'openid offline_access mail');
+  const done = await as.signInWithBrowser(url, USER);
+  assert.equal((await fetch(done.location)).status, 200);
+  assert.equal(await exited, 0, `${out}\n${err}`);
+  assert.match(out, /Signed in again as ann@example\.test/);
+  await until('online again', async () => status().connection === 'online');
+  await deliver('after signing in again');
+  await until('the message after signing in again synced', async () =>
+    (await localSubjects()).includes('after signing in again'),
+  );
   const subjects = await localSubjects();
   for (const s of ['before serve', 'sent with a token', 'after expiry', 'after a rejected token'])
     assert.ok(subjects.includes(s), `${s} kept`);
