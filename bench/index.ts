@@ -12,7 +12,17 @@ export interface BenchOptions {
   log: (line: string) => void;
 }
 
-const AREAS = ['store', 'mime', 'imap', 'imap-consistency', 'imap-memory', 'crypto', 'smtp', 'sync'] as const;
+const AREAS = [
+  'store',
+  'mime',
+  'imap',
+  'imap-consistency',
+  'imap-memory',
+  'crypto',
+  'smime',
+  'smtp',
+  'sync',
+] as const;
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
