@@ -119,6 +119,11 @@ export interface ProviderSuggestion {
   smtp: HostPort;
   security: SecurityMode;
   username?: string;
+  /**
+   * The OAuth profile to sign in with (issue 18: 'google', 'microsoft', ...), when the autoconfig
+   * file offers `<authentication>OAuth2</authentication>` for a host a built-in profile knows.
+   */
+  oauth?: string;
 }
 
 export interface ClientCredentials {

@@ -7,6 +7,7 @@
  */
 import { Resolver } from 'node:dns/promises';
 import type { ProviderSuggestion, SecurityMode } from './contract.ts';
+import { profileForHost } from '../oauth/core/profiles.ts';
 
 export interface SrvRecord {
   name: string;
@@ -163,12 +164,18 @@ export function parseAutoconfig(xml: string, email: string): ProviderSuggestion 
     .replace('%EMAILADDRESS%', email)
     .replace('%EMAILLOCALPART%', local)
     .replace('%EMAILDOMAIN%', domain);
+  // Thunderbird's ISPDB and providers' own files say OAuth2 where a password no longer works
+  const oauthOffered = [...inbound.matchAll(/<authentication>\s*([^<]*?)\s*<\/authentication>/gi)].some(
+    (m) => (m[1] as string).toLowerCase() === 'oauth2',
+  );
+  const profile = oauthOffered ? profileForHost(ih) : null;
   return {
     source: 'autoconfig',
     imap: { host: ih, port: port(inbound) },
     smtp: { host: oh, port: port(outbound) },
     security: sec(inbound),
     username: user,
+    ...(profile ? { oauth: profile.id } : {}),
   };
 }
 

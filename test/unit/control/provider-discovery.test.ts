@@ -86,6 +86,21 @@ test('"." targets mean "not offered" and fall through to autoconfig over HTTP fr
   ]);
 });
 
+test('an autoconfig file offering OAuth2 for a known host names the OAuth profile (issue 18)', () => {
+  const xml = (auth: string, host: string) => `<clientConfig version="1.1"><emailProvider id="gmail.com">
+    <incomingServer type="imap"><hostname>${host}</hostname><port>993</port><socketType>SSL</socketType>
+      <username>%EMAILADDRESS%</username>${auth}</incomingServer>
+    <outgoingServer type="smtp"><hostname>smtp.gmail.com</hostname><port>465</port><socketType>SSL</socketType>
+      <username>%EMAILADDRESS%</username>${auth}</outgoingServer></emailProvider></clientConfig>`;
+  const both = '<authentication>OAuth2</authentication><authentication>password-cleartext</authentication>';
+  assert.equal(parseAutoconfig(xml(both, 'imap.gmail.com'), 'ann@gmail.com')?.oauth, 'google');
+  assert.equal(parseAutoconfig(xml(both, 'outlook.office365.com'), 'ann@outlook.com')?.oauth, 'microsoft');
+  // password only, or OAuth2 for a host no built-in profile knows: no profile
+  const pw = '<authentication>password-cleartext</authentication>';
+  assert.equal(parseAutoconfig(xml(pw, 'imap.gmail.com'), 'ann@gmail.com')?.oauth, undefined);
+  assert.equal(parseAutoconfig(xml(both, 'imap.example.org'), 'ann@example.org')?.oauth, undefined);
+});
+
 test('nothing found → null; garbage autoconfig is ignored', async () => {
   assert.equal(parseAutoconfig('<html>not xml</html>', 'a@b.test'), null);
   const asked: string[] = [];
