@@ -36,10 +36,12 @@ function inboxId(): number {
   return bridge.store.mailboxes.list(id).find((m) => m.name === 'INBOX')!.id;
 }
 
-/** uid → subject of the local INBOX. */
+/** uid → subject of the local INBOX (empty until the first pass has mirrored it). */
 function localBySubject(): Map<string, { uid: number; flags: string[]; raw: Buffer }> {
-  const mb = inboxId();
   const out = new Map<string, { uid: number; flags: string[]; raw: Buffer }>();
+  const account = bridge.store.accounts.getByEmail(ME)!.id;
+  if (!bridge.store.mailboxes.list(account).some((m) => m.name === 'INBOX')) return out;
+  const mb = inboxId();
   for (const uid of bridge.store.messages.uids(mb)) {
     const m = bridge.store.messages.get(mb, uid)!;
     const subject = bridge.store.messages.headers(m.blobId)!.subject;
