@@ -37,6 +37,8 @@ export interface ProviderMessage {
   /** The message as the user wrote it: an own encrypted upload is decrypted. */
   plain: Buffer;
   uploadToken: string | null;
+  /** The outer Message-ID header (of the envelope as stored at the provider), or null. */
+  messageId: string | null;
 }
 
 export interface World {
@@ -193,6 +195,7 @@ export async function startWorld(o: WorldOptions = {}): Promise<World> {
                 size: m.size ?? 0,
                 plain: await plainOf(m.source!, secretKey),
                 uploadToken: headerOf(m.source!, 'x-lockbridge-upload'),
+                messageId: headerOf(m.source!, 'message-id'),
               });
         } finally {
           lock.release();

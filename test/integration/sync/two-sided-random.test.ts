@@ -1,11 +1,14 @@
 // Issue 13, "must show": a seeded, randomized, two-sided sync run against real Dovecot. A mail
 // client at the bridge and another device directly at the provider act at the same time (append
 // with and without Message-ID, flag, mark \Deleted without expunging, expunge, copy, move, delete to
-// Trash, create, rename and delete folders), while the proxy between the bridge and Dovecot resets
-// connections, black-holes them and swallows single replies (OK [APPENDUID], OK [COPYUID]) and the
-// bridge is SIGKILLed and restarted. Each actor works on the messages and folders it made (so the
-// expected end state is known exactly). After it settles:
-//  (1) nothing vanished that no client expunged, (2) nothing is duplicated on either side,
+// Trash, create, rename and delete folders; the local client also sends mail through the bridge's
+// SMTP to a friend, cc itself), while the proxies between the bridge and Dovecot/Postfix reset
+// connections, black-hole them and swallow single replies (OK [APPENDUID], OK [COPYUID], the SMTP
+// 250 after DATA) and the bridge is SIGKILLed and restarted. Each actor works on the messages and
+// folders it made (so the expected end state is known exactly). After it settles:
+//  (1) nothing vanished that no client expunged, (2) nothing is duplicated on either side (sent
+//  mail: every message arrives, at most twice, and only as often as faults hit its relay — a
+//  lost final 250 is SMTP's one window),
 //  (3) both sides converge to the model (messages, flags, folders) within CONVERGE_MS,
 //  (4) every body is byte-exact (own uploads decrypted), (5) PRAGMA integrity_check and the store's
 //  own counters hold. CI: LB_RANDOM_OPS (default 40) operations, one seed; the soak
@@ -24,10 +27,12 @@ const OPS = Number(process.env.LB_RANDOM_OPS ?? 40);
 const CONVERGE_MS = 120_000;
 const FOLDERS = ['INBOX', 'Archive', 'Trash'] as const;
 const SHOWN_FLAGS = new Set(['\\Seen', '\\Flagged', '\\Deleted', '\\Answered']);
+const FRIEND = 'friend@example.test';
 
 let w: World;
 before(async () => {
   w = await startWorld({ pollSeconds: 2 });
+  await w.provider.addUser(FRIEND, 'friend-pw');
   const c = await w.providerClient();
   await c.mailboxCreate('Archive').catch(() => {});
   await c.logout();
@@ -67,6 +72,9 @@ const counts = {
   swallows: 0,
   blackholes: 0,
   kills: 0,
+  /** SMTP: final 250s swallowed, sent messages found twice at the friend */
+  lost250: 0,
+  sentTwice: 0,
   byOp: {} as Record<string, number>,
 };
 
@@ -145,7 +153,44 @@ async function folderOp(c: ImapFlow, actor: Actor, n: number): Promise<void> {
   for (const m of inIt) model.delete(key(from, m.subject));
 }
 
+/** Mail the local client sent through the bridge: subject → Message-ID. */
+const sent = new Map<string, string>();
+
+/** The next relay's final reply (the 250 after the provider's 354) is lost. */
+function loseNext250(): void {
+  let armed = false;
+  w.smtpProxy.onServerLine((l) => {
+    if (armed || !/^354 /.test(l)) return;
+    armed = true;
+    w.smtpProxy.onServerLine(null);
+    void w.smtpProxy.swallowNext(/^250 /).then((got) => {
+      if (got) counts.lost250++;
+    });
+  });
+}
+
+/** A mail client sends through the bridge's SMTP: to a friend, cc the user (read back in INBOX). */
+async function send(n: number): Promise<void> {
+  counts.byOp['local:send'] = (counts.byOp['local:send'] ?? 0) + 1;
+  const subject = `s${SEED} ${n}`;
+  const messageId = `<send.${SEED}.${n}@example.test>`;
+  if (next(3) === 0) {
+    trace.push(`${n} lose 250`);
+    loseNext250();
+  }
+  await w.submit({
+    from: w.user,
+    to: FRIEND,
+    cc: w.user,
+    subject,
+    messageId,
+    text: `sent ${n}\n`,
+  });
+  sent.set(subject, messageId);
+}
+
 async function act(actor: Actor, n: number): Promise<void> {
+  if (actor === 'local' && next(5) === 0) return await send(n);
   const c = actor === 'local' ? await localC() : await remoteC();
   if (next(8) === 0) return await folderOp(c, actor, n);
   const mine = owned(actor);
@@ -224,6 +269,7 @@ async function fault(): Promise<void> {
     counts.resets++;
     trace.push('reset');
     w.imapProxy.resetAll();
+    w.smtpProxy.resetAll();
   } else if (f === 1) {
     counts.swallows++;
     trace.push('swallow');
@@ -324,6 +370,52 @@ async function providerView(): Promise<{ view: View; bodies: Map<string, Buffer>
   return { view, bodies: got };
 }
 
+/** How often each sent message is in the friend's INBOX, the provider's INBOX (the cc) and the
+ * bridge's INBOX, with the Message-ID each copy carries. */
+async function sentCopies(): Promise<Record<'friend' | 'provider' | 'local', Map<string, string[]>>> {
+  const out = { friend: new Map<string, string[]>(), provider: new Map(), local: new Map() };
+  const add = (m: Map<string, string[]>, raw: Buffer, id: string | null): void => {
+    const subject = headerOf(raw, 'subject') ?? '';
+    if (sent.has(subject)) m.set(subject, [...(m.get(subject) ?? []), id ?? '']);
+  };
+  const f = await w.provider.imapClient(FRIEND);
+  try {
+    const lock = await f.getMailboxLock('INBOX', { readOnly: true });
+    try {
+      if (f.mailbox && f.mailbox.exists)
+        for await (const m of f.fetch('1:*', { source: true }))
+          add(out.friend, m.source!, headerOf(m.source!, 'message-id'));
+    } finally {
+      lock.release();
+    }
+  } finally {
+    await f.logout().catch(() => {});
+  }
+  for (const m of await w.providerMessages('INBOX')) add(out.provider, m.plain, m.messageId);
+  const c = await w.localClient();
+  try {
+    const lock = await c.getMailboxLock('INBOX', { readOnly: true });
+    try {
+      if (c.mailbox && c.mailbox.exists)
+        for await (const m of c.fetch('1:*', { source: true }))
+          add(out.local, m.source!, headerOf(m.source!, 'message-id'));
+    } finally {
+      lock.release();
+    }
+  } finally {
+    await c.logout().catch(() => {});
+  }
+  return out;
+}
+
+/** Every sent message is at the friend and in INBOX on both sides, as often here as there. */
+function allArrived(s: Awaited<ReturnType<typeof sentCopies>>): boolean {
+  return [...sent.keys()].every(
+    (k) =>
+      s.friend.has(k) && s.provider.has(k) && (s.local.get(k)?.length ?? 0) === s.provider.get(k)!.length,
+  );
+}
+
 function bodyOf(raw: Buffer): string {
   const i = raw.indexOf('\r\n\r\n');
   return raw.subarray(i + 4).toString('latin1');
@@ -368,20 +460,46 @@ test(`two-sided randomized sync with faults and kills (seed ${SEED}, ${OPS} oper
     const want = modelView();
     const deadline = Date.now() + CONVERGE_MS;
     const empty = { view: {} as View, bodies: new Map<string, Buffer>() };
+    const noCopies = { friend: new Map(), provider: new Map(), local: new Map() };
     let lv = await localView().catch(() => empty);
     let pv = await providerView().catch(() => empty);
+    let sc = await sentCopies().catch(() => noCopies);
     while (
       (JSON.stringify(lv.view) !== JSON.stringify(want) ||
-        JSON.stringify(pv.view) !== JSON.stringify(want)) &&
+        JSON.stringify(pv.view) !== JSON.stringify(want) ||
+        !allArrived(sc)) &&
       Date.now() < deadline
     ) {
       await new Promise((r) => setTimeout(r, 1000));
       lv = await localView().catch(() => empty);
       pv = await providerView().catch(() => empty);
+      sc = await sentCopies().catch(() => noCopies);
     }
     // (1)-(3): the same messages with the same flags, once each, on both sides.
     assert.deepEqual(pv.view, want, 'the provider converged to what the clients did');
     assert.deepEqual(lv.view, want, 'the bridge converged to what the clients did');
+    // sent mail: every message arrived, at most twice, each copy with its Message-ID; the bridge
+    // shows what the provider has; doubles only where a fault hit a relay (a lost 250, a kill or a
+    // reset doubles at most the copies of the one message in flight: the friend's and the cc)
+    let doubled = 0;
+    for (const [subject, id] of sent) {
+      for (const side of ['friend', 'provider', 'local'] as const) {
+        const ids = sc[side].get(subject) ?? [];
+        assert.ok(ids.length >= 1 && ids.length <= 2, `${subject}: ${ids.length} copies at ${side}`);
+        assert.deepEqual(new Set(ids), new Set([id]), `${subject}: the Message-ID of each copy at ${side}`);
+      }
+      assert.equal(
+        sc.local.get(subject)!.length,
+        sc.provider.get(subject)!.length,
+        `${subject}: INBOX copies`,
+      );
+      doubled += sc.friend.get(subject)!.length - 1 + sc.provider.get(subject)!.length - 1;
+      if (sc.friend.get(subject)!.length === 2) counts.sentTwice++;
+    }
+    assert.ok(
+      doubled <= 2 * (counts.lost250 + counts.kills + counts.resets),
+      `${doubled} doubled sent copies for ${counts.lost250} lost replies, ${counts.kills} kills, ${counts.resets} resets`,
+    );
     // (4) bodies: byte-exact at the client; at the provider the decrypted upload holds them
     for (const [k, raw] of lv.bodies) {
       const [folder, subject] = k.split('\u0000') as [string, string];
