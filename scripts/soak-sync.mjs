@@ -11,7 +11,16 @@ const minutes = Number(process.env.LB_SOAK_MINUTES ?? 30);
 const ops = process.env.LB_RANDOM_OPS ?? '120';
 const until = Date.now() + minutes * 60_000;
 let seed = Number(process.env.LB_SEED ?? Date.now() % 1_000_000);
-const total = { rounds: 0, ops: 0, resets: 0, swallows: 0, blackholes: 0, kills: 0 };
+const total = {
+  rounds: 0,
+  ops: 0,
+  resets: 0,
+  swallows: 0,
+  blackholes: 0,
+  kills: 0,
+  lost250: 0,
+  sentTwice: 0,
+};
 while (Date.now() < until) {
   const res = spawnSync(
     process.execPath,
@@ -26,7 +35,8 @@ while (Date.now() < until) {
   }
   const counts = JSON.parse(/(\{.*\})/.exec(line)?.[1] ?? '{}');
   total.rounds++;
-  for (const k of ['ops', 'resets', 'swallows', 'blackholes', 'kills']) total[k] += counts[k] ?? 0;
+  for (const k of ['ops', 'resets', 'swallows', 'blackholes', 'kills', 'lost250', 'sentTwice'])
+    total[k] += counts[k] ?? 0;
   console.log(`round ${total.rounds}: ${line}`);
   seed++;
 }
