@@ -154,13 +154,6 @@ export interface MessageRow {
   threadId?: string;
 }
 
-/** See ImapAccount.searchText. */
-export interface TextSearchBudget {
-  ms: number;
-  /** Set by the backend when it stopped early: the last UID it checked. */
-  through?: number;
-}
-
 /** The bytes of a big message, read a piece at a time (see MessageRow.rawSource). */
 export interface RawSource {
   /** Byte length of the message (RFC822.SIZE). */
@@ -284,20 +277,20 @@ export interface ImapAccount {
    */
   fetch(id: MailboxId, uids: ArrayLike<number>, want: FetchWant): MessageRow[];
   /**
-   * UIDs (ascending) among `within` (all messages when omitted) whose `field` contains `needle`
-   * as a case-insensitive substring (after decoding RFC 2047 / transfer encodings / charsets).
-   * The store answers this from its full-text index with an exact post-check.
-   * With `budget`, the backend may stop once it has worked `budget.ms` (a 20 MB message takes tens
-   * of ms to check): it then sets `budget.through` to the last UID of `within` it checked, and
-   * answers for the UIDs up to it only; the caller asks again for the rest.
+   * UIDs (ascending) among `within` (ascending; all messages when omitted) whose `field` contains
+   * `needle` as a case-insensitive substring (after decoding RFC 2047 / transfer encodings /
+   * charsets). The store answers this from its full-text index with an exact post-check.
+   * In steps: each yields the UIDs found by about `stepMs` of work (ascending, after those of the
+   * steps before), so the caller can give the event loop a turn between steps; the whole search
+   * takes time linear in the mailbox.
    */
   searchText(
     id: MailboxId,
     field: TextSearchField,
     needle: string,
     within?: ArrayLike<number>,
-    budget?: TextSearchBudget,
-  ): number[];
+    stepMs?: number,
+  ): Iterable<number[]>;
   /**
    * Optional fast path for SEARCH on flags: the UIDs among `uids` (ascending) whose flags include
    * every flag of `has` and none of `lacks`, ascending; null when the backend cannot answer for

@@ -269,11 +269,18 @@ export class MemoryAccount implements ImapAccount {
     });
   }
 
-  searchText(id: MailboxId, field: TextSearchField, needle: string, within?: ArrayLike<number>): number[] {
+  *searchText(
+    id: MailboxId,
+    field: TextSearchField,
+    needle: string,
+    within?: ArrayLike<number>,
+    stepMs = Infinity,
+  ): Generator<number[], void, void> {
     const b = this.box(id);
     const msgs = within ? this.select(b, within) : b.messages;
     const n = needle.toLowerCase();
-    const out: number[] = [];
+    let out: number[] = [];
+    let started = performance.now();
     for (const m of msgs) {
       const hEnd = headerEnd(m.raw);
       const bodyText = m.analysis.text || m.raw.subarray(hEnd).toString('utf8');
@@ -285,8 +292,13 @@ export class MemoryAccount implements ImapAccount {
         );
       }
       if (hay.toLowerCase().includes(n)) out.push(m.uid);
+      if (performance.now() - started >= stepMs) {
+        yield out;
+        out = [];
+        started = performance.now();
+      }
     }
-    return out;
+    yield out;
   }
 
   private insert(

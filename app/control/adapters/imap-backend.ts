@@ -24,7 +24,6 @@ import type {
   MessageRow,
   SpecialUse,
   StoreFlagsResult,
-  TextSearchBudget,
   TextSearchField,
 } from '../../imap/backend.ts';
 import {
@@ -105,6 +104,16 @@ function info(m: Mailbox): MailboxInfo {
     subscribed: m.subscribed,
     objectId: m.objectId,
   };
+}
+
+/** Up to this many messages, a full-text search checks them without asking the index. */
+const FEW = 32;
+
+/** `uids` when ascending, else a sorted copy. */
+function ascending(uids: ArrayLike<number>): ArrayLike<number> {
+  for (let i = 1; i < uids.length; i++)
+    if (uids[i]! < uids[i - 1]!) return Array.from(uids).sort((a, b) => a - b);
+  return uids;
 }
 
 class Watchers {
@@ -372,40 +381,49 @@ class StoreImapAccount implements ImapAccount {
     });
   }
 
-  searchText(
+  *searchText(
     id: MailboxId,
     field: TextSearchField,
     needle: string,
     within?: ArrayLike<number>,
-    budget?: TextSearchBudget,
-  ): number[] {
-    return guard(() => {
-      // the IMAP server searches in slices of a few hundred UIDs: only their range is checked
-      let range: [number, number] | undefined;
-      if (within) {
-        if (within.length === 0) return [];
-        let lo = Infinity;
-        let hi = 0;
-        for (let i = 0; i < within.length; i++) {
-          const u = within[i]!;
-          if (u < lo) lo = u;
-          if (u > hi) hi = u;
-        }
-        range = [lo, hi];
+    stepMs?: number,
+  ): Generator<number[], void, void> {
+    const mailboxId = guard(() => this.#box(id).id);
+    let range: [number, number] = [0, 0xffffffff];
+    let accept: ((uid: number) => boolean) | undefined;
+    if (within) {
+      if (within.length === 0) return;
+      const only = ascending(within);
+      range = [only[0]!, only[only.length - 1]!];
+      // the store asks in ascending UID order: one pointer through `within`
+      let i = 0;
+      accept = (uid) => {
+        while (i < only.length && only[i]! < uid) i++;
+        return only[i] === uid;
+      };
+    }
+    const steps = this.#store.messages.searchTextSteps(
+      mailboxId,
+      needle,
+      field === 'body' ? 'body' : 'text',
+      range,
+      {
+        ...(stepMs === undefined ? {} : { stepMs }),
+        ...(accept ? { accept } : {}),
+        // a few messages (a CONTEXT update) are checked directly: the index query costs as much for
+        // a few as for the whole store
+        useIndex: !within || within.length > FEW,
+      },
+    );
+    try {
+      for (;;) {
+        const r = guard(() => steps.next());
+        if (r.done) return;
+        yield r.value;
       }
-      const found = this.#store.messages.searchTextWithin(
-        this.#box(id).id,
-        needle,
-        field === 'body' ? 'body' : 'text',
-        range ?? [0, 0xffffffff],
-        budget?.ms,
-      );
-      const hits = found.uids;
-      if (budget && range && found.through < range[1]) budget.through = found.through;
-      if (!within) return hits;
-      const allowed = new Set(toArray(within));
-      return hits.filter((u) => allowed.has(u));
-    });
+    } finally {
+      steps.return();
+    }
   }
 
   withFlags(

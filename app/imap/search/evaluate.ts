@@ -3,7 +3,7 @@
  * (`searchText`); other keys are checked on rows read in batches — and no rows are read at all when
  * the program only needs UIDs, sequence numbers and text.
  */
-import type { FetchWant, ImapAccount, MessageRow, TextSearchBudget } from '../backend.ts';
+import type { FetchWant, ImapAccount, MessageRow } from '../backend.ts';
 import type { SearchKey } from './parse.ts';
 import { clampRanges, resolveSequenceSet } from '../sequence.ts';
 import { dayOf } from '../dates.ts';
@@ -241,7 +241,7 @@ const SEARCH_LIMITS = {
 
 /** Work done between two yields to the event loop, so other clients and the servers go on. */
 const SLICE_MS = 20;
-/** UIDs per full-text lookup and rows per read: the unit of work between two yield checks. */
+/** Rows per read: the unit of work between two yield checks. */
 const BATCH = 256;
 
 class Slicer {
@@ -299,7 +299,7 @@ export interface SearchView {
 
 /**
  * The search among `candidates` (ascending UIDs of the view), as a generator that yields after
- * each unit of work (256 UIDs of a full-text lookup, 256 rows, 1,024 checks) so that a driver can
+ * each unit of work (a full-text step of SLICE_MS, 256 rows, 1,024 checks) so that a driver can
  * give the event loop a turn there.
  */
 function* searchSteps(
@@ -331,18 +331,9 @@ function* searchSteps(
   collectText(prog, texts);
   for (const t of texts) {
     const hits = new Set<number>();
-    for (let i = 0; i < candidates.length;) {
-      const slice = candidates.slice(i, i + BATCH);
-      const budget: TextSearchBudget = { ms: SLICE_MS };
-      for (const u of sel.account.searchText(sel.id, t.field, t.value, slice, budget)) hits.add(u);
-      // the backend stopped after the message that used the budget up (big messages one by one)
-      let done = slice.length;
-      if (budget.through !== undefined) {
-        done = 0;
-        while (done < slice.length && slice[done]! <= budget.through) done++;
-        done = Math.max(done, 1);
-      }
-      i += done;
+    // one search over all candidates, in steps of SLICE_MS (linear in the mailbox)
+    for (const found of sel.account.searchText(sel.id, t.field, t.value, candidates, SLICE_MS)) {
+      for (const u of found) hits.add(u);
       yield;
     }
     env.textSets.set(t, hits);
@@ -406,10 +397,15 @@ export async function runSearch(
 ): Promise<Found> {
   const slicer = new Slicer(alive);
   const steps = searchSteps(sel, key, sel.uids, extraWant);
-  for (;;) {
-    const r = steps.next();
-    if (r.done) return r.value;
-    await slicer.breathe();
+  try {
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+      await slicer.breathe();
+    }
+  } finally {
+    // a search given up (the client went away, an error) ends the backend's search too
+    steps.return(undefined as never);
   }
 }
 

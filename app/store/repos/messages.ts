@@ -11,7 +11,7 @@ import type { StoreDb } from '../sql.ts';
 import { MessageBlobs } from './messages/blobs.ts';
 import { BodyChunks } from './messages/body-chunks.ts';
 import { MessageFlags, type StoreFlagsResult } from './messages/flags.ts';
-import { MessageFullText, type TextScope } from './messages/full-text.ts';
+import { MessageFullText, type SearchStepOptions, type TextScope } from './messages/full-text.ts';
 import { MessageReads, type FetchWant } from './messages/reads.ts';
 import type { FetchedRow, HeaderFields, MessageMeta, NewMessage } from './messages/rows.ts';
 import { MessageWrites, type InsertResult } from './messages/writes.ts';
@@ -195,28 +195,28 @@ export class MessagesRepo {
 
   // full-text search (messages/full-text.ts)
 
+  /** The UIDs (ascending) in `uidRange` whose text contains `needle` (see MessageFullText). */
   searchText(
     mailboxId: number,
     needle: string,
     scope: TextScope = 'text',
     uidRange: readonly [number, number] = [0, 0xffffffff],
   ): number[] {
-    return this.#fullText.searchText(mailboxId, needle, scope, uidRange).uids;
+    return this.#fullText.searchText(mailboxId, needle, scope, uidRange);
   }
 
   /**
-   * searchText that may stop once it has worked `budgetMs` (after the message that used it up):
-   * `through` is the last UID it checked (uidRange's end when it did not stop); `uids` are the
-   * matches up to it.
+   * searchText in steps of about `opts.stepMs` of work, each yielding the UIDs it found, for a
+   * caller that gives the event loop a turn in between (see MessageFullText.searchSteps).
    */
-  searchTextWithin(
+  searchTextSteps(
     mailboxId: number,
     needle: string,
     scope: TextScope,
     uidRange: readonly [number, number],
-    budgetMs = Infinity,
-  ): { uids: number[]; through: number } {
-    return this.#fullText.searchText(mailboxId, needle, scope, uidRange, budgetMs);
+    opts: SearchStepOptions,
+  ): Generator<number[], void, void> {
+    return this.#fullText.searchSteps(mailboxId, needle, scope, uidRange, opts);
   }
 
   indexBatch(limit = 200, budgetMs = Infinity): number {

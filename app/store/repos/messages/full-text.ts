@@ -18,6 +18,23 @@ export type TextScope = 'text' | 'body' | 'headers';
  */
 export const FTS_BYTES = 1024 * 1024;
 
+/** Rows a search step reads at a time. */
+const CHUNK = 512;
+
+export interface SearchStepOptions {
+  /** Work per step (default: all in one step). */
+  stepMs?: number;
+  /** Which UIDs of the range to search (asked in ascending order); default all. */
+  accept?: (uid: number) => boolean;
+  /** false: yield the index's candidates unchecked. Default true. */
+  exact?: boolean;
+  /**
+   * false: check every message exactly without asking the index (for a few messages: the index
+   * query costs about as much for a few as for all). Default true.
+   */
+  useIndex?: boolean;
+}
+
 export class MessageFullText {
   readonly #s: StoreDb;
   readonly #blobs: MessageBlobs;
@@ -27,62 +44,107 @@ export class MessageFullText {
     this.#blobs = blobs;
   }
 
+  /** Sets of the searches running now: each gets the blobs indexBatch moves into the index. */
+  readonly #indexedMeanwhile = new Set<Set<number>>();
+
   /**
-   * Case-insensitive substring search (IMAP SEARCH TEXT / BODY and header text): the trigram index
-   * narrows the candidates, then each is checked exactly, in UID order; not-yet-indexed messages
-   * are scanned. `uidRange` (inclusive) bounds the work to a slice of the mailbox. With `budgetMs`,
-   * stops after the message that used the budget up: `through` is the last UID checked (the
-   * range's end when all were). Returns matching UIDs in ascending order.
+   * Case-insensitive substring search (IMAP SEARCH TEXT / BODY and header text) over the messages
+   * of a mailbox with a UID in `uidRange` (inclusive) that `accept` (called in ascending UID
+   * order) takes, in steps: each step works about `stepMs` and yields the UIDs it found
+   * (ascending, after those of the steps before), so that the caller can give the event loop a
+   * turn in between. Time linear in the mailbox: one trigram query for the whole search narrows the
+   * candidates, then the mailbox is walked once in UID order, each candidate checked exactly
+   * against the text re-derived from its raw bytes; messages still queued for indexing are checked
+   * too. With `exact` false, the candidates are yielded unchecked (a prefilter for a caller that
+   * checks them itself). Between steps messages may come, go or be indexed: each step reads the
+   * rows it works on afresh.
    */
+  *searchSteps(
+    mailboxId: number,
+    needle: string,
+    scope: TextScope,
+    uidRange: readonly [number, number],
+    opts: SearchStepOptions = {},
+  ): Generator<number[], void, void> {
+    const stepMs = opts.stepMs ?? Infinity;
+    const exact = opts.exact ?? true;
+    const [lo, hi] = uidRange;
+    const want = needle.toLowerCase();
+    const grams = trigrams(want);
+    // the index's candidates (null: every message is one, the needle is too short for trigrams)
+    let indexed: Set<number> | null = null;
+    const meanwhile = new Set<number>();
+    if (grams.length > 0 && opts.useIndex !== false) {
+      this.#indexedMeanwhile.add(meanwhile);
+      const query = grams.map((g) => `"${g.replace(/"/g, '""')}"`).join(' AND ');
+      indexed = new Set(
+        this.#s
+          .prepare<number>('SELECT rowid FROM message_fts WHERE message_fts MATCH ?')
+          .pluck()
+          .all(query) as unknown as number[],
+      );
+    }
+    try {
+      const rows = this.#s.prepare<{ uid: number; blob_id: number }>(
+        'SELECT uid, blob_id FROM messages WHERE mailbox_id = ? AND uid > ? AND uid <= ? ORDER BY uid LIMIT ?',
+      );
+      const queuedIn = this.#s
+        .prepare<number>(
+          'SELECT q.blob_id FROM messages m JOIN fts_queue q ON q.blob_id = m.blob_id WHERE m.mailbox_id = ? AND m.uid > ? AND m.uid <= ?',
+        )
+        .pluck();
+      let after = lo - 1;
+      let started = performance.now();
+      let found: number[] = [];
+      for (;;) {
+        const chunk = rows.all(mailboxId, after, hi, CHUNK);
+        if (chunk.length === 0) break;
+        const queued = indexed
+          ? new Set(queuedIn.all(mailboxId, after, chunk[chunk.length - 1]!.uid) as unknown as number[])
+          : null;
+        let stepDone = false;
+        for (const { uid, blob_id: blobId } of chunk) {
+          after = uid;
+          const candidate =
+            (!opts.accept || opts.accept(uid)) &&
+            (!indexed || indexed.has(blobId) || queued!.has(blobId) || meanwhile.has(blobId));
+          if (candidate && (!exact || want === '' || this.#matches(blobId, want, scope))) found.push(uid);
+          if (performance.now() - started >= stepMs) {
+            stepDone = true;
+            break;
+          }
+        }
+        if (stepDone) {
+          // the rest of this chunk is read again after the turn: it may have changed meanwhile
+          yield found;
+          found = [];
+          started = performance.now();
+        }
+      }
+      yield found;
+    } finally {
+      this.#indexedMeanwhile.delete(meanwhile);
+    }
+  }
+
+  /** searchSteps in one go: the matching UIDs, ascending. */
   searchText(
     mailboxId: number,
     needle: string,
     scope: TextScope,
     uidRange: readonly [number, number],
-    budgetMs = Infinity,
-  ): { uids: number[]; through: number } {
-    const started = performance.now();
-    const [lo, hi] = uidRange;
-    const want = needle.toLowerCase();
-    type Candidate = { uid: number; blob_id: number };
-    let candidates: Candidate[];
-    const grams = trigrams(want);
-    if (grams.length === 0) {
-      // too short for trigrams: check every message
-      candidates = this.#s
-        .prepare<Candidate>(
-          'SELECT uid, blob_id FROM messages WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid',
-        )
-        .all(mailboxId, lo, hi);
-    } else {
-      const query = grams.map((g) => `"${g.replace(/"/g, '""')}"`).join(' AND ');
-      const indexed = this.#s
-        .prepare<Candidate>(
-          `SELECT m.uid, m.blob_id FROM message_fts f JOIN messages m ON m.blob_id = f.rowid
-           WHERE message_fts MATCH ? AND m.mailbox_id = ? AND m.uid BETWEEN ? AND ?`,
-        )
-        .all(query, mailboxId, lo, hi);
-      const queued = this.#s
-        .prepare<Candidate>(
-          'SELECT m.uid, m.blob_id FROM fts_queue q JOIN messages m ON m.blob_id = q.blob_id WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ?',
-        )
-        .all(mailboxId, lo, hi);
-      candidates = indexed.concat(queued).sort((a: Candidate, b: Candidate) => a.uid - b.uid);
-    }
-    const uids: number[] = [];
-    for (let i = 0; i < candidates.length; i++) {
-      const { uid, blob_id: blobId } = candidates[i]!;
-      if (i > 0 && uid === candidates[i - 1]!.uid) continue; // indexed and queued again
-      if (want === '') uids.push(uid);
-      else {
-        const doc = this.#ftsDoc(blobId);
-        const hay =
-          scope === 'body' ? doc.text : scope === 'headers' ? doc.headers : doc.headers + '\n' + doc.text;
-        if (hay.toLowerCase().includes(want)) uids.push(uid);
-      }
-      if (i + 1 < candidates.length && performance.now() - started >= budgetMs) return { uids, through: uid };
-    }
-    return { uids, through: hi };
+  ): number[] {
+    const out: number[] = [];
+    for (const found of this.searchSteps(mailboxId, needle, scope, uidRange))
+      for (const u of found) out.push(u);
+    return out;
+  }
+
+  #matches(blobId: number, want: string, scope: TextScope): boolean {
+    const doc = this.#ftsDoc(blobId);
+    const hay =
+      scope === 'body' ? doc.text : scope === 'headers' ? doc.headers : doc.headers + '\n' + doc.text;
+    return hay.toLowerCase().includes(want);
   }
 
   /** Messages waiting to be added to the full-text index. */
@@ -108,6 +170,7 @@ export class MessageFullText {
         const doc = this.#ftsDoc(id);
         ins.run(id, doc.headers, doc.text);
         del.run(id);
+        for (const meanwhile of this.#indexedMeanwhile) meanwhile.add(id);
         n++;
         if (performance.now() - started >= budgetMs) break;
       }
