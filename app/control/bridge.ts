@@ -11,6 +11,8 @@ import type {
   AccountInfo,
   AccountInput,
   OAuthCredential,
+  OAuthSignInInput,
+  OAuthSignInStart,
   AccountStatus,
   BridgeEvent,
   BridgeStatus,
@@ -50,6 +52,8 @@ import { ConflictError } from '../shared/errors.ts';
 import { buildReport } from './report.ts';
 import { refusedRecipients } from '../outgoing/plan.ts';
 import { encryptionRequired } from '../keys/policy.ts';
+import { startSignIn, type SignInFlow } from '../oauth/flow.ts';
+import { randomUUID } from 'node:crypto';
 
 /** What the façade needs from the running engine parts that may be absent (CLI one-shot mode). */
 export interface BridgeRuntime {
@@ -128,6 +132,24 @@ const accountInput = z
     path: ['password'],
   });
 
+const oauthSignInInput = z
+  .object({
+    email,
+    profile: z.string().min(1).max(64).optional(),
+    issuer: z.string().url().max(2048).optional(),
+    clientId: z.string().min(1).max(1024).optional(),
+    scopes: z.array(z.string().min(1).max(1024)).max(64).optional(),
+    imap: hostPort.optional(),
+    smtp: hostPort.optional(),
+    security: z.enum(['starttls', 'tls', 'none']).optional(),
+    username: z.string().max(320).optional(),
+    caPem: z.string().max(65536).optional(),
+  })
+  .strict();
+
+/** How long a started sign-in waits for the browser before it gives up. */
+const SIGN_IN_WAIT_MS = 600_000;
+
 const EMPTY_PROGRESS: SyncProgress = {
   phase: 'idle',
   messagesTotal: 0,
@@ -153,6 +175,11 @@ export class BridgeControl implements ControlApi {
   readonly #d: BridgeControlDeps;
   /** Running exports by account id: one at a time per account, each stoppable. */
   readonly #exports = new Map<number, AbortController>();
+  /** OAuth sign-ins started from the UI, waiting for the browser (by id). */
+  readonly #signIns = new Map<
+    string,
+    { flow: SignInFlow; input: z.infer<typeof oauthSignInInput>; timer: NodeJS.Timeout }
+  >();
 
   constructor(deps: BridgeControlDeps) {
     this.#d = deps;
@@ -288,6 +315,69 @@ export class BridgeControl implements ControlApi {
     this.#d.store.accounts.update(a.id, { oauth: credential, providerPassword: '' });
     this.#d.logger.info({ account: a.email }, 'signed in again with OAuth; sync resumes');
     this.#d.runtime.credentialsChanged(a.email);
+  }
+
+  async beginOAuthSignIn(input: OAuthSignInInput): Promise<OAuthSignInStart> {
+    const r = oauthSignInInput.parse(input);
+    // signing in again: what the account signed in with before, unless the user names other
+    const had = this.#d.store.accounts.getByEmail(r.email)?.oauth ?? null;
+    const flow = await startSignIn({
+      email: r.email,
+      profile:
+        r.profile ?? (had && had.profile !== 'oidc' ? had.profile : r.issuer || had ? 'oidc' : undefined),
+      issuer: r.issuer ?? had?.issuer,
+      clientId: r.clientId ?? had?.clientId,
+      clientSecret: r.clientId ? null : (had?.clientSecret ?? null),
+      scopes: r.scopes ?? had?.scopes,
+    });
+    const id = randomUUID();
+    const timer = setTimeout(() => void this.cancelOAuthSignIn(id), SIGN_IN_WAIT_MS);
+    timer.unref();
+    this.#signIns.set(id, { flow, input: r, timer });
+    this.#d.logger.info({ account: r.email }, 'OAuth sign-in started; waiting for the browser');
+    return { id, url: flow.url, provider: flow.providerName };
+  }
+
+  async finishOAuthSignIn(id: string): Promise<AccountInfo> {
+    const s = this.#signIns.get(String(id));
+    if (!s) throw new NotFoundError('sign-in');
+    try {
+      const got = await s.flow.finish(SIGN_IN_WAIT_MS);
+      const r = s.input;
+      const existing = this.#d.store.accounts.getByEmail(r.email);
+      if (existing) {
+        await this.setProviderOAuth(existing.email, got.credential);
+        return accountInfo(this.#d.store.accounts.require(existing.email));
+      }
+      const imap = r.imap ?? got.imap;
+      const smtp = r.smtp ?? got.smtp;
+      if (!imap || !smtp)
+        throw new UserError(
+          'invalid-argument',
+          'this provider has no profile: give its IMAP and SMTP servers',
+        );
+      return await this.addAccount({
+        email: r.email,
+        imap: { host: imap.host, port: imap.port },
+        smtp: { host: smtp.host, port: smtp.port },
+        security: r.security ?? got.imap?.security ?? 'tls',
+        oauth: got.credential,
+        ...(r.username ? { username: r.username } : {}),
+        ...(r.caPem ? { caPem: r.caPem } : {}),
+      });
+    } finally {
+      clearTimeout(s.timer);
+      this.#signIns.delete(String(id));
+      await s.flow.close();
+    }
+  }
+
+  async cancelOAuthSignIn(id: string): Promise<void> {
+    const s = this.#signIns.get(String(id));
+    if (!s) return;
+    clearTimeout(s.timer);
+    this.#signIns.delete(String(id));
+    await s.flow.close();
   }
 
   async repairAccount(address: string): Promise<RepairReport> {

@@ -112,6 +112,37 @@ export interface AccountInput {
   caPem?: string;
 }
 
+/**
+ * An OAuth 2.0 sign-in started from the UI (issue 18). For an address with no account yet it adds
+ * the account; for an existing account it signs it in again (its profile, issuer, client and
+ * scopes are reused unless given).
+ */
+export interface OAuthSignInInput {
+  email: string;
+  /** 'google', 'microsoft', 'yahoo', 'aol', 'fastmail', or 'oidc' with `issuer`; absent: from the address. */
+  profile?: string;
+  /** OpenID Connect issuer URL (its discovery document names the endpoints). */
+  issuer?: string;
+  /** The user's own client registration (else the distribution's, from the environment). */
+  clientId?: string;
+  scopes?: string[];
+  /** New account: its servers when the profile has none (oidc), or to override the profile's. */
+  imap?: HostPort;
+  smtp?: HostPort;
+  security?: SecurityMode;
+  username?: string;
+  caPem?: string;
+}
+
+export interface OAuthSignInStart {
+  /** Names this sign-in in finishOAuthSignIn / cancelOAuthSignIn. */
+  id: string;
+  /** The provider's sign-in page: the UI opens it in the user's browser. */
+  url: string;
+  /** What the user signs in to ('Google', or the issuer's URL). */
+  provider: string;
+}
+
 /** Provider settings found for an address (RFC 6186 SRV, autoconfig), or null. */
 export interface ProviderSuggestion {
   source: 'srv' | 'autoconfig' | 'guess';
@@ -124,6 +155,8 @@ export interface ProviderSuggestion {
    * file offers `<authentication>OAuth2</authentication>` for a host a built-in profile knows.
    */
   oauth?: string;
+  /** The provider's name for the sign-in button ('Google'), with `oauth`. */
+  oauthName?: string;
 }
 
 export interface ClientCredentials {
@@ -235,6 +268,19 @@ export interface ControlApi {
    * a password account into an OAuth one.
    */
   setProviderOAuth(email: string, oauth: OAuthCredential): Promise<void>;
+  /**
+   * Starts an OAuth 2.0 sign-in in the bridge (authorization code with PKCE, a loopback redirect on
+   * 127.0.0.1): returns the provider's page for the UI to open. Nothing is saved yet.
+   */
+  beginOAuthSignIn(input: OAuthSignInInput): Promise<OAuthSignInStart>;
+  /**
+   * Waits (up to 10 minutes) for the browser to come back from the provider's page, gets the
+   * tokens, checks them at the provider (IMAP and SMTP) and adds the account — or, when it exists,
+   * signs it in again keeping its local mail and resumes sync. The tokens stay in the bridge.
+   */
+  finishOAuthSignIn(id: string): Promise<AccountInfo>;
+  /** Gives up a sign-in (the user closed the dialog): a pending finishOAuthSignIn fails. */
+  cancelOAuthSignIn(id: string): Promise<void>;
   /**
    * Re-checks every folder of the account against the provider (UIDVALIDITY, every UID, the
    * stored bytes of every local copy) and fetches again what is missing or damaged locally.
@@ -364,6 +410,9 @@ export const CONTROL_METHODS: readonly ControlMethod[] = [
   'removeAccount',
   'setProviderPassword',
   'setProviderOAuth',
+  'beginOAuthSignIn',
+  'finishOAuthSignIn',
+  'cancelOAuthSignIn',
   'repairAccount',
   'pauseSync',
   'resumeSync',

@@ -175,7 +175,7 @@ export function parseAutoconfig(xml: string, email: string): ProviderSuggestion 
     smtp: { host: oh, port: port(outbound) },
     security: sec(inbound),
     username: user,
-    ...(profile ? { oauth: profile.id } : {}),
+    ...(profile ? { oauth: profile.id, oauthName: profile.name } : {}),
   };
 }
 

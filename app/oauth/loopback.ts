@@ -6,6 +6,7 @@
  * browser on another machine) goes through the same check (`submit`).
  */
 import { createServer, type Server } from 'node:http';
+import { UserError } from '../shared/errors.ts';
 import { checkRedirect, type RedirectResult } from './core/redirect.ts';
 
 export const REDIRECT_PATH = '/oauth/callback';
@@ -81,7 +82,7 @@ export async function startLoopbackRedirect(state: string): Promise<LoopbackRedi
       return r;
     },
     async close(): Promise<void> {
-      if (!done) reject(new Error('the sign-in was abandoned'));
+      if (!done) reject(new UserError('oauth-cancelled', 'the sign-in was cancelled'));
       done = true;
       server.closeAllConnections();
       await new Promise<void>((res) => server.close(() => res()));

@@ -111,6 +111,7 @@ export const ERROR_CODES = [
   'oauth-discovery',
   'oauth-no-client',
   'oauth-timeout',
+  'oauth-cancelled',
   'not-oauth',
 ] as const;
 

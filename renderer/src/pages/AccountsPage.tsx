@@ -14,6 +14,8 @@ import { formatBytes, formatEta } from '../format.ts';
 import { useAction } from '../hooks/useAction.ts';
 import { useBridgeEvent } from '../hooks/useBridgeEvent.ts';
 import { useLoad } from '../hooks/useLoad.ts';
+import { useOAuthSignIn } from '../hooks/useOAuthSignIn.ts';
+import { OAuthWaiting } from '../components/OAuthWaiting.tsx';
 import { ExportAccount } from './ExportAccount.tsx';
 import { accountFailed, CONNECTION_LABEL, progressView, type ProgressMemo } from '../status-logic.ts';
 
@@ -22,6 +24,31 @@ function connectionKind(a: AccountStatus): 'ok' | 'warn' | 'error' | 'neutral' {
   if (a.connection === 'online') return 'ok';
   if (a.connection === 'paused' || a.paused) return 'warn';
   return 'neutral';
+}
+
+/**
+ * An OAuth account whose sign-in was revoked or expired: the provider's page again (the same
+ * profile, issuer, client and scopes), then sync resumes; local mail stays.
+ */
+function OAuthSignInAgain({ email }: { email: string }) {
+  const { refreshStatus, toast } = useApp();
+  const oauth = useOAuthSignIn();
+  const start = async () => {
+    const done = await oauth.signIn({ email });
+    if (done) {
+      toast(`Signed in again as ${email}. Sync resumes; your local mail is kept.`);
+      await refreshStatus();
+    }
+  };
+  return (
+    <div className="signin-again">
+      <button type="button" className="primary" onClick={() => void start()} disabled={oauth.busy}>
+        {oauth.busy ? 'Waiting for the sign-in…' : 'Sign in again'}
+      </button>
+      <OAuthWaiting action={oauth} />
+      <ErrorText message={oauth.error} />
+    </div>
+  );
 }
 
 /** After a failed login: a new provider password, checked at the provider, then sync resumes. */
@@ -228,6 +255,15 @@ function AccountCard({
       {info ? (
         <p className="muted small">
           {info.imap.host}:{info.imap.port} · {info.security.toUpperCase()} · user {info.username}
+          {info.auth === 'oauth' ? (
+            <span data-testid="oauth-state">
+              {' '}
+              · signed in with OAuth ({info.oauthProfile === 'oidc' ? info.oauthIssuer : info.oauthProfile})
+              {info.oauthExpiresAt
+                ? `, access renewed automatically (current one valid until ${new Date(info.oauthExpiresAt).toLocaleTimeString()})`
+                : ''}
+            </span>
+          ) : null}
         </p>
       ) : null}
       {account.lastError ? (
@@ -280,7 +316,13 @@ function AccountCard({
       </p>
       <ErrorText message={action.error} />
       <div className="actions">
-        {account.connection === 'auth-failed' ? <SignInAgain email={account.email} /> : null}
+        {account.connection === 'auth-failed' ? (
+          info?.auth === 'oauth' ? (
+            <OAuthSignInAgain email={account.email} />
+          ) : (
+            <SignInAgain email={account.email} />
+          )
+        ) : null}
         <button type="button" onClick={() => void togglePause()} disabled={action.busy}>
           {account.paused ? 'Resume sync' : 'Pause sync'}
         </button>

@@ -1,7 +1,9 @@
 /**
  * Add a provider account: the address first, then the provider's settings as discovered (SRV,
- * autoconfig) or typed in, the provider password, optionally a private CA. The bridge checks the
- * login before saving; its message (wrong password, TLS failure, unreachable host) is shown as-is.
+ * autoconfig) or typed in, the provider password — or an OAuth 2.0 sign-in on the provider's own
+ * page (Google, Microsoft, ... when discovery names the profile; any OpenID Connect issuer by
+ * hand) — optionally a private CA. The bridge checks the login before saving; its message (wrong
+ * password, TLS failure, unreachable host) is shown as-is.
  */
 import { useId, useRef, useState, type FormEvent } from 'react';
 import type { ProviderSuggestion, SecurityMode } from '../../../app/control/contract.ts';
@@ -10,6 +12,8 @@ import { ErrorText } from '../components/ErrorText.tsx';
 import { PageHeading } from '../components/PageHeading.tsx';
 import { isPemCertificate, looksLikeEmail } from '../forms.ts';
 import { useAction } from '../hooks/useAction.ts';
+import { useOAuthSignIn } from '../hooks/useOAuthSignIn.ts';
+import { OAuthWaiting } from '../components/OAuthWaiting.tsx';
 
 const SOURCE_TEXT: Record<ProviderSuggestion['source'], string> = {
   srv: "Found in your domain's DNS service records (RFC 6186).",
@@ -48,6 +52,11 @@ export function AddAccountPage() {
   const [found, setFound] = useState<ProviderSuggestion | null>(null);
   const [fields, setFields] = useState<ServerFields>(EMPTY);
   const [password, setPassword] = useState('');
+  const [method, setMethod] = useState<'password' | 'oauth'>('password');
+  const [issuer, setIssuer] = useState('');
+  const [clientId, setClientId] = useState('');
+  const [scopes, setScopes] = useState('');
+  const oauth = useOAuthSignIn();
   const [caPem, setCaPem] = useState<string | null>(null);
   const [caName, setCaName] = useState('');
   const [problem, setProblem] = useState<string | null>(null);
@@ -69,6 +78,7 @@ export function AddAccountPage() {
     const suggestion = await discover.run(() => bridge.discoverProvider(email.trim()));
     const s = suggestion ?? null;
     setFound(s);
+    setMethod(s?.oauth ? 'oauth' : 'password');
     setFields(
       s
         ? {
@@ -109,6 +119,29 @@ export function AddAccountPage() {
     const smtpPort = portOf(fields.smtpPort);
     if (!fields.imapHost.trim() || !fields.smtpHost.trim()) return setProblem('Enter both server names.');
     if (imapPort === null || smtpPort === null) return setProblem('Ports are numbers from 1 to 65535.');
+    if (method === 'oauth') {
+      if (!found?.oauth && !/^https?:\/\//.test(issuer.trim()))
+        return setProblem(
+          'Enter the sign-in service (OpenID Connect issuer) address, like https://login.example.org.',
+        );
+      setProblem(null);
+      const saved = await oauth.signIn({
+        email: email.trim(),
+        ...(found?.oauth ? { profile: found.oauth } : { profile: 'oidc', issuer: issuer.trim() }),
+        ...(clientId.trim() ? { clientId: clientId.trim() } : {}),
+        ...(scopes.trim() ? { scopes: scopes.trim().split(/\s+/) } : {}),
+        imap: { host: fields.imapHost.trim(), port: imapPort },
+        smtp: { host: fields.smtpHost.trim(), port: smtpPort },
+        security: fields.security,
+        ...(fields.username.trim() ? { username: fields.username.trim() } : {}),
+        ...(caPem ? { caPem } : {}),
+      });
+      if (!saved) return;
+      toast(`Account ${saved.email} added, signed in with OAuth. Syncing starts now.`, 'success');
+      await refreshStatus();
+      navigate('accounts');
+      return;
+    }
     if (!password) return setProblem('Enter the password of your mail account.');
     setProblem(null);
     const saved = await add.run(() =>
@@ -250,7 +283,65 @@ export function AddAccountPage() {
               Leave empty when it is your e-mail address.
             </p>
           </div>
-          <div className="field">
+          <fieldset>
+            <legend>How Lockbridge signs in to your provider</legend>
+            <label className="radio">
+              <input
+                type="radio"
+                name={`${id}-method`}
+                checked={method === 'password'}
+                onChange={() => setMethod('password')}
+              />{' '}
+              Password (or an app password)
+            </label>
+            <label className="radio">
+              <input
+                type="radio"
+                name={`${id}-method`}
+                checked={method === 'oauth'}
+                onChange={() => setMethod('oauth')}
+              />{' '}
+              {found?.oauth
+                ? `Sign in with ${found.oauthName ?? found.oauth} (OAuth 2.0)`
+                : 'Sign in on the provider’s page (OAuth 2.0)'}
+            </label>
+          </fieldset>
+          {method === 'oauth' ? (
+            <>
+              {found?.oauth ? null : (
+                <div className="field">
+                  <label htmlFor={`${id}-iss`}>Sign-in service (OpenID Connect issuer)</label>
+                  <input
+                    id={`${id}-iss`}
+                    type="url"
+                    placeholder="https://login.example.org"
+                    value={issuer}
+                    onChange={(e) => setIssuer(e.target.value)}
+                  />
+                </div>
+              )}
+              <div className="grid-2">
+                <div className="field">
+                  <label htmlFor={`${id}-cid`}>Client ID (optional)</label>
+                  <input id={`${id}-cid`} value={clientId} onChange={(e) => setClientId(e.target.value)} />
+                </div>
+                <div className="field">
+                  <label htmlFor={`${id}-scp`}>Scopes (optional)</label>
+                  <input
+                    id={`${id}-scp`}
+                    placeholder="openid offline_access …"
+                    value={scopes}
+                    onChange={(e) => setScopes(e.target.value)}
+                  />
+                </div>
+              </div>
+              <p className="hint">
+                Your provider’s sign-in page opens in your browser; the password is typed there, never here.
+                Lockbridge keeps the sign-in only in its encrypted store.
+              </p>
+            </>
+          ) : null}
+          <div className="field" hidden={method !== 'password'}>
             <label htmlFor={`${id}-pw`}>Password at the provider</label>
             <input
               id={`${id}-pw`}
@@ -279,11 +370,22 @@ export function AddAccountPage() {
                 : 'Only for a provider whose certificate is signed by a private CA (PEM file).'}
             </p>
           </div>
-          <ErrorText message={problem ?? add.error} />
+          <ErrorText message={problem ?? add.error ?? oauth.error} />
+          <OAuthWaiting action={oauth} />
           <div className="actions">
-            <button type="submit" className="primary" disabled={add.busy}>
-              {add.busy ? 'Checking the login…' : 'Check login and add account'}
-            </button>
+            {method === 'oauth' ? (
+              <button type="submit" className="primary" disabled={oauth.busy}>
+                {oauth.busy
+                  ? 'Waiting for the sign-in…'
+                  : found?.oauth
+                    ? `Sign in with ${found.oauthName ?? found.oauth}`
+                    : 'Sign in and add account'}
+              </button>
+            ) : (
+              <button type="submit" className="primary" disabled={add.busy}>
+                {add.busy ? 'Checking the login…' : 'Check login and add account'}
+              </button>
+            )}
             <button type="button" onClick={() => navigate('accounts')}>
               Cancel
             </button>

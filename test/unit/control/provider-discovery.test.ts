@@ -95,6 +95,11 @@ test('an autoconfig file offering OAuth2 for a known host names the OAuth profil
   const both = '<authentication>OAuth2</authentication><authentication>password-cleartext</authentication>';
   assert.equal(parseAutoconfig(xml(both, 'imap.gmail.com'), 'ann@gmail.com')?.oauth, 'google');
   assert.equal(parseAutoconfig(xml(both, 'outlook.office365.com'), 'ann@outlook.com')?.oauth, 'microsoft');
+  assert.equal(
+    parseAutoconfig(xml(both, 'imap.gmail.com'), 'ann@gmail.com')?.oauthName,
+    'Google',
+    'the name for the button',
+  );
   // password only, or OAuth2 for a host no built-in profile knows: no profile
   const pw = '<authentication>password-cleartext</authentication>';
   assert.equal(parseAutoconfig(xml(pw, 'imap.gmail.com'), 'ann@gmail.com')?.oauth, undefined);

@@ -58,5 +58,5 @@ test('the provider saying no ends the wait with its answer; closing rejects a pe
   await lb.close();
   const lb2 = await startLoopbackRedirect('s4');
   await lb2.close();
-  await assert.rejects(lb2.result, /abandoned/);
+  await assert.rejects(lb2.result, /cancelled/);
 });
