@@ -65,6 +65,8 @@ export interface SmimeFacts {
   trust?: SmimeTrust;
   /** the content cipher (e.g. aes-256-gcm) */
   cipher?: string;
+  /** what the signer announces in SMIMECapabilities (algorithm OIDs, preferred first) */
+  capabilities?: string[];
 }
 
 export interface DecryptResult {
@@ -382,6 +384,7 @@ async function readSmime(
     if (got.notAfter !== undefined) facts.notAfter = got.notAfter;
     if (got.expired) facts.expired = true;
     if (got.trust) facts.trust = got.trust;
+    if (got.capabilities) facts.capabilities = got.capabilities;
   }
   r.smime = facts;
   if (innerOpenPgp) r.innerOpenPgp = true;

@@ -29,6 +29,7 @@ const OID = {
   rsaOaep: '1.2.840.113549.1.1.7',
   emailAddress: '1.2.840.113549.1.9.1',
   subjectAltName: '2.5.29.17',
+  smimeCapabilities: '1.2.840.113549.1.9.15',
 } as const;
 
 /** Content-encryption algorithms: OID → node cipher, key length, mode. */
@@ -270,7 +271,7 @@ function ecdhUnwrap(
 }
 
 /** ANSI X9.63 KDF (SEC 1 §3.6.1), as RFC 5753 §3.1.2 uses it. */
-function x963Kdf(hash: string, z: Buffer, sharedInfo: Buffer, len: number): Buffer {
+export function x963Kdf(hash: string, z: Buffer, sharedInfo: Buffer, len: number): Buffer {
   const out: Buffer[] = [];
   let have = 0;
   for (let counter = 1; have < len; counter++) {
@@ -379,6 +380,8 @@ export interface SmimeSignature {
   trust?: SmimeTrust;
   /** the signer certificate (DER), to learn it */
   signerCertificate?: Uint8Array;
+  /** the algorithm OIDs the signer announces in its SMIMECapabilities signed attribute, in order */
+  capabilities?: string[];
   /** why it is not valid (never content) */
   detail?: string;
 }
@@ -509,5 +512,19 @@ export async function verifySigned(
       sig: { ...base, signature: 'unknown-key', detail: detail ?? 'the signer certificate is not trusted' },
       content,
     };
-  return { sig: { ...base, signature: 'valid', trust }, content };
+  const capabilities = announced(signed.signerInfos[0]!);
+  return { sig: { ...base, signature: 'valid', trust, ...(capabilities ? { capabilities } : {}) }, content };
+}
+
+/** The capability OIDs of a signer's SMIMECapabilities signed attribute (RFC 8551 §2.5.2), if any. */
+function announced(si: pkijs.SignerInfo): string[] | undefined {
+  const attr = si.signedAttrs?.attributes.find((a) => a.type === OID.smimeCapabilities);
+  const seq = attr?.values[0] as asn1js.Sequence | undefined;
+  if (!(seq instanceof asn1js.Sequence)) return undefined;
+  const out: string[] = [];
+  for (const cap of seq.valueBlock.value) {
+    const id = (cap as asn1js.Sequence).valueBlock?.value?.[0];
+    if (id instanceof asn1js.ObjectIdentifier) out.push(id.valueBlock.toString());
+  }
+  return out;
 }

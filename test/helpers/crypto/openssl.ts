@@ -1,6 +1,6 @@
 /**
  * Test helper: an S/MIME world made with the real `openssl` (3.x) in a temp dir — a CA (RSA),
- * user certificates (RSA or EC P-256, email in the SAN; any validity window through `openssl ca`),
+ * user certificates (RSA, RSA-PSS (signing only) or EC P-256, email in the SAN; any validity window through `openssl ca`),
  * PKCS#12 files, and messages from `openssl cms` (enveloped, authEnveloped with AES-GCM, signed
  * opaque and detached). Nothing here uses app code.
  */
@@ -11,7 +11,7 @@ import { run } from './gpg.ts';
 
 export interface OsslUser {
   email: string;
-  kind: 'rsa' | 'ec';
+  kind: 'rsa' | 'ec' | 'rsa-pss';
   certPath: string;
   keyPath: string;
   certPem: string;
@@ -89,7 +89,7 @@ export class OpensslCa {
    */
   user(
     email: string,
-    kind: 'rsa' | 'ec',
+    kind: 'rsa' | 'ec' | 'rsa-pss',
     o: { start?: string; end?: string; selfSigned?: boolean; sanEmail?: string } = {},
   ): OsslUser {
     const n = ++this.#n;
@@ -101,18 +101,18 @@ export class OpensslCa {
       [
         '[user]',
         'basicConstraints = CA:false',
-        `keyUsage = critical,digitalSignature,${kind === 'rsa' ? 'keyEncipherment' : 'keyAgreement'}`,
+        `keyUsage = critical,digitalSignature${{ rsa: ',keyEncipherment', ec: ',keyAgreement', 'rsa-pss': '' }[kind]}`,
         'extendedKeyUsage = emailProtection',
         `subjectAltName = email:${o.sanEmail ?? email}`,
         'subjectKeyIdentifier = hash',
         '',
       ].join('\n'),
     );
-    if (kind === 'rsa')
+    if (kind === 'rsa' || kind === 'rsa-pss')
       this.must('openssl', [
         'genpkey',
         '-algorithm',
-        'RSA',
+        kind === 'rsa' ? 'RSA' : 'RSA-PSS',
         '-pkeyopt',
         'rsa_keygen_bits:2048',
         '-out',
