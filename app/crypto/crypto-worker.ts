@@ -6,6 +6,7 @@ import { parentPort } from 'node:worker_threads';
 import { decryptMessage } from './decrypt.ts';
 import { encryptMessage } from './pgp-mime-encrypt.ts';
 import { signMessage } from './pgp-mime-sign.ts';
+import { smimeCopies } from './smime-write.ts';
 import type { JobRequest, LookupReply, WireKey, WorkerMessage } from './worker-protocol.ts';
 
 const port = parentPort;
@@ -41,6 +42,18 @@ async function handle(job: JobRequest): Promise<void> {
       });
       const mime = new Uint8Array(r.mime);
       post({ id: job.id, kind: 'done', decrypt: { ...r, mime } }, [mime.buffer as ArrayBuffer]);
+      return;
+    }
+    if (job.op === 'smime') {
+      const copies = smimeCopies(asBuffer(job.raw), {
+        signer: job.signer,
+        copies: job.copies,
+        ...(job.date !== undefined ? { date: new Date(job.date) } : {}),
+      }).map((c) => new Uint8Array(c)); // own buffers (a small Buffer may sit in node's shared pool)
+      post(
+        { id: job.id, kind: 'done', copies },
+        copies.map((c) => c.buffer as ArrayBuffer),
+      );
       return;
     }
     const out =

@@ -162,11 +162,18 @@ export function signDetached(content: Buffer, signer: SmimeSigner, date = new Da
   return Buffer.from(info.toSchema().toBER());
 }
 
+/** Base64 in lines of 76 characters, CRLF (built as bytes: a large message stays cheap). */
 function base64Lines(der: Buffer): Buffer {
-  const b64 = der.toString('base64');
-  const lines: string[] = [];
-  for (let i = 0; i < b64.length; i += 76) lines.push(b64.slice(i, i + 76));
-  return Buffer.from(lines.join('\r\n') + '\r\n');
+  const b64 = Buffer.from(der.toString('base64'), 'latin1');
+  const lines = Math.ceil(b64.length / 76);
+  const out = Buffer.allocUnsafe(b64.length + lines * 2);
+  let o = 0;
+  for (let i = 0; i < b64.length; i += 76) {
+    o += b64.copy(out, o, i, Math.min(i + 76, b64.length));
+    out[o++] = 13;
+    out[o++] = 10;
+  }
+  return out.subarray(0, o);
 }
 
 /**
@@ -281,7 +288,9 @@ function encryptContent(content: Buffer, gcm: boolean): EncryptedContent {
       eci: new pkijs.EncryptedContentInfo({
         contentType: OID.data,
         contentEncryptionAlgorithm: alg(OID.aes256Gcm, params),
-        encryptedContent: new asn1js.OctetString({ valueHex: ab(ciphertext) }),
+        encryptedContent: new asn1js.OctetString({ valueHex: ciphertext }),
+        // one primitive OCTET STRING: pkijs would copy it into 1 KB pieces byte by byte
+        disableSplit: true,
       }),
     };
   }
@@ -295,7 +304,8 @@ function encryptContent(content: Buffer, gcm: boolean): EncryptedContent {
     eci: new pkijs.EncryptedContentInfo({
       contentType: OID.data,
       contentEncryptionAlgorithm: alg(OID.aes256Cbc, new asn1js.OctetString({ valueHex: ab(iv) })),
-      encryptedContent: new asn1js.OctetString({ valueHex: ab(ciphertext) }),
+      encryptedContent: new asn1js.OctetString({ valueHex: ciphertext }),
+      disableSplit: true,
     }),
   };
 }

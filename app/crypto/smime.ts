@@ -367,6 +367,48 @@ function factsOf(cert: pkijs.Certificate, der?: Uint8Array): CertFacts {
   };
 }
 
+/**
+ * Whether mail can be encrypted to this certificate: an RSA (rsaEncryption) or EC key, a key usage
+ * (when the certificate has one) that allows key encipherment (RSA) or key agreement (EC), and an
+ * extended key usage (when it has one) that includes emailProtection or anyExtendedKeyUsage.
+ */
+export function canEncryptTo(der: Uint8Array): boolean {
+  let cert: pkijs.Certificate;
+  try {
+    cert = parseCertificate(der);
+  } catch {
+    return false;
+  }
+  const algo = cert.subjectPublicKeyInfo.algorithm.algorithmId;
+  const rsa = algo === OID.rsaEncryption;
+  if (!rsa && algo !== '1.2.840.10045.2.1') return false;
+  const ku = cert.extensions?.find((e) => e.extnID === '2.5.29.15')?.parsedValue as
+    asn1js.BitString | undefined;
+  if (ku instanceof asn1js.BitString) {
+    const first = ku.valueBlock.valueHexView[0] ?? 0;
+    // bit 2 keyEncipherment, bit 4 keyAgreement (counted from the most significant bit)
+    if (!(first & (rsa ? 0x20 : 0x08))) return false;
+  }
+  const eku = cert.extensions?.find((e) => e.extnID === '2.5.29.37')?.parsedValue as
+    pkijs.ExtKeyUsage | undefined;
+  if (eku && !eku.keyPurposes.some((p) => p === '1.3.6.1.5.5.7.3.4' || p === '2.5.29.37.0')) return false;
+  return true;
+}
+
+/** The issuers of `leaf` found in `pool`, nearest first (a self-signed certificate ends the chain). */
+export function chainOf(leaf: Uint8Array, pool: readonly Uint8Array[]): Uint8Array[] {
+  const parsed = pool.map((der) => ({ der, cert: parseCertificate(der) }));
+  const out: Uint8Array[] = [];
+  let cur = parseCertificate(leaf);
+  while (out.length < 8 && !cur.issuer.isEqual(cur.subject)) {
+    const up = parsed.find((p) => p.cert.subject.isEqual(cur.issuer) && !out.includes(p.der));
+    if (!up) break;
+    out.push(up.der);
+    cur = up.cert;
+  }
+  return out;
+}
+
 /** How a valid signer certificate is trusted. */
 export type SmimeTrust = 'ca' | 'known' | 'first-contact';
 

@@ -10,6 +10,7 @@ import type { CryptoEngine } from './engine.ts';
 import type { DecryptOptions, DecryptResult } from './decrypt.ts';
 import type { EncryptOptions } from './pgp-mime-encrypt.ts';
 import type { SignOptions } from './pgp-mime-sign.ts';
+import type { SmimeCopiesOptions } from './smime-write.ts';
 import type { KeyInput } from './keys-input.ts';
 import { keyToTransfer } from './keys-input.ts';
 import { CryptoInputError, CryptoKeyError } from './errors.ts';
@@ -25,7 +26,7 @@ export interface WorkerPoolOptions {
   youngGenerationMb?: number;
   /**
    * Caller runs (default true): while every worker is full and jobs wait, this thread runs one of
-   * them itself (app/crypto in-thread; one job at a time, a few ms each). A sync's main thread is
+   * them itself (app/crypto in-thread; one job at a time, a few ms each; never an outgoing S/MIME job). A sync's main thread is
    * otherwise ~60% idle waiting for the pool: this adds throughput without another worker's memory.
    */
   callerRuns?: boolean;
@@ -159,7 +160,11 @@ export function createWorkerPool(opts: WorkerPoolOptions = {}): CryptoEngine {
   /** Caller runs: one queued job on this thread when every worker is full (see callerRuns). */
   function runInline(): void {
     if (!callerRuns || inlineBusy > 0 || closed || !queue.length) return;
-    const job = queue.shift()!;
+    // An outgoing S/MIME job signs and encrypts a whole message (megabytes for an attachment): it
+    // waits for a worker and never runs on this thread.
+    const at = queue.findIndex((j) => j.body.op !== 'smime');
+    if (at < 0) return;
+    const job = queue.splice(at, 1)[0]!;
     inlineBusy++;
     void runHere(job)
       .then(job.resolve, (err: Error) => job.reject(err))
@@ -170,9 +175,18 @@ export function createWorkerPool(opts: WorkerPoolOptions = {}): CryptoEngine {
   }
 
   async function runHere(job: Job): Promise<WorkerMessage & { kind: 'done' }> {
-    const { decryptMessage, encryptMessage, signMessage } = (await import('./engine.ts')).inlineEngine;
+    const { decryptMessage, encryptMessage, signMessage, smimeCopies } = (await import('./engine.ts'))
+      .inlineEngine;
     const b = job.body;
     const raw = Buffer.from(b.raw.buffer, b.raw.byteOffset, b.raw.byteLength);
+    if (b.op === 'smime') {
+      const copies = await smimeCopies(raw, {
+        signer: b.signer,
+        copies: b.copies,
+        ...(b.date !== undefined ? { date: new Date(b.date) } : {}),
+      });
+      return { id: job.id, kind: 'done', copies };
+    }
     const date = b.op !== 'decrypt' && b.date !== undefined ? { date: new Date(b.date) } : {};
     if (b.op === 'decrypt') {
       const r = await decryptMessage(raw, {
@@ -247,6 +261,16 @@ export function createWorkerPool(opts: WorkerPoolOptions = {}): CryptoEngine {
         ...(o.date ? { date: o.date.getTime() } : {}),
       });
       return Buffer.from(m.bytes!.buffer, m.bytes!.byteOffset, m.bytes!.byteLength);
+    },
+    async smimeCopies(raw: Buffer, o: SmimeCopiesOptions): Promise<Buffer[]> {
+      const m = await submit({
+        op: 'smime',
+        raw: copyIn(raw),
+        signer: o.signer,
+        copies: o.copies,
+        ...(o.date ? { date: o.date.getTime() } : {}),
+      });
+      return m.copies!.map((c) => Buffer.from(c.buffer, c.byteOffset, c.byteLength));
     },
     async close(): Promise<void> {
       closed = true;

@@ -1,6 +1,7 @@
 /** Messages between worker-pool.ts and crypto-worker.ts (structured-clone safe: no key objects). */
 import type { DecryptResult } from './decrypt.ts';
 import type { SmimeMaterial } from './smime.ts';
+import type { SmimeCopiesOptions } from './smime-write.ts';
 
 export type WireKey = string | Uint8Array;
 
@@ -32,6 +33,14 @@ export type JobRequest =
       signingKeys: WireKey[];
       protectedHeaders?: boolean;
       date?: number;
+    }
+  | {
+      id: number;
+      op: 'smime';
+      raw: Uint8Array;
+      signer: SmimeCopiesOptions['signer'];
+      copies: SmimeCopiesOptions['copies'];
+      date?: number;
     };
 
 /** Main → worker: the answer to a key lookup the worker asked for. */
@@ -47,6 +56,8 @@ export type WorkerMessage =
       kind: 'done';
       decrypt?: Omit<DecryptResult, 'mime'> & { mime: Uint8Array };
       bytes?: Uint8Array;
+      /** the S/MIME copies (op 'smime') */
+      copies?: Uint8Array[];
     }
   | { id: number; kind: 'error'; name: string; code?: string; message: string }
   | { id: number; kind: 'lookup'; keyIds: string[]; attached: string[] };

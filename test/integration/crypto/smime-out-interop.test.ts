@@ -12,6 +12,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createHash, createPrivateKey } from 'node:crypto';
 import { smimeCopies, type SmimeSigner } from '../../../app/crypto/smime-write.ts';
 import { decryptMessage } from '../../../app/crypto/decrypt.ts';
+import { createWorkerPool } from '../../../app/crypto/worker-pool.ts';
+import { assertLoop, measureLoop } from '../../helpers/event-loop.ts';
 import { OpensslCa, type OsslUser } from '../../helpers/crypto/openssl.ts';
 import { GpgsmHome } from '../../helpers/crypto/gpgsm.ts';
 import { run } from '../../helpers/crypto/gpg.ts';
@@ -220,5 +222,37 @@ test('our own inbound reader: decrypted, validly signed by the sender certificat
       '2.16.840.1.101.3.4.1.42',
     ]);
     assert.ok(r.mime.toString('utf8').includes('Gr=C3=BC=C3=9Fe'));
+  }
+});
+
+test('a 10 MB message on the crypto worker pool: the event loop keeps turning, openssl reads the result', async () => {
+  const body = Buffer.alloc(7_500_000);
+  for (let i = 0; i < body.length; i++) body[i] = (i * 131 + (i >> 10)) & 0xff;
+  const raw = Buffer.concat([
+    Buffer.from(
+      `From: ${ME}\r\nTo: bob@example.test\r\nSubject: big\r\nContent-Type: application/octet-stream\r\n` +
+        'Content-Transfer-Encoding: base64\r\n\r\n',
+    ),
+    Buffer.from(body.toString('base64').replace(/.{76}/g, '$&\r\n') + '\r\n'),
+  ]);
+  const pool = createWorkerPool({ size: 1 });
+  try {
+    const m = await measureLoop(() =>
+      pool.smimeCopies(raw, {
+        signer: signer(meRsa),
+        copies: [
+          { recipients: [bob.certDer, meRsa.certDer], gcm: false },
+          { recipients: [carol.certDer, meRsa.certDer], gcm: true },
+        ],
+      }),
+    );
+    // this thread's longest turn (CPU time: unlike the delay it hardly grows on a loaded machine)
+    assertLoop(m.cpuMs, `10 MB S/MIME on the pool (loop delay ${m.maxMs.toFixed(0)} ms)`);
+    const [cbc, gcm] = m.value;
+    const inner = opensslDecrypt(gcm!, carol);
+    assert.match(opensslVerify(inner), /Content-Type: application\/octet-stream/);
+    assert.equal(opensslDecrypt(cbc!, bob).length, inner.length);
+  } finally {
+    await pool.close();
   }
 });
