@@ -15,11 +15,19 @@
  * those whose setting is 'always' stay encrypted, and keyless recipients in the same message are
  * then refused (the user can send them a separate message). Each Bcc recipient gets its own copy
  * (standards §7), so Bcc plans are never combined.
+ *
+ * Which standard encrypts (issue 19): S/MIME when the recipient has a usable certificate (the
+ * caller passes only a held, valid one) and the sender an own S/MIME certificate for the From
+ * address; OpenPGP when the recipient's key is usable (and not discouraged by Autocrypt) and the
+ * sender has an own key; when both are possible `prefer` decides (default 'openpgp': it also
+ * protects the Subject). With neither, the OpenPGP rules above apply unchanged.
  */
 import type { Recommendation } from './autocrypt/recommend.ts';
 import type { KeySource, KeyTrust } from './types.ts';
 
 export type EncryptSetting = 'when-possible' | 'always' | 'never';
+
+export type EncryptionStandard = 'openpgp' | 'smime';
 
 export interface PolicySettings {
   encrypt: EncryptSetting;
@@ -53,12 +61,17 @@ export interface RecipientInput {
   contact?: ContactOverrides | null;
   /** Where discovery looked, e.g. ['keyring', 'Autocrypt', 'WKD', 'keys.openpgp.org']. */
   looked?: string[];
+  /** A usable S/MIME certificate held for the recipient (valid, not expired), by SHA-256 fingerprint. */
+  smime?: { fingerprint: string } | null;
 }
 
 export interface PolicyInput {
   now: number;
-  sender: { email: string; hasKey: boolean };
+  /** hasKey: an own OpenPGP key; hasSmime: an own valid S/MIME certificate for the address */
+  sender: { email: string; hasKey: boolean; hasSmime?: boolean };
   account: PolicySettings;
+  /** The standard used when a recipient can get either (default 'openpgp'). */
+  prefer?: EncryptionStandard;
   recipients: RecipientInput[];
 }
 
@@ -70,8 +83,10 @@ export interface PlannedRecipient {
   plan: RecipientPlan;
   /** Attach the sender's public key to this recipient's copy. */
   attachKey: boolean;
-  /** The key to encrypt to when plan = 'encrypt-sign'. */
+  /** The key to encrypt to when plan = 'encrypt-sign' (OpenPGP), or the certificate (S/MIME). */
   keyFingerprint: string | null;
+  /** Which standard encrypts when plan = 'encrypt-sign'; null otherwise. */
+  standard: EncryptionStandard | null;
   /** Short explanation (for logs and the UI). */
   why: string;
 }
@@ -123,6 +138,7 @@ interface Individual {
   attachKey: boolean;
   plan: RecipientPlan;
   why: string;
+  standard?: EncryptionStandard;
 }
 
 function unencrypted(sign: boolean, hasKey: boolean): 'sign' | 'plain' {
@@ -142,6 +158,16 @@ function individual(r: RecipientInput, input: PolicyInput): Individual {
       why: 'encryption is off for this recipient',
     };
   const verdict = judgeKey(r, input.now);
+  if (r.smime && input.sender.hasSmime) {
+    const pgp = verdict.usable && input.sender.hasKey && (encrypt === 'always' || !autocryptDiscourages(r));
+    if (!pgp || input.prefer === 'smime')
+      return {
+        ...base,
+        plan: 'encrypt-sign',
+        standard: 'smime',
+        why: `S/MIME certificate ${r.smime.fingerprint}${pgp ? ' (S/MIME preferred)' : ''}`,
+      };
+  }
   if (encrypt === 'always') {
     if (!verdict.usable)
       return {
@@ -158,7 +184,12 @@ function individual(r: RecipientInput, input: PolicyInput): Individual {
         },
         why: 'no own key',
       };
-    return { ...base, plan: 'encrypt-sign', why: `key ${r.key!.fingerprint} (${r.key!.source})` };
+    return {
+      ...base,
+      plan: 'encrypt-sign',
+      standard: 'openpgp',
+      why: `key ${r.key!.fingerprint} (${r.key!.source})`,
+    };
   }
   if (!verdict.usable) return { ...base, plan: unencrypted(sign, input.sender.hasKey), why: verdict.problem };
   if (!input.sender.hasKey)
@@ -169,7 +200,12 @@ function individual(r: RecipientInput, input: PolicyInput): Individual {
       plan: unencrypted(sign, true),
       why: `Autocrypt recommends against encrypting to ${r.email} (${r.autocrypt})`,
     };
-  return { ...base, plan: 'encrypt-sign', why: `key ${r.key!.fingerprint} (${r.key!.source})` };
+  return {
+    ...base,
+    plan: 'encrypt-sign',
+    standard: 'openpgp',
+    why: `key ${r.key!.fingerprint} (${r.key!.source})`,
+  };
 }
 
 export function planRecipients(input: PolicyInput): PolicyResult {
@@ -204,7 +240,13 @@ export function planRecipients(input: PolicyInput): PolicyResult {
     field: i.r.field,
     plan: i.plan,
     attachKey: i.attachKey && !isRefusal(i.plan),
-    keyFingerprint: i.plan === 'encrypt-sign' ? (i.r.key?.fingerprint ?? null) : null,
+    keyFingerprint:
+      i.plan !== 'encrypt-sign'
+        ? null
+        : i.standard === 'smime'
+          ? (i.r.smime?.fingerprint ?? null)
+          : (i.r.key?.fingerprint ?? null),
+    standard: i.plan === 'encrypt-sign' ? (i.standard ?? 'openpgp') : null,
     why: i.why,
   }));
   return { recipients, refused: recipients.some((r) => isRefusal(r.plan)) };

@@ -6,7 +6,15 @@
  */
 import { rootCertificates } from 'node:tls';
 import { UserError } from '../shared/errors.ts';
-import { certFacts, type CertFacts, type SmimeIdentity, type SmimeMaterial } from '../crypto/smime.ts';
+import {
+  canEncryptTo,
+  certFacts,
+  chainOf,
+  type CertFacts,
+  type SmimeIdentity,
+  type SmimeMaterial,
+} from '../crypto/smime.ts';
+import { AES256_GCM_OID, type SmimeSigner } from '../crypto/smime-write.ts';
 import { Pkcs12Error, readPkcs12 } from '../crypto/pkcs12.ts';
 import type { SmimeCertRow, SmimeCertSource, SmimeIdentityRow, SmimeRepo } from '../store/repos/smime.ts';
 import type { CertificateSummary } from './types.ts';
@@ -27,6 +35,21 @@ export interface ImportedIdentity {
   notAfter: string;
   /** certificates of the chain stored beside it */
   chain: number;
+}
+
+/** A certificate mail can be encrypted to, for outgoing S/MIME. */
+export interface RecipientCertificate {
+  fingerprint: string;
+  certDer: Uint8Array;
+  /** its holder announced AES-256-GCM (SMIMECapabilities of their signed mail; our own certificates) */
+  gcm: boolean;
+}
+
+/** The user's certificate and key to sign mail from an address, with its chain. */
+export interface OwnSigner extends SmimeSigner {
+  fingerprint: string;
+  /** the user's own certificate as a recipient (the Sent copy), when it can be encrypted to */
+  self: RecipientCertificate | null;
 }
 
 const PEM_CERT = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+?)-----END CERTIFICATE-----/g;
@@ -148,7 +171,7 @@ export class SmimeCertificates {
    * Learns the signer certificate of a validly signed S/MIME message for the sender's address —
    * only when the certificate names that address (a certificate is never filed under another).
    */
-  learn(sender: string, certificateB64: string): boolean {
+  learn(sender: string, certificateB64: string, capabilities?: readonly string[]): boolean {
     const der = new Uint8Array(Buffer.from(certificateB64, 'base64'));
     const facts = safeFacts(der);
     if (!facts.emails.includes(sender.toLowerCase())) return false;
@@ -156,8 +179,56 @@ export class SmimeCertificates {
       ...row(facts, der, 'learned', false),
       emails: [sender.toLowerCase()],
       seenAt: this.#now(),
+      ...(capabilities ? { capabilities: [...capabilities] } : {}),
     });
     return true;
+  }
+
+  /**
+   * The certificate to encrypt mail to `email`: a held certificate (learned from the person's
+   * validly signed mail, or imported by the user) filed under the address, not a CA, within its
+   * validity period and able to encrypt — the newest such; for one of the user's own addresses
+   * their own certificate. Null when there is none.
+   */
+  recipientCertificate(email: string): RecipientCertificate | null {
+    const own = this.signerFor(email)?.self;
+    if (own) return own;
+    const now = this.#now();
+    for (const c of this.#repo.certificatesFor(email)) {
+      if (c.isCa || c.source === 'own-chain') continue;
+      const f = certFacts(c.certDer);
+      if (f.notBefore > now || f.notAfter <= now || !canEncryptTo(c.certDer)) continue;
+      return {
+        fingerprint: c.fingerprint,
+        certDer: c.certDer,
+        gcm: c.capabilities?.includes(AES256_GCM_OID) ?? false,
+      };
+    }
+    return null;
+  }
+
+  /** The user's certificate and key for mail from `email` (the newest valid one naming it), or null. */
+  signerFor(email: string): OwnSigner | null {
+    const now = this.#now();
+    const addr = email.toLowerCase();
+    const ids = this.#repo
+      .identities()
+      .filter((i) => i.emails.includes(addr) && i.notAfter > now && certFacts(i.certDer).notBefore <= now)
+      .sort((a, b) => b.notAfter - a.notAfter);
+    const id = ids[0];
+    if (!id) return null;
+    const pool = this.#repo
+      .allCertificates()
+      .filter((c) => c.source === 'own-chain')
+      .map((c) => c.certDer);
+    return {
+      fingerprint: id.fingerprint,
+      certificate: id.certDer,
+      privateKey: id.keyPkcs8,
+      chain: chainOf(id.certDer, pool),
+      // we read AES-256-GCM ourselves
+      self: canEncryptTo(id.certDer) ? { fingerprint: id.fingerprint, certDer: id.certDer, gcm: true } : null,
+    };
   }
 
   identities(): SmimeIdentityRow[] {
@@ -218,7 +289,7 @@ function row(
   der: Uint8Array,
   source: SmimeCertSource,
   trusted: boolean,
-): Omit<SmimeCertRow, 'firstSeen' | 'lastSeen'> {
+): Omit<SmimeCertRow, 'firstSeen' | 'lastSeen' | 'capabilities'> {
   return {
     fingerprint: f.fingerprint,
     certDer: der,

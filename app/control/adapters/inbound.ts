@@ -131,7 +131,7 @@ export function createInboundProcessor(deps: InboundDeps): ProcessInbound {
           await deps.keyring.importAttachedKey(sender, armored, now()).catch(() => null);
       const cert = result.smime?.signerCertificate;
       if (smime && sender && cert && result.signature === 'valid' && !result.signerMismatch)
-        smime.learn(sender, cert);
+        smime.learn(sender, cert, result.smime?.capabilities);
     } catch (err) {
       log.debug({ err }, 'could not record keys from an incoming message');
     }

@@ -30,6 +30,8 @@ export interface SmimeCertRow {
   lastSeen: number;
   /** lowercase addresses it is filed under */
   emails: string[];
+  /** the SMIMECapabilities (algorithm OIDs) last announced with it; null: never seen */
+  capabilities: string[] | null;
 }
 
 interface CertDbRow {
@@ -42,6 +44,7 @@ interface CertDbRow {
   not_after: number;
   first_seen: number;
   last_seen: number;
+  capabilities: string | null;
 }
 
 interface IdentityDbRow {
@@ -107,16 +110,22 @@ export class SmimeRepo {
 
   /**
    * Adds a certificate (or refreshes last_seen and the addresses of one already held). `trusted`
-   * is only ever raised here; `setTrusted` lowers it.
+   * is only ever raised here; `setTrusted` lowers it. Capabilities given replace those held.
    */
-  putCertificate(row: Omit<SmimeCertRow, 'firstSeen' | 'lastSeen'> & { seenAt: number }): void {
+  putCertificate(
+    row: Omit<SmimeCertRow, 'firstSeen' | 'lastSeen' | 'capabilities'> & {
+      seenAt: number;
+      capabilities?: string[] | null;
+    },
+  ): void {
     this.#s.write(() => {
       this.#s
         .prepare(
-          `INSERT INTO smime_certs (fingerprint, cert_der, subject, is_ca, trusted, source, not_after, first_seen, last_seen)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+          `INSERT INTO smime_certs (fingerprint, cert_der, subject, is_ca, trusted, source, not_after, first_seen, last_seen, capabilities)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT(fingerprint) DO UPDATE SET last_seen = MAX(last_seen, excluded.last_seen),
-             trusted = MAX(trusted, excluded.trusted)`,
+             trusted = MAX(trusted, excluded.trusted),
+             capabilities = COALESCE(excluded.capabilities, capabilities)`,
         )
         .run(
           row.fingerprint,
@@ -128,6 +137,7 @@ export class SmimeRepo {
           Math.trunc(row.notAfter),
           Math.trunc(row.seenAt),
           Math.trunc(row.seenAt),
+          row.capabilities ? row.capabilities.join(' ') : null,
         );
       const add = this.#s.prepare(
         'INSERT OR IGNORE INTO smime_cert_addresses (email, fingerprint) VALUES (?, ?)',
@@ -185,6 +195,7 @@ export class SmimeRepo {
         notAfter: r.not_after,
         firstSeen: r.first_seen,
         lastSeen: r.last_seen,
+        capabilities: r.capabilities === null ? null : r.capabilities.split(' ').filter(Boolean),
         emails: emailsOf.all(r.fingerprint).map((e: { email: string }) => e.email),
       }));
   }

@@ -204,3 +204,51 @@ test('refusals in always mode name each recipient; attachKey follows settings an
   const noKey = planRecipients(run([rcpt('a@x.org')], acct({ attachKey: true }), false));
   assert.equal(noKey.recipients[0]!.attachKey, false);
 });
+
+test('S/MIME or OpenPGP per recipient (issue 19): certificate, key, preference, policy', () => {
+  const cert = { fingerprint: 'CERT2222' };
+  const both = (p: Partial<PolicyInput> = {}, r: Partial<RecipientInput> = {}, a = acct()): PolicyInput => ({
+    ...run([rcpt('b@x.org', { smime: cert, ...r })], a),
+    sender: { email: 'me@example.org', hasKey: true, hasSmime: true },
+    ...p,
+  });
+  const pick = (i: PolicyInput) => {
+    const r = planRecipients(i).recipients[0]!;
+    return [r.plan, r.standard, r.keyFingerprint];
+  };
+  type Row = [string, PolicyInput, unknown[]];
+  const rows: Row[] = [
+    ['certificate only', both({}, { key: null }), ['encrypt-sign', 'smime', 'CERT2222']],
+    ['key only', both({}, { smime: null }), ['encrypt-sign', 'openpgp', 'AAAA1111']],
+    ['both, default preference: OpenPGP', both(), ['encrypt-sign', 'openpgp', 'AAAA1111']],
+    ['both, prefer S/MIME', both({ prefer: 'smime' }), ['encrypt-sign', 'smime', 'CERT2222']],
+    ['both, prefer OpenPGP', both({ prefer: 'openpgp' }), ['encrypt-sign', 'openpgp', 'AAAA1111']],
+    [
+      'certificate, but no own S/MIME certificate: the OpenPGP rules',
+      both({ sender: { email: 'me@example.org', hasKey: true, hasSmime: false } }, { key: null }),
+      ['sign', null, null],
+    ],
+    [
+      'certificate, no own OpenPGP key',
+      both({ sender: { email: 'me@example.org', hasKey: false, hasSmime: true } }),
+      ['encrypt-sign', 'smime', 'CERT2222'],
+    ],
+    [
+      'expired OpenPGP key and a certificate',
+      both({}, { key: key({ expiresAt: NOW - 1 }) }),
+      ['encrypt-sign', 'smime', 'CERT2222'],
+    ],
+    [
+      'gossip key Autocrypt discourages, and a certificate',
+      both({}, { key: key({ source: 'gossip' }), autocrypt: 'discourage' }),
+      ['encrypt-sign', 'smime', 'CERT2222'],
+    ],
+    [
+      'always, no OpenPGP key but a certificate: not refused',
+      both({}, { key: null }, acct({ encrypt: 'always' })),
+      ['encrypt-sign', 'smime', 'CERT2222'],
+    ],
+    ['never, with a certificate', both({}, {}, acct({ encrypt: 'never' })), ['sign', null, null]],
+  ];
+  for (const [name, input, want] of rows) assert.deepEqual(pick(input), want, name);
+});

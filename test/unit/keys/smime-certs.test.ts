@@ -99,3 +99,51 @@ test('PKCS#12 import (RSA and EC), certificates by address and trust; all of it 
   assert.throws(() => again.setTrusted('00', true), { code: 'not-found' });
   store.close();
 });
+
+test('outgoing (issue 19): which certificate mail to an address is encrypted to, and the own signer', async () => {
+  const outDir = mkdtempSync(join(tmpdir(), 'lb-smime-out-'));
+  const store = await createStore({
+    dir: outDir,
+    passphrase: 'pw',
+    logger: silentLogger,
+    kdf: KDF,
+    ftsIndexing: 'manual',
+  });
+  try {
+    const smime = new SmimeCertificates({ repo: store.smime, systemRoots: false });
+    assert.equal(smime.signerFor('me@example.test'), null, 'no own certificate yet');
+    await smime.importPkcs12(ca.pkcs12(me, 'pw'), 'pw');
+    const own = smime.signerFor('ME@example.test')!;
+    assert.equal(own.fingerprint, fpr(me.certDer));
+    assert.equal(own.chain!.length, 1, 'the CA from the PKCS#12 goes along');
+    assert.equal(own.self?.fingerprint, fpr(me.certDer), 'the Sent copy is encrypted to it too');
+    assert.equal(smime.recipientCertificate('me@example.test')?.fingerprint, fpr(me.certDer));
+
+    const expired = ca.user('old@example.test', 'rsa', { start: '20200101000000Z', end: '20210101000000Z' });
+    const signOnly = ca.user('pss@example.test', 'rsa-pss');
+    for (const u of [expired, signOnly]) smime.importCertificates(u.certPem);
+    assert.equal(smime.recipientCertificate('old@example.test'), null, 'expired');
+    assert.equal(smime.recipientCertificate('pss@example.test'), null, 'an RSA-PSS key cannot encrypt');
+    assert.equal(smime.recipientCertificate('nobody@example.test'), null);
+    smime.importCertificates(ca.caPem, { trusted: true });
+
+    // learnt with the capabilities the signer announced: GCM only when AES-256-GCM is among them
+    smime.learn('bob@example.test', bob.certDer.toString('base64'), ['2.16.840.1.101.3.4.1.42']);
+    assert.deepEqual(smime.recipientCertificate('bob@example.test'), {
+      fingerprint: fpr(bob.certDer),
+      certDer: new Uint8Array(bob.certDer),
+      gcm: false,
+    });
+    smime.learn('bob@example.test', bob.certDer.toString('base64'), [
+      '2.16.840.1.101.3.4.1.46',
+      '2.16.840.1.101.3.4.1.42',
+    ]);
+    assert.equal(smime.recipientCertificate('bob@example.test')?.gcm, true);
+    // a later signed message without the attribute keeps what was learnt
+    smime.learn('bob@example.test', bob.certDer.toString('base64'));
+    assert.equal(smime.recipientCertificate('bob@example.test')?.gcm, true);
+  } finally {
+    store.close();
+    rmSync(outDir, { recursive: true, force: true });
+  }
+});
