@@ -10,6 +10,8 @@ const settingsSchema = z.object({
   encryptPolicy: z.enum(['when-possible', 'always', 'never']),
   sign: z.boolean(),
   attachKey: z.boolean(),
+  /** Which standard encrypts to a recipient for whom both an OpenPGP key and an S/MIME certificate are held. */
+  preferredStandard: z.enum(['openpgp', 'smime']),
   encryptAtRest: z.boolean(),
   uploadEncryptedToSelf: z.boolean(),
   fileSentCopies: z.boolean(),
@@ -32,6 +34,7 @@ export const DEFAULT_SETTINGS: Settings = {
   encryptPolicy: 'when-possible',
   sign: true,
   attachKey: false,
+  preferredStandard: 'openpgp',
   encryptAtRest: false,
   uploadEncryptedToSelf: true,
   fileSentCopies: false,

@@ -122,6 +122,7 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
         { createOutgoingMail },
         { checkDomain },
         { AutocryptService },
+        { createWorkerPool },
       ] = await Promise.all([
         import('../imap/server.ts'),
         import('../smtp/server.ts'),
@@ -129,7 +130,11 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
         import('./adapters/submission.ts'),
         import('../smtp/domain-check.ts'),
         import('../keys/autocrypt/service.ts'),
+        import('../crypto/worker-pool.ts'),
       ]);
+      // The crypto worker pool: inbound decryption, uploads encrypted to self, outgoing S/MIME.
+      const pool = createWorkerPool({});
+      engine = pool;
       // Autocrypt peer state: fed by inbound mail, asked by the sending policy
       const autocrypt = new AutocryptService({ repo: deps.keyringRepo, keyring: deps.keyring, logger });
       const implicitTls = opts.settings.tlsMode === 'tls';
@@ -156,6 +161,7 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
         settings: currentSettings,
         offline: deps.offline,
         tokens,
+        engine: pool,
         ...(deps.offline || !resolver ? {} : { domainCheck: (d: string) => checkDomain(d, { resolver }) }),
         onRefused: (accountId, id, reason) => {
           const email = store.accounts.get(accountId)?.email ?? '';
@@ -186,19 +192,15 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
       // connects and only queues local changes).
       const [
         { createSyncManager },
-        { createWorkerPool },
         { createInboundProcessor },
         { createUploadEncryptor },
         { connectProvider },
       ] = await Promise.all([
         import('../sync/manager.ts'),
-        import('../crypto/worker-pool.ts'),
         import('./adapters/inbound.ts'),
         import('../outgoing/upload.ts'),
         import('../sync/remote/connect.ts'),
       ]);
-      const pool = createWorkerPool({});
-      engine = pool;
       const encryptToSelf = createUploadEncryptor({ keyring: deps.keyring, engine: pool });
       sync = createSyncManager({
         store,

@@ -3,7 +3,8 @@
  * local login): the one path every submitted message takes.
  *
  *   parse once (prepareMessage) → Bcc = RCPT − (To ∪ Cc) → find every recipient's key (in
- *   parallel, bounded by settings.keyLookupTimeoutMs) → plan per recipient (app/keys' policy) →
+ *   parallel, bounded by settings.keyLookupTimeoutMs) and S/MIME certificate (held ones) → plan
+ *   per recipient (app/keys' policy: OpenPGP, S/MIME, signed or plain) →
  *   group into copies (groupCopies) →
  *   build the copies (buildCopies) → enqueue every copy in ONE transaction → schedule the Sent
  *   copy → resolve.
@@ -18,6 +19,7 @@
  */
 import * as openpgp from 'openpgp';
 import type { Settings } from '../config/settings.ts';
+import type { CryptoEngine } from '../crypto/engine.ts';
 import type { Logger } from '../shared/logger.ts';
 import { isDiskFull, NotFoundError, UserError } from '../shared/errors.ts';
 import type { Store } from '../store/store.ts';
@@ -40,6 +42,7 @@ import type { Recommendation } from '../keys/autocrypt/recommend.ts';
 import { inspectKey } from '../keys/key-info.ts';
 import type { KeySource, KeyTrust } from '../keys/types.ts';
 import { buildCopies, type SenderKeys } from './build.ts';
+import type { OwnSigner, RecipientCertificate } from '../keys/smime.ts';
 import type { OutboxCopyEnvelope } from './queued-copy.ts';
 import { type SentRecorder, withBccHeader } from './sent-recorder.ts';
 import { repliesToEncrypted } from './reply-context.ts';
@@ -88,6 +91,8 @@ export interface OutgoingPipelineDeps {
   autocrypt?: AutocryptRecommender;
   settings: () => Settings;
   logger: Logger;
+  /** Runs the S/MIME signing and encryption off this thread (the crypto worker pool); else in-thread. */
+  engine?: Pick<CryptoEngine, 'smimeCopies'>;
   /**
    * Recipient domain check at RCPT TO (e.g. `(d) => checkDomain(d)` from app/smtp/domain-check.ts);
    * 'missing' refuses with 550, anything else accepts. Off when not given (offline, tests).
@@ -163,6 +168,7 @@ export class OutgoingPipeline implements Omit<SubmissionPort, 'authenticate'> {
     const senderAddr = canonical(acc.email);
     const own = this.#d.keyring.own.active(senderAddr);
     const sender = own ? await this.#senderKeysFor(own) : null;
+    const smimeSender = this.#ownSigner(senderAddr);
     const autocryptField = own ? await this.#autocryptField(own) : null;
 
     const messageIdDomain = senderAddr.slice(senderAddr.lastIndexOf('@') + 1);
@@ -178,12 +184,18 @@ export class OutgoingPipeline implements Omit<SubmissionPort, 'authenticate'> {
     const found = await this.#findKeys(all, settings.keyLookupTimeoutMs);
     const lookupMs = Date.now() - tLookup;
     const replyToEncrypted = repliesToEncrypted(this.#d.store, acc.id, req.raw);
+    const certs = new Map<string, RecipientCertificate>();
+    if (smimeSender)
+      for (const addr of all) {
+        const cert = this.#certificateFor(addr);
+        if (cert) certs.set(addr, cert);
+      }
     const plans = await this.#plan(
-      { sender: senderAddr, hasOwnKey: sender !== null, replyToEncrypted },
+      { sender: senderAddr, hasOwnKey: sender !== null, smimeSender, replyToEncrypted },
       settings,
       sets.visible,
       sets.bcc,
-      found,
+      { keys: found, certs },
       opts.unencryptedFor ?? new Set(),
     );
     const plan = groupCopies(plans.visible, plans.bcc);
@@ -237,6 +249,9 @@ export class OutgoingPipeline implements Omit<SubmissionPort, 'authenticate'> {
         sender,
         sign: settings.sign,
         gossip,
+        certificates: certs,
+        smimeSender,
+        ...(this.#d.engine ? { engine: this.#d.engine } : {}),
       });
     } catch (err) {
       throw new SubmissionError(`cannot sign/encrypt the message: ${(err as Error).message}`);
@@ -374,16 +389,19 @@ export class OutgoingPipeline implements Omit<SubmissionPort, 'authenticate'> {
    * signed), which groupCopies() builds without one copy ever naming another copy's keys.
    * A key known from Autocrypt or gossip is judged by the Autocrypt Level 1 recommendation, which
    * is 'encrypt' for a reply to encrypted mail (README "Encryption: when Lockbridge encrypts").
+   * A recipient with a held S/MIME certificate is encrypted to with S/MIME when the sender has an
+   * own certificate and no usable OpenPGP key is held (or settings.preferredStandard is 'smime').
    */
   async #plan(
-    msg: { sender: string; hasOwnKey: boolean; replyToEncrypted: boolean },
+    msg: { sender: string; hasOwnKey: boolean; smimeSender: OwnSigner | null; replyToEncrypted: boolean },
     settings: Settings,
     visible: string[],
     bcc: string[],
-    found: Map<string, FoundKey>,
+    held: { keys: Map<string, FoundKey>; certs: Map<string, RecipientCertificate> },
     unencryptedFor: ReadonlySet<string>,
   ): Promise<{ visible: RecipientPlan[]; bcc: RecipientPlan[]; attachKey: boolean }> {
     const { sender, hasOwnKey, replyToEncrypted } = msg;
+    const found = held.keys;
     const now = this.#d.now?.() ?? Date.now();
     let attachKey = false;
     const one = async (addr: string, field: 'to' | 'bcc'): Promise<RecipientPlan> => {
@@ -404,15 +422,18 @@ export class OutgoingPipeline implements Omit<SubmissionPort, 'authenticate'> {
       if (this.#d.autocrypt && key && (key.source === 'autocrypt' || key.source === 'gossip'))
         autocrypt = (await this.#d.autocrypt.recommend(addr, { fromEmail: sender, replyToEncrypted })).final;
       const c = this.#d.keyring.getContact(addr);
+      const cert = held.certs.get(addr);
       const res = planRecipients({
         now,
-        sender: { email: sender, hasKey: hasOwnKey },
+        sender: { email: sender, hasKey: hasOwnKey, hasSmime: msg.smimeSender !== null },
         account: { encrypt: settings.encryptPolicy, sign: settings.sign, attachKey: settings.attachKey },
+        prefer: settings.preferredStandard,
         recipients: [
           {
             email: addr,
             field,
             key,
+            smime: cert ? { fingerprint: cert.fingerprint } : null,
             autocrypt,
             looked: [
               ...(f?.looked ?? ['keyring']),
@@ -428,11 +449,32 @@ export class OutgoingPipeline implements Omit<SubmissionPort, 'authenticate'> {
       }).recipients[0]!;
       if (res.attachKey) attachKey = true;
       if (isRefusal(res.plan)) return { address: addr, refused: res.plan.reason };
-      return { address: addr, protection: res.plan === 'encrypt-sign' ? 'encrypt' : res.plan };
+      if (res.plan !== 'encrypt-sign') return { address: addr, protection: res.plan };
+      return { address: addr, protection: res.standard === 'smime' ? 'smime' : 'encrypt' };
     };
     const v = await Promise.all(visible.map((a) => one(a, 'to')));
     const b = await Promise.all(bcc.map((a) => one(a, 'bcc')));
     return { visible: v, bcc: b, attachKey };
+  }
+
+  /** The sender's own S/MIME certificate and key, or null (none, or unreadable: then no S/MIME). */
+  #ownSigner(addr: string): OwnSigner | null {
+    try {
+      return this.#d.keyring.smime?.signerFor(addr) ?? null;
+    } catch (err) {
+      this.#log.warn({ err }, 'the own S/MIME certificate could not be read; not used');
+      return null;
+    }
+  }
+
+  /** The held S/MIME certificate to encrypt to `addr` (app/keys' choice), or null. */
+  #certificateFor(addr: string): RecipientCertificate | null {
+    try {
+      return this.#d.keyring.smime?.recipientCertificate(addr) ?? null;
+    } catch (err) {
+      this.#log.warn({ err }, 'an S/MIME certificate could not be read; not used');
+      return null;
+    }
   }
 
   #addressesOf(email: string, settings: Record<string, unknown>): string[] {

@@ -2,13 +2,16 @@
  * From per-recipient plans (the sending policy of app/keys/policy.ts, applied to each recipient)
  * to the copies that go upstream (pure, table-tested):
  *  - any refusal refuses the whole message (nothing is queued);
- *  - visible (To/Cc) recipients are grouped by protection — one encrypted copy for all of them
- *    that are encrypted to (their keys + the sender's), one signed (or plain) copy for the others;
+ *  - visible (To/Cc) recipients are grouped by protection — one OpenPGP-encrypted copy for all of
+ *    them that are encrypted to with OpenPGP (their keys + the sender's), one S/MIME copy for those
+ *    encrypted to with S/MIME (their certificates + the sender's), one signed (or plain) copy for
+ *    the others;
  *  - every Bcc recipient gets a copy of its own.
  * All copies carry the same headers and Message-ID; no copy names a Bcc recipient (no header, no
  * PKESK, no gossip).
  */
-export type Protection = 'encrypt' | 'sign' | 'plain';
+/** 'encrypt': PGP/MIME encrypted (+signed); 'smime': S/MIME signed then encrypted. */
+export type Protection = 'encrypt' | 'smime' | 'sign' | 'plain';
 
 export type RecipientPlan =
   { address: string; protection: Protection } | { address: string; refused: string };
@@ -29,7 +32,7 @@ export function groupCopies(vis: readonly RecipientPlan[], hidden: readonly Reci
     if ('refused' in p) refused.push({ address: p.address, reason: p.refused });
   if (refused.length) return { ok: false, refused };
   const copies: CopyPlan[] = [];
-  for (const protection of ['encrypt', 'sign', 'plain'] as const) {
+  for (const protection of ['encrypt', 'smime', 'sign', 'plain'] as const) {
     const group = vis.filter((p) => 'protection' in p && p.protection === protection).map((p) => p.address);
     if (group.length) copies.push({ kind: 'visible', protection, recipients: group });
   }

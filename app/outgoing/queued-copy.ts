@@ -3,6 +3,7 @@
  * the store's outbox and the relay (app/sync/outbox/worker.ts) reads it back.
  */
 import type { OutboxEnvelope } from '../store/repos/outbox.ts';
+import type { Protection } from './plan.ts';
 
 export interface OutboxCopyEnvelope extends OutboxEnvelope {
   /** groups the copies of one submission */
@@ -10,7 +11,7 @@ export interface OutboxCopyEnvelope extends OutboxEnvelope {
   copy: number;
   copies: number;
   kind: 'visible' | 'bcc';
-  protection: 'encrypt' | 'sign' | 'plain';
+  protection: Protection;
   messageId: string;
   /** raw Subject of the client's message (for notices; the copy itself may say `...`) */
   subject: string;

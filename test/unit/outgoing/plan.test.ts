@@ -23,6 +23,19 @@ describe('copies from per-recipient plans', () => {
     });
   });
 
+  it('S/MIME recipients get their own visible copy beside the OpenPGP one (issue 19)', () => {
+    const smi = (address: string): RecipientPlan => ({ address, protection: 'smime' });
+    assert.deepEqual(groupCopies([enc('a@x'), smi('b@x'), pla('c@x'), smi('d@x')], [smi('e@x')]), {
+      ok: true,
+      copies: [
+        { kind: 'visible', protection: 'encrypt', recipients: ['a@x'] },
+        { kind: 'visible', protection: 'smime', recipients: ['b@x', 'd@x'] },
+        { kind: 'visible', protection: 'plain', recipients: ['c@x'] },
+        { kind: 'bcc', protection: 'smime', recipients: ['e@x'] },
+      ],
+    });
+  });
+
   it('only Bcc recipients: one copy each, no visible copy', () => {
     assert.deepEqual(groupCopies([], [enc('d@x'), enc('e@x')]), {
       ok: true,

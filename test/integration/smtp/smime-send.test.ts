@@ -1,0 +1,273 @@
+/**
+ * Issue 19, per-recipient choice of standard, end to end with the real provider (Postfix +
+ * Dovecot): local SMTP → createOutgoingMail → outbox → OutboxWorker → Postfix → Dovecot. Alice has
+ * an OpenPGP key and an S/MIME certificate (openssl CA, imported as PKCS#12). One message to bob
+ * (OpenPGP key), carol (S/MIME certificate, imported) and dan (neither), Bcc erin (S/MIME
+ * certificate learned from her signed mail, which announced AES-256-GCM) arrives as four copies of
+ * the right kinds, checked at the provider: gpg decrypts bob's, `openssl cms` decrypts and verifies
+ * carol's (AES-256-CBC: her capabilities are unknown) and erin's (AES-256-GCM), alice's own
+ * certificate opens both (the Sent copy), and dan's is signed. A recipient with both a key and a
+ * certificate gets OpenPGP by default and S/MIME with preferredStandard 'smime'.
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createPrivateKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import nodemailer, { type SendMailOptions } from 'nodemailer';
+import { startProvider, type Provider } from '../../helpers/provider.ts';
+import { createStore, type Store } from '../../../app/store/store.ts';
+import { Keyring } from '../../../app/keys/keyring.ts';
+import { AutocryptService } from '../../../app/keys/autocrypt/service.ts';
+import { StoreKeyringRepo } from '../../../app/store/repos/keyring.ts';
+import { DEFAULT_SETTINGS } from '../../../app/config/settings.ts';
+import type { Settings } from '../../../app/control/contract.ts';
+import { silentLogger } from '../../../app/shared/logger.ts';
+import { startSmtpServer, type RunningSmtpServer } from '../../../app/smtp/server.ts';
+import { createOutgoingMail, type OutgoingMail } from '../../../app/control/adapters/submission.ts';
+import { createInboundProcessor } from '../../../app/control/adapters/inbound.ts';
+import { inlineEngine } from '../../../app/crypto/engine.ts';
+import { createWorkerPool } from '../../../app/crypto/worker-pool.ts';
+import type { CryptoEngine } from '../../../app/crypto/engine.ts';
+import { smimeCopies } from '../../../app/crypto/smime-write.ts';
+import type { OutboxWorker } from '../../../app/sync/outbox/worker.ts';
+import { OpensslCa, type OsslUser } from '../../helpers/crypto/openssl.ts';
+import { run } from '../../helpers/crypto/gpg.ts';
+import { Gpg, makeKey, type TestKey } from './pgp-tools.ts';
+
+const D = 'example.test';
+const ALICE = `alice@${D}`;
+const BOB = `bob@${D}`; // OpenPGP key
+const CAROL = `carol@${D}`; // S/MIME certificate (RSA), imported
+const DAN = `dan@${D}`; // neither
+const ERIN = `erin@${D}`; // Bcc, S/MIME certificate (EC) learned from her signed mail
+const FRANK = `frank@${D}`; // both
+const LOCAL_PW = 'local-pw';
+
+async function inbox(p: Provider, user: string): Promise<Buffer[]> {
+  const c = await p.imapClient(user);
+  try {
+    const lock = await c.getMailboxLock('INBOX');
+    try {
+      const out: Buffer[] = [];
+      const status = await c.status('INBOX', { messages: true });
+      if (!status || !status.messages) return out;
+      for await (const m of c.fetch('1:*', { source: true })) if (m.source) out.push(m.source);
+      return out;
+    } finally {
+      lock.release();
+    }
+  } finally {
+    await c.logout().catch(() => {});
+  }
+}
+
+async function waitFor(p: Provider, user: string, n: number, ms = 20000): Promise<Buffer[]> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const msgs = await inbox(p, user);
+    if (msgs.length >= n) return msgs;
+    if (Date.now() > deadline) throw new Error(`${user}: ${msgs.length} of ${n} messages\n${p.logTail(30)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('per-recipient OpenPGP / S/MIME / plain with Postfix + Dovecot', () => {
+  let p: Provider;
+  let dir: string;
+  let store: Store;
+  let smtp: RunningSmtpServer;
+  let worker: OutboxWorker;
+  let outgoing: OutgoingMail | undefined;
+  let settings: Settings;
+  let gpg: Gpg;
+  let ca: OpensslCa;
+  let alice: OsslUser, carol: OsslUser, erin: OsslUser, frank: OsslUser;
+  let bobKey: TestKey, frankKey: TestKey;
+  let pool: CryptoEngine;
+
+  const decrypt = (msg: Buffer, u: OsslUser) =>
+    run('openssl', ['cms', '-decrypt', '-recip', u.certPath, '-inkey', u.keyPath], msg);
+  const verify = (signed: Buffer) => {
+    const r = run('openssl', ['cms', '-verify', '-CAfile', ca.path('ca.pem')], signed);
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout.toString('utf8');
+  };
+  const pkcs8 = (u: OsslUser) =>
+    new Uint8Array(createPrivateKey(readFileSync(u.keyPath)).export({ format: 'der', type: 'pkcs8' }));
+
+  before(async () => {
+    p = await startProvider({ domain: D });
+    for (const u of [ALICE, BOB, CAROL, DAN, ERIN, FRANK]) await p.addUser(u, 'pw-' + u);
+    ca = new OpensslCa();
+    alice = ca.user(ALICE, 'rsa');
+    carol = ca.user(CAROL, 'rsa');
+    erin = ca.user(ERIN, 'ec');
+    frank = ca.user(FRANK, 'rsa');
+    [bobKey, frankKey] = await Promise.all([makeKey(BOB), makeKey(FRANK)]);
+
+    dir = mkdtempSync(join(tmpdir(), 'lb-smime-send-'));
+    store = await createStore({
+      dir,
+      passphrase: 'pass',
+      logger: silentLogger,
+      kdf: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
+      ftsIndexing: 'manual',
+    });
+    store.accounts.create({
+      email: ALICE,
+      imap: { host: '127.0.0.1', port: p.imapPort },
+      smtp: { host: '127.0.0.1', port: p.smtpPort },
+      security: 'starttls',
+      username: ALICE,
+      providerPassword: 'pw-' + ALICE,
+      caPem: p.caPem,
+    });
+    store.credentials.set(LOCAL_PW);
+    const repo = new StoreKeyringRepo(store);
+    const keyring = new Keyring({ repo, smimeRepo: store.smime });
+    const own = await keyring.own.generate(ALICE);
+    await keyring.importKeys(bobKey.armoredPublic, { source: 'manual' });
+    await keyring.importKeys(frankKey.armoredPublic, { source: 'manual' });
+    await keyring.smime!.importPkcs12(ca.pkcs12(alice, 'p12'), 'p12');
+    keyring.smime!.importCertificates(ca.caPem, { trusted: true });
+    keyring.smime!.importCertificates(carol.certPem);
+    keyring.smime!.importCertificates(frank.certPem);
+    // erin's certificate and capabilities come from her signed (and encrypted) mail, read inbound
+    const [fromErin] = smimeCopies(
+      Buffer.from(
+        `From: ${ERIN}\r\nTo: ${ALICE}\r\nSubject: hello\r\nMessage-ID: <e1@${D}>\r\n` +
+          'Content-Type: text/plain\r\n\r\nhi alice\r\n',
+      ),
+      {
+        signer: { certificate: erin.certDer, privateKey: pkcs8(erin) },
+        copies: [{ recipients: [alice.certDer], gcm: true }],
+      },
+    );
+    const processInbound = createInboundProcessor({
+      keyring,
+      autocrypt: new AutocryptService({ repo, keyring }),
+      engine: inlineEngine,
+      logger: silentLogger,
+    });
+    const read = await processInbound(fromErin!, { accountId: 1, email: ALICE, remoteMailbox: 'INBOX' });
+    assert.equal(read.meta?.signature, 'valid');
+    assert.equal(keyring.smime!.recipientCertificate(ERIN)?.gcm, true, 'erin announced AES-256-GCM');
+    assert.equal(keyring.smime!.recipientCertificate(CAROL)?.gcm, false, 'carol: capabilities unknown');
+
+    gpg = new Gpg();
+    for (const k of [bobKey, frankKey]) gpg.importKey(k.armoredSecret);
+    gpg.importKey(own.armoredPublic);
+    settings = { ...DEFAULT_SETTINGS, keyLookupTimeoutMs: 4000 };
+    pool = createWorkerPool({ size: 1 }); // as the runtime: S/MIME is signed and encrypted there
+    outgoing = createOutgoingMail({
+      engine: pool,
+      store,
+      keyring,
+      keyringRepo: repo,
+      settings: () => settings,
+      logger: silentLogger,
+      checkDomains: false,
+      relay: { backoff: { baseMs: 100, maxMs: 300 }, pollMs: 100000 },
+    });
+    worker = outgoing.worker;
+    smtp = await startSmtpServer({ submission: outgoing.adapter, logger: silentLogger, port: 0 });
+  });
+
+  after(async () => {
+    await outgoing?.stop();
+    await pool?.close();
+    await smtp?.close();
+    store?.close();
+    gpg?.close();
+    ca?.dispose();
+    await p?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const send = (mail: SendMailOptions) => {
+    const t = nodemailer.createTransport({
+      host: '127.0.0.1',
+      port: smtp.port,
+      ignoreTLS: true,
+      auth: { user: ALICE, pass: LOCAL_PW },
+    });
+    return t.sendMail(mail).finally(() => t.close());
+  };
+
+  it('OpenPGP, S/MIME and plain recipients and an S/MIME Bcc: one copy of the right kind each', async () => {
+    const info = await send({
+      from: ALICE,
+      to: [BOB, CAROL, DAN],
+      bcc: ERIN,
+      subject: 'Quarterly numbers',
+      text: 'Revenue: 42.\n',
+      messageId: `<numbers@${D}>`,
+    });
+    assert.match(info.response, /^250 /);
+    assert.equal(await worker.runOnce(), 4, 'OpenPGP copy, S/MIME copy, signed copy, S/MIME Bcc copy');
+    const [b, c, d, e] = [
+      await waitFor(p, BOB, 1),
+      await waitFor(p, CAROL, 1),
+      await waitFor(p, DAN, 1),
+      await waitFor(p, ERIN, 1),
+    ];
+    for (const box of [b, c, d, e]) assert.equal(box.length, 1);
+
+    // bob: PGP/MIME, gpg decrypts it
+    const bobMsg = b[0]!;
+    assert.match(bobMsg.toString(), /Content-Type: multipart\/encrypted;/);
+    const dec = gpg.decrypt(bobMsg);
+    assert.ok(dec.ok, dec.stderr);
+    assert.match(dec.plaintext, /Revenue: 42\./);
+
+    // carol: S/MIME enveloped-data (AES-256-CBC), openssl decrypts and verifies alice's signature
+    const carolMsg = c[0]!;
+    assert.match(carolMsg.toString(), /Content-Type: application\/pkcs7-mime; smime-type=enveloped-data/);
+    assert.match(carolMsg.toString(), /^Subject: Quarterly numbers\r$/m);
+    assert.match(run('openssl', ['cms', '-cmsout', '-print'], carolMsg).stdout.toString(), /aes-256-cbc/);
+    const carolInner = decrypt(carolMsg, carol);
+    assert.equal(carolInner.status, 0, carolInner.stderr);
+    assert.match(verify(carolInner.stdout), /Revenue: 42\./);
+    // the Sent copy: alice's own certificate opens it too; erin's does not
+    assert.equal(decrypt(carolMsg, alice).status, 0);
+    assert.notEqual(decrypt(carolMsg, erin).status, 0);
+
+    // erin (Bcc): her own S/MIME copy, authEnveloped-data AES-256-GCM, naming no one else
+    const erinMsg = e[0]!;
+    assert.match(erinMsg.toString(), /smime-type=authEnveloped-data/);
+    assert.match(run('openssl', ['cms', '-cmsout', '-print'], erinMsg).stdout.toString(), /aes-256-gcm/);
+    const erinInner = decrypt(erinMsg, erin);
+    assert.equal(erinInner.status, 0, erinInner.stderr);
+    assert.match(verify(erinInner.stdout), /Revenue: 42\./);
+    assert.equal(decrypt(erinMsg, alice).status, 0);
+    assert.notEqual(decrypt(erinMsg, carol).status, 0);
+    for (const msg of [bobMsg, carolMsg, d[0]!]) assert.doesNotMatch(msg.toString(), /erin/i);
+    assert.doesNotMatch(carolInner.stdout.toString(), /erin/i);
+
+    // dan: neither key nor certificate — signed (OpenPGP), not encrypted
+    const danMsg = d[0]!;
+    assert.match(danMsg.toString(), /Content-Type: multipart\/signed;/);
+    assert.ok(gpg.verifySigned(danMsg).ok);
+  });
+
+  it('key and certificate both held: OpenPGP by default, S/MIME with preferredStandard smime', async () => {
+    await send({ from: ALICE, to: FRANK, subject: 'default', text: 'one\n', messageId: `<f1@${D}>` });
+    assert.equal(await worker.runOnce(), 1);
+    const [first] = await waitFor(p, FRANK, 1);
+    assert.match(first!.toString(), /multipart\/encrypted/);
+    assert.match(gpg.decrypt(first!).plaintext, /one/);
+
+    settings = { ...settings, preferredStandard: 'smime' };
+    await send({ from: ALICE, to: FRANK, subject: 'preferred', text: 'two\n', messageId: `<f2@${D}>` });
+    assert.equal(await worker.runOnce(), 1);
+    const msgs = await waitFor(p, FRANK, 2);
+    const second = msgs.find((m) => m.includes(`<f2@${D}>`))!;
+    assert.match(second.toString(), /application\/pkcs7-mime; smime-type=enveloped-data/);
+    const inner = decrypt(second, frank);
+    assert.equal(inner.status, 0, inner.stderr);
+    assert.match(verify(inner.stdout), /two/);
+  });
+});
