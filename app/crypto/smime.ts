@@ -369,8 +369,9 @@ function factsOf(cert: pkijs.Certificate, der?: Uint8Array): CertFacts {
 
 /**
  * Whether mail can be encrypted to this certificate: an RSA (rsaEncryption) or EC key, a key usage
- * (when the certificate has one) that allows key encipherment (RSA) or key agreement (EC), and an
- * extended key usage (when it has one) that includes emailProtection or anyExtendedKeyUsage.
+ * that allows key encipherment (RSA) or key agreement (EC) — or none on a certificate that is not
+ * a CA — and an extended key usage (when it has one) that includes emailProtection or
+ * anyExtendedKeyUsage.
  */
 export function canEncryptTo(der: Uint8Array): boolean {
   let cert: pkijs.Certificate;
@@ -388,6 +389,12 @@ export function canEncryptTo(der: Uint8Array): boolean {
     const first = ku.valueBlock.valueHexView[0] ?? 0;
     // bit 2 keyEncipherment, bit 4 keyAgreement (counted from the most significant bit)
     if (!(first & (rsa ? 0x20 : 0x08))) return false;
+  } else {
+    // a CA without a key usage is for certificates, not mail (a self-signed certificate that says
+    // CA:TRUE, as gpgsm makes them, is used when its key usage allows encryption)
+    const bc = cert.extensions?.find((e) => e.extnID === '2.5.29.19')?.parsedValue as
+      pkijs.BasicConstraints | undefined;
+    if (bc?.cA) return false;
   }
   const eku = cert.extensions?.find((e) => e.extnID === '2.5.29.37')?.parsedValue as
     pkijs.ExtKeyUsage | undefined;

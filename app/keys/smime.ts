@@ -186,16 +186,16 @@ export class SmimeCertificates {
 
   /**
    * The certificate to encrypt mail to `email`: a held certificate (learned from the person's
-   * validly signed mail, or imported by the user) filed under the address, not a CA, within its
-   * validity period and able to encrypt — the newest such; for one of the user's own addresses
-   * their own certificate. Null when there is none.
+   * validly signed mail, or imported by the user) filed under the address, within its validity
+   * period and able to encrypt (crypto's canEncryptTo: not a CA's) — the newest such; for one of
+   * the user's own addresses their own certificate. Null when there is none.
    */
   recipientCertificate(email: string): RecipientCertificate | null {
     const own = this.signerFor(email)?.self;
     if (own) return own;
     const now = this.#now();
     for (const c of this.#repo.certificatesFor(email)) {
-      if (c.isCa || c.source === 'own-chain') continue;
+      if (c.source === 'own-chain') continue;
       const f = certFacts(c.certDer);
       if (f.notBefore > now || f.notAfter <= now || !canEncryptTo(c.certDer)) continue;
       return {

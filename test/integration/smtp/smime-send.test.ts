@@ -7,7 +7,8 @@
  * the right kinds, checked at the provider: gpg decrypts bob's, `openssl cms` decrypts and verifies
  * carol's (AES-256-CBC: her capabilities are unknown) and erin's (AES-256-GCM), alice's own
  * certificate opens both (the Sent copy), and dan's is signed. A recipient with both a key and a
- * certificate gets OpenPGP by default and S/MIME with preferredStandard 'smime'.
+ * certificate gets OpenPGP by default and S/MIME with preferredStandard 'smime'. A recipient whose
+ * certificate gpgsm made gets a copy gpgsm decrypts and verifies at the provider.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPrivateKey } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
 import { startProvider, type Provider } from '../../helpers/provider.ts';
 import { createStore, type Store } from '../../../app/store/store.ts';
@@ -34,6 +35,7 @@ import type { CryptoEngine } from '../../../app/crypto/engine.ts';
 import { smimeCopies } from '../../../app/crypto/smime-write.ts';
 import type { OutboxWorker } from '../../../app/sync/outbox/worker.ts';
 import { OpensslCa, type OsslUser } from '../../helpers/crypto/openssl.ts';
+import { GpgsmHome } from '../../helpers/crypto/gpgsm.ts';
 import { run } from '../../helpers/crypto/gpg.ts';
 import { Gpg, makeKey, type TestKey } from './pgp-tools.ts';
 
@@ -44,6 +46,7 @@ const CAROL = `carol@${D}`; // S/MIME certificate (RSA), imported
 const DAN = `dan@${D}`; // neither
 const ERIN = `erin@${D}`; // Bcc, S/MIME certificate (EC) learned from her signed mail
 const FRANK = `frank@${D}`; // both
+const GINA = `gina@${D}`; // S/MIME certificate made by gpgsm (self-signed, its key in gpgsm)
 const LOCAL_PW = 'local-pw';
 
 async function inbox(p: Provider, user: string): Promise<Buffer[]> {
@@ -87,6 +90,7 @@ describe('per-recipient OpenPGP / S/MIME / plain with Postfix + Dovecot', () => 
   let alice: OsslUser, carol: OsslUser, erin: OsslUser, frank: OsslUser;
   let bobKey: TestKey, frankKey: TestKey;
   let pool: CryptoEngine;
+  let gpgsm: GpgsmHome;
 
   const decrypt = (msg: Buffer, u: OsslUser) =>
     run('openssl', ['cms', '-decrypt', '-recip', u.certPath, '-inkey', u.keyPath], msg);
@@ -100,7 +104,7 @@ describe('per-recipient OpenPGP / S/MIME / plain with Postfix + Dovecot', () => 
 
   before(async () => {
     p = await startProvider({ domain: D });
-    for (const u of [ALICE, BOB, CAROL, DAN, ERIN, FRANK]) await p.addUser(u, 'pw-' + u);
+    for (const u of [ALICE, BOB, CAROL, DAN, ERIN, FRANK, GINA]) await p.addUser(u, 'pw-' + u);
     ca = new OpensslCa();
     alice = ca.user(ALICE, 'rsa');
     carol = ca.user(CAROL, 'rsa');
@@ -135,6 +139,11 @@ describe('per-recipient OpenPGP / S/MIME / plain with Postfix + Dovecot', () => 
     keyring.smime!.importCertificates(ca.caPem, { trusted: true });
     keyring.smime!.importCertificates(carol.certPem);
     keyring.smime!.importCertificates(frank.certPem);
+    // gina uses gpgsm: a self-signed certificate of its own (CA:TRUE, key encipherment); our CA trusted there
+    gpgsm = new GpgsmHome();
+    keyring.smime!.importCertificates(gpgsm.genSelfSigned(GINA));
+    gpgsm.import(ca.caPem);
+    gpgsm.trust(ca.must('openssl', ['x509', '-in', ca.path('ca.pem'), '-outform', 'DER']));
     // erin's certificate and capabilities come from her signed (and encrypted) mail, read inbound
     const [fromErin] = smimeCopies(
       Buffer.from(
@@ -182,6 +191,7 @@ describe('per-recipient OpenPGP / S/MIME / plain with Postfix + Dovecot', () => 
     await smtp?.close();
     store?.close();
     gpg?.close();
+    gpgsm?.dispose();
     ca?.dispose();
     await p?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -269,5 +279,49 @@ describe('per-recipient OpenPGP / S/MIME / plain with Postfix + Dovecot', () => 
     const inner = decrypt(second, frank);
     assert.equal(inner.status, 0, inner.stderr);
     assert.match(verify(inner.stdout), /two/);
+  });
+
+  it('gpgsm (GnuPG 2.2) decrypts and verifies the S/MIME copy it finds at the provider', async () => {
+    await send({
+      from: ALICE,
+      to: GINA,
+      subject: 'to gpgsm',
+      text: 'Grüße an gpgsm\n',
+      messageId: `<g1@${D}>`,
+    });
+    assert.equal(await worker.runOnce(), 1);
+    const [msg] = await waitFor(p, GINA, 1);
+    const text = msg!.toString('latin1');
+    assert.match(text, /application\/pkcs7-mime; smime-type=enveloped-data/);
+    const der = Buffer.from(text.slice(text.indexOf('\r\n\r\n') + 4), 'base64');
+    const inner = gpgsm.over(['--decrypt'], der).toString('latin1');
+    // the multipart/signed inside: its first part is what is signed, the second the signature
+    const boundary = /boundary="([^"]+)"/.exec(inner)![1]!;
+    const start = inner.indexOf(`--${boundary}\r\n`) + boundary.length + 4;
+    const end = inner.indexOf(`\r\n--${boundary}`, start);
+    const sigPart = inner.slice(end + boundary.length + 6);
+    const sig = sigPart.slice(sigPart.indexOf('\r\n\r\n') + 4, sigPart.indexOf(`\r\n--${boundary}--`));
+    const dataFile = join(gpgsm.dir, 'signed');
+    const sigFile = join(gpgsm.dir, 'signed.p7s');
+    writeFileSync(dataFile, Buffer.from(inner.slice(start, end), 'latin1'));
+    writeFileSync(sigFile, Buffer.from(sig, 'base64'));
+    const v = run(
+      'gpgsm',
+      [
+        '--homedir',
+        gpgsm.dir,
+        '--batch',
+        '--disable-crl-checks',
+        '--disable-policy-checks',
+        '--verify',
+        sigFile,
+        dataFile,
+      ],
+      undefined,
+      { GNUPGHOME: gpgsm.dir },
+    );
+    assert.equal(v.status, 0, v.stderr);
+    assert.match(v.stderr, /Good signature from/);
+    assert.match(inner, /Gr=C3=BC=C3=9Fe an gpgsm/);
   });
 });

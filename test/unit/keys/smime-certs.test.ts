@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { createStore, openStore, type Store } from '../../../app/store/store.ts';
 import { SmimeCertificates } from '../../../app/keys/smime.ts';
-import { certFacts } from '../../../app/crypto/smime.ts';
+import { canEncryptTo, certFacts } from '../../../app/crypto/smime.ts';
 import { silentLogger } from '../../../app/shared/logger.ts';
 import { OpensslCa, type OsslUser } from '../../helpers/crypto/openssl.ts';
 
@@ -126,6 +126,9 @@ test('outgoing (issue 19): which certificate mail to an address is encrypted to,
     assert.equal(smime.recipientCertificate('pss@example.test'), null, 'an RSA-PSS key cannot encrypt');
     assert.equal(smime.recipientCertificate('nobody@example.test'), null);
     smime.importCertificates(ca.caPem, { trusted: true });
+    const caDer = Buffer.from(ca.caPem.replace(/-----[^-]+-----|\s+/g, ''), 'base64');
+    assert.equal(canEncryptTo(caDer), false, 'a CA (keyCertSign, cRLSign) is not encrypted to');
+    assert.equal(canEncryptTo(bob.certDer), true);
 
     // learnt with the capabilities the signer announced: GCM only when AES-256-GCM is among them
     smime.learn('bob@example.test', bob.certDer.toString('base64'), ['2.16.840.1.101.3.4.1.42']);
