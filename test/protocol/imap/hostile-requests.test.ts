@@ -55,7 +55,7 @@ describe('hostile requests (issue 14)', () => {
 
   it('LIST with wildcard runs answers at once (item 6)', async () => {
     const c = await s.login();
-    const ms = await loopDelay(async () => {
+    const loop = await loopDelay(async () => {
       await c.expect('a1 LIST "" "**********q"', ['a1 OK List completed.']);
       await c.expect(`a2 LIST "" "${'%'.repeat(16)}q"`, ['a2 OK List completed.']);
       await c.expect(`a3 LIST "" "${'*a'.repeat(3000)}q"`, ['a3 OK List completed.']);
@@ -65,14 +65,14 @@ describe('hostile requests (issue 14)', () => {
         'a4 OK List completed.',
       ]);
     });
-    assertLoop(ms, 'LIST');
+    assertLoop(loop, 'LIST');
     c.close();
   });
 
   it('SEARCH HEADER over a 2 MB folded header is linear (item 7)', async () => {
     const c = await s.login();
     await c.cmd('b0 SELECT INBOX');
-    const ms = await loopDelay(async () => {
+    const loop = await loopDelay(async () => {
       await c.expect('b1 SEARCH HEADER X-Big word39999', ['* SEARCH 1', 'b1 OK Search completed.']);
       await c.expect('b2 SEARCH HEADER X-Big "word7 xxx"', ['* SEARCH 1', 'b2 OK Search completed.']);
       await c.expect('b3 SEARCH HEADER X-Big nomatch', ['* SEARCH', 'b3 OK Search completed.']);
@@ -81,7 +81,7 @@ describe('hostile requests (issue 14)', () => {
       await c.expect('b5 SEARCH HEADER X-Big X-Small', ['* SEARCH', 'b5 OK Search completed.']);
       await c.expect('b6 SEARCH HEADER X-Small needle', ['* SEARCH 1', 'b6 OK Search completed.']);
     });
-    assertLoop(ms, 'SEARCH HEADER');
+    assertLoop(loop, 'SEARCH HEADER');
     c.close();
   });
 
@@ -159,7 +159,7 @@ describe('heavy SEARCH (issue 14 item 8)', () => {
     const c = await s.login();
     await c.cmd('a0 SELECT INBOX');
     const keys = Array.from({ length: 1000 }, (_, i) => `BODY k${i}`);
-    const ms = await loopDelay(async () => {
+    const loop = await loopDelay(async () => {
       await c.expect(`a1 SEARCH ${orChain(keys)}`, [
         'a1 NO [LIMIT] Search too complex: 1000 BODY/TEXT keys (at most 64)',
       ]);
@@ -167,7 +167,7 @@ describe('heavy SEARCH (issue 14 item 8)', () => {
         'a2 NO [LIMIT] Search too complex: 1201 keys (at most 1000)',
       ]);
     });
-    assertLoop(ms, 'refused SEARCH');
+    assertLoop(loop, 'refused SEARCH');
     c.close();
   });
 
@@ -176,7 +176,7 @@ describe('heavy SEARCH (issue 14 item 8)', () => {
     await c.cmd('b0 SELECT Big');
     const keys = Array.from({ length: 60 }, (_, i) => `BODY word${i + 37}`);
     const other = await s.login();
-    const ms = await loopDelay(async () => {
+    const loop = await loopDelay(async () => {
       const search = c.cmd(`b1 SEARCH ${orChain(keys)} NOT SUBJECT nothing`, 60_000);
       const side = (async () => {
         await other.cmd('o1 SELECT Big');
@@ -191,7 +191,7 @@ describe('heavy SEARCH (issue 14 item 8)', () => {
       assert.deepEqual(hits, want);
       assert.equal(r[1], 'b1 OK Search completed.');
     });
-    assertLoop(ms, 'heavy SEARCH');
+    assertLoop(loop, 'heavy SEARCH');
     c.close();
     other.close();
   });
