@@ -22,6 +22,7 @@ const AREAS = [
   'smime',
   'smtp',
   'sync',
+  'search',
 ] as const;
 
 async function main(): Promise<void> {
