@@ -94,6 +94,14 @@ it(`SEARCH TEXT over ${N} messages leaves another session's NOOPs answered and t
       `UID SEARCH TEXT over ${N} messages (${noops} NOOPs of another session answered meanwhile)`,
     );
 
+    // rows of scattered UIDs (what a search reads after narrowing): looked up, not a folder scan
+    const scattered = Array.from({ length: 256 }, (_, k) => 1 + k * 117);
+    const fetched = await measureLoop(() =>
+      a.cmd(`f UID FETCH ${scattered.join(',')} (UID BODY.PEEK[HEADER.FIELDS (SUBJECT)])`, 600_000),
+    );
+    assert.equal(fetched.value.at(-1), 'f OK UID Fetch completed.');
+    assertLoop(fetched, 'UID FETCH of 256 scattered UIDs');
+
     for (const [cmd, expected] of [
       ['UID SEARCH TEXT quartz3', naive((r) => r, 'quartz3')],
       ['UID SEARCH BODY QUARTZ', naive(body, 'quartz')],

@@ -128,7 +128,9 @@ export class MessageReads {
     const byRange = contiguous(sorted);
     const where = byRange
       ? ` WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ?`
-      : ` JOIN messages m ON m.mailbox_id = ? AND m.uid = j.value`;
+      : // CROSS JOIN: the UID list drives, each a primary-key lookup; the planner otherwise scanned
+        // the whole mailbox per batch (256 scattered UIDs of 1,000,000 messages: 21 s)
+        ` CROSS JOIN messages m ON m.mailbox_id = ? AND m.uid = j.value`;
     const base = byRange ? 'FROM messages m' : 'FROM json_each(?) j';
     const from = byRange ? `${base}${join}${where}` : `${base}${where}${join}`;
     const params = byRange
