@@ -292,6 +292,18 @@ export interface ImapAccount {
     stepMs?: number,
   ): Iterable<number[]>;
   /**
+   * Optional prefilter for SEARCH FROM / TO / CC / BCC / SUBJECT: in steps like searchText, the
+   * UIDs among `within` (ascending) that may hold `needle` (printable ASCII, 3 characters or more)
+   * in one of those fields — every message that does, and maybe others; the caller checks each.
+   * The store answers this from the header column of its full-text index.
+   */
+  headerCandidates?(
+    id: MailboxId,
+    needle: string,
+    within?: ArrayLike<number>,
+    stepMs?: number,
+  ): Iterable<number[]>;
+  /**
    * Optional fast path for SEARCH on flags: the UIDs among `uids` (ascending) whose flags include
    * every flag of `has` and none of `lacks`, ascending; null when the backend cannot answer for
    * these flags (the caller then checks the rows itself).

@@ -46,7 +46,7 @@ import {
   InvalidMailboxNameError as StoreInvalidNameError,
   type Mailbox,
 } from '../../store/repos/mailboxes.ts';
-import { MailboxGoneError, type NewMessage } from '../../store/repos/messages.ts';
+import { MailboxGoneError, type NewMessage, type TextScope } from '../../store/repos/messages.ts';
 import { systemFlagBit } from '../../store/flags.ts';
 import type { Store } from '../../store/store.ts';
 
@@ -381,12 +381,33 @@ class StoreImapAccount implements ImapAccount {
     });
   }
 
-  *searchText(
+  searchText(
     id: MailboxId,
     field: TextSearchField,
     needle: string,
     within?: ArrayLike<number>,
     stepMs?: number,
+  ): Generator<number[], void, void> {
+    return this.#textSteps(id, field === 'body' ? 'body' : 'text', needle, within, stepMs, true);
+  }
+
+  *headerCandidates(
+    id: MailboxId,
+    needle: string,
+    within?: ArrayLike<number>,
+    stepMs?: number,
+  ): Generator<number[], void, void> {
+    if (within && within.length <= FEW) yield Array.from(within);
+    else yield* this.#textSteps(id, 'headers', needle, within, stepMs, false);
+  }
+
+  *#textSteps(
+    id: MailboxId,
+    scope: TextScope,
+    needle: string,
+    within: ArrayLike<number> | undefined,
+    stepMs: number | undefined,
+    exact: boolean,
   ): Generator<number[], void, void> {
     const mailboxId = guard(() => this.#box(id).id);
     let range: [number, number] = [0, 0xffffffff];
@@ -402,19 +423,14 @@ class StoreImapAccount implements ImapAccount {
         return only[i] === uid;
       };
     }
-    const steps = this.#store.messages.searchTextSteps(
-      mailboxId,
-      needle,
-      field === 'body' ? 'body' : 'text',
-      range,
-      {
-        ...(stepMs === undefined ? {} : { stepMs }),
-        ...(accept ? { accept } : {}),
-        // a few messages (a CONTEXT update) are checked directly: the index query costs as much for
-        // a few as for the whole store
-        useIndex: !within || within.length > FEW,
-      },
-    );
+    const steps = this.#store.messages.searchTextSteps(mailboxId, needle, scope, range, {
+      ...(stepMs === undefined ? {} : { stepMs }),
+      ...(accept ? { accept } : {}),
+      exact,
+      // a few messages (a CONTEXT update) are checked directly: the index query costs as much for
+      // a few as for the whole store
+      useIndex: !within || within.length > FEW,
+    });
     try {
       for (;;) {
         const r = guard(() => steps.next());

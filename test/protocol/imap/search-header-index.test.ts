@@ -1,6 +1,6 @@
 /**
- * SEARCH FROM / TO / CC / BCC / SUBJECT over the store (issue 20: kept for a header-index prefilter
- * to come): the answers equal the in-memory reference server's on the same
+ * SEARCH FROM / TO / CC / BCC / SUBJECT narrowed by the store's header index (issue 20): the
+ * answers equal the in-memory reference server's (which reads every message) on the same
  * messages — encoded words, display names, folded fields, a needle that is in another field or only
  * in the body — while part of the folder is indexed and part still queued.
  */
@@ -65,7 +65,7 @@ async function answers(c: ImapTestClient): Promise<string[]> {
   return out;
 }
 
-it('header searches over the store answer as the reference server does', async () => {
+it('header searches narrowed by the index answer as the reference server does', async () => {
   const ref = await startTestServer();
   const t = tempDir('lb-search-headers-');
   const s = await startStoreServer(t.dir);
