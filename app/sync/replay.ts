@@ -259,6 +259,41 @@ function mapTo(
   });
 }
 
+/**
+ * Maps a local copy to the provider's copy of it. The provider's copy carries the flags its source
+ * had there when it was copied, which need not be the local copy's: the source's flags may have
+ * changed here since (a flag change replayed before the copy sends the source's flags as they are
+ * now), or may still wait for the provider. Then the local copy's flags are queued for the
+ * provider's copy, in the same transaction (until they are sent, a pull keeps the local flags).
+ */
+function mapCopy(
+  ctx: ReplayContext,
+  local: { id: number; blobId: number; mailboxId: number; uid: number },
+  remoteMailbox: string,
+  uidvalidity: number,
+  uid: number,
+  remoteFlags: readonly string[],
+): void {
+  ctx.store.transaction(() => {
+    mapTo(ctx, local, remoteMailbox, uidvalidity, uid);
+    const flags = localFlags(ctx, local.mailboxId, local.uid);
+    const norm = (f: readonly string[]) =>
+      f
+        .filter((x) => x !== '\\Recent')
+        .map((x) => x.toLowerCase())
+        .sort()
+        .join(' ');
+    if (norm(flags) !== norm(remoteFlags))
+      ctx.store.pending.enqueue(ctx.accountId, {
+        kind: 'flags',
+        mailboxId: local.mailboxId,
+        uid: local.uid,
+        flags,
+        remote: { remoteMailbox, uidvalidity, uid },
+      });
+  });
+}
+
 /** Puts one local message at the provider as a new upload (idempotent: see upload-token.ts). */
 async function applyAppend(ctx: ReplayContext, client: RemoteMailbox, row: PendingRow): Promise<void> {
   const { store, accountId } = ctx;
@@ -388,14 +423,17 @@ async function setFlagsIn(
 interface Identified {
   uid: number;
   identity: CopyIdentity;
+  /** its flags at the provider (a COPY/MOVE gives the copy these) */
+  flags: string[];
 }
 
-/** Size, internal date and header digest of messages in the selected mailbox. */
+/** Size, internal date, header digest and flags of messages in the selected mailbox. */
 async function identities(client: RemoteMailbox, range: string): Promise<Identified[]> {
   const out: Identified[] = [];
-  for await (const m of client.fetch(range, { size: true, internalDate: true, headers: true }))
+  for await (const m of client.fetch(range, { size: true, internalDate: true, headers: true, flags: true }))
     out.push({
       uid: m.uid,
+      flags: [...(m.flags ?? [])],
       identity: {
         size: m.size ?? 0,
         internalDate: m.internalDate instanceof Date ? m.internalDate.getTime() : 0,
@@ -455,7 +493,7 @@ async function applyCopy(
           const k = fresh.findIndex((x) => sameIdentity(x.identity, want));
           if (k < 0) continue;
           const [hit] = fresh.splice(k, 1);
-          mapTo(ctx, todo.get(a)!, att.target, uidValidity, hit!.uid);
+          mapCopy(ctx, todo.get(a)!, att.target, uidValidity, hit!.uid, hit!.flags);
           adopted.push(hit!.uid);
           todo.delete(a);
         }
@@ -487,7 +525,7 @@ async function applyCopy(
       const rows = [...todo.keys()];
       const srcUid = (a: PendingRow) => (a.change as { source: RemoteRef }).source.uid;
       const present = valid ? await identities(client, toUidSet(rows.map(srcUid))) : [];
-      const byUid = new Map(present.map((p) => [p.uid, p.identity]));
+      const byUid = new Map(present.map((p) => [p.uid, p]));
       const copyable = rows.filter((a) => byUid.has(srcUid(a)));
       upload.push(...rows.filter((a) => !byUid.has(srcUid(a))));
       if (copyable.length) {
@@ -502,7 +540,7 @@ async function applyCopy(
             target,
             uidValidity: Number(st.uidValidity),
             uidNext: st.uidNext,
-            identity: byUid.get(srcUid(a))!,
+            identity: byUid.get(srcUid(a))!.identity,
           });
         const uids = copyable.map(srcUid);
         const set = toUidSet(uids);
@@ -518,7 +556,8 @@ async function applyCopy(
           for (const a of copyable) {
             const nu = res.uidMap.get(srcUid(a));
             const l = todo.get(a)!;
-            if (nu && !store.remoteMap.forMessage(l.id)) mapTo(ctx, l, target, Number(res.uidValidity), nu);
+            if (nu && !store.remoteMap.forMessage(l.id))
+              mapCopy(ctx, l, target, Number(res.uidValidity), nu, byUid.get(srcUid(a))!.flags);
           }
         // Without UIDPLUS the next pull maps the copies by content.
       }

@@ -310,3 +310,60 @@ test('a flag change the provider refused, retried after a newer one went through
     `provider flags: ${m.flags.join(' ')}`,
   );
 });
+
+test('a local copy reaches the provider with its own flags, not its source flags changed since', async () => {
+  // The provider's COPY gives the copy the flags its source has there at that moment. Here the
+  // COPY is refused once and waits for its retry while the client flags the original, which goes
+  // out at once: the retried COPY used to give the copy the original's newer \Flagged, which the
+  // client's copy never had (found by the two-sided soak, seed 905137: there a flag change replayed
+  // before the copy had sent the original's later flags).
+  if (!w.bridge) await w.start();
+  const pc = await w.providerClient();
+  await pc.mailboxCreate('Keep').catch(() => {});
+  await pc.logout();
+  await w.provider.appendRaw(w.user, 'INBOX', mail('copy keeps its flags'));
+  const l = await w.localClient();
+  try {
+    const found = await waitFor('the message and the folder at the bridge', async () => {
+      if (!(await l.list()).some((b) => b.path === 'Keep')) return null;
+      await l.mailboxOpen('INBOX');
+      const u = (await l.search({ header: { subject: 'copy keeps its flags' } }, { uid: true })) || [];
+      return u.length === 1 ? u[0] : null;
+    });
+    const refused = w.imapProxy.refuseNext(/^\S+ UID (COPY|MOVE) /, '[SERVERBUG] refused once for this test');
+    await l.messageCopy(String(found), 'Keep', { uid: true });
+    await refused;
+    await l.messageFlagsAdd(String(found), ['\\Flagged'], { uid: true });
+  } finally {
+    await l.logout().catch(() => {});
+  }
+  const flagsAt = async (mailbox: string) =>
+    (await w.providerMessages(mailbox)).find((x) => headerOf(x.plain, 'subject') === 'copy keeps its flags')
+      ?.flags ?? null;
+  await waitFor('the original flagged at the provider', async () =>
+    (await flagsAt('INBOX'))?.includes('\\Flagged'),
+  );
+  await waitFor('nothing left to replay', async () => {
+    const s = (await w.accountStatus()) as { pending?: { changes: number } };
+    return s.pending?.changes === 0 && (await flagsAt('Keep')) !== null;
+  });
+  await passOver('Keep');
+  assert.deepEqual(await flagsAt('Keep'), [], 'the copy at the provider has the flags of the local copy');
+  const c = await w.localClient();
+  try {
+    await c.mailboxOpen('Keep');
+    const [m] = await c.fetchAll(
+      { header: { subject: 'copy keeps its flags' } },
+      { flags: true },
+      { uid: true },
+    );
+    assert.ok(m, 'the copy is at the bridge');
+    assert.deepEqual(
+      [...(m.flags ?? [])].filter((f) => f !== '\\Recent'),
+      [],
+      'the local copy kept its flags',
+    );
+  } finally {
+    await c.logout().catch(() => {});
+  }
+});
