@@ -7,7 +7,7 @@
 // 250 after DATA) and the bridge is SIGKILLed and restarted. Each actor works on the messages and
 // folders it made (so the expected end state is known exactly). After it settles:
 //  (1) nothing vanished that no client expunged, (2) nothing is duplicated on either side (sent
-//  mail: every message arrives, at most twice, and only as often as faults hit its relay — a
+//  mail: every message arrives, and more than once only as often as faults hit its relay — a
 //  lost final 250 is SMTP's one window),
 //  (3) both sides converge to the model (messages, flags, folders) within CONVERGE_MS,
 //  (4) every body is byte-exact (own uploads decrypted), (5) PRAGMA integrity_check and the store's
@@ -478,14 +478,19 @@ test(`two-sided randomized sync with faults and kills (seed ${SEED}, ${OPS} oper
     // (1)-(3): the same messages with the same flags, once each, on both sides.
     assert.deepEqual(pv.view, want, 'the provider converged to what the clients did');
     assert.deepEqual(lv.view, want, 'the bridge converged to what the clients did');
-    // sent mail: every message arrived, at most twice, each copy with its Message-ID; the bridge
-    // shows what the provider has; doubles only where a fault hit a relay (a lost 250, a kill or a
-    // reset doubles at most the copies of the one message in flight: the friend's and the cc)
+    // sent mail: every message arrived, each copy with its Message-ID; the bridge shows what the
+    // provider has; extra copies only where a fault hit a relay: a lost 250, a kill or a reset
+    // doubles at most the copy in flight (relays go one at a time), so a message whose relay was
+    // hit twice (a lost 250, then its retry's 250 lost too) arrives three times, as SMTP allows
+    const faults = counts.lost250 + counts.kills + counts.resets;
     let doubled = 0;
     for (const [subject, id] of sent) {
       for (const side of ['friend', 'provider', 'local'] as const) {
         const ids = sc[side].get(subject) ?? [];
-        assert.ok(ids.length >= 1 && ids.length <= 2, `${subject}: ${ids.length} copies at ${side}`);
+        assert.ok(
+          ids.length >= 1 && ids.length <= 1 + faults,
+          `${subject}: ${ids.length} copies at ${side} (${faults} faults)`,
+        );
         assert.deepEqual(new Set(ids), new Set([id]), `${subject}: the Message-ID of each copy at ${side}`);
       }
       assert.equal(
@@ -494,10 +499,10 @@ test(`two-sided randomized sync with faults and kills (seed ${SEED}, ${OPS} oper
         `${subject}: INBOX copies`,
       );
       doubled += sc.friend.get(subject)!.length - 1 + sc.provider.get(subject)!.length - 1;
-      if (sc.friend.get(subject)!.length === 2) counts.sentTwice++;
+      if (sc.friend.get(subject)!.length >= 2) counts.sentTwice++;
     }
     assert.ok(
-      doubled <= 2 * (counts.lost250 + counts.kills + counts.resets),
+      doubled <= 2 * faults,
       `${doubled} doubled sent copies for ${counts.lost250} lost replies, ${counts.kills} kills, ${counts.resets} resets`,
     );
     // (4) bodies: byte-exact at the client; at the provider the decrypted upload holds them
