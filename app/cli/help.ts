@@ -57,7 +57,9 @@ add     verifies the provider login, then saves the account (provider password f
         to open in a browser, waits for the redirect on 127.0.0.1 (on a terminal you may paste
         the address the browser ended on instead), keeps the tokens in the encrypted store. The
         client id comes from --client-id or $LOCKBRIDGE_OAUTH_<PROFILE>_CLIENT_ID (and
-        _CLIENT_SECRET); 'oidc' discovers the endpoints of --issuer and needs --scope.
+        _CLIENT_SECRET); 'auto' takes the profile of the address's domain, or the one the
+        domain's published provider settings name; 'oidc' discovers the endpoints of --issuer
+        and needs --scope.
 list    lists accounts
 remove  removes an account and deletes its local mail (asks, unless --yes)
 password  signs in again after the provider password changed: checks the new one (IMAP and

@@ -3,6 +3,8 @@ import { flag, hostPort, parse, requireStr, str, type Parsed } from '../args.ts'
 import { oauthSignIn } from '../oauth-signin.ts';
 import { println, type CliContext } from '../context.ts';
 import { withApi } from '../session.ts';
+import { discoverProviderSettings, discoveryDepsFromEnv } from '../../control/provider-discovery.ts';
+import { profileForEmail } from '../../oauth/core/profiles.ts';
 import { confirm, secretFrom } from '../prompt.ts';
 import { UsageError, UserError } from '../../shared/errors.ts';
 import type { FolderRepair, SecurityMode } from '../../control/contract.ts';
@@ -74,9 +76,23 @@ async function add(ctx: CliContext, argv: string[]): Promise<number> {
 
 /** The OAuth 2.0 sign-in (issue 18): the browser flow first, then the account is verified and saved. */
 async function addOAuth(ctx: CliContext, p: Parsed, email: string): Promise<number> {
-  // `--oauth auto` (or an empty value): the profile of the address's domain
+  // `--oauth auto` (or an empty value): the profile of the address's domain, else the one the
+  // provider's discovery names (a Google Workspace or Microsoft 365 domain of one's own: its
+  // autoconfig file offers OAuth2 for imap.gmail.com / outlook.office365.com), as the UI does
   const named = str(p, 'oauth');
-  const profile = named && named !== 'auto' ? named : undefined;
+  let profile = named && named !== 'auto' ? named : undefined;
+  const found =
+    profile === undefined && !profileForEmail(email)
+      ? await discoverProviderSettings(email, discoveryDepsFromEnv()).catch(() => null)
+      : null;
+  if (found?.oauth) {
+    profile = found.oauth;
+    println(
+      ctx.stdout,
+      `${email.slice(email.lastIndexOf('@') + 1)} signs in with ${found.oauthName ?? found.oauth}.`,
+    );
+  }
+  const hosts = found?.oauth ? found : null;
   const signIn = await oauthSignIn({
     email,
     profile,
@@ -88,11 +104,11 @@ async function addOAuth(ctx: CliContext, p: Parsed, email: string): Promise<numb
   });
   const imapArg = str(p, 'imap');
   const smtpArg = str(p, 'smtp');
-  const imap = imapArg ? hostPort(imapArg, 'imap') : signIn.imap;
-  const smtp = smtpArg ? hostPort(smtpArg, 'smtp') : signIn.smtp;
+  const imap = imapArg ? hostPort(imapArg, 'imap') : (hosts?.imap ?? signIn.imap);
+  const smtp = smtpArg ? hostPort(smtpArg, 'smtp') : (hosts?.smtp ?? signIn.smtp);
   if (!imap || !smtp)
     throw new UsageError('this provider has no profile: give --imap HOST:PORT and --smtp HOST:PORT');
-  const security = (str(p, 'security') ?? signIn.imap?.security ?? 'tls') as SecurityMode;
+  const security = (str(p, 'security') ?? hosts?.security ?? signIn.imap?.security ?? 'tls') as SecurityMode;
   if (!['starttls', 'tls', 'none'].includes(security))
     throw new UsageError(`--security must be starttls, tls or none, got '${security}'`);
   const caPem = str(p, 'ca') !== undefined ? readCa(str(p, 'ca') as string) : undefined;
