@@ -17,6 +17,7 @@ import { startProvider, type Provider } from '../../helpers/provider.ts';
 import { startOidcServer, type OidcServer } from '../../helpers/oidc-server.ts';
 import { CLI, cli, serve, tempHome, type ServeHandle } from '../../helpers/cli.ts';
 import { startDnsServer, type DnsServer } from '../../helpers/dns-server.ts';
+import { tmuxRun } from '../../helpers/tmux.ts';
 
 const USER = 'ann@example.test';
 const TTL_S = 30;
@@ -309,6 +310,33 @@ test('account signin: signed in again through the running bridge, sync goes on, 
   const subjects = await localSubjects();
   for (const s of ['before serve', 'sent with a token', 'after expiry', 'after a rejected token'])
     assert.ok(subjects.includes(s), `${s} kept`);
+});
+
+test('account signin on a terminal: the address the browser ended on, pasted (a browser on another machine)', async () => {
+  // The browser runs elsewhere, so its redirect to 127.0.0.1 reaches nothing here: the user copies
+  // the address it ended on into the terminal instead. A wrong paste is refused and the wait goes on.
+  const pane = tmuxRun([process.execPath, CLI, '--home', home.dir, 'account', 'signin', USER], {
+    LOCKBRIDGE_PASSPHRASE: '',
+  });
+  try {
+    const screen = await pane.waitFor(/paste the address the browser ended on/);
+    const url = /(http:\/\/127\.0\.0\.1:\d+\/auth\?\S+)/.exec(screen)?.[1];
+    assert.ok(url, `the sign-in address on the terminal:\n${screen}`);
+    const done = await as.signInWithBrowser(url, USER); // the redirect is not followed
+    const wrong = new URL(done.location);
+    wrong.searchParams.set('state', 'forged');
+    pane.keys('-l', wrong.toString());
+    pane.keys('Enter');
+    await pane.waitFor(/Not taken: /);
+    pane.keys('-l', done.location);
+    pane.keys('Enter');
+    const end = await pane.waitFor(/\[exit \d+\]/);
+    assert.match(end, /Signed in again as ann@example\.test/);
+    assert.match(end, /\[exit 0\]/);
+  } finally {
+    pane.close();
+  }
+  await until('online after the pasted sign-in', async () => status().connection === 'online');
 });
 
 test('no token in any file of the data directory or in the logs', async () => {
