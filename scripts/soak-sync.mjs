@@ -3,7 +3,9 @@
 // LB_SOAK_MINUTES (default 30), LB_RANDOM_OPS operations a round (default 120), and prints the
 // operation and fault counts of every round; exits 1 at the first violation, with its seed.
 //   npm run soak:sync            LB_SOAK_MINUTES=5 npm run soak:sync
+// LB_WORLD_LOG=FILE LB_WORLD_DEBUG=1 keeps the last round's bridge log (debug level) in FILE.
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
 const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
@@ -22,6 +24,8 @@ const total = {
   sentTwice: 0,
 };
 while (Date.now() < until) {
+  // LB_WORLD_LOG keeps the bridge's log of the round (of the failing one when it stops)
+  if (process.env.LB_WORLD_LOG) writeFileSync(process.env.LB_WORLD_LOG, '');
   const res = spawnSync(
     process.execPath,
     ['--test', '--test-reporter=tap', 'test/integration/sync/two-sided-random.test.ts'],

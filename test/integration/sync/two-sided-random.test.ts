@@ -205,15 +205,20 @@ async function act(actor: Actor, n: number): Promise<void> {
     const flags = next(2) ? ['\\Seen'] : [];
     await c.append(folder, newMail(subject, next(2) === 0), flags);
     model.set(key(folder, subject), { subject, folder, flags: new Set(flags), owner: actor });
+    trace.push(`${n} ${actor} append ${folder}`);
     return;
   }
   const m = pick(mine);
   const uid = await uidOf(c, m.folder, m.subject);
   if (uid === null) return; // made by this actor but not visible here yet (the other side's upload)
   const set = String(uid);
+  // message operations in the trace too: "12 local copy [local 3] INBOX"
+  const what = `${n} ${actor} ${op} [${m.subject.slice(m.subject.indexOf(' ') + 1)}] ${m.folder}`;
+  if (op !== 'copy' && op !== 'move' && op !== 'flag') trace.push(what);
   switch (op) {
     case 'flag': {
       const f = pick(['\\Seen', '\\Flagged', '\\Answered'] as const);
+      trace.push(`${what} ${m.flags.has(f) ? '-' : '+'}${f}`);
       if (m.flags.has(f)) {
         await c.messageFlagsRemove(set, [f], { uid: true });
         m.flags.delete(f);
@@ -237,6 +242,7 @@ async function act(actor: Actor, n: number): Promise<void> {
         [...FOLDERS, ...foldersOf(actor)].filter((f) => f !== m.folder && !model.has(key(f, m.subject))),
       );
       if (!to) return;
+      trace.push(`${what} > ${to}`);
       if (op === 'copy') await c.messageCopy(set, to, { uid: true });
       else await c.messageMove(set, to, { uid: true });
       model.set(key(to, m.subject), { ...m, folder: to, flags: new Set(m.flags) });
