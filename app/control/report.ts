@@ -282,7 +282,7 @@ export async function buildReport(src: ReportSources): Promise<ReportFile> {
       diskFull: status.diskFull === null ? null : r.text(shortHome(status.diskFull)),
     };
     await tick();
-    const h = storeHealth(s);
+    const h = await storeHealth(s);
     const emailOf = new Map(s.accounts.list().map((a) => [a.id, r.text(a.email)]));
     store = {
       integrity: h.integrity.map((line) => r.text(line)),

@@ -13,6 +13,13 @@ import type { ChangeFeed, StoreEvent, StoreEventBody } from './change-feed.ts';
  */
 export const STORE_SQL = Symbol('store sql');
 
+/**
+ * The key under which a Store hands app/store's own modules a copy of its data key (the integrity
+ * check opens a copy of the encrypted database with it, on a worker thread: see health.ts). The
+ * caller zeroes the copy when done.
+ */
+export const STORE_KEY = Symbol('store key');
+
 export class StoreDb {
   readonly db: SqlDatabase;
   readonly feed: ChangeFeed;
@@ -25,6 +32,8 @@ export class StoreDb {
    * rows is current while this number is the one it was filled at.
    */
   generation = 0;
+  /** Called once when the store closes, before the database does (work that must stop first). */
+  readonly closing = new Set<() => void>();
   /** Set while the last write failed because the disk is full (the sentence for the user). */
   diskFull: string | null = null;
   readonly #diskFullMessage: () => string;

@@ -25,7 +25,7 @@ import { SettingsRepo } from './repos/settings.ts';
 import { SyncStateRepo } from './repos/sync-state.ts';
 import { TlsRepo } from './repos/tls.ts';
 import { SmimeRepo } from './repos/smime.ts';
-import { STORE_SQL, StoreDb } from './sql.ts';
+import { STORE_KEY, STORE_SQL, StoreDb } from './sql.ts';
 import { acquireDirLock, type DirLock } from './unlock/dir-lock.ts';
 import {
   DEFAULT_KDF,
@@ -135,6 +135,12 @@ export class Store {
     return this.#sql;
   }
 
+  /** A copy of the data key, for app/store's own modules (see STORE_KEY); the caller zeroes it. */
+  get [STORE_KEY](): Buffer {
+    this.#assertOpen();
+    return Buffer.from(this.#key);
+  }
+
   /**
    * The sentence for the user while the last write failed because the disk is full; null again
    * after a write succeeds or once the disk has room (4 MiB free) again.
@@ -193,6 +199,14 @@ export class Store {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    for (const stop of this.#sql.closing) {
+      try {
+        stop();
+      } catch {
+        // the database closes all the same
+      }
+    }
+    this.#sql.closing.clear();
     this.#indexer.stop();
     this.messages.chunks.stop();
     try {

@@ -163,7 +163,7 @@ test('a full disk under the data directory: refused writes with clear replies, r
   assert.equal(bridge.stderr().includes('unexpected error'), false, bridge.stderr());
   const store = await openStore({ dir: w.home, passphrase: WORLD_PASSPHRASE, logger: silentLogger });
   try {
-    assert.deepEqual(storeHealth(store).integrity, ['ok']);
+    assert.deepEqual((await storeHealth(store)).integrity, ['ok']);
   } finally {
     store.close();
   }
