@@ -1,23 +1,27 @@
 /**
- * Keys: record shapes and the storage port (`KeyringRepo`) the keyring needs.
+ * Keys: the storage port (`KeyringRepo`) the keyring needs, the events it emits and the summaries
+ * the control API shows.
  *
- * The STORE's tables (own_keys, contacts, contact_keys, autocrypt_peers) back the real
- * implementation in app/store/repos/keyring.ts, which satisfies this interface structurally (the
- * store layer may not import app/keys). `InMemoryKeyringRepo` (test/helpers/memory-keyring-repo.ts) is the test
- * implementation. All operations are synchronous, like better-sqlite3.
+ * The key records (own keys, contacts, contact keys, key changes, Autocrypt peers) are rows of the
+ * store's tables and are declared once, in app/store/repos/keyring-records.ts (the store sits
+ * below keys and may not import it); they are re-exported here, so the rest of the code names
+ * them from keys. app/store/repos/keyring.ts implements the port over SQLCipher,
+ * `InMemoryKeyringRepo` (test/helpers/memory-keyring-repo.ts) in memory. All operations are
+ * synchronous, like better-sqlite3.
  *
  * Conventions: e-mail addresses are canonical (see address.ts: lowercased, IDNA domain);
  * fingerprints are uppercase hex without spaces; times are ms since the epoch.
  */
-export type KeySource = 'own' | 'manual' | 'autocrypt' | 'gossip' | 'attached' | 'wkd' | 'vks' | 'hkp';
-export type KeyTrust = 'unverified' | 'verified';
+import type * as records from '../store/repos/keyring-records.ts';
+
+export type * from '../store/repos/keyring-records.ts';
 
 export interface KeySummary {
   email: string;
   fingerprint: string;
   own: boolean;
-  source: KeySource;
-  trust: KeyTrust;
+  source: records.KeySource;
+  trust: records.KeyTrust;
   created: string;
   expires: string | null;
   revoked: boolean;
@@ -36,115 +40,36 @@ export interface KeyChangeWarning {
   email: string;
   oldFingerprint: string;
   newFingerprint: string;
-  source: KeySource;
+  source: records.KeySource;
   seenAt: string;
-}
-
-export type PreferEncrypt = 'mutual' | 'nopreference';
-
-/** An own key pair. The secret key is kept unprotected, but only inside the encrypted store. */
-export interface OwnKeyRecord {
-  fingerprint: string;
-  email: string;
-  /** Display name put in the User ID ('' for none). */
-  name: string;
-  /** Armored transferable secret key (unprotected; the store database is encrypted). */
-  armoredSecret: string;
-  /** Armored transferable public key. */
-  armoredPublic: string;
-  /** Armored revocation certificate made at generation (or renewal) time. */
-  revocationCert: string;
-  createdAt: number;
-  /** Expiry of the primary key, null = never. */
-  expiresAt: number | null;
-  /**
-   * 'active' = the key used to sign and announced (one per address); 'retired' = kept to decrypt
-   * older mail after a rotation; 'revoked' = revoked by the user (kept to decrypt).
-   */
-  status: 'active' | 'retired' | 'revoked';
-  /** When the secret key was last exported or put in a Setup Message; null = never (needs backup). */
-  backedUpAt: number | null;
-  preferEncrypt: PreferEncrypt;
-}
-
-/** Per-contact settings; null fields inherit the account's settings. */
-export interface ContactRecord {
-  email: string;
-  encrypt: 'when-possible' | 'always' | 'never' | null;
-  sign: boolean | null;
-  attachKey: boolean | null;
-  createdAt: number;
-}
-
-/**
- * One public key seen for a contact address.
- * status: 'active' = the key used for this address (at most one per address);
- * 'pending' = a new key that differs from the active one and waits for the user (key-change warning);
- * 'superseded' = an older key replaced by an accepted/automatic change; 'rejected' = the user refused it.
- */
-export interface ContactKeyRecord {
-  email: string;
-  fingerprint: string;
-  armored: string;
-  source: KeySource;
-  trust: KeyTrust;
-  status: 'active' | 'pending' | 'superseded' | 'rejected';
-  firstSeen: number;
-  lastSeen: number;
-  createdAt: number;
-  expiresAt: number | null;
-  revoked: boolean;
-}
-
-/** A new key for a known contact that was flagged instead of being used. */
-export interface KeyChangeRecord {
-  id: string;
-  email: string;
-  oldFingerprint: string;
-  newFingerprint: string;
-  source: KeySource;
-  seenAt: number;
-  resolvedAt: number | null;
-  resolution: 'accepted' | 'rejected' | null;
-}
-
-/** Autocrypt Level 1 peer state (spec "peers[addr]"), keydata kept as the binary key. */
-export interface AutocryptPeerRecord {
-  email: string;
-  lastSeen: number;
-  autocryptTimestamp: number | null;
-  publicKey: Uint8Array | null;
-  preferEncrypt: PreferEncrypt;
-  gossipTimestamp: number | null;
-  gossipKey: Uint8Array | null;
 }
 
 /** The storage the keyring needs. Upserts replace the whole record. */
 export interface KeyringRepo {
-  listOwnKeys(email?: string): OwnKeyRecord[];
-  getOwnKey(fingerprint: string): OwnKeyRecord | null;
-  putOwnKey(rec: OwnKeyRecord): void;
+  listOwnKeys(email?: string): records.OwnKeyRecord[];
+  getOwnKey(fingerprint: string): records.OwnKeyRecord | null;
+  putOwnKey(rec: records.OwnKeyRecord): void;
   deleteOwnKey(fingerprint: string): void;
 
-  getContact(email: string): ContactRecord | null;
-  putContact(rec: ContactRecord): void;
-  listContacts(): ContactRecord[];
+  getContact(email: string): records.ContactRecord | null;
+  putContact(rec: records.ContactRecord): void;
+  listContacts(): records.ContactRecord[];
 
   /** All keys of one address, or of every address; ordered by email, then firstSeen. */
-  listContactKeys(email?: string): ContactKeyRecord[];
-  getContactKey(email: string, fingerprint: string): ContactKeyRecord | null;
-  putContactKey(rec: ContactKeyRecord): void;
+  listContactKeys(email?: string): records.ContactKeyRecord[];
+  getContactKey(email: string, fingerprint: string): records.ContactKeyRecord | null;
+  putContactKey(rec: records.ContactKeyRecord): void;
   deleteContactKey(email: string, fingerprint: string): void;
 
-  addKeyChange(rec: KeyChangeRecord): void;
-  getKeyChange(id: string): KeyChangeRecord | null;
+  addKeyChange(rec: records.KeyChangeRecord): void;
+  getKeyChange(id: string): records.KeyChangeRecord | null;
   /** Ordered by seenAt. */
-  listKeyChanges(opts?: { email?: string; unresolvedOnly?: boolean }): KeyChangeRecord[];
-  putKeyChange(rec: KeyChangeRecord): void;
+  listKeyChanges(opts?: { email?: string; unresolvedOnly?: boolean }): records.KeyChangeRecord[];
+  putKeyChange(rec: records.KeyChangeRecord): void;
 
-  getPeer(email: string): AutocryptPeerRecord | null;
-  putPeer(rec: AutocryptPeerRecord): void;
-  listPeers(): AutocryptPeerRecord[];
+  getPeer(email: string): records.AutocryptPeerRecord | null;
+  putPeer(rec: records.AutocryptPeerRecord): void;
+  listPeers(): records.AutocryptPeerRecord[];
 
   /** Runs fn atomically (better-sqlite3 transaction); nested calls join the outer one. */
   transaction<T>(fn: () => T): T;
@@ -152,7 +77,7 @@ export interface KeyringRepo {
 
 /** Events the keyring emits (the control layer forwards key-change as a BridgeEvent). */
 export type KeyringEvent =
-  | { type: 'key-change'; change: KeyChangeRecord }
+  | { type: 'key-change'; change: records.KeyChangeRecord }
   | {
       type: 'own-key';
       email: string;

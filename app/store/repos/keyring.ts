@@ -1,71 +1,21 @@
 /**
  * The keyring's storage (tables own_keys, contacts, contact_keys, key_changes, autocrypt_peers)
- * for app/keys. It satisfies app/keys/types.ts `KeyringRepo` structurally: the store layer may
- * not import app/keys, so the record shapes are restated here and a test checks assignability.
+ * for app/keys. It satisfies app/keys/types.ts `KeyringRepo` structurally (the store layer may
+ * not import app/keys; app/index.ts hands it to the keyring as the port, so the type check
+ * proves it). The records are declared once, in keyring-records.ts; keys re-exports them.
  */
 import { STORE_SQL, type StoreDb } from '../sql.ts';
 import type { Store } from '../store.ts';
-
-type PreferEncrypt = 'mutual' | 'nopreference';
-type KeySource = 'own' | 'manual' | 'autocrypt' | 'gossip' | 'attached' | 'wkd' | 'vks' | 'hkp';
-type KeyTrust = 'unverified' | 'verified';
-
-export interface OwnKeyRow {
-  fingerprint: string;
-  email: string;
-  name: string;
-  armoredSecret: string;
-  armoredPublic: string;
-  revocationCert: string;
-  createdAt: number;
-  expiresAt: number | null;
-  status: 'active' | 'retired' | 'revoked';
-  backedUpAt: number | null;
-  preferEncrypt: PreferEncrypt;
-}
-
-export interface ContactRow {
-  email: string;
-  encrypt: 'when-possible' | 'always' | 'never' | null;
-  sign: boolean | null;
-  attachKey: boolean | null;
-  createdAt: number;
-}
-
-export interface ContactKeyRow {
-  email: string;
-  fingerprint: string;
-  armored: string;
-  source: KeySource;
-  trust: KeyTrust;
-  status: 'active' | 'pending' | 'superseded' | 'rejected';
-  firstSeen: number;
-  lastSeen: number;
-  createdAt: number;
-  expiresAt: number | null;
-  revoked: boolean;
-}
-
-export interface KeyChangeRow {
-  id: string;
-  email: string;
-  oldFingerprint: string;
-  newFingerprint: string;
-  source: KeySource;
-  seenAt: number;
-  resolvedAt: number | null;
-  resolution: 'accepted' | 'rejected' | null;
-}
-
-export interface AutocryptPeerRow {
-  email: string;
-  lastSeen: number;
-  autocryptTimestamp: number | null;
-  publicKey: Uint8Array | null;
-  preferEncrypt: PreferEncrypt;
-  gossipTimestamp: number | null;
-  gossipKey: Uint8Array | null;
-}
+import type {
+  AutocryptPeerRecord,
+  ContactKeyRecord,
+  ContactRecord,
+  KeyChangeRecord,
+  KeySource,
+  KeyTrust,
+  OwnKeyRecord,
+  PreferEncrypt,
+} from './keyring-records.ts';
 
 interface OwnSql {
   fingerprint: string;
@@ -76,7 +26,7 @@ interface OwnSql {
   revocation_cert: string;
   created_at: number;
   expires_at: number | null;
-  status: OwnKeyRow['status'];
+  status: OwnKeyRecord['status'];
   backed_up_at: number | null;
   prefer_encrypt: string;
 }
@@ -126,7 +76,7 @@ const int = (v: boolean | null): number | null => (v === null ? null : v ? 1 : 0
 const bytes = (v: Buffer | null): Uint8Array | null => (v === null ? null : new Uint8Array(v));
 const blob = (v: Uint8Array | null): Buffer | null => (v === null ? null : Buffer.from(v));
 
-function ownFrom(r: OwnSql): OwnKeyRow {
+function ownFrom(r: OwnSql): OwnKeyRecord {
   return {
     fingerprint: r.fingerprint,
     email: r.email,
@@ -141,23 +91,23 @@ function ownFrom(r: OwnSql): OwnKeyRow {
     preferEncrypt: pe(r.prefer_encrypt),
   };
 }
-function contactFrom(r: ContactSql): ContactRow {
+function contactFrom(r: ContactSql): ContactRecord {
   return {
     email: r.email,
-    encrypt: (r.encrypt as ContactRow['encrypt']) ?? null,
+    encrypt: (r.encrypt as ContactRecord['encrypt']) ?? null,
     sign: bool(r.sign),
     attachKey: bool(r.attach_key),
     createdAt: r.created_at,
   };
 }
-function contactKeyFrom(r: ContactKeySql): ContactKeyRow {
+function contactKeyFrom(r: ContactKeySql): ContactKeyRecord {
   return {
     email: r.email,
     fingerprint: r.fingerprint,
     armored: r.armored,
     source: r.source as KeySource,
     trust: r.trust as KeyTrust,
-    status: r.status as ContactKeyRow['status'],
+    status: r.status as ContactKeyRecord['status'],
     firstSeen: r.first_seen,
     lastSeen: r.last_seen,
     createdAt: r.created_at,
@@ -165,7 +115,7 @@ function contactKeyFrom(r: ContactKeySql): ContactKeyRow {
     revoked: r.revoked !== 0,
   };
 }
-function changeFrom(r: ChangeSql): KeyChangeRow {
+function changeFrom(r: ChangeSql): KeyChangeRecord {
   return {
     id: r.id,
     email: r.email,
@@ -174,10 +124,10 @@ function changeFrom(r: ChangeSql): KeyChangeRow {
     source: r.source as KeySource,
     seenAt: r.seen_at,
     resolvedAt: r.resolved_at,
-    resolution: (r.resolution as KeyChangeRow['resolution']) ?? null,
+    resolution: (r.resolution as KeyChangeRecord['resolution']) ?? null,
   };
 }
-function peerFrom(r: PeerSql): AutocryptPeerRow {
+function peerFrom(r: PeerSql): AutocryptPeerRecord {
   return {
     email: r.email,
     lastSeen: r.last_seen,
@@ -195,18 +145,18 @@ export class StoreKeyringRepo {
     this.#s = store[STORE_SQL];
   }
 
-  listOwnKeys(email?: string): OwnKeyRow[] {
+  listOwnKeys(email?: string): OwnKeyRecord[] {
     const rows =
       email === undefined
         ? this.#s.prepare<OwnSql>('SELECT * FROM own_keys ORDER BY email, created_at').all()
         : this.#s.prepare<OwnSql>('SELECT * FROM own_keys WHERE email = ? ORDER BY created_at').all(email);
     return rows.map(ownFrom);
   }
-  getOwnKey(fingerprint: string): OwnKeyRow | null {
+  getOwnKey(fingerprint: string): OwnKeyRecord | null {
     const r = this.#s.prepare<OwnSql>('SELECT * FROM own_keys WHERE fingerprint = ?').get(fingerprint);
     return r ? ownFrom(r) : null;
   }
-  putOwnKey(k: OwnKeyRow): void {
+  putOwnKey(k: OwnKeyRecord): void {
     this.#s.write(() =>
       this.#s
         .prepare(
@@ -235,11 +185,11 @@ export class StoreKeyringRepo {
     this.#s.write(() => this.#s.prepare('DELETE FROM own_keys WHERE fingerprint = ?').run(fingerprint));
   }
 
-  getContact(email: string): ContactRow | null {
+  getContact(email: string): ContactRecord | null {
     const r = this.#s.prepare<ContactSql>('SELECT * FROM contacts WHERE email = ?').get(email);
     return r ? contactFrom(r) : null;
   }
-  putContact(c: ContactRow): void {
+  putContact(c: ContactRecord): void {
     this.#s.write(() =>
       this.#s
         .prepare(
@@ -249,11 +199,11 @@ export class StoreKeyringRepo {
         .run(c.email, c.encrypt, int(c.sign), int(c.attachKey), c.createdAt),
     );
   }
-  listContacts(): ContactRow[] {
+  listContacts(): ContactRecord[] {
     return this.#s.prepare<ContactSql>('SELECT * FROM contacts ORDER BY email').all().map(contactFrom);
   }
 
-  listContactKeys(email?: string): ContactKeyRow[] {
+  listContactKeys(email?: string): ContactKeyRecord[] {
     const rows =
       email === undefined
         ? this.#s.prepare<ContactKeySql>('SELECT * FROM contact_keys ORDER BY email, first_seen').all()
@@ -262,13 +212,13 @@ export class StoreKeyringRepo {
             .all(email);
     return rows.map(contactKeyFrom);
   }
-  getContactKey(email: string, fingerprint: string): ContactKeyRow | null {
+  getContactKey(email: string, fingerprint: string): ContactKeyRecord | null {
     const r = this.#s
       .prepare<ContactKeySql>('SELECT * FROM contact_keys WHERE email = ? AND fingerprint = ?')
       .get(email, fingerprint);
     return r ? contactKeyFrom(r) : null;
   }
-  putContactKey(k: ContactKeyRow): void {
+  putContactKey(k: ContactKeyRecord): void {
     this.#s.write(() =>
       this.#s
         .prepare(
@@ -299,29 +249,15 @@ export class StoreKeyringRepo {
     );
   }
 
-  addKeyChange(c: KeyChangeRow): void {
-    this.#s.write(() =>
-      this.#s
-        .prepare(
-          `INSERT INTO key_changes (id, email, old_fingerprint, new_fingerprint, source, seen_at, resolved_at, resolution) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          c.id,
-          c.email,
-          c.oldFingerprint,
-          c.newFingerprint,
-          c.source,
-          c.seenAt,
-          c.resolvedAt,
-          c.resolution,
-        ),
-    );
+  /** A new key change: an id already recorded is an error (putKeyChange replaces). */
+  addKeyChange(c: KeyChangeRecord): void {
+    this.#writeKeyChange(c, '');
   }
-  getKeyChange(id: string): KeyChangeRow | null {
+  getKeyChange(id: string): KeyChangeRecord | null {
     const r = this.#s.prepare<ChangeSql>('SELECT * FROM key_changes WHERE id = ?').get(id);
     return r ? changeFrom(r) : null;
   }
-  listKeyChanges(opts: { email?: string; unresolvedOnly?: boolean } = {}): KeyChangeRow[] {
+  listKeyChanges(opts: { email?: string; unresolvedOnly?: boolean } = {}): KeyChangeRecord[] {
     const where: string[] = [];
     const args: unknown[] = [];
     if (opts.email !== undefined) {
@@ -335,13 +271,18 @@ export class StoreKeyringRepo {
       .all(...args)
       .map(changeFrom);
   }
-  putKeyChange(c: KeyChangeRow): void {
+  putKeyChange(c: KeyChangeRecord): void {
+    this.#writeKeyChange(
+      c,
+      `ON CONFLICT(id) DO UPDATE SET email = excluded.email, old_fingerprint = excluded.old_fingerprint, new_fingerprint = excluded.new_fingerprint,
+         source = excluded.source, seen_at = excluded.seen_at, resolved_at = excluded.resolved_at, resolution = excluded.resolution`,
+    );
+  }
+  #writeKeyChange(c: KeyChangeRecord, onConflict: string): void {
     this.#s.write(() =>
       this.#s
         .prepare(
-          `INSERT INTO key_changes (id, email, old_fingerprint, new_fingerprint, source, seen_at, resolved_at, resolution) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT(id) DO UPDATE SET email = excluded.email, old_fingerprint = excluded.old_fingerprint, new_fingerprint = excluded.new_fingerprint,
-             source = excluded.source, seen_at = excluded.seen_at, resolved_at = excluded.resolved_at, resolution = excluded.resolution`,
+          `INSERT INTO key_changes (id, email, old_fingerprint, new_fingerprint, source, seen_at, resolved_at, resolution) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ${onConflict}`,
         )
         .run(
           c.id,
@@ -356,11 +297,11 @@ export class StoreKeyringRepo {
     );
   }
 
-  getPeer(email: string): AutocryptPeerRow | null {
+  getPeer(email: string): AutocryptPeerRecord | null {
     const r = this.#s.prepare<PeerSql>('SELECT * FROM autocrypt_peers WHERE email = ?').get(email);
     return r ? peerFrom(r) : null;
   }
-  putPeer(p: AutocryptPeerRow): void {
+  putPeer(p: AutocryptPeerRecord): void {
     this.#s.write(() =>
       this.#s
         .prepare(
@@ -379,7 +320,7 @@ export class StoreKeyringRepo {
         ),
     );
   }
-  listPeers(): AutocryptPeerRow[] {
+  listPeers(): AutocryptPeerRecord[] {
     return this.#s.prepare<PeerSql>('SELECT * FROM autocrypt_peers ORDER BY email').all().map(peerFrom);
   }
 
