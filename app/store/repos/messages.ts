@@ -5,6 +5,7 @@
  * blobs.ts (the stored bytes), full-text.ts (search and its index); rows.ts holds what they share.
  * This class is the one door callers use (`store.messages`); its methods hand over to those.
  */
+import type { HeaderIndex } from '../../mime/types.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { FlagOp } from '../flags.ts';
 import type { StoreDb } from '../sql.ts';
@@ -13,11 +14,11 @@ import { BodyChunks } from './messages/body-chunks.ts';
 import { MessageFlags, type StoreFlagsResult } from './messages/flags.ts';
 import { MessageFullText, type SearchStepOptions, type TextScope } from './messages/full-text.ts';
 import { MessageReads, type FetchWant } from './messages/reads.ts';
-import type { FetchedRow, HeaderFields, MessageMeta, NewMessage } from './messages/rows.ts';
+import type { FetchedRow, MessageMeta, NewMessage } from './messages/rows.ts';
 import { MessageWrites, type InsertResult } from './messages/writes.ts';
 import type { Origin, PendingChangesRepo, RemoteRef } from './pending-changes.ts';
 
-export type { FetchedRow, HeaderFields, MessageMeta, NewMessage } from './messages/rows.ts';
+export type { FetchedRow, MessageMeta, NewMessage } from './messages/rows.ts';
 export { MailboxGoneError } from './messages/rows.ts';
 export type { InsertResult } from './messages/writes.ts';
 export type { StoreFlagsResult } from './messages/flags.ts';
@@ -169,7 +170,7 @@ export class MessagesRepo {
     return this.#blobs.header(blobId);
   }
 
-  headers(blobId: number): HeaderFields | null {
+  headers(blobId: number): HeaderIndex | null {
     return this.#blobs.headers(blobId);
   }
 

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { setImmediate as yieldLoop } from 'node:timers/promises';
 import { summaryHeader } from '../../../mime/header-fields.ts';
-import type { MessageAnalysis } from '../../../mime/types.ts';
+import type { HeaderIndex, MessageAnalysis } from '../../../mime/types.ts';
 import { NotFoundError } from '../../../shared/errors.ts';
 import type { StoreDb } from '../../sql.ts';
 import { newObjectId } from '../../object-ids.ts';
@@ -26,7 +26,7 @@ import {
   type PackedBody,
 } from '../raw-codec.ts';
 import type { BodyChunks, StoredBody } from './body-chunks.ts';
-import { HEADER_COLS, headersFrom, type HeaderDbRow, type HeaderFields, type NewMessage } from './rows.ts';
+import { HEADER_COLS, headersFrom, type HeaderDbRow, type NewMessage } from './rows.ts';
 
 export class MessageBlobs {
   readonly #s: StoreDb;
@@ -281,7 +281,7 @@ export class MessageBlobs {
   }
 
   /** The header index of a blob (subject, addresses, date, Message-ID, ...). */
-  headers(blobId: number): HeaderFields | null {
+  headers(blobId: number): HeaderIndex | null {
     const r = this.#s
       .prepare<HeaderDbRow>(`SELECT ${HEADER_COLS} FROM message_blobs b WHERE b.id = ?`)
       .get(blobId);

@@ -3,7 +3,7 @@
  * header index, their conversion to the public types, UID-list lookups, and the mailbox counters
  * (UIDNEXT, HIGHESTMODSEQ) every write advances.
  */
-import type { MessageAnalysis, MimePart } from '../../../mime/types.ts';
+import type { HeaderIndex, MessageAnalysis, MimePart } from '../../../mime/types.ts';
 import { UserError } from '../../../shared/errors.ts';
 import { flagsToList } from '../../flags.ts';
 import type { StoreDb } from '../../sql.ts';
@@ -40,28 +40,12 @@ export interface MessageMeta {
   savedAt: number;
 }
 
-export interface HeaderFields {
-  subject: string;
-  from: string;
-  to: string;
-  cc: string;
-  bcc: string;
-  fromAddr: string;
-  toAddr: string;
-  ccAddr: string;
-  date: number | null;
-  messageId: string | null;
-  inReplyTo: string | null;
-  references: string[];
-  baseSubject: string;
-}
-
 export interface FetchedRow extends MessageMeta {
   envelope?: string;
   bodyStructure?: string;
   body?: string;
   parts?: MimePart[];
-  headers?: HeaderFields;
+  headers?: HeaderIndex;
   /**
    * The raw header block (through the blank line); with `summary` (and neither `head` nor `raw`)
    * the summary block instead: only the lines of SUMMARY_FIELDS (app/mime/header-fields.ts).
@@ -133,7 +117,7 @@ export const HEADER_COLS =
 export const HEADER_COL_COUNT = 13;
 
 /** headersFrom for an array row whose HEADER_COLS start at `i`. */
-export function headersFromArray(r: unknown[], i: number): HeaderFields {
+export function headersFromArray(r: unknown[], i: number): HeaderIndex {
   return {
     subject: r[i] as string,
     from: r[i + 1] as string,
@@ -151,7 +135,7 @@ export function headersFromArray(r: unknown[], i: number): HeaderFields {
   };
 }
 
-export function headersFrom(r: HeaderDbRow): HeaderFields {
+export function headersFrom(r: HeaderDbRow): HeaderIndex {
   return {
     subject: r.subject,
     from: r.from_display,
