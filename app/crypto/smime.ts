@@ -18,19 +18,7 @@ import {
   diffieHellman,
   privateDecrypt,
 } from 'node:crypto';
-
-const OID = {
-  data: '1.2.840.113549.1.7.1',
-  signedData: '1.2.840.113549.1.7.2',
-  envelopedData: '1.2.840.113549.1.7.3',
-  authEnvelopedData: '1.2.840.113549.1.9.16.1.23',
-  compressedData: '1.2.840.113549.1.9.16.1.9',
-  rsaEncryption: '1.2.840.113549.1.1.1',
-  rsaOaep: '1.2.840.113549.1.1.7',
-  emailAddress: '1.2.840.113549.1.9.1',
-  subjectAltName: '2.5.29.17',
-  smimeCapabilities: '1.2.840.113549.1.9.15',
-} as const;
+import { OID } from './cms-oids.ts';
 
 /** Content-encryption algorithms: OID → node cipher, key length, mode. */
 const CONTENT_CIPHERS: Record<string, { cipher: string; keyLen: number; gcm: boolean }> = {
