@@ -64,6 +64,11 @@ interface CacheEntry {
   found: boolean;
 }
 
+/** The part of a result that says no key was found for the address. */
+function noKey(email: string): Pick<DiscoveryResult, 'email' | 'key' | 'record' | 'source'> {
+  return { email, key: null, record: null, source: null };
+}
+
 export class KeyDiscovery {
   readonly #o: Required<Omit<DiscoveryOptions, 'logger' | 'http' | 'hkpBaseUrl'>> & {
     http: HttpsClientOptions;
@@ -150,29 +155,11 @@ export class KeyDiscovery {
     }
     const network = this.#networkSources(addr);
     looked.push(...network);
-    if (network.length === 0)
-      return {
-        email: addr,
-        key: null,
-        record: null,
-        source: null,
-        looked,
-        misses,
-        timedOut: false,
-        fromCache: false,
-      };
+    if (network.length === 0) return { ...noKey(addr), looked, misses, timedOut: false, fromCache: false };
     const cached = this.#cache.get(addr);
     if (cached && !cached.found && keyring.now() - cached.at < this.#o.missTtlMs) {
-      return {
-        email: addr,
-        key: null,
-        record: null,
-        source: null,
-        looked,
-        misses: ['recent lookup found nothing'],
-        timedOut: false,
-        fromCache: true,
-      };
+      const recent = ['recent lookup found nothing'];
+      return { ...noKey(addr), looked, misses: recent, timedOut: false, fromCache: true };
     }
     const net = await this.#network(addr, signal);
     return { ...net, looked, fromCache: false };
@@ -235,7 +222,7 @@ export class KeyDiscovery {
       }
     }
     this.#cache.set(addr, { at: this.#o.keyring.now(), found: false });
-    return { email: addr, key: null, record: null, source: null, misses, timedOut };
+    return { ...noKey(addr), misses, timedOut };
   }
 
   async #fromPeer(
