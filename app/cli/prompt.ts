@@ -1,4 +1,5 @@
 /** Secret prompts on a TTY (no echo) and the environment fallbacks the contract names. */
+import { readFileSync } from 'node:fs';
 import { UserError } from '../shared/errors.ts';
 
 export function isInteractive(): boolean {
@@ -61,4 +62,56 @@ export async function confirm(question: string): Promise<boolean> {
       resolve(/^y(es)?$/i.test(d.toString().trim()));
     });
   });
+}
+
+/**
+ * The first line of a passphrase file (as gpg --passphrase-file reads it). An empty line is an
+ * error unless `allowEmpty` (a PKCS#12 file may have an empty passphrase).
+ */
+export function readPassphraseFile(file: string, allowEmpty = false): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new UserError('no-such-file', `cannot read the passphrase file ${file}`);
+  }
+  const first = text.split(/\r?\n/, 1)[0] ?? '';
+  if (first === '' && !allowEmpty)
+    throw new UserError('empty-secret', `the passphrase file ${file} has an empty first line`);
+  return first;
+}
+
+const isCode = (err: unknown, code: string) => err instanceof UserError && err.code === code;
+
+/**
+ * Runs `run` without a passphrase; when that needs one ('passphrase-required'), asks on a terminal
+ * (no echo) and runs it again with the answer, three tries while it is wrong ('bad-passphrase').
+ * Off a terminal, says how to give it. The passphrase goes only to `run`.
+ */
+export async function withAskedPassphrase<T>(
+  run: (passphrase?: string) => Promise<T>,
+  question: string,
+  allowEmpty = false,
+): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (!isCode(err, 'passphrase-required')) throw err;
+    if (!isInteractive())
+      throw new UserError(
+        'passphrase-required',
+        `${(err as Error).message}: give it with --passphrase-file FILE, or run in a terminal to be asked`,
+      );
+  }
+  for (let attempt = 1; ; attempt++) {
+    const pass = await promptSecret(question);
+    if (pass === '' && !allowEmpty)
+      throw new UserError('empty-secret', 'no passphrase given: nothing imported');
+    try {
+      return await run(pass);
+    } catch (err) {
+      if (!isCode(err, 'bad-passphrase') || attempt >= 3) throw err;
+      process.stderr.write('Wrong passphrase, try again.\n');
+    }
+  }
 }

@@ -5,27 +5,15 @@
 import { readFileSync } from 'node:fs';
 import { flag, parse, str } from '../args.ts';
 import { println, type CliContext } from '../context.ts';
-import { isInteractive, promptSecret } from '../prompt.ts';
+import { readPassphraseFile, withAskedPassphrase } from '../prompt.ts';
 import { withApi } from '../session.ts';
 import { UsageError, UserError } from '../../shared/errors.ts';
 import type { CertificateList, CertificateSummary, ControlApi } from '../../control/contract.ts';
 
 const IMPORT_USAGE = 'lockbridge certs import FILE [--passphrase-file F] [--trusted]';
 
-function readFirstLine(file: string): string {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    throw new UserError('no-such-file', `cannot read the passphrase file ${file}`);
-  }
-  return text.split(/\r?\n/, 1)[0] ?? '';
-}
-
-const isCode = (err: unknown, code: string) => err instanceof UserError && err.code === code;
-
 /** Imports; a PKCS#12 passphrase comes from --passphrase-file or, on a terminal, is asked for (three tries). */
-async function importFile(
+function importFile(
   api: ControlApi,
   data: string,
   passphrase: string | undefined,
@@ -33,25 +21,11 @@ async function importFile(
 ): Promise<CertificateList> {
   const opts = trusted ? { trusted } : {};
   if (passphrase !== undefined) return api.importCertificates(data, { ...opts, passphrase });
-  try {
-    return await api.importCertificates(data, opts);
-  } catch (err) {
-    if (!isCode(err, 'passphrase-required')) throw err;
-    if (!isInteractive())
-      throw new UserError(
-        'passphrase-required',
-        `${(err as Error).message}: give it with --passphrase-file FILE, or run in a terminal to be asked`,
-      );
-  }
-  for (let attempt = 1; ; attempt++) {
-    const pass = await promptSecret('Passphrase of the PKCS#12 file: ');
-    try {
-      return await api.importCertificates(data, { ...opts, passphrase: pass });
-    } catch (err) {
-      if (!isCode(err, 'bad-passphrase') || attempt >= 3) throw err;
-      process.stderr.write('Wrong passphrase, try again.\n');
-    }
-  }
+  return withAskedPassphrase(
+    (pass) => api.importCertificates(data, pass === undefined ? opts : { ...opts, passphrase: pass }),
+    'Passphrase of the PKCS#12 file: ',
+    true,
+  );
 }
 
 function line(kind: string, c: CertificateSummary): string {
@@ -77,7 +51,7 @@ export async function runCerts(ctx: CliContext, argv: string[]): Promise<number>
         throw new UserError('no-such-file', `cannot read ${file}`);
       }
       const passFile = str(p, 'passphrase-file');
-      const passphrase = passFile === undefined ? undefined : readFirstLine(passFile);
+      const passphrase = passFile === undefined ? undefined : readPassphraseFile(passFile, true);
       return withApi(ctx, async ({ api }) => {
         const r = await importFile(api, bytes.toString('base64'), passphrase, flag(p, 'trusted'));
         for (const c of r.own) println(ctx.stdout, `Imported ${line('own ', c)}`);

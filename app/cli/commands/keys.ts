@@ -1,59 +1,27 @@
 import { readFileSync } from 'node:fs';
 import { flag, parse, str } from '../args.ts';
 import { println, type CliContext } from '../context.ts';
-import { isInteractive, promptSecret } from '../prompt.ts';
+import { readPassphraseFile, withAskedPassphrase } from '../prompt.ts';
 import { withApi } from '../session.ts';
 import { UsageError, UserError } from '../../shared/errors.ts';
 import type { ControlApi, KeySummary } from '../../control/contract.ts';
 
 const IMPORT_USAGE = 'lockbridge keys import FILE [--passphrase-file F]';
 
-/** The first line of a passphrase file (as gpg --passphrase-file reads it). */
-function readPassphraseFile(file: string): string {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    throw new UserError('no-such-file', `cannot read the passphrase file ${file}`);
-  }
-  const first = text.split(/\r?\n/, 1)[0] ?? '';
-  if (first === '')
-    throw new UserError('empty-secret', `the passphrase file ${file} has an empty first line`);
-  return first;
-}
-
-const isCode = (err: unknown, code: string) => err instanceof UserError && err.code === code;
-
 /**
  * Imports; a protected secret key is unlocked with the passphrase from --passphrase-file or, on a
- * terminal, asked for (no echo; three tries). The passphrase goes only to the import call.
+ * terminal, asked for (no echo; three tries).
  */
-async function importWithPassphrase(
+function importWithPassphrase(
   api: ControlApi,
   text: string,
   fromFile: string | undefined,
 ): Promise<KeySummary[]> {
   if (fromFile !== undefined) return api.importKey(text, fromFile);
-  try {
-    return await api.importKey(text);
-  } catch (err) {
-    if (!isCode(err, 'passphrase-required')) throw err;
-    if (!isInteractive())
-      throw new UserError(
-        'passphrase-required',
-        `${(err as Error).message}: give it with --passphrase-file FILE, or run in a terminal to be asked`,
-      );
-  }
-  for (let attempt = 1; ; attempt++) {
-    const pass = await promptSecret('Passphrase of the secret key: ');
-    if (pass === '') throw new UserError('empty-secret', 'no passphrase given: nothing imported');
-    try {
-      return await api.importKey(text, pass);
-    } catch (err) {
-      if (!isCode(err, 'bad-passphrase') || attempt >= 3) throw err;
-      process.stderr.write('Wrong passphrase, try again.\n');
-    }
-  }
+  return withAskedPassphrase(
+    (pass) => (pass === undefined ? api.importKey(text) : api.importKey(text, pass)),
+    'Passphrase of the secret key: ',
+  );
 }
 
 function line(k: KeySummary): string {
