@@ -105,6 +105,11 @@ export interface Provider {
   startDovecot(): Promise<void>;
   stopPostfix(): Promise<void>;
   startPostfix(): Promise<void>;
+  /**
+   * Resolves once Postfix's queue holds no message: everything it accepted (said 250 to) has been
+   * delivered to Dovecot or bounced. What a test waits for before it counts deliveries.
+   */
+  postfixDrained(timeoutMs?: number): Promise<void>;
   /** Delete and re-create a mailbox with the same messages: a new UIDVALIDITY and new UIDs. */
   recreateMailbox(user: string, mailbox: string): Promise<{ oldUidValidity: number; newUidValidity: number }>;
   /** Mailbox status via doveadm: messages, uidnext, uidvalidity, highestmodseq. */
@@ -222,6 +227,17 @@ function killInstanceProcesses(instance: string): void {
       }
     }
   }
+}
+
+/** True when a file is anywhere under these directories (Postfix hashes some queues into subdirectories). */
+function holdsFile(dirs: string[]): boolean {
+  for (const d of dirs) {
+    if (!existsSync(d)) continue;
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.isFile() || (e.isDirectory() && holdsFile([join(d, e.name)]))) return true;
+    }
+  }
+  return false;
 }
 
 function tail(file: string, lines: number): string {
@@ -870,6 +886,15 @@ force_introspection = yes
     startDovecot,
     stopPostfix,
     startPostfix,
+    async postfixDrained(timeoutMs = 60_000) {
+      const queue = join(pfDir, 'queue');
+      const deadline = Date.now() + timeoutMs;
+      while (holdsFile(['maildrop', 'incoming', 'active', 'deferred', 'hold'].map((q) => join(queue, q)))) {
+        if (Date.now() > deadline)
+          throw new Error(`Postfix still holds mail after ${timeoutMs} ms\n${tail(postfixLog, 30)}`);
+        await new Promise((res) => setTimeout(res, 50));
+      }
+    },
     async recreateMailbox(user, mailbox) {
       // The provider loses the mailbox's index and rebuilds it (what a restore or a server
       // migration does): same messages, a new UIDVALIDITY and renumbered UIDs, with no moment

@@ -11,6 +11,14 @@ import { silentLogger } from '../../../app/shared/logger.ts';
 import { OutboxWorker, isPermanent, backoffDelay, DEFAULT_BACKOFF } from '../../../app/sync/outbox/worker.ts';
 import { SinkServer } from './sink-server.ts';
 
+/** Waits for an observed state (a deadline only so that a broken build fails instead of hanging). */
+async function until(cond: () => boolean, what: string): Promise<void> {
+  for (const deadline = Date.now() + 60_000; !cond();) {
+    if (Date.now() > deadline) throw new Error(`never happened: ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 const MSG = Buffer.from(
   'From: a@example.org\r\nTo: b@example.net\r\nSubject: s\r\nMessage-ID: <w@example.org>\r\n\r\nhi\r\n',
 );
@@ -146,8 +154,7 @@ describe('outbox worker lifecycle', () => {
     );
     const w = new OutboxWorker({ store, logger: silentLogger, stopTimeoutMs: 200, timeoutMs: 60_000 });
     w.start();
-    await new Promise((r) => setTimeout(r, 150));
-    assert.equal(store.outbox.get(item)!.state, 'sending');
+    await until(() => store.outbox.get(item)!.state === 'sending', 'the send to the silent provider began');
     // stop() returning at all, with the send still hanging, is what proves the stop timeout
     await w.stop();
     assert.equal(store.outbox.get(item)!.state, 'queued');
@@ -218,8 +225,7 @@ describe('outbox worker lifecycle', () => {
       const before = sink.received.length;
       const w = new OutboxWorker({ store: s2, logger: silentLogger });
       w.start();
-      for (let i = 0; i < 100 && s2.outbox.get(id)!.state !== 'sent'; i++)
-        await new Promise((r) => setTimeout(r, 20));
+      await until(() => s2.outbox.get(id)!.state === 'sent', 'the copy left sending was sent again');
       await w.stop();
       assert.equal(s2.outbox.get(id)!.state, 'sent');
       assert.equal(sink.received.length - before, 1);
