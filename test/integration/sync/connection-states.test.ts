@@ -91,11 +91,19 @@ test('engine: an auth failure waits for the user, then recovers', async () => {
   try {
     local.store.accounts.update(local.accountId, { providerPassword: 'stale' });
     const e = local.engine({ backoffBaseMs: 100 });
+    const states: string[] = [];
+    e.on((ev) => {
+      if (ev.type === 'connection') states.push(ev.state);
+    });
     e.start();
     await until(() => e.status().connection === 'auth-failed', 45_000, 'auth-failed');
     assert.match(e.status().lastError ?? '', /password/);
+    const failedAt = states.length;
+    // No retry loop on its own: a retry would show as a 'connecting' event (another failure would
+    // end in 'auth-failed' again, so the final state alone cannot tell). Five backoff periods pass.
     await new Promise((r) => setTimeout(r, 500));
-    assert.equal(e.status().connection, 'auth-failed'); // no retry loop on its own
+    assert.deepEqual(states.slice(failedAt), [], 'no connection attempt while waiting for the user');
+    assert.equal(e.status().connection, 'auth-failed');
     local.store.accounts.update(local.accountId, { providerPassword: 'right-pw' });
     e.credentialsChanged();
     await e.whenSynced(30_000);
