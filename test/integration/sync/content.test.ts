@@ -42,8 +42,9 @@ const processInbound: ProcessInbound = async (raw) => {
 const encryptForUpload: EncryptForUpload = async (raw) =>
   encryptMessage(raw, { encryptionKeys: [alicePub], signingKeys: [aliceSec] });
 
+let plainSeq = 0;
 function plain(subject: string, body: string, from = 'Bob <bob@example.org>'): Buffer {
-  return Buffer.from(msg(Math.floor(Math.random() * 1e6), { subject, body, from }));
+  return Buffer.from(msg(++plainSeq, { subject, body, from }));
 }
 
 before(async () => {

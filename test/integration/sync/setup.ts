@@ -77,6 +77,9 @@ export async function localFor(p: Provider, email: string, dir?: string): Promis
   };
 }
 
+let messageSeq = 0;
+
+/** A plain message numbered n (its Date is n seconds into 2026); every call a new Message-ID. */
 export function msg(
   n: number,
   opts: { subject?: string; body?: string; from?: string; to?: string; date?: Date } = {},
@@ -87,7 +90,7 @@ export function msg(
     `To: ${opts.to ?? 'alice@example.test'}\r\n` +
     `Subject: ${opts.subject ?? `message ${n}`}\r\n` +
     `Date: ${date}\r\n` +
-    `Message-ID: <m${n}.${Math.random().toString(36).slice(2)}@outside.test>\r\n` +
+    `Message-ID: <m${n}.${++messageSeq}@outside.test>\r\n` +
     `MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n` +
     `${opts.body ?? `body of message ${n}`}\r\n`
   );

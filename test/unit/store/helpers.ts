@@ -52,7 +52,9 @@ export function addLocalAccount(store: Store, email: string, password: string): 
   return account;
 }
 
-/** A raw CRLF message. */
+let messageSeq = 0;
+
+/** A raw CRLF message (a new Message-ID each call unless one is given). */
 export function makeRaw(opts: {
   subject: string;
   from?: string;
@@ -65,7 +67,7 @@ export function makeRaw(opts: {
     `To: ${opts.to ?? 'bob@example.net'}`,
     `Subject: ${opts.subject}`,
     'Date: Mon, 23 Nov 2026 10:00:00 +0000',
-    `Message-ID: ${opts.messageId ?? `<${Math.random().toString(36).slice(2)}@example.org>`}`,
+    `Message-ID: ${opts.messageId ?? `<made-${++messageSeq}@example.org>`}`,
     'MIME-Version: 1.0',
     'Content-Type: text/plain; charset=utf-8',
     '',
