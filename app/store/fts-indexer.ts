@@ -58,6 +58,8 @@ export class FtsIndexer {
       return;
     }
     if (n > 0) this.kick();
+    // the backlog is drained: bodies kept until they were indexed may be evicted now
+    else this.#messages.bodyCache.kick();
   }
 
   stop(): void {

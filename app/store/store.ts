@@ -122,6 +122,10 @@ export class Store {
         this.messages.chunks.kick();
     });
     this.messages.chunks.kick();
+    // The body cache (when the user set a budget) evicts after new bodies came.
+    this.changes.on((e) => {
+      if (e.type === 'messages-added') this.messages.bodyCache.kick();
+    });
     if (init.ftsIndexing === 'background') {
       this.changes.on((e) => {
         if (e.type === 'messages-added') this.#indexer.noteWrite();
@@ -209,6 +213,7 @@ export class Store {
     this.#sql.closing.clear();
     this.#indexer.stop();
     this.messages.chunks.stop();
+    this.messages.bodyCache.stop();
     try {
       this.#sql.db.close();
     } finally {

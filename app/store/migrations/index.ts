@@ -12,6 +12,7 @@ import { migration0011 } from './0011-mailbox-ids.ts';
 import { migration0012 } from './0012-thread-ids.ts';
 import { migration0013 } from './0013-account-oauth.ts';
 import { migration0014 } from './0014-smime-capabilities.ts';
+import { migration0015 } from './0015-body-cache.ts';
 import type { Migration } from './types.ts';
 
 export type { Migration } from './types.ts';
@@ -32,4 +33,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0012,
   migration0013,
   migration0014,
+  migration0015,
 ];

@@ -10,6 +10,7 @@ import type { Logger } from '../../shared/logger.ts';
 import type { FlagOp } from '../flags.ts';
 import type { StoreDb } from '../sql.ts';
 import { MessageBlobs } from './messages/blobs.ts';
+import { BodyCache } from './messages/body-cache.ts';
 import { BodyChunks } from './messages/body-chunks.ts';
 import { MessageFlags, type StoreFlagsResult } from './messages/flags.ts';
 import { MessageFullText, type SearchStepOptions, type TextScope } from './messages/full-text.ts';
@@ -24,6 +25,8 @@ export type { InsertResult } from './messages/writes.ts';
 export type { StoreFlagsResult } from './messages/flags.ts';
 export type { TextScope } from './messages/full-text.ts';
 export type { FetchWant } from './messages/reads.ts';
+export type { BodyCacheStatus } from './messages/body-cache.ts';
+export { BodyEvictedError } from './raw-codec.ts';
 
 export class MessagesRepo {
   readonly #writes: MessageWrites;
@@ -33,6 +36,11 @@ export class MessagesRepo {
   readonly #fullText: MessageFullText;
   /** Big bodies in chunks (messages/body-chunks.ts); the store runs their sweep. */
   readonly chunks: BodyChunks;
+  /**
+   * The bounded body cache (messages/body-cache.ts): the budget, eviction of the least recently
+   * read bodies in the background, its status.
+   */
+  readonly bodyCache: BodyCache;
 
   constructor(
     s: StoreDb,
@@ -40,10 +48,11 @@ export class MessagesRepo {
     opts: { compressBodies?: boolean; logger?: Logger } = {},
   ) {
     this.chunks = new BodyChunks(s, opts.logger);
+    this.bodyCache = new BodyCache(s, this.chunks, opts.logger);
     this.#blobs = new MessageBlobs(s, opts.compressBodies ?? true, this.chunks);
     this.#writes = new MessageWrites(s, pending, this.#blobs);
     this.#flags = new MessageFlags(s, pending);
-    this.#reads = new MessageReads(s, this.chunks);
+    this.#reads = new MessageReads(s, this.chunks, this.bodyCache);
     this.#fullText = new MessageFullText(s, this.#blobs);
   }
 
@@ -178,8 +187,20 @@ export class MessagesRepo {
     return this.#blobs.intact(blobId);
   }
 
-  restoreRaw(blobId: number, m: NewMessage): Promise<boolean> {
-    return this.#blobs.restoreRaw(blobId, m);
+  /**
+   * Writes a blob's bytes again in place — a damaged copy (repair) or a body evicted from the body
+   * cache fetched again — only when they are exactly the bytes recorded (SHA-256); false (nothing
+   * written) for other bytes. A body written back counts as just read (body cache order).
+   */
+  async restoreRaw(blobId: number, m: NewMessage): Promise<boolean> {
+    const ok = await this.#blobs.restoreRaw(blobId, m);
+    if (ok) this.bodyCache.touch(blobId);
+    return ok;
+  }
+
+  /** Whether the blob's body is evicted from the body cache (not stored locally). */
+  bodyEvicted(blobId: number): boolean {
+    return this.bodyCache.isEvicted(blobId);
   }
 
   blobsWithMessageId(accountId: number, messageId: string, limit = 10): number[] {

@@ -1,22 +1,37 @@
 /**
  * Raw MIME storage codec for message bodies (message_raw.compression):
- * 0 = stored as is, 1 = deflate-raw, 2 = LZ4 block with a length prefix (lz4-block.ts).
+ * 0 = stored as is, 1 = deflate-raw, 2 = LZ4 block with a length prefix (lz4-block.ts); -1 = the
+ * body was evicted from the bounded body cache (migration 15): nothing is stored, the provider has it.
  */
 import { createHash } from 'node:crypto';
 import { setImmediate as yieldLoop } from 'node:timers/promises';
 import { deflateRaw, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { promisify } from 'node:util';
 import type { MessageAnalysis } from '../../mime/types.ts';
+import { UserError } from '../../shared/errors.ts';
 import { lz4Compress, lz4Decompress, lz4DecodedLength, lz4DecompressInto } from './lz4-block.ts';
 
 export const RAW_PLAIN = 0;
 export const RAW_DEFLATE = 1;
 export const RAW_LZ4 = 2;
+export const RAW_EVICTED = -1;
+
+/**
+ * The body of a message is not stored locally (evicted from the bounded body cache): the message's
+ * row, size, structure and header block are, and the body can be fetched again from the provider.
+ */
+export class BodyEvictedError extends UserError {
+  override name = 'BodyEvictedError';
+  constructor(what = 'a message') {
+    super('unavailable', `the body of ${what} is not stored locally (evicted from the body cache)`);
+  }
+}
 
 export function decodeRaw(compression: number, data: Buffer): Buffer {
   if (compression === RAW_PLAIN) return data;
   if (compression === RAW_LZ4) return lz4Decompress(data);
   if (compression === RAW_DEFLATE) return inflateRawSync(data);
+  if (compression === RAW_EVICTED) throw new BodyEvictedError();
   throw new Error(`unknown raw compression ${compression}`);
 }
 
@@ -43,6 +58,7 @@ export function joinRaw(head: Buffer, compression: number, body: Buffer): Buffer
  */
 export function splitRaw(stored: Buffer, headLength: number, compression: number): Buffer {
   if (compression === RAW_PLAIN) return stored;
+  if (compression === RAW_EVICTED) throw new BodyEvictedError();
   if (compression === RAW_LZ4) {
     const body = stored.subarray(headLength);
     const out = Buffer.allocUnsafe(headLength + lz4DecodedLength(body));

@@ -17,6 +17,7 @@ import {
   CHUNKED_FROM,
   decodeRaw,
   headerEnd,
+  RAW_EVICTED,
   joinChunks,
   packBody,
   packBodyAsync,
@@ -163,15 +164,17 @@ export class MessageBlobs {
 
   /**
    * At least the first `n` bytes of a blob (all of it when shorter; a body stored inline is read
-   * whole), reading only the chunks they need: the full-text document of a 20 MB message.
+   * whole), reading only the chunks they need: the full-text document of a 20 MB message. Of a
+   * message whose body is evicted (body cache): null.
    */
-  rawPrefix(blobId: number, n: number): Buffer {
+  rawPrefix(blobId: number, n: number): Buffer | null {
     const r = this.#s
       .prepare<{ compression: number; head: Buffer; body: Buffer; chunks: number | null }>(
         'SELECT mr.compression, h.head, mr.body, mr.chunks FROM message_raw mr JOIN message_heads h ON h.blob_id = mr.blob_id WHERE mr.blob_id = ?',
       )
       .get(blobId);
     if (!r) throw new NotFoundError(`message blob ${blobId}`);
+    if (r.compression === RAW_EVICTED) return null;
     if (r.chunks === null) return this.#chunks.join(r.head, r);
     const want = Math.ceil(Math.max(0, n - r.head.length) / CHUNK_SIZE);
     return joinChunks(r.head, this.#chunks.readFirst(r.chunks, want));
@@ -194,6 +197,9 @@ export class MessageBlobs {
       )
       .get(blobId);
     if (!r) return false;
+    // an evicted body (body cache) is not stored, so nothing of it can be damaged: the provider
+    // has it, and it is fetched again when asked for
+    if (r.compression === RAW_EVICTED) return true;
     const h = createHash('sha256');
     let n: number;
     if (r.chunks === null) {

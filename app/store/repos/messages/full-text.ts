@@ -108,7 +108,11 @@ export class MessageFullText {
           const candidate =
             (!opts.accept || opts.accept(uid)) &&
             (!indexed || indexed.has(blobId) || queued!.has(blobId) || meanwhile.has(blobId));
-          if (candidate && (!exact || want === '' || this.#matches(blobId, want, scope))) found.push(uid);
+          if (
+            candidate &&
+            (!exact || want === '' || this.#matches(blobId, want, scope, indexed?.has(blobId) ?? false))
+          )
+            found.push(uid);
           if (performance.now() - started >= stepMs) {
             stepDone = true;
             break;
@@ -140,8 +144,18 @@ export class MessageFullText {
     return out;
   }
 
-  #matches(blobId: number, want: string, scope: TextScope): boolean {
+  /**
+   * Whether a message's text holds `want`. A message whose body is evicted (body cache) is checked
+   * exactly in its header block; its body text only through the index (`indexHit`: every trigram
+   * of the needle is in its indexed text or headers — the index (detail=none) cannot tell the
+   * columns apart, so a BODY search may also name an evicted message whose headers hold them).
+   */
+  #matches(blobId: number, want: string, scope: TextScope, indexHit: boolean): boolean {
     const doc = this.#ftsDoc(blobId);
+    if (doc.evicted) {
+      if (scope !== 'body' && doc.headers.toLowerCase().includes(want)) return true;
+      return scope !== 'headers' && indexHit;
+    }
     const hay =
       scope === 'body' ? doc.text : scope === 'headers' ? doc.headers : doc.headers + '\n' + doc.text;
     return hay.toLowerCase().includes(want);
@@ -182,8 +196,19 @@ export class MessageFullText {
    * The full-text document of a blob, re-derived from its raw bytes: from its first FTS_BYTES
    * (a 20 MB message read and analysed whole took 130-250 ms, in one turn of the event loop).
    */
-  #ftsDoc(blobId: number): { headers: string; text: string } {
+  #ftsDoc(blobId: number): { headers: string; text: string; evicted?: boolean } {
     const raw = this.#blobs.rawPrefix(blobId, FTS_BYTES);
+    if (raw === null) {
+      // evicted: only its header block is local (never in fts_queue: indexed before eviction)
+      const head = this.#blobs.header(blobId);
+      let headers = headerBlock(head);
+      try {
+        headers = ftsHeaders(analyzeMessage(head), head);
+      } catch {
+        // the raw header block alone
+      }
+      return { headers, text: '', evicted: true };
+    }
     let a: MessageAnalysis;
     try {
       a = analyzeMessage(raw);

@@ -5,7 +5,8 @@
 import type { MimePart } from '../../../mime/types.ts';
 import { flagsToList } from '../../flags.ts';
 import type { StoreDb } from '../../sql.ts';
-import { joinChunks, splitRaw } from '../raw-codec.ts';
+import { joinChunks, RAW_EVICTED, splitRaw } from '../raw-codec.ts';
+import type { BodyCache } from './body-cache.ts';
 import type { BodyChunks } from './body-chunks.ts';
 import {
   contiguous,
@@ -39,10 +40,12 @@ export interface FetchWant {
 export class MessageReads {
   readonly #s: StoreDb;
   readonly #chunks: BodyChunks;
+  readonly #cache: BodyCache;
 
-  constructor(s: StoreDb, chunks: BodyChunks) {
+  constructor(s: StoreDb, chunks: BodyChunks, cache: BodyCache) {
     this.#s = s;
     this.#chunks = chunks;
+    this.#cache = cache;
   }
 
   get(mailboxId: number, uid: number): MessageMeta | null {
@@ -161,6 +164,8 @@ export class MessageReads {
       throw new Error('header blocks do not match their rows');
     let blockAt = 0;
     const out: FetchedRow[] = new Array<FetchedRow>(rows.length);
+    // the bodies read, for the body cache's least-recently-read order (written in batches)
+    const bodiesRead: number[] | null = want.raw && this.#cache.budget !== null ? [] : null;
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i]!;
       const o: FetchedRow = {
@@ -186,6 +191,13 @@ export class MessageReads {
         const headLength = r[at + 1] as number;
         const chunks = r[at + 3] as number | null;
         o.headLength = headLength;
+        if ((r[at + 2] as number) === RAW_EVICTED) {
+          o.evicted = true;
+          if (want.head || want.summary) o.head = (r[at] as Buffer).subarray(0, headLength);
+          out[i] = o;
+          continue;
+        }
+        bodiesRead?.push(o.blobId);
         if (chunks !== null && want.lazy) {
           const head = (r[at] as Buffer).subarray(0, headLength);
           o.lazyRaw = this.#chunks.lazy(chunks, head, o.size);
@@ -207,6 +219,7 @@ export class MessageReads {
       out[i] = o;
     }
     if (block && blockAt !== block.length) throw new Error('header blocks do not match their rows');
+    if (bodiesRead?.length) this.#cache.noteRead(bodiesRead);
     return out;
   }
 }

@@ -55,6 +55,11 @@ export interface FetchedRow extends MessageMeta {
   raw?: Buffer;
   /** Instead of `raw` (with FetchWant.lazy), a message whose body is in chunks. */
   lazyRaw?: ChunkedRaw;
+  /**
+   * With `raw`: the body is not stored locally (evicted from the body cache, body-cache.ts), so
+   * there is neither `raw` nor `lazyRaw`; `head` holds the header block when asked for.
+   */
+  evicted?: boolean;
   /** Byte length of the header block within `raw` (= parts[''].bodyStart). */
   headLength?: number;
   /** EMAILID (RFC 8474), when asked for with `emailId`: random, shared by copies and moves. */
