@@ -21,6 +21,7 @@ import { ProgressTracker } from './progress.ts';
 import { replayPending, type ReplayContext } from './replay.ts';
 import { encryptFolderAtRest } from './encrypt-at-rest.ts';
 import { repairMailbox } from './repair.ts';
+import { fetchBodies, type BodyFetchResult } from './body-fetch.ts';
 import { UserError } from '../shared/errors.ts';
 import { endpointOf, type ProviderEndpoint } from './remote/endpoint.ts';
 import { PROBE_EVERY_MS, probe, SleepDetector } from './remote/liveness.ts';
@@ -103,7 +104,17 @@ export interface SyncEngine {
    * provider; rejects with a one-line reason when the provider cannot be reached.
    */
   repair(): Promise<RepairReport>;
+  /**
+   * Bodies on demand (body-fetch.ts): fetches the evicted bodies of local messages `uids` of
+   * mailbox `mailboxId` from the provider now, on a connection of its own (opened when needed,
+   * closed after a minute unused; requests take turns on it), and writes them back. Rejects with
+   * a one-line reason when the provider cannot be asked (offline, paused, stopped, unreachable).
+   */
+  fetchBodies(mailboxId: number, uids: readonly number[]): Promise<BodyFetchResult>;
 }
+
+/** An on-demand connection unused this long is closed. */
+const ON_DEMAND_IDLE_MS = 60_000;
 
 export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
   return new Engine(options);
@@ -140,6 +151,10 @@ class Engine implements SyncEngine {
   #atRestRetryAt = 0;
   #repairs: Array<{ resolve: (r: RepairReport) => void; reject: (err: Error) => void }> = [];
   readonly #sleepDetector: SleepDetector;
+  /** The connection bodies on demand are fetched on, its idle timer, and the requests' turn. */
+  #onDemand: RemoteMailbox | null = null;
+  #onDemandIdle: NodeJS.Timeout | null = null;
+  #onDemandTurn: Promise<unknown> = Promise.resolve();
 
   constructor(o: SyncEngineOptions) {
     this.#o = o;
@@ -232,6 +247,7 @@ class Engine implements SyncEngine {
     this.#wake();
     this.#main?.close();
     this.#idleClient?.close();
+    this.#closeOnDemand();
     await this.#running;
     await this.#idleTask;
     this.#failRepairs(new UserError('stopped', 'sync stopped before the repair could run'));
@@ -290,6 +306,56 @@ class Engine implements SyncEngine {
         this.#wake();
       });
     return this.#repairOnce();
+  }
+
+  fetchBodies(mailboxId: number, uids: readonly number[]): Promise<BodyFetchResult> {
+    if (this.#o.offline)
+      return Promise.reject(new UserError('offline', 'the bridge runs offline: the provider is not asked'));
+    if (this.#stopped) return Promise.reject(new UserError('stopped', 'sync is stopped'));
+    if (this.#paused) return Promise.reject(new UserError('paused', 'sync is paused'));
+    const run = this.#onDemandTurn.then(() => this.#fetchBodiesNow(mailboxId, uids));
+    this.#onDemandTurn = run.catch(() => {});
+    return run;
+  }
+
+  async #fetchBodiesNow(mailboxId: number, uids: readonly number[]): Promise<BodyFetchResult> {
+    const account = this.#store.accounts.get(this.accountId);
+    if (!account) throw new UserError('not-found', 'the account no longer exists');
+    const ep = endpointOf(account);
+    if (this.#onDemandIdle) clearTimeout(this.#onDemandIdle);
+    this.#onDemandIdle = null;
+    try {
+      // a kept connection may have died quietly: one more try on a fresh one
+      for (let attempt = 0; ; attempt++) {
+        const kept = this.#onDemand?.usable ? this.#onDemand : null;
+        let client = kept;
+        try {
+          if (!client) {
+            this.#closeOnDemand();
+            client = await this.#connect(ep);
+            client.on('error', () => {});
+            this.#onDemand = client;
+          }
+          return await fetchBodies(this.#ctx(), client, mailboxId, uids);
+        } catch (err) {
+          this.#closeOnDemand();
+          if (kept && attempt === 0) continue;
+          throw classifyProviderError(err, ep);
+        }
+      }
+    } finally {
+      if (this.#onDemand && !this.#stopped) {
+        this.#onDemandIdle = setTimeout(() => this.#closeOnDemand(), ON_DEMAND_IDLE_MS);
+        this.#onDemandIdle.unref();
+      }
+    }
+  }
+
+  #closeOnDemand(): void {
+    if (this.#onDemandIdle) clearTimeout(this.#onDemandIdle);
+    this.#onDemandIdle = null;
+    this.#onDemand?.close();
+    this.#onDemand = null;
   }
 
   /** Repair on a connection of its own (no session runs: paused, stopped, or not connected). */

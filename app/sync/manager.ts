@@ -4,6 +4,7 @@
  */
 import { createSyncEngine, type SyncEngine, type SyncEngineOptions } from './engine.ts';
 import { NotFoundError } from '../shared/errors.ts';
+import type { BodyFetchResult } from './body-fetch.ts';
 import type { RemoteChangeSink, RepairReport, SyncEvent, SyncStatus } from './types.ts';
 
 export interface SyncManagerOptions extends Omit<SyncEngineOptions, 'accountId'> {
@@ -25,6 +26,8 @@ export interface SyncManager {
   credentialsChanged(email: string): void;
   /** Re-checks the account's folders against the provider (SyncEngine.repair). */
   repair(email: string): Promise<RepairReport>;
+  /** Bodies on demand: SyncEngine.fetchBodies of the account's engine. */
+  fetchBodies(accountId: number, mailboxId: number, uids: readonly number[]): Promise<BodyFetchResult>;
   readonly sink: RemoteChangeSink;
 }
 
@@ -91,6 +94,11 @@ export function createSyncManager(o: SyncManagerOptions): SyncManager {
       const engine = byEmail(email);
       if (!engine) throw new NotFoundError(`account ${email}`);
       return engine.repair();
+    },
+    fetchBodies(accountId, mailboxId, uids) {
+      const e = engines.get(accountId);
+      if (!e) return Promise.reject(new NotFoundError(`the sync engine of account ${accountId}`));
+      return e.engine.fetchBodies(mailboxId, uids);
     },
     sink: {
       enqueue(accountId, change) {

@@ -19,6 +19,7 @@ import { leaveMailbox } from './remote/mailbox-ops.ts';
 import type { RemoteMailbox } from './remote/remote-mailbox.ts';
 import { batchBySize, toUidSet } from './uid-range.ts';
 import type { FolderRepair, MailboxSyncState } from './types.ts';
+import { writeBack } from './body-fetch.ts';
 
 export async function repairMailbox(
   ctx: SyncContext,
@@ -109,29 +110,12 @@ export async function repairMailbox(
         out.unrepaired++;
         continue;
       }
-      if ((await store.messages.intact(d.blobId)) || (await store.messages.restoreRaw(d.blobId, p.msg))) {
+      if (await store.messages.intact(d.blobId)) {
         out.repaired++;
         continue;
       }
-      // The provider's message no longer gives the same bytes (e.g. the keyring changed): a new
-      // local message with the old one's flags, unless a local change of it still waits.
-      const local = store.messages.get(d.mailboxId, d.uid);
-      if (!local || store.pending.hasLocalChange(accountId, d.mailboxId, d.uid)) {
-        out.unrepaired++;
-        continue;
-      }
-      // a big body is written ahead in chunks (staged): the transaction only links it
-      await store.messages.staged([p.msg], ([msg]) =>
-        store.transaction(() => {
-          store.messages.remove(d.mailboxId, [d.uid], 'sync');
-          store.messages.insert(
-            d.mailboxId,
-            { ...msg!, flags: local.flags, internalDate: local.internalDate },
-            'sync',
-          );
-        }),
-      );
-      out.repaired++;
+      if ((await writeBack(ctx, d, p)) === 'kept') out.unrepaired++;
+      else out.repaired++;
     }
     ctx.logger.info({ mailbox: path, ...out }, 'folder repaired');
     return out;
