@@ -25,6 +25,17 @@ const settingsSchema = z.object({
   startAtLogin: z.boolean(),
   /** How long a send waits for WKD / keys.openpgp.org before going on without the key. */
   keyLookupTimeoutMs: z.number().int().min(100).max(60000),
+  /**
+   * Local budget for message bodies in MB (issue 20); null keeps every body. Over the budget, the
+   * bodies of the least recently read messages are dropped locally and fetched again from the
+   * provider when a client asks for them (structure, size and flags always stay local).
+   */
+  bodyCacheMB: z
+    .number()
+    .int()
+    .min(0)
+    .max(16 * 1024 * 1024)
+    .nullable(),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -45,6 +56,7 @@ export const DEFAULT_SETTINGS: Settings = {
   imapCompress: false,
   startAtLogin: false,
   keyLookupTimeoutMs: 5000,
+  bodyCacheMB: null,
 };
 
 export const settingsPatchSchema = settingsSchema.partial().strict();

@@ -58,6 +58,11 @@ import { randomUUID } from 'node:crypto';
 /** What the façade needs from the running engine parts that may be absent (CLI one-shot mode). */
 export interface BridgeRuntime {
   ports(): { imap: number | null; smtp: number | null; control: number | null };
+  /**
+   * Bodies evicted from the local body cache fetched back from the provider (the running sync;
+   * absent in one-shot mode); resolves with the UIDs that could not be had.
+   */
+  fetchBodies?(accountId: number, mailboxId: number, uids: readonly number[]): Promise<{ failed: number[] }>;
   /** The start-time settings the running servers use (absent in one-shot mode). */
   serving?(): ServingSettings | null;
   /** Wakes the outbox relay (a retry the user asked for). */
@@ -225,6 +230,7 @@ export class BridgeControl implements ControlApi {
       serving: runtime.serving?.() ?? null,
       offline: runtime.offline,
       diskFull: store.diskFull,
+      bodyCache: store.messages.bodyCache.status(),
       accounts,
     };
   }
@@ -596,6 +602,12 @@ export class BridgeControl implements ControlApi {
         logger: this.#d.logger.child({ module: 'export' }),
         signal: stop.signal,
         onProgress: (p) => this.#d.events.emit({ type: 'export-progress', email: account.email, ...p }),
+        ...(this.#d.runtime.fetchBodies
+          ? {
+              fetchBodies: (mailboxId: number, uids: readonly number[]) =>
+                this.#d.runtime.fetchBodies!(account.id, mailboxId, uids),
+            }
+          : {}),
       });
     } finally {
       this.#exports.delete(account.id);

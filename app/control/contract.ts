@@ -74,6 +74,12 @@ export interface BridgeStatus {
    * directory. Writes (new mail, flags, imports) are refused meanwhile; reading goes on.
    */
   diskFull: string | null;
+  /**
+   * The local body cache (issue 20, setting `bodyCacheMB`): stored body bytes, the budget in bytes
+   * (null: every body is kept) and how many messages' bodies are evicted (fetched again from the
+   * provider when a client asks for them). Absent while the store is locked.
+   */
+  bodyCache?: { storedBytes: number; budgetBytes: number | null; evicted: number };
   accounts: AccountStatus[];
 }
 

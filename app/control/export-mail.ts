@@ -33,6 +33,12 @@ export interface ExportOptions {
   /** Aborting stops the export between two messages (the call then fails with code 'cancelled'). */
   signal?: AbortSignal;
   onProgress(p: ExportProgressEvent): void;
+  /**
+   * Bodies evicted from the local body cache (issue 20) are fetched from the provider through this
+   * (the running bridge's sync); resolves with the UIDs that could not be had. Without it, or when
+   * one cannot be had, the export stops with a clear reason rather than leave a message out.
+   */
+  fetchBodies?: (mailboxId: number, uids: readonly number[]) => Promise<{ failed: number[] }>;
 }
 
 const PAGE = 200;
@@ -135,6 +141,27 @@ function plan(store: Store, account: Account, mailbox: string | null): Array<{ b
   });
 }
 
+/** Brings an evicted body back from the provider, or says why the export cannot go on. */
+async function fetchBody(o: ExportOptions, mailboxId: number, uid: number, folder: string): Promise<void> {
+  const why = `message ${uid} in ${folder} is not stored locally (evicted from the body cache)`;
+  if (!o.fetchBodies)
+    throw new UserError(
+      'unavailable',
+      `${why}: start the bridge online to export it (it is fetched from the provider)`,
+    );
+  let failed: number[];
+  try {
+    failed = (await o.fetchBodies(mailboxId, [uid])).failed;
+  } catch (err) {
+    throw new UserError(
+      'unavailable',
+      `${why} and the provider could not be asked: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
+  if (failed.includes(uid))
+    throw new UserError('unavailable', `${why} and the provider did not give it back`);
+}
+
 export async function exportMail(o: ExportOptions): Promise<ExportResult> {
   const { store, account, target, logger } = o;
   const mbox = /\.mbox$/i.test(basename(target));
@@ -179,6 +206,7 @@ export async function exportMail(o: ExportOptions): Promise<ExportResult> {
             );
           let raw: Buffer;
           try {
+            if (store.messages.bodyEvicted(m.blobId)) await fetchBody(o, box.id, m.uid, box.name);
             raw = await store.messages.rawAsync(m.blobId);
           } catch (err) {
             if (err instanceof NotFoundError) continue; // expunged meanwhile

@@ -95,6 +95,11 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
   // Settings are read live (a UI change applies to the next message); ports and TLS mode apply at
   // the next start.
   const currentSettings = (): Settings => mergeSettings(store.settings.get<Partial<Settings>>(SETTINGS_KEY));
+  const applyBodyBudget = (): void => {
+    // offline (--offline) nothing could fetch an evicted body back: every body is kept
+    const mb = deps.offline ? null : currentSettings().bodyCacheMB;
+    store.messages.bodyCache.setBudget(mb === null ? null : mb * 1024 * 1024);
+  };
 
   return {
     offline: deps.offline,
@@ -102,6 +107,10 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
     ports: () => ({ imap: imap?.port ?? null, smtp: smtp?.port ?? null, control: deps.ports().control }),
     serving: () => (imap ? serving : null),
     kickOutbox: () => outgoing?.worker.kick(),
+    fetchBodies: (accountId, mailboxId, uids) =>
+      sync
+        ? sync.fetchBodies(accountId, mailboxId, uids)
+        : Promise.reject(new UserError('not-running', 'the bridge is not serving: sync is stopped')),
     async resendOutbox(id, o) {
       if (!outgoing)
         throw new UserError('not-running', 'the bridge is not serving: outgoing mail is stopped');
@@ -138,7 +147,14 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
       // Autocrypt peer state: fed by inbound mail, asked by the sending policy
       const autocrypt = new AutocryptService({ repo: deps.keyringRepo, keyring: deps.keyring, logger });
       const implicitTls = opts.settings.tlsMode === 'tls';
-      const backend = createImapBackend(store, { logger: logger.child({ module: 'imap-backend' }) });
+      const backend = createImapBackend(store, {
+        logger: logger.child({ module: 'imap-backend' }),
+        // bodies evicted from the local body cache come back through the account's sync engine
+        fetchBodies: (accountId, mailboxId, uids) =>
+          sync
+            ? sync.fetchBodies(accountId, mailboxId, uids)
+            : Promise.reject(new UserError('not-running', 'the bridge is not serving: sync is stopped')),
+      });
       imap = await startImapServer({
         backend,
         logger: logger.child({ module: 'imap' }),
@@ -215,6 +231,9 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
         tokens,
       });
       sync.start();
+      // The local body budget applies while the bridge serves (an evicted body comes back through
+      // sync): evicting while nothing could fetch it back would leave it unreachable.
+      applyBodyBudget();
       void renewOwnKeys();
       renewTimer = setInterval(() => void renewOwnKeys(), 24 * 3600 * 1000);
       renewTimer.unref();
@@ -222,6 +241,7 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
     },
 
     async stop() {
+      store.messages.bodyCache.setBudget(null);
       if (renewTimer) clearInterval(renewTimer);
       renewTimer = null;
       await Promise.all([imap?.close(), smtp?.close(), sync?.stop()]);
@@ -310,6 +330,7 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
     },
 
     settingsChanged() {
+      if (sync) applyBodyBudget();
       sync?.sink.kick();
     },
 

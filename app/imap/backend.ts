@@ -21,7 +21,7 @@
  *   (adding `$label1` to a message that has `$Label1` changes nothing). `\Recent` is never stored
  *   and never passed. A flag list returned by the port has no duplicates (order is free).
  * - Dates are milliseconds since the epoch (`internalDate`).
- * - Everything except `authenticate` and `append` is synchronous (the store is better-sqlite3) so that
+ * - Everything except `authenticate`, `append` and `fetchMissingBodies` is synchronous (the store is better-sqlite3) so that
  *   the FETCH loop has no per-message Promise overhead.
  * - Errors: implementations throw the typed errors of `app/imap/errors.ts` (`MailboxNotFoundError`,
  *   `MailboxExistsError`, `InvalidMailboxNameError`, `MailboxHasChildrenError`,
@@ -128,7 +128,10 @@ export interface MessageRow {
    * the append, copy or move in, or sync insert — a copy keeps `internalDate` but not this.
    */
   saveDate: number;
-  /** RFC822.SIZE = byte length of `raw`; never changes. */
+  /**
+   * RFC822.SIZE = byte length of `raw`; never changes (not even while the body is not stored
+   * locally: see `bodyMissing`).
+   */
   size: number;
   envelope?: string;
   bodyStructure?: string;
@@ -142,6 +145,13 @@ export interface MessageRow {
    * time with the event loop free in between; `header` then holds its header block.
    */
   rawSource?: RawSource;
+  /**
+   * Set when `raw` was asked for but the message's body is not stored locally (a bounded local
+   * cache evicted it; the provider has it): neither `raw` nor `rawSource` is given, everything
+   * else is (size, flags, ENVELOPE/BODYSTRUCTURE, header block) and equals what the body gives
+   * once fetched. `fetchMissingBodies` brings it back.
+   */
+  bodyMissing?: boolean;
   /**
    * EMAILID (RFC 8474 objectid): the same for the same message however often it is read, and for
    * its copies and moved versions; never the id of another message.
@@ -314,6 +324,14 @@ export interface ImapAccount {
     has: readonly string[],
     lacks: readonly string[],
   ): number[] | null;
+
+  /**
+   * Optional: fetches the bodies of the messages `uids` whose rows came with `bodyMissing` from the
+   * provider now and stores them (the same bytes as before: size and structure do not change).
+   * Resolves with the UIDs whose body could not be had (offline, provider error); a later `fetch`
+   * of the others gives their bytes. A backend without it never sets `bodyMissing`.
+   */
+  fetchMissingBodies?(id: MailboxId, uids: readonly number[]): Promise<number[]>;
 
   /**
    * Append messages atomically (MULTIAPPEND: all or none). The backend analyses each message

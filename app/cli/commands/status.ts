@@ -39,6 +39,25 @@ function ago(sec: number | null): string {
   return `${Math.floor(sec / 3600)}h`;
 }
 
+/** 1536 -> '1.5 KB', in the units people read sizes in. */
+function bytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let v = n / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`;
+}
+
+/** The body cache line: stored bytes, the budget, bodies evicted (fetched again when read). */
+function bodyCacheLine(c: { storedBytes: number; budgetBytes: number | null; evicted: number }): string {
+  const budget = c.budgetBytes === null ? 'no limit (every body kept)' : `budget ${bytes(c.budgetBytes)}`;
+  return `Message bodies stored: ${bytes(c.storedBytes)}, ${budget}, ${c.evicted} evicted (fetched from the provider when read)`;
+}
+
 export async function runStatus(ctx: CliContext, argv: string[]): Promise<number> {
   const p = parse(
     argv,
@@ -65,6 +84,9 @@ export async function runStatus(ctx: CliContext, argv: string[]): Promise<number
         remote ? `Bridge running (IMAP ${s.ports.imap}, SMTP ${s.ports.smtp})` : 'Bridge not running',
       );
       if (s.diskFull) println(ctx.stdout, `Disk full: ${s.diskFull}`);
+      // the body cache line once a budget applies or bodies were evicted (default: every body kept)
+      if (s.bodyCache && (s.bodyCache.budgetBytes !== null || s.bodyCache.evicted > 0))
+        println(ctx.stdout, bodyCacheLine(s.bodyCache));
       if (!s.accounts.length) println(ctx.stdout, 'No accounts.');
       for (const a of s.accounts) {
         const pct = a.sync.messagesTotal

@@ -54,6 +54,16 @@ export interface ImapBackendOptions {
   logger: Logger;
   /** APPEND limit in bytes (default 64 MiB). */
   maxMessageSize?: number;
+  /**
+   * Bodies on demand (issue 20): fetches the evicted bodies of local messages from the provider
+   * and stores them (the sync engine's fetchBodies); resolves with the UIDs that could not be had.
+   * Without it, such bodies are unavailable.
+   */
+  fetchBodies?: (
+    accountId: number,
+    mailboxId: number,
+    uids: readonly number[],
+  ) => Promise<{ failed: number[] }>;
 }
 
 /** The ImapBackend plus `dispose()` (stops listening to the store). */
@@ -210,6 +220,7 @@ class StoreImapAccount implements ImapAccount {
   readonly #maxSize: number;
 
   readonly #views: MailboxViewCache;
+  readonly #fetchBodies: ImapBackendOptions['fetchBodies'];
 
   constructor(
     store: Store,
@@ -218,8 +229,10 @@ class StoreImapAccount implements ImapAccount {
     watchers: Watchers,
     maxSize: number,
     views: MailboxViewCache,
+    fetchBodies: ImapBackendOptions['fetchBodies'],
   ) {
     this.#views = views;
+    this.#fetchBodies = fetchBodies;
     this.#store = store;
     this.#accountId = accountId;
     this.username = username;
@@ -369,7 +382,8 @@ class StoreImapAccount implements ImapAccount {
           out.parts = r.parts!;
         }
         if (want.headers) out.headers = r.headers!;
-        if (r.lazyRaw) {
+        if (r.evicted) out.bodyMissing = true;
+        else if (r.lazyRaw) {
           out.rawSource = r.lazyRaw;
           out.header = r.lazyRaw.head;
         } else if (want.raw) out.raw = r.raw!;
@@ -379,6 +393,12 @@ class StoreImapAccount implements ImapAccount {
         return out;
       });
     });
+  }
+
+  async fetchMissingBodies(id: MailboxId, uids: readonly number[]): Promise<number[]> {
+    const mailboxId = guard(() => this.#box(id).id);
+    if (!this.#fetchBodies) return [...uids];
+    return (await this.#fetchBodies(this.#accountId, mailboxId, uids)).failed;
   }
 
   searchText(
@@ -589,7 +609,15 @@ export function createImapBackend(store: Store, opts: ImapBackendOptions): Store
       if (!account) return null;
       // every account has an INBOX (it exists on every provider: not queued for upload)
       guard(() => store.mailboxes.ensure(account.id, 'INBOX', { origin: 'sync' }));
-      return new StoreImapAccount(store, account.id, account.email, watchers, maxSize, views);
+      return new StoreImapAccount(
+        store,
+        account.id,
+        account.email,
+        watchers,
+        maxSize,
+        views,
+        opts.fetchBodies,
+      );
     },
     dispose: unsubscribe,
   };

@@ -387,6 +387,39 @@ function* batches(sel: SelectedMailbox, uids: number[], want: FetchWant): Genera
   }
 }
 
+/**
+ * The rows of a batch with the bodies that were not stored locally (`bodyMissing`) fetched from
+ * the provider through the backend and read again; a row whose body could not be had is left out
+ * and its UID added to `unavailable` (the FETCH then ends with NO [UNAVAILABLE], the others served).
+ */
+async function withBodies(
+  sel: SelectedMailbox,
+  rows: MessageRow[],
+  want: FetchWant,
+  unavailable: number[],
+): Promise<MessageRow[]> {
+  const missing = rows.filter((r) => r.bodyMissing).map((r) => r.uid);
+  if (!missing.length) return rows;
+  let failed = new Set(missing);
+  if (sel.account.fetchMissingBodies) {
+    try {
+      failed = new Set(await sel.account.fetchMissingBodies(sel.id, missing));
+    } catch {
+      // offline, or the provider failed: every one of them is unavailable
+    }
+  }
+  const back = missing.filter((u) => !failed.has(u));
+  const fresh = new Map(back.length ? sel.account.fetch(sel.id, back, want).map((r) => [r.uid, r]) : []);
+  const out: MessageRow[] = [];
+  for (const r of rows) {
+    if (!r.bodyMissing) out.push(r);
+    else if (fresh.has(r.uid) && !fresh.get(r.uid)!.bodyMissing) out.push(fresh.get(r.uid)!);
+    else if (fresh.has(r.uid) || failed.has(r.uid)) unavailable.push(r.uid);
+    // else: expunged meanwhile
+  }
+  return out;
+}
+
 /** Set \Seen on messages that lack it (non-PEEK body fetch); returns the UIDs that changed. */
 function markSeen(session: Session, sel: SelectedMailbox, uids: number[]): Set<number> {
   const account = sel.account;
@@ -459,8 +492,11 @@ export const fetch: CommandSpec = {
     const changedSince = req.changedSince;
     const plans = plan(items);
     const wantsFlags = items.some((i) => i.kind === 'simple' && i.name === 'FLAGS');
+    // messages whose body is not stored locally and could not be fetched from the provider
+    const unavailable: number[] = [];
     for (const group of batches(sel, uids, want)) {
-      const rows = account.fetch(sel.id, group, want);
+      let rows = account.fetch(sel.id, group, want);
+      if (want.raw) rows = await withBodies(sel, rows, want, unavailable);
       for (const row of rows) {
         if (changedSince !== null && row.modseq <= changedSince) continue;
         const seq = sel.seqOf(row.uid);
@@ -498,5 +534,10 @@ export const fetch: CommandSpec = {
       if (w.needsDrain) await w.drain();
       else if (want.raw) await yieldLoop();
     }
+    if (unavailable.length)
+      throw new ImapNoError(
+        'UNAVAILABLE',
+        `${unavailable.length === 1 ? 'One message body is' : `${unavailable.length} message bodies are`} not stored locally and could not be fetched from the provider now`,
+      );
   },
 };

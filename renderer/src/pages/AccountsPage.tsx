@@ -372,6 +372,12 @@ export function AccountsPage() {
       {status?.offline ? (
         <p className="note">The bridge runs offline: it does not contact your providers.</p>
       ) : null}
+      {status?.bodyCache && status.bodyCache.budgetBytes !== null ? (
+        <p className="note" data-testid="body-cache">
+          Mail stored here: {mb(status.bodyCache.storedBytes)} of a {mb(status.bodyCache.budgetBytes)} budget;{' '}
+          {status.bodyCache.evicted} older messages are fetched from the provider when opened.
+        </p>
+      ) : null}
       {accounts.length === 0 ? (
         <p>No accounts yet. Add your mail account to start syncing.</p>
       ) : (
@@ -414,4 +420,10 @@ export function AccountsPage() {
       </Dialog>
     </section>
   );
+}
+
+/** Bytes as MB for the body cache note (one decimal below 10 MB). */
+function mb(bytes: number): string {
+  const v = bytes / (1024 * 1024);
+  return `${v.toFixed(v < 10 ? 1 : 0)} MB`;
 }

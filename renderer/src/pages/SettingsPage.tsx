@@ -67,6 +67,8 @@ function SettingsForm({ initial, onSaved }: { initial: Settings; onSaved(s: Sett
     }
     if (!Number.isInteger(s.keyLookupTimeoutMs) || s.keyLookupTimeoutMs < 100 || s.keyLookupTimeoutMs > 60000)
       return setProblem('The key lookup timeout must be from 100 to 60000 ms.');
+    if (s.bodyCacheMB !== null && (!Number.isInteger(s.bodyCacheMB) || s.bodyCacheMB < 0))
+      return setProblem('The local mail budget must be a whole number of MB, or empty to keep all mail.');
     setProblem(null);
     const saved = await action.run(() => bridge.updateSettings(patch));
     if (!saved) return;
@@ -143,6 +145,24 @@ function SettingsForm({ initial, onSaved }: { initial: Settings; onSaved(s: Sett
           checked={s.encryptAtRest}
           onChange={(v) => set('encryptAtRest', v)}
         />
+        <div className="field">
+          <label htmlFor={`${id}-cache`}>Local mail budget (MB)</label>
+          <input
+            id={`${id}-cache`}
+            type="number"
+            min={0}
+            step={100}
+            placeholder="Keep all mail"
+            aria-describedby={`${id}-cache-hint`}
+            value={s.bodyCacheMB === null || Number.isNaN(s.bodyCacheMB) ? '' : s.bodyCacheMB}
+            onChange={(e) => set('bodyCacheMB', e.target.value === '' ? null : e.target.valueAsNumber)}
+          />
+          <p className="hint" id={`${id}-cache-hint`}>
+            Empty keeps every message here. With a budget, the bodies of the messages read least recently are
+            removed from this computer (their list entries stay) and fetched from the provider again when you
+            open them.
+          </p>
+        </div>
       </fieldset>
       <fieldset>
         <legend>Local servers</legend>
