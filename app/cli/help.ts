@@ -10,7 +10,7 @@ commands:
                            manage remote provider accounts
   keys generate|import|export|list|show
                            own OpenPGP keys and contacts' public keys
-  certs import|list|trust|distrust
+  certs import|export|issue|list|trust|distrust
                            S/MIME certificates: yours (PKCS#12), correspondents', trusted CAs
   import                   import .eml or mbox files into the local store
   export                   write an account's decrypted mail as .eml files or one mbox file
@@ -89,6 +89,8 @@ export    prints the armored public key of E (with --secret: the secret key too;
 list      own keys and contacts' keys with source and trust
 show      details of the keys for E`,
   certs: `usage: lockbridge certs import FILE [--passphrase-file F] [--trusted]
+       lockbridge certs issue E [--algorithm rsa|ec]
+       lockbridge certs export E|FINGERPRINT [--pkcs12 --passphrase-file F] [--out FILE]
        lockbridge certs list [--json]
        lockbridge certs trust|distrust FINGERPRINT
 
@@ -96,6 +98,12 @@ import    a PKCS#12 file (.p12/.pfx: your certificate and private key; its passp
           first line of --passphrase-file F, or asked on the terminal) is kept under the store's
           encryption; PEM or DER certificates are kept as correspondents' certificates, or as
           trust anchors with --trusted (with a PKCS#12: its chain is trusted)
+issue     makes a self-signed S/MIME certificate for your address E (RSA 3072, or EC P-256 with
+          --algorithm ec; valid two years) and keeps it with its key as your own
+export    prints a certificate as PEM (yours by address or fingerprint, with its chain; others'
+          by fingerprint), or writes it to --out FILE; with --pkcs12 writes your certificate,
+          private key and chain to --out FILE as PKCS#12, protected by the first line of
+          --passphrase-file F or a passphrase asked twice on the terminal
 list      your certificates and the others held, with addresses, expiry and trust
 trust     makes a held certificate (by its SHA-256 fingerprint) a trust anchor; distrust undoes it`,
   import: `usage: lockbridge import --account E [--mailbox NAME] FILE...

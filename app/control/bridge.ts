@@ -17,6 +17,7 @@ import type {
   BridgeEvent,
   BridgeStatus,
   CertificateList,
+  CertificateSummary,
   ClientCredentials,
   ControlApi,
   ExportResult,
@@ -105,6 +106,13 @@ const hostPort = z.object({
   port: z.number().int().min(1).max(65535),
 });
 const secretText = z.string().min(1).max(16384);
+/** An S/MIME certificate named by its SHA-256 fingerprint or by an address. */
+const certRef = z
+  .string()
+  .trim()
+  .min(3)
+  .max(320)
+  .regex(/^(?:[0-9A-Fa-f]{64}|[^\s@]+@[^\s@]+)$/, 'must be a certificate fingerprint or an e-mail address');
 const oauthCredential = z
   .object({
     profile: z.string().min(1).max(64),
@@ -497,6 +505,29 @@ export class BridgeControl implements ControlApi {
       .regex(/^[0-9A-Fa-f]{64}$/)
       .parse(fingerprint);
     this.#smime().setTrusted(fpr, z.boolean().parse(trusted));
+  }
+
+  async issueCertificate(
+    address: string,
+    options?: { algorithm?: 'rsa' | 'ec' },
+  ): Promise<CertificateSummary> {
+    const addr = email.parse(address);
+    const o = z
+      .object({ algorithm: z.enum(['rsa', 'ec']).optional() })
+      .optional()
+      .parse(options ?? undefined);
+    return this.#smime().issue(addr, o?.algorithm ?? 'rsa');
+  }
+
+  async exportCertificatePkcs12(ref: string, passphrase: string): Promise<string> {
+    const r = certRef.parse(ref);
+    const pass = z.string().max(4096).parse(passphrase);
+    if (!pass) throw new UserError('passphrase-required', 'a passphrase is needed to export a private key');
+    return Buffer.from(await this.#smime().exportPkcs12(r, pass)).toString('base64');
+  }
+
+  async exportCertificate(ref: string): Promise<string> {
+    return this.#smime().exportPem(certRef.parse(ref));
   }
 
   async exportKey(address: string, secret: boolean): Promise<string> {

@@ -336,6 +336,21 @@ export interface ControlApi {
   ): Promise<CertificateList>;
   /** Makes a held certificate a trust anchor for S/MIME signatures, or no longer one. */
   setCertificateTrust(fingerprint: string, trusted: boolean): Promise<void>;
+  /**
+   * Issues a self-signed S/MIME certificate for the address (RSA 3072 by default, or EC P-256;
+   * emailProtection, valid two years) and keeps it with its private key as the user's own.
+   */
+  issueCertificate(email: string, options?: { algorithm?: 'rsa' | 'ec' }): Promise<CertificateSummary>;
+  /**
+   * The user's own certificate (by SHA-256 fingerprint, or the newest for an address) with its
+   * private key and chain as a PKCS#12 file protected by `passphrase` (not empty), base64.
+   */
+  exportCertificatePkcs12(ref: string, passphrase: string): Promise<string>;
+  /**
+   * A certificate as PEM without any private key: the user's own (by fingerprint or address, with
+   * its chain) or any other held one (by fingerprint).
+   */
+  exportCertificate(ref: string): Promise<string>;
 
   importMessages(email: string, mailbox: string, files: string[]): Promise<ImportResult>;
   /**
@@ -438,6 +453,9 @@ export const CONTROL_METHODS: readonly ControlMethod[] = [
   'listCertificates',
   'importCertificates',
   'setCertificateTrust',
+  'issueCertificate',
+  'exportCertificatePkcs12',
+  'exportCertificate',
   'importMessages',
   'exportMessages',
   'cancelExport',

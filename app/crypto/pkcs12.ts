@@ -4,11 +4,13 @@
  * encrypted safe contents are opened with it (PBES2: PBKDF2 + AES, as OpenSSL 3, Windows and macOS
  * write them; the legacy RC2/3DES PBEs of `openssl pkcs12 -legacy` are not supported).
  *
+ * Writing (export) makes what OpenSSL 3 makes by default (PBES2 AES-256-CBC, SHA-256 MAC).
+ *
  * Pure: bytes in, DER out; no I/O.
  */
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 
 const BAG = {
   key: '1.2.840.113549.1.12.10.1.1',
@@ -107,4 +109,94 @@ export async function readPkcs12(bytes: Uint8Array, passphrase: string): Promise
       return { certificate: certs[idx]!, privateKey: key, chain: certs.filter((_, i) => i !== idx) };
   }
   throw new Pkcs12Error('no-key', 'no certificate in the PKCS#12 file matches its private key');
+}
+
+export interface Pkcs12Input {
+  /** DER */
+  certificate: Uint8Array;
+  /** PKCS#8 DER */
+  privateKey: Uint8Array;
+  /** the chain to carry along, DER */
+  chain?: readonly Uint8Array[];
+  /** shown by clients as the identity's name (e.g. the address) */
+  friendlyName?: string;
+}
+
+/** PBKDF2 iterations of the key and certificate encryption; the MAC's PKCS#12 KDF iterations. */
+const PBKDF2_ITERATIONS = 100_000;
+const MAC_ITERATIONS = 2048;
+const ATTR = { friendlyName: '1.2.840.113549.1.9.20', localKeyId: '1.2.840.113549.1.9.21' };
+
+/**
+ * Writes a PKCS#12 file as OpenSSL 3 does by default: the private key in a shrouded key bag and the
+ * certificates in an encrypted safe, both PBES2 (PBKDF2 HMAC-SHA-256, AES-256-CBC), and a SHA-256
+ * MAC over the whole — all keyed by `passphrase` (not empty). The key's and the certificate's bags
+ * share a localKeyId, as clients (macOS, Windows, NSS) pair them by it. Built with pkijs.
+ */
+export async function writePkcs12(input: Pkcs12Input, passphrase: string): Promise<Uint8Array> {
+  if (!passphrase) throw new Pkcs12Error('bad-passphrase', 'a PKCS#12 file needs a passphrase');
+  const password = ab(Buffer.from(passphrase, 'utf8'));
+  const keyId = new Uint8Array(createHash('sha1').update(input.certificate).digest());
+  const attributes = (name?: string) => [
+    new pkijs.Attribute({ type: ATTR.localKeyId, values: [new asn1js.OctetString({ valueHex: keyId })] }),
+    ...(name
+      ? [new pkijs.Attribute({ type: ATTR.friendlyName, values: [new asn1js.BmpString({ value: name })] })]
+      : []),
+  ];
+  const keyBag = new pkijs.PKCS8ShroudedKeyBag({
+    parsedValue: pkijs.PrivateKeyInfo.fromBER(ab(input.privateKey)),
+  });
+  const certBag = (der: Uint8Array, own: boolean) =>
+    new pkijs.SafeBag({
+      bagId: BAG.cert,
+      bagValue: new pkijs.CertBag({ parsedValue: pkijs.Certificate.fromBER(ab(der)) }),
+      ...(own ? { bagAttributes: attributes(input.friendlyName) } : {}),
+    });
+  const pbes2 = {
+    password,
+    contentEncryptionAlgorithm: { name: 'AES-CBC', length: 256 },
+    hmacHashAlgorithm: 'SHA-256',
+    iterationCount: PBKDF2_ITERATIONS,
+  };
+  const pfx = new pkijs.PFX({
+    parsedValue: {
+      integrityMode: 0,
+      authenticatedSafe: new pkijs.AuthenticatedSafe({
+        parsedValue: {
+          safeContents: [
+            {
+              privacyMode: 0,
+              value: new pkijs.SafeContents({
+                safeBags: [
+                  new pkijs.SafeBag({
+                    bagId: BAG.shroudedKey,
+                    bagValue: keyBag,
+                    bagAttributes: attributes(input.friendlyName),
+                  }),
+                ],
+              }),
+            },
+            {
+              privacyMode: 1,
+              value: new pkijs.SafeContents({
+                safeBags: [
+                  certBag(input.certificate, true),
+                  ...(input.chain ?? []).map((c) => certBag(c, false)),
+                ],
+              }),
+            },
+          ],
+        },
+      }),
+    },
+  });
+  await keyBag.makeInternalValues(pbes2);
+  await pfx.parsedValue!.authenticatedSafe!.makeInternalValues({ safeContents: [{}, pbes2] });
+  await pfx.makeInternalValues({
+    password,
+    iterations: MAC_ITERATIONS,
+    pbkdf2HashAlgorithm: 'SHA-256',
+    hmacHashAlgorithm: 'SHA-256',
+  });
+  return new Uint8Array(pfx.toSchema().toBER(false));
 }

@@ -323,6 +323,8 @@ export interface CertFacts {
   fingerprint: string;
   emails: string[];
   subject: string;
+  /** the issuer's common name (else its organisation); the subject's own for a self-signed one */
+  issuer: string;
   notBefore: number;
   notAfter: number;
   isCa: boolean;
@@ -343,12 +345,16 @@ function factsOf(cert: pkijs.Certificate, der?: Uint8Array): CertFacts {
     for (const tv of cert.subject.typesAndValues)
       if (tv.type === OID.emailAddress) emails.add(String(tv.value.valueBlock.value).toLowerCase());
   const cn = cert.subject.typesAndValues.find((tv) => tv.type === '2.5.4.3');
+  const issuerName =
+    cert.issuer.typesAndValues.find((tv) => tv.type === '2.5.4.3') ??
+    cert.issuer.typesAndValues.find((tv) => tv.type === '2.5.4.10');
   const bc = cert.extensions?.find((e) => e.extnID === '2.5.29.19')?.parsedValue as
     pkijs.BasicConstraints | undefined;
   return {
     fingerprint: createHash('sha256').update(bytes).digest('hex').toUpperCase(),
     emails: [...emails],
     subject: cn ? String(cn.value.valueBlock.value) : '',
+    issuer: issuerName ? String(issuerName.value.valueBlock.value) : '',
     notBefore: cert.notBefore.value.getTime(),
     notAfter: cert.notAfter.value.getTime(),
     isCa: Boolean(bc?.cA),

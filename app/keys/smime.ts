@@ -15,7 +15,8 @@ import {
   type SmimeMaterial,
 } from '../crypto/smime.ts';
 import { AES256_GCM_OID, type SmimeSigner } from '../crypto/smime-write.ts';
-import { Pkcs12Error, readPkcs12 } from '../crypto/pkcs12.ts';
+import { Pkcs12Error, readPkcs12, writePkcs12 } from '../crypto/pkcs12.ts';
+import { issueSmimeCertificate, type IssueAlgorithm } from '../crypto/smime-issue.ts';
 import type { SmimeCertRow, SmimeCertSource, SmimeIdentityRow, SmimeRepo } from '../store/repos/smime.ts';
 import type { CertificateSummary } from './types.ts';
 
@@ -162,6 +163,89 @@ export class SmimeCertificates {
     return { own, certificates: [] };
   }
 
+  /**
+   * Issues a self-signed S/MIME certificate for `email` (crypto/smime-issue.ts: RSA 3072 or EC
+   * P-256, emailProtection, two years) and keeps it with its key as the user's own, like an
+   * imported PKCS#12: it signs mail from that address and opens mail encrypted to it.
+   */
+  async issue(email: string, algorithm: IssueAlgorithm = 'rsa'): Promise<CertificateSummary> {
+    const addr = email.toLowerCase();
+    const made = await issueSmimeCertificate({ email: addr, algorithm, now: new Date(this.#now()) });
+    const facts = safeFacts(made.certificate);
+    this.#repo.putIdentity({
+      fingerprint: facts.fingerprint,
+      certDer: made.certificate,
+      keyPkcs8: made.privateKey,
+      emails: facts.emails,
+      subject: facts.subject,
+      notAfter: facts.notAfter,
+      createdAt: this.#now(),
+    });
+    const own = this.list().own.find((o) => o.fingerprint === facts.fingerprint);
+    if (!own) throw new Error('issued certificate not found in the store');
+    return own;
+  }
+
+  /**
+   * The user's own certificate named by its SHA-256 fingerprint, or by an address (the newest
+   * one naming it); code 'not-found' when there is none.
+   */
+  #ownIdentity(ref: string): SmimeIdentityRow {
+    const ids = this.#repo.identities();
+    const found = FINGERPRINT.test(ref)
+      ? ids.find((i) => i.fingerprint === ref.toUpperCase())
+      : ids
+          .filter((i) => i.emails.includes(ref.toLowerCase()))
+          .sort((a, b) => b.notAfter - a.notAfter || b.createdAt - a.createdAt)[0];
+    if (!found) throw new UserError('not-found', `no own S/MIME certificate for ${ref}`);
+    return found;
+  }
+
+  /**
+   * The user's certificate (by fingerprint or address) with its private key and chain as a
+   * PKCS#12 file protected by `passphrase`, for other mail clients.
+   */
+  async exportPkcs12(ref: string, passphrase: string): Promise<Uint8Array> {
+    if (!passphrase)
+      throw new UserError('passphrase-required', 'a passphrase is needed to export a private key');
+    const id = this.#ownIdentity(ref);
+    const pool = this.#repo
+      .allCertificates()
+      .filter((c) => c.source === 'own-chain')
+      .map((c) => c.certDer);
+    return writePkcs12(
+      {
+        certificate: id.certDer,
+        privateKey: id.keyPkcs8,
+        chain: chainOf(id.certDer, pool),
+        friendlyName: id.emails[0] ?? id.subject,
+      },
+      passphrase,
+    );
+  }
+
+  /**
+   * A certificate as PEM, no private key: the user's own (by fingerprint or address, followed by
+   * its chain as held) or any other held one (by fingerprint).
+   */
+  exportPem(ref: string): string {
+    let ders: Uint8Array[];
+    const other = FINGERPRINT.test(ref)
+      ? this.#repo.allCertificates().find((c) => c.fingerprint === ref.toUpperCase())
+      : undefined;
+    if (other && !this.#repo.identities().some((i) => i.fingerprint === other.fingerprint))
+      ders = [other.certDer];
+    else {
+      const id = this.#ownIdentity(ref);
+      const pool = this.#repo
+        .allCertificates()
+        .filter((c) => c.source === 'own-chain')
+        .map((c) => c.certDer);
+      ders = [id.certDer, ...chainOf(id.certDer, pool)];
+    }
+    return ders.map(pem).join('');
+  }
+
   setTrusted(fingerprint: string, trusted: boolean): void {
     if (!this.#repo.setTrusted(fingerprint.toUpperCase(), trusted))
       throw new UserError('not-found', `certificate ${fingerprint} not found`);
@@ -258,6 +342,7 @@ export class SmimeCertificates {
       own: this.#repo.identities().map((i) => ({
         fingerprint: i.fingerprint,
         subject: i.subject,
+        issuer: safeFacts(i.certDer).issuer,
         emails: i.emails,
         notAfter: new Date(i.notAfter).toISOString(),
         expired: i.notAfter < now,
@@ -274,6 +359,13 @@ export class SmimeCertificates {
     this.#repo.putCertificate({ ...row(facts, der, source, trusted), seenAt: now });
     return facts;
   }
+}
+
+const FINGERPRINT = /^[0-9A-Fa-f]{64}$/;
+
+function pem(der: Uint8Array): string {
+  const b64 = Buffer.from(der).toString('base64');
+  return `-----BEGIN CERTIFICATE-----\n${b64.replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
 }
 
 function safeFacts(der: Uint8Array): CertFacts {
@@ -311,6 +403,7 @@ function summary(
   return {
     fingerprint: f.fingerprint,
     subject: f.subject,
+    issuer: f.issuer,
     emails,
     notAfter: new Date(f.notAfter).toISOString(),
     expired: f.notAfter < now,

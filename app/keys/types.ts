@@ -90,6 +90,8 @@ export type KeyringEvent =
 export interface CertificateSummary {
   fingerprint: string;
   subject: string;
+  /** the issuer's common name (or organisation) */
+  issuer: string;
   emails: string[];
   notAfter: string;
   expired: boolean;

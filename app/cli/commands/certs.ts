@@ -1,16 +1,45 @@
 /**
- * `lockbridge certs import|list|trust|distrust` (issue 19): S/MIME certificates — the user's own
- * (PKCS#12 with its passphrase) and correspondents' or CAs' (PEM/DER), through the control API.
+ * `lockbridge certs import|export|issue|list|trust|distrust` (issue 19): S/MIME certificates — the
+ * user's own (PKCS#12 with its passphrase, or issued self-signed) and correspondents' or CAs'
+ * (PEM/DER), through the control API.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { flag, parse, str } from '../args.ts';
 import { println, type CliContext } from '../context.ts';
-import { readPassphraseFile, withAskedPassphrase } from '../prompt.ts';
+import { isInteractive, promptSecret, readPassphraseFile, withAskedPassphrase } from '../prompt.ts';
 import { withApi } from '../session.ts';
 import { UsageError, UserError } from '../../shared/errors.ts';
 import type { CertificateList, CertificateSummary, ControlApi } from '../../control/contract.ts';
 
 const IMPORT_USAGE = 'lockbridge certs import FILE [--passphrase-file F] [--trusted]';
+const EXPORT_USAGE = 'lockbridge certs export E|FINGERPRINT [--pkcs12 --passphrase-file F] [--out FILE]';
+const ISSUE_USAGE = 'lockbridge certs issue E [--algorithm rsa|ec]';
+const COMMANDS = 'import, export, issue, list, trust, distrust';
+
+/** The export passphrase: the first line of --passphrase-file (not empty), or typed twice on a terminal. */
+async function exportPassphrase(file: string | undefined): Promise<string> {
+  if (file !== undefined) return readPassphraseFile(file);
+  if (!isInteractive())
+    throw new UserError(
+      'passphrase-required',
+      'a PKCS#12 export needs a passphrase: give it with --passphrase-file FILE, or run in a terminal to be asked',
+    );
+  const pass = await promptSecret('Passphrase for the PKCS#12 file: ');
+  if (!pass) throw new UserError('empty-secret', 'no passphrase given: nothing exported');
+  if ((await promptSecret('Repeat the passphrase: ')) !== pass)
+    throw new UserError('mismatch', 'the passphrases differ: nothing exported');
+  return pass;
+}
+
+/** Writes a new file (mode 0600), never over an existing one. */
+function writeNew(file: string, data: string | Uint8Array): void {
+  if (existsSync(file)) throw new UserError('target-not-empty', `${file} exists already: nothing written`);
+  try {
+    writeFileSync(file, data, { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    throw new UserError('write-failed', `cannot write ${file}: ${(err as Error).message}`);
+  }
+}
 
 /** Imports; a PKCS#12 passphrase comes from --passphrase-file or, on a terminal, is asked for (three tries). */
 function importFile(
@@ -59,6 +88,49 @@ export async function runCerts(ctx: CliContext, argv: string[]): Promise<number>
         return 0;
       });
     }
+    case 'issue': {
+      const p = parse(rest, { algorithm: { type: 'string' } }, { min: 1, max: 1, usage: ISSUE_USAGE });
+      const algorithm = str(p, 'algorithm') ?? 'rsa';
+      if (algorithm !== 'rsa' && algorithm !== 'ec')
+        throw new UsageError(`--algorithm must be rsa or ec, got '${algorithm}'\nusage: ${ISSUE_USAGE}`);
+      return withApi(ctx, async ({ api }) => {
+        const c = await api.issueCertificate(p.positionals[0] as string, { algorithm });
+        println(ctx.stdout, `Issued ${line('own ', c)}`);
+        println(
+          ctx.stdout,
+          `Export it for other mail clients: lockbridge certs export ${c.emails[0] ?? c.fingerprint} --pkcs12 --out me.p12`,
+        );
+        return 0;
+      });
+    }
+    case 'export': {
+      const p = parse(
+        rest,
+        { pkcs12: { type: 'boolean' }, 'passphrase-file': { type: 'string' }, out: { type: 'string' } },
+        { min: 1, max: 1, usage: EXPORT_USAGE },
+      );
+      const ref = p.positionals[0] as string;
+      const out = str(p, 'out');
+      if (!flag(p, 'pkcs12')) {
+        if (str(p, 'passphrase-file') !== undefined)
+          throw new UsageError(`--passphrase-file goes with --pkcs12\nusage: ${EXPORT_USAGE}`);
+        return withApi(ctx, async ({ api }) => {
+          const pem = await api.exportCertificate(ref);
+          if (out) writeNew(out, pem);
+          else ctx.stdout.write(pem);
+          return 0;
+        });
+      }
+      if (!out)
+        throw new UsageError(`--pkcs12 needs --out FILE (the file is binary)\nusage: ${EXPORT_USAGE}`);
+      const passphrase = await exportPassphrase(str(p, 'passphrase-file'));
+      return withApi(ctx, async ({ api }) => {
+        const b64 = await api.exportCertificatePkcs12(ref, passphrase);
+        writeNew(out, Buffer.from(b64, 'base64'));
+        println(ctx.stdout, `Wrote ${out} (your certificate and private key, protected by the passphrase).`);
+        return 0;
+      });
+    }
     case 'list': {
       const p = parse(
         rest,
@@ -69,7 +141,10 @@ export async function runCerts(ctx: CliContext, argv: string[]): Promise<number>
         const r = await api.listCertificates();
         if (flag(p, 'json')) println(ctx.stdout, JSON.stringify(r));
         else if (!r.own.length && !r.certificates.length)
-          println(ctx.stdout, 'No S/MIME certificates yet (lockbridge certs import FILE.p12).');
+          println(
+            ctx.stdout,
+            'No S/MIME certificates yet (lockbridge certs import FILE.p12, or lockbridge certs issue E).',
+          );
         else {
           for (const c of r.own) println(ctx.stdout, line('own ', c));
           for (const c of r.certificates) println(ctx.stdout, line(c.isCa ? 'ca  ' : 'cert', c));
@@ -88,9 +163,7 @@ export async function runCerts(ctx: CliContext, argv: string[]): Promise<number>
     }
     default:
       throw new UsageError(
-        sub
-          ? `unknown certs command '${sub}' (import, list, trust, distrust)`
-          : 'missing certs command (import, list, trust, distrust)',
+        sub ? `unknown certs command '${sub}' (${COMMANDS})` : `missing certs command (${COMMANDS})`,
       );
   }
 }

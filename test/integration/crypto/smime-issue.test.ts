@@ -1,0 +1,203 @@
+/**
+ * Issue 19, the user's own certificate without a CA: a self-signed S/MIME certificate issued by
+ * Lockbridge (keys/smime.ts issue, crypto/smime-issue.ts) and exported as PKCS#12 (crypto/pkcs12.ts
+ * writePkcs12) — checked by real tools. `openssl x509 -text` shows the extensions an S/MIME
+ * certificate needs; `openssl verify -purpose smimesign|smimeencrypt` accepts it; mail Lockbridge
+ * signs and encrypts with it (smimeCopies, signer from the store) is decrypted by `openssl cms`
+ * with the key taken out of the exported PKCS#12 and verified against the exported PEM; the PKCS#12
+ * opens in `openssl pkcs12` and NSS `pk12util` with its passphrase and not with a wrong one; it
+ * re-imports into another store, which then reads mail encrypted to it. (gpgsm 2.2.40 cannot read
+ * PBES2 with an HMAC-SHA-256 PRF — neither ours nor OpenSSL 3's default files; GnuPG 2.4.1 can.)
+ * For EC only smimesign is checked with `openssl verify`: OpenSSL's smimeencrypt purpose wants
+ * keyEncipherment, which an EC key (ECDH, keyAgreement: RFC 5480/5753) does not assert; openssl
+ * cms encrypts to and decrypts with it all the same (second test).
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { createStore, type Store } from '../../../app/store/store.ts';
+import { SmimeCertificates } from '../../../app/keys/smime.ts';
+import { smimeCopies } from '../../../app/crypto/smime-write.ts';
+import { decryptMessage } from '../../../app/crypto/decrypt.ts';
+import { silentLogger } from '../../../app/shared/logger.ts';
+import { run } from '../../helpers/crypto/gpg.ts';
+
+const KDF = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
+const ME = 'me@example.test';
+const PASS = 'export pass 7&x "q"';
+let dir: string;
+const stores: Store[] = [];
+
+const MESSAGE = Buffer.from(
+  `From: Me <${ME}>\r\nTo: Me <${ME}>\r\nSubject: issued\r\nDate: Sun, 6 Dec 2026 20:00:00 +0000\r\n` +
+    'Message-ID: <issued@example.test>\r\nMIME-Version: 1.0\r\n' +
+    'Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n' +
+    'Signed and encrypted with a certificate Lockbridge issued.\r\n',
+);
+
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'lb-smime-issue-'));
+});
+after(() => {
+  for (const s of stores) s.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function newSmime(name: string): Promise<SmimeCertificates> {
+  const store = await createStore({
+    dir: join(dir, name),
+    passphrase: 'pw',
+    logger: silentLogger,
+    kdf: KDF,
+    ftsIndexing: 'manual',
+  });
+  stores.push(store);
+  return new SmimeCertificates({ repo: store.smime, systemRoots: false });
+}
+
+function ok(cmd: string, args: string[], input?: Buffer | string): Buffer {
+  const r = run(cmd, args, input);
+  assert.equal(r.status, 0, `${cmd} ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+const file = (name: string, data: Uint8Array | string) => {
+  const p = join(dir, name);
+  writeFileSync(p, data);
+  return p;
+};
+
+for (const algorithm of ['rsa', 'ec'] as const) {
+  test(`${algorithm}: the issued certificate has S/MIME's extensions and openssl verify accepts it for ${algorithm === 'rsa' ? 'smimesign and smimeencrypt' : 'smimesign'}`, async () => {
+    const smime = await newSmime(`x509-${algorithm}`);
+    const own = await smime.issue('Me@Example.test', algorithm);
+    assert.deepEqual(own.emails, [ME]);
+    assert.equal(own.expired, false);
+    const days = (Date.parse(own.notAfter) - Date.now()) / 86_400_000;
+    assert.ok(days > 700 && days <= 3 * 365, `valid ${days} days (Apple Mail takes at most three years)`);
+    assert.equal(smime.list().own.length, 1);
+
+    const pem = smime.exportPem(ME);
+    assert.equal(smime.exportPem(own.fingerprint), pem);
+    assert.doesNotMatch(pem, /PRIVATE KEY/);
+    const certPath = file(`${algorithm}.pem`, pem);
+    const text = ok('openssl', ['x509', '-in', certPath, '-noout', '-text']).toString();
+    assert.match(text, /X509v3 Basic Constraints: critical\s+CA:FALSE/);
+    assert.match(
+      text,
+      algorithm === 'rsa'
+        ? /X509v3 Key Usage: critical\s+Digital Signature, Key Encipherment\n/
+        : /X509v3 Key Usage: critical\s+Digital Signature, Key Agreement\n/,
+    );
+    assert.match(text, /X509v3 Extended Key Usage:\s+E-mail Protection\n/);
+    assert.match(text, /X509v3 Subject Alternative Name:\s+email:me@example\.test\n/);
+    assert.match(text, algorithm === 'rsa' ? /Public-Key: \(3072 bit\)/ : /NIST CURVE: P-256/);
+    assert.match(text, algorithm === 'rsa' ? /sha256WithRSAEncryption/ : /ecdsa-with-SHA256/);
+    for (const purpose of algorithm === 'rsa' ? ['smimesign', 'smimeencrypt'] : ['smimesign']) {
+      const r = run('openssl', [
+        'verify',
+        '-purpose',
+        purpose,
+        '-partial_chain',
+        '-CAfile',
+        certPath,
+        certPath,
+      ]);
+      assert.equal(r.status, 0, `${purpose}: ${r.stdout.toString()} ${r.stderr}`);
+      assert.match(r.stdout.toString(), /: OK/);
+    }
+    // what the sending side asks of it: it signs for the address and mail can be encrypted to it
+    const signer = smime.signerFor(ME);
+    assert.equal(signer?.fingerprint, own.fingerprint);
+    assert.ok(signer?.self, 'it can be encrypted to (the Sent copy)');
+  });
+
+  test(`${algorithm}: mail signed and encrypted with it is decrypted by openssl cms with the key from the exported PKCS#12 and verifies against the exported PEM`, async () => {
+    const smime = await newSmime(`cms-${algorithm}`);
+    const own = await smime.issue(ME, algorithm);
+    const certPath = file(`cms-${algorithm}.pem`, smime.exportPem(ME));
+    const p12 = await smime.exportPkcs12(ME, PASS);
+    const p12Path = file(`cms-${algorithm}.p12`, p12);
+    const passFile = file(`cms-${algorithm}.pass`, `${PASS}\n`);
+
+    // openssl opens it with the passphrase (MAC and both PBES2 safes)...
+    const info = run('openssl', ['pkcs12', '-in', p12Path, '-info', '-noout', '-passin', `file:${passFile}`]);
+    assert.equal(info.status, 0, info.stderr);
+    assert.match(info.stderr, /MAC: sha256/);
+    assert.match(info.stderr, /PBES2, PBKDF2, AES-256-CBC/);
+    // ...and not with a wrong one
+    const wrong = run('openssl', ['pkcs12', '-in', p12Path, '-noout', '-passin', 'pass:wrong']);
+    assert.notEqual(wrong.status, 0);
+    assert.match(wrong.stderr, /mac verify failure|invalid password/i);
+
+    const keyPem = ok('openssl', [
+      'pkcs12',
+      '-in',
+      p12Path,
+      '-nocerts',
+      '-noenc',
+      '-passin',
+      `file:${passFile}`,
+    ]);
+    const keyPath = file(`cms-${algorithm}.key`, keyPem);
+    const certOut = ok('openssl', [
+      'pkcs12',
+      '-in',
+      p12Path,
+      '-nokeys',
+      '-clcerts',
+      '-passin',
+      `file:${passFile}`,
+    ]);
+    const derOut = ok('openssl', ['x509', '-outform', 'DER'], certOut);
+    assert.equal(createHash('sha256').update(derOut).digest('hex').toUpperCase(), own.fingerprint);
+
+    for (const gcm of [false, true]) {
+      const signer = smime.signerFor(ME)!;
+      const [msg] = smimeCopies(MESSAGE, { signer, copies: [{ recipients: [signer.self!.certDer], gcm }] });
+      const inner = ok('openssl', ['cms', '-decrypt', '-recip', certPath, '-inkey', keyPath], msg);
+      const v = run('openssl', ['cms', '-verify', '-CAfile', certPath, '-purpose', 'smimesign'], inner);
+      assert.equal(v.status, 0, v.stderr);
+      assert.match(v.stderr, /Verification successful/);
+      assert.match(v.stdout.toString(), /Signed and encrypted with a certificate Lockbridge issued\./);
+    }
+  });
+}
+
+test("the exported PKCS#12 imports into another Lockbridge store and NSS (pk12util, Thunderbird's store); a wrong passphrase imports nothing", async () => {
+  const a = await newSmime('export-a');
+  const own = await a.issue(ME, 'rsa');
+  const p12 = await a.exportPkcs12(own.fingerprint, PASS);
+  await assert.rejects(a.exportPkcs12(ME, ''), { code: 'passphrase-required' });
+  await assert.rejects(a.exportPkcs12('nobody@example.test', PASS), { code: 'not-found' });
+
+  const b = await newSmime('export-b');
+  await assert.rejects(b.importFile(p12, { passphrase: 'wrong' }), { code: 'bad-passphrase' });
+  assert.equal(b.list().own.length, 0);
+  const imported = await b.importFile(p12, { passphrase: PASS });
+  assert.deepEqual(
+    imported.own.map((o) => o.fingerprint),
+    [own.fingerprint],
+  );
+  // b reads what a encrypted to the certificate, and the signature is a's
+  const signer = a.signerFor(ME)!;
+  const [msg] = smimeCopies(MESSAGE, { signer, copies: [{ recipients: [signer.self!.certDer], gcm: true }] });
+  const read = await decryptMessage(msg!, { decryptionKeys: [], smime: b.material(ME) });
+  assert.equal(read.status, 'encrypted');
+  assert.equal(read.form, 'smime-auth-enveloped');
+  assert.match(read.mime.toString('utf8'), /Lockbridge issued/);
+  assert.equal(read.signature, 'valid');
+  assert.equal(read.signerFingerprint, own.fingerprint);
+
+  // NSS, Thunderbird's certificate store
+  const p12Path = file('export.p12', p12);
+  const nss = mkdtempSync(join(dir, 'nss-'));
+  ok('certutil', ['-N', '-d', `sql:${nss}`, '--empty-password']);
+  assert.notEqual(run('pk12util', ['-i', p12Path, '-d', `sql:${nss}`, '-W', 'wrong', '-K', '']).status, 0);
+  ok('pk12util', ['-i', p12Path, '-d', `sql:${nss}`, '-W', PASS, '-K', '']);
+  assert.match(ok('certutil', ['-L', '-d', `sql:${nss}`]).toString(), /me@example\.test/);
+  assert.match(ok('certutil', ['-K', '-d', `sql:${nss}`]).toString(), /rsa/i);
+});
