@@ -13,7 +13,13 @@ import { MessageBlobs } from './messages/blobs.ts';
 import { BodyCache } from './messages/body-cache.ts';
 import { BodyChunks } from './messages/body-chunks.ts';
 import { MessageFlags, type StoreFlagsResult } from './messages/flags.ts';
-import { MessageFullText, type SearchStepOptions, type TextScope } from './messages/full-text.ts';
+import type { FtsDoc } from './messages/fts-doc.ts';
+import {
+  MessageFullText,
+  type OffloadedDoc,
+  type SearchStepOptions,
+  type TextScope,
+} from './messages/full-text.ts';
 import { MessageReads, type FetchWant } from './messages/reads.ts';
 import type { FetchedRow, MessageMeta, NewMessage } from './messages/rows.ts';
 import { MessageWrites, type InsertResult } from './messages/writes.ts';
@@ -23,7 +29,8 @@ export type { FetchedRow, MessageMeta, NewMessage } from './messages/rows.ts';
 export { MailboxGoneError } from './messages/rows.ts';
 export type { InsertResult } from './messages/writes.ts';
 export type { StoreFlagsResult } from './messages/flags.ts';
-export type { TextScope } from './messages/full-text.ts';
+export type { OffloadedDoc, TextScope } from './messages/full-text.ts';
+export type { FtsDoc } from './messages/fts-doc.ts';
 export type { FetchWant } from './messages/reads.ts';
 export type { BodyCacheStatus } from './messages/body-cache.ts';
 export { BodyEvictedError } from './raw-codec.ts';
@@ -243,6 +250,15 @@ export class MessagesRepo {
 
   indexBatch(limit = 200, budgetMs = Infinity): number {
     return this.#fullText.indexBatch(limit, budgetMs);
+  }
+
+  /** indexBatch with documents derived off the event loop (see MessageFullText.indexBatchWith). */
+  indexBatchWith(
+    limit: number,
+    budgetMs: number,
+    opts: { docs?: ReadonlyMap<number, FtsDoc>; offloadAbove?: number },
+  ): { indexed: number; offload: OffloadedDoc | null } {
+    return this.#fullText.indexBatchWith(limit, budgetMs, opts);
   }
 
   ftsBacklog(): number {

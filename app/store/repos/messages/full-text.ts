@@ -3,20 +3,18 @@
  * exactly against the text re-derived from its raw bytes; messages still queued for indexing
  * (`fts_queue`) are checked directly, so results are always complete.
  */
-import { analyzeMessage } from '../../../mime/analyze.ts';
-import type { MessageAnalysis } from '../../../mime/types.ts';
 import type { StoreDb } from '../../sql.ts';
 import type { MessageBlobs } from './blobs.ts';
+import { FTS_BYTES, ftsDocument, headerDocument, type FtsDoc } from './fts-doc.ts';
 
 export type TextScope = 'text' | 'body' | 'headers';
 
-/**
- * Full-text search (index and exact check alike) reads the first 1 MiB of a message: its header,
- * and the text of the text parts that start in them (of which mime/text-extract keeps at most
- * 256 KiB of characters). Mail puts its text first and attachments after it; a text part after 1 MiB
- * of attachments is not searched.
- */
-export const FTS_BYTES = 1024 * 1024;
+/** A message whose full-text document its caller derives elsewhere (see indexBatchWith). */
+export interface OffloadedDoc {
+  blobId: number;
+  /** Its first FTS_BYTES (at least): what ftsDocument reads. */
+  raw: Buffer;
+}
 
 /** Rows a search step reads at a time. */
 const CHUNK = 512;
@@ -171,7 +169,22 @@ export class MessageFullText {
    * With `budgetMs`, stops after the message that used the budget up (big messages one by one).
    */
   indexBatch(limit: number, budgetMs: number): number {
+    return this.indexBatchWith(limit, budgetMs, {}).indexed;
+  }
+
+  /**
+   * indexBatch, with documents derived elsewhere: `docs` (by blob id; those no longer queued are
+   * dropped) are used as they are, and the batch stops before a queued message whose first bytes
+   * are more than `offloadAbove` without one in `docs`, and hands it back (`offload`) for the
+   * caller to derive off the event loop and give in the next batch.
+   */
+  indexBatchWith(
+    limit: number,
+    budgetMs: number,
+    opts: { docs?: ReadonlyMap<number, FtsDoc>; offloadAbove?: number },
+  ): { indexed: number; offload: OffloadedDoc | null } {
     const started = performance.now();
+    const offloadAbove = opts.offloadAbove ?? Infinity;
     return this.#s.write(() => {
       const ids = this.#s
         .prepare<number>('SELECT blob_id FROM fts_queue ORDER BY blob_id LIMIT ?')
@@ -180,56 +193,38 @@ export class MessageFullText {
       const ins = this.#s.prepare('INSERT INTO message_fts (rowid, headers, text) VALUES (?, ?, ?)');
       const del = this.#s.prepare('DELETE FROM fts_queue WHERE blob_id = ?');
       let n = 0;
+      let offload: OffloadedDoc | null = null;
       for (const id of ids) {
-        const doc = this.#ftsDoc(id);
+        let doc = opts.docs?.get(id);
+        if (!doc) {
+          const raw = this.#blobs.rawPrefix(id, FTS_BYTES);
+          if (raw !== null && raw.length > offloadAbove) {
+            offload = { blobId: id, raw };
+            break;
+          }
+          // (an evicted body is never queued: it was indexed before it was evicted)
+          doc = raw === null ? this.#evictedDoc(id) : ftsDocument(raw);
+        }
         ins.run(id, doc.headers, doc.text);
         del.run(id);
         for (const meanwhile of this.#indexedMeanwhile) meanwhile.add(id);
         n++;
         if (performance.now() - started >= budgetMs) break;
       }
-      return n;
+      return { indexed: n, offload };
     });
   }
 
-  /**
-   * The full-text document of a blob, re-derived from its raw bytes: from its first FTS_BYTES
-   * (a 20 MB message read and analysed whole took 130-250 ms, in one turn of the event loop).
-   */
-  #ftsDoc(blobId: number): { headers: string; text: string; evicted?: boolean } {
+  /** The full-text document of a blob, re-derived from its raw bytes (see ftsDocument). */
+  #ftsDoc(blobId: number): FtsDoc & { evicted?: boolean } {
     const raw = this.#blobs.rawPrefix(blobId, FTS_BYTES);
-    if (raw === null) {
-      // evicted: only its header block is local (never in fts_queue: indexed before eviction)
-      const head = this.#blobs.header(blobId);
-      let headers = headerBlock(head);
-      try {
-        headers = ftsHeaders(analyzeMessage(head), head);
-      } catch {
-        // the raw header block alone
-      }
-      return { headers, text: '', evicted: true };
-    }
-    let a: MessageAnalysis;
-    try {
-      a = analyzeMessage(raw);
-    } catch {
-      return { headers: headerBlock(raw), text: '' };
-    }
-    return { headers: ftsHeaders(a, raw), text: a.text };
+    return raw === null ? this.#evictedDoc(blobId) : ftsDocument(raw);
   }
-}
 
-/** The header block of a raw message (up to the first empty line), at most 64 KiB, for FTS. */
-function headerBlock(raw: Buffer): string {
-  let end = raw.indexOf('\r\n\r\n');
-  if (end < 0) end = raw.indexOf('\n\n');
-  if (end < 0) end = raw.length;
-  return raw.subarray(0, Math.min(end, 65536)).toString('latin1');
-}
-
-function ftsHeaders(a: MessageAnalysis, raw: Buffer): string {
-  const h = a.headers;
-  return [h.subject, h.from, h.to, h.cc, h.bcc, headerBlock(raw)].join('\n');
+  /** The document of a message whose body is evicted: its header block, which is kept. */
+  #evictedDoc(blobId: number): FtsDoc & { evicted: true } {
+    return { headers: headerDocument(this.#blobs.header(blobId)), text: '', evicted: true };
+  }
 }
 
 /** The distinct trigrams of a (lowercased) needle, by code point, as the trigram tokenizer makes them. */
