@@ -11,7 +11,6 @@
 import { cleanFlags, prepareInbound, type PreparedMessage } from './inbound.ts';
 import { internalDateOf } from './mailbox-sync.ts';
 import type { SyncContext } from './context.ts';
-import { leaveMailbox } from './remote/mailbox-ops.ts';
 import type { RemoteMailbox } from './remote/remote-mailbox.ts';
 import { toUidSet } from './uid-range.ts';
 
@@ -101,8 +100,9 @@ export async function fetchBodies(
         }
       }
     } finally {
+      // the folder stays EXAMINEd (read-only: nothing is ever expunged by leaving it): the next
+      // request for it needs no EXAMINE, and the connection closes after a minute unused
       lock.release();
-      if (client.usable) await leaveMailbox(client).catch(() => {});
     }
   }
   return out;
