@@ -16,6 +16,7 @@ import { AccountsPage } from './pages/AccountsPage.tsx';
 import { AddAccountPage } from './pages/AddAccountPage.tsx';
 import { ConnectPage } from './pages/ConnectPage.tsx';
 import { KeysPage } from './pages/KeysPage.tsx';
+import { CertificatesPage } from './pages/CertificatesPage.tsx';
 import { OutboxPage } from './pages/OutboxPage.tsx';
 import { SettingsPage } from './pages/SettingsPage.tsx';
 import { LogsPage } from './pages/LogsPage.tsx';
@@ -46,6 +47,8 @@ function Page({ route }: { route: RouteName }) {
       return <ConnectPage />;
     case 'keys':
       return <KeysPage />;
+    case 'certificates':
+      return <CertificatesPage />;
     case 'outbox':
       return <OutboxPage />;
     case 'settings':

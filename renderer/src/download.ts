@@ -23,3 +23,18 @@ export function downloadText(name: string, text: string, type = 'text/plain'): v
 export function readFileText(file: File): Promise<string> {
   return file.text();
 }
+
+/** Base64 (as the control API carries files) → bytes. */
+export function bytesFromBase64(b64: string): Uint8Array {
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+/** Bytes → base64, in slices (String.fromCharCode takes a bounded number of arguments). */
+export function base64FromBytes(bytes: Uint8Array): string {
+  let bin = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(bin);
+}

@@ -1,6 +1,7 @@
 /** Hash routes of the app. Pure: unit-tested. */
 
-export type RouteName = 'accounts' | 'add-account' | 'connect' | 'keys' | 'outbox' | 'settings' | 'logs';
+export type RouteName =
+  'accounts' | 'add-account' | 'connect' | 'keys' | 'certificates' | 'outbox' | 'settings' | 'logs';
 
 export interface RouteInfo {
   name: RouteName;
@@ -14,6 +15,7 @@ export const ROUTES: readonly RouteInfo[] = [
   { name: 'add-account', label: 'Add account', nav: false },
   { name: 'connect', label: 'Connect your mail client', nav: true },
   { name: 'keys', label: 'Keys', nav: true },
+  { name: 'certificates', label: 'Certificates', nav: true },
   { name: 'outbox', label: 'Outbox', nav: true },
   { name: 'settings', label: 'Settings', nav: true },
   { name: 'logs', label: 'Logs', nav: true },

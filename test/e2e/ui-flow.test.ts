@@ -846,11 +846,12 @@ test('keyboard: nav links then the page controls in order, each with a visible f
     return out;
   };
   // forward from the heading: the page's controls in reading order
-  const forward = await walk('Tab', 7);
+  const forward = await walk('Tab', 8);
   assert.deepEqual(
     forward.map((f) => f.name),
     [
       'Encryption',
+      'Standard when both are possible',
       'Sign outgoing mail',
       'Attach my public key to outgoing mail',
       'File copies of sent mail in the Sent folder',
@@ -861,12 +862,13 @@ test('keyboard: nav links then the page controls in order, each with a visible f
   );
   // backwards from the heading: the navigation (in reverse), then the skip link
   await page.getByRole('heading', { level: 1, name: 'Settings' }).focus();
-  const backward = await walk('Shift+Tab', 7);
+  const backward = await walk('Shift+Tab', 8);
   assert.deepEqual(backward.map((f) => f.name).reverse(), [
     'Skip to content',
     'Accounts',
     'Connect your mail client',
     'Keys',
+    'Certificates',
     'Outbox',
     'Settings',
     'Logs',

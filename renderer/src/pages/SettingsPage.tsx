@@ -97,6 +97,22 @@ function SettingsForm({ initial, onSaved }: { initial: Settings; onSaved(s: Sett
             Keys are looked up in your keyring, Autocrypt, WKD and keys.openpgp.org.
           </p>
         </div>
+        <div className="field">
+          <label htmlFor={`${id}-standard`}>Standard when both are possible</label>
+          <select
+            id={`${id}-standard`}
+            value={s.preferredStandard}
+            aria-describedby={`${id}-standard-hint`}
+            onChange={(e) => set('preferredStandard', e.target.value === 'smime' ? 'smime' : 'openpgp')}
+          >
+            <option value="openpgp">OpenPGP (also protects the Subject)</option>
+            <option value="smime">S/MIME</option>
+          </select>
+          <p className="hint" id={`${id}-standard-hint`}>
+            For a recipient with both an OpenPGP key and an S/MIME certificate, when you have an S/MIME
+            certificate of your own (see Certificates).
+          </p>
+        </div>
         <Check
           id={`${id}-sign`}
           label="Sign outgoing mail"

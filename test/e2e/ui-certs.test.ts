@@ -1,0 +1,229 @@
+// The Certificates page (issue 19, S/MIME) end to end: the real `lockbridge serve --ui --offline`
+// driven by Chromium through playwright-core. An empty page first; issue an EC certificate (listed
+// with issuer and expiry, and by the control API); export it as PEM (openssl reads the same
+// fingerprint) and with its private key as PKCS#12 (passphrases that differ are refused; openssl
+// opens the file with the passphrase); import an openssl-made PKCS#12 (asked for its passphrase,
+// a wrong one refused, then imported as yours) and a CA certificate as trusted; stop trusting it
+// and trust it again (the control API agrees each time). axe-core on the page and the dialog;
+// no page errors or CSP violations.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { CertificateList, Settings } from '../../app/control/contract.ts';
+import { cli, ROOT, tempHome } from '../helpers/cli.ts';
+import { OpensslCa, type OsslUser } from '../helpers/crypto/openssl.ts';
+import { run } from '../helpers/crypto/gpg.ts';
+import { fileSafe } from '../../renderer/src/format.ts';
+import {
+  assertAccessible,
+  control,
+  launchChromium,
+  screenshot,
+  startServe,
+  tokenOf,
+  watchPage,
+  type ServeLines,
+} from './ui-harness.ts';
+
+const ANN = 'ann@example.test';
+const CAROL = 'carol@example.test';
+const CAROL_PASS = 'carol p12 pass';
+const EXPORT_PASS = 'export from the page 1';
+const env = { LOCKBRIDGE_PASSPHRASE: 'ui certs passphrase', LOCKBRIDGE_LOG_LEVEL: 'info' };
+
+const home = tempHome('lb-ui-certs-');
+const scratch = mkdtempSync(join(tmpdir(), 'lb-ui-certs-files-'));
+let ca: OpensslCa;
+let carol: OsslUser;
+let serve: ServeLines | null = null;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let pageWatch: { assertClean(): void };
+let controlPort = 0;
+let token = '';
+
+before(async () => {
+  if (!existsSync(join(ROOT, 'renderer', 'dist', 'index.html'))) {
+    const build = spawnSync(
+      process.execPath,
+      [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', 'renderer'],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
+    assert.equal(build.status, 0, `npm run build:ui failed:\n${build.stdout}${build.stderr}`);
+  }
+  ca = new OpensslCa();
+  carol = ca.user(CAROL, 'rsa');
+  writeFileSync(join(scratch, 'carol.p12'), ca.pkcs12(carol, CAROL_PASS));
+  writeFileSync(join(scratch, 'ca.pem'), ca.caPem);
+  assert.equal(cli(['--home', home.dir, 'init'], env).status, 0);
+  serve = startServe(
+    home.dir,
+    ['--ui', '--offline', '--imap-port', '0', '--smtp-port', '0', '--control-port', '0'],
+    env,
+  );
+  const ready = await serve.next();
+  assert.equal(ready.event, 'ready', JSON.stringify(ready));
+  token = tokenOf(ready.ui);
+  controlPort = Number(ready.control);
+  browser = await launchChromium();
+  context = await browser.newContext({ viewport: { width: 900, height: 800 }, acceptDownloads: true });
+  page = await context.newPage();
+  pageWatch = watchPage(page);
+  await page.goto(String(ready.ui));
+  await page.getByRole('heading', { level: 1, name: 'Accounts' }).waitFor();
+});
+
+after(async () => {
+  await serve?.stop('SIGKILL');
+  await browser?.close();
+  ca?.dispose();
+  home.cleanup();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+async function download(click: () => Promise<void>): Promise<{ name: string; path: string }> {
+  const [dl] = await Promise.all([page.waitForEvent('download'), click()]);
+  const path = join(scratch, `dl-${dl.suggestedFilename()}`);
+  await dl.saveAs(path);
+  return { name: dl.suggestedFilename(), path };
+}
+
+const certs = () => control<CertificateList>(controlPort, token, 'listCertificates');
+const row = (name: string) =>
+  page.locator('li.cert-row').filter({ has: page.getByRole('heading', { name, exact: true }) });
+
+test('the Certificates page from the navigation: empty, accessible', async () => {
+  await page
+    .getByRole('navigation', { name: 'Main' })
+    .getByRole('link', { name: 'Certificates', exact: true })
+    .click();
+  await page.getByRole('heading', { level: 1, name: 'Certificates' }).waitFor();
+  await page.getByText('You have no S/MIME certificate yet.').waitFor();
+  await page.getByText('No certificates of others yet.').waitFor();
+  await assertAccessible(page, 'certificates (empty)');
+});
+
+test('issue an EC certificate: listed with issuer and expiry; export it as PEM and as PKCS#12', async () => {
+  await page.getByLabel('Issue a certificate for').fill(ANN);
+  await page.getByLabel('Key type').selectOption('ec');
+  await page.getByRole('button', { name: 'Issue certificate' }).click();
+  const ann = row(ANN);
+  await ann.waitFor();
+  await ann.getByText(`Issued by ${ANN}`).waitFor();
+  const own = (await certs()).own;
+  assert.equal(own.length, 1);
+  assert.deepEqual(own[0]!.emails, [ANN]);
+  const fpr = own[0]!.fingerprint;
+  assert.equal(await ann.locator('[data-fpr]').getAttribute('data-fpr'), fpr);
+
+  const pem = await download(() => ann.getByRole('button', { name: /^Export certificate/ }).click());
+  assert.equal(pem.name, `${fileSafe(ANN)}.pem`);
+  const shown = run('openssl', ['x509', '-in', pem.path, '-noout', '-fingerprint', '-sha256', '-text']);
+  assert.equal(shown.status, 0, shown.stderr);
+  assert.match(shown.stdout.toString(), new RegExp(`Fingerprint=${fpr.replace(/(..)(?!$)/g, '$1:')}`));
+  assert.match(shown.stdout.toString(), /E-mail Protection/);
+
+  await ann.getByRole('button', { name: /^Export with private key/ }).click();
+  const dialog = page.getByRole('dialog', { name: 'Export certificate with private key' });
+  await dialog.waitFor();
+  await dialog.getByLabel('Passphrase for the file').fill(EXPORT_PASS);
+  await dialog.getByLabel('Repeat the passphrase').fill('something else');
+  await dialog.getByRole('button', { name: /^Download \.p12/ }).click();
+  await dialog.getByText('The two passphrases are not the same.').waitFor();
+  await assertAccessible(page, 'export dialog');
+  await screenshot(page, 'certificates-export-dialog');
+  await dialog.getByLabel('Repeat the passphrase').fill(EXPORT_PASS);
+  const p12 = await download(() => dialog.getByRole('button', { name: /^Download \.p12/ }).click());
+  await dialog.waitFor({ state: 'hidden' });
+  assert.match(p12.name, /\.p12$/);
+  const opened = run('openssl', [
+    'pkcs12',
+    '-in',
+    p12.path,
+    '-nokeys',
+    '-clcerts',
+    '-passin',
+    `pass:${EXPORT_PASS}`,
+  ]);
+  assert.equal(opened.status, 0, opened.stderr);
+  assert.notEqual(run('openssl', ['pkcs12', '-in', p12.path, '-noout', '-passin', 'pass:wrong']).status, 0);
+});
+
+test('import a PKCS#12: its passphrase asked for, a wrong one refused, then imported as yours', async () => {
+  const file = page.getByLabel('Certificate file (.p12, .pfx, .pem, .crt, .cer)');
+  await file.setInputFiles(join(scratch, 'carol.p12'));
+  await page.getByRole('button', { name: 'Import certificate' }).click();
+  await page.getByRole('alert').filter({ hasText: 'protected by a passphrase' }).waitFor();
+  await page.getByLabel('Passphrase of a .p12/.pfx file').fill('not it');
+  await page.getByRole('button', { name: 'Import certificate' }).click();
+  await page
+    .getByRole('alert')
+    .filter({ hasText: /wrong passphrase|could not be opened/i })
+    .waitFor();
+  assert.equal((await certs()).own.length, 1);
+  await page.getByLabel('Passphrase of a .p12/.pfx file').fill(CAROL_PASS);
+  await page.getByRole('button', { name: 'Import certificate' }).click();
+  await row(CAROL).waitFor();
+  await row(CAROL).getByText('Issued by Lockbridge Test CA').waitFor();
+  assert.deepEqual((await certs()).own.map((c) => c.emails[0]).sort(), [ANN, CAROL]);
+  // the CA came along in the file: listed, not trusted
+  const caRow = row('Lockbridge Test CA');
+  await caRow.getByText('Not trusted').waitFor();
+  await caRow.getByText('came with your certificate').waitFor();
+});
+
+test('a CA certificate imported as trusted; stop trusting it and trust it again', async () => {
+  await page
+    .getByLabel('Certificate file (.p12, .pfx, .pem, .crt, .cer)')
+    .setInputFiles(join(scratch, 'ca.pem'));
+  await page.getByLabel('Trust it as a certificate authority (CA) for signatures').check();
+  await page.getByRole('button', { name: 'Import certificate' }).click();
+  const caRow = row('Lockbridge Test CA');
+  await caRow.getByText('Trusted', { exact: true }).waitFor();
+  await caRow.getByText('CA', { exact: true }).waitFor();
+  const trustedOf = async () =>
+    (await certs()).certificates.find((c) => c.subject === 'Lockbridge Test CA')?.trusted;
+  assert.equal(await trustedOf(), true);
+
+  await caRow.getByRole('button', { name: /^Stop trusting/ }).click();
+  await caRow.getByText('Not trusted').waitFor();
+  assert.equal(await trustedOf(), false);
+  await caRow.getByRole('button', { name: /^Trust/ }).click();
+  await caRow.getByText('Trusted', { exact: true }).waitFor();
+  assert.equal(await trustedOf(), true);
+
+  await assertAccessible(page, 'certificates (filled)');
+  await screenshot(page, 'certificates');
+  const html = await page.content();
+  assert.ok(!html.includes(EXPORT_PASS) && !html.includes(CAROL_PASS), 'no passphrase left in the page');
+  assert.ok(
+    !serve!.stderr().includes(EXPORT_PASS) && !serve!.stderr().includes(CAROL_PASS),
+    'none in the log',
+  );
+  pageWatch.assertClean();
+});
+
+test('Settings: the standard for recipients with both a key and a certificate is chosen and saved', async () => {
+  await page
+    .getByRole('navigation', { name: 'Main' })
+    .getByRole('link', { name: 'Settings', exact: true })
+    .click();
+  await page.getByRole('heading', { level: 1, name: 'Settings' }).waitFor();
+  const select = page.getByLabel('Standard when both are possible');
+  assert.equal(await select.inputValue(), 'openpgp');
+  await select.selectOption('smime');
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await page
+    .getByRole('status')
+    .getByText(/Settings saved/)
+    .waitFor();
+  const s = await control<Settings>(controlPort, token, 'getSettings');
+  assert.equal(s.preferredStandard, 'smime');
+  await assertAccessible(page, 'settings');
+  pageWatch.assertClean();
+});
