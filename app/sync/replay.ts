@@ -238,25 +238,59 @@ function pendingLocal(
   return { ...m, mailboxId: c.mailboxId, uid: c.uid };
 }
 
+function changeOf(row: PendingRow): { mailboxId: number; uid: number } {
+  return row.change as { mailboxId: number; uid: number };
+}
+
 function localFlags(ctx: ReplayContext, mailboxId: number, uid: number): string[] {
   return (ctx.store.messages.get(mailboxId, uid)?.flags ?? []).filter((f) => f !== '\\Recent');
 }
 
+/**
+ * Records that the provider's `uid` is this local message — unless a local client expunged the
+ * message (or moved it on) while its upload or copy was on its way: then the provider's copy is
+ * queued for expunging instead, or it would stay there as mail the user deleted. False then.
+ */
 function mapTo(
   ctx: ReplayContext,
-  local: { id: number; blobId: number },
+  local: { id: number; blobId: number; mailboxId: number; uid: number },
   remoteMailbox: string,
   uidvalidity: number,
   uid: number,
-): void {
-  // the SHA-256 of the served bytes, recorded at insert (not the 20 MB of a big message read again)
-  const hash = ctx.store.messages.sha256(local.blobId);
-  ctx.store.messages.setRemote(local.id, ctx.accountId, {
-    remoteMailbox,
-    uidvalidity,
-    uid,
-    contentHash: hash,
+): boolean {
+  return ctx.store.transaction(() => {
+    if (ctx.store.messages.get(local.mailboxId, local.uid)?.id !== local.id) {
+      expungeOrphan(ctx, local, { remoteMailbox, uidvalidity, uid });
+      return false;
+    }
+    // the SHA-256 of the served bytes, recorded at insert (not the 20 MB of a big message read again)
+    const hash = ctx.store.messages.sha256(local.blobId);
+    ctx.store.messages.setRemote(local.id, ctx.accountId, {
+      remoteMailbox,
+      uidvalidity,
+      uid,
+      contentHash: hash,
+    });
+    return true;
   });
+}
+
+/** Queues the expunge of a provider copy whose local message a client expunged meanwhile. */
+function expungeOrphan(
+  ctx: ReplayContext,
+  local: { mailboxId: number; uid: number },
+  remote: RemoteRef,
+): void {
+  ctx.store.pending.enqueue(ctx.accountId, {
+    kind: 'expunge',
+    mailboxId: local.mailboxId,
+    uid: local.uid,
+    remote,
+  });
+  ctx.logger.info(
+    { mailbox: remote.remoteMailbox },
+    'a message expunged here while it was on its way to the provider: removing the provider copy',
+  );
 }
 
 /**
@@ -275,7 +309,7 @@ function mapCopy(
   remoteFlags: readonly string[],
 ): void {
   ctx.store.transaction(() => {
-    mapTo(ctx, local, remoteMailbox, uidvalidity, uid);
+    if (!mapTo(ctx, local, remoteMailbox, uidvalidity, uid)) return;
     const flags = localFlags(ctx, local.mailboxId, local.uid);
     const norm = (f: readonly string[]) =>
       f
@@ -320,7 +354,8 @@ async function applyAppend(ctx: ReplayContext, client: RemoteMailbox, row: Pendi
       );
       if (found.length) {
         adopted = found[0]!;
-        mapTo(ctx, local, prior.remoteMailbox, uidValidity, adopted);
+        // (expunged here meanwhile: its provider copy is queued for expunging, nothing to upload)
+        if (!mapTo(ctx, local, prior.remoteMailbox, uidValidity, adopted)) return;
       }
     } finally {
       lock.release(); // before setFlagsIn takes its own: mailbox locks do not nest
@@ -476,8 +511,15 @@ async function applyCopy(
     if (l) todo.set(a, l);
   }
 
-  // 1. Recover what an earlier attempt did.
-  const recovering = [...todo.keys()].filter((a) => a.attempt?.kind === 'copy');
+  // 1. Recover what an earlier attempt did: adopt its copies, or — for a local copy a client
+  // expunged meanwhile — remove them.
+  const gone = appends.filter(
+    (a) =>
+      a.attempt?.kind === 'copy' &&
+      !todo.has(a) &&
+      !store.messages.get(changeOf(a).mailboxId, changeOf(a).uid),
+  );
+  const recovering = [...todo.keys(), ...gone].filter((a) => a.attempt?.kind === 'copy');
   if (recovering.length) {
     const att = recovering[0]!.attempt as Extract<PendingAttempt, { kind: 'copy' }>;
     const lock = await client.lock(att.target, { readOnly: true });
@@ -493,7 +535,14 @@ async function applyCopy(
           const k = fresh.findIndex((x) => sameIdentity(x.identity, want));
           if (k < 0) continue;
           const [hit] = fresh.splice(k, 1);
-          mapCopy(ctx, todo.get(a)!, att.target, uidValidity, hit!.uid, hit!.flags);
+          const l = todo.get(a);
+          if (l) mapCopy(ctx, l, att.target, uidValidity, hit!.uid, hit!.flags);
+          else
+            expungeOrphan(ctx, changeOf(a), {
+              remoteMailbox: att.target,
+              uidvalidity: uidValidity,
+              uid: hit!.uid,
+            });
           adopted.push(hit!.uid);
           todo.delete(a);
         }

@@ -367,3 +367,42 @@ test('a local copy reaches the provider with its own flags, not its source flags
     await c.logout().catch(() => {});
   }
 });
+
+test('a local copy expunged while its COPY reply was lost leaves no copy at the provider', async () => {
+  // The provider did the COPY but its reply was lost; before the bridge tried again the client
+  // deleted the copy (it is gone locally, its expunge had nothing at the provider to name). The
+  // copy the provider made used to stay there for good: mail the user deleted, back on every device.
+  if (!w.bridge) await w.start();
+  const pc = await w.providerClient();
+  await pc.mailboxCreate('Scratch').catch(() => {});
+  await pc.logout();
+  await w.provider.appendRaw(w.user, 'INBOX', mail('copied then deleted'));
+  const l = await w.localClient();
+  try {
+    const found = await waitFor('the message and the folder at the bridge', async () => {
+      if (!(await l.list()).some((b) => b.path === 'Scratch')) return null;
+      await l.mailboxOpen('INBOX');
+      const u = (await l.search({ header: { subject: 'copied then deleted' } }, { uid: true })) || [];
+      return u.length === 1 ? u[0] : null;
+    });
+    const lost = w.imapProxy.swallowNext(/^\S+ OK \[COPYUID /);
+    await l.messageCopy(String(found), 'Scratch', { uid: true });
+    await lost;
+    await l.mailboxOpen('Scratch');
+    const copies = (await l.search({ header: { subject: 'copied then deleted' } }, { uid: true })) || [];
+    assert.equal(copies.length, 1, 'the copy at the bridge');
+    await l.messageDelete(String(copies[0]), { uid: true });
+  } finally {
+    await l.logout().catch(() => {});
+  }
+  await waitFor('nothing left to replay', async () => {
+    const s = (await w.accountStatus()) as { pending?: { changes: number } };
+    return s.pending?.changes === 0;
+  });
+  await passOver('Scratch');
+  const scratch = subjects(await w.providerMessages('Scratch')).filter((s) => s === 'copied then deleted');
+  assert.deepEqual(scratch, [], 'no copy left in Scratch at the provider');
+  const inbox = subjects(await w.providerMessages('INBOX')).filter((s) => s === 'copied then deleted');
+  assert.deepEqual(inbox, ['copied then deleted'], 'the original stays');
+  assert.equal(await localCount('Scratch'), 1, 'locally: only the marker');
+});
