@@ -310,14 +310,21 @@ describe('outgoing pipeline: per-recipient encryption, Bcc copies, relay', () =>
       text: 'r',
       messageId: '<m-retry@example.org>',
     });
+    const triedAt = Date.now();
     assert.equal(await worker.runOnce(), 1);
     let row = outboxFor('<m-retry@example.org>')[0]!;
     assert.equal(row.state, 'queued');
     assert.match(row.lastError ?? '', /451/);
     assert.equal(row.attempts, 1);
     assert.equal(worker.status(accountId).queued, 1);
-    assert.equal(await worker.runOnce(), 0, 'not due yet (backoff)');
-    await new Promise((r) => setTimeout(r, 80));
+    // not due before the backoff (50 ms after the attempt) ends: checked on the due time the worker
+    // reads, not by asking it again at once (a turn slower than 50 ms would make that fail)
+    const due = row.nextAttempt;
+    assert.ok(due >= triedAt + 50, `next attempt ${due - triedAt} ms after the first (backoff 50 ms)`);
+    const ids = (at: number) => store.outbox.due(at, 100).map((r) => r.id);
+    assert.ok(!ids(due - 1).includes(row.id), 'not due before the backoff ends');
+    assert.ok(ids(due).includes(row.id), 'due when it ends');
+    await until(() => Date.now() >= due, 'the backoff ends');
     assert.equal(await worker.runOnce(), 1);
     row = outboxFor('<m-retry@example.org>')[0]!;
     assert.equal(row.state, 'sent');
