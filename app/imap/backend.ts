@@ -292,7 +292,9 @@ export interface ImapAccount {
    * charsets). The store answers this from its full-text index with an exact post-check.
    * In steps: each yields the UIDs found by about `stepMs` of work (ascending, after those of the
    * steps before), so the caller can give the event loop a turn between steps; the whole search
-   * takes time linear in the mailbox.
+   * takes time linear in the mailbox. With `wait` true, a step may yield a promise instead: work
+   * done off the event loop (the text of a big message, derived on a worker thread), which the
+   * caller awaits before it asks for the next step.
    */
   searchText(
     id: MailboxId,
@@ -300,7 +302,8 @@ export interface ImapAccount {
     needle: string,
     within?: ArrayLike<number>,
     stepMs?: number,
-  ): Iterable<number[]>;
+    wait?: boolean,
+  ): Iterable<number[] | Promise<void>>;
   /**
    * Optional prefilter for SEARCH FROM / TO / CC / BCC / SUBJECT: in steps like searchText, the
    * UIDs among `within` (ascending) that may hold `needle` (printable ASCII, 3 characters or more)

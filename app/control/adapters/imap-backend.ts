@@ -46,7 +46,12 @@ import {
   InvalidMailboxNameError as StoreInvalidNameError,
   type Mailbox,
 } from '../../store/repos/mailboxes.ts';
-import { MailboxGoneError, type NewMessage, type TextScope } from '../../store/repos/messages.ts';
+import {
+  MailboxGoneError,
+  type NewMessage,
+  type SearchStep,
+  type TextScope,
+} from '../../store/repos/messages.ts';
 import { systemFlagBit } from '../../store/flags.ts';
 import type { Store } from '../../store/store.ts';
 
@@ -407,8 +412,9 @@ class StoreImapAccount implements ImapAccount {
     needle: string,
     within?: ArrayLike<number>,
     stepMs?: number,
-  ): Generator<number[], void, void> {
-    return this.#textSteps(id, field === 'body' ? 'body' : 'text', needle, within, stepMs, true);
+    wait = false,
+  ): Generator<SearchStep, void, void> {
+    return this.#textSteps(id, field === 'body' ? 'body' : 'text', needle, within, stepMs, true, wait);
   }
 
   *headerCandidates(
@@ -418,7 +424,10 @@ class StoreImapAccount implements ImapAccount {
     stepMs?: number,
   ): Generator<number[], void, void> {
     if (within && within.length <= FEW) yield Array.from(within);
-    else yield* this.#textSteps(id, 'headers', needle, within, stepMs, false);
+    // unchecked candidates: no text is derived, no step waits
+    else
+      for (const s of this.#textSteps(id, 'headers', needle, within, stepMs, false, false))
+        if (Array.isArray(s)) yield s;
   }
 
   *#textSteps(
@@ -428,7 +437,8 @@ class StoreImapAccount implements ImapAccount {
     within: ArrayLike<number> | undefined,
     stepMs: number | undefined,
     exact: boolean,
-  ): Generator<number[], void, void> {
+    offload: boolean,
+  ): Generator<SearchStep, void, void> {
     const mailboxId = guard(() => this.#box(id).id);
     let range: [number, number] = [0, 0xffffffff];
     let accept: ((uid: number) => boolean) | undefined;
@@ -450,6 +460,7 @@ class StoreImapAccount implements ImapAccount {
       // a few messages (a CONTEXT update) are checked directly: the index query costs as much for
       // a few as for the whole store
       useIndex: !within || within.length > FEW,
+      offload,
     });
     try {
       for (;;) {

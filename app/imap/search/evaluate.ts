@@ -320,7 +320,8 @@ function* searchSteps(
   key: SearchKey,
   among: Uint32Array | number[],
   extraWant: FetchWant,
-): Generator<void, Found> {
+  wait: boolean,
+): Generator<void | Promise<void>, Found> {
   const env: Env = { recent: sel.recent, textSets: new Map(), setSets: new Map() };
   const all = sel.uids;
   const texts0: Extract<SearchKey, { k: 'text' }>[] = [];
@@ -356,7 +357,11 @@ function* searchSteps(
   for (const t of texts) {
     const hits = new Set<number>();
     // one search over all candidates, in steps of SLICE_MS (linear in the mailbox)
-    for (const found of sel.account.searchText(sel.id, t.field, t.value, candidates, SLICE_MS)) {
+    for (const found of sel.account.searchText(sel.id, t.field, t.value, candidates, SLICE_MS, wait)) {
+      if (!Array.isArray(found)) {
+        yield found; // work off the event loop: the driver awaits it
+        continue;
+      }
       for (const u of found) hits.add(u);
       yield;
     }
@@ -420,11 +425,12 @@ export async function runSearch(
   alive: () => boolean = () => true,
 ): Promise<Found> {
   const slicer = new Slicer(alive);
-  const steps = searchSteps(sel, key, sel.uids, extraWant);
+  const steps = searchSteps(sel, key, sel.uids, extraWant, true);
   try {
     for (;;) {
       const r = steps.next();
       if (r.done) return r.value;
+      if (r.value) await r.value;
       await slicer.breathe();
     }
   } finally {
@@ -443,7 +449,7 @@ export function searchAmong(
   among: number[],
   extraWant: FetchWant = {},
 ): Found {
-  const steps = searchSteps(sel, key, among, extraWant);
+  const steps = searchSteps(sel, key, among, extraWant, false);
   for (;;) {
     const r = steps.next();
     if (r.done) return r.value;

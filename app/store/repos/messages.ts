@@ -17,6 +17,7 @@ import type { FtsDoc } from './messages/fts-doc.ts';
 import {
   MessageFullText,
   type OffloadedDoc,
+  type SearchStep,
   type SearchStepOptions,
   type TextScope,
 } from './messages/full-text.ts';
@@ -29,7 +30,7 @@ export type { FetchedRow, MessageMeta, NewMessage } from './messages/rows.ts';
 export { MailboxGoneError } from './messages/rows.ts';
 export type { InsertResult } from './messages/writes.ts';
 export type { StoreFlagsResult } from './messages/flags.ts';
-export type { OffloadedDoc, TextScope } from './messages/full-text.ts';
+export type { OffloadedDoc, SearchStep, TextScope } from './messages/full-text.ts';
 export type { FtsDoc } from './messages/fts-doc.ts';
 export type { FetchWant } from './messages/reads.ts';
 export type { BodyCacheStatus } from './messages/body-cache.ts';
@@ -244,12 +245,22 @@ export class MessagesRepo {
     scope: TextScope,
     uidRange: readonly [number, number],
     opts: SearchStepOptions,
-  ): Generator<number[], void, void> {
+  ): Generator<SearchStep, void, void> {
     return this.#fullText.searchSteps(mailboxId, needle, scope, uidRange, opts);
   }
 
   indexBatch(limit = 200, budgetMs = Infinity): number {
     return this.#fullText.indexBatch(limit, budgetMs);
+  }
+
+  /** The full-text document of a message from its first bytes, derived on a worker thread. */
+  ftsDocOffThread(raw: Buffer): Promise<FtsDoc | null> {
+    return this.#fullText.ftsDocOffThread(raw);
+  }
+
+  /** Ends the full-text worker thread (the store closes). */
+  closeTextWorker(): void {
+    this.#fullText.close();
   }
 
   /** indexBatch with documents derived off the event loop (see MessageFullText.indexBatchWith). */

@@ -97,6 +97,7 @@ describe('full-text search in steps', () => {
         for (const found of s.messages.searchTextSteps(box.id, needle, scope, [0, 0xffffffff], {
           stepMs: 0,
         })) {
+          assert.ok(Array.isArray(found), 'no work to wait for without `offload`');
           got.push(...found);
           turn++;
           if (turn === 5) s.messages.indexBatch(60); // moves queued messages into the index mid-search

@@ -14,6 +14,12 @@ import type { MessageAnalysis } from '../../../mime/types.ts';
  */
 export const FTS_BYTES = 1024 * 1024;
 
+/**
+ * A message whose first bytes are more than this gets its document on the worker thread
+ * (fts-doc-pool.ts) where the caller can wait for it: below it, derived in under ~25 ms.
+ */
+export const OFFLOAD_ABOVE = 128 * 1024;
+
 export interface FtsDoc {
   headers: string;
   text: string;

@@ -5,7 +5,8 @@
  */
 import type { StoreDb } from '../../sql.ts';
 import type { MessageBlobs } from './blobs.ts';
-import { FTS_BYTES, ftsDocument, headerDocument, type FtsDoc } from './fts-doc.ts';
+import { FTS_BYTES, ftsDocument, headerDocument, OFFLOAD_ABOVE, type FtsDoc } from './fts-doc.ts';
+import { FtsDocPool } from './fts-doc-pool.ts';
 
 export type TextScope = 'text' | 'body' | 'headers';
 
@@ -31,15 +32,44 @@ export interface SearchStepOptions {
    * query costs about as much for a few as for all). Default true.
    */
   useIndex?: boolean;
+  /**
+   * true: the caller awaits a promise a step yields (see searchSteps), and the text of a candidate
+   * whose first bytes are more than OFFLOAD_ABOVE is derived on the worker thread. Default false:
+   * every text on this thread.
+   */
+  offload?: boolean;
 }
+
+/** What a step of a search yields: the UIDs it found, or work to await before the next step. */
+export type SearchStep = number[] | Promise<void>;
 
 export class MessageFullText {
   readonly #s: StoreDb;
   readonly #blobs: MessageBlobs;
 
+  readonly #pool = new FtsDocPool();
+
   constructor(s: StoreDb, blobs: MessageBlobs) {
     this.#s = s;
     this.#blobs = blobs;
+  }
+
+  /**
+   * The document of a message from its first bytes, derived on the worker thread; derived here if
+   * the worker fails (it should not: search must keep finding the message's words); null once the
+   * store closed.
+   */
+  async ftsDocOffThread(raw: Buffer): Promise<FtsDoc | null> {
+    try {
+      return await this.#pool.doc(raw);
+    } catch {
+      return this.#pool.closed ? null : ftsDocument(raw);
+    }
+  }
+
+  /** Ends the worker thread (the store closes). */
+  close(): void {
+    this.#pool.close();
   }
 
   /** Sets of the searches running now: each gets the blobs indexBatch moves into the index. */
@@ -54,8 +84,10 @@ export class MessageFullText {
    * candidates, then the mailbox is walked once in UID order, each candidate checked exactly
    * against the text re-derived from its raw bytes; messages still queued for indexing are checked
    * too. With `exact` false, the candidates are yielded unchecked (a prefilter for a caller that
-   * checks them itself). Between steps messages may come, go or be indexed: each step reads the
-   * rows it works on afresh.
+   * checks them itself). With `offload`, a step may yield a promise instead of UIDs: the text
+   * of a big candidate being derived on the worker thread, which the caller awaits before it asks
+   * for the next step. Between steps messages may come, go or be indexed: each step reads the rows
+   * it works on afresh.
    */
   *searchSteps(
     mailboxId: number,
@@ -63,8 +95,11 @@ export class MessageFullText {
     scope: TextScope,
     uidRange: readonly [number, number],
     opts: SearchStepOptions = {},
-  ): Generator<number[], void, void> {
+  ): Generator<SearchStep, void, void> {
     const stepMs = opts.stepMs ?? Infinity;
+    const offloadAbove = opts.offload ? OFFLOAD_ABOVE : Infinity;
+    /** Documents derived on the worker for this search, by blob. */
+    const derived = new Map<number, FtsDoc>();
     const exact = opts.exact ?? true;
     const [lo, hi] = uidRange;
     const want = needle.toLowerCase();
@@ -101,22 +136,38 @@ export class MessageFullText {
           ? new Set(queuedIn.all(mailboxId, after, chunk[chunk.length - 1]!.uid) as unknown as number[])
           : null;
         let stepDone = false;
+        let waitFor: Promise<void> | null = null;
         for (const { uid, blob_id: blobId } of chunk) {
-          after = uid;
           const candidate =
             (!opts.accept || opts.accept(uid)) &&
             (!indexed || indexed.has(blobId) || queued!.has(blobId) || meanwhile.has(blobId));
-          if (
-            candidate &&
-            (!exact || want === '' || this.#matches(blobId, want, scope, indexed?.has(blobId) ?? false))
-          )
-            found.push(uid);
+          if (candidate && exact && want !== '') {
+            let doc = derived.get(blobId);
+            if (!doc) {
+              const raw = this.#blobs.rawPrefix(blobId, FTS_BYTES);
+              if (raw !== null && raw.length > offloadAbove) {
+                // derived on the worker: this message is checked again once its text is back
+                waitFor = this.ftsDocOffThread(raw).then(
+                  (d) => void derived.set(blobId, d ?? { headers: '', text: '' }), // null: the store closed
+                );
+                break;
+              }
+              doc = raw === null ? this.#evictedDoc(blobId) : ftsDocument(raw);
+            }
+            if (this.#docMatches(doc, want, scope, indexed?.has(blobId) ?? false)) found.push(uid);
+          } else if (candidate) found.push(uid);
+          after = uid;
           if (performance.now() - started >= stepMs) {
             stepDone = true;
             break;
           }
         }
-        if (stepDone) {
+        if (waitFor) {
+          if (found.length) yield found;
+          found = [];
+          yield waitFor;
+          started = performance.now();
+        } else if (stepDone) {
           // the rest of this chunk is read again after the turn: it may have changed meanwhile
           yield found;
           found = [];
@@ -138,7 +189,7 @@ export class MessageFullText {
   ): number[] {
     const out: number[] = [];
     for (const found of this.searchSteps(mailboxId, needle, scope, uidRange))
-      for (const u of found) out.push(u);
+      if (Array.isArray(found)) for (const u of found) out.push(u); // (no promise without `offload`)
     return out;
   }
 
@@ -148,8 +199,12 @@ export class MessageFullText {
    * of the needle is in its indexed text or headers — the index (detail=none) cannot tell the
    * columns apart, so a BODY search may also name an evicted message whose headers hold them).
    */
-  #matches(blobId: number, want: string, scope: TextScope, indexHit: boolean): boolean {
-    const doc = this.#ftsDoc(blobId);
+  #docMatches(
+    doc: FtsDoc & { evicted?: boolean },
+    want: string,
+    scope: TextScope,
+    indexHit: boolean,
+  ): boolean {
     if (doc.evicted) {
       if (scope !== 'body' && doc.headers.toLowerCase().includes(want)) return true;
       return scope !== 'headers' && indexHit;
@@ -213,12 +268,6 @@ export class MessageFullText {
       }
       return { indexed: n, offload };
     });
-  }
-
-  /** The full-text document of a blob, re-derived from its raw bytes (see ftsDocument). */
-  #ftsDoc(blobId: number): FtsDoc & { evicted?: boolean } {
-    const raw = this.#blobs.rawPrefix(blobId, FTS_BYTES);
-    return raw === null ? this.#evictedDoc(blobId) : ftsDocument(raw);
   }
 
   /** The document of a message whose body is evicted: its header block, which is kept. */

@@ -1,6 +1,6 @@
-/** Worker thread entry: full-text documents of big messages (see fts-indexer.ts, repos/messages/fts-doc.ts). */
+/** Worker thread entry: full-text documents of big messages (see fts-doc-pool.ts, fts-doc.ts). */
 import { parentPort } from 'node:worker_threads';
-import { ftsDocument } from './repos/messages/fts-doc.ts';
+import { ftsDocument } from './fts-doc.ts';
 
 parentPort!.on('message', (job: { id: number; raw: ArrayBuffer }) => {
   try {
