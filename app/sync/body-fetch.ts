@@ -38,7 +38,7 @@ export async function fetchBodies(
   mailboxId: number,
   uids: readonly number[],
 ): Promise<BodyFetchResult> {
-  const { store, accountId } = ctx;
+  const { store } = ctx;
   const out: BodyFetchResult = { restored: [], failed: [] };
   // remote mailbox → (uidvalidity, messages)
   const byFolder = new Map<string, { uidValidity: number; wanted: Wanted[] }>();
@@ -67,21 +67,7 @@ export async function fetchBodies(
         continue;
       }
       const byRemote = new Map(wanted.map((w) => [w.remoteUid, w]));
-      const fresh = new Map<number, PreparedMessage>();
-      for await (const m of client.fetch(toUidSet([...byRemote.keys()].sort((a, b) => a - b)), {
-        flags: true,
-        internalDate: true,
-        source: true,
-      })) {
-        if (!m.source || !byRemote.has(m.uid)) continue;
-        const prepared = await prepareInbound(
-          { uid: m.uid, raw: m.source, flags: cleanFlags(m.flags), internalDate: internalDateOf(m) },
-          ctx.processInbound,
-          { accountId, email: ctx.email, remoteMailbox: path },
-          uidValidity,
-        );
-        fresh.set(m.uid, { ...prepared, msg: await store.messages.prepack(prepared.msg) });
-      }
+      const fresh = await fetchPrepared(ctx, client, [...byRemote.keys()], path, uidValidity);
       for (const w of wanted) {
         const p = fresh.get(w.remoteUid);
         // gone at the provider: the next pass removes it locally
@@ -137,4 +123,35 @@ export async function writeBack(
     }),
   );
   return 'replaced';
+}
+
+/**
+ * Fetches `uids` of the selected provider folder `path` again and prepares each as a sync pass
+ * does (decrypted on the pool, analysed, packed): by remote UID, those the provider still has.
+ */
+export async function fetchPrepared(
+  ctx: SyncContext,
+  client: RemoteMailbox,
+  uids: readonly number[],
+  path: string,
+  uidValidity: number,
+): Promise<Map<number, PreparedMessage>> {
+  const fresh = new Map<number, PreparedMessage>();
+  if (!uids.length) return fresh;
+  const want = new Set(uids);
+  for await (const m of client.fetch(toUidSet([...want].sort((a, b) => a - b)), {
+    flags: true,
+    internalDate: true,
+    source: true,
+  })) {
+    if (!m.source || !want.has(m.uid)) continue;
+    const prepared = await prepareInbound(
+      { uid: m.uid, raw: m.source, flags: cleanFlags(m.flags), internalDate: internalDateOf(m) },
+      ctx.processInbound,
+      { accountId: ctx.accountId, email: ctx.email, remoteMailbox: path },
+      uidValidity,
+    );
+    fresh.set(m.uid, { ...prepared, msg: await ctx.store.messages.prepack(prepared.msg) });
+  }
+  return fresh;
 }

@@ -12,14 +12,13 @@
  * left as they are.
  */
 import type { MirroredFolder } from './folders.ts';
-import { cleanFlags, prepareInbound, type PreparedMessage } from './inbound.ts';
-import { internalDateOf, listUids, runBatches, syncMailbox } from './mailbox-sync.ts';
+import { listUids, runBatches, syncMailbox } from './mailbox-sync.ts';
 import type { SyncContext } from './context.ts';
 import { leaveMailbox } from './remote/mailbox-ops.ts';
 import type { RemoteMailbox } from './remote/remote-mailbox.ts';
-import { batchBySize, toUidSet } from './uid-range.ts';
+import { batchBySize } from './uid-range.ts';
 import type { FolderRepair, MailboxSyncState } from './types.ts';
-import { writeBack } from './body-fetch.ts';
+import { fetchPrepared, writeBack } from './body-fetch.ts';
 
 export async function repairMailbox(
   ctx: SyncContext,
@@ -88,22 +87,13 @@ export async function repairMailbox(
     }
     const fetchable = damaged.filter((m) => present.has(m.remoteUid));
     out.unrepaired = damaged.length - fetchable.length;
-    const fresh = new Map<number, PreparedMessage>();
-    if (fetchable.length)
-      for await (const m of client.fetch(toUidSet(fetchable.map((d) => d.remoteUid)), {
-        flags: true,
-        internalDate: true,
-        source: true,
-      })) {
-        if (!m.source) continue;
-        const prepared = await prepareInbound(
-          { uid: m.uid, raw: m.source, flags: cleanFlags(m.flags), internalDate: internalDateOf(m) },
-          ctx.processInbound,
-          { accountId, email: ctx.email, remoteMailbox: path },
-          uidValidity,
-        );
-        fresh.set(m.uid, { ...prepared, msg: await store.messages.prepack(prepared.msg) });
-      }
+    const fresh = await fetchPrepared(
+      ctx,
+      client,
+      fetchable.map((d) => d.remoteUid),
+      path,
+      uidValidity,
+    );
     for (const d of fetchable) {
       const p = fresh.get(d.remoteUid);
       if (!p) {
