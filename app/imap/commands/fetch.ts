@@ -420,17 +420,22 @@ async function withBodies(
   return out;
 }
 
-/** Set \Seen on messages that lack it (non-PEEK body fetch); returns the UIDs that changed. */
-function markSeen(session: Session, sel: SelectedMailbox, uids: number[]): Set<number> {
+/**
+ * Set \Seen on the messages of `rows` that lack it (non-PEEK body fetch) — only rows about to be
+ * served: a body that could not be had (NO [UNAVAILABLE]) is not marked read, here or at the
+ * provider. Returns the rows with their new flags and modseq, and the UIDs that changed.
+ */
+function markSeen(session: Session, sel: SelectedMailbox, rows: MessageRow[]): [MessageRow[], Set<number>] {
+  const unseen = rows.filter((r) => !r.flags.includes('\\Seen')).map((r) => r.uid);
+  if (!unseen.length) return [rows, new Set()];
   const account = sel.account;
-  const unseen: number[] = [];
-  for (let i = 0; i < uids.length; i += 4096) {
-    for (const r of account.fetch(sel.id, uids.slice(i, i + 4096), {})) {
-      if (!r.flags.includes('\\Seen')) unseen.push(r.uid);
-    }
-  }
-  if (unseen.length) account.storeFlags(sel.id, unseen, 'add', ['\\Seen'], undefined, session);
-  return new Set(unseen);
+  account.storeFlags(sel.id, unseen, 'add', ['\\Seen'], undefined, session);
+  const now = new Map(account.fetch(sel.id, unseen, {}).map((r) => [r.uid, r]));
+  const out = rows.map((r) => {
+    const n = now.get(r.uid);
+    return n ? { ...r, flags: n.flags, modseq: n.modseq } : r;
+  });
+  return [out, new Set(unseen)];
 }
 
 export const fetch: CommandSpec = {
@@ -485,8 +490,7 @@ export const fetch: CommandSpec = {
     }
     if (want.raw) want.header = false;
     else if (want.header && fields) want.headerFields = fields;
-    let seenAdded: Set<number> | null = null;
-    if (req.setsSeen && !sel.readOnly) seenAdded = markSeen(session, sel, uids);
+    const setsSeen = req.setsSeen && !sel.readOnly;
 
     const account = sel.account;
     const changedSince = req.changedSince;
@@ -497,6 +501,8 @@ export const fetch: CommandSpec = {
     for (const group of batches(sel, uids, want)) {
       let rows = account.fetch(sel.id, group, want);
       if (want.raw) rows = await withBodies(sel, rows, want, unavailable);
+      let seenAdded: Set<number> | null = null;
+      if (setsSeen) [rows, seenAdded] = markSeen(session, sel, rows);
       for (const row of rows) {
         if (changedSince !== null && row.modseq <= changedSince) continue;
         const seq = sel.seqOf(row.uid);

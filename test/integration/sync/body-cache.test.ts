@@ -191,6 +191,19 @@ test('bodies over the budget are evicted, served the same, fetched back on deman
     const [none, no] = await fetch(c, 'o1', plainUid, WHOLE);
     assert.match(no, /^o1 NO \[UNAVAILABLE\]/);
     assert.equal(none, '', 'no partial FETCH response for it');
+    // a non-PEEK BODY[] / RFC822 of a body that cannot be had marks nothing read, here or at the provider
+    const accountId = bridge.store.accounts.getByEmail(ME)!.id;
+    const bulkUid = uidOf('bulk 7');
+    assert.ok(evicted('bulk 7'));
+    assert.doesNotMatch((await fetch(c, 's0', bulkUid, 'FLAGS'))[0], /\\Seen/, 'not read yet');
+    for (const items of ['BODY[]', 'RFC822']) {
+      const [nothing, no1] = await fetch(c, 's1', bulkUid, items);
+      assert.match(no1, /^s1 NO \[UNAVAILABLE\]/, items);
+      assert.equal(nothing, '', items);
+      const [flags] = await fetch(c, 's2', bulkUid, 'FLAGS');
+      assert.doesNotMatch(flags, /\\Seen/, `${items}: \\Seen set although the body was not served`);
+      assert.ok(!bridge.store.pending.hasLocalChange(accountId, inbox(), bulkUid), `${items}: no flag change queued`);
+    }
     const localUid = uidOf('local draft');
     const [draft, draftOk] = await fetch(c, 'o2', localUid, 'BODY.PEEK[]');
     assert.match(draftOk, /^o2 OK/, 'a body held locally is still served');
@@ -211,6 +224,11 @@ test('bodies over the budget are evicted, served the same, fetched back on deman
       assert.equal(meta, before.get(uid)!.meta);
     }
     assert.ok(!evicted('plain one') && !evicted('pgp one'), 'the bodies are stored again');
+    // served now: the non-PEEK fetch sets \Seen and says so
+    const [read, readOk] = await fetch(c, 's3', bulkUid, 'BODY[]');
+    assert.match(readOk, /^s3 OK/);
+    assert.match(read, /FLAGS \([^)]*\\Seen/);
+    assert.match((await fetch(c, 's4', bulkUid, 'FLAGS'))[0], /\\Seen/);
     await c.cmd('z LOGOUT');
     await bridge.api.updateSettings({ bodyCacheMB: null });
   }));
