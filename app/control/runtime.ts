@@ -348,7 +348,19 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
 
     async importSetupMessage(email: string, setupCode: string) {
       const { importSetupMessageFromInbox } = await import('./setup-messages.ts');
-      const fingerprint = await importSetupMessageFromInbox(store, deps.keyring, email, setupCode);
+      const accountId = store.accounts.require(email).id;
+      // a Setup Message evicted from the body cache comes back through the account's sync engine
+      const running = sync;
+      const fetchBodies = running
+        ? (mailboxId: number, uids: readonly number[]) => running.fetchBodies(accountId, mailboxId, uids)
+        : undefined;
+      const fingerprint = await importSetupMessageFromInbox(
+        store,
+        deps.keyring,
+        email,
+        setupCode,
+        fetchBodies,
+      );
       const summary = deps.keyring.listKeys().find((k) => k.own && k.fingerprint === fingerprint);
       if (!summary) throw new Error('imported key not found in the keyring');
       return summary;

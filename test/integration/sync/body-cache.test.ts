@@ -6,7 +6,8 @@
 // encrypted message (decrypted again by the inbound processor); with the provider down, FETCH of
 // an evicted body answers NO [UNAVAILABLE] while the same session goes on being served, and once
 // the provider is back the same FETCH works; unsynced local mail (an APPEND not yet at the
-// provider) is never evicted.
+// provider) is never evicted; an evicted Autocrypt Setup Message is fetched on demand to be
+// imported (and with the provider down the import says the body is not local).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -19,16 +20,23 @@ import { silentLogger } from '../../../app/shared/logger.ts';
 import { encryptMessage } from '../../../app/crypto/pgp-mime-encrypt.ts';
 import { ImapTestClient } from '../../helpers/imap-transcript.ts';
 import { seeded } from '../../helpers/seeded.ts';
+import { Keyring } from '../../../app/keys/keyring.ts';
+import { InMemoryKeyringRepo } from '../../helpers/memory-keyring-repo.ts';
+import { createSetupMessage } from '../../../app/outgoing/setup-message.ts';
+import { UserError } from '../../../app/shared/errors.ts';
 import { until } from './setup.ts';
 
 const ME = 'me@example.test';
 const LOCAL_PW = 'local-pw';
 const BULK = 50;
+/** plain one, pgp one, the Setup Message and the bulk */
+const TOTAL = BULK + 3;
 let p: Provider;
 let bridge: Bridge;
 let imapPort = 0;
 const home = mkdtempSync(join(tmpdir(), 'lb-body-cache-'));
 const random = seeded();
+let setup: { raw: string; setupCode: string; fingerprint: string };
 
 function mail(subject: string, body: string): string {
   return (
@@ -104,6 +112,11 @@ before(async () => {
     }),
     { via: 'lmtp' },
   );
+  // the user's other device sent itself an Autocrypt Setup Message
+  const other = new Keyring({ repo: new InMemoryKeyringRepo() });
+  await other.own.generate(ME);
+  setup = await createSetupMessage(other, ME);
+  await p.deliver(setup.raw, { via: 'lmtp' });
   await p.bulkLoad(
     ME,
     'INBOX',
@@ -122,7 +135,7 @@ before(async () => {
     () => {
       const id = bridge.store.accounts.getByEmail(ME)!.id;
       if (!bridge.store.mailboxes.list(id).some((m) => m.name === 'INBOX')) return false;
-      return bridge.store.mailboxes.status(inbox()).messages === BULK + 2;
+      return bridge.store.mailboxes.status(inbox()).messages === TOTAL;
     },
     120_000,
     'every message synced',
@@ -172,12 +185,12 @@ test('bodies over the budget are evicted, served the same, fetched back on deman
     );
     const st1 = await cacheStatus();
     assert.equal(st1.budgetBytes, 1024 * 1024);
-    assert.ok(st1.evicted > 0 && st1.evicted < BULK + 2, `some evicted (${st1.evicted})`);
+    assert.ok(st1.evicted > 0 && st1.evicted < TOTAL, `some evicted (${st1.evicted})`);
 
     // 0: everything that may go goes; the local APPEND stays
     await bridge.api.updateSettings({ bodyCacheMB: 0 });
     await until(() => evicted('plain one') && evicted('pgp one'), 60_000, 'both messages evicted');
-    await until(async () => (await cacheStatus()).evicted === BULK + 2, 60_000, 'every synced body evicted');
+    await until(async () => (await cacheStatus()).evicted === TOTAL, 60_000, 'every synced body evicted');
     assert.ok(!evicted('local draft'), 'the APPEND not yet at the provider keeps its body');
 
     // while evicted: size, structure and envelope are served as before
@@ -202,7 +215,10 @@ test('bodies over the budget are evicted, served the same, fetched back on deman
       assert.equal(nothing, '', items);
       const [flags] = await fetch(c, 's2', bulkUid, 'FLAGS');
       assert.doesNotMatch(flags, /\\Seen/, `${items}: \\Seen set although the body was not served`);
-      assert.ok(!bridge.store.pending.hasLocalChange(accountId, inbox(), bulkUid), `${items}: no flag change queued`);
+      assert.ok(
+        !bridge.store.pending.hasLocalChange(accountId, inbox(), bulkUid),
+        `${items}: no flag change queued`,
+      );
     }
     const localUid = uidOf('local draft');
     const [draft, draftOk] = await fetch(c, 'o2', localUid, 'BODY.PEEK[]');
@@ -232,3 +248,26 @@ test('bodies over the budget are evicted, served the same, fetched back on deman
     await c.cmd('z LOGOUT');
     await bridge.api.updateSettings({ bodyCacheMB: null });
   }));
+
+test('an Autocrypt Setup Message evicted from the body cache is fetched from the provider to be imported', async () => {
+  const setupUid = () => {
+    for (const m of bridge.store.messages.iterateMeta(inbox()))
+      if (bridge.store.messages.headers(m.blobId)?.subject?.includes('Autocrypt Setup Message')) return m.uid;
+    throw new Error('no Setup Message synced');
+  };
+  const isEvicted = () =>
+    bridge.store.messages.bodyEvicted(bridge.store.messages.get(inbox(), setupUid())!.blobId);
+  await bridge.api.updateSettings({ bodyCacheMB: 0 });
+  await until(isEvicted, 60_000, 'the Setup Message evicted');
+  await p.stopDovecot();
+  await assert.rejects(
+    bridge.api.importSetupMessage(ME, setup.setupCode),
+    (err: unknown) => err instanceof UserError && /not stored locally/.test(err.message),
+    'provider down: the import says the body is not local',
+  );
+  await p.startDovecot();
+  const key = await bridge.api.importSetupMessage(ME, setup.setupCode);
+  assert.equal(key.fingerprint, setup.fingerprint);
+  assert.ok(!isEvicted(), 'its body is stored again');
+  await bridge.api.updateSettings({ bodyCacheMB: null });
+});
