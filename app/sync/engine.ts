@@ -12,7 +12,7 @@
 import type { Store } from '../store/store.ts';
 import type { Logger } from '../shared/logger.ts';
 import { Backoff } from './backoff.ts';
-import { listRemoteFolders, mirrorFolders, type MirroredFolder } from './folders.ts';
+import { followProviderRenames, listRemoteFolders, mirrorFolders, type MirroredFolder } from './folders.ts';
 import { identityInbound } from './inbound.ts';
 import { syncMailbox } from './mailbox-sync.ts';
 import type { SyncContext } from './context.ts';
@@ -381,6 +381,7 @@ class Engine implements SyncEngine {
 
   async #repairWith(client: RemoteMailbox): Promise<RepairReport> {
     const remote = await listRemoteFolders(client);
+    await followProviderRenames(this.#store, this.accountId, remote, client, this.#log);
     const folders = mirrorFolders(this.#store, this.accountId, remote, this.#log);
     // A repair asked for while paused still finishes each folder's backfill.
     const ctx: SyncContext = { ...this.#ctx(), interrupted: () => this.#stopped };
@@ -574,6 +575,7 @@ class Engine implements SyncEngine {
       const remote = await listRemoteFolders(client);
       this.#delimiter =
         remote.find((f) => f.path.toUpperCase() === 'INBOX')?.delimiter ?? remote[0]?.delimiter ?? '/';
+      await followProviderRenames(this.#store, this.accountId, remote, client, this.#log);
       const folders = mirrorFolders(this.#store, this.accountId, remote, this.#log);
       this.#inbox = folders.find((f) => f.remote.path.toUpperCase() === 'INBOX') ?? null;
       if (!idleStarted && (this.#o.idle ?? true) && this.#inbox) {

@@ -58,6 +58,71 @@ export interface MirroredFolder {
 }
 
 /**
+ * Folders renamed at the provider (issue 20, point 4: nothing downloaded twice). A local mailbox
+ * whose provider name left the list while a name new here appeared with the UIDVALIDITY this
+ * mailbox was synced under, and a UIDNEXT past what was synced, is that folder renamed (IMAP
+ * RENAME keeps UIDVALIDITY and UIDs): the local mailbox is renamed to follow (its children too)
+ * and its mappings and sync state move to the new name, so its messages keep their local UIDs and
+ * nothing is fetched again. Only a one-to-one match is followed; anything else, or a folder change
+ * of ours still queued, is left to mirrorFolders (a new folder fetched, the vanished one removed).
+ * Runs before mirrorFolders; costs a STATUS per new folder, only when a known folder vanished.
+ */
+export async function followProviderRenames(
+  store: Store,
+  accountId: number,
+  remote: RemoteFolder[],
+  client: RemoteMailbox,
+  logger: Logger,
+): Promise<void> {
+  if (heldByQueue(store, accountId, remote).mailboxes.size) return;
+  const delimiter =
+    remote.find((f) => f.path.toUpperCase() === 'INBOX')?.delimiter ?? remote[0]?.delimiter ?? '/';
+  const listed = new Set(remote.map((f) => f.path));
+  const gone = store.mailboxes
+    .list(accountId)
+    .filter((mb) => mb.remoteName !== null && mb.name !== 'INBOX' && !listed.has(mb.remoteName));
+  if (!gone.length) return;
+  const fresh = remote.filter(
+    (f) =>
+      f.selectable &&
+      f.path.toUpperCase() !== 'INBOX' &&
+      !store.mailboxes.getByRemoteName(accountId, f.path) &&
+      !store.mailboxes.getByName(accountId, localNameOf(f)),
+  );
+  if (!fresh.length) return;
+  const byValidity = new Map<number, Array<{ f: RemoteFolder; uidNext: number }>>();
+  for (const f of fresh) {
+    const st = await client.status(f.path, { uidValidity: true, uidNext: true });
+    if (!st?.uidValidity) continue;
+    byValidity.set(st.uidValidity, [
+      ...(byValidity.get(st.uidValidity) ?? []),
+      { f, uidNext: st.uidNext ?? 0 },
+    ]);
+  }
+  // outermost first: a parent's rename carries its children along
+  for (const mb of gone.sort((a, b) => a.remoteName!.length - b.remoteName!.length)) {
+    const cur = store.mailboxes.get(mb.id);
+    if (!cur?.remoteName || listed.has(cur.remoteName)) continue; // followed with its parent
+    const state = store.syncState.get<{ uidValidity: number; highSynced: number }>(accountId, cur.remoteName);
+    if (!state) continue;
+    const cands = (byValidity.get(state.uidValidity) ?? []).filter((c) => c.uidNext > state.highSynced);
+    if (cands.length !== 1) continue;
+    const to = cands[0]!.f;
+    if (store.mailboxes.getByRemoteName(accountId, to.path)) continue; // taken by an earlier match
+    try {
+      store.transaction(() => {
+        store.mailboxes.rename(mb.id, localNameOf(to), 'sync');
+        store.remoteMap.followRemoteRename(accountId, cur.remoteName!, to.path, delimiter);
+      });
+      logger.info({ from: cur.remoteName, to: to.path }, 'folder renamed at the provider; following it');
+    } catch (err) {
+      // a local name in the way: left to mirrorFolders
+      logger.warn({ from: cur.remoteName, to: to.path, err }, 'could not follow a rename at the provider');
+    }
+  }
+}
+
+/**
  * Creates local mailboxes for new remote folders and records remote names; a local mailbox whose
  * remote folder vanished is deleted only when nothing local would be lost (otherwise it is kept
  * and re-created at the provider). Returns the selectable folders in sync order.

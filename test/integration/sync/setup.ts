@@ -33,7 +33,16 @@ export interface LocalSide {
   close(): Promise<void>;
 }
 
-export async function localFor(p: Provider, email: string, dir?: string): Promise<LocalSide> {
+/**
+ * `via`: the engine talks to the provider through this port in plaintext (a fault proxy in front of
+ * the provider's IMAP port) instead of the provider's STARTTLS port.
+ */
+export async function localFor(
+  p: Provider,
+  email: string,
+  dir?: string,
+  via?: { port: number },
+): Promise<LocalSide> {
   const home = dir ?? mkdtempSync(join(tmpdir(), 'lb-sync-'));
   const store = await createStore({
     dir: home,
@@ -45,9 +54,9 @@ export async function localFor(p: Provider, email: string, dir?: string): Promis
   const acc = p.account(email);
   const account = store.accounts.create({
     email,
-    imap: { host: acc.host, port: acc.port },
+    imap: { host: acc.host, port: via?.port ?? acc.port },
     smtp: { host: acc.host, port: p.smtpPort || 25 },
-    security: 'starttls',
+    security: via ? 'none' : 'starttls',
     providerPassword: acc.password,
     caPem: acc.ca,
   });

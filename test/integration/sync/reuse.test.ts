@@ -1,0 +1,106 @@
+// Issue 20, point 4 (no full resync ever): what the provider moves around is matched back to what
+// is stored here instead of being downloaded again. Bodies are counted at the provider's side of
+// the wire: the engine talks to Dovecot through a TCP proxy that sees every `* n FETCH (... BODY[]
+// {size}` the provider sends.
+// - a folder renamed at the provider (with a child folder): the local mailboxes follow under the
+//   new names with their local UIDs, and no body is fetched again;
+// - a UIDVALIDITY change (the provider rebuilt the mailbox's index): local UIDs kept, no body fetched
+//   again (messages with a Message-ID unique on both sides are matched without a download).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startProvider, type Provider } from '../../helpers/provider.ts';
+import { startFaultProxy, type FaultProxy } from '../../helpers/fault-proxy.ts';
+import { localFor, localSubjects, msg, until, type LocalSide } from './setup.ts';
+import type { SyncEngine } from '../../../app/sync/engine.ts';
+
+const alice = 'alice@example.test';
+let p: Provider;
+let proxy: FaultProxy;
+let local: LocalSide;
+let engine: SyncEngine;
+let bodies = 0;
+
+/** Local mailbox name → [local UID, subject] of each message, by UID. */
+function localUids(name: string): Array<[number, string]> {
+  const { store, accountId } = local;
+  const mb = store.mailboxes.getByName(accountId, name);
+  if (!mb) return [];
+  return [...store.messages.iterateMeta(mb.id)].map((m) => [
+    m.uid,
+    store.messages.headers(m.blobId)?.subject ?? '',
+  ]);
+}
+
+before(async () => {
+  p = await startProvider({ postfix: false });
+  await p.addUser(alice, 'pw');
+  await p.doveadm('mailbox', 'create', '-u', alice, 'Projects');
+  await p.doveadm('mailbox', 'create', '-u', alice, 'Projects/Old');
+  for (let i = 1; i <= 6; i++) {
+    await p.appendRaw(alice, 'Projects', msg(i, { subject: `Projects ${i}`, body: 'x'.repeat(2000) }));
+    await p.appendRaw(alice, 'INBOX', msg(100 + i, { subject: `Inbox ${i}` }));
+  }
+  await p.appendRaw(alice, 'Projects/Old', msg(50, { subject: 'Old one' }));
+  proxy = await startFaultProxy(p.imapPort);
+  proxy.onServerLine((line) => {
+    if (/^\* \d+ FETCH \(.*BODY\[\] \{\d+\}$/.test(line)) bodies++;
+  });
+  local = await localFor(p, alice, undefined, { port: proxy.port });
+  engine = local.engine();
+  engine.start();
+  await engine.whenSynced(60_000);
+  assert.equal(bodies, 6 + 6 + 1, 'the first sync fetched every body once (what the proxy counts)');
+});
+
+after(async () => {
+  await local?.close();
+  await proxy?.close();
+  await p?.close();
+});
+
+test('a folder renamed at the provider is followed here: same local UIDs, no body downloaded again', async () => {
+  const before = localUids('Projects');
+  const child = localUids('Projects/Old');
+  assert.equal(before.length, 6);
+  const c = await p.imapClient(alice);
+  try {
+    await c.mailboxRename('Projects', 'Work');
+  } finally {
+    await c.logout();
+  }
+  bodies = 0;
+  await until(
+    () => localUids('Work').length === 6 && localUids('Projects').length === 0,
+    60_000,
+    'the rename to reach the local side',
+  );
+  await engine.whenSynced(60_000);
+  assert.deepEqual(localUids('Work'), before, 'the same local messages under the new name');
+  assert.deepEqual(localUids('Work/Old'), child, 'the child folder followed');
+  assert.equal(local.store.mailboxes.getByName(local.accountId, 'Projects'), null);
+  assert.equal(bodies, 0, `bodies downloaded again after the rename: ${bodies}`);
+  // still in sync: a message added at the provider under the new name arrives
+  await p.appendRaw(alice, 'Work', msg(7, { subject: 'Projects 7' }));
+  await until(() => localUids('Work').length === 7, 60_000, 'a new message in the renamed folder');
+  assert.equal(bodies, 1);
+  assert.equal(local.store.pending.count(local.accountId), 0, 'nothing queued for the provider');
+});
+
+test('a UIDVALIDITY change at the provider keeps local UIDs and downloads no body again', async () => {
+  const before = localUids('INBOX');
+  const r = await p.recreateMailbox(alice, 'INBOX');
+  assert.notEqual(r.newUidValidity, r.oldUidValidity);
+  bodies = 0;
+  await until(
+    () => {
+      const st = local.store.syncState.get<{ uidValidity: number }>(local.accountId, 'INBOX');
+      return st?.uidValidity === r.newUidValidity;
+    },
+    60_000,
+    'the new UIDVALIDITY to be seen',
+  );
+  await engine.whenSynced(60_000);
+  assert.deepEqual(localUids('INBOX'), before);
+  assert.deepEqual(localSubjects(local.store, local.accountId, 'INBOX').length, 6);
+  assert.equal(bodies, 0, `bodies downloaded again after the UIDVALIDITY change: ${bodies}`);
+});
