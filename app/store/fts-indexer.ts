@@ -2,7 +2,7 @@
  * Drains the full-text backlog (fts_queue → message_fts) in small batches on timers, so imports
  * and sync inserts stay fast and IMAP sessions are never blocked for long. The document of a big
  * message (HTML reduced to text, quoted-printable and charsets decoded: 185-312 ms for the first
- * MiB of a 20 MB HTML message) is derived on a worker thread (messages/fts-doc-pool.ts); the batch
+ * MiB of a 20 MB HTML message) is derived on a worker thread (messages/mime-worker-pool.ts); the batch
  * writes it when it is back.
  */
 import type { Logger } from '../shared/logger.ts';

@@ -212,7 +212,7 @@ export class Store {
     }
     this.#sql.closing.clear();
     this.#indexer.stop();
-    this.messages.closeTextWorker();
+    this.messages.closeWorker();
     this.messages.chunks.stop();
     this.messages.bodyCache.stop();
     try {

@@ -83,6 +83,55 @@ export function bigHtmlMessage(): Buffer {
   );
 }
 
+export const MANY_PARTS = 14_000;
+
+/**
+ * ~1 MiB, built deterministically: a multipart/mixed of MANY_PARTS - 1 small text/plain parts (every
+ * 7th with a name, charset and transfer encoding, so the header index and BODYSTRUCTURE have
+ * something to say), then a message/rfc822 holding a multipart/alternative: parts MANY_PARTS.1 and
+ * MANY_PARTS.2 are deep parts.
+ */
+export function manyPartsMessage(): Buffer {
+  const parts: string[] = [];
+  for (let i = 1; i < MANY_PARTS; i++)
+    parts.push(
+      i % 7 === 0
+        ? `--b\r\nContent-Type: text/plain; charset=iso-8859-1; name="n${i}.txt"\r\n` +
+            `Content-Transfer-Encoding: quoted-printable\r\n\r\nCaf=E9 ${i}\r\n`
+        : `--b\r\nContent-Type: text/plain\r\n\r\npart ${i} of a message of many small parts\r\n`,
+    );
+  const inner = [
+    'From: Carol <carol@example.test>',
+    'Subject: inner',
+    'MIME-Version: 1.0',
+    'Content-Type: multipart/alternative; boundary="c"',
+    '',
+    '--c',
+    'Content-Type: text/plain; charset=utf-8',
+    '',
+    'the deep plain part',
+    '--c',
+    'Content-Type: text/html; charset=utf-8',
+    '',
+    '<p>the deep html part</p>',
+    '--c--',
+    '',
+  ].join('\r\n');
+  return Buffer.from(
+    [
+      'From: Bob <bob@example.test>',
+      `To: ${ME}`,
+      'Subject: many parts',
+      'Date: Mon, 23 Nov 2026 09:36:13 +0000',
+      'Message-ID: <many-parts@example.test>',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/mixed; boundary="b"',
+      '',
+      `${parts.join('')}--b\r\nContent-Type: message/rfc822\r\n\r\n${inner}--b--\r\n`,
+    ].join('\r\n'),
+  );
+}
+
 export interface BigBridge {
   bridge: Bridge;
   imap: number;

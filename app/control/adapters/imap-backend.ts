@@ -5,7 +5,6 @@
  * is fanned out to per-mailbox watchers synchronously after each commit.
  */
 import { localLogin } from './local-auth.ts';
-import { setImmediate as yieldLoop } from 'node:timers/promises';
 import type {
   AppendInput,
   AppendResult,
@@ -35,8 +34,6 @@ import {
   MailboxNotFoundError,
   MessageRejectedError,
 } from '../../imap/errors.ts';
-import { analyzeMessage } from '../../mime/analyze.ts';
-import { canonicalMessage } from '../../mime/canonical.ts';
 import { ConflictError, NotFoundError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { StoreEvent } from '../../store/change-feed.ts';
@@ -518,17 +515,22 @@ class StoreImapAccount implements ImapAccount {
     for (const m of messages) {
       if (m.raw.length > this.#maxSize) throw new MessageRejectedError('Message too big', 'TOOBIG');
       if (m.raw.length === 0) throw new MessageRejectedError('Empty message');
-      let analysis;
-      let raw: Buffer;
-      try {
-        // Stored as served: CRLF line ends, binary parts in base64 (legal in any IMAP literal).
-        raw = canonicalMessage(m.raw);
-        await yieldLoop(); // the analysis in a turn of its own: each takes 20-60 ms for 20 MB
-        analysis = analyzeMessage(raw);
-      } catch {
-        throw new MessageRejectedError('Message cannot be parsed');
-      }
-      batch.push({ raw, analysis, flags: m.flags, internalDate: m.internalDate ?? Date.now() });
+      // Stored as served: CRLF line ends, binary parts in base64 (legal in any IMAP literal). A big
+      // or many-part message is analysed on the store's MIME worker (not on the event loop).
+      const p = await this.#store.messages.prepareToInsert(m.raw);
+      if (!p.ok)
+        throw new MessageRejectedError(
+          p.error === 'empty message' ? 'Empty message' : 'Message cannot be parsed',
+        );
+      const { raw, analysis, sha256, packedBody } = p.value;
+      batch.push({
+        raw,
+        analysis,
+        sha256,
+        packedBody,
+        flags: m.flags,
+        internalDate: m.internalDate ?? Date.now(),
+      });
     }
     const packed = await Promise.all(batch.map((m) => this.#store.messages.prepack(m)));
     // big bodies are written ahead in chunks (one short transaction each), then linked

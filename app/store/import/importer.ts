@@ -92,7 +92,11 @@ export async function importFiles(opts: ImportOptions): Promise<ImportSummary> {
   const mailbox = store.mailboxes.ensure(opts.accountId, opts.mailbox ?? 'INBOX');
   const batchSize = opts.batchSize ?? 500;
   const summary: ImportSummary = { imported: 0, skipped: 0, errors: [] };
-  const pool = new PreparePool({ compress: store.messages.compressBodies, threads: opts.threads });
+  const pool = new PreparePool({
+    compress: store.messages.compressBodies,
+    threads: opts.threads,
+    prepareBig: (raw) => store.messages.prepareToInsert(raw),
+  });
   const restoreCache = holdSmallCache(store); // the pages an import writes are not read again
   try {
     return await run();

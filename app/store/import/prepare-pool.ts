@@ -12,6 +12,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import {
   fromWire,
+  maxParts,
   prepareMessage,
   prepareMessageAsync,
   type PrepareResult,
@@ -29,18 +30,11 @@ const INLINE_ABOVE = 4 * 1024 * 1024;
 /**
  * The worker heap is small (peak RSS), and a message's analysis grows with its number of MIME
  * parts (~3 KB per part: 8,700 tiny parts in 1 MB overflow 24 MB). A group whose messages may hold
- * more parts than this in total (counted as lines starting with "--", an upper bound) is prepared
- * on the calling thread, whose heap is not capped: a pathological message never kills the import.
+ * more parts than this in total (counted as lines starting with "--", an upper bound) is handed to
+ * `prepareBig` (the store's MIME worker, whose heap is not capped; on the calling thread without
+ * it): a pathological message never kills the import, nor holds the event loop.
  */
 const WORKER_PART_BUDGET = 2000;
-const DASH_LINE = Buffer.from('\n--');
-
-/** An upper bound on the number of MIME parts: lines that start with "--", plus one. */
-function maxParts(raw: Buffer, limit: number): number {
-  let n = 1;
-  for (let at = raw.indexOf(DASH_LINE); at >= 0 && n <= limit; at = raw.indexOf(DASH_LINE, at + 3)) n++;
-  return n;
-}
 
 interface Pending {
   resolve: (r: PrepareResult[]) => void;
@@ -51,13 +45,22 @@ export class PreparePool {
   readonly #workers: Worker[] = [];
   readonly #pending = new Map<number, Pending>();
   readonly #compress: boolean;
+  readonly #prepareBig: ((raw: Buffer) => Promise<PrepareResult>) | undefined;
   #next = 0;
   #rr = 0;
   #failed: Error | null = null;
 
-  /** threads: default min(2, cores - 1); 0 = inline. */
-  constructor(opts: { compress: boolean; threads?: number }) {
+  /**
+   * threads: default min(2, cores - 1); 0 = inline. prepareBig: prepares a message of a group of
+   * too many MIME parts for these workers (store.messages.prepareToInsert).
+   */
+  constructor(opts: {
+    compress: boolean;
+    threads?: number;
+    prepareBig?: (raw: Buffer) => Promise<PrepareResult>;
+  }) {
     this.#compress = opts.compress;
+    this.#prepareBig = opts.prepareBig;
     const n = opts.threads ?? Math.max(0, Math.min(2, availableParallelism() - 1));
     for (let i = 0; i < n; i++) {
       const w = new Worker(PREPARE_WORKER_URL, {
@@ -86,9 +89,15 @@ export class PreparePool {
   /** Prepares `raws`, which are handed over: the caller must not use them afterwards. */
   run(raws: Buffer[]): Promise<PrepareResult[]> {
     if (this.#failed) return Promise.reject(this.#failed);
-    // no workers, or a big message (beyond the workers' small heaps): prepare on this thread
-    if (this.#workers.length === 0 || !this.#fitsWorker(raws))
+    // no workers: prepare on this thread
+    if (this.#workers.length === 0)
       return Promise.resolve(raws.map((r) => prepareMessage(r, this.#compress)));
+    // many parts (beyond the workers' small heaps): on the big worker, else here
+    if (!this.#fitsWorker(raws)) {
+      const big = this.#prepareBig;
+      if (big) return Promise.all(raws.map((r) => big(r)));
+      return Promise.resolve(raws.map((r) => prepareMessage(r, this.#compress)));
+    }
     if (raws.some((r) => r.length > INLINE_ABOVE)) return this.#runHere(raws);
     const id = this.#next++;
     const w = this.#workers[this.#rr++ % this.#workers.length]!;

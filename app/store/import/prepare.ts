@@ -30,6 +30,18 @@ export interface Prepared {
 
 export type PrepareResult = { ok: true; value: Prepared } | { ok: false; error: string };
 
+const DASH_LINE = Buffer.from('\n--');
+
+/**
+ * An upper bound on the number of MIME parts of a message: lines that start with "--", plus one
+ * (counted up to `limit` + 1).
+ */
+export function maxParts(raw: Buffer, limit: number): number {
+  let n = 1;
+  for (let at = raw.indexOf(DASH_LINE); at >= 0 && n <= limit; at = raw.indexOf(DASH_LINE, at + 3)) n++;
+  return n;
+}
+
 export function isBlank(input: Uint8Array): boolean {
   for (const b of input) if (b !== 10 && b !== 13 && b !== 32 && b !== 9) return false;
   return true;

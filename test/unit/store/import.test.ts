@@ -161,7 +161,7 @@ describe('import pipeline', () => {
   });
 
   it('imports through the worker (transferred buffers), a message with thousands of parts included', async () => {
-    // ~9k tiny MIME parts: more than the analysis worker's small heap holds (prepared inline instead).
+    // ~9k tiny MIME parts: more than the import workers' small heaps hold (on the store's MIME worker).
     let bomb =
       'From: x@example.org\nSubject: parts\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=B\n\n';
     while (bomb.length < 1_000_000) bomb += '--B\nContent-Type: text/plain\n\npart\n';

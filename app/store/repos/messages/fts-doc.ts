@@ -1,7 +1,7 @@
 /**
  * The full-text document of a message (what the index holds and what search checks exactly): its
  * header fields and the text of its first FTS_BYTES. Pure: the full-text indexer derives big ones
- * on a worker thread (app/store/fts-doc-worker.ts), search and small ones on the caller's.
+ * on a worker thread (mime-worker.ts), search and small ones on the caller's.
  */
 import { analyzeMessage } from '../../../mime/analyze.ts';
 import type { MessageAnalysis } from '../../../mime/types.ts';
@@ -16,7 +16,7 @@ export const FTS_BYTES = 1024 * 1024;
 
 /**
  * A message whose first bytes are more than this gets its document on the worker thread
- * (fts-doc-pool.ts) where the caller can wait for it: below it, derived in under ~25 ms.
+ * (mime-worker-pool.ts) where the caller can wait for it: below it, derived in under ~25 ms.
  */
 export const OFFLOAD_ABOVE = 128 * 1024;
 

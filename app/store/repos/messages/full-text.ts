@@ -6,7 +6,7 @@
 import type { StoreDb } from '../../sql.ts';
 import type { MessageBlobs } from './blobs.ts';
 import { FTS_BYTES, ftsDocument, headerDocument, OFFLOAD_ABOVE, type FtsDoc } from './fts-doc.ts';
-import { FtsDocPool } from './fts-doc-pool.ts';
+import type { MimeWorkerPool } from './mime-worker-pool.ts';
 
 export type TextScope = 'text' | 'body' | 'headers';
 
@@ -47,11 +47,12 @@ export class MessageFullText {
   readonly #s: StoreDb;
   readonly #blobs: MessageBlobs;
 
-  readonly #pool = new FtsDocPool();
+  readonly #pool: MimeWorkerPool;
 
-  constructor(s: StoreDb, blobs: MessageBlobs) {
+  constructor(s: StoreDb, blobs: MessageBlobs, pool: MimeWorkerPool) {
     this.#s = s;
     this.#blobs = blobs;
+    this.#pool = pool;
   }
 
   /**
@@ -65,11 +66,6 @@ export class MessageFullText {
     } catch {
       return this.#pool.closed ? null : ftsDocument(raw);
     }
-  }
-
-  /** Ends the worker thread (the store closes). */
-  close(): void {
-    this.#pool.close();
   }
 
   /** Sets of the searches running now: each gets the blobs indexBatch moves into the index. */
