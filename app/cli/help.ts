@@ -98,8 +98,11 @@ import    a PKCS#12 file (.p12/.pfx: your certificate and private key; its passp
           first line of --passphrase-file F, or asked on the terminal) is kept under the store's
           encryption; PEM or DER certificates are kept as correspondents' certificates, or as
           trust anchors with --trusted (with a PKCS#12: its chain is trusted)
-issue     makes a self-signed S/MIME certificate for your address E (RSA 3072, or EC P-256 with
-          --algorithm ec; valid two years) and keeps it with its key as your own
+issue     issues an S/MIME certificate for your address E (RSA 3072, or EC P-256 with
+          --algorithm ec; valid two years) signed by Lockbridge's own intermediate CA under its
+          own root CA (both made on the first issue, reused for your other addresses; the root
+          is trusted here) and keeps it with its key as your own; install and trust the root
+          (in the PEM and PKCS#12 exports) once on your other devices
 export    prints a certificate as PEM (yours by address or fingerprint, with its chain; others'
           by fingerprint), or writes it to --out FILE; with --pkcs12 writes your certificate,
           private key and chain to --out FILE as PKCS#12, protected by the first line of

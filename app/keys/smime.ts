@@ -1,6 +1,7 @@
 /**
  * S/MIME certificates (issue 19) over the store's SmimeRepo: the user's own certificates with their
- * private keys (PKCS#12 import), correspondents' certificates (imported, or learned from their
+ * private keys (PKCS#12 import, or issued under the installation's own root and intermediate CA,
+ * whose keys are kept too), correspondents' certificates (imported, or learned from their
  * signed mail), and the trust anchors (certificates the user trusts, plus the system's roots).
  * `material(sender)` is what app/crypto needs to read one message.
  */
@@ -10,13 +11,20 @@ import {
   canEncryptTo,
   certFacts,
   chainOf,
+  parseCertificate,
   type CertFacts,
   type SmimeIdentity,
   type SmimeMaterial,
 } from '../crypto/smime.ts';
 import { AES256_GCM_OID, type SmimeSigner } from '../crypto/smime-write.ts';
 import { Pkcs12Error, readPkcs12, writePkcs12 } from '../crypto/pkcs12.ts';
-import { issueSmimeCertificate, type IssueAlgorithm } from '../crypto/smime-issue.ts';
+import {
+  ISSUED_LIFETIME_DAYS,
+  issueCa,
+  issueSmimeCertificate,
+  type IssueAlgorithm,
+  type IssuedCertificate,
+} from '../crypto/smime-issue.ts';
 import type { SmimeCertRow, SmimeCertSource, SmimeIdentityRow, SmimeRepo } from '../store/repos/smime.ts';
 import type { CertificateSummary } from './types.ts';
 
@@ -164,13 +172,24 @@ export class SmimeCertificates {
   }
 
   /**
-   * Issues a self-signed S/MIME certificate for `email` (crypto/smime-issue.ts: RSA 3072 or EC
-   * P-256, emailProtection, two years) and keeps it with its key as the user's own, like an
-   * imported PKCS#12: it signs mail from that address and opens mail encrypted to it.
+   * Issues an S/MIME certificate for `email` the way mail relays do (crypto/smime-issue.ts): signed
+   * by this installation's intermediate CA, itself signed by its root CA — both made on the first
+   * issue and reused for every address after (so the user installs and trusts one root on each
+   * device); a new intermediate (or root) is made only when the held one would end before the new
+   * certificate. The root is kept as a trusted anchor (Lockbridge trusts its own issued mail), the
+   * intermediate as the chain; the certificate is kept with its key as the user's own ('issued'):
+   * it signs mail from that address and opens mail encrypted to it.
    */
   async issue(email: string, algorithm: IssueAlgorithm = 'rsa'): Promise<CertificateSummary> {
     const addr = email.toLowerCase();
-    const made = await issueSmimeCertificate({ email: addr, algorithm, now: new Date(this.#now()) });
+    const now = this.#now();
+    const intermediate = await this.#issuingCa(algorithm, now);
+    const made = await issueSmimeCertificate({
+      email: addr,
+      algorithm,
+      now: new Date(now),
+      issuer: intermediate,
+    });
     const facts = safeFacts(made.certificate);
     this.#repo.putIdentity({
       fingerprint: facts.fingerprint,
@@ -179,11 +198,54 @@ export class SmimeCertificates {
       emails: facts.emails,
       subject: facts.subject,
       notAfter: facts.notAfter,
-      createdAt: this.#now(),
+      createdAt: now,
+      origin: 'issued',
     });
     const own = this.list().own.find((o) => o.fingerprint === facts.fingerprint);
     if (!own) throw new Error('issued certificate not found in the store');
     return own;
+  }
+
+  /**
+   * The installation's intermediate CA (certificate and key) valid for a whole new user
+   * certificate; made (with a root when the held root would not outlive it) when there is none.
+   */
+  async #issuingCa(algorithm: IssueAlgorithm, now: number): Promise<IssuedCertificate> {
+    const needed = now + ISSUED_LIFETIME_DAYS * 86_400_000;
+    const cas = this.#repo.caIdentities().map((c) => ({ row: c, facts: safeFacts(c.certDer) }));
+    const valid = (c: { facts: CertFacts }, until: number) =>
+      c.facts.notBefore <= now && c.facts.notAfter >= until;
+    const intermediate = cas
+      .filter((c) => !isSelfIssued(c.row.certDer) && valid(c, needed))
+      .sort((a, b) => b.facts.notAfter - a.facts.notAfter)[0];
+    if (intermediate) return { certificate: intermediate.row.certDer, privateKey: intermediate.row.keyPkcs8 };
+    const root = cas
+      .filter((c) => isSelfIssued(c.row.certDer) && valid(c, needed + 365 * 86_400_000))
+      .sort((a, b) => b.facts.notAfter - a.facts.notAfter)[0];
+    const made = await issueCa({
+      algorithm,
+      now: new Date(now),
+      ...(root ? { root: { certificate: root.row.certDer, privateKey: root.row.keyPkcs8 } } : {}),
+    });
+    for (const [ca, trusted] of [
+      [made.root, true],
+      [made.intermediate, false],
+    ] as const) {
+      const f = safeFacts(ca.certificate);
+      this.#repo.putIdentity({
+        fingerprint: f.fingerprint,
+        certDer: ca.certificate,
+        keyPkcs8: ca.privateKey,
+        emails: [],
+        subject: f.subject,
+        notAfter: f.notAfter,
+        createdAt: now,
+        origin: 'ca',
+      });
+      // the root is an anchor Lockbridge trusts; the intermediate travels as the chain
+      this.#put(ca.certificate, 'own-chain', trusted, now);
+    }
+    return made.intermediate;
   }
 
   /**
@@ -348,7 +410,7 @@ export class SmimeCertificates {
         expired: i.notAfter < now,
         isCa: false,
         trusted: false,
-        source: 'imported' as const,
+        source: i.origin === 'issued' ? ('issued' as const) : ('imported' as const),
       })),
       certificates: this.#repo.allCertificates().map((c) => summary(safeFacts(c.certDer), c, now, c.emails)),
     };
@@ -362,6 +424,11 @@ export class SmimeCertificates {
 }
 
 const FINGERPRINT = /^[0-9A-Fa-f]{64}$/;
+
+function isSelfIssued(der: Uint8Array): boolean {
+  const c = parseCertificate(der);
+  return c.issuer.isEqual(c.subject);
+}
 
 function pem(der: Uint8Array): string {
   const b64 = Buffer.from(der).toString('base64');

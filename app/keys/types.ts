@@ -97,5 +97,6 @@ export interface CertificateSummary {
   expired: boolean;
   isCa: boolean;
   trusted: boolean;
-  source: 'imported' | 'learned' | 'own-chain';
+  /** own certificates: 'imported' or 'issued' (by Lockbridge); others: 'imported', 'learned', 'own-chain' */
+  source: 'imported' | 'issued' | 'learned' | 'own-chain';
 }

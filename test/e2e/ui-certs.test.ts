@@ -114,7 +114,10 @@ test('issue an EC certificate: listed with issuer and expiry; export it as PEM a
   await page.getByRole('button', { name: 'Issue certificate' }).click();
   const ann = row(ANN);
   await ann.waitFor();
-  await ann.getByText(`Issued by ${ANN}`).waitFor();
+  // issued under Lockbridge's own intermediate CA, listed as issued (not imported)
+  await ann
+    .getByText(/^Issued by Lockbridge Intermediate CA [0-9A-F]{8} · expires .* · issued by Lockbridge$/)
+    .waitFor();
   const own = (await certs()).own;
   assert.equal(own.length, 1);
   assert.deepEqual(own[0]!.emails, [ANN]);
@@ -135,6 +138,14 @@ test('issue an EC certificate: listed with issuer and expiry; export it as PEM a
   await dialog.getByLabel('Repeat the passphrase').fill('something else');
   await dialog.getByRole('button', { name: /^Download \.p12/ }).click();
   await dialog.getByText('The two passphrases are not the same.').waitFor();
+  await dialog.getByText('Installing the file in other mail programs').click();
+  for (const step of [
+    /Thunderbird: .*Edit Trust/,
+    /Apple Mail .*Always Trust/,
+    /iOS Mail: .*Certificate\s+Trust Settings/,
+    /Outlook .*trusted root/,
+  ])
+    await dialog.getByText(step).waitFor();
   await assertAccessible(page, 'export dialog');
   await screenshot(page, 'certificates-export-dialog');
   await dialog.getByLabel('Repeat the passphrase').fill(EXPORT_PASS);
@@ -152,6 +163,18 @@ test('issue an EC certificate: listed with issuer and expiry; export it as PEM a
   ]);
   assert.equal(opened.status, 0, opened.stderr);
   assert.notEqual(run('openssl', ['pkcs12', '-in', p12.path, '-noout', '-passin', 'pass:wrong']).status, 0);
+  // the file carries the chain: the intermediate and the root to trust
+  const cas = run('openssl', [
+    'pkcs12',
+    '-in',
+    p12.path,
+    '-nokeys',
+    '-cacerts',
+    '-passin',
+    `pass:${EXPORT_PASS}`,
+  ]);
+  assert.match(cas.stdout.toString(), /subject=CN ?= ?Lockbridge Intermediate CA/);
+  assert.match(cas.stdout.toString(), /subject=CN ?= ?Lockbridge Root CA/);
 });
 
 test('import a PKCS#12: its passphrase asked for, a wrong one refused, then imported as yours', async () => {

@@ -98,6 +98,10 @@ export async function runCerts(ctx: CliContext, argv: string[]): Promise<number>
         println(ctx.stdout, `Issued ${line('own ', c)}`);
         println(
           ctx.stdout,
+          `Signed by ${c.issuer}; its root CA comes with both exports: trust it once in your other mail programs.`,
+        );
+        println(
+          ctx.stdout,
           `Export it for other mail clients: lockbridge certs export ${c.emails[0] ?? c.fingerprint} --pkcs12 --out me.p12`,
         );
         return 0;

@@ -13,6 +13,7 @@ import { migration0012 } from './0012-thread-ids.ts';
 import { migration0013 } from './0013-account-oauth.ts';
 import { migration0014 } from './0014-smime-capabilities.ts';
 import { migration0015 } from './0015-body-cache.ts';
+import { migration0016 } from './0016-smime-origin.ts';
 import type { Migration } from './types.ts';
 
 export type { Migration } from './types.ts';
@@ -34,4 +35,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0013,
   migration0014,
   migration0015,
+  migration0016,
 ];

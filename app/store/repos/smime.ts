@@ -6,6 +6,9 @@ import type { StoreDb } from '../sql.ts';
 
 export type SmimeCertSource = 'imported' | 'learned' | 'own-chain';
 
+/** Where one of the user's certificates with a key came from (migration 0016). */
+export type SmimeIdentityOrigin = 'imported' | 'issued' | 'ca';
+
 export interface SmimeIdentityRow {
   fingerprint: string;
   certDer: Uint8Array;
@@ -15,6 +18,8 @@ export interface SmimeIdentityRow {
   subject: string;
   notAfter: number;
   createdAt: number;
+  /** default 'imported' */
+  origin?: SmimeIdentityOrigin;
 }
 
 export interface SmimeCertRow {
@@ -55,6 +60,7 @@ interface IdentityDbRow {
   subject: string;
   not_after: number;
   created_at: number;
+  origin: SmimeIdentityOrigin;
 }
 
 export class SmimeRepo {
@@ -67,8 +73,8 @@ export class SmimeRepo {
     this.#s.write(() =>
       this.#s
         .prepare(
-          `INSERT INTO smime_identities (fingerprint, cert_der, key_pkcs8, emails, subject, not_after, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?)
+          `INSERT INTO smime_identities (fingerprint, cert_der, key_pkcs8, emails, subject, not_after, created_at, origin)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT(fingerprint) DO UPDATE SET key_pkcs8 = excluded.key_pkcs8`,
         )
         .run(
@@ -79,15 +85,26 @@ export class SmimeRepo {
           row.subject,
           Math.trunc(row.notAfter),
           Math.trunc(row.createdAt),
+          row.origin ?? 'imported',
         ),
     );
   }
 
+  /** The user's certificates with their keys for mail (imported or issued; not the CAs). */
   identities(): SmimeIdentityRow[] {
+    return this.#identities("origin <> 'ca'");
+  }
+
+  /** The installation's own CA certificates with their keys (origin 'ca'), oldest first. */
+  caIdentities(): SmimeIdentityRow[] {
+    return this.#identities("origin = 'ca'");
+  }
+
+  #identities(where: string): SmimeIdentityRow[] {
     return this.#s
       .prepare<IdentityDbRow>(
-        `SELECT fingerprint, cert_der, key_pkcs8, emails, subject, not_after, created_at
-         FROM smime_identities ORDER BY created_at, fingerprint`,
+        `SELECT fingerprint, cert_der, key_pkcs8, emails, subject, not_after, created_at, origin
+         FROM smime_identities WHERE ${where} ORDER BY created_at, fingerprint`,
       )
       .all()
       .map((r: IdentityDbRow) => ({
@@ -98,6 +115,7 @@ export class SmimeRepo {
         subject: r.subject,
         notAfter: r.not_after,
         createdAt: r.created_at,
+        origin: r.origin,
       }));
   }
 

@@ -14,6 +14,7 @@ const SOURCE_LABEL: Record<CertificateSummary['source'], string> = {
   imported: 'imported by you',
   learned: 'learned from signed mail',
   'own-chain': 'came with your certificate',
+  issued: 'issued by Lockbridge',
 };
 
 function OtherCertificate({ c, onChanged }: { c: CertificateSummary; onChanged(): Promise<void> }) {

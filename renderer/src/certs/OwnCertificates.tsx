@@ -1,6 +1,6 @@
 /**
- * Your S/MIME certificates: addresses, issuer, expiry (a warning 30 days ahead); issue a
- * self-signed one; export the certificate (PEM) or, with its private key, a PKCS#12 file
+ * Your S/MIME certificates: addresses, issuer, expiry (a warning 30 days ahead), issued here or
+ * imported; issue one (under Lockbridge's own root and intermediate CA); export the certificate (PEM) or, with its private key, a PKCS#12 file
  * protected by a passphrase — with the steps to install it in other mail programs.
  */
 import { useId, useState, type FormEvent } from 'react';
@@ -41,7 +41,8 @@ function OwnCertificate({ c, onExport }: { c: CertificateSummary; onExport(): vo
       </div>
       <Fingerprint value={c.fingerprint} label="SHA-256 fingerprint" />
       <p className="small muted">
-        Issued by {c.issuer || 'unknown'} · {c.expired ? 'expired' : 'expires'} {formatDay(c.notAfter)}
+        Issued by {c.issuer || 'unknown'} · {c.expired ? 'expired' : 'expires'} {formatDay(c.notAfter)} ·{' '}
+        {c.source === 'issued' ? 'issued by Lockbridge' : 'imported'}
       </p>
       <ErrorText message={action.error} />
       <div className="actions">
@@ -121,7 +122,7 @@ export function OwnCertificates({
       {certs.length === 0 ? (
         <p>
           You have no S/MIME certificate yet. Import the PKCS#12 file (.p12, .pfx) your organisation or a CA
-          gave you, or issue a self-signed one here.
+          gave you, or issue one here.
         </p>
       ) : (
         <ul className="plain">
@@ -147,8 +148,9 @@ export function OwnCertificates({
           </select>
         </div>
         <p className="small">
-          A self-signed certificate is valid for two years. People who receive your signed mail get it with
-          the mail; their program may ask them to trust it once.
+          Lockbridge issues it from its own root and intermediate certificate authority, made once and used
+          for all your addresses. It is valid for two years. People who receive your signed mail get it with
+          the mail; their program trusts it once they trust your Lockbridge root (or asks them to).
         </p>
         <ErrorText message={problem ?? issue.error} />
         <button type="submit" disabled={issue.busy}>
@@ -190,19 +192,33 @@ export function OwnCertificates({
           </div>
           <details>
             <summary>Installing the file in other mail programs</summary>
+            <p className="small">
+              The file holds your certificate and private key and, for a certificate issued here, the
+              Lockbridge intermediate and root certificate authority. Install it, then trust the Lockbridge
+              root once on that device (for imported certificates, your CA’s root is usually trusted already).
+            </p>
             <ul className="small">
               <li>
                 Thunderbird: Settings → Privacy &amp; Security → Manage Certificates → Your Certificates →
-                Import.
-              </li>
-              <li>Apple Mail (macOS): open the file; Keychain Access asks for the passphrase.</li>
-              <li>
-                iOS Mail: send or AirDrop the file to the device, install the profile in Settings, then turn
-                on S/MIME under Mail → Accounts → Advanced.
+                Import. Then, under Authorities, select “Lockbridge Root CA”, choose Edit Trust and tick “This
+                certificate can identify mail users”. Pick the certificate under Account Settings → End-To-End
+                Encryption → S/MIME.
               </li>
               <li>
-                Outlook (Windows): open the file, follow the Certificate Import Wizard, then pick the
-                certificate in the Trust Center’s e-mail security settings.
+                Apple Mail (macOS): open the file; Keychain Access asks for the passphrase. Then open
+                “Lockbridge Root CA” in Keychain Access, expand Trust and set “When using this certificate” to
+                Always Trust.
+              </li>
+              <li>
+                iOS Mail: send or AirDrop the file to the device and install the profile in Settings. Then
+                turn on full trust for “Lockbridge Root CA” under Settings → General → About → Certificate
+                Trust Settings, and turn on S/MIME under Mail → Accounts → Advanced.
+              </li>
+              <li>
+                Outlook (Windows): open the file and follow the Certificate Import Wizard, letting it choose
+                the store; confirm the security warning that installs “Lockbridge Root CA” as a trusted root
+                (or import the root from “Export certificate” into Trusted Root Certification Authorities).
+                Then pick the certificate in the Trust Center’s e-mail security settings.
               </li>
             </ul>
           </details>

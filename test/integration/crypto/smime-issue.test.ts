@@ -1,16 +1,17 @@
 /**
- * Issue 19, the user's own certificate without a CA: a self-signed S/MIME certificate issued by
- * Lockbridge (keys/smime.ts issue, crypto/smime-issue.ts) and exported as PKCS#12 (crypto/pkcs12.ts
- * writePkcs12) — checked by real tools. `openssl x509 -text` shows the extensions an S/MIME
- * certificate needs; `openssl verify -purpose smimesign|smimeencrypt` accepts it; mail Lockbridge
- * signs and encrypts with it (smimeCopies, signer from the store) is decrypted by `openssl cms`
- * with the key taken out of the exported PKCS#12 and verified against the exported PEM; the PKCS#12
- * opens in `openssl pkcs12` and NSS `pk12util` with its passphrase and not with a wrong one; it
- * re-imports into another store, which then reads mail encrypted to it. (gpgsm 2.2.40 cannot read
- * PBES2 with an HMAC-SHA-256 PRF — neither ours nor OpenSSL 3's default files; GnuPG 2.4.1 can.)
+ * Issue 19, the user's own certificate without a CA: an S/MIME certificate Lockbridge issues under
+ * its own root and intermediate CA (the chain: smime-chain.test.ts; keys/smime.ts issue,
+ * crypto/smime-issue.ts) and exported as PKCS#12 (crypto/pkcs12.ts writePkcs12) — checked by real
+ * tools. `openssl x509 -text` shows the extensions an S/MIME certificate needs; `openssl verify
+ * -purpose smimesign|smimeencrypt` accepts it; mail Lockbridge signs and encrypts with it
+ * (smimeCopies, signer from the store) is decrypted by `openssl cms` with the key taken out of the
+ * exported PKCS#12 and verified against the exported PEM; the PKCS#12 opens in `openssl pkcs12` and
+ * NSS `pk12util` with its passphrase and not with a wrong one; it re-imports into another store,
+ * which then reads mail encrypted to it. (gpgsm 2.2.40 cannot read PBES2 with an HMAC-SHA-256 PRF —
+ * neither ours nor OpenSSL 3's default files; GnuPG 2.4.1 can.)
  * For EC only smimesign is checked with `openssl verify`: OpenSSL's smimeencrypt purpose wants
- * keyEncipherment, which an EC key (ECDH, keyAgreement: RFC 5480/5753) does not assert; openssl
- * cms encrypts to and decrypts with it all the same (second test).
+ * keyEncipherment, which an EC key (ECDH, keyAgreement: RFC 5480/5753) does not assert; openssl cms
+ * encrypts to and decrypts with it all the same (second test).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
