@@ -65,6 +65,7 @@ export function openEncryptedDatabase(
     // fsyncs it, in that (synchronous) call: at SQLite's default of 1000 pages (16 MiB here) that
     // held the event loop 230-380 ms, at 256 pages (4 MiB) 60-90 ms (115-195 ms at load average
     // 13 on 2 cores), for about the same total write time (15 MB written in 256 KiB transactions).
+    // The open store replaces this with a threshold that adapts (app/store/wal-checkpoint.ts).
     db.pragma('wal_autocheckpoint = 128');
     db.pragma('foreign_keys = ON');
     db.pragma('temp_store = MEMORY');

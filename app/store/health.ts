@@ -125,7 +125,7 @@ async function checkOnCopy(store: Store, maxErrors: number): Promise<string[]> {
   };
   sql.closing.add(stop);
   try {
-    const every = sql.db.pragma('wal_autocheckpoint', { simple: true }) as number;
+    const release = sql.checkpoints.hold(); // in the same turn as the checkpoint below
     try {
       const [cp] = sql.db.pragma('wal_checkpoint(TRUNCATE)') as {
         busy: number;
@@ -133,10 +133,9 @@ async function checkOnCopy(store: Store, maxErrors: number): Promise<string[]> {
         checkpointed: number;
       }[];
       if (!cp || cp.busy !== 0 || cp.log !== cp.checkpointed) return ['not checked: the store was busy'];
-      sql.db.pragma('wal_autocheckpoint = 0'); // in the same turn as the checkpoint
       await copyFile(file, copy, constants.COPYFILE_FICLONE);
     } finally {
-      if (!store.closed) sql.db.pragma(`wal_autocheckpoint = ${Number(every) || 128}`);
+      release();
     }
     if (stopped) return ['not checked: the store closed'];
     const rows = await new Promise<string[]>((resolve) => {

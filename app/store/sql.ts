@@ -4,6 +4,7 @@
  */
 import type { SqlDatabase, SqlStatement } from '../../native/sqlcipher.ts';
 import { DiskFullError, isDiskFull } from '../shared/errors.ts';
+import { WalCheckpointer } from './wal-checkpoint.ts';
 import type { ChangeFeed, StoreEvent, StoreEventBody } from './change-feed.ts';
 
 /**
@@ -37,11 +38,15 @@ export class StoreDb {
   /** Set while the last write failed because the disk is full (the sentence for the user). */
   diskFull: string | null = null;
   readonly #diskFullMessage: () => string;
+  /** Copies the write-ahead log into the database when it is long enough (see wal-checkpoint.ts). */
+  readonly checkpoints: WalCheckpointer;
 
   constructor(db: SqlDatabase, feed: ChangeFeed, diskFullMessage: () => string = () => 'the disk is full') {
     this.db = db;
     this.feed = feed;
     this.#diskFullMessage = diskFullMessage;
+    this.checkpoints = new WalCheckpointer(db);
+    this.closing.add(() => this.checkpoints.close());
   }
 
   /**
@@ -58,7 +63,15 @@ export class StoreDb {
       s.raw(false);
       s.pluck(false);
     }
-    if (!s.readonly) this.generation++;
+    if (!s.readonly) {
+      this.generation++;
+      if (!this.#pending) {
+        // a write outside write(), committed when the caller runs it: checked at the next
+        // statement like it, or in a turn of its own
+        this.checkpoints.check();
+        this.checkpoints.wrote();
+      }
+    }
     return s as SqlStatement<unknown[], R>;
   }
 
@@ -86,6 +99,7 @@ export class StoreDb {
       result = this.db.transaction(fn).immediate();
       events = this.#pending;
       this.diskFull = null;
+      this.checkpoints.check();
     } catch (err) {
       // SQLite rolled the transaction back: nothing half-written. Say which disk, once, here.
       if (!isDiskFull(err) || err instanceof DiskFullError) throw err;

@@ -1,0 +1,116 @@
+/**
+ * The store's own WAL checkpoints (app/store/wal-checkpoint.ts): the log is copied into the
+ * database once it is long enough, after the commit that made it so; never more than the top threshold
+ * plus one transaction is waiting; pages added to the database (new bodies) checkpoint at the
+ * lowest threshold whatever the current one; nothing checkpoints while the health check holds it.
+ * Checks hold whatever the adaptive threshold is (it follows measured times).
+ */
+import { strict as assert } from 'node:assert';
+import { statSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import type { Store } from '../../../app/store/store.ts';
+import { seeded } from '../../helpers/seeded.ts';
+import { rawDb, storeSql } from '../../helpers/store-db.ts';
+import { msg, newStore, tempDir, testAccount } from './helpers.ts';
+
+const random = seeded();
+const FRAME = 16384 + 24;
+
+/** Frames in the write-ahead log now. */
+function walFrames(s: Store): number {
+  const size = statSync(`${rawDb(s).name}-wal`, { throwIfNoEntry: false })?.size ?? 0;
+  return Math.max(0, Math.floor((size - 32) / FRAME));
+}
+
+const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+describe('WAL checkpoints', () => {
+  const t = tempDir();
+  let s: Store;
+  let box: number;
+  before(async () => {
+    s = await newStore(t.dir);
+    const acc = testAccount(s, 'w@example.org');
+    box = s.mailboxes.create(acc.id, 'INBOX').id;
+  });
+  after(() => {
+    s.close();
+    t.cleanup();
+  });
+
+  it('small writes: checkpointed in batches, the log never past the top threshold plus a write', async () => {
+    const cp = storeSql(s).checkpoints;
+    assert.equal(cp.threshold, 128);
+    cp.adapt(60);
+    assert.equal(cp.threshold, 128, 'never under 128');
+    cp.adapt(5);
+    assert.equal(cp.threshold, 256, 'doubles after a short one');
+    cp.adapt(30);
+    assert.equal(cp.threshold, 256, 'stays after a middling one');
+    for (let i = 0; i < 5; i++) cp.adapt(5);
+    assert.equal(cp.threshold, 1024, 'never over 1024');
+    cp.adapt(60);
+    assert.equal(cp.threshold, 512, 'halves after a long one');
+    const before = cp.stats.checkpoints;
+    let most = 0;
+    let perWrite = 0;
+    for (let i = 0; i < 600; i++) {
+      const f0 = walFrames(s);
+      s.messages.insert(box, msg(`small ${i}`, `body ${i}\r\n`.repeat(20)));
+      perWrite = Math.max(perWrite, walFrames(s) - f0);
+      most = Math.max(most, walFrames(s));
+      await turn();
+    }
+    const done = cp.stats.checkpoints - before;
+    // each insert writes several pages, so 600 of them fill the log several times over
+    assert.ok(done >= 2, `checkpoints: ${done}`);
+    // far fewer than one per write: the log is measured from the file SQLite cuts back at each
+    // restart (if it were not, every check would see the old length and checkpoint)
+    assert.ok(done <= 600 / 4, `checkpoints: ${done} for 600 writes`);
+    assert.ok(most <= 1024 + perWrite, `log reached ${most} frames (a write adds ≤ ${perWrite})`);
+  });
+
+  it('pages added to the database are checkpointed after 128 of them, whatever the threshold', () =>
+    random.report(async () => {
+      const cp = storeSql(s).checkpoints;
+      const pages = (): number => rawDb(s).pragma('page_count', { simple: true }) as number;
+      let atLast = pages();
+      let seen = cp.stats.checkpoints;
+      let most = 0;
+      let perWrite = 0;
+      for (let i = 0; i < 60; i++) {
+        while (cp.threshold < 1024) cp.adapt(0); // as after short checkpoints of small writes
+        // ~100 KB of incompressible text each: new pages, nothing shared between them
+        const words = Array.from({ length: 8000 }, () => random.int(1e15).toString(36).padStart(11, '0'));
+        const p0 = pages();
+        s.messages.insert(box, msg(`big ${i}`, words.join('\r\n')));
+        perWrite = Math.max(perWrite, pages() - p0);
+        most = Math.max(most, pages() - atLast);
+        await turn();
+        if (cp.stats.checkpoints !== seen) {
+          seen = cp.stats.checkpoints;
+          atLast = pages();
+        }
+      }
+      assert.ok(perWrite > 0 && perWrite < 64, `pages a write adds: ${perWrite}`);
+      assert.ok(most <= 128 + perWrite, `${most} pages added before a checkpoint`);
+      assert.ok(cp.stats.checkpoints > 0);
+    }));
+
+  it('holds no checkpoint while held, and checkpoints after the release', async () => {
+    const cp = storeSql(s).checkpoints;
+    const release = cp.hold();
+    const before = cp.stats.checkpoints;
+    for (let i = 0; i < 200; i++) {
+      s.messages.insert(box, msg(`held ${i}`, `held body ${i}\r\n`.repeat(40)));
+      await turn();
+    }
+    assert.equal(cp.stats.checkpoints, before);
+    assert.ok(walFrames(s) > 128, `log at ${walFrames(s)} frames`);
+    release();
+    await turn();
+    assert.equal(cp.stats.checkpoints, before + 1);
+    s.messages.insert(box, msg('after', 'x'));
+    assert.ok(walFrames(s) < 32, `log restarted: ${walFrames(s)} frames`);
+  });
+});
