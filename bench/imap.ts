@@ -38,6 +38,7 @@ import { MemoryImapBackend } from '../test/helpers/imap-memory-backend.ts';
 import type { ImapBackend } from '../app/imap/backend.ts';
 import { createImapBackend } from '../app/control/adapters/imap-backend.ts';
 import { silentLogger } from '../app/shared/logger.ts';
+import { peakRssBytes } from './peak-rss.ts';
 import { addLocalAccount, newStore, reopen } from '../test/unit/store/helpers.ts';
 import { startDovecot } from '../test/helpers/imap-dovecot.ts';
 
@@ -554,11 +555,8 @@ async function child(n: number, big: number): Promise<void> {
     allowPlaintextLogin: true,
     ...(tls ? { tls } : {}),
   });
-  // Peak RSS from the kernel's high-water mark of this process's own memory (VmHWM starts anew at
-  // exec); getrusage's maxrss would include the forking parent's image (Linux keeps it across
-  // fork+exec), i.e. the bench process holding every generated message.
-  const peakKiB = (): number =>
-    Number(/^VmHWM:\s*(\d+) kB/m.exec(readFileSync('/proc/self/status', 'latin1'))?.[1]);
+  // this process's own peak, not the bench process's holding every generated message
+  const peakKiB = (): number => peakRssBytes() / 1024;
   process.on('message', (m) => {
     if (m === 'rss') process.send?.(peakKiB());
     if (m === 'cpu') {

@@ -16,6 +16,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { analyzeMessage } from '../app/mime/analyze.ts';
 import { silentLogger } from '../app/shared/logger.ts';
+import { peakRssBytes } from './peak-rss.ts';
 import { ChangeFeed } from '../app/store/change-feed.ts';
 import { importFiles } from '../app/store/import/importer.ts';
 import { MIGRATIONS } from '../app/store/migrations/index.ts';
@@ -119,14 +120,9 @@ async function childImport(mbox: string, dir: string): Promise<void> {
     security: 'tls',
     providerPassword: 'x',
   });
-  // Sampled, not getrusage(): a spawned child's ru_maxrss starts at the parent's RSS on Linux.
-  let peak = process.memoryUsage().rss;
-  const sample = () => (peak = Math.max(peak, process.memoryUsage().rss));
-  const timer = setInterval(sample, 20);
   const t0 = performance.now();
   const c0 = process.cpuUsage();
   const res = await importFiles({
-    onProgress: sample,
     store,
     accountId: acc.id,
     files: [mbox],
@@ -138,13 +134,11 @@ async function childImport(mbox: string, dir: string): Promise<void> {
   const cpu = process.cpuUsage(c0);
   const fetch = process.env.FETCH ? await fetchThroughBackend(store) : null;
   store.close();
-  clearInterval(timer);
-  sample();
   const out = {
     imported: res.imported,
     ms,
     cpuMs: (cpu.user + cpu.system) / 1000,
-    maxRssMB: peak / 1048576,
+    maxRssMB: peakRssBytes() / 1048576,
     fetch,
   };
   process.stdout.write(JSON.stringify(out) + '\n');

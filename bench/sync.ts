@@ -17,6 +17,7 @@ import { ImapFlow } from 'imapflow';
 import { startProvider, type Provider } from '../test/helpers/provider.ts';
 import { createStore, openStore, type Store } from '../app/store/store.ts';
 import { silentLogger } from '../app/shared/logger.ts';
+import { peakRssBytes } from './peak-rss.ts';
 import { createSyncEngine } from '../app/sync/engine.ts';
 import { connectProvider } from '../app/sync/remote/connect.ts';
 import type { ProcessInbound } from '../app/sync/types.ts';
@@ -106,10 +107,6 @@ async function childMain(mode: string, home: string, accountId: number): Promise
     ...(process.env.LB_BENCH_SYNC_BATCH ? { batchMessages: Number(process.env.LB_BENCH_SYNC_BATCH) } : {}),
     ...(processInbound ? { processInbound } : {}),
   });
-  // Peak RSS is sampled, not getrusage(): a spawned child's ru_maxrss starts at its parent's RSS
-  // on Linux, and this parent holds the whole PGP corpus it just encrypted (hundreds of MB).
-  let peak = process.memoryUsage().rss;
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
   const t0 = performance.now();
   const memTimer = process.env.LB_BENCH_SYNC_MEM
     ? setInterval(() => {
@@ -128,8 +125,7 @@ async function childMain(mode: string, home: string, accountId: number): Promise
   for (const mb of store.mailboxes.list(accountId)) messages += store.mailboxes.status(mb.id).messages;
   store.close();
   await pool?.close();
-  clearInterval(sampler);
-  const maxRssMb = Math.max(peak, process.memoryUsage().rss) / 1048576;
+  const maxRssMb = peakRssBytes() / 1048576; // this child's own (its parent holds the PGP corpus)
   process.stdout.write(JSON.stringify({ ms, messages, maxRssMb }) + '\n');
 }
 
