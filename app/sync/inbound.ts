@@ -29,11 +29,17 @@ export interface PreparedMessage {
   identity: CopyIdentity;
 }
 
+/** SHA-256 of BODY[HEADER]: the header block with its blank line (all of it when there is none). */
+export function headDigest(raw: Buffer): Buffer {
+  const end = raw.indexOf('\r\n\r\n');
+  return createHash('sha256')
+    .update(end < 0 ? raw : raw.subarray(0, end + 4))
+    .digest();
+}
+
 /** Size, internal date and the digest of BODY[HEADER] (the header block with its blank line). */
 function identityOf(raw: Buffer, internalDate: number): CopyIdentity {
-  const end = raw.indexOf('\r\n\r\n');
-  const header = end < 0 ? raw : raw.subarray(0, end + 4);
-  return { size: raw.length, internalDate, header: createHash('sha256').update(header).digest('hex') };
+  return { size: raw.length, internalDate, header: headDigest(raw).toString('hex') };
 }
 
 /** The default hook: plain mail stored as it came (the composition root injects crypto). */
@@ -72,7 +78,13 @@ export async function prepareInbound(
       flags: m.flags,
       internalDate: m.internalDate,
       sha256: sha,
-      remote: { remoteMailbox: ctx.remoteMailbox, uidvalidity: uidValidity, uid: m.uid, contentHash: sha },
+      remote: {
+        remoteMailbox: ctx.remoteMailbox,
+        uidvalidity: uidValidity,
+        uid: m.uid,
+        contentHash: sha,
+        identity: { size: m.raw.length, head: headDigest(m.raw) },
+      },
     },
   };
 }

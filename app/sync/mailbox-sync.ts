@@ -13,6 +13,7 @@ import { holdSmallCache } from '../store/cache-hold.ts';
 import type { MirroredFolder } from './folders.ts';
 import { cleanFlags, commitBatch, prepareInbound, type FetchedMessage } from './inbound.ts';
 import { remapAfterUidValidityChange } from './uid-remap.ts';
+import { reuseStored } from './reuse.ts';
 import { batchBySize, toUidSet } from './uid-range.ts';
 import type { MailboxSyncState } from './types.ts';
 import type { SyncContext } from './context.ts';
@@ -244,9 +245,12 @@ export async function syncMailbox(
 
     // 2. New messages (ascending, committed per batch).
     if (opts.quick || uidNext - 1 > state.highSynced) {
-      const fresh = (await listUids(client, `${state.highSynced + 1}:*`)).filter(
+      let fresh = (await listUids(client, `${state.highSynced + 1}:*`)).filter(
         (m) => m.uid > state!.highSynced,
       );
+      // already stored here under another UID or folder: not downloaded again (reuse.ts)
+      const reused = fresh.length ? await reuseStored(ctx, client, f, uidValidity, fresh) : null;
+      if (reused?.size) fresh = fresh.filter((m) => !reused.has(m.uid));
       fetched += await runBatches(
         ctx,
         client,

@@ -24,11 +24,11 @@ import {
 } from './messages/full-text.ts';
 import { MimeWorkerPool } from './messages/mime-worker-pool.ts';
 import { MessageReads, type FetchWant } from './messages/reads.ts';
-import type { FetchedRow, MessageMeta, NewMessage } from './messages/rows.ts';
+import type { FetchedRow, MessageMeta, NewMessage, RemoteLink } from './messages/rows.ts';
 import { MessageWrites, type InsertResult } from './messages/writes.ts';
-import type { Origin, PendingChangesRepo, RemoteRef } from './pending-changes.ts';
+import type { Origin, PendingChangesRepo } from './pending-changes.ts';
 
-export type { FetchedRow, MessageMeta, NewMessage } from './messages/rows.ts';
+export type { FetchedRow, MessageMeta, NewMessage, RemoteIdentity, RemoteLink } from './messages/rows.ts';
 export { MailboxGoneError } from './messages/rows.ts';
 export type { InsertResult } from './messages/writes.ts';
 export type { StoreFlagsResult } from './messages/flags.ts';
@@ -110,7 +110,7 @@ export class MessagesRepo {
     return this.#writes.remove(mailboxId, uids, origin);
   }
 
-  setRemote(messageId: number, accountId: number, remote: RemoteRef & { contentHash?: Buffer }): void {
+  setRemote(messageId: number, accountId: number, remote: RemoteLink): void {
     this.#writes.setRemote(messageId, accountId, remote);
   }
 

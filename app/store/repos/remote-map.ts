@@ -179,6 +179,30 @@ export class RemoteMapRepo {
     });
   }
 
+  /** Of these RFC822.SIZEs, those a provider message of the account had when sync stored it. */
+  knownSizes(accountId: number, sizes: Iterable<number>): Set<number> {
+    const q = this.#s
+      .prepare<number>('SELECT 1 FROM remote_map WHERE account_id = ? AND remote_size = ? LIMIT 1')
+      .pluck();
+    const out = new Set<number>();
+    for (const n of new Set(sizes)) if (q.get(accountId, n) !== undefined) out.add(n);
+    return out;
+  }
+
+  /**
+   * Local messages of the account stored from a provider message of this RFC822.SIZE and header
+   * block (SHA-256 of BODY[HEADER]), oldest first: the same message seen again under another UID.
+   */
+  findByIdentity(accountId: number, size: number, head: Buffer, limit = 20): RemoteMapping[] {
+    return this.#s
+      .prepare<Row>(
+        `SELECT ${COLS} FROM remote_map r JOIN messages m ON m.id = r.message_id
+          WHERE r.account_id = ? AND r.remote_size = ? AND r.remote_head = ? ORDER BY r.message_id LIMIT ?`,
+      )
+      .all(accountId, size, head, limit)
+      .map(fromRow);
+  }
+
   /** Forgets a mapping (e.g. the remote UIDVALIDITY changed). */
   unmap(messageId: number): void {
     this.#s.write(() => this.#s.prepare('DELETE FROM remote_map WHERE message_id = ?').run(messageId));

@@ -4,6 +4,10 @@
 // {size}` the provider sends.
 // - a folder renamed at the provider (with a child folder): the local mailboxes follow under the
 //   new names with their local UIDs, and no body is fetched again;
+// - a restored backup (the folder's messages deleted and put back with the same bytes under new
+//   UIDs, UIDVALIDITY unchanged): every local message kept with its local UID, no body fetched
+//   again — they are recognised from RFC822.SIZE and BODY[HEADER] only;
+// - a copy made at the provider by another device: a local copy of the stored body, no download;
 // - a UIDVALIDITY change (the provider rebuilt the mailbox's index): local UIDs kept, no body fetched
 //   again (messages with a Message-ID unique on both sides are matched without a download).
 import { after, before, test } from 'node:test';
@@ -86,6 +90,37 @@ test('a folder renamed at the provider is followed here: same local UIDs, no bod
   assert.equal(local.store.pending.count(local.accountId), 0, 'nothing queued for the provider');
 });
 
+test('a restored backup (same bytes under new UIDs) and a copy made at the provider download no body', async () => {
+  const before = localUids('Work');
+  assert.equal(before.length, 7);
+  await engine.stop();
+  const c = await p.imapClient(alice);
+  try {
+    const lock = await c.getMailboxLock('Work');
+    try {
+      const saved: Array<{ source: Buffer; flags: string[]; date: Date }> = [];
+      for await (const m of c.fetch('1:*', { source: true, flags: true, internalDate: true }))
+        saved.push({ source: m.source!, flags: [...(m.flags ?? [])], date: m.internalDate as Date });
+      await c.messageDelete('1:*');
+      for (const m of saved) await c.append('Work', m.source, m.flags, m.date);
+      // another device copies one of them to INBOX
+      await c.messageCopy('1', 'INBOX');
+    } finally {
+      lock.release();
+    }
+  } finally {
+    await c.logout();
+  }
+  const inboxBefore = localUids('INBOX').length;
+  bodies = 0;
+  engine.start();
+  await engine.whenSynced(60_000);
+  await until(() => localUids('INBOX').length === inboxBefore + 1, 60_000, 'the copy in INBOX');
+  assert.deepEqual(localUids('Work'), before, 'the same local messages, the same local UIDs');
+  assert.equal(bodies, 0, `bodies downloaded again: ${bodies}`);
+  assert.equal(local.store.pending.count(local.accountId), 0, 'nothing queued for the provider');
+});
+
 test('a UIDVALIDITY change at the provider keeps local UIDs and downloads no body again', async () => {
   const before = localUids('INBOX');
   const r = await p.recreateMailbox(alice, 'INBOX');
@@ -101,6 +136,6 @@ test('a UIDVALIDITY change at the provider keeps local UIDs and downloads no bod
   );
   await engine.whenSynced(60_000);
   assert.deepEqual(localUids('INBOX'), before);
-  assert.deepEqual(localSubjects(local.store, local.accountId, 'INBOX').length, 6);
+  assert.equal(localSubjects(local.store, local.accountId, 'INBOX').length, before.length);
   assert.equal(bodies, 0, `bodies downloaded again after the UIDVALIDITY change: ${bodies}`);
 });

@@ -64,6 +64,8 @@ const LATER_COLUMNS: ReadonlyArray<[string, string, string]> = [
   ['message_blobs', 'email_id', 'TEXT'], // migration 8
   ['message_blobs', 'thread_id', 'TEXT'], // migration 12
   ['accounts', 'oauth', 'TEXT'], // migration 13
+  ['remote_map', 'remote_size', 'INTEGER'], // migration 17
+  ['remote_map', 'remote_head', 'BLOB'], // migration 17
 ];
 /**
  * Tables today's code uses that a released step added later: [table, the step that adds it, or
@@ -532,6 +534,51 @@ const TB =
   'From To Cc Bcc Subject Date Message-ID Priority X-Priority References Newsgroups In-Reply-To Content-Type Reply-To'.split(
     ' ',
   );
+
+describe('migration 17: what a provider message looked like at the provider', () => {
+  const t = tempDir();
+  after(t.cleanup);
+
+  it('keeps mappings made before it (no identity: never matched) and records it for new ones', async () => {
+    const dir = join(t.dir, 'identity');
+    const s = await newStore(dir, { migrations: MIGRATIONS.filter((m) => m.version <= 16) });
+    const acc = asBefore(s, () => testAccount(s, 'r@example.org'));
+    const head = Buffer.alloc(32, 7);
+    const remote = (uid: number) => ({
+      remoteMailbox: 'INBOX',
+      uidvalidity: 9,
+      uid,
+      contentHash: Buffer.alloc(32, 1),
+      identity: { size: 1234, head },
+    });
+    const inbox = asBefore(s, () => {
+      const inbox = s.mailboxes.create(acc.id, 'INBOX');
+      s.messages.insertBatch(inbox.id, [{ ...msg('old', 'b'), remote: remote(1) }], 'sync');
+      return inbox;
+    });
+    s.close();
+
+    const up = await reopen(dir, { migrations: MIGRATIONS });
+    assert.equal(schemaVersion(rawDb(up)), latestVersion(MIGRATIONS));
+    assert.equal(up.remoteMap.find(acc.id, 'INBOX', 9, 1)?.contentHash?.equals(Buffer.alloc(32, 1)), true);
+    assert.deepEqual(up.remoteMap.findByIdentity(acc.id, 1234, head), [], 'stored before: nothing recorded');
+    assert.equal(up.remoteMap.knownSizes(acc.id, [1234]).size, 0);
+    up.messages.insertBatch(inbox.id, [{ ...msg('new', 'b'), remote: remote(2) }], 'sync');
+    assert.deepEqual(
+      up.remoteMap.findByIdentity(acc.id, 1234, head).map((m) => m.remoteUid),
+      [2],
+    );
+    assert.deepEqual([...up.remoteMap.knownSizes(acc.id, [1234, 99])], [1234]);
+    // a new place of the same message keeps what it looked like
+    const id = up.remoteMap.find(acc.id, 'INBOX', 9, 2)!.messageId;
+    up.messages.setRemote(id, acc.id, { remoteMailbox: 'INBOX', uidvalidity: 10, uid: 5 });
+    assert.deepEqual(
+      up.remoteMap.findByIdentity(acc.id, 1234, head).map((m) => [m.remoteUidValidity, m.remoteUid]),
+      [[10, 5]],
+    );
+    up.close();
+  });
+});
 
 describe('migrations', () => {
   it('import no app code (a released step must not change when the code it would import does)', () => {

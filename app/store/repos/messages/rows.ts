@@ -25,7 +25,19 @@ export interface NewMessage {
    */
   packedBody?: StoredBody;
   /** For messages that came from the provider (sync). */
-  remote?: RemoteRef & { contentHash?: Buffer };
+  remote?: RemoteLink;
+}
+
+/**
+ * A provider message's place (remote mailbox, UIDVALIDITY, UID), the SHA-256 of the bytes stored
+ * here, and what it looks like at the provider: RFC822.SIZE and the SHA-256 of BODY[HEADER]
+ * (matched when it reappears under another UID: remote-map.ts findByIdentity).
+ */
+export type RemoteLink = RemoteRef & { contentHash?: Buffer; identity?: RemoteIdentity };
+
+export interface RemoteIdentity {
+  size: number;
+  head: Buffer;
 }
 
 export interface MessageMeta {

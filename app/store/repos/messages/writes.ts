@@ -5,7 +5,7 @@
  */
 import { joinKeywords, packFlags } from '../../flags.ts';
 import type { StoreDb } from '../../sql.ts';
-import type { Origin, PendingChangesRepo, RemoteRef } from '../pending-changes.ts';
+import type { Origin, PendingChangesRepo } from '../pending-changes.ts';
 import type { MessageBlobs } from './blobs.ts';
 import {
   bumpCounters,
@@ -16,6 +16,7 @@ import {
   type MetaRow,
   type NewMessage,
 } from './rows.ts';
+import type { RemoteLink } from './rows.ts';
 
 export interface InsertResult {
   id: number;
@@ -156,20 +157,33 @@ export class MessageWrites {
   }
 
   /** Records where a local message lives on the provider (after sync uploaded it). */
-  setRemote(messageId: number, accountId: number, remote: RemoteRef & { contentHash?: Buffer }): void {
+  setRemote(messageId: number, accountId: number, remote: RemoteLink): void {
     this.#s.write(() => this.#mapRemote(messageId, accountId, remote));
   }
 
-  #mapRemote(messageId: number, accountId: number, r: RemoteRef & { contentHash?: Buffer }): void {
+  #mapRemote(messageId: number, accountId: number, r: RemoteLink): void {
+    // a new place of the same message keeps what it looked like at the provider unless told anew
     this.#s
       .prepare(
-        `INSERT INTO remote_map (message_id, account_id, remote_mailbox, remote_uidvalidity, remote_uid, content_hash)
-         VALUES (?, ?, ?, ?, ?, ?)
+        `INSERT INTO remote_map (message_id, account_id, remote_mailbox, remote_uidvalidity, remote_uid, content_hash,
+           remote_size, remote_head)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(message_id) DO UPDATE SET remote_mailbox = excluded.remote_mailbox,
            remote_uidvalidity = excluded.remote_uidvalidity, remote_uid = excluded.remote_uid,
-           content_hash = excluded.content_hash`,
+           content_hash = excluded.content_hash,
+           remote_size = coalesce(excluded.remote_size, remote_size),
+           remote_head = coalesce(excluded.remote_head, remote_head)`,
       )
-      .run(messageId, accountId, r.remoteMailbox, r.uidvalidity, r.uid, r.contentHash ?? null);
+      .run(
+        messageId,
+        accountId,
+        r.remoteMailbox,
+        r.uidvalidity,
+        r.uid,
+        r.contentHash ?? null,
+        r.identity?.size ?? null,
+        r.identity?.head ?? null,
+      );
   }
 
   #removeRows(mailboxId: number, rows: readonly MetaRow[], origin: Origin): number[] {
