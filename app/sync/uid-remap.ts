@@ -1,11 +1,12 @@
 /**
  * The provider changed a mailbox's UIDVALIDITY (it was recreated, restored, or the server lost
  * its index). Local UIDs must not change: remote messages are matched back to local ones by
- * Message-ID (when unique on both sides) and otherwise by the SHA-256 of the bytes as stored
- * locally (the message is downloaded and processed again to compute it). Only the remote_map rows
+ * Message-ID (when unique on both sides), then by RFC822.SIZE and the digest of BODY[HEADER] as
+ * recorded when stored (header blocks fetched, no body), and otherwise by the SHA-256 of the bytes
+ * as stored locally (the message is downloaded and processed again to compute it). Only the remote_map rows
  * change. Unmatched remote messages are new; unmatched local ones are uploaded again (never lost).
  */
-import { cleanFlags, commitBatch, prepareInbound, type PreparedMessage } from './inbound.ts';
+import { cleanFlags, commitBatch, headDigest, prepareInbound, type PreparedMessage } from './inbound.ts';
 import type { MirroredFolder } from './folders.ts';
 import type { SyncContext } from './context.ts';
 import type { MappedMessage } from '../store/repos/remote-map.ts';
@@ -56,6 +57,30 @@ export async function remapAfterUidValidityChange(
     } else unmatchedRemote.push({ uid: r.uid, size: r.size });
   }
 
+  // Then by what they looked like at the provider when stored (size + BODY[HEADER] digest, schema
+  // 17): their header blocks only are fetched, no body.
+  const byIdentity = new Map<string, MappedMessage[]>();
+  for (const l of locals) {
+    if (matched.has(l.messageId) || l.remoteSize === null || !l.remoteHead) continue;
+    const k = `${l.remoteSize}:${l.remoteHead.toString('hex')}`;
+    byIdentity.set(k, [...(byIdentity.get(k) ?? []), l]);
+  }
+  let toDownload = unmatchedRemote;
+  const sizes = new Set([...byIdentity.keys()].map((k) => Number(k.slice(0, k.indexOf(':')))));
+  const asked = unmatchedRemote.filter((r) => sizes.has(r.size));
+  if (asked.length) {
+    const found = new Set<number>();
+    for await (const m of client.fetch(toUidSet(asked.map((r) => r.uid)), { size: true, headers: true })) {
+      if (!m.headers) continue;
+      const l = byIdentity.get(`${m.size ?? 0}:${headDigest(m.headers).toString('hex')}`)?.shift();
+      if (!l) continue;
+      matched.add(l.messageId);
+      remaps.push({ local: l, uid: m.uid });
+      found.add(m.uid);
+    }
+    toDownload = unmatchedRemote.filter((r) => !found.has(r.uid));
+  }
+
   // The rest: download, process, compare the hash of the stored bytes.
   const byHash = new Map<string, MappedMessage[]>();
   for (const l of locals) {
@@ -64,7 +89,7 @@ export async function remapAfterUidValidityChange(
     byHash.set(k, [...(byHash.get(k) ?? []), l]);
   }
   const newcomers: PreparedMessage[] = [];
-  for (const batch of batchBySize(unmatchedRemote, ctx.batchMessages, ctx.batchBytes)) {
+  for (const batch of batchBySize(toDownload, ctx.batchMessages, ctx.batchBytes)) {
     const jobs: Array<Promise<PreparedMessage>> = [];
     for await (const m of client.fetch(toUidSet(batch.map((b) => b.uid)), {
       flags: true,

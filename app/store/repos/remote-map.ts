@@ -21,6 +21,9 @@ export interface MappedMessage {
   contentHash: Buffer | null;
   messageIdHeader: string | null;
   blobId: number;
+  /** RFC822.SIZE and BODY[HEADER] digest at the provider when stored (null before schema 17) */
+  remoteSize: number | null;
+  remoteHead: Buffer | null;
 }
 
 interface Row {
@@ -91,10 +94,15 @@ export class RemoteMapRepo {
 
   /** Every local message mapped to a remote mailbox (any UIDVALIDITY), by remote UID. */
   inRemoteMailbox(accountId: number, remoteMailbox: string): MappedMessage[] {
-    type MappedRow = Row & { mid: string | null; blob_id: number };
+    type MappedRow = Row & {
+      mid: string | null;
+      blob_id: number;
+      remote_size: number | null;
+      remote_head: Buffer | null;
+    };
     return this.#s
       .prepare<MappedRow>(
-        `SELECT ${COLS}, b.message_id AS mid, m.blob_id
+        `SELECT ${COLS}, b.message_id AS mid, m.blob_id, r.remote_size, r.remote_head
          FROM remote_map r JOIN messages m ON m.id = r.message_id JOIN message_blobs b ON b.id = m.blob_id
          WHERE r.account_id = ? AND r.remote_mailbox = ? ORDER BY r.remote_uid`,
       )
@@ -108,6 +116,8 @@ export class RemoteMapRepo {
         contentHash: r.content_hash,
         messageIdHeader: r.mid,
         blobId: r.blob_id,
+        remoteSize: r.remote_size,
+        remoteHead: r.remote_head,
       }));
   }
 

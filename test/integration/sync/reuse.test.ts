@@ -9,7 +9,8 @@
 //   again — they are recognised from RFC822.SIZE and BODY[HEADER] only;
 // - a copy made at the provider by another device: a local copy of the stored body, no download;
 // - a UIDVALIDITY change (the provider rebuilt the mailbox's index): local UIDs kept, no body fetched
-//   again (messages with a Message-ID unique on both sides are matched without a download).
+//   again — messages with a Message-ID unique on both sides are matched by it, the others (a
+//   Message-ID twice in the folder, none at all) by RFC822.SIZE and BODY[HEADER].
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startProvider, type Provider } from '../../helpers/provider.ts';
@@ -138,4 +139,32 @@ test('a UIDVALIDITY change at the provider keeps local UIDs and downloads no bod
   assert.deepEqual(localUids('INBOX'), before);
   assert.equal(localSubjects(local.store, local.accountId, 'INBOX').length, before.length);
   assert.equal(bodies, 0, `bodies downloaded again after the UIDVALIDITY change: ${bodies}`);
+});
+
+test('a UIDVALIDITY change: messages without a unique Message-ID are matched by size and header block, not downloaded', async () => {
+  const raw = (subject: string, id: string | null, body: string) =>
+    `From: list@outside.test\r\nTo: ${alice}\r\nSubject: ${subject}\r\nDate: Sat, 05 Dec 2026 10:00:00 +0000\r\n` +
+    (id ? `Message-ID: <${id}>\r\n` : '') +
+    `MIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\n${body}\r\n`;
+  await p.doveadm('mailbox', 'create', '-u', alice, 'Lists');
+  await p.appendRaw(alice, 'Lists', raw('twice a', 'same@outside.test', 'the list copy'));
+  await p.appendRaw(alice, 'Lists', raw('twice b', 'same@outside.test', 'the direct copy, longer'));
+  await p.appendRaw(alice, 'Lists', raw('no id', null, 'a message without a Message-ID'));
+  await until(() => localUids('Lists').length === 3, 60_000, 'Lists synced');
+  await engine.whenSynced(60_000);
+  const before = localUids('Lists');
+  const r = await p.recreateMailbox(alice, 'Lists');
+  assert.notEqual(r.newUidValidity, r.oldUidValidity);
+  bodies = 0;
+  await until(
+    () =>
+      local.store.syncState.get<{ uidValidity: number }>(local.accountId, 'Lists')?.uidValidity ===
+      r.newUidValidity,
+    60_000,
+    'the new UIDVALIDITY to be seen',
+  );
+  await engine.whenSynced(60_000);
+  assert.deepEqual(localUids('Lists'), before, 'local UIDs kept');
+  assert.equal(bodies, 0, `bodies downloaded again: ${bodies}`);
+  assert.equal(local.store.pending.count(local.accountId), 0, 'nothing uploaded again');
 });
