@@ -105,8 +105,9 @@ issue     issues an S/MIME certificate for your address E (RSA 3072, or EC P-256
           (in the PEM and PKCS#12 exports) once on your other devices
 export    prints a certificate as PEM (yours by address or fingerprint, with its chain; others'
           by fingerprint), or writes it to --out FILE; with --pkcs12 writes your certificate,
-          private key and chain to --out FILE as PKCS#12, protected by the first line of
-          --passphrase-file F or a passphrase asked twice on the terminal
+          private key and chain to --out FILE as PKCS#12 (3DES, the format gpgsm 2.2, OpenSSL
+          and NSS all import), protected by the first line of --passphrase-file F or a
+          passphrase asked twice on the terminal
 list      your certificates and the others held, with addresses, expiry and trust
 trust     makes a held certificate (by its SHA-256 fingerprint) a trust anchor; distrust undoes it`,
   import: `usage: lockbridge import --account E [--mailbox NAME] FILE...

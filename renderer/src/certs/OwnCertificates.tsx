@@ -1,7 +1,8 @@
 /**
  * Your S/MIME certificates: addresses, issuer, expiry (a warning 30 days ahead), issued here or
- * imported; issue one (under Lockbridge's own root and intermediate CA); export the certificate (PEM) or, with its private key, a PKCS#12 file
- * protected by a passphrase — with the steps to install it in other mail programs.
+ * imported; issue one (under Lockbridge's own root and intermediate CA); export the certificate
+ * (PEM) or, with its private key, a PKCS#12 file protected by a passphrase — with the steps to
+ * install it in other mail programs and trust the root.
  */
 import { useId, useState, type FormEvent } from 'react';
 import type { CertificateSummary } from '../../../app/control/contract.ts';
