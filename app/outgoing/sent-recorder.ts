@@ -103,9 +103,10 @@ export class SentRecorder {
         this.#log.debug({ mailbox: sent.id }, 'client filed its own Sent copy');
         return;
       }
+      // a big or many-part copy is analysed on the store's MIME worker, not on the event loop
+      const ready = await this.#store.messages.prepareToInsert(p.raw);
       const msg = await this.#store.messages.prepack({
-        raw: p.raw,
-        analysis: analyzeMessage(p.raw),
+        ...(ready.ok ? ready.value : { raw: p.raw, analysis: analyzeMessage(p.raw) }),
         flags: ['\\Seen'],
       });
       const filed = await this.#store.messages.staged([msg], ([m]) => {

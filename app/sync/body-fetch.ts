@@ -146,6 +146,7 @@ export async function fetchPrepared(
   })) {
     if (!m.source || !want.has(m.uid)) continue;
     const prepared = await prepareInbound(
+      ctx.store,
       { uid: m.uid, raw: m.source, flags: cleanFlags(m.flags), internalDate: internalDateOf(m) },
       ctx.processInbound,
       { accountId: ctx.accountId, email: ctx.email, remoteMailbox: path },

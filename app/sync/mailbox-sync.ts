@@ -83,6 +83,7 @@ async function startBatch(
         internalDate: internalDateOf(m),
       };
       const job = prepareInbound(
+        ctx.store,
         fm,
         ctx.processInbound,
         { accountId: ctx.accountId, email: ctx.email, remoteMailbox: path },

@@ -100,6 +100,7 @@ export async function remapAfterUidValidityChange(
       const date = m.internalDate instanceof Date ? m.internalDate.getTime() : Date.now();
       jobs.push(
         prepareInbound(
+          ctx.store,
           { uid: m.uid, raw: m.source, flags: cleanFlags(m.flags), internalDate: date },
           ctx.processInbound,
           { accountId, email: ctx.email, remoteMailbox: path },

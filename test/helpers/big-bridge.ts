@@ -14,11 +14,12 @@ import { ImapTestClient, message } from './imap-transcript.ts';
 import { tempHome } from './cli.ts';
 import { base64Lines, randomBytesFrom } from './big-mail.ts';
 import { measureLoop } from './event-loop.ts';
+import type { ProviderAccount } from './provider.ts';
 import type { Seeded } from './seeded.ts';
 
 export const ME = 'me@example.test';
 const PASSPHRASE = 'big mail passphrase';
-const LOCAL = 'big-mail-local-password';
+export const LOCAL = 'big-mail-local-password';
 
 /** A ~20 MB message: a short text part and a base64 attachment of 15 MiB seeded random bytes (CRLF). */
 export function bigMessage(random: Seeded, attachment?: Buffer): { raw: Buffer; attachment: Buffer } {
@@ -135,6 +136,8 @@ export function manyPartsMessage(): Buffer {
 export interface BigBridge {
   bridge: Bridge;
   imap: number;
+  /** The bridge's SMTP submission port (user ME, password LOCAL; plaintext on loopback allowed). */
+  smtp: number;
   login(): Promise<ImapTestClient>;
   /**
    * Runs `work` while another client keeps doing LOGIN + SELECT + FETCH (at least once); returns
@@ -160,8 +163,11 @@ export interface BigBridge {
   close(): Promise<void>;
 }
 
-/** Starts the bridge with one account and one small message in INBOX (UID 1, Subject: small). */
-export async function startBigBridge(prefix: string): Promise<BigBridge> {
+/**
+ * Starts the bridge with one account and one small message in INBOX (UID 1, Subject: small).
+ * Offline unless `provider` is given: then the account is that provider user's (ME) and syncs.
+ */
+export async function startBigBridge(prefix: string, provider?: ProviderAccount): Promise<BigBridge> {
   const home = tempHome(prefix);
   await initHome({ home: home.dir, passphrase: PASSPHRASE, localPassword: LOCAL, logger: silentLogger });
   const bridge = await createBridge({
@@ -169,19 +175,20 @@ export async function startBigBridge(prefix: string): Promise<BigBridge> {
     passphrase: PASSPHRASE,
     logger: silentLogger,
     logs: new LogRing(),
-    offline: true,
+    offline: !provider,
+    discovery: { sources: { wkd: false, vks: false, hkp: false } },
   });
   bridge.store.accounts.create({
     email: ME,
-    imap: { host: '127.0.0.1', port: 1 },
+    imap: { host: provider?.host ?? '127.0.0.1', port: provider?.port ?? 1 },
     smtp: { host: '127.0.0.1', port: 1 },
     security: 'starttls',
-    username: ME,
-    providerPassword: 'x',
-    caPem: null,
+    username: provider?.user ?? ME,
+    providerPassword: provider?.password ?? 'x',
+    caPem: provider?.ca ?? null,
   });
   await bridge.api.updateSettings({ allowPlaintextLoopback: true });
-  const imap = (await bridge.serve({ imapPort: 0, smtpPort: 0, control: false })).imap;
+  const { imap, smtp } = await bridge.serve({ imapPort: 0, smtpPort: 0, control: false });
   const login = async (): Promise<ImapTestClient> => {
     const c = await ImapTestClient.connect(imap);
     const r = await c.cmd(`l LOGIN ${ME} ${LOCAL}`, 30_000);
@@ -206,6 +213,7 @@ export async function startBigBridge(prefix: string): Promise<BigBridge> {
   return {
     bridge,
     imap,
+    smtp,
     login,
     async whileProbing(work) {
       let probes = 0;
