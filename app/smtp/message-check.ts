@@ -26,6 +26,21 @@ export interface CheckedMessage {
 }
 
 export function checkMessage(input: Buffer, opts: { smtpUtf8: boolean }): CheckedMessage {
+  const steps = checkMessageSteps(input, opts);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * checkMessage in steps, one per MIME part, for a caller that gives the event loop a turn now and
+ * then (the SMTP server): a message of 14,000 small parts took ~100-190 ms of CPU to walk at once.
+ */
+export function* checkMessageSteps(
+  input: Buffer,
+  opts: { smtpUtf8: boolean },
+): Generator<void, CheckedMessage, void> {
   const raw = normalizeCrlf(input);
   if (raw.length === 0) throw new InvalidMessageError('the message is empty');
   checkLineLengths(raw);
@@ -40,7 +55,7 @@ export function checkMessage(input: Buffer, opts: { smtpUtf8: boolean }): Checke
     if (top.fields.filter((f) => f.name === name).length > 1)
       throw new InvalidMessageError(`the message has more than one ${name} header`);
   }
-  checkMimeStructure(raw, top, 0, opts.smtpUtf8);
+  yield* checkMimeStructure(raw, top, 0, opts.smtpUtf8);
   return { raw, headerFrom };
 }
 
@@ -115,7 +130,12 @@ function checkHeaderBytes(bytes: Buffer, smtpUtf8: boolean, what: string, name: 
   if (!isUtf8(bytes)) throw new InvalidMessageError(`${what}: the ${name} header is not valid UTF-8`);
 }
 
-function checkMimeStructure(raw: Buffer, headers: Headers, depth: number, smtpUtf8: boolean): void {
+function* checkMimeStructure(
+  raw: Buffer,
+  headers: Headers,
+  depth: number,
+  smtpUtf8: boolean,
+): Generator<void, void, void> {
   if (depth > MAX_MIME_DEPTH) throw new InvalidMessageError('MIME structure nested too deeply');
   const ct = headers.fields.find((f) => f.name === 'content-type');
   if (!ct) return;
@@ -125,7 +145,7 @@ function checkMimeStructure(raw: Buffer, headers: Headers, depth: number, smtpUt
     throw new InvalidMessageError(`broken MIME: invalid Content-Type "${ct.value.slice(0, 60)}"`);
   if (type === 'message/rfc822') {
     const inner = parseHeaders(raw, headers.bodyStart, headers.end, smtpUtf8, 'attached message header');
-    checkMimeStructure(raw, inner, depth + 1, smtpUtf8);
+    yield* checkMimeStructure(raw, inner, depth + 1, smtpUtf8);
     return;
   }
   if (!type.startsWith('multipart/')) return;
@@ -145,6 +165,7 @@ function checkMimeStructure(raw: Buffer, headers: Headers, depth: number, smtpUt
       smtpUtf8,
       'MIME part header',
     );
-    checkMimeStructure(raw, h, depth + 1, smtpUtf8);
+    yield;
+    yield* checkMimeStructure(raw, h, depth + 1, smtpUtf8);
   }
 }

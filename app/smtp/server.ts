@@ -16,10 +16,11 @@ import type {
   SMTPServerOptions,
 } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
+import { setImmediate as yieldLoop } from 'node:timers/promises';
 import type { Logger } from '../shared/logger.ts';
 import type { AccountId, SubmissionPort } from './submission-port.ts';
 import { AuthThrottle } from './auth-throttle.ts';
-import { checkMessage } from './message-check.ts';
+import { checkMessageSteps, type CheckedMessage } from './message-check.ts';
 import { recipientProblem } from './address-check.ts';
 import { RecipientRejectedError, SenderNotAllowedError } from './errors.ts';
 import { REPLIES, toServerError } from './replies.ts';
@@ -207,7 +208,7 @@ export async function startSmtpServer(opts: SmtpServerOptions): Promise<RunningS
         const started = Date.now();
         void (async () => {
           try {
-            const checked = checkMessage(Buffer.concat(chunks, bytes), { smtpUtf8 });
+            const checked = await checkInTurns(Buffer.concat(chunks, bytes), smtpUtf8);
             const sender = await submission.checkSender(user.account, envelope.mailFrom, checked.headerFrom);
             if (!sender.ok) throw new SenderNotAllowedError(`From header: ${sender.reason}`);
             const res = await submission.submit({
@@ -254,4 +255,18 @@ export async function startSmtpServer(opts: SmtpServerOptions): Promise<RunningS
       return new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** checkMessage with the event loop given a turn after every ~10 ms of it (see checkMessageSteps). */
+async function checkInTurns(raw: Buffer, smtpUtf8: boolean): Promise<CheckedMessage> {
+  const steps = checkMessageSteps(raw, { smtpUtf8 });
+  let since = performance.now();
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    if (performance.now() - since > 10) {
+      await yieldLoop();
+      since = performance.now();
+    }
+  }
 }
