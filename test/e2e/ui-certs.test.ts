@@ -8,25 +8,24 @@
 // no page errors or CSP violations.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { CertificateList, Settings } from '../../app/control/contract.ts';
-import { cli, ROOT, tempHome } from '../helpers/cli.ts';
+import { cli, tempHome } from '../helpers/cli.ts';
 import { OpensslCa, type OsslUser } from '../helpers/crypto/openssl.ts';
 import { run } from '../helpers/crypto/gpg.ts';
 import { fileSafe } from '../../renderer/src/format.ts';
 import {
   assertAccessible,
   control,
-  launchChromium,
+  download as save,
+  openUi,
   screenshot,
-  startServe,
-  tokenOf,
-  watchPage,
+  serveUi,
   type ServeLines,
+  type UiBrowser,
 } from './ui-harness.ts';
 
 const ANN = 'ann@example.test';
@@ -40,58 +39,39 @@ const scratch = mkdtempSync(join(tmpdir(), 'lb-ui-certs-files-'));
 let ca: OpensslCa;
 let carol: OsslUser;
 let serve: ServeLines | null = null;
-let browser: Browser;
-let context: BrowserContext;
+let ui: UiBrowser;
 let page: Page;
-let pageWatch: { assertClean(): void };
 let controlPort = 0;
 let token = '';
 
 before(async () => {
-  if (!existsSync(join(ROOT, 'renderer', 'dist', 'index.html'))) {
-    const build = spawnSync(
-      process.execPath,
-      [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', 'renderer'],
-      { cwd: ROOT, encoding: 'utf8' },
-    );
-    assert.equal(build.status, 0, `npm run build:ui failed:\n${build.stdout}${build.stderr}`);
-  }
   ca = new OpensslCa();
   carol = ca.user(CAROL, 'rsa');
   writeFileSync(join(scratch, 'carol.p12'), ca.pkcs12(carol, CAROL_PASS));
   writeFileSync(join(scratch, 'ca.pem'), ca.caPem);
   assert.equal(cli(['--home', home.dir, 'init'], env).status, 0);
-  serve = startServe(
+  ui = await openUi({ width: 900, height: 800 });
+  page = ui.page;
+  const served = await serveUi(
+    page,
     home.dir,
     ['--ui', '--offline', '--imap-port', '0', '--smtp-port', '0', '--control-port', '0'],
     env,
+    'ready',
   );
-  const ready = await serve.next();
-  assert.equal(ready.event, 'ready', JSON.stringify(ready));
-  token = tokenOf(ready.ui);
-  controlPort = Number(ready.control);
-  browser = await launchChromium();
-  context = await browser.newContext({ viewport: { width: 900, height: 800 }, acceptDownloads: true });
-  page = await context.newPage();
-  pageWatch = watchPage(page);
-  await page.goto(String(ready.ui));
+  ({ serve, token, controlPort } = served);
   await page.getByRole('heading', { level: 1, name: 'Accounts' }).waitFor();
 });
 
 after(async () => {
   await serve?.stop('SIGKILL');
-  await browser?.close();
+  await ui?.close();
   ca?.dispose();
   home.cleanup();
   rmSync(scratch, { recursive: true, force: true });
 });
 
-async function download(click: () => Promise<void>): Promise<{ name: string; path: string }> {
-  const [dl] = await Promise.all([page.waitForEvent('download'), click()]);
-  const path = join(scratch, `dl-${dl.suggestedFilename()}`);
-  await dl.saveAs(path);
-  return { name: dl.suggestedFilename(), path };
-}
+const download = (click: () => Promise<void>) => save(page, scratch, click);
 
 const certs = () => control<CertificateList>(controlPort, token, 'listCertificates');
 const row = (name: string) =>
@@ -228,7 +208,7 @@ test('a CA certificate imported as trusted; stop trusting it and trust it again'
     !serve!.stderr().includes(EXPORT_PASS) && !serve!.stderr().includes(CAROL_PASS),
     'none in the log',
   );
-  pageWatch.assertClean();
+  ui.assertClean();
 });
 
 test('Settings: the standard for recipients with both a key and a certificate is chosen and saved', async () => {
@@ -248,5 +228,5 @@ test('Settings: the standard for recipients with both a key and a certificate is
   const s = await control<Settings>(controlPort, token, 'getSettings');
   assert.equal(s.preferredStandard, 'smime');
   await assertAccessible(page, 'settings');
-  pageWatch.assertClean();
+  ui.assertClean();
 });

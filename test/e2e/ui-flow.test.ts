@@ -11,15 +11,7 @@
 //   focus order with visible focus rings; axe-core on every page; screenshots of every page.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -28,7 +20,7 @@ import type { AddressInfo } from 'node:net';
 import * as openpgp from 'openpgp';
 import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { KeySummary, Settings } from '../../app/control/contract.ts';
 import { startProvider, type Provider } from '../helpers/provider.ts';
 import { startDnsServer, type DnsServer } from '../helpers/dns-server.ts';
@@ -36,14 +28,14 @@ import { cli, ROOT, tempHome } from '../helpers/cli.ts';
 import {
   assertAccessible,
   control,
+  download as save,
   focused,
-  launchChromium,
+  openUi,
   screenshot,
-  startServe,
-  tokenOf,
-  watchPage,
+  serveUi,
   type PageGlobals,
   type ServeLines,
+  type UiBrowser,
 } from './ui-harness.ts';
 
 const EMAIL = 'ui@example.test';
@@ -59,13 +51,10 @@ const home = tempHome('lb-ui-');
 const scratch = mkdtempSync(join(tmpdir(), 'lb-ui-files-'));
 let provider: Provider;
 let serve: ServeLines | null = null;
-let browser: Browser;
-let context: BrowserContext;
+let ui: UiBrowser;
 let page: Page;
-let pageWatch: { assertClean(): void };
 let controlPort = 0;
 let token = '';
-let uiUrl = '';
 
 function message(i: number, box: string): Buffer {
   return Buffer.from(
@@ -92,12 +81,7 @@ let dns: DnsServer | null = null;
 let autoconfig: HttpServer | null = null;
 const autoconfigHits: string[] = [];
 
-async function download(click: () => Promise<void>): Promise<{ name: string; text: string; path: string }> {
-  const [dl] = await Promise.all([page.waitForEvent('download'), click()]);
-  const path = join(scratch, dl.suggestedFilename());
-  await dl.saveAs(path);
-  return { name: dl.suggestedFilename(), text: readFileSync(path, 'utf8'), path };
-}
+const download = (click: () => Promise<void>) => save(page, scratch, click);
 
 async function go(route: string): Promise<void> {
   await page
@@ -108,17 +92,6 @@ async function go(route: string): Promise<void> {
 }
 
 before(async () => {
-  if (!existsSync(join(ROOT, 'renderer', 'dist', 'index.html'))) {
-    const build = spawnSync(
-      process.execPath,
-      [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', 'renderer'],
-      {
-        cwd: ROOT,
-        encoding: 'utf8',
-      },
-    );
-    assert.equal(build.status, 0, `npm run build:ui failed:\n${build.stdout}${build.stderr}`);
-  }
   provider = await startProvider();
   await provider.addUser(EMAIL, PROVIDER_PW);
   // RFC 6186 records for the account's domain, served from loopback: the UI's discovery step
@@ -169,15 +142,13 @@ before(async () => {
     Array.from({ length: ARCHIVE_COUNT }, (_, i) => message(i, 'archive')),
   );
   writeFileSync(join(scratch, 'provider-ca.pem'), provider.caPem);
-  browser = await launchChromium();
-  context = await browser.newContext({ viewport: { width: 800, height: 600 }, acceptDownloads: true });
-  page = await context.newPage();
-  pageWatch = watchPage(page);
+  ui = await openUi({ width: 800, height: 600 });
+  page = ui.page;
 });
 
 after(async () => {
   await serve?.stop('SIGKILL');
-  await browser?.close();
+  await ui?.close();
   await provider?.close();
   await dns?.close();
   await new Promise((r) => (autoconfig ? autoconfig.close(r) : r(undefined)));
@@ -186,14 +157,8 @@ after(async () => {
 });
 
 test('first run in the browser: serve starts locked, the UI creates the store, the bridge starts', async () => {
-  serve = startServe(home.dir, serveArgs, serveEnv);
-  const locked = await serve.next();
-  assert.equal(locked.event, 'locked');
-  uiUrl = String(locked.ui);
-  token = tokenOf(uiUrl);
-  controlPort = Number(locked.control);
+  ({ serve, token, controlPort } = await serveUi(page, home.dir, serveArgs, serveEnv, 'locked'));
 
-  await page.goto(uiUrl);
   const h1 = page.getByRole('heading', { level: 1 });
   await assert.doesNotReject(h1.filter({ hasText: 'Create your encrypted store' }).waitFor());
   assert.ok(!page.url().includes('token'), `token removed from the address bar: ${page.url()}`);
@@ -484,7 +449,7 @@ test('connect your mail client: the local password is the one `lockbridge creden
   assert.ok(tb.text.includes(EMAIL) && tb.text.includes(String(expected.imap.port)));
 
   // the copy button reaches the clipboard (or its fallback) and says so
-  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+  await ui.context.grantPermissions(['clipboard-read', 'clipboard-write']);
   await page.getByRole('button', { name: 'Copy local password' }).click();
   await page.getByRole('status').getByText('local password copied.').waitFor();
   assert.equal(await page.evaluate('navigator.clipboard.readText()'), expected.password);
@@ -1391,14 +1356,9 @@ test('a big folder: the repair bar goes folder by folder while it runs; Stop exp
 
 test('after a restart without a passphrase: the unlock page (wrong, then right passphrase); settings persisted', async () => {
   assert.ok(serve);
-  pageWatch.assertClean(); // (the restart below makes the page's polling fail for a moment)
+  ui.assertClean(); // (the restart below makes the page's polling fail for a moment)
   assert.equal(await serve.stop('SIGTERM'), 0);
-  serve = startServe(home.dir, serveArgs, serveEnv);
-  const locked = await serve.next();
-  assert.equal(locked.event, 'locked');
-  token = tokenOf(locked.ui);
-  controlPort = Number(locked.control);
-  await page.goto(String(locked.ui));
+  ({ serve, token, controlPort } = await serveUi(page, home.dir, serveArgs, serveEnv, 'locked'));
   await page.getByRole('heading', { level: 1, name: 'Unlock Lockbridge' }).waitFor();
   assert.equal(await page.getByRole('navigation').count(), 0, 'no navigation while locked');
   await assertAccessible(page, 'unlock');

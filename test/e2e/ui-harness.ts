@@ -4,12 +4,12 @@
  * inside the page (evaluated over CDP, so the server's CSP stays in force), screenshots, and
  * direct control API calls for cross-checks.
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { CLI, ROOT } from '../helpers/cli.ts';
 
 export const ARTIFACTS = join(ROOT, 'test-artifacts', 'e2e');
@@ -101,6 +101,79 @@ export function startServe(
         child.kill(signal);
       }),
   };
+}
+
+export interface ServedUi {
+  serve: ServeLines;
+  /** The first line serve printed (`locked` or `ready`, as asked). */
+  line: Record<string, unknown>;
+  token: string;
+  controlPort: number;
+}
+
+/**
+ * Starts `lockbridge serve`, expects its first line to be `event`, and opens the UI address it
+ * printed (token in the fragment) in `page`.
+ */
+export async function serveUi(
+  page: Page,
+  home: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+  event: 'locked' | 'ready',
+): Promise<ServedUi> {
+  const serve = startServe(home, args, env);
+  const line = await serve.next();
+  assert.equal(line.event, event, JSON.stringify(line));
+  const token = tokenOf(line.ui);
+  await page.goto(String(line.ui));
+  return { serve, line, token, controlPort: Number(line.control) };
+}
+
+export interface UiBrowser {
+  browser: Browser;
+  context: BrowserContext;
+  page: Page;
+  /** Fails when the page had errors, console errors or CSP violations (see watchPage). */
+  assertClean(): void;
+  close(): Promise<void>;
+}
+
+/** Builds the renderer (as `npm run build:ui`) when renderer/dist is missing. */
+export function ensureRendererBuilt(): void {
+  if (existsSync(join(ROOT, 'renderer', 'dist', 'index.html'))) return;
+  const build = spawnSync(
+    process.execPath,
+    [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', 'renderer'],
+    { cwd: ROOT, encoding: 'utf8' },
+  );
+  assert.equal(build.status, 0, `npm run build:ui failed:\n${build.stdout}${build.stderr}`);
+}
+
+/** The renderer built if needed, Chromium launched, one page opened and watched for errors. */
+export async function openUi(
+  viewport: { width: number; height: number },
+  acceptDownloads = true,
+): Promise<UiBrowser> {
+  ensureRendererBuilt();
+  const browser = await launchChromium();
+  const context = await browser.newContext({ viewport, acceptDownloads });
+  const page = await context.newPage();
+  const watch = watchPage(page);
+  return { browser, context, page, assertClean: () => watch.assertClean(), close: () => browser.close() };
+}
+
+/** Saves the download that `click` starts to dir/downloads/<the name the page suggested>. */
+export async function download(
+  page: Page,
+  dir: string,
+  click: () => Promise<void>,
+): Promise<{ name: string; path: string; text: string }> {
+  const [dl] = await Promise.all([page.waitForEvent('download'), click()]);
+  mkdirSync(join(dir, 'downloads'), { recursive: true });
+  const path = join(dir, 'downloads', dl.suggestedFilename());
+  await dl.saveAs(path);
+  return { name: dl.suggestedFilename(), path, text: readFileSync(path, 'utf8') };
 }
 
 export function launchChromium(): Promise<Browser> {

@@ -7,24 +7,22 @@
 // provider's page again and sync resumes with local mail kept. No token reaches the UI.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { AccountInfo, BridgeStatus } from '../../app/control/contract.ts';
 import { startProvider, type Provider } from '../helpers/provider.ts';
 import { startOidcServer, type OidcServer } from '../helpers/oidc-server.ts';
 import { startDnsServer, type DnsServer } from '../helpers/dns-server.ts';
-import { cli, ROOT, tempHome } from '../helpers/cli.ts';
+import { cli, tempHome } from '../helpers/cli.ts';
 import {
   assertAccessible,
   control,
-  launchChromium,
+  openUi,
   screenshot,
-  startServe,
-  tokenOf,
-  watchPage,
+  serveUi,
   type ServeLines,
+  type UiBrowser,
 } from './ui-harness.ts';
 
 const USER = 'ann@example.test';
@@ -34,26 +32,13 @@ let as: OidcServer;
 let dns: DnsServer;
 let provider: Provider;
 let serve: ServeLines | null = null;
-let browser: Browser;
-let context: BrowserContext;
+let ui: UiBrowser;
 let page: Page;
-let pageWatch: { assertClean(): void };
 let controlPort = 0;
 let token = '';
 let caFile = '';
 
 before(async () => {
-  if (!existsSync(join(ROOT, 'renderer', 'dist', 'index.html'))) {
-    const build = spawnSync(
-      process.execPath,
-      [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', 'renderer'],
-      {
-        cwd: ROOT,
-        encoding: 'utf8',
-      },
-    );
-    assert.equal(build.status, 0, `npm run build:ui failed:\n${build.stdout}${build.stderr}`);
-  }
   as = await startOidcServer();
   dns = await startDnsServer({}, { 'example.test': ['127.0.0.1'] });
   provider = await startProvider({ oauth2: { introspectionUrl: as.introspectionUrl } });
@@ -61,15 +46,13 @@ before(async () => {
   caFile = join(home.dir, '..', `ui-oauth-provider-ca-${process.pid}.pem`);
   writeFileSync(caFile, provider.caPem);
   assert.equal(cli(['--home', home.dir, 'init'], env).status, 0);
-  browser = await launchChromium();
-  context = await browser.newContext({ viewport: { width: 900, height: 800 } });
-  page = await context.newPage();
-  pageWatch = watchPage(page);
+  ui = await openUi({ width: 900, height: 800 }, false);
+  page = ui.page;
 });
 
 after(async () => {
   await serve?.stop('SIGKILL');
-  await browser?.close();
+  await ui?.close();
   await provider?.close();
   await as?.close();
   await dns?.close();
@@ -127,12 +110,13 @@ test('add account with OAuth in the UI: the provider page in a new window, the l
     `From: bob@example.test\r\nTo: ${USER}\r\nSubject: before sign-in\r\nMessage-ID: <before@example.test>\r\n\r\nhi\r\n`,
     { to: [USER] },
   );
-  serve = startServe(home.dir, ['--ui', '--imap-port', '0', '--smtp-port', '0', '--control-port', '0'], env);
-  const ready = await serve.next();
-  assert.equal(ready.event, 'ready', JSON.stringify(ready));
-  token = tokenOf(ready.ui);
-  controlPort = Number(ready.control);
-  await page.goto(String(ready.ui));
+  ({ serve, token, controlPort } = await serveUi(
+    page,
+    home.dir,
+    ['--ui', '--imap-port', '0', '--smtp-port', '0', '--control-port', '0'],
+    env,
+    'ready',
+  ));
   await page.getByRole('heading', { level: 1, name: 'Accounts' }).waitFor();
   await page.getByRole('button', { name: 'Add account' }).click();
   await page.getByRole('heading', { level: 1, name: 'Add a mail account' }).waitFor();
@@ -154,7 +138,7 @@ test('add account with OAuth in the UI: the provider page in a new window, the l
   await assertAccessible(page, 'add account with OAuth');
   await screenshot(page, 'add-account-oauth');
 
-  const popupP = context.waitForEvent('page');
+  const popupP = ui.context.waitForEvent('page');
   await page.getByRole('button', { name: 'Sign in and add account' }).click();
   const popup = await popupP;
   // while the browser is away the page says where to sign in, with the link and a Cancel button
@@ -179,7 +163,7 @@ test('add account with OAuth in the UI: the provider page in a new window, the l
     return s.accounts[0]?.connection === 'online' && s.accounts[0].sync.messagesSynced >= 1;
   });
   await screenshot(page, 'accounts-oauth');
-  pageWatch.assertClean();
+  ui.assertClean();
 });
 
 test('a revoked grant: "Sign in again" on the account card goes through the provider page; sync resumes', async () => {
@@ -192,7 +176,7 @@ test('a revoked grant: "Sign in again" on the account card goes through the prov
   const card = page.locator(`[data-account="${USER}"]`);
   const again = card.getByRole('button', { name: 'Sign in again' });
   await again.waitFor({ timeout: 60_000 });
-  const popupP = context.waitForEvent('page');
+  const popupP = ui.context.waitForEvent('page');
   await again.click();
   const popup = await popupP;
   // the account's own issuer, client and scopes
@@ -214,7 +198,7 @@ test('a revoked grant: "Sign in again" on the account card goes through the prov
     return (s.accounts[0]?.sync.messagesSynced ?? 0) >= 2;
   });
   await again.waitFor({ state: 'detached' });
-  pageWatch.assertClean();
+  ui.assertClean();
 });
 
 test('a sign-in the user cancels ends the wait with a clear message; nothing is saved', async () => {
