@@ -9,10 +9,11 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cli, serve, tempHome, type ServeHandle } from '../../helpers/cli.ts';
 import { run } from '../../helpers/crypto/gpg.ts';
+import { assertNoSecrets } from '../../helpers/no-secrets.ts';
 import { callControl, findRunningBridge } from '../../../app/control/http/client.ts';
 import { pathsFor } from '../../../app/config/paths.ts';
 import type { CertificateList, CertificateSummary } from '../../../app/control/contract.ts';
@@ -159,27 +160,15 @@ test('the export passphrase and the private key reach no data directory file, lo
   outputs.push(bridge?.stderr() ?? '');
   bridge = null;
 
-  const files: string[] = [];
-  const walk = (d: string) => {
-    for (const n of readdirSync(d)) {
-      const p = join(d, n);
-      if (statSync(p).isDirectory()) walk(p);
-      else files.push(p);
-    }
-  };
-  walk(home.dir);
-  walk(other.dir);
+  const files = assertNoSecrets({
+    dirs: [home.dir, other.dir],
+    outputs,
+    secrets: [
+      { what: 'passphrase', value: PASS },
+      // a stretch of the key that any encoding of it would carry
+      { what: 'private key', value: keyDer.subarray(keyDer.length - 200) },
+      { what: 'private key (base64)', value: keyB64.slice(200, 264) },
+    ],
+  });
   assert.ok(files.some((f) => f.endsWith('lockbridge.log')));
-  // a stretch of the key that any encoding of it would carry
-  const keyPart = keyDer.subarray(keyDer.length - 200);
-  for (const f of files) {
-    const bytes = readFileSync(f);
-    assert.ok(!bytes.includes(PASS) && !bytes.includes(Buffer.from(PASS, 'utf16le')), `passphrase in ${f}`);
-    assert.ok(!bytes.includes(keyPart), `private key in ${f}`);
-    assert.ok(!bytes.includes(keyB64.slice(200, 264)), `private key (base64) in ${f}`);
-  }
-  for (const out of outputs) {
-    assert.ok(!out.includes(PASS), 'passphrase in an output');
-    assert.ok(!out.includes(keyB64.slice(200, 264)), 'private key in an output');
-  }
 });

@@ -9,11 +9,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as openpgp from 'openpgp';
 import { CLI, cli, serve, tempHome, type ServeHandle } from '../../helpers/cli.ts';
 import { GpgHome, run } from '../../helpers/crypto/gpg.ts';
+import { assertNoSecrets } from '../../helpers/no-secrets.ts';
 import { callControl, findRunningBridge } from '../../../app/control/http/client.ts';
 import { pathsFor } from '../../../app/config/paths.ts';
 import type { KeySummary } from '../../../app/control/contract.ts';
@@ -219,21 +220,10 @@ test('no passphrase is written anywhere in the data directory or the logs', asyn
   await bridge?.stop('SIGTERM');
   const stderr = bridge?.stderr() ?? '';
   bridge = null;
-  const files: string[] = [];
-  const walk = (d: string) => {
-    for (const n of readdirSync(d)) {
-      const p = join(d, n);
-      if (statSync(p).isDirectory()) walk(p);
-      else files.push(p);
-    }
-  };
-  walk(home.dir);
+  const files = assertNoSecrets({
+    dirs: [home.dir],
+    outputs: [stderr],
+    secrets: [GPG_PASS, TB_PASS, PTY_PASS].map((value) => ({ what: 'passphrase', value })),
+  });
   assert.ok(files.length > 0);
-  for (const secret of [GPG_PASS, TB_PASS, PTY_PASS]) {
-    assert.ok(!stderr.includes(secret), 'serve output');
-    for (const f of files) {
-      const bytes = readFileSync(f);
-      assert.ok(!bytes.includes(secret) && !bytes.includes(Buffer.from(secret, 'utf16le')), f);
-    }
-  }
 });
