@@ -10,13 +10,8 @@
 // imported (and with the provider down the import says the body is not local).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { tmpdir } from 'node:os';
-import { startProvider, type Provider } from '../../helpers/provider.ts';
-import { createBridge, initHome, type Bridge } from '../../../app/index.ts';
-import { LogRing } from '../../../app/config/logging.ts';
-import { silentLogger } from '../../../app/shared/logger.ts';
+import type { Provider } from '../../helpers/provider.ts';
+import type { Bridge } from '../../../app/index.ts';
 import { encryptMessage } from '../../../app/crypto/pgp-mime-encrypt.ts';
 import { ImapTestClient } from '../../helpers/imap-transcript.ts';
 import { seeded } from '../../helpers/seeded.ts';
@@ -24,17 +19,17 @@ import { Keyring } from '../../../app/keys/keyring.ts';
 import { InMemoryKeyringRepo } from '../../helpers/memory-keyring-repo.ts';
 import { createSetupMessage } from '../../../app/outgoing/setup-message.ts';
 import { UserError } from '../../../app/shared/errors.ts';
-import { until } from './setup.ts';
+import { bridgeWithProvider, until, type BridgeSide } from './setup.ts';
 
 const ME = 'me@example.test';
 const LOCAL_PW = 'local-pw';
 const BULK = 50;
 /** plain one, pgp one, the Setup Message and the bulk */
 const TOTAL = BULK + 3;
+let side: BridgeSide;
 let p: Provider;
 let bridge: Bridge;
 let imapPort = 0;
-const home = mkdtempSync(join(tmpdir(), 'lb-body-cache-'));
 const random = seeded();
 let setup: { raw: string; setupCode: string; fingerprint: string };
 
@@ -96,11 +91,12 @@ const META = 'RFC822.SIZE BODYSTRUCTURE ENVELOPE';
 const WHOLE = 'RFC822.SIZE BODYSTRUCTURE BODY.PEEK[]';
 
 before(async () => {
-  p = await startProvider();
-  await p.addUser(ME, 'pw');
-  await initHome({ home, passphrase: 'cache', localPassword: LOCAL_PW, logger: silentLogger });
-  bridge = await createBridge({ home, passphrase: 'cache', logger: silentLogger, logs: new LogRing() });
-  imapPort = (await bridge.serve({ imapPort: 0, smtpPort: 0, control: false })).imap;
+  side = await bridgeWithProvider(ME, {
+    providerPassword: 'pw',
+    passphrase: 'cache',
+    localPassword: LOCAL_PW,
+  });
+  ({ p, bridge, imapPort } = side);
   // the account's own key, made before the account is added (it keeps it): mail is encrypted to it
   await bridge.api.generateKey(ME);
   const pub = await bridge.api.exportKey(ME, false);
@@ -123,14 +119,7 @@ before(async () => {
     Array.from({ length: BULK }, (_, i) => Buffer.from(mail(`bulk ${i}`, noise(40_000)))),
   );
   // added once the provider holds everything: the first pass syncs it all
-  await bridge.api.addAccount({
-    email: ME,
-    imap: { host: '127.0.0.1', port: p.imapPort },
-    smtp: { host: '127.0.0.1', port: p.smtpPort },
-    security: 'starttls',
-    password: 'pw',
-    caPem: p.caPem,
-  });
+  await side.addAccount();
   await until(
     () => {
       const id = bridge.store.accounts.getByEmail(ME)!.id;
@@ -145,9 +134,7 @@ before(async () => {
 });
 
 after(async () => {
-  await bridge?.close();
-  await p?.close();
-  rmSync(home, { recursive: true, force: true });
+  await side?.close();
 });
 
 test('bodies over the budget are evicted, served the same, fetched back on demand, and unavailable only while the provider is', () =>

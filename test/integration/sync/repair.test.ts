@@ -8,20 +8,15 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { tmpdir } from 'node:os';
-import { startProvider, type Provider } from '../../helpers/provider.ts';
-import { createBridge, initHome, type Bridge } from '../../../app/index.ts';
-import { LogRing } from '../../../app/config/logging.ts';
-import { silentLogger } from '../../../app/shared/logger.ts';
-import { until } from './setup.ts';
+import type { Provider } from '../../helpers/provider.ts';
+import type { Bridge } from '../../../app/index.ts';
+import { bridgeWithProvider, until, type BridgeSide } from './setup.ts';
 import { storeSql } from '../../helpers/store-db.ts';
 
 const ME = 'me@example.test';
+let side: BridgeSide;
 let p: Provider;
 let bridge: Bridge;
-const home = mkdtempSync(join(tmpdir(), 'lb-repair-'));
 
 function mail(subject: string, bodyBytes: number): string {
   const line = `${subject} body line with some words in it\r\n`;
@@ -93,25 +88,13 @@ async function providerFlags(subject: string): Promise<string[] | null> {
 }
 
 before(async () => {
-  p = await startProvider();
-  await p.addUser(ME, 'pw');
-  await initHome({ home, passphrase: 'repair', localPassword: 'local-pw', logger: silentLogger });
-  bridge = await createBridge({ home, passphrase: 'repair', logger: silentLogger, logs: new LogRing() });
-  await bridge.serve({ imapPort: 0, smtpPort: 0, control: false });
-  await bridge.api.addAccount({
-    email: ME,
-    imap: { host: '127.0.0.1', port: p.imapPort },
-    smtp: { host: '127.0.0.1', port: p.smtpPort },
-    security: 'starttls',
-    password: 'pw',
-    caPem: p.caPem,
-  });
+  side = await bridgeWithProvider(ME, { providerPassword: 'pw', passphrase: 'repair' });
+  ({ p, bridge } = side);
+  await side.addAccount();
 });
 
 after(async () => {
-  await bridge?.close();
-  await p?.close();
-  rmSync(home, { recursive: true, force: true });
+  await side?.close();
 });
 
 test('repair restores a damaged and a deleted local copy from the provider and changes nothing else', async () => {

@@ -7,7 +7,9 @@ import { createStore, type Store } from '../../../app/store/store.ts';
 import { silentLogger, type Logger } from '../../../app/shared/logger.ts';
 import { createSyncEngine, type SyncEngine, type SyncEngineOptions } from '../../../app/sync/engine.ts';
 import { connectProvider } from '../../../app/sync/remote/connect.ts';
-import type { Provider } from '../../helpers/provider.ts';
+import { createBridge, initHome, type Bridge } from '../../../app/index.ts';
+import { LogRing } from '../../../app/config/logging.ts';
+import { startProvider, type Provider } from '../../helpers/provider.ts';
 
 /** LB_SYNC_DEBUG=1 prints the engine's log lines (debugging a failing test). */
 function debugLogger(b: Record<string, unknown> = {}): Logger {
@@ -81,6 +83,58 @@ export async function localFor(
     async close() {
       for (const e of engines) await e.stop();
       store.close();
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface BridgeSide {
+  p: Provider;
+  bridge: Bridge;
+  imapPort: number;
+  /** Adds the provider account through the control API (STARTTLS, the provider's CA). */
+  addAccount(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * A real Dovecot/Postfix provider with the user `email`, and the product's whole bridge in this
+ * process (initHome, createBridge, serve: IMAP and SMTP on free ports, no control server) in a
+ * fresh home; the account is added when the caller says so, after filling the provider if it likes.
+ */
+export async function bridgeWithProvider(
+  email: string,
+  opts: { providerPassword: string; passphrase: string; localPassword?: string },
+): Promise<BridgeSide> {
+  const home = mkdtempSync(join(tmpdir(), 'lb-bridge-'));
+  const p = await startProvider();
+  await p.addUser(email, opts.providerPassword);
+  const localPassword = opts.localPassword ?? 'local-pw';
+  await initHome({ home, passphrase: opts.passphrase, localPassword, logger: silentLogger });
+  const bridge = await createBridge({
+    home,
+    passphrase: opts.passphrase,
+    logger: silentLogger,
+    logs: new LogRing(),
+  });
+  const { imap } = await bridge.serve({ imapPort: 0, smtpPort: 0, control: false });
+  return {
+    p,
+    bridge,
+    imapPort: imap,
+    async addAccount() {
+      await bridge.api.addAccount({
+        email,
+        imap: { host: '127.0.0.1', port: p.imapPort },
+        smtp: { host: '127.0.0.1', port: p.smtpPort },
+        security: 'starttls',
+        password: opts.providerPassword,
+        caPem: p.caPem,
+      });
+    },
+    async close() {
+      await bridge.close();
+      await p.close();
       rmSync(home, { recursive: true, force: true });
     },
   };

@@ -3,19 +3,14 @@
 // every local message, and sync resumes at once (new mail arrives) without a restart.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { tmpdir } from 'node:os';
-import { startProvider, type Provider } from '../../helpers/provider.ts';
-import { createBridge, initHome, type Bridge } from '../../../app/index.ts';
-import { LogRing } from '../../../app/config/logging.ts';
-import { silentLogger } from '../../../app/shared/logger.ts';
-import { until } from './setup.ts';
+import type { Provider } from '../../helpers/provider.ts';
+import type { Bridge } from '../../../app/index.ts';
+import { bridgeWithProvider, until, type BridgeSide } from './setup.ts';
 
 const ME = 'me@example.test';
+let side: BridgeSide;
 let p: Provider;
 let bridge: Bridge;
-const home = mkdtempSync(join(tmpdir(), 'lb-signin-'));
 
 function mail(subject: string): string {
   return `From: a@example.test\r\nTo: ${ME}\r\nSubject: ${subject}\r\nMessage-ID: <${subject}@example.test>\r\n\r\nbody\r\n`;
@@ -32,30 +27,13 @@ function localCount(): number {
 }
 
 before(async () => {
-  p = await startProvider();
-  await p.addUser(ME, 'old-pw');
-  await initHome({ home, passphrase: 'sign in again', localPassword: 'local-pw', logger: silentLogger });
-  bridge = await createBridge({
-    home,
-    passphrase: 'sign in again',
-    logger: silentLogger,
-    logs: new LogRing(),
-  });
-  await bridge.serve({ imapPort: 0, smtpPort: 0, control: false });
-  await bridge.api.addAccount({
-    email: ME,
-    imap: { host: '127.0.0.1', port: p.imapPort },
-    smtp: { host: '127.0.0.1', port: p.smtpPort },
-    security: 'starttls',
-    password: 'old-pw',
-    caPem: p.caPem,
-  });
+  side = await bridgeWithProvider(ME, { providerPassword: 'old-pw', passphrase: 'sign in again' });
+  ({ p, bridge } = side);
+  await side.addAccount();
 });
 
 after(async () => {
-  await bridge?.close();
-  await p?.close();
-  rmSync(home, { recursive: true, force: true });
+  await side?.close();
 });
 
 test('sign in again after the provider password changed: local mail kept, sync resumes at once', async () => {
