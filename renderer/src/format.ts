@@ -24,6 +24,7 @@ export function percent(done: number, total: number): number {
   return Math.max(0, Math.min(100, p));
 }
 
+/** 1536 → '1.5 KB'; the CLI's status line has its own copy (app/cli/commands/status.ts says why). */
 export function formatBytes(n: number): string {
   if (!Number.isFinite(n) || n < 1024) return `${Math.max(0, Math.round(n || 0))} B`;
   const units = ['KB', 'MB', 'GB', 'TB'];
