@@ -1,5 +1,5 @@
 /**
- * `lockbridge account add --email E --oauth [PROFILE]` (issue 18): the authorization-code flow
+ * `lockbridge account add --email E --oauth [PROFILE]`: the authorization-code flow
  * with PKCE and a loopback redirect (RFC 8252) from the command line. The URL is printed for the
  * user's browser; the command waits on 127.0.0.1 for the redirect, and on a terminal also takes a
  * pasted redirect URL (a browser on another machine). No token is printed.

@@ -1,6 +1,6 @@
 /** Secret prompts on a TTY (no echo) and the environment fallbacks the contract names. */
 import { readFileSync } from 'node:fs';
-import { UserError } from '../shared/errors.ts';
+import { UserError, type ErrorCode } from '../shared/errors.ts';
 
 export function isInteractive(): boolean {
   return Boolean(process.stdin.isTTY && process.stderr.isTTY);
@@ -81,7 +81,7 @@ export function readPassphraseFile(file: string, allowEmpty = false): string {
   return first;
 }
 
-const isCode = (err: unknown, code: string) => err instanceof UserError && err.code === code;
+const isCode = (err: unknown, code: ErrorCode) => err instanceof UserError && err.code === code;
 
 /**
  * Runs `run` without a passphrase; when that needs one ('passphrase-required'), asks on a terminal

@@ -26,7 +26,7 @@ const REDACT = [
   '*.key',
   '*.raw',
   '*.body',
-  // OAuth (issue 18): tokens are never logged; these catch one passed by mistake.
+  // OAuth: tokens are never logged; these catch one passed by mistake.
   'accessToken',
   'refreshToken',
   'clientSecret',

@@ -90,7 +90,7 @@ export interface AccountInfo {
   security: SecurityMode;
   username: string;
   createdAt: string;
-  /** How it signs in to the provider: a password, or OAuth 2.0 (issue 18). */
+  /** How it signs in to the provider: a password, or OAuth 2.0. */
   auth?: 'password' | 'oauth';
   /** OAuth: the profile ('google', 'microsoft', ..., 'custom') and when the access token expires. */
   oauthProfile?: string;
@@ -110,7 +110,7 @@ export interface AccountInput {
   /** The provider password; '' (or absent) when `oauth` is given. */
   password?: string;
   /**
-   * OAuth 2.0 sign-in (issue 18) instead of a password: what the authorization-code flow got
+   * OAuth 2.0 sign-in instead of a password: what the authorization-code flow got
    * (endpoints, client, tokens). Kept only inside the encrypted store.
    */
   oauth?: OAuthCredential;
@@ -119,7 +119,7 @@ export interface AccountInput {
 }
 
 /**
- * An OAuth 2.0 sign-in started from the UI (issue 18). For an address with no account yet it adds
+ * An OAuth 2.0 sign-in started from the UI. For an address with no account yet it adds
  * the account; for an existing account it signs it in again (its profile, issuer, client and
  * scopes are reused unless given).
  */
@@ -157,7 +157,7 @@ export interface ProviderSuggestion {
   security: SecurityMode;
   username?: string;
   /**
-   * The OAuth profile to sign in with (issue 18: 'google', 'microsoft', ...), when the autoconfig
+   * The OAuth profile to sign in with ('google', 'microsoft', ...), when the autoconfig
    * file offers `<authentication>OAuth2</authentication>` for a host a built-in profile knows.
    */
   oauth?: string;
@@ -268,7 +268,7 @@ export interface ControlApi {
    */
   setProviderPassword(email: string, password: string): Promise<void>;
   /**
-   * Signs an OAuth account in again (issue 18: the grant was revoked or expired — status says
+   * Signs an OAuth account in again (the grant was revoked or expired — status says
    * "sign in again"): takes what a new authorization-code flow got, checks the access token at
    * the provider (IMAP and SMTP), saves it and resumes sync at once; local mail stays. Also turns
    * a password account into an OAuth one.

@@ -88,7 +88,7 @@ async function ambientSecrets(home: string): Promise<string[]> {
   return out;
 }
 
-/** An OAuth account's tokens and client secret (issue 18): never in a report. */
+/** An OAuth account's tokens and client secret: never in a report. */
 function oauthSecrets(a: Account): string[] {
   const o = a.oauth;
   return o ? [o.refreshToken, o.accessToken, ...(o.clientSecret ? [o.clientSecret] : [])] : [];

@@ -262,7 +262,7 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
         username: input.username || input.email,
         password: input.password ?? '',
         caPem: input.caPem ?? null,
-        // OAuth (issue 18): the access token the sign-in just got is checked at IMAP and SMTP
+        // OAuth: the access token the sign-in just got is checked at IMAP and SMTP
         ...(input.oauth ? { oauth: true, accessToken: input.oauth.accessToken } : {}),
       };
       await verifyProviderLogin(

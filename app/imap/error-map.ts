@@ -1,13 +1,13 @@
 /**
  * The one place where errors become IMAP replies (tagged NO / BAD with RFC 5530 response codes).
  */
-import { ImapBadError, ImapNoError } from './errors.ts';
+import { ImapBadError, ImapNoError, type ImapErrorCode } from './errors.ts';
 import { responseText } from './format.ts';
 import { ConflictError, isDiskFull, NotFoundError, UnlockError, UserError } from '../shared/errors.ts';
 
 export interface ErrorReply {
   status: 'NO' | 'BAD';
-  code: string | null;
+  code: ImapErrorCode | null;
   text: string;
   /** Unexpected error (log it). */
   internal: boolean;

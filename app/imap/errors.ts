@@ -3,12 +3,37 @@
  * exactly one place: `error-map.ts`.
  */
 
+/**
+ * The response codes of the NO/BAD replies this server sends, without brackets: RFC 5530's, and
+ * RFC 3501's TRYCREATE, READ-ONLY and BADCHARSET (which lists the charsets it takes), RFC 3516's
+ * UNKNOWN-CTE, RFC 4978's COMPRESSIONACTIVE, RFC 7889's TOOBIG.
+ */
+export type ImapErrorCode =
+  | 'ALREADYEXISTS'
+  | 'AUTHENTICATIONFAILED'
+  | 'AUTHORIZATIONFAILED'
+  | 'CANNOT'
+  | 'COMPRESSIONACTIVE'
+  | 'EXPUNGEISSUED'
+  | 'INUSE'
+  | 'LIMIT'
+  | 'NONEXISTENT'
+  | 'OVERQUOTA'
+  | 'PRIVACYREQUIRED'
+  | 'READ-ONLY'
+  | 'SERVERBUG'
+  | 'TOOBIG'
+  | 'TRYCREATE'
+  | 'UNAVAILABLE'
+  | 'UNKNOWN-CTE'
+  | `BADCHARSET${string}`;
+
 /** Base class: a failure reported to the client as a tagged NO with an optional response code. */
 export class ImapNoError extends Error {
   override name = 'ImapNoError';
-  /** RFC 5530 response code without brackets, e.g. 'NONEXISTENT', or null. */
-  readonly responseCode: string | null;
-  constructor(responseCode: string | null, message: string, options?: { cause?: unknown }) {
+  /** The response code, e.g. 'NONEXISTENT', or null. */
+  readonly responseCode: ImapErrorCode | null;
+  constructor(responseCode: ImapErrorCode | null, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.responseCode = responseCode;
   }
@@ -17,8 +42,8 @@ export class ImapNoError extends Error {
 /** Client syntax/protocol error: a tagged BAD. */
 export class ImapBadError extends Error {
   override name = 'ImapBadError';
-  readonly responseCode: string | null;
-  constructor(message: string, responseCode: string | null = null) {
+  readonly responseCode: ImapErrorCode | null;
+  constructor(message: string, responseCode: ImapErrorCode | null = null) {
     super(message);
     this.responseCode = responseCode;
   }

@@ -1,5 +1,5 @@
 /**
- * One OAuth 2.0 sign-in (issue 18): the authorization-code flow with PKCE and a loopback redirect
+ * One OAuth 2.0 sign-in: the authorization-code flow with PKCE and a loopback redirect
  * (RFC 8252). `startSignIn` resolves the profile (a built-in one, or OpenID Connect discovery of an
  * issuer) and the client registration, opens the loopback listener and returns the authorization
  * URL for the user's browser; `finish` waits for the redirect and exchanges the code. The CLI

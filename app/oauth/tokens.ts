@@ -1,5 +1,5 @@
 /**
- * The one place an account's access token comes from (issue 18). Every provider connection of an
+ * The one place an account's access token comes from. Every provider connection of an
  * OAuth account (the sync passes, IDLE, repair, the outbox relay) asks here; the token is refreshed
  * a minute before it expires, or at once when a server rejected it — one refresh per account at a
  * time (a provider that rotates refresh tokens may revoke the whole grant when an old one is used

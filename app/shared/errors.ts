@@ -101,7 +101,7 @@ export const ERROR_CODES = [
   'provider-protocol',
   'provider-quota',
   'provider-local-disk',
-  // OAuth 2.0 sign-in (issue 18, app/oauth)
+  // OAuth 2.0 sign-in (app/oauth)
   'oauth-redirect-refused',
   'oauth-denied',
   'oauth-sign-in-again',

@@ -1,5 +1,5 @@
 /**
- * What an account signed in with OAuth 2.0 keeps (issue 18): where to refresh, as whom, and the
+ * What an account signed in with OAuth 2.0 keeps: where to refresh, as whom, and the
  * tokens. It lives only inside the encrypted store (the `accounts.oauth` column) and is never
  * logged; the store, the oauth layer and sync share this one shape.
  */

@@ -73,7 +73,7 @@ export interface SyncEngineOptions {
    * Needs encryptForUpload.
    */
   encryptAtRest?: boolean;
-  /** Access tokens of OAuth accounts (issue 18); needed only when the account signs in with OAuth. */
+  /** Access tokens of OAuth accounts; needed only when the account signs in with OAuth. */
   tokens?: AccessTokens;
 }
 

@@ -74,7 +74,7 @@ async function add(ctx: CliContext, argv: string[]): Promise<number> {
   });
 }
 
-/** The OAuth 2.0 sign-in (issue 18): the browser flow first, then the account is verified and saved. */
+/** The OAuth 2.0 sign-in: the browser flow first, then the account is verified and saved. */
 async function addOAuth(ctx: CliContext, p: Parsed, email: string): Promise<number> {
   // `--oauth auto` (or an empty value): the profile of the address's domain, else the one the
   // provider's discovery names (a Google Workspace or Microsoft 365 domain of one's own: its
@@ -135,7 +135,7 @@ const SIGNIN =
   'lockbridge account signin E [--oauth PROFILE] [--issuer URL] [--client-id ID] [--client-secret-file F] [--scope S]...';
 
 /**
- * Signs an OAuth account in again (issue 18: "sign in again" in status) — the same browser flow
+ * Signs an OAuth account in again ("sign in again" in status) — the same browser flow
  * as add, with the profile, issuer, client id and scopes the account used unless given; the
  * account and its local mail stay, sync resumes at once.
  */

@@ -74,7 +74,7 @@ export interface OutgoingMailOptions extends Omit<SubmissionAdapterDeps, 'sentRe
   relay?: Pick<OutboxWorkerOptions, 'backoff' | 'pollMs'>;
   /** How long the Sent recorder waits for the client's own copy (default 20 s). */
   sentGraceMs?: number;
-  /** Access tokens of OAuth accounts (issue 18). */
+  /** Access tokens of OAuth accounts. */
   tokens?: AccessTokens;
 }
 

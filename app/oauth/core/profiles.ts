@@ -1,5 +1,5 @@
 /**
- * OAuth 2.0 provider profiles as data (issue 18): the endpoints, scopes and mail hosts Thunderbird
+ * OAuth 2.0 provider profiles as data: the endpoints, scopes and mail hosts Thunderbird
  * uses for the big providers (its OAuth2Providers module and ISPDB). Client ids and secrets are NOT
  * here: a distribution or a user supplies its own registration through the environment
  * (LOCKBRIDGE_OAUTH_<PROFILE>_CLIENT_ID / _CLIENT_SECRET) or the command line. No I/O.

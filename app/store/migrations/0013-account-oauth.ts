@@ -1,5 +1,5 @@
 /**
- * OAuth 2.0 sign-in (issue 18): an account may sign in with tokens instead of a password. The
+ * OAuth 2.0 sign-in: an account may sign in with tokens instead of a password. The
  * credential (endpoints, client id, refresh and access token; JSON) is kept here, inside the
  * encrypted store and nowhere else; NULL for a password account.
  */

@@ -19,7 +19,7 @@ export interface Account {
   username: string;
   /** '' for an account that signs in with OAuth. */
   providerPassword: string;
-  /** The OAuth 2.0 sign-in (issue 18); null for a password account. */
+  /** The OAuth 2.0 sign-in; null for a password account. */
   oauth: OAuthCredential | null;
   caPem: string | null;
   settings: Record<string, unknown>;

@@ -65,7 +65,7 @@ export interface OutboxWorkerOptions {
   sentRetentionMs?: number;
   /** stop() waits this long for the copy in flight, then aborts it (it is retried later). */
   stopTimeoutMs?: number;
-  /** Access tokens of OAuth accounts (issue 18): SMTP signs in with XOAUTH2. */
+  /** Access tokens of OAuth accounts: SMTP signs in with XOAUTH2. */
   tokens?: AccessTokens;
 }
 
@@ -328,12 +328,12 @@ export class OutboxWorker {
       const reason =
         account.oauth && err.code === 'EAUTH' ? `sign in again: ${describe(err)}` : describe(err);
       if (isPermanent(err)) {
-        this.#fail(account, item, env, reason);
+        this.#fail(account, item, env, reason, e);
       } else {
         const attempts = item.attempts + 1;
         const nextAttempt = this.#now() + backoffDelay(attempts, this.#backoff);
         this.#store.outbox.setState(item.id, 'queued', { error: reason, nextAttempt });
-        this.#log.warn({ id: item.id, attempts, error: reason }, 'relay failed, will retry');
+        this.#log.warn({ id: item.id, attempts, reason, err: e }, 'relay failed, will retry');
         this.#onEvent({ type: 'retry', id: item.id, accountId: account.id, error: reason, nextAttempt });
       }
       return;
@@ -352,9 +352,9 @@ export class OutboxWorker {
     }
   }
 
-  #fail(account: Account, item: OutboxRecord, env: OutboxCopyEnvelope, reason: string): void {
+  #fail(account: Account, item: OutboxRecord, env: OutboxCopyEnvelope, reason: string, err?: unknown): void {
     this.#store.outbox.setState(item.id, 'failed', { error: reason });
-    this.#log.warn({ id: item.id, error: reason }, 'relay failed permanently');
+    this.#log.warn({ id: item.id, reason, err }, 'relay failed permanently');
     this.#onEvent({ type: 'failed', id: item.id, accountId: account.id, error: reason });
     this.#notice(account, env, env.to, reason, []);
   }

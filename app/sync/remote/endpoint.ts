@@ -10,7 +10,7 @@ export interface ProviderEndpoint {
   username: string;
   password: string;
   /**
-   * OAuth 2.0 (issue 18): the account signs in with a bearer token (XOAUTH2 / OAUTHBEARER, as the
+   * OAuth 2.0: the account signs in with a bearer token (XOAUTH2 / OAUTHBEARER, as the
    * server advertises) — `accessToken` once the connection is about to be made.
    */
   oauth?: boolean;

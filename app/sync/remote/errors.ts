@@ -50,7 +50,7 @@ export function classifyProviderError(
   where: { host: string; port: number; caPem?: string | null; protocol?: 'IMAP' | 'SMTP'; oauth?: boolean },
 ): ProviderError {
   if (err instanceof ProviderError) return err;
-  // OAuth (issue 18): a grant the provider no longer honours is a sign-in to redo, not a password
+  // OAuth: a grant the provider no longer honours is a sign-in to redo, not a password
   if (err instanceof OAuthSignInRequired) return new ProviderError('auth', err.message, { cause: err });
   if (err instanceof OAuthUnavailable) return new ProviderError('unreachable', err.message, { cause: err });
   if (isDiskFull(err))

@@ -1,5 +1,5 @@
 /**
- * OAuth 2.0 sign-in from the UI (issue 18): the bridge starts the flow and listens on its loopback
+ * OAuth 2.0 sign-in from the UI: the bridge starts the flow and listens on its loopback
  * redirect; the provider's page opens in the user's browser (in the desktop app a new window is
  * refused and the page goes to the system browser); then the bridge gets the tokens, checks them at
  * the provider and saves the account. The tokens never reach the UI.
