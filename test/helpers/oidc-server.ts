@@ -29,10 +29,11 @@ export interface OidcServer {
   /** Revokes a token at the revocation endpoint: oidc-provider then revokes every token of its grant. */
   revoke(token: string): Promise<void>;
   /**
-   * Forgets one access token at the server (as a provider does that invalidates tokens early),
-   * leaving the grant and its refresh token alone: introspection says it is no longer active.
+   * The next introspection answers "not active", whatever the token (as a provider does that
+   * invalidates an access token early); the grant, its refresh token and the tokens refreshed
+   * later are left alone.
    */
-  dropAccessToken(token: string): Promise<void>;
+  rejectNextIntrospection(): void;
   /** Revokes the account's newest refresh token, and with it the grant. */
   revokeGrant(accountId: string): Promise<void>;
   close(): Promise<void>;
@@ -108,7 +109,16 @@ export async function startOidcServer(o: OidcServerOptions = {}): Promise<OidcSe
     tokens.push(t.jti);
     if (t.accountId) latestRefresh.set(t.accountId, t.jti);
   }) as never);
-  server.on('request', provider.callback());
+  let rejectIntrospection = false;
+  const handle = provider.callback();
+  server.on('request', (req, res) => {
+    if (rejectIntrospection && req.method === 'POST' && req.url?.startsWith('/token/introspection')) {
+      rejectIntrospection = false;
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"active":false}');
+      return;
+    }
+    void handle(req, res);
+  });
 
   async function revoke(token: string): Promise<void> {
     const r = await fetch(`${issuer}/token/revocation`, {
@@ -127,10 +137,8 @@ export async function startOidcServer(o: OidcServerOptions = {}): Promise<OidcSe
     issuedTokens: () => [...tokens],
     latestAccessToken: (a) => latestAccess.get(a) ?? null,
     revoke,
-    async dropAccessToken(token) {
-      const at = await provider.AccessToken.find(token);
-      if (!at) throw new Error('no such access token');
-      await at.destroy();
+    rejectNextIntrospection() {
+      rejectIntrospection = true;
     },
     async revokeGrant(accountId) {
       const rt = latestRefresh.get(accountId);

@@ -247,9 +247,9 @@ test('an expired access token is refreshed with no interruption', async () => {
 
 test('a token the server rejects is refreshed once and the connection made again', async () => {
   const refreshes = as.grants.filter((g) => g === 'refresh_token').length;
-  const current = as.latestAccessToken(USER);
-  assert.ok(current);
-  await as.dropAccessToken(current); // the access token only: the grant stays
+  // whichever token the bridge signs in with next is refused once: dropping the newest token
+  // beforehand raced the bridge's own refresh of a token near its expiry (then nothing was refused)
+  as.rejectNextIntrospection();
   await restartDovecot();
   await deliver('after a rejected token');
   await until('the message after the rejection synced', async () =>
