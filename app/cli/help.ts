@@ -97,7 +97,10 @@ show      details of the keys for E`,
 import    a PKCS#12 file (.p12/.pfx: your certificate and private key; its passphrase from the
           first line of --passphrase-file F, or asked on the terminal) is kept under the store's
           encryption; PEM or DER certificates are kept as correspondents' certificates, or as
-          trust anchors with --trusted (with a PKCS#12: its chain is trusted)
+          trust anchors with --trusted (with a PKCS#12: its chain is trusted); a CRL (PEM or
+          DER) is kept too: a signer certificate it revokes (once its issuer's signature on
+          the CRL verifies) makes S/MIME signatures invalid; revoked=DATE — as does a CRL the
+          signed message carries
 issue     issues an S/MIME certificate for your address E (RSA 3072, or EC P-256 with
           --algorithm ec; valid two years) signed by Lockbridge's own intermediate CA under its
           own root CA (both made on the first issue, reused for your other addresses; the root

@@ -14,8 +14,8 @@ export type { ErrorCode } from '../shared/errors.ts';
 export type { OAuthCredential } from '../shared/oauth-credential.ts';
 export type { KeySource, KeyTrust, KeySummary, KeyChangeWarning } from '../keys/types.ts';
 export type { ConnectionState, FolderProgress, SyncProgress, FolderRepair } from '../sync/progress-types.ts';
-export type { CertificateSummary } from '../keys/types.ts';
-import type { CertificateSummary } from '../keys/types.ts';
+export type { CertificateSummary, CrlSummary } from '../keys/types.ts';
+import type { CertificateSummary, CrlSummary } from '../keys/types.ts';
 import type { Settings } from '../config/settings.ts';
 import type { LogLine } from '../shared/logger.ts';
 import type { ErrorCode } from '../shared/errors.ts';
@@ -326,9 +326,11 @@ export interface ControlApi {
   listCertificates(): Promise<CertificateList>;
   /**
    * Imports an S/MIME file given as base64: PEM or DER certificates (a correspondent's, or a CA the
-   * user trusts with `trusted`), or a PKCS#12 (.p12/.pfx) with the user's certificate and private
-   * key (code 'passphrase-required' without the passphrase it needs, 'bad-passphrase' when wrong;
-   * `trusted` then trusts the chain it carries). Returns what was imported.
+   * user trusts with `trusted`), a certificate revocation list (PEM or DER; it then revokes, for
+   * S/MIME signatures, the certificates it lists once its issuer's signature on it verifies), or
+   * a PKCS#12 (.p12/.pfx) with the user's certificate and private key (code 'passphrase-required'
+   * without the passphrase it needs, 'bad-passphrase' when wrong; `trusted` then trusts the chain
+   * it carries). Returns what was imported.
    */
   importCertificates(
     dataBase64: string,
@@ -337,8 +339,10 @@ export interface ControlApi {
   /** Makes a held certificate a trust anchor for S/MIME signatures, or no longer one. */
   setCertificateTrust(fingerprint: string, trusted: boolean): Promise<void>;
   /**
-   * Issues a self-signed S/MIME certificate for the address (RSA 3072 by default, or EC P-256;
-   * emailProtection, valid two years) and keeps it with its private key as the user's own.
+   * Issues an S/MIME certificate for the address (RSA 3072 by default, or EC P-256;
+   * emailProtection, valid two years) signed by the installation's intermediate CA under its root
+   * CA (made on the first issue, reused after) and keeps it with its private key as the user's own
+   * (source 'issued').
    */
   issueCertificate(email: string, options?: { algorithm?: 'rsa' | 'ec' }): Promise<CertificateSummary>;
   /**
@@ -393,6 +397,8 @@ export interface ControlApi {
 export interface CertificateList {
   own: CertificateSummary[];
   certificates: CertificateSummary[];
+  /** from importCertificates: the certificate revocation lists the file held */
+  crls?: CrlSummary[];
 }
 
 export type ControlMethod = keyof ControlApi;

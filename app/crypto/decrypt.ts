@@ -61,6 +61,8 @@ export interface SmimeFacts {
   notAfter?: number;
   /** the signer certificate has expired (the signature is then invalid) */
   expired?: boolean;
+  /** when the signer certificate was revoked, by a CRL the message carries or the user imported (ms) */
+  revoked?: number;
   /** how the signer certificate is trusted: a path to a trust anchor, a known certificate, first contact */
   trust?: SmimeTrust;
   /** the content cipher (e.g. aes-256-gcm) */
@@ -337,7 +339,7 @@ async function readSmime(
       } else return smimeFailed(`unsupported S/MIME content (${kind})`, formNow(), encrypted);
     } else if (s.kind === 'smime-signed') {
       let v = await verifySigned(s.der, s.signedPart, m, fromAddr);
-      if (v.sig.signature === 'invalid' && !v.sig.expired) {
+      if (v.sig.signature === 'invalid' && !v.sig.expired && v.sig.revoked === undefined) {
         const crlf = normalizeCrlf(s.signedPart);
         if (crlf !== s.signedPart) {
           const again = await verifySigned(s.der, crlf, m, fromAddr);
@@ -383,6 +385,7 @@ async function readSmime(
       facts.signerCertificate = Buffer.from(got.signerCertificate).toString('base64');
     if (got.notAfter !== undefined) facts.notAfter = got.notAfter;
     if (got.expired) facts.expired = true;
+    if (got.revoked !== undefined) facts.revoked = got.revoked;
     if (got.trust) facts.trust = got.trust;
     if (got.capabilities) facts.capabilities = got.capabilities;
   }

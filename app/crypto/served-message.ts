@@ -13,7 +13,9 @@
  *     S/MIME: signer=<SHA-256 fingerprint of the signer certificate>, keyid=<the same> for an
  *     untrusted certificate; then `; trust=ca|known|first-contact` (a path to a trust anchor, a
  *     certificate the user holds for the sender, the first certificate seen for the From address)
- *     and `; expires=YYYY-MM-DD`, or `; expired=YYYY-MM-DD` (the signature is then invalid)
+ *     and `; expires=YYYY-MM-DD`, or `; expired=YYYY-MM-DD` (the signature is then invalid); a
+ *     certificate revoked by a CRL at hand (in the message, or imported) adds `; revoked=YYYY-MM-DD`
+ *     before it (invalid too)
  *   X-Lockbridge-Standard: openpgp | smime         (absent for plain mail)
  */
 import type { DecryptResult } from './decrypt.ts';
@@ -36,6 +38,7 @@ export function statusHeaders(result: DecryptResult): string {
   const cert = result.smime;
   if (cert && result.signature !== 'none') {
     if (cert.trust && result.signature === 'valid') sig += `; trust=${cert.trust}`;
+    if (cert.revoked !== undefined) sig += `; revoked=${new Date(cert.revoked).toISOString().slice(0, 10)}`;
     if (cert.notAfter !== undefined)
       sig += `; ${cert.expired ? 'expired' : 'expires'}=${new Date(cert.notAfter).toISOString().slice(0, 10)}`;
   }

@@ -5,12 +5,14 @@
  * signed mail), and the trust anchors (certificates the user trusts, plus the system's roots).
  * `material(sender)` is what app/crypto needs to read one message.
  */
+import { createHash } from 'node:crypto';
 import { rootCertificates } from 'node:tls';
 import { UserError } from '../shared/errors.ts';
 import {
   canEncryptTo,
   certFacts,
   chainOf,
+  crlFacts,
   parseCertificate,
   type CertFacts,
   type SmimeIdentity,
@@ -26,9 +28,9 @@ import {
   type IssuedCertificate,
 } from '../crypto/smime-issue.ts';
 import type { SmimeCertRow, SmimeCertSource, SmimeIdentityRow, SmimeRepo } from '../store/repos/smime.ts';
-import type { CertificateSummary } from './types.ts';
+import type { CertificateSummary, CrlSummary } from './types.ts';
 
-export type { CertificateSummary } from './types.ts';
+export type { CertificateSummary, CrlSummary } from './types.ts';
 
 export interface SmimeOptions {
   repo: SmimeRepo;
@@ -61,6 +63,7 @@ export interface OwnSigner extends SmimeSigner {
   self: RecipientCertificate | null;
 }
 
+const PEM_CRL = /-----BEGIN X509 CRL-----([A-Za-z0-9+/=\s]+?)-----END X509 CRL-----/g;
 const PEM_CERT = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+?)-----END CERTIFICATE-----/g;
 
 /** DER certificates from PEM text (any number) or one DER certificate. */
@@ -146,8 +149,12 @@ export class SmimeCertificates {
   async importFile(
     bytes: Uint8Array,
     opts: { passphrase?: string; trusted?: boolean } = {},
-  ): Promise<{ own: CertificateSummary[]; certificates: CertificateSummary[] }> {
+  ): Promise<{ own: CertificateSummary[]; certificates: CertificateSummary[]; crls?: CrlSummary[] }> {
     const text = Buffer.from(bytes).toString('latin1');
+    const pemCrls = [...text.matchAll(PEM_CRL)].map(
+      (m) => new Uint8Array(Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64')),
+    );
+    if (pemCrls.length) return { own: [], certificates: [], crls: pemCrls.map((d) => this.#putCrl(d)) };
     if (text.includes('-----BEGIN CERTIFICATE-----'))
       return { own: [], certificates: this.importCertificates(text, { trusted: opts.trusted === true }) };
     let isCert = false;
@@ -159,6 +166,14 @@ export class SmimeCertificates {
     }
     if (isCert)
       return { own: [], certificates: this.importCertificates(bytes, { trusted: opts.trusted === true }) };
+    let isCrl = false;
+    try {
+      crlFacts(bytes);
+      isCrl = true;
+    } catch {
+      // not a DER CRL either
+    }
+    if (isCrl) return { own: [], certificates: [], crls: [this.#putCrl(bytes)] };
     let id: ImportedIdentity;
     try {
       id = await this.importPkcs12(bytes, opts.passphrase ?? '', { trustChain: opts.trusted === true });
@@ -395,6 +410,7 @@ export class SmimeCertificates {
         this.#systemRoots && opts.systemRoots !== false ? [...anchors, ...systemRoots()] : anchors,
       firstContact: Boolean(sender) && known.length === 0,
       now: this.#now(),
+      crls: this.#repo.crls(),
     };
   }
 
@@ -413,6 +429,27 @@ export class SmimeCertificates {
         source: i.origin === 'issued' ? ('issued' as const) : ('imported' as const),
       })),
       certificates: this.#repo.allCertificates().map((c) => summary(safeFacts(c.certDer), c, now, c.emails)),
+    };
+  }
+
+  #putCrl(der: Uint8Array): CrlSummary {
+    let f: ReturnType<typeof crlFacts>;
+    try {
+      f = crlFacts(der);
+    } catch {
+      throw new UserError('bad-certificate', 'not a certificate revocation list');
+    }
+    this.#repo.putCrl(
+      createHash('sha256').update(der).digest('hex').toUpperCase(),
+      der,
+      f.issuer,
+      this.#now(),
+    );
+    return {
+      issuer: f.issuer,
+      thisUpdate: new Date(f.thisUpdate).toISOString(),
+      ...(f.nextUpdate !== undefined ? { nextUpdate: new Date(f.nextUpdate).toISOString() } : {}),
+      revoked: f.revoked,
     };
   }
 

@@ -87,6 +87,14 @@ export type KeyringEvent =
   | { type: 'backup-needed'; email: string; fingerprint: string };
 
 /** An S/MIME certificate as the control API shows it (keys/smime.ts). */
+/** An imported certificate revocation list: its issuer's name, dates (ISO), how many it revokes. */
+export interface CrlSummary {
+  issuer: string;
+  thisUpdate: string;
+  nextUpdate?: string;
+  revoked: number;
+}
+
 export interface CertificateSummary {
   fingerprint: string;
   subject: string;

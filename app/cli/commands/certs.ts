@@ -85,6 +85,11 @@ export async function runCerts(ctx: CliContext, argv: string[]): Promise<number>
         const r = await importFile(api, bytes.toString('base64'), passphrase, flag(p, 'trusted'));
         for (const c of r.own) println(ctx.stdout, `Imported ${line('own ', c)}`);
         for (const c of r.certificates) println(ctx.stdout, `Imported ${line(c.isCa ? 'ca  ' : 'cert', c)}`);
+        for (const c of r.crls ?? [])
+          println(
+            ctx.stdout,
+            `Imported crl   ${c.issuer || '-'}  ${c.revoked} revoked  issued ${c.thisUpdate.slice(0, 10)}${c.nextUpdate ? `  next ${c.nextUpdate.slice(0, 10)}` : ''}`,
+          );
         return 0;
       });
     }

@@ -15,6 +15,7 @@ import { migration0014 } from './0014-smime-capabilities.ts';
 import { migration0015 } from './0015-body-cache.ts';
 import { migration0016 } from './0016-smime-origin.ts';
 import { migration0017 } from './0017-remote-identity.ts';
+import { migration0018 } from './0018-smime-crls.ts';
 import type { Migration } from './types.ts';
 
 export type { Migration } from './types.ts';
@@ -38,4 +39,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0015,
   migration0016,
   migration0017,
+  migration0018,
 ];

@@ -1,6 +1,7 @@
 /**
  * S/MIME certificate storage (tables smime_identities, smime_certs, smime_cert_addresses; migration
- * 0010) for app/keys/smime.ts. Certificates are keyed by the SHA-256 fingerprint of their DER.
+ * 0010; imported CRLs in smime_crls, migration 0018) for app/keys/smime.ts. Certificates are keyed
+ * by the SHA-256 fingerprint of their DER.
  */
 import type { StoreDb } from '../sql.ts';
 
@@ -177,6 +178,25 @@ export class SmimeRepo {
     return this.#s.write(
       () => this.#s.prepare('DELETE FROM smime_certs WHERE fingerprint = ?').run(fingerprint).changes > 0,
     );
+  }
+
+  /** Keeps an imported CRL (once per DER). */
+  putCrl(fingerprint: string, der: Uint8Array, issuer: string, at: number): void {
+    this.#s.write(() =>
+      this.#s
+        .prepare(
+          'INSERT OR IGNORE INTO smime_crls (fingerprint, crl_der, issuer, imported_at) VALUES (?, ?, ?, ?)',
+        )
+        .run(fingerprint, Buffer.from(der), issuer, Math.trunc(at)),
+    );
+  }
+
+  /** The imported CRLs (DER), oldest first. */
+  crls(): Uint8Array[] {
+    return this.#s
+      .prepare<{ crl_der: Uint8Array }>('SELECT crl_der FROM smime_crls ORDER BY imported_at, fingerprint')
+      .all()
+      .map((r: { crl_der: Uint8Array }) => new Uint8Array(r.crl_der));
   }
 
   /** Certificates filed under `email`, newest first. */

@@ -189,6 +189,47 @@ export class OpensslCa {
     return { email, kind, certPath, keyPath, certPem, certDer };
   }
 
+  /** Revokes a certificate this CA issued (`openssl ca -revoke`, in its index.txt). */
+  revoke(u: OsslUser): void {
+    this.must('openssl', [
+      'ca',
+      '-batch',
+      '-config',
+      this.path('ca.cnf'),
+      '-name',
+      'testca',
+      '-cert',
+      this.path('ca.pem'),
+      '-keyfile',
+      this.path('ca.key'),
+      '-revoke',
+      u.certPath,
+    ]);
+  }
+
+  /** The CA's CRL as PEM (`openssl ca -gencrl`, 30 days), listing what was revoked. */
+  crl(): string {
+    const out = this.path(`crl-${++this.#n}.pem`);
+    this.must('openssl', [
+      'ca',
+      '-batch',
+      '-gencrl',
+      '-config',
+      this.path('ca.cnf'),
+      '-name',
+      'testca',
+      '-cert',
+      this.path('ca.pem'),
+      '-keyfile',
+      this.path('ca.key'),
+      '-crldays',
+      '30',
+      '-out',
+      out,
+    ]);
+    return readFileSync(out, 'utf8');
+  }
+
   /** The user's certificate, key and the CA as PKCS#12 (OpenSSL 3 defaults: PBES2/AES-256, SHA-256 MAC). */
   pkcs12(u: OsslUser, passphrase: string): Buffer {
     return this.must('openssl', [
