@@ -121,12 +121,13 @@ export class Session {
 
   /**
    * CONTEXT=SEARCH updates not done within their slice (search/contexts.ts): go on after the event
-   * loop had a turn, between two lines of whatever else is written, until the backlog is done.
+   * loop had a turn (or the work they wait for off the event loop is done), between two lines of
+   * whatever else is written, until the backlog is done.
    */
   #contextsLater(sel: SelectedMailbox): void {
     if (this.#contextsScheduled) return;
     this.#contextsScheduled = true;
-    setImmediate(() => {
+    const go = (): void => {
       this.#contextsScheduled = false;
       if (this.selected !== sel || this.state === 'logout' || sel.reset) return;
       if (this.w.atLineStart) {
@@ -134,7 +135,11 @@ export class Session {
         this.w.flush();
       }
       if (sel.contexts.behind) this.#contextsLater(sel);
-    });
+    };
+    // a text being derived off the event loop: go on once it is there
+    const waiting = sel.contexts.waiting;
+    if (waiting) void waiting.then(() => setImmediate(go));
+    else setImmediate(go);
   }
 
   endForReset(): void {

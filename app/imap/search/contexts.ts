@@ -8,10 +8,12 @@
  * - Expunged members are removed BEFORE the EXPUNGE / VANISHED that announces them (their message
  *   numbers are still valid then); new matches are added AFTER the EXISTS (§4.3.3, §4.3.4).
  * - New messages and messages whose flags (or mod-sequence) changed are searched again with the
- *   same program (`searchAmong`); nothing else about a message changes while it is in the mailbox.
- *   That is done in slices of about 20 ms (a BODY key reads and decodes each message again): what
- *   is left waits in a backlog, and the session calls `catchUp` again once the event loop had a
- *   turn (untagged ESEARCH may come at any time; numbers are taken when a line is written).
+ *   same program (`searchAmongSteps`); nothing else about a message changes while it is in the
+ *   mailbox. That is done in slices of about 20 ms (a BODY key reads and decodes each message
+ *   again): what is left waits in a backlog, and the session calls `catchUp` again once the event
+ *   loop had a turn, or once the text of a big message is derived off the event loop (`waiting`:
+ *   300-400 ms of CPU for the first MiB of a message of 14,000 parts or of a 20 MB HTML one).
+ *   Untagged ESEARCH may come at any time; numbers are taken when a line is written.
  * - A SEARCH context is kept in mailbox order and says position 0; a SORT context is kept in the
  *   requested order and says where each run of changed results sits (§4.3.2).
  * - A program whose result changes without a mailbox change — message numbers, `$`, a UID set
@@ -19,8 +21,8 @@
  *   does a ninth context of one session.
  */
 import type { SearchKey } from './parse.ts';
-import { searchAmong } from './evaluate.ts';
-import type { SearchView } from './evaluate.ts';
+import { searchAmongSteps } from './evaluate.ts';
+import type { Found, SearchView } from './evaluate.ts';
 import { sortComparator, sortEntry, sortWant } from './sort-order.ts';
 import type { SortEntry, SortKey } from './sort-order.ts';
 import { compressUids, isSaved } from '../sequence.ts';
@@ -79,12 +81,6 @@ function changesByItself(k: SearchKey): string | null {
   }
 }
 
-/** Which of `uids` (ascending, a chunk) match the context's program now, with their sort values. */
-function matching(sel: View, c: Context, uids: number[]): SortEntry[] {
-  const found = searchAmong(sel, c.key, uids, c.sort ? sortWant(c.sort) : {});
-  return found.uids.map((u) => sortEntry(u, found.rows?.get(u), c.sort ?? []));
-}
-
 /** `pos set pos set ...` for runs of consecutive entries (positions as the client applies them). */
 function runs(
   list: readonly SortEntry[],
@@ -116,6 +112,11 @@ export class UpdateContexts {
   /** The backlog ascending, from `#next` on (sorted again only when messages were added to it). */
   #queue: number[] = [];
   #next = 0;
+  /** A chunk of the backlog being searched again: the contexts still to do, the current one's steps. */
+  #work: { chunk: number[]; todo: Context[]; steps: Generator<void | Promise<void>, Found> | null } | null =
+    null;
+  /** Set while the current step waits for work off the event loop. */
+  #waiting: Promise<void> | null = null;
 
   get size(): number {
     return this.#byTag.size;
@@ -150,12 +151,22 @@ export class UpdateContexts {
     if (this.#byTag.size === 0) {
       this.#backlog.clear();
       this.#queue = [];
+      this.#work?.steps?.return(undefined as never);
+      this.#work = null;
     }
   }
 
-  /** Messages are still to be searched again: call `catchUp` after the event loop had a turn. */
+  /**
+   * Messages are still to be searched again: call `catchUp` after the event loop had a turn (after
+   * `waiting` when set).
+   */
   get behind(): boolean {
-    return this.#backlog.size > 0;
+    return this.#backlog.size > 0 || this.#work !== null;
+  }
+
+  /** Work off the event loop the next `catchUp` needs done first, or null. */
+  get waiting(): Promise<void> | null {
+    return this.#waiting;
   }
 
   /** Before the expunge of `gone` is told: REMOVEFROM for the members among them. */
@@ -180,29 +191,60 @@ export class UpdateContexts {
     this.catchUp(w, sel);
   }
 
-  /** Search the backlog again, a chunk at a time, until it is done or ~20 ms have passed. */
+  /**
+   * Search the backlog again, a chunk at a time, until it is done, ~20 ms have passed or a step
+   * waits for work off the event loop (`waiting`).
+   */
   catchUp(w: ResponseWriter, sel: View): void {
+    if (this.#waiting) return;
     const started = performance.now();
-    while (this.#backlog.size && performance.now() - started < SLICE_MS) {
-      const chunk: number[] = [];
-      while (chunk.length < CHUNK && this.#next < this.#queue.length) {
-        const u = this.#queue[this.#next++]!;
-        // expunged and told meanwhile: no longer in any result
-        if (this.#backlog.delete(u) && sel.seqOf(u) > 0) chunk.push(u);
+    while (performance.now() - started < SLICE_MS) {
+      if (!this.#work) {
+        const chunk: number[] = [];
+        while (chunk.length < CHUNK && this.#next < this.#queue.length) {
+          const u = this.#queue[this.#next++]!;
+          // expunged and told meanwhile: no longer in any result
+          if (this.#backlog.delete(u) && sel.seqOf(u) > 0) chunk.push(u);
+        }
+        if (this.#next >= this.#queue.length) this.#backlog.clear();
+        if (!chunk.length) {
+          if (!this.#backlog.size) return;
+          continue;
+        }
+        this.#work = { chunk, todo: [...this.#byTag.values()], steps: null };
       }
-      if (this.#next >= this.#queue.length) this.#backlog.clear();
-      if (chunk.length) for (const c of this.#byTag.values()) this.#update(w, sel, c, chunk);
+      const job = this.#work;
+      const c = job.todo[0];
+      if (!c) {
+        this.#work = null;
+        continue;
+      }
+      job.steps ??= searchAmongSteps(sel, c.key, job.chunk, c.sort ? sortWant(c.sort) : {});
+      const r = job.steps.next();
+      if (r.done) {
+        job.todo.shift();
+        job.steps = null;
+        // a context cancelled meanwhile is left as it is
+        if (this.#byTag.get(c.tag) === c) this.#update(w, sel, c, job.chunk, r.value);
+      } else if (r.value) {
+        const done = (): void => void (this.#waiting = null);
+        this.#waiting = r.value.then(done, done);
+        return;
+      }
     }
   }
 
-  /** `chunk` (ascending, in the view) searched again for `c`: what left and what joined its result. */
-  #update(w: ResponseWriter, sel: View, c: Context, chunk: number[]): void {
-    const found = matching(sel, c, chunk);
-    const now = new Set(found.map((e) => e.uid));
+  /** `chunk` (ascending) searched again for `c` (`found`): what left and what joined its result. */
+  #update(w: ResponseWriter, sel: View, c: Context, chunk: number[], found: Found): void {
+    // messages expunged (and told) while the search waited are in no result any more
+    const inView = (u: number): boolean => sel.seqOf(u) > 0;
+    const now = new Set(found.uids.filter(inView));
     const members = new Set(c.entries.map((e) => e.uid));
     const leaving = new Set(chunk.filter((u) => members.has(u) && !now.has(u)));
     if (leaving.size) this.#remove(w, sel, c, (e) => leaving.has(e.uid));
-    const coming = found.filter((e) => !members.has(e.uid));
+    const coming = found.uids
+      .filter((u) => now.has(u) && !members.has(u))
+      .map((u) => sortEntry(u, found.rows?.get(u), c.sort ?? []));
     if (coming.length) this.#insert(w, sel, c, coming);
   }
 

@@ -296,7 +296,7 @@ function checkCost(key: SearchKey, textKeys: number, messages: number): void {
     throw new ImapNoError('LIMIT', 'Search too complex for this mailbox: use fewer BODY/TEXT keys');
 }
 
-type Found = SearchResult & { rows?: Map<number, MessageRow> };
+export type Found = SearchResult & { rows?: Map<number, MessageRow> };
 
 /** What a search reads of the selected mailbox (a `SelectedMailbox`). */
 export interface SearchView {
@@ -440,20 +440,18 @@ export async function runSearch(
 }
 
 /**
- * The same search among a few messages of the view, at once: which of the messages a change
- * touched match a CONTEXT=SEARCH / CONTEXT=SORT program now (`among` ascending).
+ * The same search among a few messages of the view, in steps: which of the messages a change
+ * touched match a CONTEXT=SEARCH / CONTEXT=SORT program now (`among` ascending). A step may yield
+ * a promise (the text of a big message derived off the event loop) for the caller to await before
+ * the next step.
  */
-export function searchAmong(
+export function searchAmongSteps(
   sel: SearchView,
   key: SearchKey,
   among: number[],
   extraWant: FetchWant = {},
-): Found {
-  const steps = searchSteps(sel, key, among, extraWant, false);
-  for (;;) {
-    const r = steps.next();
-    if (r.done) return r.value;
-  }
+): Generator<void | Promise<void>, Found> {
+  return searchSteps(sel, key, among, extraWant, true);
 }
 
 function usesModseqFlag(k: SearchKey): boolean {
