@@ -200,15 +200,16 @@ export class BridgeControl implements ControlApi {
 
   async status(): Promise<BridgeStatus> {
     const { store, runtime } = this.#d;
-    const accounts = store.accounts.list().map((a): AccountStatus => {
+    const accounts: AccountStatus[] = [];
+    for (const a of store.accounts.list()) {
       const items = store.outbox.list(a.id);
       const waiting = items.filter((i) => i.state === 'queued' || i.state === 'sending');
       const unsent = items.filter((i) => i.state !== 'sent' && i.lastError);
-      const pending = store.pending.summary(a.id);
+      const pending = await store.pending.summary(a.id);
       const now = Date.now();
       const age = (at: number | null) => (at === null ? null : Math.max(0, Math.floor((now - at) / 1000)));
       const s = runtime.syncStatus(a.email);
-      return {
+      accounts.push({
         email: a.email,
         connection: s?.connection ?? (runtime.offline ? 'offline' : 'offline'),
         sync: s?.sync ?? EMPTY_PROGRESS,
@@ -226,8 +227,8 @@ export class BridgeControl implements ControlApi {
         },
         lastError: s?.lastError ?? null,
         paused: s?.paused ?? false,
-      };
-    });
+      });
+    }
     return {
       version: VERSION,
       initialized: true,
