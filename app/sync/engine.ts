@@ -107,10 +107,18 @@ export interface SyncEngine {
   /**
    * Bodies on demand (body-fetch.ts): fetches the evicted bodies of local messages `uids` of
    * mailbox `mailboxId` from the provider now, on a connection of its own (opened when needed,
-   * closed after a minute unused; requests take turns on it), and writes them back. Rejects with
+   * closed after a minute unused; the requests waiting for the same mailbox go in one FETCH), and
+   * writes them back. Rejects with
    * a one-line reason when the provider cannot be asked (offline, paused, stopped, unreachable).
    */
   fetchBodies(mailboxId: number, uids: readonly number[]): Promise<BodyFetchResult>;
+}
+
+interface OnDemandRequest {
+  mailboxId: number;
+  uids: readonly number[];
+  resolve: (r: BodyFetchResult) => void;
+  reject: (err: Error) => void;
 }
 
 /** An on-demand connection unused this long is closed. */
@@ -151,10 +159,11 @@ class Engine implements SyncEngine {
   #atRestRetryAt = 0;
   #repairs: Array<{ resolve: (r: RepairReport) => void; reject: (err: Error) => void }> = [];
   readonly #sleepDetector: SleepDetector;
-  /** The connection bodies on demand are fetched on, its idle timer, and the requests' turn. */
+  /** The connection bodies on demand are fetched on, its idle timer, and the requests waiting. */
   #onDemand: RemoteMailbox | null = null;
   #onDemandIdle: NodeJS.Timeout | null = null;
-  #onDemandTurn: Promise<unknown> = Promise.resolve();
+  #onDemandQueue: OnDemandRequest[] = [];
+  #onDemandRunning = false;
 
   constructor(o: SyncEngineOptions) {
     this.#o = o;
@@ -313,9 +322,40 @@ class Engine implements SyncEngine {
       return Promise.reject(new UserError('offline', 'the bridge runs offline: the provider is not asked'));
     if (this.#stopped) return Promise.reject(new UserError('stopped', 'sync is stopped'));
     if (this.#paused) return Promise.reject(new UserError('paused', 'sync is paused'));
-    const run = this.#onDemandTurn.then(() => this.#fetchBodiesNow(mailboxId, uids));
-    this.#onDemandTurn = run.catch(() => {});
-    return run;
+    return new Promise((resolve, reject) => {
+      this.#onDemandQueue.push({ mailboxId, uids, resolve, reject });
+      if (this.#onDemandRunning) return;
+      this.#onDemandRunning = true;
+      // started after this turn: the requests made in the same turn go in one batch
+      queueMicrotask(() => void this.#drainOnDemand());
+    });
+  }
+
+  /**
+   * Serves the waiting on-demand requests, one provider FETCH for all those of the same mailbox
+   * (the clients' requests made while the previous batch was being fetched go together).
+   */
+  async #drainOnDemand(): Promise<void> {
+    try {
+      while (this.#onDemandQueue.length) {
+        const mailboxId = this.#onDemandQueue[0]!.mailboxId;
+        const batch = this.#onDemandQueue.filter((r) => r.mailboxId === mailboxId);
+        this.#onDemandQueue = this.#onDemandQueue.filter((r) => r.mailboxId !== mailboxId);
+        try {
+          const res = await this.#fetchBodiesNow(mailboxId, [...new Set(batch.flatMap((r) => r.uids))]);
+          const failed = new Set(res.failed);
+          for (const r of batch)
+            r.resolve({
+              restored: r.uids.filter((u) => !failed.has(u)),
+              failed: r.uids.filter((u) => failed.has(u)),
+            });
+        } catch (err) {
+          for (const r of batch) r.reject(err as Error);
+        }
+      }
+    } finally {
+      this.#onDemandRunning = false;
+    }
   }
 
   async #fetchBodiesNow(mailboxId: number, uids: readonly number[]): Promise<BodyFetchResult> {
