@@ -111,7 +111,8 @@ export    prints a certificate as PEM (yours by address or fingerprint, with its
           private key and chain to --out FILE as PKCS#12 (3DES, the format gpgsm 2.2, OpenSSL
           and NSS all import), protected by the first line of --passphrase-file F or a
           passphrase asked twice on the terminal
-list      your certificates and the others held, with addresses, expiry and trust
+list      your certificates and the others held, with addresses, expiry and trust; yours
+          EXPIRED, or EXPIRES SOON within 30 days
 trust     makes a held certificate (by its SHA-256 fingerprint) a trust anchor; distrust undoes it`,
   import: `usage: lockbridge import --account E [--mailbox NAME] FILE...
 
@@ -163,7 +164,8 @@ $LOCKBRIDGE_PASSPHRASE or a passphrase asked at a terminal (Enter skips); withou
 has the version, platform and logs only, and says so.`,
   status: `usage: lockbridge status [--json]
 
-Per account: connection, sync progress, outbox length, last error.
+Per account: connection, sync progress, outbox length, last error. Your S/MIME certificates
+that expired or expire within 30 days (unless a newer one covers their addresses).
 With no bridge running these are read from the store, which needs the passphrase
 ($LOCKBRIDGE_PASSPHRASE, or a prompt at a terminal that Enter skips); without it, status says
 only that the bridge is not running and where the data and logs are.`,

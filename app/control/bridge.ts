@@ -240,6 +240,7 @@ export class BridgeControl implements ControlApi {
       offline: runtime.offline,
       diskFull: store.diskFull,
       bodyCache: store.messages.bodyCache.status(),
+      certificateWarnings: this.#d.keyring.smime?.expiryWarnings() ?? [],
       accounts,
     };
   }

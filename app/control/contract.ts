@@ -14,8 +14,8 @@ export type { ErrorCode } from '../shared/errors.ts';
 export type { OAuthCredential } from '../shared/oauth-credential.ts';
 export type { KeySource, KeyTrust, KeySummary, KeyChangeWarning } from '../keys/types.ts';
 export type { ConnectionState, FolderProgress, SyncProgress, FolderRepair } from '../sync/progress-types.ts';
-export type { CertificateSummary, CrlSummary } from '../keys/types.ts';
-import type { CertificateSummary, CrlSummary } from '../keys/types.ts';
+export type { CertificateSummary, CertificateWarning, CrlSummary } from '../keys/types.ts';
+import type { CertificateSummary, CertificateWarning, CrlSummary } from '../keys/types.ts';
 import type { Settings } from '../config/settings.ts';
 import type { LogLine } from '../shared/logger.ts';
 import type { ErrorCode } from '../shared/errors.ts';
@@ -80,6 +80,11 @@ export interface BridgeStatus {
    * provider when a client asks for them). Absent while the store is locked.
    */
   bodyCache?: { storedBytes: number; budgetBytes: number | null; evicted: number };
+  /**
+   * The user's own S/MIME certificates that have expired or expire within 30 days (and are not
+   * replaced by a newer one for the same addresses), soonest first. Absent while locked.
+   */
+  certificateWarnings?: CertificateWarning[];
   accounts: AccountStatus[];
 }
 

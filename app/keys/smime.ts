@@ -28,9 +28,9 @@ import {
   type IssuedCertificate,
 } from '../crypto/smime-issue.ts';
 import type { SmimeCertRow, SmimeCertSource, SmimeIdentityRow, SmimeRepo } from '../store/repos/smime.ts';
-import type { CertificateSummary, CrlSummary } from './types.ts';
+import type { CertificateSummary, CertificateWarning, CrlSummary } from './types.ts';
 
-export type { CertificateSummary, CrlSummary } from './types.ts';
+export type { CertificateSummary, CertificateWarning, CrlSummary } from './types.ts';
 
 export interface SmimeOptions {
   repo: SmimeRepo;
@@ -390,6 +390,31 @@ export class SmimeCertificates {
       // we read AES-256-GCM ourselves
       self: canEncryptTo(id.certDer) ? { fingerprint: id.fingerprint, certDer: id.certDer, gcm: true } : null,
     };
+  }
+
+  /**
+   * The user's own certificates that have expired or expire within `days` (default 30) — unless
+   * every address they name has another own certificate valid beyond that — soonest first.
+   */
+  expiryWarnings(days = 30): CertificateWarning[] {
+    const now = this.#now();
+    const horizon = now + days * 86_400_000;
+    const ids = this.#repo.identities();
+    const covered = (email: string, except: string) =>
+      ids.some((o) => o.fingerprint !== except && o.emails.includes(email) && o.notAfter > horizon);
+    return ids
+      .filter(
+        (i) =>
+          i.notAfter <= horizon && !(i.emails.length && i.emails.every((e) => covered(e, i.fingerprint))),
+      )
+      .sort((a, b) => a.notAfter - b.notAfter)
+      .map((i) => ({
+        fingerprint: i.fingerprint,
+        emails: i.emails,
+        notAfter: new Date(i.notAfter).toISOString(),
+        expired: i.notAfter <= now,
+        daysLeft: Math.max(0, Math.floor((i.notAfter - now) / 86_400_000)),
+      }));
   }
 
   identities(): SmimeIdentityRow[] {

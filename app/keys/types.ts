@@ -87,6 +87,16 @@ export type KeyringEvent =
   | { type: 'backup-needed'; email: string; fingerprint: string };
 
 /** An S/MIME certificate as the control API shows it (keys/smime.ts). */
+/** One of the user's own S/MIME certificates that has expired or expires soon (status, certs list). */
+export interface CertificateWarning {
+  fingerprint: string;
+  emails: string[];
+  notAfter: string;
+  expired: boolean;
+  /** whole days left (0 when expired or expiring today) */
+  daysLeft: number;
+}
+
 /** An imported certificate revocation list: its issuer's name, dates (ISO), how many it revokes. */
 export interface CrlSummary {
   issuer: string;

@@ -57,8 +57,15 @@ function importFile(
   );
 }
 
+const SOON_MS = 30 * 86_400_000;
+
 function line(kind: string, c: CertificateSummary): string {
-  const state = c.expired ? 'EXPIRED' : `expires ${c.notAfter.slice(0, 10)}`;
+  const left = Date.parse(c.notAfter) - Date.now();
+  const soon = kind.trim() === 'own' && !c.expired && left < SOON_MS;
+  const days = Math.max(0, Math.floor(left / 86_400_000));
+  const state = c.expired
+    ? `EXPIRED ${c.notAfter.slice(0, 10)}`
+    : `expires ${c.notAfter.slice(0, 10)}${soon ? ` EXPIRES SOON (${days === 1 ? '1 day' : `${days} days`} left)` : ''}`;
   const trust = c.trusted ? '  trusted' : '';
   return `${kind}  ${c.emails.join(',') || '-'}  ${c.subject || '-'}  ${c.fingerprint}  ${c.source}  ${state}${trust}`;
 }

@@ -91,6 +91,16 @@ export async function runStatus(ctx: CliContext, argv: string[]): Promise<number
       // the body cache line once a budget applies or bodies were evicted (default: every body kept)
       if (s.bodyCache && (s.bodyCache.budgetBytes !== null || s.bodyCache.evicted > 0))
         println(ctx.stdout, bodyCacheLine(s.bodyCache));
+      for (const w of s.certificateWarnings ?? []) {
+        const who = w.emails.join(', ') || w.fingerprint;
+        const when = w.expired
+          ? `expired on ${w.notAfter.slice(0, 10)}`
+          : `expires on ${w.notAfter.slice(0, 10)} (${w.daysLeft === 1 ? 'in 1 day' : `in ${w.daysLeft} days`})`;
+        println(
+          ctx.stdout,
+          `S/MIME certificate for ${who} ${when}: issue a new one (lockbridge certs issue ${w.emails[0] ?? 'E'}) or import one`,
+        );
+      }
       if (!s.accounts.length) println(ctx.stdout, 'No accounts.');
       for (const a of s.accounts) {
         const pct = a.sync.messagesTotal
