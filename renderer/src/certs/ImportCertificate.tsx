@@ -1,6 +1,7 @@
 /**
  * Import S/MIME files: a PKCS#12 (.p12/.pfx: your certificate and private key, with its
- * passphrase), or certificates (PEM/DER) of others or of a CA to trust.
+ * passphrase), certificates (PEM/DER) of others or of a CA to trust, or a CA's revocation list
+ * (.crl).
  */
 import { useId, useRef, useState, type FormEvent } from 'react';
 import { useApp } from '../app-context.ts';
@@ -33,7 +34,11 @@ export function ImportCertificate({ onChanged }: { onChanged(): Promise<void> })
       }
     });
     if (!r) return;
-    const names = [...r.own.map((c) => `${certName(c)} (yours)`), ...r.certificates.map(certName)];
+    const names = [
+      ...r.own.map((c) => `${certName(c)} (yours)`),
+      ...r.certificates.map(certName),
+      ...(r.crls ?? []).map((c) => `the revocation list of ${c.issuer || 'a CA'} (${c.revoked} revoked)`),
+    ];
     setPassphrase('');
     setTrusted(false);
     setFile(null);
@@ -52,7 +57,7 @@ export function ImportCertificate({ onChanged }: { onChanged(): Promise<void> })
             id={`${id}-file`}
             ref={fileRef}
             type="file"
-            accept=".p12,.pfx,.pem,.crt,.cer,.der"
+            accept=".p12,.pfx,.pem,.crt,.cer,.der,.crl"
             onChange={(e) => setFile(e.target.files?.[0] ?? null)}
           />
         </div>
