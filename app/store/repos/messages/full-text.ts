@@ -138,7 +138,7 @@ export class MessageFullText {
             (!opts.accept || opts.accept(uid)) &&
             (!indexed || indexed.has(blobId) || queued!.has(blobId) || meanwhile.has(blobId));
           if (candidate && exact && want !== '') {
-            let doc = derived.get(blobId);
+            let doc: (FtsDoc & { evicted?: boolean }) | undefined = derived.get(blobId);
             if (!doc) {
               const raw = this.#blobs.rawPrefix(blobId, FTS_BYTES);
               if (raw !== null && raw.length > offloadAbove) {
@@ -150,7 +150,10 @@ export class MessageFullText {
               }
               doc = raw === null ? this.#evictedDoc(blobId) : ftsDocument(raw);
             }
-            if (this.#docMatches(doc, want, scope, indexed?.has(blobId) ?? false)) found.push(uid);
+            const indexHit = indexed
+              ? indexed.has(blobId)
+              : doc.evicted === true && grams.length > 0 && this.#indexHolds(blobId, grams);
+            if (this.#docMatches(doc, want, scope, indexHit)) found.push(uid);
           } else if (candidate) found.push(uid);
           after = uid;
           if (performance.now() - started >= stepMs) {
@@ -264,6 +267,22 @@ export class MessageFullText {
       }
       return { indexed: n, offload };
     });
+  }
+
+  /**
+   * Whether the index holds every trigram of the needle for one message (an evicted one checked
+   * without the index query over all messages: a search among a few).
+   */
+  #indexHolds(blobId: number, grams: readonly string[]): boolean {
+    const query = grams.map((g) => `"${g.replace(/"/g, '""')}"`).join(' AND ');
+    // a range, not `rowid = ?`: on this contentless detail=none table, MATCH with `rowid = ?`
+    // answers the row whether it matches or not (measured; a rowid range filters right)
+    return (
+      this.#s
+        .prepare<number>('SELECT 1 FROM message_fts WHERE message_fts MATCH ? AND rowid >= ? AND rowid <= ?')
+        .pluck()
+        .get(query, blobId, blobId) === 1
+    );
   }
 
   /** The document of a message whose body is evicted: its header block, which is kept. */
