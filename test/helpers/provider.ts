@@ -120,17 +120,27 @@ export interface Provider {
 
 const HOST = '127.0.0.1';
 
+/** A port to hand to a server started later (Dovecot, Postfix, a dead endpoint): chosen below the
+ * kernel's ephemeral range (32768–60999 here), which a listen(0) port is in, so that no outbound
+ * connection of a concurrent test can take it between this check and the server's bind — a race CI
+ * hit as Postfix's "bind: Address already in use". The start is per process, the rest sequential. */
+const PORT_LOW = 20000;
+const PORT_SPAN = 12000;
+let nextPort = PORT_LOW + ((process.pid * 7919) % PORT_SPAN);
+
 export async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, HOST, () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
+  for (let tries = 0; tries < PORT_SPAN; tries++) {
+    const port = nextPort;
+    nextPort = PORT_LOW + ((nextPort - PORT_LOW + 1) % PORT_SPAN);
+    const ok = await new Promise<boolean>((resolve) => {
+      const srv = createServer();
+      srv.unref();
+      srv.once('error', () => resolve(false));
+      srv.listen(port, HOST, () => srv.close(() => resolve(true)));
     });
-  });
+    if (ok) return port;
+  }
+  throw new Error('no free port below the ephemeral range');
 }
 
 async function distinctFreePorts(n: number): Promise<number[]> {
