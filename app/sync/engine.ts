@@ -14,7 +14,7 @@ import type { Logger } from '../shared/logger.ts';
 import { Backoff } from './backoff.ts';
 import { followProviderRenames, listRemoteFolders, mirrorFolders, type MirroredFolder } from './folders.ts';
 import { identityInbound } from './inbound.ts';
-import { syncMailbox } from './mailbox-sync.ts';
+import { applyGone, syncMailbox, type GoneAtProvider } from './mailbox-sync.ts';
 import type { SyncContext } from './context.ts';
 import { KeyedMutex } from '../shared/keyed-mutex.ts';
 import { ProgressTracker } from './progress.ts';
@@ -145,6 +145,12 @@ class Engine implements SyncEngine {
   #stopped = true;
   #running: Promise<void> | null = null;
   #wakeFlag = false;
+  /**
+   * What the IDLE connection found gone from INBOX, for the next pass to remove after it has looked
+   * at every folder; `#backfilling`: the initial download is still running (they are removed at once).
+   */
+  #goneLater: GoneAtProvider[] = [];
+  #backfilling = true;
   #wakeFn: (() => void) | null = null;
   #main: RemoteMailbox | null = null;
   #idleClient: RemoteMailbox | null = null;
@@ -637,15 +643,25 @@ class Engine implements SyncEngine {
       this.#emitProgress(true);
       let backfillLeft = false;
       const ctx = this.#ctx();
-      for (const f of folders) {
-        if (this.#stopped || this.#paused || !client.usable) break;
-        // a replay between folders may have renamed or deleted this one: the next pass lists again
-        if (this.#store.mailboxes.get(f.local.id)?.remoteName !== f.remote.path) continue;
-        const r = await this.#mutex.run(f.remote.path, () => syncMailbox(ctx, client, f, { backfill: true }));
-        backfillLeft ||= r.backfillLeft;
-        // Local changes made meanwhile go out between folders (the user is waiting for them).
-        if (this.#wakeFlag && this.#store.pending.count(this.accountId) > 0)
-          await replayPending(this.#replayCtx(), client);
+      // what the provider no longer has is removed here once every folder was looked at: a message
+      // another device moved to a folder synced later is then matched to the stored one (reuse.ts)
+      const gone: GoneAtProvider[] = this.#goneLater.splice(0);
+      this.#backfilling = initial;
+      try {
+        for (const f of folders) {
+          if (this.#stopped || this.#paused || !client.usable) break;
+          // a replay between folders may have renamed or deleted this one: the next pass lists again
+          if (this.#store.mailboxes.get(f.local.id)?.remoteName !== f.remote.path) continue;
+          const r = await this.#mutex.run(f.remote.path, () =>
+            syncMailbox(ctx, client, f, { backfill: true, gone }),
+          );
+          backfillLeft ||= r.backfillLeft;
+          // Local changes made meanwhile go out between folders (the user is waiting for them).
+          if (this.#wakeFlag && this.#store.pending.count(this.accountId) > 0)
+            await replayPending(this.#replayCtx(), client);
+        }
+      } finally {
+        for (const g of gone) await this.#mutex.run(g.path, async () => applyGone(ctx, g));
       }
       if (this.#stopped || this.#paused || !client.usable) break;
       await replayPending(this.#replayCtx(), client);
@@ -735,9 +751,21 @@ class Engine implements SyncEngine {
           if (changed && this.#inbox) {
             changed = false;
             const inbox = this.#inbox;
+            // Once the initial download is done, what INBOX no longer has is left to the next pass,
+            // started now, which removes it after looking at every folder: a message moved out of
+            // INBOX by another device is then matched to the stored one in its new folder.
+            const gone: GoneAtProvider[] | undefined = this.#backfilling ? undefined : [];
             await this.#mutex.run(inbox.remote.path, () =>
-              syncMailbox(this.#ctx(), client, inbox, { backfill: false, quick: true }),
+              syncMailbox(this.#ctx(), client, inbox, {
+                backfill: false,
+                quick: true,
+                ...(gone ? { gone } : {}),
+              }),
             );
+            if (gone?.length) {
+              this.#goneLater.push(...gone);
+              this.#wake();
+            }
           }
           if (!changed) {
             // A probe every PROBE_EVERY_MS ends the IDLE (DONE, then NOOP) and must be answered, or

@@ -3,7 +3,8 @@
  *   1. UIDVALIDITY check (a change → remap by content, local UIDs kept: uid-remap.ts);
  *   2. new messages above the synced range (ascending);
  *   3. flag changes (CONDSTORE CHANGEDSINCE, else a full FLAGS comparison) and expunges (UID
- *      SEARCH diff) within the synced range — local changes still queued win;
+ *      SEARCH diff) within the synced range — local changes still queued win; a full pass removes
+ *      the expunged ones after its last folder (`GoneAtProvider`), so moves between folders reuse;
  *   4. initial backfill, newest first, in batches bounded by count and bytes; each batch is
  *      committed together with the sync state (resumable, no duplicates).
  */
@@ -17,6 +18,17 @@ import { reuseStored } from './reuse.ts';
 import { batchBySize, toUidSet } from './uid-range.ts';
 import type { MailboxSyncState } from './types.ts';
 import type { SyncContext } from './context.ts';
+
+/**
+ * Messages a pass found gone at the provider, kept here until the pass has looked at every folder
+ * (`applyGone`): a message another device moved between folders is then still stored when the
+ * folder it went to is synced, and is matched to it (reuse.ts) instead of being downloaded again.
+ */
+export interface GoneAtProvider {
+  path: string;
+  uidValidity: number;
+  remoteUids: number[];
+}
 
 export interface MailboxPassResult {
   fetched: number;
@@ -196,7 +208,7 @@ export async function syncMailbox(
   ctx: SyncContext,
   client: RemoteMailbox,
   f: MirroredFolder,
-  opts: { backfill: boolean; quick?: boolean },
+  opts: { backfill: boolean; quick?: boolean; gone?: GoneAtProvider[] },
 ): Promise<MailboxPassResult> {
   const { store, accountId } = ctx;
   const path = f.remote.path;
@@ -288,7 +300,12 @@ export async function syncMailbox(
         hi,
         condstore && state.modseq > 0 ? state.modseq : 0,
       );
-      await reconcileExpunges(ctx, client, f, uidValidity, lo, hi);
+      const gone = await expungedAtProvider(ctx, client, f, uidValidity, lo, hi);
+      if (gone.length) {
+        const found = { path, uidValidity, remoteUids: gone };
+        if (opts.gone) opts.gone.push(found);
+        else applyGone(ctx, found);
+      }
     }
 
     // 4. Initial backfill, newest first.
@@ -362,28 +379,37 @@ function sameFlags(a: readonly string[], b: readonly string[]): boolean {
   return b.every((x) => s.has(x.toLowerCase()));
 }
 
-async function reconcileExpunges(
+/** The remote UIDs of the synced range `lo:hi` that are mapped here and gone at the provider. */
+async function expungedAtProvider(
   ctx: SyncContext,
   client: RemoteMailbox,
   f: MirroredFolder,
   uidValidity: number,
   lo: number,
   hi: number,
-): Promise<void> {
+): Promise<number[]> {
   const path = f.remote.path;
   const mapped = ctx.store.remoteMap.remoteUidsIn(ctx.accountId, path, uidValidity, lo, hi);
-  if (!mapped.size) return;
+  if (!mapped.size) return [];
   const present = new Set(await client.search({ uid: `${lo}:${hi}` }));
   const gone = [...mapped].filter((u) => !present.has(u));
   ctx.logger.debug(
     { mailbox: path, lo, hi, mapped: mapped.size, present: present.size, gone: gone.length },
     'expunge check',
   );
-  if (!gone.length) return;
+  return gone;
+}
+
+/**
+ * Removes here what was found gone at the provider — what is still mapped to those remote UIDs (a
+ * message matched to a new UID meanwhile is not). One changed here meanwhile is kept and uploaded
+ * again (no loss).
+ */
+export function applyGone(ctx: SyncContext, g: GoneAtProvider): void {
   ctx.store.transaction(() => {
     const byMailbox = new Map<number, number[]>();
-    for (const ruid of gone) {
-      const map = ctx.store.remoteMap.find(ctx.accountId, path, uidValidity, ruid);
+    for (const ruid of g.remoteUids) {
+      const map = ctx.store.remoteMap.find(ctx.accountId, g.path, g.uidValidity, ruid);
       if (!map) continue;
       if (ctx.store.pending.hasLocalChange(ctx.accountId, map.mailboxId, map.uid)) {
         // Deleted at the provider while changed here: keep it and upload it again (no loss).

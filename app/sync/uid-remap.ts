@@ -137,6 +137,11 @@ export async function remapAfterUidValidityChange(
         uidvalidity: uidValidity,
         uid: r.uid,
         ...(r.local.contentHash ? { contentHash: r.local.contentHash } : {}),
+        // the same provider message under the new UIDVALIDITY: what it looked like stays recorded,
+        // or a later move or restore of it would not be matched (reuse.ts) and be downloaded again
+        ...(r.local.remoteSize !== null && r.local.remoteHead
+          ? { identity: { size: r.local.remoteSize, head: r.local.remoteHead } }
+          : {}),
       });
     for (const l of locals) {
       if (matched.has(l.messageId)) continue;

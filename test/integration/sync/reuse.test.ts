@@ -168,3 +168,46 @@ test('a UIDVALIDITY change: messages without a unique Message-ID are matched by 
   assert.equal(bodies, 0, `bodies downloaded again: ${bodies}`);
   assert.equal(local.store.pending.count(local.accountId), 0, 'nothing uploaded again');
 });
+
+test('messages moved between folders at the provider by another device are not downloaded again', async () => {
+  // INBOX is synced before Work in a pass and watched by IDLE: a move out of INBOX is seen as an
+  // expunge there before the message shows up in Work; a move into INBOX the other way round.
+  await engine.whenSynced(60_000);
+  const inbox = localUids('INBOX');
+  const work = localUids('Work');
+  const subjectsOf = (xs: Array<[number, string]>) => xs.map(([, s]) => s).sort();
+  const c = await p.imapClient(alice);
+  bodies = 0;
+  try {
+    const lock = await c.getMailboxLock('INBOX');
+    try {
+      await c.messageMove('1:2', 'Work');
+    } finally {
+      lock.release();
+    }
+    const lock2 = await c.getMailboxLock('Work');
+    try {
+      await c.messageMove('1', 'INBOX');
+    } finally {
+      lock2.release();
+    }
+  } finally {
+    await c.logout();
+  }
+  const out = inbox.slice(0, 2).map(([, s]) => s);
+  const back = work[0]![1];
+  const wantInbox = [...inbox.slice(2).map(([, s]) => s), back].sort();
+  const wantWork = [...work.slice(1).map(([, s]) => s), ...out].sort();
+  await until(
+    () =>
+      JSON.stringify(subjectsOf(localUids('INBOX'))) === JSON.stringify(wantInbox) &&
+      JSON.stringify(subjectsOf(localUids('Work'))) === JSON.stringify(wantWork),
+    60_000,
+    'the moves to reach the local side',
+  );
+  await engine.whenSynced(60_000);
+  assert.deepEqual(subjectsOf(localUids('INBOX')), wantInbox);
+  assert.deepEqual(subjectsOf(localUids('Work')), wantWork);
+  assert.equal(bodies, 0, `bodies downloaded again after the moves: ${bodies}`);
+  assert.equal(local.store.pending.count(local.accountId), 0, 'nothing queued for the provider');
+});
