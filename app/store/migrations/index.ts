@@ -16,6 +16,7 @@ import { migration0015 } from './0015-body-cache.ts';
 import { migration0016 } from './0016-smime-origin.ts';
 import { migration0017 } from './0017-remote-identity.ts';
 import { migration0018 } from './0018-smime-crls.ts';
+import { migration0019 } from './0019-body-cache-at-index.ts';
 import type { Migration } from './types.ts';
 
 export type { Migration } from './types.ts';
@@ -40,4 +41,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0016,
   migration0017,
   migration0018,
+  migration0019,
 ];

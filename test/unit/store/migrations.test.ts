@@ -66,6 +66,7 @@ const LATER_COLUMNS: ReadonlyArray<[string, string, string]> = [
   ['accounts', 'oauth', 'TEXT'], // migration 13
   ['remote_map', 'remote_size', 'INTEGER'], // migration 17
   ['remote_map', 'remote_head', 'BLOB'], // migration 17
+  ['fts_queue', 'bytes', 'INTEGER'], // migration 19
 ];
 /**
  * Tables today's code uses that a released step added later: [table, the step that adds it, or

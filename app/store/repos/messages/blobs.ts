@@ -106,6 +106,9 @@ export class MessageBlobs {
     const row = this.#chunks.rowFor(
       prepacked ?? (body.length >= CHUNKED_FROM ? packSlices(body, this.#compress) : this.#pack(body)),
     );
+    // Queued for the full-text index first: the body's stored size waits in the queue row until
+    // it is indexed and joins the body cache (migration 19's trigger on message_raw puts it there).
+    this.#s.prepare('INSERT INTO fts_queue (blob_id) VALUES (?)').run(blobId);
     // The header block lives in message_heads (dense pages for header-only FETCH, migration 4).
     if (row.chunks === null)
       this.#s
@@ -123,7 +126,6 @@ export class MessageBlobs {
     this.#s
       .prepare('INSERT INTO message_summaries (blob_id, head) VALUES (?, ?)')
       .run(blobId, summaryHeader(head));
-    this.#s.prepare('INSERT INTO fts_queue (blob_id) VALUES (?)').run(blobId);
     return blobId;
   }
 

@@ -28,6 +28,21 @@ export interface BodyCacheStatus {
   evicted: number;
 }
 
+/**
+ * A body just added to the full-text index joins the body cache (inside the indexer's transaction,
+ * before its queue row is deleted): until then its size waited in the queue row (migration 19).
+ * A queue row from before migration 19 (no size) has its body_cache row already.
+ */
+export function admitIndexed(s: StoreDb, blobId: number): void {
+  s.prepare(
+    `INSERT INTO body_cache (blob_id, read_at, bytes, evicted)
+       SELECT q.blob_id, coalesce(b.date, 0), q.bytes, mr.compression = ${RAW_EVICTED}
+         FROM fts_queue q JOIN message_blobs b ON b.id = q.blob_id JOIN message_raw mr ON mr.blob_id = q.blob_id
+        WHERE q.blob_id = ? AND q.bytes IS NOT NULL
+     ON CONFLICT (blob_id) DO NOTHING`,
+  ).run(blobId);
+}
+
 /** Work per eviction step (one transaction), and the pause between two steps. */
 const STEP_MS = 20;
 const STEP_PAUSE_MS = 2;
@@ -77,9 +92,11 @@ export class BodyCache {
   }
 
   status(): BodyCacheStatus {
+    // the bodies not yet indexed have no body_cache row: their sizes wait in the queue (migration 19)
     const r = this.#s
       .prepare<{ stored: number; evicted: number }>(
-        'SELECT stored, evicted FROM body_cache_totals WHERE id = 1',
+        `SELECT stored + (SELECT coalesce(sum(bytes), 0) FROM fts_queue) AS stored, evicted
+           FROM body_cache_totals WHERE id = 1`,
       )
       .get();
     return { storedBytes: r?.stored ?? 0, budgetBytes: this.#budget, evicted: r?.evicted ?? 0 };
@@ -109,10 +126,15 @@ export class BodyCache {
       this.#reads.delete(r[0]);
       if (rows.length === READS_FLUSH_AT) break;
     }
+    const notYet: Array<[number, number]> = [];
     this.#s.write(() => {
       const up = this.#s.prepare('UPDATE body_cache SET read_at = max(read_at, ?) WHERE blob_id = ?');
-      for (const [id, at] of rows) up.run(at, id);
+      const queued = this.#s.prepare<number>('SELECT 1 FROM fts_queue WHERE blob_id = ?').pluck();
+      for (const [id, at] of rows)
+        if (up.run(at, id).changes === 0 && queued.get(id) === 1) notYet.push([id, at]);
     });
+    // a body read before it was indexed has no row yet: its read is kept for when it has one
+    for (const [id, at] of notYet) if ((this.#reads.get(id) ?? 0) < at) this.#reads.set(id, at);
   }
 
   /**

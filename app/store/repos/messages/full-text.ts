@@ -5,6 +5,7 @@
  */
 import type { StoreDb } from '../../sql.ts';
 import type { MessageBlobs } from './blobs.ts';
+import { admitIndexed } from './body-cache.ts';
 import { FTS_BYTES, ftsDocument, headerDocument, OFFLOAD_ABOVE, type FtsDoc } from './fts-doc.ts';
 import type { MimeWorkerPool } from './mime-worker-pool.ts';
 
@@ -260,6 +261,7 @@ export class MessageFullText {
           doc = raw === null ? this.#evictedDoc(id) : ftsDocument(raw);
         }
         ins.run(id, doc.headers, doc.text);
+        admitIndexed(this.#s, id);
         del.run(id);
         for (const meanwhile of this.#indexedMeanwhile) meanwhile.add(id);
         n++;
