@@ -24,7 +24,7 @@ import { repairMailbox } from './repair.ts';
 import { fetchBodies, type BodyFetchResult } from './body-fetch.ts';
 import { UserError } from '../shared/errors.ts';
 import { endpointOf, type ProviderEndpoint } from './remote/endpoint.ts';
-import { PROBE_EVERY_MS, probe, SleepDetector } from './remote/liveness.ts';
+import { PROBE_DEADLINE_MS, PROBE_EVERY_MS, probe, SleepDetector } from './remote/liveness.ts';
 import { classifyProviderError, ProviderError } from './remote/errors.ts';
 import type { RemoteConnector, RemoteMailbox } from './remote/remote-mailbox.ts';
 import type { AccessTokens } from './remote/access-tokens.ts';
@@ -75,6 +75,11 @@ export interface SyncEngineOptions {
   encryptAtRest?: boolean;
   /** Access tokens of OAuth accounts; needed only when the account signs in with OAuth. */
   tokens?: AccessTokens;
+  /**
+   * Bodies on demand: how long the provider may stay silent (TCP connect, greeting, a command in
+   * flight) before the request is answered as unavailable (default ON_DEMAND_SILENCE_MS).
+   */
+  onDemandSilenceMs?: number;
 }
 
 export interface SyncEngine {
@@ -107,9 +112,9 @@ export interface SyncEngine {
   /**
    * Bodies on demand (body-fetch.ts): fetches the evicted bodies of local messages `uids` of
    * mailbox `mailboxId` from the provider now, on a connection of its own (opened when needed,
-   * closed after a minute unused; the requests waiting for the same mailbox go in one FETCH), and
-   * writes them back. Rejects with
-   * a one-line reason when the provider cannot be asked (offline, paused, stopped, unreachable).
+   * closed once unused for the silence limit; the requests waiting for the same mailbox go in one
+   * FETCH), and writes them back. Rejects with a one-line reason when the provider cannot be asked
+   * (offline, paused, stopped, unreachable) or stays silent longer than the limit (onDemandSilenceMs).
    */
   fetchBodies(mailboxId: number, uids: readonly number[]): Promise<BodyFetchResult>;
 }
@@ -121,8 +126,22 @@ interface OnDemandRequest {
   reject: (err: Error) => void;
 }
 
-/** An on-demand connection unused this long is closed. */
-const ON_DEMAND_IDLE_MS = 60_000;
+/**
+ * Bodies on demand: a provider silent this long (no TCP connection, no greeting, no byte of the
+ * answer to a command in flight) is taken as unreachable and the request answered as unavailable
+ * (the local client's FETCH gets NO [UNAVAILABLE]): as long as a liveness probe may take (liveness.ts).
+ * The on-demand connection is also closed once unused this long (its socket timeout would).
+ */
+const ON_DEMAND_SILENCE_MS = PROBE_DEADLINE_MS;
+
+/** No connection to the provider could be opened for an on-demand batch (`reason` says why). */
+class NoOnDemandConnection extends Error {
+  readonly reason: Error;
+  constructor(reason: Error) {
+    super(reason.message);
+    this.reason = reason;
+  }
+}
 
 export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
   return new Engine(options);
@@ -339,11 +358,23 @@ class Engine implements SyncEngine {
 
   /**
    * Serves the waiting on-demand requests, one provider FETCH for all those of the same mailbox
-   * (the clients' requests made while the previous batch was being fetched go together).
+   * (the clients' requests made while the previous batch was being fetched go together). When no
+   * connection could be opened, every request waiting is answered with that reason at once: each
+   * would otherwise wait out the same silence in turn (minutes for a few mailboxes). Requests still
+   * waiting when sync is stopped or paused are refused as new ones are.
    */
   async #drainOnDemand(): Promise<void> {
     try {
       while (this.#onDemandQueue.length) {
+        const refused = this.#stopped
+          ? new UserError('stopped', 'sync is stopped')
+          : this.#paused
+            ? new UserError('paused', 'sync is paused')
+            : null;
+        if (refused) {
+          this.#failOnDemand(this.#onDemandQueue.splice(0), refused);
+          break;
+        }
         const mailboxId = this.#onDemandQueue[0]!.mailboxId;
         const batch = this.#onDemandQueue.filter((r) => r.mailboxId === mailboxId);
         this.#onDemandQueue = this.#onDemandQueue.filter((r) => r.mailboxId !== mailboxId);
@@ -356,7 +387,9 @@ class Engine implements SyncEngine {
               failed: r.uids.filter((u) => failed.has(u)),
             });
         } catch (err) {
-          for (const r of batch) r.reject(err as Error);
+          if (err instanceof NoOnDemandConnection)
+            this.#failOnDemand([...batch, ...this.#onDemandQueue.splice(0)], err.reason);
+          else this.#failOnDemand(batch, err as Error);
         }
       }
     } finally {
@@ -364,10 +397,15 @@ class Engine implements SyncEngine {
     }
   }
 
+  #failOnDemand(requests: OnDemandRequest[], err: Error): void {
+    for (const r of requests) r.reject(err);
+  }
+
   async #fetchBodiesNow(mailboxId: number, uids: readonly number[]): Promise<BodyFetchResult> {
     const account = this.#store.accounts.get(this.accountId);
     if (!account) throw new UserError('not-found', 'the account no longer exists');
     const ep = endpointOf(account);
+    const silenceMs = this.#o.onDemandSilenceMs ?? ON_DEMAND_SILENCE_MS;
     if (this.#onDemandIdle) clearTimeout(this.#onDemandIdle);
     this.#onDemandIdle = null;
     try {
@@ -375,13 +413,17 @@ class Engine implements SyncEngine {
       for (let attempt = 0; ; attempt++) {
         const kept = this.#onDemand?.usable ? this.#onDemand : null;
         let client = kept;
-        try {
-          if (!client) {
-            this.#closeOnDemand();
-            client = await this.#connect(ep);
-            client.on('error', () => {});
-            this.#onDemand = client;
+        if (!client) {
+          this.#closeOnDemand();
+          try {
+            client = await this.#connect(ep, { connectTimeoutMs: silenceMs, socketTimeoutMs: silenceMs });
+          } catch (err) {
+            throw new NoOnDemandConnection(classifyProviderError(err, ep));
           }
+          client.on('error', () => {});
+          this.#onDemand = client;
+        }
+        try {
           return await fetchBodies(this.#ctx(), client, mailboxId, uids);
         } catch (err) {
           this.#closeOnDemand();
@@ -390,8 +432,9 @@ class Engine implements SyncEngine {
         }
       }
     } finally {
-      if (this.#onDemand && !this.#stopped) {
-        this.#onDemandIdle = setTimeout(() => this.#closeOnDemand(), ON_DEMAND_IDLE_MS);
+      if (this.#stopped) this.#closeOnDemand();
+      else if (this.#onDemand) {
+        this.#onDemandIdle = setTimeout(() => this.#closeOnDemand(), silenceMs);
         this.#onDemandIdle.unref();
       }
     }
@@ -533,8 +576,11 @@ class Engine implements SyncEngine {
     };
   }
 
-  async #connect(ep: ProviderEndpoint): Promise<RemoteMailbox> {
-    const open = (e: ProviderEndpoint) => this.#o.connect(e, { logger: this.#log });
+  async #connect(
+    ep: ProviderEndpoint,
+    limits: { connectTimeoutMs?: number; socketTimeoutMs?: number } = {},
+  ): Promise<RemoteMailbox> {
+    const open = (e: ProviderEndpoint) => this.#o.connect(e, { logger: this.#log, ...limits });
     if (!ep.oauth) return await open(ep);
     // OAuth: a token fresh for every connection; one the server rejects is refreshed and tried
     // once more, then the account needs signing in again (classifyProviderError says so).

@@ -150,6 +150,10 @@ export interface RemoteMailbox {
 
 /**
  * Connects and logs in; throws ProviderError. The caller owns the connection (logout/close).
- * `logger` takes the connection's own debug lines (socket errors after login).
+ * `logger` takes the connection's own debug lines (socket errors after login); the timeouts, when
+ * given, replace the defaults (connect.ts ConnectOptions: TCP connect + greeting, an idle socket).
  */
-export type RemoteConnector = (ep: ProviderEndpoint, opts: { logger: Logger }) => Promise<RemoteMailbox>;
+export type RemoteConnector = (
+  ep: ProviderEndpoint,
+  opts: { logger: Logger; connectTimeoutMs?: number; socketTimeoutMs?: number },
+) => Promise<RemoteMailbox>;
