@@ -224,10 +224,58 @@ export async function startWorld(o: WorldOptions = {}): Promise<World> {
   return world;
 }
 
+/**
+ * Polls `fn` every 300 ms until it returns something truthy, and returns that; an error it throws
+ * counts as "not yet" and is named in the timeout's message.
+ */
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | null | false | undefined>,
+  ms = 120_000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown = null;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+/** A mailbox as the bridge serves it to a local IMAP client: each message as UTF-8 text, by Subject. */
+export async function servedBySubject(w: World, mailbox = 'INBOX'): Promise<Map<string, string>> {
+  const c = await w.localClient();
+  const out = new Map<string, string>();
+  try {
+    const lock = await c.getMailboxLock(mailbox, { readOnly: true });
+    try {
+      if (c.mailbox && c.mailbox.exists)
+        for await (const m of c.fetch('1:*', { uid: true, source: true })) {
+          const text = m.source!.toString('utf8');
+          out.set(/^Subject: (.*)$/m.exec(text)?.[1]?.trim() ?? '', text);
+        }
+    } finally {
+      lock.release();
+    }
+  } finally {
+    await c.logout().catch(() => {});
+  }
+  return out;
+}
+
 /** A header's unfolded value from the top header block, or null. */
-export function headerOf(raw: Buffer, name: string): string | null {
+export function headerOf(raw: Buffer | string, name: string): string | null {
   const end = raw.indexOf('\r\n\r\n');
-  const head = raw.subarray(0, end < 0 ? raw.length : end).toString('latin1');
+  const head =
+    typeof raw === 'string'
+      ? raw.slice(0, end < 0 ? raw.length : end)
+      : raw.subarray(0, end < 0 ? raw.length : end).toString('latin1');
   const m = new RegExp(`^${name}:[ \\t]*(.*(?:\\r\\n[ \\t].*)*)`, 'im').exec(head);
   return m ? m[1]!.replace(/\r\n[ \t]+/g, ' ').trim() : null;
 }

@@ -2,6 +2,7 @@
  * Test helper: a private GnuPG 2.2 home (and sq 0.27 invocations) in a temp dir. Keys are made the
  * way the harness notes say (ed25519 cert+sign primary, cv25519 encryption subkey).
  */
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +23,13 @@ export function run(
   const r = spawnSync(cmd, args, { input, env: { ...process.env, ...env }, maxBuffer: 256 * 1024 * 1024 });
   if (r.error) throw r.error;
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr.toString() };
+}
+
+/** run() that asserts the command exited 0 (naming it, its stdout and stderr); returns its stdout. */
+export function runOk(cmd: string, args: string[], input?: Buffer | string): Buffer {
+  const r = run(cmd, args, input);
+  assert.equal(r.status, 0, `${cmd} ${args.join(' ')}: ${r.stdout.toString()} ${r.stderr}`);
+  return r.stdout;
 }
 
 export class GpgHome {

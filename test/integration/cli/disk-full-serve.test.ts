@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { openStore } from '../../../app/store/store.ts';
 import { storeHealth } from '../../../app/store/health.ts';
 import { silentLogger } from '../../../app/shared/logger.ts';
-import { startWorld, WORLD_PASSPHRASE, type World } from '../../helpers/bridge-world.ts';
+import { startWorld, WORLD_PASSPHRASE, type World, waitFor } from '../../helpers/bridge-world.ts';
 import { cliAsync } from '../../helpers/cli.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'lb-diskfull-serve-'));
@@ -72,28 +72,12 @@ function fillDisk(): void {
   }
 }
 
-async function until<T>(what: string, fn: () => Promise<T | null | false | undefined>): Promise<T> {
-  const deadline = Date.now() + 120_000;
-  let last: unknown = null;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 test('a full disk under the data directory: refused writes with clear replies, reading goes on, recovery by itself', async () => {
   const p = await w.providerClient();
   await p.append('INBOX', message('before the disk filled', 'stored while there was room'));
   const bridge = await w.start();
   const c = await w.localClient();
-  await until('the provider message stored locally', async () => {
+  await waitFor('the provider message stored locally', async () => {
     const st = await c.status('INBOX', { messages: true });
     return st && (st.messages ?? 0) >= 1;
   });
@@ -147,11 +131,11 @@ test('a full disk under the data directory: refused writes with clear replies, r
 
   // Space freed: writes work again by themselves, and the mail reaches the provider.
   rmSync(filler);
-  await until('APPEND accepted again', async () => {
+  await waitFor('APPEND accepted again', async () => {
     await c.append('INBOX', message('after space was freed', noise(512 * 1024, 'after')));
     return true;
   });
-  await until('the new message at the provider', async () =>
+  await waitFor('the new message at the provider', async () =>
     (await w.providerMessages('INBOX')).some((m) => m.plain.includes('Subject: after space was freed')),
   );
   const again = await cliAsync(['--home', w.home, 'status'], { LOCKBRIDGE_PASSPHRASE: '' });

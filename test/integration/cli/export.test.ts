@@ -25,7 +25,7 @@ import { openStore } from '../../../app/store/store.ts';
 import { analyzeMessage } from '../../../app/mime/analyze.ts';
 import { splitMbox } from '../../../app/mime/mbox.ts';
 import { silentLogger } from '../../../app/shared/logger.ts';
-import { startWorld, WORLD_PASSPHRASE, type World } from '../../helpers/bridge-world.ts';
+import { startWorld, WORLD_PASSPHRASE, type World, waitFor } from '../../helpers/bridge-world.ts';
 import { cliAsync, serve, tempHome } from '../../helpers/cli.ts';
 
 let w: World;
@@ -41,22 +41,6 @@ after(async () => {
 
 const lb = (args: string[], env: Record<string, string | undefined> = w.env) =>
   cliAsync(['--home', w.home, ...args], env);
-
-async function waitFor<T>(what: string, fn: () => Promise<T | null | false | undefined>): Promise<T> {
-  const deadline = Date.now() + 120_000;
-  let last: unknown = null;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
 
 /** Every message of a mailbox as an IMAP client is served it: uid → bytes. */
 async function served(c: ImapFlow, mailbox: string): Promise<Map<number, Buffer>> {

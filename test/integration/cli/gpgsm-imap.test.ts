@@ -10,10 +10,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startWorld, type World } from '../../helpers/bridge-world.ts';
+import { startWorld, type World, waitFor, servedBySubject, headerOf } from '../../helpers/bridge-world.ts';
 import { cliAsync } from '../../helpers/cli.ts';
 import { GpgsmHome } from '../../helpers/crypto/gpgsm.ts';
-import { run } from '../../helpers/crypto/gpg.ts';
+import { run, runOk } from '../../helpers/crypto/gpg.ts';
 import type { CertificateList } from '../../../app/control/contract.ts';
 
 const PASS = 'p12 for gpgsm 5&x'; // no '%': the test pinentry does not percent-escape
@@ -32,54 +32,6 @@ after(async () => {
 });
 
 const lb = (args: string[]) => cliAsync(['--home', w.home, ...args], w.env);
-
-function ok(cmd: string, args: string[], input?: Buffer | string): Buffer {
-  const r = run(cmd, args, input);
-  assert.equal(r.status, 0, `${cmd} ${args.join(' ')}: ${r.stdout.toString()} ${r.stderr}`);
-  return r.stdout;
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | null | false | undefined>): Promise<T> {
-  const deadline = Date.now() + 120_000;
-  let last: unknown = null;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
-
-function header(text: string, name: string): string | undefined {
-  const head = text.slice(0, text.indexOf('\r\n\r\n')).replace(/\r\n(?=[ \t])/g, '');
-  return new RegExp(`^${name}: (.*)$`, 'mi').exec(head)?.[1]?.trim();
-}
-
-/** The INBOX as the local IMAP client is served it, by Subject. */
-async function inboxBySubject(): Promise<Map<string, string>> {
-  const c = await w.localClient();
-  const out = new Map<string, string>();
-  try {
-    const lock = await c.getMailboxLock('INBOX', { readOnly: true });
-    try {
-      if (c.mailbox && c.mailbox.exists)
-        for await (const m of c.fetch('1:*', { uid: true, source: true })) {
-          const text = m.source!.toString('utf8');
-          out.set(/^Subject: (.*)$/m.exec(text)?.[1]?.trim() ?? '', text);
-        }
-    } finally {
-      lock.release();
-    }
-  } finally {
-    await c.logout().catch(() => {});
-  }
-  return out;
-}
 
 let ownFpr = '';
 
@@ -111,9 +63,9 @@ test('the PKCS#12 Lockbridge exports imports into gpgsm 2.2, openssl pkcs12 and 
   assert.notEqual(run('openssl', ['pkcs12', '-in', p12Path, '-noout', '-passin', 'pass:wrong']).status, 0);
   // NSS
   const nss = mkdtempSync(join(scratch, 'nss-'));
-  ok('certutil', ['-N', '-d', `sql:${nss}`, '--empty-password']);
-  ok('pk12util', ['-i', p12Path, '-d', `sql:${nss}`, '-W', PASS, '-K', '']);
-  assert.match(ok('certutil', ['-K', '-d', `sql:${nss}`]).toString(), /rsa/i);
+  runOk('certutil', ['-N', '-d', `sql:${nss}`, '--empty-password']);
+  runOk('pk12util', ['-i', p12Path, '-d', `sql:${nss}`, '-W', PASS, '-K', '']);
+  assert.match(runOk('certutil', ['-K', '-d', `sql:${nss}`]).toString(), /rsa/i);
   // gpgsm: the key, the certificate and its chain
   g.importPkcs12(readFileSync(p12Path), PASS);
   const secret = g.gpgsm(['--list-secret-keys', '--with-colons']).toString();
@@ -123,14 +75,14 @@ test('the PKCS#12 Lockbridge exports imports into gpgsm 2.2, openssl pkcs12 and 
   assert.match(all, /Lockbridge Intermediate CA/);
   // gpgsm trusts the Lockbridge root, as the user does on that machine
   const rootPem = (await lb(['certs', 'export', w.user])).stdout.split('-----END CERTIFICATE-----\n')[2]!;
-  g.trust(ok('openssl', ['x509', '-outform', 'DER'], `${rootPem}-----END CERTIFICATE-----\n`));
+  g.trust(runOk('openssl', ['x509', '-outform', 'DER'], `${rootPem}-----END CERTIFICATE-----\n`));
 });
 
 test('gpgsm decrypts the S/MIME copy Lockbridge sent and verifies its signature through the Lockbridge root', async () => {
   await w.start();
   // gina reads mail with gpgsm: her certificate (self-signed, made there) is imported here
   const ginaPem = join(scratch, 'gina.pem');
-  writeFileSync(ginaPem, ok('openssl', ['x509', '-inform', 'DER'], g.genSelfSigned(GINA)));
+  writeFileSync(ginaPem, runOk('openssl', ['x509', '-inform', 'DER'], g.genSelfSigned(GINA)));
   const imp = await lb(['certs', 'import', ginaPem]);
   assert.equal(imp.status, 0, imp.stderr);
   await w.provider.addUser(GINA, 'gina pw');
@@ -199,20 +151,20 @@ test('mail gpgsm signs and encrypts with the imported key, and mail signed by it
   await w.provider.appendRaw(w.user, 'INBOX', head(w.user, 'gpgsm triple') + p7m('enveloped-data', triple));
 
   const inbox = await waitFor('the gpgsm messages served locally', async () => {
-    const m = await inboxBySubject();
+    const m = await servedBySubject(w);
     return m.has('gpgsm triple') && m.has('gpgsm opaque') && m;
   });
   const t = inbox.get('gpgsm triple')!;
-  assert.equal(header(t, 'X-Lockbridge-Encryption'), 'encrypted');
-  assert.equal(header(t, 'X-Lockbridge-Standard'), 'smime');
+  assert.equal(headerOf(t, 'X-Lockbridge-Encryption'), 'encrypted');
+  assert.equal(headerOf(t, 'X-Lockbridge-Standard'), 'smime');
   assert.match(
-    header(t, 'X-Lockbridge-Signature')!,
+    headerOf(t, 'X-Lockbridge-Signature')!,
     new RegExp(`^valid; signer=${ownFpr}; trust=ca; expires=`),
   );
   assert.ok(t.includes('triple from gpgsm'));
   const o = inbox.get('gpgsm opaque')!;
-  assert.equal(header(o, 'X-Lockbridge-Encryption'), 'none');
+  assert.equal(headerOf(o, 'X-Lockbridge-Encryption'), 'none');
   // gina's certificate was imported for the mail to her above
-  assert.match(header(o, 'X-Lockbridge-Signature')!, /^valid; signer=[0-9A-F]{64}; trust=known; /);
+  assert.match(headerOf(o, 'X-Lockbridge-Signature')!, /^valid; signer=[0-9A-F]{64}; trust=known; /);
   assert.ok(o.includes('opaque from gina'));
 });

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { startWorld, type World } from '../../helpers/bridge-world.ts';
+import { startWorld, type World, waitFor, servedBySubject, headerOf } from '../../helpers/bridge-world.ts';
 import { cliAsync } from '../../helpers/cli.ts';
 import { OpensslCa, type OsslUser } from '../../helpers/crypto/openssl.ts';
 
@@ -29,48 +29,6 @@ after(async () => {
 
 const lb = (args: string[]) => cliAsync(['--home', w.home, ...args], w.env);
 const fpr = (u: OsslUser) => createHash('sha256').update(u.certDer).digest('hex').toUpperCase();
-
-async function waitFor<T>(what: string, fn: () => Promise<T | null | false | undefined>): Promise<T> {
-  const deadline = Date.now() + 120_000;
-  let last: unknown = null;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
-
-/** The INBOX as the local IMAP client is served it, by Subject. */
-async function inboxBySubject(): Promise<Map<string, string>> {
-  const c = await w.localClient();
-  const out = new Map<string, string>();
-  try {
-    const lock = await c.getMailboxLock('INBOX', { readOnly: true });
-    try {
-      if (c.mailbox && c.mailbox.exists)
-        for await (const m of c.fetch('1:*', { uid: true, source: true })) {
-          const text = m.source!.toString('utf8');
-          out.set(/^Subject: (.*)$/m.exec(text)?.[1]?.trim() ?? '', text);
-        }
-    } finally {
-      lock.release();
-    }
-  } finally {
-    await c.logout().catch(() => {});
-  }
-  return out;
-}
-
-function header(text: string, name: string): string | undefined {
-  const head = text.slice(0, text.indexOf('\r\n\r\n')).replace(/\r\n(?=[ \t])/g, '');
-  return new RegExp(`^${name}: (.*)$`, 'mi').exec(head)?.[1]?.trim();
-}
 
 test('openssl-made S/MIME mail reaches the local IMAP client decrypted and verified, with the status headers', async () => {
   const meRsa = ca.user(w.user, 'rsa');
@@ -128,7 +86,7 @@ test('openssl-made S/MIME mail reaches the local IMAP client decrypted and verif
 
   await w.start();
   const inbox = await waitFor('the six messages served locally', async () => {
-    const m = await inboxBySubject();
+    const m = await servedBySubject(w);
     return m.size === 6 && m;
   });
   for (const [subject, body] of [
@@ -136,24 +94,27 @@ test('openssl-made S/MIME mail reaches the local IMAP client decrypted and verif
     ['ec gcm', 'ec gcm body'],
   ] as const) {
     const m = inbox.get(subject)!;
-    assert.equal(header(m, 'X-Lockbridge-Encryption'), 'encrypted', subject);
-    assert.equal(header(m, 'X-Lockbridge-Standard'), 'smime', subject);
+    assert.equal(headerOf(m, 'X-Lockbridge-Encryption'), 'encrypted', subject);
+    assert.equal(headerOf(m, 'X-Lockbridge-Standard'), 'smime', subject);
     assert.ok(m.includes(body), subject);
     assert.doesNotMatch(m, /pkcs7-mime/);
   }
   const opaque = inbox.get('opaque')!;
-  assert.equal(header(opaque, 'X-Lockbridge-Encryption'), 'none');
+  assert.equal(headerOf(opaque, 'X-Lockbridge-Encryption'), 'none');
   assert.match(
-    header(opaque, 'X-Lockbridge-Signature')!,
+    headerOf(opaque, 'X-Lockbridge-Signature')!,
     new RegExp(`^valid; signer=${fpr(bob)}; trust=ca; expires=`),
   );
   assert.ok(opaque.includes('opaque body'));
   const detached = inbox.get('detached')!;
-  assert.match(header(detached, 'X-Lockbridge-Signature')!, new RegExp(`^valid; signer=${fpr(bob)}; trust=`));
+  assert.match(
+    headerOf(detached, 'X-Lockbridge-Signature')!,
+    new RegExp(`^valid; signer=${fpr(bob)}; trust=`),
+  );
   const garbled = inbox.get('garbled')!;
-  assert.equal(header(garbled, 'X-Lockbridge-Encryption'), 'failed');
-  assert.match(header(garbled, 'X-Lockbridge-Reason')!, /garbled CMS/);
-  assert.equal(header(inbox.get('plain after')!, 'X-Lockbridge-Encryption'), 'none');
+  assert.equal(headerOf(garbled, 'X-Lockbridge-Encryption'), 'failed');
+  assert.match(headerOf(garbled, 'X-Lockbridge-Reason')!, /garbled CMS/);
+  assert.equal(headerOf(inbox.get('plain after')!, 'X-Lockbridge-Encryption'), 'none');
 
   // bob's certificate was learnt from his signed mail
   const list = await lb(['certs', 'list', '--json']);

@@ -5,7 +5,7 @@
 // never zero times, and the outbox drains.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorld, headerOf, type World } from '../../helpers/bridge-world.ts';
+import { startWorld, headerOf, type World, waitFor } from '../../helpers/bridge-world.ts';
 
 const FRIEND = 'friend@example.test';
 let w: World;
@@ -16,16 +16,6 @@ before(async () => {
 after(async () => {
   await w?.close();
 });
-
-async function waitFor<T>(what: string, fn: () => Promise<T | null | false>, ms = 120_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => null);
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
 
 /** Subjects in the friend's INBOX at the provider, with repetitions. */
 async function delivered(): Promise<string[]> {

@@ -5,7 +5,7 @@
 // upload. Nothing the user did not delete may vanish at the provider, and nothing may be stored twice.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorld, headerOf, type World } from '../../helpers/bridge-world.ts';
+import { startWorld, headerOf, type World, waitFor } from '../../helpers/bridge-world.ts';
 
 let w: World;
 before(async () => {
@@ -14,26 +14,6 @@ before(async () => {
 after(async () => {
   await w?.close();
 });
-
-async function waitFor<T>(
-  what: string,
-  fn: () => Promise<T | null | false | undefined>,
-  ms = 90_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown = null;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
 
 let seq = 0;
 function mail(subject: string, opts: { messageId?: boolean } = {}): Buffer {
