@@ -11,55 +11,26 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { createStore, type Store } from '../../../app/store/store.ts';
-import { SmimeCertificates, certificatesIn } from '../../../app/keys/smime.ts';
+import { certificatesIn } from '../../../app/keys/smime.ts';
 import { smimeCopies } from '../../../app/crypto/smime-write.ts';
 import { decryptMessage } from '../../../app/crypto/decrypt.ts';
-import { silentLogger } from '../../../app/shared/logger.ts';
-import { run } from '../../helpers/crypto/gpg.ts';
+import { SmimeStores } from '../../helpers/crypto/smime-store.ts';
+import { run, runOk } from '../../helpers/crypto/gpg.ts';
 
-const KDF = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
 const ME = 'me@example.test';
 const ALT = 'me.too@example.test';
 const PASS = 'chain pass 9$';
-let dir: string;
-const stores: Store[] = [];
+let stores: SmimeStores;
 
 before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'lb-smime-chain-'));
+  stores = new SmimeStores('lb-smime-chain-');
 });
 after(() => {
-  for (const s of stores) s.close();
-  rmSync(dir, { recursive: true, force: true });
+  stores?.dispose();
 });
-
-async function newSmime(name: string): Promise<SmimeCertificates> {
-  const store = await createStore({
-    dir: join(dir, name),
-    passphrase: 'pw',
-    logger: silentLogger,
-    kdf: KDF,
-    ftsIndexing: 'manual',
-  });
-  stores.push(store);
-  return new SmimeCertificates({ repo: store.smime, systemRoots: false });
-}
-
-function ok(cmd: string, args: string[], input?: Buffer | string): Buffer {
-  const r = run(cmd, args, input);
-  assert.equal(r.status, 0, `${cmd} ${args.join(' ')}: ${r.stdout.toString()} ${r.stderr}`);
-  return r.stdout;
-}
-
-const file = (name: string, data: Uint8Array | string) => {
-  const p = join(dir, name);
-  writeFileSync(p, data);
-  return p;
-};
 
 const pemOf = (der: Uint8Array) =>
   `-----BEGIN CERTIFICATE-----\n${Buffer.from(der).toString('base64')}\n-----END CERTIFICATE-----\n`;
@@ -73,7 +44,7 @@ const message = (from: string) =>
   );
 
 test('a root and an intermediate CA with the right constraints, reused for a second address; the user certificates are signed by the intermediate and openssl verify accepts them against the root', async () => {
-  const smime = await newSmime('chain');
+  const smime = await stores.open('chain');
   const a = await smime.issue(ME, 'rsa');
   const b = await smime.issue(ALT, 'ec');
   assert.equal(a.source, 'issued');
@@ -104,25 +75,25 @@ test('a root and an intermediate CA with the right constraints, reused for a sec
     // the PEM export is the chain: user, intermediate, root
     const chain = certificatesIn(smime.exportPem(addr));
     assert.deepEqual(chain.map(fpr), [own.fingerprint, inter.fingerprint, root.fingerprint]);
-    const [userP, interP, rootP] = chain.map((c, i) => file(`${addr}-${i}.pem`, pemOf(c)));
+    const [userP, interP, rootP] = chain.map((c, i) => stores.file(`${addr}-${i}.pem`, pemOf(c)));
     const days = (Date.parse(own.notAfter) - Date.now()) / 86_400_000;
     assert.ok(days > 700 && days <= 3 * 365, `valid ${days} days (Apple Mail takes at most three years)`);
 
-    const rootText = ok('openssl', ['x509', '-in', rootP!, '-noout', '-text']).toString();
+    const rootText = runOk('openssl', ['x509', '-in', rootP!, '-noout', '-text']).toString();
     assert.match(rootText, /X509v3 Basic Constraints: critical\s+CA:TRUE, pathlen:1/);
     assert.match(rootText, /X509v3 Key Usage: critical\s+Certificate Sign, CRL Sign\n/);
     assert.match(rootText, /X509v3 Subject Key Identifier/);
-    const interText = ok('openssl', ['x509', '-in', interP!, '-noout', '-text']).toString();
+    const interText = runOk('openssl', ['x509', '-in', interP!, '-noout', '-text']).toString();
     assert.match(interText, /X509v3 Basic Constraints: critical\s+CA:TRUE, pathlen:0/);
     assert.match(interText, /X509v3 Key Usage: critical\s+Certificate Sign, CRL Sign\n/);
     assert.match(interText, /X509v3 Authority Key Identifier/);
-    const userText = ok('openssl', ['x509', '-in', userP!, '-noout', '-text']).toString();
+    const userText = runOk('openssl', ['x509', '-in', userP!, '-noout', '-text']).toString();
     assert.match(userText, /X509v3 Basic Constraints: critical\s+CA:FALSE/);
     assert.match(userText, /Issuer: CN = Lockbridge Intermediate CA/);
     assert.match(userText, /X509v3 Authority Key Identifier/);
     assert.match(userText, /X509v3 Extended Key Usage:\s+E-mail Protection\n/);
 
-    const v = ok('openssl', [
+    const v = runOk('openssl', [
       'verify',
       '-purpose',
       'smimesign',
@@ -139,36 +110,36 @@ test('a root and an intermediate CA with the right constraints, reused for a sec
 });
 
 test('the PKCS#12 carries the chain (openssl pkcs12, NSS pk12util); openssl cms -sign with it verifies against the root, as does mail Lockbridge signs — and Lockbridge trusts both through its own root', async () => {
-  const smime = await newSmime('p12');
+  const smime = await stores.open('p12');
   const own = await smime.issue(ME, 'rsa');
   const p12 = await smime.exportPkcs12(ME, PASS);
-  const p12Path = file('chain.p12', p12);
-  const passFile = file('chain.pass', `${PASS}\n`);
+  const p12Path = stores.file('chain.p12', p12);
+  const passFile = stores.file('chain.pass', `${PASS}\n`);
   const chain = certificatesIn(smime.exportPem(ME));
-  const rootP = file('p12-root.pem', pemOf(chain[2]!));
+  const rootP = stores.file('p12-root.pem', pemOf(chain[2]!));
 
-  const certsOut = ok('openssl', ['pkcs12', '-in', p12Path, '-nokeys', '-passin', `file:${passFile}`]);
+  const certsOut = runOk('openssl', ['pkcs12', '-in', p12Path, '-nokeys', '-passin', `file:${passFile}`]);
   assert.deepEqual(certificatesIn(certsOut.toString()).map(fpr).sort(), chain.map(fpr).sort());
-  const keyP = file(
+  const keyP = stores.file(
     'p12.key',
-    ok('openssl', ['pkcs12', '-in', p12Path, '-nocerts', '-noenc', '-passin', `file:${passFile}`]),
+    runOk('openssl', ['pkcs12', '-in', p12Path, '-nocerts', '-noenc', '-passin', `file:${passFile}`]),
   );
-  const userP = file('p12-user.pem', pemOf(chain[0]!));
-  const interP = file('p12-inter.pem', pemOf(chain[1]!));
+  const userP = stores.file('p12-user.pem', pemOf(chain[0]!));
+  const interP = stores.file('p12-inter.pem', pemOf(chain[1]!));
 
   // NSS (Thunderbird's store) takes the key and all three certificates
-  const nss = mkdtempSync(join(dir, 'nss-'));
-  ok('certutil', ['-N', '-d', `sql:${nss}`, '--empty-password']);
-  ok('pk12util', ['-i', p12Path, '-d', `sql:${nss}`, '-W', PASS, '-K', '']);
-  const listed = ok('certutil', ['-L', '-d', `sql:${nss}`]).toString();
+  const nss = mkdtempSync(join(stores.dir, 'nss-'));
+  runOk('certutil', ['-N', '-d', `sql:${nss}`, '--empty-password']);
+  runOk('pk12util', ['-i', p12Path, '-d', `sql:${nss}`, '-W', PASS, '-K', '']);
+  const listed = runOk('certutil', ['-L', '-d', `sql:${nss}`]).toString();
   assert.match(listed, /me@example\.test/);
   assert.match(listed, /Lockbridge Intermediate CA/);
   assert.match(listed, /Lockbridge Root CA/);
 
   // openssl signs with the exported key and chain; it verifies against the root alone
   const body = 'Content-Type: text/plain\r\n\r\nSigned by openssl with the issued key.\r\n';
-  const bodyP = file('body.txt', body);
-  const signed = ok('openssl', [
+  const bodyP = stores.file('body.txt', body);
+  const signed = runOk('openssl', [
     'cms',
     '-sign',
     '-in',
@@ -203,7 +174,7 @@ test('the PKCS#12 carries the chain (openssl pkcs12, NSS pk12util); openssl cms 
     signer,
     copies: [{ recipients: [signer.self!.certDer], gcm: false }],
   });
-  const inner = ok('openssl', ['cms', '-decrypt', '-recip', userP, '-inkey', keyP], msg);
+  const inner = runOk('openssl', ['cms', '-decrypt', '-recip', userP, '-inkey', keyP], msg);
   const v2 = run('openssl', ['cms', '-verify', '-CAfile', rootP, '-purpose', 'smimesign'], inner);
   assert.equal(v2.status, 0, v2.stderr);
   const ours = await decryptMessage(msg!, { decryptionKeys: [], smime: smime.material(ME) });

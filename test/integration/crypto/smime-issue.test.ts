@@ -15,22 +15,17 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { createStore, type Store } from '../../../app/store/store.ts';
-import { SmimeCertificates } from '../../../app/keys/smime.ts';
 import { smimeCopies } from '../../../app/crypto/smime-write.ts';
 import { decryptMessage } from '../../../app/crypto/decrypt.ts';
-import { silentLogger } from '../../../app/shared/logger.ts';
-import { run } from '../../helpers/crypto/gpg.ts';
+import { SmimeStores } from '../../helpers/crypto/smime-store.ts';
+import { run, runOk } from '../../helpers/crypto/gpg.ts';
 
-const KDF = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
 const ME = 'me@example.test';
 const PASS = 'export pass 7&x "q"';
-let dir: string;
-const stores: Store[] = [];
+let stores: SmimeStores;
 
 const MESSAGE = Buffer.from(
   `From: Me <${ME}>\r\nTo: Me <${ME}>\r\nSubject: issued\r\nDate: Sun, 6 Dec 2026 20:00:00 +0000\r\n` +
@@ -40,40 +35,15 @@ const MESSAGE = Buffer.from(
 );
 
 before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'lb-smime-issue-'));
+  stores = new SmimeStores('lb-smime-issue-');
 });
 after(() => {
-  for (const s of stores) s.close();
-  rmSync(dir, { recursive: true, force: true });
+  stores?.dispose();
 });
-
-async function newSmime(name: string): Promise<SmimeCertificates> {
-  const store = await createStore({
-    dir: join(dir, name),
-    passphrase: 'pw',
-    logger: silentLogger,
-    kdf: KDF,
-    ftsIndexing: 'manual',
-  });
-  stores.push(store);
-  return new SmimeCertificates({ repo: store.smime, systemRoots: false });
-}
-
-function ok(cmd: string, args: string[], input?: Buffer | string): Buffer {
-  const r = run(cmd, args, input);
-  assert.equal(r.status, 0, `${cmd} ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
-
-const file = (name: string, data: Uint8Array | string) => {
-  const p = join(dir, name);
-  writeFileSync(p, data);
-  return p;
-};
 
 for (const algorithm of ['rsa', 'ec'] as const) {
   test(`${algorithm}: the issued certificate has S/MIME's extensions and openssl verify accepts it for ${algorithm === 'rsa' ? 'smimesign and smimeencrypt' : 'smimesign'}`, async () => {
-    const smime = await newSmime(`x509-${algorithm}`);
+    const smime = await stores.open(`x509-${algorithm}`);
     const own = await smime.issue('Me@Example.test', algorithm);
     assert.deepEqual(own.emails, [ME]);
     assert.equal(own.expired, false);
@@ -84,8 +54,8 @@ for (const algorithm of ['rsa', 'ec'] as const) {
     const pem = smime.exportPem(ME);
     assert.equal(smime.exportPem(own.fingerprint), pem);
     assert.doesNotMatch(pem, /PRIVATE KEY/);
-    const certPath = file(`${algorithm}.pem`, pem);
-    const text = ok('openssl', ['x509', '-in', certPath, '-noout', '-text']).toString();
+    const certPath = stores.file(`${algorithm}.pem`, pem);
+    const text = runOk('openssl', ['x509', '-in', certPath, '-noout', '-text']).toString();
     assert.match(text, /X509v3 Basic Constraints: critical\s+CA:FALSE/);
     assert.match(
       text,
@@ -117,12 +87,12 @@ for (const algorithm of ['rsa', 'ec'] as const) {
   });
 
   test(`${algorithm}: mail signed and encrypted with it is decrypted by openssl cms with the key from the exported PKCS#12 and verifies against the exported PEM`, async () => {
-    const smime = await newSmime(`cms-${algorithm}`);
+    const smime = await stores.open(`cms-${algorithm}`);
     const own = await smime.issue(ME, algorithm);
-    const certPath = file(`cms-${algorithm}.pem`, smime.exportPem(ME));
+    const certPath = stores.file(`cms-${algorithm}.pem`, smime.exportPem(ME));
     const p12 = await smime.exportPkcs12(ME, PASS);
-    const p12Path = file(`cms-${algorithm}.p12`, p12);
-    const passFile = file(`cms-${algorithm}.pass`, `${PASS}\n`);
+    const p12Path = stores.file(`cms-${algorithm}.p12`, p12);
+    const passFile = stores.file(`cms-${algorithm}.pass`, `${PASS}\n`);
 
     // openssl opens it with the passphrase (MAC and both 3DES-protected safes)...
     const info = run('openssl', ['pkcs12', '-in', p12Path, '-info', '-noout', '-passin', `file:${passFile}`]);
@@ -134,7 +104,7 @@ for (const algorithm of ['rsa', 'ec'] as const) {
     assert.notEqual(wrong.status, 0);
     assert.match(wrong.stderr, /mac verify failure|invalid password/i);
 
-    const keyPem = ok('openssl', [
+    const keyPem = runOk('openssl', [
       'pkcs12',
       '-in',
       p12Path,
@@ -143,8 +113,8 @@ for (const algorithm of ['rsa', 'ec'] as const) {
       '-passin',
       `file:${passFile}`,
     ]);
-    const keyPath = file(`cms-${algorithm}.key`, keyPem);
-    const certOut = ok('openssl', [
+    const keyPath = stores.file(`cms-${algorithm}.key`, keyPem);
+    const certOut = runOk('openssl', [
       'pkcs12',
       '-in',
       p12Path,
@@ -153,13 +123,13 @@ for (const algorithm of ['rsa', 'ec'] as const) {
       '-passin',
       `file:${passFile}`,
     ]);
-    const derOut = ok('openssl', ['x509', '-outform', 'DER'], certOut);
+    const derOut = runOk('openssl', ['x509', '-outform', 'DER'], certOut);
     assert.equal(createHash('sha256').update(derOut).digest('hex').toUpperCase(), own.fingerprint);
 
     for (const gcm of [false, true]) {
       const signer = smime.signerFor(ME)!;
       const [msg] = smimeCopies(MESSAGE, { signer, copies: [{ recipients: [signer.self!.certDer], gcm }] });
-      const inner = ok('openssl', ['cms', '-decrypt', '-recip', certPath, '-inkey', keyPath], msg);
+      const inner = runOk('openssl', ['cms', '-decrypt', '-recip', certPath, '-inkey', keyPath], msg);
       const v = run('openssl', ['cms', '-verify', '-CAfile', certPath, '-purpose', 'smimesign'], inner);
       assert.equal(v.status, 0, v.stderr);
       assert.match(v.stderr, /Verification successful/);
@@ -169,13 +139,13 @@ for (const algorithm of ['rsa', 'ec'] as const) {
 }
 
 test("the exported PKCS#12 imports into another Lockbridge store and NSS (pk12util, Thunderbird's store); a wrong passphrase imports nothing", async () => {
-  const a = await newSmime('export-a');
+  const a = await stores.open('export-a');
   const own = await a.issue(ME, 'rsa');
   const p12 = await a.exportPkcs12(own.fingerprint, PASS);
   await assert.rejects(a.exportPkcs12(ME, ''), { code: 'passphrase-required' });
   await assert.rejects(a.exportPkcs12('nobody@example.test', PASS), { code: 'not-found' });
 
-  const b = await newSmime('export-b');
+  const b = await stores.open('export-b');
   await assert.rejects(b.importFile(p12, { passphrase: 'wrong' }), { code: 'bad-passphrase' });
   assert.equal(b.list().own.length, 0);
   const imported = await b.importFile(p12, { passphrase: PASS });
@@ -194,11 +164,11 @@ test("the exported PKCS#12 imports into another Lockbridge store and NSS (pk12ut
   assert.equal(read.signerFingerprint, own.fingerprint);
 
   // NSS, Thunderbird's certificate store
-  const p12Path = file('export.p12', p12);
-  const nss = mkdtempSync(join(dir, 'nss-'));
-  ok('certutil', ['-N', '-d', `sql:${nss}`, '--empty-password']);
+  const p12Path = stores.file('export.p12', p12);
+  const nss = mkdtempSync(join(stores.dir, 'nss-'));
+  runOk('certutil', ['-N', '-d', `sql:${nss}`, '--empty-password']);
   assert.notEqual(run('pk12util', ['-i', p12Path, '-d', `sql:${nss}`, '-W', 'wrong', '-K', '']).status, 0);
-  ok('pk12util', ['-i', p12Path, '-d', `sql:${nss}`, '-W', PASS, '-K', '']);
-  assert.match(ok('certutil', ['-L', '-d', `sql:${nss}`]).toString(), /me@example\.test/);
-  assert.match(ok('certutil', ['-K', '-d', `sql:${nss}`]).toString(), /rsa/i);
+  runOk('pk12util', ['-i', p12Path, '-d', `sql:${nss}`, '-W', PASS, '-K', '']);
+  assert.match(runOk('certutil', ['-L', '-d', `sql:${nss}`]).toString(), /me@example\.test/);
+  assert.match(runOk('certutil', ['-K', '-d', `sql:${nss}`]).toString(), /rsa/i);
 });

@@ -9,31 +9,25 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { createStore, type Store } from '../../../app/store/store.ts';
-import { SmimeCertificates } from '../../../app/keys/smime.ts';
+import type { SmimeCertificates } from '../../../app/keys/smime.ts';
 import { decryptMessage } from '../../../app/crypto/decrypt.ts';
 import { statusHeaders } from '../../../app/crypto/served-message.ts';
-import { silentLogger } from '../../../app/shared/logger.ts';
 import { OpensslCa, type OsslUser } from '../../helpers/crypto/openssl.ts';
+import { SmimeStores } from '../../helpers/crypto/smime-store.ts';
 
-const KDF = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
-let dir: string;
 let ca: OpensslCa;
 let forger: OpensslCa; // another CA with the same name
 let bob: OsslUser; // revoked
 let carol: OsslUser; // not revoked
 let crlDer: Buffer;
 let forgedCrlDer: Buffer;
-const stores: Store[] = [];
+let stores: SmimeStores;
 
 before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'lb-smime-crl-'));
+  stores = new SmimeStores('lb-smime-crl-');
   ca = new OpensslCa();
   forger = new OpensslCa();
   bob = ca.user('bob@example.test', 'rsa');
@@ -51,22 +45,13 @@ before(() => {
   );
 });
 after(() => {
-  for (const s of stores) s.close();
   ca?.dispose();
   forger?.dispose();
-  rmSync(dir, { recursive: true, force: true });
+  stores?.dispose();
 });
 
 async function newSmime(name: string): Promise<SmimeCertificates> {
-  const store = await createStore({
-    dir: join(dir, name),
-    passphrase: 'pw',
-    logger: silentLogger,
-    kdf: KDF,
-    ftsIndexing: 'manual',
-  });
-  stores.push(store);
-  const smime = new SmimeCertificates({ repo: store.smime, systemRoots: false });
+  const smime = await stores.open(name);
   smime.importCertificates(ca.caPem, { trusted: true });
   return smime;
 }
