@@ -5,6 +5,8 @@
  *  - initial sync of N PGP/MIME 20 KB messages decrypted on the crypto worker pool (target ≥ 600/s, issue 20);
  *  - push latency: LMTP delivery → Lockbridge engine (IDLE at Dovecot) → store → Lockbridge's
  *    IMAP server → a client IDLE-ing on it, next to the same client IDLE-ing on Dovecot directly;
+ *  - bodies on demand: FETCH BODY[] of an evicted 40 KB body through the bridge's IMAP server, next to
+ *    the same FETCH straight from Dovecot (target ≤ 2x);
  *  - peak RSS of the syncing process (target ≤ 300 MB).
  * `smoke` = tiny sizes. Also runnable alone: `scripts/node24 bench/sync.ts [--smoke]`.
  */
@@ -151,39 +153,97 @@ function mbsync(p: Provider, email: string, password: string): number {
   }
 }
 
+interface BridgeRig {
+  /** an IMAP client of the bridge's server and one of Dovecot, each with INBOX selected */
+  lbClient: ImapFlow;
+  dcClient: ImapFlow;
+  close(): Promise<void>;
+}
+
+/**
+ * The bridge for one provider account as the latency rows measure it: the account's store, its sync
+ * engine started and synced, the bridge's IMAP server on that store, and a client of it beside a
+ * client of Dovecot. `afterSync` runs once the engine has synced, before the clients log in.
+ */
+async function bridgeRig(
+  p: Provider,
+  email: string,
+  o: { fullText: boolean; idle: boolean; onDemand: boolean; afterSync?: (store: Store) => Promise<void> },
+): Promise<BridgeRig> {
+  const { home, accountId } = await createHome(p, email);
+  const store: Store = await openStore({
+    dir: home,
+    passphrase: PASS,
+    logger: silentLogger,
+    ...(o.fullText ? {} : { ftsIndexing: 'manual' as const }),
+  });
+  const { createImapBackend } = await import('../app/control/adapters/imap-backend.ts');
+  const { startImapServer } = await import('../app/imap/server.ts');
+  store.credentials.set('local-pw');
+  const engine = createSyncEngine({
+    store,
+    accountId,
+    logger: silentLogger,
+    connect: connectProvider,
+    ...(o.idle ? {} : { idle: false }),
+  });
+  const backend = createImapBackend(store, {
+    logger: silentLogger,
+    ...(o.onDemand
+      ? {
+          fetchBodies: (_account: number, mailboxId: number, uids: readonly number[]) =>
+            engine.fetchBodies(mailboxId, uids),
+        }
+      : {}),
+  });
+  const server = await startImapServer({ backend, logger: silentLogger, port: 0, allowPlaintextLogin: true });
+  let lbClient: ImapFlow | undefined;
+  let dcClient: ImapFlow | undefined;
+  const close = async () => {
+    await lbClient?.logout().catch(() => {});
+    await dcClient?.logout().catch(() => {});
+    await engine.stop();
+    await server.close();
+    backend.dispose();
+    store.close();
+    rmSync(home, { recursive: true, force: true });
+  };
+  try {
+    engine.start();
+    await engine.whenSynced(60_000);
+    await o.afterSync?.(store);
+    const lb = new ImapFlow({
+      host: '127.0.0.1',
+      port: server.port,
+      secure: false,
+      doSTARTTLS: false,
+      auth: { user: email, pass: 'local-pw' },
+      logger: false,
+    });
+    lbClient = lb;
+    const dc = await p.imapClient(email);
+    dcClient = dc;
+    await lb.connect();
+    await lb.mailboxOpen('INBOX');
+    await dc.mailboxOpen('INBOX');
+    return { lbClient: lb, dcClient: dc, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
 async function pushLatency(
   p: Provider,
   rounds: number,
 ): Promise<{ lockbridge: number[]; dovecot: number[] }> {
   const email = 'push@example.test';
   await p.addUser(email, 'pw');
-  const { home, accountId } = await createHome(p, email);
-  const store: Store = await openStore({
-    dir: home,
-    passphrase: PASS,
-    logger: silentLogger,
-    ftsIndexing: 'manual',
+  const { lbClient, dcClient, close } = await bridgeRig(p, email, {
+    fullText: false,
+    idle: true,
+    onDemand: false,
   });
-  const { createImapBackend } = await import('../app/control/adapters/imap-backend.ts');
-  const { startImapServer } = await import('../app/imap/server.ts');
-  store.credentials.set('local-pw');
-  const backend = createImapBackend(store, { logger: silentLogger });
-  const server = await startImapServer({ backend, logger: silentLogger, port: 0, allowPlaintextLogin: true });
-  const engine = createSyncEngine({ store, accountId, logger: silentLogger, connect: connectProvider });
-  engine.start();
-  await engine.whenSynced(60_000);
-  const lbClient = new ImapFlow({
-    host: '127.0.0.1',
-    port: server.port,
-    secure: false,
-    doSTARTTLS: false,
-    auth: { user: email, pass: 'local-pw' },
-    logger: false,
-  });
-  const dcClient = await p.imapClient(email);
-  await lbClient.connect();
-  await lbClient.mailboxOpen('INBOX');
-  await dcClient.mailboxOpen('INBOX');
   // Both clients IDLE for the whole measurement (EXISTS arrives during IDLE).
   void lbClient.idle().catch(() => {});
   void dcClient.idle().catch(() => {});
@@ -219,13 +279,7 @@ async function pushLatency(
       }
     }
   } finally {
-    await lbClient.logout().catch(() => {});
-    await dcClient.logout().catch(() => {});
-    await engine.stop();
-    await server.close();
-    backend.dispose();
-    store.close();
-    rmSync(home, { recursive: true, force: true });
+    await close();
   }
   return out;
 }
@@ -250,48 +304,24 @@ async function onDemandLatency(
       for (let i = 0; i < n; i++) yield textMessage(i, 40_000, email);
     })(),
   );
-  const { home, accountId } = await createHome(p, email);
-  // the full-text index runs (a body is evicted only once indexed)
-  const store: Store = await openStore({ dir: home, passphrase: PASS, logger: silentLogger });
-  const { createImapBackend } = await import('../app/control/adapters/imap-backend.ts');
-  const { startImapServer } = await import('../app/imap/server.ts');
-  store.credentials.set('local-pw');
-  const engine = createSyncEngine({
-    store,
-    accountId,
-    logger: silentLogger,
-    connect: connectProvider,
+  // the full-text index runs (a body is evicted only once indexed); no IDLE, bodies come on demand
+  const { lbClient, dcClient, close } = await bridgeRig(p, email, {
+    fullText: true,
     idle: false,
+    onDemand: true,
+    async afterSync(store) {
+      // every body evicted (budget 0), then a budget no fetched body is evicted under again
+      store.messages.bodyCache.setBudget(0);
+      for (const deadline = Date.now() + 60_000; store.messages.bodyCache.status().evicted < n;) {
+        if (Date.now() > deadline) throw new Error('the bodies were not evicted');
+        store.messages.bodyCache.evictStep(1000);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      store.messages.bodyCache.setBudget(null);
+    },
   });
-  const backend = createImapBackend(store, {
-    logger: silentLogger,
-    fetchBodies: (_account, mailboxId, uids) => engine.fetchBodies(mailboxId, uids),
-  });
-  const server = await startImapServer({ backend, logger: silentLogger, port: 0, allowPlaintextLogin: true });
-  engine.start();
-  await engine.whenSynced(60_000);
-  // every body evicted (budget 0), then a budget no fetched body is evicted under again
-  store.messages.bodyCache.setBudget(0);
-  for (const deadline = Date.now() + 60_000; store.messages.bodyCache.status().evicted < n;) {
-    if (Date.now() > deadline) throw new Error('the bodies were not evicted');
-    store.messages.bodyCache.evictStep(1000);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  store.messages.bodyCache.setBudget(null);
-  const lbClient = new ImapFlow({
-    host: '127.0.0.1',
-    port: server.port,
-    secure: false,
-    doSTARTTLS: false,
-    auth: { user: email, pass: 'local-pw' },
-    logger: false,
-  });
-  const dcClient = await p.imapClient(email);
   const out = { lockbridge: [] as number[], dovecot: [] as number[] };
   try {
-    await lbClient.connect();
-    await lbClient.mailboxOpen('INBOX');
-    await dcClient.mailboxOpen('INBOX');
     const timed = async (c: ImapFlow, uid: number, into: number[] | null) => {
       const t0 = performance.now();
       const m = await c.fetchOne(String(uid), { source: true }, { uid: true });
@@ -306,13 +336,7 @@ async function onDemandLatency(
       await timed(dcClient, uid, out.dovecot);
     }
   } finally {
-    await lbClient.logout().catch(() => {});
-    await dcClient.logout().catch(() => {});
-    await engine.stop();
-    await server.close();
-    backend.dispose();
-    store.close();
-    rmSync(home, { recursive: true, force: true });
+    await close();
   }
   return out;
 }
