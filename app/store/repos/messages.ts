@@ -71,7 +71,7 @@ export class MessagesRepo {
     this.#writes = new MessageWrites(s, pending, this.#blobs);
     this.#flags = new MessageFlags(s, pending);
     this.#reads = new MessageReads(s, this.chunks, this.bodyCache);
-    this.#fullText = new MessageFullText(s, this.#blobs, this.#worker);
+    this.#fullText = new MessageFullText(s, this.#blobs, this.#worker, this.bodyCache);
   }
 
   // writes (messages/writes.ts)

@@ -28,21 +28,6 @@ export interface BodyCacheStatus {
   evicted: number;
 }
 
-/**
- * A body just added to the full-text index joins the body cache (inside the indexer's transaction,
- * before its queue row is deleted): until then its size waited in the queue row (migration 19).
- * A queue row from before migration 19 (no size) has its body_cache row already.
- */
-export function admitIndexed(s: StoreDb, blobId: number): void {
-  s.prepare(
-    `INSERT INTO body_cache (blob_id, read_at, bytes, evicted)
-       SELECT q.blob_id, coalesce(b.date, 0), q.bytes, mr.compression = ${RAW_EVICTED}
-         FROM fts_queue q JOIN message_blobs b ON b.id = q.blob_id JOIN message_raw mr ON mr.blob_id = q.blob_id
-        WHERE q.blob_id = ? AND q.bytes IS NOT NULL
-     ON CONFLICT (blob_id) DO NOTHING`,
-  ).run(blobId);
-}
-
 /** Work per eviction step (one transaction), and the pause between two steps. */
 const STEP_MS = 20;
 const STEP_PAUSE_MS = 2;
@@ -60,6 +45,11 @@ export class BodyCache {
   #budget: number | null = null;
   /** blob id → when it was last read (ms), not yet written. */
   readonly #reads = new Map<number, number>();
+  /**
+   * The same for bodies read before they were indexed (no body_cache row yet, migration 19):
+   * written when the indexer admits them (admitIndexed).
+   */
+  readonly #readsBeforeIndexed = new Map<number, number>();
   #timer: NodeJS.Timeout | null = null;
   /** Looks again now and then: bodies kept for a queued change may be evicted once it is replayed. */
   #interval: NodeJS.Timeout | null = null;
@@ -80,6 +70,7 @@ export class BodyCache {
       if (this.#interval) clearInterval(this.#interval);
       this.#interval = null;
       this.#reads.clear();
+      this.#readsBeforeIndexed.clear();
     } else if (!this.#interval && !this.#stopped) {
       this.#interval = setInterval(() => this.kick(), RECHECK_MS);
       this.#interval.unref();
@@ -126,15 +117,31 @@ export class BodyCache {
       this.#reads.delete(r[0]);
       if (rows.length === READS_FLUSH_AT) break;
     }
-    const notYet: Array<[number, number]> = [];
     this.#s.write(() => {
       const up = this.#s.prepare('UPDATE body_cache SET read_at = max(read_at, ?) WHERE blob_id = ?');
       const queued = this.#s.prepare<number>('SELECT 1 FROM fts_queue WHERE blob_id = ?').pluck();
       for (const [id, at] of rows)
-        if (up.run(at, id).changes === 0 && queued.get(id) === 1) notYet.push([id, at]);
+        if (up.run(at, id).changes === 0 && queued.get(id) === 1) this.#readsBeforeIndexed.set(id, at);
     });
-    // a body read before it was indexed has no row yet: its read is kept for when it has one
-    for (const [id, at] of notYet) if ((this.#reads.get(id) ?? 0) < at) this.#reads.set(id, at);
+  }
+
+  /**
+   * A body just added to the full-text index joins the body cache (inside the indexer's
+   * transaction, before its queue row is deleted): until then its size waited in the queue row
+   * (migration 19). A queue row from before migration 19 (no size) has its body_cache row already.
+   */
+  admitIndexed(blobId: number): void {
+    const readAt = this.#readsBeforeIndexed.get(blobId) ?? 0;
+    this.#readsBeforeIndexed.delete(blobId);
+    this.#s
+      .prepare(
+        `INSERT INTO body_cache (blob_id, read_at, bytes, evicted)
+           SELECT q.blob_id, max(coalesce(b.date, 0), ?), q.bytes, mr.compression = ${RAW_EVICTED}
+             FROM fts_queue q JOIN message_blobs b ON b.id = q.blob_id JOIN message_raw mr ON mr.blob_id = q.blob_id
+            WHERE q.blob_id = ? AND q.bytes IS NOT NULL
+         ON CONFLICT (blob_id) DO NOTHING`,
+      )
+      .run(readAt, blobId);
   }
 
   /**

@@ -5,7 +5,7 @@
  */
 import type { StoreDb } from '../../sql.ts';
 import type { MessageBlobs } from './blobs.ts';
-import { admitIndexed } from './body-cache.ts';
+import type { BodyCache } from './body-cache.ts';
 import { FTS_BYTES, ftsDocument, headerDocument, OFFLOAD_ABOVE, type FtsDoc } from './fts-doc.ts';
 import type { MimeWorkerPool } from './mime-worker-pool.ts';
 
@@ -49,11 +49,14 @@ export class MessageFullText {
   readonly #blobs: MessageBlobs;
 
   readonly #pool: MimeWorkerPool;
+  /** Takes in each body as it is indexed (body-cache.ts admitIndexed). */
+  readonly #bodyCache: BodyCache;
 
-  constructor(s: StoreDb, blobs: MessageBlobs, pool: MimeWorkerPool) {
+  constructor(s: StoreDb, blobs: MessageBlobs, pool: MimeWorkerPool, bodyCache: BodyCache) {
     this.#s = s;
     this.#blobs = blobs;
     this.#pool = pool;
+    this.#bodyCache = bodyCache;
   }
 
   /**
@@ -261,7 +264,7 @@ export class MessageFullText {
           doc = raw === null ? this.#evictedDoc(id) : ftsDocument(raw);
         }
         ins.run(id, doc.headers, doc.text);
-        admitIndexed(this.#s, id);
+        this.#bodyCache.admitIndexed(id);
         del.run(id);
         for (const meanwhile of this.#indexedMeanwhile) meanwhile.add(id);
         n++;
