@@ -16,7 +16,7 @@ import { interopConfig } from './openpgp-config.ts';
 import { CryptoInputError, CryptoKeyError } from './errors.ts';
 import { splitMessage } from './message-parts.ts';
 import { buildProtectedPayload, OBSCURED_SUBJECT, PROTECTED_FIELDS } from './protected-headers.ts';
-import { buildMultipartBody, foldField, freshBoundary, rawField } from '../mime/build.ts';
+import { foldField, freshBoundary, multipartChunks, rawField } from '../mime/build.ts';
 import { normalizeCrlf } from '../mime/crlf.ts';
 import type { RawHeader } from '../mime/entity.ts';
 
@@ -33,8 +33,12 @@ export interface EncryptOptions {
   date?: Date;
 }
 
-/** The armored OpenPGP message as an RFC 3156 multipart/encrypted entity, in Thunderbird's layout. */
-function frameEncrypted(armored: string): Buffer {
+/**
+ * The armored OpenPGP message as an RFC 3156 multipart/encrypted entity, in Thunderbird's layout, as
+ * pieces: the caller joins them with the transport headers in one copy (the armor of a large
+ * message is megabytes; each extra join cost a copy and fresh pages).
+ */
+function frameEncrypted(armored: string): Buffer[] {
   const armor = normalizeCrlf(Buffer.from(armored, 'utf8'));
   const boundary = freshBoundary(armor);
   const version = Buffer.from(
@@ -47,16 +51,16 @@ function frameEncrypted(armored: string): Buffer {
       'Content-Description: OpenPGP encrypted message\r\n' +
       'Content-Disposition: inline; filename="encrypted.asc"\r\n\r\n',
   );
-  return Buffer.concat([
+  return [
     Buffer.from(
       `Content-Type: multipart/encrypted;\r\n protocol="application/pgp-encrypted";\r\n boundary="${boundary}"\r\n\r\n`,
     ),
-    buildMultipartBody(
+    ...multipartChunks(
       boundary,
-      [version, Buffer.concat([encrypted, armor])],
+      [version, [encrypted, armor]],
       'This is an OpenPGP/MIME encrypted message (RFC 4880 and 3156)',
     ),
-  ]);
+  ];
 }
 
 /** What every copy of a message shares: the header fields that travel, and the payload to encrypt. */
@@ -76,7 +80,7 @@ function assemble(kept: RawHeader[], armored: string, obscure: boolean): Buffer 
         obscure && h.lname === 'subject' ? Buffer.from(foldField('Subject', OBSCURED_SUBJECT)) : rawField(h),
       ),
     Buffer.from('MIME-Version: 1.0\r\n'),
-    frameEncrypted(armored),
+    ...frameEncrypted(armored),
   ]);
 }
 

@@ -65,7 +65,7 @@ export async function signEntity(entity: Buffer, opts: SignOptions): Promise<Sig
   );
   const body = buildMultipartBody(
     boundary,
-    [signed, Buffer.concat([sigHead, armor])],
+    [signed, [sigHead, armor]],
     'This is an OpenPGP/MIME signed message (RFC 4880 and 3156)',
   );
   return {

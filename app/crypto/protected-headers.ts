@@ -6,7 +6,7 @@
 import { mediaType } from '../mime/params.ts';
 import type { RawHeader } from '../mime/entity.ts';
 import { parseEntity, splitParts } from '../mime/entity.ts';
-import { buildMultipartBody, foldField, freshBoundary, rawField } from '../mime/build.ts';
+import { buildMultipartBody, foldField, freshBoundary, multipartChunks, rawField } from '../mime/build.ts';
 import { decodeTransfer, encodeBase64Lines, encodeQuotedPrintable } from '../mime/transfer-encoding.ts';
 
 /** Header fields copied into the protected payload, in Thunderbird's order (Subject first). */
@@ -71,7 +71,7 @@ export function buildProtectedPayload(
   for (const name of PROTECTED_FIELDS) for (const h of fields) if (h.lname === name) head.push(rawField(h));
   for (const g of gossip) head.push(Buffer.from(gossipField(g)));
   head.push(Buffer.from('\r\n'));
-  return Buffer.concat([...head, buildMultipartBody(boundary, [entity])]);
+  return Buffer.concat([...head, ...multipartChunks(boundary, [entity])]);
 }
 
 /** Autocrypt-Gossip with its keydata folded into 76-character lines (whitespace in keydata is ignored by readers). */

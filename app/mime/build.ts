@@ -5,7 +5,9 @@
  *   where possible, CRLF-terminated.
  * - rawField(header) → the exact bytes of a parsed field (entity.ts), CRLF, with a final line break.
  * - buildMultipartBody(boundary, parts, preamble?) → the body of a multipart whose parts are full
- *   entities (headers + blank line + body).
+ *   entities (headers + blank line + body); a part may be given as its pieces (e.g. headers, body).
+ * - multipartChunks(boundary, parts, preamble?) → the same body as a list of buffers, for a caller
+ *   that joins it with more: a megabyte part is then copied once, not once per level of framing.
  * - freshBoundary(...contents) → a Thunderbird-style boundary (12 dashes + 24 random alphanumerics)
  *   that occurs in none of the contents.
  */
@@ -41,12 +43,20 @@ export function rawField(h: RawHeader): Buffer {
   return b[b.length - 1] === 0x0a ? b : Buffer.concat([b, Buffer.from('\r\n')]);
 }
 
-export function buildMultipartBody(boundary: string, parts: Buffer[], preamble?: string): Buffer {
+/** A multipart part: the entity, or its pieces in order. */
+type PartBytes = Buffer | readonly Buffer[];
+
+export function multipartChunks(boundary: string, parts: readonly PartBytes[], preamble?: string): Buffer[] {
   const chunks: Buffer[] = [];
   if (preamble) chunks.push(Buffer.from(preamble + '\r\n'));
-  for (const p of parts) chunks.push(Buffer.from(`--${boundary}\r\n`), p, Buffer.from('\r\n'));
+  for (const p of parts)
+    chunks.push(Buffer.from(`--${boundary}\r\n`), ...(Buffer.isBuffer(p) ? [p] : p), Buffer.from('\r\n'));
   chunks.push(Buffer.from(`--${boundary}--\r\n`));
-  return Buffer.concat(chunks);
+  return chunks;
+}
+
+export function buildMultipartBody(boundary: string, parts: readonly PartBytes[], preamble?: string): Buffer {
+  return Buffer.concat(multipartChunks(boundary, parts, preamble));
 }
 
 export function freshBoundary(...contents: Buffer[]): string {

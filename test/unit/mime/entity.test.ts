@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { parseEntity, splitParts, walkEntity } from '../../../app/mime/entity.ts';
 import { mediaType } from '../../../app/mime/params.ts';
 import { normalizeCrlf } from '../../../app/mime/crlf.ts';
+import { buildMultipartBody, multipartChunks } from '../../../app/mime/build.ts';
 import {
   decodeBase64,
   decodeQuotedPrintable,
@@ -121,4 +122,27 @@ test('walkEntity visits multipart children and identity-encoded message/rfc822, 
   const seen: string[] = [];
   walkEntity(msg, (n) => void seen.push(`${n.depth}:${n.ct.mime}`));
   assert.deepEqual(seen, ['0:multipart/mixed', '1:message/rfc822', '2:text/plain', '1:message/rfc822']);
+});
+
+test('a multipart body built from parts given as pieces has the bytes of the joined parts, and splits back into them', () => {
+  const head = Buffer.from('Content-Type: text/plain\r\n\r\n');
+  const body = Buffer.from('line one\r\nline two');
+  const other = Buffer.from('Content-Type: application/pgp-encrypted\r\n\r\nVersion: 1');
+  const joined = buildMultipartBody('b0', [other, Buffer.concat([head, body])], 'preamble');
+  assert.deepEqual(buildMultipartBody('b0', [other, [head, body]], 'preamble'), joined);
+  assert.deepEqual(Buffer.concat(multipartChunks('b0', [other, [head, body]], 'preamble')), joined);
+  assert.equal(
+    joined.toString(),
+    'preamble\r\n--b0\r\n' +
+      other.toString() +
+      '\r\n--b0\r\n' +
+      head.toString() +
+      body.toString() +
+      '\r\n--b0--\r\n',
+  );
+  const split = splitParts(joined, 'b0');
+  assert.deepEqual(
+    split.parts.map((r) => joined.subarray(r.start, r.end).toString()),
+    [other.toString(), head.toString() + body.toString()],
+  );
 });
