@@ -16,6 +16,8 @@ import { createStore, openStore, type Store } from './store/store.ts';
 import { Keyring, toWarning } from './keys/keyring.ts';
 import { StoreKeyringRepo } from './store/repos/keyring.ts';
 import { KeyDiscovery, type DiscoveryOptions } from './keys/discovery/discover.ts';
+import { CertificateDirectory } from './keys/smime-directory.ts';
+import { DIRECTORY_PASSWORD_KEY, mergeSettings, SETTINGS_KEY, type Settings } from './config/settings.ts';
 import type { KeychainWrapper } from '../native/keychain.ts';
 import { loadMallocTrim } from '../native/malloc-trim.ts';
 import { startIdleRelease } from './shared/idle-release.ts';
@@ -99,6 +101,8 @@ export class Bridge {
   readonly store: Store;
   readonly keyring: Keyring;
   readonly discovery: KeyDiscovery;
+  /** The user's S/MIME directory, asked at send time (absent offline). */
+  readonly directory: CertificateDirectory | undefined;
   readonly events: EventHub<BridgeEvent>;
   readonly api: ControlApi;
   readonly #logger: Logger;
@@ -128,11 +132,22 @@ export class Bridge {
       ...(opts.discovery ?? {}),
       ...(opts.offline ? { sources: { wkd: false, vks: false, hkp: false } } : {}),
     });
+    const smime = this.keyring.smime;
+    this.directory =
+      smime && !opts.offline
+        ? new CertificateDirectory({
+            smime,
+            settings: () => mergeSettings(store.settings.get<Partial<Settings>>(SETTINGS_KEY)).smimeDirectory,
+            password: () => store.settings.get<string>(DIRECTORY_PASSWORD_KEY) ?? null,
+            logger: opts.logger,
+          })
+        : undefined;
     this.#runtime = createRuntime({
       store,
       keyring: this.keyring,
       keyringRepo: repo,
       discovery: this.discovery,
+      ...(this.directory ? { directory: this.directory } : {}),
       events: this.events,
       logger: opts.logger,
       offline: opts.offline ?? false,
@@ -149,6 +164,7 @@ export class Bridge {
       logs: opts.logs,
       runtime: this.#runtime,
       ...(opts.keychain ? { keychain: opts.keychain } : {}),
+      ...(this.directory ? { directory: this.directory } : {}),
     });
     // a host forwards log lines itself (also while locked)
     if (!opts.events)

@@ -73,6 +73,7 @@ const PRELOAD_METHODS: readonly (keyof ControlApi)[] = [
   'sendOutboxUnencrypted',
   'getSettings',
   'updateSettings',
+  'setDirectoryPassword',
   'recentLogs',
   'createReport',
 ];

@@ -6,6 +6,29 @@ import { z } from 'zod';
 
 const port = z.number().int().min(0).max(65535);
 
+/**
+ * An LDAP directory to find correspondents' S/MIME certificates in at send time (issue 19): the
+ * server (ldap:// or ldaps://, host and port only), the search base, the DN to bind as (null:
+ * anonymous; its password is a secret kept apart, see DIRECTORY_PASSWORD_KEY) and how long one
+ * send waits for it.
+ */
+const directorySchema = z
+  .object({
+    url: z
+      .string()
+      .max(512)
+      .regex(
+        /^ldaps?:\/\/(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::\d{1,5})?\/?$/i,
+        'ldap://HOST[:PORT] or ldaps://HOST[:PORT]',
+      ),
+    baseDn: z.string().trim().min(1).max(1024),
+    bindDn: z.string().trim().min(1).max(1024).nullable(),
+    timeoutMs: z.number().int().min(100).max(30000),
+  })
+  .strict();
+
+export type DirectorySettings = z.infer<typeof directorySchema>;
+
 const settingsSchema = z.object({
   encryptPolicy: z.enum(['when-possible', 'always', 'never']),
   sign: z.boolean(),
@@ -36,6 +59,8 @@ const settingsSchema = z.object({
     .min(0)
     .max(16 * 1024 * 1024)
     .nullable(),
+  /** Where S/MIME certificates of recipients without a held one are looked up; null: nowhere. */
+  smimeDirectory: directorySchema.nullable(),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -57,7 +82,17 @@ export const DEFAULT_SETTINGS: Settings = {
   startAtLogin: false,
   keyLookupTimeoutMs: 5000,
   bodyCacheMB: null,
+  smimeDirectory: null,
 };
+
+/** How long a send waits for the S/MIME directory unless the user says otherwise. */
+export const DIRECTORY_TIMEOUT_MS = 3000;
+
+/**
+ * Where the directory's bind password is kept in the store's key/value table (inside the
+ * encrypted database, like the provider passwords; never returned by getSettings, never logged).
+ */
+export const DIRECTORY_PASSWORD_KEY = 'secret.smimeDirectoryPassword';
 
 export const settingsPatchSchema = settingsSchema.partial().strict();
 

@@ -31,6 +31,7 @@ import type {
   RepairReport,
   ReportBundle,
   ReportOptions,
+  DirectoryStatus,
   ServingSettings,
   Settings,
   SyncProgress,
@@ -39,7 +40,8 @@ import type { Store } from '../store/store.ts';
 import type { Account } from '../store/repos/accounts.ts';
 import type { Keyring } from '../keys/keyring.ts';
 import type { SmimeCertificates } from '../keys/smime.ts';
-import { mergeSettings, SETTINGS_KEY } from '../config/settings.ts';
+import { DIRECTORY_PASSWORD_KEY, mergeSettings, SETTINGS_KEY } from '../config/settings.ts';
+import type { DirectoryLookup } from '../keys/smime-directory.ts';
 import { NotFoundError, UserError } from '../shared/errors.ts';
 import type { EventHub } from '../shared/event-hub.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -182,6 +184,8 @@ export interface BridgeControlDeps {
   logs: LogRing;
   runtime: BridgeRuntime;
   keychain?: KeychainWrapper;
+  /** The S/MIME directory asked at send time (its last lookup, for status); absent offline. */
+  directory?: { readonly lastLookup: DirectoryLookup | null };
 }
 
 export class BridgeControl implements ControlApi {
@@ -241,6 +245,7 @@ export class BridgeControl implements ControlApi {
       diskFull: store.diskFull,
       bodyCache: store.messages.bodyCache.status(),
       certificateWarnings: this.#d.keyring.smime?.expiryWarnings() ?? [],
+      certificateDirectory: await this.#directoryStatus(),
       accounts,
     };
   }
@@ -746,6 +751,26 @@ export class BridgeControl implements ControlApi {
     this.#d.runtime.settingsChanged?.();
     this.#d.logger.info({ changed: Object.keys(patch ?? {}) }, 'settings updated');
     return next;
+  }
+
+  async setDirectoryPassword(password: string | null): Promise<void> {
+    const pw = z.string().max(4096).nullable().parse(password);
+    if (pw) this.#d.store.settings.set(DIRECTORY_PASSWORD_KEY, pw);
+    else this.#d.store.settings.delete(DIRECTORY_PASSWORD_KEY);
+    this.#d.logger.info({ set: Boolean(pw) }, 'S/MIME directory bind password changed');
+  }
+
+  async #directoryStatus(): Promise<DirectoryStatus | null> {
+    const conf = (await this.getSettings()).smimeDirectory;
+    if (!conf) return null;
+    const last = this.#d.directory?.lastLookup ?? null;
+    return {
+      url: conf.url,
+      baseDn: conf.baseDn,
+      bindDn: conf.bindDn,
+      passwordSet: Boolean(this.#d.store.settings.get<string>(DIRECTORY_PASSWORD_KEY)),
+      lastLookup: last ? { at: new Date(last.at).toISOString(), ok: last.ok, detail: last.detail } : null,
+    };
   }
 
   async recentLogs(limit: number): Promise<LogLine[]> {

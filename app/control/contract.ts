@@ -8,7 +8,7 @@
  */
 
 // Types owned by the layer that produces them, re-exported here as the control vocabulary.
-export type { Settings, EncryptPolicy } from '../config/settings.ts';
+export type { Settings, EncryptPolicy, DirectorySettings } from '../config/settings.ts';
 export type { LogLine } from '../shared/logger.ts';
 export type { ErrorCode } from '../shared/errors.ts';
 export type { OAuthCredential } from '../shared/oauth-credential.ts';
@@ -85,7 +85,22 @@ export interface BridgeStatus {
    * replaced by a newer one for the same addresses), soonest first. Absent while locked.
    */
   certificateWarnings?: CertificateWarning[];
+  /**
+   * The S/MIME directory (setting `smimeDirectory`) when one is set: where, whether a bind
+   * password is kept (never the password), and how the last lookup at send time went (null: none
+   * since the start). Absent while locked.
+   */
+  certificateDirectory?: DirectoryStatus | null;
   accounts: AccountStatus[];
+}
+
+export interface DirectoryStatus {
+  url: string;
+  baseDn: string;
+  bindDn: string | null;
+  passwordSet: boolean;
+  /** ok false: the directory was down, refused the bind or did not answer within timeoutMs */
+  lastLookup: { at: string; ok: boolean; detail: string } | null;
 }
 
 export interface AccountInfo {
@@ -390,6 +405,12 @@ export interface ControlApi {
 
   getSettings(): Promise<Settings>;
   updateSettings(patch: Partial<Settings>): Promise<Settings>;
+  /**
+   * Keeps the S/MIME directory's bind password (setting `smimeDirectory.bindDn`) in the encrypted
+   * store, or forgets it (null or ''). It is never returned, logged or put in a report; status
+   * says whether one is kept.
+   */
+  setDirectoryPassword(password: string | null): Promise<void>;
   recentLogs(limit: number): Promise<LogLine[]>;
   /**
    * A bug-report bundle: version, platform, settings, account states, recent logs with their
@@ -476,6 +497,7 @@ export const CONTROL_METHODS: readonly ControlMethod[] = [
   'sendOutboxUnencrypted',
   'getSettings',
   'updateSettings',
+  'setDirectoryPassword',
   'recentLogs',
   'createReport',
 ] as const;

@@ -13,6 +13,7 @@ import type { Store } from '../store/store.ts';
 import type { Account } from '../store/repos/accounts.ts';
 import { recentSubjects, storeHealth } from '../store/health.ts';
 import { pathsFor } from '../config/paths.ts';
+import { DIRECTORY_PASSWORD_KEY } from '../config/settings.ts';
 import { VERSION } from '../shared/version.ts';
 import { Redactor, type KnownString } from './redact.ts';
 
@@ -112,6 +113,15 @@ function known(src: ReportSources, ambient: string[]): KnownString[] {
   }
   const local = s.credentials.get();
   if (local) k.push({ kind: 'secret', value: local });
+  // the S/MIME directory: its bind password is a secret, its host and bind DN personal
+  const dirPassword = s.settings.get<string>(DIRECTORY_PASSWORD_KEY);
+  if (dirPassword) k.push({ kind: 'secret', value: dirPassword });
+  const dir = src.open?.settings.smimeDirectory;
+  if (dir) {
+    const host = dir.url.replace(/^ldaps?:\/\//i, '').replace(/(?::\d+)?\/?$/, '');
+    if (!loopbackOrIp(host)) k.push({ kind: 'host', value: host });
+    if (dir.bindDn) k.push({ kind: 'addr', value: dir.bindDn });
+  }
   for (const o of s.outbox.list()) {
     if (typeof o.envelope.subject === 'string') k.push({ kind: 'subject', value: o.envelope.subject });
     for (const r of o.envelope.to) k.push({ kind: 'addr', value: r });
@@ -239,7 +249,14 @@ export async function buildReport(src: ReportSources): Promise<ReportFile> {
     const { status, store: s } = src.open;
     settings = {};
     for (const [k, v] of Object.entries(src.open.settings))
-      settings[k] = typeof v === 'string' ? r.field(k, v) : v;
+      settings[k] =
+        typeof v === 'string'
+          ? r.field(k, v)
+          : v && typeof v === 'object'
+            ? Object.fromEntries(
+                Object.entries(v).map(([f, x]) => [f, typeof x === 'string' ? r.field(f, x) : x]),
+              )
+            : v;
     const byEmail = new Map(s.accounts.list().map((a) => [a.email, a]));
     accounts = status.accounts.map((a) => {
       const conf = byEmail.get(a.email);

@@ -20,6 +20,7 @@ import { OAuthTokens } from '../oauth/tokens.ts';
 import type { Keyring } from '../keys/keyring.ts';
 import type { KeyringRepo } from '../keys/types.ts';
 import type { KeyDiscovery } from '../keys/discovery/discover.ts';
+import type { CertificateDirectory } from '../keys/smime-directory.ts';
 import type { EventHub } from '../shared/event-hub.ts';
 import type { Logger } from '../shared/logger.ts';
 import { UserError } from '../shared/errors.ts';
@@ -36,6 +37,8 @@ export interface RuntimeDeps {
   keyring: Keyring;
   keyringRepo: KeyringRepo;
   discovery: KeyDiscovery;
+  /** The user's S/MIME directory, asked at send time for recipients without a held certificate. */
+  directory?: CertificateDirectory;
   events: EventHub<BridgeEvent>;
   logger: Logger;
   offline: boolean;
@@ -172,6 +175,7 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
         keyring: deps.keyring,
         keyringRepo: deps.keyringRepo,
         discovery: deps.discovery,
+        ...(deps.directory ? { directory: deps.directory } : {}),
         autocrypt,
         logger: logger.child({ module: 'submission' }),
         settings: currentSettings,

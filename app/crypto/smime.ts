@@ -630,6 +630,21 @@ export function crlFacts(der: Uint8Array): {
 }
 
 /**
+ * When the certificate `der` (or a CA above it among `pool`, DER) was revoked by one of `crls`
+ * (DER) that its issuer signed, at or before `now` (ms); null when none says so. The check a
+ * signer certificate gets in verifySigned, for a certificate that came without a signature (one
+ * found in a directory).
+ */
+export function revokedAt(
+  der: Uint8Array,
+  pool: readonly Uint8Array[],
+  crls: readonly Uint8Array[],
+  now: number,
+): Promise<number | null> {
+  return revocation(parseCertificate(der), pool.map(parseCached), parseCrls(crls), now);
+}
+
+/**
  * When `cert` or a CA above it (found among `pool`) was revoked, by one of `crls` that its issuer
  * signed (a CRL whose signature does not verify with the issuer's key counts for nothing), at or
  * before `now`; null when none says so.

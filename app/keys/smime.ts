@@ -14,6 +14,7 @@ import {
   chainOf,
   crlFacts,
   parseCertificate,
+  revokedAt,
   type CertFacts,
   type SmimeIdentity,
   type SmimeMaterial,
@@ -343,6 +344,53 @@ export class SmimeCertificates {
       ...(capabilities ? { capabilities: [...capabilities] } : {}),
     });
     return true;
+  }
+
+  /**
+   * Takes certificates found for `email` in the user's S/MIME directory (smime-directory.ts),
+   * checked as a held certificate is before mail is encrypted to it: it names the address (SAN,
+   * or the subject's emailAddress when the SAN has none), is within its validity period, can be
+   * encrypted to (crypto's canEncryptTo: not a CA's, key usage and extended key usage allow it),
+   * and no CRL at hand (imported) revokes it or a CA above it. Like a certificate the user imports
+   * it need not chain to a trusted CA: the directory is one the user chose. Those that pass are
+   * kept as correspondents' certificates with source 'directory'; the one to encrypt to is
+   * returned (recipientCertificate's choice), with why the others were left.
+   */
+  async fromDirectory(
+    email: string,
+    ders: readonly Uint8Array[],
+  ): Promise<{ certificate: RecipientCertificate | null; rejected: string[] }> {
+    const addr = email.toLowerCase();
+    const now = this.#now();
+    const rejected: string[] = [];
+    const crls = this.#repo.crls();
+    const pool = crls.length ? this.#repo.allCertificates().map((c) => c.certDer) : [];
+    for (const der of ders) {
+      let f: CertFacts;
+      try {
+        f = certFacts(der);
+      } catch {
+        rejected.push('not an X.509 certificate');
+        continue;
+      }
+      const why = !f.emails.includes(addr)
+        ? `it names ${f.emails.join(', ') || 'no address'}, not ${addr}`
+        : f.notBefore > now
+          ? `not valid before ${new Date(f.notBefore).toISOString()}`
+          : f.notAfter <= now
+            ? `expired on ${new Date(f.notAfter).toISOString()}`
+            : !canEncryptTo(der)
+              ? 'it cannot be encrypted to'
+              : crls.length && (await revokedAt(der, pool, crls, now)) !== null
+                ? 'revoked'
+                : null;
+      if (why) {
+        rejected.push(`${f.fingerprint.slice(0, 16)}: ${why}`);
+        continue;
+      }
+      this.#repo.putCertificate({ ...row(f, der, 'directory', false), emails: [addr], seenAt: now });
+    }
+    return { certificate: this.recipientCertificate(addr), rejected };
   }
 
   /**

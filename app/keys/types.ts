@@ -115,6 +115,9 @@ export interface CertificateSummary {
   expired: boolean;
   isCa: boolean;
   trusted: boolean;
-  /** own certificates: 'imported' or 'issued' (by Lockbridge); others: 'imported', 'learned', 'own-chain' */
-  source: 'imported' | 'issued' | 'learned' | 'own-chain';
+  /**
+   * own certificates: 'imported' or 'issued' (by Lockbridge); others: 'imported', 'learned' (from
+   * signed mail), 'directory' (found in the S/MIME directory at send time), 'own-chain'
+   */
+  source: 'imported' | 'issued' | 'learned' | 'directory' | 'own-chain';
 }

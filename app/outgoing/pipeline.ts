@@ -3,7 +3,8 @@
  * local login): the one path every submitted message takes.
  *
  *   parse once (prepareMessage) → Bcc = RCPT − (To ∪ Cc) → find every recipient's key (in
- *   parallel, bounded by settings.keyLookupTimeoutMs) and S/MIME certificate (held ones) → plan
+ *   parallel, bounded by settings.keyLookupTimeoutMs) and S/MIME certificate (held ones, else the
+ *   user's S/MIME directory, bounded by its timeoutMs, beside the key lookup) → plan
  *   per recipient (app/keys' policy: OpenPGP, S/MIME, signed or plain) →
  *   group into copies (groupCopies) →
  *   build the copies (buildCopies) → enqueue every copy in ONE transaction → schedule the Sent
@@ -89,6 +90,11 @@ export interface OutgoingPipelineDeps {
   discovery?: RecipientKeyDiscovery;
   /** Autocrypt recommendations (app/keys' AutocryptService); without it keys are judged alone. */
   autocrypt?: AutocryptRecommender;
+  /**
+   * The user's S/MIME directory (app/keys' CertificateDirectory): certificates for recipients
+   * without a held one, found, checked and kept; it never throws and bounds its own wait.
+   */
+  directory?: { find(emails: readonly string[]): Promise<Map<string, RecipientCertificate>> };
   settings: () => Settings;
   logger: Logger;
   /** Runs the S/MIME signing and encryption off this thread (the crypto worker pool); else in-thread. */
@@ -180,16 +186,23 @@ export class OutgoingPipeline implements Omit<SubmissionPort, 'authenticate'> {
     }
     const sets = classifyRecipients(req.envelope.rcptTo, prepared.toCc);
     const all = [...sets.visible, ...sets.bcc];
-    const tLookup = Date.now();
-    const found = await this.#findKeys(all, settings.keyLookupTimeoutMs);
-    const lookupMs = Date.now() - tLookup;
-    const replyToEncrypted = repliesToEncrypted(this.#d.store, acc.id, req.raw);
     const certs = new Map<string, RecipientCertificate>();
     if (smimeSender)
       for (const addr of all) {
         const cert = this.#certificateFor(addr);
         if (cert) certs.set(addr, cert);
       }
+    // recipients without a held certificate are looked up in the S/MIME directory (when one is
+    // set) beside the key lookup; it is bounded by its own timeout and never fails the message
+    const unheld = smimeSender && this.#d.directory ? all.filter((a) => !certs.has(a)) : [];
+    const tLookup = Date.now();
+    const [found, fromDirectory] = await Promise.all([
+      this.#findKeys(all, settings.keyLookupTimeoutMs),
+      unheld.length ? this.#d.directory!.find(unheld) : new Map<string, RecipientCertificate>(),
+    ]);
+    for (const [addr, cert] of fromDirectory) certs.set(addr, cert);
+    const lookupMs = Date.now() - tLookup;
+    const replyToEncrypted = repliesToEncrypted(this.#d.store, acc.id, req.raw);
     const plans = await this.#plan(
       { sender: senderAddr, hasOwnKey: sender !== null, smimeSender, replyToEncrypted },
       settings,

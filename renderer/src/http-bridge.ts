@@ -52,6 +52,7 @@ const METHODS: Record<keyof ControlApi, true> = {
   sendOutboxUnencrypted: true,
   getSettings: true,
   updateSettings: true,
+  setDirectoryPassword: true,
   recentLogs: true,
   createReport: true,
 };

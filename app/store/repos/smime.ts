@@ -5,7 +5,8 @@
  */
 import type { StoreDb } from '../sql.ts';
 
-export type SmimeCertSource = 'imported' | 'learned' | 'own-chain';
+/** Where a correspondent's certificate came from; 'directory': the user's LDAP directory, at send time. */
+export type SmimeCertSource = 'imported' | 'learned' | 'directory' | 'own-chain';
 
 /** Where one of the user's certificates with a key came from (migration 0016). */
 export type SmimeIdentityOrigin = 'imported' | 'issued' | 'ca';

@@ -13,6 +13,7 @@ import { certName } from './names.ts';
 const SOURCE_LABEL: Record<CertificateSummary['source'], string> = {
   imported: 'imported by you',
   learned: 'learned from signed mail',
+  directory: 'found in your S/MIME directory',
   'own-chain': 'came with your certificate',
   issued: 'issued by Lockbridge',
 };

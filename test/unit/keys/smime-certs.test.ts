@@ -150,3 +150,61 @@ test('outgoing (issue 19): which certificate mail to an address is encrypted to,
     rmSync(outDir, { recursive: true, force: true });
   }
 });
+
+test('a certificate from the S/MIME directory is checked like a held one before it is kept and used', async () => {
+  const dirDir = mkdtempSync(join(tmpdir(), 'lb-smime-dir-'));
+  const store = await createStore({
+    dir: dirDir,
+    passphrase: 'pw',
+    logger: silentLogger,
+    kdf: KDF,
+    ftsIndexing: 'manual',
+  });
+  try {
+    const smime = new SmimeCertificates({ repo: store.smime, systemRoots: false });
+    const caDer = Buffer.from(ca.caPem.replace(/-----[^-]+-----|\s+/g, ''), 'base64');
+    const other = ca.user('someone-else@example.test', 'rsa');
+    const expired = ca.user('dora@example.test', 'rsa', { start: '20200101000000Z', end: '20210101000000Z' });
+    const signOnly = ca.user('dora@example.test', 'rsa-pss');
+    const revoked = ca.user('dora@example.test', 'rsa');
+    const good = ca.user('dora@example.test', 'ec');
+    ca.revoke(revoked);
+    await smime.importFile(Buffer.from(ca.crl()));
+    smime.importCertificates(ca.caPem);
+
+    const none = await smime.fromDirectory('DORA@example.test', [
+      other.certDer,
+      expired.certDer,
+      signOnly.certDer,
+      revoked.certDer,
+      caDer,
+      new Uint8Array([1, 2, 3]),
+    ]);
+    assert.equal(none.certificate, null);
+    assert.deepEqual(
+      none.rejected.map((r) => r.replace(/^[0-9A-F]{16}: /, '')),
+      [
+        'it names someone-else@example.test, not dora@example.test',
+        `expired on ${new Date(certFacts(expired.certDer).notAfter).toISOString()}`,
+        'it cannot be encrypted to',
+        'revoked',
+        'it names no address, not dora@example.test',
+        'not an X.509 certificate',
+      ],
+    );
+    assert.equal(smime.recipientCertificate('dora@example.test'), null, 'nothing kept for dora');
+
+    const found = await smime.fromDirectory('dora@example.test', [expired.certDer, good.certDer]);
+    assert.equal(found.certificate?.fingerprint, fpr(good.certDer));
+    assert.equal(found.certificate?.gcm, false, 'capabilities unknown: AES-CBC');
+    const kept = smime.list().certificates.filter((c) => c.emails.includes('dora@example.test'));
+    assert.deepEqual(
+      kept.map((c) => [c.fingerprint, c.source]),
+      [[fpr(good.certDer), 'directory']],
+    );
+    assert.equal(smime.recipientCertificate('dora@example.test')?.fingerprint, fpr(good.certDer));
+  } finally {
+    store.close();
+    rmSync(dirDir, { recursive: true, force: true });
+  }
+});

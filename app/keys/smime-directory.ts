@@ -1,0 +1,155 @@
+/**
+ * The user's LDAP directory of S/MIME certificates (issue 19; setting `smimeDirectory`), asked at
+ * send time for the recipients we hold no usable certificate for. One connection per submission
+ * (ldapts, over ldap:// or ldaps://), a bind when a bind DN is set (its password from the store),
+ * then per recipient a subtree search under the base DN for `(mail=ADDRESS)` — the address escaped
+ * as RFC 4515 says (ldapts' escapeFilter: `*`, `(`, `)`, `\` and NUL become `\2a` …), so an
+ * address cannot widen the filter — asking for `userCertificate;binary` and
+ * `userSMIMECertificate` and taking the userCertificate values. What comes back is checked and
+ * kept by SmimeCertificates.fromDirectory like any held certificate.
+ *
+ * The whole lookup is bounded by the setting's `timeoutMs`: a directory that is down, refuses or
+ * does not answer in time is logged (a warning naming the directory and why) and remembered for
+ * `status`, and the message goes on by the usual policy without its certificates. Nothing here
+ * blocks the event loop: the network is asynchronous and a certificate is parsed in well under a
+ * millisecond.
+ */
+import type { ConnectionOptions } from 'node:tls';
+import { Client, escapeFilter } from 'ldapts';
+import type { DirectorySettings } from '../config/settings.ts';
+import type { Logger } from '../shared/logger.ts';
+import type { RecipientCertificate, SmimeCertificates } from './smime.ts';
+
+/** The last lookup: when, whether the directory answered, and what came of it (for status). */
+export interface DirectoryLookup {
+  at: number;
+  ok: boolean;
+  detail: string;
+}
+
+export interface CertificateDirectoryOptions {
+  smime: SmimeCertificates;
+  /** The setting as it is now (null: no directory). */
+  settings: () => DirectorySettings | null;
+  /** The bind password kept in the store (null: none). */
+  password: () => string | null;
+  logger: Logger;
+  /** TLS for ldaps:// (tests trust their own CA); default: the system's roots. */
+  tls?: ConnectionOptions;
+  now?: () => number;
+}
+
+/** Entries asked for per address, at most (a directory answering more is not searched further). */
+const SIZE_LIMIT = 20;
+
+export class CertificateDirectory {
+  readonly #o: CertificateDirectoryOptions;
+  readonly #log: Logger;
+  #last: DirectoryLookup | null = null;
+
+  constructor(o: CertificateDirectoryOptions) {
+    this.#o = o;
+    this.#log = o.logger.child({ module: 'smime-directory' });
+  }
+
+  get lastLookup(): DirectoryLookup | null {
+    return this.#last;
+  }
+
+  /**
+   * The certificates to encrypt to for `emails`, found in the directory and checked (addresses with
+   * none are left out). Never throws and never takes longer than the setting's timeoutMs (plus the
+   * checks); an empty map when no directory is set.
+   */
+  async find(emails: readonly string[]): Promise<Map<string, RecipientCertificate>> {
+    const conf = this.#o.settings();
+    const out = new Map<string, RecipientCertificate>();
+    if (!conf || !emails.length) return out;
+    const now = this.#o.now ?? Date.now;
+    const started = Date.now();
+    const client = new Client({
+      url: conf.url,
+      timeout: conf.timeoutMs,
+      connectTimeout: conf.timeoutMs,
+      ...(this.#o.tls ? { tlsOptions: this.#o.tls } : {}),
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), conf.timeoutMs);
+    });
+    const work = this.#search(client, conf, emails);
+    // an answer after the deadline (or a late failure) is dropped
+    work.catch(() => {});
+    try {
+      const found = await Promise.race([work, deadline]);
+      if (!found) throw new Error(`no answer within ${conf.timeoutMs} ms`);
+      const rejected: string[] = [];
+      for (const [email, ders] of found) {
+        if (!ders.length) continue;
+        const r = await this.#o.smime.fromDirectory(email, ders);
+        if (r.certificate) out.set(email, r.certificate);
+        for (const why of r.rejected) rejected.push(`${email}: ${why}`);
+      }
+      const detail = `${out.size} of ${emails.length} certificate${emails.length === 1 ? '' : 's'} found`;
+      this.#last = { at: now(), ok: true, detail };
+      this.#log.info(
+        {
+          directory: conf.url,
+          asked: emails.length,
+          found: out.size,
+          ms: Date.now() - started,
+          ...(rejected.length ? { rejected: rejected.join('; ') } : {}),
+        },
+        'S/MIME directory looked up',
+      );
+    } catch (err) {
+      const reason = describe(err);
+      this.#last = { at: now(), ok: false, detail: reason };
+      this.#log.warn(
+        { directory: conf.url, recipients: emails.length, ms: Date.now() - started, error: reason },
+        'S/MIME directory unreachable: the message goes by the usual policy without its certificates',
+      );
+    } finally {
+      clearTimeout(timer);
+      client.unbind().catch(() => {});
+    }
+    return out;
+  }
+
+  async #search(
+    client: Client,
+    conf: DirectorySettings,
+    emails: readonly string[],
+  ): Promise<Map<string, Uint8Array[]>> {
+    if (conf.bindDn) await client.bind(conf.bindDn, this.#o.password() ?? '');
+    const pairs = await Promise.all(
+      emails.map(async (email) => {
+        const { searchEntries } = await client.search(conf.baseDn, {
+          scope: 'sub',
+          filter: escapeFilter`(mail=${email})`,
+          attributes: ['userCertificate;binary', 'userSMIMECertificate'],
+          explicitBufferAttributes: ['userCertificate;binary', 'userCertificate', 'userSMIMECertificate'],
+          sizeLimit: SIZE_LIMIT,
+          timeLimit: Math.max(1, Math.ceil(conf.timeoutMs / 1000)),
+        });
+        const ders: Uint8Array[] = [];
+        for (const entry of searchEntries)
+          for (const [name, value] of Object.entries(entry))
+            if (/^usercertificate(?:;binary)?$/i.test(name))
+              for (const v of Array.isArray(value) ? value : [value])
+                if (Buffer.isBuffer(v) && v.length) ders.push(new Uint8Array(v));
+        return [email, ders] as const;
+      }),
+    );
+    return new Map(pairs);
+  }
+}
+
+/** One line for the log and status: the LDAP result or the network error, no secrets. */
+function describe(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const code = (err as { code?: unknown }).code;
+  return code !== undefined && !err.message.includes(String(code))
+    ? `${err.message} (${String(code)})`
+    : err.message;
+}
