@@ -10,8 +10,9 @@ commands:
                            manage remote provider accounts
   keys generate|import|export|list|show
                            own OpenPGP keys and contacts' public keys
-  certs import|export|issue|list|trust|distrust
-                           S/MIME certificates: yours (PKCS#12), correspondents', trusted CAs
+  certs import|export|issue|list|trust|distrust|directory
+                           S/MIME certificates: yours (PKCS#12), correspondents', trusted CAs,
+                           the LDAP directory to find recipients' certificates in
   import                   import .eml or mbox files into the local store
   export                   write an account's decrypted mail as .eml files or one mbox file
   serve                    run the bridge (IMAP and SMTP on 127.0.0.1)
@@ -93,6 +94,8 @@ show      details of the keys for E`,
        lockbridge certs export E|FINGERPRINT [--pkcs12 --passphrase-file F] [--out FILE]
        lockbridge certs list [--json]
        lockbridge certs trust|distrust FINGERPRINT
+       lockbridge certs directory [--url ldap[s]://HOST[:PORT] --base-dn DN [--bind-dn DN
+                                  [--password-file F]] [--timeout MS] | --off]
 
 import    a PKCS#12 file (.p12/.pfx: your certificate and private key; its passphrase from the
           first line of --passphrase-file F, or asked on the terminal) is kept under the store's
@@ -113,7 +116,17 @@ export    prints a certificate as PEM (yours by address or fingerprint, with its
           passphrase asked twice on the terminal
 list      your certificates and the others held, with addresses, expiry and trust; yours
           EXPIRED, or EXPIRES SOON within 30 days
-trust     makes a held certificate (by its SHA-256 fingerprint) a trust anchor; distrust undoes it`,
+trust     makes a held certificate (by its SHA-256 fingerprint) a trust anchor; distrust undoes it
+directory the LDAP directory where, when you send, the certificate of a recipient without a
+          held one is looked up: a subtree search under --base-dn for (mail=ADDRESS) (the
+          address escaped as RFC 4515 says), userCertificate taken; a certificate that names
+          the address, is valid now and allows encryption is kept (source 'directory') and
+          used. --bind-dn binds as that DN with the password from the first line of
+          --password-file F (or asked on a terminal), kept under the store's encryption;
+          without it the search is anonymous. Each send waits at most --timeout MS (default
+          3000) for it; a directory that is down or slow is logged and shown in status, and
+          the message goes by the usual policy. Without options: the directory and its last
+          lookup; --off removes it`,
   import: `usage: lockbridge import --account E [--mailbox NAME] FILE...
 
 Imports .eml files or mbox files into the local store (default mailbox INBOX), streamed.

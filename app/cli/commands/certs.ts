@@ -1,7 +1,8 @@
 /**
- * `lockbridge certs import|export|issue|list|trust|distrust` (issue 19): S/MIME certificates — the
- * user's own (PKCS#12 with its passphrase, or issued self-signed) and correspondents' or CAs'
- * (PEM/DER), through the control API.
+ * `lockbridge certs import|export|issue|list|trust|distrust|directory` (issue 19): S/MIME
+ * certificates — the user's own (PKCS#12 with its passphrase, or issued self-signed) and
+ * correspondents' or CAs' (PEM/DER) — and the LDAP directory they are looked up in at send time,
+ * through the control API.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { flag, parse, str } from '../args.ts';
@@ -9,12 +10,20 @@ import { println, type CliContext } from '../context.ts';
 import { isInteractive, promptSecret, readPassphraseFile, withAskedPassphrase } from '../prompt.ts';
 import { withApi } from '../session.ts';
 import { UsageError, UserError } from '../../shared/errors.ts';
-import type { CertificateList, CertificateSummary, ControlApi } from '../../control/contract.ts';
+import { DIRECTORY_TIMEOUT_MS } from '../../config/settings.ts';
+import type {
+  CertificateList,
+  CertificateSummary,
+  ControlApi,
+  DirectoryStatus,
+} from '../../control/contract.ts';
 
 const IMPORT_USAGE = 'lockbridge certs import FILE [--passphrase-file F] [--trusted]';
 const EXPORT_USAGE = 'lockbridge certs export E|FINGERPRINT [--pkcs12 --passphrase-file F] [--out FILE]';
 const ISSUE_USAGE = 'lockbridge certs issue E [--algorithm rsa|ec]';
-const COMMANDS = 'import, export, issue, list, trust, distrust';
+const DIRECTORY_USAGE =
+  'lockbridge certs directory [--url ldap[s]://HOST[:PORT] --base-dn DN [--bind-dn DN [--password-file F]] [--timeout MS] | --off]';
+const COMMANDS = 'import, export, issue, list, trust, distrust, directory';
 
 /** The export passphrase: the first line of --passphrase-file (not empty), or typed twice on a terminal. */
 async function exportPassphrase(file: string | undefined): Promise<string> {
@@ -58,6 +67,18 @@ function importFile(
 }
 
 const SOON_MS = 30 * 86_400_000;
+
+/** The directory as status says it: where, the bind, and the last lookup. */
+function directoryLines(d: DirectoryStatus | null | undefined): string[] {
+  if (!d) return ['No S/MIME directory set (lockbridge certs directory --url ldaps://HOST --base-dn DN).'];
+  const bind = d.bindDn
+    ? `bind ${d.bindDn} (${d.passwordSet ? 'password kept' : 'no password kept'})`
+    : 'anonymous';
+  const out = [`S/MIME directory ${d.url}  base ${d.baseDn}  ${bind}`];
+  const l = d.lastLookup;
+  if (l) out.push(`Last lookup ${l.at}: ${l.ok ? l.detail : `failed: ${l.detail}`}`);
+  return out;
+}
 
 function line(kind: string, c: CertificateSummary): string {
   const left = Date.parse(c.notAfter) - Date.now();
@@ -165,6 +186,63 @@ export async function runCerts(ctx: CliContext, argv: string[]): Promise<number>
           for (const c of r.own) println(ctx.stdout, line('own ', c));
           for (const c of r.certificates) println(ctx.stdout, line(c.isCa ? 'ca  ' : 'cert', c));
         }
+        return 0;
+      });
+    }
+    case 'directory': {
+      const p = parse(
+        rest,
+        {
+          url: { type: 'string' },
+          'base-dn': { type: 'string' },
+          'bind-dn': { type: 'string' },
+          'password-file': { type: 'string' },
+          timeout: { type: 'string' },
+          off: { type: 'boolean' },
+        },
+        { min: 0, max: 0, usage: DIRECTORY_USAGE },
+      );
+      const url = str(p, 'url');
+      const baseDn = str(p, 'base-dn');
+      const bindDn = str(p, 'bind-dn');
+      const passFile = str(p, 'password-file');
+      const timeout = str(p, 'timeout');
+      const setting = [url, baseDn, bindDn, passFile, timeout].some((v) => v !== undefined);
+      if (flag(p, 'off') && setting)
+        throw new UsageError(`--off takes no other option\nusage: ${DIRECTORY_USAGE}`);
+      if (setting && (url === undefined || baseDn === undefined))
+        throw new UsageError(`--url and --base-dn are both needed\nusage: ${DIRECTORY_USAGE}`);
+      if (passFile !== undefined && bindDn === undefined)
+        throw new UsageError(`--password-file goes with --bind-dn\nusage: ${DIRECTORY_USAGE}`);
+      if (timeout !== undefined && !/^\d{1,5}$/.test(timeout))
+        throw new UsageError(`--timeout must be milliseconds (100-30000), got '${timeout}'`);
+      let password: string | undefined;
+      if (passFile !== undefined) password = readPassphraseFile(passFile);
+      else if (bindDn !== undefined && isInteractive())
+        password = await promptSecret(`Password for ${bindDn} (empty: none): `);
+      return withApi(ctx, async ({ api }) => {
+        if (flag(p, 'off')) {
+          await api.updateSettings({ smimeDirectory: null });
+          await api.setDirectoryPassword(null);
+          println(ctx.stdout, 'S/MIME directory removed (its password forgotten).');
+          return 0;
+        }
+        if (url !== undefined && baseDn !== undefined) {
+          const before = (await api.getSettings()).smimeDirectory;
+          await api.updateSettings({
+            smimeDirectory: {
+              url,
+              baseDn,
+              bindDn: bindDn ?? null,
+              timeoutMs:
+                timeout === undefined ? (before?.timeoutMs ?? DIRECTORY_TIMEOUT_MS) : Number(timeout),
+            },
+          });
+          // a new bind DN without a password given: no old password is kept for it
+          if (password !== undefined || bindDn === undefined || bindDn !== before?.bindDn)
+            await api.setDirectoryPassword(password ?? null);
+        }
+        for (const l of directoryLines((await api.status()).certificateDirectory)) println(ctx.stdout, l);
         return 0;
       });
     }

@@ -101,6 +101,12 @@ export async function runStatus(ctx: CliContext, argv: string[]): Promise<number
           `S/MIME certificate for ${who} ${when}: issue a new one (lockbridge certs issue ${w.emails[0] ?? 'E'}) or import one`,
         );
       }
+      const dir = s.certificateDirectory;
+      if (dir?.lastLookup && !dir.lastLookup.ok)
+        println(
+          ctx.stdout,
+          `S/MIME directory ${dir.url} could not be reached at ${dir.lastLookup.at} (${dir.lastLookup.detail}): mail went by the usual policy without its certificates`,
+        );
       if (!s.accounts.length) println(ctx.stdout, 'No accounts.');
       for (const a of s.accounts) {
         const pct = a.sync.messagesTotal
