@@ -21,7 +21,7 @@ import * as openpgp from 'openpgp';
 import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
 import type { Page } from 'playwright-core';
-import type { KeySummary, Settings } from '../../app/control/contract.ts';
+import type { BridgeStatus, KeySummary, Settings } from '../../app/control/contract.ts';
 import { startProvider, type Provider } from '../helpers/provider.ts';
 import { startDnsServer, type DnsServer } from '../helpers/dns-server.ts';
 import { cli, ROOT, tempHome } from '../helpers/cli.ts';
@@ -791,6 +791,41 @@ test('settings: the ports in use, a restart notice only for a pending change, ch
   assert.equal(s.sign, false);
   assert.equal(s.keyLookupTimeoutMs, 7000);
   assert.equal(s.attachKey, false, 'untouched fields unchanged');
+});
+
+test('settings: the S/MIME directory saved with its bind password, which is never shown again; a bad address said; removed', async () => {
+  await go('Settings');
+  const secret = 'ui-directory-bind-secret';
+  const password = page.getByLabel('Bind password', { exact: true });
+  await page.getByLabel('Directory address', { exact: true }).fill('http://ldap.example.test');
+  await page.getByLabel('Search base (base DN)', { exact: true }).fill('ou=people,dc=example,dc=test');
+  await page.getByRole('button', { name: 'Save directory' }).click();
+  await page.getByText('The directory address must look like ldap://host or ldaps://host:636.').waitFor();
+  assert.equal((await control<Settings>(controlPort, token, 'getSettings')).smimeDirectory, null);
+
+  await page.getByLabel('Directory address', { exact: true }).fill('ldaps://ldap.example.test');
+  await page.getByLabel('Bind DN (empty: anonymous)', { exact: true }).fill('cn=reader,dc=example,dc=test');
+  await password.fill(secret);
+  await page.getByRole('button', { name: 'Save directory' }).click();
+  await page.getByRole('status').getByText('Directory saved.').waitFor();
+  const s = await control<Settings>(controlPort, token, 'getSettings');
+  assert.deepEqual(s.smimeDirectory, {
+    url: 'ldaps://ldap.example.test',
+    baseDn: 'ou=people,dc=example,dc=test',
+    bindDn: 'cn=reader,dc=example,dc=test',
+    timeoutMs: 3000,
+  });
+  assert.doesNotMatch(JSON.stringify(s), new RegExp(secret));
+  const status = await control<BridgeStatus>(controlPort, token, 'status');
+  assert.equal(status.certificateDirectory?.passwordSet, true);
+  assert.equal(await password.inputValue(), '', 'the password is not shown again');
+  await page.locator('input[placeholder="kept (type to replace)"]').waitFor();
+  await assertAccessible(page, 'settings (directory)');
+
+  await page.getByRole('button', { name: 'Remove directory' }).click();
+  await page.getByRole('status').getByText('Directory removed.').waitFor();
+  assert.equal((await control<Settings>(controlPort, token, 'getSettings')).smimeDirectory, null);
+  assert.equal((await control<BridgeStatus>(controlPort, token, 'status')).certificateDirectory, null);
 });
 
 test('keyboard: nav links then the page controls in order, each with a visible focus ring', async () => {

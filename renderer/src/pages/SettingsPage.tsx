@@ -7,6 +7,7 @@ import { PageHeading } from '../components/PageHeading.tsx';
 import { passphraseProblem, pendingRestart, settingsPatch } from '../forms.ts';
 import { useAction } from '../hooks/useAction.ts';
 import { useLoad } from '../hooks/useLoad.ts';
+import { DirectoryForm } from './DirectoryForm.tsx';
 
 function Check({
   id,
@@ -366,6 +367,7 @@ export function SettingsPage() {
           <p>Loading…</p>
         )}
       </section>
+      {settings.data ? <DirectoryForm initial={settings.data} onSaved={(s) => settings.set(s)} /> : null}
       <ChangePassphrase />
     </section>
   );
