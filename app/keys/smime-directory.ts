@@ -10,10 +10,11 @@
  *
  * The whole lookup is bounded by the setting's `timeoutMs`: a directory that is down, refuses or
  * does not answer in time is logged (a warning naming the directory and why) and remembered for
- * `status`, and the message goes on by the usual policy without its certificates. Nothing here
- * blocks the event loop: the network is asynchronous and a certificate is parsed in well under a
- * millisecond.
+ * `status`, and the message goes on by the usual policy without its certificates (those it
+ * answered for before the deadline are used). Nothing here holds the event loop for long: the
+ * network is asynchronous, and the certificates found are checked and stored one address per turn.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { ConnectionOptions } from 'node:tls';
 import { Client, escapeFilter } from 'ldapts';
 import type { DirectorySettings } from '../config/settings.ts';
@@ -74,74 +75,90 @@ export class CertificateDirectory {
       ...(this.#o.tls ? { tlsOptions: this.#o.tls } : {}),
     });
     let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<null>((resolve) => {
-      timer = setTimeout(() => resolve(null), conf.timeoutMs);
+    const deadline = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), conf.timeoutMs);
     });
-    const work = this.#search(client, conf, emails);
+    // what the directory answered so far: on a timeout the addresses it answered for still count
+    const found = new Map<string, Uint8Array[]>();
+    const work = this.#search(client, conf, emails, found);
     // an answer after the deadline (or a late failure) is dropped
     work.catch(() => {});
+    let failure: string | null = null;
     try {
-      const found = await Promise.race([work, deadline]);
-      if (!found) throw new Error(`no answer within ${conf.timeoutMs} ms`);
-      const rejected: string[] = [];
-      for (const [email, ders] of found) {
-        if (!ders.length) continue;
-        const r = await this.#o.smime.fromDirectory(email, ders);
-        if (r.certificate) out.set(email, r.certificate);
-        for (const why of r.rejected) rejected.push(`${email}: ${why}`);
-      }
-      const detail = `${out.size} of ${emails.length} certificate${emails.length === 1 ? '' : 's'} found`;
-      this.#last = { at: now(), ok: true, detail };
-      this.#log.info(
-        {
-          directory: conf.url,
-          asked: emails.length,
-          found: out.size,
-          ms: Date.now() - started,
-          ...(rejected.length ? { rejected: rejected.join('; ') } : {}),
-        },
-        'S/MIME directory looked up',
-      );
+      if ((await Promise.race([work, deadline])) === 'timeout')
+        failure = `no answer within ${conf.timeoutMs} ms (${found.size} of ${emails.length} addresses answered)`;
     } catch (err) {
-      const reason = describe(err);
-      this.#last = { at: now(), ok: false, detail: reason };
-      this.#log.warn(
-        { directory: conf.url, recipients: emails.length, ms: Date.now() - started, error: reason },
-        'S/MIME directory unreachable: the message goes by the usual policy without its certificates',
-      );
+      failure = describe(err);
     } finally {
       clearTimeout(timer);
       client.unbind().catch(() => {});
     }
+    const rejected: string[] = [];
+    try {
+      for (const [email, ders] of found) {
+        if (!ders.length) continue;
+        // one address per turn of the event loop (a certificate is parsed, checked and stored: ~3 ms)
+        await nextTurn();
+        const r = await this.#o.smime.fromDirectory(email, ders);
+        if (r.certificate) out.set(email, r.certificate);
+        for (const why of r.rejected) rejected.push(`${email}: ${why}`);
+      }
+    } catch (err) {
+      failure ??= `the certificates found could not be kept: ${describe(err)}`;
+    }
+    const ms = Date.now() - started;
+    if (failure) {
+      this.#last = { at: now(), ok: false, detail: failure };
+      this.#log.warn(
+        { directory: conf.url, recipients: emails.length, found: out.size, ms, error: failure },
+        'S/MIME directory unreachable: the message goes by the usual policy without its certificates',
+      );
+      return out;
+    }
+    const detail = `${out.size} of ${emails.length} certificate${emails.length === 1 ? '' : 's'} found`;
+    this.#last = { at: now(), ok: true, detail };
+    this.#log.info(
+      {
+        directory: conf.url,
+        asked: emails.length,
+        found: out.size,
+        ms,
+        ...(rejected.length ? { rejected: rejected.join('; ') } : {}),
+      },
+      'S/MIME directory looked up',
+    );
     return out;
   }
 
+  /**
+   * Binds when a bind DN is set, then searches for each address in turn on the one connection
+   * (ldapts opens a connection per operation started before the first one connected, so they are
+   * not started together), recording each answer in `found` as it comes.
+   */
   async #search(
     client: Client,
     conf: DirectorySettings,
     emails: readonly string[],
-  ): Promise<Map<string, Uint8Array[]>> {
+    found: Map<string, Uint8Array[]>,
+  ): Promise<void> {
     if (conf.bindDn) await client.bind(conf.bindDn, this.#o.password() ?? '');
-    const pairs = await Promise.all(
-      emails.map(async (email) => {
-        const { searchEntries } = await client.search(conf.baseDn, {
-          scope: 'sub',
-          filter: escapeFilter`(mail=${email})`,
-          attributes: ['userCertificate;binary', 'userSMIMECertificate'],
-          explicitBufferAttributes: ['userCertificate;binary', 'userCertificate', 'userSMIMECertificate'],
-          sizeLimit: SIZE_LIMIT,
-          timeLimit: Math.max(1, Math.ceil(conf.timeoutMs / 1000)),
-        });
-        const ders: Uint8Array[] = [];
-        for (const entry of searchEntries)
-          for (const [name, value] of Object.entries(entry))
-            if (/^usercertificate(?:;binary)?$/i.test(name))
-              for (const v of Array.isArray(value) ? value : [value])
-                if (Buffer.isBuffer(v) && v.length) ders.push(new Uint8Array(v));
-        return [email, ders] as const;
-      }),
-    );
-    return new Map(pairs);
+    for (const email of emails) {
+      const { searchEntries } = await client.search(conf.baseDn, {
+        scope: 'sub',
+        filter: escapeFilter`(mail=${email})`,
+        attributes: ['userCertificate;binary', 'userSMIMECertificate'],
+        explicitBufferAttributes: ['userCertificate;binary', 'userCertificate', 'userSMIMECertificate'],
+        sizeLimit: SIZE_LIMIT,
+        timeLimit: Math.max(1, Math.ceil(conf.timeoutMs / 1000)),
+      });
+      const ders: Uint8Array[] = [];
+      for (const entry of searchEntries)
+        for (const [name, value] of Object.entries(entry))
+          if (/^usercertificate(?:;binary)?$/i.test(name))
+            for (const v of Array.isArray(value) ? value : [value])
+              if (Buffer.isBuffer(v) && v.length) ders.push(new Uint8Array(v));
+      found.set(email, ders);
+    }
   }
 }
 

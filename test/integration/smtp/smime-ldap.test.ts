@@ -10,6 +10,7 @@
  *   certificate is kept with source 'directory'; status shows the lookup;
  * - addresses that would widen an unescaped filter (`hana*@…`, `*`, `…)(mail=*`) match no entry
  *   (slapd itself matches hana's entry with the unescaped `(mail=hana*)`), a plain one does;
+ * - an anonymous directory asked for 14 addresses in one lookup answers for each;
  * - a directory that is down, or accepts and never answers, does not stop the mail: it goes out by
  *   the usual policy, a warning is logged and status says why;
  * - the bind password stands in no file of the data directory, no log line, no report, no setting.
@@ -102,6 +103,7 @@ describe('S/MIME certificates from an LDAP directory, through the product’s SM
   let smtpPort = 0;
   let caPem = '';
   let seq = 0;
+  let ldif = '';
 
   const send = async (to: string): Promise<string> => {
     const t = nodemailer.createTransport({
@@ -149,23 +151,20 @@ describe('S/MIME certificates from an LDAP directory, through the product’s SM
         ['mail', u.email],
         ['userCertificate;binary', u.certDer],
       ]);
-    slapd = await startSlapd({
-      suffix: SUFFIX,
-      bindRequired: true,
-      ldif:
-        ldifEntry(SUFFIX, [
-          ['objectClass', 'dcObject'],
-          ['objectClass', 'organization'],
-          ['o', 'Example'],
-          ['dc', 'example'],
-        ]) +
-        ldifEntry(PEOPLE, [
-          ['objectClass', 'organizationalUnit'],
-          ['ou', 'people'],
-        ]) +
-        person('Hana', hana) +
-        person('Ivan', ivan),
-    });
+    ldif =
+      ldifEntry(SUFFIX, [
+        ['objectClass', 'dcObject'],
+        ['objectClass', 'organization'],
+        ['o', 'Example'],
+        ['dc', 'example'],
+      ]) +
+      ldifEntry(PEOPLE, [
+        ['objectClass', 'organizationalUnit'],
+        ['ou', 'people'],
+      ]) +
+      person('Hana', hana) +
+      person('Ivan', ivan);
+    slapd = await startSlapd({ suffix: SUFFIX, bindRequired: true, ldif });
 
     const init = await initHome({
       home,
@@ -250,11 +249,32 @@ describe('S/MIME certificates from an LDAP directory, through the product’s SM
     assert.ok(found.get(IVAN)?.certDer.length);
   });
 
+  it('an anonymous directory asked for many recipients at once answers for each', async () => {
+    // ldapts opens a connection per operation started before the first connected: searches that
+    // all start at once on a fresh anonymous connection got no answer (the lookup timed out)
+    const open = await startSlapd({ suffix: SUFFIX, ldif });
+    try {
+      await bridge.api.updateSettings({
+        smimeDirectory: { url: open.url, baseDn: PEOPLE, bindDn: null, timeoutMs: 5000 },
+      });
+      const others = Array.from({ length: 12 }, (_, i) => `nobody${i}@${D}`);
+      const found = await bridge.directory!.find([HANA, ...others, IVAN]);
+      assert.deepEqual([...found.keys()].sort(), [HANA, IVAN]);
+      const last = (await bridge.api.status()).certificateDirectory?.lastLookup;
+      assert.equal(last?.ok, true, last?.detail);
+      assert.equal(last?.detail, '2 of 14 certificates found');
+    } finally {
+      await directory(slapd.url);
+      await open.close();
+    }
+  });
+
   it('a directory that is down or never answers: the mail goes out by the usual policy, said in the log and status', async () => {
     const down = await freePort(); // nothing listens there
     await directory(`ldap://127.0.0.1:${down}`);
+    const earlier = lines.length;
     const warned = () =>
-      lines.filter((l) => l.level === 'warn' && /S\/MIME directory unreachable/.test(l.msg));
+      lines.slice(earlier).filter((l) => l.level === 'warn' && /S\/MIME directory unreachable/.test(l.msg));
     const id = await send(DAN);
     const msg = await arrived(p, DAN, id);
     assert.doesNotMatch(msg.toString(), /application\/pkcs7-mime/);
