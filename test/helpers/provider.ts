@@ -568,6 +568,25 @@ async function lmtpSend(port: number, from: string, to: string[], raw: Buffer): 
   }
 }
 
+/** Every message in `user`'s INBOX at the provider (Dovecot), raw, oldest first. */
+export async function providerInbox(p: Provider, user: string): Promise<Buffer[]> {
+  const c = await p.imapClient(user);
+  try {
+    const lock = await c.getMailboxLock('INBOX');
+    try {
+      const out: Buffer[] = [];
+      const status = await c.status('INBOX', { messages: true });
+      if (!status || !status.messages) return out;
+      for await (const m of c.fetch('1:*', { source: true })) if (m.source) out.push(m.source);
+      return out;
+    } finally {
+      lock.release();
+    }
+  } finally {
+    await c.logout().catch(() => {});
+  }
+}
+
 export async function startProvider(opts: ProviderOptions = {}): Promise<Provider> {
   const domain = opts.domain ?? 'example.test';
   const root = process.getuid?.() === 0;

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
 import * as openpgp from 'openpgp';
-import { startProvider, type Provider } from '../../helpers/provider.ts';
+import { providerInbox, startProvider, type Provider } from '../../helpers/provider.ts';
 import { createTestCa } from '../../helpers/https-ca.ts';
 import { startHttpsServer, type TestHttpsServer } from '../../helpers/https-server.ts';
 import { createStore, type Store } from '../../../app/store/store.ts';
@@ -35,28 +35,10 @@ const DAN = `dan@${D}`; // no key
 const ERIN = `erin@${D}`; // Bcc, key in the keyring
 const LOCAL_PW = 'local-pw';
 
-async function inbox(p: Provider, user: string): Promise<Buffer[]> {
-  const c = await p.imapClient(user);
-  try {
-    const lock = await c.getMailboxLock('INBOX');
-    try {
-      const out: Buffer[] = [];
-      const status = await c.status('INBOX', { messages: true });
-      if (!status || !status.messages) return out;
-      for await (const m of c.fetch('1:*', { source: true })) if (m.source) out.push(m.source);
-      return out;
-    } finally {
-      lock.release();
-    }
-  } finally {
-    await c.logout().catch(() => {});
-  }
-}
-
 async function waitFor(p: Provider, user: string, n: number, ms = 20000): Promise<Buffer[]> {
   const deadline = Date.now() + ms;
   for (;;) {
-    const msgs = await inbox(p, user);
+    const msgs = await providerInbox(p, user);
     if (msgs.length >= n) return msgs;
     if (Date.now() > deadline) throw new Error(`${user}: ${msgs.length} of ${n} messages\n${p.logTail(30)}`);
     await new Promise((r) => setTimeout(r, 100));
@@ -234,8 +216,8 @@ describe('SMTP e2e with Postfix + Dovecot + WKD', () => {
     store.outbox.remove(kept[0]!.id);
     // nothing was relayed (runOnce sent none); what Postfix holds is delivered before counting
     await p.postfixDrained();
-    assert.equal((await inbox(p, BOB)).length, 1);
-    assert.equal((await inbox(p, DAN)).length, 1);
+    assert.equal((await providerInbox(p, BOB)).length, 1);
+    assert.equal((await providerInbox(p, DAN)).length, 1);
   });
 
   it('Postfix stopped: waits in the outbox, delivered exactly once after it starts', async () => {
@@ -254,7 +236,7 @@ describe('SMTP e2e with Postfix + Dovecot + WKD', () => {
     // nothing left to relay, and what Postfix accepted is delivered: a second copy would be in INBOX now
     assert.equal(await worker.runOnce(), 0);
     await p.postfixDrained();
-    const again = await inbox(p, BOB);
+    const again = await providerInbox(p, BOB);
     assert.equal(again.length, msgs.length);
     assert.equal(again.filter((m) => m.includes(`<down@${D}>`)).length, 1, 'delivered exactly once');
   });

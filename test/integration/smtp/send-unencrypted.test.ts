@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
-import { startProvider, type Provider } from '../../helpers/provider.ts';
+import { providerInbox, startProvider, type Provider } from '../../helpers/provider.ts';
 import { createStore, type Store } from '../../../app/store/store.ts';
 import { Keyring } from '../../../app/keys/keyring.ts';
 import { InMemoryKeyringRepo } from '../../helpers/memory-keyring-repo.ts';
@@ -28,24 +28,6 @@ const D = 'example.test';
 const ALICE = `alice@${D}`;
 const DAN = `dan@${D}`; // no key anywhere
 const LOCAL_PW = 'local-pw';
-
-async function inbox(p: Provider, user: string): Promise<Buffer[]> {
-  const c = await p.imapClient(user);
-  try {
-    const lock = await c.getMailboxLock('INBOX');
-    try {
-      const out: Buffer[] = [];
-      const status = await c.status('INBOX', { messages: true });
-      if (!status || !status.messages) return out;
-      for await (const m of c.fetch('1:*', { source: true })) if (m.source) out.push(m.source);
-      return out;
-    } finally {
-      lock.release();
-    }
-  } finally {
-    await c.logout().catch(() => {});
-  }
-}
 
 describe('outbox: send a refused message without encryption', () => {
   let p: Provider;
@@ -162,7 +144,7 @@ describe('outbox: send a refused message without encryption', () => {
       'nothing queued, the kept item unchanged',
     );
     assert.equal(await outgoing.worker.runOnce(), 0);
-    assert.equal((await inbox(p, DAN)).length, 0, 'nothing reached the provider');
+    assert.equal((await providerInbox(p, DAN)).length, 0, 'nothing reached the provider');
   });
 
   it('once the policy allows it: delivered signed, not encrypted, exactly once, with its Sent copy', async () => {
@@ -182,7 +164,7 @@ describe('outbox: send a refused message without encryption', () => {
     let got: Buffer[] = [];
     for (let i = 0; got.length === 0; i++) {
       assert.ok(i < 300, `delivered to dan\n${p.logTail(30)}`);
-      got = await inbox(p, DAN);
+      got = await providerInbox(p, DAN);
       if (!got.length) await new Promise((r) => setTimeout(r, 100));
     }
     assert.equal(got.length, 1, 'exactly one copy at the provider');

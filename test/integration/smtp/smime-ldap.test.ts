@@ -25,12 +25,13 @@ import nodemailer from 'nodemailer';
 import { createBridge, initHome, type Bridge } from '../../../app/index.ts';
 import { LogRing } from '../../../app/config/logging.ts';
 import type { Logger } from '../../../app/shared/logger.ts';
-import { freePort, startProvider, type Provider } from '../../helpers/provider.ts';
+import { providerInbox, freePort, startProvider, type Provider } from '../../helpers/provider.ts';
 import { ldifEntry, startSlapd, type Slapd } from '../../helpers/ldap.ts';
 import { startDnsServer, type DnsServer } from '../../helpers/dns-server.ts';
 import { OpensslCa, type OsslUser } from '../../helpers/crypto/openssl.ts';
 import { run } from '../../helpers/crypto/gpg.ts';
 import { assertNoSecrets } from '../../helpers/no-secrets.ts';
+import { waitFor } from '../../helpers/bridge-world.ts';
 
 const D = 'example.test';
 const SUFFIX = 'dc=example,dc=test';
@@ -62,33 +63,13 @@ function capture(lines: Line[], bindings: Record<string, unknown> = {}): Logger 
   };
 }
 
-async function inbox(p: Provider, user: string): Promise<Buffer[]> {
-  const c = await p.imapClient(user);
-  try {
-    const lock = await c.getMailboxLock('INBOX');
-    try {
-      const out: Buffer[] = [];
-      if (!c.mailbox || c.mailbox.exists === 0) return out;
-      for await (const m of c.fetch('1:*', { source: true })) if (m.source) out.push(m.source);
-      return out;
-    } finally {
-      lock.release();
-    }
-  } finally {
-    await c.logout().catch(() => {});
-  }
-}
-
 /** The provider's copy for `user` with this Message-ID (waits for the relay; bounded so old code fails). */
-async function arrived(p: Provider, user: string, messageId: string): Promise<Buffer> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const m = (await inbox(p, user)).find((b) => b.toString('latin1').includes(messageId));
-    if (m) return m;
-    if (Date.now() > deadline) throw new Error(`${user}: ${messageId} did not arrive\n${p.logTail(30)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const arrived = (p: Provider, user: string, messageId: string): Promise<Buffer> =>
+  waitFor(
+    `${messageId} at ${user}`,
+    async () => (await providerInbox(p, user)).find((b) => b.toString('latin1').includes(messageId)),
+    60_000,
+  );
 
 describe('S/MIME certificates from an LDAP directory, through the product’s SMTP', () => {
   const home = mkdtempSync(join(tmpdir(), 'lb-smime-ldap-'));

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
-import { startProvider, type Provider } from '../../helpers/provider.ts';
+import { providerInbox, startProvider, type Provider } from '../../helpers/provider.ts';
 import { createStore, type Store } from '../../../app/store/store.ts';
 import { Keyring } from '../../../app/keys/keyring.ts';
 import { AutocryptService } from '../../../app/keys/autocrypt/service.ts';
@@ -49,28 +49,10 @@ const FRANK = `frank@${D}`; // both
 const GINA = `gina@${D}`; // S/MIME certificate made by gpgsm (self-signed, its key in gpgsm)
 const LOCAL_PW = 'local-pw';
 
-async function inbox(p: Provider, user: string): Promise<Buffer[]> {
-  const c = await p.imapClient(user);
-  try {
-    const lock = await c.getMailboxLock('INBOX');
-    try {
-      const out: Buffer[] = [];
-      const status = await c.status('INBOX', { messages: true });
-      if (!status || !status.messages) return out;
-      for await (const m of c.fetch('1:*', { source: true })) if (m.source) out.push(m.source);
-      return out;
-    } finally {
-      lock.release();
-    }
-  } finally {
-    await c.logout().catch(() => {});
-  }
-}
-
 async function waitFor(p: Provider, user: string, n: number, ms = 20000): Promise<Buffer[]> {
   const deadline = Date.now() + ms;
   for (;;) {
-    const msgs = await inbox(p, user);
+    const msgs = await providerInbox(p, user);
     if (msgs.length >= n) return msgs;
     if (Date.now() > deadline) throw new Error(`${user}: ${msgs.length} of ${n} messages\n${p.logTail(30)}`);
     await new Promise((r) => setTimeout(r, 100));
