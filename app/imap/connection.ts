@@ -30,13 +30,17 @@ export interface ConnectionOptions {
   literalBudget?: LiteralBudget;
 }
 
-class SocketSink implements OutputSink {
+/** The connection's output straight to its (TLS) socket. */
+export class SocketSink implements OutputSink {
   readonly #socket: Socket;
   constructor(socket: Socket) {
     this.#socket = socket;
   }
   write(chunk: Buffer | string): boolean {
     return this.#socket.write(chunk);
+  }
+  get needsDrain(): boolean {
+    return this.#socket.writableNeedDrain;
   }
   waitDrain(): Promise<void> {
     return new Promise((resolve) => {
@@ -66,6 +70,9 @@ class DeflateSink implements OutputSink {
   }
   afterFlush(): void {
     this.#deflate.flush(zc.Z_SYNC_FLUSH);
+  }
+  get needsDrain(): boolean {
+    return this.#deflate.writableNeedDrain;
   }
   waitDrain(): Promise<void> {
     return new Promise((resolve) => {

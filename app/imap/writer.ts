@@ -10,7 +10,13 @@ export interface OutputSink {
   write(chunk: Buffer | string): boolean;
   /** Called after each flush, e.g. a deflate stream's sync flush. */
   afterFlush?(): void;
-  /** Resolves when the sink can take more data. */
+  /**
+   * The sink holds more than it wants now (a stream's writableNeedDrain): waitDrain() resolves
+   * once it has passed it on. Asked when it matters, never remembered from a write: a 'drain'
+   * that came before anyone waited is not sent again.
+   */
+  readonly needsDrain: boolean;
+  /** Resolves when the sink can take more data (called only while needsDrain). */
   waitDrain(): Promise<void>;
   readonly closed: boolean;
 }
@@ -31,7 +37,6 @@ export class ResponseWriter {
   #buf: Buffer | null = null;
   #pos = 0;
   #str = '';
-  #blocked = false;
   /** The last byte written ends a line (a reply can start here). */
   #lineStart = true;
 
@@ -166,29 +171,25 @@ export class ResponseWriter {
 
   #write(parts: Array<Buffer | string>): void {
     if (this.#sink.closed) return;
-    let ok = true;
-    if (parts.length === 1) ok = this.#sink.write(parts[0]!);
+    if (parts.length === 1) this.#sink.write(parts[0]!);
     else {
       // Coalesce small parts; write big ones on their own.
       let group: Buffer[] = [];
       let groupLen = 0;
       for (const p of parts as Buffer[]) {
         if (p.length >= CHUNK / 2) {
-          if (group.length)
-            ok = this.#sink.write(group.length === 1 ? group[0]! : Buffer.concat(group, groupLen)) && ok;
+          if (group.length) this.#sink.write(group.length === 1 ? group[0]! : Buffer.concat(group, groupLen));
           group = [];
           groupLen = 0;
-          ok = this.#sink.write(p) && ok;
+          this.#sink.write(p);
         } else {
           group.push(p);
           groupLen += p.length;
         }
       }
-      if (group.length)
-        ok = this.#sink.write(group.length === 1 ? group[0]! : Buffer.concat(group, groupLen)) && ok;
+      if (group.length) this.#sink.write(group.length === 1 ? group[0]! : Buffer.concat(group, groupLen));
     }
     this.#sink.afterFlush?.();
-    if (!ok) this.#blocked = true;
   }
 
   /** False while a response line is half written (e.g. a command failed mid-FETCH). */
@@ -196,17 +197,14 @@ export class ResponseWriter {
     return this.#lineStart;
   }
 
-  /** True if the sink asked us to wait. */
+  /** True while the sink holds more than it wants (asked now: see OutputSink.needsDrain). */
   get needsDrain(): boolean {
-    return this.#blocked;
+    return !this.#sink.closed && this.#sink.needsDrain;
   }
 
   /** Flush, then wait for the sink to drain if it is full. */
   async drain(): Promise<void> {
     this.flush();
-    if (this.#blocked) {
-      this.#blocked = false;
-      if (!this.#sink.closed) await this.#sink.waitDrain();
-    }
+    if (this.needsDrain) await this.#sink.waitDrain();
   }
 }

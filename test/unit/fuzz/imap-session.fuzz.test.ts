@@ -35,6 +35,7 @@ class MemorySink implements OutputSink {
     this.chunks.push(Buffer.from(chunk));
     return true;
   }
+  readonly needsDrain = false;
   waitDrain(): Promise<void> {
     return Promise.resolve();
   }

@@ -96,6 +96,7 @@ class KeepingSink implements OutputSink {
     this.chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
     return true;
   }
+  readonly needsDrain = false;
   waitDrain(): Promise<void> {
     return Promise.resolve();
   }
