@@ -17,6 +17,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import { assertLoop, LOOP_BOUND_MS } from '../../helpers/event-loop.ts';
+import { waitFor } from '../../helpers/bridge-world.ts';
 import {
   LOCAL,
   ME,
@@ -114,13 +115,7 @@ describe('a message of 14,000 MIME parts leaves the bridge responsive (issue 14)
     const r = await b.whileProbing(async () => {
       await t.sendMail({ envelope: { from: ME, to: ['bob@example.test'] }, raw });
       // the Sent copy is filed after its grace period (20 s) unless the client files its own
-      const deadline = Date.now() + 120_000;
-      let uid: number | null;
-      while ((uid = sentCopy()) === null) {
-        assert.ok(Date.now() < deadline, 'no Sent copy within 120 s');
-        await new Promise((res) => setTimeout(res, 100));
-      }
-      return uid;
+      return await waitFor('the Sent copy', async () => sentCopy());
     });
     t.close();
     console.log(
