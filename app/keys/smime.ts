@@ -390,23 +390,27 @@ export class SmimeCertificates {
       }
       this.#repo.putCertificate({ ...row(f, der, 'directory', false), emails: [addr], seenAt: now });
     }
-    return { certificate: this.recipientCertificate(addr), rejected };
+    return { certificate: await this.recipientCertificate(addr), rejected };
   }
 
   /**
    * The certificate to encrypt mail to `email`: a held certificate (learned from the person's
-   * validly signed mail, or imported by the user) filed under the address, within its validity
-   * period and able to encrypt (crypto's canEncryptTo: not a CA's) — the newest such; for one of
-   * the user's own addresses their own certificate. Null when there is none.
+   * validly signed mail, imported by the user, or found in the directory) filed under the address,
+   * within its validity period, able to encrypt (crypto's canEncryptTo: not a CA's) and revoked by
+   * no CRL the user imported (it or a CA above it) — the newest such; for one of the user's own
+   * addresses their own certificate. Null when there is none.
    */
-  recipientCertificate(email: string): RecipientCertificate | null {
+  async recipientCertificate(email: string): Promise<RecipientCertificate | null> {
     const own = this.signerFor(email)?.self;
     if (own) return own;
     const now = this.#now();
+    const crls = this.#repo.crls();
+    const pool = crls.length ? this.#repo.allCertificates().map((c) => c.certDer) : [];
     for (const c of this.#repo.certificatesFor(email)) {
       if (c.source === 'own-chain') continue;
       const f = certFacts(c.certDer);
       if (f.notBefore > now || f.notAfter <= now || !canEncryptTo(c.certDer)) continue;
+      if (crls.length && (await revokedAt(c.certDer, pool, crls, now)) !== null) continue;
       return {
         fingerprint: c.fingerprint,
         certDer: c.certDer,

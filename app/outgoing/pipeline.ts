@@ -189,7 +189,7 @@ export class OutgoingPipeline implements Omit<SubmissionPort, 'authenticate'> {
     const certs = new Map<string, RecipientCertificate>();
     if (smimeSender)
       for (const addr of all) {
-        const cert = this.#certificateFor(addr);
+        const cert = await this.#certificateFor(addr);
         if (cert) certs.set(addr, cert);
       }
     // recipients without a held certificate are looked up in the S/MIME directory (when one is
@@ -481,9 +481,9 @@ export class OutgoingPipeline implements Omit<SubmissionPort, 'authenticate'> {
   }
 
   /** The held S/MIME certificate to encrypt to `addr` (app/keys' choice), or null. */
-  #certificateFor(addr: string): RecipientCertificate | null {
+  async #certificateFor(addr: string): Promise<RecipientCertificate | null> {
     try {
-      return this.#d.keyring.smime?.recipientCertificate(addr) ?? null;
+      return (await this.#d.keyring.smime?.recipientCertificate(addr)) ?? null;
     } catch (err) {
       this.#log.warn({ err }, 'an S/MIME certificate could not be read; not used');
       return null;

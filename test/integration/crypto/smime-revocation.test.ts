@@ -5,7 +5,8 @@
  * `revoked=DATE` in X-Lockbridge-Signature. A CRL whose signature is not the issuer's (another CA
  * of the same name made it) revokes nothing; a certificate the CRL does not list stays valid.
  * (`openssl cms -sign` cannot embed a CRL: the test adds openssl's CRL to openssl's signed-data
- * with pkijs; the CRL sits outside the signed attributes, so the signature stays intact.)
+ * with pkijs; the CRL sits outside the signed attributes, so the signature stays intact.) And a
+ * held certificate an imported CRL revokes is not encrypted to (recipientCertificate).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -142,4 +143,16 @@ test('a CRL the user imported (PEM) revokes the signer of mail that carries none
     new RegExp(`^invalid; signer=${fpr(bob)}; revoked=${today()}; expires=`),
   );
   assert.match(await signatureHeader(smime, carol.email, signedBy(carol, 'carol')), /^valid; /);
+});
+
+test('outgoing: a held certificate that an imported CRL revokes is not encrypted to (a forged CRL changes nothing)', async () => {
+  const smime = await newSmime('outgoing');
+  smime.importCertificates(bob.certPem);
+  smime.importCertificates(carol.certPem);
+  assert.equal((await smime.recipientCertificate(bob.email))?.fingerprint, fpr(bob));
+  await smime.importFile(forgedCrlDer);
+  assert.equal((await smime.recipientCertificate(bob.email))?.fingerprint, fpr(bob), 'forged CRL');
+  await smime.importFile(new Uint8Array(Buffer.from(ca.crl())));
+  assert.equal(await smime.recipientCertificate(bob.email), null, 'revoked');
+  assert.equal((await smime.recipientCertificate(carol.email))?.fingerprint, fpr(carol), 'not on the CRL');
 });

@@ -145,8 +145,12 @@ describe('per-recipient OpenPGP / S/MIME / plain with Postfix + Dovecot', () => 
     });
     const read = await processInbound(fromErin!, { accountId: 1, email: ALICE, remoteMailbox: 'INBOX' });
     assert.equal(read.meta?.signature, 'valid');
-    assert.equal(keyring.smime!.recipientCertificate(ERIN)?.gcm, true, 'erin announced AES-256-GCM');
-    assert.equal(keyring.smime!.recipientCertificate(CAROL)?.gcm, false, 'carol: capabilities unknown');
+    assert.equal((await keyring.smime!.recipientCertificate(ERIN))?.gcm, true, 'erin announced AES-256-GCM');
+    assert.equal(
+      (await keyring.smime!.recipientCertificate(CAROL))?.gcm,
+      false,
+      'carol: capabilities unknown',
+    );
 
     gpg = new Gpg();
     for (const k of [bobKey, frankKey]) gpg.importKey(k.armoredSecret);

@@ -117,14 +117,14 @@ test('outgoing (issue 19): which certificate mail to an address is encrypted to,
     assert.equal(own.fingerprint, fpr(me.certDer));
     assert.equal(own.chain!.length, 1, 'the CA from the PKCS#12 goes along');
     assert.equal(own.self?.fingerprint, fpr(me.certDer), 'the Sent copy is encrypted to it too');
-    assert.equal(smime.recipientCertificate('me@example.test')?.fingerprint, fpr(me.certDer));
+    assert.equal((await smime.recipientCertificate('me@example.test'))?.fingerprint, fpr(me.certDer));
 
     const expired = ca.user('old@example.test', 'rsa', { start: '20200101000000Z', end: '20210101000000Z' });
     const signOnly = ca.user('pss@example.test', 'rsa-pss');
     for (const u of [expired, signOnly]) smime.importCertificates(u.certPem);
-    assert.equal(smime.recipientCertificate('old@example.test'), null, 'expired');
-    assert.equal(smime.recipientCertificate('pss@example.test'), null, 'an RSA-PSS key cannot encrypt');
-    assert.equal(smime.recipientCertificate('nobody@example.test'), null);
+    assert.equal(await smime.recipientCertificate('old@example.test'), null, 'expired');
+    assert.equal(await smime.recipientCertificate('pss@example.test'), null, 'an RSA-PSS key cannot encrypt');
+    assert.equal(await smime.recipientCertificate('nobody@example.test'), null);
     smime.importCertificates(ca.caPem, { trusted: true });
     const caDer = Buffer.from(ca.caPem.replace(/-----[^-]+-----|\s+/g, ''), 'base64');
     assert.equal(canEncryptTo(caDer), false, 'a CA (keyCertSign, cRLSign) is not encrypted to');
@@ -132,7 +132,7 @@ test('outgoing (issue 19): which certificate mail to an address is encrypted to,
 
     // learnt with the capabilities the signer announced: GCM only when AES-256-GCM is among them
     smime.learn('bob@example.test', bob.certDer.toString('base64'), ['2.16.840.1.101.3.4.1.42']);
-    assert.deepEqual(smime.recipientCertificate('bob@example.test'), {
+    assert.deepEqual(await smime.recipientCertificate('bob@example.test'), {
       fingerprint: fpr(bob.certDer),
       certDer: new Uint8Array(bob.certDer),
       gcm: false,
@@ -141,10 +141,10 @@ test('outgoing (issue 19): which certificate mail to an address is encrypted to,
       '2.16.840.1.101.3.4.1.46',
       '2.16.840.1.101.3.4.1.42',
     ]);
-    assert.equal(smime.recipientCertificate('bob@example.test')?.gcm, true);
+    assert.equal((await smime.recipientCertificate('bob@example.test'))?.gcm, true);
     // a later signed message without the attribute keeps what was learnt
     smime.learn('bob@example.test', bob.certDer.toString('base64'));
-    assert.equal(smime.recipientCertificate('bob@example.test')?.gcm, true);
+    assert.equal((await smime.recipientCertificate('bob@example.test'))?.gcm, true);
   } finally {
     store.close();
     rmSync(outDir, { recursive: true, force: true });
@@ -192,7 +192,7 @@ test('a certificate from the S/MIME directory is checked like a held one before 
         'not an X.509 certificate',
       ],
     );
-    assert.equal(smime.recipientCertificate('dora@example.test'), null, 'nothing kept for dora');
+    assert.equal(await smime.recipientCertificate('dora@example.test'), null, 'nothing kept for dora');
 
     const found = await smime.fromDirectory('dora@example.test', [expired.certDer, good.certDer]);
     assert.equal(found.certificate?.fingerprint, fpr(good.certDer));
@@ -202,7 +202,7 @@ test('a certificate from the S/MIME directory is checked like a held one before 
       kept.map((c) => [c.fingerprint, c.source]),
       [[fpr(good.certDer), 'directory']],
     );
-    assert.equal(smime.recipientCertificate('dora@example.test')?.fingerprint, fpr(good.certDer));
+    assert.equal((await smime.recipientCertificate('dora@example.test'))?.fingerprint, fpr(good.certDer));
   } finally {
     store.close();
     rmSync(dirDir, { recursive: true, force: true });
