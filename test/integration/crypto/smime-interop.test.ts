@@ -1,7 +1,7 @@
 /**
  * Issue 19, inbound S/MIME with real OpenSSL 3: certificates (RSA and EC P-256) made by `openssl`
  * in the test, messages by `openssl cms` — enveloped (AES-CBC), authEnveloped (AES-GCM, RFC
- * 5083/5084), signed opaque and detached, sign-then-encrypt — read through the product's inbound
+ * 5083/5084), signed opaque and detached, sign-then-encrypt, triple-wrapped — read through the product's inbound
  * path: createInboundProcessor over the real encrypted store's keyring (the user's certificates
  * imported from openssl's PKCS#12) and the crypto worker pool. Every case checks the served status
  * headers and body; bad input (tampered, another address, expired, garbage, not for us) is shown
@@ -200,6 +200,38 @@ test('sign-then-encrypt (openssl cms -sign | -encrypt, EC recipient, AES-GCM): e
   assert.equal(s.head.get('x-lockbridge-encryption'), 'encrypted');
   assert.match(s.head.get('x-lockbridge-signature')!, new RegExp(`^valid; signer=${fpr(bob)}; trust=ca`));
   assert.ok(s.text.includes('triple wrap body'));
+});
+
+test('triple-wrapped (RFC 2634: openssl cms -sign | -encrypt | -sign, the outer signature by an agent the user does not know): decrypted, the inner signature verified', async () => {
+  const agent = ca.user('list@example.test', 'ec', { selfSigned: true });
+  const inner = ca.must(
+    'openssl',
+    ['cms', '-sign', '-signer', bob.certPath, '-inkey', bob.keyPath],
+    entity('triple wrapped body'),
+  );
+  const enveloped = ca.must('openssl', ['cms', '-encrypt', '-aes-256-cbc', meRsa.certPath], inner);
+  const wrap = (signer: OsslUser, subject: string) =>
+    ca.cms(
+      ['-sign', '-signer', signer.certPath, '-inkey', signer.keyPath],
+      enveloped,
+      outer('Bob <bob@example.test>', subject),
+    );
+  // the outermost layer is a signature over the enveloped-data entity
+  const raw = wrap(agent, 'triple wrapped');
+  assert.match(raw.toString(), /^Content-Type: multipart\/signed; protocol="application\/pkcs7-signature"/m);
+  const s = await serve(raw);
+  assert.equal(s.head.get('x-lockbridge-encryption'), 'encrypted');
+  assert.equal(s.head.get('x-lockbridge-standard'), 'smime');
+  // the outer signer is unknown; the signature shown is bob's inner one, inside the envelope
+  assert.match(s.head.get('x-lockbridge-signature')!, new RegExp(`^valid; signer=${fpr(bob)}; trust=ca`));
+  // a valid signature covers the CBC content: no integrity note
+  assert.equal(s.head.get('x-lockbridge-reason'), undefined);
+  assert.ok(s.text.includes('triple wrapped body'));
+  assert.doesNotMatch(s.text, /pkcs7-mime|smime\.p7m|pkcs7-signature/);
+  // all three layers by bob: the same
+  const same = await serve(wrap(bob, 'triple wrapped by bob'));
+  assert.match(same.head.get('x-lockbridge-signature')!, new RegExp(`^valid; signer=${fpr(bob)}; trust=ca`));
+  assert.ok(same.text.includes('triple wrapped body'));
 });
 
 test('a certificate for another address: the signature is valid but the signer mismatch is shown', async () => {
