@@ -3,7 +3,8 @@
  * key come from a PKCS#12 file made by `openssl pkcs12 -export` (OpenSSL 3 defaults: PBES2 with
  * AES-256-CBC, SHA-256 MAC); a wrong passphrase imports nothing; the identity, its chain and
  * correspondents' certificates survive closing and reopening the store; certificates are filed by
- * the addresses they name and trust anchors are the ones the user trusts.
+ * the addresses they name and trust anchors are the ones the user trusts, plus (by default) the
+ * Mozilla roots Node carries.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
+import { rootCertificates } from 'node:tls';
 import { createStore, openStore, type Store } from '../../../app/store/store.ts';
 import { SmimeCertificates } from '../../../app/keys/smime.ts';
 import { canEncryptTo, certFacts } from '../../../app/crypto/smime.ts';
@@ -97,6 +99,22 @@ test('PKCS#12 import (RSA and EC), certificates by address and trust; all of it 
   again.setTrusted(caFpr, false);
   assert.equal(again.material(null).trustAnchors!.length, 0);
   assert.throws(() => again.setTrusted('00', true), { code: 'not-found' });
+
+  // the trust store by default: the certificates the user trusts plus the Mozilla roots Node carries
+  again.setTrusted(caFpr, true);
+  const mozilla = rootCertificates.map((p) =>
+    fpr(Buffer.from(p.replace(/-----[^-]+-----|\s+/g, ''), 'base64')),
+  );
+  assert.ok(mozilla.length > 100);
+  const anchors = new SmimeCertificates({ repo: store.smime })
+    .material('bob@example.test')
+    .trustAnchors!.map((d) => fpr(d));
+  assert.deepEqual(anchors.sort(), [caFpr, ...mozilla].sort());
+  assert.deepEqual(
+    again.material('bob@example.test').trustAnchors!.map((d) => fpr(d)),
+    [caFpr],
+    'systemRoots: false',
+  );
   store.close();
 });
 
