@@ -78,6 +78,8 @@ test('encrypt+sign → Thunderbird layout, obscured subject, no Bcc; decrypt →
   assert.deepEqual(header(served, 'subject'), ['Grüße zum Plan']);
   assert.deepEqual(header(served, 'x-lockbridge-encryption'), ['encrypted']);
   assert.deepEqual(header(served, 'x-lockbridge-signature'), [`valid; signer=${bob.fingerprint}`]);
+  // which standard (issue 19: S/MIME mail says smime, with the same value names)
+  assert.deepEqual(header(served, 'x-lockbridge-standard'), ['openpgp']);
   assert.ok(!served.toString().includes('protected-headers'));
   assert.ok(!served.toString().includes('BEGIN PGP MESSAGE'));
   assert.ok(!/(^|[^\r])\n/.test(served.toString()), 'served message is CRLF');
@@ -383,7 +385,7 @@ test('cleartext-signed inline message verifies; tampering is detected', async ()
 
 test('attached keys and forged status headers on plain mail', async () => {
   const msg = Buffer.from(
-    'From: bob@example.test\r\nX-Lockbridge-Encryption: encrypted\r\nX-LOCKBRIDGE-Signature: valid\r\nSubject: key\r\nContent-Type: multipart/mixed; boundary="k"\r\n\r\n' +
+    'From: bob@example.test\r\nX-Lockbridge-Encryption: encrypted\r\nX-LOCKBRIDGE-Signature: valid\r\nX-Lockbridge-Standard: smime\r\nSubject: key\r\nContent-Type: multipart/mixed; boundary="k"\r\n\r\n' +
       '--k\r\nContent-Type: text/plain\r\n\r\nmy key\r\n--k\r\nContent-Type: application/pgp-keys; name="OpenPGP_0x1.asc"\r\n\r\n' +
       bob.armoredPublic.replace(/\n/g, '\r\n') +
       '\r\n--k--\r\n',
@@ -398,6 +400,7 @@ test('attached keys and forged status headers on plain mail', async () => {
   const served = buildServedMessage(msg, r).toString();
   assert.deepEqual(header(Buffer.from(served), 'x-lockbridge-encryption'), ['none']);
   assert.deepEqual(header(Buffer.from(served), 'x-lockbridge-signature'), ['none']);
+  assert.deepEqual(header(Buffer.from(served), 'x-lockbridge-standard'), [], 'plain mail names no standard');
 });
 
 test('a sole encrypted child of multipart/mixed is decrypted; with a sibling (list footer) it is not', async () => {
