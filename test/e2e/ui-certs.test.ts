@@ -4,11 +4,12 @@
 // fingerprint) and with its private key as PKCS#12 (passphrases that differ are refused; openssl
 // opens the file with the passphrase); import an openssl-made PKCS#12 (asked for its passphrase,
 // a wrong one refused, then imported as yours) and a CA certificate as trusted; stop trusting it
-// and trust it again (the control API agrees each time). axe-core on the page and the dialog;
+// and trust it again (the control API agrees each time); own certificates ending within 30 days or
+// expired carry an 'Expires soon' / 'Expired' badge. axe-core on the page and the dialog;
 // no page errors or CSP violations.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -31,6 +32,8 @@ import {
 const ANN = 'ann@example.test';
 const CAROL = 'carol@example.test';
 const CAROL_PASS = 'carol p12 pass';
+const SOON = 'soon@example.test';
+const OLD = 'old@example.test';
 const EXPORT_PASS = 'export from the page 1';
 const env = { LOCKBRIDGE_PASSPHRASE: 'ui certs passphrase', LOCKBRIDGE_LOG_LEVEL: 'info' };
 
@@ -49,6 +52,14 @@ before(async () => {
   carol = ca.user(CAROL, 'rsa');
   writeFileSync(join(scratch, 'carol.p12'), ca.pkcs12(carol, CAROL_PASS));
   writeFileSync(join(scratch, 'ca.pem'), ca.caPem);
+  // own certificates near and past their end, for the expiry warnings
+  const at = (days: number) =>
+    new Date(Date.now() + days * 86_400_000).toISOString().replace(/[-:T]/g, '').slice(0, 14) + 'Z';
+  writeFileSync(join(scratch, 'soon.p12'), ca.pkcs12(ca.user(SOON, 'ec', { end: at(10.5) }), CAROL_PASS));
+  writeFileSync(
+    join(scratch, 'old.p12'),
+    ca.pkcs12(ca.user(OLD, 'ec', { start: at(-400), end: at(-5) }), CAROL_PASS),
+  );
   assert.equal(cli(['--home', home.dir, 'init'], env).status, 0);
   ui = await openUi({ width: 900, height: 800 });
   page = ui.page;
@@ -228,5 +239,31 @@ test('Settings: the standard for recipients with both a key and a certificate is
   const s = await control<Settings>(controlPort, token, 'getSettings');
   assert.equal(s.preferredStandard, 'smime');
   await assertAccessible(page, 'settings');
+  ui.assertClean();
+});
+
+test('own certificates: one ending within 30 days is marked Expires soon, an expired one Expired, others neither', async () => {
+  for (const f of ['soon.p12', 'old.p12'])
+    await control<CertificateList>(
+      controlPort,
+      token,
+      'importCertificates',
+      readFileSync(join(scratch, f)).toString('base64'),
+      { passphrase: CAROL_PASS },
+    );
+  await page
+    .getByRole('navigation', { name: 'Main' })
+    .getByRole('link', { name: 'Certificates', exact: true })
+    .click();
+  await row(SOON).getByText('Expires soon', { exact: true }).waitFor();
+  await row(OLD).getByText('Expired', { exact: true }).waitFor();
+  for (const [name, badges] of [
+    [SOON, ['Expires soon']],
+    [OLD, ['Expired']],
+    [ANN, []],
+    [CAROL, []],
+  ] as const)
+    assert.deepEqual(await row(name).locator('.badge').allTextContents(), badges, name);
+  await assertAccessible(page, 'certificates (expiry warnings)');
   ui.assertClean();
 });
