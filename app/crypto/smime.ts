@@ -379,12 +379,10 @@ export function canEncryptTo(der: Uint8Array): boolean {
   const algo = cert.subjectPublicKeyInfo.algorithm.algorithmId;
   const rsa = algo === OID.rsaEncryption;
   if (!rsa && algo !== '1.2.840.10045.2.1') return false;
-  const ku = cert.extensions?.find((e) => e.extnID === '2.5.29.15')?.parsedValue as
-    asn1js.BitString | undefined;
-  if (ku instanceof asn1js.BitString) {
-    const first = ku.valueBlock.valueHexView[0] ?? 0;
+  const ku = keyUsage(cert);
+  if (ku !== null) {
     // bit 2 keyEncipherment, bit 4 keyAgreement (counted from the most significant bit)
-    if (!(first & (rsa ? 0x20 : 0x08))) return false;
+    if (!(ku & (rsa ? 0x20 : 0x08))) return false;
   } else {
     // a CA without a key usage is for certificates, not mail (a self-signed certificate that says
     // CA:TRUE, as gpgsm makes them, is used when its key usage allows encryption)
@@ -392,10 +390,34 @@ export function canEncryptTo(der: Uint8Array): boolean {
       pkijs.BasicConstraints | undefined;
     if (bc?.cA) return false;
   }
+  return forEmail(cert);
+}
+
+/** The first byte of the certificate's key usage bits, or null without a key usage extension. */
+function keyUsage(cert: pkijs.Certificate): number | null {
+  const ku = cert.extensions?.find((e) => e.extnID === '2.5.29.15')?.parsedValue as
+    asn1js.BitString | undefined;
+  return ku instanceof asn1js.BitString ? (ku.valueBlock.valueHexView[0] ?? 0) : null;
+}
+
+/** No extended key usage, or one that includes emailProtection or anyExtendedKeyUsage (RFC 8550 §4.4.4). */
+function forEmail(cert: pkijs.Certificate): boolean {
   const eku = cert.extensions?.find((e) => e.extnID === '2.5.29.37')?.parsedValue as
     pkijs.ExtKeyUsage | undefined;
-  if (eku && !eku.keyPurposes.some((p) => p === '1.3.6.1.5.5.7.3.4' || p === '2.5.29.37.0')) return false;
-  return true;
+  return !eku || eku.keyPurposes.some((p) => p === '1.3.6.1.5.5.7.3.4' || p === '2.5.29.37.0');
+}
+
+/**
+ * Why a certificate may not sign mail (RFC 8550 §4.4.2, §4.4.4), or null: an extended key usage
+ * without emailProtection (or anyExtendedKeyUsage), or a key usage without digitalSignature or
+ * nonRepudiation.
+ */
+function signingProblem(cert: pkijs.Certificate): string | null {
+  if (!forEmail(cert)) return 'the signer certificate is not for e-mail (extended key usage)';
+  const ku = keyUsage(cert);
+  // bit 0 digitalSignature, bit 1 nonRepudiation
+  if (ku !== null && !(ku & 0xc0)) return 'the signer certificate may not sign (key usage)';
+  return null;
 }
 
 /** The issuers of `leaf` found in `pool`, nearest first (a self-signed certificate ends the chain). */
@@ -443,7 +465,8 @@ export interface SignedOpened {
  * Verify signed-data: over `detached` (the signed part's exact bytes) or its own encapsulated
  * content. The signer certificate is looked for in the message and in the known certificates; it
  * is then trusted through a path to a trust anchor, as a known certificate, or on first contact
- * when it names `fromAddress`. An expired signer certificate gives `invalid` (with the date).
+ * when it names `fromAddress`. An expired signer certificate gives `invalid` (with the date), as
+ * does one whose key usage or extended key usage does not allow signing mail.
  */
 export async function verifySigned(
   der: Uint8Array,
@@ -528,6 +551,9 @@ export async function verifySigned(
       },
       content,
     };
+
+  const notForMail = signingProblem(signerCert);
+  if (notForMail) return { sig: { ...base, signature: 'invalid', detail: notForMail }, content };
 
   const revokedAt = await revocation(
     signerCert,

@@ -85,12 +85,13 @@ export class OpensslCa {
 
   /**
    * A user certificate issued by the CA (`selfSigned`: its own, outside the CA) for `email`;
-   * `start`/`end` as openssl dates (YYYYMMDDHHMMSSZ) for a chosen validity window.
+   * `start`/`end` as openssl dates (YYYYMMDDHHMMSSZ) for a chosen validity window; `eku` its
+   * extended key usage (default emailProtection).
    */
   user(
     email: string,
     kind: 'rsa' | 'ec' | 'rsa-pss',
-    o: { start?: string; end?: string; selfSigned?: boolean; sanEmail?: string } = {},
+    o: { start?: string; end?: string; selfSigned?: boolean; sanEmail?: string; eku?: string } = {},
   ): OsslUser {
     const n = ++this.#n;
     const keyPath = this.path(`u${n}.key`);
@@ -102,7 +103,7 @@ export class OpensslCa {
         '[user]',
         'basicConstraints = CA:false',
         `keyUsage = critical,digitalSignature${{ rsa: ',keyEncipherment', ec: ',keyAgreement', 'rsa-pss': '' }[kind]}`,
-        'extendedKeyUsage = emailProtection',
+        `extendedKeyUsage = ${o.eku ?? 'emailProtection'}`,
         `subjectAltName = email:${o.sanEmail ?? email}`,
         'subjectKeyIdentifier = hash',
         '',

@@ -4,8 +4,8 @@
  * 5083/5084), signed opaque and detached, sign-then-encrypt, triple-wrapped — read through the product's inbound
  * path: createInboundProcessor over the real encrypted store's keyring (the user's certificates
  * imported from openssl's PKCS#12) and the crypto worker pool. Every case checks the served status
- * headers and body; bad input (tampered, another address, expired, garbage, not for us) is shown
- * for what it is and processing carries on.
+ * headers and body; bad input (tampered, another address, expired, a certificate not for e-mail,
+ * garbage, not for us) is shown for what it is and processing carries on.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -24,6 +24,7 @@ import { encryptMessage } from '../../../app/crypto/pgp-mime-encrypt.ts';
 import type { ProcessInbound } from '../../../app/sync/types.ts';
 import { silentLogger } from '../../../app/shared/logger.ts';
 import { OpensslCa, type OsslUser } from '../../helpers/crypto/openssl.ts';
+import { run } from '../../helpers/crypto/gpg.ts';
 
 const ME = 'me@example.test';
 const ctx = { accountId: 1, email: ME, remoteMailbox: 'INBOX' };
@@ -251,6 +252,22 @@ test('a certificate for another address: the signature is valid but the signer m
       .smime!.list()
       .certificates.some((c) => c.emails.includes('carol@example.test') && c.fingerprint === fpr(bob)),
   );
+});
+
+test('a certificate not for e-mail (extended key usage serverAuth, under the trusted CA) does not make a valid signature', async () => {
+  const web = ca.user('web@example.test', 'rsa', { eku: 'serverAuth' });
+  const raw = ca.cms(
+    ['-sign', '-nodetach', '-signer', web.certPath, '-inkey', web.keyPath],
+    entity('signed with a TLS certificate'),
+    outer('web@example.test', 'not for mail'),
+  );
+  const s = await serve(raw);
+  assert.match(s.head.get('x-lockbridge-signature')!, new RegExp(`^invalid; signer=${fpr(web)}; expires=`));
+  assert.ok(!keyring.smime!.list().certificates.some((c) => c.fingerprint === fpr(web)), 'not learned');
+  // openssl agrees: its S/MIME signing purpose check refuses the certificate
+  const v = run('openssl', ['cms', '-verify', '-CAfile', ca.path('ca.pem'), '-out', '/dev/null'], raw);
+  assert.notEqual(v.status, 0);
+  assert.match(v.stderr.toString(), /unsuitable certificate purpose/);
 });
 
 test('an expired signer certificate is shown as expired (and the signature is not valid)', async () => {
