@@ -13,6 +13,13 @@
  * `status`, and the message goes on by the usual policy without its certificates (those it
  * answered for before the deadline are used). Nothing here holds the event loop for long: the
  * network is asynchronous, and the certificates found are checked and stored one address per turn.
+ *
+ * Misses are remembered: an address the directory answered for with no certificate is not asked
+ * again for MISS_TTL_MS (an hour), so mail to people outside the organisation does not search (and,
+ * when the directory is slow, wait) on every send. The memory is bounded (MISS_LIMIT addresses, the
+ * least recently asked forgotten first), lives only in this process, and is forgotten when the
+ * setting changes. Only an answer counts: addresses a lookup never got to (directory down, bind
+ * refused, deadline passed) are asked again next time.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { ConnectionOptions } from 'node:tls';
@@ -42,11 +49,19 @@ export interface CertificateDirectoryOptions {
 
 /** Entries asked for per address, at most (a directory answering more is not searched further). */
 const SIZE_LIMIT = 20;
+/** How long an address the directory has no certificate for is not asked again. */
+const MISS_TTL_MS = 3600_000;
+/** Addresses remembered as misses, at most (the least recently asked are forgotten first). */
+const MISS_LIMIT = 10_000;
 
 export class CertificateDirectory {
   readonly #o: CertificateDirectoryOptions;
   readonly #log: Logger;
   #last: DirectoryLookup | null = null;
+  /** address → when the directory said it has no certificate for it (insertion order: LRU first) */
+  readonly #misses = new Map<string, number>();
+  /** the setting the misses were answered under */
+  #missesFor = '';
 
   constructor(o: CertificateDirectoryOptions) {
     this.#o = o;
@@ -67,6 +82,13 @@ export class CertificateDirectory {
     const out = new Map<string, RecipientCertificate>();
     if (!conf || !emails.length) return out;
     const now = this.#o.now ?? Date.now;
+    const missesFor = JSON.stringify(conf);
+    const known = this.#knownMisses(missesFor, emails, now());
+    if (known.size) {
+      this.#log.debug({ directory: conf.url, skipped: known.size }, 'S/MIME directory misses remembered');
+      if (known.size === emails.length) return out;
+      emails = emails.filter((e) => !known.has(e));
+    }
     const started = Date.now();
     const client = new Client({
       url: conf.url,
@@ -96,7 +118,10 @@ export class CertificateDirectory {
     const rejected: string[] = [];
     try {
       for (const [email, ders] of found) {
-        if (!ders.length) continue;
+        if (!ders.length) {
+          this.#rememberMiss(missesFor, email, now());
+          continue;
+        }
         // one address per turn of the event loop (a certificate is parsed, checked and stored: ~3 ms)
         await nextTurn();
         const r = await this.#o.smime.fromDirectory(email, ders);
@@ -128,6 +153,39 @@ export class CertificateDirectory {
       'S/MIME directory looked up',
     );
     return out;
+  }
+
+  /**
+   * The addresses of `emails` the directory said it has no certificate for within MISS_TTL_MS
+   * (under this same setting), each marked as just asked; the memory is emptied when the setting
+   * changed and expired entries are dropped.
+   */
+  #knownMisses(key: string, emails: readonly string[], at: number): Set<string> {
+    if (key !== this.#missesFor) {
+      this.#misses.clear();
+      this.#missesFor = key;
+    }
+    const known = new Set<string>();
+    for (const email of emails) {
+      const since = this.#misses.get(email);
+      if (since === undefined) continue;
+      this.#misses.delete(email);
+      if (at - since >= MISS_TTL_MS) continue;
+      this.#misses.set(email, since); // most recently asked last
+      known.add(email);
+    }
+    return known;
+  }
+
+  /** Remembers that the directory (under setting `key`) has no certificate for `email`. */
+  #rememberMiss(key: string, email: string, at: number): void {
+    if (key !== this.#missesFor) return; // the setting changed during the lookup
+    this.#misses.delete(email);
+    this.#misses.set(email, at);
+    for (const oldest of this.#misses.keys()) {
+      if (this.#misses.size <= MISS_LIMIT) break;
+      this.#misses.delete(oldest);
+    }
   }
 
   /**

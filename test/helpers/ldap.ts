@@ -17,6 +17,8 @@ export interface Slapd {
   suffix: string;
   rootDn: string;
   rootPw: string;
+  /** The filters of the searches slapd received so far, in order (from its stats log). */
+  searches(): string[];
   /** `ldapsearch` as the root DN (for checks of the directory itself): its LDIF output. */
   search(filter: string, ...attrs: string[]): string;
   close(): Promise<void>;
@@ -68,12 +70,20 @@ export async function startSlapd(o: {
   const port = await freePort();
   const url = `ldap://127.0.0.1:${port}`;
   let log = '';
+  let pending = '';
+  const filters: string[] = [];
   // -d keeps slapd in the foreground (its log on stderr), so it ends with the test
   const proc: ChildProcess = spawn('slapd', ['-f', conf, '-h', `${url}/`, '-d', 'stats'], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   proc.stderr!.on('data', (d: Buffer) => {
     log = (log + d.toString('utf8')).slice(-20000);
+    const lines = (pending + d.toString('utf8')).split('\n');
+    pending = lines.pop() ?? '';
+    for (const l of lines) {
+      const m = / SRCH base=.* filter="(.*)"$/.exec(l);
+      if (m) filters.push(m[1]!);
+    }
   });
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   for (let i = 0; ; i++) {
@@ -98,6 +108,7 @@ export async function startSlapd(o: {
     suffix: o.suffix,
     rootDn,
     rootPw,
+    searches: () => [...filters],
     search(filter, ...attrs) {
       const r = spawnSync(
         'ldapsearch',

@@ -11,6 +11,8 @@
  * - addresses that would widen an unescaped filter (`hana*@…`, `*`, `…)(mail=*`) match no entry
  *   (slapd itself matches hana's entry with the unescaped `(mail=hana*)`), a plain one does;
  * - an anonymous directory asked for 14 addresses in one lookup answers for each;
+ * - an address the directory has no entry for is searched once over two sends (slapd's own log
+ *   counts the searches), again after the setting changed, and again after a refused bind;
  * - a directory that is down, or accepts and never answers, does not stop the mail: it goes out by
  *   the usual policy, a warning is logged and status says why;
  * - the bind password stands in no file of the data directory, no log line, no report, no setting.
@@ -248,6 +250,46 @@ describe('S/MIME certificates from an LDAP directory, through the product’s SM
       await directory(slapd.url);
       await open.close();
     }
+  });
+
+  it('an address the directory has no entry for is asked once, not on every send', async () => {
+    const asked = (addr: string) => slapd.searches().filter((f) => f === `(mail=${addr})`).length;
+    // slapd logs its searches in order: once ivan's shows, every search before it has been counted
+    const settled = async () => {
+      const n = asked(IVAN);
+      await bridge.directory!.find([IVAN]);
+      await waitFor('slapd logged the search for ivan', async () => asked(IVAN) > n || undefined, 10_000);
+    };
+    await settled();
+    const before = asked(DAN);
+    for (let i = 0; i < 2; i++) {
+      const id = await send(DAN);
+      assert.doesNotMatch((await arrived(p, DAN, id)).toString(), /application\/pkcs7-mime/);
+    }
+    await settled();
+    assert.equal(asked(DAN) - before, 1, 'searches for an absent address over two sends');
+    assert.equal((await bridge.api.status()).certificateDirectory?.lastLookup?.ok, true);
+
+    // a changed setting forgets what the old directory said
+    await directory(slapd.url, 4000);
+    await bridge.directory!.find([DAN]);
+    await settled();
+    assert.equal(asked(DAN) - before, 2, 'asked again after the setting changed');
+
+    // a directory that refused the lookup (wrong bind password) said nothing of the address:
+    // asked again as soon as it answers
+    const other = `nobody@${D}`;
+    try {
+      await bridge.api.setDirectoryPassword('not-the-password');
+      assert.equal((await bridge.directory!.find([other])).size, 0);
+      assert.equal((await bridge.api.status()).certificateDirectory?.lastLookup?.ok, false);
+    } finally {
+      await bridge.api.setDirectoryPassword(slapd.rootPw);
+    }
+    await bridge.directory!.find([other]);
+    await settled();
+    assert.equal(asked(other), 1, 'asked again after the directory refused');
+    assert.equal((await bridge.api.status()).certificateDirectory?.lastLookup?.ok, true);
   });
 
   it('a directory that is down or never answers: the mail goes out by the usual policy, said in the log and status', async () => {
