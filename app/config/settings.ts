@@ -2,6 +2,7 @@
  * Settings: the schema is the one definition (the type is inferred from it), with defaults.
  * Values are validated at every boundary (control API, CLI).
  */
+import { X509Certificate } from 'node:crypto';
 import { z } from 'zod';
 
 const port = z.number().int().min(0).max(65535);
@@ -9,8 +10,9 @@ const port = z.number().int().min(0).max(65535);
 /**
  * An LDAP directory to find correspondents' S/MIME certificates in at send time (issue 19): the
  * server (ldap:// or ldaps://, host and port only), the search base, the DN to bind as (null:
- * anonymous; its password is a secret kept apart, see DIRECTORY_PASSWORD_KEY) and how long one
- * send waits for it.
+ * anonymous; its password is a secret kept apart, see DIRECTORY_PASSWORD_KEY), how long one
+ * send waits for it, and optionally the CA (PEM) its ldaps:// certificate is checked against
+ * instead of the system's roots (a directory with an internal CA).
  */
 const directorySchema = z
   .object({
@@ -24,8 +26,26 @@ const directorySchema = z
     baseDn: z.string().trim().min(1).max(1024),
     bindDn: z.string().trim().min(1).max(1024).nullable(),
     timeoutMs: z.number().int().min(100).max(30000),
+    caPem: z
+      .string()
+      .max(256 * 1024)
+      .refine(isCertificatePem, 'one or more PEM certificates (-----BEGIN CERTIFICATE-----)')
+      .nullable()
+      .optional(),
   })
   .strict();
+
+/** Whether `pem` holds PEM certificates only, each one parsing. */
+function isCertificatePem(pem: string): boolean {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g);
+  if (!blocks) return false;
+  try {
+    for (const b of blocks) new X509Certificate(b);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export type DirectorySettings = z.infer<typeof directorySchema>;
 

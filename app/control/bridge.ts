@@ -769,6 +769,7 @@ export class BridgeControl implements ControlApi {
       baseDn: conf.baseDn,
       bindDn: conf.bindDn,
       passwordSet: Boolean(this.#d.store.settings.get<string>(DIRECTORY_PASSWORD_KEY)),
+      caSet: Boolean(conf.caPem),
       lastLookup: last ? { at: new Date(last.at).toISOString(), ok: last.ok, detail: last.detail } : null,
     };
   }

@@ -99,6 +99,8 @@ export interface DirectoryStatus {
   baseDn: string;
   bindDn: string | null;
   passwordSet: boolean;
+  /** whether ldaps:// is checked against a CA of its own (setting caPem) rather than the system's roots */
+  caSet: boolean;
   /** ok false: the directory was down, refused the bind or did not answer within timeoutMs */
   lastLookup: { at: string; ok: boolean; detail: string } | null;
 }

@@ -1,7 +1,8 @@
 /**
  * The user's LDAP directory of S/MIME certificates (issue 19; setting `smimeDirectory`), asked at
  * send time for the recipients we hold no usable certificate for. One connection per submission
- * (ldapts, over ldap:// or ldaps://), a bind when a bind DN is set (its password from the store),
+ * (ldapts, over ldap:// or ldaps://; the server's certificate is always verified, against the
+ * setting's `caPem` when one is set — a directory with an internal CA — else the system's roots), a bind when a bind DN is set (its password from the store),
  * then per recipient a subtree search under the base DN for `(mail=ADDRESS)` — the address escaped
  * as RFC 4515 says (ldapts' escapeFilter: `*`, `(`, `)`, `\` and NUL become `\2a` …), so an
  * address cannot widen the filter — asking for `userCertificate;binary` and
@@ -22,7 +23,6 @@
  * refused, deadline passed) are asked again next time.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import type { ConnectionOptions } from 'node:tls';
 import { Client, escapeFilter } from 'ldapts';
 import type { DirectorySettings } from '../config/settings.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -42,8 +42,6 @@ export interface CertificateDirectoryOptions {
   /** The bind password kept in the store (null: none). */
   password: () => string | null;
   logger: Logger;
-  /** TLS for ldaps:// (tests trust their own CA); default: the system's roots. */
-  tls?: ConnectionOptions;
   now?: () => number;
 }
 
@@ -94,7 +92,7 @@ export class CertificateDirectory {
       url: conf.url,
       timeout: conf.timeoutMs,
       connectTimeout: conf.timeoutMs,
-      ...(this.#o.tls ? { tlsOptions: this.#o.tls } : {}),
+      ...(conf.caPem ? { tlsOptions: { ca: conf.caPem } } : {}),
     });
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'timeout'>((resolve) => {
@@ -220,11 +218,23 @@ export class CertificateDirectory {
   }
 }
 
-/** One line for the log and status: the LDAP result or the network error, no secrets. */
+/** TLS errors of a certificate that does not chain to a trusted CA (node:tls codes). */
+const UNTRUSTED =
+  /^(?:SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(?:_LOCALLY)?)$/;
+
+/**
+ * One line for the log and status: the LDAP result or the network error, no secrets; a directory
+ * certificate no trusted CA vouches for says how to trust it.
+ */
 function describe(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const code = (err as { code?: unknown }).code;
-  return code !== undefined && !err.message.includes(String(code))
-    ? `${err.message} (${String(code)})`
-    : err.message;
+  const line =
+    code !== undefined && !err.message.includes(String(code))
+      ? `${err.message} (${String(code)})`
+      : err.message;
+  // (Node's own advice there, running it with --use-system-ca, is not the user's to follow)
+  return typeof code === 'string' && UNTRUSTED.test(code)
+    ? `${line.replace(/; if the root CA is installed locally.*?(?= \(|$)/, '')}: the directory's TLS certificate is not from a trusted CA (set its CA: setting smimeDirectory.caPem, lockbridge certs directory --ca-file)`
+    : line;
 }

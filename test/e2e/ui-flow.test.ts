@@ -24,6 +24,7 @@ import type { Page } from 'playwright-core';
 import type { BridgeStatus, KeySummary, Settings } from '../../app/control/contract.ts';
 import { startProvider, type Provider } from '../helpers/provider.ts';
 import { startDnsServer, type DnsServer } from '../helpers/dns-server.ts';
+import { createTestCa } from '../helpers/https-ca.ts';
 import { cli, ROOT, tempHome } from '../helpers/cli.ts';
 import {
   assertAccessible,
@@ -806,6 +807,13 @@ test('settings: the S/MIME directory saved with its bind password, which is neve
   await page.getByLabel('Directory address', { exact: true }).fill('ldaps://ldap.example.test');
   await page.getByLabel('Bind DN (empty: anonymous)', { exact: true }).fill('cn=reader,dc=example,dc=test');
   await password.fill(secret);
+  // the directory's own CA (ldaps:// with an internal CA): not a PEM certificate is said
+  const caField = page.getByLabel("Directory CA certificate (PEM; empty: the system's CAs)", { exact: true });
+  await caField.fill('not a certificate');
+  await page.getByRole('button', { name: 'Save directory' }).click();
+  await page.getByText('The directory CA must be a PEM certificate (-----BEGIN CERTIFICATE-----).').waitFor();
+  const dirCa = (await createTestCa('Directory UI CA')).caPem;
+  await caField.fill(dirCa);
   await page.getByRole('button', { name: 'Save directory' }).click();
   await page.getByRole('status').getByText('Directory saved.').waitFor();
   const s = await control<Settings>(controlPort, token, 'getSettings');
@@ -814,6 +822,7 @@ test('settings: the S/MIME directory saved with its bind password, which is neve
     baseDn: 'ou=people,dc=example,dc=test',
     bindDn: 'cn=reader,dc=example,dc=test',
     timeoutMs: 3000,
+    caPem: dirCa,
   });
   assert.doesNotMatch(JSON.stringify(s), new RegExp(secret));
   const status = await control<BridgeStatus>(controlPort, token, 'status');

@@ -2,7 +2,8 @@
  * Test helper: a real OpenLDAP slapd (Debian's `slapd` package, started from a temp dir with its
  * own slapd.conf and an mdb database — the distribution's own service is not used) on a free
  * port of 127.0.0.1, loaded with LDIF by slapadd before it starts. `bindRequired`: anonymous
- * clients may only bind (read needs the root DN's bind).
+ * clients may only bind (read needs the root DN's bind). `tls`: it serves ldaps:// with that
+ * certificate (e.g. one issued by test/helpers/https-ca.ts for 127.0.0.1) instead of ldap://.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -38,6 +39,7 @@ export async function startSlapd(o: {
   suffix: string;
   ldif: string;
   bindRequired?: boolean;
+  tls?: { certPem: string; keyPem: string; caPem: string };
 }): Promise<Slapd> {
   const dir = mkdtempSync(join(tmpdir(), 'lb-slapd-'));
   const db = join(dir, 'db');
@@ -53,6 +55,9 @@ export async function startSlapd(o: {
       'moduleload back_mdb',
       `pidfile ${join(dir, 'slapd.pid')}`,
       `argsfile ${join(dir, 'slapd.args')}`,
+      ...(o.tls
+        ? [`TLSCertificateFile ${join(dir, 'cert.pem')}`, `TLSCertificateKeyFile ${join(dir, 'key.pem')}`]
+        : []),
       'database mdb',
       `suffix "${o.suffix}"`,
       `rootdn "${rootDn}"`,
@@ -63,12 +68,17 @@ export async function startSlapd(o: {
       '',
     ].join('\n'),
   );
+  if (o.tls) {
+    writeFileSync(join(dir, 'cert.pem'), o.tls.certPem);
+    writeFileSync(join(dir, 'key.pem'), o.tls.keyPem, { mode: 0o600 });
+    writeFileSync(join(dir, 'ca.pem'), o.tls.caPem);
+  }
   const ldifFile = join(dir, 'data.ldif');
   writeFileSync(ldifFile, o.ldif);
   const add = spawnSync('slapadd', ['-f', conf, '-l', ldifFile], { encoding: 'utf8' });
   if (add.status !== 0) throw new Error(`slapadd failed: ${add.stderr}`);
   const port = await freePort();
-  const url = `ldap://127.0.0.1:${port}`;
+  const url = `${o.tls ? 'ldaps' : 'ldap'}://127.0.0.1:${port}`;
   let log = '';
   let pending = '';
   const filters: string[] = [];
@@ -113,7 +123,7 @@ export async function startSlapd(o: {
       const r = spawnSync(
         'ldapsearch',
         ['-x', '-LLL', '-H', url, '-D', rootDn, '-w', rootPw, '-b', o.suffix, filter, ...attrs],
-        { encoding: 'utf8' },
+        { encoding: 'utf8', env: { ...process.env, LDAPTLS_CACERT: join(dir, 'ca.pem') } },
       );
       if (r.status !== 0) throw new Error(`ldapsearch failed: ${r.stderr}`);
       return r.stdout;

@@ -22,7 +22,7 @@ const IMPORT_USAGE = 'lockbridge certs import FILE [--passphrase-file F] [--trus
 const EXPORT_USAGE = 'lockbridge certs export E|FINGERPRINT [--pkcs12 --passphrase-file F] [--out FILE]';
 const ISSUE_USAGE = 'lockbridge certs issue E [--algorithm rsa|ec]';
 const DIRECTORY_USAGE =
-  'lockbridge certs directory [--url ldap[s]://HOST[:PORT] --base-dn DN [--bind-dn DN [--password-file F]] [--timeout MS] | --off]';
+  'lockbridge certs directory [--url ldap[s]://HOST[:PORT] --base-dn DN [--bind-dn DN [--password-file F]] [--timeout MS] [--ca-file PEM | --system-ca] | --off]';
 const COMMANDS = 'import, export, issue, list, trust, distrust, directory';
 
 /** The export passphrase: the first line of --passphrase-file (not empty), or typed twice on a terminal. */
@@ -74,7 +74,7 @@ function directoryLines(d: DirectoryStatus | null | undefined): string[] {
   const bind = d.bindDn
     ? `bind ${d.bindDn} (${d.passwordSet ? 'password kept' : 'no password kept'})`
     : 'anonymous';
-  const out = [`S/MIME directory ${d.url}  base ${d.baseDn}  ${bind}`];
+  const out = [`S/MIME directory ${d.url}  base ${d.baseDn}  ${bind}${d.caSet ? '  own CA' : ''}`];
   const l = d.lastLookup;
   if (l) out.push(`Last lookup ${l.at}: ${l.ok ? l.detail : `failed: ${l.detail}`}`);
   return out;
@@ -198,6 +198,8 @@ export async function runCerts(ctx: CliContext, argv: string[]): Promise<number>
           'bind-dn': { type: 'string' },
           'password-file': { type: 'string' },
           timeout: { type: 'string' },
+          'ca-file': { type: 'string' },
+          'system-ca': { type: 'boolean' },
           off: { type: 'boolean' },
         },
         { min: 0, max: 0, usage: DIRECTORY_USAGE },
@@ -207,7 +209,10 @@ export async function runCerts(ctx: CliContext, argv: string[]): Promise<number>
       const bindDn = str(p, 'bind-dn');
       const passFile = str(p, 'password-file');
       const timeout = str(p, 'timeout');
-      const setting = [url, baseDn, bindDn, passFile, timeout].some((v) => v !== undefined);
+      const caFile = str(p, 'ca-file');
+      const systemCa = flag(p, 'system-ca');
+      const setting =
+        [url, baseDn, bindDn, passFile, timeout, caFile].some((v) => v !== undefined) || systemCa;
       if (flag(p, 'off') && setting)
         throw new UsageError(`--off takes no other option\nusage: ${DIRECTORY_USAGE}`);
       if (setting && (url === undefined || baseDn === undefined))
@@ -216,6 +221,10 @@ export async function runCerts(ctx: CliContext, argv: string[]): Promise<number>
         throw new UsageError(`--password-file goes with --bind-dn\nusage: ${DIRECTORY_USAGE}`);
       if (timeout !== undefined && !/^\d{1,5}$/.test(timeout))
         throw new UsageError(`--timeout must be milliseconds (100-30000), got '${timeout}'`);
+      if (caFile !== undefined && systemCa)
+        throw new UsageError(`--ca-file and --system-ca exclude each other\nusage: ${DIRECTORY_USAGE}`);
+      // the directory's CA (ldaps:// with an internal CA); checked as PEM certificates by the bridge
+      const caPem = caFile === undefined ? undefined : readFileSync(caFile, 'utf8');
       let password: string | undefined;
       if (passFile !== undefined) password = readPassphraseFile(passFile);
       else if (bindDn !== undefined && isInteractive())
@@ -236,6 +245,8 @@ export async function runCerts(ctx: CliContext, argv: string[]): Promise<number>
               bindDn: bindDn ?? null,
               timeoutMs:
                 timeout === undefined ? (before?.timeoutMs ?? DIRECTORY_TIMEOUT_MS) : Number(timeout),
+              // no --ca-file: the CA set before is kept (--system-ca forgets it)
+              caPem: systemCa ? null : (caPem ?? before?.caPem ?? null),
             },
           });
           // a new bind DN without a password given: no old password is kept for it

@@ -21,6 +21,7 @@ export function DirectoryForm({ initial, onSaved }: { initial: Settings; onSaved
   const [bindDn, setBindDn] = useState(d?.bindDn ?? '');
   const [password, setPassword] = useState('');
   const [timeoutMs, setTimeoutMs] = useState(d?.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const [caPem, setCaPem] = useState(d?.caPem ?? '');
   const [problem, setProblem] = useState<string | null>(null);
   const action = useAction();
   useEffect(() => {
@@ -28,6 +29,7 @@ export function DirectoryForm({ initial, onSaved }: { initial: Settings; onSaved
     setBaseDn(d?.baseDn ?? '');
     setBindDn(d?.bindDn ?? '');
     setTimeoutMs(d?.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    setCaPem(d?.caPem ?? '');
   }, [d]);
   const dir = status?.certificateDirectory ?? null;
   const last = dir?.lastLookup ?? null;
@@ -40,12 +42,15 @@ export function DirectoryForm({ initial, onSaved }: { initial: Settings; onSaved
       return setProblem('The search base (base DN) is needed, e.g. ou=people,dc=example,dc=org.');
     if (!Number.isInteger(timeoutMs) || timeoutMs < 100 || timeoutMs > 30000)
       return setProblem('The directory timeout must be from 100 to 30000 ms.');
+    if (caPem.trim() && !caPem.includes('-----BEGIN CERTIFICATE-----'))
+      return setProblem('The directory CA must be a PEM certificate (-----BEGIN CERTIFICATE-----).');
     setProblem(null);
     const next: DirectorySettings = {
       url: url.trim(),
       baseDn: baseDn.trim(),
       bindDn: bindDn.trim() || null,
       timeoutMs,
+      caPem: caPem.trim() ? caPem.trim() + '\n' : null,
     };
     const saved = await action.run(async () => {
       const s = await bridge.updateSettings({ smimeDirectory: next });
@@ -126,6 +131,17 @@ export function DirectoryForm({ initial, onSaved }: { initial: Settings; onSaved
             step={100}
             value={Number.isNaN(timeoutMs) ? '' : timeoutMs}
             onChange={(e) => setTimeoutMs(e.target.valueAsNumber)}
+          />
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-ca`}>Directory CA certificate (PEM; empty: the system&apos;s CAs)</label>
+          <textarea
+            id={`${id}-ca`}
+            rows={4}
+            spellCheck={false}
+            placeholder="-----BEGIN CERTIFICATE----- (for ldaps:// with your organisation's own CA)"
+            value={caPem}
+            onChange={(e) => setCaPem(e.target.value)}
           />
         </div>
         {last ? (

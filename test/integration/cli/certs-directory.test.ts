@@ -1,13 +1,16 @@
 // Issue 19, the S/MIME directory from the command line (real CLI, no bridge running): `certs
 // directory` sets the LDAP directory with a bind DN and the password from a file, shows it (the
 // password only as "kept"), refuses an address that is not ldap:// or ldaps://, and `--off`
-// removes it; the password stands in no file of the data directory and in no output.
+// removes it; the password stands in no file of the data directory and in no output. `--ca-file`
+// sets the CA an ldaps:// directory with an internal CA is checked against (kept when the directory
+// is set again without it, forgotten with `--system-ca`; a file that is no certificate refused).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cli, tempHome } from '../../helpers/cli.ts';
 import { assertNoSecrets } from '../../helpers/no-secrets.ts';
+import { createTestCa } from '../../helpers/https-ca.ts';
 import type { BridgeStatus } from '../../../app/control/contract.ts';
 
 const home = tempHome('lb-certs-directory-');
@@ -58,6 +61,7 @@ test('certs directory sets, shows and removes the directory; the bind password i
     baseDn: 'ou=people,dc=example,dc=test',
     bindDn: 'cn=reader,dc=example,dc=test',
     passwordSet: true,
+    caSet: false,
     lastLookup: null,
   });
 
@@ -72,6 +76,43 @@ test('certs directory sets, shows and removes the directory; the bind password i
   assert.match(off.stdout, /S\/MIME directory removed/);
   const removed = JSON.parse(lb(['status', '--json']).stdout) as BridgeStatus;
   assert.equal(removed.certificateDirectory, null);
+});
+
+test('certs directory --ca-file: the directory’s own CA is set, kept, forgotten with --system-ca', async () => {
+  const caFile = join(pwDir.dir, 'directory-ca.pem');
+  const caPem = (await createTestCa('Directory CLI CA')).caPem;
+  writeFileSync(caFile, caPem);
+  const base = [
+    'certs',
+    'directory',
+    '--url',
+    'ldaps://ldap.example.test',
+    '--base-dn',
+    'dc=example,dc=test',
+  ];
+  const caOf = () =>
+    (JSON.parse(lb(['status', '--json']).stdout) as BridgeStatus).certificateDirectory?.caSet;
+
+  const set = lb([...base, '--ca-file', caFile]);
+  assert.equal(set.status, 0, set.stderr);
+  assert.match(set.stdout, /base dc=example,dc=test {2}anonymous {2}own CA$/m);
+  assert.equal(caOf(), true);
+  const again = lb([...base, '--timeout', '2000']);
+  assert.equal(again.status, 0, again.stderr);
+  assert.equal(caOf(), true, 'kept when set again without --ca-file');
+
+  const notPem = join(pwDir.dir, 'not-a-ca.pem');
+  writeFileSync(notPem, 'hello\n');
+  const bad = lb([...base, '--ca-file', notPem]);
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /PEM certificates/);
+  assert.equal(caOf(), true, 'unchanged after a refused file');
+
+  const sys = lb([...base, '--system-ca']);
+  assert.equal(sys.status, 0, sys.stderr);
+  assert.doesNotMatch(sys.stdout, /own CA/);
+  assert.equal(caOf(), false);
+  assert.equal(lb(['certs', 'directory', '--off']).status, 0);
 });
 
 test('the bind password is in no file of the data directory and in no output', () => {

@@ -13,6 +13,9 @@
  * - an anonymous directory asked for 14 addresses in one lookup answers for each;
  * - an address the directory has no entry for is searched once over two sends (slapd's own log
  *   counts the searches), again after the setting changed, and again after a refused bind;
+ * - a directory served over ldaps:// with a certificate from a private CA (test/helpers/https-ca.ts)
+ *   fails with a status line naming the untrusted certificate until that CA is set as the
+ *   directory's `caPem`, then answers;
  * - a directory that is down, or accepts and never answers, does not stop the mail: it goes out by
  *   the usual policy, a warning is logged and status says why;
  * - the bind password stands in no file of the data directory, no log line, no report, no setting.
@@ -34,6 +37,7 @@ import { OpensslCa, type OsslUser } from '../../helpers/crypto/openssl.ts';
 import { run } from '../../helpers/crypto/gpg.ts';
 import { assertNoSecrets } from '../../helpers/no-secrets.ts';
 import { waitFor } from '../../helpers/bridge-world.ts';
+import { createTestCa } from '../../helpers/https-ca.ts';
 
 const D = 'example.test';
 const SUFFIX = 'dc=example,dc=test';
@@ -290,6 +294,46 @@ describe('S/MIME certificates from an LDAP directory, through the product’s SM
     await settled();
     assert.equal(asked(other), 1, 'asked again after the directory refused');
     assert.equal((await bridge.api.status()).certificateDirectory?.lastLookup?.ok, true);
+  });
+
+  it('an ldaps:// directory with a certificate from a private CA answers once that CA is set', async () => {
+    const tlsCa = await createTestCa('Directory Test CA');
+    const secure = await startSlapd({
+      suffix: SUFFIX,
+      ldif,
+      tls: { ...(await tlsCa.issue(['localhost'])), caPem: tlsCa.caPem },
+    });
+    const conf = { url: secure.url, baseDn: PEOPLE, bindDn: null, timeoutMs: 5000 };
+    try {
+      // the slapd does serve ldaps with that certificate
+      assert.match(secure.search(`(mail=${IVAN})`, 'mail'), new RegExp(`mail: ${IVAN}`));
+      await bridge.api.updateSettings({ smimeDirectory: conf });
+      assert.equal((await bridge.directory!.find([IVAN])).size, 0);
+      let last = (await bridge.api.status()).certificateDirectory?.lastLookup;
+      assert.equal(last?.ok, false);
+      assert.match(last?.detail ?? '', /certificate/i);
+      assert.match(last?.detail ?? '', /not from a trusted CA .*caPem/);
+
+      await bridge.api.updateSettings({ smimeDirectory: { ...conf, caPem: tlsCa.caPem } });
+      assert.equal((await bridge.api.getSettings()).smimeDirectory?.caPem, tlsCa.caPem);
+      const found = await bridge.directory!.find([IVAN]);
+      last = (await bridge.api.status()).certificateDirectory?.lastLookup;
+      assert.equal(last?.ok, true, last?.detail);
+      assert.equal(found.size, 1);
+
+      // another CA's certificate is no trust for this directory
+      const otherCa = await createTestCa('Some Other CA');
+      await bridge.api.updateSettings({ smimeDirectory: { ...conf, caPem: otherCa.caPem } });
+      assert.equal((await bridge.directory!.find([IVAN])).size, 0);
+      assert.equal((await bridge.api.status()).certificateDirectory?.lastLookup?.ok, false);
+
+      await assert.rejects(
+        bridge.api.updateSettings({ smimeDirectory: { ...conf, caPem: 'not a certificate' } }),
+      );
+    } finally {
+      await directory(slapd.url);
+      await secure.close();
+    }
   });
 
   it('a directory that is down or never answers: the mail goes out by the usual policy, said in the log and status', async () => {
