@@ -25,7 +25,10 @@ export type StoreEventBody =
   | { type: 'messages-expunged'; mailboxId: number; uids: number[]; modseq: number }
   | { type: 'flags-changed'; mailboxId: number; changes: FlagChange[] }
   | { type: 'account-added'; accountId: number; email: string }
-  | { type: 'account-removed'; accountId: number; email: string };
+  | { type: 'account-removed'; accountId: number; email: string }
+  /** Signed out keeping its local mail (no credentials, no sync) / attached again. */
+  | { type: 'account-signed-out'; accountId: number; email: string }
+  | { type: 'account-signed-in'; accountId: number; email: string };
 
 export type StoreListener = (event: StoreEvent) => void;
 

@@ -17,6 +17,7 @@ import { migration0016 } from './0016-smime-origin.ts';
 import { migration0017 } from './0017-remote-identity.ts';
 import { migration0018 } from './0018-smime-crls.ts';
 import { migration0019 } from './0019-body-cache-at-index.ts';
+import { migration0020 } from './0020-account-signed-out.ts';
 import type { Migration } from './types.ts';
 
 export type { Migration } from './types.ts';
@@ -42,4 +43,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0017,
   migration0018,
   migration0019,
+  migration0020,
 ];

@@ -24,6 +24,11 @@ export interface Account {
   caPem: string | null;
   settings: Record<string, unknown>;
   createdAt: number;
+  /**
+   * When the user signed out keeping the local mail (ms), null while signed in: no credentials,
+   * no sync; `signIn` attaches it again.
+   */
+  signedOutAt: number | null;
 }
 
 export interface NewAccount {
@@ -58,6 +63,7 @@ interface Row {
   ca_pem: string | null;
   settings: string;
   created_at: number;
+  signed_out_at: number | null;
 }
 
 function fromRow(r: Row): Account {
@@ -75,6 +81,7 @@ function fromRow(r: Row): Account {
     caPem: r.ca_pem,
     settings: JSON.parse(r.settings) as Record<string, unknown>,
     createdAt: r.created_at,
+    signedOutAt: r.signed_out_at,
   };
 }
 
@@ -162,6 +169,34 @@ export class AccountsRepo {
           JSON.stringify(p.settings ?? cur.settings),
           id,
         );
+      return this.get(id)!;
+    });
+  }
+
+  /**
+   * Signs the account out keeping its local mail: the provider password and OAuth tokens are
+   * deleted; folders, messages, flags, remote mappings, waiting local changes and the outbox stay.
+   */
+  signOut(id: number): Account {
+    return this.#s.write(() => {
+      const cur = this.get(id);
+      if (!cur) throw new NotFoundError(`account ${id}`);
+      if (cur.signedOutAt === null) {
+        this.#s
+          .prepare(`UPDATE accounts SET provider_password = '', oauth = NULL, signed_out_at = ? WHERE id = ?`)
+          .run(Date.now(), id);
+        this.#s.emit({ type: 'account-signed-out', accountId: id, email: cur.email });
+      }
+      return this.get(id)!;
+    });
+  }
+
+  /** Attaches a signed-out account again with new credentials (and servers): `update`, signed in. */
+  signIn(id: number, p: AccountPatch): Account {
+    return this.#s.write(() => {
+      const cur = this.update(id, p);
+      this.#s.prepare('UPDATE accounts SET signed_out_at = NULL WHERE id = ?').run(id);
+      this.#s.emit({ type: 'account-signed-in', accountId: id, email: cur.email });
       return this.get(id)!;
     });
   }

@@ -67,6 +67,7 @@ const LATER_COLUMNS: ReadonlyArray<[string, string, string]> = [
   ['remote_map', 'remote_size', 'INTEGER'], // migration 17
   ['remote_map', 'remote_head', 'BLOB'], // migration 17
   ['fts_queue', 'bytes', 'INTEGER'], // migration 19
+  ['accounts', 'signed_out_at', 'INTEGER'], // migration 20
 ];
 /**
  * Tables today's code uses that a released step added later: [table, the step that adds it, or
