@@ -47,7 +47,7 @@ The passphrase comes from $LOCKBRIDGE_PASSPHRASE or a prompt. Refuses to overwri
                               [--issuer URL] [--client-id ID] [--client-secret-file F] [--scope S]...
                               [--imap HOST:PORT --smtp HOST:PORT --security S] [--ca FILE]
        lockbridge account list [--json]
-       lockbridge account remove E [--yes]
+       lockbridge account remove E [--keep-mail] [--yes]
        lockbridge account password E [--password-file F]
        lockbridge account signin E [--oauth PROFILE] [--issuer URL] [--client-id ID] [--scope S]...
        lockbridge account repair E [--json]
@@ -60,9 +60,14 @@ add     verifies the provider login, then saves the account (provider password f
         client id comes from --client-id or $LOCKBRIDGE_OAUTH_<PROFILE>_CLIENT_ID (and
         _CLIENT_SECRET); 'auto' takes the profile of the address's domain, or the one the
         domain's published provider settings name; 'oidc' discovers the endpoints of --issuer
-        and needs --scope.
-list    lists accounts
-remove  removes an account and deletes its local mail (asks, unless --yes)
+        and needs --scope. For a signed-out account (remove --keep-mail) it signs in again with
+        the same IMAP server and login name, keeping its local mail: the next sync downloads
+        only what is new; another server is refused (remove the account first).
+list    lists accounts (a signed-out one says so)
+remove  removes an account and deletes its local mail (asks, unless --yes). With --keep-mail
+        it signs out instead: sync stops, the provider password (or OAuth tokens) is deleted,
+        and its folders, messages, flags and waiting local changes stay here, still served to
+        your mail program; 'account add' signs it in again without downloading it all again
 password  signs in again after the provider password changed: checks the new one (IMAP and
         SMTP), saves it and resumes sync; local mail is kept (password from --password-file,
         $LOCKBRIDGE_PROVIDER_PASSWORD or a prompt)

@@ -37,7 +37,7 @@ import type {
   SyncProgress,
 } from './contract.ts';
 import type { Store } from '../store/store.ts';
-import type { Account } from '../store/repos/accounts.ts';
+import type { Account, AccountPatch } from '../store/repos/accounts.ts';
 import type { Keyring } from '../keys/keyring.ts';
 import type { SmimeCertificates } from '../keys/smime.ts';
 import { DIRECTORY_PASSWORD_KEY, mergeSettings, SETTINGS_KEY } from '../config/settings.ts';
@@ -215,7 +215,7 @@ export class BridgeControl implements ControlApi {
       const s = runtime.syncStatus(a.email);
       accounts.push({
         email: a.email,
-        connection: s?.connection ?? (runtime.offline ? 'offline' : 'offline'),
+        connection: a.signedOutAt !== null ? 'signed-out' : (s?.connection ?? 'offline'),
         sync: s?.sync ?? EMPTY_PROGRESS,
         outbox: {
           queued: waiting.length,
@@ -282,8 +282,10 @@ export class BridgeControl implements ControlApi {
 
   async addAccount(input: AccountInput): Promise<AccountInfo> {
     const a = accountInput.parse(input);
-    if (this.#d.store.accounts.getByEmail(a.email))
+    const existing = this.#d.store.accounts.getByEmail(a.email);
+    if (existing?.signedOutAt === null)
       throw new UserError('account-exists', `account ${a.email} already exists`);
+    if (existing) return this.#addAgain(existing, a);
     await this.#d.runtime.verifyProviderLogin(a);
     const saved = this.#d.store.accounts.create({
       email: a.email,
@@ -303,6 +305,49 @@ export class BridgeControl implements ControlApi {
     return accountInfo(saved);
   }
 
+  /**
+   * `addAccount` of a signed-out account: the same mailbox (IMAP host and login name) signs in
+   * again and its kept mail is reconciled by the next sync; another server's is never mixed in.
+   */
+  async #addAgain(existing: Account, a: z.infer<typeof accountInput>): Promise<AccountInfo> {
+    const username = a.username || existing.username;
+    const sameHost = a.imap.host.toLowerCase() === existing.imap.host.toLowerCase();
+    if (!sameHost || username.toLowerCase() !== existing.username.toLowerCase()) {
+      const at = (host: string, user: string) => (sameHost ? `${host} as ${user}` : host);
+      throw new UserError(
+        'signed-out-elsewhere',
+        `${existing.email} is signed out of ${at(existing.imap.host, existing.username)} and its local mail belongs there: ` +
+          `sign in there again, or remove it first (lockbridge account remove ${existing.email} deletes its local mail; ` +
+          `lockbridge export copies it out) to add it at ${at(a.imap.host, username)}`,
+      );
+    }
+    // the same server: a private CA it was added with still applies unless another is given
+    const caPem = a.caPem ?? existing.caPem ?? undefined;
+    await this.#d.runtime.verifyProviderLogin({ ...a, username, ...(caPem ? { caPem } : {}) });
+    this.#signedIn(existing, {
+      imap: a.imap,
+      smtp: a.smtp,
+      security: a.security,
+      username,
+      providerPassword: a.oauth ? '' : (a.password ?? ''),
+      oauth: a.oauth ?? null,
+      caPem: caPem ?? null,
+    });
+    this.#d.logger.info({ account: existing.email }, 'signed in again; local mail kept');
+    return accountInfo(this.#d.store.accounts.require(existing.email));
+  }
+
+  /** Saves new provider credentials and (re)starts sync: signs a signed-out account in again. */
+  #signedIn(a: Account, patch: AccountPatch): void {
+    if (a.signedOutAt === null) {
+      this.#d.store.accounts.update(a.id, patch);
+      this.#d.runtime.credentialsChanged(a.email);
+    } else {
+      this.#d.store.accounts.signIn(a.id, patch);
+      this.#d.runtime.accountsChanged();
+    }
+  }
+
   async setProviderPassword(address: string, password: string): Promise<void> {
     const a = this.#d.store.accounts.require(email.parse(address));
     if (typeof password !== 'string' || password === '')
@@ -316,9 +361,8 @@ export class BridgeControl implements ControlApi {
       password,
       ...(a.caPem ? { caPem: a.caPem } : {}),
     });
-    this.#d.store.accounts.update(a.id, { providerPassword: password });
+    this.#signedIn(a, { providerPassword: password });
     this.#d.logger.info({ account: a.email }, 'provider password changed; signing in again');
-    this.#d.runtime.credentialsChanged(a.email);
   }
 
   async setProviderOAuth(address: string, oauth: OAuthCredential): Promise<void> {
@@ -333,9 +377,8 @@ export class BridgeControl implements ControlApi {
       oauth: credential,
       ...(a.caPem ? { caPem: a.caPem } : {}),
     });
-    this.#d.store.accounts.update(a.id, { oauth: credential, providerPassword: '' });
+    this.#signedIn(a, { oauth: credential, providerPassword: '' });
     this.#d.logger.info({ account: a.email }, 'signed in again with OAuth; sync resumes');
-    this.#d.runtime.credentialsChanged(a.email);
   }
 
   async beginOAuthSignIn(input: OAuthSignInInput): Promise<OAuthSignInStart> {
@@ -403,15 +446,27 @@ export class BridgeControl implements ControlApi {
 
   async repairAccount(address: string): Promise<RepairReport> {
     const a = this.#d.store.accounts.require(email.parse(address));
+    if (a.signedOutAt !== null)
+      throw new UserError('signed-out', `${a.email} is signed out: sign in again before repairing it`);
     this.#d.logger.info({ account: a.email }, 'repair started');
     const r = await this.#d.runtime.repairAccount(a);
     return { email: a.email, folders: r.folders };
   }
 
-  async removeAccount(address: string): Promise<void> {
+  async removeAccount(address: string, options?: { keepMail?: boolean }): Promise<void> {
     const a = this.#d.store.accounts.require(email.parse(address));
-    this.#d.store.accounts.remove(a.id);
-    this.#d.logger.info({ account: a.email }, 'account removed');
+    const o = z
+      .object({ keepMail: z.boolean().optional() })
+      .strict()
+      .optional()
+      .parse(options ?? undefined);
+    if (o?.keepMail) {
+      this.#d.store.accounts.signOut(a.id);
+      this.#d.logger.info({ account: a.email }, 'signed out; provider credentials deleted, local mail kept');
+    } else {
+      this.#d.store.accounts.remove(a.id);
+      this.#d.logger.info({ account: a.email }, 'account removed');
+    }
     this.#d.runtime.accountsChanged();
   }
 
@@ -801,6 +856,7 @@ export function accountInfo(a: Account): AccountInfo {
     username: a.username,
     createdAt: new Date(a.createdAt).toISOString(),
     auth: a.oauth ? 'oauth' : 'password',
+    signedOut: a.signedOutAt !== null,
     ...(a.oauth
       ? {
           oauthProfile: a.oauth.profile,

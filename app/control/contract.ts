@@ -121,6 +121,12 @@ export interface AccountInfo {
   oauthIssuer?: string;
   oauthClientId?: string;
   oauthScopes?: string[];
+  /**
+   * Signed out keeping its local mail (`removeAccount(email, { keepMail: true })`): no provider
+   * credentials, no sync; its mail is still served locally. `addAccount` with the same IMAP host
+   * (or `setProviderPassword` / `setProviderOAuth`) signs it in again.
+   */
+  signedOut?: boolean;
 }
 
 export interface AccountInput {
@@ -280,9 +286,18 @@ export interface ControlApi {
 
   listAccounts(): Promise<AccountInfo[]>;
   discoverProvider(email: string): Promise<ProviderSuggestion | null>;
-  /** Verifies the provider login, then saves. */
+  /**
+   * Verifies the provider login, then saves. For a signed-out account with this address it signs
+   * it in again, keeping its local mail (the next sync downloads only what is new) — refused
+   * (`signed-out-elsewhere`) when the IMAP host or the login name differs.
+   */
   addAccount(input: AccountInput): Promise<AccountInfo>;
-  removeAccount(email: string): Promise<void>;
+  /**
+   * Deletes the account and its local mail. With `keepMail` it signs out instead: sync stops, the
+   * provider password or OAuth tokens are deleted, and its folders, messages, flags, remote
+   * mappings, waiting local changes and outbox stay (listed as signed out).
+   */
+  removeAccount(email: string, options?: { keepMail?: boolean }): Promise<void>;
   /**
    * Signs in again after the provider password changed (or an app password was revoked): checks
    * the new password at the provider (IMAP and SMTP), saves it and resumes sync at once. The

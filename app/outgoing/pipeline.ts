@@ -144,6 +144,11 @@ export class OutgoingPipeline implements Omit<SubmissionPort, 'authenticate'> {
   async checkSender(account: AccountId, mailFrom: string, headerFrom: string[]): Promise<CheckResult> {
     const acc = this.#d.store.accounts.get(Number(account));
     if (!acc) return { ok: false, reason: 'the account no longer exists' };
+    if (acc.signedOutAt !== null)
+      return {
+        ok: false,
+        reason: `${acc.email} is signed out of its provider: sign in again (lockbridge account add) to send`,
+      };
     const own = new Set(this.#addressesOf(acc.email, acc.settings));
     for (const a of [mailFrom, ...headerFrom]) {
       if (!own.has(canonical(a)))

@@ -17,6 +17,9 @@ export const ERROR_CODES = [
   // objects asked for, and state conflicts
   'not-found',
   'account-exists',
+  // a signed-out account (kept mail, no credentials): not repaired; added again only at its server
+  'signed-out',
+  'signed-out-elsewhere',
   'already-initialized',
   'not-initialized',
   'not-running',

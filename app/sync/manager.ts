@@ -13,10 +13,10 @@ export interface SyncManagerOptions extends Omit<SyncEngineOptions, 'accountId'>
 }
 
 export interface SyncManager {
-  /** Starts an engine for every account (and for accounts added later). */
+  /** Starts an engine for every signed-in account (and for accounts added or signed in later). */
   start(): void;
   stop(): Promise<void>;
-  /** Re-reads the accounts table (also done automatically on account-added/removed). */
+  /** Re-reads the accounts table (also done automatically when one is added, removed, signed out or in). */
   accountsChanged(): void;
   engine(email: string): SyncEngine | null;
   status(email: string): SyncStatus | null;
@@ -44,13 +44,14 @@ export function createSyncManager(o: SyncManagerOptions): SyncManager {
 
   const reconcile = () => {
     if (!running || o.store.closed) return;
-    const accounts = o.store.accounts.list();
+    // a signed-out account keeps its mail but has no engine: nothing contacts its provider
+    const accounts = o.store.accounts.list().filter((a) => a.signedOutAt === null);
     const ids = new Set(accounts.map((a) => a.id));
     for (const [id, e] of engines)
       if (!ids.has(id)) {
         engines.delete(id);
         void e.engine.stop();
-        log.info({ email: e.email }, 'sync stopped (account removed)');
+        log.info({ email: e.email }, 'sync stopped (account removed or signed out)');
       }
     for (const a of accounts) {
       if (engines.has(a.id)) continue;
@@ -72,7 +73,13 @@ export function createSyncManager(o: SyncManagerOptions): SyncManager {
       if (running) return;
       running = true;
       unsubscribe = o.store.changes.on((e) => {
-        if (e.type === 'account-added' || e.type === 'account-removed') setImmediate(reconcile);
+        if (
+          e.type === 'account-added' ||
+          e.type === 'account-removed' ||
+          e.type === 'account-signed-out' ||
+          e.type === 'account-signed-in'
+        )
+          setImmediate(reconcile);
       });
       reconcile();
     },
@@ -97,7 +104,8 @@ export function createSyncManager(o: SyncManagerOptions): SyncManager {
     },
     fetchBodies(accountId, mailboxId, uids) {
       const e = engines.get(accountId);
-      if (!e) return Promise.reject(new NotFoundError(`the sync engine of account ${accountId}`));
+      // no engine (signed out): the provider is not asked, as when it cannot be reached
+      if (!e) return Promise.resolve({ restored: [], failed: [...uids] });
       return e.engine.fetchBodies(mailboxId, uids);
     },
     sink: {

@@ -4,7 +4,15 @@
  */
 /** The provider connection as the UI shows it (re-exported by app/control/contract.ts). */
 export type ConnectionState =
-  'offline' | 'connecting' | 'online' | 'auth-failed' | 'tls-failed' | 'error' | 'paused';
+  | 'offline'
+  | 'connecting'
+  | 'online'
+  | 'auth-failed'
+  | 'tls-failed'
+  | 'error'
+  | 'paused'
+  /** signed out keeping its local mail: no engine runs for it */
+  | 'signed-out';
 
 export interface FolderProgress {
   name: string;

@@ -51,6 +51,7 @@ export const CONNECTION_LABEL: Record<ConnectionState, string> = {
   'tls-failed': 'TLS failed',
   error: 'Error',
   paused: 'Paused',
+  'signed-out': 'Signed out',
 };
 
 /** What one progress bar shows: a percentage, or indeterminate (sizes not known yet). */

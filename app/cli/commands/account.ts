@@ -7,7 +7,7 @@ import { discoverProviderSettings, discoveryDepsFromEnv } from '../../control/pr
 import { profileForEmail } from '../../oauth/core/profiles.ts';
 import { confirm, secretFrom } from '../prompt.ts';
 import { UsageError, UserError } from '../../shared/errors.ts';
-import type { FolderRepair, SecurityMode } from '../../control/contract.ts';
+import type { AccountInfo, ControlApi, FolderRepair, SecurityMode } from '../../control/contract.ts';
 
 const ADD =
   'lockbridge account add --email E --imap HOST:PORT --smtp HOST:PORT [--security starttls|tls|none] [--user U] [--ca FILE]\n' +
@@ -23,6 +23,19 @@ function readCa(path: string): string {
   if (!text.includes('-----BEGIN CERTIFICATE-----'))
     throw new UserError('bad-ca', `${path} is not a PEM certificate`);
   return text;
+}
+
+/** Whether `email` is a signed-out account (adding it signs it in again, keeping its local mail). */
+async function signedOut(api: ControlApi, email: string): Promise<boolean> {
+  const a = (await api.listAccounts()).find((x) => x.email.toLowerCase() === email.toLowerCase());
+  return a?.signedOut === true;
+}
+
+/** What `account add` did: added, or signed a signed-out account in again. */
+function addedLine(info: AccountInfo, again: boolean, how: string): string {
+  return again
+    ? `Signed in again as ${info.email}; its local mail is kept and sync resumes (${how}).`
+    : `Added ${info.email} (${how}).`;
 }
 
 async function add(ctx: CliContext, argv: string[]): Promise<number> {
@@ -60,6 +73,7 @@ async function add(ctx: CliContext, argv: string[]): Promise<number> {
   );
   return withApi(ctx, async ({ api }) => {
     const user = str(p, 'user');
+    const again = await signedOut(api, email);
     const info = await api.addAccount({
       email,
       imap,
@@ -69,7 +83,7 @@ async function add(ctx: CliContext, argv: string[]): Promise<number> {
       ...(user ? { username: user } : {}),
       ...(caPem ? { caPem } : {}),
     });
-    println(ctx.stdout, `Added ${info.email} (login verified at ${info.imap.host}:${info.imap.port}).`);
+    println(ctx.stdout, addedLine(info, again, `login verified at ${info.imap.host}:${info.imap.port}`));
     return 0;
   });
 }
@@ -114,6 +128,7 @@ async function addOAuth(ctx: CliContext, p: Parsed, email: string): Promise<numb
   const caPem = str(p, 'ca') !== undefined ? readCa(str(p, 'ca') as string) : undefined;
   return withApi(ctx, async ({ api }) => {
     const user = str(p, 'user');
+    const again = await signedOut(api, email);
     const info = await api.addAccount({
       email,
       imap: { host: imap.host, port: imap.port },
@@ -125,7 +140,11 @@ async function addOAuth(ctx: CliContext, p: Parsed, email: string): Promise<numb
     });
     println(
       ctx.stdout,
-      `Added ${info.email}, signed in with OAuth (${signIn.credential.profile}; verified at ${info.imap.host}:${info.imap.port} and ${info.smtp.host}:${info.smtp.port}).`,
+      addedLine(
+        info,
+        again,
+        `signed in with OAuth: ${signIn.credential.profile}; verified at ${info.imap.host}:${info.imap.port} and ${info.smtp.host}:${info.smtp.port}`,
+      ),
     );
     return 0;
   });
@@ -268,24 +287,44 @@ async function list(ctx: CliContext, argv: string[]): Promise<number> {
       for (const a of accounts)
         println(
           ctx.stdout,
-          `${a.email}  imap ${a.imap.host}:${a.imap.port}  smtp ${a.smtp.host}:${a.smtp.port}  ${a.security}`,
+          `${a.email}  imap ${a.imap.host}:${a.imap.port}  smtp ${a.smtp.host}:${a.smtp.port}  ${a.security}` +
+            (a.signedOut ? '  signed out (local mail kept)' : ''),
         );
     return 0;
   });
 }
 
 async function remove(ctx: CliContext, argv: string[]): Promise<number> {
-  const usage = 'lockbridge account remove E [--yes]';
-  const p = parse(argv, { yes: { type: 'boolean' } }, { min: 1, max: 1, usage });
+  const usage = 'lockbridge account remove E [--keep-mail] [--yes]';
+  const p = parse(
+    argv,
+    { yes: { type: 'boolean' }, 'keep-mail': { type: 'boolean' } },
+    { min: 1, max: 1, usage },
+  );
   const email = p.positionals[0] as string;
-  if (!flag(p, 'yes') && !(await confirm(`Remove ${email} and delete its local mail?`)))
+  const keepMail = flag(p, 'keep-mail');
+  const question = keepMail
+    ? `Sign out of ${email} (its provider password is deleted, its local mail kept)?`
+    : `Remove ${email} and delete its local mail?`;
+  if (!flag(p, 'yes') && !(await confirm(question)))
     throw new UserError(
       'not-confirmed',
-      `not removed: confirm with --yes to delete ${email} and its local mail`,
+      keepMail
+        ? `not signed out: confirm with --yes to sign out of ${email}`
+        : `not removed: confirm with --yes to delete ${email} and its local mail`,
     );
   return withApi(ctx, async ({ api }) => {
-    await api.removeAccount(email);
-    println(ctx.stdout, `Removed ${email} and its local mail.`);
+    if (keepMail) {
+      await api.removeAccount(email, { keepMail: true });
+      println(
+        ctx.stdout,
+        `Signed out of ${email}; its local mail is kept (sync stopped, provider password deleted). ` +
+          `Sign in again with: lockbridge account add --email ${email} ... (the same IMAP server).`,
+      );
+    } else {
+      await api.removeAccount(email);
+      println(ctx.stdout, `Removed ${email} and its local mail.`);
+    }
     return 0;
   });
 }

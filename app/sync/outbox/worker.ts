@@ -209,7 +209,8 @@ export class OutboxWorker {
     for (const r of due) byAccount.set(r.accountId, [...(byAccount.get(r.accountId) ?? []), r]);
     for (const [accountId, items] of byAccount) {
       const account = this.#store.accounts.get(accountId);
-      if (!account) continue;
+      // signed out: its mail waits (nothing contacts the provider) and goes after the sign-in
+      if (!account || account.signedOutAt !== null) continue;
       const transport = this.#transportFor(account);
       this.#transport = transport;
       this.#abort = new AbortController();
