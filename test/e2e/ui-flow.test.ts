@@ -1186,17 +1186,52 @@ test('outbox page and the remove-account dialog (focus trap, Escape, focus retur
   await dialog.waitFor();
   assert.equal((await focused(page)).name, 'Keep account', 'focus starts on the safe choice');
   await page.keyboard.press('Tab');
-  assert.equal((await focused(page)).name, 'Remove account');
+  assert.equal((await focused(page)).name, 'Sign out, keep local mail');
+  await page.keyboard.press('Tab');
+  assert.equal((await focused(page)).name, 'Remove and delete local mail');
   await page.keyboard.press('Tab');
   assert.equal((await focused(page)).name, 'Keep account', 'Tab wraps inside the dialog');
   await page.keyboard.press('Shift+Tab');
-  assert.equal((await focused(page)).name, 'Remove account', 'Shift+Tab wraps too');
+  assert.equal((await focused(page)).name, 'Remove and delete local mail', 'Shift+Tab wraps too');
   await assertAccessible(page, 'remove-account dialog');
   await screenshot(page, 'remove-account-dialog');
   await page.keyboard.press('Escape');
   await dialog.waitFor({ state: 'hidden' });
   assert.equal((await focused(page)).name, 'Remove…', 'focus back on the button that opened it');
   assert.equal((await control<unknown[]>(controlPort, token, 'listAccounts')).length, 1, 'nothing removed');
+});
+
+test('sign out keeping the local mail from the remove dialog, then sign in again on the card', async () => {
+  await go('Accounts');
+  const card = page.locator(`article[data-account="${EMAIL}"]`);
+  await card.getByRole('button', { name: 'Remove…' }).click();
+  const dialog = page.getByRole('alertdialog', { name: 'Remove account?' });
+  await dialog.getByRole('button', { name: 'Sign out, keep local mail' }).click();
+  await dialog.waitFor({ state: 'hidden' });
+  const note = card.getByTestId('signed-out');
+  await note.waitFor();
+  assert.match(await note.innerText(), /^Signed out: the mail of this account stays on this computer/);
+  const status = () => control<BridgeStatus>(controlPort, token, 'status');
+  assert.equal((await status()).accounts[0]!.connection, 'signed-out');
+  const infos = await control<Array<{ signedOut?: boolean }>>(controlPort, token, 'listAccounts');
+  assert.equal(infos[0]!.signedOut, true);
+  assert.equal(await card.getByRole('button', { name: 'Repair…' }).count(), 0, 'no repair while signed out');
+  await assertAccessible(page, 'signed-out account');
+  await screenshot(page, 'signed-out-account');
+  // a signed-out account's remove dialog offers only the removal
+  await card.getByRole('button', { name: 'Remove…' }).click();
+  assert.equal(await dialog.getByRole('button', { name: 'Sign out, keep local mail' }).count(), 0);
+  await dialog.getByRole('button', { name: 'Keep account' }).click();
+  await dialog.waitFor({ state: 'hidden' });
+
+  await note.getByRole('button', { name: 'Sign in again' }).click();
+  await note.getByLabel(`New provider password for ${EMAIL}`).fill(PROVIDER_PW);
+  await note.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await note.waitFor({ state: 'hidden', timeout: 60_000 });
+  await card.getByText('Online').waitFor({ timeout: 60_000 });
+  assert.equal((await status()).accounts[0]!.connection, 'online');
+  const back = await control<Array<{ signedOut?: boolean }>>(controlPort, token, 'listAccounts');
+  assert.equal(back[0]!.signedOut, false);
 });
 
 test('repair an account: asks first, then says what was checked against the provider and what was repaired', async () => {

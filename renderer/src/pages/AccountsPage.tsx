@@ -243,6 +243,7 @@ function AccountCard({
     }
   };
   const phase = s.phase === 'initial' ? 'First sync' : s.phase === 'incremental' ? 'Syncing changes' : 'Idle';
+  const signedOut = account.connection === 'signed-out';
   return (
     <article className="card" aria-labelledby={headingId} data-account={account.email}>
       <div className="card-head">
@@ -315,6 +316,19 @@ function AccountCard({
         {account.outbox.lastError ? `; waiting because: ${account.outbox.lastError}` : ''}
       </p>
       <ErrorText message={action.error} />
+      {signedOut ? (
+        <div className="note" data-testid="signed-out">
+          <p>
+            Signed out: the mail of this account stays on this computer and your mail program still shows it;
+            nothing is synced and changes made meanwhile wait until you sign in again (at the same server).
+          </p>
+          <SignInAgain email={account.email} />
+          <p className="small muted">
+            An account that signs in on the provider&apos;s page (Google, Microsoft, …): use Add account with
+            the same address.
+          </p>
+        </div>
+      ) : null}
       <div className="actions">
         {account.connection === 'auth-failed' ? (
           info?.auth === 'oauth' ? (
@@ -323,14 +337,16 @@ function AccountCard({
             <SignInAgain email={account.email} />
           )
         ) : null}
-        <button type="button" onClick={() => void togglePause()} disabled={action.busy}>
-          {account.paused ? 'Resume sync' : 'Pause sync'}
-        </button>
+        {signedOut ? null : (
+          <button type="button" onClick={() => void togglePause()} disabled={action.busy}>
+            {account.paused ? 'Resume sync' : 'Pause sync'}
+          </button>
+        )}
         <button type="button" className="danger" onClick={onRemove}>
           Remove…
         </button>
       </div>
-      <RepairAccount email={account.email} />
+      {signedOut ? null : <RepairAccount email={account.email} />}
       <ExportAccount email={account.email} />
     </article>
   );
@@ -342,17 +358,23 @@ export function AccountsPage() {
   const [removing, setRemoving] = useState<string | null>(null);
   const remove = useAction();
   const accounts = status?.accounts ?? [];
+  const removingSignedOut = accounts.find((a) => a.email === removing)?.connection === 'signed-out';
 
-  const confirmRemove = async () => {
+  const confirmRemove = async (keepMail: boolean) => {
     if (!removing) return;
     const email = removing;
     const ok = await remove.run(async () => {
-      await bridge.removeAccount(email);
+      await bridge.removeAccount(email, { keepMail });
       return true;
     });
     if (!ok) return;
     setRemoving(null);
-    toast(`Account ${email} removed.`, 'success');
+    toast(
+      keepMail
+        ? `Signed out of ${email}. Its mail stays on this computer; sign in again to sync it.`
+        : `Account ${email} removed.`,
+      'success',
+    );
     await refreshStatus();
   };
 
@@ -403,18 +425,29 @@ export function AccountsPage() {
           Remove <strong>{removing}</strong> from Lockbridge? Its mail is deleted from this computer (it stays
           at your provider). Your mail program will no longer see it.
         </p>
+        {removingSignedOut ? null : (
+          <p>
+            Or sign out and keep the mail here: Lockbridge forgets your provider password and stops syncing,
+            your mail program still shows the mail, and signing in again later downloads only what is new.
+          </p>
+        )}
         <ErrorText message={remove.error} />
         <div className="actions">
           <button type="button" data-autofocus onClick={() => setRemoving(null)}>
             Keep account
           </button>
+          {removingSignedOut ? null : (
+            <button type="button" disabled={remove.busy} onClick={() => void confirmRemove(true)}>
+              Sign out, keep local mail
+            </button>
+          )}
           <button
             type="button"
             className="danger"
             disabled={remove.busy}
-            onClick={() => void confirmRemove()}
+            onClick={() => void confirmRemove(false)}
           >
-            Remove account
+            Remove and delete local mail
           </button>
         </div>
       </Dialog>
