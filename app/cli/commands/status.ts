@@ -128,6 +128,11 @@ export async function runStatus(ctx: CliContext, argv: string[]): Promise<number
           `  waiting for the provider: ${a.pending.changes} local changes (${a.pending.uploads} uploads)${a.pending.changes ? `, oldest ${ago(a.pending.oldestAgeSec)}` : ''}${a.pending.lastError ? `; last error: ${a.pending.lastError}` : ''}`,
         );
         if (a.lastError) println(ctx.stdout, `  last error: ${a.lastError}`);
+        if (a.connection === 'signed-out')
+          println(
+            ctx.stdout,
+            `  signed out: local mail kept and served, nothing synced; sign in again with 'lockbridge account add --email ${a.email} ...' (the same IMAP server)`,
+          );
       }
       return 0;
     },

@@ -102,8 +102,17 @@ test('signed out keeping the mail, then added again: only the new message is dow
   assert.equal(out.status, 0, out.stderr);
   assert.match(out.stdout, /^Signed out of me@example\.test; its local mail is kept/m);
   assert.equal((await w.accountStatus()).connection, 'signed-out');
+  const shown = await run('status');
+  assert.match(
+    shown.stdout,
+    /^me@example\.test: signed-out, .*\n(?:.*\n)*  signed out: local mail kept and served/m,
+  );
   const list = await run('account', 'list', '--json');
   assert.equal((JSON.parse(list.stdout) as Array<{ signedOut: boolean }>)[0]!.signedOut, true);
+  assert.match(
+    (await run('account', 'list')).stdout,
+    /^me@example\.test .* signed out \(local mail kept\)$/m,
+  );
   const connections = w.imapProxy.stats.connections;
 
   // Signed out, the kept mail is still served; a local change waits for the sign-in.
