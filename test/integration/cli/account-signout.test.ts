@@ -105,7 +105,7 @@ test('signed out keeping the mail, then added again: only the new message is dow
   const shown = await run('status');
   assert.match(
     shown.stdout,
-    /^me@example\.test: signed-out, .*\n(?:.*\n)*  signed out: local mail kept and served/m,
+    /^me@example\.test: signed-out, .*\n(?:.*\n)* {2}signed out: local mail kept and served/m,
   );
   const list = await run('account', 'list', '--json');
   assert.equal((JSON.parse(list.stdout) as Array<{ signedOut: boolean }>)[0]!.signedOut, true);
