@@ -50,7 +50,7 @@ interface Opts {
 const USER = 'alice@example.test';
 const PASS = 'secret';
 const RARE = 'xylophonic';
-const TB_FIELDS =
+export const TB_FIELDS =
   'From To Cc Bcc Subject Date Message-ID Priority X-Priority References Newsgroups In-Reply-To Content-Type Reply-To';
 
 export function makeMessage(i: number): Buffer {
@@ -82,7 +82,7 @@ export function makeMessage(i: number): Buffer {
 }
 
 /** Minimal raw client: send a command, read until the tagged reply, count bytes. */
-class RawClient {
+export class RawClient {
   private socket: Socket;
   private chunks: Buffer[] = [];
   private waiting: { tag: string; resolve: (s: string) => void; bytes: number } | null = null;
@@ -93,7 +93,7 @@ class RawClient {
     s.on('data', (d: Buffer) => this.onData(d));
   }
 
-  static async open(port: number, starttls = false): Promise<RawClient> {
+  static async open(port: number, starttls = false, login = { user: USER, pass: PASS }): Promise<RawClient> {
     const s = await new Promise<Socket>((resolve, reject) => {
       const so = connect({ port, host: '127.0.0.1' }, () => resolve(so));
       so.once('error', reject);
@@ -110,7 +110,7 @@ class RawClient {
       });
       c.socket.on('data', (d: Buffer) => c.onData(d));
     }
-    await c.cmd(`LOGIN ${USER} ${PASS}`);
+    await c.cmd(`LOGIN ${login.user} ${login.pass}`);
     return c;
   }
 

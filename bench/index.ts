@@ -23,6 +23,7 @@ const AREAS = [
   'smtp',
   'sync',
   'search',
+  'million',
 ] as const;
 
 async function main(): Promise<void> {

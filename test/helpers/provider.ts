@@ -127,6 +127,8 @@ const HOST = '127.0.0.1';
 const PORT_LOW = 20000;
 const PORT_SPAN = 12000;
 let nextPort = PORT_LOW + ((process.pid * 7919) % PORT_SPAN);
+/** bulkLoad calls so far in this process: part of each file name it writes (names stay unique) */
+let bulkLoads = 0;
 
 export async function freePort(): Promise<number> {
   for (let tries = 0; tries < PORT_SPAN; tries++) {
@@ -899,8 +901,11 @@ force_introspection = yes
       const cur = join(box, 'cur');
       let n = 0;
       const stamp = Math.floor(Date.now() / 1000);
+      const load = ++bulkLoads;
       for (const m of messages) {
-        const name = `${stamp}.M${n}P${process.pid}.lbbulk,S=${m.length}:2,`;
+        // names shaped like Dovecot's own (time.MusecPpid.host): a sequential pattern makes
+        // Dovecot's filename hash collide, and each uidlist read of a big mailbox costs it seconds
+        const name = `${stamp + (n >> 3)}.M${(n * 7919) % 1_000_000}P${process.pid}Q${load}.lbbulk,S=${m.length}:2,`;
         const path = join(cur, name);
         writeFileSync(path, m);
         if (root) chownSync(path, 65534, 65534);
