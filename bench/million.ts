@@ -106,8 +106,11 @@ async function childMain(home: string, total: number): Promise<void> {
     const boxes = bridge.store.mailboxes.list(account.id);
     for (const mb of boxes) stored += bridge.store.mailboxes.status(mb.id).messages;
     if (stored >= total) break;
-    if (polls % 10 === 0)
-      debug(boxes.map((b) => `${b.name} ${bridge.store.mailboxes.status(b.id).messages}`).join(', '));
+    if (polls % 10 === 0 && process.env.LB_BENCH_DEBUG)
+      debug(
+        `rss ${(process.memoryUsage.rss() / 1048576).toFixed(0)} MB; ` +
+          boxes.map((b) => `${b.name} ${bridge.store.mailboxes.status(b.id).messages}`).join(', '),
+      );
     await new Promise((r) => setTimeout(r, 200));
   }
   say({ event: 'synced', ms: performance.now() - t0 });
