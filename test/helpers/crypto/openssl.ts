@@ -83,6 +83,23 @@ export class OpensslCa {
     return r.stdout;
   }
 
+  /** `openssl ca` as this CA (its config section, certificate and key) with `args`. */
+  #ca(args: string[]): Buffer {
+    return this.must('openssl', [
+      'ca',
+      '-batch',
+      '-config',
+      this.path('ca.cnf'),
+      '-name',
+      'testca',
+      '-cert',
+      this.path('ca.pem'),
+      '-keyfile',
+      this.path('ca.key'),
+      ...args,
+    ]);
+  }
+
   /**
    * A user certificate issued by the CA (`selfSigned`: its own, outside the CA) for `email`;
    * `start`/`end` as openssl dates (YYYYMMDDHHMMSSZ) for a chosen validity window; `eku` its
@@ -161,21 +178,11 @@ export class OpensslCa {
         'user',
       ]);
     } else {
-      this.must('openssl', [
-        'ca',
-        '-batch',
-        '-config',
-        this.path('ca.cnf'),
-        '-name',
-        'testca',
+      this.#ca([
         '-in',
         csr,
         '-out',
         certPath,
-        '-cert',
-        this.path('ca.pem'),
-        '-keyfile',
-        this.path('ca.key'),
         '-extfile',
         ext,
         '-extensions',
@@ -192,42 +199,13 @@ export class OpensslCa {
 
   /** Revokes a certificate this CA issued (`openssl ca -revoke`, in its index.txt). */
   revoke(u: OsslUser): void {
-    this.must('openssl', [
-      'ca',
-      '-batch',
-      '-config',
-      this.path('ca.cnf'),
-      '-name',
-      'testca',
-      '-cert',
-      this.path('ca.pem'),
-      '-keyfile',
-      this.path('ca.key'),
-      '-revoke',
-      u.certPath,
-    ]);
+    this.#ca(['-revoke', u.certPath]);
   }
 
   /** The CA's CRL as PEM (`openssl ca -gencrl`, 30 days), listing what was revoked. */
   crl(): string {
     const out = this.path(`crl-${++this.#n}.pem`);
-    this.must('openssl', [
-      'ca',
-      '-batch',
-      '-gencrl',
-      '-config',
-      this.path('ca.cnf'),
-      '-name',
-      'testca',
-      '-cert',
-      this.path('ca.pem'),
-      '-keyfile',
-      this.path('ca.key'),
-      '-crldays',
-      '30',
-      '-out',
-      out,
-    ]);
+    this.#ca(['-gencrl', '-crldays', '30', '-out', out]);
     return readFileSync(out, 'utf8');
   }
 
