@@ -8,28 +8,25 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { rootCertificates } from 'node:tls';
-import { createStore, openStore, type Store } from '../../../app/store/store.ts';
+import type { Store } from '../../../app/store/store.ts';
 import { SmimeCertificates } from '../../../app/keys/smime.ts';
 import { canEncryptTo, certFacts } from '../../../app/crypto/smime.ts';
-import { silentLogger } from '../../../app/shared/logger.ts';
 import { OpensslCa, type OsslUser } from '../../helpers/crypto/openssl.ts';
+import { newStore, reopen, tempDir } from '../store/helpers.ts';
 
-const KDF = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
-let dir: string;
+let dir: ReturnType<typeof tempDir>;
 let ca: OpensslCa;
 let me: OsslUser;
 let meEc: OsslUser;
 let bob: OsslUser;
 
 const fpr = (der: Uint8Array) => createHash('sha256').update(der).digest('hex').toUpperCase();
+const derOf = (pem: string) => Buffer.from(pem.replace(/-----[^-]+-----|\s+/g, ''), 'base64');
 
 before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'lb-smime-store-'));
+  dir = tempDir('lb-smime-store-');
   ca = new OpensslCa();
   me = ca.user('me@example.test', 'rsa');
   meEc = ca.user('me@example.test', 'ec');
@@ -37,17 +34,11 @@ before(() => {
 });
 after(() => {
   ca.dispose();
-  rmSync(dir, { recursive: true, force: true });
+  dir.cleanup();
 });
 
 test('PKCS#12 import (RSA and EC), certificates by address and trust; all of it kept in the encrypted store', async () => {
-  let store: Store = await createStore({
-    dir,
-    passphrase: 'pw',
-    logger: silentLogger,
-    kdf: KDF,
-    ftsIndexing: 'manual',
-  });
+  let store: Store = await newStore(dir.dir);
   const smime = new SmimeCertificates({ repo: store.smime, systemRoots: false });
 
   await assert.rejects(smime.importPkcs12(ca.pkcs12(me, 'right'), 'wrong'), { code: 'bad-passphrase' });
@@ -62,7 +53,7 @@ test('PKCS#12 import (RSA and EC), certificates by address and trust; all of it 
   assert.equal(ec.fingerprint, fpr(meEc.certDer));
 
   // the chain's CA is held but not trusted until the user says so
-  const caDer = Buffer.from(ca.caPem.replace(/-----[^-]+-----|\s+/g, ''), 'base64');
+  const caDer = derOf(ca.caPem);
   const caFpr = fpr(caDer);
   assert.equal(certFacts(caDer).fingerprint, caFpr);
   assert.equal(smime.material(null).trustAnchors!.length, 0);
@@ -82,7 +73,7 @@ test('PKCS#12 import (RSA and EC), certificates by address and trust; all of it 
   store.close();
 
   // reopened: identities with their keys, the CA (trusted) and bob's certificate are all there
-  store = await openStore({ dir, passphrase: 'pw', logger: silentLogger });
+  store = await reopen(dir.dir);
   const again = new SmimeCertificates({ repo: store.smime, systemRoots: false });
   const ids = again.identities();
   assert.deepEqual(ids.map((i) => i.fingerprint).sort(), [fpr(me.certDer), fpr(meEc.certDer)].sort());
@@ -102,9 +93,7 @@ test('PKCS#12 import (RSA and EC), certificates by address and trust; all of it 
 
   // the trust store by default: the certificates the user trusts plus the Mozilla roots Node carries
   again.setTrusted(caFpr, true);
-  const mozilla = rootCertificates.map((p) =>
-    fpr(Buffer.from(p.replace(/-----[^-]+-----|\s+/g, ''), 'base64')),
-  );
+  const mozilla = rootCertificates.map((p) => fpr(derOf(p)));
   assert.ok(mozilla.length > 100);
   const anchors = new SmimeCertificates({ repo: store.smime })
     .material('bob@example.test')
@@ -119,14 +108,8 @@ test('PKCS#12 import (RSA and EC), certificates by address and trust; all of it 
 });
 
 test('outgoing (issue 19): which certificate mail to an address is encrypted to, and the own signer', async () => {
-  const outDir = mkdtempSync(join(tmpdir(), 'lb-smime-out-'));
-  const store = await createStore({
-    dir: outDir,
-    passphrase: 'pw',
-    logger: silentLogger,
-    kdf: KDF,
-    ftsIndexing: 'manual',
-  });
+  const outDir = tempDir('lb-smime-out-');
+  const store = await newStore(outDir.dir);
   try {
     const smime = new SmimeCertificates({ repo: store.smime, systemRoots: false });
     assert.equal(smime.signerFor('me@example.test'), null, 'no own certificate yet');
@@ -144,7 +127,7 @@ test('outgoing (issue 19): which certificate mail to an address is encrypted to,
     assert.equal(await smime.recipientCertificate('pss@example.test'), null, 'an RSA-PSS key cannot encrypt');
     assert.equal(await smime.recipientCertificate('nobody@example.test'), null);
     smime.importCertificates(ca.caPem, { trusted: true });
-    const caDer = Buffer.from(ca.caPem.replace(/-----[^-]+-----|\s+/g, ''), 'base64');
+    const caDer = derOf(ca.caPem);
     assert.equal(canEncryptTo(caDer), false, 'a CA (keyCertSign, cRLSign) is not encrypted to');
     assert.equal(canEncryptTo(bob.certDer), true);
 
@@ -165,22 +148,16 @@ test('outgoing (issue 19): which certificate mail to an address is encrypted to,
     assert.equal((await smime.recipientCertificate('bob@example.test'))?.gcm, true);
   } finally {
     store.close();
-    rmSync(outDir, { recursive: true, force: true });
+    outDir.cleanup();
   }
 });
 
 test('a certificate from the S/MIME directory is checked like a held one before it is kept and used', async () => {
-  const dirDir = mkdtempSync(join(tmpdir(), 'lb-smime-dir-'));
-  const store = await createStore({
-    dir: dirDir,
-    passphrase: 'pw',
-    logger: silentLogger,
-    kdf: KDF,
-    ftsIndexing: 'manual',
-  });
+  const dirDir = tempDir('lb-smime-dir-');
+  const store = await newStore(dirDir.dir);
   try {
     const smime = new SmimeCertificates({ repo: store.smime, systemRoots: false });
-    const caDer = Buffer.from(ca.caPem.replace(/-----[^-]+-----|\s+/g, ''), 'base64');
+    const caDer = derOf(ca.caPem);
     const other = ca.user('someone-else@example.test', 'rsa');
     const expired = ca.user('dora@example.test', 'rsa', { start: '20200101000000Z', end: '20210101000000Z' });
     const signOnly = ca.user('dora@example.test', 'rsa-pss');
@@ -223,6 +200,6 @@ test('a certificate from the S/MIME directory is checked like a held one before 
     assert.equal((await smime.recipientCertificate('dora@example.test'))?.fingerprint, fpr(good.certDer));
   } finally {
     store.close();
-    rmSync(dirDir, { recursive: true, force: true });
+    dirDir.cleanup();
   }
 });
