@@ -6,16 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { connect as netConnect, Socket } from 'node:net';
-import { createBridge, initHome } from '../../app/index.ts';
 import type { Bridge } from '../../app/index.ts';
-import { LogRing } from '../../app/config/logging.ts';
-import { silentLogger } from '../../app/shared/logger.ts';
 import { ImapTestClient, message } from './imap-transcript.ts';
 import { tempHome } from './cli.ts';
 import { base64Lines, randomBytesFrom } from './big-mail.ts';
 import { measureLoop } from './event-loop.ts';
 import type { ProviderAccount } from './provider.ts';
 import type { Seeded } from './seeded.ts';
+import { addStoreAccount, initBridge } from './runtime-bridge.ts';
 
 export const ME = 'me@example.test';
 const PASSPHRASE = 'big mail passphrase';
@@ -169,24 +167,14 @@ export interface BigBridge {
  */
 export async function startBigBridge(prefix: string, provider?: ProviderAccount): Promise<BigBridge> {
   const home = tempHome(prefix);
-  await initHome({ home: home.dir, passphrase: PASSPHRASE, localPassword: LOCAL, logger: silentLogger });
-  const bridge = await createBridge({
+  const { bridge } = await initBridge({
     home: home.dir,
     passphrase: PASSPHRASE,
-    logger: silentLogger,
-    logs: new LogRing(),
+    localPassword: LOCAL,
     offline: !provider,
     discovery: { sources: { wkd: false, vks: false, hkp: false } },
   });
-  bridge.store.accounts.create({
-    email: ME,
-    imap: { host: provider?.host ?? '127.0.0.1', port: provider?.port ?? 1 },
-    smtp: { host: '127.0.0.1', port: 1 },
-    security: 'starttls',
-    username: provider?.user ?? ME,
-    providerPassword: provider?.password ?? 'x',
-    caPem: provider?.ca ?? null,
-  });
+  addStoreAccount(bridge, ME, provider);
   await bridge.api.updateSettings({ allowPlaintextLoopback: true });
   const { imap, smtp } = await bridge.serve({ imapPort: 0, smtpPort: 0, control: false });
   const login = async (): Promise<ImapTestClient> => {

@@ -9,12 +9,13 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
-import nodemailer, { type SendMailOptions } from 'nodemailer';
+import type { SendMailOptions } from 'nodemailer';
 import * as openpgp from 'openpgp';
 import { startProvider, type Provider } from './provider.ts';
 import { startFaultProxy, type FaultProxy } from './fault-proxy.ts';
 import { startDnsServer } from './dns-server.ts';
 import { cliAsync, serve, tempHome, type ServeHandle } from './cli.ts';
+import { bridgeSmtp } from './runtime-bridge.ts';
 
 function debugLog(how: string, log: string): void {
   const file = process.env.LB_WORLD_LOG;
@@ -150,13 +151,7 @@ export async function startWorld(o: WorldOptions = {}): Promise<World> {
     },
     async submit(mail) {
       if (!bridge) throw new Error('the bridge is not running');
-      const t = nodemailer.createTransport({
-        host: '127.0.0.1',
-        port: bridge.ready.smtp,
-        requireTLS: true,
-        tls: { ca: [caPem], servername: 'localhost' },
-        auth: { user, pass: LOCAL },
-      });
+      const t = bridgeSmtp(bridge.ready.smtp, caPem, user, LOCAL);
       try {
         return (await t.sendMail(mail)) as { response: string };
       } finally {

@@ -12,13 +12,11 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect as netConnect } from 'node:net';
 import type { Socket } from 'node:net';
-import { createBridge, initHome } from '../../../app/index.ts';
 import type { Bridge } from '../../../app/index.ts';
-import { LogRing } from '../../../app/config/logging.ts';
-import { silentLogger } from '../../../app/shared/logger.ts';
 import { ImapTestClient, message } from '../../helpers/imap-transcript.ts';
 import { serve, tempHome } from '../../helpers/cli.ts';
 import { assertLoop, startLoopWatch, type LoopReading } from '../../helpers/event-loop.ts';
+import { addStoreAccount, initBridge } from '../../helpers/runtime-bridge.ts';
 
 const PASSPHRASE = 'hostile load passphrase';
 const LOCAL = 'hostile-local-password';
@@ -34,6 +32,19 @@ function bigHeaderMessage(): string {
   const folded =
     'X-Big: start\r\n' + Array.from({ length: 40_000 }, (_, i) => ` word${i} ${'x'.repeat(40)}`).join('\r\n');
   return message({ subject: 'big header', messageId: '<big@x>', headers: [folded] });
+}
+
+/** A new bridge in `dir`, offline, with ME's placeholder account and plaintext login on loopback. */
+async function plaintextBridge(dir: string): Promise<Bridge> {
+  const { bridge } = await initBridge({
+    home: dir,
+    passphrase: PASSPHRASE,
+    localPassword: LOCAL,
+    offline: true,
+  });
+  addStoreAccount(bridge, ME);
+  await bridge.api.updateSettings({ allowPlaintextLoopback: true });
+  return bridge;
 }
 
 async function login(port: number): Promise<ImapTestClient> {
@@ -137,24 +148,7 @@ describe('the bridge stays responsive under hostile requests (issue 14)', () => 
   }
 
   before(async () => {
-    await initHome({ home: home.dir, passphrase: PASSPHRASE, localPassword: LOCAL, logger: silentLogger });
-    bridge = await createBridge({
-      home: home.dir,
-      passphrase: PASSPHRASE,
-      logger: silentLogger,
-      logs: new LogRing(),
-      offline: true,
-    });
-    bridge.store.accounts.create({
-      email: ME,
-      imap: { host: '127.0.0.1', port: 1 },
-      smtp: { host: '127.0.0.1', port: 1 },
-      security: 'starttls',
-      username: ME,
-      providerPassword: 'x',
-      caPem: null,
-    });
-    await bridge.api.updateSettings({ allowPlaintextLoopback: true });
+    bridge = await plaintextBridge(home.dir);
     const info = await bridge.serve({ imapPort: 0, smtpPort: 0, control: false });
     imap = info.imap;
     smtp = info.smtp;
@@ -249,25 +243,7 @@ describe('SIGTERM during an attack', () => {
   it('lockbridge serve exits by itself with 0 on SIGTERM', async () => {
     const home = tempHome('lb-hostile-term-');
     try {
-      await initHome({ home: home.dir, passphrase: PASSPHRASE, localPassword: LOCAL, logger: silentLogger });
-      const b = await createBridge({
-        home: home.dir,
-        passphrase: PASSPHRASE,
-        logger: silentLogger,
-        logs: new LogRing(),
-        offline: true,
-      });
-      b.store.accounts.create({
-        email: ME,
-        imap: { host: '127.0.0.1', port: 1 },
-        smtp: { host: '127.0.0.1', port: 1 },
-        security: 'starttls',
-        username: ME,
-        providerPassword: 'x',
-        caPem: null,
-      });
-      await b.api.updateSettings({ allowPlaintextLoopback: true });
-      await b.close();
+      await (await plaintextBridge(home.dir)).close();
       const srv = await serve(
         home.dir,
         ['--offline', '--imap-port', '0', '--smtp-port', '0', '--control-port', '0'],

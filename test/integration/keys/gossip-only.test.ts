@@ -15,9 +15,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import nodemailer from 'nodemailer';
-import { createBridge, initHome, type Bridge } from '../../../app/index.ts';
-import { LogRing } from '../../../app/config/logging.ts';
+import type { Bridge } from '../../../app/index.ts';
 import { silentLogger } from '../../../app/shared/logger.ts';
 import { StoreKeyringRepo } from '../../../app/store/repos/keyring.ts';
 import { AutocryptService } from '../../../app/keys/autocrypt/service.ts';
@@ -27,6 +25,7 @@ import { analyzeMessage } from '../../../app/mime/analyze.ts';
 import type { OutboxCopyEnvelope } from '../../../app/outgoing/queued-copy.ts';
 import { GpgHome } from '../../helpers/crypto/gpg.ts';
 import { wrapPgpMime } from '../../helpers/crypto/keys.ts';
+import { addStoreAccount, bridgeSmtp, initBridge } from '../../helpers/runtime-bridge.ts';
 
 const home = mkdtempSync(join(tmpdir(), 'lb-gossip-only-'));
 const PASS = 'gossip only passphrase';
@@ -67,15 +66,13 @@ async function inbound(raw: Buffer): Promise<void> {
 }
 
 async function send(subject: string, extra: Record<string, string> = {}) {
-  const info = await nodemailer
-    .createTransport({
-      host: '127.0.0.1',
-      port: smtpPort,
-      requireTLS: true,
-      tls: { ca: [caPem], servername: 'localhost' },
-      auth: { user: ME, pass: LOCAL },
-    })
-    .sendMail({ from: ME, to: CAROL, subject, text: 'hello Carol\n', headers: extra });
+  const info = await bridgeSmtp(smtpPort, caPem, ME, LOCAL).sendMail({
+    from: ME,
+    to: CAROL,
+    subject,
+    text: 'hello Carol\n',
+    headers: extra,
+  });
   assert.match(info.response, /^250/);
   const copies = bridge.store.outbox
     .list(accountId)
@@ -86,24 +83,8 @@ async function send(subject: string, extra: Record<string, string> = {}) {
 }
 
 before(async () => {
-  const init = await initHome({ home, passphrase: PASS, localPassword: LOCAL, logger: silentLogger });
-  caPem = init.caPem;
-  bridge = await createBridge({
-    home,
-    passphrase: PASS,
-    logger: silentLogger,
-    logs: new LogRing(),
-    offline: true,
-  });
-  accountId = bridge.store.accounts.create({
-    email: ME,
-    imap: { host: '127.0.0.1', port: 1 },
-    smtp: { host: '127.0.0.1', port: 1 },
-    security: 'starttls',
-    username: ME,
-    providerPassword: 'x',
-    caPem: null,
-  }).id;
+  ({ bridge, caPem } = await initBridge({ home, passphrase: PASS, localPassword: LOCAL, offline: true }));
+  accountId = addStoreAccount(bridge, ME).id;
   await bridge.keyring.own.generate(ME);
   smtpPort = (await bridge.serve({ imapPort: 0, smtpPort: 0, control: false })).smtp;
 

@@ -10,12 +10,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import nodemailer from 'nodemailer';
-import { createBridge, initHome, type Bridge } from '../../../app/index.ts';
-import { LogRing } from '../../../app/config/logging.ts';
-import { silentLogger } from '../../../app/shared/logger.ts';
+import type { Bridge } from '../../../app/index.ts';
 import { startProvider, type Provider } from '../../helpers/provider.ts';
 import { startDnsServer, type DnsServer } from '../../helpers/dns-server.ts';
+import { addStoreAccount, bridgeSmtp, initBridge } from '../../helpers/runtime-bridge.ts';
 
 const D = 'example.test';
 const ME = `me@${D}`;
@@ -53,29 +51,8 @@ before(async () => {
   await p.addUser(BOB, 'pw-bob');
   dns = await startDnsServer({}, { [D]: ['127.0.0.1'] });
   process.env.LOCKBRIDGE_DNS_SERVERS = dns.address;
-  const init = await initHome({
-    home,
-    passphrase: 'sent copy pass',
-    localPassword: LOCAL,
-    logger: silentLogger,
-  });
-  caPem = init.caPem;
-  bridge = await createBridge({
-    home,
-    passphrase: 'sent copy pass',
-    logger: silentLogger,
-    logs: new LogRing(),
-  });
-  const acc = p.account(ME);
-  bridge.store.accounts.create({
-    email: ME,
-    imap: { host: acc.host, port: acc.port },
-    smtp: { host: acc.host, port: p.smtpPort },
-    security: 'starttls',
-    username: acc.user,
-    providerPassword: acc.password,
-    caPem: acc.ca,
-  });
+  ({ bridge, caPem } = await initBridge({ home, passphrase: 'sent copy pass', localPassword: LOCAL }));
+  addStoreAccount(bridge, ME, p.account(ME), p.smtpPort);
   await bridge.keyring.own.generate(ME);
   await bridge.api.updateSettings({ fileSentCopies: true });
   smtpPort = (await bridge.serve({ imapPort: 0, smtpPort: 0, control: false })).smtp;
@@ -91,13 +68,7 @@ after(async () => {
 });
 
 test('the runtime files a Sent copy of submitted mail, and sync puts it in the provider’s Sent', async () => {
-  const transport = nodemailer.createTransport({
-    host: '127.0.0.1',
-    port: smtpPort,
-    requireTLS: true,
-    tls: { ca: [caPem], servername: 'localhost' },
-    auth: { user: ME, pass: LOCAL },
-  });
+  const transport = bridgeSmtp(smtpPort, caPem, ME, LOCAL);
   // A domain that does not exist is refused at RCPT TO: the domain check is on the product path.
   await assert.rejects(
     transport.sendMail({ from: ME, to: 'nobody@no-such-domain.test', subject: 'x', text: 'x\n' }),

@@ -26,9 +26,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import nodemailer from 'nodemailer';
-import { createBridge, initHome, type Bridge } from '../../../app/index.ts';
-import { LogRing } from '../../../app/config/logging.ts';
+import type { Bridge } from '../../../app/index.ts';
 import type { Logger } from '../../../app/shared/logger.ts';
 import { providerInbox, freePort, startProvider, type Provider } from '../../helpers/provider.ts';
 import { ldifEntry, startSlapd, type Slapd } from '../../helpers/ldap.ts';
@@ -38,6 +36,7 @@ import { run } from '../../helpers/crypto/gpg.ts';
 import { assertNoSecrets } from '../../helpers/no-secrets.ts';
 import { waitFor } from '../../helpers/bridge-world.ts';
 import { createTestCa } from '../../helpers/https-ca.ts';
+import { addStoreAccount, bridgeSmtp, initBridge } from '../../helpers/runtime-bridge.ts';
 
 const D = 'example.test';
 const SUFFIX = 'dc=example,dc=test';
@@ -93,13 +92,7 @@ describe('S/MIME certificates from an LDAP directory, through the product’s SM
   let ldif = '';
 
   const send = async (to: string): Promise<string> => {
-    const t = nodemailer.createTransport({
-      host: '127.0.0.1',
-      port: smtpPort,
-      requireTLS: true,
-      tls: { ca: [caPem], servername: 'localhost' },
-      auth: { user: ALICE, pass: LOCAL },
-    });
+    const t = bridgeSmtp(smtpPort, caPem, ALICE, LOCAL);
     const messageId = `<ldap-${++seq}@${D}>`;
     try {
       const info = await t.sendMail({
@@ -153,30 +146,14 @@ describe('S/MIME certificates from an LDAP directory, through the product’s SM
       person('Ivan', ivan);
     slapd = await startSlapd({ suffix: SUFFIX, bindRequired: true, ldif });
 
-    const init = await initHome({
+    ({ bridge, caPem } = await initBridge({
       home,
       passphrase: 'ldap pass',
       localPassword: LOCAL,
       logger: capture(lines),
-    });
-    caPem = init.caPem;
-    bridge = await createBridge({
-      home,
-      passphrase: 'ldap pass',
-      logger: capture(lines),
-      logs: new LogRing(),
       discovery: { sources: { wkd: false, vks: false, hkp: false } },
-    });
-    const acc = p.account(ALICE);
-    bridge.store.accounts.create({
-      email: ALICE,
-      imap: { host: acc.host, port: acc.port },
-      smtp: { host: acc.host, port: p.smtpPort },
-      security: 'starttls',
-      username: acc.user,
-      providerPassword: acc.password,
-      caPem: acc.ca,
-    });
+    }));
+    addStoreAccount(bridge, ALICE, p.account(ALICE), p.smtpPort);
     await bridge.api.importCertificates(ca.pkcs12(alice, 'p12').toString('base64'), { passphrase: 'p12' });
     await directory(slapd.url);
     await bridge.api.setDirectoryPassword(slapd.rootPw);

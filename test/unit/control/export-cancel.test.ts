@@ -9,12 +9,11 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { createBridge, initHome, type Bridge } from '../../../app/index.ts';
-import { LogRing } from '../../../app/config/logging.ts';
+import type { Bridge } from '../../../app/index.ts';
 import { splitMbox } from '../../../app/mime/mbox.ts';
-import { silentLogger } from '../../../app/shared/logger.ts';
 import type { UserError } from '../../../app/shared/errors.ts';
 import { CLI } from '../../helpers/cli.ts';
+import { addStoreAccount, initBridge } from '../../helpers/runtime-bridge.ts';
 
 const home = mkdtempSync(join(tmpdir(), 'lb-export-cancel-'));
 const out = mkdtempSync(join(tmpdir(), 'lb-export-cancel-out-'));
@@ -32,23 +31,13 @@ function message(i: number): string {
 }
 
 before(async () => {
-  await initHome({ home, passphrase: PASS, localPassword: 'export-cancel-local', logger: silentLogger });
-  bridge = await createBridge({
+  ({ bridge } = await initBridge({
     home,
     passphrase: PASS,
-    logger: silentLogger,
-    logs: new LogRing(),
+    localPassword: 'export-cancel-local',
     offline: true,
-  });
-  bridge.store.accounts.create({
-    email: ME,
-    imap: { host: '127.0.0.1', port: 1 },
-    smtp: { host: '127.0.0.1', port: 1 },
-    security: 'starttls',
-    username: ME,
-    providerPassword: 'x',
-    caPem: null,
-  });
+  }));
+  addStoreAccount(bridge, ME);
   const mbox = join(out, 'source.mbox');
   writeFileSync(
     mbox,

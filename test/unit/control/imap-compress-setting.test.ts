@@ -5,10 +5,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { createBridge, initHome } from '../../../app/index.ts';
-import { LogRing } from '../../../app/config/logging.ts';
-import { silentLogger } from '../../../app/shared/logger.ts';
 import { ImapTestClient } from '../../helpers/imap-transcript.ts';
+import { addStoreAccount, initBridge, openBridge } from '../../helpers/runtime-bridge.ts';
 
 const home = mkdtempSync(join(tmpdir(), 'lb-compress-'));
 const PASS = 'compress passphrase';
@@ -17,13 +15,7 @@ const ME = 'me@example.test';
 after(() => rmSync(home, { recursive: true, force: true }));
 
 async function capsAfterLogin(): Promise<string> {
-  const bridge = await createBridge({
-    home,
-    passphrase: PASS,
-    logger: silentLogger,
-    logs: new LogRing(),
-    offline: true,
-  });
+  const bridge = await openBridge({ home, passphrase: PASS, offline: true });
   try {
     const info = await bridge.serve({ imapPort: 0, smtpPort: 0, control: false });
     const c = await ImapTestClient.connect(info.imap);
@@ -43,33 +35,12 @@ async function capsAfterLogin(): Promise<string> {
 }
 
 test('COMPRESS=DEFLATE is offered only when imapCompress is on', async () => {
-  await initHome({ home, passphrase: PASS, localPassword: LOCAL, logger: silentLogger });
-  const b = await createBridge({
-    home,
-    passphrase: PASS,
-    logger: silentLogger,
-    logs: new LogRing(),
-    offline: true,
-  });
-  b.store.accounts.create({
-    email: ME,
-    imap: { host: '127.0.0.1', port: 1 },
-    smtp: { host: '127.0.0.1', port: 1 },
-    security: 'starttls',
-    username: ME,
-    providerPassword: 'x',
-    caPem: null,
-  });
+  const { bridge: b } = await initBridge({ home, passphrase: PASS, localPassword: LOCAL, offline: true });
+  addStoreAccount(b, ME);
   assert.equal((await b.api.getSettings()).imapCompress, false);
   await b.close();
   assert.doesNotMatch(await capsAfterLogin(), /COMPRESS=DEFLATE/);
-  const b2 = await createBridge({
-    home,
-    passphrase: PASS,
-    logger: silentLogger,
-    logs: new LogRing(),
-    offline: true,
-  });
+  const b2 = await openBridge({ home, passphrase: PASS, offline: true });
   await b2.api.updateSettings({ imapCompress: true });
   await b2.close();
   assert.match(await capsAfterLogin(), /COMPRESS=DEFLATE/);

@@ -6,10 +6,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import nodemailer from 'nodemailer';
-import { createBridge, initHome, type Bridge } from '../../../app/index.ts';
-import { LogRing } from '../../../app/config/logging.ts';
-import { silentLogger } from '../../../app/shared/logger.ts';
+import type { Bridge } from '../../../app/index.ts';
+import { addStoreAccount, bridgeSmtp, initBridge } from '../../helpers/runtime-bridge.ts';
 
 const home = mkdtempSync(join(tmpdir(), 'lb-settings-'));
 const PASS = 'settings live passphrase';
@@ -22,24 +20,8 @@ let smtpPort = 0;
 let caPem = '';
 
 before(async () => {
-  const init = await initHome({ home, passphrase: PASS, localPassword: LOCAL, logger: silentLogger });
-  caPem = init.caPem;
-  bridge = await createBridge({
-    home,
-    passphrase: PASS,
-    logger: silentLogger,
-    logs: new LogRing(),
-    offline: true,
-  });
-  bridge.store.accounts.create({
-    email: ME,
-    imap: { host: '127.0.0.1', port: 1 },
-    smtp: { host: '127.0.0.1', port: 1 },
-    security: 'starttls',
-    username: ME,
-    providerPassword: 'x',
-    caPem: null,
-  });
+  ({ bridge, caPem } = await initBridge({ home, passphrase: PASS, localPassword: LOCAL, offline: true }));
+  addStoreAccount(bridge, ME);
   await bridge.keyring.own.generate(ME);
   await bridge.keyring.own.generate(SHORT, { days: 20 });
   const info = await bridge.serve({ imapPort: 0, smtpPort: 0, control: false });
@@ -52,15 +34,12 @@ after(async () => {
 });
 
 function send(to: string) {
-  return nodemailer
-    .createTransport({
-      host: '127.0.0.1',
-      port: smtpPort,
-      requireTLS: true,
-      tls: { ca: [caPem], servername: 'localhost' },
-      auth: { user: ME, pass: LOCAL },
-    })
-    .sendMail({ from: ME, to, subject: 'policy check', text: 'hello\n' });
+  return bridgeSmtp(smtpPort, caPem, ME, LOCAL).sendMail({
+    from: ME,
+    to,
+    subject: 'policy check',
+    text: 'hello\n',
+  });
 }
 
 test('the encryption policy applies to the next message without a restart', async () => {
