@@ -99,3 +99,21 @@ export async function startDnsServer(
     close: () => new Promise<void>((resolve) => sock.close(() => resolve())),
   };
 }
+
+/**
+ * A resolver where `domain` exists (at 127.0.0.1), made this process's LOCKBRIDGE_DNS_SERVERS (the
+ * recipient-domain check of an in-process bridge asks it); close() puts the old value back.
+ */
+export async function useDomainResolver(domain: string): Promise<DnsServer> {
+  const dns = await startDnsServer({}, { [domain]: ['127.0.0.1'] });
+  const saved = process.env.LOCKBRIDGE_DNS_SERVERS;
+  process.env.LOCKBRIDGE_DNS_SERVERS = dns.address;
+  return {
+    ...dns,
+    async close() {
+      if (saved === undefined) delete process.env.LOCKBRIDGE_DNS_SERVERS;
+      else process.env.LOCKBRIDGE_DNS_SERVERS = saved;
+      await dns.close();
+    },
+  };
+}

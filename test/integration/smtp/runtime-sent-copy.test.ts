@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { Bridge } from '../../../app/index.ts';
 import { startProvider, type Provider } from '../../helpers/provider.ts';
-import { startDnsServer, type DnsServer } from '../../helpers/dns-server.ts';
+import { useDomainResolver, type DnsServer } from '../../helpers/dns-server.ts';
 import { addStoreAccount, bridgeSmtp, initBridge } from '../../helpers/runtime-bridge.ts';
 
 const D = 'example.test';
@@ -25,7 +25,6 @@ let dns: DnsServer;
 let bridge: Bridge;
 let smtpPort = 0;
 let caPem = '';
-const savedDns = process.env.LOCKBRIDGE_DNS_SERVERS;
 
 /** Message-IDs of the messages in a provider mailbox. */
 async function messageIds(user: string, mailbox: string): Promise<string[]> {
@@ -49,8 +48,7 @@ before(async () => {
   p = await startProvider({ domain: D });
   await p.addUser(ME, 'pw-me');
   await p.addUser(BOB, 'pw-bob');
-  dns = await startDnsServer({}, { [D]: ['127.0.0.1'] });
-  process.env.LOCKBRIDGE_DNS_SERVERS = dns.address;
+  dns = await useDomainResolver(D);
   ({ bridge, caPem } = await initBridge({ home, passphrase: 'sent copy pass', localPassword: LOCAL }));
   addStoreAccount(bridge, ME, p.account(ME), p.smtpPort);
   await bridge.keyring.own.generate(ME);
@@ -59,8 +57,6 @@ before(async () => {
 });
 
 after(async () => {
-  if (savedDns === undefined) delete process.env.LOCKBRIDGE_DNS_SERVERS;
-  else process.env.LOCKBRIDGE_DNS_SERVERS = savedDns;
   await bridge?.close();
   await dns?.close();
   await p?.close();

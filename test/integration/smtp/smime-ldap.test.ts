@@ -30,7 +30,7 @@ import type { Bridge } from '../../../app/index.ts';
 import type { Logger } from '../../../app/shared/logger.ts';
 import { providerInbox, freePort, startProvider, type Provider } from '../../helpers/provider.ts';
 import { ldifEntry, startSlapd, type Slapd } from '../../helpers/ldap.ts';
-import { startDnsServer, type DnsServer } from '../../helpers/dns-server.ts';
+import { useDomainResolver, type DnsServer } from '../../helpers/dns-server.ts';
 import { OpensslCa, type OsslUser } from '../../helpers/crypto/openssl.ts';
 import { run } from '../../helpers/crypto/gpg.ts';
 import { assertNoSecrets } from '../../helpers/no-secrets.ts';
@@ -82,7 +82,6 @@ describe('S/MIME certificates from an LDAP directory, through the product’s SM
   let p: Provider;
   let slapd: Slapd;
   let dns: DnsServer;
-  const savedDns = process.env.LOCKBRIDGE_DNS_SERVERS;
   let ca: OpensslCa;
   let alice: OsslUser, hana: OsslUser, ivan: OsslUser;
   let bridge: Bridge;
@@ -117,8 +116,7 @@ describe('S/MIME certificates from an LDAP directory, through the product’s SM
     p = await startProvider({ domain: D });
     for (const u of [ALICE, HANA, DAN]) await p.addUser(u, `pw-${u}`);
     // the recipient-domain check at RCPT TO asks this resolver (example.test exists there)
-    dns = await startDnsServer({}, { [D]: ['127.0.0.1'] });
-    process.env.LOCKBRIDGE_DNS_SERVERS = dns.address;
+    dns = await useDomainResolver(D);
     ca = new OpensslCa();
     alice = ca.user(ALICE, 'rsa');
     hana = ca.user(HANA, 'rsa');
@@ -161,8 +159,6 @@ describe('S/MIME certificates from an LDAP directory, through the product’s SM
   });
 
   after(async () => {
-    if (savedDns === undefined) delete process.env.LOCKBRIDGE_DNS_SERVERS;
-    else process.env.LOCKBRIDGE_DNS_SERVERS = savedDns;
     await bridge?.close();
     await dns?.close();
     await slapd?.close();
