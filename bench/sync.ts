@@ -15,7 +15,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ImapFlow } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import { startProvider, type Provider } from '../test/helpers/provider.ts';
 import { createStore, openStore, type Store } from '../app/store/store.ts';
 import { silentLogger } from '../app/shared/logger.ts';
@@ -199,8 +199,7 @@ async function bridgeRig(
     logger: silentLogger,
     ...(o.fullText ? {} : { ftsIndexing: 'manual' as const }),
   });
-  const { createImapBackend } = await import('../app/control/adapters/imap-backend.ts');
-  const { startImapServer } = await import('../app/imap/server.ts');
+  const { plainImapFlow, serveStore } = await import('../test/helpers/imap-store-server.ts');
   store.credentials.set('local-pw');
   const engine = createSyncEngine({
     store,
@@ -209,24 +208,14 @@ async function bridgeRig(
     connect: connectProvider,
     ...(o.idle ? {} : { idle: false }),
   });
-  const backend = createImapBackend(store, {
-    logger: silentLogger,
-    ...(o.onDemand
-      ? {
-          fetchBodies: (_account: number, mailboxId: number, uids: readonly number[]) =>
-            engine.fetchBodies(mailboxId, uids),
-        }
-      : {}),
-  });
-  const server = await startImapServer({ backend, logger: silentLogger, port: 0, allowPlaintextLogin: true });
+  const served = await serveStore(store, o.onDemand ? engine : undefined);
   let lbClient: ImapFlow | undefined;
   let dcClient: ImapFlow | undefined;
   const close = async () => {
     await lbClient?.logout().catch(() => {});
     await dcClient?.logout().catch(() => {});
     await engine.stop();
-    await server.close();
-    backend.dispose();
+    await served.close();
     store.close();
     rmSync(home, { recursive: true, force: true });
   };
@@ -234,14 +223,7 @@ async function bridgeRig(
     engine.start();
     await engine.whenSynced(60_000);
     await o.afterSync?.(store);
-    const lb = new ImapFlow({
-      host: '127.0.0.1',
-      port: server.port,
-      secure: false,
-      doSTARTTLS: false,
-      auth: { user: email, pass: 'local-pw' },
-      logger: false,
-    });
+    const lb = plainImapFlow(served.server.port, email, 'local-pw');
     lbClient = lb;
     const dc = await p.imapClient(email);
     dcClient = dc;

@@ -14,6 +14,16 @@ export function randomBytesFrom(random: Seeded, n: number): Buffer {
   return out;
 }
 
+/**
+ * Base64 of `n` seeded random bytes (random.int(256) each), a CRLF after every 76 characters: text
+ * that neither deflate nor the store can squeeze.
+ */
+export function randomBase64(random: Seeded, n: number): string {
+  const b = Buffer.alloc(n);
+  for (let i = 0; i < n; i++) b[i] = random.int(256);
+  return b.toString('base64').replace(/.{76}/g, '$&\r\n');
+}
+
 /** `bin` in base64, 76 characters per CRLF-ended line (as MIME writes attachments). */
 export function base64Lines(bin: Buffer): Buffer {
   const lines = Math.ceil(bin.length / 57);

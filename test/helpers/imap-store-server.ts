@@ -1,16 +1,64 @@
 /**
  * The local IMAP server over a real encrypted store (the control layer's ImapBackend adapter), for
- * protocol tests that need what only the store does: its schema, persistence across a restart.
+ * protocol tests that need what only the store does: its schema, persistence across a restart; and,
+ * with the account's sync engine, for the sync tests and benchmarks of bodies fetched on demand.
  */
 import assert from 'node:assert/strict';
+import { ImapFlow } from 'imapflow';
 import { createImapBackend } from '../../app/control/adapters/imap-backend.ts';
 import type { StoreImapBackend } from '../../app/control/adapters/imap-backend.ts';
 import { startImapServer } from '../../app/imap/server.ts';
 import type { ImapServerHandle } from '../../app/imap/server.ts';
 import { silentLogger } from '../../app/shared/logger.ts';
 import type { Store } from '../../app/store/store.ts';
+import type { SyncEngine } from '../../app/sync/engine.ts';
 import { addLocalAccount, newStore, reopen, tempDir } from '../unit/store/helpers.ts';
 import { ImapTestClient, PASS, USER, startTestServer } from './imap-transcript.ts';
+
+export interface ServedStore {
+  backend: StoreImapBackend;
+  server: ImapServerHandle;
+  /** Stops the server and disposes of the backend (the store stays open). */
+  close(): Promise<void>;
+}
+
+/**
+ * The bridge's IMAP server on `store` (a free port, plaintext login allowed); with `engine`, a body
+ * evicted from the body cache is fetched back through that account's sync engine (the runtime does
+ * the same through its SyncManager).
+ */
+export async function serveStore(store: Store, engine?: SyncEngine): Promise<ServedStore> {
+  const backend = createImapBackend(store, {
+    logger: silentLogger,
+    ...(engine
+      ? {
+          fetchBodies: (_account: number, mailboxId: number, uids: readonly number[]) =>
+            engine.fetchBodies(mailboxId, uids),
+        }
+      : {}),
+  });
+  const server = await startImapServer({ backend, logger: silentLogger, port: 0, allowPlaintextLogin: true });
+  return {
+    backend,
+    server,
+    async close() {
+      await server.close();
+      backend.dispose();
+    },
+  };
+}
+
+/** An imapflow client (not connected yet) of a server from serveStore: plaintext on loopback, `user`'s login. */
+export function plainImapFlow(port: number, user: string, pass: string): ImapFlow {
+  return new ImapFlow({
+    host: '127.0.0.1',
+    port,
+    secure: false,
+    doSTARTTLS: false,
+    auth: { user, pass },
+    logger: false,
+  });
+}
 
 export interface StoreServer {
   store: Store;
@@ -28,21 +76,19 @@ export async function startStoreServer(dir: string, reopenStore = false): Promis
   if (!reopenStore) {
     addLocalAccount(store, USER, PASS);
   }
-  const backend = createImapBackend(store, { logger: silentLogger });
-  const server = await startImapServer({ backend, port: 0, allowPlaintextLogin: true });
+  const served = await serveStore(store);
   return {
     store,
-    backend,
-    server,
+    backend: served.backend,
+    server: served.server,
     async login() {
-      const c = await ImapTestClient.connect(server.port);
+      const c = await ImapTestClient.connect(served.server.port);
       const r = await c.cmd(`L LOGIN ${USER} ${PASS}`);
       assert.match(r[r.length - 1]!, /^L OK /);
       return c;
     },
     async close() {
-      await server.close();
-      backend.dispose();
+      await served.close();
       store.close();
     },
   };

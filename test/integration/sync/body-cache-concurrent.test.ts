@@ -10,14 +10,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { ImapFlow } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import { startProvider, type Provider } from '../../helpers/provider.ts';
 import { startFaultProxy, type FaultProxy } from '../../helpers/fault-proxy.ts';
-import { localFor, msg, until, type LocalSide } from './setup.ts';
+import { evictBodies, localFor, msg, type LocalSide } from './setup.ts';
 import { seeded } from '../../helpers/seeded.ts';
-import { silentLogger } from '../../../app/shared/logger.ts';
-import { createImapBackend } from '../../../app/control/adapters/imap-backend.ts';
-import { startImapServer } from '../../../app/imap/server.ts';
+import { randomBase64 } from '../../helpers/big-mail.ts';
+import { plainImapFlow, serveStore, type ServedStore } from '../../helpers/imap-store-server.ts';
 import type { SyncEngine } from '../../../app/sync/engine.ts';
 
 const alice = 'alice@example.test';
@@ -27,45 +26,26 @@ let p: Provider;
 let proxy: FaultProxy;
 let local: LocalSide;
 let engine: SyncEngine;
-let server: Awaited<ReturnType<typeof startImapServer>>;
-let backend: ReturnType<typeof createImapBackend>;
+let served: ServedStore;
 /** BODY[] literals the provider sent, and the commands asking for bodies it was sent */
 let bodies = 0;
 let bodyCommands = 0;
 let cutAfter = 0;
-
-function noise(n: number): string {
-  const b = Buffer.alloc(n);
-  for (let i = 0; i < n; i++) b[i] = random.int(256);
-  return b.toString('base64').replace(/.{76}/g, '$&\r\n');
-}
 
 function inboxId(): number {
   return local.store.mailboxes.getByName(local.accountId, 'INBOX')!.id;
 }
 
 function evictAll(): Promise<void> {
-  const cache = local.store.messages.bodyCache;
-  cache.setBudget(0);
-  return until(
-    () => {
-      cache.evictStep(1000);
-      return cache.status().evicted === N;
-    },
-    60_000,
+  return evictBodies(
+    local.store,
+    () => local.store.messages.bodyCache.status().evicted === N,
     'every body evicted',
-  ).finally(() => cache.setBudget(null));
+  );
 }
 
 async function session(): Promise<ImapFlow> {
-  const c = new ImapFlow({
-    host: '127.0.0.1',
-    port: server.port,
-    secure: false,
-    doSTARTTLS: false,
-    auth: { user: alice, pass: 'local-pw' },
-    logger: false,
-  });
+  const c = plainImapFlow(served.server.port, alice, 'local-pw');
   await c.connect();
   await c.mailboxOpen('INBOX', { readOnly: true });
   return c;
@@ -75,7 +55,7 @@ before(async () => {
   p = await startProvider({ postfix: false });
   await p.addUser(alice, 'pw');
   for (let i = 1; i <= N; i++)
-    await p.appendRaw(alice, 'INBOX', msg(i, { subject: `m${i}`, body: noise(15_000) }));
+    await p.appendRaw(alice, 'INBOX', msg(i, { subject: `m${i}`, body: randomBase64(random, 15_000) }));
   proxy = await startFaultProxy(p.imapPort);
   proxy.onServerLine((line) => {
     if (!/^\* \d+ FETCH \(.*BODY\[\] \{\d+\}$/.test(line)) return;
@@ -87,19 +67,14 @@ before(async () => {
   local = await localFor(p, alice, undefined, { port: proxy.port });
   local.store.credentials.set('local-pw');
   engine = local.engine({ idle: false });
-  backend = createImapBackend(local.store, {
-    logger: silentLogger,
-    fetchBodies: (_account, mailboxId, uids) => engine.fetchBodies(mailboxId, uids),
-  });
-  server = await startImapServer({ backend, logger: silentLogger, port: 0, allowPlaintextLogin: true });
+  served = await serveStore(local.store, engine);
   engine.start();
   await engine.whenSynced(60_000);
   local.store.flushIndex();
 });
 
 after(async () => {
-  await server?.close();
-  backend?.dispose();
+  await served?.close();
   await local?.close();
   await proxy?.close();
   await p?.close();

@@ -19,11 +19,10 @@ import assert from 'node:assert/strict';
 import { startProvider, type Provider } from '../../helpers/provider.ts';
 import { startFaultProxy, type FaultProxy } from '../../helpers/fault-proxy.ts';
 import { ImapTestClient } from '../../helpers/imap-transcript.ts';
-import { localFor, msg, until, type LocalSide } from './setup.ts';
+import { evictBodies, localFor, msg, until, type LocalSide } from './setup.ts';
 import { seeded } from '../../helpers/seeded.ts';
-import { silentLogger } from '../../../app/shared/logger.ts';
-import { createImapBackend } from '../../../app/control/adapters/imap-backend.ts';
-import { startImapServer } from '../../../app/imap/server.ts';
+import { randomBase64 } from '../../helpers/big-mail.ts';
+import { serveStore, type ServedStore } from '../../helpers/imap-store-server.ts';
 import type { SyncEngine } from '../../../app/sync/engine.ts';
 import { UserError } from '../../../app/shared/errors.ts';
 
@@ -36,17 +35,10 @@ let p: Provider;
 let proxy: FaultProxy;
 let local: LocalSide;
 let engine: SyncEngine;
-let server: Awaited<ReturnType<typeof startImapServer>>;
-let backend: ReturnType<typeof createImapBackend>;
+let served: ServedStore;
 /** per mailbox: the UIDs whose bodies are evicted, and one whose body stays local */
 const evictable = new Map<string, number[]>();
 const kept = new Map<string, number>();
-
-function noise(n: number): string {
-  const b = Buffer.alloc(n);
-  for (let i = 0; i < n; i++) b[i] = random.int(256);
-  return b.toString('base64').replace(/.{76}/g, '$&\r\n');
-}
 
 function mailboxId(name: string): number {
   return local.store.mailboxes.getByName(local.accountId, name)!.id;
@@ -60,17 +52,12 @@ function isEvicted(name: string, uid: number): boolean {
   return local.store.messages.bodyEvicted(local.store.messages.get(mailboxId(name), uid)!.blobId);
 }
 
-async function evictAll(): Promise<void> {
-  const cache = local.store.messages.bodyCache;
-  cache.setBudget(0);
-  await until(
-    () => {
-      cache.evictStep(1000);
-      return MAILBOXES.every((mb) => evictable.get(mb)!.every((uid) => isEvicted(mb, uid)));
-    },
-    60_000,
+function evictAll(): Promise<void> {
+  return evictBodies(
+    local.store,
+    () => MAILBOXES.every((mb) => evictable.get(mb)!.every((uid) => isEvicted(mb, uid))),
     'the bodies evicted',
-  ).finally(() => cache.setBudget(null));
+  );
 }
 
 before(async () => {
@@ -79,37 +66,32 @@ before(async () => {
   await p.doveadm('mailbox', 'create', '-u', alice, 'Other');
   for (const mb of MAILBOXES)
     for (let i = 1; i <= 3; i++)
-      await p.appendRaw(alice, mb, msg(i, { subject: `${mb} ${i}`, body: noise(12_000) }));
+      await p.appendRaw(alice, mb, msg(i, { subject: `${mb} ${i}`, body: randomBase64(random, 12_000) }));
   proxy = await startFaultProxy(p.imapPort);
   local = await localFor(p, alice, undefined, { port: proxy.port });
   local.store.credentials.set('local-pw');
   engine = local.engine({ idle: false, onDemandSilenceMs: 5000 });
-  backend = createImapBackend(local.store, {
-    logger: silentLogger,
-    fetchBodies: (_account, mailboxId, uids) => engine.fetchBodies(mailboxId, uids),
-  });
-  server = await startImapServer({ backend, logger: silentLogger, port: 0, allowPlaintextLogin: true });
+  served = await serveStore(local.store, engine);
   engine.start();
   await engine.whenSynced(60_000);
   local.store.flushIndex();
   for (const mb of MAILBOXES) evictable.set(mb, uids(mb));
   // synced after the index was brought up to date (indexing is manual here): never evicted
   for (const mb of MAILBOXES)
-    await p.appendRaw(alice, mb, msg(9, { subject: `${mb} kept`, body: noise(5000) }));
+    await p.appendRaw(alice, mb, msg(9, { subject: `${mb} kept`, body: randomBase64(random, 5000) }));
   await until(() => MAILBOXES.every((mb) => uids(mb).length === 4), 60_000, 'the kept messages synced');
   for (const mb of MAILBOXES) kept.set(mb, Math.max(...uids(mb)));
 });
 
 after(async () => {
-  await server?.close();
-  backend?.dispose();
+  await served?.close();
   await local?.close();
   await proxy?.close();
   await p?.close();
 });
 
 async function session(mailbox: string): Promise<ImapTestClient> {
-  const c = await ImapTestClient.connect(server.port);
+  const c = await ImapTestClient.connect(served.server.port);
   assert.match((await c.cmd(`l LOGIN ${alice} local-pw`)).at(-1)!, /^l OK/);
   assert.match((await c.cmd(`s SELECT ${mailbox}`)).at(-1)!, /^s OK/);
   return c;

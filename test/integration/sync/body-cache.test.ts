@@ -15,6 +15,7 @@ import type { Bridge } from '../../../app/index.ts';
 import { encryptMessage } from '../../../app/crypto/pgp-mime-encrypt.ts';
 import { ImapTestClient } from '../../helpers/imap-transcript.ts';
 import { seeded } from '../../helpers/seeded.ts';
+import { randomBase64 } from '../../helpers/big-mail.ts';
 import { Keyring } from '../../../app/keys/keyring.ts';
 import { InMemoryKeyringRepo } from '../../helpers/memory-keyring-repo.ts';
 import { createSetupMessage } from '../../../app/outgoing/setup-message.ts';
@@ -42,9 +43,7 @@ function mail(subject: string, body: string): string {
 
 /** About `n` bytes of text that deflate cannot squeeze much (base64 of seeded random bytes). */
 function noise(n: number): string {
-  const b = Buffer.alloc(Math.ceil((n * 3) / 4));
-  for (let i = 0; i < b.length; i++) b[i] = random.int(256);
-  return b.toString('base64').replace(/.{76}/g, '$&\r\n') + '\r\n';
+  return randomBase64(random, Math.ceil((n * 3) / 4)) + '\r\n';
 }
 
 function inbox(): number {

@@ -197,3 +197,20 @@ export async function until(
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/**
+ * Evicts bodies from the store's body cache (its budget 0, a step at a time) until `done` says
+ * enough are; the budget is put back after.
+ */
+export function evictBodies(store: Store, done: () => boolean, what: string): Promise<void> {
+  const cache = store.messages.bodyCache;
+  cache.setBudget(0);
+  return until(
+    () => {
+      cache.evictStep(1000);
+      return done();
+    },
+    60_000,
+    what,
+  ).finally(() => cache.setBudget(null));
+}
