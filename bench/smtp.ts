@@ -16,7 +16,7 @@ import MailComposer from 'nodemailer/lib/mail-composer';
 import * as openpgp from 'openpgp';
 import { SMTPServer } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
-import { createStore } from '../app/store/store.ts';
+import { newStore } from '../test/unit/store/helpers.ts';
 import { Keyring } from '../app/keys/keyring.ts';
 import { InMemoryKeyringRepo } from '../test/helpers/memory-keyring-repo.ts';
 import { DEFAULT_SETTINGS } from '../app/config/settings.ts';
@@ -97,13 +97,7 @@ export async function run(opts: { smoke: boolean; log: (line: string) => void })
   const dir = mkdtempSync(join(tmpdir(), 'lb-bench-smtp-'));
   const sink = await sinkServer();
   const ref = await sinkServer();
-  const store = await createStore({
-    dir,
-    passphrase: 'bench',
-    logger: silentLogger,
-    kdf: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
-    ftsIndexing: 'manual',
-  });
+  const store = await newStore(dir);
   try {
     const accountId = store.accounts.create({
       email: ALICE,

@@ -6,11 +6,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createStore, type Store } from '../../../app/store/store.ts';
+import type { Store } from '../../../app/store/store.ts';
 import { SmimeCertificates } from '../../../app/keys/smime.ts';
-import { silentLogger } from '../../../app/shared/logger.ts';
-
-const KDF = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
+import { newStore } from '../../unit/store/helpers.ts';
 
 export class SmimeStores {
   readonly dir: string;
@@ -22,13 +20,7 @@ export class SmimeStores {
 
   /** A certificate manager on a new store in the subfolder `name`. */
   async open(name: string): Promise<SmimeCertificates> {
-    const store = await createStore({
-      dir: join(this.dir, name),
-      passphrase: 'pw',
-      logger: silentLogger,
-      kdf: KDF,
-      ftsIndexing: 'manual',
-    });
+    const store = await newStore(join(this.dir, name));
     this.#stores.push(store);
     return new SmimeCertificates({ repo: store.smime, systemRoots: false });
   }

@@ -10,7 +10,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { createStore, type Store } from '../../../app/store/store.ts';
+import type { Store } from '../../../app/store/store.ts';
+import { newStore } from '../../unit/store/helpers.ts';
 import { StoreKeyringRepo } from '../../../app/store/repos/keyring.ts';
 import { Keyring } from '../../../app/keys/keyring.ts';
 import { AutocryptService } from '../../../app/keys/autocrypt/service.ts';
@@ -37,13 +38,7 @@ let ginaFpr: string;
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lb-gpgsm-interop-'));
-  store = await createStore({
-    dir,
-    passphrase: 'gpgsm interop',
-    logger: silentLogger,
-    kdf: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
-    ftsIndexing: 'manual',
-  });
+  store = await newStore(dir);
   const repo = new StoreKeyringRepo(store);
   keyring = new Keyring({ repo, smimeRepo: store.smime });
   engine = createWorkerPool({ size: 1 });

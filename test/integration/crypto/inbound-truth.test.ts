@@ -17,7 +17,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createStore, type Store } from '../../../app/store/store.ts';
+import type { Store } from '../../../app/store/store.ts';
+import { newStore } from '../../unit/store/helpers.ts';
 import { StoreKeyringRepo } from '../../../app/store/repos/keyring.ts';
 import { Keyring } from '../../../app/keys/keyring.ts';
 import { AutocryptService } from '../../../app/keys/autocrypt/service.ts';
@@ -44,13 +45,7 @@ const fpr: Record<string, string> = {};
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lb-inbound-truth-'));
-  store = await createStore({
-    dir,
-    passphrase: 'inbound truth',
-    logger: silentLogger,
-    kdf: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
-    ftsIndexing: 'manual',
-  });
+  store = await newStore(dir);
   const repo = new StoreKeyringRepo(store);
   keyring = new Keyring({ repo });
   ownFpr = (await keyring.own.generate(ME, { name: 'Me' })).fingerprint;

@@ -13,7 +13,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { createStore, type Store } from '../../../app/store/store.ts';
+import type { Store } from '../../../app/store/store.ts';
+import { newStore } from '../../unit/store/helpers.ts';
 import { StoreKeyringRepo } from '../../../app/store/repos/keyring.ts';
 import { Keyring } from '../../../app/keys/keyring.ts';
 import { AutocryptService } from '../../../app/keys/autocrypt/service.ts';
@@ -53,13 +54,7 @@ function outer(from: string, subject: string): string {
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lb-smime-interop-'));
-  store = await createStore({
-    dir,
-    passphrase: 'smime interop',
-    logger: silentLogger,
-    kdf: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
-    ftsIndexing: 'manual',
-  });
+  store = await newStore(dir);
   const repo = new StoreKeyringRepo(store);
   keyring = new Keyring({ repo, smimeRepo: store.smime });
   const autocrypt = new AutocryptService({ repo, keyring });

@@ -12,23 +12,16 @@ import { AutocryptService } from '../../../app/keys/autocrypt/service.ts';
 import { formatAutocryptValue } from '../../../app/keys/autocrypt/header.ts';
 import { Keyring } from '../../../app/keys/keyring.ts';
 import type { KeyringEvent, KeyringRepo } from '../../../app/keys/types.ts';
-import { silentLogger } from '../../../app/shared/logger.ts';
 import { StoreKeyringRepo } from '../../../app/store/repos/keyring.ts';
-import { createStore, openStore, type Store, type StoreOptions } from '../../../app/store/store.ts';
+import type { Store } from '../../../app/store/store.ts';
 import { makeKey } from '../../unit/keys/pgp-helpers.ts';
+import { newStore, reopen } from '../../unit/store/helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'lb-keyring-store-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-const opts: StoreOptions = {
-  dir,
-  passphrase: 'keyring test',
-  logger: silentLogger,
-  kdf: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
-  ftsIndexing: 'manual',
-};
 
 test('keyring on the real store: own keys, key-change warning, expiry/revocation, Autocrypt peers; persisted', async () => {
-  let store: Store = await createStore(opts);
+  let store: Store = await newStore(dir);
   const repo: KeyringRepo = new StoreKeyringRepo(store); // structural conformance to the port
   const events: KeyringEvent[] = [];
   let kr = new Keyring({ repo, onEvent: (e) => events.push(e) });
@@ -81,7 +74,7 @@ test('keyring on the real store: own keys, key-change warning, expiry/revocation
     assert.equal(bytes.includes('me@example.org'), false, f);
   }
 
-  store = await openStore(opts);
+  store = await reopen(dir);
   const repo2 = new StoreKeyringRepo(store);
   kr = new Keyring({ repo: repo2 });
   assert.equal(kr.own.active('me@example.org')!.fingerprint, own.fingerprint);

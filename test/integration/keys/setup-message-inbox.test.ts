@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createStore, type Store } from '../../../app/store/store.ts';
+import type { Store } from '../../../app/store/store.ts';
+import { newStore } from '../../unit/store/helpers.ts';
 import { StoreKeyringRepo } from '../../../app/store/repos/keyring.ts';
 import { Keyring } from '../../../app/keys/keyring.ts';
 import { InMemoryKeyringRepo } from '../../helpers/memory-keyring-repo.ts';
@@ -18,7 +19,6 @@ import { createSetupMessage } from '../../../app/outgoing/setup-message.ts';
 import { importSetupMessageFromInbox } from '../../../app/control/setup-messages.ts';
 import { analyzeMessage } from '../../../app/mime/analyze.ts';
 import { UserError } from '../../../app/shared/errors.ts';
-import { silentLogger } from '../../../app/shared/logger.ts';
 
 const ME = 'me@example.test';
 let dir: string;
@@ -41,13 +41,7 @@ function readdress(raw: string, from: string, to: string): string {
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lb-asm-inbox-'));
-  store = await createStore({
-    dir,
-    passphrase: 'asm inbox',
-    logger: silentLogger,
-    kdf: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
-    ftsIndexing: 'manual',
-  });
+  store = await newStore(dir);
   const account = store.accounts.create({
     email: ME,
     imap: { host: '127.0.0.1', port: 1 },

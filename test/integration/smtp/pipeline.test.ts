@@ -9,7 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
-import { createStore, type Store } from '../../../app/store/store.ts';
+import type { Store } from '../../../app/store/store.ts';
+import { newStore } from '../../unit/store/helpers.ts';
 import { Keyring } from '../../../app/keys/keyring.ts';
 import { InMemoryKeyringRepo } from '../../helpers/memory-keyring-repo.ts';
 import { DEFAULT_SETTINGS } from '../../../app/config/settings.ts';
@@ -53,13 +54,7 @@ describe('outgoing pipeline: per-recipient encryption, Bcc copies, relay', () =>
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'lb-smtp-pipe-'));
-    store = await createStore({
-      dir,
-      passphrase: 'pass',
-      logger: silentLogger,
-      kdf: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
-      ftsIndexing: 'manual',
-    });
+    store = await newStore(dir);
     sink = new SinkServer();
     await sink.start();
     accountId = store.accounts.create({

@@ -14,7 +14,8 @@ import * as openpgp from 'openpgp';
 import { providerInbox, startProvider, type Provider } from '../../helpers/provider.ts';
 import { createTestCa } from '../../helpers/https-ca.ts';
 import { startHttpsServer, type TestHttpsServer } from '../../helpers/https-server.ts';
-import { createStore, type Store } from '../../../app/store/store.ts';
+import type { Store } from '../../../app/store/store.ts';
+import { newStore } from '../../unit/store/helpers.ts';
 import { Keyring } from '../../../app/keys/keyring.ts';
 import { InMemoryKeyringRepo } from '../../helpers/memory-keyring-repo.ts';
 import { KeyDiscovery } from '../../../app/keys/discovery/discover.ts';
@@ -71,13 +72,7 @@ describe('SMTP e2e with Postfix + Dovecot + WKD', () => {
     wkd.routes.set(adv.hostname + adv.pathname, { body: bobBin });
 
     dir = mkdtempSync(join(tmpdir(), 'lb-smtp-e2e-'));
-    store = await createStore({
-      dir,
-      passphrase: 'pass',
-      logger: silentLogger,
-      kdf: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
-      ftsIndexing: 'manual',
-    });
+    store = await newStore(dir);
     accountId = store.accounts.create({
       email: ALICE,
       imap: { host: '127.0.0.1', port: p.imapPort },

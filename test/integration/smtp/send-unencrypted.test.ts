@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import { providerInbox, startProvider, type Provider } from '../../helpers/provider.ts';
-import { createStore, type Store } from '../../../app/store/store.ts';
+import type { Store } from '../../../app/store/store.ts';
+import { newStore } from '../../unit/store/helpers.ts';
 import { Keyring } from '../../../app/keys/keyring.ts';
 import { InMemoryKeyringRepo } from '../../helpers/memory-keyring-repo.ts';
 import { DEFAULT_SETTINGS } from '../../../app/config/settings.ts';
@@ -44,13 +45,7 @@ describe('outbox: send a refused message without encryption', () => {
     p = await startProvider({ domain: D });
     for (const u of [ALICE, DAN]) await p.addUser(u, 'pw-' + u);
     dir = mkdtempSync(join(tmpdir(), 'lb-send-plain-'));
-    store = await createStore({
-      dir,
-      passphrase: 'pass',
-      logger: silentLogger,
-      kdf: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
-      ftsIndexing: 'manual',
-    });
+    store = await newStore(dir);
     accountId = store.accounts.create({
       email: ALICE,
       imap: { host: '127.0.0.1', port: p.imapPort },

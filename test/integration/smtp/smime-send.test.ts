@@ -19,7 +19,8 @@ import { createPrivateKey } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
 import { providerInbox, startProvider, type Provider } from '../../helpers/provider.ts';
-import { createStore, type Store } from '../../../app/store/store.ts';
+import type { Store } from '../../../app/store/store.ts';
+import { newStore } from '../../unit/store/helpers.ts';
 import { Keyring } from '../../../app/keys/keyring.ts';
 import { AutocryptService } from '../../../app/keys/autocrypt/service.ts';
 import { StoreKeyringRepo } from '../../../app/store/repos/keyring.ts';
@@ -95,13 +96,7 @@ describe('per-recipient OpenPGP / S/MIME / plain with Postfix + Dovecot', () => 
     [bobKey, frankKey] = await Promise.all([makeKey(BOB), makeKey(FRANK)]);
 
     dir = mkdtempSync(join(tmpdir(), 'lb-smime-send-'));
-    store = await createStore({
-      dir,
-      passphrase: 'pass',
-      logger: silentLogger,
-      kdf: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
-      ftsIndexing: 'manual',
-    });
+    store = await newStore(dir);
     store.accounts.create({
       email: ALICE,
       imap: { host: '127.0.0.1', port: p.imapPort },

@@ -9,7 +9,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createStore, type Store } from '../../../app/store/store.ts';
+import type { Store } from '../../../app/store/store.ts';
+import { newStore } from '../../unit/store/helpers.ts';
 import { Keyring } from '../../../app/keys/keyring.ts';
 import { InMemoryKeyringRepo } from '../../helpers/memory-keyring-repo.ts';
 import { DEFAULT_SETTINGS } from '../../../app/config/settings.ts';
@@ -122,13 +123,7 @@ describe('Thunderbird sends through Lockbridge', () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'lb-tb-'));
-    store = await createStore({
-      dir: join(dir, 'home'),
-      passphrase: 'p',
-      logger: silentLogger,
-      kdf: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
-      ftsIndexing: 'manual',
-    });
+    store = await newStore(join(dir, 'home'));
     sink = new SinkServer();
     await sink.start();
     store.accounts.create({

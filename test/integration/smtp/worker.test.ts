@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { createStore, openStore, type Store } from '../../../app/store/store.ts';
+import type { Store } from '../../../app/store/store.ts';
+import { newStore, reopen } from '../../unit/store/helpers.ts';
 import { silentLogger } from '../../../app/shared/logger.ts';
 import { OutboxWorker, isPermanent, backoffDelay, DEFAULT_BACKOFF } from '../../../app/sync/outbox/worker.ts';
 import { SinkServer } from './sink-server.ts';
@@ -32,13 +33,7 @@ describe('outbox worker lifecycle', () => {
   const sockets = new Set<net.Socket>();
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'lb-worker-'));
-    store = await createStore({
-      dir,
-      passphrase: 'p',
-      logger: silentLogger,
-      kdf: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
-      ftsIndexing: 'manual',
-    });
+    store = await newStore(dir);
     sink = new SinkServer();
     await sink.start();
     // a provider that accepts TCP but never greets
@@ -197,13 +192,7 @@ describe('outbox worker lifecycle', () => {
 
   it('the outbox survives closing and reopening the store (restart): delivered once afterwards', async () => {
     const d2 = mkdtempSync(join(tmpdir(), 'lb-worker-restart-'));
-    const opts = {
-      dir: d2,
-      passphrase: 'p',
-      logger: silentLogger,
-      kdf: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
-    };
-    let s2 = await createStore({ ...opts, ftsIndexing: 'manual' });
+    let s2 = await newStore(d2);
     const acc = s2.accounts.create({
       email: 'restart@example.org',
       imap: { host: '127.0.0.1', port: 1 },
@@ -220,7 +209,7 @@ describe('outbox worker lifecycle', () => {
     );
     s2.outbox.setState(id, 'sending', { countAttempt: true }); // the process died while sending
     s2.close();
-    s2 = await openStore({ ...opts, ftsIndexing: 'manual' });
+    s2 = await reopen(d2);
     try {
       const before = sink.received.length;
       const w = new OutboxWorker({ store: s2, logger: silentLogger });

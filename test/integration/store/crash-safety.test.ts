@@ -2,15 +2,28 @@ import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
-import { silentLogger } from '../../../app/shared/logger.ts';
-import { createStore, openStore } from '../../../app/store/store.ts';
-import { FAST_KDF, fakeAnalysis, makeRaw, tempDir } from '../../unit/store/helpers.ts';
+import { fakeAnalysis, makeRaw, newStore, reopen, tempDir } from '../../unit/store/helpers.ts';
 import { rawDb } from '../../helpers/store-db.ts';
 import { seeded } from '../../helpers/seeded.ts';
 
 const WRITER = fileURLToPath(new URL('./crash-writer.ts', import.meta.url));
 const BIG_WRITER = fileURLToPath(new URL('./big-writer.ts', import.meta.url));
 const BATCH = 40;
+/** The passphrase crash-writer.ts and big-writer.ts open the store with. */
+const PASSPHRASE = { passphrase: 'crash test' };
+
+/** A new store in `dir` with crash@example.org's INBOX (closed by the caller). */
+async function storeWithInbox(dir: string) {
+  const s = await newStore(dir, PASSPHRASE);
+  const acc = s.accounts.create({
+    email: 'crash@example.org',
+    imap: { host: 'h', port: 1 },
+    smtp: { host: 'h', port: 2 },
+    security: 'none',
+    providerPassword: 'x',
+  });
+  return { s, inbox: s.mailboxes.create(acc.id, 'INBOX') };
+}
 
 /** Runs the writer from batch `start` and SIGKILLs it once it reports "mid <killAt>". */
 function runAndKill(dir: string, start: number, killAt: number, holdMs: number): Promise<{ done: number[] }> {
@@ -44,21 +57,7 @@ describe('crash safety', () => {
   after(t.cleanup);
 
   it('survives 20 SIGKILLs mid-transaction with exactly the committed batches', async () => {
-    const s = await createStore({
-      dir: t.dir,
-      passphrase: 'crash test',
-      logger: silentLogger,
-      ftsIndexing: 'manual',
-      kdf: FAST_KDF,
-    });
-    const acc = s.accounts.create({
-      email: 'crash@example.org',
-      imap: { host: 'h', port: 1 },
-      smtp: { host: 'h', port: 2 },
-      security: 'none',
-      providerPassword: 'x',
-    });
-    const inbox = s.mailboxes.create(acc.id, 'INBOX');
+    const { s, inbox } = await storeWithInbox(t.dir);
     const seed = makeRaw({ subject: 'seed', body: 'seed' });
     s.messages.insert(inbox.id, { raw: seed, analysis: fakeAnalysis(seed) });
     s.close();
@@ -70,12 +69,7 @@ describe('crash safety', () => {
       const killAt = next + 1 + (round % 3);
       const { done } = await runAndKill(t.dir, next, killAt, hold);
 
-      const st = await openStore({
-        dir: t.dir,
-        passphrase: 'crash test',
-        logger: silentLogger,
-        ftsIndexing: 'manual',
-      });
+      const st = await reopen(t.dir, PASSPHRASE);
       assert.equal(rawDb(st).pragma('integrity_check', { simple: true }), 'ok');
       const counts = new Map<number, number>();
       for (const r of rawDb(st).prepare('SELECT subject FROM message_blobs').all() as Array<{
@@ -151,21 +145,7 @@ describe('crash safety of big messages (bodies written ahead in chunks)', () => 
 
   it('SIGKILLs while chunks are written never leave a partial message nor lose an acknowledged one', () =>
     random.report(async () => {
-      const s = await createStore({
-        dir: t.dir,
-        passphrase: 'crash test',
-        logger: silentLogger,
-        ftsIndexing: 'manual',
-        kdf: FAST_KDF,
-      });
-      const acc = s.accounts.create({
-        email: 'crash@example.org',
-        imap: { host: 'h', port: 1 },
-        smtp: { host: 'h', port: 2 },
-        security: 'none',
-        providerPassword: 'x',
-      });
-      const inbox = s.mailboxes.create(acc.id, 'INBOX');
+      const { s, inbox } = await storeWithInbox(t.dir);
       s.close();
 
       const acked = new Set<number>();
@@ -176,12 +156,7 @@ describe('crash safety of big messages (bodies written ahead in chunks)', () => 
         const { acked: now } = await runBigAndKill(t.dir, next, killAt, random.int(15));
         for (const k of now) acked.add(k);
 
-        const st = await openStore({
-          dir: t.dir,
-          passphrase: 'crash test',
-          logger: silentLogger,
-          ftsIndexing: 'manual',
-        });
+        const st = await reopen(t.dir, PASSPHRASE);
         assert.equal(rawDb(st).pragma('integrity_check', { simple: true }), 'ok');
         if (rawDb(st).prepare('SELECT count(*) FROM loose_bodies').pluck().get() !== 0) killedMidWrite++;
         const present = new Map<number, number>();

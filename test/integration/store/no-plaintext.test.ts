@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { Logger } from '../../../app/shared/logger.ts';
 import { importFiles } from '../../../app/store/import/importer.ts';
-import { createStore, openStore } from '../../../app/store/store.ts';
-import { FAST_KDF, tempDir } from '../../unit/store/helpers.ts';
+import { newStore, reopen, tempDir } from '../../unit/store/helpers.ts';
 
 function fileLogger(path: string): Logger {
   const write = (level: string) => (obj: object, msg?: string) =>
@@ -72,13 +71,7 @@ describe('no plaintext at rest', () => {
       );
     writeFileSync(src, parts.join(''));
 
-    const s = await createStore({
-      dir: home,
-      passphrase: 'pp',
-      logger,
-      kdf: FAST_KDF,
-      ftsIndexing: 'manual',
-    });
+    const s = await newStore(home, { passphrase: 'pp', logger });
     const acc = s.accounts.create({
       email: 'np@example.org',
       imap: { host: 'h', port: 1 },
@@ -102,7 +95,7 @@ describe('no plaintext at rest', () => {
     s.close();
     assert.deepEqual(scan(home, marker), []);
     // reopen and write more (new WAL frames)
-    const s2 = await openStore({ dir: home, passphrase: 'pp', logger, ftsIndexing: 'manual' });
+    const s2 = await reopen(home, { passphrase: 'pp', logger });
     s2.messages.storeFlags(box.id, s2.messages.uids(box.id), 'add', ['\\Seen']);
     assert.deepEqual(scan(home, marker), []);
     s2.close();

@@ -3,13 +3,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createStore, type Store } from '../../../app/store/store.ts';
+import type { Store } from '../../../app/store/store.ts';
+import { newStore } from '../../unit/store/helpers.ts';
 import { silentLogger, type Logger } from '../../../app/shared/logger.ts';
 import { createSyncEngine, type SyncEngine, type SyncEngineOptions } from '../../../app/sync/engine.ts';
 import { connectProvider } from '../../../app/sync/remote/connect.ts';
-import { createBridge, initHome, type Bridge } from '../../../app/index.ts';
-import { LogRing } from '../../../app/config/logging.ts';
+import type { Bridge } from '../../../app/index.ts';
 import { startProvider, type Provider } from '../../helpers/provider.ts';
+import { initBridge } from '../../helpers/runtime-bridge.ts';
 
 /** LB_SYNC_DEBUG=1 prints the engine's log lines (debugging a failing test). */
 function debugLogger(b: Record<string, unknown> = {}): Logger {
@@ -24,8 +25,6 @@ function debugLogger(b: Record<string, unknown> = {}): Logger {
   };
 }
 export const testLogger: Logger = process.env.LB_SYNC_DEBUG ? debugLogger() : silentLogger;
-
-export const FAST_KDF = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
 
 export interface LocalSide {
   dir: string;
@@ -46,13 +45,8 @@ export async function localFor(
   via?: { port: number },
 ): Promise<LocalSide> {
   const home = dir ?? mkdtempSync(join(tmpdir(), 'lb-sync-'));
-  const store = await createStore({
-    dir: home,
-    passphrase: 'test',
-    logger: silentLogger,
-    kdf: FAST_KDF,
-    ftsIndexing: 'manual',
-  });
+  // kill-child.ts and sigkill.test.ts open it again with this passphrase
+  const store = await newStore(home, { passphrase: 'test' });
   const acc = p.account(email);
   const account = store.accounts.create({
     email,
@@ -110,13 +104,7 @@ export async function bridgeWithProvider(
   const p = await startProvider();
   await p.addUser(email, opts.providerPassword);
   const localPassword = opts.localPassword ?? 'local-pw';
-  await initHome({ home, passphrase: opts.passphrase, localPassword, logger: silentLogger });
-  const bridge = await createBridge({
-    home,
-    passphrase: opts.passphrase,
-    logger: silentLogger,
-    logs: new LogRing(),
-  });
+  const { bridge } = await initBridge({ home, passphrase: opts.passphrase, localPassword });
   const { imap } = await bridge.serve({ imapPort: 0, smtpPort: 0, control: false });
   return {
     p,
