@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import type { AccountStatus, BridgeStatus, ControlApi } from '../../../app/control/contract.ts';
+import { accountStatus, bridgeStatus } from '../../helpers/bridge-status.ts';
 import {
   reduceTrayInput,
   runTrayAction,
@@ -17,40 +18,6 @@ import {
   type TrayMenuItem,
 } from '../../../main/tray.ts';
 
-function account(email: string, over: Partial<AccountStatus> = {}): AccountStatus {
-  return {
-    email,
-    connection: 'online',
-    sync: {
-      phase: 'idle',
-      messagesTotal: 100,
-      messagesSynced: 100,
-      bytesSynced: 1,
-      eta: null,
-      folders: [],
-      sizesKnown: true,
-    },
-    outbox: { queued: 0, failed: 0, oldestAgeSec: null, lastError: null },
-    pending: { changes: 0, uploads: 0, oldestAgeSec: null, lastError: null },
-    lastError: null,
-    paused: false,
-    ...over,
-  };
-}
-function status(over: Partial<BridgeStatus> = {}): BridgeStatus {
-  return {
-    version: '0.1.0',
-    initialized: true,
-    locked: false,
-    unlockMethods: { keychain: true, passphrase: true },
-    home: '/h',
-    ports: { imap: 1143, smtp: 1025, control: null },
-    offline: false,
-    diskFull: null,
-    accounts: [account('a@example.org')],
-    ...over,
-  };
-}
 const input = (s: BridgeStatus | null): TrayInput => ({ status: s });
 
 /** label → enabled, flattening submenus as "Submenu/label". */
@@ -79,28 +46,28 @@ function actionOf(items: TrayMenuItem[], label: string): TrayAction {
 
 test('state: locked before any status, while locked, and before the store exists', () => {
   assert.equal(trayState(input(null)), 'locked');
-  assert.equal(trayState(input(status({ locked: true, accounts: [] }))), 'locked');
-  assert.equal(trayState(input(status({ initialized: false, locked: true, accounts: [] }))), 'locked');
-  assert.equal(trayTooltip(input(status({ locked: true }))), 'Lockbridge — locked');
+  assert.equal(trayState(input(bridgeStatus({ locked: true, accounts: [] }))), 'locked');
+  assert.equal(trayState(input(bridgeStatus({ initialized: false, locked: true, accounts: [] }))), 'locked');
+  assert.equal(trayTooltip(input(bridgeStatus({ locked: true }))), 'Lockbridge — locked');
   assert.equal(
-    trayTooltip(input(status({ initialized: false, locked: true }))),
+    trayTooltip(input(bridgeStatus({ initialized: false, locked: true }))),
     'Lockbridge — not set up yet',
   );
 });
 
 test('state: ok when every account is synced, also with none, paused or offline', () => {
-  assert.equal(trayState(input(status())), 'ok');
-  assert.equal(trayTooltip(input(status())), 'Lockbridge — up to date (1 account)');
-  assert.equal(trayState(input(status({ accounts: [] }))), 'ok');
-  assert.equal(trayTooltip(input(status({ accounts: [] }))), 'Lockbridge — running, no accounts yet');
-  const paused = status({
+  assert.equal(trayState(input(bridgeStatus())), 'ok');
+  assert.equal(trayTooltip(input(bridgeStatus())), 'Lockbridge — up to date (1 account)');
+  assert.equal(trayState(input(bridgeStatus({ accounts: [] }))), 'ok');
+  assert.equal(trayTooltip(input(bridgeStatus({ accounts: [] }))), 'Lockbridge — running, no accounts yet');
+  const paused = bridgeStatus({
     offline: true,
     accounts: [
-      account('a@example.org'),
-      account('b@example.org', {
+      accountStatus('a@example.org'),
+      accountStatus('b@example.org', {
         paused: true,
         connection: 'paused',
-        sync: { ...account('x').sync, messagesSynced: 5 },
+        sync: { ...accountStatus('x').sync, messagesSynced: 5 },
       }),
     ],
   });
@@ -109,9 +76,9 @@ test('state: ok when every account is synced, also with none, paused or offline'
 });
 
 test('state: syncing during an initial sync, while behind, while connecting', () => {
-  const initial = status({
+  const initial = bridgeStatus({
     accounts: [
-      account('a@example.org', {
+      accountStatus('a@example.org', {
         sync: {
           phase: 'initial',
           messagesTotal: 5000,
@@ -122,14 +89,14 @@ test('state: syncing during an initial sync, while behind, while connecting', ()
           sizesKnown: true,
         },
       }),
-      account('b@example.org'),
+      accountStatus('b@example.org'),
     ],
   });
   assert.equal(trayState(input(initial)), 'syncing');
   assert.equal(trayTooltip(input(initial)), 'Lockbridge — syncing 1234 of 5000 messages');
-  const connecting = status({
+  const connecting = bridgeStatus({
     accounts: [
-      account('a@example.org', {
+      accountStatus('a@example.org', {
         connection: 'connecting',
         sync: {
           phase: 'idle',
@@ -157,26 +124,26 @@ test('state: error on auth/TLS/connection failures and failed sends, and it wins
       'a@example.org: 2 messages could not be sent',
     ],
   ] as const) {
-    const s = status({
+    const s = bridgeStatus({
       accounts: [
-        account('a@example.org', over as Partial<AccountStatus>),
-        account('b@example.org', { sync: { ...account('x').sync, phase: 'initial' } }),
+        accountStatus('a@example.org', over as Partial<AccountStatus>),
+        accountStatus('b@example.org', { sync: { ...accountStatus('x').sync, phase: 'initial' } }),
       ],
     });
     assert.equal(trayState(input(s)), 'error', JSON.stringify(over));
     assert.equal(trayTooltip(input(s)), `Lockbridge — ${text}`);
   }
-  const two = status({
+  const two = bridgeStatus({
     accounts: [
-      account('a@example.org', { connection: 'error' }),
-      account('b@example.org', { connection: 'auth-failed' }),
+      accountStatus('a@example.org', { connection: 'error' }),
+      accountStatus('b@example.org', { connection: 'auth-failed' }),
     ],
   });
   assert.match(trayTooltip(input(two)), /\(\+1 more\)$/);
 });
 
 test('events: sync progress and connection changes update the state between status events', () => {
-  let t = input(status());
+  let t = input(bridgeStatus());
   assert.equal(trayState(t), 'ok');
   t = reduceTrayInput(t, {
     type: 'sync-progress',
@@ -204,7 +171,7 @@ test('events: sync progress and connection changes update the state between stat
     reduceTrayInput(empty, { type: 'connection', email: 'a@example.org', state: 'error', error: null }),
     empty,
   );
-  t = reduceTrayInput(t, { type: 'status', status: status({ locked: true, accounts: [] }) });
+  t = reduceTrayInput(t, { type: 'status', status: bridgeStatus({ locked: true, accounts: [] }) });
   assert.equal(trayState(t), 'locked');
 });
 
@@ -219,8 +186,8 @@ test('every state has its icon files (1x and @2x) in resources/', () => {
 test('menu while locked or not set up: only Open and Quit', () => {
   for (const s of [
     null,
-    status({ locked: true }),
-    status({ initialized: false, locked: true, accounts: [] }),
+    bridgeStatus({ locked: true }),
+    bridgeStatus({ initialized: false, locked: true, accounts: [] }),
   ]) {
     assert.deepEqual(enabled(trayMenu(input(s))), {
       'Open Lockbridge': true,
@@ -233,7 +200,7 @@ test('menu while locked or not set up: only Open and Quit', () => {
 });
 
 test('menu with one account: pause or resume that account', () => {
-  const running = trayMenu(input(status()));
+  const running = trayMenu(input(bridgeStatus()));
   assert.deepEqual(enabled(running), {
     'Open Lockbridge': true,
     'Add account…': true,
@@ -242,21 +209,23 @@ test('menu with one account: pause or resume that account', () => {
     'Quit Lockbridge': true,
   });
   assert.deepEqual(actionOf(running, 'Pause sync'), { kind: 'pause', email: 'a@example.org' });
-  const paused = trayMenu(input(status({ accounts: [account('a@example.org', { paused: true })] })));
+  const paused = trayMenu(
+    input(bridgeStatus({ accounts: [accountStatus('a@example.org', { paused: true })] })),
+  );
   assert.deepEqual(actionOf(paused, 'Resume sync'), { kind: 'resume', email: 'a@example.org' });
   assert.equal(enabled(paused)['Pause sync'], undefined);
 });
 
 test('menu with no accounts: pause is there but disabled', () => {
-  assert.equal(enabled(trayMenu(input(status({ accounts: [] }))))['Pause sync'], false);
+  assert.equal(enabled(trayMenu(input(bridgeStatus({ accounts: [] }))))['Pause sync'], false);
 });
 
 test('menu with several accounts: all at once plus per account', () => {
-  const s = status({
+  const s = bridgeStatus({
     accounts: [
-      account('a@example.org'),
-      account('b@example.org', { paused: true }),
-      account('c@example.org'),
+      accountStatus('a@example.org'),
+      accountStatus('b@example.org', { paused: true }),
+      accountStatus('c@example.org'),
     ],
   });
   const menu = trayMenu(input(s));
@@ -276,8 +245,11 @@ test('menu with several accounts: all at once plus per account', () => {
   assert.deepEqual(actionOf(menu, 'Resume b@example.org'), { kind: 'resume', email: 'b@example.org' });
   const allPaused = trayMenu(
     input(
-      status({
-        accounts: [account('a@example.org', { paused: true }), account('b@example.org', { paused: true })],
+      bridgeStatus({
+        accounts: [
+          accountStatus('a@example.org', { paused: true }),
+          accountStatus('b@example.org', { paused: true }),
+        ],
       }),
     ),
   );

@@ -11,42 +11,10 @@ import {
   pendingRestart,
 } from '../../../renderer/src/forms.ts';
 import { DEFAULT_SETTINGS } from '../../../app/config/settings.ts';
+import { accountStatus, bridgeStatus } from '../../helpers/bridge-status.ts';
 
-function account(over: Partial<AccountStatus> = {}): AccountStatus {
-  return {
-    email: 'a@example.test',
-    connection: 'online',
-    sync: {
-      phase: 'idle',
-      messagesTotal: 10,
-      messagesSynced: 10,
-      bytesSynced: 0,
-      eta: null,
-      folders: [],
-      sizesKnown: true,
-    },
-    outbox: { queued: 0, failed: 0, oldestAgeSec: null, lastError: null },
-    pending: { changes: 0, uploads: 0, oldestAgeSec: null, lastError: null },
-    lastError: null,
-    paused: false,
-    ...over,
-  };
-}
-
-function status(over: Partial<BridgeStatus> = {}): BridgeStatus {
-  return {
-    version: '0',
-    initialized: true,
-    locked: false,
-    unlockMethods: { keychain: false, passphrase: true },
-    home: '/h',
-    ports: { imap: 1, smtp: 2, control: 3 },
-    offline: false,
-    diskFull: null,
-    accounts: [account()],
-    ...over,
-  };
-}
+const account = (over: Partial<AccountStatus> = {}) => accountStatus('a@example.test', over);
+const status = (over: Partial<BridgeStatus> = {}) => bridgeStatus({ accounts: [account()], ...over });
 
 test('overall state: locked > error > syncing > offline > ok', () => {
   assert.equal(overallState(null), 'unknown');
