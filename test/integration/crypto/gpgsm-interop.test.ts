@@ -6,20 +6,10 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import type { Store } from '../../../app/store/store.ts';
-import { newStore } from '../../unit/store/helpers.ts';
-import { StoreKeyringRepo } from '../../../app/store/repos/keyring.ts';
-import { Keyring } from '../../../app/keys/keyring.ts';
-import { AutocryptService } from '../../../app/keys/autocrypt/service.ts';
-import { createWorkerPool } from '../../../app/crypto/worker-pool.ts';
-import type { CryptoEngine } from '../../../app/crypto/engine.ts';
-import { createInboundProcessor } from '../../../app/control/adapters/inbound.ts';
+import type { Keyring } from '../../../app/keys/keyring.ts';
 import type { ProcessInbound } from '../../../app/sync/types.ts';
-import { silentLogger } from '../../../app/shared/logger.ts';
+import { startInboundRig, type InboundRig } from '../../helpers/crypto/inbound-rig.ts';
 import { OpensslCa } from '../../helpers/crypto/openssl.ts';
 import { GpgsmHome } from '../../helpers/crypto/gpgsm.ts';
 
@@ -27,27 +17,16 @@ const ME = 'me@example.test';
 const GINA = 'gina@example.test';
 const ctx = { accountId: 1, email: ME, remoteMailbox: 'INBOX' };
 
-let dir: string;
-let store: Store;
+let rig: InboundRig;
 let keyring: Keyring;
-let engine: CryptoEngine;
 let processInbound: ProcessInbound;
 let ca: OpensslCa;
 let g: GpgsmHome;
 let ginaFpr: string;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'lb-gpgsm-interop-'));
-  store = await newStore(dir);
-  const repo = new StoreKeyringRepo(store);
-  keyring = new Keyring({ repo, smimeRepo: store.smime });
-  engine = createWorkerPool({ size: 1 });
-  processInbound = createInboundProcessor({
-    keyring,
-    autocrypt: new AutocryptService({ repo, keyring }),
-    engine,
-    logger: silentLogger,
-  });
+  rig = await startInboundRig('lb-gpgsm-interop-');
+  ({ keyring, processInbound } = rig);
   ca = new OpensslCa();
   const me = ca.user(ME, 'rsa');
   await keyring.smime!.importPkcs12(ca.pkcs12(me, 'pw'), 'pw');
@@ -59,11 +38,9 @@ before(async () => {
 });
 
 after(async () => {
-  await engine.close();
-  store.close();
+  await rig.close();
   g.dispose();
   ca.dispose();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 const ENTITY = 'Content-Type: text/plain; charset=utf-8\r\n\r\nGrüße aus gpgsm\r\n';

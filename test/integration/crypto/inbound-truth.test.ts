@@ -14,44 +14,27 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Store } from '../../../app/store/store.ts';
-import { newStore } from '../../unit/store/helpers.ts';
-import { StoreKeyringRepo } from '../../../app/store/repos/keyring.ts';
-import { Keyring } from '../../../app/keys/keyring.ts';
-import { AutocryptService } from '../../../app/keys/autocrypt/service.ts';
-import { createWorkerPool } from '../../../app/crypto/worker-pool.ts';
-import type { CryptoEngine } from '../../../app/crypto/engine.ts';
+import type { Keyring } from '../../../app/keys/keyring.ts';
 import { encryptMessage } from '../../../app/crypto/pgp-mime-encrypt.ts';
-import { createInboundProcessor } from '../../../app/control/adapters/inbound.ts';
 import type { ProcessInbound } from '../../../app/sync/types.ts';
-import { silentLogger } from '../../../app/shared/logger.ts';
+import { startInboundRig, type InboundRig } from '../../helpers/crypto/inbound-rig.ts';
 import { GpgHome } from '../../helpers/crypto/gpg.ts';
 import { wrapPgpMime } from '../../helpers/crypto/keys.ts';
 
 const ME = 'me@example.test';
 const ctx = { accountId: 1, email: ME, remoteMailbox: 'INBOX' };
 
-let dir: string;
-let store: Store;
+let rig: InboundRig;
 let keyring: Keyring;
-let engine: CryptoEngine;
 let processInbound: ProcessInbound;
 let g: GpgHome;
 let ownFpr: string;
 const fpr: Record<string, string> = {};
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'lb-inbound-truth-'));
-  store = await newStore(dir);
-  const repo = new StoreKeyringRepo(store);
-  keyring = new Keyring({ repo });
+  rig = await startInboundRig('lb-inbound-truth-', { smime: false });
+  ({ keyring, processInbound } = rig);
   ownFpr = (await keyring.own.generate(ME, { name: 'Me' })).fingerprint;
-  const autocrypt = new AutocryptService({ repo, keyring });
-  engine = createWorkerPool({ size: 1 });
-  processInbound = createInboundProcessor({ keyring, autocrypt, engine, logger: silentLogger });
 
   g = new GpgHome();
   for (const [who, uid] of [
@@ -70,10 +53,8 @@ before(async () => {
 });
 
 after(async () => {
-  await engine.close();
-  store.close();
+  await rig.close();
   g.dispose();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 const keyId = (fingerprint: string) => fingerprint.slice(-16);

@@ -9,31 +9,19 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import type { Store } from '../../../app/store/store.ts';
-import { newStore } from '../../unit/store/helpers.ts';
-import { StoreKeyringRepo } from '../../../app/store/repos/keyring.ts';
-import { Keyring } from '../../../app/keys/keyring.ts';
-import { AutocryptService } from '../../../app/keys/autocrypt/service.ts';
-import { createWorkerPool } from '../../../app/crypto/worker-pool.ts';
-import type { CryptoEngine } from '../../../app/crypto/engine.ts';
-import { createInboundProcessor } from '../../../app/control/adapters/inbound.ts';
+import type { Keyring } from '../../../app/keys/keyring.ts';
 import { encryptMessage } from '../../../app/crypto/pgp-mime-encrypt.ts';
 import type { ProcessInbound } from '../../../app/sync/types.ts';
-import { silentLogger } from '../../../app/shared/logger.ts';
+import { startInboundRig, type InboundRig } from '../../helpers/crypto/inbound-rig.ts';
 import { OpensslCa, type OsslUser } from '../../helpers/crypto/openssl.ts';
 import { run } from '../../helpers/crypto/gpg.ts';
 
 const ME = 'me@example.test';
 const ctx = { accountId: 1, email: ME, remoteMailbox: 'INBOX' };
 
-let dir: string;
-let store: Store;
+let rig: InboundRig;
 let keyring: Keyring;
-let engine: CryptoEngine;
 let processInbound: ProcessInbound;
 let ca: OpensslCa;
 let meRsa: OsslUser;
@@ -53,13 +41,8 @@ function outer(from: string, subject: string): string {
 }
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'lb-smime-interop-'));
-  store = await newStore(dir);
-  const repo = new StoreKeyringRepo(store);
-  keyring = new Keyring({ repo, smimeRepo: store.smime });
-  const autocrypt = new AutocryptService({ repo, keyring });
-  engine = createWorkerPool({ size: 1 });
-  processInbound = createInboundProcessor({ keyring, autocrypt, engine, logger: silentLogger });
+  rig = await startInboundRig('lb-smime-interop-');
+  ({ keyring, processInbound } = rig);
 
   ca = new OpensslCa();
   meRsa = ca.user(ME, 'rsa');
@@ -75,10 +58,8 @@ before(async () => {
 });
 
 after(async () => {
-  await engine.close();
-  store.close();
+  await rig.close();
   ca.dispose();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 async function serve(
@@ -355,13 +336,7 @@ test("OpenPGP inside S/MIME: a PGP/MIME message (encrypted and signed with the u
   );
   const raw = ca.cms(['-encrypt', '-aes-256-gcm', meEc.certPath], pgp, outer(ME, 'pgp inside smime'));
   // a new processor: the first one holds the own OpenPGP keys it read (none then) for 10 s
-  const repo = new StoreKeyringRepo(store);
-  const fresh = createInboundProcessor({
-    keyring,
-    autocrypt: new AutocryptService({ repo, keyring }),
-    engine,
-    logger: silentLogger,
-  });
+  const fresh = rig.newProcessor();
   const s = await serve(raw, fresh);
   assert.equal(s.head.get('x-lockbridge-reason'), undefined);
   assert.equal(s.head.get('x-lockbridge-encryption'), 'encrypted');
