@@ -94,9 +94,11 @@ export async function startStoreServer(dir: string, reopenStore = false): Promis
   };
 }
 
-/** Runs `fn` with a logged-in client of the in-memory reference server (closed afterwards). */
-export async function onReferenceServer<T>(fn: (c: ImapTestClient) => Promise<T>): Promise<T> {
-  const s = await startTestServer();
+/** Runs `fn` with a logged-in client of `s`, then closes the client and the server. */
+async function onServer<T>(
+  s: { login(): Promise<ImapTestClient>; close(): Promise<void> },
+  fn: (c: ImapTestClient) => Promise<T>,
+): Promise<T> {
   try {
     const c = await s.login();
     const out = await fn(c);
@@ -107,17 +109,17 @@ export async function onReferenceServer<T>(fn: (c: ImapTestClient) => Promise<T>
   }
 }
 
+/** Runs `fn` with a logged-in client of the in-memory reference server (closed afterwards). */
+export async function onReferenceServer<T>(fn: (c: ImapTestClient) => Promise<T>): Promise<T> {
+  return onServer(await startTestServer(), fn);
+}
+
 /** Runs `fn` with a logged-in client of a server on a new encrypted store (removed afterwards). */
 export async function onNewStoreServer<T>(prefix: string, fn: (c: ImapTestClient) => Promise<T>): Promise<T> {
   const t = tempDir(prefix);
-  const s = await startStoreServer(t.dir);
   try {
-    const c = await s.login();
-    const out = await fn(c);
-    c.close();
-    return out;
+    return await onServer(await startStoreServer(t.dir), fn);
   } finally {
-    await s.close();
     t.cleanup();
   }
 }
