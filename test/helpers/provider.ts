@@ -589,6 +589,17 @@ export async function providerInbox(p: Provider, user: string): Promise<Buffer[]
   }
 }
 
+/** The provider INBOX of `user` once it holds `n` messages or more (the provider's log tail if not by `ms`). */
+export async function providerInboxOf(p: Provider, user: string, n: number, ms = 20_000): Promise<Buffer[]> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const msgs = await providerInbox(p, user);
+    if (msgs.length >= n) return msgs;
+    if (Date.now() > deadline) throw new Error(`${user}: ${msgs.length} of ${n} messages\n${p.logTail(30)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 export async function startProvider(opts: ProviderOptions = {}): Promise<Provider> {
   const domain = opts.domain ?? 'example.test';
   const root = process.getuid?.() === 0;

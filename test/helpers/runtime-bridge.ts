@@ -2,7 +2,8 @@
  * The product's runtime in this process, set up the way `lockbridge init` does it (initHome, then
  * createBridge on that home), an account put straight into its store (at a real provider, or a
  * placeholder nobody is asked when the bridge is offline), and a mail client's SMTP transport to
- * the bridge's submission server (STARTTLS required, the bridge's CA verified, AUTH).
+ * the bridge's submission server (STARTTLS required, the bridge's CA verified, AUTH; or, for a
+ * submission server started without TLS, plaintext).
  */
 import nodemailer from 'nodemailer';
 import { createBridge, initHome, type Bridge, type BridgeOptions } from '../../app/index.ts';
@@ -75,4 +76,9 @@ export function bridgeSmtp(port: number, caPem: string, user: string, pass: stri
     tls: { ca: [caPem], servername: 'localhost' },
     auth: { user, pass },
   });
+}
+
+/** A mail client's SMTP transport to a submission server on `port` that has no TLS: plaintext AUTH. */
+export function plainSmtp(port: number, user: string, pass: string) {
+  return nodemailer.createTransport({ host: '127.0.0.1', port, ignoreTLS: true, auth: { user, pass } });
 }

@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import nodemailer from 'nodemailer';
 import type { Store } from '../../../app/store/store.ts';
 import { newStore } from '../../unit/store/helpers.ts';
 import { Keyring } from '../../../app/keys/keyring.ts';
@@ -24,6 +23,7 @@ import { type SentRecorder, sentMailbox } from '../../../app/outgoing/sent-recor
 import { analyzeMessage } from '../../../app/mime/analyze.ts';
 import { Gpg, makeKey, type TestKey } from './pgp-tools.ts';
 import { SinkServer } from './sink-server.ts';
+import { plainSmtp } from '../../helpers/runtime-bridge.ts';
 
 /** Polls `cond` until true (a hang guard of 60 s, not a speed limit). */
 async function until(cond: () => boolean, what: string): Promise<void> {
@@ -125,12 +125,7 @@ describe('outgoing pipeline: per-recipient encryption, Bcc copies, relay', () =>
   });
 
   function client() {
-    return nodemailer.createTransport({
-      host: '127.0.0.1',
-      port: smtp.port,
-      ignoreTLS: true,
-      auth: { user: ALICE, pass: LOCAL_PW },
-    });
+    return plainSmtp(smtp.port, ALICE, LOCAL_PW);
   }
 
   function outboxFor(messageId: string) {
@@ -474,12 +469,7 @@ describe('outgoing pipeline: per-recipient encryption, Bcc copies, relay', () =>
     const srv = await startSmtpServer({ submission: out.adapter, logger: silentLogger, port: 0 });
     out.start();
     try {
-      const t = nodemailer.createTransport({
-        host: '127.0.0.1',
-        port: srv.port,
-        ignoreTLS: true,
-        auth: { user: ALICE, pass: LOCAL_PW },
-      });
+      const t = plainSmtp(srv.port, ALICE, LOCAL_PW);
       await t.sendMail({
         from: ALICE,
         to: 'bob@example.net',

@@ -9,9 +9,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import nodemailer, { type SendMailOptions } from 'nodemailer';
+import type { SendMailOptions } from 'nodemailer';
 import * as openpgp from 'openpgp';
-import { providerInbox, startProvider, type Provider } from '../../helpers/provider.ts';
+import { providerInbox, providerInboxOf, startProvider, type Provider } from '../../helpers/provider.ts';
 import { createTestCa } from '../../helpers/https-ca.ts';
 import { startHttpsServer, type TestHttpsServer } from '../../helpers/https-server.ts';
 import type { Store } from '../../../app/store/store.ts';
@@ -27,6 +27,7 @@ import { startSmtpServer, type RunningSmtpServer } from '../../../app/smtp/serve
 import { createOutgoingMail, type OutgoingMail } from '../../../app/control/adapters/submission.ts';
 import type { OutboxWorker } from '../../../app/sync/outbox/worker.ts';
 import { Gpg, makeKey, type TestKey } from './pgp-tools.ts';
+import { plainSmtp } from '../../helpers/runtime-bridge.ts';
 
 const D = 'example.test';
 const ALICE = `alice@${D}`;
@@ -35,16 +36,6 @@ const CAROL = `carol@${D}`; // key known through Autocrypt
 const DAN = `dan@${D}`; // no key
 const ERIN = `erin@${D}`; // Bcc, key in the keyring
 const LOCAL_PW = 'local-pw';
-
-async function waitFor(p: Provider, user: string, n: number, ms = 20000): Promise<Buffer[]> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const msgs = await providerInbox(p, user);
-    if (msgs.length >= n) return msgs;
-    if (Date.now() > deadline) throw new Error(`${user}: ${msgs.length} of ${n} messages\n${p.logTail(30)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('SMTP e2e with Postfix + Dovecot + WKD', () => {
   let p: Provider;
@@ -132,12 +123,7 @@ describe('SMTP e2e with Postfix + Dovecot + WKD', () => {
   });
 
   const send = (mail: SendMailOptions) => {
-    const t = nodemailer.createTransport({
-      host: '127.0.0.1',
-      port: smtp.port,
-      ignoreTLS: true,
-      auth: { user: ALICE, pass: LOCAL_PW },
-    });
+    const t = plainSmtp(smtp.port, ALICE, LOCAL_PW);
     return t.sendMail(mail).finally(() => t.close());
   };
 
@@ -154,10 +140,10 @@ describe('SMTP e2e with Postfix + Dovecot + WKD', () => {
     assert.match(info.response, /^250 /);
     assert.equal(await worker.runOnce(), 3, 'encrypted To/Cc copy, signed copy for dan, Bcc copy for erin');
     const [b, c, d, e] = [
-      await waitFor(p, BOB, 1),
-      await waitFor(p, CAROL, 1),
-      await waitFor(p, DAN, 1),
-      await waitFor(p, ERIN, 1),
+      await providerInboxOf(p, BOB, 1),
+      await providerInboxOf(p, CAROL, 1),
+      await providerInboxOf(p, DAN, 1),
+      await providerInboxOf(p, ERIN, 1),
     ];
     for (const box of [b, c, d, e]) assert.equal(box.length, 1);
     const bobMsg = b[0]!;
@@ -227,7 +213,7 @@ describe('SMTP e2e with Postfix + Dovecot + WKD', () => {
     await new Promise((r) => setTimeout(r, 350));
     assert.equal(await worker.runOnce(), 1);
     assert.equal(store.outbox.get(row.id)!.state, 'sent');
-    const msgs = await waitFor(p, BOB, 2);
+    const msgs = await providerInboxOf(p, BOB, 2);
     // nothing left to relay, and what Postfix accepted is delivered: a second copy would be in INBOX now
     assert.equal(await worker.runOnce(), 0);
     await p.postfixDrained();

@@ -11,7 +11,6 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import nodemailer from 'nodemailer';
 import { providerInbox, startProvider, type Provider } from '../../helpers/provider.ts';
 import type { Store } from '../../../app/store/store.ts';
 import { newStore } from '../../unit/store/helpers.ts';
@@ -24,6 +23,7 @@ import { startSmtpServer, type RunningSmtpServer } from '../../../app/smtp/serve
 import { createOutgoingMail, type OutgoingMail } from '../../../app/control/adapters/submission.ts';
 import { sentMailbox } from '../../../app/outgoing/sent-recorder.ts';
 import { Gpg } from './pgp-tools.ts';
+import { plainSmtp } from '../../helpers/runtime-bridge.ts';
 
 const D = 'example.test';
 const ALICE = `alice@${D}`;
@@ -82,12 +82,7 @@ describe('outbox: send a refused message without encryption', () => {
   });
 
   const send = (subject: string, messageId: string) => {
-    const t = nodemailer.createTransport({
-      host: '127.0.0.1',
-      port: smtp.port,
-      ignoreTLS: true,
-      auth: { user: ALICE, pass: LOCAL_PW },
-    });
+    const t = plainSmtp(smtp.port, ALICE, LOCAL_PW);
     return t
       .sendMail({ from: ALICE, to: DAN, subject, text: 'the plain words\n', messageId })
       .finally(() => t.close());

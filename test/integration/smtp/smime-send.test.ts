@@ -17,8 +17,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import nodemailer, { type SendMailOptions } from 'nodemailer';
-import { providerInbox, startProvider, type Provider } from '../../helpers/provider.ts';
+import type { SendMailOptions } from 'nodemailer';
+import { providerInboxOf, startProvider, type Provider } from '../../helpers/provider.ts';
 import type { Store } from '../../../app/store/store.ts';
 import { newStore } from '../../unit/store/helpers.ts';
 import { Keyring } from '../../../app/keys/keyring.ts';
@@ -39,6 +39,7 @@ import { OpensslCa, type OsslUser } from '../../helpers/crypto/openssl.ts';
 import { GpgsmHome } from '../../helpers/crypto/gpgsm.ts';
 import { run } from '../../helpers/crypto/gpg.ts';
 import { Gpg, makeKey, type TestKey } from './pgp-tools.ts';
+import { plainSmtp } from '../../helpers/runtime-bridge.ts';
 
 const D = 'example.test';
 const ALICE = `alice@${D}`;
@@ -49,16 +50,6 @@ const ERIN = `erin@${D}`; // Bcc, S/MIME certificate (EC) learned from her signe
 const FRANK = `frank@${D}`; // both
 const GINA = `gina@${D}`; // S/MIME certificate made by gpgsm (self-signed, its key in gpgsm)
 const LOCAL_PW = 'local-pw';
-
-async function waitFor(p: Provider, user: string, n: number, ms = 20000): Promise<Buffer[]> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const msgs = await providerInbox(p, user);
-    if (msgs.length >= n) return msgs;
-    if (Date.now() > deadline) throw new Error(`${user}: ${msgs.length} of ${n} messages\n${p.logTail(30)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('per-recipient OpenPGP / S/MIME / plain with Postfix + Dovecot', () => {
   let p: Provider;
@@ -179,12 +170,7 @@ describe('per-recipient OpenPGP / S/MIME / plain with Postfix + Dovecot', () => 
   });
 
   const send = (mail: SendMailOptions) => {
-    const t = nodemailer.createTransport({
-      host: '127.0.0.1',
-      port: smtp.port,
-      ignoreTLS: true,
-      auth: { user: ALICE, pass: LOCAL_PW },
-    });
+    const t = plainSmtp(smtp.port, ALICE, LOCAL_PW);
     return t.sendMail(mail).finally(() => t.close());
   };
 
@@ -200,10 +186,10 @@ describe('per-recipient OpenPGP / S/MIME / plain with Postfix + Dovecot', () => 
     assert.match(info.response, /^250 /);
     assert.equal(await worker.runOnce(), 4, 'OpenPGP copy, S/MIME copy, signed copy, S/MIME Bcc copy');
     const [b, c, d, e] = [
-      await waitFor(p, BOB, 1),
-      await waitFor(p, CAROL, 1),
-      await waitFor(p, DAN, 1),
-      await waitFor(p, ERIN, 1),
+      await providerInboxOf(p, BOB, 1),
+      await providerInboxOf(p, CAROL, 1),
+      await providerInboxOf(p, DAN, 1),
+      await providerInboxOf(p, ERIN, 1),
     ];
     for (const box of [b, c, d, e]) assert.equal(box.length, 1);
 
@@ -247,14 +233,14 @@ describe('per-recipient OpenPGP / S/MIME / plain with Postfix + Dovecot', () => 
   it('key and certificate both held: OpenPGP by default, S/MIME with preferredStandard smime', async () => {
     await send({ from: ALICE, to: FRANK, subject: 'default', text: 'one\n', messageId: `<f1@${D}>` });
     assert.equal(await worker.runOnce(), 1);
-    const [first] = await waitFor(p, FRANK, 1);
+    const [first] = await providerInboxOf(p, FRANK, 1);
     assert.match(first!.toString(), /multipart\/encrypted/);
     assert.match(gpg.decrypt(first!).plaintext, /one/);
 
     settings = { ...settings, preferredStandard: 'smime' };
     await send({ from: ALICE, to: FRANK, subject: 'preferred', text: 'two\n', messageId: `<f2@${D}>` });
     assert.equal(await worker.runOnce(), 1);
-    const msgs = await waitFor(p, FRANK, 2);
+    const msgs = await providerInboxOf(p, FRANK, 2);
     const second = msgs.find((m) => m.includes(`<f2@${D}>`))!;
     assert.match(second.toString(), /application\/pkcs7-mime; smime-type=enveloped-data/);
     const inner = decrypt(second, frank);
@@ -271,7 +257,7 @@ describe('per-recipient OpenPGP / S/MIME / plain with Postfix + Dovecot', () => 
       messageId: `<g1@${D}>`,
     });
     assert.equal(await worker.runOnce(), 1);
-    const [msg] = await waitFor(p, GINA, 1);
+    const [msg] = await providerInboxOf(p, GINA, 1);
     const text = msg!.toString('latin1');
     assert.match(text, /application\/pkcs7-mime; smime-type=enveloped-data/);
     const der = Buffer.from(text.slice(text.indexOf('\r\n\r\n') + 4), 'base64');

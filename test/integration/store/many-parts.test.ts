@@ -15,9 +15,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import nodemailer from 'nodemailer';
 import { assertLoop, LOOP_BOUND_MS } from '../../helpers/event-loop.ts';
 import { waitFor } from '../../helpers/bridge-world.ts';
+import { plainSmtp } from '../../helpers/runtime-bridge.ts';
 import {
   LOCAL,
   ME,
@@ -106,12 +106,7 @@ describe('a message of 14,000 MIME parts leaves the bridge responsive (issue 14)
         if (store.messages.headers(m.blobId)?.subject === 'many parts') return m.uid;
       return null;
     };
-    const t = nodemailer.createTransport({
-      host: '127.0.0.1',
-      port: b.smtp,
-      ignoreTLS: true,
-      auth: { user: ME, pass: LOCAL },
-    });
+    const t = plainSmtp(b.smtp, ME, LOCAL);
     const r = await b.whileProbing(async () => {
       await t.sendMail({ envelope: { from: ME, to: ['bob@example.test'] }, raw });
       // the Sent copy is filed after its grace period (20 s) unless the client files its own
