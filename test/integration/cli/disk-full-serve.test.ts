@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../../../app/store/store.ts';
@@ -15,6 +15,7 @@ import { storeHealth } from '../../../app/store/health.ts';
 import { silentLogger } from '../../../app/shared/logger.ts';
 import { startWorld, WORLD_PASSPHRASE, type World, waitFor } from '../../helpers/bridge-world.ts';
 import { cliAsync } from '../../helpers/cli.ts';
+import { fillDisk, hashNoise } from '../../helpers/full-disk.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'lb-diskfull-serve-'));
 const mount = join(root, 'disk');
@@ -40,36 +41,12 @@ after(async () => {
   }
 });
 
-/** Incompressible but deterministic text (a hash chain in hex, CRLF lines). */
-function noise(bytes: number, label: string): string {
-  const parts: string[] = [];
-  let h = createHash('sha256').update(label).digest();
-  for (let n = 0; n < bytes; n += 64) {
-    h = createHash('sha256').update(h).digest();
-    parts.push(h.toString('hex'));
-  }
-  return parts.join('\r\n');
-}
-
 function message(subject: string, body: string): Buffer {
   return Buffer.from(
     `From: Someone <someone@example.net>\r\nTo: ${w.user}\r\nSubject: ${subject}\r\n` +
       `Message-ID: <${createHash('sha256').update(subject).digest('hex').slice(0, 16)}@example.net>\r\n` +
       `Date: Tue, 1 Dec 2026 10:00:00 +0000\r\n\r\n${body}\r\n`,
   );
-}
-
-/** Writes until the disk refuses. */
-function fillDisk(): void {
-  const fd = openSync(filler, 'w');
-  const chunk = Buffer.alloc(64 * 1024, 1);
-  try {
-    for (;;) writeSync(fd, chunk);
-  } catch (err) {
-    assert.equal((err as NodeJS.ErrnoException).code, 'ENOSPC');
-  } finally {
-    closeSync(fd);
-  }
 }
 
 test('a full disk under the data directory: refused writes with clear replies, reading goes on, recovery by itself', async () => {
@@ -82,14 +59,14 @@ test('a full disk under the data directory: refused writes with clear replies, r
     return st && (st.messages ?? 0) >= 1;
   });
 
-  fillDisk();
+  fillDisk(filler);
 
   // IMAP: APPEND of new mail is refused with OVERQUOTA (a big one needs new database pages).
   type ImapError = Error & { serverResponseCode?: string; response?: string };
   const appendUntilRefused = async (): Promise<ImapError | null> => {
     for (let i = 0; i < 10; i++) {
       try {
-        await c.append('INBOX', message(`refused ${i}`, noise(2 * 1024 * 1024, `refused ${i}`)));
+        await c.append('INBOX', message(`refused ${i}`, hashNoise(2 * 1024 * 1024, `refused ${i}`)));
       } catch (err) {
         return err as ImapError;
       }
@@ -115,7 +92,7 @@ test('a full disk under the data directory: refused writes with clear replies, r
       from: w.user,
       to: w.user,
       subject: 'sent on a full disk',
-      text: noise(2 * 1024 * 1024, 'smtp'),
+      text: hashNoise(2 * 1024 * 1024, 'smtp'),
     }),
     (err: Error & { responseCode?: number }) => {
       assert.equal(err.responseCode, 452, String(err));
@@ -132,7 +109,7 @@ test('a full disk under the data directory: refused writes with clear replies, r
   // Space freed: writes work again by themselves, and the mail reaches the provider.
   rmSync(filler);
   await waitFor('APPEND accepted again', async () => {
-    await c.append('INBOX', message('after space was freed', noise(512 * 1024, 'after')));
+    await c.append('INBOX', message('after space was freed', hashNoise(512 * 1024, 'after')));
     return true;
   });
   await waitFor('the new message at the provider', async () =>

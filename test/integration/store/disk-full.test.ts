@@ -4,8 +4,7 @@
 // intact, and everything works again by itself once space is freed.
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { RotatingFile } from '../../../app/config/logging.ts';
@@ -15,32 +14,9 @@ import { replyFor } from '../../../app/smtp/replies.ts';
 import type { Store } from '../../../app/store/store.ts';
 import { msg, newStore, tempDir, testAccount } from '../../unit/store/helpers.ts';
 import { rawDb } from '../../helpers/store-db.ts';
+import { fillDisk, hashNoise } from '../../helpers/full-disk.ts';
 
 const isRoot = process.getuid?.() === 0;
-
-/** Incompressible but deterministic text (no randomness): hex of a hash chain. */
-function noise(bytes: number, label: string): string {
-  const parts: string[] = [];
-  let h = createHash('sha256').update(label).digest();
-  for (let n = 0; n < bytes; n += 64) {
-    h = createHash('sha256').update(h).digest();
-    parts.push(h.toString('hex'));
-  }
-  return parts.join('\r\n');
-}
-
-/** Writes a file until the disk refuses (ENOSPC). */
-function fillDisk(file: string): void {
-  const fd = openSync(file, 'w');
-  const chunk = Buffer.alloc(64 * 1024, 1);
-  try {
-    for (;;) writeSync(fd, chunk);
-  } catch (err) {
-    assert.equal((err as NodeJS.ErrnoException).code, 'ENOSPC');
-  } finally {
-    closeSync(fd);
-  }
-}
 
 describe('a full disk under the data directory', { skip: isRoot ? false : 'needs root (mount)' }, () => {
   const t = tempDir('lb-diskfull-');
@@ -71,13 +47,13 @@ describe('a full disk under the data directory', { skip: isRoot ? false : 'needs
     fillDisk(filler);
 
     // The log: lines are dropped, nothing throws.
-    for (let i = 0; i < 200; i++) log.write(`{"level":30,"msg":"line ${i} ${noise(512, String(i))}"}\n`);
+    for (let i = 0; i < 200; i++) log.write(`{"level":30,"msg":"line ${i} ${hashNoise(512, String(i))}"}\n`);
 
     // The store: one clear error, nothing half-written.
     let refused: unknown = null;
     for (let i = 0; i < 20 && !refused; i++) {
       try {
-        store.messages.insert(inbox.id, msg(`big ${i}`, noise(512 * 1024, `big ${i}`)));
+        store.messages.insert(inbox.id, msg(`big ${i}`, hashNoise(512 * 1024, `big ${i}`)));
       } catch (err) {
         refused = err;
       }
