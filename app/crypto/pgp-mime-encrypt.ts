@@ -14,6 +14,7 @@ import type { KeyInput } from './keys-input.ts';
 import { toPrivateKeys, toPublicKeys } from './keys-input.ts';
 import { interopConfig } from './openpgp-config.ts';
 import { CryptoInputError, CryptoKeyError } from './errors.ts';
+import { armorMessage, writePackets } from './armor.ts';
 import { splitMessage } from './message-parts.ts';
 import { buildProtectedPayload, OBSCURED_SUBJECT, PROTECTED_FIELDS } from './protected-headers.ts';
 import { foldField, freshBoundary, multipartChunks, rawField } from '../mime/build.ts';
@@ -38,8 +39,7 @@ export interface EncryptOptions {
  * pieces: the caller joins them with the transport headers in one copy (the armor of a large
  * message is megabytes; each extra join cost a copy and fresh pages).
  */
-function frameEncrypted(armored: string): Buffer[] {
-  const armor = normalizeCrlf(Buffer.from(armored, 'utf8'));
+function frameEncrypted(armor: Buffer): Buffer[] {
   const boundary = freshBoundary(armor);
   const version = Buffer.from(
     'Content-Type: application/pgp-encrypted\r\n' +
@@ -72,7 +72,7 @@ function protectedParts(raw: Buffer, gossip: readonly string[]): { kept: RawHead
 }
 
 /** Transport headers (Subject obscured, no gossip), MIME-Version and the multipart/encrypted entity. */
-function assemble(kept: RawHeader[], armored: string, obscure: boolean): Buffer {
+function assemble(kept: RawHeader[], armored: Buffer, obscure: boolean): Buffer {
   return Buffer.concat([
     ...kept
       .filter((h) => h.lname !== 'autocrypt-gossip')
@@ -94,20 +94,20 @@ export async function encryptMessage(raw: Buffer, opts: EncryptOptions): Promise
   const encryptionKeys = await toPublicKeys(opts.encryptionKeys);
   if (!encryptionKeys.length) throw new CryptoInputError('no encryption keys given');
   const signingKeys = await toPrivateKeys(opts.signingKeys);
-  let armored: string;
+  let encrypted: openpgp.Message<Uint8Array>;
   try {
-    armored = await openpgp.encrypt({
+    encrypted = await openpgp.encrypt({
       message: await openpgp.createMessage({ binary: payload }),
       encryptionKeys,
       signingKeys,
-      format: 'armored',
+      format: 'object',
       config: interopConfig,
       ...(opts.date ? { date: opts.date } : {}),
     });
   } catch (err) {
     throw new CryptoKeyError(`cannot encrypt: ${(err as Error).message}`, { cause: err });
   }
-  return assemble(kept, armored, opts.obscureSubject ?? true);
+  return assemble(kept, armorMessage([await writePackets(encrypted.packets)]), opts.obscureSubject ?? true);
 }
 
 export interface CopiesOptions {
@@ -148,7 +148,8 @@ export async function encryptCopies(raw: Buffer, opts: CopiesOptions): Promise<B
       config: interopConfig,
     });
     const isPkesk = (p: openpgp.AnyPacket) => p instanceof openpgp.PublicKeyEncryptedSessionKeyPacket;
-    const dataPackets = encrypted.packets.filter((p) => !isPkesk(p));
+    // the data packets are written once; each copy writes only its own PKESKs in front of them
+    const data = await writePackets(encrypted.packets.filter((p) => !isPkesk(p)));
     const out: Buffer[] = [];
     for (const [i, keys] of keyLists.entries()) {
       const pkesks =
@@ -164,10 +165,7 @@ export async function encryptCopies(raw: Buffer, opts: CopiesOptions): Promise<B
                 })
               ).packets,
             ];
-      const list = new openpgp.PacketList<openpgp.AnyPacket>();
-      list.push(...pkesks, ...dataPackets);
-      const armored = new openpgp.Message(list).armor({ ...openpgp.config, ...interopConfig });
-      out.push(assemble(kept, armored, true));
+      out.push(assemble(kept, armorMessage([await writePackets(pkesks), data]), true));
     }
     return out;
   } catch (err) {

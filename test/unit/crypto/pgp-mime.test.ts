@@ -506,3 +506,33 @@ test('encryptCopies: one signed payload, each copy names only its own keys and i
     assert.ok(named.includes(reader.publicKey.getSubkeys()[0]!.getKeyID().toHex()));
   }
 });
+
+test('encryptCopies to keys that announce SEIPD v2: every copy is armored and decrypts', async () => {
+  // openpgp.js writes SEIPD v2 (AEAD) to such keys whatever aeadProtect says, and writes that
+  // packet as a stream: the copies must still carry the whole armored message
+  const v2 = await Promise.all(
+    ['dora', 'eve'].map((name) =>
+      openpgp.generateKey({
+        type: 'ecc',
+        curve: 'curve25519Legacy',
+        userIDs: [{ email: `${name}@example.test` }],
+        format: 'object',
+        config: { aeadProtect: true, v6Keys: false },
+      }),
+    ),
+  );
+  const raw = plainMessage({ subject: 'AEAD', body: 'Nur für euch.\r\n' });
+  const copies = await encryptCopies(raw, {
+    copies: v2.map((k) => [k.publicKey]),
+    signingKeys: [bob.privateKey],
+  });
+  for (const [i, copy] of copies.entries()) {
+    const r = await decryptMessage(copy, {
+      decryptionKeys: [v2[i]!.privateKey],
+      verificationKeys: [bob.publicKey],
+    });
+    assert.equal(r.status, 'encrypted', `copy ${i}`);
+    assert.equal(r.signature, 'valid');
+    assert.match(buildServedMessage(copy, r).toString(), /Nur für euch\./);
+  }
+});
