@@ -40,6 +40,8 @@ export class StoreDb {
   readonly #diskFullMessage: () => string;
   /** Copies the write-ahead log into the database when it is long enough (see wal-checkpoint.ts). */
   readonly checkpoints: WalCheckpointer;
+  /** Set during writeDurably: the commit's checkpoint check waits for a turn of its own. */
+  #checkpointLater = false;
 
   constructor(db: SqlDatabase, feed: ChangeFeed, diskFullMessage: () => string = () => 'the disk is full') {
     this.db = db;
@@ -99,7 +101,8 @@ export class StoreDb {
       result = this.db.transaction(fn).immediate();
       events = this.#pending;
       this.diskFull = null;
-      this.checkpoints.check();
+      if (this.#checkpointLater) this.checkpoints.wrote();
+      else this.checkpoints.check();
     } catch (err) {
       // SQLite rolled the transaction back: nothing half-written. Say which disk, once, here.
       if (!isDiskFull(err) || err instanceof DiskFullError) throw err;
@@ -117,14 +120,22 @@ export class StoreDb {
    * write(), with this one commit flushed to disk before it returns (synchronous=FULL for it; the
    * store otherwise runs WAL with synchronous=NORMAL, durable against a crash of the process but
    * not of the machine). For the records a promise to someone else rests on.
+   *
+   * The commit's own flush keeps that promise, so no WAL checkpoint stands between it and the
+   * caller's answer (the SMTP 250): the look at the log after this commit is taken in a turn of
+   * its own, and one still waiting for its turn is taken before the transaction (a loop of such
+   * writes that never yields still keeps the log bounded).
    */
   writeDurably<T>(fn: () => T): T {
     if (this.#pending) return this.write(fn); // inside a transaction: its outermost commit decides
+    this.checkpoints.checkScheduled();
     const previous = this.db.pragma('synchronous', { simple: true }) as number;
     this.db.pragma('synchronous = FULL');
+    this.#checkpointLater = true;
     try {
       return this.write(fn);
     } finally {
+      this.#checkpointLater = false;
       this.db.pragma(`synchronous = ${Number(previous) || 1}`);
     }
   }

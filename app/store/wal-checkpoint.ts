@@ -16,7 +16,8 @@
  * the current transaction's end each time it starts the log again, so the size is the frames of
  * the current log. Checked after each commit of a write transaction, as SQLite's own checkpoint
  * would be (a loop of writes that never yields must not grow the log without bound), and in a turn
- * of its own after statements that commit by themselves; never inside a transaction.
+ * of its own after statements that commit by themselves and after a durable commit (its caller
+ * answers first: see StoreDb.writeDurably); never inside a transaction.
  */
 import { statSync } from 'node:fs';
 import type { SqlDatabase, SqlStatement } from '../../native/sqlcipher.ts';
@@ -64,6 +65,14 @@ export class WalCheckpointer {
       this.#scheduled = null;
       this.check();
     });
+  }
+
+  /** A look wrote() scheduled and whose turn has not come yet is taken now (before another write). */
+  checkScheduled(): void {
+    if (!this.#scheduled) return;
+    clearImmediate(this.#scheduled);
+    this.#scheduled = null;
+    this.check();
   }
 
   /** Checkpoints now if the log is long enough (or pages enough were added). */

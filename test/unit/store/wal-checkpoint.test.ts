@@ -6,6 +6,7 @@
  * Checks hold whatever the adaptive threshold is (it follows measured times).
  */
 import { strict as assert } from 'node:assert';
+import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Store } from '../../../app/store/store.ts';
@@ -28,9 +29,11 @@ describe('WAL checkpoints', () => {
   const t = tempDir();
   let s: Store;
   let box: number;
+  let account: number;
   before(async () => {
     s = await newStore(t.dir);
     const acc = testAccount(s, 'w@example.org');
+    account = acc.id;
     box = s.mailboxes.create(acc.id, 'INBOX').id;
   });
   after(() => {
@@ -96,6 +99,26 @@ describe('WAL checkpoints', () => {
       assert.ok(most <= 128 + perWrite, `${most} pages added before a checkpoint`);
       assert.ok(cp.stats.checkpoints > 0);
     }));
+
+  it('a durable write answers before its checkpoint, which follows in a turn of its own', async () => {
+    const cp = storeSql(s).checkpoints;
+    const envelope = { from: 'w@example.org', to: ['x@example.org'] };
+    // ~3 MB of new pages: far over the 128 pages that checkpoint at once
+    const copy = () => ({ envelope, raw: randomBytes(3_000_000) });
+    await turn();
+    const before = cp.stats.checkpoints;
+    s.outbox.enqueueDurably(account, [copy()]);
+    assert.equal(cp.stats.checkpoints, before, 'no checkpoint between the commit and the caller');
+    assert.ok(walFrames(s) > 128, `the commit is in the log: ${walFrames(s)} frames`);
+    await turn();
+    assert.equal(cp.stats.checkpoints, before + 1, 'checkpointed in the next turn');
+    // durable writes in a loop that never yields: each takes the checkpoint the one before made due
+    for (let i = 0; i < 3; i++) s.outbox.enqueueDurably(account, [copy()]);
+    assert.equal(cp.stats.checkpoints, before + 3);
+    assert.ok(walFrames(s) < 2 * 200, `log bounded: ${walFrames(s)} frames`);
+    await turn();
+    assert.equal(cp.stats.checkpoints, before + 4);
+  });
 
   it('holds no checkpoint while held, and checkpoints after the release', async () => {
     const cp = storeSql(s).checkpoints;
