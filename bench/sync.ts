@@ -8,7 +8,10 @@
  *  - bodies on demand: FETCH BODY[] of an evicted 40 KB body through the bridge's IMAP server, next to
  *    the same FETCH straight from Dovecot (target ≤ 2x);
  *  - peak RSS of the syncing process (target ≤ 300 MB).
- * `smoke` = tiny sizes. Also runnable alone: `scripts/node24 bench/sync.ts [--smoke]`.
+ * The latency rows run the bridge in a process of its own, as the product runs (bridgeRig), with
+ * both clients in this one.
+ * `smoke` = tiny sizes. Also runnable alone: `scripts/node24 bench/sync.ts [--smoke]`;
+ * `LB_BENCH_SYNC_ROWS=on-demand` (a comma list of plain, pgp, push, on-demand) runs only those rows.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -182,48 +185,49 @@ interface BridgeRig {
   close(): Promise<void>;
 }
 
+interface BridgeOptions {
+  fullText: boolean;
+  idle: boolean;
+  onDemand: boolean;
+  /** once synced, every body is evicted from the body cache (this many messages) */
+  evict?: number;
+}
+
 /**
- * The bridge for one provider account as the latency rows measure it: the account's store, its sync
- * engine started and synced, the bridge's IMAP server on that store, and a client of it beside a
- * client of Dovecot. `afterSync` runs once the engine has synced, before the clients log in.
+ * The bridge for one provider account as the latency rows measure it, in a process of its own as
+ * the product runs (bridgeMain: the account's store, its sync engine started and synced, the
+ * bridge's IMAP server on that store), and a client of it beside a client of Dovecot, both in this
+ * process: the bridge's work after an answer (a body written back) is not charged to the client
+ * reading it, nor to the Dovecot client's next FETCH, as it would be were they in one process.
  */
-async function bridgeRig(
-  p: Provider,
-  email: string,
-  o: { fullText: boolean; idle: boolean; onDemand: boolean; afterSync?: (store: Store) => Promise<void> },
-): Promise<BridgeRig> {
+async function bridgeRig(p: Provider, email: string, o: BridgeOptions): Promise<BridgeRig> {
   const { home, accountId } = await createHome(p, email);
-  const store: Store = await openStore({
-    dir: home,
-    passphrase: PASS,
-    logger: silentLogger,
-    ...(o.fullText ? {} : { ftsIndexing: 'manual' as const }),
+  const child = spawn(LOCKBRIDGE_NODE, [SELF, '--bridge', JSON.stringify({ ...o, home, accountId })], {
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
-  const { plainImapFlow, serveStore } = await import('../test/helpers/imap-store-server.ts');
-  store.credentials.set('local-pw');
-  const engine = createSyncEngine({
-    store,
-    accountId,
-    logger: silentLogger,
-    connect: connectProvider,
-    ...(o.idle ? {} : { idle: false }),
-  });
-  const served = await serveStore(store, o.onDemand ? engine : undefined);
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   let lbClient: ImapFlow | undefined;
   let dcClient: ImapFlow | undefined;
   const close = async () => {
     await lbClient?.logout().catch(() => {});
     await dcClient?.logout().catch(() => {});
-    await engine.stop();
-    await served.close();
-    store.close();
+    child.stdin.end(); // the bridge stops when its stdin closes
+    const code = await exited;
     rmSync(home, { recursive: true, force: true });
+    if (code !== 0) throw new Error(`the bridge process exited with ${code}`);
   };
   try {
-    engine.start();
-    await engine.whenSynced(60_000);
-    await o.afterSync?.(store);
-    const lb = plainImapFlow(served.server.port, email, 'local-pw');
+    const port = await new Promise<number>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const line = out.split('\n').find((l) => l.startsWith('{'));
+        if (line) resolve((JSON.parse(line) as { port: number }).port);
+      });
+      void exited.then((code) => reject(new Error(`the bridge process exited with ${code}: ${out}`)));
+    });
+    const { plainImapFlow } = await import('../test/helpers/imap-store-server.ts');
+    const lb = plainImapFlow(port, email, 'local-pw');
     lbClient = lb;
     const dc = await p.imapClient(email);
     dcClient = dc;
@@ -232,9 +236,47 @@ async function bridgeRig(
     await dc.mailboxOpen('INBOX');
     return { lbClient: lb, dcClient: dc, close };
   } catch (err) {
-    await close();
+    await close().catch(() => {});
     throw err;
   }
+}
+
+/** The bridge process of bridgeRig: prints {"port":N} once synced (and evicted), stops when stdin closes. */
+async function bridgeMain(o: BridgeOptions & { home: string; accountId: number }): Promise<void> {
+  const store: Store = await openStore({
+    dir: o.home,
+    passphrase: PASS,
+    logger: silentLogger,
+    ...(o.fullText ? {} : { ftsIndexing: 'manual' as const }),
+  });
+  const { serveStore } = await import('../test/helpers/imap-store-server.ts');
+  store.credentials.set('local-pw');
+  const engine = createSyncEngine({
+    store,
+    accountId: o.accountId,
+    logger: silentLogger,
+    connect: connectProvider,
+    ...(o.idle ? {} : { idle: false }),
+  });
+  const served = await serveStore(store, o.onDemand ? engine : undefined);
+  engine.start();
+  await engine.whenSynced(60_000);
+  if (o.evict) {
+    // every body evicted (budget 0), then a budget no fetched body is evicted under again
+    store.messages.bodyCache.setBudget(0);
+    for (const deadline = Date.now() + 60_000; store.messages.bodyCache.status().evicted < o.evict;) {
+      if (Date.now() > deadline) throw new Error('the bodies were not evicted');
+      store.messages.bodyCache.evictStep(1000);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    store.messages.bodyCache.setBudget(null);
+  }
+  process.stdout.write(JSON.stringify({ port: served.server.port }) + '\n');
+  process.stdin.resume();
+  await new Promise((resolve) => process.stdin.on('end', resolve));
+  await engine.stop();
+  await served.close();
+  store.close();
 }
 
 async function pushLatency(
@@ -313,16 +355,7 @@ async function onDemandLatency(
     fullText: true,
     idle: false,
     onDemand: true,
-    async afterSync(store) {
-      // every body evicted (budget 0), then a budget no fetched body is evicted under again
-      store.messages.bodyCache.setBudget(0);
-      for (const deadline = Date.now() + 60_000; store.messages.bodyCache.status().evicted < n;) {
-        if (Date.now() > deadline) throw new Error('the bodies were not evicted');
-        store.messages.bodyCache.evictStep(1000);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      store.messages.bodyCache.setBudget(null);
-    },
+    evict: n,
   });
   const out = { lockbridge: [] as number[], dovecot: [] as number[] };
   try {
@@ -350,80 +383,109 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)] ?? 0;
 }
 
+const ROWS = ['plain', 'pgp', 'push', 'on-demand'] as const;
+
 export async function run(opts: { smoke: boolean; log: (line: string) => void }): Promise<void> {
   const N = Number(process.env.LB_BENCH_SYNC_N ?? (opts.smoke ? 200 : 10_000));
   const NP = Number(process.env.LB_BENCH_SYNC_NP ?? (opts.smoke ? 60 : 10_000));
   const rounds = opts.smoke ? 3 : 10;
+  const only = process.env.LB_BENCH_SYNC_ROWS?.split(',').map((r) => r.trim());
+  const unknown = only?.filter((r) => !(ROWS as readonly string[]).includes(r));
+  if (unknown?.length)
+    throw new Error(`LB_BENCH_SYNC_ROWS: unknown row ${unknown.join(', ')} (rows: ${ROWS.join(', ')})`);
+  const wants = (row: (typeof ROWS)[number]) => !only || only.includes(row);
   const p = await startProvider({ postfix: false });
   const homes: string[] = [];
   try {
-    // Plaintext: Lockbridge vs mbsync.
-    const plainUser = 'plain@example.test';
-    await p.addUser(plainUser, 'pw');
-    await p.bulkLoad(
-      plainUser,
-      'INBOX',
-      (function* () {
-        for (let i = 0; i < N; i++) yield textMessage(i, 4000, plainUser);
-      })(),
-    );
-    const mbMs = mbsync(p, plainUser, 'pw');
-    const plainHome = await createHome(p, plainUser);
-    homes.push(plainHome.home);
-    const lb = await runChild('plain', plainHome.home, plainHome.accountId);
-    if (lb.messages !== N) throw new Error(`Lockbridge synced ${lb.messages} of ${N} messages`);
-
-    // PGP/MIME 20 KB.
-    const pgpUser = 'pgp@example.test';
-    await p.addUser(pgpUser, 'pw');
-    const pool = createWorkerPool({ size: availableParallelism() }); // setup only: as fast as it goes
-    const alicePub = readFileSync(join(FIX, 'alice.pub.asc'), 'utf8');
-    const bobSec = readFileSync(join(FIX, 'bob.sec.asc'), 'utf8');
-    const enc: Buffer[] = [];
-    try {
-      const jobs: Array<Promise<Buffer>> = [];
-      for (let i = 0; i < NP; i++)
-        jobs.push(
-          pool.encryptMessage(textMessage(i, 20_000, pgpUser), {
-            encryptionKeys: [alicePub],
-            signingKeys: [bobSec],
-          }),
-        );
-      enc.push(...(await Promise.all(jobs)));
-    } finally {
-      await pool.close();
+    let lb: ChildResult | null = null;
+    let mbMs = 0;
+    if (wants('plain')) {
+      // Plaintext: Lockbridge vs mbsync.
+      const plainUser = 'plain@example.test';
+      await p.addUser(plainUser, 'pw');
+      await p.bulkLoad(
+        plainUser,
+        'INBOX',
+        (function* () {
+          for (let i = 0; i < N; i++) yield textMessage(i, 4000, plainUser);
+        })(),
+      );
+      mbMs = mbsync(p, plainUser, 'pw');
+      const plainHome = await createHome(p, plainUser);
+      homes.push(plainHome.home);
+      lb = await runChild('plain', plainHome.home, plainHome.accountId);
+      if (lb.messages !== N) throw new Error(`Lockbridge synced ${lb.messages} of ${N} messages`);
     }
-    await p.bulkLoad(pgpUser, 'INBOX', enc);
-    enc.length = 0;
-    const pgpHome = await createHome(p, pgpUser);
-    homes.push(pgpHome.home);
-    const pg = await runChild('pgp', pgpHome.home, pgpHome.accountId);
-    if (pg.messages !== NP) throw new Error(`Lockbridge synced ${pg.messages} of ${NP} PGP messages`);
 
-    const push = await pushLatency(p, rounds);
-    const onDemand = await onDemandLatency(p, opts.smoke ? 10 : 40);
+    let pg: ChildResult | null = null;
+    if (wants('pgp')) {
+      // PGP/MIME 20 KB.
+      const pgpUser = 'pgp@example.test';
+      await p.addUser(pgpUser, 'pw');
+      const pool = createWorkerPool({ size: availableParallelism() }); // setup only: as fast as it goes
+      const alicePub = readFileSync(join(FIX, 'alice.pub.asc'), 'utf8');
+      const bobSec = readFileSync(join(FIX, 'bob.sec.asc'), 'utf8');
+      const enc: Buffer[] = [];
+      try {
+        const jobs: Array<Promise<Buffer>> = [];
+        for (let i = 0; i < NP; i++)
+          jobs.push(
+            pool.encryptMessage(textMessage(i, 20_000, pgpUser), {
+              encryptionKeys: [alicePub],
+              signingKeys: [bobSec],
+            }),
+          );
+        enc.push(...(await Promise.all(jobs)));
+      } finally {
+        await pool.close();
+      }
+      await p.bulkLoad(pgpUser, 'INBOX', enc);
+      enc.length = 0;
+      const pgpHome = await createHome(p, pgpUser);
+      homes.push(pgpHome.home);
+      pg = await runChild('pgp', pgpHome.home, pgpHome.accountId);
+      if (pg.messages !== NP) throw new Error(`Lockbridge synced ${pg.messages} of ${NP} PGP messages`);
+    }
 
-    const ratio = lb.ms / mbMs;
-    const pgpRate = NP / (pg.ms / 1000);
+    const push = wants('push') ? await pushLatency(p, rounds) : null;
+    const onDemand = wants('on-demand') ? await onDemandLatency(p, opts.smoke ? 10 : 40) : null;
+
     opts.log('| measure | Lockbridge | reference | ratio / target |');
     opts.log('| --- | --- | --- | --- |');
-    opts.log(
-      `| initial sync, ${N} plaintext msgs (4 KB) | ${(lb.ms / 1000).toFixed(2)} s | mbsync ${(mbMs / 1000).toFixed(2)} s | ${ratio.toFixed(2)} (target ≤ 1.5) ${ratio <= 1.5 ? 'OK' : 'MISSED'} |`,
-    );
-    opts.log(
-      `| initial sync, ${NP} PGP/MIME msgs (20 KB) | ${pgpRate.toFixed(0)} msgs/s (${(pg.ms / 1000).toFixed(2)} s; CPU ${(pg.cpuMs / NP).toFixed(2)} ms/msg, main thread ${(pg.mainCpuMs / NP).toFixed(2)}) | — | target ≥ 600/s ${opts.smoke ? '(smoke size: worker start-up dominates)' : pgpRate >= 600 ? 'OK' : 'MISSED'} |`,
-    );
-    opts.log(
-      `| push latency, provider → IDLE client (median / max of ${rounds}) | ${median(push.lockbridge).toFixed(0)} / ${Math.max(...push.lockbridge).toFixed(0)} ms | Dovecot IDLE ${median(push.dovecot).toFixed(0)} / ${Math.max(...push.dovecot).toFixed(0)} ms | target ≤ 2000 ms ${Math.max(...push.lockbridge) <= 2000 ? 'OK' : 'MISSED'} |`,
-    );
-    const odRatio = median(onDemand.lockbridge) / median(onDemand.dovecot);
-    opts.log(
-      `| evicted 40 KB body fetched on demand, FETCH BODY[] (median / max of ${onDemand.lockbridge.length}) | ${median(onDemand.lockbridge).toFixed(1)} / ${Math.max(...onDemand.lockbridge).toFixed(1)} ms | Dovecot ${median(onDemand.dovecot).toFixed(1)} / ${Math.max(...onDemand.dovecot).toFixed(1)} ms | ${odRatio.toFixed(2)} (target ≤ 2) ${odRatio <= 2 ? 'OK' : 'MISSED'} |`,
-    );
-    const rss = Math.max(lb.maxRssMb, pg.maxRssMb);
-    opts.log(
-      `| peak RSS of the syncing process | plain ${lb.maxRssMb.toFixed(0)} MB, pgp ${pg.maxRssMb.toFixed(0)} MB | — | target ≤ 300 MB ${rss <= 300 ? 'OK' : 'MISSED'} |`,
-    );
+    if (lb) {
+      const ratio = lb.ms / mbMs;
+      opts.log(
+        `| initial sync, ${N} plaintext msgs (4 KB) | ${(lb.ms / 1000).toFixed(2)} s | mbsync ${(mbMs / 1000).toFixed(2)} s | ${ratio.toFixed(2)} (target ≤ 1.5) ${ratio <= 1.5 ? 'OK' : 'MISSED'} |`,
+      );
+    }
+    if (pg) {
+      const pgpRate = NP / (pg.ms / 1000);
+      opts.log(
+        `| initial sync, ${NP} PGP/MIME msgs (20 KB) | ${pgpRate.toFixed(0)} msgs/s (${(pg.ms / 1000).toFixed(2)} s; CPU ${(pg.cpuMs / NP).toFixed(2)} ms/msg, main thread ${(pg.mainCpuMs / NP).toFixed(2)}) | — | target ≥ 600/s ${opts.smoke ? '(smoke size: worker start-up dominates)' : pgpRate >= 600 ? 'OK' : 'MISSED'} |`,
+      );
+    }
+    if (push)
+      opts.log(
+        `| push latency, provider → IDLE client (median / max of ${rounds}) | ${median(push.lockbridge).toFixed(0)} / ${Math.max(...push.lockbridge).toFixed(0)} ms | Dovecot IDLE ${median(push.dovecot).toFixed(0)} / ${Math.max(...push.dovecot).toFixed(0)} ms | target ≤ 2000 ms ${Math.max(...push.lockbridge) <= 2000 ? 'OK' : 'MISSED'} |`,
+      );
+    if (onDemand) {
+      const odRatio = median(onDemand.lockbridge) / median(onDemand.dovecot);
+      opts.log(
+        `| evicted 40 KB body fetched on demand, FETCH BODY[] (median / max of ${onDemand.lockbridge.length}) | ${median(onDemand.lockbridge).toFixed(1)} / ${Math.max(...onDemand.lockbridge).toFixed(1)} ms | Dovecot ${median(onDemand.dovecot).toFixed(1)} / ${Math.max(...onDemand.dovecot).toFixed(1)} ms | ${odRatio.toFixed(2)} (target ≤ 2) ${odRatio <= 2 ? 'OK' : 'MISSED'} |`,
+      );
+    }
+    if (lb || pg) {
+      const rss = Math.max(lb?.maxRssMb ?? 0, pg?.maxRssMb ?? 0);
+      const of = [
+        lb ? `plain ${lb.maxRssMb.toFixed(0)} MB` : '',
+        pg ? `pgp ${pg.maxRssMb.toFixed(0)} MB` : '',
+      ]
+        .filter(Boolean)
+        .join(', ');
+      opts.log(
+        `| peak RSS of the syncing process | ${of} | — | target ≤ 300 MB ${rss <= 300 ? 'OK' : 'MISSED'} |`,
+      );
+    }
   } finally {
     for (const h of homes) rmSync(h, { recursive: true, force: true });
     await p.close();
@@ -433,6 +495,10 @@ export async function run(opts: { smoke: boolean; log: (line: string) => void })
 if (process.argv[1] === SELF) {
   if (process.argv[2] === '--child') {
     await childMain(process.argv[3] as string, process.argv[4] as string, Number(process.argv[5]));
+  } else if (process.argv[2] === '--bridge') {
+    await bridgeMain(
+      JSON.parse(process.argv[3] as string) as BridgeOptions & { home: string; accountId: number },
+    );
   } else {
     await run({ smoke: process.argv.includes('--smoke'), log: (l) => console.log(l) });
   }
