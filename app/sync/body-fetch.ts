@@ -15,7 +15,7 @@ import type { RemoteMailbox } from './remote/remote-mailbox.ts';
 import { toUidSet } from './uid-range.ts';
 
 export interface BodyFetchResult {
-  /** Local UIDs whose body is local now (fetched, or back already). */
+  /** Local UIDs whose body is local now (fetched, or back already), or that are gone locally. */
   restored: number[];
   /** Local UIDs whose body could not be had (no provider copy, another UIDVALIDITY, other bytes). */
   failed: number[];
@@ -76,7 +76,8 @@ export async function fetchBodies(
           continue;
         }
         const done = await writeBack(ctx, { mailboxId, uid: w.uid, blobId: w.blobId }, p);
-        if (done === 'restored') out.restored.push(w.uid);
+        // 'gone': expunged here while the provider was asked, nothing to write back
+        if (done === 'restored' || done === 'gone') out.restored.push(w.uid);
         else {
           out.failed.push(w.uid);
           ctx.logger.warn(
@@ -97,20 +98,22 @@ export async function fetchBodies(
 /**
  * Writes a local message's bytes back from the provider's copy `p`: in place when they are
  * exactly the bytes recorded (the UID stays: 'restored'); else the local message is replaced by a
- * new one with the old one's flags ('replaced'), unless a local change of it still waits ('kept').
- * Repair (damaged copies) and bodies on demand (evicted ones) both go this way.
+ * new one with the old one's flags ('replaced'), unless a local change of it still waits ('kept');
+ * 'gone' when the local message was expunged meanwhile (nothing written). Repair (damaged copies)
+ * and bodies on demand (evicted ones) both go this way.
  */
 export async function writeBack(
   ctx: SyncContext,
   local: { mailboxId: number; uid: number; blobId: number },
   p: PreparedMessage,
-): Promise<'restored' | 'replaced' | 'kept'> {
+): Promise<'restored' | 'replaced' | 'kept' | 'gone'> {
   const { store, accountId } = ctx;
   if (await store.messages.restoreRaw(local.blobId, p.msg)) return 'restored';
+  const m = store.messages.get(local.mailboxId, local.uid);
+  if (!m) return 'gone';
   // The provider's message no longer gives the same bytes (e.g. the keyring changed): a new
   // local message with the old one's flags, unless a local change of it still waits.
-  const m = store.messages.get(local.mailboxId, local.uid);
-  if (!m || store.pending.hasLocalChange(accountId, local.mailboxId, local.uid)) return 'kept';
+  if (store.pending.hasLocalChange(accountId, local.mailboxId, local.uid)) return 'kept';
   // a big body is written ahead in chunks (staged): the transaction only links it
   await store.messages.staged([p.msg], ([msg]) =>
     store.transaction(() => {

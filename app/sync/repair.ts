@@ -104,8 +104,9 @@ export async function repairMailbox(
         out.repaired++;
         continue;
       }
-      if ((await writeBack(ctx, d, p)) === 'kept') out.unrepaired++;
-      else out.repaired++;
+      const done = await writeBack(ctx, d, p);
+      if (done === 'kept') out.unrepaired++;
+      else if (done !== 'gone') out.repaired++;
     }
     ctx.logger.info({ mailbox: path, ...out }, 'folder repaired');
     return out;

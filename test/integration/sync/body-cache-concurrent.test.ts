@@ -159,3 +159,35 @@ test('SEARCH BODY / TEXT through the bridge finds evicted messages from the inde
     await p.startDovecot();
   }
 });
+
+// A message expunged here while the provider is being asked for its evicted body (another session's
+// EXPUNGE, between the request and the provider's answer) is simply not written back: the other
+// bodies of the batch are stored and served from that one FETCH. The old code threw at the gone
+// message's write-back, which failed the batch, dropped the warm connection and asked the provider
+// again on a new one. Last in this file: the expunge reaches the provider.
+test('a message expunged while its body is being fetched does not fail the batch nor cost another provider FETCH', async () => {
+  const mb = inboxId();
+  const uids = [...local.store.messages.iterateMeta(mb)].map((m) => m.uid).slice(0, 3);
+  await evictAll();
+  // the warm on-demand connection
+  await engine.fetchBodies(mb, [uids[0]!]);
+  await evictAll();
+  const gone = uids[0]!;
+  bodyCommands = 0;
+  proxy.onClientLine((line) => {
+    if (!/ UID FETCH .*BODY\.PEEK\[\]/i.test(line)) return;
+    bodyCommands++;
+    // the provider has not answered yet: the message goes here now
+    if (bodyCommands === 1) local.store.messages.remove(mb, [gone], 'local');
+  });
+  try {
+    const r = await engine.fetchBodies(mb, uids);
+    assert.deepEqual(r, { restored: uids, failed: [] });
+    assert.equal(local.store.messages.get(mb, gone), null, 'expunged');
+    for (const uid of uids.slice(1))
+      assert.equal(local.store.messages.bodyEvicted(local.store.messages.get(mb, uid)!.blobId), false);
+    assert.equal(bodyCommands, 1, 'one provider FETCH');
+  } finally {
+    proxy.onClientLine(null);
+  }
+});

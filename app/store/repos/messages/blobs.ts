@@ -239,14 +239,14 @@ export class MessageBlobs {
   /**
    * Writes a damaged blob's bytes again, in place (every message sharing it keeps its UID): only
    * with exactly the bytes recorded (same SHA-256), so what clients were served does not change;
-   * false (nothing written) for other bytes. A big body is packed on the thread pool and written
-   * ahead in chunks (staged), as an APPEND's.
+   * false (nothing written) for other bytes, or once no message holds the blob any more (its last
+   * message expunged meanwhile: the blob is gone). A big body is packed on the thread pool and
+   * written ahead in chunks (staged), as an APPEND's.
    */
   async restoreRaw(blobId: number, msg: NewMessage): Promise<boolean> {
-    const b = this.#s
-      .prepare<{ sha256: Buffer }>('SELECT sha256 FROM message_blobs WHERE id = ?')
-      .get(blobId);
-    if (!b) throw new NotFoundError(`message blob ${blobId}`);
+    const recorded = this.#s.prepare<{ sha256: Buffer }>('SELECT sha256 FROM message_blobs WHERE id = ?');
+    const b = recorded.get(blobId);
+    if (!b) return false;
     const m = await this.prepack(msg);
     const raw = m.raw;
     const sha256 = m.sha256 ?? createHash('sha256').update(raw).digest();
@@ -255,7 +255,9 @@ export class MessageBlobs {
     const head = raw.subarray(0, split);
     return this.#chunks.staged([m], ([staged]) => {
       const packed = staged!.packedBody ?? this.#pack(raw.subarray(split));
-      this.#s.write(() => {
+      return this.#s.write(() => {
+        // expunged while it was packed or its chunks written: nothing to hold it any more
+        if (!recorded.get(blobId)) return false;
         const row = this.#chunks.rowFor(packed);
         this.#s
           .prepare(
@@ -274,8 +276,8 @@ export class MessageBlobs {
             'INSERT INTO message_summaries (blob_id, head) VALUES (?, ?) ON CONFLICT(blob_id) DO UPDATE SET head = excluded.head',
           )
           .run(blobId, summaryHeader(head));
+        return true;
       });
-      return true;
     });
   }
 
