@@ -152,10 +152,11 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
       const implicitTls = opts.settings.tlsMode === 'tls';
       const backend = createImapBackend(store, {
         logger: logger.child({ module: 'imap-backend' }),
-        // bodies evicted from the local body cache come back through the account's sync engine
+        // bodies evicted from the local body cache come back through the account's sync engine,
+        // served as soon as they are checked (stored meanwhile)
         fetchBodies: (accountId, mailboxId, uids) =>
           sync
-            ? sync.fetchBodies(accountId, mailboxId, uids)
+            ? sync.readBodies(accountId, mailboxId, uids)
             : Promise.reject(new UserError('not-running', 'the bridge is not serving: sync is stopped')),
       });
       imap = await startImapServer({

@@ -118,6 +118,14 @@ export interface FetchWant {
   threadId?: boolean;
 }
 
+/** What `fetchMissingBodies` could do. */
+export interface MissingBodies {
+  /** UIDs whose body could not be had. */
+  failed: number[];
+  /** Bodies handed over at once, by UID (exactly the message's bytes); the others are read again. */
+  bodies?: ReadonlyMap<number, Buffer>;
+}
+
 export interface MessageRow {
   uid: number;
   modseq: number;
@@ -331,10 +339,11 @@ export interface ImapAccount {
   /**
    * Optional: fetches the bodies of the messages `uids` whose rows came with `bodyMissing` from the
    * provider now and stores them (the same bytes as before: size and structure do not change).
-   * Resolves with the UIDs whose body could not be had (offline, provider error); a later `fetch`
+   * Resolves with the UIDs whose body could not be had (offline, provider error) and the bodies it
+   * hands over at once (`bodies`, by UID: the message's bytes, maybe not stored yet); a later `fetch`
    * of the others gives their bytes. A backend without it never sets `bodyMissing`.
    */
-  fetchMissingBodies?(id: MailboxId, uids: readonly number[]): Promise<number[]>;
+  fetchMissingBodies?(id: MailboxId, uids: readonly number[]): Promise<MissingBodies>;
 
   /**
    * Append messages atomically (MULTIAPPEND: all or none). The backend analyses each message

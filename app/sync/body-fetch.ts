@@ -21,6 +21,17 @@ export interface BodyFetchResult {
   failed: number[];
 }
 
+/** What readBodies gives: the result, the bodies fetched, and their write-back. */
+export interface BodiesRead extends BodyFetchResult {
+  /**
+   * The bodies fetched from the provider, by local UID (among `restored`): exactly the bytes the
+   * message was served with (size and SHA-256 recorded at insert), checked, maybe not stored yet.
+   */
+  bodies: Map<number, Buffer>;
+  /** Resolves once those bodies are stored again (never rejects: a failed write is logged). */
+  stored: Promise<void>;
+}
+
 interface Wanted {
   uid: number;
   blobId: number;
@@ -28,18 +39,54 @@ interface Wanted {
 }
 
 /**
- * Fetches the evicted bodies of the messages `uids` of local mailbox `mailboxId` on `client` and
- * writes them back. A message that is gone locally or whose body is local already counts as
- * restored. Provider errors are thrown (the caller answers every UID not done as unavailable).
+ * The write-backs of bodies already handed out (readBodies), each batch's in one task: a later
+ * request for one of those bodies waits for it before it looks at what is evicted (a body just
+ * fetched is not fetched again; others need not wait), and the engine's stop waits for them all
+ * (nothing writes to the store after it).
  */
-export async function fetchBodies(
+export class WriteBacks {
+  /** by blob id: the task writing it back */
+  readonly #pending = new Map<number, Promise<void>>();
+
+  /** Runs `task` (which must not reject), writing back the blobs `blobIds`, in the background. */
+  add(blobIds: readonly number[], task: Promise<void>): Promise<void> {
+    const done = task.finally(() => {
+      for (const id of blobIds) if (this.#pending.get(id) === done) this.#pending.delete(id);
+    });
+    for (const id of blobIds) this.#pending.set(id, done);
+    return done;
+  }
+
+  /** Resolves once the blobs `blobIds` (all, when not given) are not being written back. */
+  async settled(blobIds?: Iterable<number>): Promise<void> {
+    for (;;) {
+      const ids = blobIds ? [...blobIds].filter((id) => this.#pending.has(id)) : [...this.#pending.keys()];
+      if (!ids.length) return;
+      await Promise.all(ids.map((id) => this.#pending.get(id)));
+    }
+  }
+}
+
+/**
+ * Fetches the evicted bodies of the messages `uids` of local mailbox `mailboxId` on `client` and
+ * checks them against the bytes recorded: they are handed out (`bodies`) as soon as they are
+ * checked, and written back in the background (`stored`, tracked by `writes`). A message that is
+ * gone locally or whose body is local already counts as restored. Provider errors are thrown (the
+ * caller answers every UID not done as unavailable).
+ */
+export async function readBodies(
   ctx: SyncContext,
   client: RemoteMailbox,
   mailboxId: number,
   uids: readonly number[],
-): Promise<BodyFetchResult> {
+  writes: WriteBacks,
+): Promise<BodiesRead> {
   const { store } = ctx;
+  // a body handed out a moment ago is stored first, not fetched again
+  await writes.settled(uids.flatMap((uid) => store.messages.get(mailboxId, uid)?.blobId ?? []));
   const out: BodyFetchResult = { restored: [], failed: [] };
+  const bodies = new Map<number, Buffer>();
+  const toStore: Array<{ local: Wanted; p: PreparedMessage }> = [];
   // remote mailbox → (uidvalidity, messages)
   const byFolder = new Map<string, { uidValidity: number; wanted: Wanted[] }>();
   for (const uid of uids) {
@@ -58,6 +105,31 @@ export async function fetchBodies(
     if (folder) folder.wanted.push(w);
     else byFolder.set(map.remoteMailbox, { uidValidity: map.remoteUidValidity, wanted: [w] });
   }
+  let stored = Promise.resolve();
+  try {
+    await checkFolders(ctx, client, mailboxId, byFolder, out, bodies, toStore);
+  } finally {
+    // what was checked is stored, also when a later folder failed
+    if (toStore.length)
+      stored = writes.add(
+        toStore.map((t) => t.local.blobId),
+        storeAll(ctx, mailboxId, toStore),
+      );
+  }
+  return { ...out, bodies, stored };
+}
+
+/** readBodies' provider part: each remote folder's bodies fetched in one FETCH, then checked. */
+async function checkFolders(
+  ctx: SyncContext,
+  client: RemoteMailbox,
+  mailboxId: number,
+  byFolder: Map<string, { uidValidity: number; wanted: Wanted[] }>,
+  out: BodyFetchResult,
+  bodies: Map<number, Buffer>,
+  toStore: Array<{ local: Wanted; p: PreparedMessage }>,
+): Promise<void> {
+  const { store } = ctx;
   for (const [path, { uidValidity, wanted }] of byFolder) {
     const lock = await client.lock(path, { readOnly: true });
     try {
@@ -75,16 +147,24 @@ export async function fetchBodies(
           out.failed.push(w.uid);
           continue;
         }
-        const done = await writeBack(ctx, { mailboxId, uid: w.uid, blobId: w.blobId }, p);
-        // 'gone': expunged here while the provider was asked, nothing to write back
-        if (done === 'restored' || done === 'gone') out.restored.push(w.uid);
-        else {
-          out.failed.push(w.uid);
-          ctx.logger.warn(
-            { mailbox: path, uid: w.uid, outcome: done },
-            'the provider no longer gives the bytes this message was served with',
-          );
+        // expunged here while the provider was asked: nothing to serve or store
+        if (!store.messages.get(mailboxId, w.uid)) {
+          out.restored.push(w.uid);
+          continue;
         }
+        if (p.msg.sha256!.equals(store.messages.sha256(w.blobId))) {
+          out.restored.push(w.uid);
+          bodies.set(w.uid, p.msg.raw);
+          toStore.push({ local: w, p });
+          continue;
+        }
+        // other bytes: the local message is replaced now (writeBack), this request fails
+        const done = await writeBack(ctx, { mailboxId, uid: w.uid, blobId: w.blobId }, p);
+        out.failed.push(w.uid);
+        ctx.logger.warn(
+          { mailbox: path, uid: w.uid, outcome: done },
+          'the provider no longer gives the bytes this message was served with',
+        );
       }
     } finally {
       // the folder stays EXAMINEd (read-only: nothing is ever expunged by leaving it): the next
@@ -92,7 +172,26 @@ export async function fetchBodies(
       lock.release();
     }
   }
-  return out;
+}
+
+/**
+ * Writes back bodies checked by readBodies, one after the other, from the next turn of the event
+ * loop on (the reader they were handed to goes first); a failure is logged.
+ */
+async function storeAll(
+  ctx: SyncContext,
+  mailboxId: number,
+  bodies: ReadonlyArray<{ local: Wanted; p: PreparedMessage }>,
+): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve));
+  for (const { local, p } of bodies) {
+    try {
+      // 'gone': expunged meanwhile; nothing else can come of bytes already checked
+      await writeBack(ctx, { mailboxId, uid: local.uid, blobId: local.blobId }, p);
+    } catch (err) {
+      ctx.logger.warn({ err, uid: local.uid }, 'a body fetched on demand could not be stored again');
+    }
+  }
 }
 
 /**

@@ -21,7 +21,7 @@ import { ProgressTracker } from './progress.ts';
 import { replayPending, type ReplayContext } from './replay.ts';
 import { encryptFolderAtRest } from './encrypt-at-rest.ts';
 import { repairMailbox } from './repair.ts';
-import { fetchBodies, type BodyFetchResult } from './body-fetch.ts';
+import { readBodies, WriteBacks, type BodiesRead, type BodyFetchResult } from './body-fetch.ts';
 import { UserError } from '../shared/errors.ts';
 import { endpointOf, type ProviderEndpoint } from './remote/endpoint.ts';
 import { PROBE_DEADLINE_MS, PROBE_EVERY_MS, probe, SleepDetector } from './remote/liveness.ts';
@@ -117,12 +117,19 @@ export interface SyncEngine {
    * (offline, paused, stopped, unreachable) or stays silent longer than the limit (onDemandSilenceMs).
    */
   fetchBodies(mailboxId: number, uids: readonly number[]): Promise<BodyFetchResult>;
+  /**
+   * fetchBodies for a reader that takes the bytes (the IMAP server's FETCH): resolves as soon as
+   * the provider's bodies are checked against the bytes recorded, with them (`bodies`); they are
+   * written back in the background (`stored`), before any later request for them is looked at and
+   * before stop() resolves.
+   */
+  readBodies(mailboxId: number, uids: readonly number[]): Promise<BodiesRead>;
 }
 
 interface OnDemandRequest {
   mailboxId: number;
   uids: readonly number[];
-  resolve: (r: BodyFetchResult) => void;
+  resolve: (r: BodiesRead) => void;
   reject: (err: Error) => void;
 }
 
@@ -184,11 +191,15 @@ class Engine implements SyncEngine {
   #atRestRetryAt = 0;
   #repairs: Array<{ resolve: (r: RepairReport) => void; reject: (err: Error) => void }> = [];
   readonly #sleepDetector: SleepDetector;
-  /** The connection bodies on demand are fetched on, its idle timer, and the requests waiting. */
+  /**
+   * The connection bodies on demand are fetched on, its idle timer, the requests waiting, the
+   * task serving them and the write-backs of the bodies handed out.
+   */
   #onDemand: RemoteMailbox | null = null;
   #onDemandIdle: NodeJS.Timeout | null = null;
   #onDemandQueue: OnDemandRequest[] = [];
-  #onDemandRunning = false;
+  #onDemandDrain: Promise<void> | null = null;
+  readonly #writeBacks = new WriteBacks();
 
   constructor(o: SyncEngineOptions) {
     this.#o = o;
@@ -284,6 +295,8 @@ class Engine implements SyncEngine {
     this.#closeOnDemand();
     await this.#running;
     await this.#idleTask;
+    await this.#onDemandDrain;
+    await this.#writeBacks.settled();
     this.#failRepairs(new UserError('stopped', 'sync stopped before the repair could run'));
   }
 
@@ -342,17 +355,22 @@ class Engine implements SyncEngine {
     return this.#repairOnce();
   }
 
-  fetchBodies(mailboxId: number, uids: readonly number[]): Promise<BodyFetchResult> {
+  async fetchBodies(mailboxId: number, uids: readonly number[]): Promise<BodyFetchResult> {
+    const { restored, failed, stored } = await this.readBodies(mailboxId, uids);
+    await stored;
+    return { restored, failed };
+  }
+
+  readBodies(mailboxId: number, uids: readonly number[]): Promise<BodiesRead> {
     if (this.#o.offline)
       return Promise.reject(new UserError('offline', 'the bridge runs offline: the provider is not asked'));
     if (this.#stopped) return Promise.reject(new UserError('stopped', 'sync is stopped'));
     if (this.#paused) return Promise.reject(new UserError('paused', 'sync is paused'));
     return new Promise((resolve, reject) => {
       this.#onDemandQueue.push({ mailboxId, uids, resolve, reject });
-      if (this.#onDemandRunning) return;
-      this.#onDemandRunning = true;
+      if (this.#onDemandDrain) return;
       // started after this turn: the requests made in the same turn go in one batch
-      queueMicrotask(() => void this.#drainOnDemand());
+      this.#onDemandDrain = Promise.resolve().then(() => this.#drainOnDemand());
     });
   }
 
@@ -385,6 +403,8 @@ class Engine implements SyncEngine {
             r.resolve({
               restored: r.uids.filter((u) => !failed.has(u)),
               failed: r.uids.filter((u) => failed.has(u)),
+              bodies: new Map(r.uids.flatMap((u) => (res.bodies.has(u) ? [[u, res.bodies.get(u)!]] : []))),
+              stored: res.stored,
             });
         } catch (err) {
           if (err instanceof NoOnDemandConnection)
@@ -393,7 +413,7 @@ class Engine implements SyncEngine {
         }
       }
     } finally {
-      this.#onDemandRunning = false;
+      this.#onDemandDrain = null;
     }
   }
 
@@ -401,7 +421,7 @@ class Engine implements SyncEngine {
     for (const r of requests) r.reject(err);
   }
 
-  async #fetchBodiesNow(mailboxId: number, uids: readonly number[]): Promise<BodyFetchResult> {
+  async #fetchBodiesNow(mailboxId: number, uids: readonly number[]): Promise<BodiesRead> {
     const account = this.#store.accounts.get(this.accountId);
     if (!account) throw new UserError('not-found', 'the account no longer exists');
     const ep = endpointOf(account);
@@ -424,7 +444,7 @@ class Engine implements SyncEngine {
           this.#onDemand = client;
         }
         try {
-          return await fetchBodies(this.#ctx(), client, mailboxId, uids);
+          return await readBodies(this.#ctx(), client, mailboxId, uids, this.#writeBacks);
         } catch (err) {
           this.#closeOnDemand();
           if (kept && attempt === 0) continue;

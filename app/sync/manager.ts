@@ -4,7 +4,7 @@
  */
 import { createSyncEngine, type SyncEngine, type SyncEngineOptions } from './engine.ts';
 import { NotFoundError } from '../shared/errors.ts';
-import type { BodyFetchResult } from './body-fetch.ts';
+import type { BodiesRead, BodyFetchResult } from './body-fetch.ts';
 import type { RemoteChangeSink, RepairReport, SyncEvent, SyncStatus } from './types.ts';
 
 export interface SyncManagerOptions extends Omit<SyncEngineOptions, 'accountId'> {
@@ -28,6 +28,8 @@ export interface SyncManager {
   repair(email: string): Promise<RepairReport>;
   /** Bodies on demand: SyncEngine.fetchBodies of the account's engine. */
   fetchBodies(accountId: number, mailboxId: number, uids: readonly number[]): Promise<BodyFetchResult>;
+  /** Bodies on demand for a reader of the bytes: SyncEngine.readBodies of the account's engine. */
+  readBodies(accountId: number, mailboxId: number, uids: readonly number[]): Promise<BodiesRead>;
   readonly sink: RemoteChangeSink;
 }
 
@@ -107,6 +109,18 @@ export function createSyncManager(o: SyncManagerOptions): SyncManager {
       // no engine (signed out): the provider is not asked, as when it cannot be reached
       if (!e) return Promise.resolve({ restored: [], failed: [...uids] });
       return e.engine.fetchBodies(mailboxId, uids);
+    },
+    readBodies(accountId, mailboxId, uids) {
+      const e = engines.get(accountId);
+      // no engine (signed out): the provider is not asked, as for fetchBodies
+      if (!e)
+        return Promise.resolve({
+          restored: [],
+          failed: [...uids],
+          bodies: new Map(),
+          stored: Promise.resolve(),
+        });
+      return e.engine.readBodies(mailboxId, uids);
     },
     sink: {
       enqueue(accountId, change) {

@@ -24,8 +24,8 @@ export interface ServedStore {
 
 /**
  * The bridge's IMAP server on `store` (a free port, plaintext login allowed); with `engine`, a body
- * evicted from the body cache is fetched back through that account's sync engine (the runtime does
- * the same through its SyncManager).
+ * evicted from the body cache is fetched back through that account's sync engine and served as soon
+ * as it is checked (readBodies; the runtime does the same through its SyncManager).
  */
 export async function serveStore(store: Store, engine?: SyncEngine): Promise<ServedStore> {
   const backend = createImapBackend(store, {
@@ -33,7 +33,7 @@ export async function serveStore(store: Store, engine?: SyncEngine): Promise<Ser
     ...(engine
       ? {
           fetchBodies: (_account: number, mailboxId: number, uids: readonly number[]) =>
-            engine.fetchBodies(mailboxId, uids),
+            engine.readBodies(mailboxId, uids),
         }
       : {}),
   });

@@ -21,6 +21,7 @@ import type {
   MailboxStatus,
   MailboxWatcher,
   MessageRow,
+  MissingBodies,
   SpecialUse,
   StoreFlagsResult,
   TextSearchField,
@@ -58,14 +59,10 @@ export interface ImapBackendOptions {
   maxMessageSize?: number;
   /**
    * Bodies on demand (issue 20): fetches the evicted bodies of local messages from the provider
-   * and stores them (the sync engine's fetchBodies); resolves with the UIDs that could not be had.
-   * Without it, such bodies are unavailable.
+   * and stores them (the sync engine's readBodies); resolves with the UIDs that could not be had
+   * and the bodies it hands over before they are stored. Without it, such bodies are unavailable.
    */
-  fetchBodies?: (
-    accountId: number,
-    mailboxId: number,
-    uids: readonly number[],
-  ) => Promise<{ failed: number[] }>;
+  fetchBodies?: (accountId: number, mailboxId: number, uids: readonly number[]) => Promise<MissingBodies>;
 }
 
 /** The ImapBackend plus `dispose()` (stops listening to the store). */
@@ -397,10 +394,11 @@ class StoreImapAccount implements ImapAccount {
     });
   }
 
-  async fetchMissingBodies(id: MailboxId, uids: readonly number[]): Promise<number[]> {
+  async fetchMissingBodies(id: MailboxId, uids: readonly number[]): Promise<MissingBodies> {
     const mailboxId = guard(() => this.#box(id).id);
-    if (!this.#fetchBodies) return [...uids];
-    return (await this.#fetchBodies(this.#accountId, mailboxId, uids)).failed;
+    if (!this.#fetchBodies) return { failed: [...uids] };
+    const { failed, bodies } = await this.#fetchBodies(this.#accountId, mailboxId, uids);
+    return bodies ? { failed, bodies } : { failed };
   }
 
   searchText(

@@ -401,18 +401,24 @@ async function withBodies(
   const missing = rows.filter((r) => r.bodyMissing).map((r) => r.uid);
   if (!missing.length) return rows;
   let failed = new Set(missing);
+  let bodies: ReadonlyMap<number, Buffer> = new Map();
   if (sel.account.fetchMissingBodies) {
     try {
-      failed = new Set(await sel.account.fetchMissingBodies(sel.id, missing));
+      const got = await sel.account.fetchMissingBodies(sel.id, missing);
+      failed = new Set(got.failed);
+      if (got.bodies) bodies = got.bodies;
     } catch {
       // offline, or the provider failed: every one of them is unavailable
     }
   }
-  const back = missing.filter((u) => !failed.has(u));
+  // the bodies handed over are served as they are; the others are read again
+  const back = missing.filter((u) => !failed.has(u) && !bodies.has(u));
   const fresh = new Map(back.length ? sel.account.fetch(sel.id, back, want).map((r) => [r.uid, r]) : []);
   const out: MessageRow[] = [];
   for (const r of rows) {
+    const body = r.bodyMissing ? bodies.get(r.uid) : undefined;
     if (!r.bodyMissing) out.push(r);
+    else if (body) out.push({ ...r, bodyMissing: false, raw: body });
     else if (fresh.has(r.uid) && !fresh.get(r.uid)!.bodyMissing) out.push(fresh.get(r.uid)!);
     else if (fresh.has(r.uid) || failed.has(r.uid)) unavailable.push(r.uid);
     // else: expunged meanwhile

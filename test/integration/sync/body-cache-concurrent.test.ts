@@ -160,6 +160,39 @@ test('SEARCH BODY / TEXT through the bridge finds evicted messages from the inde
   }
 });
 
+// The IMAP server's FETCH takes the bodies as soon as they are checked (readBodies) and serves them
+// while they are written back: what is handed over is exactly what was recorded, it is stored right
+// after, a request for it meanwhile waits for that write instead of asking the provider again, and
+// stopping the engine waits for the writes.
+test('bodies read on demand are handed over byte-exact before they are stored, then stored once', async () => {
+  const mb = inboxId();
+  const metas = [...local.store.messages.iterateMeta(mb)].slice(0, 4);
+  const uids = metas.map((m) => m.uid);
+  await evictAll();
+  bodyCommands = 0;
+  const r = await engine.readBodies(mb, uids);
+  assert.deepEqual([r.restored, r.failed], [uids, []]);
+  for (const m of metas) {
+    const got = r.bodies.get(m.uid);
+    assert.ok(got, `UID ${m.uid} handed over`);
+    assert.ok(createHash('sha256').update(got).digest().equals(local.store.messages.sha256(m.blobId)));
+  }
+  // asked again before the write-back is awaited: local by then, no provider FETCH
+  const again = await engine.readBodies(mb, uids);
+  assert.deepEqual([again.restored, again.failed, again.bodies.size], [uids, [], 0]);
+  for (const m of metas) assert.equal(local.store.messages.bodyEvicted(m.blobId), false);
+  await r.stored;
+  assert.equal(bodyCommands, 1, 'one provider FETCH');
+  // stop() waits for a write-back under way
+  await evictAll();
+  const last = await engine.readBodies(mb, uids.slice(0, 1));
+  assert.equal(last.bodies.size, 1);
+  await engine.stop();
+  assert.equal(local.store.messages.bodyEvicted(metas[0]!.blobId), false, 'stored before stop resolved');
+  engine.start();
+  await engine.whenSynced(60_000);
+});
+
 // A message expunged here while the provider is being asked for its evicted body (another session's
 // EXPUNGE, between the request and the provider's answer) is simply not written back: the other
 // bodies of the batch are stored and served from that one FETCH. The old code threw at the gone
