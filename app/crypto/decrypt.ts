@@ -137,6 +137,22 @@ interface Keys {
   maxDecompressed: number | undefined;
 }
 
+/**
+ * The result for plain mail (no OpenPGP or S/MIME structure at its root: the message itself, CRLF,
+ * with the keys attached to it), else null. Needs no key: the worker pool answers small plain
+ * messages with it on the calling thread (worker-pool.ts).
+ */
+export function plainResult(raw: Buffer, structure: Structure = detectStructure(raw)): DecryptResult | null {
+  if (structure.kind !== 'plain') return null;
+  const msg = normalizeCrlf(raw);
+  const r = base('none', 'plain', msg);
+  if (structure.nestedEncrypted)
+    r.reason =
+      'an encrypted part inside a larger message was left encrypted (only whole-message encryption is decrypted)';
+  r.attachedKeys = findAttachedKeys(msg);
+  return r;
+}
+
 export async function decryptMessage(raw: Buffer, opts: DecryptOptions): Promise<DecryptResult> {
   const keys: Keys = {
     dec: await toPrivateKeys(opts.decryptionKeys),
@@ -147,6 +163,7 @@ export async function decryptMessage(raw: Buffer, opts: DecryptOptions): Promise
     maxDecompressed: opts.maxDecompressedSize,
   };
   const structure = detectStructure(raw);
+  if (structure.kind === 'plain') return plainResult(raw, structure)!;
   const msg = normalizeCrlf(raw);
   const outerFrom = parseEntity(msg).headers.find((h) => h.lname === 'from')?.value;
   switch (structure.kind) {
@@ -177,14 +194,6 @@ export async function decryptMessage(raw: Buffer, opts: DecryptOptions): Promise
     case 'smime-signed': {
       const r = await readSmime(msg, structure, opts.smime ?? { identities: [] }, outerFrom);
       return r.innerOpenPgp ? openPgpInside(r, opts, outerFrom) : r;
-    }
-    case 'plain': {
-      const r = base('none', 'plain', msg);
-      if (structure.nestedEncrypted)
-        r.reason =
-          'an encrypted part inside a larger message was left encrypted (only whole-message encryption is decrypted)';
-      r.attachedKeys = findAttachedKeys(msg);
-      return r;
     }
   }
 }

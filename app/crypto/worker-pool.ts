@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import type { CryptoEngine } from './engine.ts';
 import type { DecryptOptions, DecryptResult } from './decrypt.ts';
+import { plainResult } from './decrypt.ts';
 import type { EncryptOptions } from './pgp-mime-encrypt.ts';
 import type { SignOptions } from './pgp-mime-sign.ts';
 import type { SmimeCopiesOptions } from './smime-write.ts';
@@ -50,6 +51,15 @@ export function defaultPoolSize(): number {
  * sync. Capped, scavenges are more frequent but cheap (openpgp's garbage dies young).
  */
 const DEFAULT_YOUNG_MB = 8;
+
+/**
+ * Plain mail up to this size is answered on the calling thread (decrypt.ts plainResult: a parse
+ * of its MIME tree, no key): most of a sync's messages then never reach a worker, and a mailbox of
+ * plain mail starts none. Posting each one cost a worker ~60 MB RSS under a sync's load, and more
+ * CPU than the answer (copies, keys parsed per job). Bigger messages still go to a worker, which
+ * keeps the event loop free of their parse.
+ */
+const PLAIN_HERE_MAX = 256 * 1024;
 
 type JobBody = JobRequest extends infer J ? (J extends JobRequest ? Omit<J, 'id'> : never) : never;
 
@@ -225,6 +235,8 @@ export function createWorkerPool(opts: WorkerPoolOptions = {}): CryptoEngine {
 
   return {
     async decryptMessage(raw: Buffer, o: DecryptOptions): Promise<DecryptResult> {
+      const plain = raw.length <= PLAIN_HERE_MAX ? plainResult(raw) : null;
+      if (plain) return plain;
       const m = await submit(
         {
           op: 'decrypt',

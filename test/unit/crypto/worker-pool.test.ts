@@ -86,3 +86,47 @@ test('typed errors cross the thread boundary', async () => {
     (err: unknown) => err instanceof CryptoKeyError,
   );
 });
+
+test('small plain mail is answered on the calling thread (no worker starts), as the in-thread engine answers it', async () => {
+  const fresh = createWorkerPool({ size: 1 });
+  let started = 0;
+  const onWorker = () => started++;
+  process.on('worker', onWorker);
+  try {
+    const withKey = plainMessage({
+      subject: 'my key',
+      contentType: 'multipart/mixed; boundary="b"',
+      body: [
+        '--b',
+        'Content-Type: text/plain',
+        '',
+        'my key is attached',
+        '--b',
+        'Content-Type: application/pgp-keys',
+        '',
+        bob.armoredPublic.trim(),
+        '--b--',
+        '',
+      ].join('\r\n'),
+    });
+    const opts = { decryptionKeys: [alice.privateKey], verificationKeys: [bob.publicKey] };
+    for (const raw of [plainMessage({ subject: 'plain' }), withKey]) {
+      const here = await fresh.decryptMessage(raw, opts);
+      assert.deepEqual(here, await inlineEngine.decryptMessage(raw, opts));
+      assert.equal(here.form, 'plain');
+    }
+    assert.equal((await fresh.decryptMessage(withKey, opts)).attachedKeys.length, 1);
+    assert.equal(started, 0, 'a worker started for plain mail');
+
+    // something to decrypt still goes to a worker
+    const enc = await inlineEngine.encryptMessage(plainMessage({ subject: 'secret' }), {
+      encryptionKeys: [alice.publicKey],
+      signingKeys: [bob.privateKey],
+    });
+    assert.equal((await fresh.decryptMessage(enc, opts)).status, 'encrypted');
+    assert.equal(started, 1);
+  } finally {
+    process.off('worker', onWorker);
+    await fresh.close();
+  }
+});
