@@ -413,6 +413,9 @@ service auth {
 }
 service imap {
   process_limit = 1024
+  # a session on a mailbox of a million messages (bench/million.ts) needs more than the default
+  # 256 MB of address space: Dovecot's index of it alone is ~100 MB
+  vsz_limit = 2G
 }
 protocol imap {
   mail_max_userip_connections = 500
