@@ -4,18 +4,11 @@
  * "acked k" once the insert returned (what an IMAP client is told OK after).
  */
 import { writeSync } from 'node:fs';
-import { silentLogger } from '../../../app/shared/logger.ts';
-import { openStore } from '../../../app/store/store.ts';
-import { fakeAnalysis } from '../../unit/store/helpers.ts';
+import { fakeAnalysis, reopen } from '../../unit/store/helpers.ts';
 
 const [dir, startArg] = process.argv.slice(2);
 
-const store = await openStore({
-  dir: dir!,
-  passphrase: 'crash test',
-  logger: silentLogger,
-  ftsIndexing: 'manual',
-});
+const store = await reopen(dir!, { passphrase: 'crash test' });
 const account = store.accounts.getByEmail('crash@example.org')!;
 const inbox = store.mailboxes.getByName(account.id, 'INBOX')!;
 

@@ -25,13 +25,18 @@ async function storeWithInbox(dir: string) {
   return { s, inbox: s.mailboxes.create(acc.id, 'INBOX') };
 }
 
-/** Runs the writer from batch `start` and SIGKILLs it once it reports "mid <killAt>". */
-function runAndKill(dir: string, start: number, killAt: number, holdMs: number): Promise<{ done: number[] }> {
+/**
+ * Runs `script` with `args` as a child process, hands each line it prints ("WHAT N") to `onLine`
+ * with a way to SIGKILL it; resolves once it died of SIGKILL, rejects if it exited by itself.
+ */
+function runUntilKilled(
+  script: string,
+  args: string[],
+  onLine: (what: string | undefined, n: number, kill: () => void) => void,
+): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [WRITER, dir, String(start), String(holdMs), String(killAt)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const done: number[] = [];
+    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const kill = () => child.kill('SIGKILL');
     let buf = '';
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
@@ -41,15 +46,29 @@ function runAndKill(dir: string, start: number, killAt: number, holdMs: number):
       while ((nl = buf.indexOf('\n')) >= 0) {
         const [what, k] = buf.slice(0, nl).split(' ');
         buf = buf.slice(nl + 1);
-        if (what === 'done') done.push(Number(k));
-        if (what === 'mid' && Number(k) === killAt) child.kill('SIGKILL');
+        onLine(what, Number(k), kill);
       }
     });
     child.on('exit', (code, signal) => {
-      if (signal === 'SIGKILL') resolve({ done });
+      if (signal === 'SIGKILL') resolve();
       else reject(new Error(`writer exited ${code}: ${err}`));
     });
   });
+}
+
+/** Runs the writer from batch `start` and SIGKILLs it once it reports "mid <killAt>". */
+async function runAndKill(
+  dir: string,
+  start: number,
+  killAt: number,
+  holdMs: number,
+): Promise<{ done: number[] }> {
+  const done: number[] = [];
+  await runUntilKilled(WRITER, [dir, String(start), String(holdMs), String(killAt)], (what, k, kill) => {
+    if (what === 'done') done.push(k);
+    if (what === 'mid' && k === killAt) kill();
+  });
+  return { done };
 }
 
 describe('crash safety', () => {
@@ -106,35 +125,18 @@ describe('crash safety', () => {
  * Runs the big-message writer from message `start` and SIGKILLs it `delayMs` after it reports
  * "staging <killAt>" (while that message's chunks are being written, or around its insert).
  */
-function runBigAndKill(
+async function runBigAndKill(
   dir: string,
   start: number,
   killAt: number,
   delayMs: number,
 ): Promise<{ acked: number[] }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIG_WRITER, dir, String(start)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const acked: number[] = [];
-    let buf = '';
-    let err = '';
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.stdout.on('data', (d: Buffer) => {
-      buf += d.toString();
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const [what, k] = buf.slice(0, nl).split(' ');
-        buf = buf.slice(nl + 1);
-        if (what === 'acked') acked.push(Number(k));
-        if (what === 'staging' && Number(k) === killAt) setTimeout(() => child.kill('SIGKILL'), delayMs);
-      }
-    });
-    child.on('exit', (code, signal) => {
-      if (signal === 'SIGKILL') resolve({ acked });
-      else reject(new Error(`writer exited ${code}: ${err}`));
-    });
+  const acked: number[] = [];
+  await runUntilKilled(BIG_WRITER, [dir, String(start)], (what, k, kill) => {
+    if (what === 'acked') acked.push(k);
+    if (what === 'staging' && k === killAt) setTimeout(kill, delayMs);
   });
+  return { acked };
 }
 
 describe('crash safety of big messages (bodies written ahead in chunks)', () => {

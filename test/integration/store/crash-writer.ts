@@ -5,21 +5,14 @@
  * "done k" after the commit.
  */
 import { writeSync } from 'node:fs';
-import { silentLogger } from '../../../app/shared/logger.ts';
-import { openStore } from '../../../app/store/store.ts';
-import { fakeAnalysis, makeRaw } from '../../unit/store/helpers.ts';
+import { fakeAnalysis, makeRaw, reopen } from '../../unit/store/helpers.ts';
 
 const [dir, startArg, holdArg, holdAtArg] = process.argv.slice(2);
 const BATCH = 40;
 const holdMs = Number(holdArg);
 const holdAt = Number(holdAtArg);
 
-const store = await openStore({
-  dir: dir!,
-  passphrase: 'crash test',
-  logger: silentLogger,
-  ftsIndexing: 'manual',
-});
+const store = await reopen(dir!, { passphrase: 'crash test' });
 const account = store.accounts.getByEmail('crash@example.org')!;
 const inbox = store.mailboxes.getByName(account.id, 'INBOX')!;
 const filler = 'x'.repeat(8000);
