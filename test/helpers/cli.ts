@@ -1,9 +1,11 @@
 /** Runs the real `lockbridge` CLI (app/cli.ts under this Node) as a child process. */
+import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import type { Provider } from './provider.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI = join(ROOT, 'app', 'cli.ts');
@@ -53,6 +55,31 @@ export function cliAsync(
 export function tempHome(prefix = 'lb-home-'): { dir: string; cleanup(): void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * `lockbridge init` in `home`, then `account add` for `email` at the test provider (STARTTLS, the
+ * provider's CA written beside the home for `--ca`), as a user sets the bridge up; `env` carries the
+ * passphrase and the provider password. Asserts that both commands succeed.
+ */
+export function initWithAccount(
+  home: string,
+  email: string,
+  provider: Pick<Provider, 'caPem' | 'imapPort' | 'smtpPort'>,
+  env: Record<string, string | undefined>,
+): void {
+  assert.equal(cli(['--home', home, 'init'], env).status, 0);
+  const ca = `${home}-provider-ca.pem`;
+  writeFileSync(ca, provider.caPem);
+  const add = cli(
+    [
+      ...['--home', home, 'account', 'add', '--email', email],
+      ...['--imap', `127.0.0.1:${provider.imapPort}`, '--smtp', `127.0.0.1:${provider.smtpPort}`],
+      ...['--security', 'starttls', '--ca', ca],
+    ],
+    env,
+  );
+  assert.equal(add.status, 0, add.stderr);
 }
 
 export interface ServeHandle {

@@ -5,10 +5,10 @@
 // was imported shows the same progress line.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync, openSync, writeSync, closeSync, rmSync } from 'node:fs';
+import { openSync, writeSync, closeSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startProvider, type Provider } from '../../helpers/provider.ts';
-import { CLI, cli, serve, tempHome, type ServeHandle } from '../../helpers/cli.ts';
+import { CLI, cli, initWithAccount, serve, tempHome, type ServeHandle } from '../../helpers/cli.ts';
 import { tmuxRun, type TmuxPane } from '../../helpers/tmux.ts';
 
 const PASS = 'import tty passphrase';
@@ -38,25 +38,7 @@ function mbox(path: string, n: number, tag: string): void {
 before(async () => {
   provider = await startProvider();
   await provider.addUser(EMAIL, 'provider-pw');
-  assert.equal(cli(['--home', home.dir, 'init'], env).status, 0);
-  const ca = join(home.dir, '..', `imp-ca-${process.pid}.pem`);
-  writeFileSync(ca, provider.caPem);
-  const add = cli(
-    [
-      ...['--home', home.dir, 'account', 'add', '--email', EMAIL],
-      ...[
-        '--imap',
-        `127.0.0.1:${provider.imapPort}`,
-        '--smtp',
-        `127.0.0.1:${provider.smtpPort}`,
-        '--security',
-        'starttls',
-      ],
-      ...['--ca', ca],
-    ],
-    env,
-  );
-  assert.equal(add.status, 0, add.stderr);
+  initWithAccount(home.dir, EMAIL, provider, env);
 });
 after(async () => {
   for (const p of panes) p.close();

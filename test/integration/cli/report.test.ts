@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startProvider, type Provider } from '../../helpers/provider.ts';
-import { cli, cliAsync, serve, tempHome, type ServeHandle } from '../../helpers/cli.ts';
+import { cli, initWithAccount, cliAsync, serve, tempHome, type ServeHandle } from '../../helpers/cli.ts';
 
 const ADDR = 'zq.owner-rpt@example.test';
 const OTHER = 'Zq.Sender@elsewhere.example';
@@ -103,29 +103,7 @@ function report(args: string[], e: Record<string, string | undefined>) {
 before(async () => {
   provider = await startProvider();
   await provider.addUser(ADDR, PW);
-  assert.equal(cli(['--home', home.dir, 'init'], env).status, 0);
-  const ca = join(home.dir, '..', `report-ca-${process.pid}.pem`);
-  writeFileSync(ca, provider.caPem);
-  const add = cli(
-    [
-      '--home',
-      home.dir,
-      'account',
-      'add',
-      '--email',
-      ADDR,
-      '--imap',
-      `127.0.0.1:${provider.imapPort}`,
-      '--smtp',
-      `127.0.0.1:${provider.smtpPort}`,
-      '--security',
-      'starttls',
-      '--ca',
-      ca,
-    ],
-    env,
-  );
-  assert.equal(add.status, 0, add.stderr);
+  initWithAccount(home.dir, ADDR, provider, env);
   const eml = join(home.dir, '..', `report-${process.pid}.eml`);
   writeFileSync(
     eml,

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startProvider, type Provider } from '../../helpers/provider.ts';
-import { CLI, cli, serve, tempHome } from '../../helpers/cli.ts';
+import { CLI, cli, initWithAccount, serve, tempHome } from '../../helpers/cli.ts';
 import { tmuxRun, type TmuxPane } from '../../helpers/tmux.ts';
 
 const PASS = 'serve tty passphrase';
@@ -22,29 +22,7 @@ before(async () => {
   provider = await startProvider();
   await provider.addUser('tty@example.test', 'provider-pw');
   assert.equal(cli(['--home', empty.dir, 'init'], env).status, 0);
-  assert.equal(cli(['--home', withAccount.dir, 'init'], env).status, 0);
-  const ca = join(withAccount.dir, '..', `tty-ca-${process.pid}.pem`);
-  writeFileSync(ca, provider.caPem);
-  const add = cli(
-    [
-      '--home',
-      withAccount.dir,
-      'account',
-      'add',
-      '--email',
-      'tty@example.test',
-      '--imap',
-      `127.0.0.1:${provider.imapPort}`,
-      '--smtp',
-      `127.0.0.1:${provider.smtpPort}`,
-      '--security',
-      'starttls',
-      '--ca',
-      ca,
-    ],
-    env,
-  );
-  assert.equal(add.status, 0, add.stderr);
+  initWithAccount(withAccount.dir, 'tty@example.test', provider, env);
 });
 after(async () => {
   for (const p of panes) p.close();

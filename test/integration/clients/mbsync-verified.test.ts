@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startProvider, type Provider } from '../../helpers/provider.ts';
-import { cli, serve, tempHome, type ServeHandle } from '../../helpers/cli.ts';
+import { cli, initWithAccount, serve, tempHome, type ServeHandle } from '../../helpers/cli.ts';
 
 const run = promisify(execFile);
 const home = tempHome();
@@ -26,19 +26,7 @@ before(async () => {
     `From: a@example.test\r\nTo: ${EMAIL}\r\nSubject: verified hello\r\nMessage-ID: <mv1@example.test>\r\n\r\nbody\r\n`,
     { to: [EMAIL] },
   );
-  assert.equal(cli(['--home', home.dir, 'init'], env).status, 0);
-  const ca = join(home.dir, '..', `mbsync-provider-ca-${process.pid}.pem`);
-  writeFileSync(ca, provider.caPem);
-  const add = cli(
-    [
-      '--home',
-      home.dir,
-      ...['account', 'add', '--email', EMAIL, '--imap', `127.0.0.1:${provider.imapPort}`],
-      ...['--smtp', `127.0.0.1:${provider.smtpPort}`, '--security', 'starttls', '--ca', ca],
-    ],
-    env,
-  );
-  assert.equal(add.status, 0, add.stderr);
+  initWithAccount(home.dir, EMAIL, provider, env);
   bridge = await serve(home.dir, ['--imap-port', '0', '--smtp-port', '0'], env);
 });
 after(async () => {

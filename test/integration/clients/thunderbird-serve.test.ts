@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startProvider, type Provider } from '../../helpers/provider.ts';
-import { cli, serve, tempHome, type ServeHandle } from '../../helpers/cli.ts';
+import { cli, initWithAccount, serve, tempHome, type ServeHandle } from '../../helpers/cli.ts';
 import {
   TB_PASSWORD,
   TB_USER,
@@ -39,29 +39,7 @@ function eml(subject: string, marker: string): string {
 before(async () => {
   provider = await startProvider();
   await provider.addUser(TB_USER, 'provider-pw');
-  assert.equal(cli(['--home', home.dir, 'init'], env).status, 0);
-  const ca = join(home.dir, '..', `tb-provider-ca-${process.pid}.pem`);
-  writeFileSync(ca, provider.caPem);
-  const add = cli(
-    [
-      '--home',
-      home.dir,
-      'account',
-      'add',
-      '--email',
-      TB_USER,
-      '--imap',
-      `127.0.0.1:${provider.imapPort}`,
-      '--smtp',
-      `127.0.0.1:${provider.smtpPort}`,
-      '--security',
-      'starttls',
-      '--ca',
-      ca,
-    ],
-    env,
-  );
-  assert.equal(add.status, 0, add.stderr);
+  initWithAccount(home.dir, TB_USER, provider, env);
   const inbox = join(home.dir, '..', `tb-inbox-${process.pid}.eml`);
   const archive = join(home.dir, '..', `tb-archive-${process.pid}.eml`);
   writeFileSync(inbox, eml('for the inbox', 'inboxmarker81'));
