@@ -348,19 +348,24 @@ export class BridgeControl implements ControlApi {
     }
   }
 
-  async setProviderPassword(address: string, password: string): Promise<void> {
-    const a = this.#d.store.accounts.require(email.parse(address));
-    if (typeof password !== 'string' || password === '')
-      throw new UserError('empty-secret', 'the new provider password is empty');
-    await this.#d.runtime.verifyProviderLogin({
+  /** Signs in to account `a`'s provider (IMAP and SMTP) with a new credential before it is saved. */
+  #verifyLogin(a: Account, credential: { password: string } | { oauth: OAuthCredential }): Promise<void> {
+    return this.#d.runtime.verifyProviderLogin({
       email: a.email,
       imap: a.imap,
       smtp: a.smtp,
       security: a.security,
       username: a.username,
-      password,
+      ...credential,
       ...(a.caPem ? { caPem: a.caPem } : {}),
     });
+  }
+
+  async setProviderPassword(address: string, password: string): Promise<void> {
+    const a = this.#d.store.accounts.require(email.parse(address));
+    if (typeof password !== 'string' || password === '')
+      throw new UserError('empty-secret', 'the new provider password is empty');
+    await this.#verifyLogin(a, { password });
     this.#signedIn(a, { providerPassword: password });
     this.#d.logger.info({ account: a.email }, 'provider password changed; signing in again');
   }
@@ -368,15 +373,7 @@ export class BridgeControl implements ControlApi {
   async setProviderOAuth(address: string, oauth: OAuthCredential): Promise<void> {
     const a = this.#d.store.accounts.require(email.parse(address));
     const credential = oauthCredential.parse(oauth);
-    await this.#d.runtime.verifyProviderLogin({
-      email: a.email,
-      imap: a.imap,
-      smtp: a.smtp,
-      security: a.security,
-      username: a.username,
-      oauth: credential,
-      ...(a.caPem ? { caPem: a.caPem } : {}),
-    });
+    await this.#verifyLogin(a, { oauth: credential });
     this.#signedIn(a, { oauth: credential, providerPassword: '' });
     this.#d.logger.info({ account: a.email }, 'signed in again with OAuth; sync resumes');
   }
