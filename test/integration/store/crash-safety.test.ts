@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
-import { fakeAnalysis, makeRaw, newStore, reopen, tempDir } from '../../unit/store/helpers.ts';
+import { fakeAnalysis, makeRaw, newStore, reopen, tempDir, testAccount } from '../../unit/store/helpers.ts';
 import { rawDb } from '../../helpers/store-db.ts';
 import { seeded } from '../../helpers/seeded.ts';
 
@@ -15,13 +15,7 @@ const PASSPHRASE = { passphrase: 'crash test' };
 /** A new store in `dir` with crash@example.org's INBOX (closed by the caller). */
 async function storeWithInbox(dir: string) {
   const s = await newStore(dir, PASSPHRASE);
-  const acc = s.accounts.create({
-    email: 'crash@example.org',
-    imap: { host: 'h', port: 1 },
-    smtp: { host: 'h', port: 2 },
-    security: 'none',
-    providerPassword: 'x',
-  });
+  const acc = testAccount(s, 'crash@example.org');
   return { s, inbox: s.mailboxes.create(acc.id, 'INBOX') };
 }
 
