@@ -12,6 +12,8 @@ export interface SyncContext {
   processInbound: ProcessInbound;
   batchMessages: number;
   batchBytes: number;
+  /** UIDs listed at a time by the initial backfill (it widens the window where UIDs are sparse). */
+  backfillWindow: number;
   progress: ProgressTracker;
   /** True when the engine wants the current work to stop at the next batch boundary. */
   interrupted(): boolean;

@@ -64,6 +64,11 @@ export interface SyncEngineOptions {
    */
   batchMessages?: number;
   batchBytes?: number;
+  /**
+   * UIDs the initial backfill lists at a time (default 10,000: ~1 MB of listing, and one round
+   * trip per 10,000 messages); tests set it small.
+   */
+  backfillWindow?: number;
   /** Reconnect backoff (default 1 s doubling to 30 s: back within 60 s of the network's return). */
   backoffBaseMs?: number;
   backoffMaxMs?: number;
@@ -572,6 +577,7 @@ class Engine implements SyncEngine {
       processInbound: this.#o.processInbound ?? identityInbound,
       batchMessages: this.#o.batchMessages ?? 50,
       batchBytes: this.#o.batchBytes ?? 8 * 1024 * 1024,
+      backfillWindow: this.#o.backfillWindow ?? 10_000,
       progress: this.#progress,
       interrupted: () => this.#stopped || this.#paused,
       onStored: (mailbox, count, bytes) => {

@@ -308,11 +308,15 @@ export async function syncMailbox(
       }
     }
 
-    // 4. Initial backfill, newest first.
+    // 4. Initial backfill, newest first, one window of UIDs at a time: the list of what is left
+    // is never held whole (a million-message folder's was ~50 MB of heap).
     if (!state.initialDone && opts.backfill) {
-      if (state.lowSynced > 1) {
-        const older = await listUids(client, `1:${state.lowSynced - 1}`);
-        const rest = older.filter((m) => m.uid < state!.lowSynced).reverse();
+      let span = ctx.backfillWindow;
+      while (state.lowSynced > 1 && !ctx.interrupted()) {
+        const hi = state.lowSynced - 1;
+        const lo = Math.max(1, hi - span + 1);
+        const listed = await listUids(client, `${lo}:${hi}`);
+        const rest = listed.filter((m) => m.uid >= lo && m.uid <= hi).reverse();
         fetched += await runBatches(
           ctx,
           client,
@@ -325,6 +329,12 @@ export async function syncMailbox(
           },
           true,
         );
+        if (ctx.interrupted()) break;
+        // every UID of the window is here now (or was never at the provider)
+        state.lowSynced = lo;
+        store.syncState.put(accountId, path, state);
+        // sparse UIDs (a folder that had many deleted): wider windows, fewer round trips
+        if (rest.length < span / 4) span = Math.min(span * 4, ctx.backfillWindow * 1024);
       }
       if (!ctx.interrupted()) {
         state.lowSynced = 1;
