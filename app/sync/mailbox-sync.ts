@@ -399,12 +399,18 @@ async function expungedAtProvider(
   hi: number,
 ): Promise<number[]> {
   const path = f.remote.path;
-  const mapped = ctx.store.remoteMap.remoteUidsIn(ctx.accountId, path, uidValidity, lo, hi);
-  if (!mapped.size) return [];
-  const present = new Set(await client.search({ uid: `${lo}:${hi}` }));
-  const gone = [...mapped].filter((u) => !present.has(u));
+  // both sides as sorted 4-byte UIDs, compared in one merge: no Set of a whole folder's UIDs
+  const mapped = ctx.store.remoteMap.sortedRemoteUidsIn(ctx.accountId, path, uidValidity, lo, hi);
+  if (!mapped.length) return [];
+  const present = Uint32Array.from(await client.search({ uid: `${lo}:${hi}` })).sort();
+  const gone: number[] = [];
+  let j = 0;
+  for (const uid of mapped) {
+    while (j < present.length && present[j]! < uid) j++;
+    if (present[j] !== uid) gone.push(uid);
+  }
   ctx.logger.debug(
-    { mailbox: path, lo, hi, mapped: mapped.size, present: present.size, gone: gone.length },
+    { mailbox: path, lo, hi, mapped: mapped.length, present: present.length, gone: gone.length },
     'expunge check',
   );
   return gone;

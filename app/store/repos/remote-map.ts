@@ -139,6 +139,37 @@ export class RemoteMapRepo {
     return new Set(rows);
   }
 
+  /**
+   * The same UIDs in ascending order, as 4 bytes each: for a folder-wide comparison (a million UIDs
+   * in a Set were ~20 MB of heap, here 4 MB).
+   */
+  sortedRemoteUidsIn(
+    accountId: number,
+    remoteMailbox: string,
+    uidValidity: number,
+    from: number,
+    to: number,
+  ): Uint32Array {
+    let out = new Uint32Array(1024);
+    let n = 0;
+    const it = this.#s
+      .prepare<number>(
+        `SELECT remote_uid FROM remote_map WHERE account_id = ? AND remote_mailbox = ? AND remote_uidvalidity = ?
+         AND remote_uid BETWEEN ? AND ? ORDER BY remote_uid`,
+      )
+      .pluck()
+      .iterate(accountId, remoteMailbox, uidValidity, from, to) as unknown as Iterable<number>;
+    for (const uid of it) {
+      if (n === out.length) {
+        const grown = new Uint32Array(out.length * 2);
+        grown.set(out);
+        out = grown;
+      }
+      out[n++] = uid;
+    }
+    return out.subarray(0, n);
+  }
+
   /** Number of local messages mapped to a remote mailbox. */
   countIn(accountId: number, remoteMailbox: string): number {
     return (

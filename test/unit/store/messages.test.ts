@@ -241,6 +241,30 @@ describe('store messages and mailboxes', () => {
       assert.deepEqual(rows[1]!.head, summaryHeader(headOf(m.raw)));
     })();
   });
+  it("lists a folder's remote UIDs in order, past its first 1,024 (sortedRemoteUidsIn)", () => {
+    const box = s.mailboxes.create(accountId, 'Remote UIDs');
+    // 3,000 synced messages whose remote UIDs are inserted out of order (every 7th of 1..21,000)
+    const uids = Array.from({ length: 3000 }, (_, i) => ((i * 1543) % 3000) * 7 + 7);
+    for (let at = 0; at < uids.length; at += 500)
+      s.messages.insertBatch(
+        box.id,
+        uids.slice(at, at + 500).map((uid) => ({
+          ...msg(`r${uid}`, 'x'),
+          remote: { remoteMailbox: 'Remote UIDs', uidvalidity: 5, uid, contentHash: Buffer.alloc(32, 1) },
+        })),
+        'sync',
+      );
+    const all = s.remoteMap.sortedRemoteUidsIn(accountId, 'Remote UIDs', 5, 1, 1_000_000);
+    assert.deepEqual(
+      [...all],
+      [...uids].sort((a, b) => a - b),
+    );
+    assert.deepEqual(
+      [...s.remoteMap.sortedRemoteUidsIn(accountId, 'Remote UIDs', 5, 14, 35)],
+      [14, 21, 28, 35],
+    );
+    assert.equal(s.remoteMap.sortedRemoteUidsIn(accountId, 'Remote UIDs', 6, 1, 1_000_000).length, 0);
+  });
 });
 
 function msgRawOf(s: Store, mailboxId: number, uid: number): Buffer {
