@@ -8,6 +8,8 @@ import type { MessageBlobs } from './blobs.ts';
 import type { BodyCache } from './body-cache.ts';
 import { FTS_BYTES, ftsDocument, headerDocument, OFFLOAD_ABOVE, type FtsDoc } from './fts-doc.ts';
 import type { MimeWorkerPool } from './mime-worker-pool.ts';
+import { TEXT_CAP } from '../../../mime/text-extract.ts';
+import type { MimePart } from '../../../mime/types.ts';
 
 export type TextScope = 'text' | 'body' | 'headers';
 
@@ -39,6 +41,12 @@ export interface SearchStepOptions {
    * every text on this thread.
    */
   offload?: boolean;
+  /**
+   * Takes, in ascending order, the UIDs of the messages whose body is evicted (body cache) and
+   * whose text the index cannot decide (see searchSteps); they are not among the UIDs found.
+   * Ignored for the 'headers' scope and unchecked candidates.
+   */
+  undecided?: (uid: number) => void;
 }
 
 /** What a step of a search yields: the UIDs it found, or work to await before the next step. */
@@ -88,6 +96,12 @@ export class MessageFullText {
    * of a big candidate being derived on the worker thread, which the caller awaits before it asks
    * for the next step. Between steps messages may come, go or be indexed: each step reads the rows
    * it works on afresh.
+   *
+   * A message whose body is evicted is decided from its kept header block and the index. The index
+   * cannot decide its body text when the needle is shorter than 3 characters (no trigram), or
+   * when the needle is not in the index and the message's text may reach beyond what was indexed
+   * (partlyIndexed): such a message, unless its headers hold the needle (scope 'text'), goes to
+   * `undecided` instead of being found or not.
    */
   *searchSteps(
     mailboxId: number,
@@ -117,6 +131,7 @@ export class MessageFullText {
           .all(query) as unknown as number[],
       );
     }
+    const undecided = exact && scope !== 'headers' && want !== '' ? opts.undecided : undefined;
     try {
       const rows = this.#s.prepare<{ uid: number; blob_id: number }>(
         'SELECT uid, blob_id FROM messages WHERE mailbox_id = ? AND uid > ? AND uid <= ? ORDER BY uid LIMIT ?',
@@ -126,22 +141,37 @@ export class MessageFullText {
           'SELECT q.blob_id FROM messages m JOIN fts_queue q ON q.blob_id = m.blob_id WHERE m.mailbox_id = ? AND m.uid > ? AND m.uid <= ?',
         )
         .pluck();
+      // evicted messages the index may hold only part of: looked at also when not candidates
+      const bigEvictedIn = this.#s
+        .prepare<number>(
+          `SELECT m.blob_id FROM messages m JOIN body_cache c ON c.blob_id = m.blob_id
+            JOIN message_blobs b ON b.id = m.blob_id
+           WHERE m.mailbox_id = ? AND m.uid > ? AND m.uid <= ? AND c.evicted = 1 AND b.size > ?`,
+        )
+        .pluck();
       let after = lo - 1;
       let started = performance.now();
       let found: number[] = [];
       for (;;) {
         const chunk = rows.all(mailboxId, after, hi, CHUNK);
         if (chunk.length === 0) break;
-        const queued = indexed
-          ? new Set(queuedIn.all(mailboxId, after, chunk[chunk.length - 1]!.uid) as unknown as number[])
-          : null;
+        const last = chunk[chunk.length - 1]!.uid;
+        const queued = indexed ? new Set(queuedIn.all(mailboxId, after, last) as unknown as number[]) : null;
+        const bigEvicted =
+          indexed && undecided
+            ? new Set(bigEvictedIn.all(mailboxId, after, last, TEXT_CAP) as unknown as number[])
+            : null;
         let stepDone = false;
         let waitFor: Promise<void> | null = null;
         for (const { uid, blob_id: blobId } of chunk) {
+          const accepted = !opts.accept || opts.accept(uid);
           const candidate =
-            (!opts.accept || opts.accept(uid)) &&
-            (!indexed || indexed.has(blobId) || queued!.has(blobId) || meanwhile.has(blobId));
-          if (candidate && exact && want !== '') {
+            accepted && (!indexed || indexed.has(blobId) || queued!.has(blobId) || meanwhile.has(blobId));
+          if (!candidate && accepted && bigEvicted?.has(blobId)) {
+            // not in the index (nor in its headers, which the index holds whole), whose text of it
+            // may be cut short
+            if (this.#partlyIndexed(blobId)) undecided!(uid);
+          } else if (candidate && exact && want !== '') {
             let doc: (FtsDoc & { evicted?: boolean }) | undefined = derived.get(blobId);
             if (!doc) {
               const raw = this.#blobs.rawPrefix(blobId, FTS_BYTES);
@@ -158,6 +188,8 @@ export class MessageFullText {
               ? indexed.has(blobId)
               : doc.evicted === true && grams.length > 0 && this.#indexHolds(blobId, grams);
             if (this.#docMatches(doc, want, scope, indexHit)) found.push(uid);
+            else if (doc.evicted && undecided && (grams.length === 0 || this.#partlyIndexed(blobId)))
+              undecided(uid);
           } else if (candidate) found.push(uid);
           after = uid;
           if (performance.now() - started >= stepMs) {
@@ -288,6 +320,28 @@ export class MessageFullText {
         .pluck()
         .get(query, blobId, blobId) === 1
     );
+  }
+
+  /**
+   * Whether the index may hold only part of a message's text (fts-doc.ts: the text parts that
+   * start in its first FTS_BYTES, at most TEXT_CAP characters): some text part (or encapsulated
+   * message, counted whole) ends beyond FTS_BYTES, or their bytes add up to more than TEXT_CAP (a
+   * part's text has no more characters than its encoded bytes). A message of TEXT_CAP bytes or less
+   * is held whole.
+   */
+  #partlyIndexed(blobId: number): boolean {
+    const r = this.#s
+      .prepare<{ size: number; parts: string }>('SELECT size, parts FROM message_blobs WHERE id = ?')
+      .get(blobId);
+    if (!r) return false; // gone meanwhile: nothing to search
+    if (r.size <= TEXT_CAP) return false;
+    let bytes = 0;
+    for (const p of JSON.parse(r.parts) as MimePart[]) {
+      if (p.section === '' || !/^(text|message)\//.test(p.contentType)) continue;
+      if (p.bodyEnd > FTS_BYTES) return true;
+      bytes += p.bodyEnd - p.bodyStart + 1; // and the line break after each
+    }
+    return bytes > TEXT_CAP;
   }
 
   /** The document of a message whose body is evicted: its header block, which is kept. */
