@@ -21,7 +21,7 @@
  *   (adding `$label1` to a message that has `$Label1` changes nothing). `\Recent` is never stored
  *   and never passed. A flag list returned by the port has no duplicates (order is free).
  * - Dates are milliseconds since the epoch (`internalDate`).
- * - Everything except `authenticate`, `append` and `fetchMissingBodies` is synchronous (the store is better-sqlite3) so that
+ * - Everything except `authenticate`, `append`, `fetchMissingBodies` and `searchMissingBodies` is synchronous (the store is better-sqlite3) so that
  *   the FETCH loop has no per-message Promise overhead.
  * - Errors: implementations throw the typed errors of `app/imap/errors.ts` (`MailboxNotFoundError`,
  *   `MailboxExistsError`, `InvalidMailboxNameError`, `MailboxHasChildrenError`,
@@ -124,6 +124,14 @@ export interface MissingBodies {
   failed: number[];
   /** Bodies handed over at once, by UID (exactly the message's bytes); the others are read again. */
   bodies?: ReadonlyMap<number, Buffer>;
+}
+
+/** What `searchMissingBodies` decided. */
+export interface MissingSearch {
+  /** UIDs that match. */
+  found: number[];
+  /** UIDs it could not decide (offline, a provider error, mail encrypted at the provider). */
+  failed: number[];
 }
 
 export interface MessageRow {
@@ -302,7 +310,9 @@ export interface ImapAccount {
    * steps before), so the caller can give the event loop a turn between steps; the whole search
    * takes time linear in the mailbox. With `wait` true, a step may yield a promise instead: work
    * done off the event loop (the text of a big message, derived on a worker thread), which the
-   * caller awaits before it asks for the next step.
+   * caller awaits before it asks for the next step. `undecided` takes (ascending) the UIDs whose
+   * body is not stored locally and whose text the backend cannot decide (they are not among those
+   * found); without it they count as not matching.
    */
   searchText(
     id: MailboxId,
@@ -311,6 +321,7 @@ export interface ImapAccount {
     within?: ArrayLike<number>,
     stepMs?: number,
     wait?: boolean,
+    undecided?: (uid: number) => void,
   ): Iterable<number[] | Promise<void>>;
   /**
    * Optional prefilter for SEARCH FROM / TO / CC / BCC / SUBJECT: in steps like searchText, the
@@ -344,6 +355,19 @@ export interface ImapAccount {
    * of the others gives their bytes. A backend without it never sets `bodyMissing`.
    */
   fetchMissingBodies?(id: MailboxId, uids: readonly number[]): Promise<MissingBodies>;
+
+  /**
+   * Optional: decides `field` / `needle` (as searchText) for the messages `uids` that searchText
+   * left undecided, by asking the provider (the plaintext ones, when it can be reached). Resolves
+   * with those that match and those it could not decide (`failed`); the others do not match.
+   * Never rejects. A backend without it leaves them undecided.
+   */
+  searchMissingBodies?(
+    id: MailboxId,
+    field: TextSearchField,
+    needle: string,
+    uids: readonly number[],
+  ): Promise<MissingSearch>;
 
   /**
    * Append messages atomically (MULTIAPPEND: all or none). The backend analyses each message

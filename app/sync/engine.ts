@@ -22,6 +22,7 @@ import { replayPending, type ReplayContext } from './replay.ts';
 import { encryptFolderAtRest } from './encrypt-at-rest.ts';
 import { repairMailbox } from './repair.ts';
 import { readBodies, WriteBacks, type BodiesRead, type BodyFetchResult } from './body-fetch.ts';
+import { searchAtProvider, type BodySearchResult } from './body-search.ts';
 import { UserError } from '../shared/errors.ts';
 import { endpointOf, type ProviderEndpoint } from './remote/endpoint.ts';
 import { PROBE_DEADLINE_MS, PROBE_EVERY_MS, probe, SleepDetector } from './remote/liveness.ts';
@@ -129,6 +130,18 @@ export interface SyncEngine {
    * before stop() resolves.
    */
   readBodies(mailboxId: number, uids: readonly number[]): Promise<BodiesRead>;
+  /**
+   * Full-text search of evicted bodies the local index cannot decide (body-search.ts): asks the
+   * provider's SEARCH on the on-demand connection (after the body fetches before it). Never
+   * rejects: what the provider cannot be asked about (offline, paused, stopped, unreachable, an
+   * error) is `failed`, and logged.
+   */
+  searchBodies(
+    mailboxId: number,
+    key: 'body' | 'text',
+    needle: string,
+    uids: readonly number[],
+  ): Promise<BodySearchResult>;
 }
 
 interface OnDemandRequest {
@@ -204,6 +217,8 @@ class Engine implements SyncEngine {
   #onDemandIdle: NodeJS.Timeout | null = null;
   #onDemandQueue: OnDemandRequest[] = [];
   #onDemandDrain: Promise<void> | null = null;
+  /** The last task on the on-demand connection: each waits for the one before (#onDemandTask). */
+  #onDemandTurn: Promise<void> = Promise.resolve();
   readonly #writeBacks = new WriteBacks();
 
   constructor(o: SyncEngineOptions) {
@@ -426,7 +441,58 @@ class Engine implements SyncEngine {
     for (const r of requests) r.reject(err);
   }
 
-  async #fetchBodiesNow(mailboxId: number, uids: readonly number[]): Promise<BodiesRead> {
+  searchBodies(
+    mailboxId: number,
+    key: 'body' | 'text',
+    needle: string,
+    uids: readonly number[],
+  ): Promise<BodySearchResult> {
+    if (this.#o.offline || this.#stopped || this.#paused)
+      return Promise.resolve({ found: [], failed: [...uids] });
+    return searchAtProvider(
+      this.#ctx(),
+      (work) => this.#onDemandTask(work),
+      mailboxId,
+      key,
+      needle,
+      uids,
+      (thrown) => {
+        const err = thrown instanceof NoOnDemandConnection ? thrown.reason : thrown;
+        this.#log.info(
+          { err, mailboxId, messages: uids.length },
+          'the provider could not search the bodies not stored here',
+        );
+      },
+    );
+  }
+
+  #fetchBodiesNow(mailboxId: number, uids: readonly number[]): Promise<BodiesRead> {
+    return this.#onDemandTask((client) => readBodies(this.#ctx(), client, mailboxId, uids, this.#writeBacks));
+  }
+
+  /**
+   * Runs `work` on the on-demand connection (opened when needed; closed once unused for the
+   * silence limit), after the tasks before it: one command sequence at a time, and one connection.
+   * A kept connection that died quietly is replaced and `work` tried once more. Throws
+   * NoOnDemandConnection when none could be opened, else the provider's error, classified.
+   */
+  #onDemandTask<T>(work: (client: RemoteMailbox) => Promise<T>): Promise<T> {
+    const next = (): Promise<T> =>
+      // stopped or paused while it waited: refused as a new request is
+      this.#stopped
+        ? Promise.reject(new UserError('stopped', 'sync is stopped'))
+        : this.#paused
+          ? Promise.reject(new UserError('paused', 'sync is paused'))
+          : this.#onDemandNow(work);
+    const run = this.#onDemandTurn.then(next);
+    this.#onDemandTurn = run.then(
+      () => {},
+      () => {},
+    );
+    return run;
+  }
+
+  async #onDemandNow<T>(work: (client: RemoteMailbox) => Promise<T>): Promise<T> {
     const account = this.#store.accounts.get(this.accountId);
     if (!account) throw new UserError('not-found', 'the account no longer exists');
     const ep = endpointOf(account);
@@ -449,7 +515,7 @@ class Engine implements SyncEngine {
           this.#onDemand = client;
         }
         try {
-          return await readBodies(this.#ctx(), client, mailboxId, uids, this.#writeBacks);
+          return await work(client);
         } catch (err) {
           this.#closeOnDemand();
           if (kept && attempt === 0) continue;

@@ -5,6 +5,7 @@
 import { createSyncEngine, type SyncEngine, type SyncEngineOptions } from './engine.ts';
 import { NotFoundError } from '../shared/errors.ts';
 import type { BodiesRead, BodyFetchResult } from './body-fetch.ts';
+import type { BodySearchResult } from './body-search.ts';
 import type { RemoteChangeSink, RepairReport, SyncEvent, SyncStatus } from './types.ts';
 
 export interface SyncManagerOptions extends Omit<SyncEngineOptions, 'accountId'> {
@@ -30,6 +31,14 @@ export interface SyncManager {
   fetchBodies(accountId: number, mailboxId: number, uids: readonly number[]): Promise<BodyFetchResult>;
   /** Bodies on demand for a reader of the bytes: SyncEngine.readBodies of the account's engine. */
   readBodies(accountId: number, mailboxId: number, uids: readonly number[]): Promise<BodiesRead>;
+  /** Search of evicted bodies at the provider: SyncEngine.searchBodies of the account's engine. */
+  searchBodies(
+    accountId: number,
+    mailboxId: number,
+    key: 'body' | 'text',
+    needle: string,
+    uids: readonly number[],
+  ): Promise<BodySearchResult>;
   readonly sink: RemoteChangeSink;
 }
 
@@ -121,6 +130,12 @@ export function createSyncManager(o: SyncManagerOptions): SyncManager {
           stored: Promise.resolve(),
         });
       return e.engine.readBodies(mailboxId, uids);
+    },
+    searchBodies(accountId, mailboxId, key, needle, uids) {
+      const e = engines.get(accountId);
+      // no engine (signed out): the provider is not asked
+      if (!e) return Promise.resolve({ found: [], failed: [...uids] });
+      return e.engine.searchBodies(mailboxId, key, needle, uids);
     },
     sink: {
       enqueue(accountId, change) {

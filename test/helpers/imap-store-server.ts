@@ -25,7 +25,8 @@ export interface ServedStore {
 /**
  * The bridge's IMAP server on `store` (a free port, plaintext login allowed); with `engine`, a body
  * evicted from the body cache is fetched back through that account's sync engine and served as soon
- * as it is checked (readBodies; the runtime does the same through its SyncManager).
+ * as it is checked (readBodies), and a full-text search the index cannot decide for such a message
+ * asks the provider through it (searchBodies); the runtime does the same through its SyncManager.
  */
 export async function serveStore(store: Store, engine?: SyncEngine): Promise<ServedStore> {
   const backend = createImapBackend(store, {
@@ -34,6 +35,13 @@ export async function serveStore(store: Store, engine?: SyncEngine): Promise<Ser
       ? {
           fetchBodies: (_account: number, mailboxId: number, uids: readonly number[]) =>
             engine.readBodies(mailboxId, uids),
+          searchBodies: (
+            _account: number,
+            mailboxId: number,
+            field: 'body' | 'text',
+            needle: string,
+            uids: readonly number[],
+          ) => engine.searchBodies(mailboxId, field, needle, uids),
         }
       : {}),
   });

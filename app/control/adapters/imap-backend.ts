@@ -22,6 +22,7 @@ import type {
   MailboxWatcher,
   MessageRow,
   MissingBodies,
+  MissingSearch,
   SpecialUse,
   StoreFlagsResult,
   TextSearchField,
@@ -63,6 +64,18 @@ export interface ImapBackendOptions {
    * and the bodies it hands over before they are stored. Without it, such bodies are unavailable.
    */
   fetchBodies?: (accountId: number, mailboxId: number, uids: readonly number[]) => Promise<MissingBodies>;
+  /**
+   * Full-text search of evicted bodies the index cannot decide (issue 20): asks the provider's
+   * SEARCH (the sync engine's searchBodies); resolves with the UIDs that match and those it could
+   * not search. Without it, such messages stay undecided.
+   */
+  searchBodies?: (
+    accountId: number,
+    mailboxId: number,
+    field: TextSearchField,
+    needle: string,
+    uids: readonly number[],
+  ) => Promise<MissingSearch>;
 }
 
 /** The ImapBackend plus `dispose()` (stops listening to the store). */
@@ -220,6 +233,7 @@ class StoreImapAccount implements ImapAccount {
 
   readonly #views: MailboxViewCache;
   readonly #fetchBodies: ImapBackendOptions['fetchBodies'];
+  readonly #searchBodies: ImapBackendOptions['searchBodies'];
 
   constructor(
     store: Store,
@@ -229,9 +243,11 @@ class StoreImapAccount implements ImapAccount {
     maxSize: number,
     views: MailboxViewCache,
     fetchBodies: ImapBackendOptions['fetchBodies'],
+    searchBodies: ImapBackendOptions['searchBodies'],
   ) {
     this.#views = views;
     this.#fetchBodies = fetchBodies;
+    this.#searchBodies = searchBodies;
     this.#store = store;
     this.#accountId = accountId;
     this.username = username;
@@ -401,6 +417,22 @@ class StoreImapAccount implements ImapAccount {
     return bodies ? { failed, bodies } : { failed };
   }
 
+  async searchMissingBodies(
+    id: MailboxId,
+    field: TextSearchField,
+    needle: string,
+    uids: readonly number[],
+  ): Promise<MissingSearch> {
+    if (!this.#searchBodies) return { found: [], failed: [...uids] };
+    try {
+      const mailboxId = guard(() => this.#box(id).id);
+      return await this.#searchBodies(this.#accountId, mailboxId, field, needle, uids);
+    } catch {
+      // the mailbox gone meanwhile, or a failure the engine did not answer: the search goes on
+      return { found: [], failed: [...uids] };
+    }
+  }
+
   searchText(
     id: MailboxId,
     field: TextSearchField,
@@ -408,8 +440,18 @@ class StoreImapAccount implements ImapAccount {
     within?: ArrayLike<number>,
     stepMs?: number,
     wait = false,
+    undecided?: (uid: number) => void,
   ): Generator<SearchStep, void, void> {
-    return this.#textSteps(id, field === 'body' ? 'body' : 'text', needle, within, stepMs, true, wait);
+    return this.#textSteps(
+      id,
+      field === 'body' ? 'body' : 'text',
+      needle,
+      within,
+      stepMs,
+      true,
+      wait,
+      undecided,
+    );
   }
 
   *headerCandidates(
@@ -433,6 +475,7 @@ class StoreImapAccount implements ImapAccount {
     stepMs: number | undefined,
     exact: boolean,
     offload: boolean,
+    undecided?: (uid: number) => void,
   ): Generator<SearchStep, void, void> {
     const mailboxId = guard(() => this.#box(id).id);
     let range: [number, number] = [0, 0xffffffff];
@@ -456,6 +499,7 @@ class StoreImapAccount implements ImapAccount {
       // a few as for the whole store
       useIndex: !within || within.length > FEW,
       offload,
+      ...(undecided ? { undecided } : {}),
     });
     try {
       for (;;) {
@@ -628,6 +672,7 @@ export function createImapBackend(store: Store, opts: ImapBackendOptions): Store
         maxSize,
         views,
         opts.fetchBodies,
+        opts.searchBodies,
       );
     },
     dispose: unsubscribe,

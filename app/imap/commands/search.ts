@@ -7,7 +7,7 @@ import type { CommandSpec } from '../command.ts';
 import { SELECTED } from '../command.ts';
 import { parseKeys, skipCharset, usesModseq } from '../search/parse.ts';
 import { runSearch } from '../search/evaluate.ts';
-import { keepUpdated, parseReturn, writeReturn } from '../search/results.ts';
+import { keepUpdated, noteUnsearchable, parseReturn, writeReturn } from '../search/results.ts';
 
 export const search: CommandSpec = {
   name: 'SEARCH',
@@ -29,19 +29,24 @@ export const search: CommandSpec = {
     const res = await runSearch(sel, key, {}, () => session.state !== 'logout');
     const modseq = usesModseq(key);
     if (modseq) session.enableCondstore();
+    const name = `${uid ? 'UID ' : ''}Search`;
     if (ret) {
       writeReturn(w, sel, tag, uid, res.uids, ret, modseq, res.highestModseq);
       if (update)
-        return keepUpdated(
-          w,
-          sel,
-          tag,
-          uid,
-          key,
-          null,
-          res.uids.map((u) => ({ uid: u, v: [] })),
+        return noteUnsearchable(
+          name,
+          res.unsearchable,
+          keepUpdated(
+            w,
+            sel,
+            tag,
+            uid,
+            key,
+            null,
+            res.uids.map((u) => ({ uid: u, v: [] })),
+          ),
         );
-      return;
+      return noteUnsearchable(name, res.unsearchable);
     }
     const ids = uid ? res.uids : res.uids.map((u) => sel.seqOf(u));
     let line = '* SEARCH';
@@ -52,5 +57,6 @@ export const search: CommandSpec = {
       if (modseq) line += ` (MODSEQ ${res.highestModseq})`;
     }
     w.line(line);
+    return noteUnsearchable(name, res.unsearchable);
   },
 };

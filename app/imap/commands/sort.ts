@@ -8,7 +8,7 @@ import type { CommandSpec } from '../command.ts';
 import { SELECTED } from '../command.ts';
 import { ImapBadError } from '../errors.ts';
 import { parseKeys, skipCharset, usesModseq } from '../search/parse.ts';
-import { keepUpdated, parseReturn, writeReturn } from '../search/results.ts';
+import { keepUpdated, noteUnsearchable, parseReturn, writeReturn } from '../search/results.ts';
 import { runSearch } from '../search/evaluate.ts';
 import { parseSortCriteria, sortComparator, sortEntry, sortWant } from '../search/sort-order.ts';
 import type { SortEntry } from '../search/sort-order.ts';
@@ -51,6 +51,7 @@ export const sort: CommandSpec = {
     list.sort(sortComparator(keys));
     const modseq = usesModseq(key);
     if (modseq) session.enableCondstore();
+    const name = `${uid ? 'UID ' : ''}Sort`;
     if (ret) {
       writeReturn(
         w,
@@ -62,11 +63,13 @@ export const sort: CommandSpec = {
         modseq,
         res.highestModseq,
       );
-      if (update) return keepUpdated(w, sel, tag, uid, key, keys, list);
-      return;
+      if (update)
+        return noteUnsearchable(name, res.unsearchable, keepUpdated(w, sel, tag, uid, key, keys, list));
+      return noteUnsearchable(name, res.unsearchable);
     }
     // RFC 7162 §3.1.5: with a MODSEQ key, the highest mod-sequence of the matches follows.
     const mod = modseq && list.length ? ` (MODSEQ ${res.highestModseq})` : '';
     w.line(`* SORT${list.map((x) => ' ' + (uid ? x.uid : sel.seqOf(x.uid))).join('')}${mod}`);
+    return noteUnsearchable(name, res.unsearchable);
   },
 };

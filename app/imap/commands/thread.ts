@@ -4,6 +4,7 @@ import { SELECTED } from '../command.ts';
 import { ImapBadError } from '../errors.ts';
 import { parseKeys, skipCharset } from '../search/parse.ts';
 import { runSearch } from '../search/evaluate.ts';
+import { noteUnsearchable } from '../search/results.ts';
 import { orderedSubject, references } from '../thread.ts';
 import type { ThreadMsg } from '../thread.ts';
 
@@ -33,5 +34,6 @@ export const thread: CommandSpec = {
     }
     const out = alg === 'ORDEREDSUBJECT' ? orderedSubject(msgs) : references(msgs);
     w.line(`* THREAD${out ? ' ' + out : ''}`);
+    return noteUnsearchable(`${uid ? 'UID ' : ''}Thread`, res.unsearchable);
   },
 };

@@ -144,10 +144,51 @@ function sentDay(row: MessageRow): number | null {
 interface Env {
   recent: Set<number>;
   textSets: Map<SearchKey, Set<number>>;
+  /** Per text key, the UIDs it could not be decided for (their bodies are not stored here). */
+  unknownSets: Map<SearchKey, Set<number>>;
   setSets: Map<SearchKey, Set<number>>;
 }
 
-function test(k: SearchKey, uid: number, row: MessageRow | undefined, env: Env): boolean {
+/**
+ * Whether a message matches: true, false, or null when that depends on a text key that could not
+ * be decided for it (three-valued: `OR` is true when either side is, `AND` false when any item is,
+ * `NOT` of unknown is unknown).
+ */
+function test(k: SearchKey, uid: number, row: MessageRow | undefined, env: Env): boolean | null {
+  switch (k.k) {
+    case 'text':
+      return env.textSets.get(k)!.has(uid) ? true : env.unknownSets.get(k)?.has(uid) ? null : false;
+    case 'not': {
+      const a = test(k.a, uid, row, env);
+      return a === null ? null : !a;
+    }
+    case 'or': {
+      const a = test(k.a, uid, row, env);
+      if (a === true) return true;
+      const b = test(k.b, uid, row, env);
+      return b === true ? true : a === null || b === null ? null : false;
+    }
+    case 'and': {
+      let unknown = false;
+      for (const i of k.items) {
+        const r = test(i, uid, row, env);
+        if (r === false) return false;
+        if (r === null) unknown = true;
+      }
+      return unknown ? null : true;
+    }
+    default:
+      return testKnown(k, uid, row, env);
+  }
+}
+
+/** test() for the keys that are always decided. */
+function testKnown(
+  k: Exclude<SearchKey, { k: 'text' | 'not' | 'or' | 'and' }>,
+  uid: number,
+  row: MessageRow | undefined,
+  env: Env,
+): boolean {
   switch (k.k) {
     case 'all':
       return true;
@@ -160,8 +201,6 @@ function test(k: SearchKey, uid: number, row: MessageRow | undefined, env: Env):
     case 'seq':
     case 'uid':
       return env.setSets.get(k)!.has(uid);
-    case 'text':
-      return env.textSets.get(k)!.has(uid);
     case 'addr': {
       const h = row!.headers;
       if (!h) return false;
@@ -191,13 +230,6 @@ function test(k: SearchKey, uid: number, row: MessageRow | undefined, env: Env):
       return row!.emailId === k.id;
     case 'threadid':
       return row!.threadId === k.id;
-    case 'not':
-      return !test(k.a, uid, row, env);
-    case 'or':
-      return test(k.a, uid, row, env) || test(k.b, uid, row, env);
-    case 'and':
-      for (const i of k.items) if (!test(i, uid, row, env)) return false;
-      return true;
   }
 }
 
@@ -236,6 +268,11 @@ export interface SearchResult {
   uids: number[];
   /** Highest modseq among matches (for the MODSEQ search response), 0 if unknown. */
   highestModseq: number;
+  /**
+   * Messages left out of `uids` because whether they match could not be decided: their bodies are
+   * not stored here and the provider could not search them (offline, encrypted there). 0 if none.
+   */
+  unsearchable: number;
 }
 
 /**
@@ -322,7 +359,7 @@ function* searchSteps(
   extraWant: FetchWant,
   wait: boolean,
 ): Generator<void | Promise<void>, Found> {
-  const env: Env = { recent: sel.recent, textSets: new Map(), setSets: new Map() };
+  const env: Env = { recent: sel.recent, textSets: new Map(), unknownSets: new Map(), setSets: new Map() };
   const all = sel.uids;
   const texts0: Extract<SearchKey, { k: 'text' }>[] = [];
   collectText(key, texts0);
@@ -356,8 +393,11 @@ function* searchSteps(
   collectText(prog, texts);
   for (const t of texts) {
     const hits = new Set<number>();
+    const undecided: number[] = [];
     // one search over all candidates, in steps of SLICE_MS (linear in the mailbox)
-    for (const found of sel.account.searchText(sel.id, t.field, t.value, candidates, SLICE_MS, wait)) {
+    for (const found of sel.account.searchText(sel.id, t.field, t.value, candidates, SLICE_MS, wait, (u) =>
+      undecided.push(u),
+    )) {
       if (!Array.isArray(found)) {
         yield found; // work off the event loop: the driver awaits it
         continue;
@@ -366,6 +406,18 @@ function* searchSteps(
       yield;
     }
     env.textSets.set(t, hits);
+    if (undecided.length === 0) continue;
+    // bodies not stored here: the backend asks the provider, where it can
+    let unknown: readonly number[] = undecided;
+    if (sel.account.searchMissingBodies) {
+      const asked = sel.account.searchMissingBodies(sel.id, t.field, t.value, undecided);
+      // (it never rejects: a provider failure leaves them undecided)
+      yield asked.then((r) => {
+        for (const u of r.found) hits.add(u);
+        unknown = r.failed;
+      });
+    }
+    if (unknown.length) env.unknownSets.set(t, new Set(unknown));
   }
   const sets: Extract<SearchKey, { k: 'seq' | 'uid' }>[] = [];
   collectSets(prog, sets);
@@ -384,13 +436,16 @@ function* searchSteps(
     n.meta || n.headers || n.header || n.emailId || n.threadId || keepRows || usesModseqFlag(prog);
   const out: number[] = [];
   let highest = 0;
+  let unsearchable = 0;
   if (!wantRows) {
     for (let i = 0; i < candidates.length; i++) {
       const uid = candidates[i]!;
-      if (test(prog, uid, undefined, env)) out.push(uid);
+      const r = test(prog, uid, undefined, env);
+      if (r) out.push(uid);
+      else if (r === null) unsearchable++;
       if ((i & 1023) === 1023) yield;
     }
-    return { uids: out, highestModseq: 0 };
+    return { uids: out, highestModseq: 0, unsearchable };
   }
   const want: FetchWant = {
     headers: n.headers || Boolean(extraWant.headers),
@@ -403,15 +458,18 @@ function* searchSteps(
   const rows = keepRows ? new Map<number, MessageRow>() : undefined;
   for (let i = 0; i < candidates.length; i += BATCH) {
     for (const row of sel.account.fetch(sel.id, candidates.slice(i, i + BATCH), want)) {
-      if (test(prog, row.uid, row, env)) {
+      const r = test(prog, row.uid, row, env);
+      if (r) {
         out.push(row.uid);
         if (row.modseq > highest) highest = row.modseq;
         rows?.set(row.uid, row);
-      }
+      } else if (r === null) unsearchable++;
     }
     yield;
   }
-  return rows ? { uids: out, highestModseq: highest, rows } : { uids: out, highestModseq: highest };
+  const found: Found = { uids: out, highestModseq: highest, unsearchable };
+  if (rows) found.rows = rows;
+  return found;
 }
 
 /**

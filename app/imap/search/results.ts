@@ -163,3 +163,22 @@ export function keepUpdated(
   w.line(`* NO [NOUPDATE ${quoted(tag)}] ${refused}`);
   return { text: 'Completed, will not notify.' };
 }
+
+/**
+ * The tagged OK of a search (SEARCH, SORT, THREAD) that left `unsearchable` messages out
+ * (SearchResult.unsearchable) — `command completed (2 messages could not be searched: ...)`, or
+ * `done`'s text with the same note —; `done` as it is when none was left out.
+ */
+export function noteUnsearchable(
+  command: string,
+  unsearchable: number,
+  done?: Completion,
+): Completion | undefined {
+  if (unsearchable === 0) return done;
+  const one = unsearchable === 1;
+  const note =
+    `${unsearchable} message${one ? '' : 's'} could not be searched: ` +
+    `${one ? 'its body is' : 'their bodies are'} not stored here and the provider cannot search ${one ? 'it' : 'them'}`;
+  const base = (done?.text ?? `${command} completed`).replace(/\.$/, '');
+  return { ...done, text: `${base} (${note})` };
+}

@@ -3,6 +3,7 @@
  * (UIDVALIDITY and MODSEQ as bigint) turned into numbers and its `false` answers into null or [].
  */
 import type { FetchMessageObject, ImapFlow, MailboxObject } from 'imapflow';
+import { ProviderError } from './errors.ts';
 import type {
   AppendResult,
   CopyResult,
@@ -159,6 +160,13 @@ export class ImapflowMailbox implements RemoteMailbox {
 
   async search(criteria: UidSearch): Promise<number[]> {
     return (await this.#c.search(criteria, { uid: true })) || [];
+  }
+
+  async searchText(uids: string, key: 'body' | 'text', needle: string): Promise<number[]> {
+    const found = await this.#c.search({ uid: uids, [key]: needle }, { uid: true });
+    if (!Array.isArray(found))
+      throw new ProviderError('protocol', `the provider refused a SEARCH ${key.toUpperCase()}`);
+    return found;
   }
 
   async setFlags(uids: string, flags: string[]): Promise<boolean> {

@@ -121,6 +121,12 @@ export interface RemoteMailbox {
   fetch(range: string, fields: FetchFields, opts?: { changedSince?: number }): AsyncIterable<RemoteMessage>;
   /** UID SEARCH in the selected mailbox (ascending as the provider answers; [] when it refuses). */
   search(criteria: UidSearch): Promise<number[]>;
+  /**
+   * `UID SEARCH UID <uids> BODY|TEXT "needle"` (CHARSET UTF-8 for a needle that is not ASCII) in the
+   * selected mailbox: the UIDs that match. Throws a ProviderError when the provider refuses it
+   * (unlike `search`: a refusal is not "nothing matches").
+   */
+  searchText(uids: string, key: 'body' | 'text', needle: string): Promise<number[]>;
   /** UID STORE FLAGS; false when refused. */
   setFlags(uids: string, flags: string[]): Promise<boolean>;
   /** UID STORE +FLAGS; false when refused. */
