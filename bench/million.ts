@@ -45,7 +45,8 @@ interface Opts {
 
 /** The bridge child's lines on stdout, one JSON object each. */
 interface ChildLine {
-  event: 'serving' | 'synced' | 'rss';
+  event: 'serving' | 'synced' | 'rss' | 'backlog';
+  n?: number;
   imap?: number;
   ms?: number;
   peakRssMb?: number;
@@ -117,6 +118,7 @@ async function childMain(home: string, total: number): Promise<void> {
   mem('synced');
   for await (const line of createInterface({ input: process.stdin })) {
     if (line === 'rss') say({ event: 'rss', peakRssMb: peakRssBytes() / 1048576, unlockRssMb });
+    if (line === 'backlog') say({ event: 'backlog', n: bridge.store.messages.ftsBacklog() });
     if (line === 'exit') break;
   }
   await bridge.close();
@@ -268,11 +270,28 @@ export async function run(opts: Opts): Promise<void> {
       dcFlags: [] as number[],
     };
     const rounds = opts.smoke ? 2 : 5;
+    if (process.env.LB_BENCH_DEBUG) {
+      child.send('backlog');
+      debug(`backlog before rounds: ${(await child.next('backlog')).n}`);
+    }
     for (let r = 0; r < rounds; r++) {
       rows.lbHead.push(await timed(() => lb.cmd(lbHeaders)));
       rows.dcHead.push(await timed(() => dc.cmd(dcHeaders)));
       rows.lbFlags.push(await timed(() => lb.cmd('UID FETCH 1:* (FLAGS)')));
       rows.dcFlags.push(await timed(() => dc.cmd('UID FETCH 1:* (FLAGS)')));
+    }
+    if (process.env.LB_BENCH_DEBUG) {
+      child.send('backlog');
+      debug(`backlog after rounds: ${(await child.next('backlog')).n}`);
+      for (;;) {
+        child.send('backlog');
+        if ((await child.next('backlog')).n === 0) break;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      for (let r = 0; r < 3; r++)
+        debug(
+          `idle FLAGS: ${(await timed(() => lb.cmd('UID FETCH 1:* (FLAGS)'))).toFixed(0)} ms, dovecot ${(await timed(() => dc.cmd('UID FETCH 1:* (FLAGS)'))).toFixed(0)} ms`,
+        );
     }
     lb.close();
     dc.close();

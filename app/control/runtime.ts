@@ -172,6 +172,7 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
         implicitTls,
         allowPlaintextLogin: opts.settings.allowPlaintextLoopback,
         offerCompress: opts.settings.imapCompress,
+        foreground: store.foreground,
       });
       // The one assembly of outgoing mail (the tests use the same factory): the Sent recorder, the
       // recipient-domain check (online only) and the Autocrypt recommender.

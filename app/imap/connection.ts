@@ -2,6 +2,7 @@
  * One client connection: socket ↔ CommandReader ↔ Session, with STARTTLS, implicit TLS,
  * COMPRESS=DEFLATE and the idle timeout. Commands run strictly one after another.
  */
+import type { ForegroundWork } from '../shared/foreground.ts';
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { SecureContext } from 'node:tls';
@@ -28,6 +29,8 @@ export interface ConnectionOptions {
   wireLimits?: Partial<WireLimits>;
   /** Server-wide bound on literal bytes being received. */
   literalBudget?: LiteralBudget;
+  /** Held from a command's start until its response is written (not during IDLE). */
+  foreground?: ForegroundWork;
 }
 
 /** The connection's output straight to its (TLS) socket. */
@@ -98,6 +101,8 @@ export class Connection implements Transport {
   readonly #options: ConnectionOptions;
   #queue: ReaderEvent[] = [];
   #running = false;
+  /** Ends the foreground hold of the command being answered (ConnectionOptions.foreground). */
+  #endForeground: (() => void) | null = null;
   #rawLineWaiter: ((line: string | null) => void) | null = null;
   #inflate: InflateRaw | null = null;
   #deflate: DeflateRaw | null = null;
@@ -186,6 +191,7 @@ export class Connection implements Transport {
         const ev = this.#queue.shift()!;
         if (ev.kind === 'command') {
           const wasAuthed = this.session.state !== 'notAuthenticated';
+          if (ev.command.command !== 'IDLE') this.#endForeground = this.#options.foreground?.begin() ?? null;
           // most commands finish synchronously: their reply goes out without a trip through the
           // microtask queue
           const running = execute(this.session, ev.command);
@@ -198,6 +204,7 @@ export class Connection implements Transport {
           if (this.#ended) break;
           this.writer.flush();
           if (this.writer.needsDrain) await this.writer.drain();
+          this.#foregroundDone();
           // Resume only once the command that paused the reader (the last one of its batch:
           // STARTTLS, IDLE, AUTHENTICATE, COMPRESS) has run; bytes pipelined after it must not be
           // parsed before, e.g. a plaintext LOGIN must never run after the TLS upgrade.
@@ -228,6 +235,7 @@ export class Connection implements Transport {
       this.session.logger.error({ err }, 'IMAP connection failed');
       this.close();
     } finally {
+      this.#foregroundDone();
       this.#running = false;
       this.writer.flush();
       if (this.#queue.length <= 64 && !this.#ended) this.#socket.resume();
@@ -317,7 +325,13 @@ export class Connection implements Transport {
     return this.session.state !== 'notAuthenticated';
   }
 
+  #foregroundDone(): void {
+    this.#endForeground?.();
+    this.#endForeground = null;
+  }
+
   #finish(): void {
+    this.#foregroundDone();
     if (!this.#ended) {
       this.#ended = true;
       this.cancelRawLine();

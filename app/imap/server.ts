@@ -3,6 +3,7 @@
  * 0 = any free port), offers STARTTLS (or implicit TLS) from the given TLS material, and serves the
  * ImapBackend to each connection.
  */
+import type { ForegroundWork } from '../shared/foreground.ts';
 import { RecentClaims } from './recent.ts';
 import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
@@ -57,6 +58,8 @@ export interface ImapServerOptions {
   maxMessageSize?: number;
   throttle?: ThrottleOptions;
   wireLimits?: Partial<WireLimits>;
+  /** Held while a command is answered (IDLE excepted): background upkeep waits meanwhile. */
+  foreground?: ForegroundWork;
 }
 
 export interface ImapServerHandle {
@@ -146,6 +149,7 @@ export async function startImapServer(options: ImapServerOptions): Promise<ImapS
           authDeadlineMs: options.authDeadlineMs ?? 60_000,
           literalBudget,
           ...(options.wireLimits ? { wireLimits: options.wireLimits } : {}),
+          ...(options.foreground ? { foreground: options.foreground } : {}),
         },
         () => conns.delete(conn),
       );

@@ -6,6 +6,7 @@
  * writes it when it is back.
  */
 import type { Logger } from '../shared/logger.ts';
+import { BackgroundTurn, type ForegroundWork } from '../shared/foreground.ts';
 import type { FtsDoc, MessagesRepo, OffloadedDoc } from './repos/messages.ts';
 import { OFFLOAD_ABOVE } from './repos/messages/fts-doc.ts';
 
@@ -27,11 +28,14 @@ export class FtsIndexer {
   #deriving = false;
   #stopped = false;
   #lastWrite = 0;
+  /** A local client's command being answered goes first (see shared/foreground.ts). */
+  readonly #turn: BackgroundTurn;
 
-  constructor(messages: MessagesRepo, logger: Logger, enabled: boolean) {
+  constructor(messages: MessagesRepo, logger: Logger, enabled: boolean, foreground?: ForegroundWork) {
     this.#messages = messages;
     this.#logger = logger;
     this.#enabled = enabled;
+    this.#turn = new BackgroundTurn(foreground);
   }
 
   /** Notes that messages were just added (indexing backs off while writes keep coming). */
@@ -53,6 +57,12 @@ export class FtsIndexer {
     const quietFor = Date.now() - this.#lastWrite;
     if (quietFor < QUIET_MS) {
       this.#timer = setTimeout(() => this.#step(), QUIET_MS - quietFor);
+      this.#timer.unref();
+      return;
+    }
+    const wait = this.#turn.waitMs();
+    if (wait > 0) {
+      this.#timer = setTimeout(() => this.#step(), wait);
       this.#timer.unref();
       return;
     }

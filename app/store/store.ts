@@ -2,6 +2,7 @@
  * The Store facade: unlock (keywrap.json → data key), lock the data directory, open store.db
  * (SQLCipher), migrate, and expose the typed repositories and the change feed.
  */
+import { ForegroundWork } from '../shared/foreground.ts';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -58,6 +59,8 @@ export interface StoreOptions {
   compressBodies?: boolean;
   /** Tests only: a different migration list. */
   migrations?: readonly Migration[];
+  /** What background upkeep waits for (default: a new one; the IMAP server holds store.foreground). */
+  foreground?: ForegroundWork;
 }
 
 export class Store {
@@ -66,6 +69,11 @@ export class Store {
   readonly accounts: AccountsRepo;
   readonly mailboxes: MailboxesRepo;
   readonly messages: MessagesRepo;
+  /**
+   * Held by the local IMAP server while it answers a command: full-text indexing and body-cache
+   * eviction wait meanwhile (shared/foreground.ts).
+   */
+  readonly foreground: ForegroundWork;
   readonly pending: PendingChangesRepo;
   readonly remoteMap: RemoteMapRepo;
   readonly outbox: OutboxRepo;
@@ -92,8 +100,10 @@ export class Store {
     kdf: KdfParams;
     ftsIndexing: 'background' | 'manual';
     compressBodies: boolean;
+    foreground: ForegroundWork;
   }) {
     this.dir = init.dir;
+    this.foreground = init.foreground;
     this.#key = init.key;
     this.#lock = init.lock;
     this.#logger = init.logger;
@@ -106,6 +116,7 @@ export class Store {
     this.messages = new MessagesRepo(this.#sql, this.pending, {
       compressBodies: init.compressBodies,
       logger: init.logger,
+      foreground: this.foreground,
     });
     this.remoteMap = new RemoteMapRepo(this.#sql);
     this.outbox = new OutboxRepo(this.#sql);
@@ -114,7 +125,12 @@ export class Store {
     this.credentials = new CredentialsRepo(this.#sql);
     this.tls = new TlsRepo(this.#sql);
     this.smime = new SmimeRepo(this.#sql);
-    this.#indexer = new FtsIndexer(this.messages, init.logger, init.ftsIndexing === 'background');
+    this.#indexer = new FtsIndexer(
+      this.messages,
+      init.logger,
+      init.ftsIndexing === 'background',
+      this.foreground,
+    );
     // Chunks of big bodies no message links any more (deleted, or left by a crash mid-write) are
     // deleted in the background, one transaction per chunk.
     this.changes.on((e) => {
@@ -276,6 +292,7 @@ function finishOpen(opts: StoreOptions, db: SqlDatabase, key: Buffer, lock: DirL
     kdf: opts.kdf ?? DEFAULT_KDF,
     ftsIndexing: opts.ftsIndexing ?? 'background',
     compressBodies: opts.compressBodies ?? true,
+    foreground: opts.foreground ?? new ForegroundWork(),
   });
 }
 

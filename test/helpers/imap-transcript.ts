@@ -86,6 +86,15 @@ export class ImapTestClient {
     this.socket.write(data);
   }
 
+  /** Stop reading from the socket (the server's writes back up), and start again. */
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
   private async waitData(timeoutMs: number): Promise<void> {
     if (this.closed) throw new Error(`connection closed; last lines:\n${this.log.slice(-10).join('\n')}`);
     await new Promise<void>((resolve, reject) => {

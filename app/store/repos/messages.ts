@@ -5,6 +5,7 @@
  * blobs.ts (the stored bytes), full-text.ts (search and its index); rows.ts holds what they share.
  * This class is the one door callers use (`store.messages`); its methods hand over to those.
  */
+import type { ForegroundWork } from '../../shared/foreground.ts';
 import type { HeaderIndex } from '../../mime/types.ts';
 import { maxParts, prepareMessage, prepareMessageAsync, type PrepareResult } from '../import/prepare.ts';
 import type { Logger } from '../../shared/logger.ts';
@@ -63,10 +64,10 @@ export class MessagesRepo {
   constructor(
     s: StoreDb,
     pending: PendingChangesRepo,
-    opts: { compressBodies?: boolean; logger?: Logger } = {},
+    opts: { compressBodies?: boolean; logger?: Logger; foreground?: ForegroundWork } = {},
   ) {
     this.chunks = new BodyChunks(s, opts.logger);
-    this.bodyCache = new BodyCache(s, this.chunks, opts.logger);
+    this.bodyCache = new BodyCache(s, this.chunks, opts.logger, opts.foreground);
     this.#blobs = new MessageBlobs(s, opts.compressBodies ?? true, this.chunks);
     this.#writes = new MessageWrites(s, pending, this.#blobs);
     this.#flags = new MessageFlags(s, pending);

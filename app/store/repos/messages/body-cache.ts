@@ -14,6 +14,7 @@
  * each eviction run. Eviction runs in the background in steps of about STEP_MS of work, one
  * transaction each, with the event loop free in between.
  */
+import { BackgroundTurn, type ForegroundWork } from '../../../shared/foreground.ts';
 import { silentLogger, type Logger } from '../../../shared/logger.ts';
 import type { StoreDb } from '../../sql.ts';
 import { RAW_EVICTED } from '../raw-codec.ts';
@@ -57,10 +58,14 @@ export class BodyCache {
   /** Where the running eviction walk stands (read_at, blob id): the next step goes on from there. */
   #cursor: [number, number] | null = null;
 
-  constructor(s: StoreDb, chunks: BodyChunks, logger: Logger = silentLogger) {
+  /** A local client's command being answered goes first (see shared/foreground.ts). */
+  readonly #turn: BackgroundTurn;
+
+  constructor(s: StoreDb, chunks: BodyChunks, logger: Logger = silentLogger, foreground?: ForegroundWork) {
     this.#s = s;
     this.#chunks = chunks;
     this.#logger = logger;
+    this.#turn = new BackgroundTurn(foreground);
   }
 
   /** Sets the budget in bytes (null: keep every body) and starts evicting when it is exceeded. */
@@ -230,6 +235,11 @@ export class BodyCache {
   #step(): void {
     this.#timer = null;
     if (this.#stopped) return;
+    const wait = this.#turn.waitMs();
+    if (wait > 0) {
+      this.kick(wait);
+      return;
+    }
     let n: number;
     try {
       n = this.evictStep();
