@@ -6,6 +6,9 @@
  *  (c) UID SEARCH TEXT <rare word>
  *  (d) APPEND of N messages, one command at a time (as Thunderbird does)
  *  (e) SELECT of a big mailbox (warm: second SELECT)
+ *  (f) STATUS of the big mailbox
+ *  (g) the header fetch of the big mailbox's newest 1,000 (what Thunderbird lists first)
+ *  (h) UID FETCH 1:* (FLAGS) of the big mailbox (a client's flag resync)
  * Every scenario runs twice: in plaintext, and over STARTTLS — the path every real client uses —
  * with the same client and the same certificate for both servers (LB_BENCH_TLS=0 skips it).
  * plus the Lockbridge server process's peak RSS. Each scenario's figure is the median of several
@@ -352,6 +355,24 @@ export async function run(opts: Opts): Promise<void> {
         run: selectPair,
         rounds: 1001,
         pin: true,
+      },
+      {
+        // issue 20: what Thunderbird fetches first in a big folder, the newest 1,000 messages' headers
+        name: `(g) header fetch of the newest 1,000 of ${BIG}`,
+        target: 1.0,
+        prep: (c) => c.cmd('SELECT Big'),
+        run: (c) =>
+          c.cmd(
+            `UID FETCH ${Math.max(1, BIG - 999)}:* (UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS (${TB_FIELDS})])`,
+          ),
+        rounds: 15,
+      },
+      {
+        // issue 20: a client's flag resync of a big folder (≤ 1 s at 1,000,000 messages)
+        name: `(h) UID FETCH 1:* (FLAGS) of ${BIG}`,
+        target: 1.0,
+        prep: (c) => c.cmd('SELECT Big'),
+        run: (c) => c.cmd('UID FETCH 1:* (FLAGS)'),
       },
       {
         // not one of the issue's targets: what clients send for every folder every few minutes
