@@ -16,7 +16,7 @@
  * Targets: peak RSS ≤ 180 MB during each run; RSS after the clients left and a GC ≤ 1.10 × the RSS
  * before the first run; the second run's "after" ≤ 1.10 × the first's (no growth).
  *
- * Smoke: 500 messages, 5 clients, 5 s per run. LB_BENCH_MEM_SECONDS, LB_BENCH_MEM_WARMUP_SECONDS,
+ * Smoke: 500 messages, 5 clients, 2 s per run (1 s idle). LB_BENCH_MEM_SECONDS, LB_BENCH_MEM_WARMUP_SECONDS,
  * LB_BENCH_MEM_CLIENTS, LB_BENCH_MEM_N set the sizes; LB_BENCH_MEM_SEED replays a run.
  */
 import { execFileSync, fork } from 'node:child_process';
@@ -314,8 +314,8 @@ export async function run(o: BenchOptions): Promise<void> {
   const N = Number(process.env.LB_BENCH_MEM_N ?? (o.smoke ? 500 : 10_000));
   const ARCHIVE = Math.max(10, Math.round(N / 10));
   const CLIENTS = Number(process.env.LB_BENCH_MEM_CLIENTS ?? (o.smoke ? 5 : 30));
-  const SECONDS = Number(process.env.LB_BENCH_MEM_SECONDS ?? (o.smoke ? 5 : 600));
-  const SETTLE = Number(process.env.LB_BENCH_MEM_SETTLE_SECONDS ?? (o.smoke ? 2 : 30));
+  const SECONDS = Number(process.env.LB_BENCH_MEM_SECONDS ?? (o.smoke ? 2 : 600));
+  const SETTLE = Number(process.env.LB_BENCH_MEM_SETTLE_SECONDS ?? (o.smoke ? 1 : 30));
   const WARMUP = Number(process.env.LB_BENCH_MEM_WARMUP_SECONDS ?? Math.min(60, Math.max(2, SECONDS / 10)));
   const seed = Number(process.env.LB_BENCH_MEM_SEED ?? Math.floor(Math.random() * 2 ** 31));
   const starttls = process.env.LB_BENCH_TLS !== '0';

@@ -231,6 +231,9 @@ export async function run(opts: Opts): Promise<void> {
   const N = Number(process.env.LB_BENCH_N ?? (opts.smoke ? 200 : 10_000));
   const BIG = Number(process.env.LB_BENCH_BIG ?? (opts.smoke ? 1000 : 100_000));
   const APPENDS = opts.smoke ? 50 : 1000;
+  // Repeat counts of the timed scenarios: at smoke size each runs a few times (the code paths, not
+  // the figures, are what CI keeps working); the sub-millisecond ones repeat thousands of times.
+  const reps = (n: number): number => (opts.smoke ? Math.min(n, 3) : n);
   const msgs = Array.from({ length: N }, (_, i) => makeMessage(i));
   const bigMsgs = Array.from({ length: BIG }, (_, i) => (i < N ? msgs[i]! : makeMessage(i)));
 
@@ -339,10 +342,10 @@ export async function run(opts: Opts): Promise<void> {
         // switching folders talks to one server), the blocks alternating between the servers
         name: `(e) SELECT ${BIG} (warm)`,
         target: 1.0,
-        prep: (c) => warmUp(500, () => selectPair(c)),
+        prep: (c) => warmUp(reps(500), () => selectPair(c)),
         run: selectPair,
-        rounds: 20,
-        block: 50,
+        rounds: reps(20),
+        block: reps(50),
         pin: true,
       },
       {
@@ -351,9 +354,9 @@ export async function run(opts: Opts): Promise<void> {
         // ~0.24 ms alternating; Dovecot ~0.3 ms both ways)
         name: `(e) SELECT ${BIG}, servers alternating every pair`,
         target: 1.0,
-        prep: (c) => warmUp(500, () => selectPair(c)),
+        prep: (c) => warmUp(reps(500), () => selectPair(c)),
         run: selectPair,
-        rounds: 1001,
+        rounds: reps(1001),
         pin: true,
       },
       {
@@ -365,7 +368,7 @@ export async function run(opts: Opts): Promise<void> {
           c.cmd(
             `UID FETCH ${Math.max(1, BIG - 999)}:* (UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS (${TB_FIELDS})])`,
           ),
-        rounds: 15,
+        rounds: reps(15),
       },
       {
         // issue 20: a client's flag resync of a big folder (≤ 1 s at 1,000,000 messages)
@@ -378,9 +381,9 @@ export async function run(opts: Opts): Promise<void> {
         // not one of the issue's targets: what clients send for every folder every few minutes
         name: `(f) STATUS ${BIG} (beyond the issue)`,
         target: 1.0,
-        prep: (c) => warmUp(500, () => c.cmd('STATUS Big (MESSAGES UNSEEN UIDNEXT)')),
+        prep: (c) => warmUp(reps(500), () => c.cmd('STATUS Big (MESSAGES UNSEEN UIDNEXT)')),
         run: (c) => c.cmd('STATUS Big (MESSAGES UNSEEN UIDNEXT)'),
-        rounds: 1001,
+        rounds: reps(1001),
         pin: true,
       },
     ];
@@ -401,7 +404,7 @@ export async function run(opts: Opts): Promise<void> {
         clients.push(c);
       }
       const runs: number[][] = [[], []];
-      for (let i = 0; i < (sc.rounds ?? 5); i++) {
+      for (let i = 0; i < (sc.rounds ?? reps(5)); i++) {
         for (const k of i % 2 ? [1, 0] : [0, 1])
           for (let b = 0; b < (sc.block ?? 1); b++) runs[k]!.push(await time(() => sc.run(clients[k]!)));
       }

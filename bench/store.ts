@@ -217,7 +217,7 @@ function fmt(n: number, digits = 0): string {
 export async function run(opts: { smoke: boolean; log: (line: string) => void }): Promise<void> {
   const { log } = opts;
   const N = opts.smoke ? 300 : 10_000;
-  const BIG = opts.smoke ? 1_000 : 100_000;
+  const BIG = opts.smoke ? 300 : 100_000;
   const SIZE = 20_000;
   const work = mkdtempSync(join(tmpdir(), 'lb-bench-store-'));
   try {
