@@ -15,7 +15,7 @@ const PASS = 'import tty passphrase';
 const EMAIL = 'imp@example.test';
 const env = { LOCKBRIDGE_PASSPHRASE: PASS, LOCKBRIDGE_PROVIDER_PASSWORD: 'provider-pw' };
 const home = tempHome();
-const COUNT = 40_000;
+const COUNT = 10_000;
 let provider: Provider;
 let bridge: ServeHandle | null = null;
 const panes: TmuxPane[] = [];
