@@ -173,7 +173,9 @@ describe('store unlocking', () => {
       [
         '--input-type=module',
         '-e',
-        `const m = await import(${JSON.stringify(lockModule)}); m.acquireDirLock(${JSON.stringify(dir)}); ` +
+        // the lock is kept in a global: a lock no one refers to is collected, and its database
+        // closed, which lets the OS lock go before the test looks
+        `const m = await import(${JSON.stringify(lockModule)}); globalThis.lock = m.acquireDirLock(${JSON.stringify(dir)}); ` +
           `process.stdout.write('held\\n'); setInterval(() => {}, 1000);`,
       ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
