@@ -50,7 +50,14 @@ const stream = run({
   forceExit: true,
   signal: stop.signal,
   execArgv: ['--import', join(root, 'scripts', 'test-preload.mjs')],
-  env: { ...process.env, NODE_OPTIONS: '' },
+  // Node's compile cache, as bin/lockbridge runs the bridge (scripts/lockbridge-node): the test
+  // processes and the `lockbridge` commands they start (hundreds) reuse the type-stripped, compiled
+  // sources instead of stripping and compiling the app again each (~0.5 s of CPU per command).
+  env: {
+    ...process.env,
+    NODE_OPTIONS: '',
+    NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE ?? join(root, '.tools', 'compile-cache'),
+  },
 });
 
 // Per file: did it start and end, which tests did its own process register and report.
