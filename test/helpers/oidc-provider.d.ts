@@ -7,6 +7,10 @@ declare module 'oidc-provider' {
     accountId?: string;
     grantId?: string;
     clientId?: string;
+    /** Expiry (seconds since the epoch) when set on the model; else saved as now + `expiration`. */
+    exp?: number;
+    /** Lifetime in seconds (the configured ttl). */
+    readonly expiration: number;
   }
   export default class Provider {
     constructor(issuer: string, configuration: Record<string, unknown>);

@@ -24,8 +24,8 @@ export interface OidcServer {
   signInWithBrowser(authorizationUrl: string, login: string): Promise<{ location: string; status: number }>;
   /** Every access / refresh token value issued so far (to grep files and logs for them). */
   issuedTokens(): string[];
-  /** The newest access token issued to an account. */
-  latestAccessToken(accountId: string): string | null;
+  /** When the newest access token issued to an account expires (ms since the epoch). */
+  latestAccessTokenExpiry(accountId: string): number | null;
   /** Revokes a token at the revocation endpoint: oidc-provider then revokes every token of its grant. */
   revoke(token: string): Promise<void>;
   /**
@@ -96,14 +96,16 @@ export async function startOidcServer(o: OidcServerOptions = {}): Promise<OidcSe
   });
   const grants: string[] = [];
   const tokens: string[] = [];
-  const latestAccess = new Map<string, string>();
+  const accessExpiry = new Map<string, number>();
   const latestRefresh = new Map<string, string>();
   provider.on('grant.success', ((ctx: { oidc: { params?: { grant_type?: string } } }) => {
     grants.push(ctx.oidc.params?.grant_type ?? '?');
   }) as never);
   provider.on('access_token.saved', ((t: SavedToken) => {
     tokens.push(t.jti);
-    if (t.accountId) latestAccess.set(t.accountId, t.jti);
+    // saved with exp = now + expiration (seconds) unless the model has one: now here is no earlier
+    if (t.accountId)
+      accessExpiry.set(t.accountId, (t.exp ?? Math.floor(Date.now() / 1000) + t.expiration) * 1000);
   }) as never);
   provider.on('refresh_token.saved', ((t: SavedToken) => {
     tokens.push(t.jti);
@@ -135,7 +137,7 @@ export async function startOidcServer(o: OidcServerOptions = {}): Promise<OidcSe
     clientId,
     grants,
     issuedTokens: () => [...tokens],
-    latestAccessToken: (a) => latestAccess.get(a) ?? null,
+    latestAccessTokenExpiry: (a) => accessExpiry.get(a) ?? null,
     revoke,
     rejectNextIntrospection() {
       rejectIntrospection = true;
