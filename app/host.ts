@@ -36,6 +36,7 @@ export interface HostOptions {
   logs: LogRing;
   offline?: boolean;
   pollSeconds?: number;
+  probeSeconds?: number;
   discovery?: BridgeOptions['discovery'];
   providerDiscovery?: BridgeOptions['providerDiscovery'];
   /** Local listener ports (default: the settings' ports; 0 = any free port). */
@@ -169,6 +170,7 @@ export class BridgeHost {
       ...(o.keychain ? { keychain: o.keychain } : {}),
       ...(o.offline ? { offline: true } : {}),
       ...(o.pollSeconds ? { pollSeconds: o.pollSeconds } : {}),
+      ...(o.probeSeconds ? { probeSeconds: o.probeSeconds } : {}),
       ...(o.discovery ? { discovery: o.discovery } : {}),
       ...(o.providerDiscovery ? { providerDiscovery: o.providerDiscovery } : {}),
     });

@@ -67,6 +67,8 @@ export interface BridgeOptions {
   offline?: boolean;
   /** How often folders other than INBOX are polled at the provider (seconds; default 60). */
   pollSeconds?: number;
+  /** How often quiet provider connections are probed (seconds; default 20; sync/remote/liveness.ts). */
+  probeSeconds?: number;
   /** Key discovery settings (tests point WKD/VKS at loopback servers with a test CA). */
   discovery?: Pick<DiscoveryOptions, 'http' | 'vksBaseUrl' | 'hkpBaseUrl' | 'sources' | 'wkdSkipDomains'>;
   /** Take the one-bridge-per-directory lock (default true; a BridgeHost holds it itself). */
@@ -152,6 +154,7 @@ export class Bridge {
       logger: opts.logger,
       offline: opts.offline ?? false,
       ...(opts.pollSeconds ? { pollIntervalMs: opts.pollSeconds * 1000 } : {}),
+      ...(opts.probeSeconds ? { probeEveryMs: opts.probeSeconds * 1000 } : {}),
       ...(opts.providerDiscovery ? { providerDiscovery: opts.providerDiscovery } : {}),
       ports: () => ({ control: this.#control?.port ?? opts.controlPort?.() ?? null }),
     });

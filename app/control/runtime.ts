@@ -44,6 +44,8 @@ export interface RuntimeDeps {
   offline: boolean;
   /** Polling interval for folders other than INBOX (ms; default the sync engine's 60 s). */
   pollIntervalMs?: number;
+  /** How often quiet provider connections are probed (ms; default the sync engine's 20 s). */
+  probeEveryMs?: number;
   ports(): { control: number | null };
   /** Where provider settings are looked up (SRV resolvers, autoconfig URLs). */
   providerDiscovery?: DiscoveryDeps;
@@ -235,6 +237,7 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
         connect: connectProvider,
         offline: deps.offline,
         ...(deps.pollIntervalMs ? { pollIntervalMs: deps.pollIntervalMs } : {}),
+        ...(deps.probeEveryMs ? { probeEveryMs: deps.probeEveryMs } : {}),
         processInbound: createInboundProcessor({ keyring: deps.keyring, autocrypt, engine: pool, logger }),
         encryptForUpload: async (raw, ctx) =>
           currentSettings().uploadEncryptedToSelf ? encryptToSelf(raw, ctx) : raw,

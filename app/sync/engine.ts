@@ -25,7 +25,7 @@ import { readBodies, WriteBacks, type BodiesRead, type BodyFetchResult } from '.
 import { searchAtProvider, type BodySearchResult } from './body-search.ts';
 import { UserError } from '../shared/errors.ts';
 import { endpointOf, type ProviderEndpoint } from './remote/endpoint.ts';
-import { PROBE_DEADLINE_MS, PROBE_EVERY_MS, probe, SleepDetector } from './remote/liveness.ts';
+import { liveness, probe, SleepDetector, type Liveness } from './remote/liveness.ts';
 import { classifyProviderError, ProviderError } from './remote/errors.ts';
 import type { RemoteConnector, RemoteMailbox } from './remote/remote-mailbox.ts';
 import type { AccessTokens } from './remote/access-tokens.ts';
@@ -82,8 +82,16 @@ export interface SyncEngineOptions {
   /** Access tokens of OAuth accounts; needed only when the account signs in with OAuth. */
   tokens?: AccessTokens;
   /**
+   * How often a quiet provider connection is probed (ms; default 20 s): a probe unanswered within
+   * three quarters of it, or a new connection not greeted within it, counts as a dead connection
+   * (remote/liveness.ts).
+   */
+  probeEveryMs?: number;
+  /**
    * Bodies on demand: how long the provider may stay silent (TCP connect, greeting, a command in
-   * flight) before the request is answered as unavailable (default ON_DEMAND_SILENCE_MS).
+   * flight) before the request is answered as unavailable (the local client's FETCH gets
+   * NO [UNAVAILABLE]); default: as long as a liveness probe may take (15 s). The on-demand
+   * connection is also closed once unused this long (its socket timeout would).
    */
   onDemandSilenceMs?: number;
 }
@@ -151,14 +159,6 @@ interface OnDemandRequest {
   reject: (err: Error) => void;
 }
 
-/**
- * Bodies on demand: a provider silent this long (no TCP connection, no greeting, no byte of the
- * answer to a command in flight) is taken as unreachable and the request answered as unavailable
- * (the local client's FETCH gets NO [UNAVAILABLE]): as long as a liveness probe may take (liveness.ts).
- * The on-demand connection is also closed once unused this long (its socket timeout would).
- */
-const ON_DEMAND_SILENCE_MS = PROBE_DEADLINE_MS;
-
 /** No connection to the provider could be opened for an on-demand batch (`reason` says why). */
 class NoOnDemandConnection extends Error {
   readonly reason: Error;
@@ -176,6 +176,7 @@ class Engine implements SyncEngine {
   readonly accountId: number;
   readonly sink: RemoteChangeSink;
   readonly #o: SyncEngineOptions;
+  readonly #live: Liveness;
   readonly #store: Store;
   readonly #log: Logger;
   readonly #progress = new ProgressTracker();
@@ -223,6 +224,7 @@ class Engine implements SyncEngine {
 
   constructor(o: SyncEngineOptions) {
     this.#o = o;
+    this.#live = liveness(o.probeEveryMs);
     this.accountId = o.accountId;
     this.#store = o.store;
     this.#log = o.logger.child({ module: 'sync', accountId: o.accountId });
@@ -496,7 +498,7 @@ class Engine implements SyncEngine {
     const account = this.#store.accounts.get(this.accountId);
     if (!account) throw new UserError('not-found', 'the account no longer exists');
     const ep = endpointOf(account);
-    const silenceMs = this.#o.onDemandSilenceMs ?? ON_DEMAND_SILENCE_MS;
+    const silenceMs = this.#o.onDemandSilenceMs ?? this.#live.deadlineMs;
     if (this.#onDemandIdle) clearTimeout(this.#onDemandIdle);
     this.#onDemandIdle = null;
     try {
@@ -628,8 +630,9 @@ class Engine implements SyncEngine {
     while (!this.#stopped && !this.#paused && client.usable) {
       const left = until - performance.now();
       if (left <= 0) return;
-      if (await this.#sleep(Math.min(left, PROBE_EVERY_MS))) return;
-      if (left > PROBE_EVERY_MS) await probe(client);
+      const every = this.#live.probeEveryMs;
+      if (await this.#sleep(Math.min(left, every))) return;
+      if (left > every) await probe(client, this.#live.deadlineMs);
     }
   }
 
@@ -672,7 +675,8 @@ class Engine implements SyncEngine {
     ep: ProviderEndpoint,
     limits: { connectTimeoutMs?: number; socketTimeoutMs?: number } = {},
   ): Promise<RemoteMailbox> {
-    const open = (e: ProviderEndpoint) => this.#o.connect(e, { logger: this.#log, ...limits });
+    const open = (e: ProviderEndpoint) =>
+      this.#o.connect(e, { logger: this.#log, connectTimeoutMs: this.#live.connectMs, ...limits });
     if (!ep.oauth) return await open(ep);
     // OAuth: a token fresh for every connection; one the server rejects is refreshed and tried
     // once more, then the account needs signing in again (classifyProviderError says so).
@@ -906,9 +910,10 @@ class Engine implements SyncEngine {
             }
           }
           if (!changed) {
-            // A probe every PROBE_EVERY_MS ends the IDLE (DONE, then NOOP) and must be answered, or
+            // A probe every probeEveryMs ends the IDLE (DONE, then NOOP) and must be answered, or
             // the connection is dead (probe closes it); then IDLE is issued again.
-            const timer = setTimeout(() => void probe(client).catch(() => {}), PROBE_EVERY_MS);
+            const { probeEveryMs, deadlineMs } = this.#live;
+            const timer = setTimeout(() => void probe(client, deadlineMs).catch(() => {}), probeEveryMs);
             try {
               await client.idle();
             } finally {

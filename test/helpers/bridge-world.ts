@@ -27,6 +27,8 @@ export interface WorldOptions {
   user?: string;
   /** LOCKBRIDGE_POLL_SECONDS for serve (default 2: tests should not wait a minute). */
   pollSeconds?: number;
+  /** LOCKBRIDGE_PROBE_SECONDS for serve (default: the product's 20 s). */
+  probeSeconds?: number;
   /** The data directory (made by the caller, e.g. on a small tmpfs); by default a new temp dir. */
   home?: string;
 }
@@ -84,6 +86,7 @@ export async function startWorld(o: WorldOptions = {}): Promise<World> {
     LOCKBRIDGE_LOCAL_PASSWORD: LOCAL,
     LOCKBRIDGE_PROVIDER_PASSWORD: PROVIDER_PW,
     LOCKBRIDGE_POLL_SECONDS: String(o.pollSeconds ?? 2),
+    ...(o.probeSeconds ? { LOCKBRIDGE_PROBE_SECONDS: String(o.probeSeconds) } : {}),
     LOCKBRIDGE_DNS_SERVERS: dns.address,
     ...(process.env.LB_WORLD_DEBUG ? { LOCKBRIDGE_LOG_LEVEL: 'debug' } : {}),
   };

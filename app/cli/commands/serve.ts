@@ -73,7 +73,8 @@ export async function runServe(ctx: CliContext, argv: string[]): Promise<number>
     logger: logging.logger,
     logs: logging.ring,
     offline: flag(p, 'offline'),
-    ...pollFromEnv(),
+    ...secondsFromEnv('pollSeconds', 'LOCKBRIDGE_POLL_SECONDS', 1, 3600),
+    ...secondsFromEnv('probeSeconds', 'LOCKBRIDGE_PROBE_SECONDS', 2, 600),
     providerDiscovery: discoveryDepsFromEnv(),
     serve: {
       ...(imapPort !== undefined ? { imapPort } : {}),
@@ -133,14 +134,21 @@ export async function runServe(ctx: CliContext, argv: string[]): Promise<number>
   return done;
 }
 
-/** LOCKBRIDGE_POLL_SECONDS: how often folders other than INBOX are looked at (5..3600, default 60). */
-function pollFromEnv(): { pollSeconds?: number } {
-  const v = process.env.LOCKBRIDGE_POLL_SECONDS;
+/**
+ * A whole number of seconds from the environment: LOCKBRIDGE_POLL_SECONDS (how often folders other
+ * than INBOX are looked at; default 60), LOCKBRIDGE_PROBE_SECONDS (how often quiet provider
+ * connections are probed; default 20).
+ */
+function secondsFromEnv<K extends 'pollSeconds' | 'probeSeconds'>(
+  key: K,
+  name: string,
+  min: number,
+  max: number,
+): { [k in K]?: number } {
+  const v = process.env[name];
   if (v === undefined || v === '') return {};
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 3600)
-    throw new UsageError(
-      `LOCKBRIDGE_POLL_SECONDS must be a whole number of seconds from 1 to 3600, got '${v}'`,
-    );
-  return { pollSeconds: n };
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new UsageError(`${name} must be a whole number of seconds from ${min} to ${max}, got '${v}'`);
+  return { [key]: n } as { [k in K]?: number };
 }

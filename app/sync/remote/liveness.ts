@@ -3,8 +3,10 @@
  * laptop asleep leave a TCP connection that neither answers nor resets; the IMAP client would wait for its
  * socket timeout (minutes). Instead:
  *  - every quiet connection is probed (NOOP, or the DONE that ends an IDLE) at least every
- *    PROBE_EVERY_MS, and a probe unanswered within PROBE_DEADLINE_MS closes it: a dead connection is
- *    known within PROBE_EVERY_MS + PROBE_DEADLINE_MS (35 s);
+ *    `probeEveryMs` (default PROBE_EVERY_MS, 20 s; `lockbridge serve` takes LOCKBRIDGE_PROBE_SECONDS),
+ *    and a probe unanswered within `deadlineMs` (three quarters of it: 15 s) closes it: a dead
+ *    connection is known within probeEveryMs + deadlineMs (35 s); a new connection not greeted
+ *    within `connectMs` (probeEveryMs: 20 s) counts as unreachable;
  *  - a command in flight with no byte for SOCKET_TIMEOUT_MS fails (the connection's socket timeout, set in connect.ts);
  *  - a jump of the wall clock ahead of the monotonic clock (the machine slept: the monotonic clock
  *    stops during suspend) drops every connection at once rather than trusting them.
@@ -13,8 +15,21 @@ import { ProviderError } from './errors.ts';
 import type { RemoteMailbox } from './remote-mailbox.ts';
 
 export const PROBE_EVERY_MS = 20_000;
-export const PROBE_DEADLINE_MS = 15_000;
 export const SOCKET_TIMEOUT_MS = 50_000;
+
+export interface Liveness {
+  /** A quiet connection is probed at least this often. */
+  probeEveryMs: number;
+  /** A probe not answered within this closes the connection. */
+  deadlineMs: number;
+  /** TCP connect and greeting of a new connection. */
+  connectMs: number;
+}
+
+/** The liveness times for a probe interval (ms; default PROBE_EVERY_MS). */
+export function liveness(probeEveryMs = PROBE_EVERY_MS): Liveness {
+  return { probeEveryMs, deadlineMs: Math.round((probeEveryMs * 3) / 4), connectMs: probeEveryMs };
+}
 
 /** Resolves with `work`, or closes the client and throws when it takes longer than `ms`. */
 export async function withDeadline<T>(
@@ -43,9 +58,9 @@ export async function withDeadline<T>(
   }
 }
 
-/** A NOOP that must be answered within PROBE_DEADLINE_MS. */
-export async function probe(client: RemoteMailbox): Promise<void> {
-  await withDeadline(client, client.noop(), PROBE_DEADLINE_MS, 'NOOP');
+/** A NOOP that must be answered within `deadlineMs`. */
+export async function probe(client: RemoteMailbox, deadlineMs: number): Promise<void> {
+  await withDeadline(client, client.noop(), deadlineMs, 'NOOP');
 }
 
 export interface Clocks {
