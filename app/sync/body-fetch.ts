@@ -8,9 +8,17 @@
  * since), the local message is replaced by a new one holding what the provider gives now, with its
  * flags (as repair does: writeBack), and this request for the old UID fails.
  */
-import { cleanFlags, prepareInbound, type PreparedMessage } from './inbound.ts';
+import { sha256Sliced } from '../store/repos/raw-codec.ts';
+import {
+  cleanFlags,
+  prepareInbound,
+  servedBytes,
+  type FetchedMessage,
+  type PreparedMessage,
+} from './inbound.ts';
 import { internalDateOf } from './mailbox-sync.ts';
 import type { SyncContext } from './context.ts';
+import type { InboundContext } from './types.ts';
 import type { RemoteMailbox } from './remote/remote-mailbox.ts';
 import { toUidSet } from './uid-range.ts';
 
@@ -36,6 +44,12 @@ interface Wanted {
   uid: number;
   blobId: number;
   remoteUid: number;
+}
+
+/** A body checked and handed out, to be stored back: `prepare` analyses and packs it then. */
+interface ToStore {
+  local: Wanted;
+  prepare: () => Promise<PreparedMessage>;
 }
 
 /**
@@ -86,7 +100,7 @@ export async function readBodies(
   await writes.settled(uids.flatMap((uid) => store.messages.get(mailboxId, uid)?.blobId ?? []));
   const out: BodyFetchResult = { restored: [], failed: [] };
   const bodies = new Map<number, Buffer>();
-  const toStore: Array<{ local: Wanted; p: PreparedMessage }> = [];
+  const toStore: ToStore[] = [];
   // remote mailbox → (uidvalidity, messages)
   const byFolder = new Map<string, { uidValidity: number; wanted: Wanted[] }>();
   for (const uid of uids) {
@@ -119,7 +133,14 @@ export async function readBodies(
   return { ...out, bodies, stored };
 }
 
-/** readBodies' provider part: each remote folder's bodies fetched in one FETCH, then checked. */
+/**
+ * readBodies' provider part: each remote folder's bodies fetched in one FETCH, then checked. The
+ * hook's bytes (decrypted, or as they came) are compared with the SHA-256 recorded first: when
+ * they are exactly the bytes served before (the usual case), they are handed out at once and
+ * analysed and packed only as they are stored back (0.5 ms of a 40 KB message's 5 ms here, in
+ * bench/sync.ts's on-demand row); else they are prepared as a sync pass would (canonical line
+ * ends) and compared again.
+ */
 async function checkFolders(
   ctx: SyncContext,
   client: RemoteMailbox,
@@ -127,7 +148,7 @@ async function checkFolders(
   byFolder: Map<string, { uidValidity: number; wanted: Wanted[] }>,
   out: BodyFetchResult,
   bodies: Map<number, Buffer>,
-  toStore: Array<{ local: Wanted; p: PreparedMessage }>,
+  toStore: ToStore[],
 ): Promise<void> {
   const { store } = ctx;
   for (const [path, { uidValidity, wanted }] of byFolder) {
@@ -138,12 +159,12 @@ async function checkFolders(
         for (const w of wanted) out.failed.push(w.uid);
         continue;
       }
-      const byRemote = new Map(wanted.map((w) => [w.remoteUid, w]));
-      const fresh = await fetchPrepared(ctx, client, [...byRemote.keys()], path, uidValidity);
+      const inbound = { accountId: ctx.accountId, email: ctx.email, remoteMailbox: path };
+      const fetched = await fetchServed(ctx, client, new Set(wanted.map((w) => w.remoteUid)), inbound);
       for (const w of wanted) {
-        const p = fresh.get(w.remoteUid);
+        const f = fetched.get(w.remoteUid);
         // gone at the provider: the next pass removes it locally
-        if (!p) {
+        if (!f) {
           out.failed.push(w.uid);
           continue;
         }
@@ -152,10 +173,22 @@ async function checkFolders(
           out.restored.push(w.uid);
           continue;
         }
-        if (p.msg.sha256!.equals(store.messages.sha256(w.blobId))) {
+        const recorded = store.messages.sha256(w.blobId);
+        const prepare = async () => {
+          const p = await prepareInbound(store, f.m, ctx.processInbound, inbound, uidValidity, f.served);
+          return { ...p, msg: await store.messages.prepack(p.msg) };
+        };
+        if ((await sha256Sliced(f.served)).equals(recorded)) {
+          out.restored.push(w.uid);
+          bodies.set(w.uid, f.served);
+          toStore.push({ local: w, prepare });
+          continue;
+        }
+        const p = await prepare();
+        if (p.msg.sha256!.equals(recorded)) {
           out.restored.push(w.uid);
           bodies.set(w.uid, p.msg.raw);
-          toStore.push({ local: w, p });
+          toStore.push({ local: w, prepare: () => Promise.resolve(p) });
           continue;
         }
         // other bytes: the local message is replaced now (writeBack), this request fails
@@ -178,16 +211,12 @@ async function checkFolders(
  * Writes back bodies checked by readBodies, one after the other, from the next turn of the event
  * loop on (the reader they were handed to goes first); a failure is logged.
  */
-async function storeAll(
-  ctx: SyncContext,
-  mailboxId: number,
-  bodies: ReadonlyArray<{ local: Wanted; p: PreparedMessage }>,
-): Promise<void> {
+async function storeAll(ctx: SyncContext, mailboxId: number, bodies: readonly ToStore[]): Promise<void> {
   await new Promise((resolve) => setImmediate(resolve));
-  for (const { local, p } of bodies) {
+  for (const { local, prepare } of bodies) {
     try {
       // 'gone': expunged meanwhile; nothing else can come of bytes already checked
-      await writeBack(ctx, { mailboxId, uid: local.uid, blobId: local.blobId }, p);
+      await writeBack(ctx, { mailboxId, uid: local.uid, blobId: local.blobId }, await prepare());
     } catch (err) {
       ctx.logger.warn({ err, uid: local.uid }, 'a body fetched on demand could not be stored again');
     }
@@ -228,6 +257,30 @@ export async function writeBack(
 }
 
 /**
+ * Fetches the messages `uids` of the selected provider folder again, each with the hook's bytes
+ * (decrypted on the pool, or as they came): by remote UID, those the provider still has.
+ */
+async function fetchServed(
+  ctx: SyncContext,
+  client: RemoteMailbox,
+  uids: ReadonlySet<number>,
+  inbound: InboundContext,
+): Promise<Map<number, { m: FetchedMessage; served: Buffer }>> {
+  const out = new Map<number, { m: FetchedMessage; served: Buffer }>();
+  if (!uids.size) return out;
+  for await (const f of client.fetch(toUidSet([...uids].sort((a, b) => a - b)), {
+    flags: true,
+    internalDate: true,
+    source: true,
+  })) {
+    if (!f.source || !uids.has(f.uid)) continue;
+    const m = { uid: f.uid, raw: f.source, flags: cleanFlags(f.flags), internalDate: internalDateOf(f) };
+    out.set(f.uid, { m, served: await servedBytes(m.raw, ctx.processInbound, inbound) });
+  }
+  return out;
+}
+
+/**
  * Fetches `uids` of the selected provider folder `path` again and prepares each as a sync pass
  * does (decrypted on the pool, analysed, packed): by remote UID, those the provider still has.
  */
@@ -238,23 +291,11 @@ export async function fetchPrepared(
   path: string,
   uidValidity: number,
 ): Promise<Map<number, PreparedMessage>> {
+  const inbound = { accountId: ctx.accountId, email: ctx.email, remoteMailbox: path };
   const fresh = new Map<number, PreparedMessage>();
-  if (!uids.length) return fresh;
-  const want = new Set(uids);
-  for await (const m of client.fetch(toUidSet([...want].sort((a, b) => a - b)), {
-    flags: true,
-    internalDate: true,
-    source: true,
-  })) {
-    if (!m.source || !want.has(m.uid)) continue;
-    const prepared = await prepareInbound(
-      ctx.store,
-      { uid: m.uid, raw: m.source, flags: cleanFlags(m.flags), internalDate: internalDateOf(m) },
-      ctx.processInbound,
-      { accountId: ctx.accountId, email: ctx.email, remoteMailbox: path },
-      uidValidity,
-    );
-    fresh.set(m.uid, { ...prepared, msg: await ctx.store.messages.prepack(prepared.msg) });
+  for (const [uid, { m, served }] of await fetchServed(ctx, client, new Set(uids), inbound)) {
+    const p = await prepareInbound(ctx.store, m, ctx.processInbound, inbound, uidValidity, served);
+    fresh.set(uid, { ...p, msg: await ctx.store.messages.prepack(p.msg) });
   }
   return fresh;
 }

@@ -51,10 +51,20 @@ export function cleanFlags(flags: Iterable<string> | undefined): string[] {
   return out;
 }
 
+/** The bytes the hook gives for a fetched message: decrypted, or as it came. */
+export async function servedBytes(raw: Buffer, hook: ProcessInbound, ctx: InboundContext): Promise<Buffer> {
+  try {
+    return (await hook(raw, ctx)).served;
+  } catch {
+    // The hook must never lose mail: on an unexpected failure the message is kept as it came.
+    return raw;
+  }
+}
+
 /**
- * Runs one fetched message through the hook and the analyzer: the store's prepareToInsert, which
- * analyses a big or many-part message on its MIME worker (~1 MiB of 14,000 small parts held the
- * event loop ~300 ms here).
+ * Runs one fetched message through the hook (unless its output `served` is given) and the
+ * analyzer: the store's prepareToInsert, which analyses a big or many-part message on its MIME
+ * worker (~1 MiB of 14,000 small parts held the event loop ~300 ms here).
  */
 export async function prepareInbound(
   store: Store,
@@ -62,14 +72,9 @@ export async function prepareInbound(
   hook: ProcessInbound,
   ctx: InboundContext,
   uidValidity: number,
+  given?: Buffer,
 ): Promise<PreparedMessage> {
-  let served: Buffer;
-  try {
-    served = (await hook(m.raw, ctx)).served;
-  } catch {
-    // The hook must never lose mail: on an unexpected failure the message is kept as it came.
-    served = m.raw;
-  }
+  let served = given ?? (await servedBytes(m.raw, hook, ctx));
   // Served with CRLF line ends and binary parts in base64, like an APPEND or an import.
   const p = await store.messages.prepareToInsert(served);
   let msg: NewMessage;

@@ -37,9 +37,10 @@ function inboxId(): number {
 }
 
 function evictAll(): Promise<void> {
+  const n = [...local.store.messages.iterateMeta(inboxId())].length;
   return evictBodies(
     local.store,
-    () => local.store.messages.bodyCache.status().evicted === N,
+    () => local.store.messages.bodyCache.status().evicted === n,
     'every body evicted',
   );
 }
@@ -191,6 +192,47 @@ test('bodies read on demand are handed over byte-exact before they are stored, t
   assert.equal(local.store.messages.bodyEvicted(metas[0]!.blobId), false, 'stored before stop resolved');
   engine.start();
   await engine.whenSynced(60_000);
+});
+
+// The bytes fetched on demand are compared as the hook gives them first, and handed out at once
+// when they are the ones recorded; a provider message the bridge stores in another form (a part in
+// Content-Transfer-Encoding: binary, kept here in base64 as for an APPEND) is not: it is made
+// canonical as a sync does, found to be what was served, handed out, and stored back in place (the
+// same UID), not taken for a message the provider changed.
+test('an evicted body stored here in another form than at the provider (a binary part) is served and stored back the same', async () => {
+  const mb = inboxId();
+  const octets = Buffer.from(Array.from({ length: 3000 }, (_, i) => 0x80 + (i % 0x7f)));
+  const mail = Buffer.concat([
+    Buffer.from(
+      'From: Sender <sender@outside.test>\r\nTo: alice@example.test\r\nSubject: binary part\r\n' +
+        'Message-ID: <binary.1@outside.test>\r\nMIME-Version: 1.0\r\n' +
+        'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhello\r\n' +
+        '--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\n\r\n',
+    ),
+    octets,
+    Buffer.from('\r\n--b--\r\n'),
+  ]);
+  await p.appendRaw(alice, 'INBOX', mail);
+  await engine.whenSynced(60_000);
+  local.store.flushIndex();
+  const m = [...local.store.messages.iterateMeta(mb)].find((x) =>
+    local.store.messages.header(x.blobId).includes('Subject: binary part'),
+  );
+  assert.ok(m, 'synced');
+  const recorded = local.store.messages.raw(m.blobId);
+  assert.ok(
+    !recorded.equals(mail) && recorded.includes('Content-Transfer-Encoding: base64'),
+    'stored canonical',
+  );
+  await evictAll();
+  const r = await engine.readBodies(mb, [m.uid]);
+  assert.deepEqual([r.restored, r.failed], [[m.uid], []]);
+  assert.ok(r.bodies.get(m.uid)?.equals(recorded), 'handed over as served before');
+  await r.stored;
+  const after = local.store.messages.get(mb, m.uid);
+  assert.equal(after?.blobId, m.blobId, 'stored back in place');
+  assert.equal(local.store.messages.bodyEvicted(m.blobId), false);
+  assert.ok(local.store.messages.raw(m.blobId).equals(recorded));
 });
 
 // A message expunged here while the provider is being asked for its evicted body (another session's
