@@ -42,6 +42,11 @@ export class SocketSink implements OutputSink {
   write(chunk: Buffer | string): boolean {
     return this.#socket.write(chunk);
   }
+  writeAll(chunks: readonly Buffer[]): void {
+    this.#socket.cork();
+    for (const c of chunks) this.#socket.write(c);
+    this.#socket.uncork();
+  }
   get needsDrain(): boolean {
     return this.#socket.writableNeedDrain;
   }

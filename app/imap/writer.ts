@@ -1,13 +1,20 @@
 /**
  * Response writer: collects response bytes into ~64 KiB chunks and writes them to the connection's
- * output (socket, TLS socket or deflate stream). Big literal values (BODY[] of a large message) are
- * written as their own Buffers, never concatenated into strings. Honours backpressure: callers
- * `await writer.drain()` between batches.
+ * output (socket, TLS socket or deflate stream), up to FLUSH_AT bytes in one write (a socket's
+ * writev). Big literal values (BODY[] of a large message) are written as their own Buffers, never
+ * concatenated into strings. Honours backpressure: callers `await writer.drain()` (or turn())
+ * between batches.
  */
+import { setImmediate as yieldLoop } from 'node:timers/promises';
 
 export interface OutputSink {
   /** Bytes, or text to be sent UTF-8 encoded. */
   write(chunk: Buffer | string): boolean;
+  /**
+   * Writes several chunks at once (a socket's writev: one system call, and one wake-up of a
+   * reader on the same machine, instead of one per chunk).
+   */
+  writeAll?(chunks: readonly Buffer[]): void;
   /** Called after each flush, e.g. a deflate stream's sync flush. */
   afterFlush?(): void;
   /**
@@ -26,6 +33,11 @@ const CHUNK = 64 * 1024;
 const COPY_MAX = 16 * 1024;
 /** A flush smaller than this copies the chunk out and keeps reusing the chunk buffer. */
 const SMALL_FLUSH = 4 * 1024;
+/**
+ * Bytes held before they are written without being asked to (flush, drain): a message's FETCH
+ * response, its literal and the tagged reply after it then go out in one write.
+ */
+const FLUSH_AT = 256 * 1024;
 const CRLF = Buffer.from('\r\n');
 
 export class ResponseWriter {
@@ -119,7 +131,7 @@ export class ResponseWriter {
   #queue(b: Buffer): void {
     this.#parts.push(b);
     this.#pending += b.length;
-    if (this.#pending >= CHUNK / 2) this.flush();
+    if (this.#pending >= FLUSH_AT) this.flush();
   }
 
   #commitStr(): void {
@@ -172,6 +184,7 @@ export class ResponseWriter {
   #write(parts: Array<Buffer | string>): void {
     if (this.#sink.closed) return;
     if (parts.length === 1) this.#sink.write(parts[0]!);
+    else if (this.#sink.writeAll) this.#sink.writeAll(parts as Buffer[]);
     else {
       // Coalesce small parts; write big ones on their own.
       let group: Buffer[] = [];
@@ -206,5 +219,14 @@ export class ResponseWriter {
   async drain(): Promise<void> {
     this.flush();
     if (this.needsDrain) await this.#sink.waitDrain();
+  }
+
+  /**
+   * Flush, wait for the sink when it is full, and let the event loop turn: a drain can come in
+   * the same turn (a corked write the socket took at once), so it does not end one by itself.
+   */
+  async turn(): Promise<void> {
+    await this.drain();
+    await yieldLoop();
   }
 }

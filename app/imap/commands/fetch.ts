@@ -237,8 +237,7 @@ async function streamLiteral(w: ResponseWriter, lit: Pieces): Promise<void> {
       at = end;
       if (since < PIECE) continue;
       since = 0;
-      if (w.needsDrain) await w.drain();
-      else await yieldLoop();
+      await w.turn();
     }
   }
 }
@@ -504,7 +503,9 @@ export const fetch: CommandSpec = {
     const wantsFlags = items.some((i) => i.kind === 'simple' && i.name === 'FLAGS');
     // messages whose body is not stored locally and could not be fetched from the provider
     const unavailable: number[] = [];
-    for (const group of batches(sel, uids, want)) {
+    const groups = batches(sel, uids, want);
+    for (let next = groups.next(); !next.done;) {
+      const group = next.value;
       let rows = account.fetch(sel.id, group, want);
       if (want.raw) rows = await withBodies(sel, rows, want, unavailable);
       let seenAdded: Set<number> | null = null;
@@ -542,9 +543,13 @@ export const fetch: CommandSpec = {
         const writing = writeRow(w, seq, shown, plans, seen, rowData(plans, shown, decoded) ?? NO_DATA);
         if (writing) await writing;
       }
+      // the last batch: the reply goes out at once (the connection drains after it), before any
+      // work queued meanwhile, e.g. a body fetched on demand being stored back (1.3 ms of 4.4)
+      next = groups.next();
+      if (next.done) break;
       // a turn between two reads of whole messages; waiting for the socket when it is full
-      if (w.needsDrain) await w.drain();
-      else if (want.raw) await yieldLoop();
+      if (want.raw) await w.turn();
+      else if (w.needsDrain) await w.drain();
     }
     if (unavailable.length)
       throw new ImapNoError(
