@@ -12,6 +12,7 @@ import { CommandReader } from './wire/command-reader.ts';
 import type { ReaderEvent } from './wire/types.ts';
 import { PRE_AUTH_WIRE_LIMITS, tighterLimits } from './wire/limits.ts';
 import type { LiteralBudget, WireLimits } from './wire/limits.ts';
+import { setImmediate as yieldLoop } from 'node:timers/promises';
 import { ResponseWriter } from './writer.ts';
 import type { OutputSink } from './writer.ts';
 import { Session } from './session.ts';
@@ -216,6 +217,9 @@ export class Connection implements Transport {
           if (this.#reader.paused && this.#queue.length === 0) {
             this.#take(this.#reader.resume());
           }
+          // a pipelined command after a turn of the event loop (its reply is out): other
+          // connections and background work go between, however many a client sends at once
+          if (this.#queue.length && !this.#ended) await yieldLoop();
         } else if (ev.kind === 'continue') {
           this.writer.line('+ Ready for literal data');
           this.writer.flush();

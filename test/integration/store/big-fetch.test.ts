@@ -200,4 +200,15 @@ describe('a stored 20 MB message is fetched and searched with the bridge respons
     assert.match(got.toString('latin1', at), /^f OK /);
     assertTurns('FETCH 1:* of 40 x 900 KB', r);
   });
+
+  // Commands a client sends at once run a turn of the event loop apart: ten FETCHes of a 900 KB
+  // message each, pipelined, are not written in one turn (9 MB; the FETCH no longer gives the loop
+  // a turn after its last batch, so its reply goes out before work queued meanwhile).
+  it('ten pipelined FETCHes of 900 KB each: a turn of the event loop between them', async () => {
+    const pipelined = Array.from({ length: 10 }, (_, i) => `p${i} FETCH ${i + 1} (BODY.PEEK[])`);
+    const r = await b.whileProbing(() => b.fetchAnswer([...pipelined, 'f NOOP'].join('\r\n'), 'scans'));
+    const got = Buffer.concat(r.value).toString('latin1');
+    for (let i = 0; i < 10; i++) assert.match(got, new RegExp(`\\r\\np${i} OK `));
+    assertTurns('10 pipelined FETCHes of 900 KB', r);
+  });
 });
