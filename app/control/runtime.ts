@@ -161,9 +161,9 @@ export function createRuntime(deps: RuntimeDeps): EngineRuntime {
             ? sync.readBodies(accountId, mailboxId, uids)
             : Promise.reject(new UserError('not-running', 'the bridge is not serving: sync is stopped')),
         // and a full-text search the index cannot decide for them asks the provider's SEARCH
-        searchBodies: (accountId, mailboxId, field, needle, uids) =>
+        searchBodies: (accountId, mailboxId, field, needle, uids, alive) =>
           sync
-            ? sync.searchBodies(accountId, mailboxId, field, needle, uids)
+            ? sync.searchBodies(accountId, mailboxId, field, needle, uids, alive)
             : Promise.resolve({ found: [], failed: [...uids] }),
       });
       imap = await startImapServer({

@@ -360,13 +360,15 @@ export interface ImapAccount {
    * Optional: decides `field` / `needle` (as searchText) for the messages `uids` that searchText
    * left undecided, by asking the provider (the plaintext ones, when it can be reached). Resolves
    * with those that match and those it could not decide (`failed`); the others do not match.
-   * Never rejects. A backend without it leaves them undecided.
+   * Never rejects. Once `alive()` is false (the client went away), the provider is not asked
+   * again: the rest is `failed`. A backend without it leaves them undecided.
    */
   searchMissingBodies?(
     id: MailboxId,
     field: TextSearchField,
     needle: string,
     uids: readonly number[],
+    alive?: () => boolean,
   ): Promise<MissingSearch>;
 
   /**

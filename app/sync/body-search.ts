@@ -49,7 +49,9 @@ export type OnConnection = <T>(work: (client: RemoteMailbox) => Promise<T>) => P
  * mailbox `mailboxId`: SEARCH_UIDS local messages at a time, each provider folder's share of them
  * one task on the connection (`onConnection`), so that the bodies fetched on demand meanwhile wait
  * for one command only, and the event loop gets a turn between them. After a provider error (also
- * no connection), the messages not searched yet are `failed`; it is handed to `onError`.
+ * no connection), the messages not searched yet are `failed`; it is handed to `onError`. `alive`
+ * is asked before each task (when its turn on the connection comes): once false (the client that
+ * searches went away), the messages not searched yet are `failed` and the provider is not asked.
  */
 export async function searchAtProvider(
   ctx: SyncContext,
@@ -58,19 +60,29 @@ export async function searchAtProvider(
   key: 'body' | 'text',
   needle: string,
   uids: readonly number[],
+  alive: () => boolean,
   onError: (err: unknown) => void,
 ): Promise<BodySearchResult> {
   const out: BodySearchResult = { found: [], failed: [] };
   for (let i = 0; i < uids.length; i += SEARCH_UIDS) {
     const slice = uids.slice(i, i + SEARCH_UIDS);
     const byFolder = plan(ctx, mailboxId, slice, out);
+    let gone = false;
     try {
       for (const [path, folder] of byFolder) {
-        await onConnection((client) => searchFolder(client, path, folder, key, needle, out));
+        gone = await onConnection(async (client) => {
+          if (!alive()) return true;
+          await searchFolder(client, path, folder, key, needle, out);
+          return false;
+        });
+        if (gone) break;
         byFolder.delete(path);
       }
     } catch (err) {
       onError(err);
+      gone = true;
+    }
+    if (gone) {
       for (const f of byFolder.values()) for (const w of f.wanted) out.failed.push(w.uid);
       for (const uid of uids.slice(i + SEARCH_UIDS)) out.failed.push(uid);
       break;

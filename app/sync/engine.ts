@@ -142,13 +142,15 @@ export interface SyncEngine {
    * Full-text search of evicted bodies the local index cannot decide (body-search.ts): asks the
    * provider's SEARCH on the on-demand connection (after the body fetches before it). Never
    * rejects: what the provider cannot be asked about (offline, paused, stopped, unreachable, an
-   * error) is `failed`, and logged.
+   * error) is `failed`, and logged. `alive` is asked before each provider folder's commands:
+   * once false (the client that searches went away), what is not searched yet is `failed`.
    */
   searchBodies(
     mailboxId: number,
     key: 'body' | 'text',
     needle: string,
     uids: readonly number[],
+    alive?: () => boolean,
   ): Promise<BodySearchResult>;
 }
 
@@ -448,6 +450,7 @@ class Engine implements SyncEngine {
     key: 'body' | 'text',
     needle: string,
     uids: readonly number[],
+    alive: () => boolean = () => true,
   ): Promise<BodySearchResult> {
     if (this.#o.offline || this.#stopped || this.#paused)
       return Promise.resolve({ found: [], failed: [...uids] });
@@ -458,6 +461,7 @@ class Engine implements SyncEngine {
       key,
       needle,
       uids,
+      alive,
       (thrown) => {
         const err = thrown instanceof NoOnDemandConnection ? thrown.reason : thrown;
         this.#log.info(

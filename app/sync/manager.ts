@@ -38,6 +38,7 @@ export interface SyncManager {
     key: 'body' | 'text',
     needle: string,
     uids: readonly number[],
+    alive?: () => boolean,
   ): Promise<BodySearchResult>;
   readonly sink: RemoteChangeSink;
 }
@@ -131,11 +132,11 @@ export function createSyncManager(o: SyncManagerOptions): SyncManager {
         });
       return e.engine.readBodies(mailboxId, uids);
     },
-    searchBodies(accountId, mailboxId, key, needle, uids) {
+    searchBodies(accountId, mailboxId, key, needle, uids, alive) {
       const e = engines.get(accountId);
       // no engine (signed out): the provider is not asked
       if (!e) return Promise.resolve({ found: [], failed: [...uids] });
-      return e.engine.searchBodies(mailboxId, key, needle, uids);
+      return e.engine.searchBodies(mailboxId, key, needle, uids, alive);
     },
     sink: {
       enqueue(accountId, change) {

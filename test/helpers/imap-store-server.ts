@@ -41,7 +41,8 @@ export async function serveStore(store: Store, engine?: SyncEngine): Promise<Ser
             field: 'body' | 'text',
             needle: string,
             uids: readonly number[],
-          ) => engine.searchBodies(mailboxId, field, needle, uids),
+            alive: () => boolean,
+          ) => engine.searchBodies(mailboxId, field, needle, uids, alive),
         }
       : {}),
   });

@@ -67,7 +67,8 @@ export interface ImapBackendOptions {
   /**
    * Full-text search of evicted bodies the index cannot decide (issue 20): asks the provider's
    * SEARCH (the sync engine's searchBodies); resolves with the UIDs that match and those it could
-   * not search. Without it, such messages stay undecided.
+   * not search; once `alive` is false (the client went away) the provider is not asked again.
+   * Without it, such messages stay undecided.
    */
   searchBodies?: (
     accountId: number,
@@ -75,6 +76,7 @@ export interface ImapBackendOptions {
     field: TextSearchField,
     needle: string,
     uids: readonly number[],
+    alive: () => boolean,
   ) => Promise<MissingSearch>;
 }
 
@@ -422,11 +424,12 @@ class StoreImapAccount implements ImapAccount {
     field: TextSearchField,
     needle: string,
     uids: readonly number[],
+    alive: () => boolean = () => true,
   ): Promise<MissingSearch> {
     if (!this.#searchBodies) return { found: [], failed: [...uids] };
     try {
       const mailboxId = guard(() => this.#box(id).id);
-      return await this.#searchBodies(this.#accountId, mailboxId, field, needle, uids);
+      return await this.#searchBodies(this.#accountId, mailboxId, field, needle, uids, alive);
     } catch {
       // the mailbox gone meanwhile, or a failure the engine did not answer: the search goes on
       return { found: [], failed: [...uids] };

@@ -358,6 +358,7 @@ function* searchSteps(
   among: Uint32Array | number[],
   extraWant: FetchWant,
   wait: boolean,
+  alive: () => boolean,
 ): Generator<void | Promise<void>, Found> {
   const env: Env = { recent: sel.recent, textSets: new Map(), unknownSets: new Map(), setSets: new Map() };
   const all = sel.uids;
@@ -410,7 +411,7 @@ function* searchSteps(
     // bodies not stored here: the backend asks the provider, where it can
     let unknown: readonly number[] = undecided;
     if (sel.account.searchMissingBodies) {
-      const asked = sel.account.searchMissingBodies(sel.id, t.field, t.value, undecided);
+      const asked = sel.account.searchMissingBodies(sel.id, t.field, t.value, undecided, alive);
       // (it never rejects: a provider failure leaves them undecided)
       yield asked.then((r) => {
         for (const u of r.found) hits.add(u);
@@ -483,7 +484,7 @@ export async function runSearch(
   alive: () => boolean = () => true,
 ): Promise<Found> {
   const slicer = new Slicer(alive);
-  const steps = searchSteps(sel, key, sel.uids, extraWant, true);
+  const steps = searchSteps(sel, key, sel.uids, extraWant, true, alive);
   try {
     for (;;) {
       const r = steps.next();
@@ -509,7 +510,7 @@ export function searchAmongSteps(
   among: number[],
   extraWant: FetchWant = {},
 ): Generator<void | Promise<void>, Found> {
-  return searchSteps(sel, key, among, extraWant, true);
+  return searchSteps(sel, key, among, extraWant, true, () => true);
 }
 
 function usesModseqFlag(k: SearchKey): boolean {

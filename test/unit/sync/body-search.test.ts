@@ -2,7 +2,8 @@
 // scripted provider connection — what Dovecot in body-cache-search.test.ts does not show at a
 // glance: each provider command names at most SEARCH_UIDS messages, what is not plaintext at the
 // provider is never searched there (decrypted here, or a sealed Content-Type there), unmapped mail
-// is counted, and after a provider error the rest is counted without another command.
+// is counted, after a provider error the rest is counted without another command, and once the
+// client that searches has gone away the provider is not asked again.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { analyzeMessage } from '../../../app/mime/analyze.ts';
@@ -93,8 +94,15 @@ test('each provider command names at most SEARCH_UIDS messages; only plaintext a
     const sent: Sent[] = [];
     const all = Array.from({ length: N }, (_, i) => i + 1);
     const errors: unknown[] = [];
-    const r = await searchAtProvider(ctxOf(store), direct(provider(sent)), inbox, 'body', 'zq', all, (e) =>
-      errors.push(e),
+    const r = await searchAtProvider(
+      ctxOf(store),
+      direct(provider(sent)),
+      inbox,
+      'body',
+      'zq',
+      all,
+      () => true,
+      (e) => errors.push(e),
     );
     assert.deepEqual(errors, []);
     for (const s of sent) assert.ok(s.uids.length <= SEARCH_UIDS, `${s.command} of ${s.uids.length} UIDs`);
@@ -117,12 +125,54 @@ test('after a provider error the messages not searched yet are counted, without 
     const sent: Sent[] = [];
     const all = Array.from({ length: N }, (_, i) => i + 1);
     const errors: unknown[] = [];
-    const r = await searchAtProvider(ctxOf(store), direct(provider(sent, 2)), inbox, 'body', 'zq', all, (e) =>
-      errors.push(e),
+    const r = await searchAtProvider(
+      ctxOf(store),
+      direct(provider(sent, 2)),
+      inbox,
+      'body',
+      'zq',
+      all,
+      () => true,
+      (e) => errors.push(e),
     );
     assert.equal(errors.length, 1);
     assert.equal(sent.filter((s) => s.command === 'search').length, 2);
     // the first SEARCH_UIDS were decided; the rest could not be searched
+    const first = all.slice(0, SEARCH_UIDS);
+    assert.deepEqual(
+      r.found.sort((a, b) => a - b),
+      first.filter((u) => u % 10 === 0),
+    );
+    assert.deepEqual(
+      r.failed.sort((a, b) => a - b),
+      [DECRYPTED, SEALED, UNMAPPED, ...all.slice(SEARCH_UIDS)],
+    );
+  }));
+
+// A SEARCH the client gave up (its connection closed) stops asking the provider: a 1-2 character
+// needle over hundreds of thousands of evicted messages is thousands of provider commands that
+// would hold the on-demand connection (bodies other clients wait for) for nobody. The old code
+// searched every slice.
+test('once the client is gone the provider is not asked again; the rest is counted', () =>
+  withStore(async (store, inbox) => {
+    const sent: Sent[] = [];
+    const all = Array.from({ length: N }, (_, i) => i + 1);
+    const errors: unknown[] = [];
+    // the client goes away while the first slice is being searched
+    const alive = () => !sent.some((s) => s.command === 'search');
+    const r = await searchAtProvider(
+      ctxOf(store),
+      direct(provider(sent)),
+      inbox,
+      'body',
+      'zq',
+      all,
+      alive,
+      (e) => errors.push(e),
+    );
+    assert.deepEqual(errors, []);
+    assert.equal(sent.filter((s) => s.command === 'search').length, 1, 'one provider SEARCH');
+    assert.equal(sent.length, 2, 'and the Content-Type FETCH before it');
     const first = all.slice(0, SEARCH_UIDS);
     assert.deepEqual(
       r.found.sort((a, b) => a - b),
