@@ -667,6 +667,8 @@ force_introspection = yes
   }
   const passwords = new Map<string, string>();
   let usersMtime = Math.floor(Date.now() / 1000);
+  /** When the last `doveadm auth test` was answered (ms): see usersChanged. */
+  let lastAuthCheck = 0;
 
   let dovecotUp = false;
   let postfixUp = false;
@@ -780,6 +782,29 @@ force_introspection = yes
     throw e;
   }
 
+  /**
+   * The passwd-file changed: wait until Dovecot's auth process has really re-read it — a login
+   * tried too early is refused, and a sync engine then (rightly) waits for the user instead of
+   * retrying. Dovecot re-reads the file when its mtime (1 s resolution) or size changed, so the
+   * mtime moves forward on every change; and it looks at the file at most once a second
+   * (passwd_file_sync), so a check in the second of the last one waits for the next second: in the
+   * second of a lookup made before the change it was refused after auth_failure_delay (2 s), and
+   * the next try was then answered ~4 s later (7 users added one after another took 31 s).
+   */
+  async function usersChanged(email: string, password: string, what: string): Promise<void> {
+    usersMtime = Math.max(usersMtime + 1, Math.floor(Date.now() / 1000));
+    utimesSync(usersFile, usersMtime, usersMtime);
+    if (Math.floor(lastAuthCheck / 1000) === Math.floor(Date.now() / 1000))
+      await new Promise((res) => setTimeout(res, 1010 - (Date.now() % 1000)));
+    for (let attempt = 0; ; attempt++) {
+      const r = await run('doveadm', ['-c', conf, 'auth', 'test', email, password]);
+      lastAuthCheck = Date.now();
+      if (r.code === 0) return;
+      if (attempt >= 40) throw new Error(`Dovecot does not ${what} ${email}: ${r.stdout}${r.stderr}`);
+      await new Promise((res) => setTimeout(res, 250));
+    }
+  }
+
   async function doveadm(...args: string[]): Promise<string> {
     const r = await run('doveadm', ['-c', conf, ...args]);
     if (r.code !== 0) throw new Error(`doveadm ${args.join(' ')} failed (${r.code}): ${r.stderr.trim()}`);
@@ -817,19 +842,7 @@ force_introspection = yes
       if (/[:\n]/.test(email) || /\n/.test(password)) throw new Error('bad user/password for passwd-file');
       passwords.set(email, password);
       appendFileSync(usersFile, `${email}:${password}::::::\n`);
-      // Dovecot re-reads the passwd-file when its mtime changes, which has 1 s resolution:
-      // move the mtime forward on every change so a user added right after another is seen.
-      usersMtime = Math.max(usersMtime + 1, Math.floor(Date.now() / 1000));
-      utimesSync(usersFile, usersMtime, usersMtime);
-      // …and wait until the auth process has really re-read it: a login tried too early is refused,
-      // and a sync engine then (rightly) waits for the user instead of retrying.
-      for (let attempt = 0; ; attempt++) {
-        const r = await run('doveadm', ['-c', conf, 'auth', 'test', email, password]);
-        if (r.code === 0) break;
-        if (attempt >= 40)
-          throw new Error(`Dovecot does not accept the new user ${email}: ${r.stdout}${r.stderr}`);
-        await new Promise((res) => setTimeout(res, 250));
-      }
+      await usersChanged(email, password, 'accept the new user');
     },
     async changePassword(email, password) {
       if (!passwords.has(email) || /\n/.test(password))
@@ -840,15 +853,7 @@ force_introspection = yes
         usersFile,
         lines.map((l) => (l.startsWith(`${email}:`) ? `${email}:${password}::::::` : l)).join('\n'),
       );
-      usersMtime = Math.max(usersMtime + 1, Math.floor(Date.now() / 1000));
-      utimesSync(usersFile, usersMtime, usersMtime);
-      for (let attempt = 0; ; attempt++) {
-        const r = await run('doveadm', ['-c', conf, 'auth', 'test', email, password]);
-        if (r.code === 0) break;
-        if (attempt >= 40)
-          throw new Error(`Dovecot does not take the new password of ${email}: ${r.stdout}${r.stderr}`);
-        await new Promise((res) => setTimeout(res, 250));
-      }
+      await usersChanged(email, password, 'take the new password of');
     },
     account(email) {
       const password = passwords.get(email);
