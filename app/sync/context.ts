@@ -12,7 +12,10 @@ export interface SyncContext {
   processInbound: ProcessInbound;
   batchMessages: number;
   batchBytes: number;
-  /** UIDs listed at a time by the initial backfill (it widens the window where UIDs are sparse). */
+  /**
+   * UIDs listed at a time by the initial backfill (it widens the window where UIDs are sparse),
+   * and messages whose flags are read at a time without CHANGEDSINCE (reconcileFlags).
+   */
   backfillWindow: number;
   progress: ProgressTracker;
   /** True when the engine wants the current work to stop at the next batch boundary. */

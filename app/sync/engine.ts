@@ -67,7 +67,8 @@ export interface SyncEngineOptions {
   batchBytes?: number;
   /**
    * UIDs the initial backfill lists at a time (default 10,000: ~1 MB of listing, and one round
-   * trip per 10,000 messages); tests set it small.
+   * trip per 10,000 messages), and messages whose flags a pass reads at a time from a provider
+   * without CONDSTORE; tests set it small.
    */
   backfillWindow?: number;
   /** Reconnect backoff (default 1 s doubling to 30 s: back within 60 s of the network's return). */

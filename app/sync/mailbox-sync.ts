@@ -365,10 +365,41 @@ async function reconcileFlags(
   changedSince: number,
 ): Promise<void> {
   const path = f.remote.path;
-  const updates: Array<{ uid: number; flags: string[] }> = [];
+  // With CHANGEDSINCE the provider answers only what changed: one command. Without (a provider
+  // without CONDSTORE, or before the first complete pass) it answers every message of the range:
+  // asked backfillWindow messages mapped here at a time, so a big folder's flags are never held
+  // whole (1,000,000 messages' were ~100 MB of heap, at every pass).
+  const ranges: string[] = [];
+  if (changedSince > 0) ranges.push(`${lo}:${hi}`);
+  else {
+    const mapped = ctx.store.remoteMap.sortedRemoteUidsIn(ctx.accountId, path, uidValidity, lo, hi);
+    for (let i = 0; i < mapped.length; i += ctx.backfillWindow)
+      ranges.push(`${mapped[i]}:${mapped[Math.min(mapped.length, i + ctx.backfillWindow) - 1]}`);
+  }
   const q = changedSince > 0 ? { changedSince } : {};
-  for await (const m of client.fetch(`${lo}:${hi}`, { flags: true }, q))
-    updates.push({ uid: m.uid, flags: cleanFlags(m.flags) });
+  for (const range of ranges) {
+    let updates: Array<{ uid: number; flags: string[] }> = [];
+    for await (const m of client.fetch(range, { flags: true }, q)) {
+      updates.push({ uid: m.uid, flags: cleanFlags(m.flags) });
+      // applied as they come: a mass change (CHANGEDSINCE after "mark all read") is not held whole
+      if (updates.length >= FLAGS_APPLY) {
+        applyFlags(ctx, path, uidValidity, updates);
+        updates = [];
+      }
+    }
+    applyFlags(ctx, path, uidValidity, updates);
+  }
+}
+
+/** Provider flags applied per transaction by reconcileFlags. */
+const FLAGS_APPLY = 2_000;
+
+function applyFlags(
+  ctx: SyncContext,
+  path: string,
+  uidValidity: number,
+  updates: ReadonlyArray<{ uid: number; flags: string[] }>,
+): void {
   if (!updates.length) return;
   ctx.store.transaction(() => {
     for (const u of updates) {

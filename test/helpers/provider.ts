@@ -39,6 +39,11 @@ export interface ProviderOptions {
   domain?: string;
   /** A storage quota for every user, in Dovecot's syntax (e.g. '200K'); default none. */
   quota?: string;
+  /**
+   * Without CONDSTORE and QRESYNC (as outlook.com's IMAP): Dovecot advertises its usual
+   * capabilities but those two, so clients never get a HIGHESTMODSEQ. Default false.
+   */
+  noCondstore?: boolean;
   /** Keep the temp dir after close (debugging). */
   keep?: boolean;
   /**
@@ -324,6 +329,7 @@ function dovecotConf(p: {
   mailGroup: string;
   root: boolean;
   quota?: string | undefined;
+  noCondstore?: boolean | undefined;
   oauth2?: { introspectionUrl: string; usernameAttribute?: string } | undefined;
 }): string {
   const d = p.dir;
@@ -419,7 +425,12 @@ service imap {
 }
 protocol imap {
   mail_max_userip_connections = 500
-}
+}${
+    p.noCondstore
+      ? `
+imap_capability = IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT SORT=DISPLAY THREAD=REFERENCES THREAD=REFS THREAD=ORDEREDSUBJECT MULTIAPPEND URL-PARTIAL CATENATE UNSELECT CHILDREN NAMESPACE UIDPLUS LIST-EXTENDED I18NLEVEL=1 ESEARCH ESORT SEARCHRES WITHIN CONTEXT=SEARCH LIST-STATUS BINARY MOVE SNIPPET=FUZZY PREVIEW=FUZZY PREVIEW STATUS=SIZE SAVEDATE LITERAL+ NOTIFY SPECIAL-USE`
+      : ''
+  }
 protocol lmtp {
   auth_username_format = %Lu
 }
@@ -647,6 +658,7 @@ export async function startProvider(opts: ProviderOptions = {}): Promise<Provide
       mailGroup,
       root,
       quota: opts.quota,
+      noCondstore: opts.noCondstore,
       oauth2: opts.oauth2,
     }),
   );
