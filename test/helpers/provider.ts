@@ -696,7 +696,8 @@ force_introspection = yes
     dovecotUp = true;
   }
 
-  async function stopDovecot(): Promise<void> {
+  /** `signal`: SIGTERM (a shutdown: the master ends its processes, ~1.1 s) or SIGKILL (teardown). */
+  async function stopDovecot(signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
     if (!dovecotUp) return;
     dovecotUp = false;
     const pidFile = join(dir, 'dovecot-run', 'master.pid');
@@ -706,7 +707,7 @@ force_introspection = yes
     const pid = filed && commandLine(filed).includes(conf) ? filed : 0;
     if (pid) {
       try {
-        process.kill(pid, 'SIGTERM');
+        process.kill(pid, signal);
       } catch {
         /* already gone */
       }
@@ -952,7 +953,7 @@ force_introspection = yes
       return n;
     },
     doveadm,
-    stopDovecot,
+    stopDovecot: () => stopDovecot(),
     startDovecot,
     stopPostfix,
     startPostfix,
@@ -1011,8 +1012,8 @@ force_introspection = yes
       return `--- dovecot.log ---\n${tail(dovecotLog, lines)}\n--- maillog ---\n${tail(postfixLog, lines)}`;
     },
     async close() {
-      await stopPostfix().catch(() => {});
-      await stopDovecot().catch(() => {});
+      // the end of the test: no need to wait for a graceful shutdown of either
+      await Promise.all([stopPostfix().catch(() => {}), stopDovecot('SIGKILL').catch(() => {})]);
       if (!opts.keep) rmSync(dir, { recursive: true, force: true });
     },
   };
