@@ -180,6 +180,8 @@ class Engine implements SyncEngine {
   readonly sink: RemoteChangeSink;
   readonly #o: SyncEngineOptions;
   readonly #live: Liveness;
+  /** Aborted by stop(): a connection attempt still in progress is given up (new at each start). */
+  #stopping = new AbortController();
   readonly #store: Store;
   readonly #log: Logger;
   readonly #progress = new ProgressTracker();
@@ -291,6 +293,7 @@ class Engine implements SyncEngine {
   start(): void {
     if (!this.#stopped) return;
     this.#stopped = false;
+    if (this.#stopping.signal.aborted) this.#stopping = new AbortController();
     // Local writes enqueue pending changes in the same transaction: wake up when there are some.
     this.#unsubscribeStore = this.#store.changes.on(() => {
       if (this.#kickTimer) return;
@@ -310,6 +313,7 @@ class Engine implements SyncEngine {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    this.#stopping.abort();
     this.#sleepDetector.stop();
     this.#unsubscribeStore?.();
     if (this.#kickTimer) clearTimeout(this.#kickTimer);
@@ -433,7 +437,11 @@ class Engine implements SyncEngine {
             });
         } catch (err) {
           if (err instanceof NoOnDemandConnection)
-            this.#failOnDemand([...batch, ...this.#onDemandQueue.splice(0)], err.reason);
+            this.#failOnDemand(
+              [...batch, ...this.#onDemandQueue.splice(0)],
+              // a connection attempt given up by stop()
+              this.#stopped ? new UserError('stopped', 'sync is stopped') : err.reason,
+            );
           else this.#failOnDemand(batch, err as Error);
         }
       }
@@ -681,7 +689,12 @@ class Engine implements SyncEngine {
     limits: { connectTimeoutMs?: number; socketTimeoutMs?: number } = {},
   ): Promise<RemoteMailbox> {
     const open = (e: ProviderEndpoint) =>
-      this.#o.connect(e, { logger: this.#log, connectTimeoutMs: this.#live.connectMs, ...limits });
+      this.#o.connect(e, {
+        logger: this.#log,
+        connectTimeoutMs: this.#live.connectMs,
+        signal: this.#stopping.signal,
+        ...limits,
+      });
     if (!ep.oauth) return await open(ep);
     // OAuth: a token fresh for every connection; one the server rejects is refreshed and tried
     // once more, then the account needs signing in again (classifyProviderError says so).

@@ -19,6 +19,8 @@ export interface ConnectOptions {
   connectTimeoutMs?: number;
   /** Idle socket deadline (ms). */
   socketTimeoutMs?: number;
+  /** Gives the attempt up (the connection closed, the promise rejected) when it aborts. */
+  signal?: AbortSignal;
 }
 
 export function imapOptions(ep: ProviderEndpoint, opts: ConnectOptions = {}): ImapFlowOptions {
@@ -58,11 +60,17 @@ export async function connectProvider(
   client.on('error', (err: unknown) => {
     opts.logger?.debug({ err }, 'provider connection error');
   });
+  const giveUp = () => client.close();
+  opts.signal?.addEventListener('abort', giveUp, { once: true });
   try {
+    opts.signal?.throwIfAborted();
     await client.connect();
+    opts.signal?.throwIfAborted();
   } catch (err) {
     client.close();
     throw classifyProviderError(err, ep);
+  } finally {
+    opts.signal?.removeEventListener('abort', giveUp);
   }
   return new ImapflowMailbox(client);
 }

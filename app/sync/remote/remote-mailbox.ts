@@ -157,9 +157,10 @@ export interface RemoteMailbox {
 /**
  * Connects and logs in; throws ProviderError. The caller owns the connection (logout/close).
  * `logger` takes the connection's own debug lines (socket errors after login); the timeouts, when
- * given, replace the defaults (connect.ts ConnectOptions: TCP connect + greeting, an idle socket).
+ * given, replace the defaults (connect.ts ConnectOptions: TCP connect + greeting, an idle socket);
+ * `signal` gives the attempt up when it aborts (sync stopped).
  */
 export type RemoteConnector = (
   ep: ProviderEndpoint,
-  opts: { logger: Logger; connectTimeoutMs?: number; socketTimeoutMs?: number },
+  opts: { logger: Logger; connectTimeoutMs?: number; socketTimeoutMs?: number; signal?: AbortSignal },
 ) => Promise<RemoteMailbox>;

@@ -114,6 +114,38 @@ test('engine: an auth failure waits for the user, then recovers', async () => {
   }
 });
 
+// The silent server accepts and never greets: the engine's connection attempt waits for the
+// greeting until its socket timeout (50 s; the greeting limit is its probe interval, 10 min here).
+// The old code's stop() waited that out (a bridge stopped during an outage; body-cache-offline's
+// stop test, up to 15 s). STOP_DEADLINE_MS tells that from stopping at once, as a reply deadline does.
+const STOP_DEADLINE_MS = 30_000;
+test('engine: stopping gives up a connection still waiting for the greeting', async () => {
+  const local = await localFor(p, alice, undefined, { port: silentPort });
+  let accepted = 0;
+  const onConnection = () => accepted++;
+  silent.on('connection', onConnection);
+  let deadline: NodeJS.Timeout | undefined;
+  try {
+    const e = local.engine({ probeEveryMs: 600_000 });
+    e.start();
+    await until(() => accepted > 0 && e.status().connection === 'connecting', 30_000, 'an attempt made');
+    await Promise.race([
+      e.stop(),
+      new Promise((_, reject) => {
+        deadline = setTimeout(
+          () => reject(new Error('stop() still waits for the connection attempt')),
+          STOP_DEADLINE_MS,
+        );
+      }),
+    ]);
+    assert.equal(e.status().connection, 'offline');
+  } finally {
+    clearTimeout(deadline);
+    silent.off('connection', onConnection);
+    await local.close();
+  }
+});
+
 test('engine: --offline never connects and queues local changes', async () => {
   const local = await localFor(p, alice);
   try {
