@@ -118,6 +118,17 @@ export interface FetchWant {
   threadId?: boolean;
 }
 
+/**
+ * The UID, MODSEQ and flags of messages, a column each (`fetchFlags`): row i is `uids[i]`,
+ * `modseqs[i]`, `flags[i]`, ascending by UID.
+ */
+export interface FlagColumns {
+  uids: readonly number[];
+  modseqs: readonly number[];
+  /** Read-only lists; rows with the same flags may share one. */
+  flags: ReadonlyArray<readonly string[]>;
+}
+
 /** What `fetchMissingBodies` could do. */
 export interface MissingBodies {
   /** UIDs whose body could not be had. */
@@ -302,6 +313,13 @@ export interface ImapAccount {
    * silently skipped. The server calls this in batches (e.g. 256 UIDs) to bound memory.
    */
   fetch(id: MailboxId, uids: ArrayLike<number>, want: FetchWant): MessageRow[];
+  /**
+   * Optional fast path for a FETCH of UID, FLAGS and MODSEQ only (a client's flag resync of a big
+   * mailbox): what `fetch` gives of those, as columns rather than one row object per message, for
+   * the UIDs `uids` (ascending, unique; missing ones skipped) and, with `changedSince`, only the
+   * messages whose modseq is above it. Without it the server reads rows with `fetch`.
+   */
+  fetchFlags?(id: MailboxId, uids: ArrayLike<number>, changedSince: number | null): FlagColumns;
   /**
    * UIDs (ascending) among `within` (ascending; all messages when omitted) whose `field` contains
    * `needle` as a case-insensitive substring (after decoding RFC 2047 / transfer encodings /

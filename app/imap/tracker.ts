@@ -39,7 +39,7 @@ export class SelectedMailbox {
   /** Called whenever a change is queued (IDLE pushes at once). */
   onChange: (() => void) | null = null;
   /** Flags changed by others, not yet told: uid → the newest {flags, modseq}. */
-  readonly #flagUpdates = new Map<number, { flags: string[]; modseq: number }>();
+  readonly #flagUpdates = new Map<number, { flags: readonly string[]; modseq: number }>();
 
   /** The SEARCHRES result `$` (RFC 5182), as UIDs; empty at SELECT. */
   saved: number[] = [];
@@ -93,7 +93,7 @@ export class SelectedMailbox {
   }
 
   /** Flags as this session shows them: with \Recent for its recent messages. */
-  shown(uid: number, flags: string[]): string[] {
+  shown<F extends readonly string[]>(uid: number, flags: F): F | string[] {
     return this.recent.size && this.recent.has(uid) ? [...flags, '\\Recent'] : flags;
   }
 
@@ -137,7 +137,7 @@ export class SelectedMailbox {
    * goes backwards): it is dropped, or — when the client was not told the flags — replaced by
    * the current state so that what it hears last is true.
    */
-  told(uid: number, flags: string[], modseq: number, silent: boolean): void {
+  told(uid: number, flags: readonly string[], modseq: number, silent: boolean): void {
     const q = this.#flagUpdates.get(uid);
     if (!q || q.modseq > modseq) return;
     if (silent) this.#flagUpdates.set(uid, { flags, modseq });

@@ -11,6 +11,7 @@ import type {
   ChangeOrigin,
   CopyResult,
   FetchWant,
+  FlagColumns,
   FlagOperation,
   ImapAccount,
   ImapBackend,
@@ -410,6 +411,10 @@ class StoreImapAccount implements ImapAccount {
         return out;
       });
     });
+  }
+
+  fetchFlags(id: MailboxId, uids: ArrayLike<number>, changedSince: number | null): FlagColumns {
+    return guard(() => this.#store.messages.flagColumns(this.#box(id).id, uids, changedSince));
   }
 
   async fetchMissingBodies(id: MailboxId, uids: readonly number[]): Promise<MissingBodies> {

@@ -9,7 +9,7 @@
  */
 import type { CommandSpec } from '../command.ts';
 import { SELECTED } from '../command.ts';
-import type { FetchWant, MessageRow, RawSource } from '../backend.ts';
+import type { FetchWant, FlagColumns, MailboxId, MessageRow, RawSource } from '../backend.ts';
 import type { ResponseWriter } from '../writer.ts';
 import { compressUids, inUidSet, parseSequenceSet, resolveSequenceSet } from '../sequence.ts';
 import { parseFetch } from '../fetch/items.ts';
@@ -34,6 +34,8 @@ import type { Session } from '../session.ts';
 
 /** Rows per backend call: metadata/headers are small; whole messages can be big (bounded memory). */
 const BATCH_META = 1024;
+/** Rows per `fetchFlags` call (one turn of the event loop each: a few ms). */
+const BATCH_FLAGS = 4096;
 const BATCH_RAW = 64;
 /**
  * Whole messages read in one backend call and written in one turn add up to about this (more
@@ -356,6 +358,124 @@ function streamable(plans: Plan[], row: MessageRow, src: RawSource): boolean {
   return true;
 }
 
+/** The items `fetchFlags` answers. */
+const FLAG_ITEMS: ReadonlySet<SimpleName> = new Set(['UID', 'FLAGS', 'MODSEQ']);
+/** The bytes of FETCH responses fetchFlagColumns formats before it hands them to the writer. */
+const FLAG_CHUNK = 64 * 1024;
+const ASCII = (s: string): Uint8Array => Buffer.from(s, 'latin1');
+const STAR = ASCII('* ');
+const FETCH_OPEN = ASCII(' FETCH (');
+const UID_SP = ASCII('UID ');
+const MODSEQ_OPEN = ASCII('MODSEQ (');
+const ROW_END = ASCII(')\r\n');
+/** The most bytes of a row besides its items (`* n FETCH ()\r\n`), and of an item besides its flags. */
+const ROW_BYTES = 24;
+const ITEM_BYTES = 28;
+
+/** The decimal digits of `n` (a non-negative safe integer) at `b[at]`; returns the end. */
+function putNumber(b: Buffer, at: number, n: number): number {
+  if (n > 0x7fffffff) return at + b.write(String(n), at, 'latin1');
+  let end = at + 1;
+  for (let x = n; x >= 10; x = (x / 10) | 0) end++;
+  for (let i = end - 1; i >= at; i--) {
+    const q = (n / 10) | 0;
+    b[i] = 48 + n - q * 10;
+    n = q;
+  }
+  return end;
+}
+
+/** `bytes` at `b[at]`; returns the end (a loop: set() costs more for a few bytes). */
+function put(b: Buffer, at: number, bytes: Uint8Array): number {
+  for (let i = 0; i < bytes.length; i++) b[at + i] = bytes[i]!;
+  return at + bytes.length;
+}
+
+/**
+ * A FETCH of UID, FLAGS and MODSEQ only (a client's flag resync of a big mailbox), read as columns
+ * (ImapAccount.fetchFlags). It writes what the loop in `handle` writes for such rows, byte for
+ * byte — the same rows passed over (not above CHANGEDSINCE, not in the view), keywords announced
+ * before the first row that carries them, queued flag updates of the rows told made stale, \Recent
+ * shown — but with no string or object per row: each distinct set of flags is formatted (and its
+ * keywords announced) once, the sequence numbers are found by walking the view alongside the
+ * ascending UIDs, and the rows are written as bytes into chunks of FLAG_CHUNK handed to the
+ * writer. A turn of the event loop between two batches (waiting for the socket when it is full).
+ */
+async function fetchFlagColumns(
+  w: ResponseWriter,
+  sel: SelectedMailbox,
+  uids: number[],
+  names: readonly SimpleName[],
+  changedSince: number | null,
+  read: (id: MailboxId, uids: ArrayLike<number>, changedSince: number | null) => FlagColumns,
+): Promise<void> {
+  const wantsFlags = names.includes('FLAGS');
+  const flagItems = names.filter((n) => n === 'FLAGS').length;
+  const fixed = ROW_BYTES + names.length * ITEM_BYTES;
+  // `FLAGS (...)` as written: [without, with \Recent] (the latter made when first needed)
+  const written = new Map<readonly string[], [Buffer, Buffer | null]>();
+  const view = sel.uids;
+  let at = 0; // where in the view the next row's UID may be
+  let b = Buffer.allocUnsafe(FLAG_CHUNK);
+  let pos = 0;
+  // the rows so far to the writer (it may keep the chunk as it is: then the next is a new one)
+  const hand = (room: number): void => {
+    if (pos === 0 && room <= b.length) return;
+    w.copy(b, 0, pos);
+    b = Buffer.allocUnsafe(Math.max(FLAG_CHUNK, room));
+    pos = 0;
+  };
+  try {
+    for (let i = 0; i < uids.length; i += BATCH_FLAGS) {
+      const cols = read(
+        sel.id,
+        uids.length <= BATCH_FLAGS ? uids : uids.slice(i, i + BATCH_FLAGS),
+        changedSince,
+      );
+      for (let r = 0; r < cols.uids.length; r++) {
+        const uid = cols.uids[r]!;
+        while (at < view.length && view[at]! < uid) at++;
+        if (at === view.length || view[at] !== uid) continue;
+        const flags = cols.flags[r]!;
+        const modseq = cols.modseqs[r]!;
+        let text = written.get(flags);
+        if (text === undefined) {
+          text = [Buffer.from('FLAGS ' + flagList(flags)), null];
+          written.set(flags, text);
+          if (wantsFlags) {
+            hand(0); // the FLAGS response goes between the rows
+            sel.announceKeywords(w, flags);
+          }
+        }
+        if (wantsFlags && sel.hasFlagUpdates) sel.told(uid, flags, modseq, false);
+        const list =
+          sel.recent.size && sel.recent.has(uid)
+            ? (text[1] ??= Buffer.from('FLAGS ' + flagList(sel.shown(uid, flags))))
+            : text[0];
+        const most = fixed + flagItems * list.length;
+        if (pos + most > b.length) hand(most);
+        pos = putNumber(b, put(b, pos, STAR), at + 1);
+        pos = put(b, pos, FETCH_OPEN);
+        for (let k = 0; k < names.length; k++) {
+          if (k > 0) b[pos++] = 0x20;
+          const name = names[k];
+          if (name === 'UID') pos = putNumber(b, put(b, pos, UID_SP), uid);
+          else if (name === 'MODSEQ') {
+            pos = putNumber(b, put(b, pos, MODSEQ_OPEN), modseq);
+            b[pos++] = 0x29;
+          } else pos = put(b, pos, list);
+        }
+        pos = put(b, pos, ROW_END);
+      }
+      hand(0);
+      if (w.needsDrain) await w.drain();
+      else await yieldLoop();
+    }
+  } finally {
+    hand(0);
+  }
+}
+
 /**
  * The UIDs of a batch of whole-message reads in groups whose messages add up to GROUP_BYTES at
  * most (or one message), by their sizes (a metadata read); a turn of the event loop goes between
@@ -499,6 +619,10 @@ export const fetch: CommandSpec = {
 
     const account = sel.account;
     const changedSince = req.changedSince;
+    if (account.fetchFlags && items.every((i) => i.kind === 'simple' && FLAG_ITEMS.has(i.name))) {
+      const names = items.flatMap((i) => (i.kind === 'simple' ? [i.name] : []));
+      return fetchFlagColumns(w, sel, uids, names, changedSince, account.fetchFlags.bind(account));
+    }
     const plans = plan(items);
     const wantsFlags = items.some((i) => i.kind === 'simple' && i.name === 'FLAGS');
     // messages whose body is not stored locally and could not be fetched from the provider

@@ -24,7 +24,7 @@ import {
   type TextScope,
 } from './messages/full-text.ts';
 import { MimeWorkerPool } from './messages/mime-worker-pool.ts';
-import { MessageReads, type FetchWant } from './messages/reads.ts';
+import { MessageReads, type FetchWant, type FlagColumns } from './messages/reads.ts';
 import type { FetchedRow, MessageMeta, NewMessage, RemoteLink } from './messages/rows.ts';
 import { MessageWrites, type InsertResult } from './messages/writes.ts';
 import type { Origin, PendingChangesRepo } from './pending-changes.ts';
@@ -35,7 +35,7 @@ export type { InsertResult } from './messages/writes.ts';
 export type { StoreFlagsResult } from './messages/flags.ts';
 export type { OffloadedDoc, SearchStep, TextScope } from './messages/full-text.ts';
 export type { FtsDoc } from './messages/fts-doc.ts';
-export type { FetchWant } from './messages/reads.ts';
+export type { FetchWant, FlagColumns } from './messages/reads.ts';
 export type { BodyCacheStatus } from './messages/body-cache.ts';
 export { BodyEvictedError } from './raw-codec.ts';
 
@@ -155,6 +155,10 @@ export class MessagesRepo {
 
   fetchRows(mailboxId: number, uids: readonly number[], want: FetchWant): FetchedRow[] {
     return this.#reads.fetchRows(mailboxId, uids, want);
+  }
+
+  flagColumns(mailboxId: number, uids: ArrayLike<number>, changedSince: number | null): FlagColumns {
+    return this.#reads.flagColumns(mailboxId, uids, changedSince);
   }
 
   expungedSince(mailboxId: number, modseq: number): number[] {
