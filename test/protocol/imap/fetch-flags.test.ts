@@ -22,6 +22,7 @@ import { silentLogger } from '../../../app/shared/logger.ts';
 import type { Store } from '../../../app/store/store.ts';
 import type { NewMessage } from '../../../app/store/repos/messages.ts';
 import { assertLoop, measureLoop } from '../../helpers/event-loop.ts';
+import { prng } from '../../helpers/imap-consistency.ts';
 import { ImapTestClient, PASS, USER, message } from '../../helpers/imap-transcript.ts';
 import { seeded, type Seeded } from '../../helpers/seeded.ts';
 import { addLocalAccount, newStore, tempDir } from '../../unit/store/helpers.ts';
@@ -86,7 +87,8 @@ async function world(dir: string, seed: number, lean: boolean): Promise<World> {
   const backend = createImapBackend(store, { logger: silentLogger });
   const account = (await backend.authenticate(USER, PASS))!;
   const inbox = Number(account.getMailbox('INBOX')!.id);
-  const flagsOf = mulberry(seed);
+  // the same draws in both worlds, apart from the test's own seeded choices
+  const flagsOf = prng(seed);
   for (let i = 0; i < INITIAL; i += 1000) {
     const batch: NewMessage[] = [];
     for (let j = i; j < Math.min(INITIAL, i + 1000); j++) {
@@ -124,18 +126,6 @@ async function world(dir: string, seed: number, lean: boolean): Promise<World> {
       backend.dispose();
       store.close();
     },
-  };
-}
-
-/** mulberry32, for what both worlds must draw alike apart from the test's own seeded choices. */
-function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 
