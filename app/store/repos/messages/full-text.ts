@@ -7,9 +7,9 @@ import type { StoreDb } from '../../sql.ts';
 import type { MessageBlobs } from './blobs.ts';
 import type { BodyCache } from './body-cache.ts';
 import { FTS_BYTES, ftsDocument, headerDocument, OFFLOAD_ABOVE, type FtsDoc } from './fts-doc.ts';
+import { decodeParts } from './rows.ts';
 import type { MimeWorkerPool } from './mime-worker-pool.ts';
 import { TEXT_CAP } from '../../../mime/text-extract.ts';
-import type { MimePart } from '../../../mime/types.ts';
 
 export type TextScope = 'text' | 'body' | 'headers';
 
@@ -336,7 +336,7 @@ export class MessageFullText {
     if (!r) return false; // gone meanwhile: nothing to search
     if (r.size <= TEXT_CAP) return false;
     let bytes = 0;
-    for (const p of JSON.parse(r.parts) as MimePart[]) {
+    for (const p of decodeParts(r.parts)) {
       if (p.section === '' || !/^(text|message)\//.test(p.contentType)) continue;
       if (p.bodyEnd > FTS_BYTES) return true;
       bytes += p.bodyEnd - p.bodyStart + 1; // and the line break after each

@@ -2,7 +2,6 @@
  * Reading a mailbox's messages: single rows, UID lists, metadata streams, the FETCH batch read
  * (only the columns asked for, one statement per batch) and QRESYNC's expunged UIDs.
  */
-import type { MimePart } from '../../../mime/types.ts';
 import { flagsToList, SYSTEM_FLAGS } from '../../flags.ts';
 import type { StoreDb } from '../../sql.ts';
 import { joinChunks, RAW_EVICTED, splitRaw } from '../raw-codec.ts';
@@ -10,6 +9,8 @@ import type { BodyCache } from './body-cache.ts';
 import type { BodyChunks } from './body-chunks.ts';
 import {
   contiguous,
+  decodeBody,
+  decodeParts,
   HEADER_COL_COUNT,
   HEADER_COLS,
   headersFromArray,
@@ -173,7 +174,8 @@ export class MessageReads {
    * FETCH rows for the given UIDs (missing ones skipped), ascending, reading only the columns
    * asked for: `analysis` = ENVELOPE/BODYSTRUCTURE/BODY/parts, `headers` = the header index,
    * `head` = the raw header block (without reading the body), `summary` = only the summary
-   * fields' lines of it (enough for HEADER.FIELDS of those fields), `raw` = the whole raw message
+   * fields' lines of it (enough for HEADER.FIELDS of those fields; the header block itself when
+   * it has no other field, blobs.ts's summaryOf), `raw` = the whole raw message
    * (read in the same query as the metadata: one statement per batch, not one per message),
    * `emailId` / `threadId` = the message's EMAILID / THREADID. With `lazy`, a body stored in chunks is not read: the row
    * carries `lazyRaw` instead of `raw` (FETCH of a 20 MB message reads it a chunk at a time).
@@ -204,6 +206,11 @@ export class MessageReads {
     // lengths as one list, from a second statement: one Buffer per row cost more than reading
     // the rows themselves, and the rows' statement does not join the header table at all.
     const heads = want.raw ? null : want.head ? 'message_heads' : want.summary ? 'message_summaries' : null;
+    // no summary row: the header block is the summary (coalesce reads it only then)
+    const headOf =
+      heads === 'message_summaries'
+        ? 'coalesce(h.head, (SELECT x.head FROM message_heads x WHERE x.blob_id = m.blob_id))'
+        : 'h.head';
     if (want.raw) cols += ', CAST(h.head || mr.body AS BLOB), length(h.head), mr.compression, mr.chunks';
     let join =
       want.analysis || want.headers || want.emailId || want.threadId
@@ -233,7 +240,7 @@ export class MessageReads {
       block: heads
         ? (this.#s
             .prepare<unknown[]>(
-              `SELECT CAST(group_concat(head, '') AS BLOB), group_concat(coalesce(length(head), -1)), count(*) FROM (SELECT h.head ${byRange ? base : base + where} LEFT JOIN ${heads} h ON h.blob_id = m.blob_id${byRange ? where : ''} ORDER BY m.uid)`,
+              `SELECT CAST(group_concat(head, '') AS BLOB), group_concat(coalesce(length(head), -1)), count(*) FROM (SELECT ${headOf} AS head ${byRange ? base : base + where} LEFT JOIN ${heads} h ON h.blob_id = m.blob_id${byRange ? where : ''} ORDER BY m.uid)`,
             )
             .raw(true)
             .get(...params) as unknown[])
@@ -264,8 +271,8 @@ export class MessageReads {
       if (analysisAt >= 0) {
         o.envelope = r[analysisAt] as string;
         o.bodyStructure = r[analysisAt + 1] as string;
-        o.body = r[analysisAt + 2] as string;
-        o.parts = JSON.parse(r[analysisAt + 3] as string) as MimePart[];
+        o.body = decodeBody(r[analysisAt + 2] as string, o.bodyStructure);
+        o.parts = decodeParts(r[analysisAt + 3] as string);
       }
       if (headersAt >= 0) o.headers = headersFromArray(r, headersAt);
       if (emailIdAt >= 0) o.emailId = r[emailIdAt] as string;

@@ -235,3 +235,40 @@ export function remoteOf(s: StoreDb, messageId: number): RemoteRef | null {
     .get(messageId);
   return r ? { remoteMailbox: r.remote_mailbox, uidvalidity: r.remote_uidvalidity, uid: r.remote_uid } : null;
 }
+
+/**
+ * message_blobs.parts as stored: a message that is not multipart has two parts alike but for
+ * their section ('' the whole message, '1' its one part); it is stored once, as a JSON object
+ * instead of an array (~125 B of a 1 KB message's row). Rows with an array read as before.
+ */
+export function encodeParts(parts: readonly MimePart[]): string {
+  if (parts.length === 2 && parts[0]!.section === '' && parts[1]!.section === '1') {
+    const whole = JSON.stringify(parts[0]);
+    if (JSON.stringify({ ...parts[1], section: '' }) === whole) return whole;
+  }
+  return JSON.stringify(parts);
+}
+
+/** The parts of a message from message_blobs.parts (encodeParts). */
+export function decodeParts(stored: string): MimePart[] {
+  const parsed = JSON.parse(stored) as MimePart[] | MimePart;
+  return Array.isArray(parsed) ? parsed : [parsed, { ...parsed, section: '1' }];
+}
+
+/**
+ * message_blobs.body as stored: the BODY of a message that is not multipart is its BODYSTRUCTURE
+ * up to the extension data, so only its length is stored, as digits (a BODY always starts with
+ * '('); ~55 B of a 1 KB message's row. Other BODYs are stored whole.
+ */
+export function encodeBody(body: string, bodyStructure: string): string {
+  const open = body.length - 1;
+  return open > 0 && body[open] === ')' && bodyStructure.startsWith(body.slice(0, open))
+    ? String(body.length)
+    : body;
+}
+
+/** A message's BODY from message_blobs.body (encodeBody) and its BODYSTRUCTURE. */
+export function decodeBody(stored: string, bodyStructure: string): string {
+  const c = stored.charCodeAt(0);
+  return c >= 0x30 && c <= 0x39 ? bodyStructure.slice(0, Number(stored) - 1) + ')' : stored;
+}
