@@ -355,7 +355,7 @@ class StoreImapAccount implements ImapAccount {
         uidNext: m.uidNext,
         highestModseq: m.highestModseq,
         ...this.#views.get(m.id, () => ({
-          uids: Uint32Array.from(this.#store.messages.uids(m.id)),
+          uids: this.#store.messages.uidView(m.id),
           firstUnseenUid: this.#store.messages.firstUnseenUid(m.id),
         })),
       };

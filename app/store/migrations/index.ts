@@ -18,6 +18,7 @@ import { migration0017 } from './0017-remote-identity.ts';
 import { migration0018 } from './0018-smime-crls.ts';
 import { migration0019 } from './0019-body-cache-at-index.ts';
 import { migration0020 } from './0020-account-signed-out.ts';
+import { migration0021 } from './0021-unseen-index.ts';
 import type { Migration } from './types.ts';
 
 export type { Migration } from './types.ts';
@@ -44,4 +45,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0018,
   migration0019,
   migration0020,
+  migration0021,
 ];

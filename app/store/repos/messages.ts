@@ -145,6 +145,10 @@ export class MessagesRepo {
     return this.#reads.uids(mailboxId);
   }
 
+  uidView(mailboxId: number): Uint32Array {
+    return this.#reads.uidView(mailboxId);
+  }
+
   iterateMeta(mailboxId: number, fromUid = 1, toUid = 0xffffffff): Generator<MessageMeta> {
     return this.#reads.iterateMeta(mailboxId, fromUid, toUid);
   }

@@ -582,6 +582,36 @@ describe('migration 17: what a provider message looked like at the provider', ()
   });
 });
 
+describe('migration 21: an index of the unseen messages', () => {
+  const t = tempDir();
+  after(t.cleanup);
+
+  it('holds the messages stored before it: the first unseen UID is right in every mailbox, and after changes', async () => {
+    const dir = join(t.dir, 'unseen');
+    const s = await newStore(dir, { migrations: MIGRATIONS.filter((m) => m.version <= 20) });
+    const acc = testAccount(s, 'u@example.org');
+    const [a, b, c] = ['INBOX', 'Read', 'Empty'].map((name) => s.mailboxes.create(acc.id, name).id);
+    const seen = (subject: string) => msg(subject, 'x', ['\\Seen']);
+    s.messages.insertBatch(a!, [seen('1'), seen('2'), msg('3', 'x'), seen('4'), msg('5', 'x')], 'sync');
+    s.messages.insertBatch(b!, [seen('1'), seen('2')], 'sync');
+    s.close();
+
+    const up = await reopen(dir, { migrations: MIGRATIONS });
+    assert.equal(schemaVersion(rawDb(up)), latestVersion(MIGRATIONS));
+    assert.deepEqual(
+      [a!, b!, c!].map((m) => up.messages.firstUnseenUid(m)),
+      [3, null, null],
+    );
+    up.messages.storeFlags(a!, [3], 'add', ['\\Seen']);
+    up.messages.storeFlags(b!, [1], 'remove', ['\\Seen']);
+    assert.deepEqual(
+      [a!, b!].map((m) => up.messages.firstUnseenUid(m)),
+      [5, 1],
+    );
+    up.close();
+  });
+});
+
 describe('migrations', () => {
   it('import no app code (a released step must not change when the code it would import does)', () => {
     const dir = resolve(import.meta.dirname, '../../../app/store/migrations');

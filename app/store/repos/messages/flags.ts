@@ -85,7 +85,7 @@ export class MessageFlags {
       .all(mailboxId, from, to, hasBits, hasBits, lacksBits) as unknown as number[];
   }
 
-  /** The lowest UID without \\Seen, or null. */
+  /** The lowest UID without \\Seen, or null: one seek of the index of unseen messages (migration 21). */
   firstUnseenUid(mailboxId: number): number | null {
     return (
       this.#s

@@ -90,6 +90,78 @@ export class MessageReads {
       .all(mailboxId) as unknown as number[];
   }
 
+  /**
+   * All UIDs in ascending order, as SELECT's sequence view, read without a JavaScript value per
+   * message: at 1,000,000 messages the rows as numbers, then a Uint32Array of them, took most of a
+   * 250 ms SELECT. From the mailbox's maintained count and its first and last UID (two seeks):
+   * when at most half of the range first..last is missing, the missing UIDs are the expunged ones
+   * (expunge_log; a UID is never given again, so none there is present) if the log has exactly
+   * that many in the range — the range is filled around them; without gaps no row is read.
+   * Otherwise the UIDs are read as one string (#uidList). First SELECT in a fresh process, 1,000,000
+   * messages: no gaps 295 -> 15 ms, 10 % expunged 480 -> 32 ms, read as a string (gaps not logged)
+   * 475 -> 214 ms (with the first unseen found by its index, flags.ts).
+   */
+  uidView(mailboxId: number): Uint32Array {
+    const ends = this.#s
+      .prepare<[number, number | null, number | null]>(
+        `SELECT n_messages, (SELECT min(uid) FROM messages WHERE mailbox_id = b.id),
+           (SELECT max(uid) FROM messages WHERE mailbox_id = b.id) FROM mailboxes b WHERE b.id = ?`,
+      )
+      .raw(true)
+      .get(mailboxId);
+    if (!ends || ends[1] === null || ends[2] === null) return new Uint32Array(0);
+    const [n, lo, hi] = ends as [number, number, number];
+    const gaps = hi - lo + 1 - n;
+    if (gaps <= n) {
+      const missing = this.#uidList(
+        'SELECT count(*), group_concat(uid) FROM (SELECT uid FROM expunge_log WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid)',
+        mailboxId,
+        lo,
+        hi,
+      );
+      if (missing.length === gaps) {
+        const out = new Uint32Array(n);
+        let k = 0;
+        let uid = lo;
+        for (const gap of missing) {
+          while (uid < gap) out[k++] = uid++;
+          uid = gap + 1;
+        }
+        while (uid <= hi) out[k++] = uid++;
+        return out;
+      }
+    }
+    return this.#uidList(
+      'SELECT count(*), group_concat(uid) FROM (SELECT uid FROM messages WHERE mailbox_id = ? ORDER BY uid)',
+      mailboxId,
+    );
+  }
+
+  /**
+   * The UIDs of `SELECT count(*), group_concat(uid) FROM (... ORDER BY uid)` — one decimal string
+   * in the subquery's order (an ORDER BY inside group_concat sorts: 2.5 x slower, measured), parsed
+   * here: 100,000 UIDs in 8-10 ms against 17-37 ms as rows (iterate() into the array: 35-40 ms).
+   */
+  #uidList(sql: string, ...args: number[]): Uint32Array {
+    const [count, text] = this.#s
+      .prepare<[number, string | null]>(sql)
+      .raw(true)
+      .get(...args)!;
+    const out = new Uint32Array(count);
+    if (text === null) return out;
+    let k = 0;
+    let v = 0;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 44) {
+        out[k++] = v;
+        v = 0;
+      } else v = v * 10 + c - 48;
+    }
+    out[k] = v;
+    return out;
+  }
+
   /** Streams (uid, flags, modseq, ...) for a UID range, in UID order, without building an array. */
   *iterateMeta(mailboxId: number, fromUid: number, toUid: number): Generator<MessageMeta> {
     const it = this.#s
