@@ -40,6 +40,8 @@ export class WalCheckpointer {
   #pagesAtLast: number;
   #scheduled: NodeJS.Immediate | null = null;
   #holds = 0;
+  /** The log as the last checkpoint found it. */
+  #copied = { size: -1, mtimeMs: -1 };
   #closed = false;
   /** What the last checkpoints did (tests and the bench read it). */
   readonly stats = { checkpoints: 0, maxFrames: 0, longestMs: 0 };
@@ -75,22 +77,46 @@ export class WalCheckpointer {
     this.check();
   }
 
+  /**
+   * A look wrote() scheduled is taken now if the log is already past the top threshold: a loop of
+   * background slices (StoreDb.writeSlice) that never yields keeps the log bounded, while one that
+   * yields leaves the checkpoint to its own turn.
+   */
+  checkOverdue(): void {
+    if (this.#scheduled && this.#log().frames >= MAX_PAGES) this.checkScheduled();
+  }
+
   /** Checkpoints now if the log is long enough (or pages enough were added). */
   check(): void {
     if (this.#closed || this.#holds > 0 || this.#db.inTransaction) return;
-    const size = statSync(this.#walFile, { throwIfNoEntry: false })?.size ?? 0;
-    const frames = Math.max(0, Math.floor((size - WAL_HEADER) / this.#frameSize));
+    const log = this.#log();
+    const { frames } = log;
     if (frames === 0) return;
+    // nothing written to the log since the last checkpoint copied it (the file keeps its length
+    // until the next write starts it again): another would copy nothing
+    if (log.size === this.#copied.size && log.mtimeMs === this.#copied.mtimeMs) return;
     const added = this.#pageCount.get()! - this.#pagesAtLast;
     if (frames < this.#threshold && added < MIN_PAGES) return;
     const t0 = performance.now();
     this.#db.pragma('wal_checkpoint(PASSIVE)');
     const ms = performance.now() - t0;
+    this.#copied = log;
     this.#pagesAtLast = this.#pageCount.get()!;
     this.stats.checkpoints++;
     this.stats.maxFrames = Math.max(this.stats.maxFrames, frames);
     this.stats.longestMs = Math.max(this.stats.longestMs, ms);
     this.adapt(ms);
+  }
+
+  /** The log file's length in frames, and its size and modification time. */
+  #log(): { frames: number; size: number; mtimeMs: number } {
+    const st = statSync(this.#walFile, { throwIfNoEntry: false });
+    const size = st?.size ?? 0;
+    return {
+      frames: Math.max(0, Math.floor((size - WAL_HEADER) / this.#frameSize)),
+      size,
+      mtimeMs: st?.mtimeMs ?? 0,
+    };
   }
 
   /** The threshold after a checkpoint that took `ms`. */

@@ -137,3 +137,60 @@ describe('WAL checkpoints', () => {
     assert.ok(walFrames(s) < 32, `log restarted: ${walFrames(s)} frames`);
   });
 });
+
+describe('WAL checkpoints of background slices', () => {
+  const t = tempDir();
+  let s: Store;
+  let box: number;
+  before(async () => {
+    s = await newStore(t.dir);
+    box = s.mailboxes.create(testAccount(s, 'w@example.org').id, 'INBOX').id;
+  });
+  after(() => {
+    s.close();
+    t.cleanup();
+  });
+
+  it('a background slice (a full-text index batch) commits without its checkpoint, which follows in a turn of its own', () =>
+    random.report(async () => {
+      const cp = storeSql(s).checkpoints;
+      // ~100 messages of incompressible words queued for the index: one batch adds far more than
+      // the 128 pages that checkpoint at once (and fewer than the 1,024 past which a slice takes
+      // a checkpoint still waiting)
+      for (let i = 0; i < 100; i++) {
+        const words = Array.from({ length: 300 }, () => random.int(1e15).toString(36));
+        s.messages.insert(box, msg(`indexed ${i}`, words.join(' ')));
+      }
+      await turn();
+      while (cp.threshold > 128) cp.adapt(60); // as after long checkpoints: 128 frames are due
+      const before = cp.stats.checkpoints;
+      assert.equal(s.messages.indexBatch(100), 100);
+      // at 150,000 messages a batch's commit and the checkpoint it triggered held the event loop
+      // 128-185 ms in one turn; apart, a client's command waiting is read in between
+      assert.equal(cp.stats.checkpoints, before, "no checkpoint in the batch's turn");
+      assert.ok(walFrames(s) > 128 && walFrames(s) < 1024, `the batch is in the log: ${walFrames(s)} frames`);
+      await turn();
+      assert.equal(cp.stats.checkpoints, before + 1, 'checkpointed in the next turn');
+      cp.check();
+      assert.equal(cp.stats.checkpoints, before + 1, 'a log already copied is not copied again');
+      // batches in a loop that never yields (as flushIndex runs them) keep the log bounded: once it
+      // is past the top threshold, a batch takes the checkpoint waiting before its transaction
+      for (let i = 0; i < 400; i++) {
+        const words = Array.from({ length: 300 }, () => random.int(1e15).toString(36));
+        s.messages.insert(box, msg(`looped ${i}`, words.join(' ')));
+      }
+      await turn();
+      const loopedFrom = cp.stats.checkpoints;
+      let most = 0;
+      let perBatch = 0;
+      for (;;) {
+        const f0 = walFrames(s);
+        if (s.messages.indexBatch(40) === 0) break;
+        perBatch = Math.max(perBatch, walFrames(s) - f0);
+        most = Math.max(most, walFrames(s));
+      }
+      assert.equal(s.messages.ftsBacklog(), 0);
+      assert.ok(cp.stats.checkpoints > loopedFrom, 'checkpointed between the batches');
+      assert.ok(most <= 1024 + perBatch, `log reached ${most} frames (a batch adds ≤ ${perBatch})`);
+    }));
+});

@@ -12,7 +12,8 @@
  *
  * Reads are noted in memory (a FETCH does not write) and written as `read_at` in batches before
  * each eviction run. Eviction runs in the background in steps of about STEP_MS of work, one
- * transaction each, with the event loop free in between.
+ * transaction each (StoreDb.writeSlice: a checkpoint it makes due is taken in a turn of its own),
+ * with the event loop free in between.
  */
 import { BackgroundTurn, type ForegroundWork } from '../../../shared/foreground.ts';
 import { silentLogger, type Logger } from '../../../shared/logger.ts';
@@ -122,7 +123,7 @@ export class BodyCache {
       this.#reads.delete(r[0]);
       if (rows.length === READS_FLUSH_AT) break;
     }
-    this.#s.write(() => {
+    this.#s.writeSlice(() => {
       const up = this.#s.prepare('UPDATE body_cache SET read_at = max(read_at, ?) WHERE blob_id = ?');
       const queued = this.#s.prepare<number>('SELECT 1 FROM fts_queue WHERE blob_id = ?').pluck();
       for (const [id, at] of rows)
@@ -162,7 +163,7 @@ export class BodyCache {
     const started = performance.now();
     let evicted = 0;
     let more = false;
-    this.#s.write(() => {
+    this.#s.writeSlice(() => {
       let stored = this.status().storedBytes;
       if (stored <= budget) return;
       const pending = this.#pendingMessages();

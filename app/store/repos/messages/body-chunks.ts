@@ -204,7 +204,7 @@ export class BodyChunks {
    * itself), in one transaction; false when there is nothing to delete.
    */
   sweepStep(): boolean {
-    return this.#s.write(() => {
+    return this.#s.writeSlice(() => {
       const id = this.#s
         .prepare<number>(
           'SELECT body_id FROM loose_bodies WHERE body_id NOT IN (SELECT value FROM json_each(?)) ORDER BY body_id LIMIT 1',

@@ -275,7 +275,7 @@ export class MessageFullText {
   ): { indexed: number; offload: OffloadedDoc | null } {
     const started = performance.now();
     const offloadAbove = opts.offloadAbove ?? Infinity;
-    return this.#s.write(() => {
+    return this.#s.writeSlice(() => {
       const ids = this.#s
         .prepare<number>('SELECT blob_id FROM fts_queue ORDER BY blob_id LIMIT ?')
         .pluck()
