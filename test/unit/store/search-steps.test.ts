@@ -91,20 +91,32 @@ describe('full-text search in steps', () => {
       let next = 500;
       let expungeUid = 450;
       for (const [needle, scope] of NEEDLES) {
-        const got: number[] = [];
-        let turn = 0;
-        const expected = naive(msgs, needle, scope).filter((u) => u !== expungeUid);
-        for (const found of s.messages.searchTextSteps(box.id, needle, scope, [0, 0xffffffff], {
-          stepMs: 0,
-        })) {
-          assert.ok(Array.isArray(found), 'no work to wait for without `offload`');
-          got.push(...found);
-          turn++;
-          if (turn === 5) s.messages.indexBatch(60); // moves queued messages into the index mid-search
-          if (turn === 7) s.messages.remove(box.id, [expungeUid]);
+        // walking every message, and (where the index names few) reading only the candidates
+        for (const sparse of [false, true]) {
+          const got: number[] = [];
+          let turn = 0;
+          const expected = naive(msgs, needle, scope).filter((u) => u !== expungeUid);
+          for (const found of s.messages.searchTextSteps(box.id, needle, scope, [0, 0xffffffff], {
+            stepMs: 0,
+            sparse,
+          })) {
+            assert.ok(Array.isArray(found), 'no work to wait for without `offload`');
+            got.push(...found);
+            turn++;
+            if (turn === 5) s.messages.indexBatch(60); // moves queued messages into the index mid-search
+            if (turn === 7) s.messages.remove(box.id, [expungeUid]);
+          }
+          if (!sparse) assert.ok(turn > msgs.size / 2, `stepped (${turn} steps)`);
+          else assert.ok(turn >= expected.length, `stepped (${turn} steps for ${expected.length} found)`);
+          // a needle the index names few messages for: only those (and the queued ones) are read
+          if (sparse && ['quartz3', 'no-such-word-anywhere'].includes(needle))
+            assert.ok(turn < msgs.size / 4, `only the candidates read (${turn} steps)`);
+          assert.deepEqual(
+            got,
+            expected,
+            `between steps (${sparse ? 'sparse' : 'walk'}): ${scope} "${needle}"`,
+          );
         }
-        assert.ok(turn > msgs.size / 2, `stepped (${turn} steps)`);
-        assert.deepEqual(got, expected, `between steps: ${scope} "${needle}"`);
         // the next needle's search starts with the expunged message back (a new UID) and 20 queued
         msgs.delete(expungeUid);
         s.flushIndex();
