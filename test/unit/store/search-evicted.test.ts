@@ -100,6 +100,7 @@ describe('search of evicted messages', () => {
     for (const step of s.messages.searchTextSteps(inbox, needle, scope, [0, 0xffffffff], {
       useIndex,
       sparse,
+      sparseShare: 4, // (a small mailbox: read by UID up to a quarter of it)
       undecided: (u) => undecided.push(u),
     }))
       if (Array.isArray(step)) found.push(...step);

@@ -99,6 +99,7 @@ describe('full-text search in steps', () => {
           for (const found of s.messages.searchTextSteps(box.id, needle, scope, [0, 0xffffffff], {
             stepMs: 0,
             sparse,
+            sparseShare: 4, // (a small mailbox: read by UID up to a quarter of it)
           })) {
             assert.ok(Array.isArray(found), 'no work to wait for without `offload`');
             got.push(...found);

@@ -23,11 +23,17 @@ export interface OffloadedDoc {
 /** Rows a search step reads at a time. */
 const CHUNK = 512;
 /**
- * The index's candidates at most this many, and at most a quarter of the messages in the range:
- * the messages to look at are read by candidate instead of walking every message of the range in
- * UID order (at 1,000,000 messages that walk alone took 0.5-0.9 s for a needle found nowhere).
+ * The index's candidates (with the messages it cannot speak for) at most this many, and at most
+ * 1/SPARSE_SHARE of the messages in the range: they are read by UID instead of walking every
+ * message of the range in UID order (at 1,000,000 messages that walk alone took 0.5-0.9 s for a
+ * needle found nowhere). A message read by UID costs about as much as 60-100 walked (a page of
+ * the table read and decrypted: 512 lookups spread over 1,000,000 messages took 43-53 ms), and
+ * the candidates are looked up in one statement: 2,000 hold the event loop ~170 ms at most.
  */
-const SPARSE_AT_MOST = 10_000;
+const SPARSE_AT_MOST = 2_000;
+const SPARSE_SHARE = 64;
+/** Rows a sparse search step reads at a time (by UID: ~11 ms for 128 at 1,000,000 messages). */
+const SPARSE_CHUNK = 128;
 
 export interface SearchStepOptions {
   /** Work per step (default: all in one step). */
@@ -43,6 +49,8 @@ export interface SearchStepOptions {
   useIndex?: boolean;
   /** false: walk every message of the range even when the index names few (tests). Default true. */
   sparse?: boolean;
+  /** Read by UID up to 1/`sparseShare` of the range (tests: a small mailbox). Default SPARSE_SHARE. */
+  sparseShare?: number;
   /**
    * true: the caller awaits a promise a step yields (see searchSteps), and the text of a candidate
    * whose first bytes are more than OFFLOAD_ABOVE is derived on the worker thread. Default false:
@@ -118,6 +126,7 @@ export class MessageFullText {
     uidRange: readonly [number, number],
     opts: SearchStepOptions = {},
   ): Generator<SearchStep, void, void> {
+    const begun = performance.now();
     const stepMs = opts.stepMs ?? Infinity;
     const offloadAbove = opts.offload ? OFFLOAD_ABOVE : Infinity;
     /** Documents derived on the worker for this search, by blob. */
@@ -158,20 +167,38 @@ export class MessageFullText {
            WHERE m.mailbox_id = ? AND m.uid > ? AND m.uid <= ? AND c.evicted = 1 AND b.size > ?`,
         )
         .pluck();
+      // the index query and the candidates' lookup each take a turn of their own when long
+      // (at 1,000,000 messages 40-50 ms and ~85 ms for 1,000 candidates)
+      let mark = begun;
+      if (performance.now() - mark >= stepMs) {
+        yield [];
+        mark = performance.now();
+      }
       const sparse =
         indexed && opts.sparse !== false
-          ? this.#sparseVisit(mailboxId, indexed, lo, hi, undecided !== undefined)
+          ? this.#sparseVisit(
+              mailboxId,
+              indexed,
+              lo,
+              hi,
+              undecided !== undefined,
+              opts.sparseShare ?? SPARSE_SHARE,
+            )
           : null;
       const byUid = this.#s.prepare<Row>(
-        'SELECT uid, blob_id FROM messages WHERE mailbox_id = ? AND uid IN (SELECT value FROM json_each(?)) ORDER BY uid',
+        'SELECT m.uid, m.blob_id FROM json_each(?) j CROSS JOIN messages m ON m.mailbox_id = ? AND m.uid = j.value ORDER BY m.uid',
       );
       let next = 0; // sparse: where the UIDs to visit stand
+      if (sparse && performance.now() - mark >= stepMs) yield [];
       const chunkAfter = (after: number): Row[] => {
         if (!sparse) return rows.all(mailboxId, after, hi, CHUNK) as Row[];
         while (next < sparse.uids.length && sparse.uids[next]! <= after) next++;
         // read afresh: expunged meanwhile, they are not there any more
-        for (; next < sparse.uids.length; next += CHUNK) {
-          const c = byUid.all(mailboxId, JSON.stringify(sparse.uids.slice(next, next + CHUNK))) as Row[];
+        for (; next < sparse.uids.length; next += SPARSE_CHUNK) {
+          const c = byUid.all(
+            JSON.stringify(sparse.uids.slice(next, next + SPARSE_CHUNK)),
+            mailboxId,
+          ) as Row[];
           if (c.length) return c;
         }
         return [];
@@ -251,7 +278,7 @@ export class MessageFullText {
    * The messages of the range a search must look at when the index names few: its candidates, the
    * messages still queued for the index, and (`evictedToo`) the big evicted ones the index may
    * hold only part of — by UID, ascending, with the queued and big evicted blobs; null when they
-   * are too many for that to beat the walk (SPARSE_AT_MOST, a quarter of the range).
+   * are too many for that to beat the walk (SPARSE_AT_MOST, SPARSE_SHARE).
    */
   #sparseVisit(
     mailboxId: number,
@@ -259,15 +286,18 @@ export class MessageFullText {
     lo: number,
     hi: number,
     evictedToo: boolean,
+    share: number,
   ): { uids: number[]; queued: Set<number>; bigEvicted: Set<number> | null } | null {
     if (candidates.size > SPARSE_AT_MOST) return null;
     type Row = { uid: number; blob_id: number };
+    // (CROSS JOIN: the few named rows first; left to itself SQLite walked every message of the
+    // mailbox against an empty queue, 236 ms at 1,000,000)
     const read = (sql: string, ...args: unknown[]): Row[] | null => {
       const r = this.#s.prepare<Row>(`${sql} LIMIT ?`).all(...args, SPARSE_AT_MOST + 1) as Row[];
       return r.length > SPARSE_AT_MOST ? null : r;
     };
     const named = read(
-      `SELECT m.uid, m.blob_id FROM json_each(?) j JOIN messages m INDEXED BY messages_blob ON m.blob_id = j.value
+      `SELECT m.uid, m.blob_id FROM json_each(?) j CROSS JOIN messages m INDEXED BY messages_blob ON m.blob_id = j.value
         WHERE m.mailbox_id = ? AND m.uid >= ? AND m.uid <= ?`,
       JSON.stringify([...candidates]),
       mailboxId,
@@ -275,7 +305,7 @@ export class MessageFullText {
       hi,
     );
     const queued = read(
-      `SELECT m.uid, m.blob_id FROM fts_queue q JOIN messages m INDEXED BY messages_blob ON m.blob_id = q.blob_id
+      `SELECT m.uid, m.blob_id FROM fts_queue q CROSS JOIN messages m INDEXED BY messages_blob ON m.blob_id = q.blob_id
         WHERE m.mailbox_id = ? AND m.uid >= ? AND m.uid <= ?`,
       mailboxId,
       lo,
@@ -287,8 +317,8 @@ export class MessageFullText {
       (this.#s.prepare<number>('SELECT evicted FROM body_cache_totals WHERE id = 1').pluck().get() ?? 0) > 0;
     const evicted = anyEvicted
       ? read(
-          `SELECT m.uid, m.blob_id FROM body_cache c JOIN message_blobs b ON b.id = c.blob_id
-             JOIN messages m INDEXED BY messages_blob ON m.blob_id = c.blob_id
+          `SELECT m.uid, m.blob_id FROM body_cache c CROSS JOIN message_blobs b ON b.id = c.blob_id
+             CROSS JOIN messages m INDEXED BY messages_blob ON m.blob_id = c.blob_id
             WHERE c.evicted = 1 AND b.size > ? AND m.mailbox_id = ? AND m.uid >= ? AND m.uid <= ?`,
           TEXT_CAP,
           mailboxId,
@@ -299,14 +329,14 @@ export class MessageFullText {
     if (!named || !queued || !evicted) return null;
     const uids = [...new Set([...named, ...queued, ...evicted].map((r) => r.uid))].sort((a, b) => a - b);
     if (uids.length > SPARSE_AT_MOST) return null;
-    // a quarter of the range at most (counted no further than that)
+    // a share of the range at most (counted no further than that)
     const upTo = this.#s
       .prepare<number>(
         'SELECT count(*) FROM (SELECT 1 FROM messages WHERE mailbox_id = ? AND uid >= ? AND uid <= ? LIMIT ?)',
       )
       .pluck()
-      .get(mailboxId, lo, hi, uids.length * 4)!;
-    if (upTo < uids.length * 4) return null;
+      .get(mailboxId, lo, hi, uids.length * share)!;
+    if (upTo < uids.length * share) return null;
     return {
       uids,
       queued: new Set(queued.map((r) => r.blob_id)),
