@@ -186,7 +186,10 @@ export async function startWorld(o: WorldOptions = {}): Promise<World> {
         const lock = await c.getMailboxLock(mailbox, { readOnly: true });
         try {
           if ((c.mailbox && c.mailbox.exists) || 0)
-            for await (const m of c.fetch('1:*', { uid: true, flags: true, size: true, source: true }))
+            for await (const m of c.fetch('1:*', { uid: true, flags: true, size: true, source: true })) {
+              // a flag change made meanwhile (the bridge's own) comes as a FETCH of its flags alone,
+              // which imapflow hands out too: the answer with the message follows
+              if (!m.source) continue;
               out.push({
                 uid: m.uid,
                 flags: [...(m.flags ?? [])].sort(),
@@ -195,6 +198,7 @@ export async function startWorld(o: WorldOptions = {}): Promise<World> {
                 uploadToken: headerOf(m.source!, 'x-lockbridge-upload'),
                 messageId: headerOf(m.source!, 'message-id'),
               });
+            }
         } finally {
           lock.release();
         }
