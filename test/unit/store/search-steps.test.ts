@@ -140,4 +140,54 @@ describe('full-text search in steps', () => {
       s.close();
     }
   });
+  it('reads the index a window of ids at a time, a turn between windows, and misses nothing indexed meanwhile', async () => {
+    const s = await newStore(t.dir + '/windows');
+    try {
+      const acc = testAccount(s, 'windows@example.org');
+      const box = s.mailboxes.create(acc.id, 'INBOX');
+      const msgs = new Map<number, Buffer>();
+      const add = (from: number, to: number): void => {
+        const batch: NewMessage[] = [];
+        for (let i = from; i < to; i++) {
+          const r = raw(i);
+          batch.push({ raw: r, analysis: analyzeMessage(r) });
+        }
+        s.messages.insertBatch(box.id, batch).forEach((m, k) => msgs.set(m.uid, batch[k]!.raw));
+      };
+      add(0, 5_000);
+      s.flushIndex();
+      let next = 5_000;
+      for (const [needle, scope] of [
+        ['no-such-word-anywhere', 'text'],
+        ['quartz3', 'body'],
+        ['lima mike', 'text'],
+      ] as Array<[string, TextScope]>) {
+        const gone = [...msgs.keys()][100]!;
+        const got: number[] = [];
+        let turn = 0;
+        for (const found of s.messages.searchTextSteps(box.id, needle, scope, [0, 0xffffffff], {
+          stepMs: 0,
+          firstWindow: 1_024, // (a small index: at least 5 windows)
+        })) {
+          assert.ok(Array.isArray(found));
+          got.push(...found);
+          turn++;
+          if (turn === 2) {
+            // while the index is read: new messages indexed, one expunged
+            add(next, next + 30);
+            s.flushIndex();
+            s.messages.remove(box.id, [gone]);
+          }
+        }
+        // 5,000 ids, a window of at most 1,024 of them a turn: at least 5 turns before any message
+        // is read (one query for all of them gave one)
+        if (needle === 'no-such-word-anywhere') assert.ok(turn >= 5 + 2, `${turn} steps`);
+        msgs.delete(gone);
+        next += 30;
+        assert.deepEqual(got, naive(msgs, needle, scope), `${scope} "${needle}"`);
+      }
+    } finally {
+      s.close();
+    }
+  });
 });

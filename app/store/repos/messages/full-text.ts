@@ -35,6 +35,19 @@ const SPARSE_SHARE = 64;
 /** Rows a sparse search step reads at a time (by UID: ~11 ms for 128 at 1,000,000 messages). */
 const SPARSE_CHUNK = 128;
 
+/**
+ * Blob-id bounds of a query on the FTS5 index, as integers: FTS5 applies a rowid bound only when
+ * its value is an INTEGER (fts5GetRowidLimit), and a JavaScript number is bound as a REAL, which
+ * it ignores — SQLite then filters every match of the whole index itself. Measured at 1,000,000
+ * messages, a needle of 20 common trigrams: one message's check 385 ms -> 7 ms, a window of
+ * 100,000 ids 360-490 ms -> 33-57 ms.
+ */
+const ROWID_FROM = 'rowid >= CAST(? AS INTEGER)';
+const ROWID_TO = 'rowid < CAST(? AS INTEGER)';
+/** Blob ids the first window of a search's index query covers, and the fewest any covers. */
+const FIRST_WINDOW = 16_384;
+const MIN_WINDOW = 1_024;
+
 export interface SearchStepOptions {
   /** Work per step (default: all in one step). */
   stepMs?: number;
@@ -51,6 +64,8 @@ export interface SearchStepOptions {
   sparse?: boolean;
   /** Read by UID up to 1/`sparseShare` of the range (tests: a small mailbox). Default SPARSE_SHARE. */
   sparseShare?: number;
+  /** Blob ids the index query's first window covers (tests: a small index). Default FIRST_WINDOW. */
+  firstWindow?: number;
   /**
    * true: the caller awaits a promise a step yields (see searchSteps), and the text of a candidate
    * whose first bytes are more than OFFLOAD_ABOVE is derived on the worker thread. Default false:
@@ -136,20 +151,17 @@ export class MessageFullText {
     const want = needle.toLowerCase();
     const grams = trigrams(want);
     // the index's candidates (null: every message is one, the needle is too short for trigrams)
-    let indexed: Set<number> | null = null;
+    let indexed: BlobIds | null = null;
     const meanwhile = new Set<number>();
-    if (grams.length > 0 && opts.useIndex !== false) {
-      this.#indexedMeanwhile.add(meanwhile);
-      const query = grams.map((g) => `"${g.replace(/"/g, '""')}"`).join(' AND ');
-      indexed = new Set(
-        this.#s
-          .prepare<number>('SELECT rowid FROM message_fts WHERE message_fts MATCH ?')
-          .pluck()
-          .all(query) as unknown as number[],
-      );
-    }
     const undecided = exact && scope !== 'headers' && want !== '' ? opts.undecided : undefined;
     try {
+      let mark = begun;
+      if (grams.length > 0 && opts.useIndex !== false) {
+        this.#indexedMeanwhile.add(meanwhile);
+        const query = grams.map((g) => `"${g.replace(/"/g, '""')}"`).join(' AND ');
+        indexed = new BlobIds();
+        mark = yield* this.#indexCandidates(query, indexed, stepMs, mark, opts.firstWindow ?? FIRST_WINDOW);
+      }
       type Row = { uid: number; blob_id: number };
       const rows = this.#s.prepare<Row>(
         'SELECT uid, blob_id FROM messages WHERE mailbox_id = ? AND uid > ? AND uid <= ? ORDER BY uid LIMIT ?',
@@ -167,13 +179,8 @@ export class MessageFullText {
            WHERE m.mailbox_id = ? AND m.uid > ? AND m.uid <= ? AND c.evicted = 1 AND b.size > ?`,
         )
         .pluck();
-      // the index query and the candidates' lookup each take a turn of their own when long
-      // (at 1,000,000 messages 40-50 ms and ~85 ms for 1,000 candidates)
-      let mark = begun;
-      if (performance.now() - mark >= stepMs) {
-        yield [];
-        mark = performance.now();
-      }
+      // the candidates' lookup takes a turn of its own when long (~85 ms for 1,000 candidates at
+      // 1,000,000 messages)
       const sparse =
         indexed && opts.sparse !== false
           ? this.#sparseVisit(
@@ -282,13 +289,14 @@ export class MessageFullText {
    */
   #sparseVisit(
     mailboxId: number,
-    candidates: ReadonlySet<number>,
+    candidates: BlobIds,
     lo: number,
     hi: number,
     evictedToo: boolean,
     share: number,
   ): { uids: number[]; queued: Set<number>; bigEvicted: Set<number> | null } | null {
-    if (candidates.size > SPARSE_AT_MOST) return null;
+    const few = candidates.few;
+    if (few === null) return null;
     type Row = { uid: number; blob_id: number };
     // (CROSS JOIN: the few named rows first; left to itself SQLite walked every message of the
     // mailbox against an empty queue, 236 ms at 1,000,000)
@@ -299,7 +307,7 @@ export class MessageFullText {
     const named = read(
       `SELECT m.uid, m.blob_id FROM json_each(?) j CROSS JOIN messages m INDEXED BY messages_blob ON m.blob_id = j.value
         WHERE m.mailbox_id = ? AND m.uid >= ? AND m.uid <= ?`,
-      JSON.stringify([...candidates]),
+      JSON.stringify(few),
       mailboxId,
       lo,
       hi,
@@ -342,6 +350,49 @@ export class MessageFullText {
       queued: new Set(queued.map((r) => r.blob_id)),
       bigEvicted: evictedToo ? new Set(evicted.map((r) => r.blob_id)) : null,
     };
+  }
+
+  /**
+   * The index's candidates for `query` into `into`, in windows of blob ids (see ROWID_FROM) sized
+   * to take about half a step each, with a turn of the event loop whenever a step's time is used
+   * up; returns when the last turn was given. At 1,000,000 messages one query for a needle whose
+   * trigrams are in most messages held the loop 370-650 ms; a window of 30,000 ids takes 11-14 ms.
+   * Without `stepMs`, one query.
+   */
+  *#indexCandidates(
+    query: string,
+    into: BlobIds,
+    stepMs: number,
+    mark: number,
+    firstWindow: number,
+  ): Generator<SearchStep, number, void> {
+    const base = 'SELECT rowid FROM message_fts WHERE message_fts MATCH ?';
+    const whole = this.#s.prepare<number>(`${base} AND ${ROWID_FROM}`).pluck();
+    const window = this.#s.prepare<number>(`${base} AND ${ROWID_FROM} AND ${ROWID_TO}`).pluck();
+    // (ids given after this are indexed meanwhile, if at all: the last window has no end)
+    const top = Number.isFinite(stepMs)
+      ? (this.#s.prepare<number>('SELECT max(id) FROM message_blobs').pluck().get() ?? 0)
+      : 0;
+    let from = 0;
+    let width = firstWindow;
+    for (;;) {
+      const t0 = performance.now();
+      const last = from + width > top;
+      const ids = (last
+        ? whole.all(query, from)
+        : window.all(query, from, from + width)) as unknown as number[];
+      for (const id of ids) into.add(id);
+      const now = performance.now();
+      if (now - mark >= stepMs) {
+        yield [];
+        mark = performance.now();
+      }
+      if (last) return mark;
+      from += width;
+      // aimed at half a step: widened at most 8-fold (a needle's trigrams may thicken further on)
+      const aim = (width * stepMs) / 2 / Math.max(now - t0, 0.05);
+      width = Math.max(MIN_WINDOW, Math.min(width * 8, Math.round(aim)));
+    }
   }
 
   /** searchSteps in one go: the matching UIDs, ascending. */
@@ -442,12 +493,15 @@ export class MessageFullText {
   #indexHolds(blobId: number, grams: readonly string[]): boolean {
     const query = grams.map((g) => `"${g.replace(/"/g, '""')}"`).join(' AND ');
     // a range, not `rowid = ?`: on this contentless detail=none table, MATCH with `rowid = ?`
-    // answers the row whether it matches or not (measured; a rowid range filters right)
+    // answers the row whether it matches or not (measured; a rowid range filters right). Its
+    // bounds as integers: see ROWID_FROM.
     return (
       this.#s
-        .prepare<number>('SELECT 1 FROM message_fts WHERE message_fts MATCH ? AND rowid >= ? AND rowid <= ?')
+        .prepare<number>(
+          `SELECT 1 FROM message_fts WHERE message_fts MATCH ? AND ${ROWID_FROM} AND ${ROWID_TO}`,
+        )
         .pluck()
-        .get(query, blobId, blobId) === 1
+        .get(query, blobId, blobId + 1) === 1
     );
   }
 
@@ -485,4 +539,39 @@ function trigrams(s: string): string[] {
   const out = new Set<string>();
   for (let i = 0; i + 3 <= cps.length; i++) out.add(cps.slice(i, i + 3).join(''));
   return [...out];
+}
+
+/**
+ * A search's candidates: blob ids as a bitmap (at 1,000,000 candidates a Set of them cost ~40 MB
+ * and 100+ ms to build; this, 125 KB), listed too while at most SPARSE_AT_MOST.
+ */
+class BlobIds {
+  #bits = new Uint8Array(8192);
+  #few: number[] | null = [];
+
+  /** The ids in the order added while they are at most SPARSE_AT_MOST; null once more. */
+  get few(): readonly number[] | null {
+    return this.#few;
+  }
+
+  add(id: number): void {
+    const i = Math.floor(id / 8);
+    if (i >= this.#bits.length) {
+      const grown = new Uint8Array(Math.max(i + 1, this.#bits.length * 2));
+      grown.set(this.#bits);
+      this.#bits = grown;
+    }
+    const bit = 1 << (id & 7);
+    if ((this.#bits[i]! & bit) !== 0) return;
+    this.#bits[i]! |= bit;
+    if (this.#few !== null) {
+      if (this.#few.length < SPARSE_AT_MOST) this.#few.push(id);
+      else this.#few = null;
+    }
+  }
+
+  has(id: number): boolean {
+    const i = Math.floor(id / 8);
+    return i < this.#bits.length && (this.#bits[i]! & (1 << (id & 7))) !== 0;
+  }
 }
