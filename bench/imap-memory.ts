@@ -349,7 +349,7 @@ export async function run(o: BenchOptions): Promise<void> {
     ...process.env,
     NODE_COMPILE_CACHE:
       process.env.NODE_COMPILE_CACHE ?? fileURLToPath(new URL('../.tools/compile-cache', import.meta.url)),
-    MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
+    MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '1',
   };
   // the loader runs this file first with the server's compile cache, so the server finds it
   // type-stripped (a miss loads Node's TypeScript stripper: ~15 MB more before the runs)

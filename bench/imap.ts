@@ -511,7 +511,7 @@ async function startChild(
       ...process.env,
       NODE_COMPILE_CACHE:
         process.env.NODE_COMPILE_CACHE ?? fileURLToPath(new URL('../.tools/compile-cache', import.meta.url)),
-      MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
+      MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '1',
     },
   });
   const port = await new Promise<number>((resolve, reject) => {
