@@ -190,4 +190,44 @@ describe('full-text search in steps', () => {
       s.close();
     }
   });
+  it('finds a queued message the indexer takes while the search reads the index', async () => {
+    const s = await newStore(t.dir + '/taken');
+    try {
+      const acc = testAccount(s, 'taken@example.org');
+      const box = s.mailboxes.create(acc.id, 'INBOX');
+      const msgs = new Map<number, Buffer>();
+      const add = (from: number, to: number): void => {
+        const batch: NewMessage[] = [];
+        for (let i = from; i < to; i++) {
+          const r = raw(i);
+          batch.push({ raw: r, analysis: analyzeMessage(r) });
+        }
+        s.messages.insertBatch(box.id, batch).forEach((m, k) => msgs.set(m.uid, batch[k]!.raw));
+      };
+      add(0, 3_000);
+      s.flushIndex();
+      add(3_003, 3_103); // queued when the search begins, the first taken holds "planted quartz0"
+      for (const [needle, scope] of [
+        ['planted quartz', 'text'],
+        ['quartz3', 'body'],
+      ] as Array<[string, TextScope]>) {
+        const got: number[] = [];
+        let turns = 0;
+        for (const found of s.messages.searchTextSteps(box.id, needle, scope, [0, 0xffffffff], {
+          stepMs: 0,
+          firstWindow: 1_024,
+          sparseShare: 4,
+        })) {
+          got.push(...(found as number[]));
+          turns++;
+          s.messages.indexBatch(3); // the indexer goes on between every two steps
+        }
+        assert.ok(turns > 4, `${turns} steps`);
+        assert.deepEqual(got, naive(msgs, needle, scope), `${scope} "${needle}"`);
+        add(3_100 + turns, 3_200 + turns); // queued for the next search
+      }
+    } finally {
+      s.close();
+    }
+  });
 });

@@ -48,6 +48,23 @@ const ROWID_TO = 'rowid < CAST(? AS INTEGER)';
 const FIRST_WINDOW = 16_384;
 const MIN_WINDOW = 1_024;
 
+/** A search's turns of the event loop: `due()` yields one when a step's time is used up. */
+class Turns {
+  #mark: number;
+  readonly #stepMs: number;
+
+  constructor(stepMs: number, since: number) {
+    this.#stepMs = stepMs;
+    this.#mark = since;
+  }
+
+  *due(): Generator<SearchStep, void, void> {
+    if (performance.now() - this.#mark < this.#stepMs) return;
+    yield [];
+    this.#mark = performance.now();
+  }
+}
+
 export interface SearchStepOptions {
   /** Work per step (default: all in one step). */
   stepMs?: number;
@@ -155,12 +172,12 @@ export class MessageFullText {
     const meanwhile = new Set<number>();
     const undecided = exact && scope !== 'headers' && want !== '' ? opts.undecided : undefined;
     try {
-      let mark = begun;
+      const turns = new Turns(stepMs, begun);
       if (grams.length > 0 && opts.useIndex !== false) {
         this.#indexedMeanwhile.add(meanwhile);
         const query = grams.map((g) => `"${g.replace(/"/g, '""')}"`).join(' AND ');
         indexed = new BlobIds();
-        mark = yield* this.#indexCandidates(query, indexed, stepMs, mark, opts.firstWindow ?? FIRST_WINDOW);
+        yield* this.#indexCandidates(query, indexed, stepMs, turns, opts.firstWindow ?? FIRST_WINDOW);
       }
       type Row = { uid: number; blob_id: number };
       const rows = this.#s.prepare<Row>(
@@ -179,24 +196,24 @@ export class MessageFullText {
            WHERE m.mailbox_id = ? AND m.uid > ? AND m.uid <= ? AND c.evicted = 1 AND b.size > ?`,
         )
         .pluck();
-      // the candidates' lookup takes a turn of its own when long (~85 ms for 1,000 candidates at
-      // 1,000,000 messages)
       const sparse =
         indexed && opts.sparse !== false
-          ? this.#sparseVisit(
+          ? yield* this.#sparseVisit(
               mailboxId,
               indexed,
               lo,
               hi,
               undecided !== undefined,
               opts.sparseShare ?? SPARSE_SHARE,
+              meanwhile,
+              turns,
             )
           : null;
       const byUid = this.#s.prepare<Row>(
         'SELECT m.uid, m.blob_id FROM json_each(?) j CROSS JOIN messages m ON m.mailbox_id = ? AND m.uid = j.value ORDER BY m.uid',
       );
       let next = 0; // sparse: where the UIDs to visit stand
-      if (sparse && performance.now() - mark >= stepMs) yield [];
+      if (sparse) yield* turns.due();
       const chunkAfter = (after: number): Row[] => {
         if (!sparse) return rows.all(mailboxId, after, hi, CHUNK) as Row[];
         while (next < sparse.uids.length && sparse.uids[next]! <= after) next++;
@@ -283,20 +300,22 @@ export class MessageFullText {
 
   /**
    * The messages of the range a search must look at when the index names few: its candidates, the
-   * messages still queued for the index, and (`evictedToo`) the big evicted ones the index may
-   * hold only part of — by UID, ascending, with the queued and big evicted blobs; null when they
-   * are too many for that to beat the walk (SPARSE_AT_MOST, SPARSE_SHARE).
+   * messages still queued for the index or taken from the queue since the search began
+   * (`meanwhile`), and (`evictedToo`) the big evicted ones the index may hold only part of — by
+   * UID, ascending, with the queued and big evicted blobs; null when they are too many for that to
+   * beat the walk (SPARSE_AT_MOST, SPARSE_SHARE). A turn now and then (`turns`).
    */
-  #sparseVisit(
+  *#sparseVisit(
     mailboxId: number,
     candidates: BlobIds,
     lo: number,
     hi: number,
     evictedToo: boolean,
     share: number,
-  ): { uids: number[]; queued: Set<number>; bigEvicted: Set<number> | null } | null {
-    const few = candidates.few;
-    if (few === null) return null;
+    meanwhile: ReadonlySet<number>,
+    turns: Turns,
+  ): Generator<SearchStep, { uids: number[]; queued: Set<number>; bigEvicted: Set<number> | null } | null> {
+    if (candidates.few === null) return null;
     type Row = { uid: number; blob_id: number };
     // (CROSS JOIN: the few named rows first; left to itself SQLite walked every message of the
     // mailbox against an empty queue, 236 ms at 1,000,000)
@@ -304,14 +323,6 @@ export class MessageFullText {
       const r = this.#s.prepare<Row>(`${sql} LIMIT ?`).all(...args, SPARSE_AT_MOST + 1) as Row[];
       return r.length > SPARSE_AT_MOST ? null : r;
     };
-    const named = read(
-      `SELECT m.uid, m.blob_id FROM json_each(?) j CROSS JOIN messages m INDEXED BY messages_blob ON m.blob_id = j.value
-        WHERE m.mailbox_id = ? AND m.uid >= ? AND m.uid <= ?`,
-      JSON.stringify(few),
-      mailboxId,
-      lo,
-      hi,
-    );
     const queued = read(
       `SELECT m.uid, m.blob_id FROM fts_queue q CROSS JOIN messages m INDEXED BY messages_blob ON m.blob_id = q.blob_id
         WHERE m.mailbox_id = ? AND m.uid >= ? AND m.uid <= ?`,
@@ -319,6 +330,22 @@ export class MessageFullText {
       lo,
       hi,
     );
+    // with those the indexer took from the queue since the search began (after the index was
+    // read for them, they may be in neither): read after the queue, so each is in one of the two
+    const few = [...new Set([...candidates.few, ...meanwhile])];
+    if (few.length > SPARSE_AT_MOST) return null;
+    // the candidates a few at a time, a turn between when a step is used up (a lookup costs
+    // ~85 us at 1,000,000 messages: 2,000 in one statement held the loop ~170 ms)
+    const named: Row[] = [];
+    const byBlob = this.#s.prepare<Row>(
+      `SELECT m.uid, m.blob_id FROM json_each(?) j CROSS JOIN messages m INDEXED BY messages_blob ON m.blob_id = j.value
+        WHERE m.mailbox_id = ? AND m.uid >= ? AND m.uid <= ?`,
+    );
+    for (let i = 0; i < few.length; i += SPARSE_CHUNK) {
+      for (const r of byBlob.all(JSON.stringify(few.slice(i, i + SPARSE_CHUNK)), mailboxId, lo, hi) as Row[])
+        named.push(r);
+      yield* turns.due();
+    }
     // (no body evicted, the usual case: body_cache is not read)
     const anyEvicted =
       evictedToo &&
@@ -334,7 +361,7 @@ export class MessageFullText {
           hi,
         )
       : [];
-    if (!named || !queued || !evicted) return null;
+    if (!queued || !evicted) return null;
     const uids = [...new Set([...named, ...queued, ...evicted].map((r) => r.uid))].sort((a, b) => a - b);
     if (uids.length > SPARSE_AT_MOST) return null;
     // a share of the range at most (counted no further than that)
@@ -355,7 +382,7 @@ export class MessageFullText {
   /**
    * The index's candidates for `query` into `into`, in windows of blob ids (see ROWID_FROM) sized
    * to take about half a step each, with a turn of the event loop whenever a step's time is used
-   * up; returns when the last turn was given. At 1,000,000 messages one query for a needle whose
+   * up. At 1,000,000 messages one query for a needle whose
    * trigrams are in most messages held the loop 370-650 ms; a window of 30,000 ids takes 11-14 ms.
    * Without `stepMs`, one query.
    */
@@ -363,9 +390,9 @@ export class MessageFullText {
     query: string,
     into: BlobIds,
     stepMs: number,
-    mark: number,
+    turns: Turns,
     firstWindow: number,
-  ): Generator<SearchStep, number, void> {
+  ): Generator<SearchStep, void, void> {
     const base = 'SELECT rowid FROM message_fts WHERE message_fts MATCH ?';
     const whole = this.#s.prepare<number>(`${base} AND ${ROWID_FROM}`).pluck();
     const window = this.#s.prepare<number>(`${base} AND ${ROWID_FROM} AND ${ROWID_TO}`).pluck();
@@ -382,15 +409,12 @@ export class MessageFullText {
         ? whole.all(query, from)
         : window.all(query, from, from + width)) as unknown as number[];
       for (const id of ids) into.add(id);
-      const now = performance.now();
-      if (now - mark >= stepMs) {
-        yield [];
-        mark = performance.now();
-      }
-      if (last) return mark;
+      const took = performance.now() - t0;
+      yield* turns.due();
+      if (last) return;
       from += width;
       // aimed at half a step: widened at most 8-fold (a needle's trigrams may thicken further on)
-      const aim = (width * stepMs) / 2 / Math.max(now - t0, 0.05);
+      const aim = (width * stepMs) / 2 / Math.max(took, 0.05);
       width = Math.max(MIN_WINDOW, Math.min(width * 8, Math.round(aim)));
     }
   }
