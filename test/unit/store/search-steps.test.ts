@@ -52,6 +52,22 @@ const NEEDLES: Array<[string, TextScope]> = [
   ['no-such-word-anywhere', 'text'],
 ];
 
+/** A store of its own with one INBOX; `add(from, to)` inserts raw(from..to-1) into it. */
+async function inbox(dir: string, name: string) {
+  const s = await newStore(`${dir}/${name}`);
+  const box = s.mailboxes.create(testAccount(s, `${name}@example.org`).id, 'INBOX');
+  const msgs = new Map<number, Buffer>();
+  const add = (from: number, to: number): void => {
+    const batch: NewMessage[] = [];
+    for (let i = from; i < to; i++) {
+      const r = raw(i);
+      batch.push({ raw: r, analysis: analyzeMessage(r) });
+    }
+    s.messages.insertBatch(box.id, batch).forEach((m, k) => msgs.set(m.uid, batch[k]!.raw));
+  };
+  return { s, box, msgs, add };
+}
+
 describe('full-text search in steps', () => {
   const t = tempDir();
   after(t.cleanup);
@@ -141,19 +157,8 @@ describe('full-text search in steps', () => {
     }
   });
   it('reads the index a window of ids at a time, a turn between windows, and misses nothing indexed meanwhile', async () => {
-    const s = await newStore(t.dir + '/windows');
+    const { s, box, msgs, add } = await inbox(t.dir, 'windows');
     try {
-      const acc = testAccount(s, 'windows@example.org');
-      const box = s.mailboxes.create(acc.id, 'INBOX');
-      const msgs = new Map<number, Buffer>();
-      const add = (from: number, to: number): void => {
-        const batch: NewMessage[] = [];
-        for (let i = from; i < to; i++) {
-          const r = raw(i);
-          batch.push({ raw: r, analysis: analyzeMessage(r) });
-        }
-        s.messages.insertBatch(box.id, batch).forEach((m, k) => msgs.set(m.uid, batch[k]!.raw));
-      };
       add(0, 5_000);
       s.flushIndex();
       let next = 5_000;
@@ -191,19 +196,8 @@ describe('full-text search in steps', () => {
     }
   });
   it('finds a queued message the indexer takes while the search reads the index', async () => {
-    const s = await newStore(t.dir + '/taken');
+    const { s, box, msgs, add } = await inbox(t.dir, 'taken');
     try {
-      const acc = testAccount(s, 'taken@example.org');
-      const box = s.mailboxes.create(acc.id, 'INBOX');
-      const msgs = new Map<number, Buffer>();
-      const add = (from: number, to: number): void => {
-        const batch: NewMessage[] = [];
-        for (let i = from; i < to; i++) {
-          const r = raw(i);
-          batch.push({ raw: r, analysis: analyzeMessage(r) });
-        }
-        s.messages.insertBatch(box.id, batch).forEach((m, k) => msgs.set(m.uid, batch[k]!.raw));
-      };
       add(0, 3_000);
       s.flushIndex();
       add(3_003, 3_103); // queued when the search begins, the first taken holds "planted quartz0"
