@@ -382,9 +382,8 @@ export class MessageFullText {
   /**
    * The index's candidates for `query` into `into`, in windows of blob ids (see ROWID_FROM) sized
    * to take about half a step each, with a turn of the event loop whenever a step's time is used
-   * up. At 1,000,000 messages one query for a needle whose
-   * trigrams are in most messages held the loop 370-650 ms; a window of 30,000 ids takes 11-14 ms.
-   * Without `stepMs`, one query.
+   * up. At 1,000,000 messages one query for a needle whose trigrams are in most messages held the
+   * loop 370-650 ms; a window of 30,000 ids takes 11-14 ms. Without `stepMs`, one query.
    */
   *#indexCandidates(
     query: string,
