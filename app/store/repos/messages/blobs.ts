@@ -29,6 +29,7 @@ import {
 import type { BodyChunks, StoredBody } from './body-chunks.ts';
 import {
   encodeBody,
+  encodeEnvelope,
   encodeParts,
   HEADER_COLS,
   headersFrom,
@@ -82,7 +83,7 @@ export class MessageBlobs {
       .run(
         raw.length,
         sha256 ?? createHash('sha256').update(raw).digest(),
-        a.envelope,
+        encodeEnvelope(a.envelope),
         a.bodyStructure,
         encodeBody(a.body, a.bodyStructure),
         encodeParts(a.parts),

@@ -10,6 +10,7 @@ import type { BodyChunks } from './body-chunks.ts';
 import {
   contiguous,
   decodeBody,
+  decodeEnvelope,
   decodeParts,
   HEADER_COL_COUNT,
   HEADER_COLS,
@@ -341,7 +342,7 @@ export class MessageReads {
         savedAt: r[8] as number,
       };
       if (analysisAt >= 0) {
-        o.envelope = r[analysisAt] as string;
+        o.envelope = decodeEnvelope(r[analysisAt] as string);
         o.bodyStructure = r[analysisAt + 1] as string;
         o.body = decodeBody(r[analysisAt + 2] as string, o.bodyStructure);
         o.parts = decodeParts(r[analysisAt + 3] as string);
