@@ -15,7 +15,7 @@
  *
  * Also runnable alone: `scripts/node24 bench/million.ts [--smoke]`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,31 +26,20 @@ import { createBridge, initHome } from '../app/index.ts';
 import { LogRing } from '../app/config/logging.ts';
 import { silentLogger } from '../app/shared/logger.ts';
 import { startProvider, type Provider } from '../test/helpers/provider.ts';
+import { rawDb } from '../test/helpers/store-db.ts';
 import { RawClient, TB_FIELDS } from './imap.ts';
-import { peakRssBytes, resetPeakRss } from './peak-rss.ts';
+import { CHILD, PASSPHRASE, type ChildLine } from './million-child.ts';
 import { message } from './search.ts';
 import { LOCKBRIDGE_NODE, mbsync } from './sync.ts';
 
-const SELF = fileURLToPath(import.meta.url);
 const USER = 'million@example.test';
 const PROVIDER_PW = 'pw';
-const PASSPHRASE = 'million bench';
 const LOCAL_PW = 'million-local';
 const BODY_BUDGET_MB = 2048;
 
 interface Opts {
   smoke: boolean;
   log: (line: string) => void;
-}
-
-/** The bridge child's lines on stdout, one JSON object each. */
-interface ChildLine {
-  event: 'serving' | 'synced' | 'rss' | 'backlog';
-  n?: number;
-  imap?: number;
-  ms?: number;
-  peakRssMb?: number;
-  unlockRssMb?: number;
 }
 
 function debug(line: string): void {
@@ -67,6 +56,34 @@ function dirBytes(dir: string): number {
   return total;
 }
 
+/** Where the store's bytes are (LB_BENCH_DEBUG): free pages, the WAL, the biggest tables. */
+async function storeBreakdown(home: string): Promise<void> {
+  const bridge = await createBridge({
+    home,
+    passphrase: PASSPHRASE,
+    logger: silentLogger,
+    logs: new LogRing(),
+  });
+  try {
+    const db = rawDb(bridge.store);
+    const pragma = (n: string) => db.pragma(n, { simple: true }) as number;
+    const mb = (pages: number) => ((pages * pragma('page_size')) / 1048576).toFixed(0);
+    debug(
+      `store: ${mb(pragma('page_count'))} MB in pages, ${mb(pragma('freelist_count'))} MB of them free; files: ${readdirSync(
+        home,
+      )
+        .map((f) => `${f} ${(statSync(join(home, f)).size / 1048576).toFixed(0)} MB`)
+        .join(', ')}`,
+    );
+    const tables = db
+      .prepare('SELECT name, sum(pgsize) AS bytes FROM dbstat GROUP BY name ORDER BY bytes DESC LIMIT 12')
+      .all() as Array<{ name: string; bytes: number }>;
+    debug('store tables: ' + tables.map((t) => `${t.name} ${(t.bytes / 1048576).toFixed(0)} MB`).join(', '));
+  } finally {
+    await bridge.close();
+  }
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)] ?? 0;
@@ -78,52 +95,6 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
   return performance.now() - t0;
 }
 
-/** The bridge process: the product's composition root on `home`, the account added as `account add` does. */
-async function childMain(home: string, total: number): Promise<void> {
-  const bridge = await createBridge({
-    home,
-    passphrase: PASSPHRASE,
-    logger: silentLogger,
-    logs: new LogRing(),
-  });
-  const say = (l: ChildLine) => process.stdout.write(JSON.stringify(l) + '\n');
-  // the unlock's key derivation (Argon2id, 64 MiB, once at start) is reported apart
-  const unlockRssMb = peakRssBytes() / 1048576;
-  const mem = (what: string) => {
-    const m = process.memoryUsage();
-    debug(
-      `${what}: rss ${(m.rss / 1048576).toFixed(0)} heap ${(m.heapUsed / 1048576).toFixed(0)}/${(m.heapTotal / 1048576).toFixed(0)} external ${(m.external / 1048576).toFixed(0)} arrayBuffers ${(m.arrayBuffers / 1048576).toFixed(0)}`,
-    );
-  };
-  mem('unlocked');
-  resetPeakRss();
-  const t0 = performance.now();
-  const ports = await bridge.serve({ imapPort: 0, smtpPort: 0, control: false });
-  say({ event: 'serving', imap: ports.imap });
-  mem('serving');
-  const account = bridge.store.accounts.list()[0]!;
-  for (let polls = 0; ; polls++) {
-    let stored = 0;
-    const boxes = bridge.store.mailboxes.list(account.id);
-    for (const mb of boxes) stored += bridge.store.mailboxes.status(mb.id).messages;
-    if (stored >= total) break;
-    if (polls % 10 === 0 && process.env.LB_BENCH_DEBUG)
-      debug(
-        `rss ${(process.memoryUsage.rss() / 1048576).toFixed(0)} MB; ` +
-          boxes.map((b) => `${b.name} ${bridge.store.mailboxes.status(b.id).messages}`).join(', '),
-      );
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  say({ event: 'synced', ms: performance.now() - t0 });
-  mem('synced');
-  for await (const line of createInterface({ input: process.stdin })) {
-    if (line === 'rss') say({ event: 'rss', peakRssMb: peakRssBytes() / 1048576, unlockRssMb });
-    if (line === 'backlog') say({ event: 'backlog', n: bridge.store.messages.ftsBacklog() });
-    if (line === 'exit') break;
-  }
-  await bridge.close();
-}
-
 class Child {
   readonly #proc: ChildProcess;
   readonly #lines: ChildLine[] = [];
@@ -131,7 +102,7 @@ class Child {
   #exited: string | null = null;
 
   constructor(home: string, total: number) {
-    this.#proc = spawn(LOCKBRIDGE_NODE, [SELF, '--child', home, String(total)], {
+    this.#proc = spawn(LOCKBRIDGE_NODE, [CHILD, home, String(total)], {
       stdio: ['pipe', 'pipe', 'inherit'],
     });
     createInterface({ input: this.#proc.stdout! }).on('line', (l) => {
@@ -167,6 +138,18 @@ class Child {
       this.#proc.stdin!.end(); // the bridge's stdin ends: nothing keeps it alive once closed
     }
     await gone;
+  }
+}
+
+/** Starts and stops the bridge process once on a home without an account (million-child.ts). */
+async function warmUp(): Promise<void> {
+  const home = mkdtempSync(join(tmpdir(), 'lb-bench-million-warm-'));
+  try {
+    await initHome({ home, passphrase: PASSPHRASE, localPassword: LOCAL_PW, logger: silentLogger });
+    const r = spawnSync(LOCKBRIDGE_NODE, [CHILD, '--warm', home], { stdio: 'inherit' });
+    if (r.status !== 0) throw new Error(`the warm-up start failed (${r.status ?? r.signal})`);
+  } finally {
+    rmSync(home, { recursive: true, force: true });
   }
 }
 
@@ -230,6 +213,7 @@ export async function run(opts: Opts): Promise<void> {
     // in batches: mbsync without it is the faster reference
     const mbMs = mbsync(p, USER, PROVIDER_PW, { patterns: '*', headersOnly: true, fsync: false });
 
+    await warmUp();
     home = await setUpHome(p);
     child = new Child(home, total);
     const { imap } = await child.next('serving');
@@ -300,6 +284,7 @@ export async function run(opts: Opts): Promise<void> {
     await child.exit();
     child = null;
     const storeGb = dirBytes(home) / 2 ** 30;
+    if (process.env.LB_BENCH_DEBUG) await storeBreakdown(home);
 
     const ratio = synced / mbMs;
     const head = median(rows.lbHead) / median(rows.dcHead);
@@ -330,7 +315,5 @@ export async function run(opts: Opts): Promise<void> {
   }
 }
 
-if (process.argv[1] === SELF) {
-  if (process.argv[2] === '--child') await childMain(process.argv[3]!, Number(process.argv[4]));
-  else await run({ smoke: process.argv.includes('--smoke'), log: (l) => console.log(l) });
-}
+if (process.argv[1] === fileURLToPath(import.meta.url))
+  await run({ smoke: process.argv.includes('--smoke'), log: (l) => console.log(l) });
