@@ -356,6 +356,7 @@ export async function run(o: BenchOptions): Promise<void> {
   // scripts/lockbridge-node's settings (the bridge process), plus a GC the bench can ask for
   const childArgs = [
     '--max-semi-space-size=8',
+    '--max-old-space-size=1024',
     '--expose-gc',
     ...(process.env.LB_BENCH_CHILD_ARGS ? process.env.LB_BENCH_CHILD_ARGS.split(' ') : []),
   ];

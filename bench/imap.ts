@@ -505,6 +505,7 @@ async function startChild(
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     execArgv: [
       '--max-semi-space-size=8',
+      '--max-old-space-size=1024',
       ...(process.env.LB_BENCH_CHILD_ARGS ? process.env.LB_BENCH_CHILD_ARGS.split(' ') : []),
     ],
     env: {
