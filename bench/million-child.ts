@@ -31,6 +31,11 @@ export interface ChildLine {
   unlockRssMb?: number;
 }
 
+/** The bridge on `home` as `serve` creates it (the bench's passphrase, logs kept in memory). */
+export function openBridge(home: string): ReturnType<typeof createBridge> {
+  return createBridge({ home, passphrase: PASSPHRASE, logger: silentLogger, logs: new LogRing() });
+}
+
 function debug(line: string): void {
   if (process.env.LB_BENCH_DEBUG)
     process.stderr.write(`child ${(performance.now() / 1000).toFixed(1)} s: ${line}\n`);
@@ -59,12 +64,7 @@ function memory(what: string): void {
 }
 
 async function main(home: string, total: number): Promise<void> {
-  const bridge = await createBridge({
-    home,
-    passphrase: PASSPHRASE,
-    logger: silentLogger,
-    logs: new LogRing(),
-  });
+  const bridge = await openBridge(home);
   const say = (l: ChildLine) => process.stdout.write(JSON.stringify(l) + '\n');
   // the unlock's key derivation (Argon2id, 64 MiB, once at start) is reported apart
   const unlockRssMb = peakRssBytes() / 1048576;
@@ -99,12 +99,7 @@ async function main(home: string, total: number): Promise<void> {
 }
 
 async function warm(home: string): Promise<void> {
-  const bridge = await createBridge({
-    home,
-    passphrase: PASSPHRASE,
-    logger: silentLogger,
-    logs: new LogRing(),
-  });
+  const bridge = await openBridge(home);
   await bridge.serve({ imapPort: 0, smtpPort: 0, control: false });
   await bridge.close();
 }

@@ -22,13 +22,12 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { ImapFlow } from 'imapflow';
-import { createBridge, initHome } from '../app/index.ts';
-import { LogRing } from '../app/config/logging.ts';
+import { initHome } from '../app/index.ts';
 import { silentLogger } from '../app/shared/logger.ts';
 import { startProvider, type Provider } from '../test/helpers/provider.ts';
 import { rawDb } from '../test/helpers/store-db.ts';
 import { RawClient, TB_FIELDS } from './imap.ts';
-import { CHILD, PASSPHRASE, type ChildLine } from './million-child.ts';
+import { CHILD, PASSPHRASE, openBridge, type ChildLine } from './million-child.ts';
 import { message } from './search.ts';
 import { LOCKBRIDGE_NODE, mbsync } from './sync.ts';
 
@@ -58,12 +57,7 @@ function dirBytes(dir: string): number {
 
 /** Where the store's bytes are (LB_BENCH_DEBUG): free pages, the WAL, the biggest tables. */
 async function storeBreakdown(home: string): Promise<void> {
-  const bridge = await createBridge({
-    home,
-    passphrase: PASSPHRASE,
-    logger: silentLogger,
-    logs: new LogRing(),
-  });
+  const bridge = await openBridge(home);
   try {
     const db = rawDb(bridge.store);
     const pragma = (n: string) => db.pragma(n, { simple: true }) as number;
@@ -156,12 +150,7 @@ async function warmUp(): Promise<void> {
 async function setUpHome(p: Provider): Promise<string> {
   const home = mkdtempSync(join(tmpdir(), 'lb-bench-million-'));
   await initHome({ home, passphrase: PASSPHRASE, localPassword: LOCAL_PW, logger: silentLogger });
-  const bridge = await createBridge({
-    home,
-    passphrase: PASSPHRASE,
-    logger: silentLogger,
-    logs: new LogRing(),
-  });
+  const bridge = await openBridge(home);
   try {
     const acc = p.account(USER);
     bridge.store.accounts.create({
